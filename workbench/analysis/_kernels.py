@@ -1,0 +1,180 @@
+"""Pure numpy kernels: ``ndarray -> ndarray`` maths with shapes in the docstrings.
+
+Conventions for every kernel here:
+
+- ``F`` (n, k): objective values turned into minimisation (maximised objectives negated).
+- ``N`` (n, k): ``F`` min-max normalised, 0 at the ideal and 1 at the nadir of each objective.
+- ``w`` (k,) or ``W`` (s, k): weights >= 0 summing to 1; a larger weight means *more important*.
+- Scores are utilities: **higher is better**, for every method.
+
+The public functions in ``workbench.analysis`` validate inputs and label results; the kernels trust
+their inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "normalize",
+    "weighted_sum",
+    "tchebycheff",
+    "asf",
+    "topsis",
+    "pseudo_weights",
+    "tradeoff_knees",
+    "hypervolume_2d",
+    "hv_contributions_2d",
+]
+
+
+def normalize(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+    """``N = (F - ideal) / (nadir - ideal)``; a zero range (one distinct value) maps to 0.
+
+    F (n, k), ideal (k,), nadir (k,) -> N (n, k).
+    """
+    span = nadir - ideal
+    span = np.where(span > 0, span, 1.0)
+    return (F - ideal) / span
+
+
+def weighted_sum(N: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Utility ``1 - sum_i w_i N_i`` (a weighted sum of normalised goodness).
+
+    N (n, k), W (k,) -> (n,), or W (s, k) -> (s, n).
+    """
+    return 1.0 - W @ N.T
+
+
+def tchebycheff(N: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Utility ``1 - max_i w_i N_i``: weighted Tchebycheff distance to the ideal (N = 0).
+
+    Unlike the weighted sum, it reaches every point of a non-convex front.
+    N (n, k), W (k,) -> (n,), or W (s, k) -> (s, n).
+    """
+    if W.ndim == 1:
+        return 1.0 - (N * W).max(axis=1)
+    return 1.0 - (N[None, :, :] * W[:, None, :]).max(axis=2)
+
+
+def asf(N: np.ndarray, W: np.ndarray, reference: np.ndarray, rho: float = 1e-4) -> np.ndarray:
+    """Utility ``-(max_i w_i (N_i - r_i) + rho * sum_i w_i (N_i - r_i))``, the augmented ASF.
+
+    The achievement scalarising function (Wierzbicki 1980) measured from the reference point ``r``
+    (normalised aspiration levels). Weights multiply, so a larger weight penalises shortfall on
+    that objective more; this equals pymoo's ``ASF`` with weights ``1/w`` (pymoo divides).
+    N (n, k), W (k,), reference (k,) -> (n,); W (s, k) -> (s, n).
+    """
+    D = N - reference
+    if W.ndim == 1:
+        WD = D * W
+        return -(WD.max(axis=1) + rho * WD.sum(axis=1))
+    WD = D[None, :, :] * W[:, None, :]
+    return -(WD.max(axis=2) + rho * WD.sum(axis=2))
+
+
+def topsis(X: np.ndarray, W: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness ``D- / (D+ + D-)`` on the raw decision matrix (Hwang & Yoon 1981).
+
+    Columns are vector-normalised (``x / ||x||``), weighted, and compared with the positive ideal
+    (best value per column) and the negative ideal (worst). A column whose norm is 0 contributes 0.
+    X (n, k) raw values, W (k,) or (s, k), benefit (k,) bool -> (n,) or (s, n), in [0, 1].
+    """
+    norm = np.sqrt((X**2).sum(axis=0))
+    R = X / np.where(norm > 0, norm, 1.0)
+    single = W.ndim == 1
+    W2 = np.atleast_2d(W)
+    V = R[None, :, :] * W2[:, None, :]  # (s, n, k)
+    best = np.where(benefit, V.max(axis=1), V.min(axis=1))  # (s, k)
+    worst = np.where(benefit, V.min(axis=1), V.max(axis=1))
+    d_plus = np.sqrt(((V - best[:, None, :]) ** 2).sum(axis=2))
+    d_minus = np.sqrt(((V - worst[:, None, :]) ** 2).sum(axis=2))
+    total = d_plus + d_minus
+    closeness = np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
+    return closeness[0] if single else closeness
+
+
+def pseudo_weights(N: np.ndarray) -> np.ndarray:
+    """Deb's pseudo-weights ``(1 - N_i) / sum_j (1 - N_j)`` of each point (rows sum to 1).
+
+    With ``N`` normalised by the front's ideal and nadir, ``1 - N_i`` is the relative distance
+    from the worst value; a point at the nadir of every objective gets equal weights.
+    N (n, k) -> (n, k).
+    """
+    G = np.clip(1.0 - N, 0.0, None)
+    total = G.sum(axis=1, keepdims=True)
+    k = N.shape[1]
+    return np.divide(G, total, out=np.full_like(G, 1.0 / k), where=total > 0)
+
+
+def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
+    """Least sacrifice per unit gain of each front point against its neighbours within ``radius``.
+
+    For point i and a neighbour j (Euclidean distance in N below ``radius``), moving from i to j
+    gains ``sum max(0, N_i - N_j)`` and sacrifices ``sum max(0, N_j - N_i)``; the trade-off of i
+    is the smallest ``sacrifice / gain`` over its neighbours (Rachmawati & Srinivasan 2009): a knee
+    is a point where every move costs much more than it brings. Points with no neighbour within
+    the radius get NaN (nothing to compare); duplicates of a point are not its neighbours.
+    N (m, k) mutually non-dominated points -> (m,).
+    """
+    m = len(N)
+    out = np.full(m, np.nan)
+    if m < 2:
+        return out
+    diff = N[:, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
+    gain = np.clip(diff, 0, None).sum(axis=2)
+    loss = np.clip(-diff, 0, None).sum(axis=2)
+    dist = np.sqrt((diff**2).sum(axis=2))
+    near = (dist <= radius) & (dist > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(gain > 0, loss / gain, np.inf)
+    ratio = np.where(near, ratio, np.inf)
+    has = near.any(axis=1)
+    out[has] = ratio[has].min(axis=1)
+    return out
+
+
+def hypervolume_2d(F: np.ndarray, ref: np.ndarray) -> float:
+    """Area dominated by the points of ``F`` and bounded by ``ref`` (minimisation), by a sweep.
+
+    Points not strictly better than ``ref`` in both objectives add nothing.
+    F (n, 2), ref (2,) -> float.
+    """
+    P = F[(F < ref).all(axis=1)]
+    if len(P) == 0:
+        return 0.0
+    P = P[np.lexsort((P[:, 1], P[:, 0]))]
+    best_y = np.minimum.accumulate(P[:, 1])
+    # Each step in x from P[i] to the next point covers (x_next - x_i) * (ref_y - best_y_i).
+    x_next = np.append(P[1:, 0], ref[0])
+    return float(((x_next - P[:, 0]) * (ref[1] - best_y)).sum())
+
+
+def hv_contributions_2d(F: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Exclusive hypervolume contribution of each point in 2-D, exactly, in O(n log n).
+
+    On the front sorted by the first objective, point i alone covers the box between its
+    neighbours: ``(x_next - x_i) * (y_prev - y_i)``. Dominated points, duplicates and points
+    outside ``ref`` contribute 0.
+    F (n, 2), ref (2,) -> (n,).
+    """
+    n = len(F)
+    out = np.zeros(n)
+    inside = np.flatnonzero((F < ref).all(axis=1))
+    if len(inside) == 0:
+        return out
+    P = F[inside]
+    order = np.lexsort((P[:, 1], P[:, 0]))
+    P, idx = P[order], inside[order]
+    # keep the first of each run with a strictly smaller y than everything before (the front)
+    prev_best = np.concatenate([[np.inf], np.minimum.accumulate(P[:-1, 1])])
+    on_front = P[:, 1] < prev_best
+    dup = np.zeros(len(P), dtype=bool)
+    dup[1:] = (P[1:] == P[:-1]).all(axis=1)
+    dup[:-1] |= dup[1:]
+    Q, qidx = P[on_front], idx[on_front]
+    x_next = np.append(Q[1:, 0], ref[0])
+    y_prev = np.concatenate([[ref[1]], Q[:-1, 1]])
+    out[qidx] = (x_next - Q[:, 0]) * (y_prev - Q[:, 1])
+    out[idx[dup]] = 0.0
+    return out

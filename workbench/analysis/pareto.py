@@ -1,0 +1,66 @@
+"""Pareto dominance: the front, the non-dominated ranks, and constraint-domination fronts.
+
+A candidate a dominates b when it is at least as good in every objective and better in one
+(Pareto). With tolerances, differences of at most the objective's tolerance are ties:
+a dominates b iff ``a_i <= b_i + tol_i`` for all i and ``a_i < b_i - tol_i`` for some i.
+Constraint domination (Deb 2000): a feasible candidate beats an infeasible one; between infeasible
+ones the smaller total violation wins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
+from workbench.analysis._problem import Problem, problem
+
+__all__ = ["pareto_front", "pareto_ranks", "constrained_fronts"]
+
+
+def _tol(prob: Problem, tolerance: bool) -> np.ndarray | None:
+    return prob.tolerance if tolerance and prob.tolerance.any() else None
+
+
+def pareto_front(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.Series:
+    """Which candidates are non-dominated (constraints ignored; see :func:`constrained_fronts`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min"}]})
+    >>> df = pd.DataFrame({"id": list("abc"), "acc": [0.9, 0.8, 0.85], "ms": [20, 10, 25]})
+    >>> pareto_front(df, qm).to_dict()
+    {'a': True, 'b': True, 'c': False}
+    """
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
+    return pd.Series(nondominated_mask(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto")
+
+
+def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.Series:
+    """Non-dominated sorting: 0 for the front, 1 for the front once it is removed, and so on."""
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
+    return pd.Series(nondominated_ranks(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto_rank")
+
+
+def constrained_fronts(prob: Problem, feasible: np.ndarray, violation: np.ndarray,
+                       *, tolerance: bool = True) -> np.ndarray:
+    """Front index under constraint domination: feasible fronts 0..m-1 by Pareto ranks, then the
+    infeasible candidates in order of increasing total violation (equal violations share a front).
+
+    (n,) bool, (n,) float -> (n,) int.
+    """
+    fronts = np.empty(prob.n, dtype=np.int64)
+    if feasible.any():
+        fronts[feasible] = nondominated_ranks(prob.F[feasible], _tol(prob, tolerance))
+        start = int(fronts[feasible].max()) + 1
+    else:
+        start = 0
+    if (~feasible).any():
+        levels = np.unique(violation[~feasible], return_inverse=True)[1]
+        fronts[~feasible] = start + levels
+    return fronts

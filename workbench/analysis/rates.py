@@ -1,0 +1,106 @@
+"""Trade-off rates between neighbours on the front, in the objectives' own units.
+
+For two objectives the front is sorted by the first one and each member is compared with the
+previous and the next member; for more objectives each member is compared with its ``neighbours``
+nearest front members in the front's normalised space. A row says what moving from a candidate to
+its neighbour changes in each objective (``delta_<objective>``, neighbour minus candidate, in the
+objective's unit) and, for two objectives, the rate ``Δy / Δx``. Diminishing returns along the
+front reveal the knee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis import _kernels as K
+from workbench.analysis._pareto import nondominated_mask
+from workbench.analysis._problem import Problem, problem
+
+__all__ = ["tradeoff_rates", "describe_move", "format_delta"]
+
+
+def format_delta(delta: float, objective: Any) -> str:
+    """``+35 ms latency_p95_ms`` style text for a change of one objective.
+
+    >>> from workbench import Objective
+    >>> format_delta(0.0123, Objective("recall", "max"))
+    '+0.0123 recall'
+    >>> format_delta(-35.0, Objective("latency_ms", "min", unit="ms"))
+    '-35 ms latency_ms'
+    """
+    unit = f" {objective.unit}" if objective.unit else ""
+    return f"{delta:+.3g}{unit} {objective.name}"
+
+
+def describe_move(prob: Problem, a: int, b: int) -> str:
+    """One sentence: what moving from candidate row ``a`` to row ``b`` gains and gives up."""
+    gains, losses = [], []
+    for j, o in enumerate(prob.model.objectives):
+        d = prob.X[b, j] - prob.X[a, j]
+        if d == 0:
+            continue
+        better = (d < 0) if o.direction == "min" else (d > 0)
+        (gains if better else losses).append(format_delta(d, o))
+    text = f"{prob.ids[a]} → {prob.ids[b]}:"
+    text += " gains " + ", ".join(gains) if gains else " gains nothing"
+    text += "; gives up " + ", ".join(losses) if losses else "; gives up nothing"
+    return text
+
+
+def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | None = None,
+                   neighbours: int = 2) -> pd.DataFrame:
+    """Trade-offs between each front member and its neighbours on the front.
+
+    Returns
+    -------
+    DataFrame with one row per (candidate, neighbour): ``candidate``, ``neighbour``,
+    ``delta_<objective>`` for each objective, ``rate`` (Δ second objective / Δ first objective, for
+    two objectives; NaN otherwise) and ``text`` (a sentence in domain units).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "latency_ms", "direction": "min", "unit": "ms"}, {"name": "recall", "direction": "max"}]})
+    >>> df = pd.DataFrame({"id": ["fast", "mid", "slow"], "latency_ms": [10, 45, 120],
+    ...                    "recall": [0.90, 0.95, 0.96]})
+    >>> r = tradeoff_rates(df, qm)
+    >>> r.loc[0, "text"]
+    'fast → mid: gains +0.05 recall; gives up +35 ms latency_ms'
+    >>> r["rate"].round(5).tolist()[:2]
+    [0.00143, 0.00143]
+    """
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
+    mask = nondominated_mask(prob.F) if front is None else np.asarray(front, dtype=bool)
+    rows = np.flatnonzero(mask)
+    pairs: list[tuple[int, int]] = []
+    if len(rows) >= 2:
+        if prob.k == 2:
+            order = rows[np.lexsort((prob.F[rows, 1], prob.F[rows, 0]))]
+            for i in range(len(order)):
+                pairs += [(order[i], order[j]) for j in (i - 1, i + 1) if 0 <= j < len(order)]
+        else:
+            Ff = prob.F[rows]
+            N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
+            dist = np.sqrt(((N[:, None, :] - N[None, :, :]) ** 2).sum(axis=2))
+            np.fill_diagonal(dist, np.inf)
+            m = min(neighbours, len(rows) - 1)
+            nearest = np.argsort(dist, axis=1, kind="stable")[:, :m]
+            pairs = [(rows[i], rows[j]) for i in range(len(rows)) for j in nearest[i]]
+    data: dict[str, list[Any]] = {"candidate": [], "neighbour": []}
+    for o in prob.model.objectives:
+        data[f"delta_{o.name}"] = []
+    data["rate"], data["text"] = [], []
+    for a, b in pairs:
+        data["candidate"].append(prob.ids[a])
+        data["neighbour"].append(prob.ids[b])
+        d = prob.X[b] - prob.X[a]
+        for j, o in enumerate(prob.model.objectives):
+            data[f"delta_{o.name}"].append(float(d[j]))
+        data["rate"].append(float(d[1] / d[0]) if prob.k == 2 and d[0] != 0 else np.nan)
+        data["text"].append(describe_move(prob, a, b))
+    return pd.DataFrame(data)

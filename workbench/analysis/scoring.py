@@ -1,0 +1,198 @@
+"""Normalisation, scores, ranks and pseudo-weights.
+
+Normalisation (min-max, per objective, in the minimised space): ``N = (F - ideal) / (nadir - ideal)``.
+The bounds are the objective's declared ``bounds`` when given (fixed, SLO-anchored: they do not
+move when candidates are added, so ranks do not reverse) and otherwise taken from the data: the
+ideal is the best value among the feasible candidates (all candidates when none is feasible) and
+the nadir is the worst value *on their Pareto front*. :func:`bounds` shows which is used.
+
+Scores are utilities — **higher is better** — and one weight semantics holds for every method:
+a larger weight means the objective matters more.
+
+===============  ==========================================================  ======================
+method           score                                                        reference
+===============  ==========================================================  ======================
+weighted_sum     ``1 - Σ w_i N_i``                                            (cannot reach concave
+                                                                              parts of a front)
+tchebycheff      ``1 - max_i w_i N_i``                                        Steuer & Choo 1983
+asf              ``-(max_i w_i (N_i - r_i) + ρ Σ_i w_i (N_i - r_i))``, ρ=1e-4  Wierzbicki 1980
+topsis           closeness ``D- / (D+ + D-)`` on vector-normalised raw values  Hwang & Yoon 1981
+===============  ==========================================================  ======================
+
+``r`` is the model's ``reference_point`` normalised (the ideal, 0, when none is declared).
+Pseudo-weights (Deb 2001): ``(1 - N_i) / Σ_j (1 - N_j)`` with N normalised by the front's own
+ideal and nadir — "this candidate effectively weighs the objectives as ..."
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis import _kernels as K
+from workbench.analysis._pareto import nondominated_mask
+from workbench.analysis._problem import Problem, problem
+from workbench.errors import UnknownNameError, unknown_name
+from workbench.quality.model import METHODS
+
+__all__ = ["bounds", "score", "rank", "pseudo_weights", "normalized", "scores_for_weights", "order"]
+
+
+def _data_bounds(prob: Problem, feasible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    ref = prob.F if feasible is None or not feasible.any() else prob.F[feasible]
+    front = ref[nondominated_mask(ref)]
+    return ref.min(axis=0), front.max(axis=0)
+
+
+def bounds(candidates: Any, model: Any = None, *, feasible: np.ndarray | None = None) -> pd.DataFrame:
+    """Normalisation bounds per objective, in the objective's own units, and where they come from.
+
+    Returns a DataFrame indexed by objective with ``ideal``, ``nadir``, ``source``
+    (``"declared"`` or ``"data"``), ``direction`` and ``unit``.
+    """
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
+    ideal, nadir, declared = _bounds_arrays(prob, feasible)
+    return pd.DataFrame(
+        {
+            "ideal": ideal * prob.sign,
+            "nadir": nadir * prob.sign,
+            "source": np.where(declared, "declared", "data"),
+            "direction": [o.direction for o in prob.model.objectives],
+            "unit": [o.unit for o in prob.model.objectives],
+        },
+        index=pd.Index(prob.names, name="objective"),
+    )
+
+
+def _bounds_arrays(prob: Problem, feasible: np.ndarray | None):
+    ideal, nadir = _data_bounds(prob, feasible)
+    declared = np.zeros(prob.k, dtype=bool)
+    for j, o in enumerate(prob.model.objectives):
+        if o.bounds is not None:
+            ideal[j], nadir[j] = o.bounds[0] * o.sign, o.bounds[1] * o.sign
+            declared[j] = True
+    return ideal, nadir, declared
+
+
+def normalized(prob: Problem, feasible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(N, ideal, nadir)`` in the minimised space (see the module docstring)."""
+    ideal, nadir, _ = _bounds_arrays(prob, feasible)
+    return K.normalize(prob.F, ideal, nadir), ideal, nadir
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise UnknownNameError(unknown_name("Method", method, METHODS, where="a scoring method"))
+    return method
+
+
+def _reference(prob: Problem, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+    ref_point = prob.model.reference_point
+    if not ref_point:
+        return np.zeros(prob.k)
+    raw = np.array([ref_point.get(n, np.nan) for n in prob.names]) * prob.sign
+    r = K.normalize(np.where(np.isnan(raw), ideal, raw)[None, :], ideal, nadir)[0]
+    return r
+
+
+def scores_for_weights(prob: Problem, N: np.ndarray, W: np.ndarray, method: str,
+                       reference: np.ndarray | None = None) -> np.ndarray:
+    """Utilities for one weight vector (k,) -> (n,) or a batch (s, k) -> (s, n)."""
+    if method == "weighted_sum":
+        return K.weighted_sum(N, W)
+    if method == "tchebycheff":
+        return K.tchebycheff(N, W)
+    if method == "asf":
+        return K.asf(N, W, np.zeros(prob.k) if reference is None else reference)
+    if method == "topsis":
+        return K.topsis(prob.X, W, prob.sign < 0)
+    raise UnknownNameError(unknown_name("Method", method, METHODS, where="a scoring method"))
+
+
+def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.ndarray:
+    """Ranks 1..n: feasible candidates first by descending score, then infeasible ones by
+    ascending violation (then score). Equal keys share the smaller rank ("min" method).
+
+    (n,), (n,) bool, (n,) -> (n,) int.
+    """
+    n = len(score)
+    neg = -np.round(score, 12)  # scores equal to 12 decimals are ties
+    feas_idx = np.flatnonzero(feasible)
+    inf_idx = np.flatnonzero(~feasible)
+    feas_sorted = feas_idx[np.argsort(neg[feas_idx], kind="stable")]
+    inf_sorted = inf_idx[np.lexsort((neg[inf_idx], violation[inf_idx]))]
+    idx = np.concatenate([feas_sorted, inf_sorted])
+    viol = np.where(feasible, 0.0, violation)
+    new = np.ones(n, dtype=bool)
+    if n > 1:
+        new[1:] = (
+            (neg[idx[1:]] != neg[idx[:-1]])
+            | (viol[idx[1:]] != viol[idx[:-1]])
+            | (feasible[idx[1:]] != feasible[idx[:-1]])
+        )
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[idx] = np.maximum.accumulate(np.where(new, np.arange(1, n + 1), 0))
+    return ranks
+
+
+def score(candidates: Any, model: Any, *, method: str | None = None, weights: Any = None,
+          champion: str | None = None) -> pd.Series:
+    """Score every candidate by one method (higher is better); constraints are not applied here.
+
+    Parameters
+    ----------
+    method : str, optional
+        One of ``weighted_sum``, ``tchebycheff``, ``asf``, ``topsis``; default: the model's.
+    weights : str or mapping, optional
+        A stakeholder name or ``{objective: weight}``; default: the model's weights.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max", "bounds": [1.0, 0.0]},
+    ...     {"name": "ms", "direction": "min", "bounds": [0, 100]}]})
+    >>> df = pd.DataFrame({"id": ["a", "b"], "acc": [0.9, 0.5], "ms": [50, 10]})
+    >>> score(df, qm).round(3).to_dict()
+    {'a': 0.7, 'b': 0.7}
+    >>> score(df, qm, weights={"acc": 3, "ms": 1}).round(3).to_dict()
+    {'a': 0.8, 'b': 0.6}
+    """
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
+    method = _check_method(method or prob.model.method)
+    N, ideal, nadir = normalized(prob)
+    s = scores_for_weights(prob, N, prob.weights(weights), method, _reference(prob, ideal, nadir))
+    return pd.Series(s, index=prob.ids, name="score")
+
+
+def rank(candidates: Any, model: Any, *, method: str | None = None, weights: Any = None,
+         champion: str | None = None) -> pd.DataFrame:
+    """Score and rank with constraints applied: feasible candidates first (see :func:`order`).
+
+    Returns a DataFrame with ``score``, ``feasible``, ``violation`` and ``rank``, sorted by rank.
+    """
+    from workbench.analysis.feasibility import feasibility
+
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
+    feas = feasibility(prob, None)
+    method = _check_method(method or prob.model.method)
+    N, ideal, nadir = normalized(prob, feas["feasible"].to_numpy())
+    s = scores_for_weights(prob, N, prob.weights(weights), method, _reference(prob, ideal, nadir))
+    out = pd.DataFrame({"score": s, "feasible": feas["feasible"], "violation": feas["violation"]}, index=prob.ids)
+    out["rank"] = order(s, out["feasible"].to_numpy(), out["violation"].to_numpy())
+    return out.sort_values(["rank"], kind="stable")
+
+
+def pseudo_weights(candidates: Any, model: Any = None, *, front: np.ndarray | None = None) -> pd.DataFrame:
+    """Deb's pseudo-weights of the front members, normalised by the front's own ideal and nadir.
+
+    Returns one row per front member and one column per objective; rows sum to 1.
+    """
+    prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
+    mask = nondominated_mask(prob.F) if front is None else front
+    Ff = prob.F[mask]
+    N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
+    return pd.DataFrame(K.pseudo_weights(N), index=prob.ids[mask], columns=prob.names)

@@ -1,0 +1,12 @@
+"""The embedded example: real scikit-learn classifiers on the breast-cancer data, logged to MLflow.
+
+``build_example(outdir)`` trains the grid and returns an :class:`ExampleStore` whose ``source``
+(``"mlflow:sqlite:///<outdir>/mlflow.db#breast-cancer-classifiers"``) and ``quality_model_path``
+feed the rest of the workbench. See :mod:`workbench.example.build` for what is measured and how.
+"""
+
+from workbench.example.build import (
+    EXPERIMENT, METRICS, ExampleStore, ExampleStoreError, build_example, candidates,
+)
+
+__all__ = ["EXPERIMENT", "METRICS", "ExampleStore", "ExampleStoreError", "build_example", "candidates"]
