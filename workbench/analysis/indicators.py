@@ -8,7 +8,9 @@ extreme members still contribute). With declared, SLO-anchored bounds it is comp
 reviews; with data bounds it describes one review. Members beyond the reference point contribute 0.
 
 Two objectives use an exact sweep; three or more use ``moocore`` (WFG-class exact algorithms).
-The exclusive contribution of a member is ``HV(S) - HV(S without it)``.
+The exclusive contribution of a member is ``HV(S) - HV(S without it)`` over the non-dominated
+members of S (dominated points are ignored and contribute 0 — moocore's default; in ``analyze`` S is
+the front, so the distinction never arises).
 """
 
 from __future__ import annotations

@@ -53,8 +53,8 @@ def knees(candidates: Any, model: Any = None, *, radius: float = DEFAULT_RADIUS,
     >>> from workbench import QualityModel
     >>> qm = QualityModel.from_dict({"objectives": [
     ...     {"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]})
-    >>> x = [0.0, 0.05, 0.1, 0.5, 0.9, 0.95, 1.0]
-    >>> y = [1.0, 0.6, 0.52, 0.5, 0.48, 0.4, 0.0]      # a sharp bend at (0.5, 0.5)
+    >>> x = [0.0, 0.02, 0.05, 0.1, 0.2, 0.6, 1.0]
+    >>> y = [1.0, 0.6, 0.2, 0.1, 0.05, 0.02, 0.0]      # a sharp bend at (0.1, 0.1)
     >>> df = pd.DataFrame({"id": list("abcdefg"), "f1": x, "f2": y})
     >>> knees(df, qm, radius=0.6)["knee"].loc[lambda s: s].index.tolist()
     ['d']

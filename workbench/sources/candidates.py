@@ -151,7 +151,7 @@ class Candidates:
         rows = bad.any(axis=1)
         reasons = []
         for i in np.flatnonzero(rows):
-            cols = [f"{names[j]}={values[i, j]!r}" for j in np.flatnonzero(bad[i])]
+            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(bad[i])]
             reasons.append("missing or non-finite objective value: " + ", ".join(cols))
         dropped = self.table.index[rows]
         excl = pd.DataFrame({"candidate": dropped.astype(str), "reason": reasons, "source": self.source})

@@ -1,0 +1,52 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import QualityModel, analyze
+from workbench.analysis import feasibility
+from workbench.errors import UnknownNameError
+
+DF = pd.DataFrame({"id": ["champ", "v7", "v8"], "ms": [100.0, 105.0, 130.0], "acc": [0.90, 0.92, 0.95]})
+
+
+def model(*constraints, champion=None):
+    return QualityModel.from_dict({"objectives": [{"name": "ms", "direction": "min"},
+                                                  {"name": "acc", "direction": "max"}],
+                                   "constraints": list(constraints), "champion": champion})
+
+
+def test_relative_constraint_uses_champion():
+    f = feasibility(DF, model("ms <= 1.1 * champion", "acc >= 0.91"), champion="champ")
+    assert f["feasible"].tolist() == [False, True, False]
+    # champ: acc short by 0.01/0.91; v8: ms over by (130 - 110)/110
+    np.testing.assert_allclose(f["violation"], [0.01 / 0.91, 0.0, 20 / 110])
+    assert list(f.columns[2:]) == ["ms <= 110", "acc >= 0.91"]
+
+
+def test_champion_from_model_and_named_baseline():
+    f1 = feasibility(DF, model("ms <= champion + 10", champion="champ"))
+    f2 = feasibility(DF, model("ms <= champ + 10"))
+    assert f1["feasible"].tolist() == f2["feasible"].tolist() == [True, True, False]
+
+
+def test_missing_champion_and_unknown_baseline():
+    with pytest.raises(UnknownNameError, match="no champion was given"):
+        feasibility(DF, model("ms <= 1.1 * champion"))
+    with pytest.raises(UnknownNameError, match="(?s)'v77'.*Valid: champ, v7, v8.*Did you mean 'v7'"):
+        feasibility(DF, model("ms <= 1.1 * v77"))
+    with pytest.raises(UnknownNameError, match="(?s)Champion 'chomp'.*Did you mean 'champ'"):
+        analyze(DF, model(), champion="chomp")
+
+
+def test_strict_and_zero_limits():
+    f = feasibility(DF, model("ms < 105", "acc > 0"))
+    assert f["feasible"].tolist() == [True, False, False]
+    assert f.loc["v7", "violation"] == 0.0  # at equality: infeasible, no measurable violation
+
+
+def test_constraint_domination_order_in_analysis():
+    a = analyze(DF, model("ms <= 120"))
+    t = a.to_frame()
+    assert t.loc["v8", "feasible"] == False  # noqa: E712
+    assert t.loc["v8", "rank"] == 3 and t.loc["v8", "front"] == 1
+    assert t.loc["v8", "pareto"]  # non-dominated when constraints are ignored

@@ -1,0 +1,71 @@
+"""The CLI as a scheduler or CI runs it: a fresh process, exit codes, stdout/stderr, files."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+MODEL = """
+objectives:
+  - {name: acc, direction: max, weight: 2, quality_attribute: system_accuracy}
+  - {name: latency_ms, direction: min, unit: ms, quality_attribute: resource_efficiency, constraint: "<= 30"}
+"""
+
+
+@pytest.fixture
+def files(tmp_path):
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95],
+                  "latency_ms": [20, 10, 25, 40]}).to_csv(tmp_path / "runs.csv", index=False)
+    (tmp_path / "quality.yaml").write_text(MODEL)
+    return tmp_path
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_analyze_json_to_file(files):
+    r = run("analyze", "runs.csv", "--model", "quality.yaml", "--smaa", "500", "--seed", "1",
+            "--format", "json", "-o", "out/analysis.json", cwd=files)
+    assert r.returncode == 0, r.stderr
+    data = json.loads((files / "out" / "analysis.json").read_text())
+    by_id = {c["id"]: c for c in data["candidates"]}
+    assert by_id["a"]["rank"] == 1 and by_id["a"]["front"] == 0 and by_id["d"]["feasible"] is False
+    assert {"acceptability", "knee", "violation", "score"} <= set(by_id["a"])
+    assert data["hypervolume"] > 0 and data["recommended"] == "a"
+    assert [o["name"] for o in data["objectives"]] == ["acc", "latency_ms"]
+    assert len(data["model_hash"]) == 64 and len(data["data_hash"]) == 64
+
+
+def test_analyze_json_to_stdout_and_table(files):
+    r = run("analyze", "runs.csv", "-m", "quality.yaml", "--format", "json", cwd=files)
+    assert r.returncode == 0 and json.loads(r.stdout)["recommended"] == "a"
+    r = run("analyze", "runs.csv", "-m", "quality.yaml", cwd=files)
+    assert r.returncode == 0
+    assert "Recommended: a" in r.stdout and "latency_ms" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["analyze", "missing.csv", "-m", "quality.yaml"], "does not exist"),
+        (["analyze", "runs.csv", "-m", "nope.yaml"], "Quality model file 'nope.yaml' does not exist"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--method", "wsm"], "Method 'wsm'"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--champion", "zz"], "Champion 'zz'"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--stakeholder", "ops"], "Stakeholder 'ops'"),
+    ],
+)
+def test_bad_input_exits_2_with_message(files, args, message):
+    r = run(*args, cwd=files)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_version_and_help(files):
+    r = run("--version", cwd=files)
+    assert r.returncode == 0 and r.stdout.startswith("workbench ")
+    assert "analyze" in run("--help", cwd=files).stdout

@@ -1,0 +1,157 @@
+import math
+
+import pytest
+import yaml
+
+from workbench import Constraint, Objective, QualityModel
+from workbench.errors import (ConstraintSyntaxError, QualityModelError, SourceNotFoundError,
+                              UnknownNameError, WorkbenchError)
+
+BASE = {
+    "name": "fraud",
+    "method": "tchebycheff",
+    "champion": "v3",
+    "objectives": [
+        {"name": "recall", "direction": "max", "quality_attribute": "system_accuracy", "weight": 3,
+         "bounds": {"ideal": 1.0, "nadir": 0.8}, "tolerance": 0.005, "constraint": ">= 0.9"},
+        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
+         "aggregation": "p95", "source": "latency_ms", "constraint": ["<= 150", "<= 1.1 * champion"]},
+        {"name": "energy_wh", "direction": "minimize", "unit": "Wh", "quality_attribute": "custom:green"},
+    ],
+    "constraints": ["energy_wh <= champion + 0.5"],
+    "stakeholders": {"ops": {"latency_p95_ms": 3, "recall": 1}},
+    "reference_point": {"recall": 0.95},
+}
+
+
+def test_round_trip_yaml_and_hash(tmp_path):
+    qm = QualityModel.from_dict(BASE)
+    path = tmp_path / "q.yaml"
+    qm.to_yaml(path)
+    back = QualityModel.from_yaml(path)
+    assert back == qm
+    assert back.hash == qm.hash
+    assert QualityModel.from_dict(back.to_dict()).to_dict() == qm.to_dict()
+    assert [str(c) for c in qm.constraints] == [
+        "recall >= 0.9", "latency_p95_ms <= 150", "latency_p95_ms <= 1.1 * champion", "energy_wh <= champion + 0.5"]
+    assert qm["energy_wh"].direction == "min"
+
+
+def test_hash_changes_with_content():
+    a = QualityModel.from_dict(BASE)
+    assert a.with_weights({"recall": 1, "latency_p95_ms": 1, "energy_wh": 1}).hash != a.hash
+    assert a.with_constraints([]).hash != a.hash
+
+
+def test_weights_normalised_and_stakeholders():
+    qm = QualityModel.from_dict(BASE)
+    assert qm.weights == pytest.approx({"recall": 0.6, "latency_p95_ms": 0.2, "energy_wh": 0.2})
+    ops = qm.with_weights("ops")
+    assert ops.weights == pytest.approx({"recall": 0.25, "latency_p95_ms": 0.75, "energy_wh": 0.0})
+    with pytest.raises(UnknownNameError, match="(?s)Stakeholder 'opps'.*Did you mean 'ops'"):
+        qm.with_weights("opps")
+
+
+def test_objective_repr_shows_direction_unit_weight():
+    assert repr(Objective("latency_ms", "min", unit="ms", weight=2)) == "Objective(latency_ms ▼ [ms] w=2)"
+    assert Objective("acc", "max").label == "acc (↑ better)"
+
+
+@pytest.mark.parametrize(
+    "change, error, pattern",
+    [
+        ({"direction": "fastest"}, QualityModelError, "direction 'fastest' is not one of min, max"),
+        ({"quality_attribute": "acuracy"}, QualityModelError, "(?s)quality attribute 'acuracy'.*custom:acuracy"),
+        ({"quality_attribute": "system_acuracy"}, QualityModelError, "Did you mean 'system_accuracy'"),
+        ({"weight": -1}, QualityModelError, "weight -1 is negative"),
+        ({"weight": "heavy"}, QualityModelError, "weight must be a number, got 'heavy'"),
+        ({"weight": math.nan}, QualityModelError, "must be finite"),
+        ({"tolerance": -0.1}, QualityModelError, "tolerance -0.1 must be >= 0"),
+        ({"bounds": {"ideal": 0.8, "nadir": 1.0}}, QualityModelError, "ideal 0.8 must be above nadir 1"),
+        ({"bounds": [1, 2, 3]}, QualityModelError, "must be a pair"),
+        ({"aggregation": "p96"}, QualityModelError, "(?s)aggregation 'p96'.*Did you mean"),
+        ({"colour": "red"}, QualityModelError, "Key 'colour' is not a valid key of objective"),
+        ({"constraint": ">= 0.9 *"}, ConstraintSyntaxError, "cannot be parsed"),
+    ],
+)
+def test_objective_validation_messages(change, error, pattern):
+    data = {**BASE, "objectives": [{**BASE["objectives"][0], **change}, *BASE["objectives"][1:]]}
+    with pytest.raises(error, match=pattern):
+        QualityModel.from_dict(data)
+
+
+def test_model_level_validation():
+    with pytest.raises(QualityModelError, match="declared twice"):
+        QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min"}, {"name": "a", "direction": "max"}]})
+    with pytest.raises(QualityModelError, match="All objective weights are zero"):
+        QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min", "weight": 0}]})
+    with pytest.raises(UnknownNameError, match="(?s)Constraint on 'latncy'.*Did you mean 'latency'"):
+        QualityModel.from_dict({"objectives": [{"name": "latency", "direction": "min"}], "constraints": ["latncy <= 3"]})
+    with pytest.raises(UnknownNameError, match="Method 'wsm'"):
+        QualityModel.from_dict({**BASE, "method": "wsm"})
+    with pytest.raises(QualityModelError, match="all weights are zero"):
+        QualityModel.from_dict({**BASE, "stakeholders": {"x": {"recall": 0}}})
+    with pytest.raises(UnknownNameError, match="Stakeholder 'ops': objective 'recal'"):
+        QualityModel.from_dict({**BASE, "stakeholders": {"ops": {"recal": 1}}})
+    with pytest.raises(QualityModelError, match="needs at least one objective"):
+        QualityModel(objectives=())
+    with pytest.raises(QualityModelError, match="Key 'objective' is not a valid key of a quality model"):
+        QualityModel.from_dict({"objective": []})
+
+
+def test_errors_are_catchable_as_builtins():
+    with pytest.raises(ValueError):
+        Objective("x", "up")
+    with pytest.raises(KeyError):
+        QualityModel.from_dict(BASE).with_weights("nobody")
+    assert issubclass(QualityModelError, WorkbenchError)
+
+
+def test_from_yaml_errors(tmp_path):
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        QualityModel.from_yaml(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("objectives: [\n")
+    with pytest.raises(QualityModelError, match="not valid YAML"):
+        QualityModel.from_yaml(bad)
+    # safe loading: python tags are rejected, not executed
+    evil = tmp_path / "evil.yaml"
+    evil.write_text("objectives: !!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(QualityModelError, match="not valid YAML"):
+        QualityModel.from_yaml(evil)
+
+
+@pytest.mark.parametrize(
+    "text, objective, expected",
+    [
+        ("latency <= 150", None, ("latency", "<=", 150.0, None, 1.0, 0.0)),
+        (">= 0.8", "acc", ("acc", ">=", 0.8, None, 1.0, 0.0)),
+        ("<= 1.1 * champion", "ms", ("ms", "<=", None, "champion", 1.1, 0.0)),
+        ("<= champion * 1.1", "ms", ("ms", "<=", None, "champion", 1.1, 0.0)),
+        ("ms <= champion + 10", None, ("ms", "<=", None, "champion", 1.0, 10.0)),
+        ("ms <= champion - 1e-3", None, ("ms", "<=", None, "champion", 1.0, -0.001)),
+        ('ms < 2 * "v 7"', None, ("ms", "<", None, "v 7", 2.0, 0.0)),
+        ("ms =< 5", None, ("ms", "<=", 5.0, None, 1.0, 0.0)),
+    ],
+)
+def test_constraint_parse(text, objective, expected):
+    c = Constraint.parse(text, objective=objective)
+    assert (c.objective, c.op, c.limit, c.baseline, c.factor, c.offset) == expected
+    assert Constraint.parse(str(c)) == c
+
+
+@pytest.mark.parametrize("text", ["<= ", "latency 150", "a <= b <= c", "== 3", "<= 1.1 *", "<= * champion", ""])
+def test_constraint_syntax_errors(text):
+    with pytest.raises(ConstraintSyntaxError, match="cannot be parsed|names no objective"):
+        Constraint.parse(text)
+
+
+def test_constraint_on_other_objective_rejected():
+    with pytest.raises(ConstraintSyntaxError, match="declared on objective 'acc' but names 'ms'"):
+        Constraint.parse("ms <= 3", objective="acc")
+
+
+def test_yaml_output_is_plain():
+    text = QualityModel.from_dict(BASE).to_yaml()
+    assert "!!python" not in text
+    assert yaml.safe_load(text)["objectives"][0]["name"] == "recall"

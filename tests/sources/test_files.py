@@ -1,0 +1,115 @@
+"""CSV / Parquet / JSON / DataFrame sources: clean reading, clear errors, reported exclusions."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import workbench as wb
+from workbench import QualityModel
+from workbench.errors import CandidatesError, SourceNotFoundError, UnknownNameError, UnknownObjectiveError
+
+QM = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                            {"name": "latency_ms", "direction": "min", "unit": "ms"}]})
+DF = pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.85], "latency_ms": [20.0, 10.0, 15.0],
+                   "team": ["x", "y", "z"]})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".jsonl", ".tsv"])
+def test_formats_round_trip(tmp_path, suffix):
+    path = tmp_path / f"runs{suffix}"
+    if suffix == ".csv":
+        DF.to_csv(path, index=False)
+    elif suffix == ".tsv":
+        DF.to_csv(path, index=False, sep="\t")
+    elif suffix == ".parquet":
+        DF.to_parquet(path)
+    elif suffix == ".json":
+        DF.to_json(path, orient="records")
+    else:
+        DF.to_json(path, orient="records", lines=True)
+    c = wb.load(path, model=QM)
+    assert c.table.index.tolist() == ["a", "b", "c"]
+    assert c.metrics == ["acc", "latency_ms"]
+    assert c.provenance["team"].tolist() == ["x", "y", "z"]
+    assert len(c.source_ref["sha256"]) == 64
+    pd.testing.assert_frame_equal(c.table, wb.load(DF).table)
+
+
+def test_missing_file_and_unknown_type(tmp_path):
+    (tmp_path / "runs.csv").write_text("id,acc\na,1\n")
+    with pytest.raises(SourceNotFoundError, match="(?s)'.*run.csv' does not exist.*runs.csv"):
+        wb.load(tmp_path / "run.csv")
+    (tmp_path / "runs.xlsx").write_text("x")
+    with pytest.raises(CandidatesError, match="unknown file type '.xlsx'"):
+        wb.load(tmp_path / "runs.xlsx")
+
+
+def test_corrupt_files_give_clear_errors(tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet at all")
+    with pytest.raises(CandidatesError, match="Cannot read .*bad.parquet' as parquet"):
+        wb.load(bad)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(CandidatesError, match="Cannot read|empty"):
+        wb.load(empty)
+
+
+def test_missing_objective_column_suggests_the_closest():
+    with pytest.raises(UnknownObjectiveError, match="(?s)Objective 'latency_ms'.*Valid: acc, latncy_ms.*Did you mean 'latncy_ms'"):
+        wb.load(DF.rename(columns={"latency_ms": "latncy_ms"}), model=QM)
+
+
+def test_non_numeric_objective_is_named():
+    df = DF.assign(latency_ms=["20", "fast", "15"])
+    with pytest.raises(UnknownObjectiveError, match="present but not numeric.*'fast'"):
+        wb.load(df, model=QM)
+
+
+def test_nan_and_inf_are_excluded_with_a_reason():
+    df = DF.assign(latency_ms=[20.0, np.nan, np.inf])
+    c = wb.load(df, model=QM)
+    assert c.table.index.tolist() == ["a"]
+    assert c.exclusions["candidate"].tolist() == ["b", "c"]
+    assert "latency_ms=nan" in c.exclusions["reason"][0] and "latency_ms=inf" in c.exclusions["reason"][1]
+    with pytest.raises(CandidatesError, match="No candidate has finite values"):
+        wb.load(DF.assign(acc=np.nan), model=QM)
+
+
+def test_duplicates_empty_and_missing_ids():
+    with pytest.raises(CandidatesError, match="(?s)repeat without a replicate column: 'a' \\(2 rows\\).*--replicates seed"):
+        wb.load(pd.concat([DF, DF.iloc[:1]]))
+    with pytest.raises(CandidatesError, match="is empty"):
+        wb.load(DF.iloc[:0])
+    with pytest.raises(CandidatesError, match="(?s)no candidate id column.*Columns: acc"):
+        wb.load(DF.drop(columns=["id"]).reset_index(drop=True))
+    with pytest.raises(UnknownNameError, match="(?s)Id column 'iid'.*Did you mean 'id'"):
+        wb.load(DF, id_column="iid")
+    c = wb.load(DF.assign(id=["a", None, "c"]))
+    assert c.exclusions["reason"].tolist() == ["missing candidate id"]
+
+
+def test_replicates_are_summarised_and_kept():
+    df = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 2, "seed": [0, 1, 2, 0, 1],
+                       "acc": [0.8, 0.9, 1.0, 0.5, 0.7], "latency_ms": [10, 12, 14, 5, 5]})
+    c = wb.load(df, model=QM, replicate_column="seed")
+    assert c.table.loc["a", "acc"] == pytest.approx(0.9)
+    assert c.spread.loc["a", "acc"] == pytest.approx(0.1)
+    assert len(c.replicates) == 5
+    med = wb.load(df, replicate_column="seed", summary="median")
+    assert med.table.loc["b", "acc"] == pytest.approx(0.6)
+    ev = c.evidence()
+    assert set(ev.columns) == {"candidate", "metric", "value", "replicate", "source"} and len(ev) == 10
+    with pytest.raises(CandidatesError, match="replicate '0' twice"):
+        wb.load(pd.concat([df, df.iloc[:1]]), replicate_column="seed")
+
+
+def test_data_hash_is_stable_and_sensitive():
+    a, b = wb.load(DF), wb.load(DF.copy())
+    assert a.data_hash == b.data_hash
+    assert wb.load(DF.assign(acc=[0.9, 0.8, 0.86])).data_hash != a.data_hash
+
+
+def test_source_spec_without_name_is_explained():
+    with pytest.raises(CandidatesError, match="(?s)names no experiment.*#"):
+        wb.load("mlflow:sqlite:///x.db")
