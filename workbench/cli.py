@@ -34,6 +34,12 @@ class Format(str, Enum):
     json = "json"
 
 
+def _out() -> Console:
+    """stdout console; wide enough for the table when piped to a file or a CI log."""
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=200)
+
+
 def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -168,9 +174,10 @@ def analyze(
         else:
             _err().print(f"Wrote {output}")
     else:
-        render_table(result, Console(highlight=False))
+        console = _out()
+        render_table(result, console)
         if output is not None:
-            Console().print(f"JSON: {output}")
+            console.print(f"JSON: {output}")
 
 
 @app.command()
@@ -183,7 +190,7 @@ def demo(
     """Build the embedded example (real scikit-learn runs in a local MLflow store) and analyse it."""
     from workbench.example import build_example
 
-    console = Console(highlight=False)
+    console = _out()
     try:
         console.print(f"Building the example experiment store in {out}/ …")
         store = build_example(out, quick=quick, seed=seed, progress=console.is_terminal)

@@ -18,6 +18,7 @@ __all__ = [
     "UnknownNameError",
     "CandidatesError",
     "SourceNotFoundError",
+    "SourceUnreachableError",
     "MissingDependencyError",
     "did_you_mean",
 ]
@@ -52,6 +53,10 @@ class CandidatesError(WorkbenchError, ValueError):
 
 class SourceNotFoundError(WorkbenchError, FileNotFoundError):
     """A file, store, experiment or study does not exist."""
+
+
+class SourceUnreachableError(WorkbenchError, ConnectionError):
+    """A tracking server, database or scheduler could not be reached or read in time."""
 
 
 class MissingDependencyError(WorkbenchError, ImportError):

@@ -6,7 +6,11 @@ feed the rest of the workbench. See :mod:`workbench.example.build` for what is m
 """
 
 from workbench.example.build import (
-    EXPERIMENT, METRICS, ExampleStore, ExampleStoreError, build_example, candidates,
+    EXPERIMENT, METRICS, ExampleArgumentError, ExampleStore, ExampleStoreError, build_example,
+    candidates,
 )
 
-__all__ = ["EXPERIMENT", "METRICS", "ExampleStore", "ExampleStoreError", "build_example", "candidates"]
+__all__ = [
+    "EXPERIMENT", "METRICS", "ExampleArgumentError", "ExampleStore", "ExampleStoreError",
+    "build_example", "candidates",
+]
