@@ -43,7 +43,7 @@ def weighted_sum(N: np.ndarray, W: np.ndarray) -> np.ndarray:
 
     N (n, k), W (k,) -> (n,), or W (s, k) -> (s, n).
     """
-    return 1.0 - W @ N.T
+    return 1.0 - (N @ W if W.ndim == 1 else W @ N.T)
 
 
 def tchebycheff(N: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -54,7 +54,11 @@ def tchebycheff(N: np.ndarray, W: np.ndarray) -> np.ndarray:
     """
     if W.ndim == 1:
         return 1.0 - (N * W).max(axis=1)
-    return 1.0 - (N[None, :, :] * W[:, None, :]).max(axis=2)
+    # loop over the (few) objectives rather than materialising an (s, n, k) array
+    worst = np.outer(W[:, 0], N[:, 0])
+    for i in range(1, N.shape[1]):
+        np.maximum(worst, np.outer(W[:, i], N[:, i]), out=worst)
+    return 1.0 - worst
 
 
 def asf(N: np.ndarray, W: np.ndarray, reference: np.ndarray, rho: float = 1e-4) -> np.ndarray:
@@ -69,8 +73,13 @@ def asf(N: np.ndarray, W: np.ndarray, reference: np.ndarray, rho: float = 1e-4) 
     if W.ndim == 1:
         WD = D * W
         return -(WD.max(axis=1) + rho * WD.sum(axis=1))
-    WD = D[None, :, :] * W[:, None, :]
-    return -(WD.max(axis=2) + rho * WD.sum(axis=2))
+    worst = np.outer(W[:, 0], D[:, 0])
+    total = worst.copy()
+    for i in range(1, D.shape[1]):
+        term = np.outer(W[:, i], D[:, i])
+        np.maximum(worst, term, out=worst)
+        total += term
+    return -(worst + rho * total)
 
 
 def topsis(X: np.ndarray, W: np.ndarray, benefit: np.ndarray) -> np.ndarray:

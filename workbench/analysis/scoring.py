@@ -121,17 +121,17 @@ def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.
     neg = -np.round(score, 12)  # scores equal to 12 decimals are ties
     feas_idx = np.flatnonzero(feasible)
     inf_idx = np.flatnonzero(~feasible)
-    feas_sorted = feas_idx[np.argsort(neg[feas_idx], kind="stable")]
+    # equal keys share a rank below, so the sort need not be stable (introsort is ~4x faster)
+    feas_sorted = feas_idx[np.argsort(neg[feas_idx])]
     inf_sorted = inf_idx[np.lexsort((neg[inf_idx], violation[inf_idx]))]
     idx = np.concatenate([feas_sorted, inf_sorted])
-    viol = np.where(feasible, 0.0, violation)
+    # a new rank starts wherever the sort key changes: gather once, compare neighbours
+    keys = [neg[idx]]
+    if len(inf_idx):
+        keys += [np.where(feasible, 0.0, violation)[idx], feasible[idx]]
     new = np.ones(n, dtype=bool)
     if n > 1:
-        new[1:] = (
-            (neg[idx[1:]] != neg[idx[:-1]])
-            | (viol[idx[1:]] != viol[idx[:-1]])
-            | (feasible[idx[1:]] != feasible[idx[:-1]])
-        )
+        new[1:] = np.logical_or.reduce([k[1:] != k[:-1] for k in keys])
     ranks = np.empty(n, dtype=np.int64)
     ranks[idx] = np.maximum.accumulate(np.where(new, np.arange(1, n + 1), 0))
     return ranks

@@ -1,0 +1,947 @@
+"""How robust is the recommendation to the weights? SMAA-2 and weight stability intervals.
+
+SMAA-2 (Lahdelma & Salminen 2001) replaces the one weight vector of a ranking with a distribution
+of weight vectors ``w ~ f(w)`` and reports, for each competing candidate ``a``:
+
+- the **rank acceptability index** ``b_a^r = P[rank(a) = r]``, estimated over ``s`` sampled
+  weight vectors as ``b_a^r ≈ (1/s) Σ_t 1[rank_t(a) = r]``; ``b_a^1`` (first-rank
+  acceptability) is the share of the weight space in which ``a`` is the top choice;
+- the **central weight** ``w_a^c = E[w | rank(a) = 1]``, the typical weights of someone who
+  prefers ``a`` (NaN when ``b_a^1 = 0``);
+- the **confidence factor** ``p_a^c = P[rank(a) = 1 | w = w_a^c]`` under uncertain objective
+  values: with per-seed replicates each competitor's value of each objective is drawn,
+  independently, from ``Normal(x, s / sqrt(n))`` — its point estimate (the candidates table's
+  summary, the mean by default), its replicates' standard deviation (ddof=1) and their count,
+  i.e. the standard error of the mean (0 for a single replicate); without replicates the values
+  are exact and ``p_a^c`` is 1.0 when ``a`` wins at its central weight and 0.0 otherwise (with
+  a tie for first, ``1/t`` for t tied candidates).
+
+Scores are exactly those of :func:`workbench.analysis.scoring.rank` (same normalisation, same
+method, ASF reference point and TOPSIS ideal/anti-ideal taken over *all* candidates), so "the top
+choice under w" means the same thing here as in the ranked table.
+
+The weight-stability interval of objective ``i`` (after Triantaphyllou & Sánchez 1997) moves its
+weight along ``w_i = t`` with the other weights rescaled proportionally,
+``w_j(t) = (1 - t) w_j / (1 - w_i)``, and reports the interval of ``t`` in ``[0, 1]`` over which the
+current top candidate stays first.
+
+References
+----------
+R. Lahdelma, P. Salminen (2001). SMAA-2: Stochastic multicriteria acceptability analysis for group
+decision making. Operations Research 49(3), 444-454.
+T. Tervonen, J. R. Figueira (2008). A survey on stochastic multicriteria acceptability analysis
+methods. J. Multi-Criteria Decision Analysis 15, 1-14.
+E. Triantaphyllou, A. Sánchez (1997). A sensitivity analysis approach for some deterministic
+multi-criteria decision-making methods. Decision Sciences 28(1), 151-194.
+N. A. Smith, R. W. Tromble (2004). Sampling uniformly from the unit simplex (the exponential
+construction used here).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.analysis import _kernels as K
+from workbench.analysis._pareto import nondominated_mask
+from workbench.analysis._problem import Problem, problem
+from workbench.analysis.scoring import _check_method, _reference, normalized, scores_for_weights
+from workbench.errors import (
+    CandidatesError,
+    QualityModelError,
+    UnknownNameError,
+    UnknownObjectiveError,
+    unknown_name,
+)
+
+if TYPE_CHECKING:
+    from workbench.quality import QualityModel
+
+__all__ = ["SMAAResult", "smaa", "sample_weights", "weight_stability", "WEIGHT_DISTRIBUTIONS"]
+
+#: Weight distributions :func:`smaa` can sample from.
+WEIGHT_DISTRIBUTIONS = ("simplex", "intervals", "ordinal", "stakeholders")
+#: Up to this many competing candidates, the full rank acceptability matrix is computed.
+FULL_RANKS_LIMIT = 50
+#: Memory budget of one chunk of sampled scores (bytes).
+_CHUNK_BYTES = 100 * 2**20
+#: Scores equal to this many decimals are ties (as in ``scoring.order``).
+_DECIMALS = 12
+
+
+# --- weight sampling ---------------------------------------------------------------------------
+
+
+def _simplex(rng: np.random.Generator, samples: int, k: int) -> np.ndarray:
+    """Uniform on the unit simplex: normalised i.i.d. exponentials (= Dirichlet(1, ..., 1))."""
+    E = rng.standard_exponential((samples, k))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def _sample_intervals(rng: np.random.Generator, samples: int, lower: np.ndarray,
+                      upper: np.ndarray) -> np.ndarray:
+    k = len(lower)
+    lo_sum, hi_sum = float(lower.sum()), float(upper.sum())
+    if lo_sum > 1 + 1e-12:
+        raise QualityModelError(
+            f"Weight intervals are infeasible: the lower bounds sum to {lo_sum:g} > 1, but normalised "
+            "weights sum to 1.\n  Fix: lower some lower bounds so that they sum to at most 1."
+        )
+    if hi_sum < 1 - 1e-12:
+        raise QualityModelError(
+            f"Weight intervals are infeasible: the upper bounds sum to {hi_sum:g} < 1, but normalised "
+            "weights sum to 1.\n  Fix: raise some upper bounds so that they sum to at least 1."
+        )
+    if lo_sum >= 1 - 1e-12:  # a single point: every weight at its lower bound
+        return np.tile(lower / lo_sum, (samples, 1))
+    if hi_sum <= 1 + 1e-12:  # a single point: every weight at its upper bound
+        return np.tile(upper / hi_sum, (samples, 1))
+    # w = lower + slack * u with u uniform on the simplex is uniform on {w >= lower, sum w = 1};
+    # reject the draws that break an upper bound. The accepted ones are uniform on the polytope.
+    slack = 1.0 - lo_sum
+    room = (upper - lower) / slack
+    out: list[np.ndarray] = []
+    have = drawn = 0
+    max_draws = max(1000 * samples, 20_000_000)
+    while have < samples:
+        rate = have / drawn if have else 0.0
+        batch = max(4096, math.ceil(1.2 * (samples - have) / rate) if rate else 4 * samples)
+        batch = min(batch, 1_000_000)
+        U = _simplex(rng, batch, k)
+        ok = (U <= room).all(axis=1)
+        drawn += batch
+        if ok.any():
+            out.append(U[ok])
+            have += int(ok.sum())
+        if have < samples and drawn >= 1_000_000:
+            needed = (samples - have) * drawn / have if have else math.inf
+            if drawn + needed > max_draws:
+                raise QualityModelError(
+                    f"Weight intervals leave almost no room: {have} of {drawn:,} uniform draws on the simplex "
+                    f"fell inside them (acceptance rate {have / drawn:.1e}); {samples:,} samples would need "
+                    f"over {max_draws:,} draws.\n"
+                    "  Fix: widen the intervals, ask for fewer samples, or fix the weights with weights= "
+                    "instead of sampling them."
+                )
+    U = np.concatenate(out)[:samples]
+    return lower + slack * U
+
+
+def _sample_hull(rng: np.random.Generator, samples: int, V: np.ndarray) -> np.ndarray:
+    """Uniform on the convex hull of the rows of V (points of the simplex)."""
+    m, k = V.shape
+    center = V.mean(axis=0)
+    D = V - center
+    _, sv, vt = np.linalg.svd(D, full_matrices=False)
+    d = int((sv > 1e-10 * max(1.0, float(sv[0]) if len(sv) else 1.0)).sum())
+    if d == 0:
+        return np.tile(V[0], (samples, 1))
+    if m == d + 1:
+        # Affinely independent vertices: Dirichlet(1) mixing is exactly uniform on their hull.
+        return _simplex(rng, samples, m) @ V
+    Y = D @ vt[:d].T  # (m, d) coordinates in the hull's affine span
+    if d == 1:
+        y = Y[:, 0]
+        a, b = int(np.argmin(y)), int(np.argmax(y))
+        t = rng.random(samples)[:, None]
+        return (1 - t) * V[a] + t * V[b]
+    from scipy.spatial import Delaunay
+
+    simplices = Delaunay(Y).simplices  # (p, d + 1) vertex indices; they tile the hull
+    P = Y[simplices]  # (p, d + 1, d)
+    vol = np.abs(np.linalg.det(P[:, 1:, :] - P[:, :1, :]))
+    pick = rng.choice(len(simplices), size=samples, p=vol / vol.sum())
+    C = _simplex(rng, samples, d + 1)  # barycentric coordinates, uniform in a simplex
+    return np.einsum("sj,sjk->sk", C, V[simplices[pick]])
+
+
+def sample_weights(k: int, samples: int, rng: np.random.Generator, distribution: str = "simplex", *,
+                   lower: Sequence[float] | None = None, upper: Sequence[float] | None = None,
+                   order: Sequence[int] | None = None, vertices: Any = None) -> np.ndarray:
+    """Draw normalised weight vectors (rows >= 0 summing to 1) from one of the SMAA distributions.
+
+    Parameters
+    ----------
+    k : int
+        Number of objectives.
+    samples : int
+        Number of weight vectors.
+    rng : numpy.random.Generator
+        Source of randomness, e.g. ``numpy.random.default_rng(seed)``; same state, same draws.
+    distribution : {"simplex", "intervals", "ordinal", "stakeholders"}
+        - ``simplex``: uniform on ``{w >= 0, Σ w = 1}``, by normalising i.i.d. standard
+          exponentials (the Dirichlet(1, ..., 1) construction);
+        - ``intervals``: uniform on the simplex restricted to ``lower <= w <= upper``: draws of
+          ``lower + (1 - Σ lower) u`` with ``u`` uniform on the simplex (exactly uniform on
+          ``w >= lower``), rejected when above an upper bound;
+        - ``ordinal``: uniform on ``{w_order[0] >= w_order[1] >= ...}``: a uniform draw sorted in
+          descending order and assigned in ``order`` (most important first);
+        - ``stakeholders``: uniform on the convex hull of the rows of ``vertices`` (each a
+          normalised weight vector): Dirichlet(1) mixtures of the vertices when they are
+          affinely independent, otherwise a Delaunay triangulation of the hull with each
+          simplex picked in proportion to its volume (plain Dirichlet mixing of more vertices
+          than that would crowd the middle of the hull).
+    lower, upper : sequence of float, optional
+        Per-objective bounds for ``intervals`` (defaults 0 and 1).
+    order : sequence of int, optional
+        For ``ordinal``: a permutation of ``range(k)``, most important objective first.
+    vertices : array-like (m, k), optional
+        For ``stakeholders``: one weight vector per row (normalised here).
+
+    Returns
+    -------
+    ndarray (samples, k)
+
+    Raises
+    ------
+    UnknownNameError
+        An unknown distribution.
+    QualityModelError
+        Infeasible intervals (lower bounds summing above 1, upper ones below 1, or too little
+        room for rejection sampling), a bad ``order`` or missing ``vertices``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> W = sample_weights(3, 4, rng, "ordinal", order=[2, 0, 1])
+    >>> bool(((W[:, 2] >= W[:, 0]) & (W[:, 0] >= W[:, 1])).all()), np.allclose(W.sum(axis=1), 1)
+    (True, True)
+    >>> W = sample_weights(2, 1000, rng, "intervals", lower=[0.2, 0.0], upper=[0.5, 1.0])
+    >>> bool(W[:, 0].min() >= 0.2 and W[:, 0].max() <= 0.5)
+    True
+    """
+    if distribution not in WEIGHT_DISTRIBUTIONS:
+        raise UnknownNameError(unknown_name("Weight distribution", distribution, WEIGHT_DISTRIBUTIONS,
+                                            where="a weight distribution for SMAA"))
+    samples, k = int(samples), int(k)
+    if samples < 1 or k < 1:
+        raise QualityModelError(f"Need samples >= 1 and k >= 1 to sample weights, got samples={samples}, k={k}.")
+    if distribution == "simplex":
+        return _simplex(rng, samples, k)
+    if distribution == "intervals":
+        lo = np.zeros(k) if lower is None else np.asarray(lower, dtype=float)
+        hi = np.ones(k) if upper is None else np.asarray(upper, dtype=float)
+        if lo.shape != (k,) or hi.shape != (k,):
+            raise QualityModelError(f"Interval bounds need {k} values each, got lower={lower!r}, upper={upper!r}.")
+        bad = ~(np.isfinite(lo) & np.isfinite(hi) & (lo >= 0) & (lo <= hi) & (hi <= 1))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise QualityModelError(
+                f"Weight interval {j} is ({lo[j]!r}, {hi[j]!r}); intervals need 0 <= lower <= upper <= 1 "
+                "on the normalised weights."
+            )
+        return _sample_intervals(rng, samples, lo, hi)
+    if distribution == "ordinal":
+        perm = list(range(k)) if order is None else [int(i) for i in order]
+        if sorted(perm) != list(range(k)):
+            raise QualityModelError(f"An ordinal order must be a permutation of 0..{k - 1}, got {order!r}.")
+        ranked = -np.sort(-_simplex(rng, samples, k), axis=1)  # descending
+        out = np.empty_like(ranked)
+        out[:, perm] = ranked
+        return out
+    if vertices is None:
+        raise QualityModelError("The 'stakeholders' distribution needs vertices (one weight vector per stakeholder).")
+    V = np.atleast_2d(np.asarray(vertices, dtype=float))
+    if V.shape[1] != k or not np.isfinite(V).all() or (V < 0).any() or (V.sum(axis=1) <= 0).any():
+        raise QualityModelError(f"Stakeholder weight vectors must be {k} finite weights >= 0, not all 0.")
+    V = V / V.sum(axis=1, keepdims=True)
+    W = np.clip(_sample_hull(rng, samples, V), 0.0, None)
+    return W / W.sum(axis=1, keepdims=True)
+
+
+def _distribution_arguments(prob: Problem, weights: str, intervals: Mapping[str, Any] | None,
+                            order: Sequence[str] | None) -> dict[str, Any]:
+    """Translate the name-based arguments of :func:`smaa` into those of :func:`sample_weights`."""
+    if weights not in WEIGHT_DISTRIBUTIONS:
+        raise UnknownNameError(
+            unknown_name("Weight distribution", weights, WEIGHT_DISTRIBUTIONS,
+                         where="a weight distribution for SMAA",
+                         fix="weights='simplex' (no preference), 'intervals' (with intervals=), "
+                             "'ordinal' (with order=) or 'stakeholders'.")
+        )
+    names = prob.names
+    if intervals is not None and weights != "intervals":
+        raise QualityModelError(f"intervals= was given but weights={weights!r}.\n  Fix: pass weights='intervals'.")
+    if order is not None and weights != "ordinal":
+        raise QualityModelError(f"order= was given but weights={weights!r}.\n  Fix: pass weights='ordinal'.")
+    if weights == "intervals":
+        if not intervals:
+            raise QualityModelError(
+                "weights='intervals' needs intervals={objective: (lower, upper)} on the normalised weights, "
+                f"e.g. intervals={{{names[0]!r}: (0.2, 0.6)}}."
+            )
+        lo, hi = np.zeros(prob.k), np.ones(prob.k)
+        for name, pair in intervals.items():
+            if name not in names:
+                raise UnknownObjectiveError(unknown_name("Objective", name, names, where="an objective of the model"))
+            try:
+                a, b = (float(v) for v in pair)
+            except (TypeError, ValueError):
+                raise QualityModelError(
+                    f"The weight interval of {name!r} must be a pair (lower, upper), got {pair!r}."
+                ) from None
+            if not (math.isfinite(a) and math.isfinite(b) and 0 <= a <= b <= 1):
+                raise QualityModelError(
+                    f"The weight interval of {name!r} is {pair!r}; it needs 0 <= lower <= upper <= 1 "
+                    "(bounds are on the normalised weights, which sum to 1)."
+                )
+            j = names.index(name)
+            lo[j], hi[j] = a, b
+        return {"lower": lo, "upper": hi}
+    if weights == "ordinal":
+        if not order:
+            raise QualityModelError(
+                "weights='ordinal' needs order=[...] naming every objective, most important first, "
+                f"e.g. order={names!r}."
+            )
+        order = list(order)
+        for name in order:
+            if name not in names:
+                raise UnknownObjectiveError(unknown_name("Objective", name, names, where="an objective of the model"))
+        missing = [n for n in names if n not in order]
+        twice = sorted({n for n in order if order.count(n) > 1})
+        if missing or twice:
+            raise QualityModelError(
+                "order= must name every objective exactly once, most important first."
+                + (f"\n  Missing: {', '.join(missing)}." if missing else "")
+                + (f"\n  Repeated: {', '.join(twice)}." if twice else "")
+            )
+        return {"order": [names.index(n) for n in order]}
+    if weights == "stakeholders":
+        sets = prob.model.stakeholders
+        if not sets:
+            raise QualityModelError(
+                "weights='stakeholders' samples between the stakeholders' weight sets, but the model declares "
+                "none.\n  Fix: add 'stakeholders: {name: {objective: weight}}' to the quality model, "
+                "or use weights='simplex'."
+            )
+        return {"vertices": np.array([[sets[s][n] for n in names] for s in sets], dtype=float)}
+    return {}
+
+
+# --- shared helpers ----------------------------------------------------------------------------
+
+
+def _default_subset(prob: Problem, feasible: np.ndarray) -> np.ndarray:
+    """The feasible Pareto front; when nothing is feasible, the unconstrained front (as ``analyze``)."""
+    tol = prob.tolerance if prob.tolerance.any() else None
+    if feasible.any():
+        out = np.zeros(prob.n, dtype=bool)
+        idx = np.flatnonzero(feasible)
+        out[idx[nondominated_mask(prob.F[idx], tol)]] = True
+        return out
+    return np.asarray(nondominated_mask(prob.F, tol), dtype=bool)
+
+
+def _subset_mask(prob: Problem, subset: Any, feasible: np.ndarray) -> np.ndarray:
+    if subset is None:
+        return _default_subset(prob, feasible)
+    if isinstance(subset, pd.Series) and subset.dtype == bool:  # aligned by candidate id
+        idx = subset.index.astype(str)
+        unknown = idx.difference(prob.ids)
+        if len(unknown):
+            raise UnknownNameError(unknown_name("Candidate", unknown[0], prob.ids, where="a candidate id of the table"))
+        mask = pd.Series(subset.to_numpy(dtype=bool), index=idx).reindex(prob.ids, fill_value=False).to_numpy()
+    else:
+        arr = np.asarray(subset)
+        if arr.dtype == bool:
+            mask = arr
+        elif arr.ndim == 1 and arr.dtype.kind in "OUS":  # candidate ids
+            mask = np.zeros(prob.n, dtype=bool)
+            for cid in arr:
+                mask[prob.position(cid)] = True
+        else:
+            raise CandidatesError(
+                f"subset must be a boolean mask with one entry per candidate or a list of candidate ids, "
+                f"got {type(subset).__name__} of dtype {arr.dtype}."
+            )
+    if mask.shape != (prob.n,):
+        raise CandidatesError(
+            f"subset has shape {mask.shape}, but there are {prob.n} candidates; pass one boolean per candidate."
+        )
+    if not mask.any():
+        raise CandidatesError("subset selects no candidate; at least one candidate must compete.")
+    return mask
+
+
+@dataclass(frozen=True, eq=False)
+class _Scorer:
+    """Scores of the competing candidates for a batch of weights, exactly as ``scoring.rank`` does."""
+
+    prob: Problem
+    method: str
+    N: np.ndarray  # (m, k) normalised values of the competitors
+    reference: np.ndarray  # (k,) normalised ASF reference point
+    ideal: np.ndarray  # (k,) normalisation bounds, minimised space
+    nadir: np.ndarray
+    topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (R_sub, best, worst)
+    norm: np.ndarray  # (k,) TOPSIS column norms over all candidates
+
+    @classmethod
+    def build(cls, prob: Problem, method: str, subset: np.ndarray, feasible: np.ndarray) -> _Scorer:
+        N, ideal, nadir = normalized(prob, feasible)
+        reference = _reference(prob, ideal, nadir)
+        norm = np.sqrt((prob.X**2).sum(axis=0))
+        norm = np.where(norm > 0, norm, 1.0)
+        parts = _topsis_parts(prob.X, prob.sign, subset) if method == "topsis" else None
+        return cls(prob, method, N[subset], reference, ideal, nadir, parts, norm)
+
+    def values(self, X: np.ndarray) -> dict[str, Any]:
+        """Keyword arguments of ``__call__`` for other raw values X (m, k) of the competitors,
+        normalised with the same (fixed) bounds."""
+        if self.method == "topsis":
+            _, best, worst = self.topsis  # type: ignore[misc]
+            return {"topsis": (X / self.norm, best, worst)}
+        return {"N": K.normalize(X * self.prob.sign, self.ideal, self.nadir)}
+
+    def __call__(self, W: np.ndarray, N: np.ndarray | None = None,
+                 topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """W (s, k) -> (s, m) utilities; ``N``/``topsis`` override the competitors' values."""
+        if self.method == "topsis":
+            return _topsis_batch(W, *(topsis or self.topsis))
+        return scores_for_weights(self.prob, self.N if N is None else N, W, self.method, self.reference)
+
+    @property
+    def bytes_per_weight(self) -> int:
+        m, k = self.N.shape
+        per = 6 if self.method in ("weighted_sum", "topsis") else k + 6
+        return 8 * m * per
+
+
+def _topsis_parts(X: np.ndarray, sign: np.ndarray, subset: np.ndarray):
+    """Vector-normalised competitors and the ideal/anti-ideal over *all* candidates.
+
+    With weights >= 0, ``max_i w_j R_ij = w_j max_i R_ij``, so the weighted ideal is the weighted
+    column best; TOPSIS distances then become ``sqrt(Σ_j w_j² (R_ij - R*_j)²)``: two matrix products.
+    """
+    norm = np.sqrt((X**2).sum(axis=0))
+    R = X / np.where(norm > 0, norm, 1.0)
+    benefit = sign < 0
+    best = np.where(benefit, R.max(axis=0), R.min(axis=0))
+    worst = np.where(benefit, R.min(axis=0), R.max(axis=0))
+    return R[subset], best, worst
+
+
+def _topsis_batch(W: np.ndarray, R: np.ndarray, best: np.ndarray, worst: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness of the rows of R, (s, k) weights -> (s, m); equals ``_kernels.topsis``."""
+    W2 = np.atleast_2d(W) ** 2
+    d_plus = np.sqrt(np.clip(W2 @ ((R - best) ** 2).T, 0.0, None))
+    d_minus = np.sqrt(np.clip(W2 @ ((R - worst) ** 2).T, 0.0, None))
+    total = d_plus + d_minus
+    return np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
+
+
+def _as_problem(candidates: Any, model: QualityModel | None, champion: str | None) -> Problem:
+    return candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
+
+
+# --- SMAA-2 ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SMAAResult:
+    """Result of :func:`smaa`; every frame is indexed by candidate id (all candidates).
+
+    Attributes
+    ----------
+    acceptability : DataFrame
+        ``b_a^r``: index candidate, columns ranks ``1..R``. Rows of competing candidates sum to 1
+        when the full matrix is computed (``R`` = number of competitors); rows of candidates that
+        did not compete are 0.
+    first_rank : Series
+        ``b_a^1``, the first column of ``acceptability``.
+    central_weights : DataFrame
+        ``E[w | a first]``, candidate x objective; NaN where ``b_a^1 = 0``.
+    confidence : Series
+        Confidence factor ``P[a first | w = central weight]``; NaN where ``b_a^1 = 0``.
+    competing : Series of bool
+        Which candidates competed (the subset).
+    samples, seed : int
+    weights : str
+        The weight distribution.
+    method : str
+        The scoring method.
+    """
+
+    acceptability: pd.DataFrame
+    first_rank: pd.Series
+    central_weights: pd.DataFrame
+    confidence: pd.Series
+    competing: pd.Series
+    samples: int
+    seed: int
+    weights: str
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate: ``first_rank``, ``confidence`` and ``cw_<objective>`` columns."""
+        out = pd.DataFrame({"first_rank": self.first_rank, "confidence": self.confidence})
+        return out.join(self.central_weights.add_prefix("cw_"))
+
+    def __repr__(self) -> str:
+        top = self.first_rank.sort_values(ascending=False, kind="stable").head(3)
+        best = ", ".join(f"{cid}: {v:.3f}" for cid, v in top.items() if v > 0)
+        return (f"SMAAResult({int(self.competing.sum())} competing of {len(self.competing)}; "
+                f"method={self.method}, weights={self.weights}, samples={self.samples}, seed={self.seed}; "
+                f"first-rank acceptability {best})")
+
+
+def _tally(S: np.ndarray, cand: np.ndarray | None, R: int, diff: np.ndarray,
+           rows: np.ndarray, first: list) -> None:
+    """Add one chunk of rank counts to ``diff`` (m, R + 1), splitting ties equally.
+
+    S (c, p) rounded scores of p candidates per sample (the top ones, or all); ``cand`` (c, p)
+    their competitor indices (None: ``arange(p)``); ``rows`` (c,) sample numbers. A tie group
+    occupying ranks ``r..r+t-1`` gives each member ``1/t`` at each of these ranks (as if ties were
+    broken at random), recorded as a difference array (+1/t at r, -1/t at r + t). The rank-1
+    shares are appended to ``first`` as (sample, competitor, share).
+    """
+    c, p = S.shape
+    idx = np.argsort(-S, axis=1, kind="stable")
+    sv = np.take_along_axis(S, idx, axis=1)
+    who = idx if cand is None else np.take_along_axis(cand, idx, axis=1)
+    pos = np.arange(p)
+    new = np.ones((c, p), dtype=bool)
+    new[:, 1:] = sv[:, 1:] != sv[:, :-1]
+    start = np.maximum.accumulate(np.where(new, pos, 0), axis=1)
+    if new.all():  # no ties: each candidate has its own rank
+        end, share = np.broadcast_to(pos, (c, p)), np.ones((c, p))
+    else:
+        last = np.ones((c, p), dtype=bool)
+        last[:, :-1] = new[:, 1:]
+        end = np.minimum.accumulate(np.where(last, pos, p)[:, ::-1], axis=1)[:, ::-1]
+        share = 1.0 / (end - start + 1)
+    keep = start < R
+    w, s, e, sh = who[keep], start[keep], np.minimum(end[keep] + 1, R), share[keep]
+    width = R + 1
+    size = diff.size
+    diff += np.bincount(w * width + s, weights=sh, minlength=size).reshape(diff.shape)
+    diff -= np.bincount(w * width + e, weights=sh, minlength=size).reshape(diff.shape)
+    top = start == 0
+    r, col = np.nonzero(top)
+    first.append((rows[r], who[r, col], share[r, col]))
+
+
+def _confidence(scorer: _Scorer, prob: Problem, subset: np.ndarray, winners: np.ndarray,
+                CW: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+    """P[winner first at its central weight], over draws of the competitors' values."""
+    m = int(subset.sum())
+    se = _standard_errors(prob)
+    se = None if se is None else se[subset]
+    if se is None or not (se > 0).any():
+        draws = 1
+    hits = np.zeros(len(winners))
+    Xs = prob.X[subset]
+    for _ in range(draws):
+        if draws == 1:
+            S = scorer(CW)
+        else:
+            S = scorer(CW, **scorer.values(Xs + se * rng.standard_normal((m, prob.k))))
+        Sr = np.round(S, _DECIMALS)
+        best_row = Sr.max(axis=1)
+        ties = (Sr == best_row[:, None]).sum(axis=1)
+        own = Sr[np.arange(len(winners)), winners]
+        hits += np.where(own == best_row, 1.0 / ties, 0.0)
+    return hits / draws
+
+
+def _standard_errors(prob: Problem) -> np.ndarray | None:
+    """(n, k) standard errors of the point estimates from the replicates, or None without them."""
+    cands = prob.candidates
+    if cands.replicates is None:
+        return None
+    reps = cands.replicates[prob.names]
+    grouped = reps.groupby(level="candidate", sort=False)
+    std = grouped.std(ddof=1).reindex(prob.ids)
+    count = grouped.count().reindex(prob.ids)
+    se = std.to_numpy(dtype=float) / np.sqrt(count.to_numpy(dtype=float))
+    return np.where(np.isfinite(se), se, 0.0)
+
+
+def smaa(
+    candidates: Any,
+    model: QualityModel | None = None,
+    *,
+    samples: int = 10_000,
+    seed: int = 0,
+    weights: str = "simplex",
+    method: str | None = None,
+    subset: Any = None,
+    intervals: Mapping[str, tuple[float, float]] | None = None,
+    order: Sequence[str] | None = None,
+    champion: str | None = None,
+    max_ranks: int = 10,
+    confidence_samples: int = 1_000,
+) -> SMAAResult:
+    """SMAA-2: rank acceptability, central weights and confidence factors under uncertain weights.
+
+    For ``s`` weight vectors ``w_t`` drawn from the chosen distribution, every competing candidate
+    is scored exactly as :func:`workbench.analysis.scoring.rank` scores it, and
+
+    - ``b_a^r = (1/s) Σ_t 1[rank_t(a) = r]`` (rank acceptability; ties in score, equal to 12
+      decimals, split the mass equally over the ranks the tied group occupies, so symmetric
+      candidates share it),
+    - ``w_a^c = Σ_t 1[rank_t(a) = 1] w_t / Σ_t 1[rank_t(a) = 1]`` (central weight),
+    - ``p_a^c = P[rank(a) = 1 | w = w_a^c]`` (confidence factor; see the module docstring).
+
+    Parameters
+    ----------
+    candidates : Candidates, DataFrame, source spec or Problem
+    model : QualityModel, optional
+        Not needed when ``candidates`` is already a ``Problem``.
+    samples : int
+        Number of weight vectors; the Monte Carlo standard error of ``b_a^r`` is at most
+        ``0.5 / sqrt(samples)``.
+    seed : int
+        Seed of ``numpy.random.default_rng``: same inputs and seed, identical result.
+    weights : {"simplex", "intervals", "ordinal", "stakeholders"}
+        Weight distribution (see :func:`sample_weights`): no preference information (uniform on
+        the simplex); ``intervals={objective: (lower, upper)}`` on the normalised weights
+        (objectives left out are free in [0, 1]); ``order=[most important, ...]`` naming every
+        objective; or anywhere between the model's stakeholders' weight sets (uniform on their
+        convex hull).
+    method : str, optional
+        Scoring method; default: the model's.
+    subset : bool mask (n,), boolean Series by candidate id, or list of ids, optional
+        Which candidates compete. Default: the Pareto front of the feasible candidates (only
+        they can be ranked first), or the unconstrained front when none is feasible — what
+        ``analyze`` passes. Within the subset candidates compete on score alone (constraints
+        are not re-applied). Candidates outside it are still reported, with 0 acceptability at
+        every rank and NaN central weights and confidence.
+    intervals, order
+        Parameters of the ``intervals`` and ``ordinal`` distributions.
+    champion : str, optional
+        Baseline of relative constraints.
+    max_ranks : int
+        With more than ``FULL_RANKS_LIMIT`` (50) competitors only ranks ``1..max_ranks`` are
+        computed (by a partial sort); otherwise the full matrix, ranks ``1..m``.
+    confidence_samples : int
+        Draws of the measured values for the confidence factors (only with replicates).
+        Normalisation bounds (and TOPSIS's column norms, ideal and anti-ideal) are held at the
+        point estimates' values across draws, so the factor reflects measurement noise only.
+
+    Returns
+    -------
+    SMAAResult
+
+    Examples
+    --------
+    Normalised, ``a = (0, 1)``, ``b = (1, 0)`` and ``c = (0.4, 0.4)`` (0 best): with a weighted
+    sum, ``a`` wins when ``w_acc > 0.6``, ``b`` when ``w_acc < 0.4`` and ``c`` in between.
+
+    >>> import pandas as pd
+    >>> from workbench.quality import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max", "bounds": [1.0, 0.0]},
+    ...     {"name": "ms", "direction": "min", "bounds": [0, 100]}]})
+    >>> df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [1.0, 0.0, 0.6], "ms": [100, 0, 40]})
+    >>> r = smaa(df, qm, samples=20_000, seed=1)
+    >>> r.first_rank.round(1).to_dict()
+    {'a': 0.4, 'b': 0.4, 'c': 0.2}
+    >>> r.central_weights.round(1)
+               acc   ms
+    candidate
+    a          0.8  0.2
+    b          0.2  0.8
+    c          0.5  0.5
+    >>> r.confidence.to_dict()
+    {'a': 1.0, 'b': 1.0, 'c': 1.0}
+    """
+    prob = _as_problem(candidates, model, champion)
+    method = _check_method(method or prob.model.method)
+    samples, seed = int(samples), int(seed)
+    if samples < 1:
+        raise QualityModelError(f"SMAA needs samples >= 1, got {samples}.")
+    if int(max_ranks) < 1:
+        raise QualityModelError(f"max_ranks must be >= 1, got {max_ranks!r}.")
+    dist_args = _distribution_arguments(prob, weights, intervals, order)
+
+    from workbench.analysis.feasibility import feasibility
+
+    feasible = feasibility(prob, None)["feasible"].to_numpy()
+    mask = _subset_mask(prob, subset, feasible)
+    comp = np.flatnonzero(mask)
+    m, k = len(comp), prob.k
+    R = m if m <= FULL_RANKS_LIMIT else min(int(max_ranks), m)
+
+    rng = np.random.default_rng(seed)
+    W = sample_weights(k, samples, rng, weights, **dist_args)
+    scorer = _Scorer.build(prob, method, mask, feasible)
+
+    diff = np.zeros((m, R + 1))
+    firsts: list = []
+    chunk = max(1, _CHUNK_BYTES // scorer.bytes_per_weight)
+    for lo in range(0, samples, chunk):
+        Wc = W[lo:lo + chunk]
+        rows = np.arange(lo, lo + len(Wc))
+        Sr = np.round(scorer(Wc), _DECIMALS)
+        if R >= m:
+            _tally(Sr, None, R, diff, rows, firsts)
+            continue
+        part = np.argpartition(-Sr, R - 1, axis=1)[:, :R]
+        top = np.take_along_axis(Sr, part, axis=1)
+        # A tie group that straddles rank R has members outside `part`: rank those rows in full.
+        closed = (Sr >= top.min(axis=1)[:, None]).sum(axis=1) == R
+        if closed.any():
+            _tally(top[closed], part[closed], R, diff, rows[closed], firsts)
+        if not closed.all():
+            _tally(Sr[~closed], None, R, diff, rows[~closed], firsts)
+
+    A = np.cumsum(diff[:, :R], axis=1) / samples
+    A = np.clip(A, 0.0, 1.0)  # cumulative sums of +-1/t leave ~1e-16 residues
+    A[np.abs(A) < 1e-12] = 0.0
+    srow = np.concatenate([f[0] for f in firsts])
+    scand = np.concatenate([f[1] for f in firsts])
+    sshare = np.concatenate([f[2] for f in firsts])
+    mass = np.bincount(scand, weights=sshare, minlength=m)
+    num = np.stack([np.bincount(scand, weights=sshare * W[srow, j], minlength=m) for j in range(k)], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        CW = np.where(mass[:, None] > 0, num / np.where(mass > 0, mass, 1.0)[:, None], np.nan)
+
+    winners = np.flatnonzero(mass > 0)
+    conf = np.full(m, np.nan)
+    if len(winners):
+        conf[winners] = _confidence(scorer, prob, mask, winners, CW[winners], rng, int(confidence_samples))
+
+    ranks = pd.Index(range(1, R + 1), name="rank")
+    acc = np.zeros((prob.n, R))
+    acc[comp] = A
+    cw = np.full((prob.n, k), np.nan)
+    cw[comp] = CW
+    cf = np.full(prob.n, np.nan)
+    cf[comp] = conf
+    acceptability = pd.DataFrame(acc, index=prob.ids, columns=ranks)
+    return SMAAResult(
+        acceptability=acceptability,
+        first_rank=acceptability[1].rename("first_rank"),
+        central_weights=pd.DataFrame(cw, index=prob.ids, columns=list(prob.names)),
+        confidence=pd.Series(cf, index=prob.ids, name="confidence"),
+        competing=pd.Series(mask, index=prob.ids, name="competing"),
+        samples=samples,
+        seed=seed,
+        weights=weights,
+        method=method,
+    )
+
+
+# --- weight stability --------------------------------------------------------------------------
+
+#: Grid over t in [0, 1] on which non-linear methods are scanned for crossings.
+STABILITY_GRID = 1001
+#: Bisection stops when the bracket of a crossing is this narrow.
+STABILITY_XTOL = 1e-9
+
+
+def _path(w0: np.ndarray, i: int, t: np.ndarray) -> np.ndarray:
+    """Weights along ``w_i = t`` with the others rescaled proportionally: (len(t),) -> (len(t), k).
+
+    ``w_j(t) = (1 - t) w_j / (1 - w_i)``; when ``w_i = 1`` (the others all 0) the remaining
+    ``1 - t`` is split equally among the other objectives.
+    """
+    k = len(w0)
+    rest = w0.astype(float).copy()
+    rest[i] = 0.0
+    total = rest.sum()
+    if total > 0:
+        base = rest / total
+    else:
+        base = np.full(k, 1.0 / (k - 1))
+        base[i] = 0.0
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    W = (1.0 - t)[:, None] * base[None, :]
+    W[:, i] = t
+    return W
+
+
+def _is_first(S: np.ndarray, top: int) -> np.ndarray:
+    """(g, m) scores -> (g,) whether ``top`` is (possibly tied) first, ties to 12 decimals."""
+    Sr = np.round(S, _DECIMALS)
+    return Sr[:, top] >= Sr.max(axis=1)
+
+
+def _leader(S: np.ndarray, top: int) -> int:
+    """The best candidate other than ``top`` in one row of scores (first by position on ties)."""
+    s = np.round(S, _DECIMALS).astype(float)
+    s[top] = -np.inf
+    return int(np.argmax(s))
+
+
+def _interval_numeric(scorer: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, i: int,
+                      top: int) -> tuple[float, float, int | None, int | None]:
+    """Scan a grid of t, then bisect each end to ``STABILITY_XTOL``.
+
+    Returns (lower, upper, lower_winner, upper_winner) with winners as competitor positions.
+    A loss of the first place narrower than the grid step (1e-3) can go unseen.
+    """
+    t0 = float(w0[i])
+    grid = np.linspace(0.0, 1.0, STABILITY_GRID)
+    ok = _is_first(scorer(_path(w0, i, grid)), top)
+
+    def first_at(t: float) -> bool:
+        return bool(_is_first(scorer(_path(w0, i, np.array([t]))), top)[0])
+
+    def bisect(good: float, bad: float) -> tuple[float, int]:
+        while abs(bad - good) > STABILITY_XTOL:
+            mid = 0.5 * (good + bad)
+            if first_at(mid):
+                good = mid
+            else:
+                bad = mid
+        return good, _leader(scorer(_path(w0, i, np.array([bad])))[0], top)
+
+    upper, up_win = 1.0, None
+    above = np.flatnonzero((grid > t0) & ~ok)
+    if len(above):
+        g = int(above[0])
+        good = max(t0, float(grid[g - 1])) if g > 0 else t0
+        upper, up_win = bisect(good, float(grid[g]))
+    lower, low_win = 0.0, None
+    below = np.flatnonzero((grid < t0) & ~ok)
+    if len(below):
+        g = int(below[-1])
+        good = min(t0, float(grid[g + 1])) if g + 1 < len(grid) else t0
+        lower, low_win = bisect(good, float(grid[g]))
+    return lower, upper, low_win, up_win
+
+
+def _interval_weighted_sum(N: np.ndarray, w0: np.ndarray, i: int,
+                           top: int) -> tuple[float, float, int | None, int | None]:
+    """Closed form for the weighted sum (Triantaphyllou & Sánchez 1997).
+
+    Along the path, ``u_b(t) = 1 - t N_bi - (1 - t) c_b`` with ``c_b = Σ_j base_j N_bj``, so the
+    lead of the top candidate over b, ``d_b(t) = u_top(t) - u_b(t) = α_b + β_b t``, is linear:
+    ``α_b = c_b - c_top`` and ``β_b = (c_top - N_top,i) - (c_b - N_bi)``. The top stays first
+    up to the smallest root ``-α_b / β_b >= t0`` among the b with ``β_b < 0`` (the one of those
+    with the most negative ``β_b`` takes over), and down to the largest root ``<= t0`` among
+    those with ``β_b > 0``.
+    """
+    t0 = float(w0[i])
+    base = _path(w0, i, np.array([0.0]))[0]  # the others' shares at t = 0 (base_i = 0)
+    c = N @ base
+    alpha = c - c[top]
+    beta = (c[top] - N[top, i]) - (c - N[:, i])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = np.where(beta != 0, -alpha / np.where(beta != 0, beta, 1.0), np.nan)
+    root = np.where(np.abs(root - t0) < 1e-12, t0, root)
+
+    def end(sel: np.ndarray, pick_max: bool) -> tuple[float, int | None]:
+        cand = np.flatnonzero(sel)
+        if not len(cand):
+            return (0.0 if pick_max else 1.0), None
+        r = root[cand]
+        at = r.max() if pick_max else r.min()
+        near = cand[np.abs(r - at) <= 1e-12]
+        who = near[np.argmax(beta[near])] if pick_max else near[np.argmin(beta[near])]
+        return float(at), int(who)
+
+    upper, up_win = end((beta < 0) & (root >= t0) & (root <= 1.0), pick_max=False)
+    lower, low_win = end((beta > 0) & (root <= t0) & (root >= 0.0), pick_max=True)
+    return lower, upper, low_win, up_win
+
+
+def weight_stability(
+    candidates: Any,
+    model: QualityModel | None = None,
+    *,
+    method: str | None = None,
+    weights: Any = None,
+    champion: str | None = None,
+    subset: Any = None,
+) -> pd.DataFrame:
+    """How far each weight can move before the top-ranked candidate changes.
+
+    For objective ``i`` the weights follow ``w_i = t`` and ``w_j(t) = (1 - t) w_j / (1 - w_i)``
+    for ``j != i`` (the others keep their proportions; when ``w_i = 1`` the rest is split equally).
+    The top candidate (the best-scored competitor at the current weights) stays first on an
+    interval ``[lower, upper]`` of ``t`` around the current weight; just past each end another
+    candidate takes over.
+
+    - ``weighted_sum``: exact closed form — each utility is linear in ``t``, so the ends are roots
+      of linear equations (Triantaphyllou & Sánchez 1997).
+    - other methods: a scan of ``t`` on a grid of 1001 points (batch scoring), each crossing then
+      bisected to 1e-9; a loss of first place over less than the grid step can go unseen.
+
+    Parameters
+    ----------
+    candidates : Candidates, DataFrame, source spec or Problem
+    model : QualityModel, optional
+        Not needed when ``candidates`` is already a ``Problem``.
+    method : str, optional
+        Scoring method; default: the model's.
+    weights : str or mapping, optional
+        The current weights: a stakeholder name or ``{objective: weight}``; default: the model's.
+    champion : str, optional
+        Baseline of relative constraints.
+    subset : bool mask, boolean Series or list of ids, optional
+        The competitors; default: the feasible Pareto front (as in :func:`smaa`).
+
+    Returns
+    -------
+    DataFrame
+        Index ``objective``; columns ``weight`` (current, normalised), ``lower`` and ``upper`` (the
+        interval of the weight over which the top stays first, within [0, 1]), ``lower_winner``
+        and ``upper_winner`` (the candidate that takes over just past each end, None when the top
+        does not change before 0 or 1) and ``margin`` (distance from the current weight to the
+        nearest end where the top changes; NaN when it never changes). ``attrs["top"]`` holds the
+        top candidate and ``attrs["method"]`` the method.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench.quality import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max", "bounds": [1.0, 0.0], "weight": 3},
+    ...     {"name": "ms", "direction": "min", "bounds": [0, 100]}]})
+    >>> df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [1.0, 0.0, 0.6], "ms": [100, 0, 40]})
+    >>> ws = weight_stability(df, qm)
+    >>> ws.attrs["top"]
+    'a'
+    >>> ws[["weight", "lower", "upper", "lower_winner", "upper_winner", "margin"]]
+               weight  lower  upper lower_winner upper_winner  margin
+    objective
+    acc          0.75    0.6    1.0            c         None    0.15
+    ms           0.25    0.0    0.4         None            c    0.15
+    """
+    prob = _as_problem(candidates, model, champion)
+    method = _check_method(method or prob.model.method)
+    w0 = prob.weights(weights)
+
+    from workbench.analysis.feasibility import feasibility
+
+    feasible = feasibility(prob, None)["feasible"].to_numpy()
+    mask = _subset_mask(prob, subset, feasible)
+    comp = np.flatnonzero(mask)
+    scorer = _Scorer.build(prob, method, mask, feasible)
+    top = int(np.argmax(np.round(scorer(w0[None, :])[0], _DECIMALS)))
+    ids = prob.ids[comp]
+
+    rows = []
+    for i, name in enumerate(prob.names):
+        if len(comp) == 1 or prob.k == 1:
+            lower, upper, lw, uw = 0.0, 1.0, None, None
+        elif method == "weighted_sum":
+            lower, upper, lw, uw = _interval_weighted_sum(scorer.N, w0, i, top)
+        else:
+            lower, upper, lw, uw = _interval_numeric(scorer, w0, i, top)
+        t0 = float(w0[i])
+        ends = [abs(t0 - e) for e, win in ((lower, lw), (upper, uw)) if win is not None]
+        rows.append({
+            "objective": name,
+            "weight": t0,
+            "lower": lower,
+            "upper": upper,
+            "lower_winner": None if lw is None else str(ids[lw]),
+            "upper_winner": None if uw is None else str(ids[uw]),
+            "margin": min(ends) if ends else np.nan,
+        })
+    out = pd.DataFrame(rows).set_index("objective")
+    for col in ("lower_winner", "upper_winner"):
+        out[col] = pd.Series([r[col] for r in rows], index=out.index, dtype=object)
+    out.attrs["top"] = str(ids[top])
+    out.attrs["method"] = method
+    return out
