@@ -206,7 +206,7 @@ def demo(
     render_table(result, console)
     console.print()
     console.print(f"Quality model: {store.quality_model_path}")
-    console.print(f"Analysis JSON: [bold]{json_path}[/]")
+    console.print(f"Analysis JSON: [bold]{json_path.resolve()}[/]")
 
 
 def main() -> None:
