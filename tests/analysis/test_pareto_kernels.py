@@ -1,0 +1,412 @@
+"""Non-dominated filtering and sorting kernels (workbench.analysis._pareto).
+
+The kernels use no peer library, so every result is checked against an O(n^2) brute-force
+numpy oracle written here, and against moocore, pymoo (its own pure-Python sort, plus its
+default path, which wraps moocore) and paretoset where they apply. The kernels have several
+internal paths (pivot pre-filter, 2-D sweep, 3-D Fenwick sweep, sort-filter-skyline, k-d tree
+mask, 3-D staircase sort, k-d tree peeling, branch-and-bound sweep, tolerance cycles); the
+``paths`` fixture forces each of them on small inputs.
+"""
+
+import moocore
+import numpy as np
+import paretoset
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pymoo.util.dominator import Dominator
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+from workbench.analysis import _pareto
+from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
+from workbench.errors import CandidatesError
+
+# --- brute-force oracle ------------------------------------------------------------------------
+
+
+def dominance_matrix(F, tol=None):
+    """D[a, b]: row a dominates row b (with tolerance: a <= b + tol everywhere and
+    a < b - tol somewhere)."""
+    F = np.asarray(F, dtype=float)
+    tol = np.zeros(F.shape[1]) if tol is None else np.asarray(tol, dtype=float)
+    A, B = F[:, None, :], F[None, :, :]
+    with np.errstate(invalid="ignore"):  # inf - inf in the bounds of infinite values
+        return (A <= B + tol).all(axis=-1) & (A < B - tol).any(axis=-1)
+
+
+def brute_mask(F, tol=None):
+    return ~dominance_matrix(F, tol).any(axis=0)
+
+
+def brute_ranks(F, tol=None, stalls=None):
+    """Peel fronts; when every remaining row is dominated (a tolerance cycle; appended to
+    ``stalls`` if given), the front is the remaining rows that no remaining row dominates
+    without tolerance."""
+    D = dominance_matrix(F, tol)
+    plain = dominance_matrix(F)
+    ranks = np.full(len(D), -1)
+    remaining = np.arange(len(D))
+    level = 0
+    while remaining.size:
+        front = ~D[np.ix_(remaining, remaining)].any(axis=0)
+        if not front.any():
+            if stalls is not None:
+                stalls.append(level)
+            front = ~plain[np.ix_(remaining, remaining)].any(axis=0)
+        ranks[remaining[front]] = level
+        remaining = remaining[~front]
+        level += 1
+    return ranks
+
+
+def check_exact(F, tol=None):
+    F = np.asarray(F, dtype=float)
+    mask, ranks = nondominated_mask(F, tol), nondominated_ranks(F, tol)
+    assert mask.dtype == bool and mask.shape == (len(F),)
+    assert ranks.dtype == np.int64 and ranks.shape == (len(F),)
+    np.testing.assert_array_equal(mask, brute_mask(F, tol))
+    np.testing.assert_array_equal(ranks, brute_ranks(F, tol))
+    return mask, ranks
+
+
+def sphere(rng, n, k):
+    """Points on the positive orthant of the unit sphere, flipped so that all are non-dominated."""
+    x = np.abs(rng.standard_normal((n, k)))
+    return 1.0 - x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def random_data(rng, kind, n, k):
+    if kind == "uniform":
+        return rng.random((n, k))
+    if kind == "grid":  # integer grid: many ties and duplicates
+        return rng.integers(0, 4, (n, k)).astype(float)
+    if kind == "sphere":
+        return sphere(rng, n, k)
+    if kind == "correlated":  # long chains of fronts
+        return rng.random((n, 1)) + 0.05 * rng.random((n, k))
+    if kind == "infinite":
+        F = rng.integers(0, 4, (n, k)).astype(float)
+        F[rng.random((n, k)) < 0.1] = np.inf
+        F[rng.random((n, k)) < 0.05] = -np.inf
+        return F
+    raise AssertionError(kind)
+
+
+@pytest.fixture(params=["default", "small-thresholds", "peel-every-front"])
+def paths(request, monkeypatch):
+    """Run a test with the default thresholds; with thresholds that force, on small inputs,
+    the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves and,
+    for ranks, no peeling with the mask and the branch-and-bound sweep; and with pure
+    peeling by the mask."""
+    if request.param == "small-thresholds":
+        monkeypatch.setattr(_pareto, "_PREFILTER_PROBE", 8)
+        monkeypatch.setattr(_pareto, "_PREFILTER_BLOCK", 4)
+        monkeypatch.setattr(_pareto, "_SFS_BLOCK", 4)
+        monkeypatch.setattr(_pareto, "_SFS_MAX_AVG_SCAN", 1)
+        monkeypatch.setattr(_pareto, "_LEAF", 1)
+        monkeypatch.setattr(_pareto, "_RANKS_3D_MOVES_PER_ROW", 0)
+        monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 1)
+        monkeypatch.setattr(_pareto, "_PEEL_QUERIES_PER_ROW", 0)
+    elif request.param == "peel-every-front":
+        monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 10**9)
+    return request.param
+
+
+# --- exactness against the oracle ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "infinite"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 6])
+def test_random_data_matches_brute_force(paths, kind, k):
+    rng = np.random.default_rng(k * 100 + len(kind))
+    for n in (2, 3, 7, 40, 250):
+        check_exact(random_data(rng, kind, n, k))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+def test_tolerance_matches_brute_force(paths, k):
+    rng = np.random.default_rng(k)
+    for n in (2, 9, 60, 200):
+        for kind in ("uniform", "grid", "infinite"):
+            F = random_data(rng, kind, n, k)
+            scale = 1.0 if kind == "uniform" else 4.0
+            for tol in (rng.random(k) * 0.1 * scale, rng.random(k) * 0.5 * scale):
+                check_exact(F, tol)
+
+
+def test_zero_tolerance_is_plain_dominance():
+    F = np.random.default_rng(0).random((300, 3))
+    np.testing.assert_array_equal(nondominated_mask(F, np.zeros(3)), nondominated_mask(F))
+    np.testing.assert_array_equal(nondominated_ranks(F, np.zeros(3)), nondominated_ranks(F))
+
+
+def test_partial_zero_tolerance():
+    F = np.random.default_rng(1).integers(0, 5, (200, 3)).astype(float)
+    check_exact(F, np.array([0.0, 1.0, 0.0]))
+
+
+def test_tolerance_cycle_is_broken_by_plain_dominance():
+    # a dominates b dominates c dominates a under tol = 1 (possible for k >= 3).
+    a, b, c = [0.0, 0.0, 0.0], [1.2, -0.6, -0.6], [0.6, 0.6, -1.2]
+    tol = np.ones(3)
+    D = dominance_matrix([a, b, c], tol)
+    assert D[0, 1] and D[1, 2] and D[2, 0]
+    mask, ranks = check_exact([a, b, c], tol)
+    assert not mask.any()  # everyone is dominated...
+    np.testing.assert_array_equal(ranks, [0, 0, 0])  # ...and plain Pareto cannot separate them
+    # An undominated row keeps front 0 (no stall there); the cycle stalls front 1, which
+    # plain dominance resolves to a, b, c; `near` (within tolerance of a) and `far` follow.
+    far = [10.0, 10.0, 10.0]
+    near = [0.5, 0.5, 0.5]
+    apart = [-5.0, 5.0, 5.0]
+    mask, ranks = check_exact([a, b, c, far, near, apart], tol)
+    np.testing.assert_array_equal(mask, [False, False, False, False, False, True])
+    np.testing.assert_array_equal(ranks, [1, 1, 1, 3, 2, 0])
+
+
+def test_tolerance_cycles_in_random_data_match_brute_force():
+    # Many random rows with a wide tolerance: some sets contain cycles that stall peeling.
+    rng = np.random.default_rng(7)
+    stalls = []
+    for n in (5, 12, 30, 60):
+        for _ in range(10):
+            F = rng.normal(size=(n, 3))
+            tol = np.full(3, 1.0)
+            np.testing.assert_array_equal(nondominated_ranks(F, tol), brute_ranks(F, tol, stalls))
+            np.testing.assert_array_equal(nondominated_mask(F, tol), brute_mask(F, tol))
+    assert len(stalls) > 10  # the case is actually exercised
+
+
+# --- degenerate inputs ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 7])
+def test_zero_one_and_all_equal_candidates(k):
+    empty = np.empty((0, k))
+    assert nondominated_mask(empty).shape == (0,)
+    assert nondominated_ranks(empty).shape == (0,)
+    assert nondominated_mask(empty, np.ones(k)).shape == (0,)
+    np.testing.assert_array_equal(nondominated_mask(np.ones((1, k))), [True])
+    np.testing.assert_array_equal(nondominated_ranks(np.ones((1, k))), [0])
+    same = np.full((50, k), 3.5)
+    assert nondominated_mask(same).all()
+    assert (nondominated_ranks(same) == 0).all()
+    assert nondominated_mask(same, np.ones(k)).all()
+    assert (nondominated_ranks(same, np.ones(k)) == 0).all()
+
+
+def test_duplicates_do_not_dominate_each_other():
+    F = np.array([[1.0, 2.0], [1.0, 2.0], [2.0, 1.0], [2.0, 2.0], [2.0, 2.0], [3.0, 3.0]])
+    np.testing.assert_array_equal(nondominated_mask(F), [True, True, True, False, False, False])
+    np.testing.assert_array_equal(nondominated_ranks(F), [0, 0, 0, 1, 1, 2])
+    F3 = np.repeat(np.random.default_rng(0).random((30, 3)), 3, axis=0)
+    mask, ranks = check_exact(F3)
+    assert (mask.reshape(-1, 3) == mask.reshape(-1, 3)[:, :1]).all()
+    assert (ranks.reshape(-1, 3) == ranks.reshape(-1, 3)[:, :1]).all()
+
+
+def test_single_objective():
+    F = np.array([[3.0], [1.0], [2.0], [1.0], [np.inf]])
+    np.testing.assert_array_equal(nondominated_mask(F), [False, True, False, True, False])
+    np.testing.assert_array_equal(nondominated_ranks(F), [2, 0, 1, 0, 3])  # dense rank
+    within_one = [False, True, True, True, False]
+    np.testing.assert_array_equal(nondominated_mask(F, np.array([1.0])), within_one)
+
+
+def test_no_objectives_means_everything_ties():
+    assert nondominated_mask(np.empty((4, 0))).all()
+    assert (nondominated_ranks(np.empty((4, 0))) == 0).all()
+
+
+def test_integer_grid_with_many_ties(paths):
+    grid = np.array(np.meshgrid(*[np.arange(4.0)] * 3)).reshape(3, -1).T
+    F = np.vstack([grid, grid[::7]])  # every point plus some duplicates
+    mask, ranks = check_exact(F)
+    np.testing.assert_array_equal(mask, (F == 0).all(axis=1))  # the origin, twice
+    np.testing.assert_array_equal(ranks, F.sum(axis=1).astype(int))  # fronts: coordinate sums
+
+
+def test_accepts_lists_integers_and_non_contiguous_arrays():
+    rng = np.random.default_rng(3)
+    F = rng.integers(0, 10, (40, 6))
+    view = F[::2, ::2]  # non-contiguous int view
+    np.testing.assert_array_equal(nondominated_mask(view), brute_mask(view))
+    np.testing.assert_array_equal(nondominated_ranks(np.asfortranarray(view)), brute_ranks(view))
+    np.testing.assert_array_equal(nondominated_mask(view.tolist()), brute_mask(view))
+
+
+# --- invalid input -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+@pytest.mark.parametrize("row", [0, 17, 99])
+def test_nan_raises_value_error(k, row):
+    F = np.random.default_rng(0).random((100, k))
+    F[row] = 10.0  # a row that would be dominated if its NaN were ignored
+    F[row, -1] = np.nan
+    for call in (nondominated_mask, nondominated_ranks):
+        with pytest.raises(ValueError, match="NaN"):
+            call(F)
+        with pytest.raises(CandidatesError, match=f"row {row}"):
+            call(F, np.full(k, 0.1))
+
+
+def test_nan_found_after_the_prefilter_gives_up():
+    F = sphere(np.random.default_rng(0), 40_000, 3)  # all non-dominated: pre-filter stops
+    F[-1, 1] = np.nan
+    with pytest.raises(ValueError, match="row 39999"):
+        nondominated_mask(F)
+
+
+@pytest.mark.parametrize(
+    "F, tol, match",
+    [
+        (np.ones(3), None, "2-D"),
+        (np.ones((2, 2, 2)), None, "2-D"),
+        (np.ones((3, 2)), np.ones(3), r"shape \(2,\)"),
+        (np.ones((3, 2)), np.array([0.1, -1.0]), ">= 0"),
+        (np.ones((3, 2)), np.array([0.1, np.nan]), ">= 0"),
+    ],
+)
+def test_invalid_shapes_and_tolerances(F, tol, match):
+    for call in (nondominated_mask, nondominated_ranks):
+        with pytest.raises(ValueError, match=match):
+            call(F, tol)
+
+
+# --- agreement with peer libraries (none of them is a building block here) ------------------------
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated"])
+def test_agrees_with_moocore_paretoset_and_pymoo(kind, k):
+    rng = np.random.default_rng(k)
+    F = random_data(rng, kind, 3000, k)
+    mask, ranks = nondominated_mask(F), nondominated_ranks(F)
+    np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    np.testing.assert_array_equal(mask, paretoset.paretoset(F, sense=["min"] * k, distinct=False))
+    np.testing.assert_array_equal(ranks, moocore.pareto_rank(F))
+    _, pymoo_ranks = NonDominatedSorting().do(F, return_rank=True)  # wraps moocore.pareto_rank
+    np.testing.assert_array_equal(ranks, pymoo_ranks)
+    small = F[:300]  # pymoo's own O(n^2) Python sort, independent of moocore
+    _, own_ranks = NonDominatedSorting(dominator=Dominator()).do(small, return_rank=True)
+    np.testing.assert_array_equal(nondominated_ranks(small), own_ranks)
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_large_front_uses_the_crowded_paths(k):
+    # 20 000 non-dominated sphere points (enough to stop the pre-filter), plus shifted copies
+    # of some of them, each dominated by its original. The answer is known exactly.
+    rng = np.random.default_rng(k)
+    front = sphere(rng, 20_000, k)
+    dominated = front[rng.choice(20_000, 2_000, replace=False)] + rng.uniform(0.0, 0.1, (2_000, k))
+    dominated[np.arange(2_000), rng.integers(0, k, 2_000)] += 0.01  # strictly worse somewhere
+    F = np.vstack([front, dominated])
+    perm = rng.permutation(len(F))
+    expected = np.r_[np.ones(20_000, bool), np.zeros(2_000, bool)][perm]
+    F = F[perm]
+    mask = nondominated_mask(F)
+    np.testing.assert_array_equal(mask, expected)
+    np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    ranks = nondominated_ranks(F)
+    np.testing.assert_array_equal(ranks == 0, expected)
+    if k <= 3:  # moocore's peeling is quick enough here
+        np.testing.assert_array_equal(ranks, moocore.pareto_rank(F))
+    assert nondominated_mask(front).all()
+
+
+def test_ranks_fronts_are_consistent():
+    F = random_data(np.random.default_rng(5), "grid", 400, 4)
+    ranks = nondominated_ranks(F)
+    D = dominance_matrix(F)
+    np.testing.assert_array_equal(ranks == 0, nondominated_mask(F))
+    for r in range(1, ranks.max() + 1):
+        prev, cur = ranks == r - 1, ranks == r
+        assert not D[np.ix_(cur, cur)].any()  # each front is mutually non-dominated
+        assert D[np.ix_(prev, cur)].any(axis=0).all()  # and dominated by the previous one
+
+
+# --- properties (hypothesis) ----------------------------------------------------------------------
+
+# Dyadic values make 3x + 7 exact, so rescaling cannot create or break ties.
+values = st.integers(-16, 16).map(lambda v: v / 4.0)
+
+
+@st.composite
+def objective_sets(draw, max_n=30, max_k=5, with_tolerance=False):
+    n = draw(st.integers(0, max_n))
+    k = draw(st.integers(1, max_k))
+    F = np.array(draw(st.lists(st.lists(values, min_size=k, max_size=k), min_size=n, max_size=n)))
+    F = F.reshape(n, k)
+    tol = None
+    if with_tolerance:
+        steps = st.integers(0, 8).map(lambda v: v / 4.0)
+        tol = np.array(draw(st.lists(steps, min_size=k, max_size=k)))
+    return F, tol
+
+
+fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@fast
+@given(objective_sets(with_tolerance=True))
+def test_property_matches_brute_force(data):
+    check_exact(*data)
+
+
+@fast
+@given(objective_sets(with_tolerance=True))
+def test_property_dominance_is_irreflexive_and_asymmetric(data):
+    F, tol = data
+    D = dominance_matrix(F, tol)
+    assert not D.diagonal().any()
+    assert not (D & D.T).any()
+
+
+@fast
+@given(objective_sets(with_tolerance=True), st.data())
+def test_property_monotone_rescaling_changes_nothing(data, draw):
+    F, tol = data
+    if F.shape[0] == 0:
+        return
+    j = draw.draw(st.integers(0, F.shape[1] - 1))
+    G = F.copy()
+    G[:, j] = 3.0 * G[:, j] + 7.0  # exact on dyadic values
+    np.testing.assert_array_equal(nondominated_mask(G), nondominated_mask(F))
+    np.testing.assert_array_equal(nondominated_ranks(G), nondominated_ranks(F))
+    H = F.copy()
+    H[:, j] = np.exp(H[:, j])  # strictly increasing and injective on these values
+    np.testing.assert_array_equal(nondominated_mask(H), nondominated_mask(F))
+    np.testing.assert_array_equal(nondominated_ranks(H), nondominated_ranks(F))
+    # With a tolerance, an affine rescaling must rescale the tolerance too.
+    scaled = tol.copy()
+    scaled[j] *= 3.0
+    np.testing.assert_array_equal(nondominated_mask(G, scaled), nondominated_mask(F, tol))
+    np.testing.assert_array_equal(nondominated_ranks(G, scaled), nondominated_ranks(F, tol))
+
+
+@fast
+@given(objective_sets(), st.data())
+def test_property_adding_a_dominated_point_keeps_the_front(data, draw):
+    F, _ = data
+    if F.shape[0] == 0:
+        return
+    mask = nondominated_mask(F)
+    member = draw.draw(st.sampled_from(np.flatnonzero(mask).tolist()))
+    worse = F[member] + np.array(draw.draw(st.lists(st.sampled_from([0.0, 0.25, 1.0]),
+                                                    min_size=F.shape[1], max_size=F.shape[1])))
+    worse[draw.draw(st.integers(0, F.shape[1] - 1))] += 0.5  # strictly worse somewhere
+    G = np.vstack([F, worse])
+    new_mask = nondominated_mask(G)
+    np.testing.assert_array_equal(new_mask[:-1], mask)
+    assert not new_mask[-1]
+
+
+@fast
+@given(objective_sets(with_tolerance=True), st.randoms(use_true_random=False))
+def test_property_permutation_invariance(data, rnd):
+    F, tol = data
+    perm = np.array(rnd.sample(range(len(F)), len(F)), dtype=int)
+    for t in (None, tol):
+        for call in (nondominated_mask, nondominated_ranks):
+            np.testing.assert_array_equal(call(F[perm], t), call(F, t)[perm])

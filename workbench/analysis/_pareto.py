@@ -1,0 +1,1088 @@
+"""Non-dominated filtering and sorting kernels.
+
+Pure numerical kernels: NumPy arrays in, NumPy arrays out, every objective already
+**minimised** (the caller negates maximised ones). ``F`` has shape ``(n, k)``: one row per
+candidate, one column per objective.
+
+Dominance
+    ``a`` dominates ``b`` iff ``a_i <= b_i`` for every objective ``i`` and ``a_i < b_i`` for
+    at least one. Identical rows do not dominate each other, so duplicates of a
+    non-dominated row are all non-dominated.
+
+Dominance with a tolerance ``tol`` (shape ``(k,)``, ``>= 0``)
+    ``a`` dominates ``b`` iff ``a_i <= b_i + tol_i`` for every ``i`` and
+    ``a_i < b_i - tol_i`` for at least one ``i``: differences within the tolerance are ties.
+    The relation is irreflexive and asymmetric but not transitive, and for ``k >= 3`` it can
+    even contain cycles, so that every row is dominated (see :func:`nondominated_ranks`).
+
+Algorithms (chosen per call, all exact; a dominating row never has a larger value in any
+objective, which every sort order below relies on):
+
+* Mask, ``k >= 2``: one streaming pass first drops every row that a handful of running
+  "pivots" (the best rows by a few weighted sums) dominates. Dropping is safe because
+  dominance is transitive: whatever a dropped row dominates, its pivot dominates too. On
+  typical data a small fraction of the rows survives; when most rows survive (large fronts)
+  the pass notices early and stops filtering. The survivors then go to:
+
+  - ``k == 2``: sort by the first objective, sweep the running minimum of the second.
+    O(n log n).
+  - ``k == 3``: sweep in lexicographic order; a Fenwick tree over the ranks of the second
+    objective holds prefix minima of the third. O(n log n).
+  - ``k >= 4``: sort-filter-skyline (sort by normalised sum, compare each row with the
+    running front) while the front stays small; when the scans grow long, a k-d tree that
+    answers "does any row dominate this one?" with box pruning, which stays far below
+    O(n^2) when most rows are non-dominated.
+
+* Ranks, ``k == 2``: a lexicographic sweep that places each row in the first front whose
+  smallest second objective so far exceeds the row's (binary search). O(n log n).
+* Ranks, ``k >= 3``: fronts are peeled with the mask while a front holds a sizeable share of
+  the remaining rows. For ``k == 3`` the rest is sorted in one lexicographic sweep that puts
+  each row in the first front (binary search) whose staircase of (second, third) objective
+  minima does not dominate it. For ``k >= 4`` the k-d tree peels the fronts, deleting each
+  from the tree and re-querying a row only once the row that dominated it has been peeled;
+  if that takes many queries per row (long chains of small fronts), a lexicographic sweep
+  takes over, where a row's front is one more than the largest front among the rows
+  dominating it, found by branch and bound in the k-d tree.
+* Tolerance: the same k-d tree with tolerance-aware bounds, and the same peeling for ranks;
+  a stalled peel (tolerance cycle) is broken by one query per row without tolerance.
+
+All compiled kernels use ``cache=True``; every call passes C-contiguous, writeable
+``float64`` / ``int64`` arrays, so each kernel compiles once (the k-d tree search once per
+child order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from workbench.errors import CandidatesError
+
+__all__ = ["nondominated_mask", "nondominated_ranks"]
+
+#: Rows per k-d tree leaf: small leaves prune better, large ones build faster.
+_LEAF = 8
+#: Sort-filter-skyline gives up (and the k-d tree takes over) when the rows of one block
+#: need on average more than this many comparisons against the running front.
+_SFS_BLOCK = 1024
+_SFS_MAX_AVG_SCAN = 256
+#: The three-objective sort falls back to the k-d tree after shifting this many staircase
+#: entries per row (only adversarial inputs get there).
+_RANKS_3D_MOVES_PER_ROW = 256
+#: Ranks peel fronts with the mask while a front holds at least 1/16 of the remaining rows;
+#: for the rest, peeling with the k-d tree gives up after this many queries per row.
+_PEEL_MIN_FRONT_FRACTION = 16
+_PEEL_QUERIES_PER_ROW = 8
+#: The pivot pass stops filtering after this many rows if more than half of them survived.
+_PREFILTER_PROBE = 16384
+_PREFILTER_BLOCK = 4096
+
+
+# --------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------
+
+
+def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.ndarray:
+    """Flag the rows of ``F`` that no other row dominates (all objectives minimised).
+
+    Parameters
+    ----------
+    F : numpy.ndarray, shape (n, k)
+        Objective values, one row per candidate; converted to ``float64``. ``±inf`` is
+        allowed, NaN is not.
+    tolerance : numpy.ndarray, shape (k,), optional
+        Non-negative per-objective tolerance: differences within it are ties (see the module
+        docstring). ``None`` or all zeros means plain Pareto dominance.
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+        ``True`` where no other row dominates the row. Duplicated rows do not dominate each
+        other. With a tolerance and ``k >= 3`` every row can be dominated (the relation can
+        have cycles), so the mask can be all ``False``; see :func:`nondominated_ranks`.
+
+    Raises
+    ------
+    ValueError
+        If ``F`` is not two-dimensional or contains NaN, or ``tolerance`` has the wrong
+        shape or a negative or NaN entry (raised as
+        :class:`~workbench.errors.CandidatesError`, a ``ValueError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = np.array([[1.0, 4.0], [2.0, 2.0], [2.0, 2.0], [2.5, 1.9], [3.0, 3.0]])
+    >>> nondominated_mask(F)  # the duplicates [2, 2] are both kept
+    array([ True,  True,  True,  True, False])
+
+    Within a tolerance of 0.2, 1.9 ties with 2, so [2, 2] dominates [2.5, 1.9]:
+
+    >>> nondominated_mask(F, tolerance=np.array([0.2, 0.2]))
+    array([ True,  True,  True, False, False])
+    """
+    F = _as_points(F)
+    n, k = F.shape
+    tol = _as_tolerance(tolerance, k)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    if tol is not None:
+        _check_no_nan(F)
+        return _kd_mask(F, tol, _LEAF)
+    if k <= 1:
+        _check_no_nan(F)
+        if k == 0:  # no objectives: every row ties with every other
+            return np.ones(n, dtype=bool)
+        column = F[:, 0]
+        return column == column.min()
+
+    return _mask_plain(F)
+
+
+def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.ndarray:
+    """Number of the non-dominated front of each row, by repeated peeling (0 = best).
+
+    Front 0 holds the rows no other row dominates; remove it, and front 1 holds the rows no
+    remaining row dominates; and so on. Duplicated rows always share a front.
+
+    Parameters
+    ----------
+    F : numpy.ndarray, shape (n, k)
+        Objective values, all minimised; converted to ``float64``. NaN is not allowed.
+    tolerance : numpy.ndarray, shape (k,), optional
+        Non-negative per-objective tolerance, as in :func:`nondominated_mask`.
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+        0-based front index of each row. For ``k == 1`` this is the dense rank of the value.
+
+    Notes
+    -----
+    With a tolerance and ``k >= 3`` the relation can contain cycles (``a`` dominates ``b``
+    dominates ``c`` dominates ``a``; on dense fronts this is common), and peeling can stall:
+    every remaining row is dominated by another remaining row. The stall is broken with plain
+    Pareto dominance: the next front is the remaining rows that no remaining row dominates
+    without tolerance; then peeling with the tolerance continues. So ``ranks == 0`` equals
+    ``nondominated_mask(F, tolerance)`` unless that mask is all ``False`` (only a cycle can
+    cause that), in which case front 0 is the plain Pareto front. Without a tolerance (or
+    for ``k <= 2``) there are no cycles.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> F = np.array([[1.0, 4.0], [2.0, 2.0], [2.0, 2.0], [2.5, 1.9], [3.0, 3.0]])
+    >>> nondominated_ranks(F)
+    array([0, 0, 0, 0, 1])
+    >>> nondominated_ranks(F, tolerance=np.array([0.2, 0.2]))
+    array([0, 0, 0, 1, 2])
+    """
+    F = _as_points(F)
+    n, k = F.shape
+    tol = _as_tolerance(tolerance, k)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    _check_no_nan(F)
+    if tol is not None:
+        return _kd_ranks_peel(F, tol, _LEAF, np.iinfo(np.int64).max)[0]
+    if k == 0:
+        return np.zeros(n, dtype=np.int64)
+    if k == 1:
+        return np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
+    if k == 2:
+        return _ranks_2d(F, _lex_order(F))
+    return _ranks_plain(F)
+
+
+# --------------------------------------------------------------------------------------
+# Validation and dispatch
+# --------------------------------------------------------------------------------------
+
+
+def _as_points(F: np.ndarray) -> np.ndarray:
+    F = np.asarray(F, dtype=np.float64)
+    if F.ndim != 2:
+        raise CandidatesError(
+            f"Objective values must be a 2-D array of shape (n, k); got shape {F.shape}.\n"
+            "  Fix: pass one row per candidate and one column per objective "
+            "(reshape a single objective with F.reshape(-1, 1))."
+        )
+    F = np.ascontiguousarray(F)
+    # numba compiles separate code for read-only arrays; a copy keeps one signature each.
+    return F if F.flags.writeable else F.copy()
+
+
+def _as_tolerance(tolerance: np.ndarray | None, k: int) -> np.ndarray | None:
+    if tolerance is None:
+        return None
+    tol = np.ascontiguousarray(tolerance, dtype=np.float64)
+    if tol.shape != (k,):
+        raise CandidatesError(
+            f"tolerance must have shape ({k},), one entry per objective; got shape {tol.shape}."
+        )
+    if np.isnan(tol).any() or (tol < 0).any():
+        raise CandidatesError(
+            f"tolerance must be >= 0 for every objective; got {tol.tolist()!r}."
+        )
+    return tol if tol.any() else None
+
+
+def _check_no_nan(F: np.ndarray) -> None:
+    bad = np.flatnonzero(np.isnan(F).any(axis=1))
+    if bad.size:
+        _raise_nan(F, int(bad[0]))
+
+
+def _raise_nan(F: np.ndarray, row: int) -> None:
+    column = int(np.flatnonzero(np.isnan(F[row]))[0])
+    raise CandidatesError(
+        f"Objective values contain NaN (first at row {row}, column {column}); "
+        "dominance is undefined for missing values.\n"
+        "  Fix: drop or impute the candidates with missing objective values first."
+    )
+
+
+def _mask_plain(F: np.ndarray) -> np.ndarray:
+    """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance."""
+    keep, crowded, nan_row = _prefilter(F, _PREFILTER_PROBE, _PREFILTER_BLOCK)
+    if nan_row >= 0:
+        _raise_nan(F, nan_row)
+    if keep.shape[0] == F.shape[0]:
+        return _mask_exact(F, crowded)
+    mask = np.zeros(F.shape[0], dtype=bool)
+    mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), crowded)
+    return mask
+
+
+def _ranks_plain(F: np.ndarray) -> np.ndarray:
+    """Front index of each row of ``F`` (shape (n, k), n >= 1, k >= 3, no NaN)."""
+    n, k = F.shape
+    ranks = np.empty(n, dtype=np.int64)
+    rows = np.arange(n)
+    level = 0
+    # While fronts are large, peel them with the (fast) mask: the rows a front dominates
+    # rank exactly one below their rank among themselves. Large fronts are what makes the
+    # full sorts below slow, and they are often the whole answer; many small fronts
+    # (correlated objectives) would make peeling slow.
+    while True:
+        front = _mask_plain(F)
+        n_front = int(np.count_nonzero(front))
+        if n_front == F.shape[0]:
+            ranks[rows] = level
+            return ranks
+        if n_front * _PEEL_MIN_FRONT_FRACTION < F.shape[0]:
+            break
+        ranks[rows[front]] = level
+        rows, F = rows[~front], F[~front]
+        level += 1
+    m = F.shape[0]
+    if k == 3:
+        order = _lex_order(F)
+        sorted_ranks, finished = _ranks_3d(F[order], _RANKS_3D_MOVES_PER_ROW * m)
+        if finished:
+            ranks[rows[order]] = level + sorted_ranks
+            return ranks
+    # Peeling with the k-d tree is fastest for a moderate number of fronts; long chains of
+    # small fronts make it re-query rows over and over, and the one-pass sweep takes over.
+    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m)
+    if finished:
+        ranks[rows] = level + peeled
+    else:
+        ranks[rows] = level + _kd_ranks_sweep(F, _lex_order(F), front, _LEAF)
+    return ranks
+
+
+def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
+    """Exact non-dominated mask of ``P`` (shape (m, k), k >= 2, no NaN)."""
+    k = P.shape[1]
+    if k == 2:
+        return _mask_2d(P, np.argsort(P[:, 0]))
+    if k == 3:
+        order = _lex_order(P)
+        S = P[order]
+        ranks, n_ranks = _dense_ranks(S, 1, np.argsort(S[:, 1]))
+        mask = np.empty(P.shape[0], dtype=bool)
+        mask[order] = _mask_3d(S, ranks, n_ranks)
+        return mask
+    if not crowded:
+        lo, hi = P.min(axis=0), P.max(axis=0)
+    if not crowded and np.isfinite(lo).all() and np.isfinite(hi).all():
+        span = hi - lo
+        scale = np.divide(1.0, span, out=np.zeros(k), where=span > 0)
+        sums = ((P - lo) * scale).sum(axis=1)
+        mask, finished = _mask_sfs(P, np.argsort(sums), sums, _SFS_BLOCK, _SFS_MAX_AVG_SCAN)
+        if finished:
+            return mask
+    return _kd_mask(P, np.zeros(k), _LEAF)
+
+
+def _lex_order(P: np.ndarray) -> np.ndarray:
+    """Row order of ``P`` sorted lexicographically (first column first)."""
+    # numpy's argsort is SIMD-accelerated; the rare ties in the first column are then
+    # resolved by the remaining columns in compiled code.
+    order = np.argsort(P[:, 0])
+    _sort_tie_runs(P, order)
+    return order
+
+
+# --------------------------------------------------------------------------------------
+# Compiled kernels
+# --------------------------------------------------------------------------------------
+
+
+@njit(cache=True, inline="always")
+def _dominates(A, a, B, b):
+    """Row ``a`` of ``A`` dominates row ``b`` of ``B``."""
+    strictly = False
+    for j in range(A.shape[1]):
+        if not A[a, j] <= B[b, j]:  # written so that a NaN never looks dominated
+            return False
+        if A[a, j] < B[b, j]:
+            strictly = True
+    return strictly
+
+
+@njit(cache=True)
+def _prefilter(F, probe, block):
+    """Drop rows dominated by a few running pivots; report a row containing NaN.
+
+    Returns ``(keep, crowded, nan_row)``: the indices of the surviving rows (ascending),
+    whether filtering was abandoned because most rows survive (then ``keep`` is every row),
+    and the index of a row containing NaN (``-1`` if none).
+    """
+    n, k = F.shape
+    # Pivot choice only needs rough scales, so a strided sample is enough to normalise.
+    step = max(1, n // 1024)
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    for i in range(0, n, step):
+        for j in range(k):
+            v = F[i, j]
+            if np.isfinite(v):
+                lo[j] = min(lo[j], v)
+                hi[j] = max(hi[j], v)
+    scale = np.zeros(k)
+    for j in range(k):
+        if hi[j] > lo[j] and np.isfinite(hi[j] - lo[j]):
+            scale[j] = 1.0 / (hi[j] - lo[j])
+        elif not lo[j] <= hi[j]:
+            lo[j] = 0.0
+
+    # Pivot 0 minimises the normalised sum, pivot j + 1 the sum plus objective j: together
+    # they cover the front's centre and its extremes.
+    n_pivots = k + 1
+    pivots = np.full((n_pivots, k), np.inf)
+    best = np.full(n_pivots, np.inf)
+    z = np.empty(k)
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for block_start in range(0, n, block):
+        if block_start >= probe and 2 * m > block_start:
+            # Most rows survive: filtering costs more than it saves. Only look for NaN.
+            for r in range(block_start, n):
+                for j in range(k):
+                    if np.isnan(F[r, j]):
+                        return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        for i in range(block_start, min(n, block_start + block)):
+            dominated = False
+            for t in range(n_pivots):
+                if _dominates(pivots, t, F, i):  # never true for a row with NaN
+                    dominated = True
+                    break
+            if dominated:
+                continue
+            keep[m] = i
+            m += 1
+            total = 0.0
+            for j in range(k):
+                z[j] = (F[i, j] - lo[j]) * scale[j]
+                total += z[j]
+            if np.isnan(total):
+                for j in range(k):
+                    if np.isnan(F[i, j]):
+                        return keep[:0], False, i
+                continue  # inf - inf from infinite values: not a pivot candidate
+            if total < best[0]:
+                best[0] = total
+                pivots[0, :] = F[i, :]
+            for j in range(k):
+                if total + z[j] < best[j + 1]:
+                    best[j + 1] = total + z[j]
+                    pivots[j + 1, :] = F[i, :]
+    # Early rows were only checked against early pivots: check them against the final ones.
+    kept = 0
+    for u in range(m):
+        i = keep[u]
+        dominated = False
+        for t in range(n_pivots):
+            if _dominates(pivots, t, F, i):
+                dominated = True
+                break
+        if not dominated:
+            keep[kept] = i
+            kept += 1
+    return keep[:kept], False, -1
+
+
+@njit(cache=True, inline="always")
+def _push_tie_runs(P, order, lo, hi, col, runs, top):
+    """Push each run of equal column-``col`` values in ``order[lo:hi]`` to sort by ``col + 1``."""
+    start = lo
+    for t in range(lo + 1, hi + 1):
+        if t == hi or P[order[t], col] != P[order[start], col]:
+            if t - start > 1:
+                runs[top, 0] = start
+                runs[top, 1] = t
+                runs[top, 2] = col + 1
+                top += 1
+            start = t
+    return top
+
+
+@njit(cache=True)
+def _sort_tie_runs(P, order):
+    """Turn ``order`` (sorted by column 0) into a lexicographic order of the rows, in place."""
+    n, k = P.shape
+    if k < 2:
+        return
+    # Pending runs are disjoint and at least 2 long, so at most n // 2 are pending at once.
+    runs = np.empty((n // 2 + 1, 3), dtype=np.int64)
+    top = _push_tie_runs(P, order, 0, n, 0, runs, 0)
+    while top > 0:
+        top -= 1
+        lo, hi, col = runs[top, 0], runs[top, 1], runs[top, 2]
+        values = np.empty(hi - lo)
+        for t in range(lo, hi):
+            values[t - lo] = P[order[t], col]
+        perm = np.argsort(values, kind="mergesort")
+        segment = order[lo:hi].copy()
+        for t in range(hi - lo):
+            order[lo + t] = segment[perm[t]]
+        if col + 1 < k:
+            top = _push_tie_runs(P, order, lo, hi, col, runs, top)
+
+
+@njit(cache=True, inline="always")
+def _same_row(P, a, b):
+    for j in range(P.shape[1]):
+        if P[a, j] != P[b, j]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _mask_2d(P, order):
+    """Non-dominated mask for two objectives; ``order`` sorts the rows by column 0."""
+    m = P.shape[0]
+    mask = np.zeros(m, dtype=np.bool_)
+    best = np.inf  # smallest column-1 value among rows with a smaller column-0 value
+    t = 0
+    while t < m:
+        first = P[order[t], 0]
+        group_min = np.inf
+        end = t
+        while end < m and P[order[end], 0] == first:
+            group_min = min(group_min, P[order[end], 1])
+            end += 1
+        # Within a group of equal first values only the smallest second value survives
+        # (all its duplicates too), and only if no earlier group reached it.
+        if t == 0 or group_min < best:
+            for u in range(t, end):
+                if P[order[u], 1] == group_min:
+                    mask[order[u]] = True
+            best = group_min
+        t = end
+    return mask
+
+
+@njit(cache=True)
+def _dense_ranks(S, col, order):
+    """0-based dense ranks of ``S[:, col]`` (equal values share a rank) and their count;
+    ``order`` sorts that column."""
+    n = S.shape[0]
+    ranks = np.empty(n, dtype=np.int64)
+    r = 0
+    for t in range(n):
+        if t > 0 and S[order[t], col] != S[order[t - 1], col]:
+            r += 1
+        ranks[order[t]] = r
+    return ranks, r + 1
+
+
+@njit(cache=True)
+def _mask_3d(S, col1_rank, n_ranks):
+    """Non-dominated mask for three objectives, rows ``S`` in lexicographic order.
+
+    In lexicographic order every row that dominates a row comes before it, and duplicates
+    are adjacent. So a row is dominated iff an earlier row has a column-1 rank <= its own
+    and a column-2 value <= its own: a prefix-minimum query, answered by a Fenwick tree over
+    the column-1 ranks. NaN marks empty slots, so ``+inf`` values still count as present.
+    """
+    m = S.shape[0]
+    tree = np.full(n_ranks + 1, np.nan)
+    mask = np.zeros(m, dtype=np.bool_)
+    t = 0
+    while t < m:
+        end = t + 1
+        while end < m and _same_row(S, end, t):
+            end += 1
+        c = S[t, 2]
+        dominated = False
+        r = col1_rank[t] + 1
+        while r > 0:
+            if tree[r] <= c:
+                dominated = True
+                break
+            r -= r & -r
+        if not dominated:
+            mask[t:end] = True
+            # Dominated rows need not be inserted: whatever they dominate, so does their
+            # dominator, which is already in the tree.
+            r = col1_rank[t] + 1
+            while r <= n_ranks:
+                if not tree[r] <= c:
+                    tree[r] = c
+                r += r & -r
+        t = end
+    return mask
+
+
+@njit(cache=True)
+def _mask_sfs(P, order, sums, block, max_avg_scan):
+    """Sort-filter-skyline: compare rows in order of their normalised sum to the running front.
+
+    A dominating row never has a larger (rounded) sum, so every row's dominators come
+    before it, except ones with an exactly equal sum; those are caught when they join the
+    front. Returns ``(mask, finished)``; ``finished`` is False when a block of rows needed
+    too many comparisons on average (the front is large and the k-d tree is faster).
+    """
+    m, k = P.shape
+    mask = np.zeros(m, dtype=np.bool_)
+    front = np.empty((m, k))
+    front_sum = np.empty(m)
+    front_row = np.empty(m, dtype=np.int64)
+    size = 0
+    scans = 0
+    for t in range(m):
+        if t % block == 0 and t > 0:
+            if scans > max_avg_scan * block:
+                return mask, False
+            scans = 0
+        i = order[t]
+        dominated = False
+        for u in range(size):
+            if _dominates(front, u, P, i):
+                dominated = True
+                scans += u + 1
+                break
+        if dominated:
+            continue
+        scans += size
+        u = size - 1
+        while u >= 0 and front_sum[u] == sums[i]:
+            if _dominates(P, i, front, u):
+                mask[front_row[u]] = False
+                for v in range(u, size - 1):
+                    front[v, :] = front[v + 1, :]
+                    front_sum[v] = front_sum[v + 1]
+                    front_row[v] = front_row[v + 1]
+                size -= 1
+            u -= 1
+        front[size, :] = P[i, :]
+        front_sum[size] = sums[i]
+        front_row[size] = i
+        size += 1
+        mask[i] = True
+    return mask, True
+
+
+@njit(cache=True)
+def _ranks_2d(P, order):
+    """Front index for two objectives; ``order`` is lexicographic.
+
+    ``tails[r]`` is the smallest column-1 value in front ``r`` so far; the tails are
+    non-decreasing, so each row's front is found by binary search.
+    """
+    n = P.shape[0]
+    ranks = np.empty(n, dtype=np.int64)
+    tails = np.empty(n)
+    n_fronts = 0
+    t = 0
+    while t < n:
+        i = order[t]
+        end = t + 1
+        while end < n and _same_row(P, order[end], i):
+            end += 1
+        b = P[i, 1]
+        lo, hi = 0, n_fronts
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if tails[mid] <= b:  # an earlier row of front `mid` dominates this one
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == n_fronts:
+            n_fronts += 1
+        tails[lo] = b
+        for u in range(t, end):
+            ranks[order[u]] = lo
+        t = end
+    return ranks
+
+
+@njit(cache=True)
+def _ranks_3d(S, max_moves):
+    """Front index for three objectives, rows ``S`` in lexicographic order.
+
+    Efficient non-dominated sort: every row that dominates a row comes before it, so each
+    row goes to the first front that does not yet dominate it, found by binary search over
+    the fronts (a front that dominates the row implies all earlier ones do). Each front
+    keeps the staircase of its rows' (column 1, column 2) minima, sorted by column 1, which
+    answers "does this front dominate the row?" by binary search. Staircases are sorted
+    arrays in one pool. Returns ``(ranks, False)`` (the caller falls back to the k-d tree)
+    when the entries shifted by insertions exceed ``max_moves`` (quadratic in adversarial
+    cases) or when very many fronts exhaust the pool.
+    """
+    m = S.shape[0]
+    ranks = np.empty(m, dtype=np.int64)
+    pool_b = np.empty(4 * m + 64)
+    pool_c = np.empty(4 * m + 64)
+    first = np.empty(m, dtype=np.int64)  # each front's staircase: pool[first : first + size]
+    size = np.empty(m, dtype=np.int64)
+    capacity = np.empty(m, dtype=np.int64)
+    used = 0
+    n_fronts = 0
+    moves = 0
+    t = 0
+    while t < m:
+        end = t + 1
+        while end < m and _same_row(S, end, t):
+            end += 1
+        b, c = S[t, 1], S[t, 2]
+        lo, hi = 0, n_fronts
+        while lo < hi:
+            mid = (lo + hi) // 2
+            # the staircase entry with the largest column-1 value <= b has the smallest
+            # column-2 value among them
+            f, n_f = first[mid], size[mid]
+            x = np.searchsorted(pool_b[f:f + n_f], b, side="right") - 1
+            if x >= 0 and pool_c[f + x] <= c:
+                lo = mid + 1
+            else:
+                hi = mid
+        r = lo
+        if r == n_fronts:
+            if used + 8 > pool_b.shape[0]:
+                return ranks, False
+            first[r], size[r], capacity[r] = used, 0, 8
+            used += 8
+            n_fronts += 1
+        f, n_f = first[r], size[r]
+        pos = np.searchsorted(pool_b[f:f + n_f], b, side="left")
+        stop = pos  # entries the new row dominates in projection: a contiguous run
+        while stop < n_f and pool_c[f + stop] >= c:
+            stop += 1
+        if n_f - (stop - pos) + 1 > capacity[r]:  # grow: move to the end of the pool
+            if used + 2 * capacity[r] > pool_b.shape[0]:
+                return ranks, False
+            pool_b[used:used + n_f] = pool_b[f:f + n_f]
+            pool_c[used:used + n_f] = pool_c[f:f + n_f]
+            moves += n_f
+            first[r] = f = used
+            used += 2 * capacity[r]
+            capacity[r] *= 2
+        shift = 1 - (stop - pos)
+        if shift > 0:
+            for x in range(n_f - 1, stop - 1, -1):
+                pool_b[f + x + 1] = pool_b[f + x]
+                pool_c[f + x + 1] = pool_c[f + x]
+        elif shift < 0:
+            for x in range(stop, n_f):
+                pool_b[f + x + shift] = pool_b[f + x]
+                pool_c[f + x + shift] = pool_c[f + x]
+        moves += n_f - stop
+        if moves > max_moves:
+            return ranks, False
+        pool_b[f + pos] = b
+        pool_c[f + pos] = c
+        size[r] = n_f + shift
+        ranks[t:end] = r
+        t = end
+    return ranks, True
+
+
+# --------------------------------------------------------------------------------------
+# k-d tree: "is this row dominated by any row in the tree?", with deletions
+# --------------------------------------------------------------------------------------
+#
+# A balanced tree in heap layout (children of node i are 2i+1 and 2i+2) over a copy ``Q`` of
+# the rows, reordered so that every node covers a contiguous range ``start..stop``. Each node
+# keeps its tight bounding box, ``box[node, :k]`` (minima) and ``box[node, k:]`` (maxima).
+# A row q dominates p (with tolerance tol; zero for plain dominance) iff q <= p + tol in every
+# objective and q_j < p_j - tol_j in some objective j. So a node is skipped when its box
+# starts above p + tol in some objective; and a node whose box lies entirely at or below
+# p + tol either reaches below p - tol somewhere (then the row attaining that minimum
+# dominates p) or holds no dominating row at all. Deleted rows are overwritten with +inf,
+# which dominates nothing, and the boxes are shrunk to the remaining rows.
+
+
+@njit(cache=True, inline="always")
+def _swap_rows(Q, rows, a, b):
+    for j in range(Q.shape[1]):
+        Q[a, j], Q[b, j] = Q[b, j], Q[a, j]
+    rows[a], rows[b] = rows[b], rows[a]
+
+
+@njit(cache=True, inline="always")
+def _select(Q, rows, lo, hi, kth, d):
+    """Quickselect on column ``d``: rows ``lo..kth-1`` <= row ``kth`` <= rows ``kth+1..hi-1``."""
+    while hi - lo > 1:
+        a, b, c = Q[lo, d], Q[(lo + hi) // 2, d], Q[hi - 1, d]
+        pivot = max(min(a, b), min(max(a, b), c))  # median of three
+        i, j = lo, hi - 1
+        while i <= j:
+            while Q[i, d] < pivot:
+                i += 1
+            while Q[j, d] > pivot:
+                j -= 1
+            if i <= j:
+                _swap_rows(Q, rows, i, j)
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j + 1
+        elif kth >= i:
+            lo = i
+        else:
+            return
+
+
+@njit(cache=True)
+def _kd_build(P, leaf):
+    """Build the tree over the rows of ``P``.
+
+    Returns ``(Q, rows, start, stop, box, leaf_of, depth)``: the reordered copy of the rows,
+    the row of ``P`` at each tree position, each node's position range, each node's box,
+    the leaf holding each position, and the depth of the tree.
+    """
+    m, k = P.shape
+    depth = 0
+    size = m
+    while size > leaf:
+        size = (size + 1) // 2
+        depth += 1
+    n_nodes = 2 ** (depth + 1) - 1
+    Q = P.copy()
+    rows = np.arange(m)
+    start = np.zeros(n_nodes, dtype=np.int64)
+    stop = np.zeros(n_nodes, dtype=np.int64)  # empty range: the node does not exist
+    stop[0] = m
+    # Parents precede their children in heap order: split top-down in index order...
+    for node in range(n_nodes):
+        lo, hi = start[node], stop[node]
+        if hi - lo <= leaf:
+            continue
+        # Split the widest objective (estimated on a sample of the node) at the median.
+        stride = max(1, (hi - lo) // 64)
+        d = 0
+        widest = -1.0
+        for j in range(k):
+            vmin, vmax = np.inf, -np.inf
+            for t in range(lo, hi, stride):
+                vmin = min(vmin, Q[t, j])
+                vmax = max(vmax, Q[t, j])
+            if vmax - vmin > widest:  # False for inf - inf: such columns are not split
+                widest = vmax - vmin
+                d = j
+        mid = (lo + hi) // 2
+        if widest > 0.0:  # any split is correct (boxes come from the rows); this one prunes
+            _select(Q, rows, lo, hi, mid, d)
+        start[2 * node + 1], stop[2 * node + 1] = lo, mid
+        start[2 * node + 2], stop[2 * node + 2] = mid, hi
+    # ...and compute the boxes bottom-up in reverse order.
+    box = np.empty((n_nodes, 2 * k))
+    box[:, :k] = np.inf
+    box[:, k:] = -np.inf
+    leaf_of = np.empty(m, dtype=np.int64)
+    for node in range(n_nodes - 1, -1, -1):
+        lo, hi = start[node], stop[node]
+        if hi == lo:
+            continue
+        if hi - lo <= leaf:
+            for t in range(lo, hi):
+                leaf_of[t] = node
+                for j in range(k):
+                    box[node, j] = min(box[node, j], Q[t, j])
+                    box[node, k + j] = max(box[node, k + j], Q[t, j])
+        else:
+            for j in range(2 * k):
+                a, b = box[2 * node + 1, j], box[2 * node + 2, j]
+                box[node, j] = min(a, b) if j < k else max(a, b)
+    return Q, rows, start, stop, box, leaf_of, depth
+
+
+@njit(cache=True)
+def _kd_find_dominator(Q, start, stop, box, leaf, upper, lower, stack, near_first):
+    """Tree position of a row dominating the row with bounds ``upper = p + tol`` and
+    ``lower = p - tol``, or -1 if there is none.
+
+    The search visits the lower child of each node first, where rows dominating the most
+    are; with ``near_first`` the upper one, so that it finds dominators close to the row.
+    """
+    k = Q.shape[1]
+    stack[0] = 0
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        lo, hi = start[node], stop[node]
+        if hi - lo <= leaf:
+            for u in range(lo, hi):
+                strictly = False
+                for j in range(k):
+                    if Q[u, j] > upper[j]:
+                        strictly = False
+                        break
+                    if Q[u, j] < lower[j]:
+                        strictly = True
+                if strictly:
+                    return u
+            continue
+        lower_child, upper_child = 2 * node + 1, 2 * node + 2
+        first, second = (upper_child, lower_child) if near_first else (lower_child, upper_child)
+        for child in (second, first):  # the child pushed last is explored first
+            reachable = True
+            for j in range(k):
+                if box[child, j] > upper[j]:
+                    reachable = False
+                    break
+            if not reachable:
+                continue
+            inside = True
+            for j in range(k):
+                if box[child, k + j] > upper[j]:
+                    inside = False
+                    break
+            if inside:
+                for j in range(k):
+                    if box[child, j] < lower[j]:
+                        return _kd_witness(Q, start, stop, box, leaf, child, j)
+                continue  # every row of the child is at or above p - tol: none dominates
+            stack[top] = child
+            top += 1
+    return -1
+
+
+@njit(cache=True)
+def _kd_witness(Q, start, stop, box, leaf, node, j):
+    """Tree position of a row of ``node`` attaining the node's minimum in objective ``j``."""
+    target = box[node, j]
+    while stop[node] - start[node] > leaf:
+        left = 2 * node + 1
+        node = left if box[left, j] == target else left + 1
+    for u in range(start[node], stop[node]):
+        if Q[u, j] == target:
+            return u
+    return -1  # unreachable while the boxes are tight
+
+
+@njit(cache=True)
+def _kd_remove(Q, alive, start, stop, box, leaf_of, t):
+    """Delete tree position ``t``, keeping the boxes tight."""
+    k = Q.shape[1]
+    alive[t] = False
+    Q[t, :] = np.inf
+    node = leaf_of[t]
+    box[node, :k] = np.inf
+    box[node, k:] = -np.inf
+    for u in range(start[node], stop[node]):
+        if alive[u]:
+            for j in range(k):
+                box[node, j] = min(box[node, j], Q[u, j])
+                box[node, k + j] = max(box[node, k + j], Q[u, j])
+    while node > 0:
+        node = (node - 1) // 2
+        for j in range(2 * k):
+            a, b = box[2 * node + 1, j], box[2 * node + 2, j]
+            box[node, j] = min(a, b) if j < k else max(a, b)
+
+
+@njit(cache=True)
+def _kd_mask(P, tol, leaf):
+    """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance)."""
+    m, k = P.shape
+    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    stack = np.empty(2 * depth + 4, dtype=np.int64)
+    upper = np.empty(k)
+    lower = np.empty(k)
+    mask = np.empty(m, dtype=np.bool_)
+    for t in range(m):  # tree order: consecutive queries walk the same nodes
+        if t > 0 and _same_row(Q, t, t - 1):  # duplicates share their dominators
+            mask[rows[t]] = mask[rows[t - 1]]
+            continue
+        for j in range(k):
+            upper[j] = Q[t, j] + tol[j]
+            lower[j] = Q[t, j] - tol[j]
+        found = _kd_find_dominator(Q, start, stop, box, leaf, upper, lower, stack, False)
+        mask[rows[t]] = found < 0
+    return mask
+
+
+@njit(cache=True)
+def _kd_ranks_peel(P, tol, leaf, max_queries):
+    """Front index of every row by peeling, for dominance with tolerance ``tol`` (zeros for
+    plain dominance).
+
+    Each round queries the remaining rows against the tree of remaining rows, then deletes
+    the new front from the tree. A row keeps the dominator found for it (its witness): while
+    the witness remains, so does the row's domination, and the row is not queried again.
+    When a round finds no front (a tolerance cycle), the front is the rows that no remaining
+    row dominates without tolerance. Returns ``(ranks, finished)``; ``finished`` is False if
+    more than ``max_queries`` queries would be needed.
+    """
+    m, k = P.shape
+    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    alive = np.ones(m, dtype=np.bool_)
+    stack = np.empty(2 * depth + 4, dtype=np.int64)
+    upper = np.empty(k)
+    lower = np.empty(k)
+    rank = np.full(m, -1, dtype=np.int64)
+    witness = np.full(m, -1, dtype=np.int64)
+    remaining = np.arange(m)
+    n_remaining = m
+    front = np.empty(m, dtype=np.int64)
+    level = 0
+    queries = 0
+    while n_remaining > 0:
+        n_front = 0
+        for idx in range(n_remaining):
+            t = remaining[idx]
+            if witness[t] >= 0 and alive[witness[t]]:
+                continue
+            queries += 1
+            if queries > max_queries:
+                return rank, False
+            for j in range(k):
+                upper[j] = Q[t, j] + tol[j]
+                lower[j] = Q[t, j] - tol[j]
+            # A first query takes any dominator (found fastest among the low rows); a re-query
+            # looks for one close to the row, which is likely peeled late and so stays a
+            # witness for long.
+            witness[t] = _kd_find_dominator(
+                Q, start, stop, box, leaf, upper, lower, stack, witness[t] >= 0
+            )
+            if witness[t] < 0:
+                front[n_front] = t
+                n_front += 1
+        if n_front == 0:
+            # Every remaining row is dominated: the tolerance relation has a cycle. Break the
+            # stall with plain dominance (zero tolerance) among the remaining rows.
+            for idx in range(n_remaining):
+                t = remaining[idx]
+                if _kd_find_dominator(Q, start, stop, box, leaf, Q[t], Q[t], stack, False) < 0:
+                    front[n_front] = t
+                    n_front += 1
+        for f in range(n_front):
+            rank[front[f]] = level
+        for f in range(n_front):
+            _kd_remove(Q, alive, start, stop, box, leaf_of, front[f])
+        kept = 0
+        for idx in range(n_remaining):
+            if rank[remaining[idx]] < 0:
+                remaining[kept] = remaining[idx]
+                kept += 1
+        n_remaining = kept
+        level += 1
+    out = np.empty(m, dtype=np.int64)
+    for t in range(m):
+        out[rows[t]] = rank[t]
+    return out, True
+
+
+@njit(cache=True)
+def _kd_ranks_sweep(P, order, front0, leaf):
+    """Front index of every row for plain dominance, in one sweep.
+
+    The front of a row is one more than the largest front among the rows dominating it.
+    ``order`` is lexicographic, so those rows are ranked before it (and duplicates, which
+    share a front, are adjacent). Each tree node keeps the largest front ranked below it,
+    which turns the query into a branch and bound: subtrees that cannot beat the best front
+    found so far are skipped. Rows flagged in ``front0`` are known to be in front 0.
+    """
+    m, k = P.shape
+    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    position = np.empty(m, dtype=np.int64)
+    for t in range(m):
+        position[rows[t]] = t
+    rank_at = np.full(m, -1, dtype=np.int64)  # by tree position; -1 = not ranked yet
+    node_max = np.full(box.shape[0], -1, dtype=np.int64)
+    stack = np.empty(2 * depth + 4, dtype=np.int64)
+    ranks = np.empty(m, dtype=np.int64)
+    t = 0
+    while t < m:
+        i = order[t]
+        end = t + 1
+        while end < m and _same_row(P, order[end], i):
+            end += 1
+        best = -1
+        if not front0[i]:
+            p = P[i]
+            stack[0] = 0
+            top = 1
+            while top > 0:
+                top -= 1
+                node = stack[top]
+                if node_max[node] <= best:
+                    continue
+                lo, hi = start[node], stop[node]
+                if hi - lo <= leaf:
+                    for u in range(lo, hi):
+                        if rank_at[u] > best:
+                            below = True
+                            for j in range(k):
+                                if Q[u, j] > p[j]:
+                                    below = False
+                                    break
+                            if below:
+                                best = rank_at[u]
+                    continue
+                # Unranked rows (this row's duplicates among them) carry -1, so a child
+                # lying entirely below p contributes exactly its largest front. The upper
+                # child is explored first: rows just below p tend to have the highest front.
+                for child in (2 * node + 1, 2 * node + 2):
+                    if node_max[child] <= best:
+                        continue
+                    reachable = True
+                    for j in range(k):
+                        if box[child, j] > p[j]:
+                            reachable = False
+                            break
+                    if not reachable:
+                        continue
+                    inside = True
+                    for j in range(k):
+                        if box[child, k + j] > p[j]:
+                            inside = False
+                            break
+                    if inside:
+                        best = node_max[child]
+                    else:
+                        stack[top] = child
+                        top += 1
+        rank = best + 1
+        for u in range(t, end):
+            row = order[u]
+            ranks[row] = rank
+            pos = position[row]
+            rank_at[pos] = rank
+            node = leaf_of[pos]
+            while node_max[node] < rank:
+                node_max[node] = rank
+                if node == 0:
+                    break
+                node = (node - 1) // 2
+        t = end
+    return ranks
