@@ -27,3 +27,15 @@ def test_core_never_imports_jupyter_or_heavy_backends_at_import(module):
     mods = imported_by(module)
     assert not (mods & JUPYTER), f"{module} imports {mods & JUPYTER}"
     assert not (mods & HEAVY), f"{module} imports heavy back ends at import time: {mods & HEAVY}"
+
+
+def test_views_add_no_jupyter_import_beyond_altair_itself():
+    # altair imports ipywidgets/anywidget when they are installed (for JupyterChart); views add nothing
+    mods = imported_by("workbench.views")
+    assert "altair" in mods
+    assert mods & JUPYTER <= imported_by("altair") & JUPYTER
+
+
+def test_engine_does_not_import_views_or_widgets():
+    mods = imported_by("workbench")
+    assert "altair" not in mods and "widgets" not in mods

@@ -21,3 +21,12 @@ __all__ = [
     "ATTRIBUTES", "Analysis", "Candidates", "Constraint", "Objective", "QualityModel",
     "WorkbenchError", "__version__", "analyze", "load",
 ]
+
+
+def __getattr__(name: str):
+    # Views need altair (the ``viz`` extra); import them on first use, not with the engine.
+    if name == "views":
+        import importlib
+
+        return importlib.import_module("workbench.views")
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")

@@ -72,6 +72,7 @@ def test_objective_repr_shows_direction_unit_weight():
         ({"aggregation": "p96"}, QualityModelError, "(?s)aggregation 'p96'.*Did you mean"),
         ({"colour": "red"}, QualityModelError, "Key 'colour' is not a valid key of objective"),
         ({"constraint": ">= 0.9 *"}, ConstraintSyntaxError, "cannot be parsed"),
+        ({"name": "rank"}, QualityModelError, "(?s)'rank': the name is reserved.*Fix: rename"),
     ],
 )
 def test_objective_validation_messages(change, error, pattern):

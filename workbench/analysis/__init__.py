@@ -5,6 +5,7 @@ feasibility -> pareto fronts -> normalisation and scores -> ranks -> knees, hype
 pseudo-weights, trade-off rates, conflicts -> robustness (SMAA-2, weight stability, replicates).
 """
 
+from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 from workbench.analysis.analyze import Analysis, analyze
 from workbench.analysis.conflicts import conflict_matrix, conflicts
 from workbench.analysis.feasibility import feasibility
@@ -16,7 +17,8 @@ from workbench.analysis.scoring import bounds, pseudo_weights, rank, score
 
 __all__ = [
     "Analysis", "analyze", "bounds", "conflict_matrix", "conflicts", "feasibility",
-    "hv_contributions", "hypervolume", "knees", "pareto_front", "pareto_ranks",
+    "hv_contributions", "hypervolume", "knees", "nondominated_mask", "nondominated_ranks",
+    "pareto_front", "pareto_ranks",
     "pseudo_weights", "rank", "score", "tradeoff_rates",
 ]
 

@@ -15,7 +15,7 @@ from workbench.analysis import knees as _knees
 from workbench.analysis._pareto import nondominated_mask
 from workbench.analysis._problem import Problem, problem
 from workbench.analysis.conflicts import conflicts as _conflicts
-from workbench.analysis.feasibility import feasibility as _feasibility
+from workbench.analysis.feasibility import constraint_limits, feasibility as _feasibility
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
 from workbench.analysis.pareto import constrained_fronts
 from workbench.analysis.rates import tradeoff_rates
@@ -72,6 +72,7 @@ class Analysis:
     rates: pd.DataFrame
     conflicts: pd.DataFrame
     pseudo_weights: pd.DataFrame
+    limits: pd.DataFrame = field(default_factory=pd.DataFrame)
     smaa: Any = None
     stability: pd.DataFrame | None = None
     dominance: pd.DataFrame | None = None
@@ -130,7 +131,7 @@ class Analysis:
             "champion": self.champion,
             "parameters": self.parameters,
             "objectives": objectives,
-            "constraints": [str(c) for c in self.model.constraints],
+            "constraints": self.limits.to_dict(orient="records"),
             "recommended": self.recommended,
             "front": self.front,
             "hypervolume": self.hypervolume,
@@ -227,6 +228,11 @@ def analyze(
     notes: list[str] = []
 
     feas = _feasibility(prob, None)
+    limits = pd.DataFrame(
+        [{"constraint": str(c), "objective": c.objective, "op": c.op, "limit": lim}
+         for c, lim in constraint_limits(prob)],
+        columns=["constraint", "objective", "op", "limit"],
+    )
     feasible = feas["feasible"].to_numpy()
     violation = feas["violation"].to_numpy()
     tol = prob.tolerance if tolerance and prob.tolerance.any() else None
@@ -304,6 +310,7 @@ def analyze(
         rates=rates,
         conflicts=conf,
         pseudo_weights=pw,
+        limits=limits,
         smaa=smaa_result,
         stability=stab,
         dominance=dominance,

@@ -27,6 +27,12 @@ AGGREGATIONS = (
     "rate", "last", "sum", "count", "sum_per_1k", "mean_per_1k",
 )
 
+#: Column names the analysis adds next to the objectives; an objective may not take one of them.
+RESERVED_NAMES = (
+    "candidate", "feasible", "violation", "pareto", "front", "score", "rank", "knee", "tradeoff",
+    "hv_contribution", "acceptability", "confidence",
+)
+
 _OBJECTIVE_KEYS = (
     "name", "direction", "unit", "quality_attribute", "weight", "bounds",
     "tolerance", "aggregation", "source", "description",
@@ -105,6 +111,11 @@ class Objective:
             raise QualityModelError(f"An objective needs a non-empty name, got {self.name!r}.")
         set_(self, "name", self.name.strip())
         what = f"Objective {self.name!r}"
+        if self.name in RESERVED_NAMES:
+            raise QualityModelError(
+                f"{what}: the name is reserved for a result column of the analysis "
+                f"({', '.join(RESERVED_NAMES)}).\n  Fix: rename the metric, e.g. '{self.name}_metric'."
+            )
         direction = _DIRECTION_ALIASES.get(str(self.direction).strip().lower())
         if direction is None:
             raise QualityModelError(

@@ -1,0 +1,45 @@
+"""Charts of an analysis: pure functions that return Altair charts (nothing is displayed here).
+
+Every function takes an :class:`~workbench.Analysis`, checks the names it is given before
+building anything (a misspelled objective raises :class:`~workbench.errors.UnknownObjectiveError`
+with the valid names, where Altair would draw an empty chart) and returns a self-contained,
+themed chart whose data is inline as named datasets: ``chart.to_dict()``, ``to_json()`` and
+``to_html(inline=True)`` work offline, whatever altair data transformer is enabled.
+
+=============================== =========================================================
+view                            shows
+=============================== =========================================================
+:func:`pareto_scatter`          two objectives: front, dominated, infeasible, SLOs, knees
+:func:`scatter_matrix`          every pair of objectives, one brush across the cells
+:func:`parallel_coordinates`    every objective, normalised so that up is better
+:func:`linked_views`            the scatter and the parallel coordinates sharing a brush
+:func:`ranking_bars`            scores in rank order
+:func:`acceptability_bars`      SMAA rank acceptability
+:func:`stability_tornado`       weight ranges over which the top choice stays first
+:func:`rates_chart`             trade-off rates along the two-objective front
+:func:`conflict_heatmap`        observed conflicts and synergies vs the literature prior
+:func:`replicate_spread`        mean ± std over seeds
+=============================== =========================================================
+
+Views with a ``brush`` param (an interval selection on x and y) read the same ``candidates``
+dataset, one row per drawn candidate with stable columns: ``candidate``, the objectives under
+their own names, ``rank``, ``score``, ``feasible``, ``violation``, ``front``, ``status``,
+``knee``, ``role``, ``label`` (and ``acceptability``, ``confidence`` with SMAA).
+
+>>> import workbench.views as views
+>>> views.__all__[:3]
+['pareto_scatter', 'scatter_matrix', 'parallel_coordinates']
+"""
+
+from workbench.views._data import ChartError, MissingResultError
+from workbench.views.conflicts import conflict_heatmap
+from workbench.views.pareto import linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
+from workbench.views.ranking import acceptability_bars, ranking_bars
+from workbench.views.rates import rates_chart
+from workbench.views.robustness import replicate_spread, stability_tornado
+
+__all__ = [
+    "pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views", "ranking_bars",
+    "acceptability_bars", "stability_tornado", "rates_chart", "conflict_heatmap", "replicate_spread",
+    "ChartError", "MissingResultError",
+]

@@ -1,0 +1,579 @@
+"""Trade-off views: the Pareto scatter, the scatter matrix, parallel coordinates and both linked.
+
+Every view reads one dataset, ``candidates`` (see :func:`workbench.views._data.chart_table` for its
+columns), so one interval selection -- the ``brush`` param -- highlights the same candidates
+wherever they are drawn. Above ``max_points`` candidates the front, knees, champion, recommended
+and the infeasible boundary are drawn one by one and the rest as a binned density, and the chart
+says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from workbench.errors import UnknownNameError, unknown_name
+from workbench.views import theme
+from workbench.views._data import (
+    MAX_POINTS, Built, ChartError, chart_table, density_2d, fieldname, finish, js, objective, records,
+    split, tip,
+)
+from workbench.views._data import objectives as _objectives
+
+__all__ = ["pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views"]
+
+#: Grid of the density of the candidates not drawn one by one.
+SCATTER_BINS = 40
+MATRIX_BINS = 20
+AXIS_BINS = 20
+#: At most this many knees get a text label (all get a ring).
+MAX_KNEE_LABELS = 10
+#: Numeric chart columns a scatter can be coloured by, besides the objectives.
+COLOR_FIELDS = ("score", "rank", "violation", "acceptability", "confidence")
+
+BRUSH = {"param": "brush"}
+CANDIDATES = alt.NamedData(name="candidates")
+
+
+# --- shared encodings --------------------------------------------------------------------------------
+
+def unit_title(o: Any) -> str:
+    return f"{o.name} [{o.unit}]" if o.unit else o.name
+
+
+def tooltips(analysis: Any, table: pd.DataFrame) -> list[alt.Tooltip]:
+    """Tooltip of a candidate: id, every objective with its unit, rank, score, feasibility, front."""
+    tips = [alt.Tooltip(field="candidate", type="nominal", title="candidate")]
+    tips += [alt.Tooltip(field=fieldname(o.name), type="quantitative", title=unit_title(o), format=".4~g")
+             for o in analysis.model.objectives]
+    tips += [
+        alt.Tooltip(field="rank", type="quantitative", title="rank"),
+        alt.Tooltip(field="score", type="quantitative", title="score", format=".3f"),
+        alt.Tooltip(field="feasible", type="nominal", title="feasible"),
+        alt.Tooltip(field="front", type="quantitative", title="front"),
+        alt.Tooltip(field="status", type="nominal", title="status"),
+        alt.Tooltip(field="role", type="nominal", title="role"),
+    ]
+    if "acceptability" in table.columns:
+        tips.append(tip("acceptability", "first-rank acceptability", ".0%"))
+    return tips
+
+
+def _status_scale() -> alt.Scale:
+    domain = ["front", "dominated", "infeasible"]
+    return alt.Scale(domain=domain, range=[theme.STATUS_COLORS[s] for s in domain])
+
+
+def status_color(brushed: bool = True, legend: bool = True) -> Any:
+    """Colour by status; outside the brush (when ``brushed``) a light grey."""
+    enc = alt.Color(field="status", type="nominal", scale=_status_scale(),
+                    legend=alt.Legend(title="status") if legend else None)
+    return alt.condition(BRUSH, enc, alt.value(theme.UNSELECTED)) if brushed else enc
+
+
+def _status_channel(channel: type, values: dict[str, Any]) -> Any:
+    domain = ["front", "dominated", "infeasible"]
+    return channel(field="status", type="nominal", legend=None,
+                   scale=alt.Scale(domain=domain, range=[values[s] for s in domain]))
+
+
+def status_shape() -> alt.Shape:
+    """Shape by status: circles, crosses for the infeasible."""
+    domain = ["front", "dominated", "infeasible"]
+    return alt.Shape(field="status", type="nominal", title="status", legend=alt.Legend(title="status"),
+                     scale=alt.Scale(domain=domain, range=[theme.STATUS_SHAPES[s] for s in domain]))
+
+
+def _axis(o: Any, field: str | None = None, channel: type = alt.X, ticks: int | None = None) -> Any:
+    extra = {} if ticks is None else {"axis": alt.Axis(tickCount=ticks)}
+    return channel(field=fieldname(o.name) if field is None else field, type="quantitative", title=o.label,
+                   scale=alt.Scale(zero=False), **extra)
+
+
+# --- the Pareto scatter --------------------------------------------------------------------------------
+
+def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> Any:
+    if color is None:
+        return None
+    valid = analysis.model.names + [c for c in COLOR_FIELDS if c in table.columns]
+    if color not in valid:
+        fix = "run analyze(..., smaa=10_000) first." if color in ("acceptability", "confidence") else ""
+        raise UnknownNameError(unknown_name("Colour field", color, valid,
+                                            where="a numeric column of the chart", fix=fix))
+    title = analysis.model[color].label if color in analysis.model.names else color
+    return alt.Color(field=fieldname(color), type="quantitative", title=title,
+                     scale=alt.Scale(scheme="viridis", reverse=color in ("rank", "violation")))
+
+
+def _limits(analysis: Any) -> list[tuple[Any, float]]:
+    """Every constraint with its resolved numeric limit (relative ones against their baseline)."""
+    return list(zip(analysis.model.constraints, analysis.limits["limit"].tolist(), strict=True))
+
+
+def _constraint_rows(analysis: Any, ox: Any, oy: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    rows, elsewhere = [], []
+    for c, limit in _limits(analysis):
+        text = str(c) if not c.is_relative else f"{c} (= {limit:.4g})"
+        axes = [a for a, o in (("x", ox), ("y", oy)) if o.name == c.objective]
+        for a in axes:
+            rows.append({"objective": c.objective, "axis": a, "limit": float(limit), "text": text})
+        if not axes:
+            elsewhere.append(text)
+    return rows, elsewhere
+
+
+def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.ndarray, *, color: Any = None,
+             width: int = 420, height: int = 320, name: str = "points") -> Built:
+    """Layers of the Pareto scatter (unthemed), with its datasets."""
+    fx = fieldname(ox.name)
+    datasets: dict[str, Any] = {}
+    layers = []
+    notes: list[str] = []
+    if (~drawn).any():
+        rest = table.loc[~drawn]
+        dens = density_2d(rest[ox.name].to_numpy(), rest[oy.name].to_numpy(), table[ox.name].to_numpy(),
+                          table[oy.name].to_numpy(), SCATTER_BINS)
+        datasets["density"] = records(dens)
+        layers.append(alt.Chart(alt.NamedData(name="density")).mark_rect(color=theme.DENSITY_COLOR).encode(
+            x=_axis(ox, "x_start"), x2=alt.X2(field="x_end"),
+            y=_axis(oy, "y_start", alt.Y), y2=alt.Y2(field="y_end"),
+            opacity=alt.Opacity(field="count", type="quantitative", title="candidates per bin",
+                                scale=alt.Scale(type="log", range=[0.12, 0.75])),
+            tooltip=[tip("count", "candidates in bin"),
+                     tip("x_start", f"{unit_title(ox)} from", ".4~g"),
+                     tip("x_end", f"{unit_title(ox)} to", ".4~g"),
+                     tip("y_start", f"{unit_title(oy)} from", ".4~g"),
+                     tip("y_end", f"{unit_title(oy)} to", ".4~g")],
+        ))
+    rows, elsewhere = _constraint_rows(analysis, ox, oy)
+    if rows:
+        datasets["constraints"] = rows
+        slo = alt.Chart(alt.NamedData(name="constraints"))
+        slo_tip = [tip("text", "constraint", kind="nominal")]
+        rule = dict(color=theme.SLO_COLOR, strokeDash=[6, 4], strokeWidth=1.5)
+        text = dict(color=theme.SLO_COLOR, fontSize=10, align="left")
+        if any(r["axis"] == "x" for r in rows):
+            on_x = slo.transform_filter("datum.axis === 'x'")
+            layers.append(on_x.mark_rule(**rule).encode(x=_axis(ox, "limit"), tooltip=slo_tip))
+            layers.append(on_x.mark_text(baseline="top", dx=-4, dy=4, **{**text, "align": "right"}).encode(
+                x=_axis(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
+        if any(r["axis"] == "y" for r in rows):
+            on_y = slo.transform_filter("datum.axis === 'y'")
+            layers.append(on_y.mark_rule(**rule).encode(y=_axis(oy, "limit", alt.Y), tooltip=slo_tip))
+            layers.append(on_y.mark_text(baseline="bottom", dx=4, dy=-3, **text).encode(
+                y=_axis(oy, "limit", alt.Y), x=alt.value(0), text=alt.Text(field="text", type="nominal")))
+    if elsewhere:
+        notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
+    base = alt.Chart(CANDIDATES)
+    layers.append(base.transform_filter("datum.front_line").mark_line(
+        color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
+        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative")))
+    colour = status_color() if color is None else alt.condition(BRUSH, color, alt.value(theme.UNSELECTED))
+    layers.append(base.mark_point(filled=True).encode(
+        x=_axis(ox), y=_axis(oy, channel=alt.Y), color=colour, shape=status_shape(),
+        opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
+        size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
+        tooltip=tooltips(analysis, table),
+    ).properties(name=name))
+    for role, colour_ in theme.ROLE_COLORS.items():
+        ring = base.transform_filter(f"indexof(datum.role || '', {js(role)}) >= 0").mark_point(
+            filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_,
+            opacity=1)
+        layers.append(ring.encode(x=_axis(ox), y=_axis(oy, channel=alt.Y),
+                                  tooltip=tooltips(analysis, table)))
+    layers.append(base.transform_filter("isValid(datum.label)").mark_text(
+        align="left", baseline="bottom", dx=7, dy=-5, fontSize=11, color="#222222").encode(
+        x=_axis(ox), y=_axis(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal")))
+    chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
+        opacity="independent", size="independent")
+    return Built(chart, datasets, [name], notes)
+
+
+def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Label at most MAX_KNEE_LABELS knees (best rank first); champion/recommended always."""
+    knee_only = table["role"].eq("knee") & table["label"].notna()
+    if knee_only.sum() <= MAX_KNEE_LABELS:
+        return table, None
+    keep = table.loc[knee_only].sort_values("rank", kind="stable").index[:MAX_KNEE_LABELS]
+    table = table.copy()
+    table.loc[knee_only & ~table.index.isin(keep), "label"] = None
+    return table, f"{int(table['knee'].sum())} knees ringed, the {MAX_KNEE_LABELS} best-ranked labelled"
+
+
+def _summary(analysis: Any, table: pd.DataFrame) -> str:
+    n = len(table)
+    parts = [f"{int((table['status'] == 'front').sum()):,} on the front",
+             f"{int((table['status'] == 'infeasible').sum()):,} infeasible", f"{n:,} candidates"]
+    if analysis.recommended is not None:
+        parts.append(f"recommended: {analysis.recommended}")
+    if analysis.champion is not None:
+        parts.append(f"champion: {analysis.champion}")
+    return " · ".join(parts)
+
+
+def _front_note(analysis: Any, shown: list[Any], line: bool = False) -> str | None:
+    notes = []
+    if not bool(analysis.table["feasible"].any()):
+        notes.append("No candidate is feasible: there is no feasible front to draw.")
+    if len(analysis.model.objectives) > len(shown):
+        notes.append(f"Front = non-dominated in all {len(analysis.model.objectives)} objectives "
+                     f"({', '.join(analysis.model.names)})"
+                     + (f"; the line joins those also non-dominated in {shown[0].name} and "
+                        f"{shown[1].name} alone." if line else "."))
+    return " ".join(notes) or None
+
+
+def _with_front_line(table: pd.DataFrame, ox: Any, oy: Any) -> pd.DataFrame:
+    """Add ``front_line``: front members not dominated in ``x`` and ``y`` alone (the 2-D curve).
+
+    With two objectives this is the whole front; with more, front members that are only
+    non-dominated thanks to a third objective sit off the line instead of making it zigzag.
+    """
+    from workbench.analysis import nondominated_mask
+
+    front = np.flatnonzero((table["status"] == "front").to_numpy())
+    line = np.zeros(len(table), dtype=bool)
+    if len(front):
+        F = table[[ox.name, oy.name]].to_numpy(dtype="float64")[front] * np.array([ox.sign, oy.sign])
+        line[front[nondominated_mask(F)]] = True
+    out = table.copy()
+    out.insert(out.columns.get_loc("front") + 1, "front_line", line)
+    return out
+
+
+def _prepare(analysis: Any, max_points: int) -> tuple[pd.DataFrame, np.ndarray, Any, str | None]:
+    table = chart_table(analysis)
+    parts = split(analysis, table, max_points)
+    table, knee_note = _limit_labels(table)
+    return table, parts.drawn, parts, knee_note
+
+
+def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
+                   width: int = 420, height: int = 320) -> alt.LayerChart:
+    """Two objectives against each other: the front, the dominated, the infeasible and the SLOs.
+
+    The feasible front (``front == 0``) is drawn in blue and connected in order of ``x``; dominated
+    candidates are faded grey circles, infeasible ones vermillion crosses. The recommended
+    candidate, the champion and the knees get a ring and a text label. Constraints on ``x`` or
+    ``y`` are dashed rules at their resolved limits (relative ones too). Axis titles carry the
+    unit and which way is better. Tooltips show the id, every objective with its unit, rank,
+    score, feasibility and front.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        What :func:`workbench.analyze` returns.
+    x, y : str
+        Objective names for the horizontal and vertical axes.
+    color : str, optional
+        Colour the points by an objective or by ``score``, ``rank``, ``violation``,
+        ``acceptability`` or ``confidence`` instead of by status (the shape still shows status).
+    max_points : int
+        Most candidates drawn one by one. Above it, the front, knees, champion, recommended and
+        the infeasible candidates no other infeasible one dominates are drawn, the rest as a
+        40 x 40 binned density -- and the subtitle says how many.
+    width, height : int
+        Size of the plot in pixels.
+
+    Returns
+    -------
+    altair.LayerChart
+        With an interval selection param ``brush`` (x and y) on the view ``points``; its value is
+        ``{x_objective: [lo, hi], y_objective: [lo, hi]}``. Data: named datasets ``candidates``
+        (one row per drawn candidate), ``density`` and ``constraints`` when present.
+
+    Raises
+    ------
+    UnknownObjectiveError
+        ``x`` or ``y`` is not an objective of the model (the message lists them).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel, analyze
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max"},
+    ...     {"name": "ms", "direction": "min", "unit": "ms", "constraint": "<= 30"}]})
+    >>> df = pd.DataFrame({"id": list("abcd"), "acc": [0.90, 0.80, 0.85, 0.95], "ms": [20, 10, 25, 40]})
+    >>> spec = pareto_scatter(analyze(df, qm), "ms", "acc").to_dict()
+    >>> spec["params"][0]["name"], len(spec["datasets"]["candidates"])
+    ('brush', 4)
+    >>> pareto_scatter(analyze(df, qm), "ms", "accuracy")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
+    """
+    ox, oy = objective(analysis, x), objective(analysis, y)
+    if ox.name == oy.name:
+        raise ChartError(f"pareto_scatter needs two different objectives; got {x!r} for both x and y.")
+    table, drawn, parts, knee_note = _prepare(analysis, max_points)
+    table = _with_front_line(table, ox, oy)
+    colour = _color_field(analysis, table, color)
+    built = _scatter(analysis, ox, oy, table, drawn, color=colour, width=width, height=height)
+    built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
+    return finish(built, f"Trade-off: {oy.name} vs {ox.name}",
+                  [_summary(analysis, table), _front_note(analysis, [ox, oy], line=True), knee_note,
+                   *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins")])
+
+
+# --- scatter matrix ----------------------------------------------------------------------------------
+
+def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_points: int = MAX_POINTS,
+                   cell: int = 170) -> alt.VConcatChart:
+    """Every pair of objectives (lower triangle), brushing one cell highlights in all.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    objectives : list of str, optional
+        At least two; default: all of the model's, in its order.
+    max_points : int
+        As in :func:`pareto_scatter`; the density uses a 20 x 20 grid per cell.
+    cell : int
+        Width and height of one cell in pixels.
+
+    Returns
+    -------
+    altair.VConcatChart
+        Row ``i`` plots objective ``i + 1`` against objectives ``0..i``. The ``brush`` param
+        (interval, x and y, resolved globally) lives on the views ``cell_<row>_<col>``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel, analyze
+    >>> qm = QualityModel.from_dict({"objectives": [{"name": n, "direction": "min"} for n in "abc"]})
+    >>> df = pd.DataFrame({"id": list("pqr"), "a": [1, 2, 3], "b": [3, 1, 2], "c": [2, 3, 1]})
+    >>> scatter_matrix(analyze(df, qm)).to_dict()["params"][0]["views"]
+    ['cell_0_0', 'cell_1_0', 'cell_1_1']
+    """
+    objs = _objectives(analysis, objectives, chart="scatter_matrix")
+    table, drawn, parts, knee_note = _prepare(analysis, max_points)
+    datasets: dict[str, Any] = {"candidates": records(table.loc[drawn])}
+    density = []
+    base = alt.Chart(CANDIDATES)
+    tips = tooltips(analysis, table)
+    views, rows = [], []
+    for i in range(1, len(objs)):
+        row = []
+        for j in range(i):
+            ox, oy = objs[j], objs[i]
+            name = f"cell_{i - 1}_{j}"
+            views.append(name)
+            layers = []
+            if (~drawn).any():
+                rest = table.loc[~drawn]
+                d = density_2d(rest[ox.name].to_numpy(), rest[oy.name].to_numpy(),
+                               table[ox.name].to_numpy(), table[oy.name].to_numpy(), MATRIX_BINS)
+                d.insert(0, "cell", name)
+                density.append(d)
+                layers.append(alt.Chart(alt.NamedData(name="density")).transform_filter(
+                    f"datum.cell === {js(name)}").mark_rect(color=theme.DENSITY_COLOR).encode(
+                    x=_axis(ox, "x_start", ticks=5), x2=alt.X2(field="x_end"),
+                    y=_axis(oy, "y_start", alt.Y, 5), y2=alt.Y2(field="y_end"),
+                    opacity=alt.Opacity(field="count", type="quantitative", legend=None,
+                                        scale=alt.Scale(type="log", range=[0.12, 0.75])),
+                    tooltip=[alt.Tooltip(field="count", type="quantitative", title="candidates in bin")]))
+            layers.append(base.mark_point(filled=True, size=25).encode(
+                x=_axis(ox, ticks=5), y=_axis(oy, channel=alt.Y, ticks=5), color=status_color(),
+                shape=status_shape(),
+                opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY), tooltip=tips,
+            ).properties(name=name))
+            row.append(alt.layer(*layers).properties(width=cell, height=cell).resolve_scale(
+                opacity="independent"))
+        rows.append(alt.hconcat(*row))
+    if density:
+        datasets["density"] = records(pd.concat(density, ignore_index=True))
+    chart = alt.vconcat(*rows)
+    built = Built(chart, datasets, views)
+    return finish(built, "Trade-offs between every pair of objectives",
+                  [_summary(analysis, table), "Brush any cell to highlight the same candidates in all.",
+                   knee_note, *parts.notes(table, f"{MATRIX_BINS}×{MATRIX_BINS} bins per cell")])
+
+
+# --- parallel coordinates ----------------------------------------------------------------------------
+
+def _axes_rows(table: pd.DataFrame, objs: list[Any]) -> list[dict[str, Any]]:
+    rows = []
+    for i, o in enumerate(objs):
+        v = table[o.name].to_numpy(dtype="float64")
+        lo, hi = float(np.min(v)), float(np.max(v))
+        worst, best = (hi, lo) if o.direction == "min" else (lo, hi)
+        unit = f" {o.unit}" if o.unit else ""
+        rows.append({"axis_objective": o.name, "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
+                     "label": o.label, "best": best, "worst": worst, "best_text": f"{best:.4g}{unit}",
+                     "worst_text": f"{worst:.4g}{unit}", "bottom": 0.0, "top": 1.0})
+    return rows
+
+
+def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.ndarray, *,
+              brushed: bool, width: int | None = None, height: int = 320) -> Built:
+    """Layers of the parallel coordinates (unthemed), with their datasets (not ``candidates``)."""
+    k = len(objs)
+    axes = _axes_rows(table, objs)
+    datasets: dict[str, Any] = {"axes": axes}
+    labels = [o.label for o in objs]
+    x_scale = alt.Scale(domain=[-0.25, k - 0.75], nice=False, zero=False)
+    x_axis = alt.Axis(values=list(range(k)), labelExpr=f"{js(labels)}[datum.value] || ''", title=None,
+                      grid=False, labelAngle=0, labelFontSize=11, labelLimit=160, labelPadding=22,
+                      ticks=False, domain=False)
+    y = alt.Scale(domain=[0, 1], nice=False)
+    y_title = "position: 0 = worst, 1 = best (in the data)"
+    layers = []
+    ax = alt.Chart(alt.NamedData(name="axes"))
+    layers.append(ax.mark_rule(color="#888888").encode(
+        x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+        y=alt.Y(field="bottom", type="quantitative", scale=y, title=y_title), y2=alt.Y2(field="top")))
+    if (~drawn).any():
+        rest = table.loc[~drawn]
+        dens = []
+        for a, o in zip(axes, objs, strict=True):
+            v = rest[o.name].to_numpy(dtype="float64")
+            pos = np.full(len(v), 0.5) if a["axis_span"] == 0 else (v - a["axis_lo"]) / a["axis_span"]
+            counts, edges = np.histogram(pos, bins=AXIS_BINS, range=(0.0, 1.0))
+            nz = np.flatnonzero(counts)
+            dens.append(pd.DataFrame({"axis_objective": o.name, "x_start": a["axis_index"] - 0.05,
+                                      "x_end": a["axis_index"] + 0.05, "y_start": edges[nz],
+                                      "y_end": edges[nz + 1], "count": counts[nz].astype(np.int64)}))
+        datasets["axis_density"] = records(pd.concat(dens, ignore_index=True))
+        strip = alt.Chart(alt.NamedData(name="axis_density")).mark_rect(color=theme.DENSITY_COLOR)
+        layers.append(strip.encode(
+            x=alt.X(field="x_start", type="quantitative", scale=x_scale, axis=x_axis),
+            x2=alt.X2(field="x_end"),
+            y=alt.Y(field="y_start", type="quantitative", scale=y, title=y_title), y2=alt.Y2(field="y_end"),
+            opacity=alt.Opacity(field="count", type="quantitative", title="candidates per bin",
+                                scale=alt.Scale(type="log", range=[0.1, 0.6])),
+            tooltip=[alt.Tooltip(field="axis_objective", type="nominal", title="objective"),
+                     alt.Tooltip(field="count", type="quantitative", title="candidates in bin")]))
+    lines = alt.Chart(CANDIDATES).transform_fold(
+        [fieldname(o.name) for o in objs], as_=["axis_objective", "axis_value"]
+    ).transform_lookup(
+        lookup="axis_objective",
+        from_=alt.LookupData(alt.NamedData(name="axes"), "axis_objective",
+                             ["axis_index", "axis_lo", "axis_span"]),
+    ).transform_calculate(
+        axis_position="datum.axis_span === 0 ? 0.5 : (datum.axis_value - datum.axis_lo) / datum.axis_span"
+    ).mark_line(strokeJoin="round").encode(
+        x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+        y=alt.Y(field="axis_position", type="quantitative", scale=y, title=y_title),
+        detail=alt.Detail(field="candidate", type="nominal"),
+        color=status_color(brushed=brushed),
+        opacity=_status_channel(alt.Opacity, {"front": 0.9, "dominated": 0.3, "infeasible": 0.45}),
+        size=_status_channel(alt.Size, {"front": 2.0, "dominated": 1.0, "infeasible": 1.0}),
+        tooltip=tooltips(analysis, table),
+    )
+    layers.append(lines)
+    for field, anchor, dy in (("best_text", "top", -6), ("worst_text", "bottom", 6)):
+        layers.append(ax.mark_text(baseline="bottom" if dy < 0 else "top", dy=dy, fontSize=10,
+                                   color="#444444").encode(
+            x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+            y=alt.Y(field=anchor, type="quantitative", scale=y, title=y_title),
+            text=alt.Text(field=field, type="nominal")))
+    chart = alt.layer(*layers).properties(width=width or max(360, 120 * k), height=height).resolve_scale(
+        opacity="independent", size="independent")
+    return Built(chart, datasets)
+
+
+def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
+                         max_points: int = MAX_POINTS, width: int | None = None,
+                         height: int = 320) -> alt.LayerChart:
+    """One line per candidate across normalised objective axes, up = better, the front highlighted.
+
+    Each axis maps the objective's worst value in the data to 0 and its best to 1, so every axis
+    reads "up is better" whatever the direction; the axis label keeps the unit and the arrow,
+    and the raw best and worst values are printed at the top and bottom of each axis.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    objectives : list of str, optional
+        At least two; default: all of the model's, in its order.
+    max_points : int
+        Above it, the lines drawn are those :func:`pareto_scatter` draws one by one; the other
+        candidates become a density strip on each axis, and the subtitle says how many.
+
+    Returns
+    -------
+    altair.LayerChart
+        Datasets ``candidates`` (folded in Vega-Lite, so one row per candidate) and ``axes``
+        (``axis_objective``, ``axis_index``, ``axis_lo``, ``axis_span``, ``label``...). Lines
+        keep every candidate field, so a ``brush`` from another view tests them directly (see
+        :func:`linked_views`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel, analyze
+    >>> qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+    ...                                             {"name": "ms", "direction": "min", "unit": "ms"}]})
+    >>> df = pd.DataFrame({"id": list("abc"), "acc": [0.9, 0.8, 0.7], "ms": [20, 10, 30]})
+    >>> spec = parallel_coordinates(analyze(df, qm)).to_dict()
+    >>> [(a["axis_objective"], a["axis_lo"], a["axis_span"]) for a in spec["datasets"]["axes"]]
+    [('acc', 0.7, 0.2...), ('ms', 30.0, -20.0)]
+    """
+    objs = _objectives(analysis, objectives, chart="parallel_coordinates")
+    table, drawn, parts, _ = _prepare(analysis, max_points)
+    built = _parallel(analysis, objs, table, drawn, brushed=False, width=width, height=height)
+    built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
+    return finish(built, "Parallel coordinates (up is better on every axis)",
+                  [_summary(analysis, table), _front_note(analysis, objs),
+                   *parts.notes(table, f"{AXIS_BINS} bins per axis")])
+
+
+# --- linked views --------------------------------------------------------------------------------------
+
+def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None = None,
+                 max_points: int = MAX_POINTS) -> alt.HConcatChart:
+    """The Pareto scatter of ``x`` and ``y`` beside the parallel coordinates, sharing one brush.
+
+    Brushing the scatter greys out, in both views, every candidate outside the brushed box: the
+    parallel coordinates read the same ``candidates`` dataset and their lines carry the
+    objectives' fields, so the ``brush`` param's condition tests them directly (Vega-Lite keeps
+    the original fields through the ``fold``).
+
+    Parameters
+    ----------
+    analysis : Analysis
+    x, y : str
+        Objectives of the scatter.
+    objectives : list of str, optional
+        Axes of the parallel coordinates; default: all of the model's.
+    max_points : int
+        As in :func:`pareto_scatter`.
+
+    Returns
+    -------
+    altair.HConcatChart
+        One ``brush`` param (interval, x and y) on the scatter's points (the view altair names
+        ``points_0`` inside the concatenation).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel, analyze
+    >>> qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+    ...                                             {"name": "ms", "direction": "min", "unit": "ms"}]})
+    >>> df = pd.DataFrame({"id": list("abc"), "acc": [0.9, 0.8, 0.7], "ms": [20, 10, 30]})
+    >>> spec = linked_views(analyze(df, qm), "ms", "acc").to_dict()
+    >>> spec["params"][0]["name"], spec["hconcat"][1]["layer"][1]["encoding"]["color"]["condition"]["param"]
+    ('brush', 'brush')
+    """
+    ox, oy = objective(analysis, x), objective(analysis, y)
+    if ox.name == oy.name:
+        raise ChartError(f"linked_views needs two different objectives; got {x!r} for both x and y.")
+    objs = _objectives(analysis, objectives, chart="linked_views")
+    table, drawn, parts, knee_note = _prepare(analysis, max_points)
+    table = _with_front_line(table, ox, oy)
+    scatter = _scatter(analysis, ox, oy, table, drawn, width=380, height=320)
+    par = _parallel(analysis, objs, table, drawn, brushed=True, height=320)
+    datasets = {"candidates": records(table.loc[drawn]), **scatter.datasets, **par.datasets}
+    chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
+    built = Built(chart, datasets, scatter.brush_views, scatter.notes)
+    return finish(built, f"Trade-off: {oy.name} vs {ox.name}, and every objective",
+                  [_summary(analysis, table),
+                   "Brush the scatter to highlight the same candidates on the right.",
+                   _front_note(analysis, objs), _front_note(analysis, [ox, oy], line=True), knee_note,
+                   *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins; {AXIS_BINS} per axis")])
