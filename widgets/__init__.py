@@ -1,7 +1,24 @@
 """Interactive trade-off widgets for Jupyter, composed over the ``workbench`` engine.
 
-The widgets themselves (TradeoffExplorer, SourceLoader, SensitivityPanel, DecisionRecorder) arrive
-with the views; this package is the only place that imports ipywidgets or IPython.
+This package is the only place that imports ipywidgets or IPython; ``workbench`` never imports it.
+Each widget wraps the engine's pure objects, keeps its state in traitlets and hands its results
+back as plain values::
+
+    SourceLoader ──> TradeoffExplorer(candidates, model) ──> .quality_model, .selected, .analysis
+                          │                 ▲
+                          ▼                 │ adopt(analysis with SMAA)
+                     DecisionRecorder   SensitivityPanel
+
+Charts are offline ``altair.JupyterChart`` widgets (Vega comes from vl-convert, never a CDN).
+
+>>> import widgets
+>>> widgets.__all__
+['DecisionRecorder', 'SensitivityPanel', 'SourceLoader', 'TradeoffExplorer']
 """
 
-__all__: list[str] = []
+from widgets.explorer import TradeoffExplorer
+from widgets.loader import SourceLoader
+from widgets.recorder import DecisionRecorder
+from widgets.sensitivity import SensitivityPanel
+
+__all__ = ["DecisionRecorder", "SensitivityPanel", "SourceLoader", "TradeoffExplorer"]

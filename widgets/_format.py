@@ -1,0 +1,42 @@
+"""Text formatting shared by the widgets: escaping and compact numbers (no Jupyter import)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+
+__all__ = ["escape", "format_share", "format_value"]
+
+
+def escape(value: Any) -> str:
+    """HTML-escape any value's text (ids, column names and units come from user data).
+
+    >>> escape("<b>&")
+    '&lt;b&gt;&amp;'
+    """
+    return html.escape(str(value), quote=True)
+
+
+def format_value(value: Any) -> str:
+    """Compact text for a table cell: 4 significant digits for floats, ``–`` for NaN, ✓/✗ for booleans.
+
+    >>> format_value(0.123456), format_value(float("nan")), format_value(True)
+    ('0.1235', '–', '✓')
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return "✓" if value else "✗"
+    if isinstance(value, (float, np.floating)):
+        return "–" if not np.isfinite(value) else f"{value:.4g}"
+    return str(value)
+
+
+def format_share(share: float) -> str:
+    """A normalised weight as a percentage, one decimal below 10 %.
+
+    >>> format_share(0.625), format_share(1 / 3), format_share(0.0667)
+    ('62 %', '33 %', '6.7 %')
+    """
+    text = f"{share:.1%}" if 0 < share < 0.1 else f"{share:.0%}"
+    return text.replace("%", " %")

@@ -1,0 +1,466 @@
+"""``TradeoffExplorer``: move weights and constraints, watch the front, the ranking and the why."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+import pandas as pd
+import traitlets
+
+import workbench as wb
+from workbench import Analysis, Candidates, Constraint, QualityModel
+from workbench.quality.model import METHODS
+from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, unescape
+from widgets._common import (
+    ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
+)
+from widgets._explain import explain
+from widgets._rerank import Reranker
+
+__all__ = ["TradeoffExplorer"]
+
+
+def _as_candidates(candidates: Any, model: QualityModel) -> Candidates:
+    if isinstance(candidates, Candidates):
+        return candidates.for_model(model)
+    return wb.load(candidates, model)
+
+
+def _slider_max(model: QualityModel) -> float:
+    """Upper end of the weight sliders: room above every declared and stakeholder weight."""
+    raw = [o.weight for o in model.objectives]
+    raw += [w for weights in model.stakeholders.values() for w in weights.values()]
+    return float(max(10.0, *raw))
+
+
+class TradeoffExplorer(W.VBox):
+    """Explore the trade-offs of a candidate set interactively, over the ``workbench`` engine.
+
+    Weight sliders (with each objective's normalised share), stakeholder presets, constraint
+    what-if sliders and a method picker re-rank the candidates; the Pareto view (an offline
+    ``altair.JupyterChart``) is brushed to filter the ranked table; a panel explains the top (or
+    picked) candidate in plain language. Every callback calls the engine and redraws; an error
+    is shown in the widget's error area, in the engine's words, and the widget stays usable.
+
+    A weight move takes the fast path (:class:`widgets._rerank.Reranker`: normalisation computed
+    once, one matrix-vector product and a sort per move); a method or constraint change re-runs
+    :func:`workbench.analyze`.
+
+    Parameters
+    ----------
+    candidates : DataFrame, Candidates or source spec
+        What :func:`workbench.load` accepts (a path, ``"mlflow:...#experiment"``, ...).
+    model : QualityModel or path
+        The quality model, or the path of its YAML file.
+    x, y : str, optional
+        Objectives on the Pareto view's axes; default: the first two objectives.
+    smaa : int
+        SMAA-2 samples for the initial analysis (0 = none; the :class:`SensitivityPanel` runs it on
+        demand and hands the result back with :meth:`adopt`).
+    seed : int
+        Seed of every random step.
+    rows : int
+        Rows of the ranked table.
+    max_points : int
+        Most points the Pareto view draws individually (see ``workbench.views.pareto_scatter``).
+
+    Attributes
+    ----------
+    analysis : Analysis
+        The current analysis (None when loading failed).
+    quality_model : QualityModel
+        The model with the weights, constraint limits and method currently set.
+    selected : DataFrame
+        The brushed candidates (rows of ``analysis.to_frame()``), best rank first.
+    weights, method, x, y, limits, brush, focus : traitlets
+        The state, in plain values; set them from code or through the controls.
+
+    Examples
+    --------
+    >>> import pandas as pd, workbench as wb
+    >>> qm = wb.QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "unit": "ms"}]})
+    >>> df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.6], "ms": [30, 10, 5]})
+    >>> ex = TradeoffExplorer(df, qm)  # doctest: +SKIP
+    >>> ex.weight_sliders["ms"].value = 4  # doctest: +SKIP
+    >>> ex.analysis.recommended  # doctest: +SKIP
+    'c'
+    """
+
+    weights = traitlets.Dict(help="Raw weight (importance) of each objective, as on the sliders.")
+    method = traitlets.Unicode("weighted_sum", help="Scoring method.")
+    x = traitlets.Unicode(help="Objective on the Pareto view's x axis.")
+    y = traitlets.Unicode(help="Objective on the Pareto view's y axis.")
+    limits = traitlets.Dict(help="Limit of each absolute constraint, keyed by its declared text.")
+    brush = traitlets.Dict(help="The Pareto view's brushed intervals {field: [a, b]}; {} = none.")
+    focus = traitlets.Unicode(None, allow_none=True, help="Candidate explained; None = the top one.")
+    analysis = traitlets.Instance(Analysis, allow_none=True, read_only=True, help="The current analysis.")
+
+    def __init__(self, candidates: Any, model: QualityModel | str, *, x: str | None = None,
+                 y: str | None = None, smaa: int = 0, seed: int = 0, rows: int = 15,
+                 max_points: int = 5000, **kwargs: Any) -> None:
+        self.errors = ErrorArea()
+        self.error_area = self.errors.widget
+        self.weight_sliders: dict[str, W.FloatSlider] = {}
+        self.share_labels: dict[str, W.HTML] = {}
+        self.preset_buttons: dict[str, W.Button] = {}
+        self.constraint_sliders: dict[str, W.FloatSlider] = {}
+        self.chart = None
+        self.table = W.HTML()
+        self.why = W.HTML()
+        self.status = W.HTML()
+        self._rows, self._max_points = int(rows), int(max_points)
+        self._robustness = {"smaa": int(smaa), "seed": int(seed)}  # SMAA settings of every full analysis
+        self._quiet = False  # True while the widget sets its own controls
+        self._reranker: Reranker | None = None
+        self._drawn: np.ndarray | None = None  # rows the last structural draw shows one by one
+        self._drawn_top: str | None = None  # the recommended candidate the chart's subtitle names
+        self._base_model: QualityModel | None = None
+        self._candidates: Candidates | None = None
+        super().__init__(children=[self.error_area], **kwargs)
+        self.add_class("wb-tradeoff-explorer")
+        with self.errors.guard("Loading the candidates and the quality model"):
+            model = as_model(model)
+            self._candidates = _as_candidates(candidates, model)
+            self._base_model = model
+            names = model.names
+            x, y = x or names[0], y or names[min(1, len(names) - 1)]
+            for axis in (x, y):
+                model[axis]  # noqa: B018 - an unknown axis raises the engine's error, listing the objectives
+            analysis = wb.analyze(self._candidates, model, **self._robustness)
+            self._build_controls(model, x, y)
+            self._show(analysis, rebase=True)
+
+    # --- public values -----------------------------------------------------------------------
+
+    @property
+    def quality_model(self) -> QualityModel | None:
+        """The quality model with the weights, constraint limits and method currently applied."""
+        return None if self.analysis is None else self.analysis.model
+
+    @property
+    def selected(self) -> pd.DataFrame:
+        """Brushed candidates as a DataFrame (columns of ``Analysis.to_frame()``), best rank first."""
+        if self.analysis is None:
+            return pd.DataFrame()
+        frame = self.analysis.to_frame()
+        return frame[brushed(frame, self.brush)]
+
+    @property
+    def error_text(self) -> str:
+        """Plain text of the error shown in the widget ('' when none)."""
+        return self.errors.text
+
+    def adopt(self, analysis: Analysis) -> None:
+        """Show an analysis computed elsewhere (e.g. with SMAA by a SensitivityPanel).
+
+        It must be of the same candidates; its weights, constraints and method become the
+        explorer's.
+        """
+        with self.errors.guard("Showing the new analysis"):
+            if self._candidates is None or analysis.candidates.data_hash != self._candidates.data_hash:
+                raise wb.WorkbenchError("The analysis is of other candidates than this explorer's; "
+                                        "build a new TradeoffExplorer for them.")
+            if len(analysis.model.constraints) != len(self._base_model.constraints):
+                raise wb.WorkbenchError("The analysis has other constraints than this explorer's "
+                                        f"({len(analysis.model.constraints)} instead of "
+                                        f"{len(self._base_model.constraints)}); build a new TradeoffExplorer.")
+            p = analysis.parameters
+            self._robustness = {"smaa": int(p.get("smaa", 0)), "seed": int(p.get("seed", 0)),
+                                "smaa_weights": p.get("smaa_weights", "simplex")}
+            with self._quietly():
+                self._set_state_from(analysis.model, analysis.method)
+            self._show(analysis, rebase=True)
+
+    def apply_preset(self, name: str) -> None:
+        """Set the weights of a stakeholder of the model (``"model"``: the model's own weights)."""
+        with self.errors.guard(f"Applying the weights of {name!r}"):
+            base = self._base_model
+            weights = base.stakeholders[name] if name in base.stakeholders else None
+            if weights is None and name != "model":
+                base.with_weights(name)  # raises the engine's error, naming the stakeholders
+            self.weights = dict(weights) if weights is not None else {o.name: o.weight for o in base.objectives}
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _build_controls(self, model: QualityModel, x: str, y: str) -> None:
+        names = model.names
+        self.x_picker = W.Dropdown(options=names, value=x, description="x", layout=W.Layout(width="260px"))
+        self.y_picker = W.Dropdown(options=names, value=y, description="y", layout=W.Layout(width="260px"))
+        self.method_picker = W.Dropdown(options=list(METHODS), value=model.method, description="method",
+                                        layout=W.Layout(width="260px"))
+        top = _slider_max(model)
+        rows = []
+        for o in model.objectives:
+            s = W.FloatSlider(value=o.weight, min=0.0, max=top, step=0.1, description=o.name,
+                              continuous_update=False, readout_format=".1f",
+                              style={"description_width": "120px"}, layout=W.Layout(width="340px"))
+            s.add_class("wb-weight")
+            s.add_class(f"wb-weight-{o.name}")
+            s.observe(self._on_weight_slider, names="value")
+            label = W.HTML(layout=W.Layout(width="60px"))
+            label.add_class(f"wb-share-{o.name}")
+            self.weight_sliders[o.name], self.share_labels[o.name] = s, label
+            rows.append(W.HBox([s, label]))
+        for name in ["model", *model.stakeholders]:
+            b = W.Button(description=name, tooltip=f"weights of {name}", layout=W.Layout(width="auto"))
+            b.on_click(lambda _button, name=name: self.apply_preset(name))
+            self.preset_buttons[name] = b
+        what_if = []
+        for c in model.constraints:
+            if c.is_relative:
+                continue
+            lo, hi = self._limit_range(c)
+            s = W.FloatSlider(value=c.limit, min=lo, max=hi, step=(hi - lo) / 200 or 0.01,
+                              description=f"{c.objective} {c.op}", continuous_update=False,
+                              readout_format=".4g", style={"description_width": "160px"},
+                              layout=W.Layout(width="400px"))
+            s.observe(self._on_constraint_slider, names="value")
+            self.constraint_sliders[str(c)] = s
+            what_if.append(s)
+        self.focus_picker = W.Dropdown(description="explain", layout=W.Layout(width="320px"))
+        self.brush_clear = W.Button(description="clear brush", layout=W.Layout(width="auto"))
+        self.brush_clear.on_click(lambda _b: self._clear_brush())
+        self.chart = chart_widget()
+        self.chart.embed_options = EMBED_OPTIONS
+        self.chart.add_class("wb-pareto")
+        self.chart.observe(self._on_selection, names="_vl_selections")
+        self.table.add_class("wb-ranked-table")
+        self.why.add_class("wb-why")
+        self.status.add_class("wb-status")
+
+        with self._quietly():
+            self.set_trait("x", x)
+            self.set_trait("y", y)
+            self._set_state_from(model, model.method)
+        W.link((self.x_picker, "value"), (self, "x"))
+        W.link((self.y_picker, "value"), (self, "y"))
+        W.link((self.method_picker, "value"), (self, "method"))
+        self.focus_picker.observe(self._on_focus_picker, names="value")
+
+        def section(title: str) -> W.HTML:
+            return W.HTML(f"<b>{escape(title)}</b>")
+
+        side = [section("Axes"), self.x_picker, self.y_picker, section("Ranking method"), self.method_picker,
+                section("Weights (share of the total)"), *rows,
+                section("Stakeholder presets"), W.HBox(list(self.preset_buttons.values()),
+                                                       layout=W.Layout(flex_flow="row wrap"))]
+        if what_if:
+            side += [section("Constraints: what if the limit were…"), *what_if]
+        controls = W.VBox(side, layout=W.Layout(min_width="420px"))
+        view = W.VBox([self.chart, W.HBox([self.status, self.brush_clear])], layout=W.Layout(flex="1 1 auto"))
+        lower = W.HBox([W.VBox([self.table], layout=W.Layout(flex="3 1 0", overflow="auto")),
+                        W.VBox([section("Why this candidate"), self.focus_picker, self.why],
+                               layout=W.Layout(flex="2 1 0", min_width="320px"))])
+        self.children = [self.error_area, W.HBox([controls, view]), lower]
+
+    def _limit_range(self, c: Constraint) -> tuple[float, float]:
+        """Slider range of a constraint's limit: the objective's observed range, plus the limit."""
+        values = self._candidates.table[c.objective]
+        lo, hi = float(min(values.min(), c.limit)), float(max(values.max(), c.limit))
+        return (lo, hi) if hi > lo else (lo - 1.0, hi + 1.0)
+
+    def _set_state_from(self, model: QualityModel, method: str) -> None:
+        """Set the traits and controls to a model's weights, limits and method (no recompute)."""
+        self.weights = {o.name: o.weight for o in model.objectives}
+        self.limits = {key: c.limit for key, c in zip(self._constraint_keys(), model.constraints, strict=True)
+                       if not c.is_relative}
+        self.method = method
+        self._sync_controls()
+
+    def _constraint_keys(self) -> list[str]:
+        return [str(c) for c in self._base_model.constraints]
+
+    @contextlib.contextmanager
+    def _quietly(self) -> Iterator[None]:
+        old, self._quiet = self._quiet, True
+        try:
+            yield
+        finally:
+            self._quiet = old
+
+    def _sync_controls(self) -> None:
+        with self._quietly():
+            for name, s in self.weight_sliders.items():
+                s.value = self.weights.get(name, 0.0)
+            for key, s in self.constraint_sliders.items():
+                if key in self.limits:
+                    s.value = self.limits[key]
+            if hasattr(self, "method_picker"):
+                self.method_picker.value = self.method
+
+    # --- the model the controls describe -------------------------------------------------------
+
+    def _current_model(self) -> QualityModel:
+        base = self._base_model
+        constraints = []
+        for key, c in zip(self._constraint_keys(), base.constraints, strict=True):
+            if key in self.limits and not c.is_relative:
+                c = dataclasses.replace(c, limit=float(self.limits[key]), text="")
+            constraints.append(c)
+        return base.with_weights(self.weights).with_constraints(constraints).replace(method=self.method)
+
+    # --- callbacks: controls -> traits ---------------------------------------------------------
+
+    def _on_weight_slider(self, change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            name = next(n for n, s in self.weight_sliders.items() if s is change["owner"])
+            self.weights = {**self.weights, name: float(change["new"])}
+
+    def _on_constraint_slider(self, change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            key = next(k for k, s in self.constraint_sliders.items() if s is change["owner"])
+            self.limits = {**self.limits, key: float(change["new"])}
+
+    def _on_focus_picker(self, change: Mapping[str, Any]) -> None:
+        if not self._quiet:
+            self.focus = change["new"] or None  # "" is the "top-ranked" entry
+
+    def _on_selection(self, change: Mapping[str, Any]) -> None:
+        if self._quiet:  # a redraw resets the selection; the brush is carried into the new chart
+            return
+        selection = (change["new"] or {}).get(BRUSH) or {}
+        self.brush = {unescape(field): span for field, span in (selection.get("value") or {}).items()}
+
+    def _clear_brush(self) -> None:
+        with self.errors.guard("Clearing the brush"):
+            with self._quietly():
+                self.brush = {}
+            self._redraw_chart()
+            self._refresh_table()
+            self._refresh_why()
+
+    # --- callbacks: traits -> engine -> views --------------------------------------------------
+
+    @traitlets.observe("weights")
+    def _on_weights(self, change: Mapping[str, Any]) -> None:
+        if self._quiet or self._reranker is None:
+            return
+        self._sync_controls()
+        with self.errors.guard("Applying the weights"):
+            self._show(self._reranker.reweigh(self.weights))
+
+    @traitlets.observe("method", "limits")
+    def _on_model_change(self, change: Mapping[str, Any]) -> None:
+        if self._quiet or self._reranker is None:
+            return
+        what = "Changing the method" if change["name"] == "method" else "Moving the constraint"
+        with self.errors.guard(what):
+            analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
+            self._show(analysis, rebase=True)
+
+    @traitlets.observe("x", "y")
+    def _on_axes(self, change: Mapping[str, Any]) -> None:
+        if self._quiet or self.analysis is None:
+            return
+        with self.errors.guard("Changing the axes"):
+            with self._quietly():
+                self.brush = {}  # the old brush spans other fields
+            self._redraw_chart()
+            self._refresh_table()
+            self._refresh_why()
+
+    @traitlets.observe("brush")
+    def _on_brush(self, change: Mapping[str, Any]) -> None:
+        if self._quiet or self.analysis is None:
+            return
+        with self.errors.guard("Filtering by the brush"):
+            self._refresh_table()
+            self._refresh_why()
+
+    @traitlets.observe("focus")
+    def _on_focus(self, change: Mapping[str, Any]) -> None:
+        if self.analysis is None:
+            return
+        with self.errors.guard("Explaining the candidate"):
+            self._refresh_table()
+            self._refresh_why()
+
+    # --- redrawing -----------------------------------------------------------------------------
+
+    def _show(self, analysis: Analysis, *, rebase: bool = False) -> None:
+        """Make ``analysis`` current and redraw everything that depends on it.
+
+        The new chart is built before anything changes, so a failure leaves the widget showing
+        the previous, consistent state (and the error).
+        """
+        reranker = Reranker(analysis) if rebase else self._reranker
+        structural = rebase or self._drawn is None
+        if structural:
+            chart = pareto_chart(analysis, self.x, self.y, max_points=self._max_points, brush=self.brush)
+        else:
+            spec = reweighted_spec(self.chart.spec, analysis, self._drawn, previous=self._drawn_top,
+                                   brush=self.brush, x=self.x, y=self.y)
+        self._reranker = reranker
+        self.set_trait("analysis", analysis)
+        if structural:
+            self._set_chart(chart)
+        else:
+            self.chart.spec = spec
+            self._drawn_top = analysis.recommended
+        for name, share in analysis.model.weights.items():
+            self.share_labels[name].value = escape(format_share(share))
+        self._refresh_table()
+        self._refresh_why()
+        t = analysis.table
+        self.status.value = escape(
+            f"Recommended: {analysis.recommended or 'none (nothing is feasible)'} · {len(t):,} candidates, "
+            f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front")
+
+    def _redraw_chart(self) -> None:
+        """Structural redraw of the current analysis: a new chart from the views (brush carried over)."""
+        self._set_chart(pareto_chart(self.analysis, self.x, self.y, max_points=self._max_points, brush=self.brush))
+
+    def _set_chart(self, chart: Any) -> None:
+        with self._quietly():
+            self.chart.chart = chart
+        self._drawn = drawn_rows(self.chart.spec, self.analysis)
+        self._drawn_top = self.analysis.recommended
+
+    def _shown_rows(self) -> tuple[pd.DataFrame, str]:
+        t = self.analysis.table
+        if self.brush:
+            inside = t[brushed(t, self.brush)]
+            spans = ", ".join(f"{f} {min(v):.4g}–{max(v):.4g}" for f, v in self.brush.items() if f in t.columns)
+            caption = (f"{len(inside):,} brushed candidates ({spans}); the best {min(self._rows, len(inside))} "
+                       "by rank")
+            return inside.nsmallest(self._rows, "rank", keep="first"), caption
+        caption = (f"Top {min(self._rows, len(t))} of {len(t):,} candidates by rank "
+                   f"({self.analysis.method}); brush the Pareto view to filter")
+        return t.nsmallest(self._rows, "rank", keep="first"), caption
+
+    def _explained(self) -> str | None:
+        a = self.analysis
+        if self.focus is not None and self.focus in a.table.index:
+            return self.focus
+        return top_candidate(a)
+
+    def _refresh_table(self) -> None:
+        rows, caption = self._shown_rows()
+        extra = ["acceptability"] if "acceptability" in rows.columns else []
+        self.table.value = candidates_table_html(rows, self.analysis.model, caption=caption,
+                                                 focus=self._explained(), extra=extra)
+        shown = [str(cid) for cid in rows.index]
+        focus = self.focus if self.focus in self.analysis.table.index else None
+        if focus is not None and focus not in shown:
+            shown.append(focus)
+        ranks = self.analysis.table["rank"]
+        options = [("top-ranked", "")] + [(f"{int(ranks.loc[cid])}. {cid}", cid) for cid in shown]
+        with self._quietly():
+            self.focus_picker.options = options
+            self.focus_picker.value = focus or ""
+
+    def _refresh_why(self) -> None:
+        cid = self._explained()
+        if cid is None:
+            self.why.value = ""
+            return
+        sentences = explain(self.analysis, cid)
+        items = "".join(f"<li>{escape(s)}</li>" for s in sentences[1:])
+        self.why.value = (f'<div style="font-size:13px"><p><b>{escape(sentences[0])}</b></p>'
+                          f'<ul style="padding-left:18px;margin:0">{items}</ul></div>')
