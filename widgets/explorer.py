@@ -20,7 +20,7 @@ from widgets._common import (
     ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
 )
 from widgets._explain import explain
-from widgets._rerank import Reranker
+from workbench.analysis.reweight import Reranker
 
 __all__ = ["TradeoffExplorer"]
 
@@ -47,7 +47,7 @@ class TradeoffExplorer(W.VBox):
     picked) candidate in plain language. Every callback calls the engine and redraws; an error
     is shown in the widget's error area, in the engine's words, and the widget stays usable.
 
-    A weight move takes the fast path (:class:`widgets._rerank.Reranker`: normalisation computed
+    A weight move takes the fast path (:class:`workbench.analysis.reweight.Reranker`: normalisation computed
     once, one matrix-vector product and a sort per move); a method or constraint change re-runs
     :func:`workbench.analyze`.
 

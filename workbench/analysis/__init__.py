@@ -13,13 +13,14 @@ from workbench.analysis.indicators import hv_contributions, hypervolume
 from workbench.analysis.knees import knees
 from workbench.analysis.pareto import pareto_front, pareto_ranks
 from workbench.analysis.rates import tradeoff_rates
+from workbench.analysis.reweight import Reranker
 from workbench.analysis.scoring import bounds, pseudo_weights, rank, score
 
 __all__ = [
     "Analysis", "analyze", "bounds", "conflict_matrix", "conflicts", "feasibility",
     "hv_contributions", "hypervolume", "knees", "nondominated_mask", "nondominated_ranks",
     "pareto_front", "pareto_ranks",
-    "pseudo_weights", "rank", "score", "tradeoff_rates",
+    "pseudo_weights", "rank", "Reranker", "score", "tradeoff_rates",
 ]
 
 

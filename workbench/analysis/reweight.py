@@ -7,7 +7,7 @@ objective matrix once and a weight move is one matrix-vector product plus a sort
 engine's own ``scores_for_weights`` and ``order`` — the numbers are exactly those of
 ``workbench.analyze(candidates, model.with_weights(weights))``.
 
-This module imports no Jupyter package; it belongs in ``workbench.analysis`` (see the issue note).
+The widgets call it on every weight-slider move.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from workbench import Analysis, QualityModel
 from workbench.analysis._problem import problem
+from workbench.analysis.analyze import Analysis
 from workbench.analysis.scoring import _reference, normalized, order, scores_for_weights
 
 __all__ = ["Reranker"]
@@ -68,7 +68,7 @@ class Reranker:
         QualityModelError
             Invalid weights (negative, not finite, all zero), in the quality model's words.
         """
-        model: QualityModel = self.base.model.with_weights(weights)
+        model = self.base.model.with_weights(weights)
         prob = self._problem
         w = np.array([model.weights[n] for n in prob.names], dtype=float)
         score = scores_for_weights(prob, self._N, w, self.base.method, self._reference)
