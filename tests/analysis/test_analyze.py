@@ -133,3 +133,15 @@ def test_adding_a_dominated_candidate_keeps_front_members(n, seed):
     after = analyze(pd.concat([df, extra], ignore_index=True), qm, stability=False).table
     assert after.loc["new", "front"] > 0
     assert (after.loc[before.index, "front"] == 0).equals(before["front"] == 0)
+
+
+def test_tolerance_cycles_never_leave_an_empty_front():
+    # on a 3-D sphere with a large tolerance, tolerance-dominance cycles make every point dominated
+    rng = np.random.default_rng(0)
+    P = np.abs(rng.normal(size=(400, 3)))
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    qm = QualityModel.from_dict({"objectives": [{"name": n, "direction": "max", "tolerance": 0.1} for n in "abc"]})
+    df = pd.DataFrame({"id": [f"p{i}" for i in range(400)], "a": P[:, 0], "b": P[:, 1], "c": P[:, 2]})
+    a = analyze(df, qm, stability=False)
+    assert a.table["pareto"].any() and len(a.front) > 0
+    assert a.recommended in a.front

@@ -12,12 +12,11 @@ import pandas as pd
 
 from workbench._version import __version__
 from workbench.analysis import knees as _knees
-from workbench.analysis._pareto import nondominated_mask
 from workbench.analysis._problem import Problem, problem
 from workbench.analysis.conflicts import conflicts as _conflicts
 from workbench.analysis.feasibility import constraint_limits, feasibility as _feasibility
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
-from workbench.analysis.pareto import constrained_fronts
+from workbench.analysis.pareto import constrained_fronts, front_mask
 from workbench.analysis.rates import tradeoff_rates
 from workbench.analysis.scoring import _check_method, _reference, bounds as _bounds, normalized, order, \
     scores_for_weights
@@ -236,7 +235,7 @@ def analyze(
     feasible = feas["feasible"].to_numpy()
     violation = feas["violation"].to_numpy()
     tol = prob.tolerance if tolerance and prob.tolerance.any() else None
-    pareto = nondominated_mask(prob.F, tol)
+    pareto = front_mask(prob.F, tol)
     fronts = constrained_fronts(prob, feasible, violation, tolerance=tolerance)
     shortlist = feasible & (fronts == 0)
     if not shortlist.any():

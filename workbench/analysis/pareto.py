@@ -17,7 +17,21 @@ import pandas as pd
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 from workbench.analysis._problem import Problem, problem
 
-__all__ = ["pareto_front", "pareto_ranks", "constrained_fronts"]
+__all__ = ["pareto_front", "pareto_ranks", "constrained_fronts", "front_mask"]
+
+
+def front_mask(F: np.ndarray, tolerance: np.ndarray | None) -> np.ndarray:
+    """Non-dominated mask; never empty for a non-empty set.
+
+    Tolerance-aware dominance is not transitive: with three or more objectives it can form
+    cycles in which every candidate is dominated by another. The front is then the first front
+    of :func:`nondominated_ranks`, which breaks such cycles by plain (tolerance-free) dominance.
+    (n, k) -> (n,) bool.
+    """
+    mask = nondominated_mask(F, tolerance)
+    if tolerance is not None and len(F) and not mask.any():
+        mask = nondominated_ranks(F, tolerance) == 0
+    return mask
 
 
 def _tol(prob: Problem, tolerance: bool) -> np.ndarray | None:
@@ -38,7 +52,7 @@ def pareto_front(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.S
     {'a': True, 'b': True, 'c': False}
     """
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
-    return pd.Series(nondominated_mask(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto")
+    return pd.Series(front_mask(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto")
 
 
 def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.Series:
