@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test bench venv clean
+.PHONY: demo test lab bench venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## lab: JupyterLab on the example notebooks (127.0.0.1 only)
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ip 127.0.0.1 notebooks/
+
 ## bench: performance suite, side by side with peer libraries
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pareto.py
 	$(BIN)/python benchmarks/bench_analyze.py
+	$(BIN)/python benchmarks/bench_widgets.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache
