@@ -42,3 +42,7 @@ def test_readme_notebook_example_runs(demo_dir, monkeypatch):
     exec(compile(block, "README.md", "exec"), namespace)
     frame = namespace["a"].to_frame()
     assert {"feasible", "front", "score", "rank", "knee", "acceptability"} <= set(frame.columns)
+    interactive = re.search(r"## Interactively\s+```python\n(.*?)```", text, re.S).group(1)
+    exec(compile(interactive, "README.md", "exec"), namespace)
+    assert (root / "quality.decided.yaml").is_file()
+    assert namespace["ex"].selected.empty
