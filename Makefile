@@ -14,7 +14,8 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## demo: build the embedded example (real scikit-learn runs in MLflow) and analyse it
+## demo: the full cycle on the embedded example: build the MLflow store (real scikit-learn runs),
+##       analyse it, run the trade-off review (memo.html, decision.md) and log the decision
 demo: $(STAMP)
 	$(BIN)/workbench demo --out demo-output
 

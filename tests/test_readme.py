@@ -46,3 +46,16 @@ def test_readme_notebook_example_runs(demo_dir, monkeypatch):
     exec(compile(interactive, "README.md", "exec"), namespace)
     assert (root / "quality.decided.yaml").is_file()
     assert namespace["ex"].selected.empty
+
+
+def test_demo_runs_the_full_cycle(demo_dir):
+    """`make demo`: the review's memo and decision record exist where printed, and the decision is logged."""
+    root, out = demo_dir
+    memo = Path(re.search(r"^Memo: (\S+)", out, re.M).group(1))
+    record = Path(re.search(r"^Decision record: (\S+)", out, re.M).group(1))
+    assert memo.is_absolute() and memo.is_file() and memo.stat().st_size < 3 * 1024 * 1024
+    assert record.is_absolute() and record.read_text().startswith("---\nstatus: accepted")
+    assert (root / "demo-output" / "review" / "summary.json").is_file()
+    assert (root / "demo-output" / "decisions.db").is_file()
+    logged = re.search(r"^Decision log: (\w+) in ", out, re.M).group(1)
+    assert logged in record.read_text()

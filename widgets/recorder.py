@@ -23,8 +23,8 @@ class DecisionRecorder(W.VBox):
     a plain dict with ``candidate``, ``rationale``, ``decision_makers`` (a list), ``model_hash``,
     ``data_hash``, ``method`` and ``weights`` of the analysis the decision is based on. Given a
     :class:`~widgets.TradeoffExplorer`, the recorder follows its current analysis, so the
-    weights recorded are the ones the analyst settled on. Writing to the decision log comes with
-    the decisions package.
+    weights recorded are the ones the analyst settled on. :meth:`save` appends it to the decision
+    log (:class:`workbench.decisions.DecisionLog`); :meth:`to_record` gives the record itself.
 
     Parameters
     ----------
@@ -103,6 +103,35 @@ class DecisionRecorder(W.VBox):
         data_hash, method, weights."""
         return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
                 for k, v in self.value.items()}
+
+    def to_record(self, **kwargs: Any) -> Any:
+        """The form as a :class:`workbench.decisions.DecisionRecord` of the current analysis.
+
+        ``kwargs`` go to ``DecisionRecord.from_analysis`` (``title``, ``consulted``, ``informed``,
+        ``supersedes``, ``provenance``, ``status``).
+        """
+        from workbench.decisions import DecisionRecord
+        from workbench.errors import DecisionError
+
+        if self._analysis is None:
+            raise DecisionError("The recorder has no analysis to base the decision on.")
+        v = self.value
+        return DecisionRecord.from_analysis(self._analysis, chosen=v["candidate"], rationale=v["rationale"],
+                                           decision_makers=v["decision_makers"], **kwargs)
+
+    def save(self, log: Any = "sqlite:///decisions.db", **kwargs: Any) -> Any:
+        """Append the decision to the decision log (a ``DecisionLog``, a SQLAlchemy URL or a file
+        path) and return the stored record; an incomplete form is refused with what it lacks."""
+        from workbench.decisions import DecisionLog
+        from workbench.errors import DecisionError
+
+        if self.missing:
+            raise DecisionError("The decision is incomplete; still needed: " + ", ".join(self.missing) + ".")
+        record = self.to_record(**kwargs)
+        if isinstance(log, DecisionLog):
+            return log.append(record)
+        with DecisionLog(log) as opened:
+            return opened.append(record)
 
     # --- callbacks -----------------------------------------------------------------------------
 

@@ -180,6 +180,79 @@ def analyze(
             console.print(f"JSON: {output}")
 
 
+# --- review (workbench.reports) -------------------------------------------------------------------
+
+def _review_params(extra: list[str], files: list[Path]) -> dict:
+    """``-f params.yaml`` files (in order), then ``-p KEY VALUE`` pairs (values parsed as YAML, like
+    papermill's ``-p``); later ones win."""
+    import yaml
+
+    params: dict = {}
+    for f in files:
+        try:
+            data = yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise typer.BadParameter(f"cannot read parameters file {str(f)!r}: {exc}") from None
+        if not isinstance(data, dict):
+            raise typer.BadParameter(f"parameters file {str(f)!r} must hold a mapping of names to values.")
+        params.update(data)
+    i = 0
+    while i < len(extra):
+        token = extra[i]
+        if token not in ("-p", "--param"):
+            raise typer.BadParameter(f"unexpected argument {token!r}; parameters are given as "
+                                     "-p KEY VALUE (or --param KEY VALUE).")
+        if i + 2 >= len(extra):
+            raise typer.BadParameter(f"{token} needs a KEY and a VALUE: -p KEY VALUE.")
+        key, raw = extra[i + 1], extra[i + 2]
+        try:
+            value = yaml.safe_load(raw) if raw != "" else ""
+        except yaml.YAMLError:
+            value = raw
+        params[key] = value
+        i += 3
+    return params
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def review(
+    ctx: typer.Context,
+    template: Annotated[str, typer.Argument(help="A shipped template (trade_off_review) or a notebook path.")],
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the review's outputs.")] = Path("review-output"),
+    param_file: Annotated[Optional[list[Path]], typer.Option("--parameters-file", "-f",
+                                                              help="YAML file of parameters (repeatable).")] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Run a review template: -p KEY VALUE (repeatable) sets a parameter. Writes review.ipynb,
+    memo.html, summary.json and decision.md into OUTDIR. Exit 1 when the review fails, 2 for bad
+    parameters (the message lists the accepted ones)."""
+    from rich.markup import escape
+
+    from workbench.reports import ParameterError, ReviewError, ReviewFailed, run_review
+
+    try:
+        params = _review_params(list(ctx.args), list(param_file or []))
+    except typer.BadParameter as exc:
+        _err().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, emoji=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    try:
+        result = run_review(template, params, output_dir, progress=progress and _err().is_terminal)
+    except ReviewFailed as exc:
+        _err().print(f"[bold red]review failed:[/] {escape(str(exc))}", markup=True, emoji=False,
+                     highlight=False)
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    except (ParameterError, ReviewError, WorkbenchError) as exc:
+        raise _fail(exc) from None
+    console = _out()
+    chosen = result.summary["decision"]["chosen"]
+    console.print(f"Decision: [bold]{escape(chosen)}[/]" if chosen
+                  else "[red]No feasible candidate: no decision.[/]")
+    console.print(f"Memo: {result.memo.resolve()}", markup=False)
+    console.print(f"Summary: {result.summary_path.resolve()}", markup=False)
+    console.print(f"Decision record: {result.decision.resolve()}", markup=False)
+    console.print(f"Notebook: {result.notebook.resolve()}", markup=False)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the example store and outputs.")] = Path("demo-output"),
@@ -187,7 +260,9 @@ def demo(
     smaa: Annotated[int, typer.Option(help="SMAA-2 weight samples.", min=0)] = 10_000,
     seed: Annotated[int, typer.Option(help="Seed of every random step.")] = 0,
 ) -> None:
-    """Build the embedded example (real scikit-learn runs in a local MLflow store) and analyse it."""
+    """The full cycle on the embedded example: build the experiment store (real scikit-learn runs in
+    a local MLflow store), analyse it, run the trade_off_review (memo, summary, MADR record) and record
+    the decision in OUT/decisions.db."""
     from workbench.example import build_example
 
     console = _out()
@@ -207,6 +282,399 @@ def demo(
     console.print()
     console.print(f"Quality model: {store.quality_model_path}")
     console.print(f"Analysis JSON: [bold]{json_path.resolve()}[/]")
+
+    # The review: memo, summary, decision record; then the decision log.
+    try:
+        from workbench.reports import ReviewFailed, run_review
+    except ImportError as exc:  # the reports extra is missing
+        console.print(f"Review skipped: {exc} (pip install \"mltradeops-workbench[reports]\").", markup=False)
+        return
+    params = {"candidates": store.source, "quality_model": str(store.quality_model_path),
+              "emissions": str(store.emissions_csv or ""), "smaa_samples": smaa, "seed": seed,
+              "title": "Which breast-cancer classifier should the screening aid ship?",
+              "decision_makers": "ML lead, clinical lead", "stakeholders": "model, clinical, operations, sustainability"}
+    console.print("Running the trade_off_review …")
+    try:
+        review_ = run_review("trade_off_review", params, Path(out) / "review",
+                             progress=_err().is_terminal)
+    except ReviewFailed as exc:
+        _err().print(f"review failed: {exc}", markup=False)
+        raise typer.Exit(EXIT_CHECK_FAILED) from None
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    log_path = (Path(out) / "decisions.db").resolve()
+    try:
+        from workbench.decisions import DecisionLog, DecisionRecord
+
+        log = DecisionLog(log_path)
+        try:
+            previous = log.latest()
+            record = DecisionRecord.from_summary(review_.summary,
+                                                 supersedes=previous.id if previous is not None else None)
+            record = log.append(record)
+        finally:
+            log.close()
+        atomic_write_text(review_.decision, record.to_madr())  # the MADR file of the logged record
+        logged = f"{record.id} in {log_path}"
+    except (ImportError, WorkbenchError) as exc:
+        logged = f"not logged ({exc})"
+    console.print(f"Decision: {review_.summary['decision']['chosen']}", markup=False)
+    console.print(f"Memo: {review_.memo.resolve()}", markup=False)
+    console.print(f"Decision record: {review_.decision.resolve()}", markup=False)
+    console.print(f"Decision log: {logged}", markup=False)
+
+
+# --- decisions: decide, decisions list|show|diff, gate, export (workbench.decisions) ----------------
+
+DecisionsOption = Annotated[str, typer.Option("--decisions", "-d", envvar="WORKBENCH_DECISIONS",
+                                              help="Decision log: a SQLAlchemy URL or a SQLite file path.")]
+_DEFAULT_LOG = "sqlite:///decisions.db"
+
+
+class RecordFormat(str, Enum):
+    text = "text"
+    json = "json"
+    madr = "madr"
+
+
+def _open_log(url: str):
+    from workbench.decisions import DecisionLog
+
+    return DecisionLog(url)
+
+
+def _read_json_file(path: Path, what: str) -> dict:
+    import json
+
+    from workbench.errors import DecisionError, SourceNotFoundError
+
+    if not Path(path).is_file():
+        raise SourceNotFoundError(f"{what} {str(path)!r} does not exist.\n"
+                                  "  Fix: pass the summary.json of `workbench review` or the JSON of "
+                                  "`workbench analyze --format json -o analysis.json`.")
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DecisionError(f"{what} {str(path)!r} is not valid JSON: {exc}") from None
+
+
+@app.command()
+def decide(
+    summary: Annotated[Path, typer.Argument(help="A review's summary.json, or an analysis JSON "
+                                            "(workbench analyze --format json -o FILE).")],
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    chosen: Annotated[Optional[str], typer.Option(help="Chosen candidate id (default: the review's "
+                                                  "decision, else the recommended one).")] = None,
+    rationale: Annotated[Optional[str], typer.Option(help="Why, in the decision makers' words.")] = None,
+    decision_maker: Annotated[Optional[list[str]], typer.Option("--decision-maker",
+                                                                help="A decision maker (repeatable).")] = None,
+    consulted: Annotated[Optional[list[str]], typer.Option(help="Consulted (repeatable).")] = None,
+    informed: Annotated[Optional[list[str]], typer.Option(help="Informed (repeatable).")] = None,
+    title: Annotated[Optional[str], typer.Option(help="Title of the decision.")] = None,
+    status: Annotated[Optional[str], typer.Option(help="accepted (default) or proposed.")] = None,
+    supersedes: Annotated[Optional[str], typer.Option(help="Id (or unique prefix) of the decision this "
+                                                      "one replaces.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the MADR "
+                                                   "Markdown here.")] = None,
+) -> None:
+    """Record a decision in the append-only decision log; prints its id (and the MADR path with -o)."""
+    from workbench._io import atomic_write_text
+    from workbench.decisions import DecisionRecord
+
+    try:
+        data = _read_json_file(summary, "Summary file")
+        record = DecisionRecord.from_summary(
+            data, chosen=chosen, rationale=rationale, decision_makers=decision_maker or None,
+            consulted=consulted or None, informed=informed or None, title=title, status=status,
+            supersedes=supersedes, provenance={"summary_file": str(summary)})
+        with _open_log(decisions) as log:
+            record = log.append(record)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    if output is not None:
+        atomic_write_text(output, record.to_madr())
+    console = _out()
+    console.print(f"Decision {record.id} recorded: chosen {record.chosen!r} ({record.status})", markup=False)
+    if record.supersedes:
+        console.print(f"Supersedes {record.supersedes}", markup=False)
+    if output is not None:
+        console.print(f"MADR: {output.resolve()}", markup=False)
+
+
+decisions_app = typer.Typer(help="Read the decision log: list, show, diff.", no_args_is_help=True)
+app.add_typer(decisions_app, name="decisions")
+
+
+@decisions_app.command("list")
+def decisions_list(
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    status: Annotated[Optional[str], typer.Option(help="Only this status (superseded is computed).")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """The decisions, newest first."""
+    import json
+
+    try:
+        with _open_log(decisions) as log:
+            records = log.list(status)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    if format is Format.json:
+        rows = [{"id": r.id, "created": r.created, "status": r.status, "chosen": r.chosen, "title": r.title,
+                 "supersedes": r.supersedes, "model_hash": r.model_hash, "data_hash": r.data_hash}
+                for r in records]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"Decisions · {len(records)}", title_justify="left")
+    for col in ("id", "created (UTC)", "status", "chosen", "title", "supersedes"):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(r.id[:12], r.created[:19], r.status, r.chosen, r.title, (r.supersedes or "")[:12])
+    _out().print(table)
+
+
+@decisions_app.command("show")
+def decisions_show(
+    id: Annotated[str, typer.Argument(help="Decision id or a unique prefix (>= 4 characters); "
+                                      "'latest' for the newest accepted one.")],
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    format: Annotated[RecordFormat, typer.Option("--format", "-f", help="text, json or madr.")] = RecordFormat.text,
+) -> None:
+    """One decision: its outcome, trade-offs, robustness and reopen triggers."""
+    try:
+        with _open_log(decisions) as log:
+            record = _resolve_record(log, id)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    if format is RecordFormat.json:
+        sys.stdout.write(record.to_json() + "\n")
+        return
+    if format is RecordFormat.madr:
+        sys.stdout.write(record.to_madr())
+        return
+    c = _out()
+    c.print(f"{record.title}", markup=False)
+    c.print(f"  id {record.id} · {record.status} · {record.created}", markup=False)
+    c.print(f"  chosen: {record.chosen} (of {len(record.candidates)} candidates)", markup=False)
+    if record.decision_makers:
+        c.print(f"  decision makers: {', '.join(record.decision_makers)}", markup=False)
+    if record.supersedes:
+        c.print(f"  supersedes: {record.supersedes}", markup=False)
+    if record.rationale:
+        c.print(f"  rationale: {record.rationale}", markup=False)
+    for t in record.accepted_tradeoffs:
+        c.print(f"  trade-off: {t['text']}", markup=False)
+    for t in record.robustness.get("text") or []:
+        c.print(f"  robustness: {t}", markup=False)
+    for t in record.reopen_triggers:
+        c.print(f"  reopen when: {t['description']}", markup=False)
+    for p in record.pushdown:
+        c.print(f"  pushed down: {p.get('kind')} {p.get('target') or p.get('path') or ''}", markup=False)
+
+
+def _resolve_record(log, id: str | None):
+    from workbench.errors import UnknownDecisionError
+
+    if id in (None, "", "latest"):
+        record = log.latest()
+        if record is None:
+            raise UnknownDecisionError(f"The decision log {log.url!r} has no accepted decision.\n"
+                                       "  Fix: record one with `workbench decide SUMMARY_JSON`.")
+        return record
+    return log.get(id)
+
+
+@decisions_app.command("diff")
+def decisions_diff(
+    a: Annotated[str, typer.Argument(help="Older decision id (or prefix).")],
+    b: Annotated[str, typer.Argument(help="Newer decision id (or prefix), or 'latest'.")],
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """What changed between two decisions: chosen, weights, constraints, hashes, options."""
+    import json
+
+    try:
+        with _open_log(decisions) as log:
+            d = log.diff(_resolve_record(log, a).id, _resolve_record(log, b).id)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    if format is Format.json:
+        sys.stdout.write(json.dumps(d, indent=2, ensure_ascii=False) + "\n")
+        return
+    c = _out()
+    c.print(f"{d['a'][:12]} → {d['b'][:12]}: " + (", ".join(d["changed"]) + " changed" if d["changed"]
+                                                  else "no change"), markup=False)
+    for key in ("chosen", "method", "model_hash", "data_hash"):
+        if d[key]["changed"]:
+            c.print(f"  {key}: {d[key]['a']} → {d[key]['b']}", markup=False)
+    for name, w in d["weights"].items():
+        c.print(f"  weight {name}: {w['a']} → {w['b']}", markup=False)
+    for key in ("added", "removed"):
+        for text in d["constraints"][key]:
+            c.print(f"  constraint {key}: {text}", markup=False)
+    for text, lim in d["constraints"]["changed_limits"].items():
+        c.print(f"  constraint {text}: limit {lim['a']} → {lim['b']}", markup=False)
+    for key in ("added", "removed"):
+        if d["options"][key]:
+            c.print(f"  options {key}: {', '.join(d['options'][key])}", markup=False)
+
+
+@app.command()
+def gate(
+    candidates: Annotated[str, typer.Argument(help="A CSV/Parquet/JSON file, 'mlflow:<uri>#<experiment>' "
+                                              "or 'optuna:<storage>#<study>'.")],
+    model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file.")],
+    candidate: Annotated[str, typer.Option("--candidate", "-c", help="Id of the candidate under test.")],
+    against: Annotated[Optional[str], typer.Option(help="Baseline: 'champion' or a candidate id. Without "
+                                                   "it, any feasible candidate may dominate.")] = None,
+    champion: Annotated[Optional[str], typer.Option(help="Champion id (for --against champion and "
+                                                    "relative constraints).")] = None,
+    id_column: Annotated[Optional[str], typer.Option("--id", help="Column with candidate ids.")] = None,
+) -> None:
+    """CI gate: exit 0 when the candidate meets every hard constraint and is not dominated beyond
+    tolerance (by the baseline, or by any feasible candidate); exit 1 with the reasons on stderr;
+    exit 2 for bad input."""
+    import workbench as wb
+    from workbench.decisions.pushdown import gate as _gate
+
+    try:
+        qm = wb.QualityModel.from_yaml(model)
+        cands = wb.load(candidates, model=qm, **({"id_column": id_column} if id_column else {}))
+        result = _gate(cands, qm, candidate, against=against, champion=champion)
+    except (WorkbenchError, TypeError) as exc:
+        raise _fail(exc) from None
+    if result.passed:
+        _out().print(f"gate passed: {result.candidate}"
+                     + (f" (against {result.against})" if result.against else ""), markup=False)
+        return
+    err = _err()
+    err.print(f"gate failed: {result.candidate}" + (f" (against {result.against})" if result.against else ""),
+              markup=False)
+    for reason in result.reasons:
+        err.print(f"  - {reason}", markup=False)
+    raise typer.Exit(EXIT_CHECK_FAILED)
+
+
+export_app = typer.Typer(help="Push-down artefacts from a decision: prometheus, madr, optuna, mlflow.",
+                         no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+DecisionIdOption = Annotated[Optional[str], typer.Option("--decision", help="Decision id or prefix "
+                                                         "(default: the latest accepted decision).")]
+ExportOutput = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (default: stdout).")]
+
+
+def _emit(text: str, output: Path | None, log=None, record=None, kind: str = "") -> None:
+    from workbench._io import atomic_write_text
+
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    atomic_write_text(output, text)
+    if log is not None and record is not None:
+        log.add_pushdown(record.id, {"kind": kind, "path": str(Path(output).resolve())})
+    _err().print(f"Wrote {output}", markup=False)
+
+
+def _export(decisions: str, decision: str | None, model: Path | None, output: Path | None, kind: str,
+            render) -> None:
+    import workbench as wb
+
+    try:
+        if model is not None and decision is None:
+            _emit(render(wb.QualityModel.from_yaml(model)), output)
+            return
+        with _open_log(decisions) as log:
+            record = _resolve_record(log, decision)
+            _emit(render(record), output, log, record, kind)
+    except (WorkbenchError, TypeError) as exc:
+        raise _fail(exc) from None
+
+
+@export_app.command("prometheus")
+def export_prometheus(
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    decision: DecisionIdOption = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Use a quality model instead of a "
+                                                  "decision (absolute constraints only).")] = None,
+    metric_map: Annotated[Optional[Path], typer.Option(help="YAML: objective -> metric name or {metric, "
+                                                       "scale, selector, expr}.")] = None,
+    for_: Annotated[str, typer.Option("--for", help="Alert 'for' duration.")] = "10m",
+    label: Annotated[Optional[list[str]], typer.Option(help="Extra label KEY=VALUE (repeatable).")] = None,
+    output: ExportOutput = None,
+) -> None:
+    """Prometheus alerting rules (YAML) from the constraints on monitored metrics."""
+    import yaml
+
+    from workbench.decisions.pushdown import prometheus_rules
+
+    labels = {}
+    for item in label or []:
+        if "=" not in item:
+            raise _fail(ValueError(f"--label {item!r} must be KEY=VALUE."))
+        k, v = item.split("=", 1)
+        labels[k.strip()] = v
+    mapping = None
+    if metric_map is not None:
+        try:
+            mapping = yaml.safe_load(Path(metric_map).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise _fail(ValueError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
+    _export(decisions, decision, model, output, "prometheus_rules",
+            lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels))
+
+
+@export_app.command("madr")
+def export_madr(
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    decision: DecisionIdOption = None,
+    output: ExportOutput = None,
+) -> None:
+    """The decision as MADR 4.0 Markdown."""
+    _export(decisions, decision, None, output, "madr", lambda rec: rec.to_madr())
+
+
+@export_app.command("optuna")
+def export_optuna(
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    decision: DecisionIdOption = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Use a quality model instead of a "
+                                                  "decision.")] = None,
+    output: ExportOutput = None,
+) -> None:
+    """Optuna directions, metric names and constraints (JSON) for the next search."""
+    import json
+
+    from workbench.decisions.pushdown import optuna_directions
+
+    _export(decisions, decision, model, output, "optuna_directions",
+            lambda src: json.dumps(optuna_directions(src), indent=2, ensure_ascii=False) + "\n")
+
+
+@export_app.command("mlflow")
+def export_mlflow(
+    tracking_uri: Annotated[str, typer.Option(help="MLflow tracking (and registry) URI.")],
+    model_name: Annotated[str, typer.Option(help="Registered model name.")],
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    decision: DecisionIdOption = None,
+    alias: Annotated[str, typer.Option(help="Alias to set on the chosen version.")] = "champion",
+    version: Annotated[Optional[str], typer.Option(help="Model version (default: the version "
+                                                  "registered from the chosen candidate's runs).")] = None,
+) -> None:
+    """Set a registered-model alias on the chosen model version and tag it with the decision."""
+    from workbench.decisions.pushdown import mlflow_alias
+
+    try:
+        with _open_log(decisions) as log:
+            record = _resolve_record(log, decision)
+            artefact = mlflow_alias(record, tracking_uri, model_name, alias=alias, version=version)
+            log.add_pushdown(record.id, artefact)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    _out().print(f"{artefact['target']} → version {artefact['version']} (decision {record.id[:12]})",
+                 markup=False)
+
 
 
 def main() -> None:

@@ -20,6 +20,9 @@ __all__ = [
     "SourceNotFoundError",
     "SourceUnreachableError",
     "MissingDependencyError",
+    "DecisionError",
+    "DecisionLogError",
+    "UnknownDecisionError",
     "did_you_mean",
 ]
 
@@ -61,6 +64,18 @@ class SourceUnreachableError(WorkbenchError, ConnectionError):
 
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional back end is not installed; the message names the extra to install."""
+
+
+class DecisionError(WorkbenchError, ValueError):
+    """A decision record cannot be built or read (no chosen candidate, bad summary, bad JSON)."""
+
+
+class DecisionLogError(WorkbenchError, RuntimeError):
+    """The decision log cannot be opened or written (bad URL, database locked for too long)."""
+
+
+class UnknownDecisionError(UnknownNameError):
+    """A decision id (or id prefix) matches no record of the log, or several."""
 
 
 def did_you_mean(value: str, valid: Iterable[str]) -> str:

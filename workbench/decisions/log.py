@@ -1,0 +1,430 @@
+"""``DecisionLog``: an append-only log of decision records over SQLAlchemy.
+
+A SQLite file by default (``sqlite:///decisions.db``; a plain path means a SQLite file), any
+SQLAlchemy URL for a team database. Rows are only ever inserted: superseding a decision appends a
+new record whose ``supersedes`` names the old one, and the old one is *reported* as
+``superseded`` when read (computed, never written). Push-down artefacts produced later are
+appended to their own table and merged into the record when read.
+
+Each record is stored as its JSON text plus indexed columns (id, created, chosen, status,
+supersedes, model_hash, data_hash). All statements are SQLAlchemy Core expressions with bound
+parameters. For SQLite the log turns on WAL mode and a busy timeout, and retries a write that
+still meets "database is locked", so concurrent writers (processes) lose nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from workbench.decisions.record import STATUSES, DecisionRecord
+from workbench.errors import DecisionError, DecisionLogError, UnknownDecisionError, did_you_mean, require
+
+__all__ = ["DecisionLog", "DEFAULT_URL"]
+
+DEFAULT_URL = "sqlite:///decisions.db"
+T = TypeVar("T")
+
+
+def normalize_url(url: str | Path) -> str:
+    """A SQLAlchemy URL; a plain path (no ``://``) becomes a SQLite file URL.
+
+    >>> normalize_url("sqlite:///x.db")
+    'sqlite:///x.db'
+    >>> normalize_url("/tmp/log.db")
+    'sqlite:////tmp/log.db'
+    """
+    text = str(url)
+    if "://" in text:
+        return text
+    return "sqlite:///" + Path(text).expanduser().as_posix()
+
+
+def _transient(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+class DecisionLog:
+    """Append-only decision log.
+
+    Parameters
+    ----------
+    url : str or path
+        SQLAlchemy URL (``sqlite:///decisions.db``, ``postgresql+psycopg://...``) or a file path.
+    timeout : float
+        Seconds a write waits for a locked SQLite database (busy timeout plus retries).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> log = DecisionLog(os.path.join(tempfile.mkdtemp(), "d.db"))
+    >>> first = log.append(DecisionRecord(chosen="a", candidates=("a", "b")))
+    >>> second = log.supersede(first.id, DecisionRecord(chosen="b", candidates=("a", "b")))
+    >>> [(r.chosen, r.status) for r in log.list()]
+    [('b', 'accepted'), ('a', 'superseded')]
+    >>> log.latest().chosen
+    'b'
+    >>> log.close()
+    """
+
+    def __init__(self, url: str | Path = DEFAULT_URL, *, timeout: float = 60.0) -> None:
+        sa = require("sqlalchemy", "decisions", "The decision log")
+        self._sa = sa
+        self.url = normalize_url(url)
+        self.timeout = float(timeout)
+        try:
+            parsed = sa.engine.make_url(self.url)
+        except Exception as exc:  # sqlalchemy.exc.ArgumentError
+            raise DecisionLogError(
+                f"Decision log URL {self.url!r} is not a valid SQLAlchemy URL ({exc}).\n"
+                "  Fix: use a file path, 'sqlite:///decisions.db' or e.g. 'postgresql+psycopg://user@host/db'."
+            ) from None
+        self._sqlite = parsed.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {}
+        if self._sqlite:
+            db = parsed.database or ""
+            if db and db != ":memory:" and not db.startswith("file:"):
+                folder = Path(db).expanduser().parent
+                if not folder.is_dir():
+                    raise DecisionLogError(
+                        f"The folder of the decision log {db!r} does not exist.\n"
+                        f"  Fix: create {str(folder)!r}, or pass another path/URL with --decisions."
+                    )
+            kwargs["connect_args"] = {"timeout": self.timeout}
+        try:
+            self._engine = sa.create_engine(self.url, **kwargs)
+        except Exception as exc:
+            raise DecisionLogError(
+                f"Cannot open the decision log {self._shown!r}: {exc}\n"
+                "  Fix: check the URL's dialect, and that its database driver is installed "
+                "(e.g. pip install psycopg for postgresql+psycopg://)."
+            ) from None
+        if self._sqlite and parsed.database not in (None, "", ":memory:"):
+            busy_ms = int(self.timeout * 1000)
+
+            @sa.event.listens_for(self._engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+                cur = dbapi_conn.cursor()
+                cur.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                for _ in range(50):
+                    try:
+                        cur.execute("PRAGMA journal_mode = WAL")
+                        break
+                    except Exception as exc:  # sqlite3.OperationalError: locked while switching
+                        if not _transient(exc):
+                            raise
+                        time.sleep(0.05 + random.random() * 0.05)
+                cur.close()
+
+        self._define(sa)
+        self._retry(self._create)
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def _define(self, sa: Any) -> None:
+        md = sa.MetaData()
+        self._decisions = sa.Table(
+            "decisions", md,
+            sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("id", sa.String(64), nullable=False, unique=True),
+            sa.Column("created", sa.String(40), nullable=False, index=True),
+            sa.Column("chosen", sa.String(512), nullable=False, index=True),
+            sa.Column("status", sa.String(20), nullable=False, index=True),
+            sa.Column("supersedes", sa.String(64), nullable=True, index=True),
+            sa.Column("model_hash", sa.String(64), nullable=False, index=True),
+            sa.Column("data_hash", sa.String(64), nullable=False, index=True),
+            sa.Column("title", sa.Text, nullable=False),
+            sa.Column("record", sa.Text, nullable=False),
+        )
+        self._artefacts = sa.Table(
+            "decision_artefacts", md,
+            sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("decision_id", sa.String(64), nullable=False, index=True),
+            sa.Column("created", sa.String(40), nullable=False),
+            sa.Column("artefact", sa.Text, nullable=False),
+        )
+        self._sa = sa
+
+    def _create(self) -> None:
+        from sqlalchemy.schema import CreateIndex, CreateTable
+
+        with self._engine.begin() as conn:
+            for table in (self._decisions, self._artefacts):
+                conn.execute(CreateTable(table, if_not_exists=True))
+                for index in table.indexes:
+                    conn.execute(CreateIndex(index, if_not_exists=True))
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        exc_types = (self._sa.exc.OperationalError,)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.01
+        while True:
+            try:
+                return fn()
+            except exc_types as exc:
+                if not _transient(exc):
+                    raise DecisionLogError(f"The decision log {self._shown!r} failed: {exc.orig}") from None
+                if time.monotonic() > deadline:
+                    raise DecisionLogError(
+                        f"The decision log {self._shown!r} stayed locked for {self.timeout:g} s.\n"
+                        "  Fix: retry later, or check for a process holding a write transaction."
+                    ) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    @property
+    def _shown(self) -> str:
+        try:
+            return self._sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        except Exception:
+            return self.url
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def append(self, record: DecisionRecord) -> DecisionRecord:
+        """Insert a record (never update one) and return it.
+
+        When ``record.supersedes`` is set it must name a record of the log (a unique id prefix is
+        expanded to the full id, and the returned record carries the full id).
+        """
+        if not isinstance(record, DecisionRecord):
+            raise DecisionError(f"Only DecisionRecord objects can be appended, got {type(record).__name__}.")
+        if record.supersedes is not None:
+            old = self.get(record.supersedes)
+            if old.id == record.id:
+                raise DecisionError(f"Decision {record.id!r} cannot supersede itself.")
+            record = replace(record, supersedes=old.id)
+        t = self._decisions
+        values = {"id": record.id, "created": record.created, "chosen": record.chosen, "status": record.status,
+                  "supersedes": record.supersedes, "model_hash": record.model_hash, "data_hash": record.data_hash,
+                  "title": record.title, "record": record.to_json(indent=None)}
+
+        def insert() -> None:
+            with self._engine.begin() as conn:
+                conn.execute(t.insert().values(**values))
+
+        try:
+            self._retry(insert)
+        except self._sa.exc.IntegrityError:
+            raise DecisionLogError(
+                f"Decision {record.id!r} is already in the log; records are never updated.\n"
+                "  Fix: to change a decision, append a new record with supersedes=<old id> "
+                "(DecisionLog.supersede)."
+            ) from None
+        return record
+
+    def supersede(self, old_id: str, new_record: DecisionRecord) -> DecisionRecord:
+        """Append ``new_record`` as the replacement of ``old_id`` (a full id or a unique prefix)."""
+        return self.append(replace(new_record, supersedes=old_id))
+
+    def add_pushdown(self, decision_id: str, artefact: dict[str, Any]) -> dict[str, Any]:
+        """Append a push-down artefact (``{"kind": ..., "target": ...}``) to a decision; returns it."""
+        rec = self.get(decision_id)
+        artefact = {"created": datetime.now(UTC).isoformat(timespec="seconds"), **dict(artefact)}
+        text = json.dumps(artefact, ensure_ascii=False, default=str)
+
+        def insert() -> None:
+            with self._engine.begin() as conn:
+                conn.execute(self._artefacts.insert().values(decision_id=rec.id, created=artefact["created"],
+                                                             artefact=text))
+
+        self._retry(insert)
+        return artefact
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def _rows(self, where: Any = None, limit: int | None = None) -> list[Any]:
+        t = self._decisions
+        query = self._sa.select(t.c.id, t.c.record).order_by(t.c.seq.desc())
+        if where is not None:
+            query = query.where(where)
+        if limit is not None:
+            query = query.limit(limit)
+
+        def run() -> list[Any]:
+            with self._engine.connect() as conn:
+                return list(conn.execute(query))
+
+        return self._retry(run)
+
+    def _superseded_ids(self, ids: list[str] | None = None) -> set[str]:
+        t = self._decisions
+        query = self._sa.select(t.c.supersedes).where(t.c.supersedes.is_not(None))
+        if ids is not None:
+            query = query.where(t.c.supersedes.in_(ids))
+
+        def run() -> set[str]:
+            with self._engine.connect() as conn:
+                return {r[0] for r in conn.execute(query)}
+
+        return self._retry(run)
+
+    def _artefacts_of(self, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        a = self._artefacts
+        query = self._sa.select(a.c.decision_id, a.c.artefact).where(a.c.decision_id.in_(ids)).order_by(a.c.seq)
+
+        def run() -> dict[str, list[dict[str, Any]]]:
+            out: dict[str, list[dict[str, Any]]] = {}
+            with self._engine.connect() as conn:
+                for did, text in conn.execute(query):
+                    out.setdefault(did, []).append(json.loads(text))
+            return out
+
+        return self._retry(run) if ids else {}
+
+    def _records(self, rows: list[Any], superseded: set[str] | None = None) -> list[DecisionRecord]:
+        ids = [r[0] for r in rows]
+        superseded = self._superseded_ids(ids) if superseded is None else superseded
+        extra = self._artefacts_of(ids)
+        out = []
+        for rid, text in rows:
+            rec = DecisionRecord.from_json(text)
+            if rid in superseded and rec.status != "superseded":
+                rec = rec.with_status("superseded")
+            if extra.get(rid):
+                rec = rec.with_pushdown(*extra[rid])
+            out.append(rec)
+        return out
+
+    def recent_ids(self, n: int = 10) -> list[str]:
+        """The ids of the ``n`` newest records."""
+        return [r[0] for r in self._rows(limit=n)]
+
+    def get(self, id: str) -> DecisionRecord:
+        """The record with this id, or with this unique id prefix (at least 4 characters).
+
+        Raises
+        ------
+        UnknownDecisionError
+            No record matches (the message lists the recent ids), or the prefix is ambiguous.
+        """
+        t = self._decisions
+        key = str(id).strip()
+        rows = self._rows(t.c.id == key)
+        if not rows and len(key) >= 4:
+            rows = self._rows(t.c.id.startswith(key, autoescape=True), limit=11)
+            if len(rows) > 1:
+                listing = ", ".join(r[0] for r in rows[:10])
+                raise UnknownDecisionError(
+                    f"Decision id prefix {key!r} is ambiguous: it matches {listing}"
+                    f"{' and more' if len(rows) > 10 else ''}.\n  Fix: give more characters of the id."
+                )
+        if not rows:
+            recent = self.recent_ids(10)
+            msg = f"Decision {key!r} is not in the decision log {self._shown!r}."
+            if recent:
+                msg += "\n  Recent ids (newest first): " + ", ".join(recent) + "." + did_you_mean(key, recent)
+            else:
+                msg += "\n  The log is empty: record a decision first (`workbench decide`)."
+            if 0 < len(key) < 4:
+                msg += "\n  Fix: an id prefix needs at least 4 characters."
+            raise UnknownDecisionError(msg)
+        return self._records(rows)[0]
+
+    def list(self, status: str | None = None, *, limit: int | None = None) -> list[DecisionRecord]:
+        """Records, newest first; ``status`` filters on the reported status (superseded computed)."""
+        if status is not None and status not in STATUSES:
+            raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}."
+                                + did_you_mean(status, STATUSES))
+        rows = self._rows()
+        records = self._records(rows, self._superseded_ids())
+        if status is not None:
+            records = [r for r in records if r.status == status]
+        return records[:limit] if limit is not None else records
+
+    def latest(self, accepted_only: bool = True) -> DecisionRecord | None:
+        """The newest record (by default the newest accepted, not superseded one), or None."""
+        records = self.list("accepted" if accepted_only else None, limit=1)
+        return records[0] if records else None
+
+    def __iter__(self) -> Iterator[DecisionRecord]:
+        return iter(self.list())
+
+    def __len__(self) -> int:
+        t = self._decisions
+
+        def run() -> int:
+            with self._engine.connect() as conn:
+                return int(conn.execute(self._sa.select(self._sa.func.count()).select_from(t)).scalar_one())
+
+        return self._retry(run)
+
+    def diff(self, a_id: str, b_id: str) -> dict[str, Any]:
+        """What changed from decision ``a`` to decision ``b``.
+
+        Returns
+        -------
+        dict with ``a``, ``b`` (full ids), ``chosen``, ``model_hash``, ``data_hash``, ``method``
+        (each ``{"a", "b", "changed"}``), ``weights`` (objective -> ``{"a", "b", "delta"}`` for
+        changed weights), ``constraints`` (``added``, ``removed`` texts; ``changed_limits``:
+        constraint -> ``{"a", "b"}``), ``objectives`` (``added``, ``removed``), ``options``
+        (``added``, ``removed`` ids; ``rank_changes``: id -> ``{"a", "b"}``) and ``changed``
+        (the names of the parts that differ).
+        """
+        a, b = self.get(a_id), self.get(b_id)
+        return diff_records(a, b)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> DecisionLog:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DecisionLog({self._shown!r})"
+
+
+def diff_records(a: DecisionRecord, b: DecisionRecord) -> dict[str, Any]:
+    """The difference between two records (see :meth:`DecisionLog.diff`)."""
+
+    def pair(x: Any, y: Any) -> dict[str, Any]:
+        return {"a": x, "b": y, "changed": x != y}
+
+    weights = {}
+    for name in dict.fromkeys([*a.weights, *b.weights]):
+        wa, wb = a.weights.get(name), b.weights.get(name)
+        if wa is None or wb is None or abs(wa - wb) > 1e-12:
+            weights[name] = {"a": wa, "b": wb, "delta": None if wa is None or wb is None else wb - wa}
+    ca = {c.get("constraint"): c.get("limit") for c in a.constraints}
+    cb = {c.get("constraint"): c.get("limit") for c in b.constraints}
+    constraints = {
+        "added": [c for c in cb if c not in ca],
+        "removed": [c for c in ca if c not in cb],
+        "changed_limits": {c: {"a": ca[c], "b": cb[c]} for c in ca if c in cb and ca[c] != cb[c]},
+    }
+    oa = [o["name"] for o in a.model.get("objectives", [])]
+    ob = [o["name"] for o in b.model.get("objectives", [])]
+    ra = {o["id"]: o.get("rank") for o in a.options}
+    rb = {o["id"]: o.get("rank") for o in b.options}
+    options = {
+        "added": [i for i in rb if i not in ra],
+        "removed": [i for i in ra if i not in rb],
+        "rank_changes": {i: {"a": ra[i], "b": rb[i]} for i in ra if i in rb and ra[i] != rb[i]},
+    }
+    out = {
+        "a": a.id, "b": b.id,
+        "chosen": pair(a.chosen, b.chosen),
+        "model_hash": pair(a.model_hash, b.model_hash),
+        "data_hash": pair(a.data_hash, b.data_hash),
+        "method": pair(a.method, b.method),
+        "weights": weights,
+        "constraints": constraints,
+        "objectives": {"added": [n for n in ob if n not in oa], "removed": [n for n in oa if n not in ob]},
+        "options": options,
+    }
+    changed = [k for k in ("chosen", "model_hash", "data_hash", "method") if out[k]["changed"]]
+    changed += [k for k in ("weights",) if weights]
+    changed += [k for k in ("constraints", "objectives", "options") if any(out[k].values())]
+    out["changed"] = changed
+    return out

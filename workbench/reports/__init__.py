@@ -1,0 +1,22 @@
+"""Reviews: papermill templates, the runner, the decision memo.
+
+The flow::
+
+    template notebook (templates/*.ipynb, annotated parameters)
+        --> run_review() (runner.py: validate, papermill, render)
+        --> summary.json (review.py: analysis + decision + provenance + views)
+        --> memo.html (memo.py: summary -> Jinja2 -> one offline HTML page) and decision.md (MADR)
+
+Needs the ``reports`` extra (papermill, jinja2, vl-convert-python, altair).
+"""
+
+from workbench.reports.memo import Memo, render_memo
+from workbench.reports.runner import (
+    ParameterError, ReviewError, ReviewFailed, ReviewResult, available_templates, run_review,
+    template_parameters, template_path, validate_parameters,
+)
+
+__all__ = [
+    "Memo", "ParameterError", "ReviewError", "ReviewFailed", "ReviewResult", "available_templates",
+    "render_memo", "run_review", "template_parameters", "template_path", "validate_parameters",
+]

@@ -1,0 +1,314 @@
+"""What a review template computes besides the analysis: the decision in words, the views as
+Vega-Lite specs, provenance, and the JSON-safe summary every output is rendered from.
+
+The shipped notebooks stay thin: they load, call :func:`workbench.analyze`, display, and call
+:func:`build_summary` / :func:`write_summary`. Everything here is a pure function of the analysis
+and the parameters, so the same inputs and seed give the same summary.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from workbench._io import atomic_write_text, file_sha256
+from workbench.analysis.analyze import to_jsonable
+
+__all__ = [
+    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide",
+    "rationale", "tradeoffs", "view_specs", "provenance", "build_summary", "write_summary", "package_versions",
+]
+
+#: Version of the summary's layout (bump when keys change meaning).
+SUMMARY_VERSION = "1"
+#: Packages whose versions the provenance records (when installed).
+PACKAGES = ("mltradeops-workbench", "numpy", "pandas", "scipy", "altair", "vl-convert-python",
+            "papermill", "nbclient", "jinja2", "mlflow-skinny", "optuna", "codecarbon", "scikit-learn")
+
+
+def split_names(value: str | Iterable[str] | None) -> list[str]:
+    """``"a, b"`` or ``["a", "b"]`` -> ``["a", "b"]``; empty or None -> ``[]``.
+
+    >>> split_names("Ana Lima, ops team ,")
+    ['Ana Lima', 'ops team']
+    >>> split_names(["x", " y "])
+    ['x', 'y']
+    """
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    return [s.strip() for s in items if s and s.strip()]
+
+
+#: In ``stakeholders``, this name stands for the quality model's own weights.
+MODEL_WEIGHTS = "model"
+
+
+def stakeholder_weights(names: list[str]) -> str | None:
+    """The ``weights=`` argument of :func:`workbench.analyze` for a ``stakeholders`` list: the first
+    name, or None (the model's weights) when the list is empty or starts with ``"model"``."""
+    return names[0] if names and names[0] != MODEL_WEIGHTS else None
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    text = f"{value:.3g}"
+    return f"{text} {unit}".rstrip() if unit else text
+
+
+def _num4(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def _signed(value: float, unit: str = "") -> str:
+    return ("+" if value > 0 else "") + _num(value, unit)
+
+
+def _objectives(summary_analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return list(summary_analysis["objectives"])
+
+
+def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list[dict[str, Any]]:
+    """What ``chosen`` gains and gives up against each candidate of ``against``, per objective.
+
+    ``a`` is :meth:`Analysis.to_dict`. Returns one dict per alternative: ``against``, ``gains`` and
+    ``gives_up`` (lists of ``{objective, delta, unit, chosen, other}``, deltas as chosen - other in
+    the objective's own unit) and ``text`` ("we give up ... for ...").
+    """
+    by_id = {c["id"]: c for c in a["candidates"]}
+    objs = _objectives(a)
+    out = []
+    for other in against:
+        if other == chosen or other not in by_id:
+            continue
+        mine, theirs = by_id[chosen]["values"], by_id[other]["values"]
+        gains, gives = [], []
+        for o in objs:
+            x, y = mine.get(o["name"]), theirs.get(o["name"])
+            if x is None or y is None or x == y:
+                continue
+            better = x > y if o["direction"] == "max" else x < y
+            item = {"objective": o["name"], "delta": x - y, "unit": o.get("unit", ""), "chosen": x, "other": y}
+            (gains if better else gives).append(item)
+
+        def words(items: list[dict[str, Any]]) -> str:
+            parts = [f"{_num(abs(i['delta']), i['unit'])} of {i['objective']}" for i in items]
+            return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+        if gives and gains:
+            text = f"Against {other}, we give up {words(gives)} for {words(gains)}."
+        elif gains:
+            text = f"{chosen} is at least as good as {other} on every objective and better on {words(gains)}."
+        elif gives:
+            text = f"{other} is better on {words(gives)}, and no worse on any objective."
+        else:
+            text = f"{chosen} and {other} have the same values."
+        out.append({"against": other, "gains": gains, "gives_up": gives, "text": text})
+    return out
+
+
+def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Mapping[str, Any] | None = None
+              ) -> str:
+    """One paragraph saying why ``chosen`` was chosen, from ranks, weights, constraints, trade-offs and
+    robustness in ``a`` (:meth:`Analysis.to_dict`)."""
+    if chosen is None:
+        return ("No candidate meets every constraint, so nothing is chosen. The closest candidates are "
+                "listed by their total constraint violation; relax a constraint or find better candidates.")
+    by_id = {c["id"]: c for c in a["candidates"]}
+    c = by_id[chosen]
+    n = a["n_candidates"]
+    weights = ", ".join(f"{k} {v:.0%}" for k, v in sorted(a["weights"].items(), key=lambda kv: -kv[1]))
+    s = [f"We choose {chosen}."]
+    status = "" if c["feasible"] else "violates a constraint, "
+    front = "is on the Pareto front" if c["front"] == 0 and c["feasible"] else "is not on the feasible Pareto front"
+    s.append(f"Of {n} candidates ({a['n_feasible']} feasible, {len(a['front'])} on the Pareto front) it "
+             f"{status}{front} and ranks {c['rank']} by the {a['method'].replace('_', ' ')} score "
+             f"({_num(c['score'])}) under the weights {weights}.")
+    if a["recommended"] is not None and a["recommended"] != chosen:
+        s.append(f"The analysis recommends {a['recommended']}; the decision makers chose otherwise, for "
+                 f"reasons stated by them.")
+    ranked = sorted((x for x in a["candidates"] if x["feasible"] and x["id"] != chosen), key=lambda x: x["rank"])
+    if ranked:
+        runner = ranked[0]
+        s.append(f"The runner-up is {runner['id']} (score {_num(runner['score'])}).")
+        t = tradeoffs(a, chosen, [runner["id"]])
+        if t:
+            s.append(t[0]["text"])
+    limits = [f"{k['objective']} {k['op']} {_num4(k['limit'])} (it has {_num4(c['values'].get(k['objective']))})"
+              for k in a.get("constraints", []) if k.get("limit") is not None]
+    if limits and c["feasible"]:
+        s.append("It meets every constraint: " + "; ".join(limits) + ".")
+    if c.get("acceptability") is not None:
+        samples = a.get("parameters", {}).get("smaa", 0)
+        s.append(f"It ranks first under {c['acceptability']:.0%} of {samples:,} random weightings (SMAA-2 "
+                 f"rank acceptability), so the choice does not hinge on the exact weights."
+                 if c["acceptability"] >= 0.5 else
+                 f"It ranks first under only {c['acceptability']:.0%} of {samples:,} random weightings "
+                 f"(SMAA-2), so the choice depends on the weights: check the stability ranges.")
+    flips = []
+    for r in a.get("stability") or []:
+        if r.get("upper_winner"):
+            flips.append(f"the weight share of {r['objective']} rises above {r['upper']:.0%} "
+                         f"(then {r['upper_winner']} wins)")
+        if r.get("lower_winner"):
+            flips.append(f"the weight share of {r['objective']} falls below {r['lower']:.0%} "
+                         f"(then {r['lower_winner']} wins)")
+    if flips:
+        s.append("It stays first unless " + "; or ".join(flips) + ".")
+    if stakeholder_choices:
+        named = {("the quality model's weights" if k == MODEL_WEIGHTS else k): v
+                 for k, v in stakeholder_choices.items()}
+        if set(named.values()) == {chosen}:
+            s.append(f"Every listed stakeholder's own weights ({', '.join(named)}) pick {chosen} too.")
+        else:
+            s.append("Under each stakeholder's own weights the choice would be: " + "; ".join(
+                f"{k} → {v or 'nothing feasible'}" for k, v in named.items()) + ".")
+    return " ".join(s)
+
+
+def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = None,
+           stakeholders: Any = None) -> dict[str, Any]:
+    """The decision block of a review: ``chosen`` (default: the recommended candidate), a generated
+    ``rationale``, ``decision_makers``, ``tradeoffs`` against the other front members, and each named
+    stakeholder's top choice under their own weights."""
+    from workbench import analyze
+    from workbench.errors import UnknownNameError, unknown_name
+
+    a = analysis.to_dict()
+    ids = [x["id"] for x in a["candidates"]]
+    if chosen:
+        if chosen not in ids:
+            raise UnknownNameError(unknown_name("Candidate", chosen, ids, where="a candidate of this review",
+                                                fix="set 'chosen' to one of the candidate ids."))
+    else:
+        chosen = a["recommended"]
+    choices: dict[str, Any] = {}
+    for name in split_names(stakeholders):
+        weights = None if name == MODEL_WEIGHTS else name
+        other = analyze(analysis.candidates, analysis.model, method=analysis.method, weights=weights,
+                        champion=analysis.champion, stability=False)
+        choices[name] = other.recommended
+    against = [f for f in a["front"] if f != chosen][:5]
+    return {
+        "chosen": chosen,
+        "recommended": a["recommended"],
+        "overrides_recommendation": chosen is not None and chosen != a["recommended"],
+        "rationale": rationale(a, chosen, choices),
+        "decision_makers": split_names(decision_makers),
+        "stakeholder_choices": choices,
+        "tradeoffs": tradeoffs(a, chosen, against) if chosen else [],
+    }
+
+
+def main_pair(analysis: Any) -> tuple[str, str]:
+    """The two objectives of the main scatter: the heaviest, and the heaviest one it conflicts with."""
+    names = sorted(analysis.weights, key=lambda n: -analysis.weights[n])
+    x = names[0]
+    conf = analysis.conflicts
+    if len(conf):
+        rows = conf[(conf["a"] == x) | (conf["b"] == x)].sort_values("rho")
+        for _, r in rows.iterrows():
+            if r["rho"] is not None and r["rho"] < 0:
+                return x, r["b"] if r["a"] == x else r["a"]
+    quality = {o.name: o.quality_attribute for o in analysis.model.objectives}
+    other = [n for n in names[1:] if quality[n] != quality[x]] or names[1:]
+    return x, other[0]
+
+
+def view_specs(analysis: Any) -> dict[str, dict[str, Any]]:
+    """The review's charts as Vega-Lite specs (dicts with inline named datasets), by name.
+
+    ``pareto``: the main scatter linked to parallel coordinates by a brush; ``ranking``;
+    ``acceptability`` (with SMAA); ``stability`` (with weight stability); ``conflicts``.
+    A view that the analysis cannot support (e.g. fewer than two objectives) is left out.
+    """
+    import workbench.views as views
+
+    out: dict[str, dict[str, Any]] = {}
+    if len(analysis.model.names) >= 2:
+        x, y = main_pair(analysis)
+        out["pareto"] = views.linked_views(analysis, x, y).to_dict()
+    out["ranking"] = views.ranking_bars(analysis).to_dict()
+    if analysis.smaa is not None:
+        out["acceptability"] = views.acceptability_bars(analysis).to_dict()
+    if analysis.stability is not None and len(analysis.stability):
+        out["stability"] = views.stability_tornado(analysis).to_dict()
+    if len(analysis.conflicts):
+        out["conflicts"] = views.conflict_heatmap(analysis).to_dict()
+    return to_jsonable(out)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a review depends on (missing ones are left out)."""
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+_SPEC = re.compile(r"^(mlflow|optuna):")
+
+
+def _input(path_or_spec: str | None, role: str) -> dict[str, Any] | None:
+    if not path_or_spec:
+        return None
+    if _SPEC.match(str(path_or_spec)):
+        return {"role": role, "spec": str(path_or_spec)}
+    p = Path(path_or_spec)
+    return {"role": role, "path": str(p), "sha256": file_sha256(p) if p.is_file() else None}
+
+
+def provenance(analysis: Any, *, candidates: str, quality_model: str, emissions: str = "",
+               parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Where the review's numbers come from: inputs with hashes (or run ids), model and data hashes,
+    parameters, seed and package versions."""
+    ref = dict(analysis.candidates.source_ref)
+    runs = ref.get("runs") or ref.get("trials")
+    inputs = [i for i in (_input(candidates, "candidates"), _input(quality_model, "quality_model"),
+                          _input(emissions, "emissions")) if i]
+    out = {
+        "inputs": inputs,
+        "source": analysis.candidates.source,
+        "run_ids": sorted(runs) if isinstance(runs, Mapping) else runs,
+        "model_hash": analysis.model.hash,
+        "data_hash": analysis.candidates.data_hash,
+        "parameters": dict(parameters or {}),
+        "seed": analysis.parameters.get("seed"),
+        "packages": package_versions(),
+    }
+    return to_jsonable(out)
+
+
+def build_summary(analysis: Any, *, title: str = "", decision: Mapping[str, Any] | None = None,
+                  provenance: Mapping[str, Any] | None = None, views: bool = True) -> dict[str, Any]:
+    """The JSON-safe summary of a review: ``title``, ``analysis`` (:meth:`Analysis.to_dict`),
+    ``decision``, ``provenance`` and ``views`` (Vega-Lite specs). The memo, decision record and
+    JSON are renderings of it."""
+    decision = dict(decision) if decision is not None else decide(analysis)
+    a = analysis.to_dict()
+    summary = {
+        "summary_version": SUMMARY_VERSION,
+        "title": title or f"Trade-off review: {analysis.model.name or 'quality model'}",
+        "question": analysis.model.description or "",
+        "analysis": a,
+        "quality_model": analysis.model.to_dict(),
+        "decision": decision,
+        "provenance": dict(provenance or {}),
+        "views": view_specs(analysis) if views else {},
+    }
+    return to_jsonable(summary)
+
+
+def write_summary(summary: Mapping[str, Any], output_dir: str | Path) -> Path:
+    """Write ``summary.json`` into ``output_dir`` (atomically) and return its path."""
+    text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False, sort_keys=False)
+    return atomic_write_text(Path(output_dir) / "summary.json", text + "\n")

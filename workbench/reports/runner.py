@@ -1,0 +1,284 @@
+"""Run a review template with papermill and render its outputs.
+
+``run_review(template, params, output_dir)`` checks the parameters against the template's
+``parameters`` cell first (papermill itself only warns about unknown names), executes the notebook
+on a kernel of *this* interpreter, then writes into ``output_dir``:
+
+=================  ===========================================================================
+``review.ipynb``   the executed notebook (papermill's run record in ``metadata.papermill``)
+``summary.json``   the JSON-safe summary, with provenance and the run's start/end times
+``memo.html``      the self-contained decision memo, rendered from the summary
+``decision.md``    the decision record, MADR 4.0
+=================  ===========================================================================
+
+Every output is written to a temporary file and renamed. A failing review raises
+:class:`ReviewFailed`, leaves ``review.failed.ipynb`` for diagnosis and does not touch the outputs
+of an earlier successful run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench._io import atomic_write_bytes, atomic_write_text
+from workbench.errors import WorkbenchError, did_you_mean, require
+
+__all__ = [
+    "ReviewError", "ParameterError", "ReviewFailed", "ReviewResult", "available_templates", "template_path",
+    "template_parameters", "validate_parameters", "run_review",
+]
+
+#: Parameters a review needs a value for.
+REQUIRED = {"trade_off_review": ("candidates", "quality_model")}
+#: Parameters the runner sets itself.
+RUNNER_SET = ("output_dir",)
+#: Parameters that may also be given as a list of names (joined with ", ").
+LISTS = ("decision_makers", "stakeholders")
+
+
+class ReviewError(WorkbenchError):
+    """A review could not be run."""
+
+
+class ParameterError(ReviewError, ValueError):
+    """Unknown, ill-typed or missing parameters; the message lists the accepted ones with their help."""
+
+
+class ReviewFailed(ReviewError, RuntimeError):
+    """The review notebook raised; ``notebook`` is the partially executed copy kept for diagnosis."""
+
+    def __init__(self, message: str, notebook: Path | None = None):
+        super().__init__(message)
+        self.notebook = notebook
+
+
+def _templates_dir() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("workbench.reports") / "templates"))
+
+
+def available_templates() -> list[str]:
+    """Names of the shipped templates."""
+    return sorted(p.stem for p in _templates_dir().glob("*.ipynb"))
+
+
+def template_path(template: str | os.PathLike[str]) -> Path:
+    """A shipped template's name (``"trade_off_review"``) or a notebook path -> its path."""
+    p = Path(template)
+    if p.suffix == ".ipynb" or p.exists():
+        if not p.is_file():
+            raise ReviewError(f"Template notebook {str(p)!r} does not exist.")
+        return p
+    shipped = available_templates()
+    if str(template) not in shipped:
+        raise ReviewError(f"Template {str(template)!r} is neither a shipped template nor a notebook file.\n"
+                          f"  Shipped templates: {', '.join(shipped)}.{did_you_mean(str(template), shipped)}")
+    return _templates_dir() / f"{template}.ipynb"
+
+
+def template_info(path: Path) -> dict[str, Any]:
+    """``{"template": name, "template_version": ...}`` from the notebook's metadata."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    meta = nb.get("metadata", {}).get("workbench", {})
+    return {"template": meta.get("template", path.stem), "template_version": meta.get("template_version", "")}
+
+
+def template_parameters(template: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """The template's parameters as :func:`papermill.inspect_notebook` reads them (name -> type, default, help)."""
+    pm = require("papermill", "reports", "Running a review")
+    return dict(pm.inspect_notebook(str(template_path(template))))
+
+
+def _accepted(spec: Mapping[str, Mapping[str, Any]]) -> str:
+    width = max((len(n) for n in spec), default=0)
+    return "\n".join(f"    {n:<{width}}  {p['inferred_type_name']:<5} = {p['default']:<7}  {p['help']}"
+                     for n, p in spec.items() if n not in RUNNER_SET)
+
+
+def _coerce(name: str, value: Any, kind: str) -> Any:
+    """Check one value against the parameter's annotated type; returns the value to inject."""
+    ok: bool
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "float":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "str":
+        if name in LISTS and isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+            return ", ".join(value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)  # "-p champion 2024" arrives as a YAML number
+        ok = isinstance(value, str) or value is None
+        value = "" if value is None else value
+    else:
+        ok = True
+    if not ok:
+        expected = kind + (" (or a list of strings)" if name in LISTS else "")
+        raise ParameterError(f"Parameter {name!r} must be {expected}, got {value!r} "
+                             f"({type(value).__name__}).")
+    return value
+
+
+def validate_parameters(template: str | os.PathLike[str], params: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``params`` against the template: every name known, every value of the annotated type,
+    the required ones given. Returns the parameters to inject; raises :class:`ParameterError`."""
+    path = template_path(template)
+    spec = template_parameters(path)
+    name = template_info(path)["template"]
+    accepted = [n for n in spec if n not in RUNNER_SET]
+    for key in params:
+        if key not in accepted:
+            why = "is set by the runner" if key in RUNNER_SET else "is not a parameter of this template"
+            hint = did_you_mean(key, accepted)
+            raise ParameterError(f"Parameter {key!r} {why} ({name}).\n{hint + chr(10) if hint else ''}"
+                                 f"  Accepted parameters:\n{_accepted(spec)}")
+    out = {k: _coerce(k, v, spec[k]["inferred_type_name"]) for k, v in params.items()}
+    missing = [k for k in REQUIRED.get(name, ()) if not out.get(k)]
+    if missing:
+        raise ParameterError(f"Missing required parameter(s) {', '.join(map(repr, missing))} ({name}).\n"
+                             f"  Accepted parameters:\n{_accepted(spec)}")
+    return out
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    """Where a review's outputs are, and its summary."""
+
+    output_dir: Path
+    notebook: Path
+    memo: Path
+    summary_path: Path
+    decision: Path
+    summary: dict[str, Any] = field(repr=False)
+
+    @property
+    def chosen(self) -> str | None:
+        return self.summary["decision"]["chosen"]
+
+
+def _kernel_manager_class():
+    """A KernelManager that always starts ipykernel with *this* interpreter (``sys.executable``),
+    whatever kernel spec ``python3`` resolves to in the Jupyter paths."""
+    from ipykernel.kernelspec import get_kernel_dict
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    class ThisInterpreterKernelManager(KernelManager):
+        @property
+        def kernel_spec(self):
+            if self._kernel_spec is None:
+                spec = get_kernel_dict()
+                # ipykernel's "running over TCP without encryption" warning is noise for a local run.
+                spec["argv"] = [*spec["argv"], "--IPKernelApp.log_level=ERROR"]
+                self._kernel_spec = KernelSpec(resource_dir="", **spec)
+            return self._kernel_spec
+
+    return ThisInterpreterKernelManager
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _error_message(exc: BaseException) -> str:
+    ename, evalue = getattr(exc, "ename", type(exc).__name__), getattr(exc, "evalue", str(exc))
+    cell = getattr(exc, "exec_count", None)
+    where = f" in cell [{cell}]" if cell is not None else ""
+    return f"{ename}{where}: {evalue}"
+
+
+def _decision_markdown(summary: dict[str, Any]) -> str:
+    """MADR 4.0 of the decision: ``DecisionRecord`` (workbench.decisions) when it can record it; the
+    minimal renderer otherwise (e.g. no feasible candidate, so nothing chosen)."""
+    from workbench.reports.madr import render_madr
+
+    try:
+        from workbench.decisions import DecisionRecord
+
+        return DecisionRecord.from_summary(summary).to_madr()
+    except (ImportError, WorkbenchError):
+        return render_madr(summary)
+
+
+def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], output_dir: str | os.PathLike[str],
+               *, progress: bool = True, timeout: int | None = 1800) -> ReviewResult:
+    """Validate ``params``, execute ``template`` with papermill and write the review's outputs.
+
+    Parameters
+    ----------
+    template : str or path
+        A shipped template's name (``"trade_off_review"``) or a notebook path.
+    params : mapping
+        Template parameters (see :func:`template_parameters`); values are checked first.
+    output_dir : path
+        Folder of ``review.ipynb``, ``memo.html``, ``summary.json`` and ``decision.md``.
+    progress : bool
+        Show papermill's progress bar.
+    timeout : int, optional
+        Seconds a cell may run.
+
+    Raises
+    ------
+    ParameterError
+        Before anything runs, for an unknown, ill-typed or missing parameter.
+    ReviewFailed
+        When the notebook raises; ``review.failed.ipynb`` is left in ``output_dir``.
+    """
+    pm = require("papermill", "reports", "Running a review")
+    path = template_path(template)
+    values = validate_parameters(path, params)
+    info = template_info(path)
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".review-", dir=out))
+    started = _now()
+    try:
+        executed = stage / "review.ipynb"
+        try:
+            pm.execute_notebook(
+                str(path), str(executed), parameters={**values, "output_dir": str(stage)},
+                kernel_name="python3", kernel_manager_class=_kernel_manager_class(),
+                progress_bar=progress, request_save_on_cell_execute=False, cwd=os.getcwd(),
+                execution_timeout=timeout,
+            )
+        except Exception as exc:  # papermill's PapermillExecutionError, or a kernel that died
+            kept = None
+            if executed.exists():
+                kept = Path(shutil.move(str(executed), out / "review.failed.ipynb"))
+            where = f"\n  The partially executed notebook: {kept}" if kept else ""
+            raise ReviewFailed(f"The review {info['template']!r} failed: {_error_message(exc)}{where}",
+                               kept) from None
+        staged = stage / "summary.json"
+        if not staged.exists():
+            raise ReviewFailed(f"The review {info['template']!r} ran but wrote no summary.json "
+                               f"(is output_dir used by the template?).", None)
+        summary = json.loads(staged.read_text(encoding="utf-8"))
+        summary.setdefault("provenance", {}).update({**info, "started": started, "finished": _now()})
+
+        from workbench.reports.memo import render_memo
+
+        memo = render_memo(summary)
+        decision = _decision_markdown(summary)
+        summary_text = json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        # Everything rendered: now replace the outputs, each by an atomic rename.
+        notebook = atomic_write_bytes(out / "review.ipynb", executed.read_bytes())
+        summary_path = atomic_write_text(out / "summary.json", summary_text)
+        decision_path = atomic_write_text(out / "decision.md", decision)
+        memo_path = atomic_write_text(out / "memo.html", memo)
+        failed = out / "review.failed.ipynb"
+        if failed.exists():
+            failed.unlink()
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return ReviewResult(out, notebook, memo_path, summary_path, decision_path, summary)
