@@ -162,7 +162,7 @@ def analyze(
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
                               stakeholder=stakeholder, id_column=id_column, replicates=replicates,
                               emissions=emissions)
-    except (WorkbenchError, TypeError) as exc:
+    except WorkbenchError as exc:
         raise _fail(exc) from None
     if output is not None:
         from workbench._io import atomic_write_text
@@ -542,7 +542,7 @@ def gate(
         qm = wb.QualityModel.from_yaml(model)
         cands = wb.load(candidates, model=qm, **({"id_column": id_column} if id_column else {}))
         result = _gate(cands, qm, candidate, against=against, champion=champion)
-    except (WorkbenchError, TypeError) as exc:
+    except WorkbenchError as exc:
         raise _fail(exc) from None
     if result.passed:
         _out().print(f"gate passed: {result.candidate}"
@@ -588,7 +588,7 @@ def _export(decisions: str, decision: str | None, model: Path | None, output: Pa
         with _open_log(decisions) as log:
             record = _resolve_record(log, decision)
             _emit(render(record), output, log, record, kind)
-    except (WorkbenchError, TypeError) as exc:
+    except WorkbenchError as exc:
         raise _fail(exc) from None
 
 
