@@ -7,14 +7,15 @@ import sys
 import pytest
 
 JUPYTER = {"ipywidgets", "IPython", "anywidget", "altair", "papermill", "jinja2", "widgets", "notebook"}
-HEAVY = {"mlflow", "optuna", "pymoo", "dask", "distributed", "sklearn", "codecarbon"}
+HEAVY = {"mlflow", "optuna", "pymoo", "dask", "distributed", "sklearn", "codecarbon", "prometheus_client", "duckdb", "polars"}
 
 CORE = [
     "workbench", "workbench.quality", "workbench.sources", "workbench.analysis",
     "workbench.analysis.sensitivity", "workbench.analysis.uncertainty", "workbench.cli",
     "workbench.decisions", "workbench.decisions.log", "workbench.decisions.pushdown",
 ]
-LAZY = ["workbench.sources.mlflow", "workbench.sources.optuna", "workbench.sources.codecarbon"]
+LAZY = ["workbench.sources.mlflow", "workbench.sources.optuna", "workbench.sources.codecarbon",
+        "workbench.sources.logs", "workbench.sources.prometheus", "workbench.sources.evidently"]
 
 
 def imported_by(module: str) -> set[str]:
