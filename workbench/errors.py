@@ -20,6 +20,7 @@ __all__ = [
     "SourceNotFoundError",
     "SourceUnreachableError",
     "MissingDependencyError",
+    "MonitoringError",
     "DecisionError",
     "DecisionLogError",
     "UnknownDecisionError",
@@ -60,6 +61,10 @@ class SourceNotFoundError(WorkbenchError, FileNotFoundError):
 
 class SourceUnreachableError(WorkbenchError, ConnectionError):
     """A tracking server, database or scheduler could not be reached or read in time."""
+
+
+class MonitoringError(WorkbenchError, ValueError):
+    """Monitoring data (logs, Prometheus, Evidently) or an aggregation request cannot be used."""
 
 
 class MissingDependencyError(WorkbenchError, ImportError):

@@ -51,9 +51,9 @@ import pandas as pd
 
 from workbench._io import file_sha256
 from workbench.errors import (
+    MonitoringError,
     SourceNotFoundError,
     UnknownNameError,
-    WorkbenchError,
     did_you_mean,
     unknown_name,
 )
@@ -101,8 +101,8 @@ EXCLUDED_COLUMNS = ("reason", "rows", "source", "example")
 _SUFFIXES = ("*.parquet", "*.csv")
 
 
-class MonitoringDataError(WorkbenchError, ValueError):
-    """Monitoring data (logs, Prometheus text or JSON, Evidently JSON) cannot be read as such."""
+#: The error of every monitoring reader (the same class as :class:`workbench.errors.MonitoringError`).
+MonitoringDataError = MonitoringError
 
 
 @dataclass(frozen=True, repr=False, eq=False)

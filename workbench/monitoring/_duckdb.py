@@ -1,0 +1,288 @@
+"""The DuckDB engine: one SQL statement per aggregation, out of core under ``memory_limit``.
+
+User values reach the SQL only as bound parameters (file lists, timestamps, window lengths) or,
+for identifiers (column names already checked against the logs) and the memory limit (checked
+against a strict pattern), as safely quoted literals.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from typing import Any
+
+import pandas as pd
+
+from workbench.errors import require
+from workbench.monitoring.aggregate import (
+    _PSI_BINS, _PSI_FLOOR, _QUANTILES, _finish, _plan, _Plan, _resolve_files, _us,
+)
+from workbench.monitoring.schema import MonitoringError
+
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def ident(name: str) -> str:
+    """Quote an SQL identifier.
+
+    >>> ident('we"ird')
+    '"we""ird"'
+    """
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _stat_sql(agg: str, col: str) -> str:
+    if agg in _QUANTILES:
+        return f"quantile_cont({col}, {_QUANTILES[agg]!r})"
+    return {
+        "mean": f"avg({col})", "rate": f"avg({col})", "mean_per_1k": f"avg({col}) * 1000",
+        "sum": f"sum({col})", "min": f"min({col})", "max": f"max({col})", "count": f"count({col})",
+        "sum_per_1k": f"sum({col}) / count(*) * 1000",
+        "last": f"arg_max({col}, ts_us) FILTER (WHERE {col} IS NOT NULL)",
+    }[agg]
+
+
+def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> tuple[str, dict[str, Any]]:
+    """The aggregation statement and its parameters, for a relation ``source``.
+
+    ``period=False`` leaves out the first/last timestamp per group (then the timestamp column is
+    not read at all for ``window=None`` without ``since``/``until``).
+    """
+    params: dict[str, Any] = {}
+    pos = "CASE WHEN {c} IS NULL THEN NULL ELSE (CAST({c} AS DOUBLE) >= 0.5)::DOUBLE END"
+    sel = [
+        'CAST("version" AS VARCHAR) AS version',
+        'epoch_us(CAST("timestamp" AS TIMESTAMPTZ)) AS ts_us',
+        "CAST(latency_ms AS DOUBLE) AS latency_ms",
+        'CAST("error" AS DOUBLE) AS err',
+    ]
+    if plan.has_cost:
+        sel.append("CAST(cost_usd AS DOUBLE) AS cost_usd")
+    if plan.has_energy:
+        sel.append("CAST(energy_wh AS DOUBLE) AS energy_wh")
+    if plan.has_labels or plan.has_parity:
+        sel.append(pos.format(c="prediction") + " AS pp")
+    if plan.has_labels:
+        sel.append(pos.format(c='"label"') + " AS lp")
+    if plan.has_parity:
+        sel.append('CAST("group" AS VARCHAR) AS grp')
+    for i, stat in enumerate(plan.stats):
+        col = ident(stat.source)
+        expr = f"CASE WHEN {col} IS NULL THEN NULL ELSE 1.0 END" if stat.aggregation == "count" else f"CAST({col} AS DOUBLE)"
+        sel.append(f"{expr} AS s{i}")
+    where = []
+    if plan.since is not None:
+        params["since_us"] = _us(plan.since)
+        where.append("ts_us >= $since_us")
+    if plan.until is not None:
+        params["until_us"] = _us(plan.until)
+        where.append("ts_us < $until_us")
+    ctes = [
+        f"raw AS (SELECT {', '.join(sel)} FROM {source})",
+        f"base AS (SELECT * FROM raw{' WHERE ' + ' AND '.join(where) if where else ''})",
+    ]
+    if plan.window is None:
+        ctes.append("keyed AS (SELECT *, 0::BIGINT AS start_us, 0::BIGINT AS end_us FROM base)")
+    elif plan.rolling is None:
+        params["w"] = plan.w_us
+        ctes.append("keyed AS (SELECT *, (ts_us // $w) * $w AS start_us, (ts_us // $w) * $w + $w AS end_us FROM base)")
+    else:
+        params["w"], params["k"] = plan.w_us, plan.k
+        ctes.append(
+            "ends AS (SELECT b.*, (b.ts_us // $w) * $w + r.i * $w AS end_us FROM base b, range(1, $k + 1) r(i)), "
+            "keyed AS (SELECT *, end_us - $k * $w AS start_us FROM ends "
+            "WHERE end_us <= (SELECT max((ts_us // $w) * $w) + $w FROM base))"
+        )
+    span = "min(ts_us) AS min_ts, max(ts_us) AS max_ts" if period else "NULL::BIGINT AS min_ts, NULL::BIGINT AS max_ts"
+    # whole period: group by version only (the window key is a constant)
+    end = "0::BIGINT AS end_us" if plan.window is None else "any_value(end_us) AS end_us"
+    aggs = [
+        "count(*) AS n_requests", end, span,
+        "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS lq", "avg(err) AS error_rate",
+    ]
+    if plan.has_cost:
+        aggs.append("sum(cost_usd) / count(*) * 1000 AS cost_per_1k")
+    if plan.has_energy:
+        aggs.append("sum(energy_wh) / count(*) * 1000 AS energy_per_1k")
+    if plan.has_labels:
+        known = "pp IS NOT NULL AND lp IS NOT NULL"
+        aggs += [
+            f"count(*) FILTER (WHERE {known}) AS n_labelled",
+            f"avg(CASE WHEN {known} THEN (pp = lp)::DOUBLE END) AS accuracy",
+            "count(*) FILTER (WHERE pp = 1 AND lp = 1) AS tp",
+            "count(*) FILTER (WHERE pp = 1 AND lp = 0) AS fp",
+            "count(*) FILTER (WHERE pp = 0 AND lp = 1) AS fn",
+        ]
+    for i, stat in enumerate(plan.stats):
+        aggs.append(f"{_stat_sql(stat.aggregation, f's{i}')} AS {ident('o_' + str(i))}")
+    if plan.window is None:
+        ctes.append(f"agg AS (SELECT version, 0::BIGINT AS start_us, {', '.join(aggs)} FROM keyed GROUP BY version)")
+    else:
+        ctes.append(f"agg AS (SELECT version, start_us, {', '.join(aggs)} FROM keyed GROUP BY version, start_us)")
+    joins, extra = [], []
+    if plan.has_parity:
+        ctes.append(
+            "grp_rates AS (SELECT version, start_us, grp, avg(pp) AS r FROM keyed "
+            "WHERE pp IS NOT NULL AND grp IS NOT NULL GROUP BY version, start_us, grp), "
+            "parity AS (SELECT version, start_us, max(r) - min(r) AS parity_difference FROM grp_rates "
+            "GROUP BY version, start_us)"
+        )
+        joins.append("LEFT JOIN parity USING (version, start_us)")
+        extra.append("parity.parity_difference")
+    if reference is not None:
+        ctes += _psi_ctes(plan, reference, params)
+        joins.append("LEFT JOIN psi USING (version, start_us)")
+        extra.append("psi.latency_psi")
+    out = {
+        "version": "agg.version", "start_us": "agg.start_us", "n_requests": "n_requests", "end_us": "end_us",
+        "min_ts": "min_ts", "max_ts": "max_ts", "latency_p50_ms": "lq[1]", "latency_p95_ms": "lq[2]",
+        "latency_p99_ms": "lq[3]", "error_rate": "error_rate",
+    }
+    if plan.has_cost:
+        out["cost_per_1k"] = "cost_per_1k"
+    if plan.has_energy:
+        out["energy_per_1k"] = "energy_per_1k"
+    if plan.has_labels:
+        out.update(n_labelled="n_labelled", accuracy="accuracy",
+                   f1="CASE WHEN 2 * tp + fp + fn > 0 THEN 2 * tp / (2 * tp + fp + fn) END")
+    out.update({e.split(".")[1]: e for e in extra})
+    for i, stat in enumerate(plan.stats):  # an objective's column replaces a built-in one of the same name
+        out[stat.name] = ident("o_" + str(i))
+    select = ", ".join(f"{expr} AS {ident(name)}" for name, expr in out.items())
+    sql = f"WITH {', '.join(ctes)} SELECT {select} FROM agg {' '.join(joins)} ORDER BY agg.version, agg.start_us"
+    return sql, params
+
+
+def _psi_ctes(plan: _Plan, reference: Any, params: dict[str, Any]) -> list[str]:
+    if reference == "first":
+        if plan.window is None:
+            refrows = "SELECT version, latency_ms FROM base WHERE latency_ms IS NOT NULL"
+        else:
+            params["w"] = plan.w_us
+            refrows = (
+                "SELECT version, latency_ms FROM (SELECT version, latency_ms, ts_us // $w AS b, "
+                "min(ts_us // $w) OVER (PARTITION BY version) AS b0 FROM base) WHERE b = b0 AND latency_ms IS NOT NULL"
+            )
+    else:
+        params["ref_lo"], params["ref_hi"] = _us(reference[0]), _us(reference[1])
+        refrows = ("SELECT version, latency_ms FROM base WHERE ts_us >= $ref_lo AND ts_us < $ref_hi "
+                   "AND latency_ms IS NOT NULL")
+    levels = ", ".join(repr(round(0.1 * i, 10)) for i in range(1, _PSI_BINS))
+    binx = " + ".join(f"(x.latency_ms > e.e[{i}])::INTEGER" for i in range(1, _PSI_BINS))
+    floor = repr(_PSI_FLOOR)
+    return [
+        f"refrows AS ({refrows})",
+        f"edges AS (SELECT version, quantile_cont(latency_ms, [{levels}]) AS e FROM refrows GROUP BY version)",
+        f"refhist AS (SELECT x.version, {binx} AS bin, count(*) AS c FROM refrows x JOIN edges e USING (version) "
+        "GROUP BY ALL)",
+        "reftot AS (SELECT version, sum(c) AS tot FROM refhist GROUP BY version)",
+        f"winhist AS (SELECT x.version, x.start_us, {binx} AS bin, count(*) AS c FROM keyed x "
+        "JOIN edges e USING (version) WHERE x.latency_ms IS NOT NULL GROUP BY ALL)",
+        "wintot AS (SELECT version, start_us, sum(c) AS tot FROM winhist GROUP BY ALL)",
+        f"grid AS (SELECT w.version, w.start_us, w.tot, b.bin FROM wintot w, range({_PSI_BINS}) b(bin))",
+        f"psi_terms AS (SELECT g.version, g.start_us, greatest(coalesce(wh.c, 0) / g.tot, {floor}) AS p, "
+        f"greatest(coalesce(rh.c, 0) / rt.tot, {floor}) AS q FROM grid g JOIN reftot rt ON rt.version = g.version "
+        "LEFT JOIN winhist wh ON wh.version = g.version AND wh.start_us = g.start_us AND wh.bin = g.bin "
+        "LEFT JOIN refhist rh ON rh.version = g.version AND rh.bin = g.bin)",
+        "psi AS (SELECT version, start_us, sum((p - q) * ln(p / q)) AS latency_psi FROM psi_terms GROUP BY ALL)",
+    ]
+
+
+def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any,
+               memory_limit: str | None, reference: Any) -> pd.DataFrame:
+    duckdb = require("duckdb", "monitoring", "Aggregating request logs with DuckDB")
+    con = duckdb.connect(":memory:")
+    spill = None
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if memory_limit is not None:
+            if not isinstance(memory_limit, str) or not _MEMORY.match(memory_limit):
+                raise MonitoringError(
+                    f"memory_limit {memory_limit!r} is not a size.\n  Valid: e.g. '512MB', '2GB', '1.5GiB'."
+                )
+            con.execute(f"SET memory_limit = '{memory_limit.strip()}'")
+            con.execute("SET preserve_insertion_order = false")
+            spill = tempfile.mkdtemp(prefix="workbench-duckdb-")
+            con.execute("SET temp_directory = '" + spill.replace("'", "''") + "'")
+        params: dict[str, Any] = {}
+        if isinstance(logs, pd.DataFrame):
+            con.register("wb_logs", logs)
+            source = "wb_logs"
+        else:
+            files, kind = _resolve_files(logs)
+            params["files"] = files
+            if kind == "parquet":
+                union = "" if _same_parquet_schema(con, files) else ", union_by_name = true"
+                source = f"read_parquet($files{union})"
+            else:
+                source = "read_csv($files, union_by_name = true)"
+        columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", params or None).fetchall()]
+        plan = _plan(columns, model, window, rolling, since, until)
+        span = None
+        if plan.window is None and plan.since is None and plan.until is None and "files" in params \
+                and source.startswith("read_parquet"):
+            span = _parquet_span(con, params["files"])
+        sql, more = build_sql(plan, source, reference, period=span is None)
+        params.update(more)
+        try:
+            raw = con.execute(sql, params or None).df()
+        except duckdb.OutOfMemoryException as exc:
+            raise MonitoringError(
+                f"DuckDB ran out of memory under memory_limit={memory_limit!r}: {str(exc).splitlines()[0]}\n"
+                "  Percentiles keep each group's values in memory (they do not spill). Fix: raise "
+                "memory_limit, aggregate fewer files or a shorter period (since/until) at a time, "
+                "or use engine='dask' on a cluster."
+            ) from None
+        except duckdb.ConversionException as exc:
+            raise MonitoringError(
+                f"The request logs have a value of the wrong type (prediction and label must be numbers "
+                f"or booleans, latency_ms and cost columns numbers): {exc}"
+            ) from None
+    finally:
+        con.close()
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
+    if span is not None:
+        raw["min_ts"], raw["max_ts"] = span
+    return _finish(raw, plan)
+
+
+def _same_parquet_schema(con: Any, files: list[str]) -> bool:
+    """True when every file has the same columns in the same order (no need to union by name)."""
+    if len(files) == 1:
+        return True
+    try:
+        rows = con.execute(
+            "SELECT file_name, name, duckdb_type FROM parquet_schema($files) ORDER BY file_name, column_id",
+            {"files": files},
+        ).fetchall()
+    except Exception:  # noqa: BLE001 - unknown layout: let DuckDB match the columns by name
+        return False
+    schemas: dict[str, list[tuple[str, str]]] = {}
+    for file, name, type_ in rows:
+        schemas.setdefault(file, []).append((name, type_))
+    return len({tuple(v) for v in schemas.values()}) == 1
+
+
+def _parquet_span(con: Any, files: list[str]) -> tuple[int, int] | None:
+    """First and last timestamp (epoch us) from the Parquet row-group statistics, when exact.
+
+    Saves reading the timestamp column for a whole-period aggregation; ``None`` when any
+    row group lacks exact statistics (the caller then takes them from the data).
+    """
+    try:
+        row = con.execute(
+            "SELECT min(epoch_us(CAST(stats_min_value AS TIMESTAMPTZ))), "
+            "max(epoch_us(CAST(stats_max_value AS TIMESTAMPTZ))), "
+            "bool_and(coalesce(min_is_exact, false) AND coalesce(max_is_exact, false) "
+            "AND stats_min_value IS NOT NULL AND stats_max_value IS NOT NULL), "
+            "count(DISTINCT file_name) "
+            "FROM parquet_metadata($files) WHERE path_in_schema = 'timestamp'",
+            {"files": files},
+        ).fetchone()
+    except Exception:  # noqa: BLE001 - any oddity in the statistics: read the data instead
+        return None
+    if row is None or row[0] is None or not row[2] or row[3] != len(set(files)):
+        return None
+    return int(row[0]), int(row[1])
