@@ -1,10 +1,17 @@
-"""Production monitoring: request logs aggregated per (version, window) into the objective space.
+"""Production monitoring: request logs aggregated per (version, window) into the objective space,
+SLO compliance with error-budget burn, and the drift triggers that reopen a decision.
 
-See :func:`aggregate`. Heavy back ends (DuckDB, Dask) are imported only when an engine runs.
+logs --aggregate()--> per (version, window) objectives --slo_compliance()/detect()--> triggers
+
+Heavy back ends (DuckDB, Dask) are imported only when an engine runs.
 """
 
 from workbench.monitoring.aggregate import BASE_COLUMNS, ENGINES, aggregate, parse_window
 from workbench.monitoring.schema import OPTIONAL, REQUIRED, SCHEMA, MonitoringError
+from workbench.monitoring.slo import slo_compliance, slo_summary
+from workbench.monitoring.triggers import Thresholds, Trigger, detect, review_due
 
-__all__ = ["aggregate", "parse_window", "ENGINES", "BASE_COLUMNS", "SCHEMA", "REQUIRED", "OPTIONAL",
-           "MonitoringError"]
+__all__ = [
+    "aggregate", "parse_window", "ENGINES", "BASE_COLUMNS", "SCHEMA", "REQUIRED", "OPTIONAL",
+    "MonitoringError", "slo_compliance", "slo_summary", "Thresholds", "Trigger", "detect", "review_due",
+]
