@@ -59,3 +59,15 @@ def test_demo_runs_the_full_cycle(demo_dir):
     assert (root / "demo-output" / "decisions.db").is_file()
     logged = re.search(r"^Decision log: (\w+) in ", out, re.M).group(1)
     assert logged in record.read_text()
+
+
+def test_demo_watches_production_against_the_decision(demo_dir):
+    """The monitoring leg: served logs of the example models, one degrading, checked against the decision."""
+    root, out = demo_dir
+    path = Path(re.search(r"^Triggers: (\S+) \((review due|no review due)\)", out, re.M).group(1))
+    data = json.loads(path.read_text())
+    assert data["review_due"] is True and "review due" in out
+    violated = {t["version"] for t in data["triggers"] if t["kind"] == "constraint_violated"}
+    assert "rf-30-d4" in violated
+    assert data["provenance"]["decision"]["chosen"] in out
+    assert (root / "demo-output" / "serving-logs").is_dir()

@@ -322,6 +322,36 @@ def demo(
     console.print(f"Memo: {review_.memo.resolve()}", markup=False)
     console.print(f"Decision record: {review_.decision.resolve()}", markup=False)
     console.print(f"Decision log: {logged}", markup=False)
+    _demo_monitoring(store, review_.summary["decision"]["chosen"], log_path, Path(out), console, seed)
+
+
+def _demo_monitoring(store, chosen: str, log_path: Path, out: Path, console: Console, seed: int) -> None:
+    """The monitoring leg of the demo: serve the chosen model and two others under simulated traffic
+    (one degrading), then watch the logs against the recorded decision."""
+    from workbench.example.serving import DEFAULT_VERSIONS, live_quality_yaml, simulate_serving
+
+    others = [v for v in DEFAULT_VERSIONS if v != chosen]
+    versions = (chosen, *others[:2])
+    degrade = "rf-30-d4" if "rf-30-d4" in versions[1:] else versions[-1]
+    console.print(f"Serving {', '.join(versions)} under simulated traffic ({degrade} degrades) …")
+    try:
+        logs = simulate_serving(store, versions=versions, degrade=degrade, seed=seed)
+    except WorkbenchError as exc:
+        console.print(f"Monitoring skipped: {exc}", markup=False)
+        return
+    triggers = (out / "triggers.json").resolve()
+    try:
+        watch([str(logs)], model=live_quality_yaml(), decisions=str(log_path), champion=None, offline=None,
+              since=None, window="6h", engine="duckdb", smaa=2000, acceptability=0.5, hypervolume=0.1,
+              output=triggers)
+        due = False
+    except typer.Exit as exc:
+        if exc.exit_code not in (EXIT_OK, EXIT_CHECK_FAILED):
+            console.print("Monitoring check could not run (see the message above).", markup=False)
+            return
+        due = exc.exit_code == EXIT_CHECK_FAILED
+    console.print(f"Production logs: {Path(logs).resolve()}", markup=False)
+    console.print(f"Triggers: {triggers} ({'review due' if due else 'no review due'})", markup=False)
 
 
 # --- decisions: decide, decisions list|show|diff, gate, export (workbench.decisions) ----------------
