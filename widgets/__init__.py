@@ -13,12 +13,13 @@ Charts are offline ``altair.JupyterChart`` widgets (Vega comes from vl-convert, 
 
 >>> import widgets
 >>> widgets.__all__
-['DecisionRecorder', 'SensitivityPanel', 'SourceLoader', 'TradeoffExplorer']
+['DecisionRecorder', 'MonitoringBoard', 'SensitivityPanel', 'SourceLoader', 'TradeoffExplorer']
 """
 
 from widgets.explorer import TradeoffExplorer
 from widgets.loader import SourceLoader
+from widgets.monitoring import MonitoringBoard
 from widgets.recorder import DecisionRecorder
 from widgets.sensitivity import SensitivityPanel
 
-__all__ = ["DecisionRecorder", "SensitivityPanel", "SourceLoader", "TradeoffExplorer"]
+__all__ = ["DecisionRecorder", "MonitoringBoard", "SensitivityPanel", "SourceLoader", "TradeoffExplorer"]

@@ -21,7 +21,8 @@ def test_templates_ship_inside_the_package():
     folder = files("workbench.reports") / "templates"
     assert (folder / "trade_off_review.ipynb").is_file()
     assert (folder / "memo.html.j2").is_file()
-    assert available_templates() == ["trade_off_review"]
+    assert (folder / "monitoring_review.ipynb").is_file()
+    assert available_templates() == ["monitoring_review", "trade_off_review"]
     assert template_path(T).name == "trade_off_review.ipynb"
 
 

@@ -216,6 +216,9 @@ class Memo:
         charts = {name: script_json(spec) for name, spec in views.items()}
         if whatif is not None:
             charts["whatif"] = script_json(whatif)
+        mon = s.get("monitoring") or None
+        if mon and mon.get("panel"):
+            charts["monitoring"] = script_json(mon["panel"])
         d = s.get("decision") or {}
         prov = s.get("provenance") or {}
         return {
@@ -225,6 +228,7 @@ class Memo:
             "chosen_row": next((c for c in a["candidates"] if c["id"] == d.get("chosen")), None),
             "stability": a.get("stability") or [],
             "rates": [r for r in a.get("rates") or [] if r.get("text")],
+            "mon": mon,
         }
 
     def to_html(self) -> str:

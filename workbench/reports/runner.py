@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 #: Parameters a review needs a value for.
-REQUIRED = {"trade_off_review": ("candidates", "quality_model")}
+REQUIRED = {"trade_off_review": ("candidates", "quality_model"), "monitoring_review": ("logs", "quality_model")}
 #: Parameters the runner sets itself.
 RUNNER_SET = ("output_dir",)
 #: Parameters that may also be given as a list of names (joined with ", ").

@@ -19,6 +19,8 @@ view                            shows
 :func:`rates_chart`             trade-off rates along the two-objective front
 :func:`conflict_heatmap`        observed conflicts and synergies vs the literature prior
 :func:`replicate_spread`        mean ± std over seeds
+:func:`monitoring_timeseries`   one objective per version over monitoring windows, SLO, triggers
+:func:`monitoring_panel`        the time series of every monitored objective, stacked
 =============================== =========================================================
 
 Views with a ``brush`` param (an interval selection on x and y) read the same ``candidates``
@@ -33,6 +35,7 @@ their own names, ``rank``, ``score``, ``feasible``, ``violation``, ``front``, ``
 
 from workbench.views._data import ChartError, MissingResultError
 from workbench.views.conflicts import conflict_heatmap
+from workbench.views.monitoring import monitoring_panel, monitoring_timeseries
 from workbench.views.pareto import linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
 from workbench.views.ranking import acceptability_bars, ranking_bars
 from workbench.views.rates import rates_chart
@@ -41,5 +44,5 @@ from workbench.views.robustness import replicate_spread, stability_tornado
 __all__ = [
     "pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views", "ranking_bars",
     "acceptability_bars", "stability_tornado", "rates_chart", "conflict_heatmap", "replicate_spread",
-    "ChartError", "MissingResultError",
+    "monitoring_timeseries", "monitoring_panel", "ChartError", "MissingResultError",
 ]
