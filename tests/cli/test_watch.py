@@ -107,7 +107,7 @@ def test_since_filters_the_requests(model):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["missing", "-m", "quality.yaml"], "Request log 'missing' does not exist"),
+    (["missing", "-m", "quality.yaml"], "Log file or folder 'missing' does not exist"),
     (["logs", "-m", "nope.yaml"], "Quality model file 'nope.yaml' does not exist"),
     (["logs", "-m", "quality.yaml", "--window", "1 month"], "is not a fixed duration"),
     (["logs", "-m", "quality.yaml", "--champion", "v9"], "Champion 'v9'"),

@@ -34,7 +34,6 @@ equal to a cut point falls in the lower bin), proportions floored at 1e-4:
 
 from __future__ import annotations
 
-import glob
 import os
 import warnings
 from collections.abc import Sequence
@@ -45,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import SourceNotFoundError, UnknownNameError, did_you_mean, unknown_name
+from workbench.errors import UnknownNameError, did_you_mean, unknown_name
 from workbench.monitoring.schema import REQUIRED, MonitoringError
 
 if TYPE_CHECKING:
@@ -121,24 +120,10 @@ def _us(ts: pd.Timestamp) -> int:
 
 
 def _resolve_files(logs: str | os.PathLike[str] | Sequence[str]) -> tuple[list[str], str]:
-    """Files of a path, folder or glob (or a list of them), and their format."""
-    specs = [os.fspath(p) for p in logs] if isinstance(logs, (list, tuple)) else [os.fspath(logs)]
-    files: list[str] = []
-    for spec in specs:
-        path = Path(spec)
-        if path.is_dir():
-            found = sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in _LOG_SUFFIXES and p.is_file())
-        elif any(ch in spec for ch in "*?["):
-            found = sorted(glob.glob(spec, recursive=True))
-        elif path.is_file():
-            found = [spec]
-        else:
-            raise SourceNotFoundError(f"Request log {spec!r} does not exist.\n  Fix: pass a file, a folder or a glob.")
-        if not found:
-            raise SourceNotFoundError(
-                f"Request log {spec!r} matches no Parquet or CSV file.\n  Fix: check the path or glob."
-            )
-        files.extend(found)
+    """Files of a path, folder or glob (or a list of them), and their format (one for all)."""
+    from workbench.sources.logs import list_log_files
+
+    files = [str(f) for f in list_log_files(list(logs) if isinstance(logs, (list, tuple)) else logs)]
     kinds = {_LOG_SUFFIXES.get(Path(f).suffix.lower()) for f in files}
     if None in kinds:
         odd = [f for f in files if Path(f).suffix.lower() not in _LOG_SUFFIXES][:3]
