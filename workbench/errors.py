@@ -24,6 +24,8 @@ __all__ = [
     "DecisionError",
     "DecisionLogError",
     "UnknownDecisionError",
+    "SearchError",
+    "SpaceError",
     "did_you_mean",
 ]
 
@@ -81,6 +83,14 @@ class DecisionLogError(WorkbenchError, RuntimeError):
 
 class UnknownDecisionError(UnknownNameError):
     """A decision id (or id prefix) matches no record of the log, or several."""
+
+
+class SearchError(WorkbenchError, ValueError):
+    """A configuration search cannot run (bad settings, evaluation function, store)."""
+
+
+class SpaceError(SearchError):
+    """A configuration space is invalid (empty range, unknown type, bad condition...)."""
 
 
 def did_you_mean(value: str, valid: Iterable[str]) -> str:

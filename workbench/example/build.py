@@ -452,6 +452,26 @@ def _load_data():
     return data.data.astype(np.float64), (data.target == 0).astype(np.int64)
 
 
+def _split(X: np.ndarray, y: np.ndarray, seed: int):
+    """Stratified 70/30 split with ``random_state=seed``: ``X_tr, X_te, y_tr, y_te``."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(X, y, test_size=_TEST_SIZE, stratify=y, random_state=seed)
+
+
+def _one_thread():
+    """Limit BLAS and OpenMP to one thread (see the module docstring); a ``threadpoolctl`` limit
+    object, usable as a context manager or undone with ``restore_original_limits()``."""
+    import threadpoolctl
+
+    return threadpoolctl.threadpool_limits(limits=1)
+
+
+def _size_kb(model) -> float:
+    """``len(pickle.dumps(model)) / 1024`` (highest protocol)."""
+    return len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) / 1024
+
+
 def _make_estimator(family: str, params: Mapping[str, Any], seed: int):
     from sklearn.ensemble import (
         GradientBoostingClassifier, HistGradientBoostingClassifier, RandomForestClassifier,
@@ -499,10 +519,8 @@ def _param_text(value: Any) -> str:
 
 def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
                 progress: bool) -> dict[str, Any]:
-    import threadpoolctl
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
-    from sklearn.model_selection import train_test_split
 
     uri = _tracking_uri(tmp)
     client = MlflowClient(tracking_uri=uri)
@@ -526,15 +544,14 @@ def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
     n_calls = _LATENCY_CALLS[quick]
     # One thread for BLAS and OpenMP (see the module docstring): without it, single-row latencies
     # of k-NN and HistGradientBoosting jumped from 0.4 ms to 70 ms at random on 2 cores.
-    limits = threadpoolctl.threadpool_limits(limits=1)
+    limits = _one_thread()
     total = n_seeds * len(grid)
     done = 0
     try:
         _warm_up(grid, X, y)
         for replicate in range(n_seeds):
             s = seed + replicate
-            X_tr, X_te, y_tr, y_te = train_test_split(
-                X, y, test_size=_TEST_SIZE, stratify=y, random_state=s)
+            X_tr, X_te, y_tr, y_te = _split(X, y, s)
             for candidate, family, params in grid:
                 t_run = time.perf_counter()
                 run = client.create_run(experiment_id, run_name=f"{candidate}-s{s}")
@@ -634,7 +651,7 @@ def _train_and_measure(family, params, seed, X_tr, y_tr, X_te, y_te, energy: _En
     out["latency_p50_ms"] = p50
     out["latency_p95_ms"] = p95
     out["throughput_rps"] = _throughput(model, X_te)
-    out["model_size_kb"] = len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)) / 1024
+    out["model_size_kb"] = _size_kb(model)
     out["train_time_s"] = train_time
     if measured.energy_wh is not None:
         out["energy_wh"] = measured.energy_wh
@@ -646,8 +663,11 @@ def _train_and_measure(family, params, seed, X_tr, y_tr, X_te, y_te, energy: _En
     return out
 
 
-def _latency_ms(model, X: np.ndarray, n_calls: int) -> tuple[float, float, int, int]:
+def _latency_ms(model, X: np.ndarray, n_calls: int, *,
+                predict=None) -> tuple[float, float, int, int]:
     """p50 and p95 of single-row ``predict`` wall times in ms, the calls kept and the retries.
+
+    ``predict`` is the function timed on one-row arrays (default ``model.predict``).
 
     A call during which the thread was descheduled (its wall time exceeds its own CPU time by
     more than ``_PREEMPTED_S``: another process had the core) is timed again, up to
@@ -655,7 +675,8 @@ def _latency_ms(model, X: np.ndarray, n_calls: int) -> tuple[float, float, int, 
     set the p95 of even a 0.2 ms model to ~4 ms, i.e. they measure the machine, not the model.
     """
     rows = [X[i:i + 1] for i in range(len(X))]
-    predict = model.predict
+    if predict is None:
+        predict = model.predict
     for i in range(_LATENCY_WARMUP):
         predict(rows[i % len(rows)])
     times: list[float] = []

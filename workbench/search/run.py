@@ -1,0 +1,753 @@
+"""Search a configuration space for candidates that serve the quality model, with pymoo.
+
+:func:`search` turns (space, quality model, evaluation function) into a pymoo problem and runs an
+evolutionary multi-objective algorithm on it:
+
+* objectives are the model's, turned into minimisation by ``workbench.analysis``'s one rule
+  (``F = value * sign``); hard constraints become pymoo inequality constraints ``G <= 0``,
+  measured relative to their limit exactly as :func:`workbench.analysis.feasibility` does (a
+  relative constraint such as ``<= 1.1 * champion`` is resolved on a ``baseline`` candidate set);
+  a failed evaluation is infeasible through one more constraint;
+* NSGA-II for up to three objectives, NSGA-III with Das-Dennis reference directions beyond;
+  ``guide=`` focuses the search: a reference point in objective units, or ``"weights"`` (the
+  model's weights, e.g. the ones an analyst set in the ``TradeoffExplorer``) from the ideal point
+  -> R-NSGA-II (<= 3 objectives) or R-NSGA-III;
+* seeded (same inputs and seed, same configurations proposed); ``budget`` caps the number of
+  evaluations; the search stops early when the hypervolume of everything feasible found so far
+  has not grown by more than ``stall_tol`` (relative) over ``stall_generations`` generations;
+* every evaluation is recorded as it finishes (:mod:`workbench.search.store`); a rerun against
+  the same record replays the seeded search, serving recorded configurations from the record,
+  so an interrupted search resumes where it stopped and nothing is evaluated twice;
+* the result is reported by :func:`workbench.analyze` over the successful evaluations, so the
+  front respects the objectives' tolerances and searched candidates flow into the usual views,
+  reviews and decisions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import platform
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import SearchError, UnknownNameError, require, unknown_name
+from workbench.search.evaluate import Outcome, make_runner, resolve, summarise
+from workbench.search.space import Bool, Categorical, Float, Int, Space
+from workbench.search.store import Evaluation, Store, open_store
+
+__all__ = ["search", "SearchResult", "STOP_REASONS"]
+
+#: Why a search stopped.
+STOP_REASONS = ("budget", "stall", "exhausted")
+
+_FAILED_F = 1e12  # objective values given to failed evaluations (infeasible anyway)
+_FAILED_G = 1e6  # violation of the "evaluation succeeded" constraint
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(eq=False)
+class SearchResult:
+    """What a search found.
+
+    Attributes
+    ----------
+    evaluations : DataFrame
+        Every recorded evaluation (this run's and, when resumed, earlier ones): ``candidate``,
+        ``status`` (ok / failed / lost), ``error``, ``generation``, one column per parameter
+        (empty where inactive), one per returned metric, ``duration_s``, ``started_at``,
+        ``worker``, ``key``.
+    candidates : Candidates or None
+        The successful evaluations, ready for :func:`workbench.analyze`, views and reviews
+        (parameters as provenance, per-seed replicates when returned). None if none succeeded.
+    analysis : Analysis or None
+        ``analyze(candidates, model)``: feasibility, tolerance-aware fronts, ranks, knees...
+    history : DataFrame
+        One row per generation: evaluations so far, new calls, failures, feasible front size,
+        hypervolume (normalised, reference 1.1).
+    stopped : str
+        One of :data:`STOP_REASONS`.
+    settings : dict
+        Algorithm, population, budget, seed, guide, hashes, versions: the provenance.
+    """
+
+    evaluations: pd.DataFrame
+    candidates: Any
+    analysis: Any
+    history: pd.DataFrame
+    stopped: str
+    settings: dict[str, Any]
+    calls: int = 0
+    reused: int = 0
+
+    @property
+    def front(self) -> pd.DataFrame:
+        """Evaluations on the feasible, tolerance-aware Pareto front (empty if nothing is feasible)."""
+        if self.analysis is None:
+            return self.evaluations.iloc[0:0]
+        ids = self.analysis.front
+        return self.evaluations.set_index("candidate").loc[ids].reset_index()
+
+    def save(self, outdir: str | Path) -> dict[str, Path]:
+        """Write ``evaluations.parquet``, ``front.parquet``, ``front.csv`` and ``search.json``
+        (settings, history, stop reason), each atomically."""
+        from workbench._io import atomic_write_bytes, atomic_write_text
+
+        out = Path(outdir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {}
+        for name, frame in (("evaluations.parquet", self.evaluations), ("front.parquet", self.front)):
+            paths[name] = atomic_write_bytes(out / name, _parquet_bytes(frame))
+        paths["front.csv"] = atomic_write_text(out / "front.csv", self.front.to_csv(index=False))
+        summary = {
+            "stopped": self.stopped, "evaluations": int(len(self.evaluations)), "calls": self.calls,
+            "reused": self.reused,
+            "ok": int((self.evaluations["status"] == "ok").sum()) if len(self.evaluations) else 0,
+            "failed": int((self.evaluations["status"] != "ok").sum()) if len(self.evaluations) else 0,
+            "front": [] if self.analysis is None else list(self.analysis.front),
+            "recommended": None if self.analysis is None else self.analysis.recommended,
+            "settings": self.settings,
+            "history": json.loads(self.history.to_json(orient="records")),
+        }
+        paths["search.json"] = atomic_write_text(out / "search.json", json.dumps(summary, indent=2, default=str))
+        return paths
+
+    def __repr__(self) -> str:
+        ok = int((self.evaluations["status"] == "ok").sum()) if len(self.evaluations) else 0
+        front = 0 if self.analysis is None else len(self.analysis.front)
+        return (f"SearchResult({len(self.evaluations)} evaluations, {ok} ok, front of {front}, "
+                f"stopped: {self.stopped})")
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------------------------
+
+
+def search(
+    space: Space | str | Path | Mapping[str, Any],
+    model: Any,
+    evaluate: Callable[[dict[str, Any]], Any] | str,
+    *,
+    budget: int = 200,
+    seed: int = 0,
+    pop_size: int | None = None,
+    guide: str | Mapping[str, float] | None = None,
+    initial: Sequence[Mapping[str, Any]] = (),
+    baseline: Any = None,
+    champion: str | None = None,
+    outdir: str | Path | None = None,
+    mlflow: str | None = None,
+    store: Store | None = None,
+    workers: int = 1,
+    client: Any = None,
+    scheduler: str | None = None,
+    stall_generations: int = 10,
+    stall_tol: float = 1e-3,
+    retry_failed: bool = False,
+    progress: bool = False,
+) -> SearchResult:
+    """Search ``space`` for configurations that do well on ``model``'s objectives.
+
+    Parameters
+    ----------
+    space : Space, path to a space file, or its mapping
+    model : QualityModel or path to its YAML
+    evaluate : callable or ``"module:function"`` / ``"file.py:function"``
+        ``evaluate(config) -> {metric: value or [value per seed]}``; see
+        :mod:`workbench.search.evaluate`.
+    budget : int
+        Maximum number of evaluations (configurations served from the record count too, so a
+        resumed search with the same budget replays to the same end).
+    seed : int
+    pop_size : int, optional
+        Population size; default: the one recorded by the first run on this record (a resumed
+        search replays it), else ``min(100, max(10, budget // 8))``. NSGA-III rounds it up to
+        its number of reference directions.
+    guide : ``"weights"`` or mapping objective -> value, optional
+        Focus the search: on the region the model's weights prefer, or around a reference point.
+    initial : sequence of configurations
+        Put known configurations (say, the champion's) into the first generation.
+    baseline, champion
+        Candidates (and champion id) that relative constraints refer to.
+    outdir : path, optional
+        Where the record lives (``evaluations.sqlite``) unless ``mlflow``/``store`` is given;
+        the outputs are not written here — call :meth:`SearchResult.save`.
+    mlflow : str, optional
+        ``"TRACKING_URI#EXPERIMENT"``: record each evaluation as MLflow runs.
+    workers, client, scheduler
+        Parallel evaluation: ``workers`` local Dask processes, an existing Dask ``client`` (or a
+        pymoo ``DaskParallelization``), or a ``scheduler`` address.
+    stall_generations, stall_tol
+        Early stop when the hypervolume of the feasible evaluations grew by at most ``stall_tol``
+        (relative) over that many generations. ``stall_generations=0`` disables it.
+    retry_failed : bool
+        Re-evaluate configurations recorded as failed (lost ones are always retried).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Examples
+    --------
+    >>> import workbench as wb
+    >>> from workbench.search import Space, Float, search
+    >>> qm = wb.QualityModel.from_dict({"objectives": [
+    ...     {"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]})
+    >>> def zdt1(c):
+    ...     g = 1 + 9 * c["x2"]
+    ...     return {"f1": c["x1"], "f2": g * (1 - (c["x1"] / g) ** 0.5)}
+    >>> space = Space([Float("x1", 0, 1), Float("x2", 0, 1)])
+    >>> import tempfile
+    >>> r = search(space, qm, zdt1, budget=400, seed=1, stall_generations=0, outdir=tempfile.mkdtemp())
+    >>> r.stopped, len(r.evaluations), r.calls
+    ('budget', 400, 400)
+    >>> bool(r.front["x2"].max() < 0.05)
+    True
+    """
+    require("pymoo", "search", "Configuration search")
+    require("tqdm", "search", "Configuration search") if progress else None
+    from workbench.quality import QualityModel
+
+    if not isinstance(space, Space):
+        space = Space.from_dict(space) if isinstance(space, Mapping) else Space.from_yaml(space)
+    if isinstance(model, (str, Path)):
+        model = QualityModel.from_yaml(model)
+    if not isinstance(model, QualityModel):
+        raise SearchError(f"model must be a QualityModel or a path to its YAML, got {type(model).__name__}.")
+    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
+        raise SearchError(f"budget must be a positive number of evaluations, got {budget!r}.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+        raise SearchError(f"seed must be an integer, got {seed!r}.")
+    fn, fn_spec = resolve(evaluate)
+    clash = [n for n in space.names if n in model.names or n in _RESERVED]
+    if clash:
+        raise SearchError(f"Parameter {clash[0]!r} has the name of an objective or of an evaluations column; "
+                          "rename the parameter.")
+    limits = _limits(model, baseline, champion)
+    initial_x = [space.encode(c) for c in initial]
+
+    own_store = store is None
+    if store is None:
+        if outdir is None and not mlflow:
+            raise SearchError("A search needs somewhere to record its evaluations: pass outdir=... "
+                              "(CLI: -o OUTDIR) or mlflow='URI#EXPERIMENT'.")
+        store = open_store(outdir or ".", mlflow)
+    runner = None
+    try:
+        store.check_settings({"space": space.hash, "evaluate": fn_spec})
+        runner = make_runner(workers=workers, client=client, scheduler=scheduler)
+        state = _State(space, model, fn, store, runner, int(budget), limits, retry_failed, progress)
+        k = len(model.names)
+        # a resumed search keeps the first run's population (the replay needs it), unless told otherwise
+        recorded = store.settings().get("pop_size")
+        if pop_size:
+            n_pop = int(pop_size)
+        elif recorded:
+            n_pop = int(recorded)
+        else:
+            n_pop = min(100, max(10, int(budget) // 8))
+        if not recorded:
+            store.check_settings({"pop_size": str(n_pop)})
+        algorithm, algo_name = _algorithm(space, model, k, n_pop, guide, initial_x, int(seed))
+        termination = _Termination(state, int(stall_generations), float(stall_tol))
+        started = time.time()
+        from pymoo.optimize import minimize
+
+        try:
+            minimize(_SearchProblem(state), algorithm, termination, seed=int(seed), verbose=False,
+                     copy_algorithm=False, copy_termination=False)
+        finally:
+            state.close_bar()
+        if state.stopped is None:
+            state.stopped = "exhausted"
+        settings = {
+            "algorithm": algo_name, "pop_size": int(algorithm.pop_size), "budget": int(budget), "seed": int(seed),
+            "guide": guide if not isinstance(guide, Mapping) else dict(guide),
+            "stall_generations": int(stall_generations), "stall_tol": float(stall_tol),
+            "space": space.to_dict(), "space_hash": space.hash, "model_hash": model.hash, "evaluate": fn_spec,
+            "store": store.location, "workers": runner.workers, "started_at": started, "finished_at": time.time(),
+            "constraints": [f"{c.objective} {c.op} {lim:g}" for c, lim in limits],
+            "versions": _versions(),
+        }
+        return _result(state, settings)
+    finally:
+        if runner is not None:
+            runner.close()
+        if own_store:
+            store.close()
+
+
+_RESERVED = ("candidate", "status", "error", "generation", "duration_s", "started_at", "worker", "key")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("mltradeops-workbench", "pymoo", "numpy"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            out[pkg] = "unknown"
+    return out
+
+
+def _limits(model: Any, baseline: Any, champion: str | None) -> list[tuple[Any, float]]:
+    """Resolve the model's constraints to numbers; relative ones need a baseline candidate set."""
+    relative = [c for c in model.constraints if c.baseline is not None]
+    if relative and baseline is None:
+        raise SearchError(
+            f"Constraint {str(relative[0])!r} is relative to {relative[0].baseline!r}, which a search cannot "
+            "know by itself.\n  Fix: pass baseline=<the existing candidates> and champion=<id> "
+            "(CLI: --baseline FILE --champion ID), or write the limit as a number."
+        )
+    if baseline is None:
+        return [(c, c.resolve()) for c in model.constraints]
+    from workbench.analysis._problem import problem
+    from workbench.analysis.feasibility import constraint_limits
+
+    return constraint_limits(problem(baseline, model, champion))
+
+
+class _State:
+    """Everything the problem, the termination and the result share during one search."""
+
+    def __init__(self, space: Space, model: Any, fn: Callable[..., Any], store: Store, runner: Any,
+                 budget: int, limits: list[tuple[Any, float]], retry_failed: bool, progress: bool) -> None:
+        self.space, self.model, self.fn, self.store, self.runner = space, model, fn, store, runner
+        self.budget = budget
+        self.limits = limits
+        self.names = list(model.names)
+        self.sign = np.array([o.sign for o in model.objectives], dtype=float)
+        self.aggregation = {o.name: o.aggregation for o in model.objectives}
+        self.records: dict[str, Evaluation] = {}
+        for ev in store.load():
+            if ev.status == "lost" or (retry_failed and ev.status == "failed"):
+                continue
+            self.records[ev.key] = ev
+        self.next_id = 1 + max((_id_number(e.candidate) for e in store.load()), default=0)
+        self.n_eval = 0  # evaluations counted against the budget (pymoo's count)
+        self.calls = 0  # calls of the function in this run
+        self.reused = 0  # configurations served from the record
+        self.generation = 0
+        self.stopped: str | None = None
+        self.history: list[dict[str, Any]] = []
+        self.archive = np.empty((0, len(self.names)))
+        self.bounds = _declared_bounds(model)
+        self._bar = _bar(budget, progress)
+
+    # --- one generation ------------------------------------------------------------------------
+
+    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(X)
+        allowed = max(0, self.budget - self.n_eval)
+        configs = [self.space.decode(x) for x in X]
+        keys = [self.space.key(c) for c in configs]
+        out: list[Evaluation | None] = [None] * n
+        todo: dict[str, int] = {}
+        for i in range(min(n, allowed)):
+            if keys[i] in self.records:
+                out[i] = self.records[keys[i]]
+                self.reused += 1
+                self._tick()
+            elif keys[i] not in todo:
+                todo[keys[i]] = i
+        order = list(todo.values())
+        ids = {i: f"e{self.next_id + j:05d}" for j, i in enumerate(order)}
+        self.next_id += len(order)
+
+        def done(j: int, outcome: Outcome) -> None:
+            i = order[j]
+            ev = self._evaluation(ids[i], keys[i], configs[i], outcome)
+            self.store.record(ev)
+            self.records[ev.key] = ev
+            self.calls += 1
+            self._tick()
+
+        if order:
+            self.runner.run(self.fn, [configs[i] for i in order], done)
+        for i in range(min(n, allowed)):
+            out[i] = out[i] or self.records.get(keys[i])
+        self.n_eval += min(n, allowed)
+        self.generation += 1
+
+        F = np.full((n, len(self.names)), _FAILED_F)
+        G = np.zeros((n, len(self.limits) + 1))
+        G[:, -1] = _FAILED_G
+        for i, ev in enumerate(out):
+            if ev is None or ev.status != "ok":
+                continue
+            x = np.array([ev.metrics[m] for m in self.names], dtype=float)
+            F[i] = x * self.sign
+            G[i, :-1] = self._violations(x)
+            G[i, -1] = 0.0
+        self._update_archive(F, G)
+        return F, G
+
+    def _evaluation(self, candidate: str, key: str, config: dict[str, Any], outcome: Outcome) -> Evaluation:
+        common = dict(candidate=candidate, key=key, config=config, generation=self.generation,
+                      started_at=float(outcome.get("started_at", time.time())),
+                      duration_s=float(outcome.get("duration_s", 0.0)), worker=str(outcome.get("worker", "")))
+        if "error" in outcome:
+            return Evaluation(status="lost" if outcome.get("lost") else "failed",
+                              error=str(outcome["error"]), **common)
+        metrics, reps, error = summarise(outcome["returned"], self.names, self.aggregation)
+        if error:
+            return Evaluation(status="failed", error=f"The evaluation {error}.", **common)
+        return Evaluation(status="ok", metrics=metrics, replicates=reps, **common)
+
+    def _violations(self, x: np.ndarray) -> np.ndarray:
+        g = np.empty(len(self.limits))
+        for j, (c, limit) in enumerate(self.limits):
+            value = x[self.names.index(c.objective)]
+            scale = abs(limit) if limit != 0 else 1.0
+            g[j] = (value - limit) / scale if c.is_upper else (limit - value) / scale
+        return g
+
+    # --- progress and stall detection -----------------------------------------------------------
+
+    def _update_archive(self, F: np.ndarray, G: np.ndarray) -> None:
+        from workbench.analysis._pareto import nondominated_mask
+        from workbench.analysis.indicators import hypervolume
+
+        feasible = (G <= 0).all(axis=1)
+        if feasible.any():
+            pool = np.vstack([self.archive, F[feasible]])
+            self.archive = pool[nondominated_mask(pool)]
+        hv = 0.0
+        if len(self.archive):
+            lo, hi = self._normalisation()
+            hv = hypervolume((self.archive - lo) / hi)
+        n_fail = sum(1 for e in self.records.values() if e.status != "ok")
+        self.history.append({"generation": self.generation, "evaluations": self.n_eval, "calls": self.calls,
+                             "reused": self.reused, "failed": n_fail, "front": int(len(self.archive)),
+                             "hypervolume": float(hv)})
+        if self._bar is not None:
+            self._bar.set_postfix(front=len(self.archive), hv=f"{hv:.4f}", refresh=False)
+
+    def _normalisation(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fixed per search: declared bounds, else the range of the first feasible evaluations."""
+        lo, span = self.bounds
+        missing = np.isnan(lo)
+        if missing.any():
+            a_lo, a_hi = self.archive.min(axis=0), self.archive.max(axis=0)
+            lo = np.where(missing, a_lo, lo)
+            span = np.where(missing, np.where(a_hi > a_lo, a_hi - a_lo, 1.0), span)
+            self.bounds = (lo, span)
+        return lo, span
+
+    def _tick(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _id_number(candidate: str) -> int:
+    try:
+        return int(str(candidate).lstrip("e"))
+    except ValueError:
+        return 0
+
+
+def _declared_bounds(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, span) of the minimised objectives from declared bounds; NaN where none is declared."""
+    lo, span = [], []
+    for o in model.objectives:
+        if o.bounds is None or o.bounds[0] == o.bounds[1]:
+            lo.append(np.nan)
+            span.append(np.nan)
+            continue
+        a, b = o.bounds[0] * o.sign, o.bounds[1] * o.sign
+        lo.append(min(a, b))
+        span.append(abs(b - a))
+    return np.array(lo), np.array(span)
+
+
+def _bar(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm  # the plain console bar: the engine never imports Jupyter
+
+    return tqdm(total=total, unit="eval", desc="search", file=sys.stderr, dynamic_ncols=True)
+
+
+# --------------------------------------------------------------------------------------------
+# pymoo glue
+# --------------------------------------------------------------------------------------------
+
+
+def _problem_class() -> type:
+    from pymoo.core.problem import Problem
+
+    class SearchProblem(Problem):
+        """The space's unit box; F and G from recorded or fresh evaluations."""
+
+        def __init__(self, state: _State) -> None:
+            super().__init__(n_var=len(state.space), n_obj=len(state.names),
+                             n_ieq_constr=len(state.limits) + 1, xl=0.0, xu=1.0)
+            self.state = state
+
+        def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+            out["F"], out["G"] = self.state.evaluate(X)
+
+    return SearchProblem
+
+
+def _SearchProblem(state: _State) -> Any:
+    return _problem_class()(state)
+
+
+def _termination_class() -> type:
+    from pymoo.core.termination import Termination
+
+    class SearchTermination(Termination):
+        """Budget, hypervolume stall, or nothing left to propose."""
+
+        def __init__(self, state: _State, stall_generations: int, stall_tol: float) -> None:
+            super().__init__()
+            self.state, self.stall_generations, self.stall_tol = state, stall_generations, stall_tol
+
+        def _update(self, algorithm: Any) -> float:
+            s = self.state
+            if s.n_eval >= s.budget:
+                s.stopped = "budget"
+                return 1.0
+            h = s.history
+            g = self.stall_generations
+            if g > 0 and len(h) > g:
+                new, old = h[-1]["hypervolume"], h[-1 - g]["hypervolume"]
+                if new > 0 and new - old <= self.stall_tol * new:
+                    s.stopped = "stall"
+                    return 1.0
+            return s.n_eval / s.budget
+
+    return SearchTermination
+
+
+def _Termination(state: _State, stall_generations: int, stall_tol: float) -> Any:
+    return _termination_class()(state, stall_generations, stall_tol)
+
+
+def _duplicates(space: Space) -> Any:
+    from pymoo.core.duplicate import DuplicateElimination
+
+    class SameConfiguration(DuplicateElimination):
+        """Two individuals are duplicates when they decode to the same configuration."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._keys: dict[bytes, str] = {}
+
+        def key(self, x: np.ndarray) -> str:
+            raw = x.tobytes()
+            found = self._keys.get(raw)
+            if found is None:
+                if len(self._keys) > 100_000:
+                    self._keys.clear()
+                found = self._keys[raw] = space.key(space.decode(x))
+            return found
+
+        def _do(self, pop: Any, other: Any, is_duplicate: np.ndarray) -> np.ndarray:
+            keys = [self.key(x) for x in pop.get("X")]
+            if other is None:
+                seen: set[str] = set()
+                for i, key in enumerate(keys):
+                    if key in seen:
+                        is_duplicate[i] = True
+                    seen.add(key)
+            else:
+                taken = {self.key(x) for x in other.get("X")}
+                for i, key in enumerate(keys):
+                    if key in taken:
+                        is_duplicate[i] = True
+            return is_duplicate
+
+    return SameConfiguration()
+
+
+def _algorithm(space: Space, model: Any, k: int, pop_size: int, guide: Any, initial_x: list[np.ndarray],
+               seed: int) -> tuple[Any, str]:
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+    from pymoo.algorithms.moo.nsga3 import NSGA3
+    from pymoo.algorithms.moo.rnsga2 import RNSGA2
+    from pymoo.algorithms.moo.rnsga3 import RNSGA3
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    ref_dirs = None
+    if k > 3:
+        ref_dirs = _das_dennis(k, pop_size, get_reference_directions)
+        pop_size = max(pop_size, len(ref_dirs))
+    rng = np.random.default_rng(seed)
+    X0 = rng.random((pop_size, len(space)))
+    for i, x in enumerate(initial_x[:pop_size]):
+        X0[i] = x
+    common = dict(sampling=X0, eliminate_duplicates=_duplicates(space))
+    if guide is None:
+        if k <= 3:
+            return NSGA2(pop_size=pop_size, **common), "NSGA-II"
+        return NSGA3(ref_dirs=ref_dirs, pop_size=pop_size, **common), f"NSGA-III ({len(ref_dirs)} reference directions)"
+    point = _guide_point(model, guide)
+    weights = np.array([model.weights[n] for n in model.names], dtype=float)
+    if k <= 3:
+        algo = RNSGA2(ref_points=point[None, :], epsilon=0.01, weights=weights, normalization="front",
+                      pop_size=pop_size, **common)
+        return algo, "R-NSGA-II"
+    per = max(4, pop_size)
+    algo = RNSGA3(ref_points=point[None, :], pop_per_ref_point=per, mu=0.1, **common)
+    return algo, "R-NSGA-III"
+
+
+def _das_dennis(k: int, pop_size: int, factory: Callable[..., np.ndarray]) -> np.ndarray:
+    """The most Das-Dennis directions that fit in ``pop_size`` (at least one partition)."""
+    p = 1
+    while math.comb(p + 1 + k - 1, k - 1) <= pop_size:
+        p += 1
+    return factory("das-dennis", k, n_partitions=p)
+
+
+def _guide_point(model: Any, guide: Any) -> np.ndarray:
+    """The reference point of a guided search, minimised: given, the model's, or the ideal."""
+    names = model.names
+    sign = np.array([o.sign for o in model.objectives], dtype=float)
+    if isinstance(guide, Mapping):
+        for name in guide:
+            if name not in names:
+                raise UnknownNameError(unknown_name("Guide objective", name, names, where="an objective of the model"))
+        missing = [n for n in names if n not in guide]
+        if missing:
+            raise SearchError(f"The guide point gives no value for {', '.join(map(repr, missing))}; "
+                              f"give every objective ({', '.join(names)}).")
+        values = []
+        for n in names:
+            v = guide[n]
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not math.isfinite(v):
+                raise SearchError(f"Guide value for {n!r} must be a finite number, got {v!r}.")
+            values.append(float(v))
+        return np.array(values) * sign
+    if guide != "weights":
+        raise SearchError(f"guide must be 'weights' or a mapping objective -> value, got {guide!r}.")
+    if model.reference_point is not None and set(model.reference_point) == set(names):
+        return np.array([model.reference_point[n] for n in names], dtype=float) * sign
+    missing = [o.name for o in model.objectives if o.bounds is None]
+    if missing:
+        raise SearchError(
+            f"A search guided by the weights starts from the ideal point, but {', '.join(map(repr, missing))} "
+            "declare no bounds.\n  Fix: declare 'bounds: {ideal: ..., nadir: ...}' for every objective, set the "
+            "model's reference_point, or pass a guide point."
+        )
+    return np.array([o.bounds[0] for o in model.objectives], dtype=float) * sign
+
+
+# --------------------------------------------------------------------------------------------
+# Assembling the result
+# --------------------------------------------------------------------------------------------
+
+
+def _result(state: _State, settings: dict[str, Any]) -> SearchResult:
+    records = state.store.load()
+    evaluations = _evaluations_frame(state.space, records)
+    cands = _candidates(state, [e for e in records if e.status == "ok"])
+    analysis = None
+    if cands is not None:
+        from workbench.analysis.analyze import analyze
+
+        baseline_free = state.model.with_constraints([]) if any(
+            c.baseline is not None for c in state.model.constraints) else state.model
+        if baseline_free is not state.model:
+            # relative limits were resolved on the baseline: analyse with them as numbers
+            from workbench.quality import Constraint
+
+            baseline_free = state.model.with_constraints(
+                [Constraint(c.objective, c.op, lim) for c, lim in state.limits])
+        analysis = analyze(cands, baseline_free, stability=False)
+    return SearchResult(evaluations, cands, analysis, pd.DataFrame(state.history), state.stopped or "exhausted",
+                        settings, calls=state.calls, reused=state.reused)
+
+
+def _evaluations_frame(space: Space, records: list[Evaluation]) -> pd.DataFrame:
+    metric_names: list[str] = []
+    for e in records:
+        for m in e.metrics:
+            if m not in metric_names:
+                metric_names.append(m)
+    rows = []
+    for e in records:
+        row: dict[str, Any] = {"candidate": e.candidate, "status": e.status, "error": e.error,
+                               "generation": e.generation}
+        row.update({p: e.config.get(p) for p in space.names})
+        row.update({m: e.metrics.get(m, np.nan) for m in metric_names})
+        row.update({"duration_s": e.duration_s, "started_at": e.started_at, "worker": e.worker, "key": e.key})
+        rows.append(row)
+    columns = ["candidate", "status", "error", "generation", *space.names, *metric_names,
+               "duration_s", "started_at", "worker", "key"]
+    df = pd.DataFrame(rows, columns=columns)
+    for p in space.parameters:
+        col = df[p.name]
+        if isinstance(p, Int):
+            df[p.name] = pd.array(col.tolist(), dtype="Int64")
+        elif isinstance(p, Float):
+            df[p.name] = pd.to_numeric(col, errors="coerce").astype("float64")
+        elif isinstance(p, Bool):
+            df[p.name] = pd.array(col.tolist(), dtype="boolean")
+        elif isinstance(p, Categorical):
+            kinds = {type(c) for c in p.choices}
+            if len(kinds) > 1 or kinds == {str}:
+                df[p.name] = pd.array([None if v is None else str(v) for v in col], dtype="string")
+    for m in metric_names:
+        df[m] = df[m].astype("float64")
+    df["generation"] = df["generation"].astype("int64")
+    return df
+
+
+def _candidates(state: _State, ok: list[Evaluation]) -> Any:
+    if not ok:
+        return None
+    from workbench.sources.candidates import from_frame
+
+    metric_names = list(dict.fromkeys(m for e in ok for m in e.metrics))
+    params = {p: [e.config.get(p) for e in ok] for p in state.space.names}
+    ref = {"search": state.store.location, "space_hash": state.space.hash}
+    if not any(e.replicates for e in ok):
+        frame = pd.DataFrame({"candidate": [e.candidate for e in ok],
+                              **{m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
+                              **{p: [_text(v) for v in vals] for p, vals in params.items()}})
+        return from_frame(frame, id_column="candidate", metrics=metric_names, source="search", source_ref=ref)
+    long = []
+    for e in ok:
+        reps = e.replicates or {m: [v] for m, v in e.metrics.items()}
+        n = max(len(v) for v in reps.values())
+        for s in range(n):
+            row = {"candidate": e.candidate, "seed": s}
+            row.update({m: (reps[m][s] if m in reps and s < len(reps[m]) else np.nan) for m in metric_names})
+            row.update({p: _text(e.config.get(p)) for p in state.space.names})
+            long.append(row)
+    cands = from_frame(pd.DataFrame(long), id_column="candidate", replicate_column="seed", metrics=metric_names,
+                       source="search", source_ref=ref)
+    table = pd.DataFrame({m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
+                         index=pd.Index([e.candidate for e in ok], name="candidate"))
+    return dataclasses.replace(cands, table=table.loc[cands.table.index])
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
