@@ -223,7 +223,8 @@ def search(
     True
     """
     require("pymoo", "search", "Configuration search")
-    require("tqdm", "search", "Configuration search") if progress else None
+    if progress:
+        require("tqdm", "search", "A search's progress bar")
     from workbench.quality import QualityModel
 
     if not isinstance(space, Space):
