@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lab bench venv clean
+.PHONY: demo test lab bench search venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/workbench demo --out demo-output
 
+## search: search the example's family, hyperparameters and decision threshold for new candidates (pymoo)
+search: $(STAMP)
+	$(BIN)/workbench search workbench/example/search_space.yaml --model workbench/example/quality_search.yaml \
+	    --evaluate workbench.example.search:evaluate --budget 120 --seed 0 -o demo-output/search
+
 ## test: the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -32,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pareto.py
 	$(BIN)/python benchmarks/bench_analyze.py
 	$(BIN)/python benchmarks/bench_widgets.py
+	$(BIN)/python benchmarks/bench_search.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

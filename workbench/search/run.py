@@ -80,6 +80,10 @@ class SearchResult:
         One of :data:`STOP_REASONS`.
     settings : dict
         Algorithm, population, budget, seed, guide, hashes, versions: the provenance.
+    calls, reused : int
+        Evaluations run by this call, and served from the record (resume, revisits).
+    configurations : dict
+        Candidate id -> its configuration (active parameters only), as the function received it.
     """
 
     evaluations: pd.DataFrame
@@ -90,6 +94,7 @@ class SearchResult:
     settings: dict[str, Any]
     calls: int = 0
     reused: int = 0
+    configurations: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def front(self) -> pd.DataFrame:
@@ -683,7 +688,8 @@ def _result(state: _State, settings: dict[str, Any]) -> SearchResult:
                 [Constraint(c.objective, c.op, lim) for c, lim in state.limits])
         analysis = analyze(cands, baseline_free, stability=False)
     return SearchResult(evaluations, cands, analysis, pd.DataFrame(state.history), state.stopped or "exhausted",
-                        settings, calls=state.calls, reused=state.reused)
+                        settings, calls=state.calls, reused=state.reused,
+                        configurations={e.candidate: dict(e.config) for e in records})
 
 
 def _evaluations_frame(space: Space, records: list[Evaluation]) -> pd.DataFrame:

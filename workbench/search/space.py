@@ -132,6 +132,8 @@ class Float(Parameter):
         object.__setattr__(self, "high", high)
 
     def decode(self, u: float) -> float:
+        if u <= 0.0 or u >= 1.0:  # the bounds exactly: exp(log(low)) need not be low
+            return self.low if u <= 0.0 else self.high
         if self.log:
             value = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
         else:

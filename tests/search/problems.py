@@ -1,0 +1,107 @@
+"""Evaluation functions for the search tests.
+
+They are loaded with the ``path/to/problems.py:function`` spec (tests/ is not a package), which
+also registers this module with cloudpickle by value, so Dask workers can run them. Behaviour that
+a test toggles (call logs, crashes) is driven by environment variables, which survive the module
+being executed again by another ``resolve`` and reach worker processes.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+from pymoo.problems import get_problem
+
+_PROBLEMS: dict[tuple[str, int, int | None], object] = {}
+
+
+def _problem(name: str, n_var: int, n_obj: int | None = None):
+    key = (name, n_var, n_obj)
+    if key not in _PROBLEMS:
+        kwargs = {"n_var": n_var} if n_obj is None else {"n_var": n_var, "n_obj": n_obj}
+        _PROBLEMS[key] = get_problem(name, **kwargs)
+    return _PROBLEMS[key]
+
+
+def _x(config: dict) -> np.ndarray:
+    return np.array([config[f"x{i}"] for i in range(len(config))], dtype=float)
+
+
+def _log_call(config: dict) -> None:
+    path = os.environ.get("WB_SEARCH_CALL_LOG")
+    if path:
+        from workbench.search.space import _sha
+
+        key = _sha({k: v for k, v in config.items()})[:16]
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(key + "\n")
+        crash_after = int(os.environ.get("WB_SEARCH_CRASH_AFTER", "0"))
+        if crash_after:
+            with open(path, encoding="utf-8") as fh:
+                n = sum(1 for _ in fh)
+            if n >= crash_after:
+                raise KeyboardInterrupt(f"simulated crash after {n} calls")
+
+
+def zdt1(config: dict) -> dict:
+    _log_call(config)
+    x = _x(config)
+    f = _problem("zdt1", len(x)).evaluate(x[None, :])[0]
+    return {"f1": float(f[0]), "f2": float(f[1])}
+
+
+def zdt2(config: dict) -> dict:
+    x = _x(config)
+    f = _problem("zdt2", len(x)).evaluate(x[None, :])[0]
+    return {"f1": float(f[0]), "f2": float(f[1])}
+
+
+def dtlz2_4(config: dict) -> dict:
+    x = _x(config)
+    f = _problem("dtlz2", len(x), 4).evaluate(x[None, :])[0]
+    return {f"f{i + 1}": float(v) for i, v in enumerate(f)}
+
+
+def bnh(config: dict) -> dict:
+    x = _x(config)
+    out = _problem("bnh", 2).evaluate(x[None, :], return_as_dictionary=True)
+    f, g = out["F"][0], out["G"][0]
+    # pymoo: g1 = (x0-5)^2 + x1^2 - 25 <= 0, g2 = 7.7 - (x0-8)^2 - (x1+3)^2 <= 0
+    return {"f1": float(f[0]), "f2": float(f[1]), "g1": float(g[0]), "g2": float(g[1])}
+
+
+def other(config: dict) -> dict:
+    """Same values as zdt1 under another name (a different evaluation function)."""
+    return zdt1(config)
+
+
+def flaky(config: dict):
+    """ZDT1 on two variables, failing in five different ways depending on x0."""
+    x0 = config["x0"]
+    if x0 < 0.1:
+        raise RuntimeError(f"boom at x0={x0:.3f}")
+    good = {"f1": x0, "f2": 1 + 9 * config["x1"] - math.sqrt(x0)}
+    if x0 < 0.15:
+        return {**good, "f2": float("nan")}
+    if x0 < 0.2:
+        return {"f1": x0}
+    if x0 < 0.25:
+        return {**good, "f2": "fast"}
+    if x0 < 0.3:
+        return [1.0, 2.0]
+    return good
+
+
+def replicated(config: dict) -> dict:
+    """Three replicates per metric; the median of f1 is x0 + 0.1, the mean is not."""
+    x0, x1 = config["x0"], config["x1"]
+    return {"f1": [x0, x0 + 0.1, x0 + 1.0], "f2": [1 - x0 + x1, 1 - x0 + x1, 1 - x0 + x1]}
+
+
+def discrete(config: dict) -> dict:
+    _log_call(config)
+    a = {"a": 0.0, "b": 1.0, "c": 2.0}[config["kind"]]
+    n = float(config["n"])
+    return {"f1": a + n, "f2": (2.0 - a) + (3.0 - n) ** 2}
