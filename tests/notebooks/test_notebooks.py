@@ -40,9 +40,10 @@ def set_parameters(nb, **values) -> None:
     cell.source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in values.items())
 
 
-def test_there_are_three_notebooks_without_outputs():
+def test_the_notebooks_are_listed_and_without_outputs():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_getting_started.ipynb", "02_interactive_exploration.ipynb", "03_mlflow_and_optuna.ipynb"]
+        "01_getting_started.ipynb", "02_interactive_exploration.ipynb", "03_mlflow_and_optuna.ipynb",
+        "04_search_for_better_candidates.ipynb"]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)

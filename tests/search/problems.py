@@ -30,19 +30,20 @@ def _x(config: dict) -> np.ndarray:
 
 
 def _log_call(config: dict) -> None:
+    """Append the configuration's key to $WB_SEARCH_CALL_LOG; crash (KeyboardInterrupt, which the
+    search does not catch) instead once $WB_SEARCH_CRASH_AFTER calls are logged."""
     path = os.environ.get("WB_SEARCH_CALL_LOG")
-    if path:
-        from workbench.search.space import _sha
+    if not path:
+        return
+    crash_after = int(os.environ.get("WB_SEARCH_CRASH_AFTER", "0"))
+    if crash_after and os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            if sum(1 for _ in fh) >= crash_after:
+                raise KeyboardInterrupt(f"simulated crash after {crash_after} calls")
+    from workbench.search.space import _sha
 
-        key = _sha({k: v for k, v in config.items()})[:16]
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(key + "\n")
-        crash_after = int(os.environ.get("WB_SEARCH_CRASH_AFTER", "0"))
-        if crash_after:
-            with open(path, encoding="utf-8") as fh:
-                n = sum(1 for _ in fh)
-            if n >= crash_after:
-                raise KeyboardInterrupt(f"simulated crash after {n} calls")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(_sha(dict(config))[:16] + "\n")
 
 
 def zdt1(config: dict) -> dict:
@@ -92,6 +93,11 @@ def flaky(config: dict):
     if x0 < 0.3:
         return [1.0, 2.0]
     return good
+
+
+def easy(config: dict) -> dict:
+    """Front: x1 = 0, f2 = 1 - f1 on f1 in [0, 1]; found within a few generations."""
+    return {"f1": config["x0"], "f2": 1.0 - config["x0"] + config["x1"]}
 
 
 def replicated(config: dict) -> dict:

@@ -171,8 +171,11 @@ def summarise(returned: Any, objectives: Sequence[str], aggregation: Mapping[str
                 bad = next(v for v in numbers if not math.isfinite(v))
                 return {}, None, f"returned a non-finite value for objective {name!r}: {bad}"
             continue
-        stat = _STATS.get(aggregation.get(name) or "mean", np.mean)
-        metrics[name] = float(stat(np.asarray(numbers)))
+        if len(numbers) == 1:  # the common case: no numpy round trip
+            metrics[name] = numbers[0]
+        else:
+            stat = _STATS.get(aggregation.get(name) or "mean", np.mean)
+            metrics[name] = float(stat(np.asarray(numbers)))
         reps[name] = numbers
     return metrics, (reps if any_replicates else None), ""
 
@@ -250,8 +253,15 @@ def make_runner(*, workers: int = 1, client: Any = None, scheduler: str | None =
             ) from None
     if not isinstance(workers, int) or workers < 1:
         raise SearchError(f"workers must be a positive integer, got {workers!r}.")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           host="127.0.0.1", dashboard_address=None, silence_logs=40)
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, silence_logs=50)
+    except Exception as exc:  # nanny/worker start-up failures surface as assorted exceptions
+        raise SearchError(
+            f"Could not start {workers} local Dask worker processes: {type(exc).__name__}: {exc}.\n"
+            "  Fix: in a script, run the search under `if __name__ == \"__main__\":` (worker processes "
+            "import the script again); or evaluate serially with workers=1."
+        ) from None
     return DaskRunner(Client(cluster), owned=cluster)
 
 

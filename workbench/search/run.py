@@ -12,7 +12,9 @@ evolutionary multi-objective algorithm on it:
   ``guide=`` focuses the search: a reference point in objective units, or ``"weights"`` (the
   model's weights, e.g. the ones an analyst set in the ``TradeoffExplorer``) from the ideal point
   -> R-NSGA-II (<= 3 objectives) or R-NSGA-III;
-* seeded (same inputs and seed, same configurations proposed); ``budget`` caps the number of
+* seeded: the same seed and the same measurements give the same configurations (measured
+  latencies vary between runs and steer selection, so a fresh run of a noisy evaluation differs;
+  rerunning against the record replays it exactly); ``budget`` caps the number of
   evaluations; the search stops early when the hypervolume of everything feasible found so far
   has not grown by more than ``stall_tol`` (relative) over ``stall_generations`` generations;
 * every evaluation is recorded as it finishes (:mod:`workbench.search.store`); a rerun against
@@ -272,7 +274,7 @@ def search(
             n_pop = min(100, max(10, int(budget) // 8))
         if not recorded:
             store.check_settings({"pop_size": str(n_pop)})
-        algorithm, algo_name = _algorithm(space, model, k, n_pop, guide, initial_x, int(seed))
+        algorithm, algo_name = _algorithm(space, state.decoded, model, k, n_pop, guide, initial_x, int(seed))
         termination = _Termination(state, int(stall_generations), float(stall_tol))
         started = time.time()
         from pymoo.optimize import minimize
@@ -358,6 +360,7 @@ class _State:
         self.history: list[dict[str, Any]] = []
         self.archive = np.empty((0, len(self.names)))
         self.bounds = _declared_bounds(model)
+        self.decoded = _Decoded(space)
         self._bar = _bar(budget, progress)
 
     # --- one generation ------------------------------------------------------------------------
@@ -365,8 +368,9 @@ class _State:
     def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(X)
         allowed = max(0, self.budget - self.n_eval)
-        configs = [self.space.decode(x) for x in X]
-        keys = [self.space.key(c) for c in configs]
+        decoded = [self.decoded(x) for x in X]
+        configs = [c for c, _ in decoded]
+        keys = [k for _, k in decoded]
         out: list[Evaluation | None] = [None] * n
         todo: dict[str, int] = {}
         for i in range(min(n, allowed)):
@@ -469,6 +473,25 @@ class _State:
             self._bar.close()
 
 
+class _Decoded:
+    """Configuration and key of each point, computed once: the duplicate check and the evaluation
+    both need them for the same offspring."""
+
+    def __init__(self, space: Space, limit: int = 100_000) -> None:
+        self.space, self.limit = space, limit
+        self._cache: dict[bytes, tuple[dict[str, Any], str]] = {}
+
+    def __call__(self, x: np.ndarray) -> tuple[dict[str, Any], str]:
+        raw = np.ascontiguousarray(x, dtype=float).tobytes()
+        found = self._cache.get(raw)
+        if found is None:
+            if len(self._cache) >= self.limit:
+                self._cache.clear()
+            config = self.space.decode(x)
+            found = self._cache[raw] = (config, self.space.key(config))
+        return found
+
+
 def _id_number(candidate: str) -> int:
     try:
         return int(str(candidate).lstrip("e"))
@@ -555,24 +578,14 @@ def _Termination(state: _State, stall_generations: int, stall_tol: float) -> Any
     return _termination_class()(state, stall_generations, stall_tol)
 
 
-def _duplicates(space: Space) -> Any:
+def _duplicates(decoded: _Decoded) -> Any:
     from pymoo.core.duplicate import DuplicateElimination
 
     class SameConfiguration(DuplicateElimination):
         """Two individuals are duplicates when they decode to the same configuration."""
 
-        def __init__(self) -> None:
-            super().__init__()
-            self._keys: dict[bytes, str] = {}
-
         def key(self, x: np.ndarray) -> str:
-            raw = x.tobytes()
-            found = self._keys.get(raw)
-            if found is None:
-                if len(self._keys) > 100_000:
-                    self._keys.clear()
-                found = self._keys[raw] = space.key(space.decode(x))
-            return found
+            return decoded(x)[1]
 
         def _do(self, pop: Any, other: Any, is_duplicate: np.ndarray) -> np.ndarray:
             keys = [self.key(x) for x in pop.get("X")]
@@ -592,8 +605,8 @@ def _duplicates(space: Space) -> Any:
     return SameConfiguration()
 
 
-def _algorithm(space: Space, model: Any, k: int, pop_size: int, guide: Any, initial_x: list[np.ndarray],
-               seed: int) -> tuple[Any, str]:
+def _algorithm(space: Space, decoded: _Decoded, model: Any, k: int, pop_size: int, guide: Any,
+               initial_x: list[np.ndarray], seed: int) -> tuple[Any, str]:
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.algorithms.moo.rnsga2 import RNSGA2
@@ -608,7 +621,7 @@ def _algorithm(space: Space, model: Any, k: int, pop_size: int, guide: Any, init
     X0 = rng.random((pop_size, len(space)))
     for i, x in enumerate(initial_x[:pop_size]):
         X0[i] = x
-    common = dict(sampling=X0, eliminate_duplicates=_duplicates(space))
+    common = dict(sampling=X0, eliminate_duplicates=_duplicates(decoded))
     if guide is None:
         if k <= 3:
             return NSGA2(pop_size=pop_size, **common), "NSGA-II"

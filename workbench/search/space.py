@@ -132,10 +132,11 @@ class Float(Parameter):
         object.__setattr__(self, "high", high)
 
     def decode(self, u: float) -> float:
-        if u <= 0.0 or u >= 1.0:  # the bounds exactly: exp(log(low)) need not be low
-            return self.low if u <= 0.0 else self.high
         if self.log:
-            value = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+            lo, hi = math.log(self.low), math.log(self.high)
+            t = lo + u * (hi - lo)
+            # the bounds exactly: exp(log(low)) need not be low, and encode(low) must decode to low
+            value = self.low if t <= lo else self.high if t >= hi else math.exp(t)
         else:
             value = self.low + u * (self.high - self.low)
         return float(min(max(value, self.low), self.high))
@@ -143,8 +144,17 @@ class Float(Parameter):
     def encode(self, value: Any) -> float:
         x = self.check(value)
         if self.log:
-            return (math.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
-        return (x - self.low) / (self.high - self.low)
+            u = (math.log(x) - math.log(self.low)) / (math.log(self.high) - math.log(self.low))
+        else:
+            u = (x - self.low) / (self.high - self.low)
+        # rounding: decode(u) may miss x by an ulp; step u (a few ulps at most) to a point that decodes
+        # to x exactly, so that a decoded configuration keeps its key through encode
+        for _ in range(8):
+            y = self.decode(u)
+            if y == x:
+                break
+            u = math.nextafter(u, 1.0 if y < x else 0.0)
+        return u
 
     def check(self, value: Any) -> float:
         try:
