@@ -65,14 +65,6 @@ def dtlz2_4(config: dict) -> dict:
     return {f"f{i + 1}": float(v) for i, v in enumerate(f)}
 
 
-def bnh(config: dict) -> dict:
-    x = _x(config)
-    out = _problem("bnh", 2).evaluate(x[None, :], return_as_dictionary=True)
-    f, g = out["F"][0], out["G"][0]
-    # pymoo: g1 = (x0-5)^2 + x1^2 - 25 <= 0, g2 = 7.7 - (x0-8)^2 - (x1+3)^2 <= 0
-    return {"f1": float(f[0]), "f2": float(f[1]), "g1": float(g[0]), "g2": float(g[1])}
-
-
 def other(config: dict) -> dict:
     """Same values as zdt1 under another name (a different evaluation function)."""
     return zdt1(config)

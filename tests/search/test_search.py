@@ -342,6 +342,8 @@ def test_dask_workers_give_the_serial_results(tmp_path):
     serial = search(box(3), QM2, spec, outdir=tmp_path / "serial", **kw)
     parallel = search(box(3), QM2, spec, outdir=tmp_path / "dask", workers=2, **kw)
     assert parallel.settings["workers"] == 2
+    # regression: a function from a file spec reached the workers by reference, which they could
+    # not import, and the search hung; it is now shipped by value
     assert parallel.evaluations["worker"].nunique() == 2
     a = serial.evaluations.set_index("key").sort_index()
     b = parallel.evaluations.set_index("key").sort_index()
@@ -350,8 +352,14 @@ def test_dask_workers_give_the_serial_results(tmp_path):
     assert set(serial.front["key"]) == set(parallel.front["key"])
 
 
-def test_unreachable_scheduler(tmp_path):
+def test_unreachable_scheduler(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
+    import functools
+
+    import workbench.search.run as run_module
+
+    # the search's connection timeout is 10 s; 2 s tells the same story faster
+    monkeypatch.setattr(run_module, "make_runner", functools.partial(run_module.make_runner, timeout_s=2.0))
     with pytest.raises(SourceUnreachableError, match="(?s)tcp://127.0.0.1:1.*Fix: check the address"):
         search(box(2), QM2, fn("zdt1"), budget=10, outdir=tmp_path, scheduler="tcp://127.0.0.1:1")
 
@@ -394,8 +402,8 @@ def test_resolve(tmp_path):
         resolve("problems.zdt1")
     with pytest.raises(SearchError, match="(?s)Cannot import the evaluation module 'no_such_module_xyz'.*Fix:"):
         resolve("no_such_module_xyz:f")
-    with pytest.raises(SearchError, match="(?s)'zdt3' is not a function of .*Did you mean 'zdt1'"):
-        resolve(f"{PROBLEMS}:zdt3")
+    with pytest.raises(SearchError, match="(?s)'zdt_1' is not a function of .*Valid: .*Did you mean 'zdt1'"):
+        resolve(f"{PROBLEMS}:zdt_1")
     with pytest.raises(SearchError, match="does not exist"):
         resolve(f"{tmp_path}/missing.py:f")
     f, spec = resolve(f"{PROBLEMS}:zdt1")
@@ -441,3 +449,23 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(SearchError, match="'f1' has the name of an objective"):
         search(Space([Float("f1", 0, 1)]), QM2, fn("zdt1"), budget=10, outdir=tmp_path)
     assert math.isinf(box(2).cardinality)
+
+
+def test_initial_configurations_are_evaluated_exactly_as_given(tmp_path):
+    # 0.324 in [0.1, 0.9] has no exact pre-image in the unit box; the search must still use 0.324
+    import workbench as wb
+    from workbench.search import Float, Int, Space, search
+
+    qm = wb.QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min"},
+                                                   {"name": "f2", "direction": "min"}]})
+    space = Space([Float("a", 0.1, 0.9), Float("b", 0.001, 10, log=True), Int("n", 1, 9)])
+    seen = []
+
+    def f(config):
+        seen.append(dict(config))
+        return {"f1": config["a"], "f2": config["b"] + config["n"]}
+
+    given = {"a": 0.324, "b": 0.0123, "n": 4}
+    result = search(space, qm, f, budget=12, pop_size=6, seed=0, initial=[given], outdir=tmp_path)
+    assert seen[0] == given
+    assert result.configurations[result.evaluations["candidate"].iloc[0]] == given

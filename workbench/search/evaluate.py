@@ -199,6 +199,13 @@ class SerialRunner:
         pass
 
 
+def _call_shipped(shipped: bytes, config: dict[str, Any]) -> Outcome:
+    """:func:`call` on a worker, with the function as cloudpickle bytes (see :meth:`DaskRunner.run`)."""
+    import cloudpickle
+
+    return call(cloudpickle.loads(shipped), config)
+
+
 class DaskRunner:
     """Evaluate a generation on a Dask cluster, recording each result as it completes."""
 
@@ -211,7 +218,13 @@ class DaskRunner:
             on_result: Callable[[int, Outcome], None]) -> None:
         from distributed import as_completed
 
-        futures = [self.client.submit(call, fn, c, pure=False) for c in configs]
+        # Dask pickles task arguments with plain pickle first, which sends a function by reference
+        # even when its module is registered for pickling by value (a file-path spec): the workers
+        # then fail to import it and the tasks never finish. cloudpickle honours the registration.
+        import cloudpickle
+
+        shipped = cloudpickle.dumps(fn)
+        futures = [self.client.submit(_call_shipped, shipped, c, pure=False) for c in configs]
         index = {f.key: i for i, f in enumerate(futures)}
         try:
             for future in as_completed(futures):

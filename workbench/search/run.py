@@ -250,6 +250,7 @@ def search(
         raise SearchError(f"Parameter {clash[0]!r} has the name of an objective or of an evaluations column; "
                           "rename the parameter.")
     limits = _limits(model, baseline, champion)
+    initial = [space.check(c) for c in initial]
     initial_x = [space.encode(c) for c in initial]
 
     own_store = store is None
@@ -263,6 +264,8 @@ def search(
         store.check_settings({"space": space.hash, "evaluate": fn_spec})
         runner = make_runner(workers=workers, client=client, scheduler=scheduler)
         state = _State(space, model, fn, store, runner, int(budget), limits, retry_failed, progress)
+        for config, x in zip(initial, initial_x):  # evaluated exactly as given, not at a neighbouring float
+            state.decoded.remember(x, config)
         k = len(model.names)
         # a resumed search keeps the first run's population (the replay needs it), unless told otherwise
         recorded = store.settings().get("pop_size")
@@ -480,6 +483,9 @@ class _Decoded:
     def __init__(self, space: Space, limit: int = 100_000) -> None:
         self.space, self.limit = space, limit
         self._cache: dict[bytes, tuple[dict[str, Any], str]] = {}
+
+    def remember(self, x: np.ndarray, config: dict[str, Any]) -> None:
+        self._cache[np.ascontiguousarray(x, dtype=float).tobytes()] = (config, self.space.key(config))
 
     def __call__(self, x: np.ndarray) -> tuple[dict[str, Any], str]:
         raw = np.ascontiguousarray(x, dtype=float).tobytes()
