@@ -125,8 +125,12 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
     page.mouse.down()
     page.mouse.move(area["x"] + area["width"] * 0.22, area["y"] + area["height"] * 0.98, steps=12)
     page.mouse.up()
+    # The brush emits selections while it is dragged, and the table follows each of them: wait until
+    # the table has settled on one selection, its count and its rows read in the same moment.
     page.wait_for_function(
-        f"() => {{ const el = document.querySelector('{table}'); return !!el && el.innerText.includes('brushed candidates'); }}",
+        f"""() => {{ const el = document.querySelector('{table}'); if (!el) return false;
+                   const m = el.innerText.match(/(\\d+) brushed candidates/); if (!m) return false;
+                   return el.querySelectorAll('tr[data-candidate]').length === Math.min(Number(m[1]), 15); }}""",
         timeout=UPDATE_TIMEOUT, polling=100)
     brushed_table = _text(page, table)
     assert brushed_table != table_after_slider
