@@ -45,6 +45,12 @@ def constraint_limits(prob: Problem) -> list[tuple[Any, float]]:
     return out
 
 
+def signed_violation(x: np.ndarray | float, constraint: Any, limit: float) -> np.ndarray | float:
+    """How far ``x`` is past ``limit``, relative to it: > 0 violated, <= 0 met (pymoo's ``G``)."""
+    scale = abs(limit) if limit != 0 else 1.0
+    return (x - limit) / scale if constraint.is_upper else (limit - x) / scale
+
+
 def _violations(prob: Problem) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(n, m) relative violations, (n,) feasible, constraint labels."""
     limits = constraint_limits(prob)
@@ -54,12 +60,10 @@ def _violations(prob: Problem) -> tuple[np.ndarray, np.ndarray, list[str]]:
     labels = []
     for j, (c, limit) in enumerate(limits):
         x = prob.X[:, prob.names.index(c.objective)]
-        scale = abs(limit) if limit != 0 else 1.0
+        V[:, j] = np.maximum(0.0, signed_violation(x, c, limit))
         if c.is_upper:
-            V[:, j] = np.maximum(0.0, (x - limit) / scale)
             ok &= (x <= limit) if c.op == "<=" else (x < limit)
         else:
-            V[:, j] = np.maximum(0.0, (limit - x) / scale)
             ok &= (x >= limit) if c.op == ">=" else (x > limit)
         labels.append(f"{c.objective} {c.op} {limit:g}")
     return V, ok, labels

@@ -350,11 +350,12 @@ class _State:
         self.sign = np.array([o.sign for o in model.objectives], dtype=float)
         self.aggregation = {o.name: o.aggregation for o in model.objectives}
         self.records: dict[str, Evaluation] = {}
-        for ev in store.load():
+        recorded = store.load()
+        for ev in recorded:
             if ev.status == "lost" or (retry_failed and ev.status == "failed"):
                 continue
             self.records[ev.key] = ev
-        self.next_id = 1 + max((_id_number(e.candidate) for e in store.load()), default=0)
+        self.next_id = 1 + max((_id_number(e.candidate) for e in recorded), default=0)
         self.n_eval = 0  # evaluations counted against the budget (pymoo's count)
         self.calls = 0  # calls of the function in this run
         self.reused = 0  # configurations served from the record
@@ -428,12 +429,9 @@ class _State:
         return Evaluation(status="ok", metrics=metrics, replicates=reps, **common)
 
     def _violations(self, x: np.ndarray) -> np.ndarray:
-        g = np.empty(len(self.limits))
-        for j, (c, limit) in enumerate(self.limits):
-            value = x[self.names.index(c.objective)]
-            scale = abs(limit) if limit != 0 else 1.0
-            g[j] = (value - limit) / scale if c.is_upper else (limit - value) / scale
-        return g
+        from workbench.analysis.feasibility import signed_violation
+
+        return np.array([signed_violation(x[self.names.index(c.objective)], c, limit) for c, limit in self.limits])
 
     # --- progress and stall detection -----------------------------------------------------------
 
@@ -697,15 +695,13 @@ def _result(state: _State, settings: dict[str, Any]) -> SearchResult:
     if cands is not None:
         from workbench.analysis.analyze import analyze
 
-        baseline_free = state.model.with_constraints([]) if any(
-            c.baseline is not None for c in state.model.constraints) else state.model
-        if baseline_free is not state.model:
+        model = state.model
+        if any(c.baseline is not None for c in model.constraints):
             # relative limits were resolved on the baseline: analyse with them as numbers
             from workbench.quality import Constraint
 
-            baseline_free = state.model.with_constraints(
-                [Constraint(c.objective, c.op, lim) for c, lim in state.limits])
-        analysis = analyze(cands, baseline_free, stability=False)
+            model = model.with_constraints([Constraint(c.objective, c.op, lim) for c, lim in state.limits])
+        analysis = analyze(cands, model, stability=False)
     return SearchResult(evaluations, cands, analysis, pd.DataFrame(state.history), state.stopped or "exhausted",
                         settings, calls=state.calls, reused=state.reused,
                         configurations={e.candidate: dict(e.config) for e in records})

@@ -62,8 +62,8 @@ class Evaluation:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Evaluation:
         return cls(candidate=row["candidate"], key=row["key"], config=json.loads(row["config"]),
-                   status=row["status"], metrics=_loads_numbers(row["metrics"]),
-                   replicates=None if row["replicates"] is None else _loads_numbers(row["replicates"]),
+                   status=row["status"], metrics=json.loads(row["metrics"]),
+                   replicates=None if row["replicates"] is None else json.loads(row["replicates"]),
                    error=row["error"] or "", generation=int(row["generation"]),
                    started_at=float(row["started_at"]), duration_s=float(row["duration_s"]),
                    worker=row["worker"] or "")
@@ -72,10 +72,6 @@ class Evaluation:
 def _dumps(obj: Any) -> str:
     # NaN is not JSON; unusable values never reach the record as numbers (status 'failed' instead)
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _loads_numbers(text: str) -> Any:
-    return json.loads(text)
 
 
 class Store:
