@@ -162,12 +162,12 @@ def analyze(
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
                               stakeholder=stakeholder, id_column=id_column, replicates=replicates,
                               emissions=emissions)
+        if output is not None:
+            from workbench._io import atomic_write_text
+
+            atomic_write_text(output, result.to_json())
     except WorkbenchError as exc:
         raise _fail(exc) from None
-    if output is not None:
-        from workbench._io import atomic_write_text
-
-        atomic_write_text(output, result.to_json())
     if format is Format.json:
         if output is None:
             sys.stdout.write(result.to_json() + "\n")
@@ -243,6 +243,8 @@ def review(
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except (ParameterError, ReviewError, WorkbenchError) as exc:
         raise _fail(exc) from None
+    for note in result.recovered:
+        _err().print(note, markup=False)
     console = _out()
     chosen = result.summary["decision"]["chosen"]
     console.print(f"Decision: [bold]{escape(chosen)}[/]" if chosen
@@ -314,7 +316,11 @@ def demo(
             record = log.append(record)
         finally:
             log.close()
-        atomic_write_text(review_.decision, record.to_madr())  # the MADR file of the logged record
+        from workbench._io import atomic_write_bytes
+        from workbench.reports.runner import stamp_output
+
+        # the MADR file of the logged record, still carrying the review's set id
+        atomic_write_bytes(review_.decision, stamp_output("decision.md", record.to_madr().encode(), review_.set_id))
         logged = f"{record.id} in {log_path}"
     except (ImportError, WorkbenchError) as exc:
         logged = f"not logged ({exc})"
@@ -421,13 +427,17 @@ def decide(
             record = log.append(record)
     except WorkbenchError as exc:
         raise _fail(exc) from None
-    if output is not None:
-        atomic_write_text(output, record.to_madr())
     console = _out()
     console.print(f"Decision {record.id} recorded: chosen {record.chosen!r} ({record.status})", markup=False)
     if record.supersedes:
         console.print(f"Supersedes {record.supersedes}", markup=False)
     if output is not None:
+        try:  # the record is in the log whatever happens here; say so rather than invite a second one
+            atomic_write_text(output, record.to_madr())
+        except WorkbenchError as exc:
+            _err().print(f"The decision {record.id} is recorded, but its MADR file was not written.",
+                         markup=False)
+            raise _fail(exc) from None
         console.print(f"MADR: {output.resolve()}", markup=False)
 
 
@@ -971,8 +981,11 @@ def watch(
                                "conflict": thresholds.conflict, "seed": 0},
             },
         }
-        atomic_write_text(output, json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False,
-                                             allow_nan=False) + "\n")
+        try:  # exit 2, never 1: a scheduler reads 1 as "review due"
+            atomic_write_text(output, json.dumps(to_jsonable(payload), indent=2, ensure_ascii=False,
+                                                 allow_nan=False) + "\n")
+        except WorkbenchError as exc:
+            raise _fail(exc) from None
         err.print(f"Wrote {output}", markup=False)
     if due:
         raise typer.Exit(EXIT_CHECK_FAILED)

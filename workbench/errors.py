@@ -19,6 +19,7 @@ __all__ = [
     "CandidatesError",
     "SourceNotFoundError",
     "SourceUnreachableError",
+    "OutputError",
     "MissingDependencyError",
     "MonitoringError",
     "DecisionError",
@@ -63,6 +64,13 @@ class SourceNotFoundError(WorkbenchError, FileNotFoundError):
 
 class SourceUnreachableError(WorkbenchError, ConnectionError):
     """A tracking server, database or scheduler could not be reached or read in time."""
+
+
+class OutputError(WorkbenchError, OSError):
+    """An output (file, folder, database) cannot be written: full disk, read-only folder, no permission.
+
+    ``errno`` is the operating system's error number; the message names the path, the reason and the fix.
+    """
 
 
 class MonitoringError(WorkbenchError, ValueError):

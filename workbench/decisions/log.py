@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from workbench._io import database_error
 from workbench.decisions.record import STATUSES, DecisionRecord
 from workbench.errors import DecisionError, DecisionLogError, UnknownDecisionError, did_you_mean, require
 
@@ -87,6 +88,8 @@ class DecisionLog:
                 "  Fix: use a file path, 'sqlite:///decisions.db' or e.g. 'postgresql+psycopg://user@host/db'."
             ) from None
         self._sqlite = parsed.get_backend_name() == "sqlite"
+        self._file = (Path(parsed.database).expanduser() if self._sqlite and parsed.database
+                      and parsed.database != ":memory:" and not parsed.database.startswith("file:") else None)
         kwargs: dict[str, Any] = {}
         if self._sqlite:
             db = parsed.database or ""
@@ -170,6 +173,9 @@ class DecisionLog:
                 return fn()
             except exc_types as exc:
                 if not _transient(exc):
+                    refused = database_error(self._file, exc, "the decision log") if self._file else None
+                    if refused is not None:
+                        raise refused from None
                     raise DecisionLogError(f"The decision log {self._shown!r} failed: {exc.orig}") from None
                 if time.monotonic() > deadline:
                     raise DecisionLogError(

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import SourceUnreachableError, require
+from workbench.errors import require
 from workbench.monitoring.aggregate import (
     _PSI_BINS, _bins, _finish, _group_stats, _key, _plan, _Plan, _prepare, _psi, _psi_column, _raw_columns,
     _reference_edges, _reference_latencies, _resolve_files, _us,
@@ -31,14 +31,10 @@ def connect(scheduler: Any) -> tuple[Any, bool]:
         return scheduler, False
     if not isinstance(scheduler, str):
         raise TypeError(f"scheduler must be an address string or a distributed.Client, got {scheduler!r}.")
-    try:
-        client = distributed.Client(scheduler, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
-    except (OSError, TimeoutError) as exc:
-        raise SourceUnreachableError(
-            f"Dask scheduler {scheduler!r} could not be reached within {CONNECT_TIMEOUT} s ({exc}).\n"
-            "  Fix: check the address (e.g. 'tcp://127.0.0.1:8786') and that the scheduler is running, "
-            "or use engine='duckdb'."
-        ) from None
+    from workbench._dask import dask_client, dask_timeout
+
+    client = dask_client(scheduler, timeout_s=dask_timeout(CONNECT_TIMEOUT), fix="or use engine='duckdb'",
+                         set_as_default=False)
     return client, True
 
 

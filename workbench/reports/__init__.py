@@ -12,11 +12,12 @@ Needs the ``reports`` extra (papermill, jinja2, vl-convert-python, altair).
 
 from workbench.reports.memo import Memo, render_memo
 from workbench.reports.runner import (
-    ParameterError, ReviewError, ReviewFailed, ReviewResult, available_templates, run_review,
-    template_parameters, template_path, validate_parameters,
+    ParameterError, ReviewError, ReviewFailed, ReviewOutputsError, ReviewResult, available_templates,
+    check_outputs, recover_outputs, run_review, template_parameters, template_path, validate_parameters,
 )
 
 __all__ = [
-    "Memo", "ParameterError", "ReviewError", "ReviewFailed", "ReviewResult", "available_templates",
-    "render_memo", "run_review", "template_parameters", "template_path", "validate_parameters",
+    "Memo", "ParameterError", "ReviewError", "ReviewFailed", "ReviewOutputsError", "ReviewResult",
+    "available_templates", "check_outputs", "recover_outputs", "render_memo", "run_review",
+    "template_parameters", "template_path", "validate_parameters",
 ]

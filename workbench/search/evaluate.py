@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.errors import SearchError, SourceUnreachableError, require
+from workbench.errors import SearchError, require
 
 __all__ = ["resolve", "Outcome", "call", "summarise", "SerialRunner", "DaskRunner", "make_runner"]
 
@@ -257,13 +257,11 @@ def make_runner(*, workers: int = 1, client: Any = None, scheduler: str | None =
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        try:
-            return DaskRunner(Client(scheduler, timeout=f"{timeout_s}s"), owned=_NoCluster())
-        except (OSError, TimeoutError) as exc:
-            raise SourceUnreachableError(
-                f"Cannot reach the Dask scheduler {scheduler!r} within {timeout_s:g} s: {exc}.\n"
-                "  Fix: check the address and that the scheduler runs, or use --workers N for a local cluster."
-            ) from None
+        from workbench._dask import dask_client, dask_timeout
+
+        client = dask_client(scheduler, timeout_s=dask_timeout(timeout_s),
+                             fix="or use --workers N for a local cluster")
+        return DaskRunner(client, owned=_NoCluster())
     if not isinstance(workers, int) or workers < 1:
         raise SearchError(f"workers must be a positive integer, got {workers!r}.")
     try:

@@ -109,10 +109,13 @@ class SearchResult:
     def save(self, outdir: str | Path) -> dict[str, Path]:
         """Write ``evaluations.parquet``, ``front.parquet``, ``front.csv`` and ``search.json``
         (settings, history, stop reason), each atomically."""
-        from workbench._io import atomic_write_bytes, atomic_write_text
+        from workbench._io import atomic_write_bytes, atomic_write_text, output_error
 
         out = Path(outdir)
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise output_error(out, exc, "the search's output folder") from None
         paths = {}
         for name, frame in (("evaluations.parquet", self.evaluations), ("front.parquet", self.front)):
             paths[name] = atomic_write_bytes(out / name, _parquet_bytes(frame))

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench._io import database_error, output_error
 from workbench.errors import SearchError, SourceUnreachableError
 
 __all__ = ["Evaluation", "LocalStore", "MlflowStore", "open_store", "STATUSES"]
@@ -143,7 +144,12 @@ class LocalStore(Store):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(self.SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
+        except OSError as exc:
+            raise output_error(self.path, exc, "the evaluation record") from None
+        except sqlite3.Error as exc:
+            refused = database_error(self.path, exc, "the evaluation record")
+            if refused is not None:
+                raise refused from None
             raise SearchError(
                 f"Cannot open the evaluation record {self.location!r}: {exc}.\n"
                 "  Fix: choose an output folder you can write to."
@@ -173,6 +179,9 @@ class LocalStore(Store):
             with self._transaction():
                 self._db.execute(f"INSERT INTO evaluations ({cols}) VALUES ({marks})", tuple(row.values()))
         except sqlite3.Error as exc:
+            refused = database_error(self.path, exc, "the evaluation record")
+            if refused is not None:
+                raise refused from None
             raise SearchError(f"Cannot record evaluation {evaluation.candidate} in {self.location!r}: {exc}.") from exc
 
     @contextlib.contextmanager
