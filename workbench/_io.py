@@ -62,6 +62,11 @@ def database_error(path: str | os.PathLike[str], exc: BaseException, what: str =
         return None
     target = Path(path)
     folder = target.parent
+    try:
+        if os.statvfs(folder).f_bavail == 0:  # SQLite says "disk I/O error" for some writes to a full disk
+            code = errno.ENOSPC
+    except (OSError, AttributeError):
+        pass
     if code in (errno.EROFS, errno.EACCES):
         try:
             readonly_fs = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
