@@ -482,6 +482,8 @@ def _new_stage(out: Path, started: str) -> Path:
             "finishes moving its outputs into place when this folder holds COMMIT, and removes it\n"
             "otherwise; workbench.reports.recover_outputs(folder) does the same.\n", encoding="utf-8")
     except OSError as exc:
+        if "stage" in locals():
+            shutil.rmtree(stage, ignore_errors=True)
         raise output_error(out, exc, "the review's outputs into",
                            kept="The earlier outputs are intact.") from None
     return stage
