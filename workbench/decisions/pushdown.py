@@ -226,15 +226,37 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
         ``DecisionLog.add_pushdown``.
     """
     require("mlflow", "mlflow", "Setting an MLflow registered-model alias")
+    from mlflow.exceptions import MlflowException
+
+    from workbench.sources.mlflow import HTTP_ENV, _client_error, _env_defaults, _redact_uri
+
+    # Fail fast on an unreachable server (no retries, a short timeout, unless the user set them),
+    # with the same message as the MLflow reader.
+    with _env_defaults(HTTP_ENV):
+        try:
+            return _mlflow_alias(record, tracking_uri, model_name, alias, version, registry_uri)
+        except MlflowException as exc:
+            if getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                raise
+            raise _client_error(_redact_uri(tracking_uri), "://" in str(tracking_uri), exc) from None
+
+
+def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, alias: str,
+                  version: int | str | None, registry_uri: str | None) -> dict[str, Any]:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
     from workbench.sources.mlflow import _redact_uri
 
+    def missing(exc: MlflowException) -> bool:
+        return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"
+
     client = MlflowClient(tracking_uri, registry_uri=registry_uri or tracking_uri)
     try:
         client.get_registered_model(model_name)
-    except MlflowException:
+    except MlflowException as exc:
+        if not missing(exc):
+            raise
         names = [m.name for m in client.search_registered_models()]
         raise UnknownNameError(unknown_name("Registered model", model_name, names,
                                             where=f"in the MLflow registry of {_redact_uri(tracking_uri)!r}",
@@ -242,7 +264,9 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
     if version is not None:
         try:
             mv = client.get_model_version(model_name, str(version))
-        except MlflowException:
+        except MlflowException as exc:
+            if not missing(exc):
+                raise
             known = [v.version for v in client.search_model_versions(f"name='{_quote(model_name)}'")]
             raise UnknownNameError(unknown_name(f"Version of {model_name!r}", str(version), known,
                                                 where="a registered version")) from None
