@@ -330,7 +330,7 @@ def _run(pm, path: Path, values: dict[str, Any], info: dict[str, Any], out: Path
 
 # --- the output set: stamping, checking, moving into place, recovering ---------------------------
 
-_SET_META = re.compile(rb'<meta name="workbench-review-set" content="([^"]*)">')
+_SET_META = re.compile(rb'\n?<meta name="workbench-review-set" content="([^"]*)">')
 _SET_COMMENT = re.compile(rb"<!-- workbench-review-set: (\S+) -->\s*$")
 
 
