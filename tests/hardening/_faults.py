@@ -148,9 +148,3 @@ def unshare_unavailable() -> str:
     return "" if probe.returncode == 0 else f"cannot mount in a private namespace: {probe.stderr.strip()}"
 
 
-
-def in_namespace(script: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run a shell ``script`` in a private mount namespace (mounts vanish with it)."""
-    flags = ["-m"] if os.geteuid() == 0 else ["-r", "-m"]
-    return subprocess.run(["unshare", *flags, "--propagation", "private", "sh", "-ec", script], cwd=cwd,
-                          env=env(cwd), capture_output=True, text=True, timeout=timeout)

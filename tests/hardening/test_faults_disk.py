@@ -11,7 +11,6 @@ a 0555 folder for an unprivileged user, and RLIMIT_FSIZE.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import resource
 import shutil

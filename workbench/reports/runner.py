@@ -263,6 +263,11 @@ def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], outp
         Before anything runs, for an unknown, ill-typed or missing parameter.
     ReviewFailed
         When the notebook raises; ``review.failed.ipynb`` is left in ``output_dir``.
+    ReviewOutputsError
+        When another review is writing into ``output_dir`` at the same time.
+    OutputError
+        When the OS refuses a write (full disk, read-only folder...); the earlier outputs are intact,
+        unless the message says the new set is kept in a staging folder for the next run to finish.
     """
     pm = require("papermill", "reports", "Running a review")
     path = template_path(template)
