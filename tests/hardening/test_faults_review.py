@@ -203,10 +203,10 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
     committed = _records(db)
     rng = random.Random(20261202)
     n_kills = int(os.environ.get("WORKBENCH_FAULT_KILLS", "6"))
-    finished = 0
+    finished, phases = 0, {}
     for i in range(n_kills):
         before, before_id = F.outputs(out), check_outputs(out)
-        delay = rng.uniform(0.0, 1.1 * full)
+        delay = rng.uniform(0.0, 1.6 * full)  # runs beside a decide are slower than the first one
         review = F.start(_review_args(inputs, out, i + 1), tmp_path)
         decide = F.start(["decide", out / "summary.json", "--decisions", f"sqlite:///{db}"], tmp_path)
         time.sleep(rng.uniform(0.0, 1.5))
@@ -216,6 +216,10 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
             time.sleep(0.05)
         finished += review.poll() == 0
         F.kill_group(review)
+        stages = list(out.glob(".review-*"))
+        phase = ("moving" if any((p / "COMMIT").exists() for p in stages) else "running" if stages
+                 else "finished" if F.outputs(out) != before else "starting")
+        phases[phase] = phases.get(phase, 0) + 1
         # The log opens and holds every record committed so far (plus maybe the killed decide's).
         now = _records(db)
         lost = sum(1 for k, v in committed.items() if now.get(k) != v)
@@ -252,4 +256,5 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
     for name in left:
         assert f"Removed {name}" in last.stderr or f"from {name}" in last.stderr
     assert F.others(out) == [] and check_outputs(out) is not None
-    print(f"review kills: {n_kills} (+1), full run {full:.1f} s, {finished} finished before their kill")
+    print(f"review kills: {n_kills} (+1), full run {full:.1f} s, {finished} finished before their kill; "
+          f"phases killed in: {phases}")
