@@ -278,6 +278,21 @@ def test_mlflow_alias_and_tags_on_the_chosen_version(mlflow_store):
         mlflow_alias(plain, uri, "clf")
 
 
+@pytest.mark.parametrize("name", ["it's", "x' OR name LIKE '%", "both ' and \""])
+def test_mlflow_alias_error_lists_the_versions_of_a_model_named_with_quotes(mlflow_store, name):
+    # The filter string escaped a quote with a backslash, which MLflow does not read: the error
+    # listed no version for a model named "it's" (and a name with both quotes broke the filter).
+    from workbench.decisions import mlflow_alias
+
+    uri, client = mlflow_store["uri"], mlflow_store["client"]
+    client.create_registered_model(name)
+    rid = mlflow_store["runs"]["b"][0]
+    client.create_model_version(name, source=f"runs:/{rid}/model", run_id=rid)
+    rec = DecisionRecord(chosen="a", candidates=("a",))
+    with pytest.raises(UnknownNameError, match=r"(?s)Version of .* '99' is not a registered version.*Valid: 1\."):
+        mlflow_alias(rec, uri, name, version=99)
+
+
 def test_cli_export_mlflow_records_the_artefact(mlflow_store, tmp_path):
     from typer.testing import CliRunner
 

@@ -243,7 +243,7 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
         try:
             mv = client.get_model_version(model_name, str(version))
         except MlflowException:
-            known = [v.version for v in client.search_model_versions(f"name='{_quote(model_name)}'")]
+            known = [v.version for v in _versions_of(client, model_name)]
             raise UnknownNameError(unknown_name(f"Version of {model_name!r}", str(version), known,
                                                 where="a registered version")) from None
     else:
@@ -259,7 +259,7 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
             found += [v for v in client.search_model_versions(f"run_id='{rid}'") if v.name == model_name]
         if not found:
             known = [f"{v.version} (run {v.run_id})"
-                     for v in client.search_model_versions(f"name='{_quote(model_name)}'")]
+                     for v in _versions_of(client, model_name)]
             raise DecisionError(
                 f"No version of registered model {model_name!r} comes from the runs of candidate "
                 f"{record.chosen!r} ({', '.join(runs[:5])}{'…' if len(runs) > 5 else ''}).\n"
@@ -286,8 +286,21 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
             "tags": tags}
 
 
-def _quote(name: str) -> str:
-    return str(name).replace("\\", "\\\\").replace("'", "\\'")
+def _versions_of(client: Any, model_name: str) -> list[Any]:
+    """The registered versions of ``model_name``.
+
+    MLflow's filter strings have no escape inside a quoted value (``name='it\\'s'`` and
+    ``name='it''s'`` match nothing), so the name is quoted with a quote character it does not
+    contain; a name with both kinds lists every version. The names are compared here in any case.
+    """
+    name = str(model_name)
+    if "'" not in name:
+        query: str | None = f"name='{name}'"
+    elif '"' not in name:
+        query = f'name="{name}"'
+    else:
+        query = None
+    return [v for v in client.search_model_versions(query) if v.name == name]
 
 
 # --- Prometheus ----------------------------------------------------------------------------------
