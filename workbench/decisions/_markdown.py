@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 
-__all__ = ["md_escape", "md_paragraphs", "md_code", "yaml_value", "yaml_date"]
+__all__ = ["md_escape", "md_paragraphs", "md_code", "yaml_value", "yaml_date", "yaml_comment"]
 
 _PUNCT = re.compile(r"([\\`*_\[\]{}|~#!$])")
 _LEADING = re.compile(r"^(\s*)([-+=>]|\d+[.)])(?=\s|$)")
@@ -75,3 +75,13 @@ def yaml_date(timestamp: object) -> str:
     """
     day = str(timestamp)[:10]
     return day if _DATE.fullmatch(day) else yaml_value(day)
+
+
+def yaml_comment(text: object) -> str:
+    """Text for one ``# ...`` YAML comment line: every line break (``\\n``, ``\\r``, NEL, U+2028,
+    U+2029...) becomes a space and characters YAML forbids are written as escapes.
+
+    >>> yaml_comment("a\\u2028groups: x\\rb")
+    'a groups: x b'
+    """
+    return _YAML_RAW_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", " ".join(str(text).splitlines()))
