@@ -196,6 +196,22 @@ def test_dotted_objective_names_are_escaped_and_still_plotted():
     assert set(marks_by_colour(svg, "line mark")) == {"a", "b", "c"}  # one line per candidate
 
 
+@pytest.mark.parametrize("names", [("it's acc", 'say "ms"'), ("'+alert(1)+'", '"+alert(1)+"')])
+def test_objective_names_with_quotes_are_plotted(names):
+    # Vega reads a quote before the first '.' or '[' of a field as a quoted path segment: "it's acc"
+    # failed with "Access path missing closing quote", and the front line's untitled order channel
+    # put the field name raw into the marks' description expression ("Expression parse error").
+    acc, ms = names
+    qm = QualityModel.from_dict({"objectives": [{"name": acc, "direction": "max"},
+                                                {"name": ms, "direction": "min", "unit": "ms"}]})
+    df = pd.DataFrame({"id": list("abc"), acc: [0.9, 0.8, 0.7], ms: [20.0, 10.0, 30.0]})
+    a = workbench.analyze(df, qm)
+    for chart in (pareto_scatter(a, ms, acc), scatter_matrix(a), linked_views(a, ms, acc)):
+        svg = vlc.vegalite_to_svg(chart.to_json())
+        assert len(re.findall(r'aria-roledescription="point"', svg)) >= 3
+        assert "0.9" in svg and "20" in svg
+
+
 # --- scatter matrix and parallel coordinates ------------------------------------------------------------
 
 def test_scatter_matrix_cells_share_one_global_brush(analysis):

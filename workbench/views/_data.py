@@ -9,6 +9,7 @@ never goes through altair's data transformers (no 5,000-row ``MaxRowsError``, no
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,12 +106,16 @@ def _check_reserved(analysis: Any) -> None:
 
 
 def fieldname(name: str) -> str:
-    """A column name as a Vega-Lite field reference: ``.``, ``[`` and ``]`` escaped (not nested access).
+    r"""A column name as a Vega-Lite field reference: ``.``, ``[``, ``]`` and quotes escaped (not
+    nested access; Vega reads a quote before the first ``.`` or ``[`` as the start of a quoted
+    path segment, so ``it's`` alone fails with "Access path missing closing quote").
 
-    >>> fieldname("val.acc")
-    'val\\\\.acc'
+    >>> print(fieldname("val.acc"))
+    val\.acc
+    >>> print(fieldname("it's [0]"))
+    it\'s \[0\]
     """
-    return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+    return re.sub(r"""([\\.\[\]'"])""", r"\\\1", name)
 
 
 # --- the per-candidate table ------------------------------------------------------------------------

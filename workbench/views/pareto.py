@@ -170,7 +170,7 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
     base = alt.Chart(CANDIDATES)
     layers.append(base.transform_filter("datum.front_line").mark_line(
         color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
-        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative")))
+        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label)))
     colour = status_color() if color is None else alt.condition(BRUSH, color, alt.value(theme.UNSELECTED))
     layers.append(base.mark_point(filled=True).encode(
         x=_axis(ox), y=_axis(oy, channel=alt.Y), color=colour, shape=status_shape(),
