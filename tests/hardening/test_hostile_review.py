@@ -107,5 +107,11 @@ def test_a_real_review_with_injections_in_its_parameters_runs_nothing(tmp_path, 
     for name, (want, got) in checks.items():
         payload = want if isinstance(want, str) else json.dumps(want)[:80]
         _tally.attack(AREA, payload, bool(pwned) or want != got, f"executed review parameter {name!r}")
+    # every file the review wrote is in the output folder, under its fixed name
+    written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    inputs = {"work/candidates.csv", "work/quality.yaml"}
+    expected = {f"out/{n}" for n in ("review.ipynb", "summary.json", "memo.html", "decision.md")}
+    for payload in (ids[2], params["title"]):
+        _tally.attack(AREA, payload, written != inputs | expected, "review output file names")
     memo = Path(result.memo).read_text(encoding="utf-8")
     assert "touch PWNED" in memo  # the text is shown (escaped), never run
