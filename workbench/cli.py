@@ -13,6 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from workbench._version import __version__
@@ -45,7 +46,7 @@ def _err() -> Console:
 
 
 def _fail(exc: BaseException) -> typer.Exit:
-    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, emoji=False)
+    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", markup=True, emoji=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -84,9 +85,9 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
     if has_smaa:
         table.add_column("P(first)", justify="right")
     for o in model.objectives:
-        table.add_column(f"{o.name} {o.arrow}" + (f"\n[{o.unit}]" if o.unit else ""), justify="right")
+        table.add_column(escape(f"{o.name} {o.arrow}" + (f"\n[{o.unit}]" if o.unit else "")), justify="right")
     for cid, row in t.head(limit).iterrows():
-        cells = [str(row["rank"]), str(cid), "✓" if row["feasible"] else "[red]✗[/]", str(row["front"]),
+        cells = [str(row["rank"]), escape(str(cid)), "✓" if row["feasible"] else "[red]✗[/]", str(row["front"]),
                  _fmt(row["score"]), "★" if row["knee"] else ""]
         if has_smaa:
             cells.append(_fmt(row["acceptability"]))
@@ -97,7 +98,7 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
     if len(t) > limit:
         console.print(f"… {len(t) - limit} more candidates (use --format json or -o FILE for all).")
     rec = analysis.recommended
-    console.print(f"Recommended: [bold]{rec}[/]" if rec else "[red]No feasible candidate.[/]")
+    console.print(f"Recommended: [bold]{escape(str(rec))}[/]" if rec else "[red]No feasible candidate.[/]")
     console.print(f"Front: {len(analysis.front)} candidates · hypervolume {analysis.hypervolume:.4g} "
                   f"(normalised, reference 1.1)")
     excl = analysis.candidates.exclusions
@@ -172,12 +173,12 @@ def analyze(
         if output is None:
             sys.stdout.write(result.to_json() + "\n")
         else:
-            _err().print(f"Wrote {output}")
+            _err().print(f"Wrote {output}", markup=False)
     else:
         console = _out()
         render_table(result, console)
         if output is not None:
-            console.print(f"JSON: {output}")
+            console.print(f"JSON: {output}", markup=False)
 
 
 # --- review (workbench.reports) -------------------------------------------------------------------
@@ -226,8 +227,6 @@ def review(
     """Run a review template: -p KEY VALUE (repeatable) sets a parameter. Writes review.ipynb,
     memo.html, summary.json and decision.md into OUTDIR. Exit 1 when the review fails, 2 for bad
     parameters (the message lists the accepted ones)."""
-    from rich.markup import escape
-
     from workbench.reports import ParameterError, ReviewError, ReviewFailed, run_review
 
     try:
@@ -459,7 +458,8 @@ def decisions_list(
     for col in ("id", "created (UTC)", "status", "chosen", "title", "supersedes"):
         table.add_column(col, overflow="fold")
     for r in records:
-        table.add_row(r.id[:12], r.created[:19], r.status, r.chosen, r.title, (r.supersedes or "")[:12])
+        table.add_row(*(escape(v) for v in (r.id[:12], r.created[:19], r.status, r.chosen, r.title,
+                                             (r.supersedes or "")[:12])))
     _out().print(table)
 
 
@@ -720,12 +720,12 @@ def search(
         table.add_column("candidate")
         table.add_column("configuration", overflow="fold")
         for name in qm.names:
-            table.add_column(name, justify="right")
+            table.add_column(escape(name), justify="right")
         rank = result.analysis.table["rank"]
         for _, row in front.assign(_rank=front["candidate"].map(rank)).sort_values("_rank").head(20).iterrows():
             config = result.configurations.get(row["candidate"], {})
             text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items())
-            table.add_row(row["candidate"], text, *[_fmt(row[n]) for n in qm.names])
+            table.add_row(escape(str(row["candidate"])), escape(text), *[_fmt(row[n]) for n in qm.names])
         out.print(table)
     for name in ("evaluations.parquet", "front.parquet", "search.json"):
         out.print(f"{name}: {paths[name]}", markup=False)
@@ -942,9 +942,9 @@ def watch(
             table.add_column(col, justify="right" if col in ("value", "threshold") else "left")
         table.add_column("message", overflow="fold")
         for t in triggers:
-            table.add_row(t.severity, t.kind, t.version or "", t.objective or "",
+            table.add_row(t.severity, t.kind, escape(t.version or ""), escape(t.objective or ""),
                           "" if t.value is None else _fmt(t.value),
-                          "" if t.threshold is None else _fmt(t.threshold), t.message,
+                          "" if t.threshold is None else _fmt(t.threshold), escape(t.message),
                           style=_SEVERITY_STYLE[t.severity])
         console.print(table)
     console.print("review due" if due else ("no trigger: no review due" if not triggers else
