@@ -150,8 +150,20 @@ CSV = [
     "\r=1+1",
 ]
 
+#: Console markup (rich) and terminal escape sequences (CLI tables and messages).
+TERMINAL = [
+    "[/]",
+    "[bold red]boom[/]",
+    "[link=https://evil.example]click[/link]",
+    "[/nope]",
+    "\x1b[31mred\x1b[0m",
+    "\x1b]8;;https://evil.example\x1b\\link\x1b]8;;\x1b\\",
+    "\x1b[2J\x1b[H",
+]
+
 #: Every string once, in a stable order (for sinks that take any text).
-ALL = list(dict.fromkeys(HTML + TEMPLATE + VEGA + MARKDOWN + PYTHON + PATHS + SQL + PROMETHEUS + CSV))
+ALL = list(dict.fromkeys(HTML + TEMPLATE + VEGA + MARKDOWN + PYTHON + PATHS + SQL + PROMETHEUS + CSV
+                         + TERMINAL))
 
 #: Strings usable as names that must stay on one line (ids, objective names): no NUL.
 NAMES = [s for s in ALL if "\x00" not in s]

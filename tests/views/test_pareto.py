@@ -97,7 +97,7 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     (line,) = layer_with(spec, "line")
     assert line["transform"] == [{"filter": "datum.front_line"}]
-    assert line["encoding"]["order"] == {"field": "latency_ms", "type": "quantitative"}
+    assert line["encoding"]["order"] == {"field": "latency_ms", "type": "quantitative", "title": "latency_ms [ms] (↓ better)"}
     rows = spec["datasets"]["candidates"]
     on_line = [r for r in rows if r["front_line"]]
     assert on_line and all(r["status"] == "front" for r in on_line)
