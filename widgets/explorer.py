@@ -21,6 +21,7 @@ from widgets._common import (
 )
 from widgets._explain import explain
 from workbench.analysis.reweight import Reranker
+from workbench.views._data import column
 
 __all__ = ["TradeoffExplorer"]
 
@@ -325,7 +326,9 @@ class TradeoffExplorer(W.VBox):
         if self._quiet:  # a redraw resets the selection; the brush is carried into the new chart
             return
         selection = (change["new"] or {}).get(BRUSH) or {}
-        self.brush = {unescape(field): span for field, span in (selection.get("value") or {}).items()}
+        columns = {column(n): n for n in self.analysis.model.names}  # chart-data keys -> objectives
+        self.brush = {columns.get(unescape(field), unescape(field)): span
+                      for field, span in (selection.get("value") or {}).items()}
 
     def _clear_brush(self) -> None:
         with self.errors.guard("Clearing the brush"):

@@ -6,6 +6,7 @@ stderr.
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from workbench._version import __version__
@@ -40,12 +42,22 @@ def _out() -> Console:
     return console if console.is_terminal else Console(highlight=False, width=200)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _plain(text: object, markup: bool = True) -> str:
+    """Text from data for the console: control characters (terminal escape sequences) shown as
+    ``\\x1b``, and, for markup-enabled output, rich markup escaped (``[/]`` is printed, not read)."""
+    out = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return escape(out) if markup else out
+
+
 def _err() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(exc: BaseException) -> typer.Exit:
-    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, emoji=False)
+    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {_plain(exc)}", markup=True, emoji=False)
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -84,9 +96,10 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
     if has_smaa:
         table.add_column("P(first)", justify="right")
     for o in model.objectives:
-        table.add_column(f"{o.name} {o.arrow}" + (f"\n[{o.unit}]" if o.unit else ""), justify="right")
+        table.add_column(_plain(f"{o.name} {o.arrow}") + (f"\n{_plain(f'[{o.unit}]')}" if o.unit else ""),
+                         justify="right")
     for cid, row in t.head(limit).iterrows():
-        cells = [str(row["rank"]), str(cid), "✓" if row["feasible"] else "[red]✗[/]", str(row["front"]),
+        cells = [str(row["rank"]), _plain(cid), "✓" if row["feasible"] else "[red]✗[/]", str(row["front"]),
                  _fmt(row["score"]), "★" if row["knee"] else ""]
         if has_smaa:
             cells.append(_fmt(row["acceptability"]))
@@ -97,18 +110,18 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
     if len(t) > limit:
         console.print(f"… {len(t) - limit} more candidates (use --format json or -o FILE for all).")
     rec = analysis.recommended
-    console.print(f"Recommended: [bold]{rec}[/]" if rec else "[red]No feasible candidate.[/]")
+    console.print(f"Recommended: [bold]{_plain(rec)}[/]" if rec else "[red]No feasible candidate.[/]")
     console.print(f"Front: {len(analysis.front)} candidates · hypervolume {analysis.hypervolume:.4g} "
                   f"(normalised, reference 1.1)")
     excl = analysis.candidates.exclusions
     if len(excl):
         console.print(f"Excluded {len(excl)} rows:")
         for _, r in excl.head(10).iterrows():
-            console.print(f"  - {r['candidate']}: {r['reason']}", markup=False)
+            console.print(f"  - {_plain(r['candidate'], False)}: {_plain(r['reason'], False)}", markup=False)
         if len(excl) > 10:
             console.print(f"  … and {len(excl) - 10} more (see the JSON's 'exclusions').")
     for note in analysis.notes:
-        console.print(f"Note: {note}", markup=False)
+        console.print(f"Note: {_plain(note, False)}", markup=False)
 
 
 def run_analysis(candidates: str, model_path: Path, *, method: str | None, champion: str | None,
@@ -172,12 +185,12 @@ def analyze(
         if output is None:
             sys.stdout.write(result.to_json() + "\n")
         else:
-            _err().print(f"Wrote {output}")
+            _err().print(f"Wrote {output}", markup=False)
     else:
         console = _out()
         render_table(result, console)
         if output is not None:
-            console.print(f"JSON: {output}")
+            console.print(f"JSON: {output}", markup=False)
 
 
 # --- review (workbench.reports) -------------------------------------------------------------------
@@ -226,19 +239,17 @@ def review(
     """Run a review template: -p KEY VALUE (repeatable) sets a parameter. Writes review.ipynb,
     memo.html, summary.json and decision.md into OUTDIR. Exit 1 when the review fails, 2 for bad
     parameters (the message lists the accepted ones)."""
-    from rich.markup import escape
-
     from workbench.reports import ParameterError, ReviewError, ReviewFailed, run_review
 
     try:
         params = _review_params(list(ctx.args), list(param_file or []))
     except typer.BadParameter as exc:
-        _err().print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, emoji=False)
+        _err().print(f"[bold red]error:[/] {_plain(exc)}", markup=True, emoji=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
     try:
         result = run_review(template, params, output_dir, progress=progress and _err().is_terminal)
     except ReviewFailed as exc:
-        _err().print(f"[bold red]review failed:[/] {escape(str(exc))}", markup=True, emoji=False,
+        _err().print(f"[bold red]review failed:[/] {_plain(exc)}", markup=True, emoji=False,
                      highlight=False)
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except (ParameterError, ReviewError, WorkbenchError) as exc:
@@ -247,7 +258,7 @@ def review(
         _err().print(note, markup=False)
     console = _out()
     chosen = result.summary["decision"]["chosen"]
-    console.print(f"Decision: [bold]{escape(chosen)}[/]" if chosen
+    console.print(f"Decision: [bold]{_plain(chosen)}[/]" if chosen
                   else "[red]No feasible candidate: no decision.[/]")
     console.print(f"Memo: {result.memo.resolve()}", markup=False)
     console.print(f"Summary: {result.summary_path.resolve()}", markup=False)
@@ -469,7 +480,8 @@ def decisions_list(
     for col in ("id", "created (UTC)", "status", "chosen", "title", "supersedes"):
         table.add_column(col, overflow="fold")
     for r in records:
-        table.add_row(r.id[:12], r.created[:19], r.status, r.chosen, r.title, (r.supersedes or "")[:12])
+        table.add_row(*(_plain(v) for v in (r.id[:12], r.created[:19], r.status, r.chosen, r.title,
+                                             (r.supersedes or "")[:12])))
     _out().print(table)
 
 
@@ -547,7 +559,7 @@ def decisions_diff(
                                                   else "no change"), markup=False)
     for key in ("chosen", "method", "model_hash", "data_hash"):
         if d[key]["changed"]:
-            c.print(f"  {key}: {d[key]['a']} → {d[key]['b']}", markup=False)
+            c.print(_plain(f"  {key}: {d[key]['a']} → {d[key]['b']}", False), markup=False)
     for name, w in d["weights"].items():
         c.print(f"  weight {name}: {w['a']} → {w['b']}", markup=False)
     for key in ("added", "removed"):
@@ -585,14 +597,14 @@ def gate(
     except WorkbenchError as exc:
         raise _fail(exc) from None
     if result.passed:
-        _out().print(f"gate passed: {result.candidate}"
-                     + (f" (against {result.against})" if result.against else ""), markup=False)
+        _out().print(_plain(f"gate passed: {result.candidate}"
+                            + (f" (against {result.against})" if result.against else ""), False), markup=False)
         return
     err = _err()
-    err.print(f"gate failed: {result.candidate}" + (f" (against {result.against})" if result.against else ""),
-              markup=False)
+    err.print(_plain(f"gate failed: {result.candidate}"
+                     + (f" (against {result.against})" if result.against else ""), False), markup=False)
     for reason in result.reasons:
-        err.print(f"  - {reason}", markup=False)
+        err.print(_plain(f"  - {reason}", False), markup=False)
     raise typer.Exit(EXIT_CHECK_FAILED)
 
 
@@ -730,12 +742,12 @@ def search(
         table.add_column("candidate")
         table.add_column("configuration", overflow="fold")
         for name in qm.names:
-            table.add_column(name, justify="right")
+            table.add_column(_plain(name), justify="right")
         rank = result.analysis.table["rank"]
         for _, row in front.assign(_rank=front["candidate"].map(rank)).sort_values("_rank").head(20).iterrows():
             config = result.configurations.get(row["candidate"], {})
             text = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items())
-            table.add_row(row["candidate"], text, *[_fmt(row[n]) for n in qm.names])
+            table.add_row(_plain(row["candidate"]), _plain(text), *[_fmt(row[n]) for n in qm.names])
         out.print(table)
     for name in ("evaluations.parquet", "front.parquet", "search.json"):
         out.print(f"{name}: {paths[name]}", markup=False)
@@ -952,9 +964,9 @@ def watch(
             table.add_column(col, justify="right" if col in ("value", "threshold") else "left")
         table.add_column("message", overflow="fold")
         for t in triggers:
-            table.add_row(t.severity, t.kind, t.version or "", t.objective or "",
+            table.add_row(t.severity, t.kind, _plain(t.version or ""), _plain(t.objective or ""),
                           "" if t.value is None else _fmt(t.value),
-                          "" if t.threshold is None else _fmt(t.threshold), t.message,
+                          "" if t.threshold is None else _fmt(t.threshold), _plain(t.message),
                           style=_SEVERITY_STYLE[t.severity])
         console.print(table)
     console.print("review due" if due else ("no trigger: no review due" if not triggers else

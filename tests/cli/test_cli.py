@@ -69,3 +69,19 @@ def test_version_and_help(files):
     r = run("--version", cwd=files)
     assert r.returncode == 0 and r.stdout.startswith("workbench ")
     assert "analyze" in run("--help", cwd=files).stdout
+
+
+def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path):
+    # Rich read candidate ids, objective names and error messages as console markup: an id "[/]"
+    # crashed the table with a MarkupError traceback, "[link=...]" made a terminal hyperlink, and
+    # escape sequences in an id reached the terminal (clear screen, OSC 8 links).
+    ids = ["[/]", "[bold red]boom[/] [link=https://evil.example]x[/link]", "c\x1b[2J\x1b]8;;https://e.x\x1b\\"]
+    pd.DataFrame({"id": ids, "acc [/x]": [0.9, 0.8, 0.7], "ms": [20, 10, 30]}).to_csv(tmp_path / "c.csv", index=False)
+    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: 'acc [/x]', direction: max}\n"
+                                     "  - {name: ms, direction: min}\n")
+    r = run("analyze", "c.csv", "-m", "q.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Recommended: [/]" in r.stdout and ids[1] in r.stdout and "acc [/x]" in r.stdout
+    assert "\x1b" not in r.stdout and "c\\x1b[2J\\x1b]8;;https://e.x\\x1b\\" in r.stdout
+    r = run("analyze", "c.csv", "-m", "q.yaml", "--champion", "[/nope]", cwd=tmp_path)
+    assert r.returncode == 2 and "Champion '[/nope]'" in r.stderr and "Traceback" not in r.stderr

@@ -149,6 +149,30 @@ def test_prometheus_rules_template_injection_is_neutralised():
         assert "{{ range" not in rule["annotations"]["description"]
 
 
+@pytest.mark.parametrize("name", ["{{ $labels.instance }}", "{{{ printf \"x\" }}}", "95th latency"])
+def test_prometheus_rules_neutralise_templates_in_objective_names(name):
+    # The objective's name reached the labels and annotations raw (Prometheus templates both), the
+    # "{{" -> "{ {" replacement left "{{" in "{{{", and a name starting with a digit gave an
+    # invalid alert name.
+    qm = QualityModel.from_dict({"objectives": [
+        {"name": name, "direction": "min", "unit": "{{ u }}", "aggregation": "p95", "source": "lat",
+         "constraint": "<= 30"}]})
+    rule = check_rules(prometheus_rules(qm))["groups"][0]["rules"][0]
+    texts = [*rule["labels"].values(), *rule["annotations"].values()]
+    assert not any("{{" in t.replace("{{ $value | humanize }}", "") for t in texts)
+    assert not any("}}" in t.replace("{{ $value | humanize }}", "") for t in texts)
+
+
+def test_prometheus_rules_header_survives_yaml_line_breaks_in_ids():
+    # The header comment replaced "\n" only: U+2028 in a decision id ended the comment and the
+    # rest of the line became YAML, so the file did not load.
+    df = pd.DataFrame({"id": ["a\u2028groups: x", "b"], "recall": [0.95, 0.92], "latency_p95_ms": [100, 90],
+                       "error_rate": [0.001, 0.002], "mean_ms": [40, 30], "queue": [10, 10]})
+    rec = DecisionRecord.from_analysis(analyze(df, PROM_MODEL, champion="b"), chosen="a\u2028groups: x")
+    rec = DecisionRecord.from_dict({**rec.to_dict(), "id": "id\u2029\x85groups: []\r"})
+    assert len(check_rules(prometheus_rules(rec))["groups"][0]["rules"]) == 4
+
+
 # --- Optuna -----------------------------------------------------------------------------------------
 
 def objective_v4(trial):
@@ -276,6 +300,21 @@ def test_mlflow_alias_and_tags_on_the_chosen_version(mlflow_store):
     plain = DecisionRecord.from_analysis(analyze(pd.DataFrame({"id": ["a"], "acc": [0.9], "latency_ms": [1]}), qm))
     with pytest.raises(DecisionError, match="carries no MLflow run ids"):
         mlflow_alias(plain, uri, "clf")
+
+
+@pytest.mark.parametrize("name", ["it's", "x' OR name LIKE '%", "both ' and \""])
+def test_mlflow_alias_error_lists_the_versions_of_a_model_named_with_quotes(mlflow_store, name):
+    # The filter string escaped a quote with a backslash, which MLflow does not read: the error
+    # listed no version for a model named "it's" (and a name with both quotes broke the filter).
+    from workbench.decisions import mlflow_alias
+
+    uri, client = mlflow_store["uri"], mlflow_store["client"]
+    client.create_registered_model(name)
+    rid = mlflow_store["runs"]["b"][0]
+    client.create_model_version(name, source=f"runs:/{rid}/model", run_id=rid)
+    rec = DecisionRecord(chosen="a", candidates=("a",))
+    with pytest.raises(UnknownNameError, match=r"(?s)Version of .* '99' is not a registered version.*Valid: 1\."):
+        mlflow_alias(rec, uri, name, version=99)
 
 
 def test_cli_export_mlflow_records_the_artefact(mlflow_store, tmp_path):

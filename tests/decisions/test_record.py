@@ -168,3 +168,19 @@ def test_from_a_real_review_summary(analysis):
     assert rec.model == analysis.model.to_dict() and rec.model_hash == analysis.model.hash
     assert rec.provenance["seed"] == 1
     assert "## Decision Outcome" in rec.to_madr()
+
+
+def test_madr_front_matter_keeps_names_with_yaml_line_breaks(evil_analysis):
+    # U+2028, U+2029 and NEL are line breaks to YAML: written raw they folded the names, and a
+    # C1 control character made the front matter unreadable.
+    names = ["Ana\u2028status: rejected", "Bo\u2029b", "Cy\x85d", "Di\x9be"]
+    rec = DecisionRecord.from_analysis(evil_analysis, decision_makers=names)
+    front, _ = split_front_matter(rec.to_madr())
+    assert front["decision-makers"] == names and front["status"] == "accepted"
+
+
+def test_madr_date_line_cannot_add_front_matter_keys(evil_analysis):
+    rec = DecisionRecord.from_dict({**DecisionRecord.from_analysis(evil_analysis).to_dict(),
+                                    "created": "2026\nx: 1"})
+    front, _ = split_front_matter(rec.to_madr())
+    assert front["date"] == "2026\nx: 1"[:10] and "x" not in front

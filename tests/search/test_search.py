@@ -469,3 +469,22 @@ def test_initial_configurations_are_evaluated_exactly_as_given(tmp_path):
     result = search(space, qm, f, budget=12, pop_size=6, seed=0, initial=[given], outdir=tmp_path)
     assert seen[0] == given
     assert result.configurations[result.evaluations["candidate"].iloc[0]] == given
+
+
+def _formula_eval(config):
+    return {"f1": config["x0"], "f2": 1 - config["x0"] + 0.01 * len(config["c"])}
+
+
+def test_front_csv_cells_cannot_run_as_spreadsheet_formulas(tmp_path):
+    # front.csv wrote text cells verbatim, so a categorical value (or a parameter name) starting
+    # with '=', '+', '-' or '@' became a live formula in a spreadsheet.
+    evil = ["=cmd|' /C calc'!A0", "+1+1", "@SUM(1)", "-2+3", "plain"]
+    space = Space([Float("x0", 0, 1), Categorical("c", evil), Categorical("=n", ["-1", "a"])])
+    r = search(space, QM2, _formula_eval, budget=40, seed=0, outdir=tmp_path / "record")
+    paths = r.save(tmp_path / "out")
+    raw = pd.read_csv(paths["front.csv"], dtype=str, keep_default_na=False)
+    assert "'=n" in raw.columns and "=n" not in raw.columns
+    assert not any(v.startswith(("=", "+", "@")) or v.startswith("-") and v != "-1" for v in raw["c"])
+    assert set(raw["c"]) <= {"'" + v for v in evil[:4]} | {"plain"} and set(raw["'=n"]) <= {"-1", "a"}
+    parquet = pd.read_parquet(paths["front.parquet"])  # the Parquet keeps the values as they are
+    assert set(parquet["c"]) <= set(evil) and list(parquet["candidate"]) == list(raw["candidate"])

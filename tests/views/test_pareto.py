@@ -97,7 +97,7 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     (line,) = layer_with(spec, "line")
     assert line["transform"] == [{"filter": "datum.front_line"}]
-    assert line["encoding"]["order"] == {"field": "latency_ms", "type": "quantitative"}
+    assert line["encoding"]["order"] == {"field": "latency_ms", "type": "quantitative", "title": "latency_ms [ms] (↓ better)"}
     rows = spec["datasets"]["candidates"]
     on_line = [r for r in rows if r["front_line"]]
     assert on_line and all(r["status"] == "front" for r in on_line)
@@ -194,6 +194,26 @@ def test_dotted_objective_names_are_escaped_and_still_plotted():
     assert len(re.findall(r'aria-roledescription="point"', svg)) >= 3
     assert re.search(r"val\.acc: 0\.9", svg) and re.search(r"p95\[ms\] \[ms\]: 20", svg)
     assert set(marks_by_colour(svg, "line mark")) == {"a", "b", "c"}  # one line per candidate
+
+
+@pytest.mark.parametrize("names", [("it's acc", 'say "ms"'), ("'+alert(1)+'", '"+alert(1)+"'),
+                                   ("a\\.b", "ms\\[0]")])
+def test_objective_names_with_quotes_are_plotted(names):
+    # Vega reads a quote before the first '.' or '[' of a field as a quoted path segment: "it's acc"
+    # failed with "Access path missing closing quote", and the front line's untitled order channel
+    # put the field name raw into the marks' description expression ("Expression parse error").
+    # Vega-Lite does not re-escape a backslash: "a\\.b" was read as the nested path a\\ -> b.
+    acc, ms = names
+    qm = QualityModel.from_dict({"objectives": [{"name": acc, "direction": "max"},
+                                                {"name": ms, "direction": "min", "unit": "ms"}]})
+    df = pd.DataFrame({"id": list("abc"), acc: [0.9, 0.8, 0.7], ms: [20.0, 10.0, 30.0]})
+    a = workbench.analyze(df, qm)
+    for chart in (pareto_scatter(a, ms, acc), scatter_matrix(a), linked_views(a, ms, acc), parallel_coordinates(a)):
+        svg = vlc.vegalite_to_svg(chart.to_json())
+        marks = 'aria-roledescription="line mark"' if chart.to_dict().get("layer") and "fold" in chart.to_json() \
+            else 'aria-roledescription="point"'
+        assert len(re.findall(marks, svg)) >= 3, marks
+        assert "0.9" in svg and "20" in svg
 
 
 # --- scatter matrix and parallel coordinates ------------------------------------------------------------

@@ -248,3 +248,20 @@ def test_nothing_feasible(df, model):
     assert ex.error_text == ""
     assert_same_ranking(ex.analysis, wb.analyze(df, model.with_constraints(["ms <= -1"])
                                                 .with_weights({"acc": 2, "ms": 1, "kb": 4})))
+
+
+def test_brush_on_objectives_named_with_backslashes_and_quotes(make_candidates):
+    # The chart data names a column with a backslash with U+29F5 (Vega-Lite cannot address a
+    # backslash); the brush the front end reports must come back under the objective's own name.
+    from workbench.views._data import fieldname
+
+    acc, ms = "acc\\.x", "it's \"ms\""
+    df = make_candidates(n=20, names=(acc, ms), seed=3)
+    model = wb.QualityModel.from_dict({"objectives": [{"name": acc, "direction": "max"},
+                                                      {"name": ms, "direction": "min"}]})
+    ex = TradeoffExplorer(df, model)
+    value = {fieldname(acc): [0.7, 0.2], fieldname(ms): [0.1, 0.6]}
+    ex.chart._vl_selections = {"brush": {"value": value, "store": []}}
+    assert ex.brush == {acc: [0.7, 0.2], ms: [0.1, 0.6]}
+    inside = df[df[acc].between(0.2, 0.7) & df[ms].between(0.1, 0.6)]["id"]
+    assert sorted(ex.selected.index) == sorted(inside)

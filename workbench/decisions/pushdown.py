@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from workbench._version import __version__
+from workbench.decisions._markdown import yaml_comment
 from workbench.decisions.record import DecisionRecord
 from workbench.errors import DecisionError, UnknownNameError, require, unknown_name
 
@@ -267,7 +268,7 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
         except MlflowException as exc:
             if not missing(exc):
                 raise
-            known = [v.version for v in client.search_model_versions(f"name='{_quote(model_name)}'")]
+            known = [v.version for v in _versions_of(client, model_name)]
             raise UnknownNameError(unknown_name(f"Version of {model_name!r}", str(version), known,
                                                 where="a registered version")) from None
     else:
@@ -283,7 +284,7 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
             found += [v for v in client.search_model_versions(f"run_id='{rid}'") if v.name == model_name]
         if not found:
             known = [f"{v.version} (run {v.run_id})"
-                     for v in client.search_model_versions(f"name='{_quote(model_name)}'")]
+                     for v in _versions_of(client, model_name)]
             raise DecisionError(
                 f"No version of registered model {model_name!r} comes from the runs of candidate "
                 f"{record.chosen!r} ({', '.join(runs[:5])}{'…' if len(runs) > 5 else ''}).\n"
@@ -310,8 +311,21 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
             "tags": tags}
 
 
-def _quote(name: str) -> str:
-    return str(name).replace("\\", "\\\\").replace("'", "\\'")
+def _versions_of(client: Any, model_name: str) -> list[Any]:
+    """The registered versions of ``model_name``.
+
+    MLflow's filter strings have no escape inside a quoted value (``name='it\\'s'`` and
+    ``name='it''s'`` match nothing), so the name is quoted with a quote character it does not
+    contain; a name with both kinds lists every version. The names are compared here in any case.
+    """
+    name = str(model_name)
+    if "'" not in name:
+        query: str | None = f"name='{name}'"
+    elif '"' not in name:
+        query = f'name="{name}"'
+    else:
+        query = None
+    return [v for v in client.search_model_versions(query) if v.name == name]
 
 
 # --- Prometheus ----------------------------------------------------------------------------------
@@ -397,12 +411,27 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
 
 
 def _camel(name: str) -> str:
-    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", name) if p)
+    """``latency_p95_ms`` -> ``LatencyP95Ms``; a name that would start with a digit gets ``Objective``
+    in front (an alert name starts with a letter).
+
+    >>> _camel("95th latency"), _camel("{{ 7*7 }}")
+    ('Objective95thLatency', 'Objective77')
+    """
+    camel = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", name) if p)
+    return camel if camel[:1].isalpha() or not camel else "Objective" + camel
+
+
+_BRACES = re.compile(r"([{}])(?=[{}])")
 
 
 def _safe_template(text: str) -> str:
-    # candidate ids and names must not be read as Go templates by Prometheus
-    return str(text).replace("{{", "{ {").replace("}}", "} }")
+    """Text from data for an annotation or label (Prometheus reads both as Go templates): a space
+    between any two adjacent braces, so no ``{{`` or ``}}`` is left (``"{{{"`` too).
+
+    >>> _safe_template("{{{ $labels.x }}}")
+    '{ { { $labels.x } } }'
+    """
+    return _BRACES.sub(r"\1 ", str(text))
 
 
 def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | None = None, for_: str = "10m",
@@ -474,20 +503,21 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
             skipped.append(f"{c['constraint']} ({why})")
             continue
         limit = float(c["limit"])
-        unit = f" {o['unit']}" if o.get("unit") else ""
+        unit = f" {_safe_template(o['unit'])}" if o.get("unit") else ""
+        oname = _safe_template(o["name"])
         name = _camel(o["name"]) + "SloBreach"
         base, n = name, 2
         while name in names_used:
             name, n = f"{base}{n}", n + 1
         names_used.add(name)
-        rule_labels = {"severity": "critical", **extra_labels, "objective": o["name"]}
+        rule_labels = {"severity": "critical", **extra_labels, "objective": oname}
         if record is not None:
-            rule_labels.setdefault("decision_id", record.id)
-            rule_labels.setdefault("champion", record.chosen)
-        description = (f"{o.get('aggregation') or 'value'} of {o['name']} is {{{{ $value | humanize }}}}{unit}; "
-                       f"the hard constraint is {o['name']} {c['op']} {limit:g}{unit}")
+            rule_labels.setdefault("decision_id", _safe_template(record.id))
+            rule_labels.setdefault("champion", _safe_template(record.chosen))
+        description = (f"{o.get('aggregation') or 'value'} of {oname} is {{{{ $value | humanize }}}}{unit}; "
+                       f"the hard constraint is {oname} {c['op']} {limit:g}{unit}")
         if record is not None:
-            description += (f" (decision {record.id[:12]}, champion {_safe_template(record.chosen)}). "
+            description += (f" (decision {_safe_template(record.id[:12])}, champion {_safe_template(record.chosen)}). "
                             "The decision's reopen trigger fired: review it (workbench review) if this persists.")
         else:
             description += "."
@@ -496,7 +526,7 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
             "expr": f"{expr} {_INVERSE[c['op']]} {limit:g}",
             "for": for_,
             "labels": rule_labels,
-            "annotations": {"summary": f"{o['name']} breaches {_safe_template(c['constraint'])}",
+            "annotations": {"summary": f"{oname} breaches {_safe_template(c['constraint'])}",
                             "description": description},
         })
     not_monitored = [o["name"] for o in objectives if not (o.get("source") or o["name"] in metric_map)]
@@ -509,7 +539,7 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
         header.append("# Objectives without a monitored metric (skipped): " + ", ".join(not_monitored) + ".")
     for s in skipped + skipped_constraints:
         header.append(f"# Constraint skipped: {s}")
-    header = [h.replace("\n", " ") for h in header]
+    header = [yaml_comment(h) for h in header]
     body = yaml.safe_dump({"groups": [{"name": group, "rules": rules}]}, sort_keys=False, allow_unicode=True,
                           width=1000)
     return "\n".join(header) + "\n" + body

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench._version import __version__
-from workbench.decisions._markdown import md_code, md_escape, md_paragraphs
+from workbench.decisions._markdown import md_code, md_escape, md_paragraphs, yaml_date, yaml_value
 from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
 
 __all__ = ["DecisionRecord", "STATUSES", "ACCEPTABILITY_TRIGGER"]
@@ -533,10 +533,10 @@ def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
 
 def _front_matter(r: DecisionRecord) -> str:
     # lists as JSON flow sequences (valid YAML): one line each, whatever the names contain
-    lines = ["---", f"status: {r.status}", f"date: {r.created[:10]}"]
+    lines = ["---", f"status: {r.status}", f"date: {yaml_date(r.created)}"]
     for key, names in (("decision-makers", r.decision_makers), ("consulted", r.consulted),
                        ("informed", r.informed)):
-        lines.append(f"{key}: {json.dumps(list(names), ensure_ascii=False)}")
+        lines.append(f"{key}: {yaml_value(list(names))}")
     return "\n".join(lines) + "\n---\n"
 
 

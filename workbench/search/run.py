@@ -31,6 +31,7 @@ import dataclasses
 import json
 import math
 import platform
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -119,7 +120,7 @@ class SearchResult:
         paths = {}
         for name, frame in (("evaluations.parquet", self.evaluations), ("front.parquet", self.front)):
             paths[name] = atomic_write_bytes(out / name, _parquet_bytes(frame))
-        paths["front.csv"] = atomic_write_text(out / "front.csv", self.front.to_csv(index=False))
+        paths["front.csv"] = atomic_write_text(out / "front.csv", _csv_safe(self.front).to_csv(index=False))
         summary = {
             "stopped": self.stopped, "evaluations": int(len(self.evaluations)), "calls": self.calls,
             "reused": self.reused,
@@ -772,6 +773,25 @@ def _candidates(state: _State, ok: list[Evaluation]) -> Any:
     table = pd.DataFrame({m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
                          index=pd.Index([e.candidate for e in ok], name="candidate"))
     return dataclasses.replace(cands, table=table.loc[cands.table.index])
+
+
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot run as spreadsheet formulas: a cell starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return (and not a plain number) gets a leading ``'``
+    (OWASP's CSV-injection advice). For ``front.csv`` only; the Parquet files keep the values."""
+    def safe(v: Any) -> Any:
+        return "'" + v if isinstance(v, str) and _FORMULA.match(v) and not _NUMBER.match(v) else v
+
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = [safe(v) for v in out[col]]
+    out.columns = [safe(str(c)) for c in out.columns]  # parameter and metric names head the columns
+    return out
 
 
 def _text(value: Any) -> str | None:

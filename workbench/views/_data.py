@@ -9,6 +9,7 @@ never goes through altair's data transformers (no 5,000-row ``MaxRowsError``, no
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from workbench.views import theme
 
 __all__ = [
     "ChartError", "MissingResultError", "RESERVED", "MAX_POINTS", "objective", "objectives",
-    "chart_table", "Split", "split", "density_2d", "records", "fieldname", "Built", "finish",
+    "chart_table", "Split", "split", "density_2d", "records", "column", "fieldname", "Built", "finish",
 ]
 
 #: Default most candidates drawn one by one; the rest become a binned density.
@@ -104,13 +105,29 @@ def _check_reserved(analysis: Any) -> None:
         )
 
 
-def fieldname(name: str) -> str:
-    """A column name as a Vega-Lite field reference: ``.``, ``[`` and ``]`` escaped (not nested access).
+#: Vega-Lite re-escapes the ``.``, ``[``, ``]`` and quotes of a field path but not a backslash, so
+#: Vega cannot address a column whose name holds one (``a\\.b`` reads as ``a\\`` -> ``b``); in the
+#: chart data such a column is named with U+29F5 (⧵) instead (titles and tooltips show the real name).
+BACKSLASH_STAND_IN = "\u29f5"
 
-    >>> fieldname("val.acc")
-    'val\\\\.acc'
+
+def column(name: str) -> str:
+    """The key of a column in the chart data (``records``): the name, a backslash replaced by ⧵."""
+    return str(name).replace("\\", BACKSLASH_STAND_IN)
+
+
+def fieldname(name: str) -> str:
+    r"""A column name as a Vega-Lite field reference to the chart data: ``.``, ``[``, ``]`` and
+    quotes escaped (not nested access; Vega reads a quote before the first ``.`` or ``[`` as the
+    start of a quoted path segment, so ``it's`` alone fails with "Access path missing closing
+    quote"), a backslash replaced as in :func:`column`.
+
+    >>> print(fieldname("val.acc"))
+    val\.acc
+    >>> print(fieldname("it's [0]"))
+    it\'s \[0\]
     """
-    return name.replace("\\", "\\\\").replace(".", "\\.").replace("[", "\\[").replace("]", "\\]")
+    return re.sub(r"""([.\[\]'"])""", r"\\\1", column(name))
 
 
 # --- the per-candidate table ------------------------------------------------------------------------
@@ -259,8 +276,8 @@ def density_2d(x: np.ndarray, y: np.ndarray, x_all: np.ndarray, y_all: np.ndarra
 # --- records and the finished chart -----------------------------------------------------------------
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-safe rows: native Python values, NaN/inf as None."""
-    out = df.copy()
+    """JSON-safe rows: native Python values, NaN/inf as None; columns named by :func:`column`."""
+    out = df.rename(columns={c: column(c) for c in df.columns if isinstance(c, str) and "\\" in c})
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].where(np.isfinite(out[col]))

@@ -18,7 +18,7 @@ import pandas as pd
 from workbench.errors import UnknownNameError, unknown_name
 from workbench.views import theme
 from workbench.views._data import (
-    MAX_POINTS, Built, ChartError, chart_table, density_2d, fieldname, finish, js, objective, records,
+    MAX_POINTS, Built, ChartError, chart_table, column, density_2d, fieldname, finish, js, objective, records,
     split, tip,
 )
 from workbench.views._data import objectives as _objectives
@@ -170,7 +170,7 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
     base = alt.Chart(CANDIDATES)
     layers.append(base.transform_filter("datum.front_line").mark_line(
         color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
-        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative")))
+        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label)))
     colour = status_color() if color is None else alt.condition(BRUSH, color, alt.value(theme.UNSELECTED))
     layers.append(base.mark_point(filled=True).encode(
         x=_axis(ox), y=_axis(oy, channel=alt.Y), color=colour, shape=status_shape(),
@@ -403,7 +403,8 @@ def _axes_rows(table: pd.DataFrame, objs: list[Any]) -> list[dict[str, Any]]:
         lo, hi = float(np.min(v)), float(np.max(v))
         worst, best = (hi, lo) if o.direction == "min" else (lo, hi)
         unit = f" {o.unit}" if o.unit else ""
-        rows.append({"axis_objective": o.name, "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
+        # the fold names each axis by its chart-data column (see _data.column)
+        rows.append({"axis_objective": column(o.name), "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
                      "label": o.label, "best": best, "worst": worst, "best_text": f"{best:.4g}{unit}",
                      "worst_text": f"{worst:.4g}{unit}", "bottom": 0.0, "top": 1.0})
     return rows
@@ -435,7 +436,7 @@ def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.nda
             pos = np.full(len(v), 0.5) if a["axis_span"] == 0 else (v - a["axis_lo"]) / a["axis_span"]
             counts, edges = np.histogram(pos, bins=AXIS_BINS, range=(0.0, 1.0))
             nz = np.flatnonzero(counts)
-            dens.append(pd.DataFrame({"axis_objective": o.name, "x_start": a["axis_index"] - 0.05,
+            dens.append(pd.DataFrame({"axis_objective": column(o.name), "x_start": a["axis_index"] - 0.05,
                                       "x_end": a["axis_index"] + 0.05, "y_start": edges[nz],
                                       "y_end": edges[nz + 1], "count": counts[nz].astype(np.int64)}))
         datasets["axis_density"] = records(pd.concat(dens, ignore_index=True))
