@@ -141,7 +141,8 @@ def generate_logs(rows: int, files: int, folder: Path) -> Path:
         target = str(folder / f"part-{part:03d}.parquet").replace("'", "''")
         con.execute(f"""
             COPY (
-              SELECT make_timestamptz(1767225600000000 + (r * {span_us} // {rows})) AS "timestamp",
+              SELECT make_timestamptz(1767225600000000 + CAST(CAST(r AS HUGEINT) * {span_us} // {rows} AS BIGINT))
+                       AS "timestamp",
                      'v' || lpad(CAST(v AS VARCHAR), 2, '0') AS version,
                      exp(3.0 + 0.02 * v + 0.5 * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()))
                        AS latency_ms,

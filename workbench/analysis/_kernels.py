@@ -116,6 +116,17 @@ def pseudo_weights(N: np.ndarray) -> np.ndarray:
     return np.divide(G, total, out=np.full_like(G, 1.0 / k), where=total > 0)
 
 
+#: Bytes of one (block, m, k) float64 temporary in the pairwise kernels below: rows are processed
+#: in blocks so memory stays O(block * m * k) instead of O(m^2 * k) (a 5,000-member front in 5-D
+#: would need 1 GB per temporary). Each row's numbers are the same whatever the block size.
+PAIRWISE_BLOCK_BYTES = 32 * 2**20
+
+
+def _row_blocks(m: int, k: int) -> range:
+    step = max(1, PAIRWISE_BLOCK_BYTES // max(1, 8 * m * k))
+    return range(0, m, step)
+
+
 def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     """Least sacrifice per unit gain of each front point against its neighbours within ``radius``.
 
@@ -124,22 +135,54 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     is the smallest ``sacrifice / gain`` over its neighbours (Rachmawati & Srinivasan 2009): a knee
     is a point where every move costs much more than it brings. Points with no neighbour within
     the radius get NaN (nothing to compare); duplicates of a point are not its neighbours.
+    Computed in blocks of rows (memory O(block * m * k)).
     N (m, k) mutually non-dominated points -> (m,).
     """
-    m = len(N)
+    m, k = N.shape
     out = np.full(m, np.nan)
     if m < 2:
         return out
-    diff = N[:, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
-    gain = np.clip(diff, 0, None).sum(axis=2)
-    loss = np.clip(-diff, 0, None).sum(axis=2)
-    dist = np.sqrt((diff**2).sum(axis=2))
-    near = (dist <= radius) & (dist > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(gain > 0, loss / gain, np.inf)
-    ratio = np.where(near, ratio, np.inf)
-    has = near.any(axis=1)
-    out[has] = ratio[has].min(axis=1)
+    blocks = _row_blocks(m, k)
+    for lo in blocks:
+        hi = min(lo + blocks.step, m)
+        diff = N[lo:hi, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
+        gain = np.clip(diff, 0, None).sum(axis=2)
+        loss = np.clip(-diff, 0, None).sum(axis=2)
+        dist = np.sqrt((diff**2).sum(axis=2))
+        del diff
+        near = (dist <= radius) & (dist > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(gain > 0, loss / gain, np.inf)
+        ratio = np.where(near, ratio, np.inf)
+        has = near.any(axis=1)
+        out[lo:hi][has] = ratio[has].min(axis=1)
+    return out
+
+
+def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
+    """Indices of each point's ``count`` nearest other points (Euclidean), nearest first; ties
+    broken by the lower index (as a stable sort of the distances would). Computed in blocks of rows.
+    N (m, k), count < m -> (m, count) int.
+    """
+    m, k = N.shape
+    out = np.empty((m, count), dtype=np.intp)
+    if count <= 0:
+        return out
+    blocks = _row_blocks(m, k)
+    for lo in blocks:
+        hi = min(lo + blocks.step, m)
+        dist = np.sqrt(((N[lo:hi, None, :] - N[None, :, :]) ** 2).sum(axis=2))
+        dist[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        if count < m - 1:
+            # the count-th smallest distance of each row; every index at or below it is a candidate
+            kth = np.partition(dist, count - 1, axis=1)[:, count - 1]
+            for r in range(hi - lo):
+                cand = np.flatnonzero(dist[r] <= kth[r])
+                if len(cand) < count:  # NaN distances: fall back to the full sort of the row
+                    cand = np.arange(m)
+                out[lo + r] = cand[np.argsort(dist[r, cand], kind="stable")[:count]]
+        else:
+            out[lo:hi] = np.argsort(dist, axis=1, kind="stable")[:, :count]
     return out
 
 

@@ -86,10 +86,7 @@ def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | No
         else:
             Ff = prob.F[rows]
             N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
-            dist = np.sqrt(((N[:, None, :] - N[None, :, :]) ** 2).sum(axis=2))
-            np.fill_diagonal(dist, np.inf)
-            m = min(neighbours, len(rows) - 1)
-            nearest = np.argsort(dist, axis=1, kind="stable")[:, :m]
+            nearest = K.nearest_neighbours(N, min(neighbours, len(rows) - 1))
             pairs = [(rows[i], rows[j]) for i in range(len(rows)) for j in nearest[i]]
     data: dict[str, list[Any]] = {"candidate": [], "neighbour": []}
     for o in prob.model.objectives:
