@@ -209,6 +209,8 @@ def run_pareto_peers(quick: bool) -> dict[str, Any]:
             t0 = time.perf_counter()
             masks[name] = np.asarray(fn(), dtype=bool)
             runs.append(time.perf_counter() - t0)
+            if runs[-1] > 20:  # one run is enough to compare a slow peer
+                break
         out[name] = {"median_s": statistics.median(runs), "runs_s": [round(r, 3) for r in runs],
                      "front_size": int(masks[name].sum())}
 
@@ -229,7 +231,7 @@ def run_pareto_peers(quick: bool) -> dict[str, Any]:
     return out
 
 
-def run_monitoring(quick: bool, folder: str, hand: bool) -> dict[str, Any]:
+def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -> dict[str, Any]:
     import duckdb
     import pandas as pd  # noqa: F401
 
@@ -269,7 +271,13 @@ def run_monitoring(quick: bool, folder: str, hand: bool) -> dict[str, Any]:
     else:
         t0 = time.perf_counter()
         con = duckdb.connect()
-        con.execute(f"SET memory_limit = '{limit}'")
+        if limited:  # the same limit, spill folder and settings as the product
+            con.execute(f"SET memory_limit = '{limit}'")
+            con.execute("SET preserve_insertion_order = false")
+            spill_dir = tempfile.mkdtemp(prefix="bench-load-duckdb-")
+            con.execute(f"SET temp_directory = '{spill_dir}'")
+        else:
+            limit = None
         rows = con.execute(
             "SELECT version, h * 3600000000 AS start_us, count(*) AS n_requests, "
             "quantile_cont(latency_ms, 0.95) AS latency_p95_ms, avg(error::DOUBLE) AS error_rate, "
@@ -278,8 +286,13 @@ def run_monitoring(quick: bool, folder: str, hand: bool) -> dict[str, Any]:
             f"FROM read_parquet({files!r})) GROUP BY version, h ORDER BY version, start_us").df()
         con.close()
         seconds = time.perf_counter() - t0
+        if limited:
+            import shutil
+
+            shutil.rmtree(spill_dir, ignore_errors=True)
     cols = ["version", "start_us", "n_requests", "latency_p95_ms", "error_rate", "cost_per_1k"]
-    rows[cols].to_parquet(Path(folder) / f"_out_{'hand' if hand else 'workbench'}.parquet")
+    if not (hand and limited):
+        rows[cols].to_parquet(Path(folder) / f"_out_{'hand' if hand else 'workbench'}.parquet")
     return {"seconds": seconds, "groups": len(rows), "rows_in": int(rows["n_requests"].sum()),
             "memory_limit": limit, "spill_peak_mb": spill["max_bytes"] / 2**20 if not hand else None}
 
@@ -360,8 +373,9 @@ def child(args: argparse.Namespace) -> None:
         report = run_analyze(args.quick, analyst=name == "analyze_analyst")
     elif name == "pareto_peers":
         report = run_pareto_peers(args.quick)
-    elif name in ("monitoring", "monitoring_hand"):
-        report = run_monitoring(args.quick, args.data, hand=name == "monitoring_hand")
+    elif name in ("monitoring", "monitoring_hand", "monitoring_hand_limited"):
+        report = run_monitoring(args.quick, args.data, hand=name != "monitoring",
+                                limited=name != "monitoring_hand")
     else:
         report = run_widget(args.quick)
     report.update(peak_mb=peak_mb(), baseline_mb=PEAK["baseline_mb"], data_mb=PEAK["data_mb"])
@@ -374,7 +388,9 @@ def in_child(name: str, quick: bool, data: Path, timeout: float = 3600) -> dict[
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
+        lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
         return {"failed": True, "returncode": proc.returncode, "stderr": proc.stderr[-3000:],
+                "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), ""),
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
     return json.loads(line[0][7:])
 
@@ -458,7 +474,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "in_memory_mb_estimate": round(rows * (8 + 8 + 8 + 1 + 8 + 4) / 2**20),
                 "ready_s": round(time.perf_counter() - t0, 1)}
             print(f"logs: {rows:,} rows, {parquet / 2**20:.0f} MB Parquet, ready in {results['monitoring_data']['ready_s']} s")
-            for name in ("monitoring", "monitoring_hand"):
+            for name in ("monitoring", "monitoring_hand", "monitoring_hand_limited"):
                 results[name] = r = in_child(name, quick, logs)
                 print(_line(name, r))
             if not results["monitoring"].get("failed") and not results["monitoring_hand"].get("failed"):
@@ -494,7 +510,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _line(name: str, r: dict[str, Any]) -> str:
     if r.get("failed"):
-        return f"{name:16s} FAILED (exit {r['returncode']}): {r['stderr'][-600:]}"
+        return f"{name:16s} FAILED (exit {r['returncode']}, peak {r['maxrss_mb']:.0f} MB): {r['error'][:300]}"
     mem = f"peak {r['peak_mb']:7.0f} MB (after imports {r['baseline_mb']:5.0f}, with data {r['data_mb']:5.0f})"
     if name.startswith("analyze"):
         return (f"{name:16s} {r['seconds']:7.2f} s  {mem}  front {r['front_size']:,} of {r['candidates']:,} "
@@ -504,6 +520,8 @@ def _line(name: str, r: dict[str, Any]) -> str:
                                            for k in ("workbench", "moocore", "paretoset") if k in r)
     if name.startswith("monitoring"):
         spill = "" if r.get("spill_peak_mb") is None else f", spill peak {r['spill_peak_mb']:.0f} MB"
+        if r.get("memory_limit") is None:
+            spill += " (no limit)"
         return (f"{name:16s} {r['seconds']:7.2f} s  {mem}  limit {r['memory_limit']}{spill}; "
                 f"{r['groups']:,} groups, {r['rows_in']:,} rows")
     parts = "; ".join(f"{k} median {r[k]['median_ms']:.0f} ms p90 {r[k]['p90_ms']:.0f} ms ({r[k]['sent_kb_median']:.0f} KB)"
