@@ -15,7 +15,7 @@
 
 Every scenario runs in a fresh child process, so its peak RSS (``ru_maxrss``) is its own;
 ``baseline_mb`` is the peak after imports, ``data_mb`` the peak once the input exists.
-Generated log files live in ``--data`` (default ``/work/loaddata``, outside the repository) and
+Generated log files (1.7 GB) live in ``--data`` (default ``benchmarks/data/load``, git-ignored) and
 are reused across runs when their row count matches.
 
 Run: ``python benchmarks/bench_load.py`` (about 15 min on 2 cores); results go to
@@ -435,7 +435,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, temporary data, no results file")
-    parser.add_argument("--data", type=Path, default=Path("/work/loaddata"))
+    parser.add_argument("--data", type=Path, default=HERE / "data" / "load",
+                        help="folder for the generated logs (about 1.7 GB; kept for the next run)")
     parser.add_argument("--only", nargs="*", choices=("analyze", "monitoring", "widget"))
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
