@@ -369,6 +369,15 @@ def run_widget(quick: bool) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     name = args.child
+    try:
+        report = _scenario(name, args)
+    except Exception as exc:  # noqa: BLE001 - a failure is a result too (e.g. out of memory), with its peak
+        report = {"failed": True, "error": f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"}
+    report.update(peak_mb=peak_mb(), baseline_mb=PEAK["baseline_mb"], data_mb=PEAK["data_mb"])
+    print("RESULT " + json.dumps(report, default=str))
+
+
+def _scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
     if name in ("analyze_default", "analyze_analyst"):
         report = run_analyze(args.quick, analyst=name == "analyze_analyst")
     elif name == "pareto_peers":
@@ -378,8 +387,7 @@ def child(args: argparse.Namespace) -> None:
                                 limited=name != "monitoring_hand")
     else:
         report = run_widget(args.quick)
-    report.update(peak_mb=peak_mb(), baseline_mb=PEAK["baseline_mb"], data_mb=PEAK["data_mb"])
-    print("RESULT " + json.dumps(report, default=str))
+    return report
 
 
 def in_child(name: str, quick: bool, data: Path, timeout: float = 3600) -> dict[str, Any]:
@@ -390,8 +398,7 @@ def in_child(name: str, quick: bool, data: Path, timeout: float = 3600) -> dict[
     if proc.returncode != 0 or not line:
         lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
         return {"failed": True, "returncode": proc.returncode, "stderr": proc.stderr[-3000:],
-                "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), ""),
-                "maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+                "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), "")}
     return json.loads(line[0][7:])
 
 
@@ -511,7 +518,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 def _line(name: str, r: dict[str, Any]) -> str:
     if r.get("failed"):
-        return f"{name:16s} FAILED (exit {r['returncode']}, peak {r['maxrss_mb']:.0f} MB): {r['error'][:300]}"
+        return f"{name:16s} FAILED (peak {r.get('peak_mb', r.get('maxrss_mb', 0)):.0f} MB): {r['error'][:300]}"
     mem = f"peak {r['peak_mb']:7.0f} MB (after imports {r['baseline_mb']:5.0f}, with data {r['data_mb']:5.0f})"
     if name.startswith("analyze"):
         return (f"{name:16s} {r['seconds']:7.2f} s  {mem}  front {r['front_size']:,} of {r['candidates']:,} "

@@ -15,7 +15,7 @@ import traitlets
 import workbench as wb
 from workbench import Analysis, Candidates, Constraint, QualityModel
 from workbench.quality.model import METHODS
-from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, unescape
+from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, send_chart, unescape
 from widgets._common import (
     ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
 )
@@ -418,7 +418,7 @@ class TradeoffExplorer(W.VBox):
 
     def _set_chart(self, chart: Any) -> None:
         with self._quietly():
-            self.chart.chart = chart
+            send_chart(self.chart, chart)
         self._drawn = drawn_rows(self.chart.spec, self.analysis)
         self._drawn_top = self.analysis.recommended
 
