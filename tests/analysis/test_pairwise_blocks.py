@@ -1,5 +1,6 @@
-"""The knee and trade-off-rate kernels work in blocks of rows (memory O(block * m * k)); their
-numbers must be those of the dense all-pairs computation, whatever the block size."""
+"""The knee and trade-off-rate kernels work pair by pair in compiled loops (fewer than 8
+objectives) or in blocks of rows (memory O(block * m * k)); their numbers must be those of the
+dense all-pairs numpy computation bit for bit, whatever the path and the block size."""
 
 from __future__ import annotations
 
@@ -44,20 +45,38 @@ def points(seed: int, m: int, k: int) -> np.ndarray:
     return np.round(N, 2)  # a coarse grid: many equal distances
 
 
+@pytest.mark.parametrize("k", [2, 3, 5, 7, 9])
 @pytest.mark.parametrize("block_bytes", [1, 8 * 40 * 3 * 7, K.PAIRWISE_BLOCK_BYTES])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_blocked_kernels_equal_dense(monkeypatch, block_bytes, seed):
+def test_kernels_equal_dense(monkeypatch, block_bytes, seed, k):
     monkeypatch.setattr(K, "PAIRWISE_BLOCK_BYTES", block_bytes)
-    N = points(seed, 40, 3)
+    N = points(seed, 40, k)
     for radius in (0.1, 0.3, 2.0):
         np.testing.assert_array_equal(K.tradeoff_knees(N, radius), dense_knees(N, radius))
     for count in (1, 2, 5, 39):
         np.testing.assert_array_equal(K.nearest_neighbours(N, count), dense_nearest(N, count))
 
 
-def test_nearest_neighbours_with_nan_rows():
-    N = np.array([[0.0, 0.0], [np.nan, 0.5], [1.0, 1.0], [0.5, 0.5]])
-    np.testing.assert_array_equal(K.nearest_neighbours(N, 2), dense_nearest(N, 2))
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("k", [2, 9])
+def test_nearest_neighbours_with_nan_and_inf(k):
+    rng = np.random.default_rng(4)
+    N = rng.uniform(0, 1, (12, k))
+    N[1, 0] = np.nan
+    N[4] = np.nan
+    N[7, 1] = np.inf
+    for count in (1, 2, 5, 11):
+        np.testing.assert_array_equal(K.nearest_neighbours(N, count), dense_nearest(N, count))
+    for radius in (0.3, 5.0):
+        np.testing.assert_array_equal(K.tradeoff_knees(N, radius), dense_knees(N, radius))
+
+
+def test_wide_real_values_bit_for_bit():
+    rng = np.random.default_rng(5)
+    for k in (3, 5, 9):
+        N = rng.normal(size=(300, k)) * 10.0 ** rng.integers(-6, 6, size=(300, k))
+        assert np.array_equal(K.tradeoff_knees(N, 1e5), dense_knees(N, 1e5), equal_nan=True)
+        assert np.array_equal(K.nearest_neighbours(N, 3), dense_nearest(N, 3))
 
 
 def test_analyze_knees_and_rates_unchanged_by_blocks(monkeypatch):

@@ -14,6 +14,7 @@ their inputs.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "normalize",
@@ -122,6 +123,83 @@ def pseudo_weights(N: np.ndarray) -> np.ndarray:
 PAIRWISE_BLOCK_BYTES = 32 * 2**20
 
 
+#: numpy sums fewer than 8 values along a row one after the other (from 8 on it unrolls and
+#: pairs them); below this many objectives the compiled loops below add in that same order, so
+#: they give the numpy formulas' numbers bit for bit, without the (block, m, k) temporaries.
+_SEQUENTIAL_SUM_MAX_K = 8
+
+
+@njit(cache=True)
+def _tradeoff_knees_loop(N, radius):  # pragma: no cover - compiled
+    m, k = N.shape
+    out = np.full(m, np.nan)
+    for i in range(m):
+        best = np.inf
+        found = False
+        for j in range(m):
+            gain = 0.0
+            loss = 0.0
+            sq = 0.0
+            for c in range(k):
+                d = N[i, c] - N[j, c]
+                gain += d if d > 0.0 else 0.0
+                loss += -d if -d > 0.0 else 0.0
+                sq += d * d
+            dist = np.sqrt(sq)
+            if dist <= radius and dist > 0.0:
+                found = True
+                ratio = loss / gain if gain > 0.0 else np.inf
+                if ratio < best:
+                    best = ratio
+        if found:
+            out[i] = best
+    return out
+
+
+@njit(cache=True)
+def _before(d1, j1, d2, j2):  # pragma: no cover - compiled
+    """(distance, index) order of a stable argsort: NaN last, ties by the lower index."""
+    if np.isnan(d1):
+        return np.isnan(d2) and j1 < j2
+    if np.isnan(d2):
+        return True
+    return d1 < d2 or (d1 == d2 and j1 < j2)
+
+
+@njit(cache=True)
+def _nearest_loop(N, count):  # pragma: no cover - compiled
+    m, k = N.shape
+    out = np.empty((m, count), dtype=np.int64)
+    best_d = np.empty(count)
+    best_j = np.empty(count, dtype=np.int64)
+    for i in range(m):
+        filled = 0
+        for j in range(m):
+            if j == i:
+                d = np.inf
+            else:
+                sq = 0.0
+                for c in range(k):
+                    diff = N[i, c] - N[j, c]
+                    sq += diff * diff
+                d = np.sqrt(sq)
+            if filled == count and not _before(d, j, best_d[count - 1], best_j[count - 1]):
+                continue
+            pos = filled if filled < count else count - 1
+            while pos > 0 and _before(d, j, best_d[pos - 1], best_j[pos - 1]):
+                if pos < count:
+                    best_d[pos] = best_d[pos - 1]
+                    best_j[pos] = best_j[pos - 1]
+                pos -= 1
+            best_d[pos] = d
+            best_j[pos] = j
+            if filled < count:
+                filled += 1
+        for r in range(count):
+            out[i, r] = best_j[r]
+    return out
+
+
 def _row_blocks(m: int, k: int) -> range:
     step = max(1, PAIRWISE_BLOCK_BYTES // max(1, 8 * m * k))
     return range(0, m, step)
@@ -142,10 +220,13 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     out = np.full(m, np.nan)
     if m < 2:
         return out
+    if k < _SEQUENTIAL_SUM_MAX_K:
+        return _tradeoff_knees_loop(np.ascontiguousarray(N, dtype=np.float64), float(radius))
     blocks = _row_blocks(m, k)
     for lo in blocks:
         hi = min(lo + blocks.step, m)
-        diff = N[lo:hi, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, never near (as in the compiled loop)
+            diff = N[lo:hi, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
         gain = np.clip(diff, 0, None).sum(axis=2)
         loss = np.clip(-diff, 0, None).sum(axis=2)
         dist = np.sqrt((diff**2).sum(axis=2))
@@ -168,10 +249,13 @@ def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
     out = np.empty((m, count), dtype=np.intp)
     if count <= 0:
         return out
+    if k < _SEQUENTIAL_SUM_MAX_K:
+        return _nearest_loop(np.ascontiguousarray(N, dtype=np.float64), count).astype(np.intp)
     blocks = _row_blocks(m, k)
     for lo in blocks:
         hi = min(lo + blocks.step, m)
-        dist = np.sqrt(((N[lo:hi, None, :] - N[None, :, :]) ** 2).sum(axis=2))
+        with np.errstate(invalid="ignore"):
+            dist = np.sqrt(((N[lo:hi, None, :] - N[None, :, :]) ** 2).sum(axis=2))
         dist[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
         if count < m - 1:
             # the count-th smallest distance of each row; every index at or below it is a candidate
