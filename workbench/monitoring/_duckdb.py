@@ -289,7 +289,7 @@ def _time_slices(con: Any, plan: _Plan, source: str, params: dict[str, Any], lim
     holistic = 1 + sum(1 for st in plan.stats if st.aggregation in _QUANTILES)
     if rows is None or rows * holistic * _PERCENTILE_BYTES_PER_ROW <= limit // 2:
         return [plan]
-    row = con.execute(
+    row = _parquet_span(con, params["files"]) or con.execute(  # footer statistics, else a scan
         f'SELECT min(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))), max(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))) '
         f"FROM {source}", params).fetchone()
     if row is None or row[0] is None:
