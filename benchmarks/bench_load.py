@@ -331,8 +331,8 @@ def run_widget(quick: bool) -> dict[str, Any]:
     slider.value, slider.value = values[0], values[1]  # warm-up
     moves = [step(lambda v=v: setattr(slider, "value", v)) for v in values[2:]]
     assert ex.error_text == "", ex.error_text
-    methods = [step(lambda m=m: setattr(ex.method_picker, "value", m)) for m in ("tchebycheff", "weighted_sum")] * 1
-    methods += [step(lambda m=m: setattr(ex.method_picker, "value", m)) for m in ("asf", "weighted_sum")]
+    methods = [step(lambda m=m: setattr(ex.method_picker, "value", m))
+               for m in ("tchebycheff", "weighted_sum", "asf", "weighted_sum")]
     limit = ex.constraint_sliders["latency_ms <= 150"]
     constraints = [step(lambda v=v: setattr(limit, "value", v)) for v in (120.0, 150.0, 130.0, 150.0)]
     assert ex.error_text == "", ex.error_text
