@@ -351,7 +351,11 @@ class TradeoffExplorer(W.VBox):
             return
         what = "Changing the method" if change["name"] == "method" else "Moving the constraint"
         with self.errors.guard(what):
-            analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
+            if change["name"] == "method" and self.analysis is not None and self.analysis.smaa is None:
+                # only scores, ranks and stability depend on the method: re-rank, then redraw
+                analysis = self._reranker.reweigh(self.weights, method=self.method)
+            else:
+                analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
             self._show(analysis, rebase=True)
 
     @traitlets.observe("x", "y")

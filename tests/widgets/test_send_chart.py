@@ -55,3 +55,17 @@ def test_invalid_chart_still_raises():
     with pytest.raises(Exception):  # noqa: B017 - altair's validation error
         send_chart(jchart, bad)
     assert bad.datasets == {"rows": [{"a": 1}]}  # the chart is left whole
+
+
+def test_method_change_reranks_to_the_full_analysis(explorer):
+    """Without SMAA a method change re-ranks instead of re-running analyze: same analysis."""
+    import workbench as wb
+
+    for method in ("asf", "topsis", "weighted_sum"):
+        explorer.method_picker.value = method
+        assert explorer.error_text == ""
+        want = wb.analyze(explorer.analysis.candidates, explorer.quality_model)
+        assert explorer.analysis.method == want.method == method
+        pd.testing.assert_frame_equal(explorer.analysis.table, want.table, rtol=1e-12)
+        pd.testing.assert_frame_equal(explorer.analysis.stability, want.stability)
+        assert f"Recommended: {want.recommended}" in explorer.status.value
