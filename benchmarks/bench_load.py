@@ -269,27 +269,28 @@ def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -
         rows = out.assign(start_us=(out["window_start"] - pd.Timestamp("1970-01-01", tz="UTC"))
                           // pd.Timedelta(1, "us"))
     else:
+        import shutil
+
         t0 = time.perf_counter()
         con = duckdb.connect()
-        if limited:  # the same limit, spill folder and settings as the product
-            con.execute(f"SET memory_limit = '{limit}'")
-            con.execute("SET preserve_insertion_order = false")
-            spill_dir = tempfile.mkdtemp(prefix="bench-load-duckdb-")
-            con.execute(f"SET temp_directory = '{spill_dir}'")
-        else:
-            limit = None
-        rows = con.execute(
-            "SELECT version, h * 3600000000 AS start_us, count(*) AS n_requests, "
-            "quantile_cont(latency_ms, 0.95) AS latency_p95_ms, avg(error::DOUBLE) AS error_rate, "
-            "sum(cost_usd) / count(*) * 1000 AS cost_per_1k "
-            "FROM (SELECT version, epoch_us(\"timestamp\") // 3600000000 AS h, latency_ms, error, cost_usd "
-            f"FROM read_parquet({files!r})) GROUP BY version, h ORDER BY version, start_us").df()
-        con.close()
-        seconds = time.perf_counter() - t0
-        if limited:
-            import shutil
-
+        spill_dir = tempfile.mkdtemp(prefix="bench-load-duckdb-")
+        try:
+            if limited:  # the same limit, spill folder and settings as the product
+                con.execute(f"SET memory_limit = '{limit}'")
+                con.execute("SET preserve_insertion_order = false")
+                con.execute(f"SET temp_directory = '{spill_dir}'")
+            else:
+                limit = None
+            rows = con.execute(
+                "SELECT version, h * 3600000000 AS start_us, count(*) AS n_requests, "
+                "quantile_cont(latency_ms, 0.95) AS latency_p95_ms, avg(error::DOUBLE) AS error_rate, "
+                "sum(cost_usd) / count(*) * 1000 AS cost_per_1k "
+                "FROM (SELECT version, epoch_us(\"timestamp\") // 3600000000 AS h, latency_ms, error, cost_usd "
+                f"FROM read_parquet({files!r})) GROUP BY version, h ORDER BY version, start_us").df()
+        finally:
+            con.close()
             shutil.rmtree(spill_dir, ignore_errors=True)
+        seconds = time.perf_counter() - t0
     cols = ["version", "start_us", "n_requests", "latency_p95_ms", "error_rate", "cost_per_1k"]
     if not (hand and limited):
         rows[cols].to_parquet(Path(folder) / f"_out_{'hand' if hand else 'workbench'}.parquet")
