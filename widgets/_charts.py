@@ -3,8 +3,9 @@
 Two update paths:
 
 - **structural** (first draw, axes, method, constraints): ``views.pareto_scatter`` builds the
-  chart and ``jchart.chart = chart`` sends it (altair validates the whole spec: ~0.2–1 s for
-  thousands of points);
+  chart and :func:`send_chart` sends it: altair converts and validates the chart with its
+  datasets emptied, and the rows (already JSON-safe, built by the views) are put back into the
+  spec -- walking and validating thousands of rows cost ~1.3 s at 4,500 drawn points, now a few ms;
 - **weights only**: positions, fronts, feasibility, knees and the density do not move; only each
   drawn candidate's rank, score and role (recommended) change. The chart rows of the candidates
   already drawn (plus the new top one) are rebuilt with the views' own ``chart_table`` rules and
@@ -24,7 +25,8 @@ import numpy as np
 
 from workbench import Analysis
 
-__all__ = ["BRUSH", "EMBED_OPTIONS", "brush_value", "drawn_rows", "pareto_chart", "reweighted_spec", "unescape"]
+__all__ = ["BRUSH", "EMBED_OPTIONS", "brush_value", "drawn_rows", "pareto_chart", "reweighted_spec", "send_chart",
+           "unescape"]
 
 #: Name of the Pareto view's interval selection (``workbench.views.pareto_scatter``).
 BRUSH = "brush"
@@ -76,6 +78,28 @@ def pareto_chart(analysis: Analysis, x: str, y: str, *, max_points: int,
     if isinstance(params, list):
         _set_brush(params, brush_value(brush, x, y), as_dict=False)
     return chart
+
+
+def send_chart(jchart: Any, chart: Any) -> None:
+    """``jchart.chart = chart`` without altair walking and validating every data row.
+
+    The chart is assigned with its top-level ``datasets`` emptied (the rest of the spec is
+    converted and validated as usual), then the rows are put back into the chart and into the
+    spec, in one message. ``jchart.chart`` is ``chart``, whole; ``jchart.spec`` equals
+    ``chart.to_dict()`` (the rows are JSON-safe lists of dicts, as ``views._data.records`` makes them).
+    """
+    datasets = getattr(chart, "datasets", None)
+    if not isinstance(datasets, dict) or not datasets:
+        jchart.chart = chart
+        return
+    with jchart.hold_sync():
+        chart.datasets = {name: [] for name in datasets}
+        try:
+            jchart.chart = chart
+        finally:
+            chart.datasets = datasets
+        rows = {name: list(values) for name, values in datasets.items()}
+        jchart.spec = {**jchart.spec, "datasets": {**jchart.spec.get("datasets", {}), **rows}}
 
 
 def drawn_rows(spec: Mapping[str, Any], analysis: Analysis) -> np.ndarray:

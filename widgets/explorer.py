@@ -15,7 +15,7 @@ import traitlets
 import workbench as wb
 from workbench import Analysis, Candidates, Constraint, QualityModel
 from workbench.quality.model import METHODS
-from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, unescape
+from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, send_chart, unescape
 from widgets._common import (
     ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
 )
@@ -354,7 +354,11 @@ class TradeoffExplorer(W.VBox):
             return
         what = "Changing the method" if change["name"] == "method" else "Moving the constraint"
         with self.errors.guard(what):
-            analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
+            if change["name"] == "method" and self.analysis is not None and self.analysis.smaa is None:
+                # only scores, ranks and stability depend on the method: re-rank, then redraw
+                analysis = self._reranker.reweigh(self.weights, method=self.method)
+            else:
+                analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
             self._show(analysis, rebase=True)
 
     @traitlets.observe("x", "y")
@@ -421,7 +425,7 @@ class TradeoffExplorer(W.VBox):
 
     def _set_chart(self, chart: Any) -> None:
         with self._quietly():
-            self.chart.chart = chart
+            send_chart(self.chart, chart)
         self._drawn = drawn_rows(self.chart.spec, self.analysis)
         self._drawn_top = self.analysis.recommended
 

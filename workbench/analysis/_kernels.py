@@ -14,6 +14,7 @@ their inputs.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 __all__ = [
     "normalize",
@@ -116,6 +117,94 @@ def pseudo_weights(N: np.ndarray) -> np.ndarray:
     return np.divide(G, total, out=np.full_like(G, 1.0 / k), where=total > 0)
 
 
+#: Bytes of one (block, m, k) float64 temporary in the pairwise kernels below: rows are processed
+#: in blocks so memory stays O(block * m * k) instead of O(m^2 * k) (a 5,000-member front in 5-D
+#: would need 1 GB per temporary). Each row's numbers are the same whatever the block size.
+PAIRWISE_BLOCK_BYTES = 32 * 2**20
+
+
+#: numpy sums fewer than 8 values along a row one after the other (from 8 on it unrolls and
+#: pairs them); below this many objectives the compiled loops below add in that same order, so
+#: they give the numpy formulas' numbers bit for bit, without the (block, m, k) temporaries.
+_SEQUENTIAL_SUM_MAX_K = 8
+
+
+@njit(cache=True)
+def _tradeoff_knees_loop(N, radius):  # pragma: no cover - compiled
+    m, k = N.shape
+    out = np.full(m, np.nan)
+    for i in range(m):
+        best = np.inf
+        found = False
+        for j in range(m):
+            gain = 0.0
+            loss = 0.0
+            sq = 0.0
+            for c in range(k):
+                d = N[i, c] - N[j, c]
+                gain += d if d > 0.0 else 0.0
+                loss += -d if -d > 0.0 else 0.0
+                sq += d * d
+            dist = np.sqrt(sq)
+            if dist <= radius and dist > 0.0:
+                found = True
+                ratio = loss / gain if gain > 0.0 else np.inf
+                if ratio < best:
+                    best = ratio
+        if found:
+            out[i] = best
+    return out
+
+
+@njit(cache=True)
+def _before(d1, j1, d2, j2):  # pragma: no cover - compiled
+    """(distance, index) order of a stable argsort: NaN last, ties by the lower index."""
+    if np.isnan(d1):
+        return np.isnan(d2) and j1 < j2
+    if np.isnan(d2):
+        return True
+    return d1 < d2 or (d1 == d2 and j1 < j2)
+
+
+@njit(cache=True)
+def _nearest_loop(N, count):  # pragma: no cover - compiled
+    m, k = N.shape
+    out = np.empty((m, count), dtype=np.int64)
+    best_d = np.empty(count)
+    best_j = np.empty(count, dtype=np.int64)
+    for i in range(m):
+        filled = 0
+        for j in range(m):
+            if j == i:
+                d = np.inf
+            else:
+                sq = 0.0
+                for c in range(k):
+                    diff = N[i, c] - N[j, c]
+                    sq += diff * diff
+                d = np.sqrt(sq)
+            if filled == count and not _before(d, j, best_d[count - 1], best_j[count - 1]):
+                continue
+            pos = filled if filled < count else count - 1
+            while pos > 0 and _before(d, j, best_d[pos - 1], best_j[pos - 1]):
+                if pos < count:
+                    best_d[pos] = best_d[pos - 1]
+                    best_j[pos] = best_j[pos - 1]
+                pos -= 1
+            best_d[pos] = d
+            best_j[pos] = j
+            if filled < count:
+                filled += 1
+        for r in range(count):
+            out[i, r] = best_j[r]
+    return out
+
+
+def _row_blocks(m: int, k: int) -> range:
+    step = max(1, PAIRWISE_BLOCK_BYTES // max(1, 8 * m * k))
+    return range(0, m, step)
+
+
 def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     """Least sacrifice per unit gain of each front point against its neighbours within ``radius``.
 
@@ -124,22 +213,60 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     is the smallest ``sacrifice / gain`` over its neighbours (Rachmawati & Srinivasan 2009): a knee
     is a point where every move costs much more than it brings. Points with no neighbour within
     the radius get NaN (nothing to compare); duplicates of a point are not its neighbours.
+    Computed in blocks of rows (memory O(block * m * k)).
     N (m, k) mutually non-dominated points -> (m,).
     """
-    m = len(N)
+    m, k = N.shape
     out = np.full(m, np.nan)
     if m < 2:
         return out
-    diff = N[:, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
-    gain = np.clip(diff, 0, None).sum(axis=2)
-    loss = np.clip(-diff, 0, None).sum(axis=2)
-    dist = np.sqrt((diff**2).sum(axis=2))
-    near = (dist <= radius) & (dist > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(gain > 0, loss / gain, np.inf)
-    ratio = np.where(near, ratio, np.inf)
-    has = near.any(axis=1)
-    out[has] = ratio[has].min(axis=1)
+    if k < _SEQUENTIAL_SUM_MAX_K:
+        return _tradeoff_knees_loop(np.ascontiguousarray(N, dtype=np.float64), float(radius))
+    blocks = _row_blocks(m, k)
+    for lo in blocks:
+        hi = min(lo + blocks.step, m)
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, never near (as in the compiled loop)
+            diff = N[lo:hi, None, :] - N[None, :, :]  # diff[i, j] = N_i - N_j
+        gain = np.clip(diff, 0, None).sum(axis=2)
+        loss = np.clip(-diff, 0, None).sum(axis=2)
+        dist = np.sqrt((diff**2).sum(axis=2))
+        del diff
+        near = (dist <= radius) & (dist > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(gain > 0, loss / gain, np.inf)
+        ratio = np.where(near, ratio, np.inf)
+        has = near.any(axis=1)
+        out[lo:hi][has] = ratio[has].min(axis=1)
+    return out
+
+
+def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
+    """Indices of each point's ``count`` nearest other points (Euclidean), nearest first; ties
+    broken by the lower index (as a stable sort of the distances would). Computed in blocks of rows.
+    N (m, k), count < m -> (m, count) int.
+    """
+    m, k = N.shape
+    out = np.empty((m, count), dtype=np.intp)
+    if count <= 0:
+        return out
+    if k < _SEQUENTIAL_SUM_MAX_K:
+        return _nearest_loop(np.ascontiguousarray(N, dtype=np.float64), count).astype(np.intp)
+    blocks = _row_blocks(m, k)
+    for lo in blocks:
+        hi = min(lo + blocks.step, m)
+        with np.errstate(invalid="ignore"):
+            dist = np.sqrt(((N[lo:hi, None, :] - N[None, :, :]) ** 2).sum(axis=2))
+        dist[np.arange(hi - lo), np.arange(lo, hi)] = np.inf
+        if count < m - 1:
+            # the count-th smallest distance of each row; every index at or below it is a candidate
+            kth = np.partition(dist, count - 1, axis=1)[:, count - 1]
+            for r in range(hi - lo):
+                cand = np.flatnonzero(dist[r] <= kth[r])
+                if len(cand) < count:  # NaN distances: fall back to the full sort of the row
+                    cand = np.arange(m)
+                out[lo + r] = cand[np.argsort(dist[r, cand], kind="stable")[:count]]
+        else:
+            out[lo:hi] = np.argsort(dist, axis=1, kind="stable")[:, :count]
     return out
 
 

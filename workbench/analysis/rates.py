@@ -37,6 +37,10 @@ def format_delta(delta: float, objective: Any) -> str:
 
 def describe_move(prob: Problem, a: int, b: int) -> str:
     """One sentence: what moving from candidate row ``a`` to row ``b`` gains and gives up."""
+    return _describe(prob, a, b, prob.ids)
+
+
+def _describe(prob: Problem, a: int, b: int, ids: Any) -> str:
     gains, losses = [], []
     for j, o in enumerate(prob.model.objectives):
         d = prob.X[b, j] - prob.X[a, j]
@@ -44,7 +48,7 @@ def describe_move(prob: Problem, a: int, b: int) -> str:
             continue
         better = (d < 0) if o.direction == "min" else (d > 0)
         (gains if better else losses).append(format_delta(d, o))
-    text = f"{prob.ids[a]} → {prob.ids[b]}:"
+    text = f"{ids[a]} → {ids[b]}:"
     text += " gains " + ", ".join(gains) if gains else " gains nothing"
     text += "; gives up " + ", ".join(losses) if losses else "; gives up nothing"
     return text
@@ -86,21 +90,19 @@ def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | No
         else:
             Ff = prob.F[rows]
             N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
-            dist = np.sqrt(((N[:, None, :] - N[None, :, :]) ** 2).sum(axis=2))
-            np.fill_diagonal(dist, np.inf)
-            m = min(neighbours, len(rows) - 1)
-            nearest = np.argsort(dist, axis=1, kind="stable")[:, :m]
+            nearest = K.nearest_neighbours(N, min(neighbours, len(rows) - 1))
             pairs = [(rows[i], rows[j]) for i in range(len(rows)) for j in nearest[i]]
     data: dict[str, list[Any]] = {"candidate": [], "neighbour": []}
     for o in prob.model.objectives:
         data[f"delta_{o.name}"] = []
     data["rate"], data["text"] = [], []
+    ids = prob.ids.to_numpy(dtype=object)  # one conversion: indexing a pandas Index per pair is slow
     for a, b in pairs:
-        data["candidate"].append(prob.ids[a])
-        data["neighbour"].append(prob.ids[b])
+        data["candidate"].append(ids[a])
+        data["neighbour"].append(ids[b])
         d = prob.X[b] - prob.X[a]
         for j, o in enumerate(prob.model.objectives):
             data[f"delta_{o.name}"].append(float(d[j]))
         data["rate"].append(float(d[1] / d[0]) if prob.k == 2 and d[0] != 0 else np.nan)
-        data["text"].append(describe_move(prob, a, b))
+        data["text"].append(_describe(prob, a, b, ids))
     return pd.DataFrame(data)

@@ -7,6 +7,7 @@ against a strict pattern), as safely quoted literals.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ import pandas as pd
 
 from workbench.errors import require
 from workbench.monitoring.aggregate import (
-    _PSI_BINS, _PSI_FLOOR, _QUANTILES, _finish, _plan, _Plan, _resolve_files, _us,
+    _EPOCH, _PSI_BINS, _PSI_FLOOR, _QUANTILES, _finish, _plan, _Plan, _resolve_files, _us,
 )
 from workbench.monitoring.schema import MonitoringError
 
@@ -223,16 +224,22 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
         if plan.window is None and plan.since is None and plan.until is None and "files" in params \
                 and source.startswith("read_parquet"):
             span = _parquet_span(con, params["files"])
-        sql, more = build_sql(plan, source, reference, period=span is None)
-        params.update(more)
+        slices = [plan]
+        if memory_limit is not None and reference is None and "files" in params:
+            slices = _time_slices(con, plan, source, params, _bytes(memory_limit))
         try:
-            raw = con.execute(sql, params or None).df()
+            parts = []
+            for part in slices:
+                sql, more = build_sql(part, source, reference, period=span is None)
+                parts.append(con.execute(sql, {**params, **more} or None).df())
+            raw = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         except duckdb.OutOfMemoryException as exc:
             raise MonitoringError(
                 f"DuckDB ran out of memory under memory_limit={memory_limit!r}: {str(exc).splitlines()[0]}\n"
-                "  Percentiles keep each group's values in memory (they do not spill). Fix: raise "
-                "memory_limit, aggregate fewer files or a shorter period (since/until) at a time, "
-                "or use engine='dask' on a cluster."
+                "  Percentiles keep each group's values in memory (they do not spill); with a fixed "
+                "window the logs are aggregated a time slice at a time, but one slice or one group "
+                "can still be too large. Fix: raise memory_limit, use a shorter window, aggregate "
+                "fewer files or a shorter period (since/until) at a time, or use engine='dask' on a cluster."
             ) from None
         except duckdb.ConversionException as exc:
             raise MonitoringError(
@@ -246,6 +253,79 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
     if span is not None:
         raw["min_ts"], raw["max_ts"] = span
     return _finish(raw, plan)
+
+
+#: Bytes DuckDB holds per request and per exact percentile column while aggregating (the value,
+#: the growth of each group's value buffer, a partial state per thread): an estimate on the safe
+#: side, used only to choose how many time slices a memory limit needs.
+_PERCENTILE_BYTES_PER_ROW = 64
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+
+
+def _bytes(size: str) -> int:
+    """``'1.5GiB'`` -> bytes (the text already matched ``_MEMORY``).
+
+    >>> _bytes("1GiB"), _bytes(" 512 MB ")
+    (1073741824, 512000000)
+    """
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$", size.lower())
+    assert m is not None  # checked by _MEMORY before
+    return int(float(m.group(1)) * _UNITS[m.group(2)])
+
+
+def _time_slices(con: Any, plan: _Plan, source: str, params: dict[str, Any], limit: int) -> list[_Plan]:
+    """Split a fixed-window aggregation into consecutive periods whose percentile states fit in
+    about half of ``limit``; every (version, window) lies in exactly one period, so the parts
+    concatenate to the same table (exact, not approximate). One period when it all fits, for
+    ``window=None`` and for rolling windows (a version's or a trailing window's rows cannot be
+    split by time without changing its percentiles).
+
+    The periods are equal in time: with a very uneven request rate one may exceed its share.
+    """
+    if plan.window is None or plan.rolling is not None:
+        return [plan]
+    rows = _parquet_rows(con, params["files"])
+    holistic = 1 + sum(1 for st in plan.stats if st.aggregation in _QUANTILES)
+    if rows is None or rows * holistic * _PERCENTILE_BYTES_PER_ROW <= limit // 2:
+        return [plan]
+    row = _parquet_span(con, params["files"]) or con.execute(  # footer statistics, else a scan
+        f'SELECT min(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))), max(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))) '
+        f"FROM {source}", params).fetchone()
+    if row is None or row[0] is None:
+        return [plan]
+    lo, hi = int(row[0]), int(row[1])
+    if plan.since is not None:
+        lo = max(lo, _us(plan.since))
+    if plan.until is not None:
+        hi = min(hi, _us(plan.until) - 1)
+    w = plan.w_us
+    first, last = lo // w, hi // w  # window numbers (aligned to the epoch)
+    if last < first:
+        return [plan]
+    count = -(-rows * holistic * _PERCENTILE_BYTES_PER_ROW // (limit // 2))
+    per = max(1, -(-(last - first + 1) // count))  # windows per slice
+    slices = []
+    for start in range(first, last + 1, per):
+        since = _EPOCH + pd.Timedelta(start * w, "us")
+        until = _EPOCH + pd.Timedelta(min(start + per, last + 1) * w, "us")
+        if plan.since is not None:
+            since = max(since, plan.since)
+        if plan.until is not None:
+            until = min(until, plan.until)
+        slices.append(dataclasses.replace(plan, since=since, until=until))
+    return slices
+
+
+def _parquet_rows(con: Any, files: list[str]) -> int | None:
+    """Total rows of Parquet files from their footers (None for other formats or on any oddity)."""
+    if not all(str(f).lower().endswith((".parquet", ".pq")) for f in files):
+        return None
+    try:
+        row = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($files)", {"files": files}).fetchone()
+    except Exception:  # noqa: BLE001 - unknown layout: aggregate in one statement
+        return None
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _same_parquet_schema(con: Any, files: list[str]) -> bool:

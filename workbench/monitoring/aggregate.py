@@ -6,7 +6,10 @@ Three engines give the same numbers (tested within floating tolerance):
     One SQL statement over the Parquet/CSV files (or a registered DataFrame). Percentiles use
     ``quantile_cont``. Under ``memory_limit`` the scan, joins and hash tables stay within the limit
     and spill to disk; percentile states (each group's latencies, 8 bytes per request) stay in
-    memory, and exceeding the limit raises a clear error.
+    memory, so for fixed windows over Parquet files whose percentile states would not fit in about
+    half the limit, the statement runs once per consecutive time slice (cut at window edges, so
+    every group is whole in one slice and the numbers are the same). A slice or a single group
+    that still does not fit raises a clear error.
 ``dask``
     ``dask.dataframe`` over the files on a ``distributed`` scheduler (an address or a ``Client``);
     rows are shuffled by (version, window) and each group is aggregated exactly in pandas.
@@ -258,7 +261,8 @@ def aggregate(
         Keep requests with ``since <= timestamp < until`` (naive values are UTC).
     memory_limit : str, optional
         DuckDB memory limit (``"2GB"``); larger inputs spill to a temporary folder (removed
-        afterwards). Ignored by the other engines.
+        afterwards) and fixed windows over Parquet files are aggregated a time slice at a time
+        (see the module docstring). Ignored by the other engines.
 
     Returns
     -------

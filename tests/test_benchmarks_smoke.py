@@ -1,0 +1,55 @@
+"""The load benchmark at a tiny size, so the script cannot rot (no timing is asserted here:
+speed and memory live in ``benchmarks/results/load.json``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_load.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_load", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_load"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("bench_load", None)
+
+
+def test_analyze_scenarios_in_process(bench):
+    for analyst in (False, True):
+        r = bench.run_analyze(quick=True, analyst=analyst)
+        assert r["candidates"] == bench.SIZES["analyze_n"][1]
+        assert 0 < r["front_size"] <= r["feasible"] < r["candidates"]  # a real trade-off, some infeasible
+        assert ("top_acceptability" in r) == analyst
+    peers = bench.run_pareto_peers(quick=True)
+    assert peers["same_front"]
+
+
+def test_the_script_end_to_end(tmp_path, bench):
+    """Children, log generation, the hand-query check and the results file (monitoring only: the
+    other scenarios' children cost seconds of imports each)."""
+    out = tmp_path / "load.json"
+    results = bench.main(["--quick", "--only", "monitoring", "--out", str(out)])
+    assert json.loads(out.read_text())["monitoring_check"]["agree"] is True
+    assert results["monitoring"]["rows_in"] == bench.SIZES["log_rows"][1]
+    assert results["monitoring_hand_limited"].get("failed") is not True
+    for key in ("cpus", "ram_gib", "duckdb", "pandas", "numpy", "run_at_utc"):
+        assert key in results["machine"]
+
+
+def test_widget_scenario_in_process(bench, monkeypatch):
+    import comm
+
+    monkeypatch.setattr(comm, "create_comm", comm.create_comm)  # the scenario swaps in a counting comm
+    r = bench.run_widget(quick=True)
+    assert r["brushed_candidates"] == min(1_000, r["candidates"] // 3)
+    for key in ("weight_move", "method_change", "constraint_move", "brush_1000"):
+        assert r[key]["sent_kb_median"] > 0
