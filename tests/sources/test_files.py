@@ -113,3 +113,18 @@ def test_data_hash_is_stable_and_sensitive():
 def test_source_spec_without_name_is_explained():
     with pytest.raises(CandidatesError, match="(?s)names no experiment.*#"):
         wb.load("mlflow:sqlite:///x.db")
+
+
+def test_values_too_large_to_compare_are_excluded_with_a_reason():
+    # 1e308 used to reach the analysis and overflow (TOPSIS squares, normalisation ranges): now the
+    # row is excluded like NaN/inf, with the value in the reason; the largest accepted magnitude works.
+    df = pd.DataFrame({"id": ["huge", "neg", "ok", "edge"], "acc": [1e308, 0.5, 0.9, 1e150],
+                       "latency_ms": [1.0, -1e308, 2.0, -1e150]})
+    c = wb.load(df, model=QM)
+    assert c.table.index.tolist() == ["ok", "edge"]
+    assert c.exclusions["candidate"].tolist() == ["huge", "neg"]
+    assert "too large to compare: acc=1e+308" in c.exclusions["reason"][0]
+    assert "latency_ms=-1e+308" in c.exclusions["reason"][1]
+    for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
+        a = wb.analyze(c, QM, method=method, smaa=50)
+        assert np.isfinite(a.table["score"]).all(), method

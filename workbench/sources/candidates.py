@@ -31,6 +31,9 @@ __all__ = ["Candidates", "from_frame", "ID_COLUMNS", "SUMMARIES"]
 ID_COLUMNS = ("id", "candidate", "candidate_id", "name", "version", "model_version", "run_id", "run_name")
 #: How replicates are summarised into the candidates table.
 SUMMARIES = ("mean", "median")
+#: Largest objective magnitude the analysis compares: beyond it, squares (TOPSIS) and differences
+#: (normalisation, violations) of values overflow float64, so such rows are excluded like NaN/inf.
+MAX_MAGNITUDE = 1e150
 
 _EXCLUSION_COLUMNS = ["candidate", "reason", "source"]
 
@@ -133,7 +136,8 @@ class Candidates:
                 )
 
     def for_model(self, model: QualityModel) -> Candidates:
-        """Check the model's objectives exist and exclude, with a reason, rows with NaN/inf in them.
+        """Check the model's objectives exist and exclude, with a reason, rows with NaN/inf in them
+        (or a magnitude beyond ``MAX_MAGNITUDE``, which the analysis cannot compare).
 
         Raises
         ------
@@ -145,14 +149,22 @@ class Candidates:
         names = model.names
         self.check_objectives(names)
         values = self.table[names].to_numpy(dtype="float64")
-        bad = ~np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > MAX_MAGNITUDE
+        bad = ~np.isfinite(values) | huge
         if not bad.any():
             return self
         rows = bad.any(axis=1)
         reasons = []
         for i in np.flatnonzero(rows):
-            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(bad[i])]
-            reasons.append("missing or non-finite objective value: " + ", ".join(cols))
+            parts = []
+            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(bad[i] & ~huge[i])]
+            if cols:
+                parts.append("missing or non-finite objective value: " + ", ".join(cols))
+            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(huge[i])]
+            if cols:
+                parts.append(f"objective value beyond ±{MAX_MAGNITUDE:g}, too large to compare: " + ", ".join(cols))
+            reasons.append("; ".join(parts))
         dropped = self.table.index[rows]
         excl = pd.DataFrame({"candidate": dropped.astype(str), "reason": reasons, "source": self.source})
         kept = ~rows
