@@ -145,3 +145,14 @@ def test_tolerance_cycles_never_leave_an_empty_front():
     a = analyze(df, qm, stability=False)
     assert a.table["pareto"].any() and len(a.front) > 0
     assert a.recommended in a.front
+
+
+def test_subnormal_ranges_do_not_overflow_the_normalisation():
+    # A front spanning 5e-324 next to values near 1 used to divide by the subnormal range and
+    # overflow (scores inf/NaN, a RuntimeWarning); such a range is rounding noise, i.e. zero.
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                                {"name": "ms", "direction": "min", "weight": 0}]})
+    df = pd.DataFrame({"id": list("abcd"), "acc": [0.0, 5e-324, -1.0, 0.0], "ms": [0.0, 0.0, 0.0, -1.0]})
+    for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
+        a = analyze(df, qm, method=method, smaa=20)
+        assert np.isfinite(a.table["score"]).all(), method
