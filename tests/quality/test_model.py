@@ -156,3 +156,32 @@ def test_yaml_output_is_plain():
     text = QualityModel.from_dict(BASE).to_yaml()
     assert "!!python" not in text
     assert yaml.safe_load(text)["objectives"][0]["name"] == "recall"
+
+
+_ONE = "objectives: [{name: x, direction: min}]\n"
+
+
+@pytest.mark.parametrize("text, pattern", [
+    # each of these used to escape as a bare TypeError/ValueError/OverflowError
+    (_ONE + "constraints: 5\n", r"constraints must be a constraint string or a list of them, got 5"),
+    ("objectives: [{name: x, direction: min, constraint: 5}]\n", r"Objective 'x': constraint must be .* got 5"),
+    ("objectives: {x: [min]}\n", r"Objective 'x' must map to its settings .* got \['min'\]"),
+    (_ONE + "stakeholders: [ops]\n", r"stakeholders must map stakeholder names to weight sets, got \['ops'\]"),
+    (_ONE + "reference_point: {x: abc}\n", r"reference_point\['x'\] must be a finite number, got 'abc'"),
+    ("objectives: [{name: x, direction: min, weight: 1" + "0" * 400 + "}]\n", r"weight must be finite, got 1000"),
+    (_ONE + "stakeholders: {ops: {x: 1" + "0" * 400 + "}}\n", r"weight of 'x' must be a finite number"),
+    ("objectives: [{name: x, direction: min, description: [1, 2]}]\n", r"description must be text, got \[1, 2\]"),
+    (_ONE + "name: [1, 2]\n", r"quality model's name must be text, got \[1, 2\]"),
+    # a name with '<', '>' or '=' was accepted, but its constraints could not be read back
+    ("objectives: [{name: 'a<b', direction: min, constraint: '<= 3'}]\n",
+     r"Objective 'a<b': the name may not contain '<', '>' or '='.*'a_b'"),
+])
+def test_malformed_models_are_rejected_with_the_value(text, pattern):
+    with pytest.raises(QualityModelError, match=f"(?s){pattern}"):
+        QualityModel.from_yaml(text)
+
+
+def test_recursive_yaml_description_is_rejected_not_crashing_the_hash():
+    text = "objectives: &o\n  - {name: x, direction: min, description: *o}\n"
+    with pytest.raises(QualityModelError, match="description must be text"):
+        QualityModel.from_yaml(text)

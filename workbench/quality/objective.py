@@ -43,7 +43,9 @@ def _finite(value: Any, what: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise QualityModelError(f"{what} must be a number, got {value!r}.") from None
+        raise QualityModelError(f"{what} must be a number, got {value!r:.80}.") from None
+    except OverflowError:  # an integer beyond float range, e.g. 10**400
+        raise QualityModelError(f"{what} must be finite, got {value!r:.80}.") from None
     if not math.isfinite(number):
         raise QualityModelError(f"{what} must be finite, got {value!r}.")
     return number
@@ -111,6 +113,11 @@ class Objective:
             raise QualityModelError(f"An objective needs a non-empty name, got {self.name!r}.")
         set_(self, "name", self.name.strip())
         what = f"Objective {self.name!r}"
+        if any(ch in self.name for ch in "<>="):
+            raise QualityModelError(
+                f"{what}: the name may not contain '<', '>' or '=', which separate the sides of a "
+                f"constraint.\n  Fix: rename the metric, e.g. {re.sub(r'[<>=]+', '_', self.name)!r}."
+            )
         if self.name in RESERVED_NAMES:
             raise QualityModelError(
                 f"{what}: the name is reserved for a result column of the analysis "
@@ -125,6 +132,12 @@ class Objective:
             )
         set_(self, "direction", direction)
         set_(self, "unit", "" if self.unit is None else str(self.unit))
+        for key in ("source", "description"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise QualityModelError(f"{what}: {key} must be text, got {value!r:.80}.")
+        if self.description is None:
+            set_(self, "description", "")
         attribute = self.quality_attribute
         if attribute is not None:
             attribute = str(attribute).strip()
