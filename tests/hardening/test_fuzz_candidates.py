@@ -1,0 +1,306 @@
+"""Fuzzed candidate tables through ``workbench.load`` and ``workbench.analyze``.
+
+Hypothesis builds malformed tables (wrong types, NaN/inf, None, duplicated or missing ids, empty
+tables, single rows, identical rows, huge and tiny values, unicode ids, missing or extra columns),
+as DataFrames and as CSV / Parquet / JSON files. Each one is either rejected with a
+:class:`~workbench.errors.WorkbenchError` that names the problem, or accepted; an accepted table's
+analysis is checked against properties computed independently here (brute-force dominance,
+``moocore`` as an oracle for the unconstrained front).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tempfile
+from pathlib import Path
+
+import moocore
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from scipy.stats import rankdata
+
+import workbench as wb
+from tests.hardening._tally import attempt, invariant
+from workbench.errors import WorkbenchError
+from workbench.quality import METHODS
+
+AREA = "candidates"
+
+OBJECTIVES = [
+    {"name": "acc", "direction": "max"},
+    {"name": "ms", "direction": "min", "unit": "ms"},
+    {"name": "cost", "direction": "min"},
+]
+
+# --- strategies ----------------------------------------------------------------------------------
+
+ODD_IDS = ["", " ", "\u200b", "\u202eevil", "مرحبا", "😀", "a\nb", "a,b", '"q"', "nan", "None", "NaN",
+           "0", "1.0", "-1", "1e5", "é", "e\u0301", "\t", "candidate", "rank", "\x00", "🏳️‍🌈", "a" * 300]
+
+ids_st = st.one_of(
+    st.sampled_from(ODD_IDS),
+    st.text(max_size=6),
+    st.integers(-10, 10),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+)
+
+SPECIAL = [0.0, -0.0, 1.0, 1e308, -1e308, 5e-324, -5e-324, 1.7976931348623157e308, float("nan"),
+           float("inf"), float("-inf"), 1e-300, 1e300]
+
+number_st = st.one_of(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.sampled_from(SPECIAL),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(2**63), 2**63 - 1),
+)
+
+cell_st = st.one_of(
+    number_st,
+    st.none(),
+    st.text(max_size=5),
+    st.booleans(),
+    st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2100, 1, 1)),
+    st.sampled_from(["1.5", "nan", "inf", "-inf", " 3 ", "1,5", "1e309", "0x10", "", "NA", "null"]),
+)
+
+
+@st.composite
+def column_st(draw, n: int) -> list:
+    """One column: mostly numbers, or all of one odd type, or mixed."""
+    kind = draw(st.sampled_from(["numbers", "numbers", "numbers", "mixed", "text", "bool", "datetime",
+                                 "numeric_text", "constant"]))
+    if kind == "numbers":
+        return draw(st.lists(number_st, min_size=n, max_size=n))
+    if kind == "mixed":
+        return draw(st.lists(cell_st, min_size=n, max_size=n))
+    if kind == "text":
+        return draw(st.lists(st.text(max_size=4), min_size=n, max_size=n))
+    if kind == "bool":
+        return draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    if kind == "datetime":
+        return draw(st.lists(st.datetimes(min_value=dt.datetime(1970, 1, 2), max_value=dt.datetime(2100, 1, 1)),
+                             min_size=n, max_size=n))
+    if kind == "numeric_text":
+        return [repr(x) for x in draw(st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=n, max_size=n))]
+    value = draw(number_st)
+    return [value] * n
+
+
+@st.composite
+def table_st(draw) -> pd.DataFrame:
+    n = draw(st.integers(0, 7))
+    data: dict = {}
+    id_kind = draw(st.sampled_from(["unique", "unique", "odd", "duplicated", "none", "other_name"]))
+    if id_kind == "unique":
+        data["id"] = [f"c{i}" for i in range(n)]
+    elif id_kind == "odd":
+        data["id"] = draw(st.lists(ids_st, min_size=n, max_size=n))
+    elif id_kind == "duplicated":
+        data["id"] = [f"c{i % 2}" for i in range(n)]
+    elif id_kind == "other_name":
+        data["run_name"] = draw(st.lists(st.text(min_size=1, max_size=4), min_size=n, max_size=n, unique=True))
+    for o in OBJECTIVES:
+        if draw(st.integers(0, 9)) == 0:  # a missing objective column now and then
+            continue
+        data[o["name"]] = draw(column_st(n))
+    for extra in draw(st.lists(st.sampled_from(["team", "notes", "seed", "💥", "1"]), max_size=2, unique=True)):
+        data[extra] = draw(column_st(n))
+    if draw(st.booleans()) and n > 1:  # identical rows apart from the id
+        for col in data:
+            if col not in ("id", "run_name"):
+                data[col] = [data[col][0]] * n
+    return pd.DataFrame(data)
+
+
+@st.composite
+def model_st(draw) -> wb.QualityModel:
+    k = draw(st.integers(1, 3))
+    objectives = [dict(o) for o in OBJECTIVES[:k]]
+    for o in objectives:
+        o["weight"] = draw(st.sampled_from([0.0, 1.0, 2.5, 1e-9]))
+    if all(o["weight"] == 0 for o in objectives):
+        objectives[0]["weight"] = 1.0
+    if k >= 2 and draw(st.booleans()):
+        objectives[1]["constraint"] = draw(st.sampled_from(["<= 100", "< 0", ">= -1e308", "<= 1e308"]))
+    if draw(st.booleans()):
+        objectives[0]["constraint"] = ">= 0.9 * champion"
+    if draw(st.booleans()):
+        objectives[0]["tolerance"] = draw(st.sampled_from([0.0, 0.01, 1.0]))
+    return wb.QualityModel.from_dict({"objectives": objectives,
+                                      "method": draw(st.sampled_from(METHODS))})
+
+
+# --- oracle checks ---------------------------------------------------------------------------------
+
+def _dominates(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.all(a <= b) and np.any(a < b))
+
+
+def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
+    t = analysis.table
+    names = model.names
+    # Labelled by candidate id, in the candidates' order.
+    invariant(AREA, t.index.name == "candidate" and list(t.index) == list(cands.ids),
+              f"result index {list(t.index)!r} is not the candidate ids {list(cands.ids)!r}")
+    invariant(AREA, all(isinstance(i, str) for i in t.index), "candidate ids are not all strings")
+    # Nothing silently lost: each input row is analysed or excluded with a reason.
+    excl = analysis.candidates.exclusions
+    invariant(AREA, len(t) + len(excl) == len(df),
+              f"{len(df)} input rows but {len(t)} analysed + {len(excl)} excluded")
+    invariant(AREA, excl["reason"].astype(str).str.len().gt(0).all() if len(excl) else True,
+              "an exclusion has no reason")
+    # Values are the caller's values, unchanged.
+    X = t[names].to_numpy(dtype=float)
+    invariant(AREA, np.isfinite(X).all(), "an analysed candidate has a non-finite objective value")
+    # Scores are finite.
+    invariant(AREA, np.isfinite(t["score"].to_numpy(dtype=float)).all(),
+              f"non-finite scores: {t['score'].tolist()!r} for values {X.tolist()!r}")
+    # Ranks: 1..n, feasible ones first, consistent with the scores (ties share the smaller rank).
+    ranks = t["rank"].to_numpy()
+    feasible = t["feasible"].to_numpy(dtype=bool)
+    invariant(AREA, ranks.min() == 1 and ranks.max() <= len(t), f"ranks {ranks.tolist()} outside 1..{len(t)}")
+    if feasible.any() and (~feasible).any():
+        invariant(AREA, ranks[feasible].max() < ranks[~feasible].min(), "an infeasible candidate outranks a feasible one")
+    if feasible.any():
+        expect = rankdata(-np.round(t["score"].to_numpy(dtype=float)[feasible], 12), method="min")
+        invariant(AREA, np.array_equal(ranks[feasible], expect),
+                  f"feasible ranks {ranks[feasible].tolist()} do not follow scores {expect.tolist()}")
+    # Fronts: brute-force (tolerance-free) dominance among the feasible candidates.
+    sign = np.array([o.sign for o in model.objectives])
+    F = X * sign
+    front = t["front"].to_numpy()
+    tol = np.array([o.tolerance for o in model.objectives])
+    feas_idx = np.flatnonzero(feasible)
+    if not tol.any():
+        for i in feas_idx:
+            dominated = any(_dominates(F[j], F[i]) for j in feas_idx if j != i)
+            invariant(AREA, (front[i] == 0) != dominated,
+                      f"candidate {t.index[i]!r}: front {front[i]} but dominated={dominated} ({F.tolist()})")
+        # The unconstrained Pareto flag against moocore.
+        oracle = moocore.is_nondominated(F, keep_weakly=True) if len(F) else np.zeros(0, bool)
+        invariant(AREA, np.array_equal(t["pareto"].to_numpy(dtype=bool), oracle),
+                  f"pareto flags {t['pareto'].tolist()} differ from moocore {oracle.tolist()}")
+    else:
+        # With tolerances, front-0 members are at least not dominated beyond tolerance... by plain
+        # dominance among themselves they may be; but nothing off the front is undominated.
+        for i in feas_idx:
+            if front[i] != 0:
+                invariant(AREA, any(_dominates(F[j], F[i]) for j in feas_idx if j != i),
+                          f"candidate {t.index[i]!r} is off the front but nothing dominates it")
+    # Infeasible candidates never sit on front 0 when something is feasible.
+    if feasible.any():
+        invariant(AREA, (front[~feasible] > 0).all(), "an infeasible candidate is on front 0")
+    # Hypervolume is finite and non-negative.
+    invariant(AREA, math.isfinite(analysis.hypervolume) and analysis.hypervolume >= 0,
+              f"hypervolume {analysis.hypervolume!r}")
+    # SMAA: each rank's acceptabilities sum to 1 over the competitors (full matrix).
+    if analysis.smaa is not None:
+        acc = analysis.smaa.acceptability
+        comp = analysis.smaa.competing.to_numpy()
+        A = acc.to_numpy()[comp]
+        if A.shape[1] == comp.sum():
+            invariant(AREA, np.allclose(A.sum(axis=0), 1.0, atol=1e-9), f"rank sums {A.sum(axis=0).tolist()}")
+            invariant(AREA, np.allclose(A.sum(axis=1), 1.0, atol=1e-9), f"candidate sums {A.sum(axis=1).tolist()}")
+        invariant(AREA, np.allclose(acc.to_numpy()[~comp], 0.0), "a non-competing candidate has acceptability")
+    # The JSON summary is valid (no NaN leaks as bare NaN).
+    attempt(AREA, analysis.to_json, names=names)
+
+
+def _names_for(df: pd.DataFrame) -> list[str]:
+    return [*map(str, df.columns), "id", "candidate", "empty", *[o["name"] for o in OBJECTIVES]]
+
+
+def run_one(source, df: pd.DataFrame, model, options: dict) -> None:
+    names = _names_for(df)
+    before = df.copy(deep=True)
+    cands = attempt(AREA, wb.load, source, model=model, names=names)
+    if isinstance(source, pd.DataFrame):
+        invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
+    if isinstance(cands, WorkbenchError):
+        return
+    champion = options.pop("champion_pick", None)
+    if champion is not None and len(cands):
+        options["champion"] = str(cands.ids[champion % len(cands)])
+    result = attempt(AREA, wb.analyze, cands, model, names=[*names, "champion", *map(str, cands.ids)], **options)
+    if isinstance(result, WorkbenchError):
+        return
+    check_analysis(result, cands, df, model)
+    again = wb.analyze(cands, model, **options)
+    invariant(AREA, _frames_identical(result.to_frame(), again.to_frame()), "same seed, different result")
+    if isinstance(source, pd.DataFrame):
+        direct = attempt(AREA, wb.analyze, df, model, names=names, **options)
+        invariant(AREA, _frames_identical(before, df), "analyze() changed the caller's DataFrame")
+        if not isinstance(direct, WorkbenchError):
+            invariant(AREA, list(direct.table.index) == list(result.table.index), "load+analyze differs from analyze")
+
+
+def _frames_identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    except AssertionError:
+        return False
+    return True
+
+
+options_st = st.fixed_dictionaries({}, optional={
+    "method": st.sampled_from(METHODS),
+    "smaa": st.sampled_from([0, 1, 7, 50]),
+    "seed": st.integers(0, 2**32 - 1),
+    "champion_pick": st.integers(0, 10),
+    "tolerance": st.booleans(),
+})
+
+
+@given(df=table_st(), model=model_st(), options=options_st)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+def test_fuzz_dataframes(df, model, options):
+    run_one(df, df, model, options)
+
+
+@given(df=table_st(), model=model_st(), fmt=st.sampled_from([".csv", ".tsv", ".json", ".jsonl", ".parquet"]),
+       options=options_st)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+def test_fuzz_files(df, model, fmt, options):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"runs{fmt}"
+        try:
+            if fmt in (".csv", ".tsv"):
+                df.to_csv(path, index=False, sep="\t" if fmt == ".tsv" else ",")
+            elif fmt == ".parquet":
+                df.to_parquet(path)
+            else:
+                df.to_json(path, orient="records", lines=fmt == ".jsonl", date_format="iso")
+        except Exception:  # the writer cannot store this table (e.g. mixed types in Parquet)
+            assume(False)
+        cands = attempt(AREA, wb.load, path, model=model, names=[*_names_for(df), str(path)])
+        if isinstance(cands, WorkbenchError):
+            return
+        result = attempt(AREA, wb.analyze, cands, model, names=[*_names_for(df), *map(str, cands.ids)],
+                         **{k: v for k, v in options.items() if k != "champion_pick"})
+        if not isinstance(result, WorkbenchError):
+            # Rows the reader saw (blank lines aside) are analysed or excluded.
+            check_analysis(result, cands, cands_rows(path, fmt, len(cands), result), model)
+
+
+def cands_rows(path, fmt, n, result) -> pd.DataFrame:
+    """The table as the file reader returned it (the file, not the generator's frame, is the input)."""
+    if fmt in (".csv", ".tsv"):
+        return pd.read_csv(path, sep="\t" if fmt == ".tsv" else ",")
+    if fmt == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_json(path, orient="records", lines=fmt == ".jsonl")
+
+
+@given(raw=st.binary(max_size=200) | st.text(max_size=200).map(str.encode),
+       fmt=st.sampled_from([".csv", ".tsv", ".json", ".jsonl", ".parquet"]))
+def test_fuzz_file_bytes(raw, fmt):
+    """Arbitrary bytes in a file of each type: rejected cleanly or read."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"runs{fmt}"
+        path.write_bytes(raw)
+        attempt(AREA, wb.load, path, names=[str(path), "empty", "id", "candidate"])
