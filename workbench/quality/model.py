@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from workbench.errors import QualityModelError, SourceNotFoundError, UnknownNameError, unknown_name
-from workbench.quality.objective import Constraint, Objective, check_keys
+from workbench.quality.objective import Constraint, Objective, _finite, check_keys
 
 __all__ = ["QualityModel", "METHODS"]
 
@@ -40,11 +40,8 @@ def _freeze_weights(
             raise UnknownNameError(
                 unknown_name(f"{what}: objective", key, names, where="an objective of the model")
             )
-        try:
-            w = float(value)
-        except (TypeError, ValueError, OverflowError):
-            raise QualityModelError(f"{what}: weight of {key!r} must be a finite number, got {value!r:.80}.") from None
-        if not math.isfinite(w) or w < 0:
+        w = _finite(value, f"{what}: weight of {key!r}")
+        if w < 0:
             raise QualityModelError(f"{what}: weight of {key!r} is {value!r}; weights must be finite and >= 0.")
         out[key] = w
     full = {n: out.get(n, 0.0) for n in names}
@@ -173,15 +170,7 @@ class QualityModel:
                 if key not in names:
                     raise UnknownNameError(unknown_name("reference_point: objective", key, names,
                                                         where="an objective of the model"))
-                try:
-                    v = float(value)
-                except (TypeError, ValueError, OverflowError):
-                    raise QualityModelError(
-                        f"reference_point[{key!r}] must be a finite number, got {value!r:.80}."
-                    ) from None
-                if not math.isfinite(v):
-                    raise QualityModelError(f"reference_point[{key!r}] must be finite, got {value!r}.")
-                ref[key] = v
+                ref[key] = _finite(value, f"reference_point[{key!r}]")
             set_(self, "reference_point", MappingProxyType(ref))
         if self.champion is not None:
             set_(self, "champion", str(self.champion))

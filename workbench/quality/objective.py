@@ -33,6 +33,10 @@ RESERVED_NAMES = (
     "hv_contribution", "acceptability", "confidence",
 )
 
+#: Largest magnitude of a number the analysis compares (objective values, bounds, limits, weights):
+#: beyond it, squares and differences of values overflow float64.
+MAX_MAGNITUDE = 1e150
+
 _OBJECTIVE_KEYS = (
     "name", "direction", "unit", "quality_attribute", "weight", "bounds",
     "tolerance", "aggregation", "source", "description",
@@ -48,6 +52,11 @@ def _finite(value: Any, what: str) -> float:
         raise QualityModelError(f"{what} must be finite, got {value!r:.80}.") from None
     if not math.isfinite(number):
         raise QualityModelError(f"{what} must be finite, got {value!r}.")
+    if abs(number) > MAX_MAGNITUDE:
+        raise QualityModelError(
+            f"{what} is {value!r:.80}, beyond ±{MAX_MAGNITUDE:g}, too large to compare.\n"
+            "  Fix: express it in a larger unit (e.g. seconds instead of nanoseconds)."
+        )
     return number
 
 

@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import CandidatesError, UnknownNameError, UnknownObjectiveError, unknown_name
+#: Largest objective magnitude the analysis compares: beyond it, squares (TOPSIS) and differences
+#: (normalisation, violations) of values overflow float64, so such rows are excluded like NaN/inf.
+from workbench.quality.objective import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
@@ -31,9 +34,6 @@ __all__ = ["Candidates", "from_frame", "ID_COLUMNS", "SUMMARIES"]
 ID_COLUMNS = ("id", "candidate", "candidate_id", "name", "version", "model_version", "run_id", "run_name")
 #: How replicates are summarised into the candidates table.
 SUMMARIES = ("mean", "median")
-#: Largest objective magnitude the analysis compares: beyond it, squares (TOPSIS) and differences
-#: (normalisation, violations) of values overflow float64, so such rows are excluded like NaN/inf.
-MAX_MAGNITUDE = 1e150
 
 _EXCLUSION_COLUMNS = ["candidate", "reason", "source"]
 
