@@ -156,3 +156,18 @@ def test_subnormal_ranges_do_not_overflow_the_normalisation():
     for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
         a = analyze(df, qm, method=method, smaa=20)
         assert np.isfinite(a.table["score"]).all(), method
+
+
+@pytest.mark.parametrize("options, pattern", [
+    # used to escape as numpy's ValueError ("expected non-negative integer", "Maximum allowed dimension")
+    ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+    ({"seed": "x"}, r"seed must be a whole number >= 0, got 'x'"),
+    ({"smaa": 10**23}, r"smaa must be a whole number from 0 to 10,000,000, got 1000"),
+    ({"smaa": 1.5}, r"smaa must be a whole number from 0 to 10,000,000, got 1.5"),
+])
+def test_bad_smaa_and_seed_are_rejected_with_the_value(options, pattern):
+    from workbench.errors import QualityModelError
+
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
+    with pytest.raises(QualityModelError, match=pattern):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, **options)
