@@ -7,7 +7,24 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "file_sha256"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "file_sha256", "is_file", "exists"]
+
+
+def is_file(path: str | os.PathLike[str]) -> bool:
+    """``Path(path).is_file()``, but False instead of an ``OSError`` for a name the system cannot look
+    up (too long, a NUL byte): such a file does not exist either."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    """``Path(path).exists()``, False for a name the system cannot look up (see :func:`is_file`)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

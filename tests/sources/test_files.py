@@ -128,3 +128,13 @@ def test_values_too_large_to_compare_are_excluded_with_a_reason():
     for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
         a = wb.analyze(c, QM, method=method, smaa=50)
         assert np.isfinite(a.table["score"]).all(), method
+
+
+def test_names_the_system_cannot_look_up_do_not_exist(tmp_path):
+    # a 300-character name raised OSError (File name too long) from Path.exists() on Python 3.11
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        wb.load(str(tmp_path / ("a" * 300 + ".csv")))
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        QualityModel.from_yaml(str(tmp_path / ("q" * 300 + ".yaml")))
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        wb.load("runs\x00.csv")

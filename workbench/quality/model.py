@@ -306,7 +306,9 @@ class QualityModel:
         """Read a model from a YAML file path, or from YAML text (anything containing a newline)."""
         if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
             path = Path(source)
-            if not path.is_file():
+            from workbench._io import is_file
+
+            if not is_file(path):
                 raise SourceNotFoundError(
                     f"Quality model file {str(path)!r} does not exist.\n"
                     "  Fix: pass the path of a YAML file with 'objectives:' (see README, 'Quality model')."

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench._io import atomic_write_bytes, atomic_write_text
+from workbench._io import atomic_write_bytes, atomic_write_text, exists, is_file
 from workbench.errors import WorkbenchError, did_you_mean, require
 
 __all__ = [
@@ -74,8 +74,8 @@ def available_templates() -> list[str]:
 def template_path(template: str | os.PathLike[str]) -> Path:
     """A shipped template's name (``"trade_off_review"``) or a notebook path -> its path."""
     p = Path(template)
-    if p.suffix == ".ipynb" or p.exists():
-        if not p.is_file():
+    if p.suffix == ".ipynb" or exists(p):
+        if not is_file(p):
             raise ReviewError(f"Template notebook {str(p)!r} does not exist.")
         return p
     shipped = available_templates()
