@@ -45,8 +45,45 @@ def _err() -> Console:
 
 
 def _fail(exc: BaseException) -> typer.Exit:
-    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", markup=True, emoji=False)
+    from rich.markup import escape
+
+    # escaped: a message quotes user input, which may contain rich markup such as '[/]'
+    _err().print(f"[bold red]error:[/] {type(exc).__name__}: {escape(str(exc))}", markup=True, emoji=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _bad_output(path: Path, reason: str) -> typer.Exit:
+    from rich.markup import escape
+
+    _err().print(f"[bold red]error:[/] cannot write the output {escape(repr(str(path)))}: {escape(reason)}.\n"
+                 "  Fix: pass a file path (-o FILE) in a folder you can write to.", markup=True, emoji=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _check_output(path: Path | None) -> None:
+    """Reject an output path that cannot be a file before any work is done (or any decision logged)."""
+    if path is None:
+        return
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise _bad_output(path, "it is a folder")
+        for parent in p.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise _bad_output(path, f"{str(parent)!r} is a file, not a folder")
+                break
+    except (OSError, ValueError) as exc:  # a name the system cannot look up (too long, NUL byte)
+        raise _bad_output(path, getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _write_output(path: Path, text: str) -> Path:
+    from workbench._io import atomic_write_text
+
+    try:
+        return atomic_write_text(path, text)
+    except OSError as exc:  # permissions, a full disk: the user's path, not a bug
+        raise _bad_output(path, exc.strerror or str(exc)) from None
 
 
 def _version(value: bool) -> None:
@@ -158,6 +195,7 @@ def analyze(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the JSON here.")] = None,
 ) -> None:
     """Analyse candidates under a quality model: feasibility, fronts, ranks, knees, robustness."""
+    _check_output(output)
     try:
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
                               stakeholder=stakeholder, id_column=id_column, replicates=replicates,
@@ -165,9 +203,7 @@ def analyze(
     except WorkbenchError as exc:
         raise _fail(exc) from None
     if output is not None:
-        from workbench._io import atomic_write_text
-
-        atomic_write_text(output, result.to_json())
+        _write_output(output, result.to_json())
     if format is Format.json:
         if output is None:
             sys.stdout.write(result.to_json() + "\n")
@@ -376,9 +412,10 @@ def _open_log(url: str):
 def _read_json_file(path: Path, what: str) -> dict:
     import json
 
+    from workbench._io import is_file
     from workbench.errors import DecisionError, SourceNotFoundError
 
-    if not Path(path).is_file():
+    if not is_file(path):
         raise SourceNotFoundError(f"{what} {str(path)!r} does not exist.\n"
                                   "  Fix: pass the summary.json of `workbench review` or the JSON of "
                                   "`workbench analyze --format json -o analysis.json`.")
@@ -408,9 +445,9 @@ def decide(
                                                    "Markdown here.")] = None,
 ) -> None:
     """Record a decision in the append-only decision log; prints its id (and the MADR path with -o)."""
-    from workbench._io import atomic_write_text
     from workbench.decisions import DecisionRecord
 
+    _check_output(output)
     try:
         data = _read_json_file(summary, "Summary file")
         record = DecisionRecord.from_summary(
@@ -422,7 +459,7 @@ def decide(
     except WorkbenchError as exc:
         raise _fail(exc) from None
     if output is not None:
-        atomic_write_text(output, record.to_madr())
+        _write_output(output, record.to_madr())
     console = _out()
     console.print(f"Decision {record.id} recorded: chosen {record.chosen!r} ({record.status})", markup=False)
     if record.supersedes:
@@ -743,12 +780,10 @@ ExportOutput = Annotated[Optional[Path], typer.Option("--output", "-o", help="Wr
 
 
 def _emit(text: str, output: Path | None, log=None, record=None, kind: str = "") -> None:
-    from workbench._io import atomic_write_text
-
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    atomic_write_text(output, text)
+    _write_output(output, text)
     if log is not None and record is not None:
         log.add_pushdown(record.id, {"kind": kind, "path": str(Path(output).resolve())})
     _err().print(f"Wrote {output}", markup=False)
@@ -758,6 +793,7 @@ def _export(decisions: str, decision: str | None, model: Path | None, output: Pa
             render) -> None:
     import workbench as wb
 
+    _check_output(output)
     try:
         if model is not None and decision is None:
             _emit(render(wb.QualityModel.from_yaml(model)), output)
