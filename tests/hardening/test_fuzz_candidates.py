@@ -126,13 +126,22 @@ def model_st(draw) -> wb.QualityModel:
     if all(o["weight"] == 0 for o in objectives):
         objectives[0]["weight"] = 1.0
     if k >= 2 and draw(st.booleans()):
-        objectives[1]["constraint"] = draw(st.sampled_from(["<= 100", "< 0", ">= -1e308", "<= 1e308"]))
+        objectives[1]["constraint"] = draw(st.sampled_from(["<= 100", "< 0", ">= -1e150", "<= 1e150", "<= 5e-324"]))
     if draw(st.booleans()):
         objectives[0]["constraint"] = ">= 0.9 * champion"
     if draw(st.booleans()):
         objectives[0]["tolerance"] = draw(st.sampled_from([0.0, 0.01, 1.0]))
-    return wb.QualityModel.from_dict({"objectives": objectives,
-                                      "method": draw(st.sampled_from(METHODS))})
+    if draw(st.booleans()):  # declared bounds, from ordinary to the largest accepted
+        j = draw(st.integers(0, k - 1))
+        lo, hi = draw(st.sampled_from([(0.0, 1.0), (-1e150, 1e150), (0.0, 5e-324), (1e-300, 1e-299), (-1.0, 1e150)]))
+        objectives[j]["bounds"] = [hi, lo] if objectives[j]["direction"] == "max" else [lo, hi]
+    data = {"objectives": objectives, "method": draw(st.sampled_from(METHODS))}
+    if draw(st.booleans()):
+        data["reference_point"] = {objectives[0]["name"]: draw(st.sampled_from([0.0, 1e150, -1e150, 0.5, 5e-324]))}
+    if k >= 2 and draw(st.booleans()):
+        data["constraints"] = [draw(st.sampled_from(["ms <= 1e150 * champion", "ms >= -1e150", "ms <= champion - 1e150",
+                                                     "ms < 5e-324", "ms <= 1e-300 * champion + 1e150"]))]
+    return wb.QualityModel.from_dict(data)
 
 
 # --- oracle checks ---------------------------------------------------------------------------------
