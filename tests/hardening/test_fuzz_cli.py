@@ -73,6 +73,8 @@ def work():
         (d / "latin1.csv").write_bytes("id,acc,latency_ms\n\xe9,1,2\n".encode("latin-1"))
         (d / "initial.yaml").write_text("- {x1: 0.5, x2: 0.5}\n")
         (d / "metric_map.yaml").write_text("latency_ms: http_latency\n")
+        (d / "scale.yaml").write_text("latency_ms: {metric: http_latency, scale: x}\n")
+        (d / "spec_list.yaml").write_text("latency_ms: [1, 2]\n")
         (d / "adir").mkdir()
         runner = CliRunner()
         with contextlib.chdir(d):
@@ -103,7 +105,8 @@ CHOICES = {
                                                                 "nope://x", "runs.csv", "adir", ""],
     "--chosen": TEXT, "--status": ["accepted", "proposed", "rejected", ""], "--supersedes": TEXT,
     "--for": ["10m", "", "x", "-1m"], "--label": ["a=b", "a", "=", "a==b", ""],
-    "--metric-map": ["metric_map.yaml", "missing.yaml", "bad.yaml", "list.yaml"],
+    "--metric-map": ["metric_map.yaml", "missing.yaml", "bad.yaml", "list.yaml", "scale.yaml", "spec_list.yaml",
+                     "empty.csv"],
     "-m": MODELS, "--model": MODELS,
     "-e": ["problems:fn", "problems:bad", "problems:boom", "problems:nope", "nope:fn", "problems", ":", "",
            "problems.py:fn", "os:system"],
