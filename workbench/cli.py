@@ -227,7 +227,7 @@ def _review_params(extra: list[str], files: list[Path]) -> dict:
     for f in files:
         try:
             data = yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise typer.BadParameter(f"cannot read parameters file {str(f)!r}: {exc}") from None
         if not isinstance(data, dict):
             raise typer.BadParameter(f"parameters file {str(f)!r} must hold a mapping of names to values.")
