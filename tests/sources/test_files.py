@@ -138,3 +138,20 @@ def test_names_the_system_cannot_look_up_do_not_exist(tmp_path):
         QualityModel.from_yaml(str(tmp_path / ("q" * 300 + ".yaml")))
     with pytest.raises(SourceNotFoundError, match="does not exist"):
         wb.load("runs\x00.csv")
+
+
+def test_repeated_column_names_are_a_clear_error():
+    # a repeated name (also 1 and '1', compared as text) used to raise AttributeError deep in pandas
+    df = pd.concat([DF, DF[["acc"]]], axis=1)
+    with pytest.raises(CandidatesError, match=r"Column names repeat in the table from DataFrame: 'acc'"):
+        wb.load(df)
+    with pytest.raises(CandidatesError, match=r"Column names repeat .*'1'"):
+        wb.load(DF.assign(**{"1": 1.0}).rename(columns={"team": 1}))
+
+
+def test_complex_values_are_not_metrics():
+    # complex values were cast to float with a ComplexWarning, silently dropping the imaginary part
+    df = DF.assign(acc=[0.9 + 1j, 0.8, 0.85])
+    with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is not a numeric column.*not numeric .*\(0.9\+1j\)"):
+        wb.load(df, model=QM)
+    assert "acc" in wb.load(df).provenance.columns

@@ -218,17 +218,20 @@ def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
 
 
 def _numeric_columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Split columns into numeric metrics and the rest; strings that are all numbers count as numeric."""
+    """Split columns into numeric metrics and the rest; strings that are all numbers count as numeric.
+    Complex numbers are not metrics (casting them to float would drop the imaginary part)."""
     numeric, other = [], []
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_bool_dtype(s):
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_complex_dtype(s):
             other.append(col)
         elif pd.api.types.is_numeric_dtype(s):
             numeric.append(col)
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             converted = pd.to_numeric(s, errors="coerce")
-            if s.notna().any() and converted.notna().sum() == s.notna().sum():
+            if pd.api.types.is_complex_dtype(converted):
+                other.append(col)
+            elif s.notna().any() and converted.notna().sum() == s.notna().sum():
                 numeric.append(col)
             else:
                 other.append(col)
@@ -291,6 +294,13 @@ def from_frame(
         )
     df = df.copy()
     df.columns = [str(c) for c in df.columns]
+    repeated = df.columns[df.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise CandidatesError(
+            f"Column names repeat in the table from {source}: {', '.join(map(repr, repeated[:5]))}"
+            + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "") + ".\n"
+            "  Fix: rename or drop the duplicates (column names are compared as text, so 1 and '1' clash)."
+        )
     id_col = _pick_id_column(df, id_column)
     if id_col is None:
         ids = df.index.to_series().astype(str)
