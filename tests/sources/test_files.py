@@ -155,3 +155,20 @@ def test_complex_values_are_not_metrics():
     with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is not a numeric column.*not numeric .*\(0.9\+1j\)"):
         wb.load(df, model=QM)
     assert "acc" in wb.load(df).provenance.columns
+
+
+@pytest.mark.parametrize("source", [5, None, [1, 2], b"runs.csv", {"id": ["a"]}])
+def test_a_source_of_the_wrong_type_is_named(source):
+    # used to escape as TypeError from os.fspath
+    with pytest.raises(CandidatesError, match=rf"Cannot load candidates from {type(source).__name__} "):
+        wb.load(source)
+
+
+def test_column_options_of_the_wrong_type_are_named():
+    # a list as id/replicate column raised "unhashable type: 'list'"; a string as metrics was split
+    # into characters ("Metric 'a' is not a column")
+    with pytest.raises(UnknownNameError, match=r"Id column \['id'\] is not a column"):
+        wb.load(DF, id_column=["id"])
+    with pytest.raises(UnknownNameError, match=r"Replicate column \['team'\] is not a column"):
+        wb.load(DF, replicate_column=["team"])
+    assert wb.load(DF, metrics="acc").metrics == ["acc"]

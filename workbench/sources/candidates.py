@@ -197,8 +197,8 @@ class Candidates:
 
 def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
     if id_column is not None:
-        if id_column not in df.columns:
-            if id_column == df.index.name:
+        if not isinstance(id_column, str) or id_column not in df.columns:
+            if isinstance(id_column, str) and id_column == df.index.name:
                 return None
             raise UnknownNameError(
                 unknown_name("Id column", id_column, list(map(str, df.columns)), where="a column of the table",
@@ -321,13 +321,16 @@ def from_frame(
             raise CandidatesError(f"No row of the table from {source} has a candidate id.")
     ids = ids.astype(str)
 
-    if replicate_column is not None and replicate_column not in df.columns:
+    if replicate_column is not None and (not isinstance(replicate_column, str)
+                                         or replicate_column not in df.columns):
         raise UnknownNameError(
             unknown_name("Replicate column", replicate_column, list(df.columns), where="a column of the table")
         )
     rep = df.pop(replicate_column) if replicate_column is not None else None
 
     numeric, other = _numeric_columns(df)
+    if isinstance(metrics, str):
+        metrics = [metrics]
     if metrics is not None:
         for m in metrics:
             if m not in df.columns:
