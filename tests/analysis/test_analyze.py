@@ -171,3 +171,12 @@ def test_bad_smaa_and_seed_are_rejected_with_the_value(options, pattern):
     qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
     with pytest.raises(QualityModelError, match=pattern):
         analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, **options)
+
+
+def test_knee_parameters_of_the_wrong_type_are_named():
+    # a text radius raised numpy's TypeError from isfinite
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
+    with pytest.raises(KneeParameterError, match="Knee radius must be > 0 .* got 'x'"):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_radius="x")
+    with pytest.raises(KneeParameterError, match="Knee threshold must be finite, got None"):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_threshold=None)
