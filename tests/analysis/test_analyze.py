@@ -180,3 +180,14 @@ def test_knee_parameters_of_the_wrong_type_are_named():
         analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_radius="x")
     with pytest.raises(KneeParameterError, match="Knee threshold must be finite, got None"):
         analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_threshold=None)
+
+
+def test_subnormal_gain_between_front_members_does_not_overflow_the_knees():
+    # loss / gain with a 5e-324 gain overflowed (RuntimeWarning) in the knee trade-off kernel
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                                {"name": "ms", "direction": "min"},
+                                                {"name": "cost", "direction": "min"}]})
+    df = pd.DataFrame({"id": ["c0", "c1", "c2"], "acc": [0.0, 1.0, 0.0], "ms": [1.0, 5e-324, 0.0],
+                       "cost": [-1.0, 0.0, 0.0]})
+    a = analyze(df, qm)
+    assert np.isfinite(a.table["score"]).all()

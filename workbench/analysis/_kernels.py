@@ -143,7 +143,7 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     loss = np.clip(-diff, 0, None).sum(axis=2)
     dist = np.sqrt((diff**2).sum(axis=2))
     near = (dist <= radius) & (dist > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a subnormal gain: an infinite ratio
         ratio = np.where(gain > 0, loss / gain, np.inf)
     ratio = np.where(near, ratio, np.inf)
     has = near.any(axis=1)
