@@ -114,6 +114,51 @@ def table_st(draw) -> pd.DataFrame:
         for col in data:
             if col not in ("id", "run_name"):
                 data[col] = [data[col][0]] * n
+    df = pd.DataFrame(data)
+    for _ in range(draw(st.integers(0, 2))):  # odd dtypes and odd structure
+        twist = draw(st.sampled_from(["nullable", "category", "complex", "timedelta", "string", "dup_column",
+                                      "int_column_name", "named_index", "object_numbers", "decimal", "uint64"]))
+        cols = [c for c in df.columns if c in ("acc", "ms", "cost")]
+        col = draw(st.sampled_from(cols)) if cols else None
+        try:
+            if twist == "nullable" and col:
+                df[col] = pd.array([None if draw(st.booleans()) else draw(st.integers(-5, 5)) for _ in range(n)],
+                                   dtype="Int64")
+            elif twist == "category" and col:
+                df[col] = df[col].astype("category")
+            elif twist == "complex" and col:
+                df[col] = [complex(draw(st.floats(-5, 5)), draw(st.sampled_from([0.0, 1.0]))) for _ in range(n)]
+            elif twist == "timedelta" and col:
+                df[col] = pd.to_timedelta([draw(st.integers(0, 10**6)) for _ in range(n)], unit="s")
+            elif twist == "string" and col:
+                df[col] = df[col].astype(str).astype("string")
+            elif twist == "dup_column" and col:
+                df = pd.concat([df, df[[col]]], axis=1)
+            elif twist == "int_column_name" and col:
+                df = df.rename(columns={col: 7})
+            elif twist == "named_index":
+                df.index = pd.Index([f"r{i}" for i in range(n)], name=draw(st.sampled_from(["id", "x", None])))
+            elif twist == "object_numbers" and col:
+                df[col] = pd.Series([draw(number_st) for _ in range(n)], dtype="object")
+            elif twist == "decimal" and col:
+                import decimal
+                df[col] = [decimal.Decimal(draw(st.sampled_from(["1.5", "NaN", "1e400", "-0", "-1e-400"])))
+                           for _ in range(n)]
+            elif twist == "uint64" and col:
+                df[col] = pd.array([2**64 - 1 - draw(st.integers(0, 3)) for _ in range(n)], dtype="uint64")
+        except (ValueError, TypeError):  # pandas cannot build that column: not an input a user can have
+            pass
+    return df
+
+
+@st.composite
+def numeric_table_st(draw) -> pd.DataFrame:
+    """A well-formed table of numbers (special values included): most of these reach the analysis."""
+    n = draw(st.integers(1, 9))
+    data = {"id": [f"c{i}" for i in range(n)]}
+    for o in OBJECTIVES:
+        data[o["name"]] = draw(st.lists(st.one_of(st.floats(-10, 10), st.sampled_from(SPECIAL)), min_size=n,
+                                        max_size=n))
     return pd.DataFrame(data)
 
 
@@ -201,6 +246,14 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
             if front[i] != 0:
                 invariant(AREA, any(_dominates(F[j], F[i]) for j in feas_idx if j != i),
                           f"candidate {t.index[i]!r} is off the front but nothing dominates it")
+    # Every method is Pareto-monotone: a candidate that dominates another scores at least as high.
+    score = t["score"].to_numpy(dtype=float)
+    for i in range(len(F)):
+        for j in range(len(F)):
+            if i != j and _dominates(F[i], F[j]):
+                invariant(AREA, score[i] >= score[j] - 1e-12,
+                          f"{t.index[i]!r} dominates {t.index[j]!r} but scores {score[i]!r} < {score[j]!r} "
+                          f"({analysis.method})")
     # Infeasible candidates never sit on front 0 when something is feasible.
     if feasible.any():
         invariant(AREA, (front[~feasible] > 0).all(), "an infeasible candidate is on front 0")
@@ -265,7 +318,7 @@ options_st = st.fixed_dictionaries({}, optional={
 })
 
 
-@given(df=table_st(), model=model_st(), options=options_st)
+@given(df=table_st() | numeric_table_st(), model=model_st(), options=options_st)
 @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 def test_fuzz_dataframes(df, model, options):
     run_one(df, df, model, options)
@@ -294,6 +347,64 @@ def test_fuzz_files(df, model, fmt, options):
         if not isinstance(result, WorkbenchError):
             # Rows the reader saw (blank lines aside) are analysed or excluded.
             check_analysis(result, cands, cands_rows(path, fmt, len(cands), result), model)
+
+
+ODD_OPTION = [None, "id", "seed", "acc", "nope", "", ["id"], 5, "team", "run_name"]
+
+
+@given(df=table_st() | numeric_table_st(), model=model_st(), seeds=st.lists(st.sampled_from([0, 1, 2, "0", None, 1.5]), min_size=1,
+                                                        max_size=7),
+       id_column=st.sampled_from(ODD_OPTION + [None] * 12), replicate=st.sampled_from(ODD_OPTION + ["seed"] * 12),
+       summary=st.sampled_from(["mean", "median", "max", None, None]),
+       metrics=st.sampled_from([None] * 6 + [["acc", "ms"], "acc", ["nope"], ["team"], []]),
+       weights=st.sampled_from([None] * 6 + [{"acc": 1}, {"acc": 0}, {"ms": 2, "acc": 1}, {"zz": 1}, {"acc": -1},
+                                {"acc": "x"}, "ops", "nobody", [1], {"acc": 1e150}, {"acc": 1e150, "ms": 1e150}]),
+       options=options_st)
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+def test_fuzz_load_options_and_replicates(df, model, seeds, id_column, replicate, summary, metrics, weights,
+                                          options):
+    """Per-seed replicates (repeated ids), id/replicate/metric options and weights given to analyze()."""
+    if len(df) and "id" in df.columns and replicate == "seed":
+        df = df.assign(seed=[seeds[i % len(seeds)] for i in range(len(df))])
+        df["id"] = [f"c{i % 3}" for i in range(len(df))]
+    load_options = {k: v for k, v in {"id_column": id_column, "replicate_column": replicate, "summary": summary,
+                                      "metrics": metrics}.items() if v is not None}
+    names = [*_names_for(df), *map(repr, load_options.values()), *map(str, load_options.values()), "Summary",
+             "replicate", "Metric"]
+    before = df.copy(deep=True)
+    cands = attempt(AREA, wb.load, df, model=model, names=names, **load_options)
+    invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
+    if isinstance(cands, WorkbenchError):
+        return
+    if cands.replicates is not None:
+        invariant(AREA, set(cands.replicates.index.get_level_values("candidate")) == set(cands.ids),
+                  "replicates and the candidates table disagree on ids")
+        lost = len(df) - len(cands.replicates) - cands.exclusions["reason"].str.contains("missing candidate id").sum()
+        invariant(AREA, lost >= 0, "more replicates than rows")
+    champion = options.pop("champion_pick", None)
+    if champion is not None:
+        options["champion"] = str(cands.ids[champion % len(cands)])
+    result = attempt(AREA, wb.analyze, cands, model, weights=weights,
+                     names=[*names, "champion", "Weights", "Stakeholder", "weight", *map(str, cands.ids)], **options)
+    if isinstance(result, WorkbenchError):
+        return
+    w = np.array(list(result.weights.values()))
+    invariant(AREA, np.isfinite(w).all() and abs(w.sum() - 1) < 1e-9, f"weights {result.weights!r} do not sum to 1")
+    invariant(AREA, np.isfinite(result.table["score"].to_numpy(dtype=float)).all(), "non-finite scores")
+    invariant(AREA, list(result.table.index) == list(cands.ids), "result not labelled by candidate id")
+    if result.dominance is not None:
+        D = result.dominance.to_numpy(dtype=float)
+        invariant(AREA, np.all((D >= 0) & (D <= 1) | np.isnan(D)), "dominance probabilities outside [0, 1]")
+    attempt(AREA, result.to_json, names=model.names)
+
+
+@given(source=st.one_of(st.integers(), st.none(), st.lists(st.integers(), max_size=2), st.binary(max_size=5),
+                        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2), st.text(max_size=40),
+                        st.sampled_from(["mlflow:", "optuna:#", "mlflow:#x", "optuna:sqlite:///nope.db#s", "x.csv",
+                                         "mlflow:sqlite:///nope.db#a,b", "optuna:#", ":", "#", "a" * 300])))
+def test_fuzz_source_specs(source):
+    attempt(AREA, wb.load, source, names=[repr(source)[:30], str(source)[:30], type(source).__name__, "does not exist",
+                                          "mlflow", "optuna", "MLflow", "Optuna"])
 
 
 def cands_rows(path, fmt, n, result) -> pd.DataFrame:
