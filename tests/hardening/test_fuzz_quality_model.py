@@ -274,10 +274,11 @@ def test_fuzz_model_constructor(objectives, method, stakeholders, reference, con
 
 VALID_CONSTRAINTS = ["latency_ms <= 150", "recall >= 0.98 * champion", "cost < 1e3", "x > -5",
                      "latency_ms <= champion + 10", "latency_ms <= 1.1 * \"model v2\" - 3", "a =< 2", "b => 0.5",
-                     "energy <= v1 * 0.9", "<= 150", ">= 0.98 * champion"]
+                     "energy <= v1 * 0.9", "<= 150", ">= 0.98 * champion", "x <= 0.1234567",
+                     "x >= 0.98765432 * champion + 123456789012345678", "x <= 'a\"b'", "x <= \"it's\" - 1e-320"]
 MUTATIONS = ["", " ", "==", "=", "≤", "≥", "<", ">", "!", "nan", "inf", "1e309", "-1e309", "1e-400", "*", "+", "-",
              "champion", "\"", "'", "\n", "\x00", "😀", "\u202e", "12", "0.", ".5", "e5", "1e", "*2", "junk", ";",
-             "#", "<=", ">=", "( ", ")"]
+             "#", "<=", ">=", "( ", ")", "0.1234567", "98765432109", "'", "\"", "1e150", "1e151"]
 
 
 @st.composite

@@ -190,3 +190,16 @@ def test_recursive_yaml_description_is_rejected_not_crashing_the_hash():
     text = "objectives: &o\n  - {name: x, direction: min, description: *o}\n"
     with pytest.raises(QualityModelError, match="description must be text"):
         QualityModel.from_yaml(text)
+
+
+@pytest.mark.parametrize("text", [
+    # ':g' kept 6 significant digits, so the YAML of a model changed its limits (and two different
+    # models shared a hash); a baseline with a double quote was written as '"a"b"', which does not parse
+    "x <= 0.1234567", "x <= 123456789012345678", "x >= 0.98765432 * champion + 0.1234567", "x <= 'a\"b' - 1",
+])
+def test_constraints_render_exactly(text):
+    c = Constraint.parse(text)
+    assert Constraint.parse(str(c)) == c
+    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}], "constraints": [text]})
+    assert QualityModel.from_yaml(qm.to_yaml()) == qm
+    assert str(Constraint.parse("x <= 150")) == "x <= 150"

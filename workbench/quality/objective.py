@@ -60,6 +60,13 @@ def _finite(value: Any, what: str) -> float:
     return number
 
 
+def _number(x: float) -> str:
+    """Shortest text that reads back as exactly ``x``: ``150`` rather than ``150.0``, and every digit
+    ``:g`` would round away (``0.1234567``, ``123456789012345678``)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
 def check_keys(given: Mapping[str, Any], valid: tuple[str, ...], what: str) -> None:
     """Reject unknown keys in a mapping, naming the valid ones and the closest match."""
     for key in given:
@@ -361,11 +368,14 @@ class Constraint:
 
     def rhs_text(self) -> str:
         if self.baseline is None:
-            return f"{self.limit:g}"
-        base = self.baseline if re.fullmatch(r"[A-Za-z_][\w.\-:]*", self.baseline) else f'"{self.baseline}"'
-        out = base if self.factor == 1 else f"{self.factor:g} * {base}"
+            return _number(self.limit)
+        if re.fullmatch(r"[A-Za-z_][\w.\-:]*", self.baseline):
+            base = self.baseline
+        else:  # quoted; a name with a double quote in it is written in single quotes
+            base = f"'{self.baseline}'" if '"' in self.baseline else f'"{self.baseline}"'
+        out = base if self.factor == 1 else f"{_number(self.factor)} * {base}"
         if self.offset:
-            out += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):g}"
+            out += f" {'+' if self.offset > 0 else '-'} {_number(abs(self.offset))}"
         return out
 
     def __str__(self) -> str:
