@@ -169,6 +169,59 @@ def test_fuzz_random_structures(value):
         check_model(qm)
 
 
+name_st = st.text(min_size=1, max_size=12).map(str.strip).filter(lambda t: t and not any(c in t for c in "<>="))
+number_st = st.one_of(st.floats(-1e150, 1e150), st.integers(-10**6, 10**6), st.sampled_from([0.1234567, 5e-324, 1e150]))
+
+
+@st.composite
+def valid_model_st(draw):
+    """Models that should all be accepted: odd but legal names, units, numbers and texts."""
+    names = draw(st.lists(name_st, min_size=1, max_size=4, unique_by=str.strip))
+    objectives = []
+    for n in names:
+        o = {"name": n, "direction": draw(st.sampled_from(["min", "max", "minimize", "Maximise", " higher "])),
+             "weight": draw(st.one_of(st.floats(0, 1e6), st.integers(0, 10**6)))}
+        if draw(st.booleans()):
+            o["unit"] = draw(st.text(max_size=6))
+        if draw(st.booleans()):
+            o["quality_attribute"] = draw(st.sampled_from(sorted(ATTRIBUTES)) | name_st.map(lambda t: "custom:" + t))
+        if draw(st.booleans()):
+            a, b = sorted(draw(st.lists(number_st, min_size=2, max_size=2, unique=True)))
+            o["bounds"] = [a, b] if o["direction"].strip().lower().startswith(("min", "lower")) else [b, a]
+        if draw(st.booleans()):
+            o["tolerance"] = draw(st.floats(0, 1e6))
+        if draw(st.booleans()):
+            o["description"] = draw(st.text(max_size=30))
+        if draw(st.booleans()):
+            op = draw(st.sampled_from(["<=", ">=", "<", ">"]))
+            rhs = draw(st.one_of(number_st.map(repr), st.sampled_from(["champion", "1.1 * champion", "champion - 3",
+                                                                         "'v\"1' + 0.5", '"a b" * 0.1234567'])))
+            o["constraint"] = f"{op} {rhs}"
+        objectives.append(o)
+    if sum(float(o["weight"]) for o in objectives) <= 0:
+        objectives[0]["weight"] = 1
+    data = {"objectives": objectives, "method": draw(st.sampled_from(METHODS))}
+    if draw(st.booleans()):
+        data["name"] = draw(st.text(max_size=20))
+    if draw(st.booleans()):
+        data["description"] = draw(st.text(max_size=40))
+    if draw(st.booleans()):
+        data["champion"] = draw(st.text(max_size=8) | st.integers())
+    if draw(st.booleans()):
+        data["stakeholders"] = {draw(st.text(max_size=6)): {names[0]: draw(st.floats(0.001, 1e6))}}
+    if draw(st.booleans()):
+        data["reference_point"] = {names[-1]: draw(number_st)}
+    return data
+
+
+@given(data=valid_model_st())
+def test_fuzz_valid_models_round_trip(data):
+    qm = attempt(AREA_MODEL, QualityModel.from_dict, data, names=_names(data))
+    if isinstance(qm, WorkbenchError):
+        raise AssertionError(f"a legal model was rejected: {qm}")
+    check_model(qm)
+
+
 RAW_YAML = [
     "!!python/object/apply:os.system ['touch {marker}']\n",
     "objectives: !!python/object/apply:os.system ['touch {marker}']\n",
@@ -234,7 +287,7 @@ def test_fuzz_model_paths(path):
 
 @given(name=odd_st | st.text(max_size=10), direction=odd_st,
        weight=odd_st, bounds=odd_st,
-       tolerance=odd_st, attribute=st.sampled_from([None, *ATTRIBUTES, *ODD_VALUES[:20]]),
+       tolerance=odd_st, attribute=st.sampled_from([None, *sorted(ATTRIBUTES), *ODD_VALUES[:20]]),
        aggregation=st.sampled_from([None, "p95", "mean", *ODD_VALUES[:10]]))
 def test_fuzz_objective_constructor(name, direction, weight, bounds, tolerance, attribute, aggregation):
     names = [repr(v)[:40] for v in (name, direction, weight, bounds, tolerance, attribute, aggregation)]

@@ -203,3 +203,11 @@ def test_constraints_render_exactly(text):
     qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}], "constraints": [text]})
     assert QualityModel.from_yaml(qm.to_yaml()) == qm
     assert str(Constraint.parse("x <= 150")) == "x <= 150"
+
+
+def test_yaml_round_trip_keeps_characters_pyyaml_would_fold():
+    # a stakeholder named '\x85' (NEL) was written unescaped and read back as ' '
+    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min", "description": "a\u2028b"}],
+                                 "stakeholders": {"\x85": {"x": 1}}, "name": "é\x85"})
+    assert QualityModel.from_yaml(qm.to_yaml()) == qm
+    assert "é" in QualityModel.from_dict({"objectives": [{"name": "é", "direction": "min"}]}).to_yaml()

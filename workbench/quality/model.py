@@ -324,7 +324,10 @@ class QualityModel:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """YAML text of :meth:`to_dict`; also written (atomically) to ``path`` when given."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        data = self.to_dict()
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        if yaml.safe_load(text) != data:  # PyYAML writes some characters (e.g. U+0085) unescaped and
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)  # reads them back changed
         if path is not None:
             from workbench._io import atomic_write_text
 
