@@ -832,8 +832,12 @@ def export_prometheus(
     if metric_map is not None:
         try:
             mapping = yaml.safe_load(Path(metric_map).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise _fail(ValueError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
+        if not isinstance(mapping, dict):
+            raise _fail(ValueError(f"--metric-map {str(metric_map)!r} must hold a mapping of objective names to "
+                                   f"metrics, got {mapping!r:.60}.\n  Fix: one line per objective, e.g. "
+                                   "'latency_ms: http_request_duration_ms'."))
     _export(decisions, decision, model, output, "prometheus_rules",
             lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels))
 

@@ -103,3 +103,9 @@ def test_output_to_a_folder_is_refused_before_a_decision_is_logged(files):
     assert r.returncode == 2 and "it is a folder" in r.stderr and "Traceback" not in r.stderr
     r = run("decisions", "list", "-d", "log.db", "--format", "json", cwd=files)
     assert json.loads(r.stdout) == []
+
+
+def test_metric_map_that_is_not_a_mapping_is_named(files):
+    (files / "map.yaml").write_text("- latency_ms\n")
+    r = run("export", "prometheus", "-m", "quality.yaml", "--metric-map", "map.yaml", cwd=files)
+    assert r.returncode == 2 and "--metric-map 'map.yaml' must hold a mapping" in r.stderr, r.stderr

@@ -172,3 +172,15 @@ def test_column_options_of_the_wrong_type_are_named():
     with pytest.raises(UnknownNameError, match=r"Replicate column \['team'\] is not a column"):
         wb.load(DF, replicate_column=["team"])
     assert wb.load(DF, metrics="acc").metrics == ["acc"]
+
+
+def test_table_errors_name_the_source(tmp_path):
+    # which file had repeated ids, or no id column, was not said
+    path = tmp_path / "dup.csv"
+    pd.DataFrame({"id": ["a", "a"], "acc": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(CandidatesError, match=r"'a' \(2 rows\) in the table from csv:.*dup.csv"):
+        wb.load(path)
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(CandidatesError, match=r"The table from json:.*list.json has no candidate id column"):
+        wb.load(path)

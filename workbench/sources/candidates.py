@@ -195,7 +195,7 @@ class Candidates:
         return replace(self, table=table, source_ref={**self.source_ref, "joined": [*self.source_ref.get("joined", []), source]})
 
 
-def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
+def _pick_id_column(df: pd.DataFrame, id_column: str | None, source: str = "DataFrame") -> str | None:
     if id_column is not None:
         if not isinstance(id_column, str) or id_column not in df.columns:
             if isinstance(id_column, str) and id_column == df.index.name:
@@ -211,7 +211,7 @@ def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
     if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
         return None
     raise CandidatesError(
-        "The table has no candidate id column. Looked for: " + ", ".join(ID_COLUMNS) + ".\n"
+        f"The table from {source} has no candidate id column. Looked for: " + ", ".join(ID_COLUMNS) + ".\n"
         f"  Columns: {', '.join(map(str, df.columns))}.\n"
         "  Fix: pass id_column= (CLI: --id) naming the column that identifies each candidate."
     )
@@ -301,7 +301,7 @@ def from_frame(
             + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "") + ".\n"
             "  Fix: rename or drop the duplicates (column names are compared as text, so 1 and '1' clash)."
         )
-    id_col = _pick_id_column(df, id_column)
+    id_col = _pick_id_column(df, id_column, source)
     if id_col is None:
         ids = df.index.to_series().astype(str)
         df = df.reset_index(drop=True)
@@ -356,7 +356,7 @@ def from_frame(
             listing = ", ".join(f"{k!r} ({v} rows)" for k, v in counts.head(5).items())
             raise CandidatesError(
                 f"Candidate ids repeat without a replicate column: {listing}"
-                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "") + ".\n"
+                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "") + f" in the table from {source}.\n"
                 "  Fix: if the rows are per-seed replicates, pass replicate_column='seed' "
                 "(CLI: --replicates seed); otherwise make the ids unique."
             )
