@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -140,14 +141,24 @@ POSITIONAL = {"analyze": PATHS, "gate": PATHS, "decide": ["summary.json", "text.
               "decisions show": ["latest", "zzzz", "", "a", "0000"]}
 
 
+#: What a message about a file's *contents* names instead of the file: a column, an id, a key.
+CONTENT_NAMES = ["'acc'", "'latency_ms'", "'a'", "'b'", "'id'", "objectives", "YAML", "mapping", "JSON", "space",
+                 "parameters", "configurations"]
+FILE_OPTIONS = ("-m", "--model", "--emissions", "--metric-map", "--initial", "-d")
+
+
 @st.composite
 def argv_st(draw, commands=tuple(BASES)):
+    """(argv, suspects): a base command with a few tokens changed; ``suspects`` are the changed tokens,
+    one of which a rejection's message must name."""
     name = draw(st.sampled_from(commands))
     base, options = BASES[name]
     argv = list(base)
+    suspects: list[str] = []
     words = len(name.split())
     if name in POSITIONAL and draw(st.booleans()):
         argv[words] = draw(st.sampled_from(POSITIONAL[name]))
+        suspects += [argv[words], *CONTENT_NAMES]
     for _ in range(draw(st.integers(0, 3))):
         opt = draw(st.sampled_from(options))
         value = draw(st.sampled_from(CHOICES[opt]))
@@ -155,19 +166,27 @@ def argv_st(draw, commands=tuple(BASES)):
             argv[argv.index(opt) + 1] = value
         else:
             argv += [opt, value]
+        suspects += [opt, value, *(CONTENT_NAMES if opt in FILE_OPTIONS else [])]
     if draw(st.integers(0, 9)) == 0 and len(argv) > words + 1:  # drop one token
-        del argv[draw(st.integers(words, len(argv) - 1))]
-    return name, argv
+        i = draw(st.integers(words, len(argv) - 1))
+        # click then names what is missing, or the value it now reads in the wrong place
+        suspects += [argv[i], *argv[max(words, i - 1):i + 2], "Missing argument", "Missing option",
+                     "requires an argument", "unexpected extra argument"]
+        del argv[i]
+    return argv, suspects
 
 
-def _names(argv: list[str]) -> list[str]:
+def _names(suspects: list[str]) -> list[str]:
     out = []
-    for token in argv:
-        out += [token, repr(token), token.strip()[:30]]
-    return [t for t in out if t.strip()] + ["Usage", "Missing", "Error", "error"]
+    for token in suspects:
+        out += [token, repr(token), token.strip()[:30], repr(token.strip()[:30])]
+        if token.startswith("-"):
+            out += [token.lstrip("-"), token.lstrip("-").replace("-", "_")]
+        out += [part for part in re.split(r"[:#/,]+", token) if len(part) >= 3]  # 'nope.db' of a source spec
+    return [t for t in out if t.strip()]
 
 
-def classify(result, argv: list[str]) -> str:
+def classify(result, argv: list[str], suspects: list[str]) -> str:
     """Count one CLI run; raise if it was unhandled or its rejection message is unclear."""
     stderr = result.stderr if result.stderr_bytes is not None else ""
     out = result.stdout + stderr
@@ -186,10 +205,10 @@ def classify(result, argv: list[str]) -> str:
         outcome(AREA, "unclear_message")
         raise UnclearMessage(f"{argv!r} exited {result.exit_code}, not 0/1/2:\n{out}")
     message = " ".join(stderr.split())
-    names = _names(argv)
-    if len(message) < 15 or not any(n in stderr or n in message for n in names):
+    names = _names(suspects)
+    if len(message) < 15 or (names and not any(n in stderr or n in message for n in names)):
         outcome(AREA, "unclear_message")
-        raise UnclearMessage(f"{argv!r} exited 2 with an unclear message: {stderr!r}")
+        raise UnclearMessage(f"{argv!r} exited 2 with a message that names none of {suspects!r}: {stderr!r}")
     return "rejected"
 
 
@@ -201,16 +220,16 @@ def invoke(work: Path, argv: list[str]):
 
 @given(case=argv_st(tuple(k for k in BASES if k != "search")))
 def test_fuzz_cli_arguments(work, case):
-    _, argv = case
-    classify(invoke(work, argv), argv)
+    argv, suspects = case
+    classify(invoke(work, argv), argv, suspects)
     assert not (work / "executed").exists()
 
 
 @given(case=argv_st(("search",)))
 @settings(max_examples=max(5, settings().max_examples // 6))
 def test_fuzz_search_arguments(work, case):
-    _, argv = case
-    classify(invoke(work, argv), argv)
+    argv, suspects = case
+    classify(invoke(work, argv), argv, suspects)
 
 
 # --- real processes: nothing but a one-paragraph message reaches the terminal --------------------------
