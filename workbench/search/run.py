@@ -351,6 +351,16 @@ class _State:
         self.aggregation = {o.name: o.aggregation for o in model.objectives}
         self.records: dict[str, Evaluation] = {}
         recorded = store.load()
+        missing = sorted({n for ev in recorded if ev.status == "ok" for n in self.names if n not in ev.metrics})
+        if missing:  # a record written for another quality model: its evaluations cannot be reused
+            metrics = sorted({m for ev in recorded if ev.status == "ok" for m in ev.metrics})
+            raise SearchError(
+                f"The evaluations recorded in {store.location} have no value for objective(s) "
+                f"{', '.join(map(repr, missing))} of the quality model (recorded metrics: "
+                f"{', '.join(metrics) or 'none'}).\n"
+                "  Fix: use a new output folder (or --fresh to discard the record), or the quality model "
+                "the record was made with."
+            )
         for ev in recorded:
             if ev.status == "lost" or (retry_failed and ev.status == "failed"):
                 continue
