@@ -168,3 +168,9 @@ def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
     assert r.returncode == 2, r.stderr
     assert "have no value for objective(s) 'acc' of the quality model (recorded metrics: f1, f2)" in r.stderr
     assert "--fresh" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_negative_seed_is_bad_input(files):
+    # numpy's "expected non-negative integer" used to escape as a traceback
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--seed", "-1", "-o", "out", cwd=files)
+    assert r.returncode == 2 and "seed must be an integer >= 0, got -1" in r.stderr and "Traceback" not in r.stderr

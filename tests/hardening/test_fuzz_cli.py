@@ -182,7 +182,9 @@ def _names(suspects: list[str]) -> list[str]:
         out += [token, repr(token), token.strip()[:30], repr(token.strip()[:30])]
         if token.startswith("-"):
             out += [token.lstrip("-"), token.lstrip("-").replace("-", "_")]
-        out += [part for part in re.split(r"[:#/,]+", token) if len(part) >= 3]  # 'nope.db' of a source spec
+        for part in re.split(r"[:#/,=]+", token):  # 'nope.db' of a source spec, 'zz' of 'zz=1'
+            if len(part.strip()) >= 2:
+                out += [part, repr(part)]
     return [t for t in out if t.strip()]
 
 

@@ -242,8 +242,8 @@ def search(
         raise SearchError(f"model must be a QualityModel or a path to its YAML, got {type(model).__name__}.")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
         raise SearchError(f"budget must be a positive number of evaluations, got {budget!r}.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise SearchError(f"seed must be an integer, got {seed!r}.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise SearchError(f"seed must be an integer >= 0, got {seed!r}.")
     fn, fn_spec = resolve(evaluate)
     clash = [n for n in space.names if n in model.names or n in _RESERVED]
     if clash:
