@@ -195,6 +195,10 @@ def _dominates(a: np.ndarray, b: np.ndarray) -> bool:
     return bool(np.all(a <= b) and np.any(a < b))
 
 
+def _dominates_tol(a: np.ndarray, b: np.ndarray, tol: np.ndarray) -> bool:
+    return bool(np.all(a <= b + tol) and np.any(a < b - tol))
+
+
 def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     t = analysis.table
     names = model.names
@@ -229,6 +233,8 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     F = X * sign
     front = t["front"].to_numpy()
     tol = np.array([o.tolerance for o in model.objectives])
+    if not analysis.parameters.get("tolerance", True):
+        tol = np.zeros_like(tol)
     feas_idx = np.flatnonzero(feasible)
     if not tol.any():
         for i in feas_idx:
@@ -240,11 +246,13 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
         invariant(AREA, np.array_equal(t["pareto"].to_numpy(dtype=bool), oracle),
                   f"pareto flags {t['pareto'].tolist()} differ from moocore {oracle.tolist()}")
     else:
-        # With tolerances, front-0 members are at least not dominated beyond tolerance... by plain
-        # dominance among themselves they may be; but nothing off the front is undominated.
+        # With tolerances (differences within tolerance are ties), a candidate is off the front only
+        # when another feasible one dominates it beyond tolerance (or plainly, where tolerance
+        # dominance cycles are broken).
         for i in feas_idx:
             if front[i] != 0:
-                invariant(AREA, any(_dominates(F[j], F[i]) for j in feas_idx if j != i),
+                invariant(AREA, any(_dominates_tol(F[j], F[i], tol) or _dominates(F[j], F[i])
+                                    for j in feas_idx if j != i),
                           f"candidate {t.index[i]!r} is off the front but nothing dominates it")
     # Every method is Pareto-monotone: a candidate that dominates another scores at least as high.
     score = t["score"].to_numpy(dtype=float)
