@@ -18,7 +18,6 @@ from pathlib import Path
 import moocore
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
@@ -223,7 +222,8 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     feasible = t["feasible"].to_numpy(dtype=bool)
     invariant(AREA, ranks.min() == 1 and ranks.max() <= len(t), f"ranks {ranks.tolist()} outside 1..{len(t)}")
     if feasible.any() and (~feasible).any():
-        invariant(AREA, ranks[feasible].max() < ranks[~feasible].min(), "an infeasible candidate outranks a feasible one")
+        invariant(AREA, ranks[feasible].max() < ranks[~feasible].min(),
+                  "an infeasible candidate outranks a feasible one")
     if feasible.any():
         expect = rankdata(-np.round(t["score"].to_numpy(dtype=float)[feasible], 12), method="min")
         invariant(AREA, np.array_equal(ranks[feasible], expect),
@@ -360,8 +360,8 @@ def test_fuzz_files(df, model, fmt, options):
 ODD_OPTION = [None, "id", "seed", "acc", "nope", "", ["id"], 5, "team", "run_name"]
 
 
-@given(df=table_st() | numeric_table_st(), model=model_st(), seeds=st.lists(st.sampled_from([0, 1, 2, "0", None, 1.5]), min_size=1,
-                                                        max_size=7),
+@given(df=table_st() | numeric_table_st(), model=model_st(),
+       seeds=st.lists(st.sampled_from([0, 1, 2, "0", None, 1.5]), min_size=1, max_size=7),
        id_column=st.sampled_from(ODD_OPTION + [None] * 12), replicate=st.sampled_from(ODD_OPTION + ["seed"] * 12),
        summary=st.sampled_from(["mean", "median", "max", None, None]),
        metrics=st.sampled_from([None] * 6 + [["acc", "ms"], "acc", ["nope"], ["team"], []]),

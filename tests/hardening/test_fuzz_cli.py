@@ -11,7 +11,6 @@ vector ends one of three ways:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import subprocess
@@ -25,7 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.hardening._tally import TALLY, UnclearMessage, outcome
+from tests.hardening._tally import UnclearMessage, outcome
 from workbench.cli import app
 
 AREA = "cli"
@@ -88,12 +87,14 @@ def work():
 
 
 PATHS = ["runs.csv", "dup.csv", "odd.csv", "missing.csv", "empty.csv", "text.json", "list.json", "bin.parquet",
-         "latin1.csv", "adir", "", ".", "runs.xlsx", "a" * 300 + ".csv", "😀.csv", "mlflow:x", "optuna:sqlite:///x.db",
+         "latin1.csv", "adir", "", ".", "runs.xlsx", "a" * 300 + ".csv", "😀.csv", "mlflow:x",
+         "optuna:sqlite:///x.db",
          "mlflow:sqlite:///nope.db#exp", "runs.csv\x00"]
 MODELS = ["quality.yaml", "rel.yaml", "missing.yaml", "bad.yaml", "list.yaml", "evil.yaml", "empty.json", "adir", "",
           "runs.csv", "a" * 300]
 NUMBERS = ["0", "1", "7", "-1", "abc", "", "1.5", "1e3", "99999999999999999999999", "nan", "-0", "0x10", "😀"]
-TEXT = ["a", "b", "zz", "", "😀", "\u202e", "-", "--", "a\nb", "champion", "ops", "nobody", "[red]x[/]", "[/]", "x" * 500]
+TEXT = ["a", "b", "zz", "", "😀", "\u202e", "-", "--", "a\nb", "champion", "ops", "nobody", "[red]x[/]", "[/]",
+        "x" * 500]
 CHOICES = {
     "--method": ["weighted_sum", "tchebycheff", "asf", "topsis", "wsm", "", "TOPSIS", "😀"],
     "--format": ["table", "json", "xml", "", "JSON"],

@@ -23,6 +23,8 @@ from workbench.cli import _review_params
 from workbench.errors import WorkbenchError
 from workbench.reports.runner import RUNNER_SET, template_parameters, validate_parameters
 
+pytest.importorskip("papermill")  # the reports extra: template_parameters reads the notebook with it
+
 AREA = "review_params"
 TEMPLATE = "trade_off_review"
 SPEC = template_parameters(TEMPLATE)
@@ -111,7 +113,6 @@ def test_fuzz_cli_parameter_parsing(tokens, files):
 # --- one real review with odd but valid values ----------------------------------------------------------
 
 def test_a_real_review_with_odd_but_valid_values(tmp_path):
-    pytest.importorskip("papermill")
     from workbench.reports import run_review
 
     ids = ["😀 model", "\u202eevil", "a,b", "x" * 80]
