@@ -15,7 +15,8 @@ from pathlib import Path
 
 from workbench.errors import OutputError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "file_sha256", "output_error", "database_error"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "file_sha256", "output_error", "database_error",
+           "is_file", "exists"]
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
@@ -79,6 +80,24 @@ def database_error(path: str | os.PathLike[str], exc: BaseException, what: str =
     oserr = OSError(code, os.strerror(code))
     return output_error(target, oserr, what, kept=f"SQLite said: {str(getattr(exc, 'orig', None) or exc)}. "
                         "Committed records are intact (SQLite commits are atomic).")
+
+
+
+def is_file(path: str | os.PathLike[str]) -> bool:
+    """``Path(path).is_file()``, but False instead of an ``OSError`` for a name the system cannot look
+    up (too long, a NUL byte): such a file does not exist either."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def exists(path: str | os.PathLike[str]) -> bool:
+    """``Path(path).exists()``, False for a name the system cannot look up (see :func:`is_file`)."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:

@@ -61,6 +61,40 @@ def _fail(exc: BaseException) -> typer.Exit:
     return typer.Exit(EXIT_BAD_INPUT)
 
 
+def _bad_output(path: Path, reason: str) -> typer.Exit:
+    _err().print(f"[bold red]error:[/] cannot write the output {_plain(repr(str(path)))}: {_plain(reason)}.\n"
+                 "  Fix: pass a file path (-o FILE) in a folder you can write to.", markup=True, emoji=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _check_output(path: Path | None) -> None:
+    """Reject an output path that cannot be a file before any work is done (or any decision logged)."""
+    if path is None:
+        return
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise _bad_output(path, "it is a folder")
+        for parent in p.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise _bad_output(path, f"{str(parent)!r} is a file, not a folder")
+                break
+    except (OSError, ValueError) as exc:  # a name the system cannot look up (too long, NUL byte)
+        raise _bad_output(path, getattr(exc, "strerror", None) or str(exc)) from None
+
+
+def _write_output(path: Path, text: str) -> Path:
+    from workbench._io import atomic_write_text
+
+    try:
+        return atomic_write_text(path, text)
+    except WorkbenchError as exc:  # OutputError: the OS refused (full disk, read-only, permissions)
+        raise _fail(exc) from None
+    except OSError as exc:  # anything else about the user's path, not a bug
+        raise _bad_output(path, exc.strerror or str(exc)) from None
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"workbench {__version__}")
@@ -171,14 +205,13 @@ def analyze(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the JSON here.")] = None,
 ) -> None:
     """Analyse candidates under a quality model: feasibility, fronts, ranks, knees, robustness."""
+    _check_output(output)
     try:
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
                               stakeholder=stakeholder, id_column=id_column, replicates=replicates,
                               emissions=emissions)
         if output is not None:
-            from workbench._io import atomic_write_text
-
-            atomic_write_text(output, result.to_json())
+            _write_output(output, result.to_json())
     except WorkbenchError as exc:
         raise _fail(exc) from None
     if format is Format.json:
@@ -204,7 +237,7 @@ def _review_params(extra: list[str], files: list[Path]) -> dict:
     for f in files:
         try:
             data = yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise typer.BadParameter(f"cannot read parameters file {str(f)!r}: {exc}") from None
         if not isinstance(data, dict):
             raise typer.BadParameter(f"parameters file {str(f)!r} must hold a mapping of names to values.")
@@ -393,9 +426,10 @@ def _open_log(url: str):
 def _read_json_file(path: Path, what: str) -> dict:
     import json
 
+    from workbench._io import is_file
     from workbench.errors import DecisionError, SourceNotFoundError
 
-    if not Path(path).is_file():
+    if not is_file(path):
         raise SourceNotFoundError(f"{what} {str(path)!r} does not exist.\n"
                                   "  Fix: pass the summary.json of `workbench review` or the JSON of "
                                   "`workbench analyze --format json -o analysis.json`.")
@@ -425,9 +459,9 @@ def decide(
                                                    "Markdown here.")] = None,
 ) -> None:
     """Record a decision in the append-only decision log; prints its id (and the MADR path with -o)."""
-    from workbench._io import atomic_write_text
     from workbench.decisions import DecisionRecord
 
+    _check_output(output)
     try:
         data = _read_json_file(summary, "Summary file")
         record = DecisionRecord.from_summary(
@@ -444,11 +478,11 @@ def decide(
         console.print(f"Supersedes {record.supersedes}", markup=False)
     if output is not None:
         try:  # the record is in the log whatever happens here; say so rather than invite a second one
-            atomic_write_text(output, record.to_madr())
-        except WorkbenchError as exc:
+            _write_output(output, record.to_madr())
+        except typer.Exit:
             _err().print(f"The decision {record.id} is recorded, but its MADR file was not written.",
                          markup=False)
-            raise _fail(exc) from None
+            raise
         console.print(f"MADR: {output.resolve()}", markup=False)
 
 
@@ -765,12 +799,10 @@ ExportOutput = Annotated[Optional[Path], typer.Option("--output", "-o", help="Wr
 
 
 def _emit(text: str, output: Path | None, log=None, record=None, kind: str = "") -> None:
-    from workbench._io import atomic_write_text
-
     if output is None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    atomic_write_text(output, text)
+    _write_output(output, text)
     if log is not None and record is not None:
         log.add_pushdown(record.id, {"kind": kind, "path": str(Path(output).resolve())})
     _err().print(f"Wrote {output}", markup=False)
@@ -780,6 +812,7 @@ def _export(decisions: str, decision: str | None, model: Path | None, output: Pa
             render) -> None:
     import workbench as wb
 
+    _check_output(output)
     try:
         if model is not None and decision is None:
             _emit(render(wb.QualityModel.from_yaml(model)), output)
@@ -818,8 +851,12 @@ def export_prometheus(
     if metric_map is not None:
         try:
             mapping = yaml.safe_load(Path(metric_map).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise _fail(ValueError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
+        if not isinstance(mapping, dict):
+            raise _fail(ValueError(f"--metric-map {str(metric_map)!r} must hold a mapping of objective names to "
+                                   f"metrics, got {mapping!r:.60}.\n  Fix: one line per objective, e.g. "
+                                   "'latency_ms: http_request_duration_ms'."))
     _export(decisions, decision, model, output, "prometheus_rules",
             lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels))
 

@@ -145,3 +145,49 @@ def test_tolerance_cycles_never_leave_an_empty_front():
     a = analyze(df, qm, stability=False)
     assert a.table["pareto"].any() and len(a.front) > 0
     assert a.recommended in a.front
+
+
+def test_subnormal_ranges_do_not_overflow_the_normalisation():
+    # A front spanning 5e-324 next to values near 1 used to divide by the subnormal range and
+    # overflow (scores inf/NaN, a RuntimeWarning); such a range is rounding noise, i.e. zero.
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                                {"name": "ms", "direction": "min", "weight": 0}]})
+    df = pd.DataFrame({"id": list("abcd"), "acc": [0.0, 5e-324, -1.0, 0.0], "ms": [0.0, 0.0, 0.0, -1.0]})
+    for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
+        a = analyze(df, qm, method=method, smaa=20)
+        assert np.isfinite(a.table["score"]).all(), method
+
+
+@pytest.mark.parametrize("options, pattern", [
+    # used to escape as numpy's ValueError ("expected non-negative integer", "Maximum allowed dimension")
+    ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+    ({"seed": "x"}, r"seed must be a whole number >= 0, got 'x'"),
+    ({"smaa": 10**23}, r"smaa must be a whole number from 0 to 10,000,000, got 1000"),
+    ({"smaa": 1.5}, r"smaa must be a whole number from 0 to 10,000,000, got 1.5"),
+])
+def test_bad_smaa_and_seed_are_rejected_with_the_value(options, pattern):
+    from workbench.errors import QualityModelError
+
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
+    with pytest.raises(QualityModelError, match=pattern):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, **options)
+
+
+def test_knee_parameters_of_the_wrong_type_are_named():
+    # a text radius raised numpy's TypeError from isfinite
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
+    with pytest.raises(KneeParameterError, match="Knee radius must be > 0 .* got 'x'"):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_radius="x")
+    with pytest.raises(KneeParameterError, match="Knee threshold must be finite, got None"):
+        analyze(pd.DataFrame({"id": ["a", "b"], "acc": [1.0, 2.0]}), qm, knee_threshold=None)
+
+
+def test_subnormal_gain_between_front_members_does_not_overflow_the_knees():
+    # loss / gain with a 5e-324 gain overflowed (RuntimeWarning) in the knee trade-off kernel
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                                {"name": "ms", "direction": "min"},
+                                                {"name": "cost", "direction": "min"}]})
+    df = pd.DataFrame({"id": ["c0", "c1", "c2"], "acc": [0.0, 1.0, 0.0], "ms": [1.0, 5e-324, 0.0],
+                       "cost": [-1.0, 0.0, 0.0]})
+    a = analyze(df, qm)
+    assert np.isfinite(a.table["score"]).all()

@@ -51,3 +51,14 @@ def test_constraint_domination_order_in_analysis():
     assert t.loc["v8", "feasible"] == False  # noqa: E712
     assert t.loc["v8", "rank"] == 3
     assert t.loc["v8", "pareto"]  # non-dominated when constraints are ignored
+
+
+def test_subnormal_relative_limit_does_not_overflow_the_violation():
+    # 'acc >= 0.9 * champion' with a champion at 2.2e-308 gave a subnormal limit; dividing the
+    # shortfall by it overflowed (RuntimeWarning, infinite violation).
+    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max",
+                                                 "constraint": "<= 0.9 * champion"}]})
+    df = pd.DataFrame({"id": ["champ", "big"], "acc": [2.2250738585072014e-308, 4.0]})
+    f = feasibility(df, qm, champion="champ")
+    assert f["feasible"].tolist() == [False, False]
+    assert np.isfinite(f["violation"]).all() and f.loc["big", "violation"] > 1e150

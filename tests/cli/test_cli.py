@@ -85,3 +85,43 @@ def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path):
     assert "\x1b" not in r.stdout and "c\\x1b[2J\\x1b]8;;https://e.x\\x1b\\" in r.stdout
     r = run("analyze", "c.csv", "-m", "q.yaml", "--champion", "[/nope]", cwd=tmp_path)
     assert r.returncode == 2 and "Champion '[/nope]'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        # each of these used to end in a Python traceback
+        (["analyze", "a" * 300 + ".csv", "-m", "quality.yaml"], "does not exist"),
+        (["analyze", "runs.csv", "-m", "b" * 300], "does not exist"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--seed", "-1"], "seed must be a whole number >= 0, got -1"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--smaa", "99999999999999999999999"],
+         "smaa must be a whole number from 0 to 10,000,000, got 99999999999999999999999"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "-o", "."], "cannot write the output '.': it is a folder"),
+        (["analyze", "runs.csv", "-m", "quality.yaml", "-o", "runs.csv/x.json"], "'runs.csv' is a file"),
+        (["decide", "runs.csv", "-d", "runs.csv"], "not valid JSON"),
+        (["export", "madr", "-d", "runs.csv"], "Cannot open the decision log"),
+        # rich markup in user input is printed, not interpreted (a lone '[/]' crashed the printer)
+        (["analyze", "runs.csv", "-m", "quality.yaml", "--champion", "[/]"], "Champion '[/]'"),
+    ],
+)
+def test_more_bad_input_exits_2_without_traceback(files, args, message):
+    r = run(*args, cwd=files)
+    assert r.returncode == 2, r.stderr
+    assert message in " ".join(r.stderr.split())
+    assert "Traceback" not in r.stderr
+
+
+def test_output_to_a_folder_is_refused_before_a_decision_is_logged(files):
+    r = run("analyze", "runs.csv", "-m", "quality.yaml", "--format", "json", "-o", "summary.json", cwd=files)
+    assert r.returncode == 0, r.stderr
+    (files / "madr").mkdir()
+    r = run("decide", "summary.json", "-d", "log.db", "-o", "madr", cwd=files)
+    assert r.returncode == 2 and "it is a folder" in r.stderr and "Traceback" not in r.stderr
+    r = run("decisions", "list", "-d", "log.db", "--format", "json", cwd=files)
+    assert json.loads(r.stdout) == []
+
+
+def test_metric_map_that_is_not_a_mapping_is_named(files):
+    (files / "map.yaml").write_text("- latency_ms\n")
+    r = run("export", "prometheus", "-m", "quality.yaml", "--metric-map", "map.yaml", cwd=files)
+    assert r.returncode == 2 and "--metric-map 'map.yaml' must hold a mapping" in r.stderr, r.stderr

@@ -156,3 +156,21 @@ def test_readme_and_makefile_search_commands_use_existing_options():
                                text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
     for opt in used:
         assert opt in help_text, f"{opt} is used in README/Makefile but not an option of workbench search"
+
+
+def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
+    # the recorded evaluations lack the new model's objectives: this used to end in KeyError: 'acc'
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "4", "--stall-generations", "0",
+            "-o", "out", cwd=files)
+    assert r.returncode in (0, 1), r.stderr
+    (files / "other.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n  - {name: f1, direction: min}\n")
+    r = run("space.yaml", "-m", "other.yaml", "-e", "problems:zdt1", "--budget", "4", "-o", "out", cwd=files)
+    assert r.returncode == 2, r.stderr
+    assert "have no value for objective(s) 'acc' of the quality model (recorded metrics: f1, f2)" in r.stderr
+    assert "--fresh" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_negative_seed_is_bad_input(files):
+    # numpy's "expected non-negative integer" used to escape as a traceback
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--seed", "-1", "-o", "out", cwd=files)
+    assert r.returncode == 2 and "seed must be an integer >= 0, got -1" in r.stderr and "Traceback" not in r.stderr

@@ -153,3 +153,11 @@ def test_concurrent_writers_lose_nothing(tmp_path, monkeypatch):
     assert {r.chosen for r in stored} == {f"w{w}-{i}" for w in range(8) for i in range(25)}
     with sqlite3.connect(tmp_path / "shared.db") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    # used to escape as sqlalchemy.exc.DatabaseError ("file is not a database")
+    not_a_log = tmp_path / "runs.csv"
+    not_a_log.write_text("id,acc\n" + "a,1\n" * 200)
+    with pytest.raises(DecisionLogError, match=r"(?s)Cannot open the decision log .*runs.csv.*not a database.*Fix"):
+        DecisionLog(not_a_log)

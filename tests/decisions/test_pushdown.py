@@ -344,3 +344,17 @@ def test_cli_export_mlflow_records_the_artefact(mlflow_store, tmp_path):
     r = runner.invoke(app, ["export", "mlflow", "--tracking-uri", uri, "--model-name", "nope",
                             "--decisions", log_url])
     assert r.exit_code == 2 and "Registered model 'nope'" in r.output
+
+
+@pytest.mark.parametrize("metric_map, pattern", [
+    # a YAML list, a list spec and a text scale used to raise TypeError/ValueError
+    ([1, 2], r"metric_map must map objective names to metrics, got \[1, 2\]"),
+    ({"latency_ms": [1, 2]}, r"metric_map\['latency_ms'\] must be a metric name or a mapping"),
+    ({"latency_ms": {"metric": "m", "scale": "x"}}, r"metric_map\['latency_ms'\]: scale 'x' must be a finite"),
+    ({"latency_ms": {"metric": "m", "scale": 0}}, r"scale 0 must be a finite, non-zero number"),
+])
+def test_prometheus_rules_malformed_metric_map(metric_map, pattern):
+    qm = QualityModel.from_dict({"objectives": [{"name": "latency_ms", "direction": "min", "aggregation": "p95",
+                                                 "source": "lat", "constraint": "<= 150"}]})
+    with pytest.raises(DecisionError, match=pattern):
+        prometheus_rules(qm, metric_map=metric_map)

@@ -156,3 +156,58 @@ def test_yaml_output_is_plain():
     text = QualityModel.from_dict(BASE).to_yaml()
     assert "!!python" not in text
     assert yaml.safe_load(text)["objectives"][0]["name"] == "recall"
+
+
+_ONE = "objectives: [{name: x, direction: min}]\n"
+
+
+@pytest.mark.parametrize("text, pattern", [
+    # each of these used to escape as a bare TypeError/ValueError/OverflowError
+    (_ONE + "constraints: 5\n", r"constraints must be a constraint string or a list of them, got 5"),
+    ("objectives: [{name: x, direction: min, constraint: 5}]\n", r"Objective 'x': constraint must be .* got 5"),
+    ("objectives: {x: [min]}\n", r"Objective 'x' must map to its settings .* got \['min'\]"),
+    (_ONE + "stakeholders: [ops]\n", r"stakeholders must map stakeholder names to weight sets, got \['ops'\]"),
+    (_ONE + "reference_point: {x: abc}\n", r"reference_point\['x'\] must be a number, got 'abc'"),
+    ("objectives: [{name: x, direction: min, weight: 1" + "0" * 400 + "}]\n", r"weight must be finite, got 1000"),
+    (_ONE + "stakeholders: {ops: {x: 1" + "0" * 400 + "}}\n", r"Stakeholder 'ops': weight of 'x' must be finite"),
+    # numbers beyond ±1e150 overflowed the analysis (normalisation ranges, relative limits)
+    ("objectives: [{name: x, direction: min, bounds: [-1.0e+308, 1.0e+308]}]\n",
+     r"ideal bound is -1e\+308, beyond ±1e\+150, too large to compare.*Fix"),
+    ("objectives: [{name: x, direction: min, constraint: '<= 1e200 * champion'}]\n", r"factor is 1e\+200, beyond"),
+    (_ONE + "reference_point: {x: 1.0e+300}\n", r"reference_point\['x'\] is 1e\+300, beyond"),
+    ("objectives: [{name: x, direction: min, description: [1, 2]}]\n", r"description must be text, got \[1, 2\]"),
+    (_ONE + "name: [1, 2]\n", r"quality model's name must be text, got \[1, 2\]"),
+    # a name with '<', '>' or '=' was accepted, but its constraints could not be read back
+    ("objectives: [{name: 'a<b', direction: min, constraint: '<= 3'}]\n",
+     r"Objective 'a<b': the name may not contain '<', '>' or '='.*'a_b'"),
+])
+def test_malformed_models_are_rejected_with_the_value(text, pattern):
+    with pytest.raises(QualityModelError, match=f"(?s){pattern}"):
+        QualityModel.from_yaml(text)
+
+
+def test_recursive_yaml_description_is_rejected_not_crashing_the_hash():
+    text = "objectives: &o\n  - {name: x, direction: min, description: *o}\n"
+    with pytest.raises(QualityModelError, match="description must be text"):
+        QualityModel.from_yaml(text)
+
+
+@pytest.mark.parametrize("text", [
+    # ':g' kept 6 significant digits, so the YAML of a model changed its limits (and two different
+    # models shared a hash); a baseline with a double quote was written as '"a"b"', which does not parse
+    "x <= 0.1234567", "x <= 123456789012345678", "x >= 0.98765432 * champion + 0.1234567", "x <= 'a\"b' - 1",
+])
+def test_constraints_render_exactly(text):
+    c = Constraint.parse(text)
+    assert Constraint.parse(str(c)) == c
+    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}], "constraints": [text]})
+    assert QualityModel.from_yaml(qm.to_yaml()) == qm
+    assert str(Constraint.parse("x <= 150")) == "x <= 150"
+
+
+def test_yaml_round_trip_keeps_characters_pyyaml_would_fold():
+    # a stakeholder named '\x85' (NEL) was written unescaped and read back as ' '
+    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min", "description": "a\u2028b"}],
+                                 "stakeholders": {"\x85": {"x": 1}}, "name": "é\x85"})
+    assert QualityModel.from_yaml(qm.to_yaml()) == qm
+    assert "é" in QualityModel.from_dict({"objectives": [{"name": "é", "direction": "min"}]}).to_yaml()

@@ -99,3 +99,24 @@ def test_importing_reports_loads_no_jupyter_machinery():
     mods = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                          check=True).stdout))
     assert not mods & {"papermill", "jinja2", "nbclient", "altair", "vl_convert", "IPython"}
+
+
+def test_non_utf8_parameters_file_is_a_clear_error(tmp_path):
+    # used to escape as UnicodeDecodeError
+    import typer
+
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(typer.BadParameter, match="cannot read parameters file .*p.yaml.*utf-8"):
+        _review_params([], [path])
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    # these passed validation and failed inside the notebook (exit 1, "review failed")
+    ("seed", -1, r"'seed' must be >= 0, got -1"),
+    ("smaa_samples", -5, r"'smaa_samples' must be from 0 to 10,000,000, got -5"),
+    ("smaa_samples", 10**23, r"'smaa_samples' must be from 0 to 10,000,000, got 1000"),
+])
+def test_out_of_range_values_are_rejected_before_running(name, value, message):
+    with pytest.raises(ParameterError, match=message):
+        validate_parameters(T, {**GOOD, name: value})

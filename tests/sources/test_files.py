@@ -113,3 +113,74 @@ def test_data_hash_is_stable_and_sensitive():
 def test_source_spec_without_name_is_explained():
     with pytest.raises(CandidatesError, match="(?s)names no experiment.*#"):
         wb.load("mlflow:sqlite:///x.db")
+
+
+def test_values_too_large_to_compare_are_excluded_with_a_reason():
+    # 1e308 used to reach the analysis and overflow (TOPSIS squares, normalisation ranges): now the
+    # row is excluded like NaN/inf, with the value in the reason; the largest accepted magnitude works.
+    df = pd.DataFrame({"id": ["huge", "neg", "ok", "edge"], "acc": [1e308, 0.5, 0.9, 1e150],
+                       "latency_ms": [1.0, -1e308, 2.0, -1e150]})
+    c = wb.load(df, model=QM)
+    assert c.table.index.tolist() == ["ok", "edge"]
+    assert c.exclusions["candidate"].tolist() == ["huge", "neg"]
+    assert "too large to compare: acc=1e+308" in c.exclusions["reason"][0]
+    assert "latency_ms=-1e+308" in c.exclusions["reason"][1]
+    for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
+        a = wb.analyze(c, QM, method=method, smaa=50)
+        assert np.isfinite(a.table["score"]).all(), method
+
+
+def test_names_the_system_cannot_look_up_do_not_exist(tmp_path):
+    # a 300-character name raised OSError (File name too long) from Path.exists() on Python 3.11
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        wb.load(str(tmp_path / ("a" * 300 + ".csv")))
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        QualityModel.from_yaml(str(tmp_path / ("q" * 300 + ".yaml")))
+    with pytest.raises(SourceNotFoundError, match="does not exist"):
+        wb.load("runs\x00.csv")
+
+
+def test_repeated_column_names_are_a_clear_error():
+    # a repeated name (also 1 and '1', compared as text) used to raise AttributeError deep in pandas
+    df = pd.concat([DF, DF[["acc"]]], axis=1)
+    with pytest.raises(CandidatesError, match=r"Column names repeat in the table from DataFrame: 'acc'"):
+        wb.load(df)
+    with pytest.raises(CandidatesError, match=r"Column names repeat .*'1'"):
+        wb.load(DF.assign(**{"1": 1.0}).rename(columns={"team": 1}))
+
+
+def test_complex_values_are_not_metrics():
+    # complex values were cast to float with a ComplexWarning, silently dropping the imaginary part
+    df = DF.assign(acc=[0.9 + 1j, 0.8, 0.85])
+    with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is not a numeric column.*not numeric .*\(0.9\+1j\)"):
+        wb.load(df, model=QM)
+    assert "acc" in wb.load(df).provenance.columns
+
+
+@pytest.mark.parametrize("source", [5, None, [1, 2], b"runs.csv", {"id": ["a"]}])
+def test_a_source_of_the_wrong_type_is_named(source):
+    # used to escape as TypeError from os.fspath
+    with pytest.raises(CandidatesError, match=rf"Cannot load candidates from {type(source).__name__} "):
+        wb.load(source)
+
+
+def test_column_options_of_the_wrong_type_are_named():
+    # a list as id/replicate column raised "unhashable type: 'list'"; a string as metrics was split
+    # into characters ("Metric 'a' is not a column")
+    with pytest.raises(UnknownNameError, match=r"Id column \['id'\] is not a column"):
+        wb.load(DF, id_column=["id"])
+    with pytest.raises(UnknownNameError, match=r"Replicate column \['team'\] is not a column"):
+        wb.load(DF, replicate_column=["team"])
+    assert wb.load(DF, metrics="acc").metrics == ["acc"]
+
+
+def test_table_errors_name_the_source(tmp_path):
+    # which file had repeated ids, or no id column, was not said
+    path = tmp_path / "dup.csv"
+    pd.DataFrame({"id": ["a", "a"], "acc": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(CandidatesError, match=r"'a' \(2 rows\) in the table from csv:.*dup.csv"):
+        wb.load(path)
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(CandidatesError, match=r"The table from json:.*list.json has no candidate id column"):
+        wb.load(path)

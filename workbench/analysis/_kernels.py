@@ -32,10 +32,18 @@ __all__ = [
 def normalize(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
     """``N = (F - ideal) / (nadir - ideal)``; a zero range (one distinct value) maps to 0.
 
+    A range below the float resolution of the column's magnitudes (e.g. ``5e-324`` among values
+    near 1) is rounding noise and counts as zero too: dividing by it would overflow.
     F (n, k), ideal (k,), nadir (k,) -> N (n, k).
+
+    >>> normalize(np.array([[1.0], [0.0], [5e-324]]), np.array([0.0]), np.array([5e-324])).ravel().tolist()
+    [1.0, 0.0, 5e-324]
     """
     span = nadir - ideal
-    span = np.where(span > 0, span, 1.0)
+    scale = np.maximum(np.abs(ideal), np.abs(nadir))
+    if len(F):
+        scale = np.maximum(scale, np.abs(F).max(axis=0))
+    span = np.where(span > scale * np.finfo(float).eps, span, 1.0)
     return (F - ideal) / span
 
 
@@ -232,7 +240,7 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
         dist = np.sqrt((diff**2).sum(axis=2))
         del diff
         near = (dist <= radius) & (dist > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # a subnormal gain: infinite
             ratio = np.where(gain > 0, loss / gain, np.inf)
         ratio = np.where(near, ratio, np.inf)
         has = near.any(axis=1)

@@ -18,6 +18,7 @@ from workbench.analysis.feasibility import constraint_limits, feasibility as _fe
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
 from workbench.analysis.pareto import constrained_fronts, front_mask
 from workbench.analysis.rates import tradeoff_rates
+from workbench.analysis.sensitivity import check_samples, check_seed
 from workbench.analysis.scoring import _check_method, _reference, bounds as _bounds, normalized, order, \
     scores_for_weights
 from workbench.quality import QualityModel
@@ -220,6 +221,8 @@ def analyze(
     >>> a.recommended
     'a'
     """
+    smaa = check_samples(smaa, "smaa", minimum=0)
+    seed = check_seed(seed)
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
     model = prob.model
     method = _check_method(method or model.method)

@@ -2,7 +2,8 @@
 
 Violation of one constraint is measured relative to its limit so that constraints in different
 units add up: for ``value <= L`` it is ``max(0, (value - L) / s)`` and for ``value >= L`` it is
-``max(0, (L - value) / s)``, with ``s = |L|`` (or 1 when ``L`` is 0). The total violation is the
+``max(0, (L - value) / s)``, with ``s = |L|`` (or 1 when ``L`` is 0; at least ``1 / MAX_MAGNITUDE``,
+i.e. 1e-150, so that a subnormal limit does not overflow the quotient). The total violation is the
 sum over constraints (Deb 2000). Strict operators (``<``, ``>``) are infeasible at equality with
 a violation of 0.
 """
@@ -16,6 +17,7 @@ import pandas as pd
 
 from workbench.analysis._problem import Problem, problem
 from workbench.errors import UnknownNameError, unknown_name
+from workbench.quality.objective import MAX_MAGNITUDE
 
 __all__ = ["feasibility", "constraint_limits"]
 
@@ -47,7 +49,7 @@ def constraint_limits(prob: Problem) -> list[tuple[Any, float]]:
 
 def signed_violation(x: np.ndarray | float, constraint: Any, limit: float) -> np.ndarray | float:
     """How far ``x`` is past ``limit``, relative to it: > 0 violated, <= 0 met (pymoo's ``G``)."""
-    scale = abs(limit) if limit != 0 else 1.0
+    scale = max(abs(limit), 1.0 / MAX_MAGNITUDE) if limit != 0 else 1.0
     return (x - limit) / scale if constraint.is_upper else (limit - x) / scale
 
 

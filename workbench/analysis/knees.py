@@ -29,6 +29,10 @@ class KneeParameterError(WorkbenchError, ValueError):
     """A knee parameter is out of range."""
 
 
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
 def knees(candidates: Any, model: Any = None, *, radius: float = DEFAULT_RADIUS,
           threshold: float = DEFAULT_THRESHOLD, front: np.ndarray | None = None) -> pd.DataFrame:
     """Trade-off value and knee flag of each front member.
@@ -59,9 +63,9 @@ def knees(candidates: Any, model: Any = None, *, radius: float = DEFAULT_RADIUS,
     >>> knees(df, qm, radius=0.6)["knee"].loc[lambda s: s].index.tolist()
     ['d']
     """
-    if not np.isfinite(radius) or radius <= 0:
+    if not _is_number(radius) or not np.isfinite(radius) or radius <= 0:
         raise KneeParameterError(f"Knee radius must be > 0 (in normalised units, 0..1 per objective), got {radius!r}.")
-    if not np.isfinite(threshold):
+    if not _is_number(threshold) or not np.isfinite(threshold):
         raise KneeParameterError(f"Knee threshold must be finite, got {threshold!r}.")
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
     mask = nondominated_mask(prob.F) if front is None else np.asarray(front, dtype=bool)

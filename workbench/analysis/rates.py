@@ -103,6 +103,7 @@ def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | No
         d = prob.X[b] - prob.X[a]
         for j, o in enumerate(prob.model.objectives):
             data[f"delta_{o.name}"].append(float(d[j]))
-        data["rate"].append(float(d[1] / d[0]) if prob.k == 2 and d[0] != 0 else np.nan)
+        with np.errstate(over="ignore"):  # a subnormal step in the first objective: an infinite rate
+            data["rate"].append(float(d[1] / d[0]) if prob.k == 2 and d[0] != 0 else np.nan)
         data["text"].append(_describe(prob, a, b, ids))
     return pd.DataFrame(data)

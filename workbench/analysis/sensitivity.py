@@ -72,6 +72,26 @@ FULL_RANKS_LIMIT = 50
 _CHUNK_BYTES = 100 * 2**20
 #: Scores equal to this many decimals are ties (as in ``scoring.order``).
 _DECIMALS = 12
+#: Most SMAA weight samples one call draws (the sampled weights alone take 8 bytes x objectives each).
+MAX_SAMPLES = 10_000_000
+
+
+def check_samples(samples: Any, what: str = "SMAA samples", minimum: int = 1) -> int:
+    """``samples`` as an int in ``minimum..MAX_SAMPLES``, or a :class:`QualityModelError` naming it."""
+    if isinstance(samples, (bool, np.bool_)) or not isinstance(samples, (int, np.integer)) \
+            or not minimum <= samples <= MAX_SAMPLES:
+        raise QualityModelError(
+            f"{what} must be a whole number from {minimum} to {MAX_SAMPLES:,}, got {samples!r:.40}.\n"
+            "  Fix: 10,000 samples give acceptabilities within ±0.005."
+        )
+    return int(samples)
+
+
+def check_seed(seed: Any) -> int:
+    """``seed`` as a non-negative int (what ``numpy.random.default_rng`` accepts)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise QualityModelError(f"The seed must be a whole number >= 0, got {seed!r:.40}.")
+    return int(seed)
 
 
 # --- weight sampling ---------------------------------------------------------------------------
@@ -654,9 +674,7 @@ def smaa(
     """
     prob = _as_problem(candidates, model, champion)
     method = _check_method(method or prob.model.method)
-    samples, seed = int(samples), int(seed)
-    if samples < 1:
-        raise QualityModelError(f"SMAA needs samples >= 1, got {samples}.")
+    samples, seed = check_samples(samples), check_seed(seed)
     if int(max_ranks) < 1:
         raise QualityModelError(f"max_ranks must be >= 1, got {max_ranks!r}.")
     dist_args = _distribution_arguments(prob, weights, intervals, order)

@@ -127,7 +127,13 @@ class DecisionLog:
                 cur.close()
 
         self._define(sa)
-        self._retry(self._create)
+        try:
+            self._retry(self._create)
+        except sa.exc.DatabaseError as exc:  # e.g. a CSV passed as the log: "file is not a database"
+            raise DecisionLogError(
+                f"Cannot open the decision log {self._shown!r}: {exc.orig}.\n"
+                "  Fix: pass a decision log (a SQLite file written by `workbench decide`, or a new path)."
+            ) from None
 
     # --- schema ------------------------------------------------------------------------------
 

@@ -365,13 +365,22 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
     """(PromQL of the monitored value in the objective's unit, or None; reason when None)."""
     if isinstance(spec, str):
         spec = {"metric": spec}
+    if spec is not None and not isinstance(spec, Mapping):
+        raise DecisionError(f"metric_map[{o['name']!r}] must be a metric name or a mapping "
+                            f"(metric, scale, selector, error_selector, expr), got {spec!r:.80}.")
     spec = dict(spec or {})
     unknown = set(spec) - {"expr", "metric", "scale", "selector", "error_selector"}
     if unknown:
         raise DecisionError(unknown_name("metric_map key", sorted(unknown)[0],
                                          ["expr", "metric", "scale", "selector", "error_selector"],
                                          where=f"valid for objective {o['name']!r}"))
-    scale = float(spec.get("scale", 1.0))
+    try:
+        scale = float(spec.get("scale", 1.0))
+    except (TypeError, ValueError, OverflowError):
+        scale = math.nan
+    if not math.isfinite(scale) or scale == 0:
+        raise DecisionError(f"metric_map[{o['name']!r}]: scale {spec.get('scale')!r:.40} must be a finite, "
+                            "non-zero number (e.g. 1000 for seconds to ms).")
     if spec.get("expr"):
         expr = str(spec["expr"])
     else:
@@ -488,6 +497,9 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
         raise DecisionError(f"window={window!r} is not a Prometheus duration.\n  Valid: e.g. '1m', '5m', '1h'.")
     objectives, constraints, skipped_constraints, record = _objectives_and_limits(record_or_model)
     by_name = {o["name"]: o for o in objectives}
+    if metric_map is not None and not isinstance(metric_map, Mapping):
+        raise DecisionError(f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
+                            "  Fix: write e.g. 'latency_ms: http_request_duration_ms' (one line per objective).")
     metric_map = dict(metric_map or {})
     for key in metric_map:
         if key not in by_name:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from workbench.errors import QualityModelError, SourceNotFoundError, UnknownNameError, unknown_name
-from workbench.quality.objective import Constraint, Objective, check_keys
+from workbench.quality.objective import Constraint, Objective, _finite, check_keys
 
 __all__ = ["QualityModel", "METHODS"]
 
@@ -40,11 +40,8 @@ def _freeze_weights(
             raise UnknownNameError(
                 unknown_name(f"{what}: objective", key, names, where="an objective of the model")
             )
-        try:
-            w = float(value)
-        except (TypeError, ValueError):
-            raise QualityModelError(f"{what}: weight of {key!r} must be a number, got {value!r}.") from None
-        if not math.isfinite(w) or w < 0:
+        w = _finite(value, f"{what}: weight of {key!r}")
+        if w < 0:
             raise QualityModelError(f"{what}: weight of {key!r} is {value!r}; weights must be finite and >= 0.")
         out[key] = w
     full = {n: out.get(n, 0.0) for n in names}
@@ -53,6 +50,20 @@ def _freeze_weights(
             f"{what}: all weights are zero ({full}). At least one objective needs a positive weight."
         )
     return MappingProxyType(full)
+
+
+def _constraint_list(value: Any, what: str) -> list[Any]:
+    """``None``, one constraint string or a list of them -> a list."""
+    if value is None:
+        return []
+    if isinstance(value, (str, Constraint)):
+        return [value]
+    if not isinstance(value, (list, tuple)):
+        raise QualityModelError(
+            f"{what} must be a constraint string or a list of them, got {value!r:.80}.\n"
+            "  Fix: write e.g. 'latency_ms <= 150' (or '<= 150' under an objective)."
+        )
+    return list(value)
 
 
 @dataclass(frozen=True, repr=False)
@@ -104,6 +115,10 @@ class QualityModel:
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
+        if not isinstance(self.objectives, (list, tuple)):
+            raise QualityModelError(
+                f"objectives must be a list of Objective (or mappings), got {self.objectives!r:.80}."
+            )
         objectives = tuple(
             o if isinstance(o, Objective) else Objective.from_dict(o) for o in self.objectives
         )
@@ -124,7 +139,7 @@ class QualityModel:
             )
         set_(self, "objectives", objectives)
         constraints = []
-        for c in self.constraints:
+        for c in _constraint_list(self.constraints, "constraints"):
             c = c if isinstance(c, Constraint) else Constraint.parse(c)
             if c.objective not in names:
                 raise UnknownNameError(
@@ -133,6 +148,11 @@ class QualityModel:
                 )
             constraints.append(c)
         set_(self, "constraints", tuple(constraints))
+        if not isinstance(self.stakeholders, Mapping):
+            raise QualityModelError(
+                f"stakeholders must map stakeholder names to weight sets, got {self.stakeholders!r:.80}.\n"
+                "  Fix: write e.g. 'stakeholders: {ops: {latency_ms: 3, accuracy: 1}}'."
+            )
         set_(
             self,
             "stakeholders",
@@ -150,13 +170,16 @@ class QualityModel:
                 if key not in names:
                     raise UnknownNameError(unknown_name("reference_point: objective", key, names,
                                                         where="an objective of the model"))
-                v = float(value)
-                if not math.isfinite(v):
-                    raise QualityModelError(f"reference_point[{key!r}] must be finite, got {value!r}.")
-                ref[key] = v
+                ref[key] = _finite(value, f"reference_point[{key!r}]")
             set_(self, "reference_point", MappingProxyType(ref))
         if self.champion is not None:
             set_(self, "champion", str(self.champion))
+        for key in ("name", "description"):
+            value = getattr(self, key)
+            if value is None:
+                set_(self, key, "")
+            elif not isinstance(value, str):
+                raise QualityModelError(f"The quality model's {key} must be text, got {value!r:.80}.")
 
     # --- access ------------------------------------------------------------------------------
 
@@ -247,6 +270,11 @@ class QualityModel:
         if raw is None:
             raise QualityModelError("A quality model needs 'objectives:' (a list of {name, direction, ...}).")
         if isinstance(raw, Mapping):
+            for k, v in raw.items():
+                if v is not None and not isinstance(v, Mapping):
+                    raise QualityModelError(
+                        f"Objective {k!r} must map to its settings ({{direction: min, ...}}), got {v!r:.80}."
+                    )
             raw = [{"name": k, **(v or {})} for k, v in raw.items()]
         if not isinstance(raw, list):
             raise QualityModelError(f"'objectives' must be a list or a mapping, got {raw!r:.80}.")
@@ -256,13 +284,11 @@ class QualityModel:
                 raise QualityModelError(f"An objective must be a mapping, got {spec!r}.")
             spec = dict(spec)
             own = spec.pop("constraint", None)
-            own = [] if own is None else [own] if isinstance(own, str) else list(own)
+            own = _constraint_list(own, f"Objective {spec.get('name', '?')!r}: constraint")
             obj = Objective.from_dict(spec)
             objectives.append(obj)
             constraints += [Constraint.parse(text, objective=obj.name) for text in own]
-        extra = data.get("constraints") or []
-        if isinstance(extra, str):
-            extra = [extra]
+        extra = _constraint_list(data.get("constraints"), "constraints")
         constraints += [c if isinstance(c, Constraint) else Constraint.parse(c) for c in extra]
         return cls(
             objectives=tuple(objectives),
@@ -271,8 +297,8 @@ class QualityModel:
             method=data.get("method", "weighted_sum"),
             reference_point=data.get("reference_point"),
             champion=data.get("champion"),
-            name=data.get("name", "") or "",
-            description=data.get("description", "") or "",
+            name=data.get("name"),
+            description=data.get("description"),
         )
 
     @classmethod
@@ -280,7 +306,9 @@ class QualityModel:
         """Read a model from a YAML file path, or from YAML text (anything containing a newline)."""
         if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source):
             path = Path(source)
-            if not path.is_file():
+            from workbench._io import is_file
+
+            if not is_file(path):
                 raise SourceNotFoundError(
                     f"Quality model file {str(path)!r} does not exist.\n"
                     "  Fix: pass the path of a YAML file with 'objectives:' (see README, 'Quality model')."
@@ -296,7 +324,10 @@ class QualityModel:
 
     def to_yaml(self, path: str | os.PathLike[str] | None = None) -> str:
         """YAML text of :meth:`to_dict`; also written (atomically) to ``path`` when given."""
-        text = yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+        data = self.to_dict()
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+        if yaml.safe_load(text) != data:  # PyYAML writes some characters (e.g. U+0085) unescaped and
+            text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)  # reads them back changed
         if path is not None:
             from workbench._io import atomic_write_text
 

@@ -33,6 +33,10 @@ RESERVED_NAMES = (
     "hv_contribution", "acceptability", "confidence",
 )
 
+#: Largest magnitude of a number the analysis compares (objective values, bounds, limits, weights):
+#: beyond it, squares and differences of values overflow float64.
+MAX_MAGNITUDE = 1e150
+
 _OBJECTIVE_KEYS = (
     "name", "direction", "unit", "quality_attribute", "weight", "bounds",
     "tolerance", "aggregation", "source", "description",
@@ -43,10 +47,24 @@ def _finite(value: Any, what: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise QualityModelError(f"{what} must be a number, got {value!r}.") from None
+        raise QualityModelError(f"{what} must be a number, got {value!r:.80}.") from None
+    except OverflowError:  # an integer beyond float range, e.g. 10**400
+        raise QualityModelError(f"{what} must be finite, got {value!r:.80}.") from None
     if not math.isfinite(number):
         raise QualityModelError(f"{what} must be finite, got {value!r}.")
+    if abs(number) > MAX_MAGNITUDE:
+        raise QualityModelError(
+            f"{what} is {value!r:.80}, beyond ±{MAX_MAGNITUDE:g}, too large to compare.\n"
+            "  Fix: express it in a larger unit (e.g. seconds instead of nanoseconds)."
+        )
     return number
+
+
+def _number(x: float) -> str:
+    """Shortest text that reads back as exactly ``x``: ``150`` rather than ``150.0``, and every digit
+    ``:g`` would round away (``0.1234567``, ``123456789012345678``)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
 
 
 def check_keys(given: Mapping[str, Any], valid: tuple[str, ...], what: str) -> None:
@@ -111,6 +129,11 @@ class Objective:
             raise QualityModelError(f"An objective needs a non-empty name, got {self.name!r}.")
         set_(self, "name", self.name.strip())
         what = f"Objective {self.name!r}"
+        if any(ch in self.name for ch in "<>="):
+            raise QualityModelError(
+                f"{what}: the name may not contain '<', '>' or '=', which separate the sides of a "
+                f"constraint.\n  Fix: rename the metric, e.g. {re.sub(r'[<>=]+', '_', self.name)!r}."
+            )
         if self.name in RESERVED_NAMES:
             raise QualityModelError(
                 f"{what}: the name is reserved for a result column of the analysis "
@@ -125,6 +148,12 @@ class Objective:
             )
         set_(self, "direction", direction)
         set_(self, "unit", "" if self.unit is None else str(self.unit))
+        for key in ("source", "description"):
+            value = getattr(self, key)
+            if value is not None and not isinstance(value, str):
+                raise QualityModelError(f"{what}: {key} must be text, got {value!r:.80}.")
+        if self.description is None:
+            set_(self, "description", "")
         attribute = self.quality_attribute
         if attribute is not None:
             attribute = str(attribute).strip()
@@ -339,11 +368,14 @@ class Constraint:
 
     def rhs_text(self) -> str:
         if self.baseline is None:
-            return f"{self.limit:g}"
-        base = self.baseline if re.fullmatch(r"[A-Za-z_][\w.\-:]*", self.baseline) else f'"{self.baseline}"'
-        out = base if self.factor == 1 else f"{self.factor:g} * {base}"
+            return _number(self.limit)
+        if re.fullmatch(r"[A-Za-z_][\w.\-:]*", self.baseline):
+            base = self.baseline
+        else:  # quoted; a name with a double quote in it is written in single quotes
+            base = f"'{self.baseline}'" if '"' in self.baseline else f'"{self.baseline}"'
+        out = base if self.factor == 1 else f"{_number(self.factor)} * {base}"
         if self.offset:
-            out += f" {'+' if self.offset > 0 else '-'} {abs(self.offset):g}"
+            out += f" {'+' if self.offset > 0 else '-'} {_number(abs(self.offset))}"
         return out
 
     def __str__(self) -> str:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench._io import output_error
+from workbench._io import exists, is_file, output_error
 from workbench.errors import WorkbenchError, did_you_mean, require
 
 __all__ = [
@@ -63,6 +63,9 @@ REQUIRED = {"trade_off_review": ("candidates", "quality_model"), "monitoring_rev
 RUNNER_SET = ("output_dir",)
 #: Parameters that may also be given as a list of names (joined with ", ").
 LISTS = ("decision_makers", "stakeholders")
+#: Ranges of integer parameters, checked before the notebook runs (None: unbounded); see
+#: ``workbench.analysis.sensitivity.MAX_SAMPLES``.
+RANGES = {"smaa_samples": (0, 10_000_000), "seed": (0, None)}
 
 
 class ReviewError(WorkbenchError):
@@ -99,8 +102,8 @@ def available_templates() -> list[str]:
 def template_path(template: str | os.PathLike[str]) -> Path:
     """A shipped template's name (``"trade_off_review"``) or a notebook path -> its path."""
     p = Path(template)
-    if p.suffix == ".ipynb" or p.exists():
-        if not p.is_file():
+    if p.suffix == ".ipynb" or exists(p):
+        if not is_file(p):
             raise ReviewError(f"Template notebook {str(p)!r} does not exist.")
         return p
     shipped = available_templates()
@@ -150,8 +153,13 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
         ok = True
     if not ok:
         expected = kind + (" (or a list of strings)" if name in LISTS else "")
-        raise ParameterError(f"Parameter {name!r} must be {expected}, got {value!r} "
+        raise ParameterError(f"Parameter {name!r} must be {expected}, got {value!r:.200} "
                              f"({type(value).__name__}).")
+    if kind == "int" and name in RANGES:
+        low, high = RANGES[name]
+        if value < low or (high is not None and value > high):
+            raise ParameterError(f"Parameter {name!r} must be from {low:,} to {high:,}, got {value!r}." if high
+                                 is not None else f"Parameter {name!r} must be >= {low}, got {value!r}.")
     return value
 
 

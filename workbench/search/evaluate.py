@@ -61,7 +61,9 @@ def resolve(spec: str | Callable[..., Any]) -> tuple[Callable[..., Any], str]:
     try:
         if module_name.endswith(".py"):
             path = Path(module_name)
-            if not path.is_file():
+            from workbench._io import is_file
+
+            if not is_file(path):
                 raise SearchError(f"Evaluation file {module_name!r} does not exist.\n  Fix: check the path.")
             name = f"_workbench_eval_{path.stem}"
             spec_ = importlib.util.spec_from_file_location(name, path)

@@ -246,8 +246,8 @@ def search(
         raise SearchError(f"model must be a QualityModel or a path to its YAML, got {type(model).__name__}.")
     if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
         raise SearchError(f"budget must be a positive number of evaluations, got {budget!r}.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
-        raise SearchError(f"seed must be an integer, got {seed!r}.")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise SearchError(f"seed must be an integer >= 0, got {seed!r}.")
     fn, fn_spec = resolve(evaluate)
     clash = [n for n in space.names if n in model.names or n in _RESERVED]
     if clash:
@@ -355,6 +355,16 @@ class _State:
         self.aggregation = {o.name: o.aggregation for o in model.objectives}
         self.records: dict[str, Evaluation] = {}
         recorded = store.load()
+        missing = sorted({n for ev in recorded if ev.status == "ok" for n in self.names if n not in ev.metrics})
+        if missing:  # a record written for another quality model: its evaluations cannot be reused
+            metrics = sorted({m for ev in recorded if ev.status == "ok" for m in ev.metrics})
+            raise SearchError(
+                f"The evaluations recorded in {store.location} have no value for objective(s) "
+                f"{', '.join(map(repr, missing))} of the quality model (recorded metrics: "
+                f"{', '.join(metrics) or 'none'}).\n"
+                "  Fix: use a new output folder (or --fresh to discard the record), or the quality model "
+                "the record was made with."
+            )
         for ev in recorded:
             if ev.status == "lost" or (retry_failed and ev.status == "failed"):
                 continue

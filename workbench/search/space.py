@@ -385,7 +385,9 @@ class Space:
         text = str(source)
         if isinstance(source, os.PathLike) or ("\n" not in text and text.endswith((".yaml", ".yml", ".json"))):
             path = Path(source)
-            if not path.is_file():
+            from workbench._io import is_file
+
+            if not is_file(path):
                 raise SpaceError(f"Space file {str(path)!r} does not exist.\n  Fix: check the path.")
             text = path.read_text(encoding="utf-8")
         try:

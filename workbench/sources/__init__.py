@@ -73,6 +73,12 @@ def load(
         cands = source
     elif isinstance(source, pd.DataFrame):
         cands = from_frame(source, **options)
+    elif not isinstance(source, (str, os.PathLike)):
+        raise CandidatesError(
+            f"Cannot load candidates from {type(source).__name__} {source!r:.60}.\n"
+            "  Valid: a file path, 'mlflow:<tracking-uri>#<experiment>', 'optuna:<storage-url>#<study>', "
+            "a DataFrame or Candidates."
+        )
     else:
         scheme, location, name = parse_spec(os.fspath(source))
         if scheme == "mlflow":

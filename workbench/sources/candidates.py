@@ -21,6 +21,9 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import CandidatesError, UnknownNameError, UnknownObjectiveError, unknown_name
+#: Largest objective magnitude the analysis compares: beyond it, squares (TOPSIS) and differences
+#: (normalisation, violations) of values overflow float64, so such rows are excluded like NaN/inf.
+from workbench.quality.objective import MAX_MAGNITUDE
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
@@ -133,7 +136,8 @@ class Candidates:
                 )
 
     def for_model(self, model: QualityModel) -> Candidates:
-        """Check the model's objectives exist and exclude, with a reason, rows with NaN/inf in them.
+        """Check the model's objectives exist and exclude, with a reason, rows with NaN/inf in them
+        (or a magnitude beyond ``MAX_MAGNITUDE``, which the analysis cannot compare).
 
         Raises
         ------
@@ -145,14 +149,22 @@ class Candidates:
         names = model.names
         self.check_objectives(names)
         values = self.table[names].to_numpy(dtype="float64")
-        bad = ~np.isfinite(values)
+        with np.errstate(invalid="ignore"):
+            huge = np.abs(values) > MAX_MAGNITUDE
+        bad = ~np.isfinite(values) | huge
         if not bad.any():
             return self
         rows = bad.any(axis=1)
         reasons = []
         for i in np.flatnonzero(rows):
-            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(bad[i])]
-            reasons.append("missing or non-finite objective value: " + ", ".join(cols))
+            parts = []
+            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(bad[i] & ~huge[i])]
+            if cols:
+                parts.append("missing or non-finite objective value: " + ", ".join(cols))
+            cols = [f"{names[j]}={float(values[i, j])!r}" for j in np.flatnonzero(huge[i])]
+            if cols:
+                parts.append(f"objective value beyond ±{MAX_MAGNITUDE:g}, too large to compare: " + ", ".join(cols))
+            reasons.append("; ".join(parts))
         dropped = self.table.index[rows]
         excl = pd.DataFrame({"candidate": dropped.astype(str), "reason": reasons, "source": self.source})
         kept = ~rows
@@ -183,10 +195,10 @@ class Candidates:
         return replace(self, table=table, source_ref={**self.source_ref, "joined": [*self.source_ref.get("joined", []), source]})
 
 
-def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
+def _pick_id_column(df: pd.DataFrame, id_column: str | None, source: str = "DataFrame") -> str | None:
     if id_column is not None:
-        if id_column not in df.columns:
-            if id_column == df.index.name:
+        if not isinstance(id_column, str) or id_column not in df.columns:
+            if isinstance(id_column, str) and id_column == df.index.name:
                 return None
             raise UnknownNameError(
                 unknown_name("Id column", id_column, list(map(str, df.columns)), where="a column of the table",
@@ -199,24 +211,27 @@ def _pick_id_column(df: pd.DataFrame, id_column: str | None) -> str | None:
     if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
         return None
     raise CandidatesError(
-        "The table has no candidate id column. Looked for: " + ", ".join(ID_COLUMNS) + ".\n"
+        f"The table from {source} has no candidate id column. Looked for: " + ", ".join(ID_COLUMNS) + ".\n"
         f"  Columns: {', '.join(map(str, df.columns))}.\n"
         "  Fix: pass id_column= (CLI: --id) naming the column that identifies each candidate."
     )
 
 
 def _numeric_columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
-    """Split columns into numeric metrics and the rest; strings that are all numbers count as numeric."""
+    """Split columns into numeric metrics and the rest; strings that are all numbers count as numeric.
+    Complex numbers are not metrics (casting them to float would drop the imaginary part)."""
     numeric, other = [], []
     for col in df.columns:
         s = df[col]
-        if pd.api.types.is_bool_dtype(s):
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_complex_dtype(s):
             other.append(col)
         elif pd.api.types.is_numeric_dtype(s):
             numeric.append(col)
         elif s.dtype == object or pd.api.types.is_string_dtype(s):
             converted = pd.to_numeric(s, errors="coerce")
-            if s.notna().any() and converted.notna().sum() == s.notna().sum():
+            if pd.api.types.is_complex_dtype(converted):
+                other.append(col)
+            elif s.notna().any() and converted.notna().sum() == s.notna().sum():
                 numeric.append(col)
             else:
                 other.append(col)
@@ -279,7 +294,14 @@ def from_frame(
         )
     df = df.copy()
     df.columns = [str(c) for c in df.columns]
-    id_col = _pick_id_column(df, id_column)
+    repeated = df.columns[df.columns.duplicated()].unique().tolist()
+    if repeated:
+        raise CandidatesError(
+            f"Column names repeat in the table from {source}: {', '.join(map(repr, repeated[:5]))}"
+            + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "") + ".\n"
+            "  Fix: rename or drop the duplicates (column names are compared as text, so 1 and '1' clash)."
+        )
+    id_col = _pick_id_column(df, id_column, source)
     if id_col is None:
         ids = df.index.to_series().astype(str)
         df = df.reset_index(drop=True)
@@ -299,13 +321,16 @@ def from_frame(
             raise CandidatesError(f"No row of the table from {source} has a candidate id.")
     ids = ids.astype(str)
 
-    if replicate_column is not None and replicate_column not in df.columns:
+    if replicate_column is not None and (not isinstance(replicate_column, str)
+                                         or replicate_column not in df.columns):
         raise UnknownNameError(
             unknown_name("Replicate column", replicate_column, list(df.columns), where="a column of the table")
         )
     rep = df.pop(replicate_column) if replicate_column is not None else None
 
     numeric, other = _numeric_columns(df)
+    if isinstance(metrics, str):
+        metrics = [metrics]
     if metrics is not None:
         for m in metrics:
             if m not in df.columns:
@@ -331,7 +356,7 @@ def from_frame(
             listing = ", ".join(f"{k!r} ({v} rows)" for k, v in counts.head(5).items())
             raise CandidatesError(
                 f"Candidate ids repeat without a replicate column: {listing}"
-                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "") + ".\n"
+                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "") + f" in the table from {source}.\n"
                 "  Fix: if the rows are per-seed replicates, pass replicate_column='seed' "
                 "(CLI: --replicates seed); otherwise make the ids unique."
             )

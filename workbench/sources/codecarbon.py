@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench._io import file_sha256
+from workbench._io import file_sha256, is_file
 from workbench.errors import (
     CandidatesError,
     SourceNotFoundError,
@@ -159,7 +159,7 @@ def read_emissions(path: str | os.PathLike[str] | Any, *, energy_unit: str = "Wh
             raise CandidatesError(f"Cannot read the CodeCarbon data as CSV: {exc}") from None
         return _per_run(raw, "the CodeCarbon data", energy_unit)
     p = Path(path)
-    if not p.is_file():
+    if not is_file(p):
         near = sorted(x.name for x in p.parent.glob("*.csv"))[:8] if p.parent.is_dir() else []
         msg = f"CodeCarbon file {str(p)!r} does not exist."
         if near:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench._io import file_sha256
+from workbench._io import exists, file_sha256
 from workbench.errors import CandidatesError, SourceNotFoundError
 from workbench.sources.candidates import Candidates, from_frame
 
@@ -24,7 +24,7 @@ def read_file(path: str | os.PathLike[str], **options: Any) -> Candidates:
     ``replicate_column``, ``summary``, ``metrics``). The file's SHA-256 is kept as provenance.
     """
     p = Path(path)
-    if not p.exists():
+    if not exists(p):
         near = sorted(x.name for x in p.parent.glob(f"*{p.suffix}"))[:5] if p.parent.is_dir() else []
         raise SourceNotFoundError(
             f"Candidates file {str(p)!r} does not exist."
