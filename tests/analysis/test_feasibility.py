@@ -62,3 +62,14 @@ def test_subnormal_relative_limit_does_not_overflow_the_violation():
     f = feasibility(df, qm, champion="champ")
     assert f["feasible"].tolist() == [False, False]
     assert np.isfinite(f["violation"]).all() and f.loc["big", "violation"] > 1e150
+
+
+def test_limits_differing_beyond_six_digits_keep_their_own_columns():
+    # ':g' labels made both columns 'x <= 0.123457': one silently overwrote the other
+    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}, {"name": "y", "direction": "max"}],
+                                 "constraints": ["x <= 0.1234567", "x <= 0.1234568"]})
+    df = pd.DataFrame({"id": ["a", "b"], "x": [0.12345675, 0.1], "y": [1, 2]})
+    out = feasibility(df, qm)
+    assert list(out.columns) == ["feasible", "violation", "x <= 0.1234567", "x <= 0.1234568"]
+    assert out.loc["a", "x <= 0.1234567"] > 0 and out.loc["a", "x <= 0.1234568"] == 0
+    assert out["feasible"].tolist() == [False, True]

@@ -358,3 +358,18 @@ def test_prometheus_rules_malformed_metric_map(metric_map, pattern):
                                                  "source": "lat", "constraint": "<= 150"}]})
     with pytest.raises(DecisionError, match=pattern):
         prometheus_rules(qm, metric_map=metric_map)
+
+
+def test_prometheus_rules_keep_every_digit_of_a_resolved_limit():
+    # ':g' rounded limits to 6 significant digits: 1.1 * 123.4567 ms alerted at 135.802, not 135.80237,
+    # and a scale of 1000.0001 became 1000
+    qm = QualityModel.from_dict({"objectives": [
+        {"name": "latency_p95_ms", "direction": "min", "aggregation": "p95", "source": "lat",
+         "constraint": "<= 1.1 * champion"},
+        {"name": "recall", "direction": "max"}]})
+    df = pd.DataFrame({"id": ["a", "b"], "latency_p95_ms": [123.4567, 120.0], "recall": [0.9, 0.8]})
+    rec = DecisionRecord.from_analysis(analyze(df, qm, champion="a"), chosen="a")
+    text = prometheus_rules(rec, metric_map={"latency_p95_ms": {"metric": "lat", "scale": 1000.0001}})
+    (rule,) = check_rules(text)["groups"][0]["rules"]
+    assert rule["expr"].startswith("1000.0001 * (")
+    assert rule["expr"].endswith("> 135.80237")

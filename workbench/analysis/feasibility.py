@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.analysis._problem import Problem, problem
 from workbench.errors import UnknownNameError, unknown_name
-from workbench.quality.objective import MAX_MAGNITUDE
+from workbench.quality.objective import MAX_MAGNITUDE, exact_number, limit_text
 
 __all__ = ["feasibility", "constraint_limits"]
 
@@ -67,7 +67,9 @@ def _violations(prob: Problem) -> tuple[np.ndarray, np.ndarray, list[str]]:
             ok &= (x <= limit) if c.op == "<=" else (x < limit)
         else:
             ok &= (x >= limit) if c.op == ">=" else (x > limit)
-        labels.append(f"{c.objective} {c.op} {limit:g}")
+        labels.append(f"{c.objective} {c.op} {limit_text(limit)}")
+    if len(set(labels)) < len(labels):  # limits equal to 12 digits: write them exactly, never merge columns
+        labels = [f"{c.objective} {c.op} {exact_number(limit)}" for c, limit in limits]
     return V, ok, labels
 
 

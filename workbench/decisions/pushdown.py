@@ -26,6 +26,7 @@ from workbench._version import __version__
 from workbench.decisions._markdown import yaml_comment
 from workbench.decisions.record import DecisionRecord
 from workbench.errors import DecisionError, UnknownNameError, require, unknown_name
+from workbench.quality.objective import limit_text
 
 __all__ = [
     "GateResult", "gate", "dominates", "mlflow_alias", "prometheus_rules", "optuna_directions",
@@ -415,7 +416,7 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
         else:
             return None, f"aggregation {agg!r} has no standard PromQL form (give metric_map={{name: {{'expr': ...}}}})"
     if scale != 1.0:
-        expr = f"{scale:g} * ({expr})"
+        expr = f"{limit_text(scale)} * ({expr})"
     return expr, ""
 
 
@@ -527,7 +528,7 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
             rule_labels.setdefault("decision_id", _safe_template(record.id))
             rule_labels.setdefault("champion", _safe_template(record.chosen))
         description = (f"{o.get('aggregation') or 'value'} of {oname} is {{{{ $value | humanize }}}}{unit}; "
-                       f"the hard constraint is {oname} {c['op']} {limit:g}{unit}")
+                       f"the hard constraint is {oname} {c['op']} {limit_text(limit)}{unit}")
         if record is not None:
             description += (f" (decision {_safe_template(record.id[:12])}, champion {_safe_template(record.chosen)}). "
                             "The decision's reopen trigger fired: review it (workbench review) if this persists.")
@@ -535,7 +536,7 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
             description += "."
         rules.append({
             "alert": name,
-            "expr": f"{expr} {_INVERSE[c['op']]} {limit:g}",
+            "expr": f"{expr} {_INVERSE[c['op']]} {limit_text(limit)}",
             "for": for_,
             "labels": rule_labels,
             "annotations": {"summary": f"{oname} breaches {_safe_template(c['constraint'])}",

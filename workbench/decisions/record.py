@@ -23,6 +23,7 @@ from typing import Any
 from workbench._version import __version__
 from workbench.decisions._markdown import md_code, md_escape, md_paragraphs, yaml_date, yaml_value
 from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
+from workbench.quality.objective import limit_text
 
 __all__ = ["DecisionRecord", "STATUSES", "ACCEPTABILITY_TRIGGER"]
 
@@ -407,7 +408,7 @@ def _resolved(c: dict[str, Any]) -> str | None:
     limit = c.get("limit")
     if limit is None:
         return None
-    plain = f"{c.get('objective')} {c.get('op')} {limit:g}"
+    plain = f"{c.get('objective')} {c.get('op')} {limit_text(float(limit))}"
     return None if str(c.get("constraint", "")).split() == plain.split() else plain
 
 

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from workbench.errors import ConstraintSyntaxError, QualityModelError, did_you_mean, unknown_name
 from workbench.quality.attributes import ATTRIBUTES
 
-__all__ = ["Objective", "Constraint", "AGGREGATIONS", "DIRECTIONS"]
+__all__ = ["Objective", "Constraint", "AGGREGATIONS", "DIRECTIONS", "exact_number", "limit_text"]
 
 Direction = Literal["min", "max"]
 
@@ -60,11 +60,27 @@ def _finite(value: Any, what: str) -> float:
     return number
 
 
-def _number(x: float) -> str:
+def exact_number(x: float) -> str:
     """Shortest text that reads back as exactly ``x``: ``150`` rather than ``150.0``, and every digit
-    ``:g`` would round away (``0.1234567``, ``123456789012345678``)."""
+    ``:g`` would round away (``0.1234567``, ``123456789012345678``). Used wherever a limit is written
+    out to be read again (YAML, constraint labels, alert rules).
+
+    >>> exact_number(150.0), exact_number(0.1234567), exact_number(1e-05)
+    ('150', '0.1234567', '1e-05')
+    """
     short = f"{x:g}"
     return short if float(short) == x else repr(float(x))
+
+
+def limit_text(x: float) -> str:
+    """A limit for people and rules: 12 significant digits, so arithmetic residue disappears
+    (``1.1 * 100`` shows as ``110``, not ``110.00000000000001``) while every digit a user or a
+    measurement put there stays (``:g`` keeps only 6: ``0.1234567`` became ``0.123457``).
+
+    >>> limit_text(1.1 * 100), limit_text(0.1234567), limit_text(1.1 * 123.4567)
+    ('110', '0.1234567', '135.80237')
+    """
+    return f"{float(x):.12g}"
 
 
 def check_keys(given: Mapping[str, Any], valid: tuple[str, ...], what: str) -> None:
@@ -368,14 +384,14 @@ class Constraint:
 
     def rhs_text(self) -> str:
         if self.baseline is None:
-            return _number(self.limit)
+            return exact_number(self.limit)
         if re.fullmatch(r"[A-Za-z_][\w.\-:]*", self.baseline):
             base = self.baseline
         else:  # quoted; a name with a double quote in it is written in single quotes
             base = f"'{self.baseline}'" if '"' in self.baseline else f'"{self.baseline}"'
-        out = base if self.factor == 1 else f"{_number(self.factor)} * {base}"
+        out = base if self.factor == 1 else f"{exact_number(self.factor)} * {base}"
         if self.offset:
-            out += f" {'+' if self.offset > 0 else '-'} {_number(abs(self.offset))}"
+            out += f" {'+' if self.offset > 0 else '-'} {exact_number(abs(self.offset))}"
         return out
 
     def __str__(self) -> str:

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import SearchError, UnknownNameError, require, unknown_name
+from workbench.quality.objective import limit_text
 from workbench.search.evaluate import Outcome, make_runner, resolve, summarise
 from workbench.search.space import Bool, Categorical, Float, Int, Space
 from workbench.search.store import Evaluation, Store, open_store
@@ -299,7 +300,7 @@ def search(
             "stall_generations": int(stall_generations), "stall_tol": float(stall_tol),
             "space": space.to_dict(), "space_hash": space.hash, "model_hash": model.hash, "evaluate": fn_spec,
             "store": store.location, "workers": runner.workers, "started_at": started, "finished_at": time.time(),
-            "constraints": [f"{c.objective} {c.op} {lim:g}" for c, lim in limits],
+            "constraints": [f"{c.objective} {c.op} {limit_text(lim)}" for c, lim in limits],
             "versions": _versions(),
         }
         return _result(state, settings)
