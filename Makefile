@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lab bench search venv clean
+.PHONY: demo test lab bench hardening search venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_load.py
+
+## hardening: fuzzed bad input, hostile strings and injected faults, many more inputs than the suite
+##            tries; publishes the counts (benchmarks/results/hardening.json, docs/hardening.md)
+hardening: $(STAMP)
+	$(BIN)/python benchmarks/bench_hardening.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache

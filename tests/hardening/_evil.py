@@ -20,8 +20,15 @@ def ids(payload: str) -> list[str]:
     return [f"{payload}", f"{payload} #2", "ok-3", "ok-4"]
 
 
+#: An objective name may not hold '<', '>' or '=' (they separate the sides of a constraint): the
+#: quality model refuses such a name with a clear error (test_hostile_names.py). The names here carry
+#: the payload with those three replaced by look-alikes, and every other character as it is.
+NAME_SAFE = str.maketrans({"<": "\u2039", ">": "\u203a", "=": "\u2261"})
+
+
 def objective_names(payload: str) -> tuple[str, str]:
-    return f"m {payload} acc", f"m {payload} lat"
+    p = payload.translate(NAME_SAFE)
+    return f"m {p} acc", f"m {p} lat"
 
 
 def evil_model(payload: str) -> Any:

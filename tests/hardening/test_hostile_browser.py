@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.browser.conftest import browser_page, chromium  # noqa: F401 - the browser fixtures
-from tests.hardening import _tally, attacks
+from tests.hardening import _evil, _tally, attacks
 
 pytestmark = [pytest.mark.browser]
 pytest.importorskip("jinja2")
@@ -25,8 +25,9 @@ pytest.importorskip("vl_convert")
 AREA = "hostile_memo_browser"
 TIMEOUT = 30_000
 IDS = [p for p in attacks.HTML if "\x00" not in p][:10]
-ACC = f"m {attacks.HTML[2]} acc"
-LAT = f"m {attacks.HTML[7]} lat"
+# objective names refuse '<', '>' and '=' (test_hostile_names.py): the rest of the payload stays
+ACC = _evil.objective_names(attacks.HTML[2])[0]
+LAT = _evil.objective_names(attacks.HTML[7])[1]
 INJECTED = """() => {
   const bad = [];
   for (const el of document.querySelectorAll('*')) {

@@ -32,7 +32,7 @@ def test_cli_prints_markup_and_escapes_as_text(tmp_path):
 
     runner = typer_testing.CliRunner()
     n = len(IDS)
-    acc, ms = "acc [/x] [bold]", "ms [link=https://evil.example]"
+    acc, ms = "acc [/x] [bold]", "ms [link]https://evil.example[/link]"
     pd.DataFrame({"id": IDS, acc: [0.5 + 0.04 * i for i in range(n)], ms: [10.0 + i for i in range(n)]}
                  ).to_csv(tmp_path / "c.csv", index=False)
     (tmp_path / "q.yaml").write_text(f"objectives:\n  - {{name: '{acc}', direction: max}}\n"

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import yaml
 
-from tests.hardening import _tally, attacks
+from tests.hardening import _evil, _tally, attacks
 
 AREA = "hostile_prometheus"
 OWN = "{{ $value | humanize }}"
@@ -25,7 +25,7 @@ def _rules(payload: str):
     from workbench import QualityModel, analyze
     from workbench.decisions import DecisionRecord, prometheus_rules
 
-    name = f"m {payload} lat"
+    name = _evil.objective_names(payload)[1]  # names refuse '<', '>' and '=' (test_hostile_names.py)
     qm = QualityModel.from_dict({"name": f"qm {payload}", "objectives": [
         {"name": "acc", "direction": "max"},
         {"name": name, "direction": "min", "unit": f"u {payload}", "aggregation": "p95",

@@ -14,7 +14,8 @@ their inputs.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from workbench.analysis._jit import njit
 
 __all__ = [
     "normalize",

@@ -54,29 +54,11 @@ child order).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit as _njit
 
+from workbench.analysis._jit import njit
 from workbench.errors import CandidatesError
 
 __all__ = ["nondominated_mask", "nondominated_ranks"]
-
-
-
-def njit(*args, **kwargs):
-    """numba's ``njit``; where numba finds no writable cache folder (a read-only install run by a user
-    without a writable home) ``cache=True`` falls back to compiling each run instead of failing the import."""
-    decorate = _njit(*args, **kwargs)
-
-    def apply(fn):
-        try:
-            return decorate(fn)
-        except RuntimeError as exc:  # "cannot cache function ...: no locator available for file ..."
-            if "cannot cache" not in str(exc):
-                raise
-            return _njit(*args, **{**kwargs, "cache": False})(fn)
-
-    return apply
-
 
 #: Rows per k-d tree leaf: small leaves prune better, large ones build faster.
 _LEAF = 8
