@@ -13,7 +13,7 @@
   constraint what-if, a brush selecting ~1,000 candidates, and the JSON bytes each update sends.
   Targets: weight move median < 300 ms and p90 < 500 ms; other interactions < 2 s.
 
-Every scenario runs in a fresh child process, so its peak RSS (``ru_maxrss``) is its own;
+Every scenario runs in a fresh child process, so its peak RSS (``VmHWM``) is its own;
 ``baseline_mb`` is the peak after imports, ``data_mb`` the peak once the input exists.
 Generated log files (1.7 GB) live in ``--data`` (default ``benchmarks/data/load``, git-ignored) and
 are reused across runs when their row count matches.
@@ -62,6 +62,18 @@ def size(key: str, quick: bool) -> Any:
 
 
 def peak_mb() -> float:
+    """This process's peak resident memory since it started (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries the parent's high-water mark across fork and exec into it, so a
+    child started after the parent grew (e.g. generating the logs) reported the parent's peak.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
