@@ -6,9 +6,12 @@ numbers the hardening report (``benchmarks/bench_hardening.py``) publishes:
 - :func:`attempt` calls an entry point with one (possibly malformed) input. It returns the result,
   or the :class:`~workbench.errors.WorkbenchError` it raised after checking that the message names
   the problem. Anything else is an *unhandled exception*: counted, then re-raised so the test fails.
-- :func:`invariant` checks one property of an accepted input's result (counted; a violation fails).
-- :func:`attack` records one hostile string tried against one sink, and whether it got through.
-- :func:`fault` records one injected fault and how many records or files it lost.
+- :func:`assert_invariant` checks one property of an accepted input's result (counted; a violation fails).
+- :func:`assert_blocked` records one hostile string tried against one sink, and fails if it got through.
+- :func:`assert_nothing_lost` records one injected fault, and fails if it lost records or files.
+
+The ``assert_*`` helpers are assertions (like ``numpy.testing.assert_*``): each raises
+``AssertionError`` with the area and the failing input, after counting.
 
 The counters live in this process; ``conftest.py`` writes them to the file named by
 ``WORKBENCH_HARDENING_REPORT`` at the end of the session.
@@ -73,7 +76,7 @@ def outcome(area: str, kind: str, n: int = 1) -> None:
     TALLY[area, kind] += n
 
 
-def invariant(area: str, holds: bool, message: str) -> None:
+def assert_invariant(area: str, holds: bool, message: str) -> None:
     """Check one invariant of an accepted input's result."""
     TALLY[area, "invariant_checked"] += 1
     if not holds:
@@ -81,7 +84,7 @@ def invariant(area: str, holds: bool, message: str) -> None:
         raise AssertionError(f"[{area}] invariant violated: {message}")
 
 
-def attack(area: str, payload: str, succeeded: bool, sink: str = "") -> None:
+def assert_blocked(area: str, payload: str, succeeded: bool, sink: str = "") -> None:
     """Record one attack string tried against one sink; fail the test if it got through."""
     TALLY[area, "attack_tried"] += 1
     if succeeded:
@@ -89,7 +92,7 @@ def attack(area: str, payload: str, succeeded: bool, sink: str = "") -> None:
         raise AssertionError(f"[{area}] attack {payload!r} got through {sink}".rstrip())
 
 
-def fault(area: str, lost: int = 0, what: str = "") -> None:
+def assert_nothing_lost(area: str, lost: int = 0, what: str = "") -> None:
     """Record one injected fault and how many records/files it lost; fail the test on any loss."""
     TALLY[area, "fault_injected"] += 1
     if lost:

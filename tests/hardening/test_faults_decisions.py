@@ -95,26 +95,26 @@ def test_eight_deciders_at_once_with_killed_writers_lose_nothing(tmp_path):
         for p in deciders:
             out, err = p.communicate(timeout=300)
             text_out = out.decode()
-            _tally.invariant(AREA, p.returncode == 0, f"a decide failed: {err.decode()[-800:]}")
+            _tally.assert_invariant(AREA, p.returncode == 0, f"a decide failed: {err.decode()[-800:]}")
             m = re.match(r"Decision ([0-9a-f]{32}) recorded", text_out)
             assert m, text_out
             ids.append(m.group(1))
         rows = _rows(db)
         reported = set(ids) | set(looper_out)
         lost = sum(1 for i in reported if i not in rows) + sum(1 for k, v in committed.items() if rows.get(k) != v)
-        _tally.fault(AREA, lost=lost, what=f"records (round {rnd}: holder and looper killed, 8 deciders)")
-        _tally.fault(AREA, lost=0)  # the looper's kill, counted on its own
-        _tally.invariant(AREA, "killed-mid-transaction" not in rows, "a killed transaction's row was kept")
+        _tally.assert_nothing_lost(AREA, lost=lost, what=f"records (round {rnd}: holder and looper killed, 8 deciders)")
+        _tally.assert_nothing_lost(AREA, lost=0)  # the looper's kill, counted on its own
+        _tally.assert_invariant(AREA, "killed-mid-transaction" not in rows, "a killed transaction's row was kept")
         with sqlite3.connect(db) as con:
             n, distinct = con.execute("SELECT count(*), count(DISTINCT id) FROM decisions").fetchone()
-            _tally.invariant(AREA, n == distinct, f"{n - distinct} duplicate ids")
-            _tally.invariant(AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")
-            _tally.invariant(AREA, con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "not WAL")
+            _tally.assert_invariant(AREA, n == distinct, f"{n - distinct} duplicate ids")
+            _tally.assert_invariant(AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "integrity")
+            _tally.assert_invariant(AREA, con.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "not WAL")
         with DecisionLog(url) as log:
             records = log.list()
             superseded = {r.id for r in records if r.status == "superseded"}
         if previous is not None:
-            _tally.invariant(AREA, previous in superseded, "the superseded decision is not reported superseded")
+            _tally.assert_invariant(AREA, previous in superseded, "the superseded decision is not reported superseded")
         committed = rows
         previous = ids[-1]
     print(f"decision log: {len(committed)} records after {rounds} rounds of 8 deciders + 2 killed writers")

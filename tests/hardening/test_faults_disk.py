@@ -86,17 +86,17 @@ def _check(area: str, what: str, code: int, rc: int, text: str, target: Path, fo
            earlier: bytes | None = EARLIER) -> None:
     """Exit 2, one clear message (path, OS reason, fix), no traceback, earlier file intact, no temp."""
     reason = os.strerror(code)
-    _tally.invariant(area, rc == 2, f"{what}: exit {rc}, expected 2: {text[-800:]}")
-    _tally.invariant(area, F.clear_error(text), f"{what}: not one clear error: {text[-800:]}")
+    _tally.assert_invariant(area, rc == 2, f"{what}: exit {rc}, expected 2: {text[-800:]}")
+    _tally.assert_invariant(area, F.clear_error(text), f"{what}: not one clear error: {text[-800:]}")
     flat = " ".join(text.split())
     shown = str(target) if str(target) in flat else str(target.parent)
-    _tally.invariant(area, shown in flat and reason in flat and "Fix:" in flat,
+    _tally.assert_invariant(area, shown in flat and reason in flat and "Fix:" in flat,
                      f"{what}: message lacks the path, {reason!r} or the fix: {text[-800:]}")
     lost = 0
     if earlier is not None:
         lost += target.read_bytes() != earlier if target.exists() else 1
     strays = [p.name for p in folder.iterdir() if p.name.endswith(".tmp") or p.name.startswith(".review-")]
-    _tally.fault(area, lost=lost + len(strays), what=f"files ({what}; stray {strays})")
+    _tally.assert_nothing_lost(area, lost=lost + len(strays), what=f"files ({what}; stray {strays})")
 
 
 # --- injected at the OS boundary, every command x every errno -------------------------------------
@@ -159,7 +159,7 @@ def test_search_record_and_decision_log_refused_by_the_os(tmp_path, monkeypatch)
     err = database_error(db, sqlite3.OperationalError("database or disk is full"), "the log")
     assert "No space left on device" in str(err) and "Committed records are intact" in str(err)
     assert database_error(db, sqlite3.OperationalError("no such table: x"), "the log") is None
-    _tally.fault("faults.disk.sqlite_words", lost=0)
+    _tally.assert_nothing_lost("faults.disk.sqlite_words", lost=0)
 
 
 # --- real: a full tmpfs and a read-only bind mount, in a private mount namespace ---------------------
@@ -236,10 +236,10 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
         text = (res / f"{name}.out").read_text() + (res / f"{name}.err").read_text()
         area = f"faults.disk_real.{name}"
         reason = os.strerror(code)
-        _tally.invariant(area, rc == 2, f"{mode} {name}: exit {rc}: {text[-1500:]}")
-        _tally.invariant(area, F.clear_error(text), f"{mode} {name}: not one clear error: {text[-1500:]}")
+        _tally.assert_invariant(area, rc == 2, f"{mode} {name}: exit {rc}: {text[-1500:]}")
+        _tally.assert_invariant(area, F.clear_error(text), f"{mode} {name}: not one clear error: {text[-1500:]}")
         flat = " ".join(text.split())
-        _tally.invariant(area, reason in flat and "Fix:" in flat and str(target.parent) in flat,
+        _tally.assert_invariant(area, reason in flat and "Fix:" in flat and str(target.parent) in flat,
                          f"{mode} {name}: message lacks the path, {reason!r} or the fix: {text[-1500:]}")
         lost = 0
         if name in ("review",):
@@ -250,7 +250,7 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
         elif name != "search_record":
             lost = sums.get(str(target)) != earlier_sum
         strays = [w for w in listing.split() if w.endswith(".tmp") or w.startswith(".review-")]
-        _tally.fault(area, lost=int(lost) + len(strays), what=f"files ({mode} {name}; stray {strays})")
+        _tally.assert_nothing_lost(area, lost=int(lost) + len(strays), what=f"files ({mode} {name}; stray {strays})")
 
 
 # --- real: a folder without write permission (an unprivileged user), RLIMIT_FSIZE ---------------------

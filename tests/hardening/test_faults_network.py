@@ -45,13 +45,13 @@ def _record(area: str, what: str, peer: str, seconds: float, bound: float, exc: 
             address: str, timeout_words: tuple[str, ...]) -> None:
     TIMES[what, peer] = round(seconds, 1)
     print(f"fail-fast {what} / {peer}: {seconds:.1f} s")
-    _tally.invariant(area, isinstance(exc, SourceUnreachableError),
+    _tally.assert_invariant(area, isinstance(exc, SourceUnreachableError),
                      f"{what}/{peer}: expected SourceUnreachableError, got {type(exc).__name__}: {exc}")
     text = str(exc)
-    _tally.invariant(area, address in text and "Fix:" in text and all(w in text for w in timeout_words),
+    _tally.assert_invariant(area, address in text and "Fix:" in text and all(w in text for w in timeout_words),
                      f"{what}/{peer}: message lacks the address, the timeout or the fix: {text!r}")
-    _tally.invariant(area, seconds < bound, f"{what}/{peer}: took {seconds:.1f} s (bound {bound} s)")
-    _tally.fault(area, lost=0)
+    _tally.assert_invariant(area, seconds < bound, f"{what}/{peer}: took {seconds:.1f} s (bound {bound} s)")
+    _tally.assert_nothing_lost(area, lost=0)
 
 
 @pytest.mark.parametrize("peer", ["refused", "black_hole"])
@@ -89,11 +89,11 @@ def test_mlflow_cli_fails_fast(peer, tmp_path):
     TIMES["mlflow CLI analyze", peer] = round(seconds, 1)
     print(f"fail-fast mlflow CLI analyze / {peer}: {seconds:.1f} s")
     area = "faults.network.mlflow_cli"
-    _tally.invariant(area, r.returncode == 2 and F.clear_error(r.stderr), f"exit {r.returncode}: {r.stderr}")
-    _tally.invariant(area, f"127.0.0.1:{port}" in r.stderr and "MLFLOW_HTTP_REQUEST_TIMEOUT" in r.stderr,
+    _tally.assert_invariant(area, r.returncode == 2 and F.clear_error(r.stderr), f"exit {r.returncode}: {r.stderr}")
+    _tally.assert_invariant(area, f"127.0.0.1:{port}" in r.stderr and "MLFLOW_HTTP_REQUEST_TIMEOUT" in r.stderr,
                      r.stderr)
-    _tally.invariant(area, seconds < 30, f"took {seconds:.1f} s")
-    _tally.fault(area, lost=0)
+    _tally.assert_invariant(area, seconds < 30, f"took {seconds:.1f} s")
+    _tally.assert_nothing_lost(area, lost=0)
 
 
 @pytest.mark.parametrize("peer", ["refused", "black_hole"])
@@ -130,7 +130,7 @@ def test_dask_timeout_can_be_raised_and_is_checked(monkeypatch):
     monkeypatch.setenv("WORKBENCH_DASK_TIMEOUT", "soon")
     with pytest.raises(SourceUnreachableError, match=r"WORKBENCH_DASK_TIMEOUT='soon' is not a positive number"):
         connect("tcp://127.0.0.1:1")
-    _tally.fault("faults.network.dask", lost=0)
+    _tally.assert_nothing_lost("faults.network.dask", lost=0)
 
 
 def test_search_fails_fast_on_a_black_hole_scheduler_and_records_nothing(tmp_path, monkeypatch):

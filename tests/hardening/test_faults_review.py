@@ -102,7 +102,7 @@ def test_a_fault_at_every_step_of_the_commit_loses_nothing(tmp_path, monkeypatch
                 raised = exc
         if isinstance(raised, OutputError):  # a clear error: the path, the OS reason, the fix
             text = str(raised)
-            _tally.invariant(AREA, str(out) in text and os.strerror(FAULTS[kind]().errno) in text
+            _tally.assert_invariant(AREA, str(out) in text and os.strerror(FAULTS[kind]().errno) in text
                              and "Fix:" in text, f"unclear error at step {k}: {text!r}")
         # Before recovery: the old set, the new set, or a pending commit that readers are told about.
         now = F.outputs(out)
@@ -116,7 +116,7 @@ def test_a_fault_at_every_step_of_the_commit_loses_nothing(tmp_path, monkeypatch
                                                          r"\.review-.*recover_outputs"):
                 check_outputs(out)
             stage = next(out.glob(".review-*"))
-            _tally.invariant(AREA, (stage / "COMMIT").is_file() and (stage / "README.txt").is_file(),
+            _tally.assert_invariant(AREA, (stage / "COMMIT").is_file() and (stage / "README.txt").is_file(),
                              f"a half-moved set without its COMMIT/README at step {k}")
         seen.add(state)
         # What the next run does first.
@@ -124,9 +124,9 @@ def test_a_fault_at_every_step_of_the_commit_loses_nothing(tmp_path, monkeypatch
         after = F.outputs(out)
         lost = sum(1 for n in F.OUTPUTS if after.get(n) not in (old[n], new[n]))
         lost += 0 if after in (old, new) else 1  # a mixed set counts as a lost output set
-        _tally.fault(AREA, lost=lost, what=f"outputs (step {k}, {kind}, state {state}, notes {notes})")
-        _tally.invariant(AREA, check_outputs(out) in (old_id, new_id), f"not one set after recovery, step {k}")
-        _tally.invariant(AREA, F.others(out) == [], f"left behind after recovery: {F.others(out)}")
+        _tally.assert_nothing_lost(AREA, lost=lost, what=f"outputs (step {k}, {kind}, state {state}, notes {notes})")
+        _tally.assert_invariant(AREA, check_outputs(out) in (old_id, new_id), f"not one set after recovery, step {k}")
+        _tally.assert_invariant(AREA, F.others(out) == [], f"left behind after recovery: {F.others(out)}")
         if state == "mixed":
             assert after == new and any("Finished moving" in n for n in notes)
     if kind == "killed":
@@ -158,7 +158,7 @@ def test_stale_staging_folders_and_temp_files_are_cleaned_and_named(tmp_path):
     assert any("Removed .review-" in n and "interrupted before it finished" in n for n in notes)
     assert any(".memo.html.abc123.tmp" in n for n in notes)
     assert F.outputs(tmp_path) == old and F.others(tmp_path) == [] and check_outputs(tmp_path) == old_id
-    _tally.fault(AREA, lost=0)
+    _tally.assert_nothing_lost(AREA, lost=0)
 
 
 def test_a_second_review_into_the_same_folder_is_refused_while_one_runs(tmp_path):
@@ -224,7 +224,7 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
         now = _records(db)
         lost = sum(1 for k, v in committed.items() if now.get(k) != v)
         with sqlite3.connect(db) as con:
-            _tally.invariant(AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
+            _tally.assert_invariant(AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
                              "decision log corrupt after a kill")
         committed = now
         # The outputs: old set, or a pending commit the next run finishes, or the new set.
@@ -234,15 +234,15 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
             except ReviewOutputsError as exc:
                 assert ".review-" in str(exc)  # a pending commit, named
         leftovers = F.others(out)
-        _tally.invariant(AREA, all(n.startswith(".review-") for n in leftovers), f"unclear leftovers {leftovers}")
+        _tally.assert_invariant(AREA, all(n.startswith(".review-") for n in leftovers), f"unclear leftovers {leftovers}")
         for stage in out.glob(".review-*"):
-            _tally.invariant(AREA, (stage / "README.txt").is_file(), f"{stage.name} has no README.txt")
+            _tally.assert_invariant(AREA, (stage / "README.txt").is_file(), f"{stage.name} has no README.txt")
         recover_outputs(out)
         after = F.outputs(out)
         set_id = check_outputs(out)
         lost += 0 if (after == before or set_id != before_id) and set_id is not None else 1
         lost += len(F.others(out))
-        _tally.fault("faults.review_kill", lost=lost,
+        _tally.assert_nothing_lost("faults.review_kill", lost=lost,
                      what=f"records/outputs after kill {i} at {delay:.1f} s (leftovers {leftovers})")
         summary = json.loads((out / "summary.json").read_text())
         assert summary["decision"]["chosen"] == "a"

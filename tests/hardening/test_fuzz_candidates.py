@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from scipy.stats import rankdata
 
 import workbench as wb
-from tests.hardening._tally import attempt, invariant
+from tests.hardening._tally import attempt, assert_invariant
 from workbench.errors import WorkbenchError
 from workbench.quality import METHODS
 
@@ -202,31 +202,31 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     t = analysis.table
     names = model.names
     # Labelled by candidate id, in the candidates' order.
-    invariant(AREA, t.index.name == "candidate" and list(t.index) == list(cands.ids),
+    assert_invariant(AREA, t.index.name == "candidate" and list(t.index) == list(cands.ids),
               f"result index {list(t.index)!r} is not the candidate ids {list(cands.ids)!r}")
-    invariant(AREA, all(isinstance(i, str) for i in t.index), "candidate ids are not all strings")
+    assert_invariant(AREA, all(isinstance(i, str) for i in t.index), "candidate ids are not all strings")
     # Nothing silently lost: each input row is analysed or excluded with a reason.
     excl = analysis.candidates.exclusions
-    invariant(AREA, len(t) + len(excl) == len(df),
+    assert_invariant(AREA, len(t) + len(excl) == len(df),
               f"{len(df)} input rows but {len(t)} analysed + {len(excl)} excluded")
-    invariant(AREA, excl["reason"].astype(str).str.len().gt(0).all() if len(excl) else True,
+    assert_invariant(AREA, excl["reason"].astype(str).str.len().gt(0).all() if len(excl) else True,
               "an exclusion has no reason")
     # Values are the caller's values, unchanged.
     X = t[names].to_numpy(dtype=float)
-    invariant(AREA, np.isfinite(X).all(), "an analysed candidate has a non-finite objective value")
+    assert_invariant(AREA, np.isfinite(X).all(), "an analysed candidate has a non-finite objective value")
     # Scores are finite.
-    invariant(AREA, np.isfinite(t["score"].to_numpy(dtype=float)).all(),
+    assert_invariant(AREA, np.isfinite(t["score"].to_numpy(dtype=float)).all(),
               f"non-finite scores: {t['score'].tolist()!r} for values {X.tolist()!r}")
     # Ranks: 1..n, feasible ones first, consistent with the scores (ties share the smaller rank).
     ranks = t["rank"].to_numpy()
     feasible = t["feasible"].to_numpy(dtype=bool)
-    invariant(AREA, ranks.min() == 1 and ranks.max() <= len(t), f"ranks {ranks.tolist()} outside 1..{len(t)}")
+    assert_invariant(AREA, ranks.min() == 1 and ranks.max() <= len(t), f"ranks {ranks.tolist()} outside 1..{len(t)}")
     if feasible.any() and (~feasible).any():
-        invariant(AREA, ranks[feasible].max() < ranks[~feasible].min(),
+        assert_invariant(AREA, ranks[feasible].max() < ranks[~feasible].min(),
                   "an infeasible candidate outranks a feasible one")
     if feasible.any():
         expect = rankdata(-np.round(t["score"].to_numpy(dtype=float)[feasible], 12), method="min")
-        invariant(AREA, np.array_equal(ranks[feasible], expect),
+        assert_invariant(AREA, np.array_equal(ranks[feasible], expect),
                   f"feasible ranks {ranks[feasible].tolist()} do not follow scores {expect.tolist()}")
     # Fronts: brute-force (tolerance-free) dominance among the feasible candidates.
     sign = np.array([o.sign for o in model.objectives])
@@ -239,11 +239,11 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     if not tol.any():
         for i in feas_idx:
             dominated = any(_dominates(F[j], F[i]) for j in feas_idx if j != i)
-            invariant(AREA, (front[i] == 0) != dominated,
+            assert_invariant(AREA, (front[i] == 0) != dominated,
                       f"candidate {t.index[i]!r}: front {front[i]} but dominated={dominated} ({F.tolist()})")
         # The unconstrained Pareto flag against moocore.
         oracle = moocore.is_nondominated(F, keep_weakly=True) if len(F) else np.zeros(0, bool)
-        invariant(AREA, np.array_equal(t["pareto"].to_numpy(dtype=bool), oracle),
+        assert_invariant(AREA, np.array_equal(t["pareto"].to_numpy(dtype=bool), oracle),
                   f"pareto flags {t['pareto'].tolist()} differ from moocore {oracle.tolist()}")
     else:
         # With tolerances (differences within tolerance are ties), a candidate is off the front only
@@ -251,7 +251,7 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
         # dominance cycles are broken).
         for i in feas_idx:
             if front[i] != 0:
-                invariant(AREA, any(_dominates_tol(F[j], F[i], tol) or _dominates(F[j], F[i])
+                assert_invariant(AREA, any(_dominates_tol(F[j], F[i], tol) or _dominates(F[j], F[i])
                                     for j in feas_idx if j != i),
                           f"candidate {t.index[i]!r} is off the front but nothing dominates it")
     # Every method is Pareto-monotone: a candidate that dominates another scores at least as high.
@@ -259,14 +259,14 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
     for i in range(len(F)):
         for j in range(len(F)):
             if i != j and _dominates(F[i], F[j]):
-                invariant(AREA, score[i] >= score[j] - 1e-12,
+                assert_invariant(AREA, score[i] >= score[j] - 1e-12,
                           f"{t.index[i]!r} dominates {t.index[j]!r} but scores {score[i]!r} < {score[j]!r} "
                           f"({analysis.method})")
     # Infeasible candidates never sit on front 0 when something is feasible.
     if feasible.any():
-        invariant(AREA, (front[~feasible] > 0).all(), "an infeasible candidate is on front 0")
+        assert_invariant(AREA, (front[~feasible] > 0).all(), "an infeasible candidate is on front 0")
     # Hypervolume is finite and non-negative.
-    invariant(AREA, math.isfinite(analysis.hypervolume) and analysis.hypervolume >= 0,
+    assert_invariant(AREA, math.isfinite(analysis.hypervolume) and analysis.hypervolume >= 0,
               f"hypervolume {analysis.hypervolume!r}")
     # SMAA: each rank's acceptabilities sum to 1 over the competitors (full matrix).
     if analysis.smaa is not None:
@@ -274,9 +274,9 @@ def check_analysis(analysis, cands, df: pd.DataFrame, model) -> None:
         comp = analysis.smaa.competing.to_numpy()
         A = acc.to_numpy()[comp]
         if A.shape[1] == comp.sum():
-            invariant(AREA, np.allclose(A.sum(axis=0), 1.0, atol=1e-9), f"rank sums {A.sum(axis=0).tolist()}")
-            invariant(AREA, np.allclose(A.sum(axis=1), 1.0, atol=1e-9), f"candidate sums {A.sum(axis=1).tolist()}")
-        invariant(AREA, np.allclose(acc.to_numpy()[~comp], 0.0), "a non-competing candidate has acceptability")
+            assert_invariant(AREA, np.allclose(A.sum(axis=0), 1.0, atol=1e-9), f"rank sums {A.sum(axis=0).tolist()}")
+            assert_invariant(AREA, np.allclose(A.sum(axis=1), 1.0, atol=1e-9), f"candidate sums {A.sum(axis=1).tolist()}")
+        assert_invariant(AREA, np.allclose(acc.to_numpy()[~comp], 0.0), "a non-competing candidate has acceptability")
     # The JSON summary is valid (no NaN leaks as bare NaN).
     attempt(AREA, analysis.to_json, names=names)
 
@@ -290,7 +290,7 @@ def run_one(source, df: pd.DataFrame, model, options: dict) -> None:
     before = df.copy(deep=True)
     cands = attempt(AREA, wb.load, source, model=model, names=names)
     if isinstance(source, pd.DataFrame):
-        invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
+        assert_invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
     if isinstance(cands, WorkbenchError):
         return
     champion = options.pop("champion_pick", None)
@@ -301,12 +301,12 @@ def run_one(source, df: pd.DataFrame, model, options: dict) -> None:
         return
     check_analysis(result, cands, df, model)
     again = wb.analyze(cands, model, **options)
-    invariant(AREA, _frames_identical(result.to_frame(), again.to_frame()), "same seed, different result")
+    assert_invariant(AREA, _frames_identical(result.to_frame(), again.to_frame()), "same seed, different result")
     if isinstance(source, pd.DataFrame):
         direct = attempt(AREA, wb.analyze, df, model, names=names, **options)
-        invariant(AREA, _frames_identical(before, df), "analyze() changed the caller's DataFrame")
+        assert_invariant(AREA, _frames_identical(before, df), "analyze() changed the caller's DataFrame")
         if not isinstance(direct, WorkbenchError):
-            invariant(AREA, list(direct.table.index) == list(result.table.index), "load+analyze differs from analyze")
+            assert_invariant(AREA, list(direct.table.index) == list(result.table.index), "load+analyze differs from analyze")
 
 
 def _frames_identical(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -381,14 +381,14 @@ def test_fuzz_load_options_and_replicates(df, model, seeds, id_column, replicate
              "replicate", "Metric"]
     before = df.copy(deep=True)
     cands = attempt(AREA, wb.load, df, model=model, names=names, **load_options)
-    invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
+    assert_invariant(AREA, _frames_identical(before, df), "load() changed the caller's DataFrame")
     if isinstance(cands, WorkbenchError):
         return
     if cands.replicates is not None:
-        invariant(AREA, set(cands.replicates.index.get_level_values("candidate")) == set(cands.ids),
+        assert_invariant(AREA, set(cands.replicates.index.get_level_values("candidate")) == set(cands.ids),
                   "replicates and the candidates table disagree on ids")
         lost = len(df) - len(cands.replicates) - cands.exclusions["reason"].str.contains("missing candidate id").sum()
-        invariant(AREA, lost >= 0, "more replicates than rows")
+        assert_invariant(AREA, lost >= 0, "more replicates than rows")
     champion = options.pop("champion_pick", None)
     if champion is not None:
         options["champion"] = str(cands.ids[champion % len(cands)])
@@ -397,12 +397,12 @@ def test_fuzz_load_options_and_replicates(df, model, seeds, id_column, replicate
     if isinstance(result, WorkbenchError):
         return
     w = np.array(list(result.weights.values()))
-    invariant(AREA, np.isfinite(w).all() and abs(w.sum() - 1) < 1e-9, f"weights {result.weights!r} do not sum to 1")
-    invariant(AREA, np.isfinite(result.table["score"].to_numpy(dtype=float)).all(), "non-finite scores")
-    invariant(AREA, list(result.table.index) == list(cands.ids), "result not labelled by candidate id")
+    assert_invariant(AREA, np.isfinite(w).all() and abs(w.sum() - 1) < 1e-9, f"weights {result.weights!r} do not sum to 1")
+    assert_invariant(AREA, np.isfinite(result.table["score"].to_numpy(dtype=float)).all(), "non-finite scores")
+    assert_invariant(AREA, list(result.table.index) == list(cands.ids), "result not labelled by candidate id")
     if result.dominance is not None:
         D = result.dominance.to_numpy(dtype=float)
-        invariant(AREA, np.all((D >= 0) & (D <= 1) | np.isnan(D)), "dominance probabilities outside [0, 1]")
+        assert_invariant(AREA, np.all((D >= 0) & (D <= 1) | np.isnan(D)), "dominance probabilities outside [0, 1]")
     attempt(AREA, result.to_json, names=model.names)
 
 

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hardening._tally import attempt, invariant
+from tests.hardening._tally import attempt, assert_invariant
 from workbench.errors import WorkbenchError
 from workbench.quality import ATTRIBUTES, METHODS, Constraint, Objective, QualityModel
 
@@ -122,19 +122,19 @@ def _names(data) -> list[str]:
 def check_model(qm: QualityModel) -> None:
     text = qm.to_yaml()
     back = QualityModel.from_yaml(text)
-    invariant(AREA_MODEL, back == qm, f"YAML round trip changed the model: {text!r}")
-    invariant(AREA_MODEL, back.hash == qm.hash, f"YAML round trip changed the hash: {text!r}")
-    invariant(AREA_MODEL, QualityModel.from_dict(qm.to_dict()).hash == qm.hash, "dict round trip changed the hash")
+    assert_invariant(AREA_MODEL, back == qm, f"YAML round trip changed the model: {text!r}")
+    assert_invariant(AREA_MODEL, back.hash == qm.hash, f"YAML round trip changed the hash: {text!r}")
+    assert_invariant(AREA_MODEL, QualityModel.from_dict(qm.to_dict()).hash == qm.hash, "dict round trip changed the hash")
     w = list(qm.weights.values())
-    invariant(AREA_MODEL, all(math.isfinite(x) and x >= 0 for x in w) and abs(sum(w) - 1) < 1e-9,
+    assert_invariant(AREA_MODEL, all(math.isfinite(x) and x >= 0 for x in w) and abs(sum(w) - 1) < 1e-9,
               f"normalised weights {qm.weights!r} do not sum to 1")
     for name, weights in qm.stakeholders.items():
         sw = list(qm.with_weights(name).weights.values())
-        invariant(AREA_MODEL, abs(sum(sw) - 1) < 1e-9 and all(math.isfinite(x) for x in sw),
+        assert_invariant(AREA_MODEL, abs(sum(sw) - 1) < 1e-9 and all(math.isfinite(x) for x in sw),
                   f"stakeholder {name!r} weights {sw!r} do not sum to 1")
     for c in qm.constraints:
-        invariant(AREA_MODEL, Constraint.parse(str(c)) == c, f"constraint {str(c)!r} does not re-parse")
-    invariant(AREA_MODEL, isinstance(repr(qm), str), "repr failed")
+        assert_invariant(AREA_MODEL, Constraint.parse(str(c)) == c, f"constraint {str(c)!r} does not re-parse")
+    assert_invariant(AREA_MODEL, isinstance(repr(qm), str), "repr failed")
 
 
 @given(data=mutated_model())
@@ -155,7 +155,7 @@ def test_fuzz_model_yaml_text_and_file(data):
         path = Path(tmp) / "quality.yaml"
         path.write_text(text, encoding="utf-8")
         from_file = attempt(AREA_MODEL, QualityModel.from_yaml, path, names=_names(data))
-        invariant(AREA_MODEL, type(from_file) is type(qm), "a file and its text give different outcomes")
+        assert_invariant(AREA_MODEL, type(from_file) is type(qm), "a file and its text give different outcomes")
     if not isinstance(qm, WorkbenchError):
         check_model(qm)
 
@@ -271,7 +271,7 @@ def test_fuzz_hostile_yaml_never_executes(index):
                      names=["YAML", "objective", "mapping", "weight", "x", "'x'", "bounds", "ideal", "stakeholder",
                             "Stakeholder", "reference_point", "constraint", "Constraint", "description", "unit",
                             "'a<b'", "name", "version", "champion", "tag", "python"])
-        invariant(AREA_MODEL, not marker.exists(), f"YAML {text[:60]!r} executed code")
+        assert_invariant(AREA_MODEL, not marker.exists(), f"YAML {text[:60]!r} executed code")
         if not isinstance(qm, WorkbenchError):
             check_model(qm)
 
@@ -279,8 +279,9 @@ def test_fuzz_hostile_yaml_never_executes(index):
 @given(path=st.text(min_size=1, max_size=300).filter(lambda s: "\n" not in s))
 def test_fuzz_model_paths(path):
     """A one-line string is a path: a missing, odd or over-long one is a clear 'does not exist'."""
-    attempt(AREA_MODEL, QualityModel.from_yaml, path, names=[repr(path)[:40], path[:40], "does not exist",
-                                                             "quality model", "Quality model"])
+    got = attempt(AREA_MODEL, QualityModel.from_yaml, path, names=[repr(path)[:40], path[:40], "does not exist",
+                                                                   "quality model", "Quality model"])
+    assert isinstance(got, WorkbenchError), f"{path!r} is no quality-model file, yet it loaded"
 
 
 # --- Python constructors --------------------------------------------------------------------------
@@ -296,7 +297,7 @@ def test_fuzz_objective_constructor(name, direction, weight, bounds, tolerance, 
                   quality_attribute=attribute, aggregation=aggregation, names=names + ["name", "ideal"])
     if isinstance(obj, WorkbenchError):
         return
-    invariant(AREA_MODEL, Objective.from_dict(obj.to_dict()) == obj, f"{obj!r} does not round-trip")
+    assert_invariant(AREA_MODEL, Objective.from_dict(obj.to_dict()) == obj, f"{obj!r} does not round-trip")
     qm = attempt(AREA_MODEL, QualityModel, (obj,), names=names + ["weight", "zero"])
     if not isinstance(qm, WorkbenchError):
         check_model(qm)
@@ -359,14 +360,14 @@ def test_fuzz_constraint_strings(text, objective):
                 names=[repr(text), text, repr(objective), "Constraint"])
     if isinstance(c, WorkbenchError):
         return
-    invariant(AREA_CONSTRAINTS, c.op in ("<=", ">=", "<", ">"), f"operator {c.op!r}")
-    invariant(AREA_CONSTRAINTS, (c.limit is None) != (c.baseline is None), "needs exactly one of limit/baseline")
+    assert_invariant(AREA_CONSTRAINTS, c.op in ("<=", ">=", "<", ">"), f"operator {c.op!r}")
+    assert_invariant(AREA_CONSTRAINTS, (c.limit is None) != (c.baseline is None), "needs exactly one of limit/baseline")
     for number in (c.limit, c.factor, c.offset):
-        invariant(AREA_CONSTRAINTS, number is None or math.isfinite(number), f"non-finite number in {c!r}")
+        assert_invariant(AREA_CONSTRAINTS, number is None or math.isfinite(number), f"non-finite number in {c!r}")
     again = attempt(AREA_CONSTRAINTS, Constraint.parse, str(c), names=[repr(str(c))])
-    invariant(AREA_CONSTRAINTS, again == c, f"{text!r} -> {str(c)!r} -> {again!r}")
+    assert_invariant(AREA_CONSTRAINTS, again == c, f"{text!r} -> {str(c)!r} -> {again!r}")
     if c.baseline is None:
-        invariant(AREA_CONSTRAINTS, c.resolve() == c.limit, "resolve() differs from the limit")
+        assert_invariant(AREA_CONSTRAINTS, c.resolve() == c.limit, "resolve() differs from the limit")
     # In a model, it round-trips through YAML too.
     qm = attempt(AREA_CONSTRAINTS, QualityModel, (Objective(c.objective, "min"),), constraints=(c,),
                  names=[repr(c.objective), "name", "objective"])

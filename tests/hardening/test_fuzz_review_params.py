@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hardening._tally import attempt, invariant, outcome
+from tests.hardening._tally import attempt, assert_invariant, outcome
 from workbench.cli import _review_params
 from workbench.errors import WorkbenchError
 from workbench.reports.runner import RUNNER_SET, template_parameters, validate_parameters
@@ -41,18 +41,18 @@ key_st = st.one_of(st.sampled_from(NAMES + list(RUNNER_SET)), st.text(max_size=1
 
 
 def check_accepted(params: dict, out: dict) -> None:
-    invariant(AREA, set(out) == set(params), f"parameters changed names: {sorted(out)} vs {sorted(params)}")
+    assert_invariant(AREA, set(out) == set(params), f"parameters changed names: {sorted(out)} vs {sorted(params)}")
     for key, value in out.items():
         kind = SPEC[key]["inferred_type_name"]
         ok = {"int": lambda v: isinstance(v, int) and not isinstance(v, bool),
               "str": lambda v: isinstance(v, str), "bool": lambda v: isinstance(v, bool),
               "float": lambda v: isinstance(v, float)}.get(kind, lambda v: True)(value)
-        invariant(AREA, ok, f"{key!r} accepted as {value!r} for type {kind}")
-    invariant(AREA, out.get("seed", 0) >= 0 and 0 <= out.get("smaa_samples", 0) <= 10_000_000,
+        assert_invariant(AREA, ok, f"{key!r} accepted as {value!r} for type {kind}")
+    assert_invariant(AREA, out.get("seed", 0) >= 0 and 0 <= out.get("smaa_samples", 0) <= 10_000_000,
               f"seed {out.get('seed')!r} or smaa_samples {out.get('smaa_samples')!r} accepted out of range")
     for key in ("candidates", "quality_model"):
-        invariant(AREA, bool(out.get(key)), f"required {key!r} missing but accepted")
-    invariant(AREA, json.dumps(out) is not None, "accepted values are not JSON-safe for papermill")
+        assert_invariant(AREA, bool(out.get(key)), f"required {key!r} missing but accepted")
+    assert_invariant(AREA, json.dumps(out) is not None, "accepted values are not JSON-safe for papermill")
 
 
 @given(params=st.dictionaries(key_st, value_st, max_size=5),
@@ -103,7 +103,7 @@ def test_fuzz_cli_parameter_parsing(tokens, files):
             outcome(AREA, "unhandled")
             raise
         outcome(AREA, "accepted")
-        invariant(AREA, isinstance(params, dict), "parameters are not a dict")
+        assert_invariant(AREA, isinstance(params, dict), "parameters are not a dict")
         out = attempt(AREA, validate_parameters, TEMPLATE, params,
                       names=[repr(k) for k in params] + ["Missing required", "candidates"])
         if not isinstance(out, WorkbenchError):
@@ -128,8 +128,8 @@ def test_a_real_review_with_odd_but_valid_values(tmp_path):
     outcome(AREA, "accepted")
     result = run_review(TEMPLATE, params, tmp_path / "out", progress=False)
     summary = json.loads(result.summary_path.read_text())
-    invariant(AREA, {c["id"] for c in summary["analysis"]["candidates"]} == set(ids), "the review lost a candidate")
-    invariant(AREA, summary["analysis"]["method"] == "topsis" and summary["analysis"]["parameters"]["seed"] == 2**40,
+    assert_invariant(AREA, {c["id"] for c in summary["analysis"]["candidates"]} == set(ids), "the review lost a candidate")
+    assert_invariant(AREA, summary["analysis"]["method"] == "topsis" and summary["analysis"]["parameters"]["seed"] == 2**40,
               "the review did not use the given method and seed")
-    invariant(AREA, "<script>alert(1)</script>" not in result.memo.read_text(), "title not escaped in the memo")
-    invariant(AREA, result.chosen in ids, f"chosen {result.chosen!r} is not a candidate")
+    assert_invariant(AREA, "<script>alert(1)</script>" not in result.memo.read_text(), "title not escaped in the memo")
+    assert_invariant(AREA, result.chosen in ids, f"chosen {result.chosen!r} is not a candidate")

@@ -74,15 +74,15 @@ def test_hostile_memo_runs_nothing_in_chromium(browser_page, memo_file):  # noqa
     pwned = page.evaluate("() => window.__pwned !== undefined")
     whole_page = bool(dialogs) or pwned or bool(injected) or any(s != "true" for s in states)
     for payload in [*IDS, ACC, LAT]:
-        _tally.attack(AREA, payload, whole_page, "memo in Chromium (dialogs, window.__pwned, on* attributes)")
+        _tally.assert_blocked(AREA, payload, whole_page, "memo in Chromium (dialogs, window.__pwned, on* attributes)")
     assert not whole_page, (dialogs, pwned, injected, states)
     text = page.inner_text("body")
     for payload in (attacks.HTML[7], IDS[1], attacks.HTML[5]):
-        _tally.attack(AREA, payload, payload not in text, "memo in Chromium (text shown literally)")
+        _tally.assert_blocked(AREA, payload, payload not in text, "memo in Chromium (text shown literally)")
     # the what-if sliders are labelled by objective names: as text
     labels = page.eval_on_selector_all("#whatif .vega-bind-name", "els => els.map(e => [e.textContent, e.children.length])")
     for name in (ACC, LAT):
-        _tally.attack(AREA, name, not any(t.startswith(name) and k == 0 for t, k in labels),
+        _tally.assert_blocked(AREA, name, not any(t.startswith(name) and k == 0 for t, k in labels),
                       "what-if slider label (Vega bind name)")
     # hover every point of the Pareto view: the tooltip shows the id as text, no element from the data
     points = page.locator("#view-pareto svg .mark-symbol path")
@@ -99,7 +99,7 @@ def test_hostile_memo_runs_nothing_in_chromium(browser_page, memo_file):  # noqa
         for cid in IDS:
             if cid in tip[0]:
                 seen.add(cid)
-                _tally.attack(AREA, cid, tip[1] > 0 or page.evaluate("() => window.__pwned !== undefined"),
+                _tally.assert_blocked(AREA, cid, tip[1] > 0 or page.evaluate("() => window.__pwned !== undefined"),
                               "Vega tooltip on hover")
     assert len(seen) >= len(IDS) // 2, f"tooltips showed {sorted(seen)} of {json.dumps(IDS)}"
     assert dialogs == []

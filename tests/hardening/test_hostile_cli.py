@@ -40,9 +40,9 @@ def test_cli_prints_markup_and_escapes_as_text(tmp_path):
     r = runner.invoke(app, ["analyze", str(tmp_path / "c.csv"), "-m", str(tmp_path / "q.yaml"), "--smaa", "0"])
     out = r.stdout
     for payload in [*IDS, acc, ms]:
-        _tally.attack(AREA, payload, r.exit_code != 0 or not _shown(payload, out), "workbench analyze table")
+        _tally.assert_blocked(AREA, payload, r.exit_code != 0 or not _shown(payload, out), "workbench analyze table")
     for payload in attacks.TERMINAL[:4]:
         r = runner.invoke(app, ["analyze", str(tmp_path / "c.csv"), "-m", str(tmp_path / "q.yaml"), "--smaa", "0",
                                 "--champion", payload + " missing"])
-        _tally.attack(AREA, payload, r.exit_code != 2 or r.exception not in (None,) and not isinstance(
+        _tally.assert_blocked(AREA, payload, r.exit_code != 2 or r.exception not in (None,) and not isinstance(
             r.exception, SystemExit) or payload not in r.stderr, "workbench analyze error message")

@@ -69,7 +69,7 @@ def test_madr_shows_hostile_text_literally(renderer):
                     and meta.get("decision-makers") in ([f"dm {payload} .", "Ops lead"],
                                                         f"dm {payload} ., Ops lead")
                     and meta.get("status") == base_meta.get("status"))
-        _tally.attack(AREA, payload, not front_ok, f"{renderer} front matter (decision-makers)")
+        _tally.assert_blocked(AREA, payload, not front_ok, f"{renderer} front matter (decision-makers)")
         for sink, value in {"title": f"Review of {payload}", "candidate id": _evil.ids(payload)[1],
                             "rationale": f"because {payload}"}.items():
-            _tally.attack(AREA, payload, injected or _flat(value) not in text, f"{renderer} {sink}")
+            _tally.assert_blocked(AREA, payload, injected or _flat(value) not in text, f"{renderer} {sink}")

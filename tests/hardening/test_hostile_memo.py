@@ -114,8 +114,8 @@ def test_memo_shows_hostile_text_literally_and_injects_nothing(payload):
                 json_ok = False
     shown = "".join(page.text) + "\x00" + "\x00".join(page.attr_values)
     for sink, expected in _fields(payload).items():
-        _tally.attack(AREA, payload, injected or not json_ok or expected not in shown, f"memo {sink}")
+        _tally.assert_blocked(AREA, payload, injected or not json_ok or expected not in shown, f"memo {sink}")
     # JSON inside <script>: the ids and objective names reach the charts' data verbatim.
     for name in (_evil.ids(payload)[0], _evil.objective_names(payload)[0]):
-        _tally.attack(AREA, payload, not json_ok or not any(name in s for s in embedded),
+        _tally.assert_blocked(AREA, payload, not json_ok or not any(name in s for s in embedded),
                       "memo <script type=application/json> (chart specs)")

@@ -100,7 +100,7 @@ def test_hostile_version_names(versions, baseline, tmp_path):
     board_injected = [p.structure for p in pages] != baseline[1]
     board_text = "".join("".join(p.text) for p in pages)
     for v in versions:
-        _tally.attack(AREA, v, set(agg["version"]) != set(versions), "DuckDB aggregation (version names)")
-        _tally.attack(AREA, v, memo_injected or v not in text, "memo monitoring section")
-        _tally.attack(AREA, v, board_injected or board.error_text != "", "MonitoringBoard HTML")
-    _tally.attack(AREA, versions[1], versions[1] not in board_text, "MonitoringBoard triggers table")
+        _tally.assert_blocked(AREA, v, set(agg["version"]) != set(versions), "DuckDB aggregation (version names)")
+        _tally.assert_blocked(AREA, v, memo_injected or v not in text, "memo monitoring section")
+        _tally.assert_blocked(AREA, v, board_injected or board.error_text != "", "MonitoringBoard HTML")
+    _tally.assert_blocked(AREA, versions[1], versions[1] not in board_text, "MonitoringBoard triggers table")

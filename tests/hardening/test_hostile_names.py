@@ -21,4 +21,4 @@ def test_objective_names_with_constraint_operators_are_refused(payload):
     with pytest.raises(QualityModelError, match="may not contain '<', '>' or '='") as info:
         QualityModel.from_dict({"objectives": [{"name": name, "direction": "max"}]})
     assert repr(name) in str(info.value) or name in str(info.value)
-    _tally.attack(AREA, payload, succeeded=False, sink="objective name")
+    _tally.assert_blocked(AREA, payload, succeeded=False, sink="objective name")

@@ -32,7 +32,7 @@ def test_template_names_cannot_leave_the_templates_folder(tmp_path, monkeypatch)
             escaped = not got.resolve().is_relative_to(_templates_dir().resolve())
         except ReviewError as exc:
             escaped = repr(str(Path(name)))[1:-1] not in str(exc) and repr(name)[1:-1] not in str(exc)
-        _tally.attack(AREA, name, escaped, "review template name")
+        _tally.assert_blocked(AREA, name, escaped, "review template name")
 
 
 def test_search_front_csv_neutralises_formulas(tmp_path):
@@ -55,4 +55,4 @@ def test_search_front_csv_neutralises_formulas(tmp_path):
     for cid, cell in zip(raw["candidate"], raw["c"]):
         original = shown[cid]
         live = cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != original.strip()
-        _tally.attack(AREA, original, live or cell.lstrip("'").strip() != original.strip(), "search front.csv cell")
+        _tally.assert_blocked(AREA, original, live or cell.lstrip("'").strip() != original.strip(), "search front.csv cell")

@@ -48,4 +48,4 @@ def test_prometheus_rules_stay_valid_and_template_free():
             ok = ok and rules[0]["expr"].startswith("histogram_quantile(0.95") and rules[0]["expr"].endswith("> 30")
         except (yaml.YAMLError, KeyError, IndexError):
             ok = False
-        _tally.attack(AREA, payload, not ok, "Prometheus rule labels/annotations (objective, unit, ids)")
+        _tally.assert_blocked(AREA, payload, not ok, "Prometheus rule labels/annotations (objective, unit, ids)")

@@ -68,7 +68,7 @@ def test_every_string_parameter_is_injected_as_a_literal(template):
                                    language="python")
         got = _injected_assignments(nb)
         for n in [*names, "output_dir"]:
-            _tally.attack(AREA, payload, got is None or got.get(n) != {**values, "output_dir": payload}[n],
+            _tally.assert_blocked(AREA, payload, got is None or got.get(n) != {**values, "output_dir": payload}[n],
                           f"papermill parameter {n!r} of {template}")
 
 
@@ -106,12 +106,12 @@ def test_a_real_review_with_injections_in_its_parameters_runs_nothing(tmp_path, 
     }
     for name, (want, got) in checks.items():
         payload = want if isinstance(want, str) else json.dumps(want)[:80]
-        _tally.attack(AREA, payload, bool(pwned) or want != got, f"executed review parameter {name!r}")
+        _tally.assert_blocked(AREA, payload, bool(pwned) or want != got, f"executed review parameter {name!r}")
     # every file the review wrote is in the output folder, under its fixed name
     written = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     inputs = {"work/candidates.csv", "work/quality.yaml"}
     expected = {f"out/{n}" for n in ("review.ipynb", "summary.json", "memo.html", "decision.md")}
     for payload in (ids[2], params["title"]):
-        _tally.attack(AREA, payload, written != inputs | expected, "review output file names")
+        _tally.assert_blocked(AREA, payload, written != inputs | expected, "review output file names")
     memo = Path(result.memo).read_text(encoding="utf-8")
     assert "touch PWNED" in memo  # the text is shown (escaped), never run

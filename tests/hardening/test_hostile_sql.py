@@ -48,13 +48,13 @@ def test_decision_log_ids_names_and_text(tmp_path):
             got = log.get(v)
             ok = (got.id == v and got.chosen == v and got.rationale == v and got.title == v
                   and got.decision_makers == (f"dm {v}",) and got.pushdown[-1]["path"] == v)
-            _tally.attack(AREA, v, not ok, "decision log (id, chosen, rationale, title, pushdown)")
+            _tally.assert_blocked(AREA, v, not ok, "decision log (id, chosen, rationale, title, pushdown)")
         n = len(log)
         # a prefix made of LIKE wildcards must not match every record
         for prefix in ("%%%%", "____", "' OR '1'='1"):
             got = log.get(prefix)
-            _tally.attack(AREA, prefix, got.id != prefix, "decision log id prefix (LIKE)")
-    _tally.attack(AREA, "'; DROP TABLE decisions; --",
+            _tally.assert_blocked(AREA, prefix, got.id != prefix, "decision log id prefix (LIKE)")
+    _tally.assert_blocked(AREA, "'; DROP TABLE decisions; --",
                   _tables(db) != tables or n != len(VALUES) + 1, "decision log tables intact")
 
 
@@ -72,8 +72,8 @@ def test_search_record_round_trips(tmp_path):
         e = got.get(v)
         ok = (e is not None and e.key == f"k{i} {v}" and e.config == {v: v, "n": i} and e.error == v
               and e.worker == v and settings.get(v) == v)
-        _tally.attack(AREA, v, not ok, "search record (candidate, key, config, error, settings)")
-    _tally.attack(AREA, "x'); DELETE FROM evaluations; --",
+        _tally.assert_blocked(AREA, v, not ok, "search record (candidate, key, config, error, settings)")
+    _tally.assert_blocked(AREA, "x'); DELETE FROM evaluations; --",
                   len(got) != len(VALUES) or _tables(store.path) < {"evaluations", "meta"},
                   "search record tables intact")
 
@@ -106,7 +106,7 @@ def test_duckdb_aggregation_with_hostile_versions_columns_and_paths(tmp_path):
             mine, ref = got[got["version"] == v], reference[reference["version"] == v]
             cols = ["n_requests", "latency_p95_ms", "' OR 'x' LIKE 'x' --", '"; DROP TABLE x; --']
             ok = len(mine) == len(ref) > 0 and np.allclose(mine[cols].to_numpy(float), ref[cols].to_numpy(float))
-            _tally.attack(AREA, v, not ok, f"{sink} (version names, objective names, source column)")
+            _tally.assert_blocked(AREA, v, not ok, f"{sink} (version names, objective names, source column)")
 
 
 def test_optuna_study_names_with_quotes(tmp_path):
@@ -126,7 +126,7 @@ def test_optuna_study_names_with_quotes(tmp_path):
             study.optimize(lambda t: t.suggest_float("x", 0, 10), n_trials=1)
     for i, name in enumerate(names):
         cands = wb.load(f"optuna:{storage}#{name}", qm)
-        _tally.attack(AREA, name, len(cands) != i + 2, "Optuna study name")
+        _tally.assert_blocked(AREA, name, len(cands) != i + 2, "Optuna study name")
 
 
 def test_mlflow_experiment_and_registered_model_names_with_quotes(tmp_path):
@@ -151,7 +151,7 @@ def test_mlflow_experiment_and_registered_model_names_with_quotes(tmp_path):
             client.set_terminated(run.info.run_id)
     for i, name in enumerate(names):
         cands = wb.load(f"mlflow:{uri}#{name}", qm)
-        _tally.attack(AREA, name, len(cands) != i + 1, "MLflow experiment name")
+        _tally.assert_blocked(AREA, name, len(cands) != i + 1, "MLflow experiment name")
     mlflow.set_tracking_uri(uri)
     rec = DecisionRecord(chosen="a", candidates=("a",))
     for name in names:
@@ -166,4 +166,4 @@ def test_mlflow_experiment_and_registered_model_names_with_quotes(tmp_path):
             listed = str(exc)
         except Exception as exc:  # noqa: BLE001 - a broken filter string is the defect looked for
             listed = f"{type(exc).__name__}: {exc}"
-        _tally.attack(AREA, name, listed is None or "Valid: 1" not in listed, "MLflow registry filter string")
+        _tally.assert_blocked(AREA, name, listed is None or "Valid: 1" not in listed, "MLflow registry filter string")

@@ -55,4 +55,4 @@ def test_views_read_hostile_names_as_plain_columns(payload, baseline):
             ok = (values, marks) == baseline[name][:2] and (name == "ranking_bars" or acc in svg)
         except Exception:  # noqa: BLE001 - a spec Vega cannot run is an attack that got through
             ok = False
-        _tally.attack(AREA, payload, not ok, f"{name} (fields, tooltips, titles)")
+        _tally.assert_blocked(AREA, payload, not ok, f"{name} (fields, tooltips, titles)")

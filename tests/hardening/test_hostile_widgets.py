@@ -86,4 +86,4 @@ def test_widgets_escape_hostile_text(payload, baseline, tmp_path):
             flat = " ".join(text.split())
             # error messages quote values with repr(), which escapes U+2028 and the like
             shown = any(" ".join(w.split()) in flat for w in (want, repr(want)[1:-1]))
-            _tally.attack(AREA, payload, injected or bool(html_descriptions) or not shown, f"{name} HTML")
+            _tally.assert_blocked(AREA, payload, injected or bool(html_descriptions) or not shown, f"{name} HTML")

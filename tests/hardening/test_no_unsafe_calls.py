@@ -178,4 +178,4 @@ def test_yaml_with_python_tags_is_refused_and_runs_nothing(tmp_path, monkeypatch
                 refused = result.exit_code == 2 and "python/" in result.output
             else:
                 refused = isinstance(result, WorkbenchError) and len(str(result)) > 15
-            _tally.attack(AREA, doc, ran or not refused, sink)
+            _tally.assert_blocked(AREA, doc, ran or not refused, sink)

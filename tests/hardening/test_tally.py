@@ -25,5 +25,24 @@ def test_attempt_classifies_accepted_rejected_and_unhandled():
         del _tally.TALLY[key]
 
 
+def test_assert_helpers_count_and_fail_on_a_bad_outcome():
+    before = _tally.TALLY.copy()
+    _tally.assert_blocked("selftest", "<b>", succeeded=False)
+    with pytest.raises(AssertionError, match=r"attack '<b>' got through the memo"):
+        _tally.assert_blocked("selftest", "<b>", succeeded=True, sink="the memo")
+    _tally.assert_invariant("selftest", True, "fine")
+    with pytest.raises(AssertionError, match="invariant violated: ranks"):
+        _tally.assert_invariant("selftest", False, "ranks")
+    _tally.assert_nothing_lost("selftest")
+    with pytest.raises(AssertionError, match="lost 2 records"):
+        _tally.assert_nothing_lost("selftest", lost=2, what="records")
+    delta = _tally.TALLY - before
+    assert (delta["selftest", "attack_tried"], delta["selftest", "attack_succeeded"]) == (2, 1)
+    assert (delta["selftest", "invariant_checked"], delta["selftest", "invariant_violated"]) == (2, 1)
+    assert (delta["selftest", "fault_injected"], delta["selftest", "data_lost"]) == (2, 2)
+    for key in [k for k in _tally.TALLY if k[0] == "selftest"]:
+        del _tally.TALLY[key]
+
+
 def _raise(exc):
     raise exc
