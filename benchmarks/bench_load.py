@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the sibling benchmark modules (also when imported by the smoke test)
+
+from _memory import peak_mb  # noqa: E402
 RESULTS = HERE / "results" / "load.json"
 NAMES = ["acc", "latency_ms", "cost", "energy", "fairness_gap"]
 DIRS = ["max", "min", "min", "min", "min"]
@@ -59,22 +61,6 @@ PEAK = {"baseline_mb": 0.0, "data_mb": 0.0}
 
 def size(key: str, quick: bool) -> Any:
     return SIZES[key][1 if quick else 0]
-
-
-def peak_mb() -> float:
-    """This process's peak resident memory since it started (``VmHWM``).
-
-    Not ``ru_maxrss``: Linux carries the parent's high-water mark across fork and exec into it, so a
-    child started after the parent grew (e.g. generating the logs) reported the parent's peak.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -314,7 +300,6 @@ def run_widget(quick: bool) -> dict[str, Any]:
     import comm
     import numpy as np
 
-    sys.path.insert(0, str(HERE))
     import bench_widgets as bw
 
     comm.create_comm = bw._packing_comm  # every widget message serialised as the kernel would

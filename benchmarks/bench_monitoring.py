@@ -11,7 +11,7 @@ error rate, cost per 1k requests -- by:
 
 Each run is a fresh subprocess (cold imports excluded from the time, OS file cache warm after the
 first run); the median of ``--repeat`` runs is reported. Peak memory is the subprocess's
-``ru_maxrss`` (``peak_mb``), also given above the peak reached after imports (``added_mb``:
+high-water mark (``VmHWM``, ``peak_mb``), also given above the peak reached after imports (``added_mb``:
 ``import workbench`` itself costs ~65 MB more than ``import duckdb, pandas``); for Dask it is the peak of the summed RSS of the client and its worker processes,
 sampled every 20 ms with psutil (cluster start-up is excluded from the time and reported apart).
 
@@ -26,13 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from _memory import peak_mb  # the sibling module (this script's folder is on sys.path)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "logs_1e7"
@@ -76,7 +77,7 @@ BASELINE = {"mb": 0.0}
 
 def mark() -> None:
     """Record the peak RSS after imports (the memory the aggregation itself adds is reported apart)."""
-    BASELINE["mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    BASELINE["mb"] = peak_mb()
 
 
 def files() -> list[str]:
@@ -190,7 +191,7 @@ def child(engine: str) -> None:
     elapsed, out = result[0], result[1]
     extra = result[2] if len(result) > 2 else {}
     report = {"seconds": elapsed, "rows_out": len(out),
-              "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "peak_mb": peak_mb(),
               "baseline_mb": BASELINE["mb"], **extra}
     if engine in ("duckdb_hand", "workbench", "pandas"):
         report["check"] = _check(engine, out)
