@@ -161,3 +161,55 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
     not_a_log.write_text("id,acc\n" + "a,1\n" * 200)
     with pytest.raises(DecisionLogError, match=r"(?s)Cannot open the decision log .*runs.csv.*not a database.*Fix"):
         DecisionLog(not_a_log)
+
+
+# --- read-only logs (an auditor's archived copy) -------------------------------------------------------
+
+def _tree(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def test_a_read_only_log_reads_everything_and_writes_nothing(tmp_path):
+    path = tmp_path / "decisions.db"
+    with DecisionLog(path) as lg:
+        first = lg.append(rec("a"))
+        second = lg.supersede(first.id, rec("b"))
+        lg.add_pushdown(second.id, {"kind": "mlflow", "target": "m/3"})
+    before = _tree(tmp_path)
+    assert set(before) == {"decisions.db"}  # the last connection checkpointed and removed the WAL
+    with DecisionLog(path, read_only=True) as ro:
+        assert ro.read_only_reason == "opened with read_only=True" and "read-only" in repr(ro)
+        assert [(r.chosen, r.status) for r in ro.list()] == [("b", "accepted"), ("a", "superseded")]
+        assert len(ro) == 2 and ro.get(second.id[:6]).pushdown[0]["target"] == "m/3"
+        assert ro.diff(first.id, second.id)["chosen"]["changed"]
+        with pytest.raises(DecisionLogError, match=r"(?s)Cannot record decision .*open read-only.*Fix: record"):
+            ro.append(rec("c"))
+        with pytest.raises(DecisionLogError, match="Cannot add a push-down artefact"):
+            ro.add_pushdown(second.id, {"kind": "x"})
+    assert _tree(tmp_path) == before  # not a byte written, no -wal or -shm created
+
+
+def test_a_read_only_open_refuses_what_it_cannot_read_faithfully(tmp_path):
+    with pytest.raises(DecisionLogError, match=r"does not exist"):
+        DecisionLog(tmp_path / "missing.db", read_only=True)
+    sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE runs (id TEXT)").connection.commit()
+    with pytest.raises(DecisionLogError, match=r"(?s)other.db' is not a decision log \(no table decision_artefacts, "
+                                               r"decisions\).*Fix"):
+        DecisionLog(tmp_path / "other.db", read_only=True)
+    # a writer that died without a checkpoint leaves commits in the WAL: a read-only open would miss them
+    path = tmp_path / "crashed.db"
+    code = textwrap.dedent(f"""
+        import os
+        from workbench.decisions import DecisionLog, DecisionRecord
+        log = DecisionLog({str(path)!r})
+        log.append(DecisionRecord(chosen="a", candidates=("a", "b")))
+        os._exit(0)
+    """)
+    import subprocess
+    import sys
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert (tmp_path / "crashed.db-wal").stat().st_size > 0
+    with pytest.raises(DecisionLogError, match=r"(?s)write-ahead file .*crashed.db-wal.*would miss.*Fix: copy"):
+        DecisionLog(path, read_only=True)
+    with DecisionLog(path) as lg:  # a writable open recovers the commit
+        assert [r.chosen for r in lg.list()] == ["a"]

@@ -198,6 +198,7 @@ def _real(tmp_path: Path, mode: str, inputs: dict[str, Path]) -> tuple[Path, Pat
     cmds["search_record"] = (["search", "space.yaml", "-m", inputs["qm"], "-e", "problems:f", "--budget", "4",
                               "-o", out / "search"], out / "search" / "evaluations.sqlite")
     script = REAL_SCRIPT + "".join(f"run {name} {' '.join(_q(a) for a in args)}\n" for name, (args, _) in cmds.items())
+    script += f"run list_log decisions list -d {_q(out / 'decisions.db')}\n"  # reading must still work
     script += 'sha256sum "$OUT"/* "$OUT"/review/* > "$RES/sums" 2>/dev/null || true\n'
     script += 'ls -A "$OUT" "$OUT/review" > "$RES/ls"\n'
     (inputs["dir"] / "space.yaml").write_text("name: s\nparameters:\n  x: {type: float, low: 0, high: 1}\n")
@@ -251,6 +252,15 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
             lost = sums.get(str(target)) != earlier_sum
         strays = [w for w in listing.split() if w.endswith(".tmp") or w.startswith(".review-")]
         _tally.assert_nothing_lost(area, lost=int(lost) + len(strays), what=f"files ({mode} {name}; stray {strays})")
+    # the decision log the write was refused on is still readable (an auditor's archived copy)
+    from workbench.decisions import DecisionLog
+
+    with DecisionLog(inputs["log"]) as lg:
+        recorded = lg.recent_ids()
+    rc = int((res / "list_log.rc").read_text())
+    text = (res / "list_log.out").read_text() + (res / "list_log.err").read_text()
+    _tally.assert_invariant("faults.disk_real.decision_log", rc == 0 and recorded[0][:12] in text,
+                            f"{mode}: listing the log failed (exit {rc}): {text[-1500:]}")
 
 
 # --- real: a folder without write permission (an unprivileged user), RLIMIT_FSIZE ---------------------

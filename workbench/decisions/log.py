@@ -10,11 +10,17 @@ Each record is stored as its JSON text plus indexed columns (id, created, chosen
 supersedes, model_hash, data_hash). All statements are SQLAlchemy Core expressions with bound
 parameters. For SQLite the log turns on WAL mode and a busy timeout, and retries a write that
 still meets "database is locked", so concurrent writers (processes) lose nothing.
+
+A SQLite log the file system will not let us write (an archived copy on a read-only mount, a
+file without write permission) is still readable: it is opened read-only (``immutable``, so
+SQLite does not try to create its WAL index) and any write names the reason. A log whose WAL
+file still holds commits is refused instead, since a read-only open would not see them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +31,8 @@ from typing import Any, TypeVar
 
 from workbench._io import database_error
 from workbench.decisions.record import STATUSES, DecisionRecord
-from workbench.errors import DecisionError, DecisionLogError, UnknownDecisionError, did_you_mean, require
+from workbench.errors import (DecisionError, DecisionLogError, OutputError, UnknownDecisionError, did_you_mean,
+                              require)
 
 __all__ = ["DecisionLog", "DEFAULT_URL"]
 
@@ -47,6 +54,13 @@ def normalize_url(url: str | Path) -> str:
     return "sqlite:///" + Path(text).expanduser().as_posix()
 
 
+def _again(refused: OutputError, note: str) -> OutputError:
+    """``refused`` (same errno, path, reason and fix) with ``note`` put first."""
+    err = OutputError(f"{note}\n{refused}")
+    err.errno = refused.errno
+    return err
+
+
 def _transient(exc: BaseException) -> bool:
     text = str(exc).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
@@ -61,6 +75,10 @@ class DecisionLog:
         SQLAlchemy URL (``sqlite:///decisions.db``, ``postgresql+psycopg://...``) or a file path.
     timeout : float
         Seconds a write waits for a locked SQLite database (busy timeout plus retries).
+    read_only : bool or None
+        ``True`` opens an existing SQLite log for reading only (nothing is ever written, not even
+        the schema); ``None`` (default) does so only when the file system refuses to write it, and
+        :attr:`read_only_reason` says why.
 
     Examples
     --------
@@ -75,11 +93,15 @@ class DecisionLog:
     >>> log.close()
     """
 
-    def __init__(self, url: str | Path = DEFAULT_URL, *, timeout: float = 60.0) -> None:
+    def __init__(self, url: str | Path = DEFAULT_URL, *, timeout: float = 60.0, read_only: bool | None = None
+                 ) -> None:
         sa = require("sqlalchemy", "decisions", "The decision log")
         self._sa = sa
         self.url = normalize_url(url)
         self.timeout = float(timeout)
+        #: Why the log is open read-only (``None`` when it is writable).
+        self.read_only_reason: str | None = None
+        self._refused: OutputError | None = None
         try:
             parsed = sa.engine.make_url(self.url)
         except Exception as exc:  # sqlalchemy.exc.ArgumentError
@@ -109,6 +131,11 @@ class DecisionLog:
                 "  Fix: check the URL's dialect, and that its database driver is installed "
                 "(e.g. pip install psycopg for postgresql+psycopg://)."
             ) from None
+        self._define(sa)
+        if read_only:
+            self._engine.dispose()
+            self._open_read_only("opened with read_only=True", refused=None)
+            return
         if self._sqlite and parsed.database not in (None, "", ":memory:"):
             busy_ms = int(self.timeout * 1000)
 
@@ -126,14 +153,68 @@ class DecisionLog:
                         time.sleep(0.05 + random.random() * 0.05)
                 cur.close()
 
-        self._define(sa)
         try:
             self._retry(self._create)
+        except OutputError as exc:  # the file system refuses writes: an existing log can still be read
+            if read_only is False or self._file is None or not self._file.is_file():
+                raise
+            self._engine.dispose()
+            why = os.strerror(exc.errno) if exc.errno else "refused"
+            self._open_read_only(f"the file system refuses writes: {why}", refused=exc)
         except sa.exc.DatabaseError as exc:  # e.g. a CSV passed as the log: "file is not a database"
             raise DecisionLogError(
                 f"Cannot open the decision log {self._shown!r}: {exc.orig}.\n"
                 "  Fix: pass a decision log (a SQLite file written by `workbench decide`, or a new path)."
             ) from None
+
+    def _open_read_only(self, reason: str, *, refused: OutputError | None) -> None:
+        """Open the SQLite file for reading only, without creating anything next to it."""
+        import sqlite3
+
+        if self._file is None:
+            raise DecisionLogError(
+                f"Only a SQLite file can be opened read-only; {self._shown!r} is not one.\n"
+                "  Fix: open a server database with read-only credentials instead.")
+        if not self._file.is_file():
+            raise DecisionLogError(f"The decision log {str(self._file)!r} does not exist.\n"
+                                   "  Fix: check the path (a read-only log must already exist).")
+        wal = self._file.with_name(self._file.name + "-wal")
+        try:
+            pending = wal.stat().st_size > 0
+        except OSError:
+            pending = False
+        if pending:
+            msg = (f"The decision log {str(self._file)!r} cannot be read without writing: its write-ahead file "
+                   f"{str(wal)!r} holds commits not yet copied into the log, which a read-only open would miss.\n"
+                   f"  Fix: copy {str(self._file)!r} with {wal.name!r} to a writable folder and open the copy.")
+            raise (_again(refused, msg) if refused is not None else DecisionLogError(msg)) from None
+        uri = self._file.resolve().as_uri() + "?mode=ro&immutable=1"
+        timeout = self.timeout
+        self._engine = self._sa.create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False))
+        try:
+            with self._engine.connect() as conn:
+                names = set(self._sa.inspect(conn).get_table_names())
+        except self._sa.exc.DatabaseError as exc:
+            raise DecisionLogError(
+                f"Cannot open the decision log {str(self._file)!r}: {exc.orig}.\n"
+                "  Fix: pass a decision log (a SQLite file written by `workbench decide`).") from None
+        missing = {self._decisions.name, self._artefacts.name} - names
+        if missing:
+            raise DecisionLogError(
+                f"{str(self._file)!r} is not a decision log (no table {', '.join(sorted(missing))}), and it is "
+                f"read-only ({reason}), so none can be created.\n"
+                "  Fix: pass a decision log written by `workbench decide`.")
+        self.read_only_reason = reason
+        self._refused = refused
+
+    def _writable(self, what: str) -> None:
+        if self._refused is not None:  # the same error the write met when the log was opened
+            raise _again(self._refused, f"Cannot {what}.")
+        if self.read_only_reason is not None:
+            raise DecisionLogError(
+                f"Cannot {what}: the decision log {str(self._file)!r} is open read-only ({self.read_only_reason}).\n"
+                "  Fix: record decisions in a writable log (-d/--decisions), or make its folder writable.")
 
     # --- schema ------------------------------------------------------------------------------
 
@@ -208,6 +289,7 @@ class DecisionLog:
         """
         if not isinstance(record, DecisionRecord):
             raise DecisionError(f"Only DecisionRecord objects can be appended, got {type(record).__name__}.")
+        self._writable(f"record decision {record.id!r}")
         if record.supersedes is not None:
             old = self.get(record.supersedes)
             if old.id == record.id:
@@ -238,6 +320,7 @@ class DecisionLog:
 
     def add_pushdown(self, decision_id: str, artefact: dict[str, Any]) -> dict[str, Any]:
         """Append a push-down artefact (``{"kind": ..., "target": ...}``) to a decision; returns it."""
+        self._writable("add a push-down artefact")
         rec = self.get(decision_id)
         artefact = {"created": datetime.now(UTC).isoformat(timespec="seconds"), **dict(artefact)}
         text = json.dumps(artefact, ensure_ascii=False, default=str)
@@ -394,7 +477,7 @@ class DecisionLog:
         self.close()
 
     def __repr__(self) -> str:
-        return f"DecisionLog({self._shown!r})"
+        return f"DecisionLog({self._shown!r}{', read-only' if self.read_only_reason else ''})"
 
 
 def diff_records(a: DecisionRecord, b: DecisionRecord) -> dict[str, Any]:
