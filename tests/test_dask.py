@@ -44,3 +44,53 @@ def test_the_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("WORKBENCH_DASK_TIMEOUT", "-1")
     with pytest.raises(SourceUnreachableError, match="is not a positive number of seconds"):
         dask_timeout(5)
+
+
+def test_a_refused_connection_fails_after_a_short_grace_not_the_whole_timeout():
+    from workbench._dask import REFUSED_GRACE_S, dask_client
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    t0 = time.monotonic()
+    with pytest.raises(SourceUnreachableError, match=rf"(?s){address}.*connection refused.*Fix: check the address"):
+        dask_client(address, timeout_s=30, fix="or not")
+    elapsed = time.monotonic() - t0
+    assert REFUSED_GRACE_S <= elapsed < 20  # distributed alone waits the whole 30 s
+
+
+def test_a_scheduler_that_starts_within_the_grace_is_used():
+    """A refusal is retried: a scheduler started just before (a CI script) is still reached."""
+    from distributed import Scheduler
+
+    from workbench._dask import dask_client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = []
+
+    def late_scheduler() -> None:
+        import asyncio
+
+        async def run() -> None:
+            await asyncio.sleep(0.7)
+            async with Scheduler(host="127.0.0.1", port=port, dashboard_address=None) as sched:
+                started.append(sched.address)
+                while len(started) < 2:
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(run())
+
+    thread = threading.Thread(target=late_scheduler, daemon=True)
+    thread.start()
+    try:
+        client = dask_client(f"tcp://127.0.0.1:{port}", timeout_s=10, fix="or not")
+        try:
+            assert client.scheduler_info()["address"] == f"tcp://127.0.0.1:{port}"
+        finally:
+            client.close()
+    finally:
+        started.append("done")
+        thread.join(10)

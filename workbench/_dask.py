@@ -5,6 +5,10 @@ follows: a socket that accepts and never answers (a black-holed port, a wrong se
 scheduler) hangs it forever. :func:`dask_client` first opens one comm *with the handshake* under
 the same timeout, in a thread of its own (so it works from inside a running event loop, e.g. a
 notebook), and only then builds the client.
+
+A refused connection (nothing listens on the port) is not waited out: ``distributed`` retries it
+for the whole timeout in case the scheduler is still starting, so :func:`dask_client` retries it
+itself for :data:`REFUSED_GRACE_S` at most (a scheduler started just before) and then fails.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ __all__ = ["dask_client", "dask_timeout", "TIMEOUT_ENV"]
 
 #: Seconds to wait for a scheduler given by address; overrides every default of the workbench.
 TIMEOUT_ENV = "WORKBENCH_DASK_TIMEOUT"
+#: How long a refused TCP connection is retried before the address is reported unreachable.
+REFUSED_GRACE_S = 2.0
 
 
 def dask_timeout(default: float) -> float:
@@ -33,6 +39,35 @@ def dask_timeout(default: float) -> float:
         raise SourceUnreachableError(f"{TIMEOUT_ENV}={raw!r} is not a positive number of seconds.\n"
                                      f"  Fix: e.g. {TIMEOUT_ENV}=30, or unset it (default {default:g} s).")
     return value
+
+
+def _refused(address: str, grace_s: float) -> bool:
+    """True when nothing accepts TCP connections at ``address`` for ``grace_s`` seconds.
+
+    Only plain ``tcp://host:port`` addresses are checked (TLS, UCX, in-process and unparsable
+    addresses are left to ``distributed``); any other outcome than a refusal returns False."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address if "://" in address else f"tcp://{address}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return False
+    if parts.scheme != "tcp" or not host or port is None:
+        return False
+    deadline = time.monotonic() + grace_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=max(0.05, min(1.0, grace_s))):
+                return False
+        except ConnectionRefusedError:
+            if time.monotonic() >= deadline:
+                return True
+            time.sleep(0.1)
+        except OSError:  # timeouts, unknown hosts, unreachable networks: distributed reports them
+            return False
 
 
 def _probe(address: str, timeout_s: float) -> None:
@@ -63,6 +98,8 @@ def dask_client(address: str, *, timeout_s: float, fix: str, **kwargs: Any) -> A
             f"  Fix: check the address (e.g. 'tcp://127.0.0.1:8786') and that the scheduler is running, {fix}; "
             f"to wait longer, set {TIMEOUT_ENV}=<seconds>.")
 
+    if _refused(address, min(REFUSED_GRACE_S, timeout_s)):
+        raise unreachable("connection refused (nothing listens on that port)")
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="workbench-dask-probe") as pool:
         try:
             pool.submit(_probe, address, timeout_s).result()
