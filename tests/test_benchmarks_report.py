@@ -1,0 +1,175 @@
+"""The benchmark report (``benchmarks/report.py``): the committed doc matches the committed results,
+hand-made results render to hand-computed figures, and rewriting the doc touches only its block."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "report.py"
+
+
+@pytest.fixture(scope="module")
+def report():
+    spec = importlib.util.spec_from_file_location("bench_report", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_report"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("bench_report", None)
+
+
+def write(folder: Path, name: str, data: dict) -> None:
+    (folder / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def pareto_row(tool: str, median_s: float | None, **extra) -> dict:
+    row = {"n": 10_000, "k": 2, "data": "uniform", "tool": tool}
+    if median_s is None:
+        return {**row, "skipped": "predicted 84 s > 60 s", **extra}
+    return {**row, "median_s": median_s, "runs_s": [median_s], "agree": True, "count": 7, **extra}
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """A results folder with three small hand-made files; the other four benchmarks not run."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    write(folder, "pareto", {
+        "machine": {"python": "3.11.7", "cpu_count": 2, "numpy": "2.4.6", "platform": "Linux-x"},
+        "quick": True,
+        "mask": [pareto_row("workbench", 0.1), pareto_row("moocore", 0.3), pareto_row("paretoset", None)],
+        "ranks": [pareto_row("workbench", 2e-5), pareto_row("moocore", 5e-3)],
+        "cold_start": {"import_s": 0.42, "first_calls_s": 0.0261},
+    })
+    write(folder, "monitoring", {
+        "rows": 10_000_000, "versions": 20, "files": 10, "cpus": 2,
+        "engines": {"workbench": {"median_s": 0.2, "peak_mb": 300.4, "added_mb": 250.0},
+                    "pandas": {"median_s": 1.0, "peak_mb": 1200.0, "added_mb": 1000.6}},
+        "ratios": {"targets_met": {"2x_faster_than_pandas": True, "within_10pct_of_duckdb_hand": False}},
+    })
+    counters = dict.fromkeys(("inputs_tried", "accepted", "rejected", "unhandled", "invariant_checked",
+                              "invariant_violated", "attack_tried", "attack_succeeded", "fault_injected",
+                              "data_lost"), 0)
+    write(folder, "hardening", {"profile": "thorough", "pytest_exit": 0, "seconds": 456.6, "areas": {
+        "candidates": {**counters, "inputs_tried": 1000, "rejected": 600, "invariant_checked": 400},
+        "hostile_sql": {**counters, "attack_tried": 77},
+        "faults.disk": {**counters, "fault_injected": 5, "data_lost": 1},
+        "total": {**counters, "inputs_tried": 1000, "rejected": 600, "invariant_checked": 400,
+                  "attack_tried": 77, "fault_injected": 5, "data_lost": 1},
+    }})
+    return folder
+
+
+# --- (a) the committed doc -----------------------------------------------------------------------
+
+def test_the_committed_doc_is_in_sync_with_the_committed_results(report):
+    assert report.current(report.DOC, report.RESULTS), "run `python benchmarks/report.py` and commit the doc"
+    assert report.main(["--check"]) == 0
+
+
+# --- (b) hand-made results -----------------------------------------------------------------------
+
+def test_pareto_ratio_skipped_peer_and_quick_flag(report, results):
+    text = report.render(results)
+    assert "| 1e4 | 2 | uniform | 0.10 s | 0.30 s (3.0×) | skipped | 7 | yes |" in text  # 0.3 / 0.1
+    assert "| 1e4 | 2 | uniform | 20.0 µs | 5.00 ms (250×) | 7 | yes |" in text  # ranks: 5e-3 / 2e-5
+    assert "Skipped: `paretoset` 1 times: predicted 84 s > 60 s." in text
+    assert "Cold start of a fresh interpreter: import 0.42 s, first calls 26.1 ms." in text
+    assert "**Quick run** (`--quick`)" in text.split("### Pareto kernels")[1].split("###")[0]
+    assert "_Machine: Python 3.11.7, 2 CPUs, numpy 2.4.6._" in text  # the platform string is left out
+
+
+def test_monitoring_ratio_and_memory(report, results):
+    text = report.render(results)
+    assert "| `workbench` | 0.20 s | 1.0× | 300 MB | 250 MB |" in text
+    assert "| `pandas` | 1.00 s | 5.0× | 1,200 MB | 1,001 MB |" in text  # 1.0 / 0.2
+    assert "Targets: `2x_faster_than_pandas` met, `within_10pct_of_duckdb_hand` **missed**." in text
+    assert "Quick run" not in text.split("### Monitoring aggregation")[1].split("###")[0]
+
+
+def test_hardening_sums_the_areas_without_the_total_row(report, results):
+    text = report.render(results)
+    assert "`thorough` profile, 3 areas, 457 s (pytest exit 0)" in text
+    assert "| bad input | 1,000 tried, 600 rejected with a clear error | **0** unhandled |" in text
+    assert "| invariants | 400 checked | **0** violated |" in text
+    assert "| hostile strings | 77 tried | **0** got through |" in text
+    assert "| injected faults | 5 injected | **1** data lost |" in text
+
+
+def test_missing_results_are_reported_as_not_run_yet(report, results):
+    text = report.render(results)
+    for name in ("analyze", "widgets", "search", "load"):
+        assert f"Not run yet (`python benchmarks/bench_{name}.py`)." in text
+    assert text.count("### ") == 7
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (4.1772e-05, "41.8 µs"), (0.00099972, "1.00 ms"), (0.0843, "84.3 ms"), (0.48928, "0.49 s"),
+    (2.2177, "2.22 s"), (20.3265, "20.3 s"), (456.6, "457 s"), (None, "—"), (float("nan"), "—"),
+])
+def test_times_are_formatted_with_an_adaptive_unit(report, value, expected):
+    assert report.seconds(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (0.30464, "0.30×"), (0.3 / 0.1, "3.0×"), (9.97, "10×"), (13.672, "13.7×"), (2057.74, "2,058×"),
+])
+def test_ratios_keep_the_digits_that_mean_something(report, value, expected):
+    assert report.ratio(value) == expected
+
+
+def test_sizes_are_powers_of_ten(report):
+    assert [report.size(n) for n in (10_000, 100_000, 1_000_000, 200_000, 1_234)] == \
+        ["1e4", "1e5", "1e6", "2e5", "1,234"]
+
+
+def test_a_broken_results_file_names_the_file_and_the_fix(report, results):
+    (results / "analyze.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(report.ReportError, match=r"analyze\.json is not valid JSON.*bench_analyze\.py"):
+        report.render(results)
+    write(results, "analyze", {"front_size_1e5x5": 988})
+    with pytest.raises(report.ReportError, match=r"analyze\.json has no key 'analyze_1e5x5_smaa1e4_s'"):
+        report.render(results)
+
+
+# --- (c) rewriting the doc -----------------------------------------------------------------------
+
+HEAD = "# Benchmarks\r\n\nHand-written text, ünïcode, trailing spaces   \n\n"
+TAIL = "\n\n## Load\n\nMore hand-written text.\n"
+
+
+def test_rewriting_keeps_the_rest_byte_identical_and_is_idempotent(report, results, tmp_path, capsys):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_bytes(f"{HEAD}{report.BEGIN}\nstale figures\n{report.END}{TAIL}".encode())
+    assert report.update(doc, results) is True
+    once = doc.read_bytes()
+    assert once.startswith(f"{HEAD}{report.BEGIN}\n".encode()) and once.endswith(f"{report.END}{TAIL}".encode())
+    assert report.render(results).encode() in once
+    assert report.update(doc, results) is False and doc.read_bytes() == once
+    assert report.main(["--check", "--doc", str(doc), "--results", str(results)]) == 0
+    assert list(tmp_path.glob(".benchmarks.md.*")) == []  # no temporary file left behind
+
+    (results / "monitoring.json").unlink()  # the results move on; the doc is now stale
+    assert report.main(["--check", "--doc", str(doc), "--results", str(results)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of date" in err and "run `python benchmarks/report.py`" in err
+    assert doc.read_bytes() == once  # --check never writes
+
+
+# --- (d) a doc without markers ---------------------------------------------------------------------
+
+def test_a_doc_without_markers_names_them_and_the_fix(report, results, tmp_path, capsys):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_bytes((HEAD + TAIL).encode())
+    with pytest.raises(report.ReportError) as caught:
+        report.update(doc, results)
+    message = str(caught.value)
+    assert report.BEGIN in message and report.END in message and "python benchmarks/report.py" in message
+    assert report.main(["--doc", str(doc), "--results", str(results)]) == 2
+    assert report.BEGIN in capsys.readouterr().err
+    assert doc.read_bytes() == (HEAD + TAIL).encode()
