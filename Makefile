@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_widgets.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_browser.py
 
 ## hardening: fuzzed bad input, hostile strings and injected faults, many more inputs than the suite
 ##            tries; publishes the counts (benchmarks/results/hardening.json, docs/hardening.md)

@@ -4,7 +4,8 @@
 browser, no news or update checks and isolated config/runtime dirs, serving a folder the caller
 prepared; it raises a plain ``RuntimeError`` carrying the end of JupyterLab's log when the server
 does not come up, and always shuts it down (REST shutdown, then SIGTERM/SIGKILL of the process group
-it started), also on Ctrl-C. ``CHROMIUM`` and ``CHROMIUM_ARGS`` are the browser the pages run in.
+it started), also on Ctrl-C. ``CHROMIUM`` and ``CHROMIUM_ARGS`` are the browser the pages run in;
+``NOTEBOOK_READY`` and ``CELL_ERRORS`` are JavaScript probes of a Lab page.
 """
 
 from __future__ import annotations
@@ -30,6 +31,30 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ]
 LAB_START_TIMEOUT = 90
+
+# --- JavaScript probes of a Lab page (window.jupyterapp is exposed by --LabApp.expose_app_in_browser) --
+
+#: True once the current notebook is open and its kernel is idle.
+NOTEBOOK_READY = """() => {
+  const app = window.jupyterapp;
+  const w = app && app.shell.currentWidget;
+  if (!w || !w.content || !w.sessionContext) return false;
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  return w.context.isReady && !!kernel && kernel.status === 'idle';
+}"""
+
+#: The errors (``ename: evalue``) in the current notebook's outputs.
+CELL_ERRORS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const out = [];
+  for (const c of w.content.widgets) {
+    if (c.model.type !== 'code') continue;
+    for (const o of c.model.outputs.toJSON()) {
+      if (o.output_type === 'error') out.push(o.ename + ': ' + o.evalue);
+    }
+  }
+  return out;
+}"""
 
 
 def _free_port() -> int:
