@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser._lab import CELL_ERRORS, NOTEBOOK_READY
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Upper bounds (ms) of the waits; nothing sleeps for a fixed time.
@@ -28,14 +30,6 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 # --- JavaScript probes (window.jupyterapp is exposed by --LabApp.expose_app_in_browser) -----------
 
-NOTEBOOK_READY = """() => {
-  const app = window.jupyterapp;
-  const w = app && app.shell.currentWidget;
-  if (!w || !w.content || !w.sessionContext) return false;
-  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
-  return w.context.isReady && !!kernel && kernel.status === 'idle';
-}"""
-
 RUN_FINISHED = """() => {
   const w = window.jupyterapp.shell.currentWidget;
   const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
@@ -43,18 +37,6 @@ RUN_FINISHED = """() => {
   const cells = w.content.widgets.filter(c => c.model.type === 'code');
   const failed = cells.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
   return failed || (cells.length > 0 && cells.every(c => c.model.executionCount !== null));
-}"""
-
-ERRORS = """() => {
-  const w = window.jupyterapp.shell.currentWidget;
-  const out = [];
-  for (const c of w.content.widgets) {
-    if (c.model.type !== 'code') continue;
-    for (const o of c.model.outputs.toJSON()) {
-      if (o.output_type === 'error') out.push(o.ename + ': ' + o.evalue);
-    }
-  }
-  return out;
 }"""
 
 CHART_MARKS = """() => Array.from(document.querySelectorAll('.wb-pareto svg [aria-roledescription]'))
@@ -88,7 +70,7 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
         page.wait_for_function(RUN_FINISHED, timeout=RUN_TIMEOUT, polling=500)
     finally:
         _save(page, tmp_path, "after-run-all.png")
-    assert page.evaluate(ERRORS) == []
+    assert page.evaluate(CELL_ERRORS) == []
 
     explorer = page.locator(".wb-tradeoff-explorer").first
     explorer.scroll_into_view_if_needed()
