@@ -405,19 +405,22 @@ class TradeoffExplorer(W.VBox):
                                    brush=self.brush, x=self.x, y=self.y)
         self._reranker = reranker
         self.set_trait("analysis", analysis)
+        # The text first: the page handles the kernel's messages in order, and redrawing the chart
+        # (Vega) holds its main thread for a few hundred ms at 1e5 candidates; the new ranking,
+        # shares and recommendation should not wait for it.
+        for name, share in analysis.model.weights.items():
+            self.share_labels[name].value = escape(format_share(share))
+        t = analysis.table
+        self.status.value = escape(
+            f"Recommended: {analysis.recommended or 'none (nothing is feasible)'} · {len(t):,} candidates, "
+            f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front")
+        self._refresh_table()
+        self._refresh_why()
         if structural:
             self._set_chart(chart)
         else:
             self.chart.spec = spec
             self._drawn_top = analysis.recommended
-        for name, share in analysis.model.weights.items():
-            self.share_labels[name].value = escape(format_share(share))
-        self._refresh_table()
-        self._refresh_why()
-        t = analysis.table
-        self.status.value = escape(
-            f"Recommended: {analysis.recommended or 'none (nothing is feasible)'} · {len(t):,} candidates, "
-            f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front")
 
     def _redraw_chart(self) -> None:
         """Structural redraw of the current analysis: a new chart from the views (brush carried over)."""
