@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
@@ -129,6 +130,12 @@ def targets(flags: dict[str, bool]) -> str:
     return "Targets: " + ", ".join(f"`{name}` {met(ok)}" for name, ok in flags.items()) + "."
 
 
+def browser_version(v: Any) -> str:
+    """``chromium --version`` cut to the browser and its version (``Chromium 156.0.8078.114``)."""
+    found = re.search(r"\d+(?:\.\d+)+", str(v))
+    return f"Chromium {found.group()}" if found else f"chromium {v}"
+
+
 MACHINE_KEYS: dict[str, Callable[[Any], str]] = {
     "python": lambda v: f"Python {v}",
     "cpus": lambda v: f"{v} CPUs",
@@ -136,6 +143,7 @@ MACHINE_KEYS: dict[str, Callable[[Any], str]] = {
     "ram_gib": lambda v: f"{v} GiB",
     "run_at_utc": lambda v: f"run {str(v)[:16].replace('T', ' ')} UTC",
     "loadavg_1min_at_start": lambda v: f"load average {v} at the start",
+    "chromium": browser_version,
 }
 MACHINE_SKIP = {"platform", "tmpdir", "note"}  # long or machine-local; the rest are versions
 
@@ -254,6 +262,67 @@ def render_widgets(data: Results) -> list[str]:
     return [table(header, body)]
 
 
+def ms(x: Any) -> str:
+    """A time in ms without its unit (the heading or the text gives it): three significant figures,
+    thousands separators from 1,000 (``46.8``, ``450``, ``1,030``)."""
+    if not _finite(x):
+        return "—"
+    x = float(f"{x:.3g}")
+    return f"{x:,.0f}" if abs(x) >= 100 else sig(x)
+
+
+def spread(stat: Any) -> str:
+    """A metric of repeated interactions as ``median (p90)`` in ms; a single run's value as it is."""
+    if isinstance(stat, dict):
+        return f"{ms(stat.get('median'))} ({ms(stat.get('p90'))})"
+    return ms(stat)
+
+
+def mb(stat: Any) -> str:
+    """Bytes received as MB (three significant figures), the median of repeated interactions."""
+    value = stat.get("median") if isinstance(stat, dict) else stat
+    return sig(value / 1e6) if _finite(value) else "—"
+
+
+#: Columns of the browser table: heading, metric of an interaction, metric of the initial render.
+BROWSER_COLUMNS = (("table updated", "table_updated_ms", "table_shown_ms"),
+                   ("reply", "reply_received_ms", None),
+                   ("chart settled", "chart_settled_ms", "chart_settled_ms"),
+                   ("total blocking (frames)", "frame_blocking_ms", "frame_blocking_ms"),
+                   ("longest frame", "longest_frame_ms", "longest_frame_ms"))
+BROWSER_INTERACTIONS = ("weight_move", "method_change", "constraint_move")
+
+
+def render_browser(data: Results) -> list[str]:
+    """The explorer in JupyterLab and headless Chromium: one row per interaction and size."""
+    sizes = sorted(data["sizes"].values(), key=lambda s: -s["candidates"])
+    settings = data["settings"]
+    body = [["initial render", count(s["candidates"]),
+             *(spread(s["initial_render"].get(m)) if m else "—" for _, _, m in BROWSER_COLUMNS),
+             mb(s["initial_render"]["bytes_received"])] for s in sizes]
+    for kind in BROWSER_INTERACTIONS:
+        body += [[kind.replace("_", " "), count(s["candidates"]),
+                  *(spread(s[kind].get(m)) for _, m, _ in BROWSER_COLUMNS),
+                  mb(s[kind]["bytes_received"])] for s in sizes]
+    shown = ", ".join(f"{seconds(s['initial_render']['explorer_shown_ms'] / 1e3)} at {count(s['candidates'])}"
+                      for s in sizes)
+    return [
+        f"The explorer in JupyterLab, its controls moved in headless Chromium: median (p90) in ms over "
+        f"{settings['weight_moves']} weight moves (after one warm-up), {settings['other_moves']} method changes "
+        f"and {settings['other_moves']} constraint moves per size; the initial render is one run.",
+        table(["interaction", "candidates", *(h for h, _, _ in BROWSER_COLUMNS), "MB received"], body, left=2),
+        f"Times from the mouse-up on the slider (or the method dropdown's change) until the ranked table changed "
+        f"(table updated), the new chart spec reached the page (reply: the kernel's work plus the transfer, so "
+        f"the reply minus the kernel's time is the transfer) and the chart's last change before "
+        f"{settings['quiet_ms']} ms without one (chart settled; settled minus reply is the browser's redraw); "
+        f"the initial render is timed from the explorer's appearance in the page (run-all to the explorer: "
+        f"{shown}). Total blocking (frames): the main thread's blocking time summed over its long animation "
+        f"frames (script and rendering) until the chart settled or the table changed, whichever is later; "
+        f"longest frame: the longest of them; MB received: the kernel websocket bytes the page received "
+        f"(the median where there are several runs).",
+    ]
+
+
 def render_search(data: Results) -> list[str]:
     """Overhead of ``search`` around plain pymoo per evaluation cost, then the parallel speed-up."""
     overhead = [[f"{o['cost_ms']} ms", count(o["budget"]), seconds(o["pymoo_s"]), seconds(o["workbench_s"]),
@@ -364,6 +433,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (ti
     ("`analyze`", "analyze", render_analyze),
     ("Monitoring aggregation", "monitoring", render_monitoring),
     ("Explorer widget", "widgets", render_widgets),
+    ("Explorer in the browser", "browser", render_browser),
     ("Configuration search", "search", render_search),
     ("Load", "load", render_load),
     ("Hardening", "hardening", render_hardening),

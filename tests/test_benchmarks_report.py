@@ -36,7 +36,7 @@ def pareto_row(tool: str, median_s: float | None, **extra) -> dict:
 
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
-    """A results folder with three small hand-made files; the other four benchmarks not run."""
+    """A results folder with three small hand-made files; the other five benchmarks not run."""
     folder = tmp_path / "results"
     folder.mkdir()
     write(folder, "pareto", {
@@ -103,9 +103,111 @@ def test_hardening_sums_the_areas_without_the_total_row(report, results):
 
 def test_missing_results_are_reported_as_not_run_yet(report, results):
     text = report.render(results)
-    for name in ("analyze", "widgets", "search", "load"):
+    for name in ("analyze", "widgets", "browser", "search", "load"):
         assert f"Not run yet (`python benchmarks/bench_{name}.py`)." in text
-    assert text.count("### ") == 7
+    assert text.count("### ") == 8
+
+
+def stat(median: float, p90: float) -> dict:
+    return {"median": median, "p90": p90, "all": [median, p90]}
+
+
+def browser_size(n: int, scale: float, frames: bool = True) -> dict:
+    """One size of a hand-made browser.json: every figure of the 1e4 size times ``scale``."""
+    def moves(runs: int, table: float, reply: float, settled: float, blocking: float, frame: float,
+              received: float) -> dict:
+        out = {"runs": runs, "table_updated_ms": stat(table * scale, table * scale * 1.2),
+               "reply_received_ms": stat(reply * scale, reply * scale * 1.2),
+               "chart_settled_ms": stat(settled * scale, settled * scale * 1.2),
+               "total_blocking_ms": stat(1.0, 2.0), "longest_task_ms": stat(51.0, 52.0),
+               "bytes_received": stat(received * scale, received * scale + 10)}
+        if frames:  # a Chromium without long animation frames leaves the two metrics out
+            out |= {"frame_blocking_ms": stat(blocking * scale, blocking * scale * 1.2),
+                    "longest_frame_ms": stat(frame * scale, frame * scale * 1.2)}
+        return out
+
+    return {"candidates": n,
+            "initial_render": {"explorer_shown_ms": 3199.8 * scale, "table_shown_ms": 183.1 * scale,
+                               "chart_drawn_ms": 182.8 * scale, "chart_settled_ms": 210.4 * scale,
+                               "total_blocking_ms": 165, "longest_task_ms": 215, "long_tasks": 1,
+                               "frame_blocking_ms": 170.6 * scale if frames else None,
+                               "longest_frame_ms": 221.1 * scale if frames else None,
+                               "bytes_received": int(1_736_023 * scale)},
+            "warmup_weight_move": {"table_updated_ms": 9999.0},
+            "weight_move": moves(15, 157.1, 54.2, 131.7, 45.1, 95.4, 625_053),
+            "method_change": moves(6, 246.2, 159.2, 232.2, 35.1, 85.2, 623_644),
+            "constraint_move": moves(6, 299.1, 213.6, 274.6, 27.8, 77.9, 612_470)}
+
+
+def browser_results(sizes: list[dict], quick: bool = False) -> dict:
+    return {"machine": {"cpus": 2, "python": "3.11.7", "platform": "Linux-x",
+                        "chromium": "Chromium 156.0.8078.114 built on Debian GNU/Linux 12 (bookworm)",
+                        "jupyterlab": "4.6.6", "altair": "6.3.0", "run_at_utc": "2026-12-02T21:07:03Z",
+                        "loadavg_1min_at_start": 0.92, "note": "shared machine"},
+            "quick": quick,
+            "settings": {"quiet_ms": 300, "weight_moves": 3 if quick else 15, "other_moves": 3 if quick else 6},
+            "sizes": {str(s["candidates"]): s for s in sizes}}
+
+
+def browser_section(text: str) -> str:
+    return text.split("### Explorer in the browser")[1].split("###")[0]
+
+
+def test_browser_rows_per_interaction_and_size(report, results):
+    # the smaller size first in the file: the table still shows 100,000 first
+    sizes = [browser_size(10_000, 1.0), browser_size(100_000, 3.0, frames=False)]
+    write(results, "browser", browser_results(sizes))
+    text = report.render(results)
+    assert text.index("### Explorer widget") < text.index("### Explorer in the browser") \
+        < text.index("### Configuration search")
+    section = browser_section(text)
+    assert "median (p90) in ms over 15 weight moves (after one warm-up), 6 method changes and 6 constraint " \
+        "moves per size; the initial render is one run." in section
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    assert rows == [
+        "| interaction | candidates | table updated | reply | chart settled | total blocking (frames) "
+        "| longest frame | MB received |",
+        "| --- | --- | --: | --: | --: | --: | --: | --: |",
+        "| initial render | 100,000 | 549 | — | 631 | — | — | 5.21 |",  # 183.1 × 3, 210.4 × 3; no frames
+        "| initial render | 10,000 | 183 | — | 210 | 171 | 221 | 1.74 |",
+        "| weight move | 100,000 | 471 (566) | 163 (195) | 395 (474) | — | — | 1.88 |",  # 157.1 × 3 (× 1.2)
+        "| weight move | 10,000 | 157 (189) | 54.2 (65.0) | 132 (158) | 45.1 (54.1) | 95.4 (114) | 0.625 |",
+        "| method change | 100,000 | 739 (886) | 478 (573) | 697 (836) | — | — | 1.87 |",
+        "| method change | 10,000 | 246 (295) | 159 (191) | 232 (279) | 35.1 (42.1) | 85.2 (102) | 0.624 |",
+        # 299.1 × 3 = 897.3 and its p90 1,077; 274.6 × 3 × 1.2 = 988.6
+        "| constraint move | 100,000 | 897 (1,080) | 641 (769) | 824 (989) | — | — | 1.84 |",
+        "| constraint move | 10,000 | 299 (359) | 214 (256) | 275 (330) | 27.8 (33.4) | 77.9 (93.5) | 0.612 |",
+    ]
+    assert "9,999" not in section and "10.0 s" not in section  # the warm-up move is kept out
+    assert "run-all to the explorer: 9.60 s at 100,000, 3.20 s at 10,000" in section  # 3199.8 × 3 ms
+    assert "before 300 ms without one (chart settled; settled minus reply is the browser's redraw)" in section
+    assert "the reply minus the kernel's time is the transfer" in section
+    assert "Quick run" not in section
+    assert "_Machine: 2 CPUs, Python 3.11.7, Chromium 156.0.8078.114, jupyterlab 4.6.6, altair 6.3.0, " \
+        "run 2026-12-02 21:07 UTC, load average 0.92 at the start._" in section  # no platform, no note
+
+
+def test_browser_quick_run_is_flagged(report, results):
+    write(results, "browser", browser_results([browser_size(2_000, 0.5)], quick=True))
+    section = browser_section(report.render(results))
+    assert "**Quick run** (`--quick`): smoke-test sizes, not the published figures; re-run " \
+        "`python benchmarks/bench_browser.py` without it." in section
+    assert "over 3 weight moves (after one warm-up), 3 method changes and 3 constraint moves" in section
+    # 157.1 / 2 = 78.55 -> 78.5 (three significant figures of the float 78.55, just below it)
+    assert "| weight move | 2,000 | 78.5 (94.3) | 27.1 (32.5) | 65.8 (79.0) | 22.6 (27.1) | 47.7 (57.2) " \
+        "| 0.313 |" in section
+    assert section.count("| 2,000 |") == 4
+
+
+def test_browser_without_its_results_file_is_not_run_yet(report, results):
+    section = browser_section(report.render(results))
+    assert section.strip().splitlines() == ["Not run yet (`python benchmarks/bench_browser.py`)."]
+
+
+def test_browser_file_without_sizes_names_the_key(report, results):
+    write(results, "browser", {"quick": False, "settings": {}})
+    with pytest.raises(report.ReportError, match=r"browser\.json has no key 'sizes'.*bench_browser\.py"):
+        report.render(results)
 
 
 @pytest.mark.parametrize(("value", "expected"), [
