@@ -502,8 +502,11 @@ def decisions_list(
     try:
         with _open_log(decisions) as log:
             records = log.list(status)
+            read_only = log.read_only_reason
     except WorkbenchError as exc:
         raise _fail(exc) from None
+    if read_only:  # on stderr: the listing itself stays what a script parses
+        _err().print(_plain(f"note: the decision log is open read-only ({read_only})."))
     if format is Format.json:
         rows = [{"id": r.id, "created": r.created, "status": r.status, "chosen": r.chosen, "title": r.title,
                  "supersedes": r.supersedes, "model_hash": r.model_hash, "data_hash": r.data_hash}

@@ -259,7 +259,8 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
         recorded = lg.recent_ids()
     rc = int((res / "list_log.rc").read_text())
     text = (res / "list_log.out").read_text() + (res / "list_log.err").read_text()
-    _tally.assert_invariant("faults.disk_real.decision_log", rc == 0 and recorded[0][:12] in text,
+    _tally.assert_invariant("faults.disk_real.decision_log",
+                            rc == 0 and recorded[0][:12] in text and "open read-only" in text,
                             f"{mode}: listing the log failed (exit {rc}): {text[-1500:]}")
 
 
