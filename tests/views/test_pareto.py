@@ -115,6 +115,26 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
     assert text["transform"] == [{"filter": "isValid(datum.label)"}]
 
 
+def _ring_roles(spec):
+    return {re.search(r'"(\w+)"\) >= 0', lay["transform"][0]["filter"]).group(1)
+            for lay in spec["layer"] if "indexof(datum.role" in str(lay.get("transform"))}
+
+
+def test_scatter_rings_only_the_roles_someone_holds(analysis):
+    """An empty ring layer drew nothing and made Vega-Lite warn of an infinite extent."""
+    spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
+    assert analysis.champion == "c00" and analysis.table["knee"].any()
+    assert _ring_roles(spec) == {"recommended", "champion", "knee"}
+    plain = {k: v for k, v in MODEL.items() if k != "champion"}
+    plain["objectives"] = [{**o, "constraint": None} if "champion" in str(o.get("constraint")) else o
+                           for o in MODEL["objectives"]]
+    plain["objectives"] = [{k: v for k, v in o.items() if v is not None} for o in plain["objectives"]]
+    two = workbench.analyze(frame().head(2).assign(accuracy=[0.9, 0.8], latency_ms=[5.0, 50.0], size_kb=[10, 20]),
+                            QualityModel.from_dict(plain))
+    assert two.champion is None and not two.table["knee"].any()
+    assert _ring_roles(pareto_scatter(two, "latency_ms", "accuracy").to_dict()) == {"recommended"}
+
+
 def test_scatter_draws_resolved_constraint_limits_as_rules(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     slo = {r["objective"]: r for r in spec["datasets"]["constraints"]}

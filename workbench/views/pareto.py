@@ -178,7 +178,13 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
         tooltip=tooltips(analysis, table),
     ).properties(name=name))
+    # A ring layer only for roles someone holds: an empty layer draws nothing and makes Vega-Lite
+    # warn of an infinite extent. Roles do not appear on a weight move (the recommended candidate
+    # changes, but exists whenever something is feasible), so a re-weighted spec keeps its layers.
+    held = {role.strip() for r in table["role"].dropna() for role in str(r).split(",")}
     for role, colour_ in theme.ROLE_COLORS.items():
+        if role not in held:
+            continue
         ring = base.transform_filter(f"indexof(datum.role || '', {js(role)}) >= 0").mark_point(
             filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_,
             opacity=1)
