@@ -327,3 +327,14 @@ def test_a_brush_on_the_scatter_greys_out_the_same_candidates_in_both_views(anal
     assert set(lines) == set(points) == set(t.index)
     assert {c for c, col in lines.items() if col != UNSELECTED} == inside
     assert {c for c, col in points.items() if col != UNSELECTED} == inside
+
+
+def test_scatter_compiles_without_vega_lite_warnings(analysis, capfd):
+    """Vega-Lite warned on every draw (an empty ring layer's infinite extent; size and opacity on
+    an unsorted discrete field): noise in the browser console of every explorer move."""
+    capfd.readouterr()
+    for x, y in (("latency_ms", "accuracy"), ("size_kb", "latency_ms")):
+        vlc.vegalite_to_vega(pareto_scatter(analysis, x, y).to_dict(), show_warnings=True)
+    big = workbench.analyze(frame(6_000, seed=3), QualityModel.from_dict(MODEL))  # density layer too
+    vlc.vegalite_to_vega(pareto_scatter(big, "latency_ms", "accuracy").to_dict(), show_warnings=True)
+    assert "WARN" not in capfd.readouterr().err

@@ -76,7 +76,8 @@ def status_color(brushed: bool = True, legend: bool = True) -> Any:
 
 def _status_channel(channel: type, values: dict[str, Any]) -> Any:
     domain = ["front", "dominated", "infeasible"]
-    return channel(field="status", type="nominal", legend=None,
+    # sorted: Vega-Lite warns that size and opacity "should not be used with an unsorted discrete field"
+    return channel(field="status", type="nominal", legend=None, sort=domain,
                    scale=alt.Scale(domain=domain, range=[values[s] for s in domain]))
 
 
