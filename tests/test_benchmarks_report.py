@@ -3,24 +3,19 @@ hand-made results render to hand-computed figures, and rewriting the doc touches
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "report.py"
+from tests._scripts import script
+
 
 
 @pytest.fixture(scope="module")
 def report():
-    spec = importlib.util.spec_from_file_location("bench_report", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_report"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_report", None)
+    with script("report", "bench_report") as module:
+        yield module
 
 
 def write(folder: Path, name: str, data: dict) -> None:

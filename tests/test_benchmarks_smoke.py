@@ -3,24 +3,18 @@ speed and memory live in ``benchmarks/results/load.json``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_load.py"
+from tests._scripts import script
+
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_load", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_load"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_load", None)
+    with script("bench_load") as module:
+        yield module
 
 
 def test_analyze_scenarios_in_process(bench):

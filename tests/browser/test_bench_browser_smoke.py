@@ -6,17 +6,15 @@ sign; no timing threshold (the machines are shared): speed lives in ``benchmarks
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests._scripts import script
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_browser.py"
 INTERACTIONS = ("weight_move", "method_change", "constraint_move")
 #: Times from the trigger (or the explorer's appearance): strictly positive.
 LATENCIES = ("table_updated_ms", "reply_received_ms", "chart_first_change_ms", "chart_settled_ms")
@@ -29,12 +27,8 @@ def bench():
     """The benchmark script as a module (it is not part of a package)."""
     for module in ("jupyterlab", "nbformat", "ipywidgets", "vl_convert"):
         pytest.importorskip(module)
-    spec = importlib.util.spec_from_file_location("bench_browser", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_browser"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("bench_browser", None)
+    with script("bench_browser") as module:
+        yield module
 
 
 def _finite(value) -> bool:
