@@ -78,7 +78,9 @@ class DecisionLog:
     read_only : bool or None
         ``True`` opens an existing SQLite log for reading only (nothing is ever written, not even
         the schema); ``None`` (default) does so only when the file system refuses to write it, and
-        :attr:`read_only_reason` says why.
+        :attr:`read_only_reason` says why. A read-only log is read as an immutable file (nothing,
+        not even SQLite's WAL index, is created beside it): meant for archived logs, it does not
+        see commits another process makes while it is open.
 
     Examples
     --------
