@@ -41,7 +41,7 @@ class _Closed:
         return None
 
 
-def _record(area: str, what: str, peer: str, seconds: float, bound: float, exc: BaseException | None,
+def _assert_fails_fast(area: str, what: str, peer: str, seconds: float, bound: float, exc: BaseException | None,
             address: str, timeout_words: tuple[str, ...]) -> None:
     TIMES[what, peer] = round(seconds, 1)
     print(f"fail-fast {what} / {peer}: {seconds:.1f} s")
@@ -60,7 +60,7 @@ def test_mlflow_reader_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(wb.load, f"mlflow:http://127.0.0.1:{port}#exp")
-    _record("faults.network.mlflow", "mlflow load", peer, seconds, 15, exc, f"127.0.0.1:{port}",
+    _assert_fails_fast("faults.network.mlflow", "mlflow load", peer, seconds, 15, exc, f"127.0.0.1:{port}",
             ("5 s", "MLFLOW_HTTP_REQUEST_TIMEOUT"))
 
 
@@ -74,7 +74,7 @@ def test_mlflow_export_alias_fails_fast(peer, tmp_path):
         record = log.append(DecisionRecord(chosen="a", candidates=("a", "b")))
     with _peer(peer) as port:
         seconds, exc = F.timed(mlflow_alias, record, f"http://127.0.0.1:{port}", "m", version=1)
-    _record("faults.network.mlflow", "mlflow export alias", peer, seconds, 15, exc, f"127.0.0.1:{port}",
+    _assert_fails_fast("faults.network.mlflow", "mlflow export alias", peer, seconds, 15, exc, f"127.0.0.1:{port}",
             ("5 s", "MLFLOW_HTTP_REQUEST_TIMEOUT"))
 
 
@@ -103,7 +103,7 @@ def test_dask_monitoring_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(connect, f"tcp://127.0.0.1:{port}")
-    _record("faults.network.dask", "dask monitoring", peer, seconds, 15, exc, f"tcp://127.0.0.1:{port}",
+    _assert_fails_fast("faults.network.dask", "dask monitoring", peer, seconds, 15, exc, f"tcp://127.0.0.1:{port}",
             ("5 s", "WORKBENCH_DASK_TIMEOUT"))
 
 
@@ -115,7 +115,7 @@ def test_dask_search_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(make_runner, scheduler=f"tcp://127.0.0.1:{port}")
-    _record("faults.network.dask", "dask search", peer, seconds, 25, exc, f"tcp://127.0.0.1:{port}",
+    _assert_fails_fast("faults.network.dask", "dask search", peer, seconds, 25, exc, f"tcp://127.0.0.1:{port}",
             ("10 s", "WORKBENCH_DASK_TIMEOUT"))
 
 
@@ -146,7 +146,7 @@ def test_search_fails_fast_on_a_black_hole_scheduler_and_records_nothing(tmp_pat
     with F.black_hole() as port:
         seconds, exc = F.timed(search, tmp_path / "space.yaml", qm, lambda c: {"acc": c["x"], "ms": 1 - c["x"]},
                                budget=4, outdir=tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}")
-    _record("faults.network.dask", "dask search (whole run)", "black_hole", seconds, 10, exc,
+    _assert_fails_fast("faults.network.dask", "dask search (whole run)", "black_hole", seconds, 10, exc,
             f"tcp://127.0.0.1:{port}", ("2 s", "WORKBENCH_DASK_TIMEOUT"))
     db = tmp_path / "out" / "evaluations.sqlite"
     if db.exists():

@@ -411,8 +411,9 @@ def test_fuzz_load_options_and_replicates(df, model, seeds, id_column, replicate
                         st.sampled_from(["mlflow:", "optuna:#", "mlflow:#x", "optuna:sqlite:///nope.db#s", "x.csv",
                                          "mlflow:sqlite:///nope.db#a,b", "optuna:#", ":", "#", "a" * 300])))
 def test_fuzz_source_specs(source):
-    attempt(AREA, wb.load, source, names=[repr(source)[:30], str(source)[:30], type(source).__name__, "does not exist",
-                                          "mlflow", "optuna", "MLflow", "Optuna"])
+    out = attempt(AREA, wb.load, source, names=[repr(source)[:30], str(source)[:30], type(source).__name__,
+                                                "does not exist", "mlflow", "optuna", "MLflow", "Optuna"])
+    assert isinstance(out, WorkbenchError), f"{source!r} loaded as candidates"  # none names a readable source
 
 
 def cands_rows(path, fmt, n, result) -> pd.DataFrame:
@@ -431,4 +432,6 @@ def test_fuzz_file_bytes(raw, fmt):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"runs{fmt}"
         path.write_bytes(raw)
-        attempt(AREA, wb.load, path, names=[str(path), "empty", "id", "candidate"])
+        out = attempt(AREA, wb.load, path, names=[str(path), "empty", "id", "candidate"])
+    # refused, or a usable table: at least one candidate, each id once
+    assert isinstance(out, WorkbenchError) or (len(out) > 0 and out.ids.is_unique), out

@@ -232,7 +232,8 @@ def test_fuzz_cli_arguments(work, case):
 @settings(max_examples=max(5, settings().max_examples // 6))
 def test_fuzz_search_arguments(work, case):
     argv, suspects = case
-    classify(invoke(work, argv), argv, suspects)
+    assert classify(invoke(work, argv), argv, suspects) in ("accepted", "rejected")
+    assert not (work / "executed").exists()
 
 
 # --- real processes: nothing but a one-paragraph message reaches the terminal --------------------------
