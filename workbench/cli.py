@@ -418,9 +418,14 @@ class RecordFormat(str, Enum):
 
 
 def _open_log(url: str):
+    """The decision log at ``url``; says on stderr when it could only be opened read-only (an
+    archived copy), so the output a script parses stays the same."""
     from workbench.decisions import DecisionLog
 
-    return DecisionLog(url)
+    log = DecisionLog(url)
+    if log.read_only_reason:
+        _err().print(_plain(f"note: the decision log is open read-only ({log.read_only_reason})."))
+    return log
 
 
 def _read_json_file(path: Path, what: str) -> dict:
@@ -502,11 +507,8 @@ def decisions_list(
     try:
         with _open_log(decisions) as log:
             records = log.list(status)
-            read_only = log.read_only_reason
     except WorkbenchError as exc:
         raise _fail(exc) from None
-    if read_only:  # on stderr: the listing itself stays what a script parses
-        _err().print(_plain(f"note: the decision log is open read-only ({read_only})."))
     if format is Format.json:
         rows = [{"id": r.id, "created": r.created, "status": r.status, "chosen": r.chosen, "title": r.title,
                  "supersedes": r.supersedes, "model_hash": r.model_hash, "data_hash": r.data_hash}
