@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import QualityModel, analyze
-from workbench.analysis._problem import problem
+from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import feasibility
 from workbench.analysis.scoring import normalized, order, scores_for_weights
 

@@ -190,7 +190,7 @@ def run_pareto_peers(quick: bool) -> dict[str, Any]:
     """The Pareto filter alone (minimisation matrix of the same data): workbench, moocore, paretoset."""
     import numpy as np
 
-    from workbench.analysis._problem import problem
+    from workbench.analysis.problem import problem
     from workbench.analysis.pareto import front_mask
 
     df = candidates(size("analyze_n", quick))

@@ -62,8 +62,8 @@ PENDING_PRIVATE = {
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._env_defaults"),
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._redact_uri"),
     # the cli package split (issue 17): `watch` becomes a library function of workbench.monitoring
-    ("workbench.cli", "workbench.monitoring.aggregate._resolve_files"),
-    ("workbench.cli", "workbench.monitoring.slo._compliance"),
+    ("workbench.cli.watch", "workbench.monitoring.aggregate._resolve_files"),
+    ("workbench.cli.watch", "workbench.monitoring.slo._compliance"),
     # the single MADR renderer (issue 17): decisions owns the MADR text, reports only calls it
     ("workbench.reports.madr", "workbench.decisions._markdown.md_code"),
     ("workbench.reports.madr", "workbench.decisions._markdown.md_escape"),

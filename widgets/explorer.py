@@ -14,7 +14,7 @@ import traitlets
 
 import workbench as wb
 from workbench import Analysis, Candidates, Constraint, QualityModel
-from workbench.quality.model import METHODS
+from workbench.analysis.methods import SCORERS
 from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, send_chart, unescape
 from widgets._common import (
     ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
@@ -193,7 +193,7 @@ class TradeoffExplorer(W.VBox):
         names = model.names
         self.x_picker = W.Dropdown(options=names, value=x, description="x", layout=W.Layout(width="260px"))
         self.y_picker = W.Dropdown(options=names, value=y, description="y", layout=W.Layout(width="260px"))
-        self.method_picker = W.Dropdown(options=list(METHODS), value=model.method, description="method",
+        self.method_picker = W.Dropdown(options=list(SCORERS), value=model.method, description="method",
                                         layout=W.Layout(width="260px"))
         top = _slider_max(model)
         rows = []

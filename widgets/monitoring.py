@@ -117,9 +117,9 @@ class MonitoringBoard(W.VBox):
         if champion is None:
             champion = getattr(model, "champion", None)
         self.champion = champion
-        from workbench.monitoring.slo import _frame
+        from workbench.monitoring.slo import aggregated_frame
 
-        self.aggregated = _frame(agg)
+        self.aggregated = aggregated_frame(agg)
         self.triggers = detect(self.aggregated, model, decision=self.decision, champion=champion)
         names = [n for n in model.names if n in self.aggregated.columns]
         self.table.value = triggers_table_html(self.triggers)

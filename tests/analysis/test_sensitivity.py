@@ -13,9 +13,9 @@ import pytest
 from scipy import stats
 
 from workbench import QualityModel
-from workbench.analysis._problem import problem
+from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import feasibility
-from workbench.analysis.scoring import _reference, normalized, scores_for_weights
+from workbench.analysis.scoring import normalized, reference_point, scores_for_weights
 from workbench.analysis.sensitivity import (
     FULL_RANKS_LIMIT,
     _interval_numeric,
@@ -153,7 +153,7 @@ def oracle(df, qm, method, samples, seed, subset=None):
     feas = feasibility(prob, None)["feasible"].to_numpy()
     N, ideal, nadir = normalized(prob, feas)
     W = sample_weights(prob.k, samples, np.random.default_rng(seed))
-    S = scores_for_weights(prob, N, W, method, _reference(prob, ideal, nadir))
+    S = scores_for_weights(prob, N, W, method, reference_point(prob, ideal, nadir))
     mask = np.ones(prob.n, dtype=bool) if subset is None else subset
     S = S[:, mask]
     ranks = np.argsort(np.argsort(-S, axis=1, kind="stable"), axis=1)  # 0-based ranks, no ties here
@@ -237,7 +237,7 @@ def test_scorer_topsis_uses_all_candidates_like_ranking():
     for method in METHODS:
         ours = _Scorer.build(prob, method, subset, feas)(W)
         N, ideal, nadir = normalized(prob, feas)
-        ref = scores_for_weights(prob, N, W, method, _reference(prob, ideal, nadir))[:, subset]
+        ref = scores_for_weights(prob, N, W, method, reference_point(prob, ideal, nadir))[:, subset]
         np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-14)
 
 
@@ -525,7 +525,7 @@ def test_stability_interval_is_where_the_top_stays_first(method):
     prob = problem(df, qm)
     w0 = prob.weights()
     N, ideal, nadir = normalized(prob, np.ones(prob.n, dtype=bool))
-    ref = _reference(prob, ideal, nadir)
+    ref = reference_point(prob, ideal, nadir)
     front = smaa(df, qm, samples=1).competing.to_numpy()
     ids = prob.ids[front]
 

@@ -10,7 +10,7 @@ import vl_convert as vlc
 
 import workbench
 from workbench import QualityModel
-from workbench.analysis._problem import problem
+from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import constraint_limits
 from workbench.errors import UnknownNameError, UnknownObjectiveError
 from workbench.views import ChartError, linked_views, parallel_coordinates, pareto_scatter, scatter_matrix

@@ -23,6 +23,8 @@ __all__ = [
     "tchebycheff",
     "asf",
     "topsis",
+    "topsis_parts",
+    "topsis_closeness",
     "pseudo_weights",
     "tradeoff_knees",
     "hypervolume_2d",
@@ -97,20 +99,33 @@ def topsis(X: np.ndarray, W: np.ndarray, benefit: np.ndarray) -> np.ndarray:
 
     Columns are vector-normalised (``x / ||x||``), weighted, and compared with the positive ideal
     (best value per column) and the negative ideal (worst). A column whose norm is 0 contributes 0.
-    X (n, k) raw values, W (k,) or (s, k), benefit (k,) bool -> (n,) or (s, n), in [0, 1].
+    X (n, k) raw values, W (k,) or (s, k) >= 0, benefit (k,) bool -> (n,) or (s, n), in [0, 1].
     """
+    closeness = topsis_closeness(W, *topsis_parts(X, benefit))
+    return closeness[0] if W.ndim == 1 else closeness
+
+
+def topsis_parts(X: np.ndarray, benefit: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vector-normalised values and the column ideal/anti-ideal: X (n, k), benefit (k,) ->
+    ``R`` (n, k), ``best`` (k,), ``worst`` (k,). The weighted ideal is ``w * best`` (weights >= 0)."""
     norm = np.sqrt((X**2).sum(axis=0))
     R = X / np.where(norm > 0, norm, 1.0)
-    single = W.ndim == 1
-    W2 = np.atleast_2d(W)
-    V = R[None, :, :] * W2[:, None, :]  # (s, n, k)
-    best = np.where(benefit, V.max(axis=1), V.min(axis=1))  # (s, k)
-    worst = np.where(benefit, V.min(axis=1), V.max(axis=1))
-    d_plus = np.sqrt(((V - best[:, None, :]) ** 2).sum(axis=2))
-    d_minus = np.sqrt(((V - worst[:, None, :]) ** 2).sum(axis=2))
+    best = np.where(benefit, R.max(axis=0), R.min(axis=0))
+    worst = np.where(benefit, R.min(axis=0), R.max(axis=0))
+    return R, best, worst
+
+
+def topsis_closeness(W: np.ndarray, R: np.ndarray, best: np.ndarray, worst: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness of the rows of R for a batch of weights: W (s, k) or (k,) -> (s, n).
+
+    With weights >= 0, ``max_i w_j R_ij = w_j max_i R_ij``, so the distances are
+    ``sqrt(Σ_j w_j² (R_ij - R*_j)²)``: two matrix products, no (s, n, k) temporary.
+    """
+    W2 = np.atleast_2d(W) ** 2
+    d_plus = np.sqrt(np.clip(W2 @ ((R - best) ** 2).T, 0.0, None))
+    d_minus = np.sqrt(np.clip(W2 @ ((R - worst) ** 2).T, 0.0, None))
     total = d_plus + d_minus
-    closeness = np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
-    return closeness[0] if single else closeness
+    return np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
 
 
 def pseudo_weights(N: np.ndarray) -> np.ndarray:

@@ -12,14 +12,14 @@ import pandas as pd
 
 from workbench._version import __version__
 from workbench.analysis import knees as _knees
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 from workbench.analysis.conflicts import conflicts as _conflicts
 from workbench.analysis.feasibility import constraint_limits, feasibility as _feasibility
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
 from workbench.analysis.pareto import constrained_fronts, front_mask
 from workbench.analysis.rates import tradeoff_rates
 from workbench.analysis.sensitivity import check_samples, check_seed
-from workbench.analysis.scoring import _check_method, _reference, bounds as _bounds, normalized, order, \
+from workbench.analysis.scoring import check_method, reference_point, bounds as _bounds, normalized, order, \
     scores_for_weights
 from workbench.quality import QualityModel
 from workbench.sources.candidates import Candidates
@@ -225,7 +225,7 @@ def analyze(
     seed = check_seed(seed)
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
     model = prob.model
-    method = _check_method(method or model.method)
+    method = check_method(method or model.method)
     w = prob.weights(weights)
     notes: list[str] = []
 
@@ -247,7 +247,7 @@ def analyze(
         shortlist = pareto
 
     N, ideal, nadir = normalized(prob, feasible)
-    reference = _reference(prob, ideal, nadir)
+    reference = reference_point(prob, ideal, nadir)
     score = scores_for_weights(prob, N, w, method, reference)
     ranks = order(score, feasible, violation)
 

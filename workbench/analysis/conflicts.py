@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 from workbench.errors import UnknownNameError, unknown_name
 from workbench.quality.attributes import prior_relation
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 from workbench.errors import UnknownNameError, unknown_name
 from workbench.quality.objective import exact_number, limit_text
 

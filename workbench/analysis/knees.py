@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.analysis import _kernels as K
 from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 from workbench.errors import WorkbenchError
 
 __all__ = ["knees", "DEFAULT_RADIUS", "DEFAULT_THRESHOLD"]

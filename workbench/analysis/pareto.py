@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 
 __all__ = ["pareto_front", "pareto_ranks", "constrained_fronts", "front_mask"]
 

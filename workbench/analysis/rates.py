@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.analysis import _kernels as K
 from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 
 __all__ = ["tradeoff_rates", "describe_move", "format_delta"]
 

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from workbench.analysis._problem import problem
+from workbench.analysis.problem import problem
 from workbench.analysis.analyze import Analysis
-from workbench.analysis.scoring import _check_method, _reference, normalized, order, scores_for_weights
+from workbench.analysis.scoring import check_method, reference_point, normalized, order, scores_for_weights
 from workbench.errors import QualityModelError
 
 __all__ = ["Reranker"]
@@ -53,7 +53,7 @@ class Reranker:
         self._feasible = table["feasible"].to_numpy(dtype=bool)
         self._violation = table["violation"].to_numpy(dtype=float)
         self._N, ideal, nadir = normalized(self._problem, self._feasible)
-        self._reference = _reference(self._problem, ideal, nadir)
+        self._reference = reference_point(self._problem, ideal, nadir)
         shortlist = self._feasible & (table["front"].to_numpy() == 0)
         self._shortlist = shortlist if shortlist.any() else table["pareto"].to_numpy(dtype=bool)
 
@@ -76,7 +76,7 @@ class Reranker:
         UnknownNameError
             An unknown method.
         """
-        method = self.base.method if method is None else _check_method(method)
+        method = self.base.method if method is None else check_method(method)
         if method != self.base.method and self.base.smaa is not None:
             raise QualityModelError(
                 f"SMAA acceptabilities depend on the scoring method: changing {self.base.method!r} to "

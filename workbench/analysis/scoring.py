@@ -7,27 +7,16 @@ ideal is the best value among the feasible candidates (all candidates when none 
 the nadir is the worst value *on their Pareto front*. :func:`bounds` shows which is used.
 
 Scores are utilities — **higher is better** — and one weight semantics holds for every method:
-a larger weight means the objective matters more.
-
-===============  ==========================================================  ======================
-method           score                                                        reference
-===============  ==========================================================  ======================
-weighted_sum     ``1 - Σ w_i N_i``                                            (cannot reach concave
-                                                                              parts of a front)
-tchebycheff      ``1 - max_i w_i N_i``                                        Steuer & Choo 1983
-asf              ``-(max_i w_i (N_i - r_i) + ρ Σ_i w_i (N_i - r_i))``, ρ=1e-4  Wierzbicki 1980
-topsis           closeness ``D- / (D+ + D-)`` on vector-normalised raw values  Hwang & Yoon 1981
-===============  ==========================================================  ======================
+a larger weight means the objective matters more. The methods themselves (weighted sum,
+Tchebycheff, ASF, TOPSIS, pseudo-weights) are one class each in :mod:`workbench.analysis.methods`;
+:func:`scores_for_weights` is the one call every analysis step scores through.
 
 ``r`` is the model's ``reference_point`` normalised (the ideal, 0, when none is declared).
-Pseudo-weights (Deb 2001): ``(1 - N_i) / Σ_j (1 - N_j)`` with N normalised by the front's own
-ideal and nadir — "this candidate effectively weighs the objectives as ..."
 """
 
 from __future__ import annotations
 
 import hashlib
-
 from typing import Any
 
 import numpy as np
@@ -35,11 +24,14 @@ import pandas as pd
 
 from workbench.analysis import _kernels as K
 from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
-from workbench.errors import UnknownNameError, unknown_name
-from workbench.quality.model import METHODS
+from workbench.analysis.methods import PseudoWeights, ScoringInputs, check_method, scorer
+from workbench.analysis.problem import Problem, problem
 
-__all__ = ["bounds", "score", "rank", "pseudo_weights", "normalized", "scores_for_weights", "order"]
+__all__ = ["bounds", "score", "rank", "pseudo_weights", "normalized", "normalize", "normalization_bounds",
+           "reference_point", "scores_for_weights", "scoring_inputs", "order", "check_method"]
+
+#: ``normalize(F, ideal, nadir)``: min-max normalisation (a zero range maps to 0), F (n, k) -> (n, k).
+normalize = K.normalize
 
 
 def _data_bounds(prob: Problem, feasible: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -70,7 +62,7 @@ def bounds(candidates: Any, model: Any = None, *, feasible: np.ndarray | None = 
     (``"declared"`` or ``"data"``), ``direction`` and ``unit``.
     """
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
-    ideal, nadir, declared = _bounds_arrays(prob, feasible)
+    ideal, nadir, declared = normalization_bounds(prob, feasible)
     return pd.DataFrame(
         {
             "ideal": ideal * prob.sign,
@@ -83,7 +75,10 @@ def bounds(candidates: Any, model: Any = None, *, feasible: np.ndarray | None = 
     )
 
 
-def _bounds_arrays(prob: Problem, feasible: np.ndarray | None):
+def normalization_bounds(prob: Problem, feasible: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(ideal, nadir, declared)`` in the minimised space, (k,) each: the declared bounds where an
+    objective has them (``declared`` True), else the data's (see :func:`bounds`)."""
     ideal, nadir = _data_bounds(prob, feasible)
     declared = np.zeros(prob.k, dtype=bool)
     for j, o in enumerate(prob.model.objectives):
@@ -95,17 +90,12 @@ def _bounds_arrays(prob: Problem, feasible: np.ndarray | None):
 
 def normalized(prob: Problem, feasible: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(N, ideal, nadir)`` in the minimised space (see the module docstring)."""
-    ideal, nadir, _ = _bounds_arrays(prob, feasible)
+    ideal, nadir, _ = normalization_bounds(prob, feasible)
     return K.normalize(prob.F, ideal, nadir), ideal, nadir
 
 
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise UnknownNameError(unknown_name("Method", method, METHODS, where="a scoring method"))
-    return method
-
-
-def _reference(prob: Problem, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+def reference_point(prob: Problem, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
+    """The model's reference point, minimised and normalised (k,); the ideal (0) where none is set."""
     ref_point = prob.model.reference_point
     if not ref_point:
         return np.zeros(prob.k)
@@ -116,16 +106,15 @@ def _reference(prob: Problem, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarra
 
 def scores_for_weights(prob: Problem, N: np.ndarray, W: np.ndarray, method: str,
                        reference: np.ndarray | None = None) -> np.ndarray:
-    """Utilities for one weight vector (k,) -> (n,) or a batch (s, k) -> (s, n)."""
-    if method == "weighted_sum":
-        return K.weighted_sum(N, W)
-    if method == "tchebycheff":
-        return K.tchebycheff(N, W)
-    if method == "asf":
-        return K.asf(N, W, np.zeros(prob.k) if reference is None else reference)
-    if method == "topsis":
-        return K.topsis(prob.X, W, prob.sign < 0)
-    raise UnknownNameError(unknown_name("Method", method, METHODS, where="a scoring method"))
+    """Utilities for one weight vector (k,) -> (n,) or a batch (s, k) -> (s, n), by the method's
+    scorer in :data:`workbench.analysis.methods.SCORERS`."""
+    return scorer(method)(scoring_inputs(prob, N, reference), W)
+
+
+def scoring_inputs(prob: Problem, N: np.ndarray, reference: np.ndarray | None = None) -> ScoringInputs:
+    """What a scorer reads: ``N`` (n, k), the normalised ``reference`` (0 by default), raw values."""
+    return ScoringInputs(N=N, reference=np.zeros(prob.k) if reference is None else reference,
+                         X=prob.X, benefit=prob.sign < 0)
 
 
 def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.ndarray:
@@ -179,9 +168,9 @@ def score(candidates: Any, model: Any, *, method: str | None = None, weights: An
     {'a': 0.8, 'b': 0.6}
     """
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
-    method = _check_method(method or prob.model.method)
+    method = check_method(method or prob.model.method)
     N, ideal, nadir = normalized(prob)
-    s = scores_for_weights(prob, N, prob.weights(weights), method, _reference(prob, ideal, nadir))
+    s = scores_for_weights(prob, N, prob.weights(weights), method, reference_point(prob, ideal, nadir))
     return pd.Series(s, index=prob.ids, name="score")
 
 
@@ -195,9 +184,9 @@ def rank(candidates: Any, model: Any, *, method: str | None = None, weights: Any
 
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
     feas = feasibility(prob, None)
-    method = _check_method(method or prob.model.method)
+    method = check_method(method or prob.model.method)
     N, ideal, nadir = normalized(prob, feas["feasible"].to_numpy())
-    s = scores_for_weights(prob, N, prob.weights(weights), method, _reference(prob, ideal, nadir))
+    s = scores_for_weights(prob, N, prob.weights(weights), method, reference_point(prob, ideal, nadir))
     out = pd.DataFrame({"score": s, "feasible": feas["feasible"], "violation": feas["violation"]}, index=prob.ids)
     out["rank"] = order(s, out["feasible"].to_numpy(), out["violation"].to_numpy())
     return out.sort_values(["rank"], kind="stable")
@@ -210,6 +199,4 @@ def pseudo_weights(candidates: Any, model: Any = None, *, front: np.ndarray | No
     """
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
     mask = nondominated_mask(prob.F) if front is None else front
-    Ff = prob.F[mask]
-    N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
-    return pd.DataFrame(K.pseudo_weights(N), index=prob.ids[mask], columns=prob.names)
+    return pd.DataFrame(PseudoWeights()(prob.F[mask]), index=prob.ids[mask], columns=prob.names)

@@ -49,8 +49,8 @@ import pandas as pd
 
 from workbench.analysis import _kernels as K
 from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
-from workbench.analysis.scoring import _check_method, _reference, normalized, scores_for_weights
+from workbench.analysis.problem import Problem, problem
+from workbench.analysis.scoring import check_method, reference_point, normalized, scores_for_weights
 from workbench.errors import (
     CandidatesError,
     QualityModelError,
@@ -405,7 +405,7 @@ class _Scorer:
     @classmethod
     def build(cls, prob: Problem, method: str, subset: np.ndarray, feasible: np.ndarray) -> _Scorer:
         N, ideal, nadir = normalized(prob, feasible)
-        reference = _reference(prob, ideal, nadir)
+        reference = reference_point(prob, ideal, nadir)
         norm = np.sqrt((prob.X**2).sum(axis=0))
         norm = np.where(norm > 0, norm, 1.0)
         parts = _topsis_parts(prob.X, prob.sign, subset) if method == "topsis" else None
@@ -673,7 +673,7 @@ def smaa(
     {'a': 1.0, 'b': 1.0, 'c': 1.0}
     """
     prob = _as_problem(candidates, model, champion)
-    method = _check_method(method or prob.model.method)
+    method = check_method(method or prob.model.method)
     samples, seed = check_samples(samples), check_seed(seed)
     if int(max_ranks) < 1:
         raise QualityModelError(f"max_ranks must be >= 1, got {max_ranks!r}.")
@@ -926,7 +926,7 @@ def weight_stability(
     ms           0.25    0.0    0.4         None            c    0.15
     """
     prob = _as_problem(candidates, model, champion)
-    method = _check_method(method or prob.model.method)
+    method = check_method(method or prob.model.method)
     w0 = prob.weights(weights)
 
     from workbench.analysis.feasibility import feasibility

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis._problem import Problem, problem
+from workbench.analysis.problem import Problem, problem
 from workbench.analysis.feasibility import _violations
-from workbench.analysis.scoring import _check_method, _reference, normalized, order, scores_for_weights
+from workbench.analysis.scoring import check_method, reference_point, normalized, order, scores_for_weights
 from workbench.errors import CandidatesError, QualityModelError
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def rank_probability(candidates: Any, model: QualityModel | None = None, *, samp
     b          0.5  0.5
     """
     prob = _as_problem(candidates, model, champion)
-    method = _check_method(method or prob.model.method)
+    method = check_method(method or prob.model.method)
     samples, seed = int(samples), int(seed)
     if samples < 1:
         raise QualityModelError(f"rank_probability needs samples >= 1, got {samples}.")
@@ -222,7 +222,7 @@ def rank_probability(candidates: Any, model: QualityModel | None = None, *, samp
         drawn = replace(prob, X=X, F=X * prob.sign)
         V, feasible, _ = _violations(drawn)
         N, ideal, nadir = normalized(drawn, feasible)
-        s = scores_for_weights(drawn, N, w, method, _reference(drawn, ideal, nadir))
+        s = scores_for_weights(drawn, N, w, method, reference_point(drawn, ideal, nadir))
         ranks[t] = order(s, feasible, V.sum(axis=1))
     P = np.clip(_split_ties(ranks, n) / samples, 0.0, 1.0)
     P[P < 1e-12] = 0.0

@@ -22,6 +22,7 @@ from workbench.cli._app import (
     _write_output,
     app,
 )
+from workbench.analysis.methods import SCORERS
 from workbench.errors import WorkbenchError
 
 
@@ -93,7 +94,7 @@ def analyze(
     candidates: Annotated[str, typer.Argument(help="A CSV/Parquet/JSON file, 'mlflow:<uri>#<experiment>' "
                                               "or 'optuna:<storage>#<study>'.")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file.")],
-    method: Annotated[Optional[str], typer.Option(help="weighted_sum, tchebycheff, asf or topsis "
+    method: Annotated[Optional[str], typer.Option(help=f"{', '.join(SCORERS)} "
                                                   "(default: the model's).")] = None,
     champion: Annotated[Optional[str], typer.Option(help="Candidate id of the champion "
                                                     "(baseline of relative constraints).")] = None,

@@ -62,7 +62,7 @@ def watch(
     from workbench.analysis.analyze import to_jsonable
     from workbench.monitoring.aggregate import _resolve_files, aggregate
     from workbench.monitoring.schema import MonitoringError
-    from workbench.monitoring.slo import _compliance, _frame, slo_summary
+    from workbench.monitoring.slo import _compliance, aggregated_frame, slo_summary
     from workbench.monitoring.triggers import Thresholds, detect, review_due
 
     err = _err()
@@ -87,7 +87,7 @@ def watch(
         thresholds = Thresholds(acceptability=acceptability, hypervolume=hypervolume, smaa_samples=smaa)
         triggers = detect(agg, qm, decision=record, offline=cands, champion=champion, thresholds=thresholds)
         champ = champion or (record.chosen if record is not None else None)
-        summary = slo_summary(_compliance(_frame(agg), qm, champ, strict=False))
+        summary = slo_summary(_compliance(aggregated_frame(agg), qm, champ, strict=False))
     except WorkbenchError as exc:
         raise _fail(exc) from None
     except Exception as exc:  # a crash must not exit 1, which a scheduler reads as "review due"

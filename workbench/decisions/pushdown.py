@@ -136,7 +136,7 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
     >>> gate(df, qm, "v3").passed
     True
     """
-    from workbench.analysis._problem import problem
+    from workbench.analysis.problem import problem
     from workbench.analysis.feasibility import constraint_limits
 
     prob = problem(candidates, model, champion)

@@ -51,8 +51,10 @@ def is_rate(objective: Any) -> bool:
     return getattr(objective, "aggregation", None) == "rate" or getattr(objective, "name", "") == "error_rate"
 
 
-def _frame(aggregated: pd.DataFrame) -> pd.DataFrame:
-    """The aggregated frame with ``version`` and ``window_start`` as columns (a copy)."""
+def aggregated_frame(aggregated: pd.DataFrame) -> pd.DataFrame:
+    """The aggregated frame with ``version`` and ``window_start`` as columns (a copy), validated:
+    what the monitoring views, reviews and widgets read from :func:`workbench.monitoring.aggregate`'s
+    output."""
     if not isinstance(aggregated, pd.DataFrame):
         raise MonitoringError(f"aggregated must be a DataFrame (from workbench.monitoring.aggregate), "
                               f"got {type(aggregated).__name__}.")
@@ -192,7 +194,7 @@ def slo_compliance(aggregated: pd.DataFrame, model: Any, *, champion: str | None
        compliance  budget_consumed
     0         0.5             1.75
     """
-    return _compliance(_frame(aggregated), model, champion, strict=True)
+    return _compliance(aggregated_frame(aggregated), model, champion, strict=True)
 
 
 def slo_summary(compliance: pd.DataFrame) -> pd.DataFrame:

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.monitoring.slo import _compliance, _frame
+from workbench.monitoring.slo import _compliance, aggregated_frame
 
 __all__ = ["Trigger", "Thresholds", "detect", "review_due", "KINDS", "SEVERITIES"]
 
@@ -197,7 +197,7 @@ def detect(
     >>> [t.message for t in detect(agg, qm)]
     ['v2 violates latency_p95_ms <= 120 in the window from 2026-01-01 00:00 UTC: measured 150 ms (limit 120 ms).']
     """
-    df = _frame(aggregated)
+    df = aggregated_frame(aggregated)
     names = model.names
     from workbench.monitoring.slo import _check_columns
 
@@ -335,23 +335,22 @@ def _acceptability(add, model, live, champ, decision, thresholds: Thresholds, wh
 
 def _hv_pooled(model, ref: pd.DataFrame, now: pd.DataFrame) -> tuple[float, float, dict[str, Any]]:
     """Hypervolumes of two windows' non-dominated versions under common bounds (module docstring)."""
-    from workbench.analysis import _kernels as K
-    from workbench.analysis._problem import problem
     from workbench.analysis.indicators import hypervolume
     from workbench.analysis.pareto import front_mask
-    from workbench.analysis.scoring import _bounds_arrays
+    from workbench.analysis.problem import problem
+    from workbench.analysis.scoring import normalization_bounds, normalize
 
     bare = model.with_constraints([])
     pooled = pd.concat([ref.set_axis([f"ref:{i}" for i in ref.index]),
                         now.set_axis([f"now:{i}" for i in now.index])])
     prob = problem(_frame_for(pooled), bare)
-    ideal, nadir, declared = _bounds_arrays(prob, None)
+    ideal, nadir, declared = normalization_bounds(prob, None)
     tol = prob.tolerance if prob.tolerance.any() else None
     out = []
     for part in ("ref:", "now:"):
         rows = np.array([str(i).startswith(part) for i in prob.ids])
         F = prob.F[rows]
-        N = K.normalize(F, ideal, nadir)
+        N = normalize(F, ideal, nadir)
         out.append(hypervolume(N[front_mask(F, tol)]))
     bounds = {n: {"ideal": float(ideal[j] * prob.sign[j]), "nadir": float(nadir[j] * prob.sign[j]),
                   "source": "declared" if declared[j] else "data"} for j, n in enumerate(prob.names)}

@@ -16,9 +16,9 @@ __all__ = ["live_candidates", "monitoring_section"]
 def live_candidates(aggregated: pd.DataFrame, model: Any) -> pd.DataFrame:
     """The versions live in the latest window as candidates (``id`` = version, one column per objective);
     versions with a missing objective value in that window are left out (``detect`` reports them)."""
-    from workbench.monitoring.slo import _frame
+    from workbench.monitoring.slo import aggregated_frame
 
-    df = _frame(aggregated)
+    df = aggregated_frame(aggregated)
     latest = df["window_start"].max()
     rows = df[df["window_start"] == latest]
     names = [n for n in model.names if n in rows.columns]
@@ -33,9 +33,9 @@ def monitoring_section(aggregated: pd.DataFrame, model: Any, triggers: Sequence[
     """The summary's ``monitoring`` section: windows, versions, SLO summary, triggers, the panel's spec."""
     from workbench.analysis.analyze import to_jsonable
     from workbench.monitoring import review_due, slo_compliance, slo_summary
-    from workbench.monitoring.slo import _frame
+    from workbench.monitoring.slo import aggregated_frame
 
-    df = _frame(aggregated)
+    df = aggregated_frame(aggregated)
     try:
         slo = slo_summary(slo_compliance(df, model, champion=champion))
         slo_rows = slo.to_dict(orient="records")

@@ -177,7 +177,7 @@ def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = N
     """The decision block of a review: ``chosen`` (default: the recommended candidate), a generated
     ``rationale``, ``decision_makers``, ``tradeoffs`` against the other front members, and each named
     stakeholder's top choice under their own weights."""
-    from workbench import analyze
+    from workbench.analysis import analyze
     from workbench.errors import UnknownNameError, unknown_name
 
     a = analysis.to_dict()

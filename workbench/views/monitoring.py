@@ -29,9 +29,9 @@ _SEVERITY_COLORS = {"info": theme.OKABE_ITO["sky_blue"], "warning": theme.OKABE_
 
 
 def _frame(aggregated: Any) -> pd.DataFrame:
-    from workbench.monitoring.slo import _frame as slo_frame
+    from workbench.monitoring.slo import aggregated_frame
 
-    return slo_frame(aggregated)
+    return aggregated_frame(aggregated)
 
 
 def _present(df: pd.DataFrame, model: Any) -> list[str]:

@@ -2,6 +2,10 @@
 
 Directions are turned into minimisation here and nowhere else: ``F = X * sign`` with
 ``sign = +1`` for ``min`` and ``-1`` for ``max``.
+
+Public: other packages that need the numeric view of a review (search resolving relative
+constraints, the gate, monitoring triggers) call :func:`problem` and read :class:`Problem`'s
+arrays; every analysis function also accepts a ``Problem`` in place of (candidates, model).
 """
 
 from __future__ import annotations
