@@ -27,6 +27,7 @@ __all__ = [
     "UnknownDecisionError",
     "SearchError",
     "SpaceError",
+    "EvaluationFailedError",
     "did_you_mean",
 ]
 
@@ -99,6 +100,11 @@ class SearchError(WorkbenchError, ValueError):
 
 class SpaceError(SearchError):
     """A configuration space is invalid (empty range, unknown type, bad condition...)."""
+
+
+class EvaluationFailedError(SearchError):
+    """A search's evaluation function fails every time the same way (the first few evaluations all
+    raised the same exception): the message shows it and the configuration that caused it."""
 
 
 def did_you_mean(value: str, valid: Iterable[str]) -> str:

@@ -36,6 +36,12 @@ def zdt1(config):
 
 def infeasible(config):
     return {"f1": config["x1"], "f2": 100.0}
+
+def by_name(x1, x2, shift, amount=0.0):
+    return zdt1({"x1": x1, "x2": x2, "amount": amount})
+
+def broken(x1, x2, shift, amount=0.0):
+    return {"f1": x1, "f2": x2 / 0}
 '''
 
 
@@ -174,3 +180,23 @@ def test_negative_seed_is_bad_input(files):
     # numpy's "expected non-negative integer" used to escape as a traceback
     r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--seed", "-1", "-o", "out", cwd=files)
     assert r.returncode == 2 and "seed must be an integer >= 0, got -1" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_keyword_evaluation_runs_and_a_broken_one_exits_2_showing_the_error(files):
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:by_name", "--budget", "40", "--seed", "2",
+            "--stall-generations", "0", "-o", "ok", cwd=files)
+    assert r.returncode == 0, r.stderr
+    ev = pd.read_parquet(files / "ok" / "evaluations.parquet")
+    assert len(ev) == 40 and (ev["status"] == "ok").all()
+
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:broken", "--budget", "200", "--seed", "2",
+            "-o", "broken", cwd=files)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "The first 5 evaluations all failed with the same error" in r.stderr
+    assert "ZeroDivisionError: float division by zero (at problems.py:" in r.stderr
+    assert "Configuration: x1=" in r.stderr
+    con = sqlite3.connect(files / "broken" / "evaluations.sqlite")
+    try:
+        assert con.execute("select count(*) from evaluations").fetchone()[0] == 5
+    finally:
+        con.close()

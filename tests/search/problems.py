@@ -103,3 +103,22 @@ def discrete(config: dict) -> dict:
     a = {"a": 0.0, "b": 1.0, "c": 2.0}[config["kind"]]
     n = float(config["n"])
     return {"f1": a + n, "f2": (2.0 - a) + (3.0 - n) ** 2}
+
+
+def zdt1_slow(config: dict) -> dict:
+    """zdt1 after 100 ms of waiting (a remote job): long enough for Dask workers to start meanwhile."""
+    import time
+
+    time.sleep(0.1)
+    return zdt1(config)
+
+
+def zdt1_keywords(x0, x1, x2=0.0):
+    """zdt1 taking the parameters as keyword arguments."""
+    return zdt1({"x0": x0, "x1": x1, "x2": x2} if x2 else {"x0": x0, "x1": x1})
+
+
+def broken(config: dict) -> dict:
+    """Always raises the same exception (a bug in the evaluation function)."""
+    return {"f1": config["x0"], "f2": config["no_such_parameter"]}
+

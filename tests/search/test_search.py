@@ -7,6 +7,7 @@ Thresholds were set from what seed 0 reaches (measured values in the comments), 
 import collections
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,8 @@ from pymoo.util.ref_dirs import get_reference_directions
 
 import workbench as wb
 from workbench.analysis.analyze import analyze
-from workbench.errors import SearchError, SourceUnreachableError
-from workbench.search import Categorical, Float, Int, Space, search
+from workbench.errors import EvaluationFailedError, SearchError, SourceUnreachableError, UnknownNameError
+from workbench.search import Categorical, Float, Int, SearchConfig, Space, search
 from workbench.search.evaluate import resolve
 
 PROBLEMS = Path(__file__).with_name("problems.py")
@@ -169,6 +170,52 @@ def test_failed_evaluations_are_recorded_and_kept_off_the_front(tmp_path):
     assert (r.front["x0"] >= 0.3).all() and len(r.front)
     assert set(r.candidates.ids) == set(ev.loc[ev["status"] == "ok", "candidate"])
     assert r.history["failed"].iloc[-1] == len(failed)
+
+
+def test_a_broken_evaluation_function_stops_the_search_after_five_identical_failures(tmp_path):
+    with pytest.raises(EvaluationFailedError) as info:
+        search(box(2), QM2, fn("broken"), budget=200, seed=0, outdir=tmp_path)
+    msg = str(info.value)
+    assert "The first 5 evaluations all failed with the same error" in msg
+    assert "KeyError: 'no_such_parameter' (at problems.py:" in msg
+    assert re.search(r"Configuration: x0=0\.\d+, x1=0\.\d+", msg)
+    assert "--retry-failed" in msg
+    # the five failures are in the record; nothing else was evaluated
+    ev = search(box(2), QM2, fn("broken"), budget=5, seed=0, outdir=tmp_path).evaluations
+    assert len(ev) == 5 and set(ev["status"]) == {"failed"}
+
+
+def test_fail_fast_is_a_setting(tmp_path):
+    r = search(box(2), QM2, fn("broken"), SearchConfig(budget=12, fail_fast=0), outdir=tmp_path)
+    assert len(r.evaluations) == 12 and set(r.evaluations["status"]) == {"failed"} and r.analysis is None
+    with pytest.raises(EvaluationFailedError, match="first 3 evaluations"):
+        search(box(2), QM2, fn("broken"), budget=12, fail_fast=3, outdir=tmp_path / "b")
+    with pytest.raises(UnknownNameError, match="(?s)search\\(\\) setting 'budjet'.*Did you mean 'budget'"):
+        search(box(2), QM2, fn("zdt1"), budjet=12, outdir=tmp_path / "c")
+    with pytest.raises(SearchError, match="fail_fast must be an integer >= 0"):
+        SearchConfig(fail_fast=-1)
+
+
+def test_evaluation_function_may_take_keyword_arguments(tmp_path):
+    kw = dict(budget=40, seed=0, pop_size=20, stall_generations=0)
+    by_dict = search(box(2), QM2, fn("zdt1"), outdir=tmp_path / "dict", **kw)
+    by_name = search(box(2), QM2, fn("zdt1_keywords"), outdir=tmp_path / "kw", **kw)
+    assert (by_name.evaluations["status"] == "ok").all()
+    pd.testing.assert_frame_equal(by_dict.evaluations[["key", "f1", "f2"]], by_name.evaluations[["key", "f1", "f2"]])
+
+    def plain(x0, x1):
+        return {"f1": x0, "f2": 1 + x1 - x0**0.5}
+
+    r = search(box(2), QM2, plain, budget=20, seed=0, outdir=tmp_path / "plain")
+    assert (r.evaluations["status"] == "ok").all()
+    ev = r.evaluations
+    np.testing.assert_allclose(ev["f2"], 1 + ev["x1"] - ev["x0"] ** 0.5)
+
+    def needs_more(x0, x1, depth):
+        return {}
+
+    with pytest.raises(SearchError, match="(?s)Evaluation function parameter 'depth'.*x0, x1"):
+        search(box(2), QM2, needs_more, budget=20, outdir=tmp_path / "more")
 
 
 def test_replicates_are_kept_and_aggregated(tmp_path):
@@ -342,14 +389,43 @@ def test_dask_workers_give_the_serial_results(tmp_path):
     serial = search(box(3), QM2, spec, outdir=tmp_path / "serial", **kw)
     parallel = search(box(3), QM2, spec, outdir=tmp_path / "dask", workers=2, **kw)
     assert parallel.settings["workers"] == 2
-    # regression: a function from a file spec reached the workers by reference, which they could
-    # not import, and the search hung; it is now shipped by value
-    assert parallel.evaluations["worker"].nunique() == 2
     a = serial.evaluations.set_index("key").sort_index()
     b = parallel.evaluations.set_index("key").sort_index()
     assert list(a.index) == list(b.index)
     assert np.array_equal(a[["f1", "f2"]].to_numpy(), b[["f1", "f2"]].to_numpy())
     assert set(serial.front["key"]) == set(parallel.front["key"])
+
+
+def test_a_file_spec_function_runs_on_the_dask_workers(tmp_path):
+    # regression: a function from a file spec reached the workers by reference, which they could
+    # not import, and the search hung; it is now shipped by value. (workers=N evaluates in the
+    # search process until its cluster is up, so a fast function may never reach it: a client
+    # whose workers are already running shows the shipping.)
+    distributed = pytest.importorskip("distributed")
+    import os
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, silence_logs=50) as cluster, \
+            distributed.Client(cluster) as client:
+        r = search(box(3), QM2, f"{PROBLEMS}:zdt1", budget=40, seed=0, pop_size=20, stall_generations=0,
+                   outdir=tmp_path, client=client)
+    workers = set(r.evaluations["worker"])
+    assert len(workers) == 2 and not any(w.endswith(f":{os.getpid()}") for w in workers)
+    assert (r.evaluations["status"] == "ok").all()
+
+
+def test_local_workers_take_over_from_the_search_process_once_started(tmp_path):
+    # evaluations that take long enough: the search process evaluates while the cluster starts,
+    # then only the two worker processes do (the search process never competes with them)
+    pytest.importorskip("distributed")
+    import os
+
+    r = search(box(2), QM2, f"{PROBLEMS}:zdt1_slow", budget=80, seed=0, pop_size=20, stall_generations=0,
+               outdir=tmp_path, workers=2)
+    here = r.evaluations["worker"].str.endswith(f":{os.getpid()}")
+    assert r.evaluations.loc[~here, "worker"].nunique() == 2
+    last = r.evaluations[r.evaluations["generation"] == r.evaluations["generation"].max()]
+    assert not last["worker"].str.endswith(f":{os.getpid()}").any()
 
 
 def test_unreachable_scheduler(tmp_path, monkeypatch):

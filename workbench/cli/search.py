@@ -92,6 +92,8 @@ def search(
     stall_tol: Annotated[float, typer.Option(help="Relative hypervolume growth that counts as progress.",
                                              min=0.0)] = 1e-3,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Re-evaluate recorded failures.")] = False,
+    fail_fast: Annotated[int, typer.Option(help="Stop (exit 2) when the first N evaluations all raise the same "
+                                                "exception; 0: never.", min=0)] = 5,
     fresh: Annotated[bool, typer.Option("--fresh", help="Start a new record (the old one is kept aside).")] = False,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -104,6 +106,7 @@ def search(
     import os
 
     import workbench as wb
+    from workbench.search import SearchConfig
     from workbench.search import search as _search
 
     if os.getcwd() not in sys.path:  # 'module:function' from the current folder, like python -m
@@ -115,10 +118,12 @@ def search(
         kept = _set_aside(output / "evaluations.sqlite") if fresh and not mlflow else None
         if kept is not None:
             err.print(f"Previous record kept as {kept}", markup=False)
-        result = _search(space, qm, evaluate, budget=budget, seed=seed, pop_size=pop_size, guide=_guide(guide),
-                         initial=_initial(initial), baseline=base, champion=champion, outdir=output, mlflow=mlflow,
-                         workers=workers, scheduler=scheduler, stall_generations=stall_generations,
-                         stall_tol=stall_tol, retry_failed=retry_failed, progress=progress and err.is_terminal)
+        config = SearchConfig(budget=budget, seed=seed, pop_size=pop_size, guide=_guide(guide),
+                              initial=_initial(initial), stall_generations=stall_generations, stall_tol=stall_tol,
+                              retry_failed=retry_failed, fail_fast=fail_fast)
+        result = _search(space, qm, evaluate, config, baseline=base, champion=champion, outdir=output,
+                         mlflow=mlflow, workers=workers, scheduler=scheduler,
+                         progress=progress and err.is_terminal)
         paths = result.save(output)
     except WorkbenchError as exc:
         raise _fail(exc) from None

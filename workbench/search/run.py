@@ -41,13 +41,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import SearchError, UnknownNameError, require, unknown_name
+from workbench.errors import EvaluationFailedError, SearchError, UnknownNameError, require, unknown_name
 from workbench.quality.objective import limit_text
-from workbench.search.evaluate import Outcome, make_runner, resolve, summarise
+from workbench.search.evaluate import Outcome, adapt, make_runner, resolve, summarise
 from workbench.search.space import Bool, Categorical, Float, Int, Space
 from workbench.search.store import Evaluation, Store, open_store
 
-__all__ = ["search", "SearchResult", "STOP_REASONS"]
+__all__ = ["search", "SearchConfig", "SearchResult", "STOP_REASONS"]
 
 #: Why a search stopped.
 STOP_REASONS = ("budget", "stall", "exhausted")
@@ -155,38 +155,16 @@ def _parquet_bytes(frame: pd.DataFrame) -> bytes:
 # --------------------------------------------------------------------------------------------
 
 
-def search(
-    space: Space | str | Path | Mapping[str, Any],
-    model: Any,
-    evaluate: Callable[[dict[str, Any]], Any] | str,
-    *,
-    budget: int = 200,
-    seed: int = 0,
-    pop_size: int | None = None,
-    guide: str | Mapping[str, float] | None = None,
-    initial: Sequence[Mapping[str, Any]] = (),
-    baseline: Any = None,
-    champion: str | None = None,
-    outdir: str | Path | None = None,
-    mlflow: str | None = None,
-    store: Store | None = None,
-    workers: int = 1,
-    client: Any = None,
-    scheduler: str | None = None,
-    stall_generations: int = 10,
-    stall_tol: float = 1e-3,
-    retry_failed: bool = False,
-    progress: bool = False,
-) -> SearchResult:
-    """Search ``space`` for configurations that do well on ``model``'s objectives.
+@dataclasses.dataclass(frozen=True)
+class SearchConfig:
+    """How to search: the algorithm's budget, seed, population, focus and stopping rules.
 
-    Parameters
+    Where evaluations are recorded (``outdir``/``mlflow``/``store``), where they run
+    (``workers``/``client``/``scheduler``) and what relative constraints refer to
+    (``baseline``/``champion``) are :func:`search`'s own keywords.
+
+    Attributes
     ----------
-    space : Space, path to a space file, or its mapping
-    model : QualityModel or path to its YAML
-    evaluate : callable or ``"module:function"`` / ``"file.py:function"``
-        ``evaluate(config) -> {metric: value or [value per seed]}``; see
-        :mod:`workbench.search.evaluate`.
     budget : int
         Maximum number of evaluations (configurations served from the record count too, so a
         resumed search with the same budget replays to the same end).
@@ -199,23 +177,93 @@ def search(
         Focus the search: on the region the model's weights prefer, or around a reference point.
     initial : sequence of configurations
         Put known configurations (say, the champion's) into the first generation.
-    baseline, champion
-        Candidates (and champion id) that relative constraints refer to.
-    outdir : path, optional
-        Where the record lives (``evaluations.sqlite``) unless ``mlflow``/``store`` is given;
-        the outputs are not written here — call :meth:`SearchResult.save`.
-    mlflow : str, optional
-        ``"TRACKING_URI#EXPERIMENT"``: record each evaluation as MLflow runs.
-    workers, client, scheduler
-        Parallel evaluation: ``workers`` local Dask processes, an existing Dask ``client`` (or a
-        pymoo ``DaskParallelization``), or a ``scheduler`` address.
     stall_generations, stall_tol
         Early stop when the hypervolume of the feasible evaluations grew by at most ``stall_tol``
         (relative) over that many generations. ``stall_generations=0`` disables it.
     retry_failed : bool
         Re-evaluate configurations recorded as failed (lost ones are always retried).
+    fail_fast : int
+        Stop with :class:`~workbench.errors.EvaluationFailedError` when the first ``fail_fast``
+        evaluations of this run all raise the same exception (type and place): the evaluation
+        function is broken, and the rest of the budget would fail the same way. 0 disables it.
+    """
+
+    budget: int = 200
+    seed: int = 0
+    pop_size: int | None = None
+    guide: str | Mapping[str, float] | None = None
+    initial: Sequence[Mapping[str, Any]] = ()
+    stall_generations: int = 10
+    stall_tol: float = 1e-3
+    retry_failed: bool = False
+    fail_fast: int = 5
+
+    def __post_init__(self) -> None:
+        def whole(name: str, minimum: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+                raise SearchError(f"{name} must be an integer >= {minimum}, got {v!r}.")
+
+        if isinstance(self.budget, bool) or not isinstance(self.budget, (int, np.integer)) or self.budget < 1:
+            raise SearchError(f"budget must be a positive number of evaluations, got {self.budget!r}.")
+        whole("seed", 0)
+        whole("stall_generations", 0)
+        whole("fail_fast", 0)
+        if self.pop_size is not None:
+            whole("pop_size", 1)
+        object.__setattr__(self, "initial", tuple(self.initial))
+
+
+def search(
+    space: Space | str | Path | Mapping[str, Any],
+    model: Any,
+    evaluate: Callable[..., Any] | str,
+    config: SearchConfig | None = None,
+    *,
+    outdir: str | Path | None = None,
+    mlflow: str | None = None,
+    store: Store | None = None,
+    workers: int = 1,
+    client: Any = None,
+    scheduler: str | None = None,
+    baseline: Any = None,
+    champion: str | None = None,
+    progress: bool = False,
+    **settings: Any,
+) -> SearchResult:
+    """Search ``space`` for configurations that do well on ``model``'s objectives.
+
+    Parameters
+    ----------
+    space : Space, path to a space file, or its mapping
+    model : QualityModel or path to its YAML
+    evaluate : callable or ``"module:function"`` / ``"file.py:function"``
+        ``evaluate(config) -> {metric: value or [value per seed]}`` taking the configuration as
+        a dict, or ``evaluate(x1, x2, ...)`` taking the parameters as keyword arguments; see
+        :mod:`workbench.search.evaluate`.
+    config : SearchConfig, optional
+        Budget, seed, population, guide, initial configurations, stopping rules.
+    **settings
+        Any :class:`SearchConfig` field as a keyword, overriding ``config``'s
+        (``search(space, qm, fn, budget=400, seed=1, outdir=...)``).
+    outdir, mlflow, store
+        Where every evaluation is recorded as it finishes (a rerun against the same record
+        resumes): ``outdir/evaluations.sqlite``, MLflow runs (``"TRACKING_URI#EXPERIMENT"``), or
+        a :class:`~workbench.search.store.Store`. The outputs are not written here — call
+        :meth:`SearchResult.save`.
+    workers, client, scheduler
+        Parallel evaluation: ``workers`` local Dask processes, an existing Dask ``client`` (or a
+        pymoo ``DaskParallelization``), or a ``scheduler`` address.
+    baseline, champion
+        Candidates (and champion id) that relative constraints refer to.
     progress : bool
         Show a progress bar on stderr.
+
+    Raises
+    ------
+    EvaluationFailedError
+        The first ``fail_fast`` evaluations all raised the same exception (shown, with the
+        configuration that caused it).
 
     Examples
     --------
@@ -223,9 +271,9 @@ def search(
     >>> from workbench.search import Space, Float, search
     >>> qm = wb.QualityModel.from_dict({"objectives": [
     ...     {"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]})
-    >>> def zdt1(c):
-    ...     g = 1 + 9 * c["x2"]
-    ...     return {"f1": c["x1"], "f2": g * (1 - (c["x1"] / g) ** 0.5)}
+    >>> def zdt1(x1, x2):
+    ...     g = 1 + 9 * x2
+    ...     return {"f1": x1, "f2": g * (1 - (x1 / g) ** 0.5)}
     >>> space = Space([Float("x1", 0, 1), Float("x2", 0, 1)])
     >>> import tempfile
     >>> r = search(space, qm, zdt1, budget=400, seed=1, stall_generations=0, outdir=tempfile.mkdtemp())
@@ -239,23 +287,21 @@ def search(
         require("tqdm", "search", "A search's progress bar")
     from workbench.quality import QualityModel
 
+    cfg = _config(config, settings)
     if not isinstance(space, Space):
         space = Space.from_dict(space) if isinstance(space, Mapping) else Space.from_yaml(space)
     if isinstance(model, (str, Path)):
         model = QualityModel.from_yaml(model)
     if not isinstance(model, QualityModel):
         raise SearchError(f"model must be a QualityModel or a path to its YAML, got {type(model).__name__}.")
-    if isinstance(budget, bool) or not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise SearchError(f"budget must be a positive number of evaluations, got {budget!r}.")
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
-        raise SearchError(f"seed must be an integer >= 0, got {seed!r}.")
     fn, fn_spec = resolve(evaluate)
+    fn = adapt(fn, space.names)
     clash = [n for n in space.names if n in model.names or n in _RESERVED]
     if clash:
         raise SearchError(f"Parameter {clash[0]!r} has the name of an objective or of an evaluations column; "
                           "rename the parameter.")
     limits = _limits(model, baseline, champion)
-    initial = [space.check(c) for c in initial]
+    initial = [space.check(c) for c in cfg.initial]
     initial_x = [space.encode(c) for c in initial]
 
     own_store = store is None
@@ -268,47 +314,56 @@ def search(
     try:
         store.check_settings({"space": space.hash, "evaluate": fn_spec})
         runner = make_runner(workers=workers, client=client, scheduler=scheduler)
-        state = _State(space, model, fn, store, runner, int(budget), limits, retry_failed, progress)
-        for config, x in zip(initial, initial_x):  # evaluated exactly as given, not at a neighbouring float
-            state.decoded.remember(x, config)
-        k = len(model.names)
+        ledger = _Ledger(store, model.names, cfg.budget, cfg.retry_failed)
+        decoded = _Decoded(space)
+        for c, x in zip(initial, initial_x):  # evaluated exactly as given, not at a neighbouring float
+            decoded.remember(x, c)
+        gens = _Generations(space, _Objectives(model, limits), ledger, decoded, runner, fn,
+                            _Progress(model, cfg.budget, progress), _FailFast(cfg.fail_fast, store.location))
         # a resumed search keeps the first run's population (the replay needs it), unless told otherwise
         recorded = store.settings().get("pop_size")
-        if pop_size:
-            n_pop = int(pop_size)
-        elif recorded:
-            n_pop = int(recorded)
-        else:
-            n_pop = min(100, max(10, int(budget) // 8))
+        n_pop = int(cfg.pop_size or recorded or min(100, max(10, cfg.budget // 8)))
         if not recorded:
             store.check_settings({"pop_size": str(n_pop)})
-        algorithm, algo_name = _algorithm(space, state.decoded, model, k, n_pop, guide, initial_x, int(seed))
-        termination = _Termination(state, int(stall_generations), float(stall_tol))
+        algorithm, algo_name = _algorithm(space, decoded, model, len(model.names), n_pop, cfg.guide, initial_x,
+                                          int(cfg.seed))
+        termination = _Termination(gens, int(cfg.stall_generations), float(cfg.stall_tol))
         started = time.time()
         from pymoo.optimize import minimize
 
         try:
-            minimize(_SearchProblem(state), algorithm, termination, seed=int(seed), verbose=False,
+            minimize(_SearchProblem(gens), algorithm, termination, seed=int(cfg.seed), verbose=False,
                      copy_algorithm=False, copy_termination=False)
         finally:
-            state.close_bar()
-        if state.stopped is None:
-            state.stopped = "exhausted"
-        settings = {
-            "algorithm": algo_name, "pop_size": int(algorithm.pop_size), "budget": int(budget), "seed": int(seed),
-            "guide": guide if not isinstance(guide, Mapping) else dict(guide),
-            "stall_generations": int(stall_generations), "stall_tol": float(stall_tol),
+            gens.progress.close()
+        settings_out = {
+            "algorithm": algo_name, "pop_size": int(algorithm.pop_size), "budget": int(cfg.budget),
+            "seed": int(cfg.seed), "guide": cfg.guide if not isinstance(cfg.guide, Mapping) else dict(cfg.guide),
+            "stall_generations": int(cfg.stall_generations), "stall_tol": float(cfg.stall_tol),
             "space": space.to_dict(), "space_hash": space.hash, "model_hash": model.hash, "evaluate": fn_spec,
             "store": store.location, "workers": runner.workers, "started_at": started, "finished_at": time.time(),
             "constraints": [f"{c.objective} {c.op} {limit_text(lim)}" for c, lim in limits],
             "versions": _versions(),
         }
-        return _result(state, settings)
+        return _result(gens, settings_out)
     finally:
         if runner is not None:
             runner.close()
         if own_store:
             store.close()
+
+
+def _config(config: SearchConfig | None, settings: Mapping[str, Any]) -> SearchConfig:
+    """``config`` with keyword overrides; an unknown keyword is named with the valid ones."""
+    if config is not None and not isinstance(config, SearchConfig):
+        raise SearchError(f"config must be a SearchConfig, got {type(config).__name__}.")
+    fields = [f.name for f in dataclasses.fields(SearchConfig)]
+    for name in settings:
+        if name not in fields:
+            valid = fields + ["outdir", "mlflow", "store", "workers", "client", "scheduler", "baseline",
+                              "champion", "progress"]
+            raise UnknownNameError(unknown_name("search() setting", name, valid, where="a setting of search()"))
+    return dataclasses.replace(config or SearchConfig(), **settings)
 
 
 _RESERVED = ("candidate", "status", "error", "generation", "duration_s", "started_at", "worker", "key")
@@ -337,26 +392,25 @@ def _limits(model: Any, baseline: Any, champion: str | None) -> list[tuple[Any, 
         )
     if baseline is None:
         return [(c, c.resolve()) for c in model.constraints]
-    from workbench.analysis._problem import problem
     from workbench.analysis.feasibility import constraint_limits
+    from workbench.analysis.problem import problem
 
     return constraint_limits(problem(baseline, model, champion))
 
 
-class _State:
-    """Everything the problem, the termination and the result share during one search."""
+# --------------------------------------------------------------------------------------------
+# One search's parts: the record, the objectives, progress, the fail-fast guard, a generation
+# --------------------------------------------------------------------------------------------
 
-    def __init__(self, space: Space, model: Any, fn: Callable[..., Any], store: Store, runner: Any,
-                 budget: int, limits: list[tuple[Any, float]], retry_failed: bool, progress: bool) -> None:
-        self.space, self.model, self.fn, self.store, self.runner = space, model, fn, store, runner
-        self.budget = budget
-        self.limits = limits
-        self.names = list(model.names)
-        self.sign = np.array([o.sign for o in model.objectives], dtype=float)
-        self.aggregation = {o.name: o.aggregation for o in model.objectives}
+
+class _Ledger:
+    """The record of evaluations and the counts against the budget."""
+
+    def __init__(self, store: Store, names: Sequence[str], budget: int, retry_failed: bool) -> None:
+        self.store, self.budget = store, budget
         self.records: dict[str, Evaluation] = {}
         recorded = store.load()
-        missing = sorted({n for ev in recorded if ev.status == "ok" for n in self.names if n not in ev.metrics})
+        missing = sorted({n for ev in recorded if ev.status == "ok" for n in names if n not in ev.metrics})
         if missing:  # a record written for another quality model: its evaluations cannot be reused
             metrics = sorted({m for ev in recorded if ev.status == "ok" for m in ev.metrics})
             raise SearchError(
@@ -374,65 +428,35 @@ class _State:
         self.n_eval = 0  # evaluations counted against the budget (pymoo's count)
         self.calls = 0  # calls of the function in this run
         self.reused = 0  # configurations served from the record
-        self.generation = 0
-        self.stopped: str | None = None
-        self.history: list[dict[str, Any]] = []
-        self.archive = np.empty((0, len(self.names)))
-        self.bounds = _declared_bounds(model)
-        self.decoded = _Decoded(space)
-        self._bar = _bar(budget, progress)
 
-    # --- one generation ------------------------------------------------------------------------
+    def ids(self, n: int) -> list[str]:
+        """``n`` fresh candidate ids."""
+        out = [f"e{self.next_id + j:05d}" for j in range(n)]
+        self.next_id += n
+        return out
 
-    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        n = len(X)
-        allowed = max(0, self.budget - self.n_eval)
-        decoded = [self.decoded(x) for x in X]
-        configs = [c for c, _ in decoded]
-        keys = [k for _, k in decoded]
-        out: list[Evaluation | None] = [None] * n
-        todo: dict[str, int] = {}
-        for i in range(min(n, allowed)):
-            if keys[i] in self.records:
-                out[i] = self.records[keys[i]]
-                self.reused += 1
-                self._tick()
-            elif keys[i] not in todo:
-                todo[keys[i]] = i
-        order = list(todo.values())
-        ids = {i: f"e{self.next_id + j:05d}" for j, i in enumerate(order)}
-        self.next_id += len(order)
+    def add(self, ev: Evaluation) -> None:
+        self.store.record(ev)
+        self.records[ev.key] = ev
+        self.calls += 1
 
-        def done(j: int, outcome: Outcome) -> None:
-            i = order[j]
-            ev = self._evaluation(ids[i], keys[i], configs[i], outcome)
-            self.store.record(ev)
-            self.records[ev.key] = ev
-            self.calls += 1
-            self._tick()
+    @property
+    def failed(self) -> int:
+        return sum(1 for e in self.records.values() if e.status != "ok")
 
-        if order:
-            self.runner.run(self.fn, [configs[i] for i in order], done)
-        for i in range(min(n, allowed)):
-            out[i] = out[i] or self.records.get(keys[i])
-        self.n_eval += min(n, allowed)
-        self.generation += 1
 
-        F = np.full((n, len(self.names)), _FAILED_F)
-        G = np.zeros((n, len(self.limits) + 1))
-        G[:, -1] = _FAILED_G
-        for i, ev in enumerate(out):
-            if ev is None or ev.status != "ok":
-                continue
-            x = np.array([ev.metrics[m] for m in self.names], dtype=float)
-            F[i] = x * self.sign
-            G[i, :-1] = self._violations(x)
-            G[i, -1] = 0.0
-        self._update_archive(F, G)
-        return F, G
+class _Objectives:
+    """The model's objectives and resolved constraints: outcomes -> evaluations -> (F, G)."""
 
-    def _evaluation(self, candidate: str, key: str, config: dict[str, Any], outcome: Outcome) -> Evaluation:
-        common = dict(candidate=candidate, key=key, config=config, generation=self.generation,
+    def __init__(self, model: Any, limits: list[tuple[Any, float]]) -> None:
+        self.model, self.limits = model, limits
+        self.names = list(model.names)
+        self.sign = np.array([o.sign for o in model.objectives], dtype=float)
+        self.aggregation = {o.name: o.aggregation for o in model.objectives}
+
+    def evaluation(self, candidate: str, key: str, config: dict[str, Any], generation: int,
+                   outcome: Outcome) -> Evaluation:
+        common = dict(candidate=candidate, key=key, config=config, generation=generation,
                       started_at=float(outcome.get("started_at", time.time())),
                       duration_s=float(outcome.get("duration_s", 0.0)), worker=str(outcome.get("worker", "")))
         if "error" in outcome:
@@ -443,28 +467,51 @@ class _State:
             return Evaluation(status="failed", error=f"The evaluation {error}.", **common)
         return Evaluation(status="ok", metrics=metrics, replicates=reps, **common)
 
+    def arrays(self, evaluations: Sequence[Evaluation | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Minimised objectives F and constraint values G (<= 0 feasible; the last one: the
+        evaluation succeeded) of a generation; failed or missing evaluations are infeasible."""
+        n = len(evaluations)
+        F = np.full((n, len(self.names)), _FAILED_F)
+        G = np.zeros((n, len(self.limits) + 1))
+        G[:, -1] = _FAILED_G
+        for i, ev in enumerate(evaluations):
+            if ev is None or ev.status != "ok":
+                continue
+            x = np.array([ev.metrics[m] for m in self.names], dtype=float)
+            F[i] = x * self.sign
+            G[i, :-1] = self._violations(x)
+            G[i, -1] = 0.0
+        return F, G
+
     def _violations(self, x: np.ndarray) -> np.ndarray:
         from workbench.analysis.feasibility import signed_violation
 
         return np.array([signed_violation(x[self.names.index(c.objective)], c, limit) for c, limit in self.limits])
 
-    # --- progress and stall detection -----------------------------------------------------------
 
-    def _update_archive(self, F: np.ndarray, G: np.ndarray) -> None:
-        from workbench.analysis._pareto import nondominated_mask
+class _Progress:
+    """The feasible non-dominated archive, its hypervolume per generation, the progress bar."""
+
+    def __init__(self, model: Any, budget: int, enabled: bool) -> None:
+        self.archive = np.empty((0, len(model.names)))
+        self.bounds = _declared_bounds(model)
+        self.history: list[dict[str, Any]] = []
+        self._bar = _bar(budget, enabled)
+
+    def update(self, F: np.ndarray, G: np.ndarray, generation: int, ledger: _Ledger) -> None:
         from workbench.analysis.indicators import hypervolume
+        from workbench.analysis.pareto import front_mask
 
         feasible = (G <= 0).all(axis=1)
         if feasible.any():
             pool = np.vstack([self.archive, F[feasible]])
-            self.archive = pool[nondominated_mask(pool)]
+            self.archive = pool[front_mask(pool, None)]
         hv = 0.0
         if len(self.archive):
             lo, hi = self._normalisation()
             hv = hypervolume((self.archive - lo) / hi)
-        n_fail = sum(1 for e in self.records.values() if e.status != "ok")
-        self.history.append({"generation": self.generation, "evaluations": self.n_eval, "calls": self.calls,
-                             "reused": self.reused, "failed": n_fail, "front": int(len(self.archive)),
+        self.history.append({"generation": generation, "evaluations": ledger.n_eval, "calls": ledger.calls,
+                             "reused": ledger.reused, "failed": ledger.failed, "front": int(len(self.archive)),
                              "hypervolume": float(hv)})
         if self._bar is not None:
             self._bar.set_postfix(front=len(self.archive), hv=f"{hv:.4f}", refresh=False)
@@ -480,13 +527,91 @@ class _State:
             self.bounds = (lo, span)
         return lo, span
 
-    def _tick(self) -> None:
+    def tick(self) -> None:
         if self._bar is not None:
             self._bar.update(1)
 
-    def close_bar(self) -> None:
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+class _FailFast:
+    """Stops a search whose first ``n`` fresh evaluations all raised the same exception."""
+
+    def __init__(self, n: int, location: str) -> None:
+        self.n, self.location = n, location
+        self.failures: list[tuple[Evaluation, str]] = []
+        self.armed = n > 0
+
+    def check(self, ev: Evaluation, outcome: Outcome) -> None:
+        if not self.armed:
+            return
+        signature = outcome.get("signature")
+        if ev.status != "failed" or not signature or (self.failures and signature != self.failures[0][1]):
+            self.armed = False  # a success or a different failure: the function works, at least sometimes
+            return
+        self.failures.append((ev, signature))
+        if len(self.failures) >= self.n:
+            first = self.failures[0][0]
+            raise EvaluationFailedError(
+                f"The first {self.n} evaluations all failed with the same error, so the search stopped:\n"
+                f"  {first.error}\n"
+                f"  Configuration: {_config_text(first.config)}\n"
+                f"  Fix: correct the evaluation function (call it on that configuration to reproduce), then "
+                f"rerun with retry_failed=True (CLI: --retry-failed) or a fresh record: the {self.n} failures "
+                f"are recorded in {self.location}. If the function rightly fails in part of the space, "
+                "set fail_fast=0 (CLI: --fail-fast 0)."
+            )
+
+
+def _config_text(config: Mapping[str, Any]) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in config.items())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class _Generations:
+    """pymoo's evaluation step: a generation's points -> recorded evaluations -> (F, G)."""
+
+    def __init__(self, space: Space, objectives: _Objectives, ledger: _Ledger, decoded: _Decoded, runner: Any,
+                 fn: Callable[..., Any], progress: _Progress, fail_fast: _FailFast) -> None:
+        self.space, self.objectives, self.ledger, self.decoded = space, objectives, ledger, decoded
+        self.runner, self.fn, self.progress, self.fail_fast = runner, fn, progress, fail_fast
+        self.generation = 0
+        self.stopped: str | None = None
+
+    def evaluate(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ledger = self.ledger
+        n = len(X)
+        allowed = min(n, max(0, ledger.budget - ledger.n_eval))
+        decoded = [self.decoded(x) for x in X]
+        configs = [c for c, _ in decoded]
+        keys = [k for _, k in decoded]
+        todo: dict[str, int] = {}
+        for i in range(allowed):
+            if keys[i] in ledger.records:
+                ledger.reused += 1
+                self.progress.tick()
+            elif keys[i] not in todo:
+                todo[keys[i]] = i
+        order = list(todo.values())
+        ids = dict(zip(order, ledger.ids(len(order))))
+
+        def done(j: int, outcome: Outcome) -> None:
+            i = order[j]
+            ev = self.objectives.evaluation(ids[i], keys[i], configs[i], self.generation, outcome)
+            ledger.add(ev)
+            self.progress.tick()
+            self.fail_fast.check(ev, outcome)
+
+        if order:
+            self.runner.run(self.fn, [configs[i] for i in order], done)
+        out = [ledger.records.get(keys[i]) if i < allowed else None for i in range(n)]
+        ledger.n_eval += allowed
+        self.generation += 1
+        F, G = self.objectives.arrays(out)
+        self.progress.update(F, G, self.generation, ledger)
+        return F, G
 
 
 class _Decoded:
@@ -551,19 +676,19 @@ def _problem_class() -> type:
     class SearchProblem(Problem):
         """The space's unit box; F and G from recorded or fresh evaluations."""
 
-        def __init__(self, state: _State) -> None:
-            super().__init__(n_var=len(state.space), n_obj=len(state.names),
-                             n_ieq_constr=len(state.limits) + 1, xl=0.0, xu=1.0)
-            self.state = state
+        def __init__(self, gens: _Generations) -> None:
+            super().__init__(n_var=len(gens.space), n_obj=len(gens.objectives.names),
+                             n_ieq_constr=len(gens.objectives.limits) + 1, xl=0.0, xu=1.0)
+            self.gens = gens
 
         def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-            out["F"], out["G"] = self.state.evaluate(X)
+            out["F"], out["G"] = self.gens.evaluate(X)
 
     return SearchProblem
 
 
-def _SearchProblem(state: _State) -> Any:
-    return _problem_class()(state)
+def _SearchProblem(gens: _Generations) -> Any:
+    return _problem_class()(gens)
 
 
 def _termination_class() -> type:
@@ -572,29 +697,29 @@ def _termination_class() -> type:
     class SearchTermination(Termination):
         """Budget, hypervolume stall, or nothing left to propose."""
 
-        def __init__(self, state: _State, stall_generations: int, stall_tol: float) -> None:
+        def __init__(self, gens: _Generations, stall_generations: int, stall_tol: float) -> None:
             super().__init__()
-            self.state, self.stall_generations, self.stall_tol = state, stall_generations, stall_tol
+            self.gens, self.stall_generations, self.stall_tol = gens, stall_generations, stall_tol
 
         def _update(self, algorithm: Any) -> float:
-            s = self.state
-            if s.n_eval >= s.budget:
-                s.stopped = "budget"
+            gens, ledger = self.gens, self.gens.ledger
+            if ledger.n_eval >= ledger.budget:
+                gens.stopped = "budget"
                 return 1.0
-            h = s.history
+            h = gens.progress.history
             g = self.stall_generations
             if g > 0 and len(h) > g:
                 new, old = h[-1]["hypervolume"], h[-1 - g]["hypervolume"]
                 if new > 0 and new - old <= self.stall_tol * new:
-                    s.stopped = "stall"
+                    gens.stopped = "stall"
                     return 1.0
-            return s.n_eval / s.budget
+            return ledger.n_eval / ledger.budget
 
     return SearchTermination
 
 
-def _Termination(state: _State, stall_generations: int, stall_tol: float) -> Any:
-    return _termination_class()(state, stall_generations, stall_tol)
+def _Termination(gens: _Generations, stall_generations: int, stall_tol: float) -> Any:
+    return _termination_class()(gens, stall_generations, stall_tol)
 
 
 def _duplicates(decoded: _Decoded) -> Any:
@@ -702,23 +827,23 @@ def _guide_point(model: Any, guide: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _result(state: _State, settings: dict[str, Any]) -> SearchResult:
-    records = state.store.load()
-    evaluations = _evaluations_frame(state.space, records)
-    cands = _candidates(state, [e for e in records if e.status == "ok"])
+def _result(gens: _Generations, settings: dict[str, Any]) -> SearchResult:
+    records = gens.ledger.store.load()
+    evaluations = _evaluations_frame(gens.space, records)
+    cands = _candidates(gens, [e for e in records if e.status == "ok"])
     analysis = None
     if cands is not None:
         from workbench.analysis.analyze import analyze
 
-        model = state.model
+        model = gens.objectives.model
         if any(c.baseline is not None for c in model.constraints):
             # relative limits were resolved on the baseline: analyse with them as numbers
             from workbench.quality import Constraint
 
-            model = model.with_constraints([Constraint(c.objective, c.op, lim) for c, lim in state.limits])
+            model = model.with_constraints([Constraint(c.objective, c.op, lim) for c, lim in gens.objectives.limits])
         analysis = analyze(cands, model, stability=False)
-    return SearchResult(evaluations, cands, analysis, pd.DataFrame(state.history), state.stopped or "exhausted",
-                        settings, calls=state.calls, reused=state.reused,
+    return SearchResult(evaluations, cands, analysis, pd.DataFrame(gens.progress.history),
+                        gens.stopped or "exhausted", settings, calls=gens.ledger.calls, reused=gens.ledger.reused,
                         configurations={e.candidate: dict(e.config) for e in records})
 
 
@@ -757,14 +882,14 @@ def _evaluations_frame(space: Space, records: list[Evaluation]) -> pd.DataFrame:
     return df
 
 
-def _candidates(state: _State, ok: list[Evaluation]) -> Any:
+def _candidates(gens: _Generations, ok: list[Evaluation]) -> Any:
     if not ok:
         return None
     from workbench.sources.candidates import from_frame
 
     metric_names = list(dict.fromkeys(m for e in ok for m in e.metrics))
-    params = {p: [e.config.get(p) for e in ok] for p in state.space.names}
-    ref = {"search": state.store.location, "space_hash": state.space.hash}
+    params = {p: [e.config.get(p) for e in ok] for p in gens.space.names}
+    ref = {"search": gens.ledger.store.location, "space_hash": gens.space.hash}
     if not any(e.replicates for e in ok):
         frame = pd.DataFrame({"candidate": [e.candidate for e in ok],
                               **{m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
@@ -777,7 +902,7 @@ def _candidates(state: _State, ok: list[Evaluation]) -> Any:
         for s in range(n):
             row = {"candidate": e.candidate, "seed": s}
             row.update({m: (reps[m][s] if m in reps and s < len(reps[m]) else np.nan) for m in metric_names})
-            row.update({p: _text(e.config.get(p)) for p in state.space.names})
+            row.update({p: _text(e.config.get(p)) for p in gens.space.names})
             long.append(row)
     cands = from_frame(pd.DataFrame(long), id_column="candidate", replicate_column="seed", metrics=metric_names,
                        source="search", source_ref=ref)
