@@ -31,7 +31,9 @@ Run: ``python benchmarks/bench_search.py [--quick]``; results go to
    job or a REST call): B = 80 evaluations, pop_size 20. ``search(..., workers=1)`` against
    ``search(..., client=client)`` with a 2-worker ``LocalCluster`` (processes, one thread each)
    started once, outside the timed region (its start-up is reported apart), and against
-   ``search(..., workers=2)`` end to end (the search starts and stops its own cluster). Peer:
+   ``search(..., workers=2)`` end to end (the search starts and stops its own cluster: its workers
+   fork from a forkserver, and the search process evaluates until they are up; the first such
+   search of a process also starts the forkserver and is reported apart). Peer:
    plain pymoo with ``elementwise_runner=DaskParallelization(client)`` on the same client, and
    plain pymoo serial. Target (issue): speed-up >= 1.8x with 2 workers.
    The evaluation functions are defined in this file; Dask ships them to the workers by value
@@ -315,16 +317,31 @@ def parallel(quick: bool) -> dict:
     finally:
         client.close()
         cluster.close()
-    for _ in range(repeat):  # no other cluster alive: search() starts and stops its own
+    # no other cluster alive: search() starts and stops its own. The first such search of a process
+    # also starts the forkserver its workers fork from (later searches reuse it): kept apart.
+    first_end_to_end = run_workbench(io_eval, B, P, workers=2)[0]
+    for _ in range(repeat):
         runs["workbench_workers2_end_to_end"].append(run_workbench(io_eval, B, P, workers=2)[0])
 
     med = {k: statistics.median(v) for k, v in runs.items()}
+    ideal_2 = ideal_serial / 2
     out = {"budget": B, "pop_size": P, "sleep_s": IO_SLEEP_S, "repeats": repeat, "cluster_startup_s": startup,
-           "ideal_serial_s": ideal_serial, "ideal_2_workers_s": ideal_serial / 2,
-           "runs_s": runs, "median_s": med}
+           "ideal_serial_s": ideal_serial, "ideal_2_workers_s": ideal_2,
+           "runs_s": runs, "median_s": med, "first_end_to_end_s": first_end_to_end,
+           # wall time beyond the ideal (serial work / workers), per evaluation: what the framework,
+           # the scheduler round trips, the generation barrier and the cluster start add
+           "overhead_per_eval_ms": {
+               "workbench_serial": (med["workbench_serial"] - ideal_serial) / B * 1e3,
+               "pymoo_serial": (med["pymoo_serial"] - ideal_serial) / B * 1e3,
+               "workbench_client": (med["workbench_client"] - ideal_2) / B * 1e3,
+               "pymoo_dask": (med["pymoo_dask"] - ideal_2) / B * 1e3,
+               "workbench_workers2_end_to_end": (med["workbench_workers2_end_to_end"] - ideal_2) / B * 1e3,
+               "workbench_workers2_first_end_to_end": (first_end_to_end - ideal_2) / B * 1e3,
+           }}
     ratios = {
         "workbench_speedup_2_workers": med["workbench_serial"] / med["workbench_client"],
         "workbench_speedup_2_workers_end_to_end": med["workbench_serial"] / med["workbench_workers2_end_to_end"],
+        "workbench_speedup_2_workers_first_end_to_end": med["workbench_serial"] / first_end_to_end,
         "pymoo_dask_speedup_2_workers": med["pymoo_serial"] / med["pymoo_dask"],
         "workbench_client_vs_pymoo_dask_time": med["workbench_client"] / med["pymoo_dask"],
         "workbench_serial_vs_pymoo_serial_time": med["workbench_serial"] / med["pymoo_serial"],
@@ -346,6 +363,10 @@ def parallel(quick: bool) -> dict:
     for label, key, ref in rows:
         print(f"{label:<44} {fmt(med[key]):>9} {med[ref] / med[key]:>8.2f}x  "
               f"{[round(t, 2) for t in runs[key]]}")
+    print(f"workbench search(workers=2), first of the process (starts the forkserver): {fmt(first_end_to_end)}, "
+          f"{med['workbench_serial'] / first_end_to_end:.2f}x")
+    print("wall time beyond the ideal, per evaluation: " + ", ".join(
+        f"{k} {v:.1f} ms" for k, v in out["overhead_per_eval_ms"].items()))
     print(f"LocalCluster(2 workers) + Client start-up, outside the timed runs: {fmt(startup)}")
     print(f"speed-up with 2 workers (target >= 1.8x): workbench {ratios['workbench_speedup_2_workers']:.2f}x, "
           f"end to end incl. cluster start/stop {ratios['workbench_speedup_2_workers_end_to_end']:.2f}x, "
@@ -398,9 +419,13 @@ def main() -> None:
             "overhead_per_eval_us_by_cost_ms": {str(r["cost_ms"]): r["overhead_per_eval_us"] for r in over},
             "speedup_2_workers": par["ratios"]["workbench_speedup_2_workers"],
             "speedup_2_workers_end_to_end": par["ratios"]["workbench_speedup_2_workers_end_to_end"],
+            "speedup_2_workers_first_end_to_end": par["ratios"]["workbench_speedup_2_workers_first_end_to_end"],
+            "overhead_per_eval_ms_parallel": par["overhead_per_eval_ms"],
             "pymoo_dask_speedup_2_workers": par["ratios"]["pymoo_dask_speedup_2_workers"],
             "targets_met": {"overhead_lt_5pct_at_10ms": c10["overhead_pct"] < 5.0,
-                            "speedup_ge_1.8_with_2_workers": par["ratios"]["workbench_speedup_2_workers"] >= 1.8},
+                            "speedup_ge_1.8_with_2_workers": par["ratios"]["workbench_speedup_2_workers"] >= 1.8,
+                            "speedup_ge_1.8_with_2_workers_end_to_end":
+                                par["ratios"]["workbench_speedup_2_workers_end_to_end"] >= 1.8},
         },
     }
     results["load_average"] = {"start": load_start, "end": os.getloadavg()}

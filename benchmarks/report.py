@@ -341,6 +341,11 @@ def render_search(data: Results) -> list[str]:
         ["pymoo (`DaskParallelization`)", seconds(med["pymoo_serial"]), seconds(med["pymoo_dask"]),
          ratio(rat["pymoo_dask_speedup_2_workers"])],
     ]
+    if "first_end_to_end_s" in par:
+        parallel.insert(2, ["workbench, `workers=2` end to end, first search of the process (starts the "
+                            "forkserver)", seconds(med["workbench_serial"]), seconds(par["first_end_to_end_s"]),
+                            ratio(rat["workbench_speedup_2_workers_first_end_to_end"])])
+    per_eval = par.get("overhead_per_eval_ms")
     return [
         f"Overhead around plain pymoo, same problem and budget: {data['problem']['algorithm']} on "
         f"{data['problem']['objectives']}, each evaluation busy-waiting for its cost. Target: < 5 % from "
@@ -353,7 +358,8 @@ def render_search(data: Results) -> list[str]:
         table(["search", "serial", "2 Dask workers", "speed-up"], parallel),
         f"workbench / pymoo time: serial {ratio(rat['workbench_serial_vs_pymoo_serial_time'])}, "
         f"2 workers {ratio(rat['workbench_client_vs_pymoo_dask_time'])}. " + targets(rat["target_met"]),
-    ]
+    ] + ([("Wall time beyond the ideal (serial work / workers), per evaluation: "
+           + ", ".join(f"{k.replace('_', ' ')} {v:.1f} ms" for k, v in per_eval.items()) + ".")] if per_eval else [])
 
 
 def load_target(name: str, limits: Results) -> str:

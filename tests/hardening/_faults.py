@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def make_set(tag: str) -> tuple[dict[str, bytes], str]:
     """A small, well-formed, stamped set of review outputs (what a review run would commit)."""
-    from workbench.reports.runner import stamp_output
+    from workbench.reports.outputs import stamp_output
 
     summary = (json.dumps({"title": f"review {tag}", "decision": {"chosen": tag}}, indent=2) + "\n").encode()
     set_id = "sha256:" + hashlib.sha256(summary).hexdigest()

@@ -23,7 +23,7 @@ from tests.hardening import _faults as F
 from tests.hardening import _tally
 from workbench.errors import OutputError
 from workbench.reports import ReviewOutputsError, check_outputs, recover_outputs
-from workbench.reports import runner
+from workbench.reports import outputs
 
 AREA = "faults.review_outputs"
 
@@ -59,8 +59,8 @@ class FaultAt:
 
 
 def _commit(out: Path, files: dict[str, bytes], set_id: str) -> None:
-    stage = runner._new_stage(out, "now")
-    runner._commit(stage, out, files, set_id)
+    stage = outputs._new_stage(out, "now")
+    outputs._commit(stage, out, files, set_id)
 
 
 def _count_ops(tmp_path, monkeypatch) -> int:
@@ -150,7 +150,7 @@ def test_check_outputs_detects_a_mixed_set(tmp_path):
 def test_stale_staging_folders_and_temp_files_are_cleaned_and_named(tmp_path):
     old, old_id = F.make_set("old")
     F.write_set(tmp_path, old)
-    runner._new_stage(tmp_path, "2026-01-01T00:00:00Z")  # a run killed before COMMIT
+    outputs._new_stage(tmp_path, "2026-01-01T00:00:00Z")  # a run killed before COMMIT
     (tmp_path / ".memo.html.abc123.tmp").write_bytes(b"half a memo")  # an interrupted atomic write
     readme = next(tmp_path.glob(".review-*")) / "README.txt"
     assert "interrupted" in readme.read_text() and "COMMIT" in readme.read_text()
@@ -162,7 +162,7 @@ def test_stale_staging_folders_and_temp_files_are_cleaned_and_named(tmp_path):
 
 
 def test_a_second_review_into_the_same_folder_is_refused_while_one_runs(tmp_path):
-    with runner._locked(tmp_path):
+    with outputs._locked(tmp_path):
         with pytest.raises(ReviewOutputsError, match=r"(?s)Another review is writing into .*Fix: wait"):
             recover_outputs(tmp_path)
     assert recover_outputs(tmp_path) == []  # the lock went with its holder

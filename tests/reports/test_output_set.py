@@ -13,16 +13,16 @@ import pytest
 
 from workbench.errors import OutputError
 from workbench.reports import ReviewOutputsError, check_outputs, recover_outputs
-from workbench.reports import runner
+from workbench.reports import outputs
 
 
 def _set(tag: str) -> tuple[dict[str, bytes], str]:
     summary = (json.dumps({"title": tag}) + "\n").encode()
     set_id = "sha256:" + hashlib.sha256(summary).hexdigest()
-    return {"review.ipynb": runner.stamp_output("review.ipynb", b'{"cells": [], "metadata": {}}', set_id),
+    return {"review.ipynb": outputs.stamp_output("review.ipynb", b'{"cells": [], "metadata": {}}', set_id),
             "summary.json": summary,
-            "decision.md": runner.stamp_output("decision.md", f"# {tag}\n".encode(), set_id),
-            "memo.html": runner.stamp_output("memo.html", f"<html><head></head>{tag}</html>".encode(), set_id)}, set_id
+            "decision.md": outputs.stamp_output("decision.md", f"# {tag}\n".encode(), set_id),
+            "memo.html": outputs.stamp_output("memo.html", f"<html><head></head>{tag}</html>".encode(), set_id)}, set_id
 
 
 def _write(folder, files):
@@ -32,8 +32,8 @@ def _write(folder, files):
 
 def test_stamps_are_idempotent_and_read_back(tmp_path):
     files, set_id = _set("a")
-    assert runner.stamp_output("memo.html", files["memo.html"], set_id) == files["memo.html"]
-    assert runner.stamp_output("decision.md", files["decision.md"], set_id) == files["decision.md"]
+    assert outputs.stamp_output("memo.html", files["memo.html"], set_id) == files["memo.html"]
+    assert outputs.stamp_output("decision.md", files["decision.md"], set_id) == files["decision.md"]
     _write(tmp_path, files)
     assert check_outputs(tmp_path) == set_id
 
@@ -55,7 +55,7 @@ def test_a_kill_between_renames_is_detected_and_finished_by_the_next_run(tmp_pat
 
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(Killed):
-        runner._commit(runner._new_stage(tmp_path, "t"), tmp_path, new, new_id)
+        outputs._commit(outputs._new_stage(tmp_path, "t"), tmp_path, new, new_id)
     monkeypatch.setattr(os, "replace", real)
     with pytest.raises(ReviewOutputsError, match=r"(?s)interrupted while moving them into place.*\.review-"):
         check_outputs(tmp_path)
@@ -73,10 +73,10 @@ def test_a_failed_write_before_commit_keeps_the_old_set_and_no_staging_folder(tm
     def fsync(fd):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    stage = runner._new_stage(tmp_path, "t")
+    stage = outputs._new_stage(tmp_path, "t")
     monkeypatch.setattr(os, "fsync", fsync)
     with pytest.raises(OutputError, match=r"(?s)No space left on device.*earlier outputs are intact.*Fix: free"):
-        runner._commit(stage, tmp_path, new, new_id)
+        outputs._commit(stage, tmp_path, new, new_id)
     assert check_outputs(tmp_path) == old_id
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(old)
 
@@ -87,5 +87,5 @@ def test_a_staging_folder_that_cannot_be_written_is_removed(tmp_path, monkeypatc
 
     monkeypatch.setattr("pathlib.Path.write_text", refusing_write)
     with pytest.raises(OutputError, match=rf"(?s)Cannot write the review's outputs into '{tmp_path}'.*Read-only"):
-        runner._new_stage(tmp_path, "t")
+        outputs._new_stage(tmp_path, "t")
     assert list(tmp_path.iterdir()) == []

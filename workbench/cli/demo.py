@@ -75,7 +75,7 @@ def demo(
         finally:
             log.close()
         from workbench._io import atomic_write_bytes
-        from workbench.reports.runner import stamp_output
+        from workbench.reports.outputs import stamp_output
 
         # the MADR file of the logged record, still carrying the review's set id
         atomic_write_bytes(review_.decision, stamp_output("decision.md", record.to_madr().encode(), review_.set_id))
