@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test lab bench hardening search venv clean
+.PHONY: demo test test-fast lint lab bench hardening search venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ search: $(STAMP)
 ## test: the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-fast: the suite without the tests marked slow (full demo, browser, big data, clusters)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+## lint: what CI checks before the tests (ruff, configured in pyproject.toml)
+lint: $(STAMP)
+	$(BIN)/ruff check workbench widgets tests benchmarks
 
 ## lab: JupyterLab on the example notebooks (127.0.0.1 only)
 lab: $(STAMP)

@@ -26,7 +26,7 @@ DIRS = ["max", "min", "min", "min", "min"]
 
 def model() -> QualityModel:
     return QualityModel.from_dict({
-        "objectives": [{"name": n, "direction": d} for n, d in zip(NAMES, DIRS)],
+        "objectives": [{"name": n, "direction": d} for n, d in zip(NAMES, DIRS, strict=True)],
         "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
     })
 

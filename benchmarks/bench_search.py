@@ -274,7 +274,7 @@ def breakdown() -> dict:
     print(f"{'plain pymoo minimize() (the baseline, minus the evaluation)':<64} {1:>7} "
           f"{a['pymoo_minimize_profiled_s'] / a['budget'] * 1e6:>6.0f} us "
           f"{(b['pymoo_minimize_profiled_s'] - b['budget'] * 0.01) / b['budget'] * 1e6:>7.0f} us")
-    for (label, _, name), pa, pb in zip(PROFILE_PARTS, a["parts"], b["parts"]):
+    for (label, _, name), pa, pb in zip(PROFILE_PARTS, a["parts"], b["parts"], strict=True):
         if name == "zdt1":
             label = "  evaluation function itself (zdt1, sleep excluded)"
         vb = pb["per_eval_us"]

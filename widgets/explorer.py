@@ -182,7 +182,7 @@ class TradeoffExplorer(W.VBox):
         """Set the weights of a stakeholder of the model (``"model"``: the model's own weights)."""
         with self.errors.guard(f"Applying the weights of {name!r}"):
             base = self._base_model
-            weights = base.stakeholders[name] if name in base.stakeholders else None
+            weights = base.stakeholders.get(name)
             if weights is None and name != "model":
                 base.with_weights(name)  # raises the engine's error, naming the stakeholders
             self.weights = dict(weights) if weights is not None else {o.name: o.weight for o in base.objectives}

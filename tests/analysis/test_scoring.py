@@ -18,7 +18,7 @@ from workbench.errors import UnknownNameError
 
 def _model(df, directions, weights, method="weighted_sum", declared=True):
     objs = []
-    for (name, d), w in zip(directions.items(), weights):
+    for (name, d), w in zip(directions.items(), weights, strict=True):
         o = {"name": name, "direction": d, "weight": w}
         if declared:  # bounds = data min/max, so that the peers' min-max scaling is the same
             lo, hi = df[name].min(), df[name].max()

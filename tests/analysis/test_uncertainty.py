@@ -20,7 +20,7 @@ def replicated(values: dict, names=("acc",)):
     for cid, seeds in values.items():
         for s, v in enumerate(seeds):
             v = v if isinstance(v, tuple) else (v,)
-            rows.append({"id": cid, "seed": s, **dict(zip(names, v))})
+            rows.append({"id": cid, "seed": s, **dict(zip(names, v, strict=True))})
     return from_frame(pd.DataFrame(rows), replicate_column="seed")
 
 

@@ -128,7 +128,7 @@ def check_model(qm: QualityModel) -> None:
     w = list(qm.weights.values())
     assert_invariant(AREA_MODEL, all(math.isfinite(x) and x >= 0 for x in w) and abs(sum(w) - 1) < 1e-9,
               f"normalised weights {qm.weights!r} do not sum to 1")
-    for name, weights in qm.stakeholders.items():
+    for name in qm.stakeholders:
         sw = list(qm.with_weights(name).weights.values())
         assert_invariant(AREA_MODEL, abs(sum(sw) - 1) < 1e-9 and all(math.isfinite(x) for x in sw),
                   f"stakeholder {name!r} weights {sw!r} do not sum to 1")

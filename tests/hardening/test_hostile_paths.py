@@ -50,9 +50,9 @@ def test_search_front_csv_neutralises_formulas(tmp_path):
     result = search(space, qm, evaluate, budget=60, seed=0, outdir=tmp_path / "record")
     paths = result.save(tmp_path / "out")
     raw = pd.read_csv(paths["front.csv"], dtype=str, keep_default_na=False)
-    shown = dict(zip(result.front["candidate"], result.front["c"]))
+    shown = dict(zip(result.front["candidate"], result.front["c"], strict=True))
     assert len(raw) == len(shown) > 0
-    for cid, cell in zip(raw["candidate"], raw["c"]):
+    for cid, cell in zip(raw["candidate"], raw["c"], strict=True):
         original = shown[cid]
         live = cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != original.strip()
         _tally.assert_blocked(AREA, original, live or cell.lstrip("'").strip() != original.strip(), "search front.csv cell")

@@ -37,7 +37,7 @@ def test_decision_log_ids_names_and_text(tmp_path):
         log.append(DecisionRecord(chosen="first", candidates=("first", "other"), id="00000000-first"))
         tables = _tables(db)
         written = []
-        for i, v in enumerate(VALUES):
+        for v in VALUES:
             rec = DecisionRecord(id=f"{v}", chosen=v, candidates=(v, "other"), rationale=v, title=v,
                                  decision_makers=(f"dm {v}",))
             log.append(rec)

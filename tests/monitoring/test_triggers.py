@@ -1,5 +1,6 @@
 """Each trigger kind on a hand-made aggregated frame: one case where it must fire, one where it must not."""
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -227,7 +228,7 @@ def test_triggers_sorted_by_severity_and_json_safe(qm):
     assert all(isinstance(t, Trigger) and t.kind in KINDS for t in triggers)
     data = json.loads(json.dumps([t.to_dict() for t in triggers], allow_nan=False))
     assert data[0]["window_start"] == "2026-03-01T00:00:00+00:00"
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         triggers[0].kind = "x"
 
 

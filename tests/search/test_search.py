@@ -328,7 +328,7 @@ def test_small_discrete_space_is_exhausted_without_repeats(tmp_path, monkeypatch
     # a: (0, 11) (1, 6) (2, 3) (3, 2); b: (1, 10) (2, 5) (3, 2) (4, 1); c: (2, 9) (3, 4) (4, 1) (5, 0)
     assert true_front == {("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 2), ("b", 3), ("c", 2), ("c", 3)}
     if len(calls) == 12:
-        assert set(zip(r.front["kind"], r.front["n"])) == true_front
+        assert set(zip(r.front["kind"], r.front["n"], strict=True)) == true_front
 
 
 # --- guided search -------------------------------------------------------------------------------

@@ -158,7 +158,7 @@ def test_bad_rows_are_excluded_with_reason_counts(tmp_path):
     df.to_csv(tmp_path / "x.csv", index=False)
     logs = read_logs(tmp_path)
     assert len(logs.data) == 3
-    counts = dict(zip(logs.excluded["reason"], logs.excluded["rows"]))
+    counts = dict(zip(logs.excluded["reason"], logs.excluded["rows"], strict=True))
     assert counts == {"missing timestamp": 1, "unparseable timestamp": 2, "negative latency": 1,
                       "missing version": 1}
     ex = logs.excluded.set_index("reason")

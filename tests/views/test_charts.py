@@ -59,7 +59,7 @@ def test_ranking_bars_in_rank_order_with_infeasible_marked(analysis):
     bars = spec["layer"][0]
     assert bars["encoding"]["y"]["sort"] == [r["candidate"] for r in rows]
     assert bars["encoding"]["x"]["field"] == "score"
-    colours = dict(zip(bars["encoding"]["color"]["scale"]["domain"], bars["encoding"]["color"]["scale"]["range"]))
+    colours = dict(zip(bars["encoding"]["color"]["scale"]["domain"], bars["encoding"]["color"]["scale"]["range"], strict=True))
     assert colours["infeasible"] == STATUS_COLORS["infeasible"]
     infeasible = [r for r in rows if not r["feasible"]]
     assert infeasible and all(r["text"].endswith("✗ infeasible") for r in infeasible)

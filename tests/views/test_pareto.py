@@ -60,7 +60,7 @@ def test_scatter_encodes_objectives_with_units_and_directions(analysis):
     assert enc["y"]["field"] == "accuracy" and enc["y"]["title"] == "accuracy (↑ better)"
     assert enc["x"]["scale"] == {"zero": False}
     assert enc["shape"]["field"] == "status"
-    assert dict(zip(enc["shape"]["scale"]["domain"], enc["shape"]["scale"]["range"]))["infeasible"] == "cross"
+    assert dict(zip(enc["shape"]["scale"]["domain"], enc["shape"]["scale"]["range"], strict=True))["infeasible"] == "cross"
     assert spec["title"]["text"] == "Trade-off: accuracy vs latency_ms"
 
 

@@ -110,9 +110,8 @@ def evaluate(config: Mapping[str, Any]) -> dict[str, list[float]]:
                 model.fit(X_tr, y_tr)
             scores = model.predict_proba(X_te)[:, 1]
             y_pred = (scores >= threshold).astype(np.int64)
-            proba = model.predict_proba
             _, p95, _, _ = _latency_ms(model, X_te, LATENCY_CALLS,
-                                       predict=lambda row: proba(row)[:, 1] >= threshold)
+                                       predict=lambda row, proba=model.predict_proba: proba(row)[:, 1] >= threshold)
             out["recall"].append(float(skm.recall_score(y_te, y_pred, zero_division=0)))
             out["precision"].append(float(skm.precision_score(y_te, y_pred, zero_division=0)))
             out["f1"].append(float(skm.f1_score(y_te, y_pred, zero_division=0)))

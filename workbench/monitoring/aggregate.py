@@ -528,7 +528,7 @@ def _psi_column(out: pd.DataFrame, psi: dict[tuple[str, int], float], plan: _Pla
     if plan.window is None:
         keys = [(v, 0) for v in out["version"]]
     else:
-        keys = list(zip(out["version"], (out["window_start"] - _EPOCH) // pd.Timedelta(1, "us")))
+        keys = list(zip(out["version"], (out["window_start"] - _EPOCH) // pd.Timedelta(1, "us"), strict=True))
     out = out.copy()
     out["latency_psi"] = [psi.get(k, np.nan) for k in keys]
     return out

@@ -287,7 +287,7 @@ class DaskRunner:
 
         shipped = cloudpickle.dumps(fn)
         futures = [self.client.submit(_call_shipped, shipped, configs[i], pure=False) for i in which]
-        index = {f.key: i for f, i in zip(futures, which)}
+        index = {f.key: i for f, i in zip(futures, which, strict=True)}
         try:
             for future in as_completed(futures):
                 i = index[future.key]

@@ -316,7 +316,7 @@ def search(
         runner = make_runner(workers=workers, client=client, scheduler=scheduler)
         ledger = _Ledger(store, model.names, cfg.budget, cfg.retry_failed)
         decoded = _Decoded(space)
-        for c, x in zip(initial, initial_x):  # evaluated exactly as given, not at a neighbouring float
+        for c, x in zip(initial, initial_x, strict=True):  # evaluated exactly as given, not at a neighbouring float
             decoded.remember(x, c)
         gens = _Generations(space, _Objectives(model, limits), ledger, decoded, runner, fn,
                             _Progress(model, cfg.budget, progress), _FailFast(cfg.fail_fast, store.location))
@@ -595,7 +595,7 @@ class _Generations:
             elif keys[i] not in todo:
                 todo[keys[i]] = i
         order = list(todo.values())
-        ids = dict(zip(order, ledger.ids(len(order))))
+        ids = dict(zip(order, ledger.ids(len(order)), strict=True))
 
         def done(j: int, outcome: Outcome) -> None:
             i = order[j]

@@ -468,7 +468,7 @@ class Space:
         u = np.asarray(u, dtype=float)
         if u.shape != (len(self._params),):
             raise SpaceError(f"Expected a point with {len(self._params)} coordinates, got shape {u.shape}.")
-        coords = dict(zip(self._params, np.clip(u, 0.0, 1.0).tolist()))
+        coords = dict(zip(self._params, np.clip(u, 0.0, 1.0).tolist(), strict=True))
         values: dict[str, Any] = {}
         for name in self._order:
             p = self._params[name]

@@ -550,9 +550,9 @@ def _default_ids(kept: pd.DataFrame) -> tuple[str, str]:
 
 def _default_replicate(kept: pd.DataFrame, ids: pd.Series) -> str:
     for col in SEED_COLUMNS:
-        if col in kept.columns and _has_value(kept[col]).all():
-            if not pd.DataFrame({"id": ids, "rep": kept[col].astype(str)}).duplicated().any():
-                return col
+        if col in kept.columns and _has_value(kept[col]).all() and \
+                not pd.DataFrame({"id": ids, "rep": kept[col].astype(str)}).duplicated().any():
+            return col
     return "run_id"
 
 

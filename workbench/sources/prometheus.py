@@ -277,7 +277,7 @@ def histogram_quantiles(
         layout = tuple(float(x) for x in g["le"])
         for x in qs:
             value, lo, hi, inf = bucket_quantile(x, g["le"].to_numpy(), g["value"].to_numpy())
-            out.append({**dict(zip(keys, key)), "q": x, "value": value,
+            out.append({**dict(zip(keys, key, strict=True)), "q": x, "value": value,
                         "observations": float(g["value"].max()), "bucket_lower": lo,
                         "bucket_upper": hi, "in_inf_bucket": inf, "buckets": layout})
     cols = [*keys, "q", "value", "observations", "bucket_lower", "bucket_upper", "in_inf_bucket",
