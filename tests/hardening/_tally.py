@@ -8,7 +8,8 @@ numbers the hardening report (``benchmarks/bench_hardening.py``) publishes:
   the problem. Anything else is an *unhandled exception*: counted, then re-raised so the test fails.
 - :func:`assert_invariant` checks one property of an accepted input's result (counted; a violation fails).
 - :func:`assert_blocked` records one hostile string tried against one sink, and fails if it got through.
-- :func:`assert_nothing_lost` records one injected fault, and fails if it lost records or files.
+- :func:`assert_nothing_lost` records one injected fault, and fails if it lost records or files
+  (a number the test measures); :func:`count_fault` records a fault that writes nothing.
 
 The ``assert_*`` helpers are assertions (like ``numpy.testing.assert_*``): each raises
 ``AssertionError`` with the area and the failing input, after counting.
@@ -92,12 +93,19 @@ def assert_blocked(area: str, payload: str, succeeded: bool, sink: str = "") -> 
         raise AssertionError(f"[{area}] attack {payload!r} got through {sink}".rstrip())
 
 
-def assert_nothing_lost(area: str, lost: int = 0, what: str = "") -> None:
-    """Record one injected fault and how many records/files it lost; fail the test on any loss."""
+def assert_nothing_lost(area: str, lost: int, what: str = "") -> None:
+    """Record one injected fault and how many records/files it lost (measured by the caller: compare
+    what is there after the fault with what was there before); fail the test on any loss."""
     TALLY[area, "fault_injected"] += 1
     if lost:
         TALLY[area, "data_lost"] += lost
         raise AssertionError(f"[{area}] fault lost {lost} {what or 'items'}")
+
+
+def count_fault(area: str) -> None:
+    """Record one injected fault that cannot lose data (nothing is written: a refused connection, a
+    peer that never answers); the test's own assertions say how it was handled."""
+    TALLY[area, "fault_injected"] += 1
 
 
 def snapshot() -> dict[str, dict[str, int]]:

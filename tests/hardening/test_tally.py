@@ -33,13 +33,14 @@ def test_assert_helpers_count_and_fail_on_a_bad_outcome():
     _tally.assert_invariant("selftest", True, "fine")
     with pytest.raises(AssertionError, match="invariant violated: ranks"):
         _tally.assert_invariant("selftest", False, "ranks")
-    _tally.assert_nothing_lost("selftest")
+    _tally.assert_nothing_lost("selftest", lost=0)  # the helper itself: no loss passes, a loss fails
+    _tally.count_fault("selftest")
     with pytest.raises(AssertionError, match="lost 2 records"):
         _tally.assert_nothing_lost("selftest", lost=2, what="records")
     delta = _tally.TALLY - before
     assert (delta["selftest", "attack_tried"], delta["selftest", "attack_succeeded"]) == (2, 1)
     assert (delta["selftest", "invariant_checked"], delta["selftest", "invariant_violated"]) == (2, 1)
-    assert (delta["selftest", "fault_injected"], delta["selftest", "data_lost"]) == (2, 2)
+    assert (delta["selftest", "fault_injected"], delta["selftest", "data_lost"]) == (3, 2)
     for key in [k for k in _tally.TALLY if k[0] == "selftest"]:
         del _tally.TALLY[key]
 

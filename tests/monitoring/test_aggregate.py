@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pandas as pd
@@ -222,10 +221,8 @@ def test_dask_scheduler_by_address(random_logs, dask_client):
 
 
 def test_unreachable_scheduler_fails_fast(small):
-    start = time.monotonic()
-    with pytest.raises(SourceUnreachableError, match="could not be reached"):
+    with pytest.raises(SourceUnreachableError, match="(?s)could not be reached.*connection refused"):
         aggregate(small, engine="dask", scheduler="tcp://127.0.0.1:9")
-    assert time.monotonic() - start < 15
 
 
 # --- bad inputs ------------------------------------------------------------------------------
