@@ -18,6 +18,13 @@ settings.register_profile("thorough", max_examples=1000, **_PROFILE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """A browser test is a slow test too (`make test-fast` skips both; `make test` runs everything)."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def make_candidates():
     """Seeded factory: a candidates DataFrame with `n` rows and objectives `names`."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).parents[1] / "README.md"
+pytestmark = pytest.mark.slow  # the full demo: trains the example's models, reviews, decides, watches
 
 
 @pytest.fixture(scope="module")

@@ -382,6 +382,7 @@ def test_bad_guides(tmp_path):
 # --- Dask ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_dask_workers_give_the_serial_results(tmp_path):
     pytest.importorskip("distributed")
     spec = f"{PROBLEMS}:zdt1"
@@ -396,6 +397,7 @@ def test_dask_workers_give_the_serial_results(tmp_path):
     assert set(serial.front["key"]) == set(parallel.front["key"])
 
 
+@pytest.mark.slow
 def test_a_file_spec_function_runs_on_the_dask_workers(tmp_path):
     # regression: a function from a file spec reached the workers by reference, which they could
     # not import, and the search hung; it is now shipped by value. (workers=N evaluates in the
@@ -414,6 +416,7 @@ def test_a_file_spec_function_runs_on_the_dask_workers(tmp_path):
     assert (r.evaluations["status"] == "ok").all()
 
 
+@pytest.mark.slow
 def test_local_workers_take_over_from_the_search_process_once_started(tmp_path):
     # evaluations that take long enough: the search process evaluates while the cluster starts,
     # then only the two worker processes do (the search process never competes with them)
