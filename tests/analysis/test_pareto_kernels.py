@@ -84,6 +84,14 @@ def random_data(rng, kind, n, k):
         return sphere(rng, n, k)
     if kind == "correlated":  # long chains of fronts
         return rng.random((n, 1)) + 0.05 * rng.random((n, k))
+    if kind == "ml":  # the shape of ML candidates (benchmarks/bench_pareto.py): curved fronts
+        acc = rng.uniform(0.80, 0.95, n)
+        latency = 5.0 * np.exp(18 * (acc - 0.80)) * rng.lognormal(0, 0.35, n)
+        size = 20.0 * np.exp(12 * (acc - 0.80)) * rng.lognormal(0, 0.5, n)
+        energy = 0.01 * latency * size**0.3 * rng.lognormal(0, 0.2, n)
+        gap = 0.10 - 0.4 * (acc - 0.80) + rng.normal(0, 0.02, n)
+        F = np.column_stack([-acc, latency, size, energy, gap, latency * gap])
+        return np.ascontiguousarray(F[:, :k]) if k <= 6 else np.tile(F, (1, 2))[:, :k]
     if kind == "infinite":
         F = rng.integers(0, 4, (n, k)).astype(float)
         F[rng.random((n, k)) < 0.1] = np.inf
@@ -92,15 +100,26 @@ def random_data(rng, kind, n, k):
     raise AssertionError(kind)
 
 
-@pytest.fixture(params=["default", "small-thresholds", "peel-every-front"])
+def force_pivot_pass(target, sample=2, pivots=4, probe=10**9):
+    """Set the pivot pre-filter's thresholds on ``target`` (monkeypatch or module) so that
+    it runs on inputs of more than ``2 * sample`` rows."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_PIVOT_SAMPLE", sample)
+    setter(_pareto, "_PIVOT_MAX", pivots)
+    setter(_pareto, "_PREFILTER_PROBE", probe)
+
+
+@pytest.fixture(params=["default", "small-thresholds", "pivot-pass", "peel-every-front"])
 def paths(request, monkeypatch):
     """Run a test with the default thresholds; with thresholds that force, on small inputs,
     the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves and,
-    for ranks, no peeling with the mask and the branch-and-bound sweep; and with pure
-    peeling by the mask."""
-    if request.param == "small-thresholds":
-        monkeypatch.setattr(_pareto, "_PREFILTER_PROBE", 8)
-        monkeypatch.setattr(_pareto, "_PREFILTER_BLOCK", 4)
+    for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
+    pre-filter (and its recursion on the survivors) on every input of more than four rows;
+    and with pure peeling by the mask."""
+    if request.param == "pivot-pass":
+        force_pivot_pass(monkeypatch)
+    elif request.param == "small-thresholds":
+        force_pivot_pass(monkeypatch, sample=2, pivots=3, probe=8)
         monkeypatch.setattr(_pareto, "_SFS_BLOCK", 4)
         monkeypatch.setattr(_pareto, "_SFS_MAX_AVG_SCAN", 1)
         monkeypatch.setattr(_pareto, "_LEAF", 1)
@@ -115,7 +134,7 @@ def paths(request, monkeypatch):
 # --- exactness against the oracle ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "infinite"])
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "ml", "infinite"])
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 6])
 def test_random_data_matches_brute_force(paths, kind, k):
     rng = np.random.default_rng(k * 100 + len(kind))
@@ -251,6 +270,36 @@ def test_nan_raises_value_error(k, row):
             call(F, np.full(k, 0.1))
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("row", [0, 5, 4_321, 39_999])
+def test_nan_found_by_the_pivot_pass(k, row):
+    # ML-shaped data: the pass removes most rows, and a NaN row (never dominated) survives it.
+    F = random_data(np.random.default_rng(row), "ml", 40_000, k)
+    F[row, k - 1] = np.nan
+    if row < 39_999:
+        F[row + 1 :: 997, 0] = np.nan  # later ones too: the error names the first
+    with pytest.raises(CandidatesError, match=f"first at row {row},"):
+        nondominated_mask(F)
+
+
+@pytest.mark.parametrize("kind", ["ml", "uniform", "grid", "correlated", "infinite"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_pivot_pass_at_its_real_size_matches_moocore(kind, k):
+    # Big enough for the default thresholds: the pass, its recursion on the survivors and
+    # (for crowded data) its early exit, against moocore and a brute-force check of survivors.
+    rng = np.random.default_rng(k)
+    F = random_data(rng, kind, 30_000, k)
+    mask = nondominated_mask(F)
+    finite = np.isfinite(F).all()
+    if finite:
+        np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    front = F[mask]
+    np.testing.assert_array_equal(brute_mask(front), np.ones(len(front), bool))
+    sample = rng.choice(len(F), 400, replace=False)  # each sampled dominated row has a dominator
+    for i in sample[~mask[sample]]:
+        assert dominance_matrix(np.vstack([front, F[i]]))[:-1, -1].any()
+
+
 def test_nan_found_after_the_prefilter_gives_up():
     F = sphere(np.random.default_rng(0), 40_000, 3)  # all non-dominated: pre-filter stops
     F[-1, 1] = np.nan
@@ -278,7 +327,7 @@ def test_invalid_shapes_and_tolerances(F, tol, match):
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5])
-@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated"])
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "ml"])
 def test_agrees_with_moocore_paretoset_and_pymoo(kind, k):
     rng = np.random.default_rng(k)
     F = random_data(rng, kind, 3000, k)
@@ -352,6 +401,20 @@ fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @given(objective_sets(with_tolerance=True))
 def test_property_matches_brute_force(data):
     check_exact(*data)
+
+
+@fast
+@given(objective_sets(max_n=60), st.integers(1, 8), st.integers(1, 6))
+def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
+    # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
+    F, _ = data
+    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE")}
+    try:
+        force_pivot_pass(_pareto, sample=sample, pivots=pivots)
+        check_exact(F)
+    finally:
+        for name, value in saved.items():
+            setattr(_pareto, name, value)
 
 
 @fast

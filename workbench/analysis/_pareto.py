@@ -75,7 +75,10 @@ _PEEL_MIN_FRONT_FRACTION = 16
 _PEEL_QUERIES_PER_ROW = 8
 #: The pivot pass stops filtering after this many rows if more than half of them survived.
 _PREFILTER_PROBE = 16384
-_PREFILTER_BLOCK = 4096
+#: Pivots come from the front of a sample of about this many rows (inputs up to twice as
+#: large skip the pass), at most ``_PIVOT_MAX`` of them.
+_PIVOT_SAMPLE = 4096
+_PIVOT_MAX = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -244,14 +247,51 @@ def _raise_nan(F: np.ndarray, row: int) -> None:
 
 def _mask_plain(F: np.ndarray) -> np.ndarray:
     """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance."""
-    keep, crowded, nan_row = _prefilter(F, _PREFILTER_PROBE, _PREFILTER_BLOCK)
+    n = F.shape[0]
+    if n <= 2 * _PIVOT_SAMPLE:
+        _check_no_nan(F)
+        return _mask_exact(F, False)
+    P, strong = _pivots(F)
+    if F.shape[1] == 2:
+        keep, crowded, nan_row = _pivot_pass_2d(F, P, _PREFILTER_PROBE)
+    else:
+        keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE)
     if nan_row >= 0:
-        _raise_nan(F, nan_row)
-    if keep.shape[0] == F.shape[0]:
+        _check_no_nan(F)  # names the first row with NaN
+    if keep.shape[0] == n:
         return _mask_exact(F, crowded)
-    mask = np.zeros(F.shape[0], dtype=bool)
-    mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), crowded)
+    mask = np.zeros(n, dtype=bool)
+    # The survivors crowd around the front, so pivots sampled from them are closer to it:
+    # filter again while that still removes most rows.
+    rest = np.ascontiguousarray(F[keep])
+    mask[keep] = _mask_plain(rest) if 2 * keep.shape[0] < n else _mask_exact(rest, crowded)
     return mask
+
+
+def _pivots(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pivots for :func:`_pivot_pass`: the exact front of an evenly strided sample of ``F``
+    (at most ``_PIVOT_MAX`` of its rows, evenly spaced in column 0), sorted by column 0, and
+    the pivots minimising the normalised sum and the sum plus each objective (the front's
+    centre and extremes, which dominate most rows of uniform-like data)."""
+    n, k = F.shape
+    S = np.ascontiguousarray(F[:: max(1, n // _PIVOT_SAMPLE)])
+    S = S[~np.isnan(S).any(axis=1)]  # NaN rows are reported by the pass
+    if S.shape[0] == 0:
+        return np.empty((0, k)), np.empty(0, dtype=np.int64)
+    P = S[_mask_exact(S, False)]
+    P = P[np.argsort(P[:, 0], kind="stable")]
+    if P.shape[0] > _PIVOT_MAX:
+        P = P[np.linspace(0, P.shape[0] - 1, _PIVOT_MAX).round().astype(np.int64)]
+    P = np.ascontiguousarray(P)
+    with np.errstate(invalid="ignore"):
+        lo, hi = P.min(axis=0), P.max(axis=0)
+        span = hi - lo
+        ok = np.isfinite(span) & (span > 0)
+        Z = np.where(ok, (P - lo) / np.where(ok, span, 1.0), 0.0)
+    Z[~np.isfinite(Z)] = 0.0
+    total = Z.sum(axis=1)
+    strong = np.unique(np.concatenate([[np.argmin(total)], np.argmin(total[:, None] + Z, axis=0)]))
+    return P, strong.astype(np.int64)
 
 
 def _ranks_plain(F: np.ndarray) -> np.ndarray:
@@ -343,88 +383,93 @@ def _dominates(A, a, B, b):
 
 
 @njit(cache=True)
-def _prefilter(F, probe, block):
-    """Drop rows dominated by a few running pivots; report a row containing NaN.
-
-    Returns ``(keep, crowded, nan_row)``: the indices of the surviving rows (ascending),
-    whether filtering was abandoned because most rows survive (then ``keep`` is every row),
-    and the index of a row containing NaN (``-1`` if none).
-    """
-    n, k = F.shape
-    # Pivot choice only needs rough scales, so a strided sample is enough to normalise.
-    step = max(1, n // 1024)
-    lo = np.full(k, np.inf)
-    hi = np.full(k, -np.inf)
-    for i in range(0, n, step):
-        for j in range(k):
-            v = F[i, j]
-            if np.isfinite(v):
-                lo[j] = min(lo[j], v)
-                hi[j] = max(hi[j], v)
-    scale = np.zeros(k)
-    for j in range(k):
-        if hi[j] > lo[j] and np.isfinite(hi[j] - lo[j]):
-            scale[j] = 1.0 / (hi[j] - lo[j])
-        elif not lo[j] <= hi[j]:
-            lo[j] = 0.0
-
-    # Pivot 0 minimises the normalised sum, pivot j + 1 the sum plus objective j: together
-    # they cover the front's centre and its extremes.
-    n_pivots = k + 1
-    pivots = np.full((n_pivots, k), np.inf)
-    best = np.full(n_pivots, np.inf)
-    z = np.empty(k)
+def _pivot_pass_2d(F, P, probe):
+    """:func:`_pivot_pass` for two objectives, where the pivots (a front sorted by column 0)
+    form a staircase: only the pivot closest below a row in column 0 can dominate it (the
+    others below have a larger column 1; with a duplicate of the row there, none does)."""
+    n = F.shape[0]
+    p = P.shape[0]
     keep = np.empty(n, dtype=np.int64)
     m = 0
-    for block_start in range(0, n, block):
-        if block_start >= probe and 2 * m > block_start:
+    for i in range(n):
+        if i == probe and 2 * m > probe:
+            for r in range(n):
+                if np.isnan(F[r, 0]) or np.isnan(F[r, 1]):
+                    return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        a, b = F[i, 0], F[i, 1]
+        lo, hi = 0, p
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if P[mid, 0] <= a:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > 0 and P[lo - 1, 1] <= b and (P[lo - 1, 0] < a or P[lo - 1, 1] < b):
+            continue
+        keep[m] = i
+        m += 1
+    for u in range(m):
+        if np.isnan(F[keep[u], 0]) or np.isnan(F[keep[u], 1]):
+            return keep[:0], False, keep[u]
+    return keep[:m], False, -1
+
+
+@njit(cache=True)
+def _pivot_pass(F, P, strong, probe):
+    """Drop the rows of ``F`` that a pivot (a row of ``P``) dominates; report a row with NaN.
+
+    ``P`` is sorted by column 0 and ``strong`` lists a few pivots checked first for every row.
+    A row can only be dominated by pivots whose column 0 is at most its own, so the rest of
+    the pivots are checked from the one closest below the row in column 0 downwards: on a
+    curved front the nearest pivots are the likeliest dominators. Returns ``(keep, crowded,
+    nan_row)``: the surviving rows (ascending), whether filtering stopped after ``probe`` rows
+    because most rows survived (then ``keep`` is every row), and a row containing NaN (``-1``
+    if none; a NaN row is never dominated, so it survives to be found here).
+    """
+    n, k = F.shape
+    p = P.shape[0]
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == probe and 2 * m > probe:
             # Most rows survive: filtering costs more than it saves. Only look for NaN.
-            for r in range(block_start, n):
+            for r in range(n):
                 for j in range(k):
                     if np.isnan(F[r, j]):
                         return keep[:0], True, r
             for r in range(n):
                 keep[r] = r
             return keep, True, -1
-        for i in range(block_start, min(n, block_start + block)):
-            dominated = False
-            for t in range(n_pivots):
-                if _dominates(pivots, t, F, i):  # never true for a row with NaN
-                    dominated = True
-                    break
-            if dominated:
-                continue
-            keep[m] = i
-            m += 1
-            total = 0.0
-            for j in range(k):
-                z[j] = (F[i, j] - lo[j]) * scale[j]
-                total += z[j]
-            if np.isnan(total):
-                for j in range(k):
-                    if np.isnan(F[i, j]):
-                        return keep[:0], False, i
-                continue  # inf - inf from infinite values: not a pivot candidate
-            if total < best[0]:
-                best[0] = total
-                pivots[0, :] = F[i, :]
-            for j in range(k):
-                if total + z[j] < best[j + 1]:
-                    best[j + 1] = total + z[j]
-                    pivots[j + 1, :] = F[i, :]
-    # Early rows were only checked against early pivots: check them against the final ones.
-    kept = 0
-    for u in range(m):
-        i = keep[u]
         dominated = False
-        for t in range(n_pivots):
-            if _dominates(pivots, t, F, i):
+        for s in range(strong.shape[0]):
+            if _dominates(P, strong[s], F, i):  # never true for a row with NaN
+                dominated = True
+                break
+        if dominated:
+            continue
+        a = F[i, 0]
+        lo, hi = 0, p
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if P[mid, 0] <= a:
+                lo = mid + 1
+            else:
+                hi = mid
+        for t in range(lo - 1, -1, -1):
+            if _dominates(P, t, F, i):
                 dominated = True
                 break
         if not dominated:
-            keep[kept] = i
-            kept += 1
-    return keep[:kept], False, -1
+            keep[m] = i
+            m += 1
+    for u in range(m):
+        for j in range(k):
+            if np.isnan(F[keep[u], j]):
+                return keep[:0], False, keep[u]
+    return keep[:m], False, -1
 
 
 @njit(cache=True, inline="always")
