@@ -153,6 +153,30 @@ def test_tolerance_matches_brute_force(paths, k):
                 check_exact(F, tol)
 
 
+@pytest.mark.parametrize("kind", ["uniform", "grid", "correlated", "ml", "infinite"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_depth_ranks_the_first_fronts_exactly(paths, kind, k):
+    # Fronts 0..depth as the full brute-force peel has them, everything behind is depth + 1;
+    # with and without tolerance (whose cycles are broken the same way).
+    rng = np.random.default_rng(k * 7 + len(kind))
+    for n in (1, 6, 80, 300):
+        F = random_data(rng, kind, n, k)
+        for tol in (None, rng.random(k) * (0.1 if kind in ("uniform", "ml") else 1.5)):
+            if kind == "ml" and tol is not None:
+                tol = tol * np.abs(F).mean(axis=0)
+            full = brute_ranks(F, tol)
+            for depth in (0, 1, 2, 5, 40):
+                np.testing.assert_array_equal(
+                    nondominated_ranks(F, tol, depth=depth), np.minimum(full, depth + 1)
+                )
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, "2", True])
+def test_invalid_depth(depth):
+    with pytest.raises(CandidatesError, match="depth must be a whole number"):
+        nondominated_ranks(np.ones((3, 2)), depth=depth)
+
+
 def test_zero_tolerance_is_plain_dominance():
     F = np.random.default_rng(0).random((300, 3))
     np.testing.assert_array_equal(nondominated_mask(F, np.zeros(3)), nondominated_mask(F))
@@ -280,6 +304,23 @@ def test_nan_found_by_the_pivot_pass(k, row):
         F[row + 1 :: 997, 0] = np.nan  # later ones too: the error names the first
     with pytest.raises(CandidatesError, match=f"first at row {row},"):
         nondominated_mask(F)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
+    # 12,000 ML-shaped rows: the pivots drop most rows before the k-d tree; the survivors are
+    # checked against every row. Brute force over all pairs, in blocks.
+    rng = np.random.default_rng(k)
+    F = random_data(rng, "ml", 12_000, k)
+    tol = np.abs(F).mean(axis=0) * rng.uniform(0.0, 0.05, k)
+    expected = np.ones(len(F), bool)
+    for lo in range(0, len(F), 500):
+        block = F[lo:lo + 500]
+        with np.errstate(invalid="ignore"):
+            dominated = ((F[:, None, :] <= block[None, :, :] + tol).all(-1)
+                         & (F[:, None, :] < block[None, :, :] - tol).any(-1)).any(axis=0)
+        expected[lo:lo + 500] = ~dominated
+    np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
 
 
 @pytest.mark.parametrize("kind", ["ml", "uniform", "grid", "correlated", "infinite"])
@@ -415,6 +456,16 @@ def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
     finally:
         for name, value in saved.items():
             setattr(_pareto, name, value)
+
+
+@fast
+@given(objective_sets(max_n=40, with_tolerance=True), st.integers(0, 6))
+def test_property_depth_caps_the_full_ranks(data, depth):
+    F, tol = data
+    for t in (None, tol):
+        np.testing.assert_array_equal(
+            nondominated_ranks(F, t, depth=depth), np.minimum(brute_ranks(F, t), depth + 1)
+        )
 
 
 @fast

@@ -73,6 +73,12 @@ _RANKS_3D_MOVES_PER_ROW = 256
 #: for the rest, peeling with the k-d tree gives up after this many queries per row.
 _PEEL_MIN_FRONT_FRACTION = 16
 _PEEL_QUERIES_PER_ROW = 8
+_NO_LIMIT = np.iinfo(np.int64).max
+#: Peeling to a depth below this looks for dominators close to each row from its first query.
+_NEAR_FIRST_DEPTH = 6
+#: Without a tolerance and for ``k >= 4``, ranks to a depth below this are peeled front by
+#: front with the mask (each peel costs about one mask).
+_PEEL_DEPTH_LIMIT = 8
 #: The pivot pass stops filtering after this many rows if more than half of them survived.
 _PREFILTER_PROBE = 16384
 #: Pivots come from the front of a sample of about this many rows (inputs up to twice as
@@ -131,7 +137,16 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
         return np.zeros(0, dtype=bool)
     if tol is not None:
         _check_no_nan(F)
-        return _kd_mask(F, tol, _LEAF)
+        query = np.ones(n, dtype=bool)
+        if n > 2 * _PIVOT_SAMPLE and k >= 2:
+            # A row that a pivot (a real row) dominates is dominated: only the others need a
+            # query, but against every row (tolerance dominance is not transitive).
+            P, strong = _pivots(F)
+            keep, crowded, _ = _pivot_pass(F, P, strong, _PREFILTER_PROBE, tol)
+            if not crowded:
+                query[:] = False
+                query[keep] = True
+        return _kd_mask(F, tol, _LEAF, query)
     if k <= 1:
         _check_no_nan(F)
         if k == 0:  # no objectives: every row ties with every other
@@ -142,7 +157,9 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     return _mask_plain(F)
 
 
-def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.ndarray:
+def nondominated_ranks(
+    F: np.ndarray, tolerance: np.ndarray | None = None, depth: int | None = None
+) -> np.ndarray:
     """Number of the non-dominated front of each row, by repeated peeling (0 = best).
 
     Front 0 holds the rows no other row dominates; remove it, and front 1 holds the rows no
@@ -154,11 +171,16 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np
         Objective values, all minimised; converted to ``float64``. NaN is not allowed.
     tolerance : numpy.ndarray, shape (k,), optional
         Non-negative per-objective tolerance, as in :func:`nondominated_mask`.
+    depth : int, optional
+        Rank only fronts ``0..depth``: every row behind them gets ``depth + 1`` ("beyond").
+        Fronts are peeled one at a time, so a small depth costs a fraction of the full sort
+        on large inputs with many fronts. ``None`` (default) ranks every front.
 
     Returns
     -------
     numpy.ndarray of int64, shape (n,)
         0-based front index of each row. For ``k == 1`` this is the dense rank of the value.
+        With ``depth``, ``numpy.minimum(full_ranks, depth + 1)``.
 
     Notes
     -----
@@ -179,22 +201,29 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np
     array([0, 0, 0, 0, 1])
     >>> nondominated_ranks(F, tolerance=np.array([0.2, 0.2]))
     array([0, 0, 0, 1, 2])
+    >>> nondominated_ranks(F, tolerance=np.array([0.2, 0.2]), depth=0)  # 1 = beyond front 0
+    array([0, 0, 0, 1, 1])
     """
     F = _as_points(F)
     n, k = F.shape
     tol = _as_tolerance(tolerance, k)
+    max_level = _as_depth(depth)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     _check_no_nan(F)
     if tol is not None:
-        return _kd_ranks_peel(F, tol, _LEAF, np.iinfo(np.int64).max)[0]
+        return _kd_ranks_peel(F, tol, _LEAF, _NO_LIMIT, max_level)[0]
     if k == 0:
-        return np.zeros(n, dtype=np.int64)
-    if k == 1:
-        return np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
-    if k == 2:
-        return _ranks_2d(F, _lex_order(F))
-    return _ranks_plain(F)
+        ranks = np.zeros(n, dtype=np.int64)
+    elif k == 1:
+        ranks = np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
+    elif k == 2:
+        ranks = _ranks_2d(F, _lex_order(F))
+    elif k >= 4 and max_level < _PEEL_DEPTH_LIMIT:
+        return _ranks_peel_mask(F, max_level)
+    else:
+        ranks = _ranks_plain(F)
+    return ranks if max_level == _NO_LIMIT else np.minimum(ranks, max_level + 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -230,6 +259,17 @@ def _as_tolerance(tolerance: np.ndarray | None, k: int) -> np.ndarray | None:
     return tol if tol.any() else None
 
 
+def _as_depth(depth: int | None) -> int:
+    if depth is None:
+        return _NO_LIMIT
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise CandidatesError(
+            f"depth must be a whole number >= 0 (the last front to rank) or None (every "
+            f"front); got {depth!r}."
+        )
+    return int(depth)
+
+
 def _check_no_nan(F: np.ndarray) -> None:
     bad = np.flatnonzero(np.isnan(F).any(axis=1))
     if bad.size:
@@ -255,7 +295,7 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
     if F.shape[1] == 2:
         keep, crowded, nan_row = _pivot_pass_2d(F, P, _PREFILTER_PROBE)
     else:
-        keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE)
+        keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE, np.zeros(F.shape[1]))
     if nan_row >= 0:
         _check_no_nan(F)  # names the first row with NaN
     if keep.shape[0] == n:
@@ -324,11 +364,25 @@ def _ranks_plain(F: np.ndarray) -> np.ndarray:
             return ranks
     # Peeling with the k-d tree is fastest for a moderate number of fronts; long chains of
     # small fronts make it re-query rows over and over, and the one-pass sweep takes over.
-    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m)
+    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m, _NO_LIMIT)
     if finished:
         ranks[rows] = level + peeled
     else:
         ranks[rows] = level + _kd_ranks_sweep(F, _lex_order(F), front, _LEAF)
+    return ranks
+
+
+def _ranks_peel_mask(F: np.ndarray, max_level: int) -> np.ndarray:
+    """Fronts ``0..max_level`` of ``F`` (no NaN) peeled one at a time with the mask; the rows
+    behind them get ``max_level + 1``."""
+    ranks = np.full(F.shape[0], max_level + 1, dtype=np.int64)
+    rows = np.arange(F.shape[0])
+    for level in range(max_level + 1):
+        if rows.size == 0:
+            break
+        front = _mask_plain(F)
+        ranks[rows[front]] = level
+        rows, F = rows[~front], np.ascontiguousarray(F[~front])
     return ranks
 
 
@@ -353,7 +407,7 @@ def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
         mask, finished = _mask_sfs(P, np.argsort(sums), sums, _SFS_BLOCK, _SFS_MAX_AVG_SCAN)
         if finished:
             return mask
-    return _kd_mask(P, np.zeros(k), _LEAF)
+    return _kd_mask(P, np.zeros(k), _LEAF, np.ones(P.shape[0], dtype=np.bool_))
 
 
 def _lex_order(P: np.ndarray) -> np.ndarray:
@@ -378,6 +432,18 @@ def _dominates(A, a, B, b):
         if not A[a, j] <= B[b, j]:  # written so that a NaN never looks dominated
             return False
         if A[a, j] < B[b, j]:
+            strictly = True
+    return strictly
+
+
+@njit(cache=True, inline="always")
+def _dominates_tol(A, a, B, b, tol):
+    """Row ``a`` of ``A`` dominates row ``b`` of ``B`` with tolerance ``tol``."""
+    strictly = False
+    for j in range(A.shape[1]):
+        if not A[a, j] <= B[b, j] + tol[j]:  # a NaN never looks dominated
+            return False
+        if A[a, j] < B[b, j] - tol[j]:
             strictly = True
     return strictly
 
@@ -418,8 +484,9 @@ def _pivot_pass_2d(F, P, probe):
 
 
 @njit(cache=True)
-def _pivot_pass(F, P, strong, probe):
-    """Drop the rows of ``F`` that a pivot (a row of ``P``) dominates; report a row with NaN.
+def _pivot_pass(F, P, strong, probe, tol):
+    """Drop the rows of ``F`` that a pivot (a row of ``P``) dominates with tolerance ``tol``
+    (zeros for plain dominance); report a row with NaN.
 
     ``P`` is sorted by column 0 and ``strong`` lists a few pivots checked first for every row.
     A row can only be dominated by pivots whose column 0 is at most its own, so the rest of
@@ -445,12 +512,12 @@ def _pivot_pass(F, P, strong, probe):
             return keep, True, -1
         dominated = False
         for s in range(strong.shape[0]):
-            if _dominates(P, strong[s], F, i):  # never true for a row with NaN
+            if _dominates_tol(P, strong[s], F, i, tol):  # never true for a row with NaN
                 dominated = True
                 break
         if dominated:
             continue
-        a = F[i, 0]
+        a = F[i, 0] + tol[0]
         lo, hi = 0, p
         while lo < hi:
             mid = (lo + hi) // 2
@@ -459,7 +526,7 @@ def _pivot_pass(F, P, strong, probe):
             else:
                 hi = mid
         for t in range(lo - 1, -1, -1):
-            if _dominates(P, t, F, i):
+            if _dominates_tol(P, t, F, i, tol):
                 dominated = True
                 break
         if not dominated:
@@ -956,8 +1023,9 @@ def _kd_remove(Q, alive, start, stop, box, leaf_of, t):
 
 
 @njit(cache=True)
-def _kd_mask(P, tol, leaf):
-    """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance)."""
+def _kd_mask(P, tol, leaf, query):
+    """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance); only the rows
+    flagged in ``query`` are searched, the others are known to be dominated."""
     m, k = P.shape
     Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
@@ -965,7 +1033,10 @@ def _kd_mask(P, tol, leaf):
     lower = np.empty(k)
     mask = np.empty(m, dtype=np.bool_)
     for t in range(m):  # tree order: consecutive queries walk the same nodes
-        if t > 0 and _same_row(Q, t, t - 1):  # duplicates share their dominators
+        if not query[rows[t]]:
+            mask[rows[t]] = False
+            continue
+        if t > 0 and query[rows[t - 1]] and _same_row(Q, t, t - 1):  # same dominators
             mask[rows[t]] = mask[rows[t - 1]]
             continue
         for j in range(k):
@@ -977,9 +1048,10 @@ def _kd_mask(P, tol, leaf):
 
 
 @njit(cache=True)
-def _kd_ranks_peel(P, tol, leaf, max_queries):
+def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
     """Front index of every row by peeling, for dominance with tolerance ``tol`` (zeros for
-    plain dominance).
+    plain dominance), front by front: fronts ``0..max_level`` are peeled and the rows left
+    after them get ``max_level + 1``.
 
     Each round queries the remaining rows against the tree of remaining rows, then deletes
     the new front from the tree. A row keeps the dominator found for it (its witness): while
@@ -990,6 +1062,7 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
     """
     m, k = P.shape
     Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    near = max_level < _NEAR_FIRST_DEPTH
     alive = np.ones(m, dtype=np.bool_)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
     upper = np.empty(k)
@@ -1015,9 +1088,10 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
                 lower[j] = Q[t, j] - tol[j]
             # A first query takes any dominator (found fastest among the low rows); a re-query
             # looks for one close to the row, which is likely peeled late and so stays a
-            # witness for long.
+            # witness for long. When only a few fronts are asked for, a first query looks
+            # for a close one too: most rows then never need a second query.
             witness[t] = _kd_find_dominator(
-                Q, start, stop, box, leaf, upper, lower, stack, witness[t] >= 0
+                Q, start, stop, box, leaf, upper, lower, stack, near or witness[t] >= 0
             )
             if witness[t] < 0:
                 front[n_front] = t
@@ -1041,6 +1115,10 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
                 kept += 1
         n_remaining = kept
         level += 1
+        if level > max_level:
+            for idx in range(n_remaining):
+                rank[remaining[idx]] = level
+            break
     out = np.empty(m, dtype=np.int64)
     for t in range(m):
         out[rows[t]] = rank[t]
