@@ -109,13 +109,16 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9):
     setter(_pareto, "_PREFILTER_PROBE", probe)
 
 
-@pytest.fixture(params=["default", "small-thresholds", "pivot-pass", "peel-every-front"])
+@pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "peel-every-front"])
 def paths(request, monkeypatch):
-    """Run a test with the default thresholds; with thresholds that force, on small inputs,
-    the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves and,
-    for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
+    """Run a test with the default thresholds, where small inputs take the numpy dominance
+    matrix; with the compiled kernels on every input; with thresholds that force, on small
+    inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
+    and, for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
     pre-filter (and its recursion on the survivors) on every input of more than four rows;
     and with pure peeling by the mask."""
+    if request.param != "numpy":
+        monkeypatch.setattr(_pareto, "_SMALL", 0)
     if request.param == "pivot-pass":
         force_pivot_pass(monkeypatch)
     elif request.param == "small-thresholds":
@@ -441,7 +444,13 @@ fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @fast
 @given(objective_sets(with_tolerance=True))
 def test_property_matches_brute_force(data):
-    check_exact(*data)
+    check_exact(*data)  # the numpy dominance matrix (small inputs)
+    saved = _pareto._SMALL
+    try:
+        _pareto._SMALL = 0  # the compiled kernels
+        check_exact(*data)
+    finally:
+        _pareto._SMALL = saved
 
 
 @fast
@@ -449,9 +458,10 @@ def test_property_matches_brute_force(data):
 def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
     # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
     F, _ = data
-    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE")}
+    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")}
     try:
         force_pivot_pass(_pareto, sample=sample, pivots=pivots)
+        _pareto._SMALL = 0
         check_exact(F)
     finally:
         for name, value in saved.items():
@@ -462,10 +472,16 @@ def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
 @given(objective_sets(max_n=40, with_tolerance=True), st.integers(0, 6))
 def test_property_depth_caps_the_full_ranks(data, depth):
     F, tol = data
-    for t in (None, tol):
-        np.testing.assert_array_equal(
-            nondominated_ranks(F, t, depth=depth), np.minimum(brute_ranks(F, t), depth + 1)
-        )
+    saved = _pareto._SMALL
+    try:
+        for small in (saved, 0):  # numpy and compiled
+            _pareto._SMALL = small
+            for t in (None, tol):
+                np.testing.assert_array_equal(
+                    nondominated_ranks(F, t, depth=depth), np.minimum(brute_ranks(F, t), depth + 1)
+                )
+    finally:
+        _pareto._SMALL = saved
 
 
 @fast

@@ -136,6 +136,8 @@ PAIRWISE_BLOCK_BYTES = 32 * 2**20
 #: pairs them); below this many objectives the compiled loops below add in that same order, so
 #: they give the numpy formulas' numbers bit for bit, without the (block, m, k) temporaries.
 _SEQUENTIAL_SUM_MAX_K = 8
+#: Up to this many points the numpy blocks are used anyway (as fast, and they need no compiler).
+_SMALL = 256
 
 
 @njit(cache=True)
@@ -229,7 +231,7 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     out = np.full(m, np.nan)
     if m < 2:
         return out
-    if k < _SEQUENTIAL_SUM_MAX_K:
+    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
         return _tradeoff_knees_loop(np.ascontiguousarray(N, dtype=np.float64), float(radius))
     blocks = _row_blocks(m, k)
     for lo in blocks:
@@ -258,7 +260,7 @@ def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
     out = np.empty((m, count), dtype=np.intp)
     if count <= 0:
         return out
-    if k < _SEQUENTIAL_SUM_MAX_K:
+    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
         return _nearest_loop(np.ascontiguousarray(N, dtype=np.float64), count).astype(np.intp)
     blocks = _row_blocks(m, k)
     for lo in blocks:

@@ -74,6 +74,9 @@ _RANKS_3D_MOVES_PER_ROW = 256
 _PEEL_MIN_FRONT_FRACTION = 16
 _PEEL_QUERIES_PER_ROW = 8
 _NO_LIMIT = np.iinfo(np.int64).max
+#: Up to this many rows the mask and the ranks come from a numpy dominance matrix: as fast as
+#: the compiled kernels there, and a first small analysis never starts numba's compiler.
+_SMALL = 256
 #: Peeling to a depth below this looks for dominators close to each row from its first query.
 _NEAR_FIRST_DEPTH = 6
 #: Without a tolerance and for ``k >= 4``, ranks to a depth below this are peeled front by
@@ -135,6 +138,9 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     tol = _as_tolerance(tolerance, k)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    if n <= _SMALL and k >= 2:
+        _check_no_nan(F)
+        return ~_dominance(F, tol).any(axis=0)
     if tol is not None:
         _check_no_nan(F)
         query = np.ones(n, dtype=bool)
@@ -211,6 +217,8 @@ def nondominated_ranks(
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     _check_no_nan(F)
+    if n <= _SMALL and k >= 2:
+        return _ranks_small(F, tol, max_level)
     if tol is not None:
         return _kd_ranks_peel(F, tol, _LEAF, _NO_LIMIT, max_level)[0]
     if k == 0:
@@ -283,6 +291,41 @@ def _raise_nan(F: np.ndarray, row: int) -> None:
         "dominance is undefined for missing values.\n"
         "  Fix: drop or impute the candidates with missing objective values first."
     )
+
+
+def _dominance(F: np.ndarray, tol: np.ndarray | None) -> np.ndarray:
+    """``D[a, b]``: row ``a`` dominates row ``b`` (with tolerance ``tol``), for small inputs."""
+    A, B = F[:, None, :], F[None, :, :]
+    if tol is None:
+        return (A <= B).all(axis=2) & (A < B).any(axis=2)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, which compares False
+        return (A <= B + tol).all(axis=2) & (A < B - tol).any(axis=2)
+
+
+def _ranks_small(F: np.ndarray, tol: np.ndarray | None, max_level: int) -> np.ndarray:
+    """Fronts of a small ``F`` (no NaN) by peeling the dominance matrix, tolerance cycles
+    broken by plain dominance (as :func:`_kd_ranks_peel` does); behind ``max_level``,
+    ``max_level + 1``."""
+    n = F.shape[0]
+    D = _dominance(F, tol)
+    count = D.sum(axis=0)  # remaining dominators of each row
+    ranks = np.full(n, -1, dtype=np.int64)
+    alive = np.ones(n, dtype=bool)
+    level = 0
+    while alive.any():
+        if level > max_level:
+            ranks[alive] = level
+            break
+        front = alive & (count == 0)
+        if not front.any():  # a tolerance cycle: plain dominance among the remaining rows
+            plain = _dominance(F[alive], None).any(axis=0)
+            front = np.zeros(n, dtype=bool)
+            front[np.flatnonzero(alive)[~plain]] = True
+        ranks[front] = level
+        alive &= ~front
+        count -= D[front].sum(axis=0)
+        level += 1
+    return ranks
 
 
 def _mask_plain(F: np.ndarray) -> np.ndarray:
