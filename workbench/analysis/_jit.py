@@ -19,7 +19,7 @@ import sys
 import threading
 from typing import Any
 
-__all__ = ["njit", "compile_all"]
+__all__ = ["compile_all", "njit"]
 
 #: Kernels not yet handed to numba, by module name.
 _PENDING: dict[str, list[_LazyKernel]] = {}
