@@ -105,6 +105,7 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9):
     it runs on inputs of more than ``2 * sample`` rows."""
     setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
     setter(_pareto, "_PIVOT_SAMPLE", sample)
+    setter(_pareto, "_PIVOT_MIN_SAMPLE", sample)
     setter(_pareto, "_PIVOT_MAX", pivots)
     setter(_pareto, "_PREFILTER_PROBE", probe)
 
@@ -458,7 +459,7 @@ def test_property_matches_brute_force(data):
 def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
     # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
     F, _ = data
-    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")}
+    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MIN_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")}
     try:
         force_pivot_pass(_pareto, sample=sample, pivots=pivots)
         _pareto._SMALL = 0

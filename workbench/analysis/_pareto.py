@@ -84,9 +84,11 @@ _NEAR_FIRST_DEPTH = 6
 _PEEL_DEPTH_LIMIT = 8
 #: The pivot pass stops filtering after this many rows if more than half of them survived.
 _PREFILTER_PROBE = 16384
-#: Pivots come from the front of a sample of about this many rows (inputs up to twice as
-#: large skip the pass), at most ``_PIVOT_MAX`` of them.
+#: Pivots come from the front of a sample of about n / 16 rows, at least
+#: ``_PIVOT_MIN_SAMPLE`` (inputs up to twice that skip the pass) and at most
+#: ``_PIVOT_SAMPLE``; at most ``_PIVOT_MAX`` of its front are used.
 _PIVOT_SAMPLE = 4096
+_PIVOT_MIN_SAMPLE = 1024
 _PIVOT_MAX = 256
 
 
@@ -144,7 +146,7 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     if tol is not None:
         _check_no_nan(F)
         query = np.ones(n, dtype=bool)
-        if n > 2 * _PIVOT_SAMPLE and k >= 2:
+        if n > 2 * _PIVOT_MIN_SAMPLE and k >= 2:
             # A row that a pivot (a real row) dominates is dominated: only the others need a
             # query, but against every row (tolerance dominance is not transitive).
             P, strong = _pivots(F)
@@ -331,7 +333,7 @@ def _ranks_small(F: np.ndarray, tol: np.ndarray | None, max_level: int) -> np.nd
 def _mask_plain(F: np.ndarray) -> np.ndarray:
     """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance."""
     n = F.shape[0]
-    if n <= 2 * _PIVOT_SAMPLE:
+    if n <= 2 * _PIVOT_MIN_SAMPLE:
         _check_no_nan(F)
         return _mask_exact(F, False)
     P, strong = _pivots(F)
@@ -357,7 +359,8 @@ def _pivots(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the pivots minimising the normalised sum and the sum plus each objective (the front's
     centre and extremes, which dominate most rows of uniform-like data)."""
     n, k = F.shape
-    S = np.ascontiguousarray(F[:: max(1, n // _PIVOT_SAMPLE)])
+    sample = min(_PIVOT_SAMPLE, max(_PIVOT_MIN_SAMPLE, n // 16))  # a cheap share of small inputs
+    S = np.ascontiguousarray(F[:: max(1, n // sample)])
     S = S[~np.isnan(S).any(axis=1)]  # NaN rows are reported by the pass
     if S.shape[0] == 0:
         return np.empty((0, k)), np.empty(0, dtype=np.int64)
