@@ -89,6 +89,8 @@ _PREFILTER_PROBE = 16384
 #: ``_PIVOT_SAMPLE``; at most ``_PIVOT_MAX`` of its front are used.
 _PIVOT_SAMPLE = 4096
 _PIVOT_MIN_SAMPLE = 1024
+#: Slices of the first objective in the tabulated two-objective staircase.
+_STAIR_SLICES = 4096
 _PIVOT_MAX = 256
 
 
@@ -337,7 +339,15 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
         _check_no_nan(F)
         return _mask_exact(F, False)
     P, strong = _pivots(F)
-    if F.shape[1] == 2:
+    if F.shape[1] == 2 and P.shape[0] and np.isfinite(P).all() and P[-1, 0] > P[0, 0]:
+        # A table of the staircase's height per slice of the first objective: a row is dropped
+        # when the staircase at the start of its slice is strictly below it (conservative
+        # within a slice; the survivors are checked exactly).
+        lo, hi = P[0, 0], P[-1, 0]
+        edges = lo + (hi - lo) * np.arange(_STAIR_SLICES) / _STAIR_SLICES
+        step = np.ascontiguousarray(P[np.searchsorted(P[:, 0], edges, side="right") - 1])
+        keep, crowded, nan_row = _stair_pass(F, lo, _STAIR_SLICES / (hi - lo), step, _PREFILTER_PROBE)
+    elif F.shape[1] == 2:
         keep, crowded, nan_row = _pivot_pass_2d(F, P, _PREFILTER_PROBE)
     else:
         keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE, np.zeros(F.shape[1]))
@@ -492,6 +502,38 @@ def _dominates_tol(A, a, B, b, tol):
         if A[a, j] < B[b, j] - tol[j]:
             strictly = True
     return strictly
+
+
+@njit(cache=True)
+def _stair_pass(F, lo, scale, step, probe):
+    """:func:`_pivot_pass_2d` with the staircase tabulated: slice ``s`` of the first objective
+    starts at about ``lo + s / scale`` and ``step[s]`` is the last pivot at or before that
+    start. A row whose first objective is at least the pivot's and whose second is strictly
+    above it is dominated by the pivot."""
+    n = F.shape[0]
+    last = step.shape[0] - 1
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == probe and 2 * m > probe:
+            for r in range(n):
+                if np.isnan(F[r, 0]) or np.isnan(F[r, 1]):
+                    return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        a = F[i, 0]
+        if a >= lo:  # False for NaN
+            x = (a - lo) * scale
+            s = last if x >= last else int(x)
+            if step[s, 0] <= a and step[s, 1] < F[i, 1]:
+                continue
+        keep[m] = i
+        m += 1
+    for u in range(m):
+        if np.isnan(F[keep[u], 0]) or np.isnan(F[keep[u], 1]):
+            return keep[:0], False, keep[u]
+    return keep[:m], False, -1
 
 
 @njit(cache=True)
