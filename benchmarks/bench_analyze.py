@@ -39,13 +39,13 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shapes import ml  # noqa: E402
+from _shapes import ml
 
-from workbench import QualityModel, analyze  # noqa: E402
-from workbench.analysis import Reranker  # noqa: E402
-from workbench.analysis._problem import problem  # noqa: E402
-from workbench.analysis.feasibility import feasibility  # noqa: E402
-from workbench.analysis.scoring import normalized  # noqa: E402
+from workbench import QualityModel, analyze
+from workbench.analysis import Reranker
+from workbench.analysis._problem import problem
+from workbench.analysis.feasibility import feasibility
+from workbench.analysis.scoring import normalized
 
 RESULTS = Path(__file__).parent / "results"
 NAMES = ["accuracy", "latency_ms", "size_mb", "energy_j", "fairness_gap"]

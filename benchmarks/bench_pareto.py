@@ -63,7 +63,7 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shapes import ml  # noqa: E402
+from _shapes import ml
 
 LIMIT_S = 60.0  # skip a peer whose extrapolated time exceeds this
 PYMOO_MAX_N = 100_000
