@@ -105,7 +105,7 @@ class Reranker:
         table["rank"] = self._order.ranks(score)
         stability = None
         if self.base.stability is not None:
-            from workbench.analysis.sensitivity import weight_stability
+            from workbench.analysis.weights import weight_stability
 
             small = self._stability_problem
             if small is not None and method != "topsis":  # TOPSIS norms come from every candidate
