@@ -201,28 +201,104 @@ def skip_notes(rows: list[Results]) -> list[str]:
     return [f"Skipped: {'; '.join(notes)}."] if notes else []
 
 
+def peer_faster(data: Results, name: str) -> list[str]:
+    """The run's summary of one table: the cells at n >= 1e5 where a peer beats the workbench."""
+    summary = data.get("summary", {}).get(name)
+    if not summary:
+        return []
+    cells = summary["peer_faster"]
+    head = (f"Target, no peer faster in any cell at n ≥ 1e5 ({summary['cells_n_ge_1e5']} cells): "
+            f"{met(summary['target_met'])}")
+    if not cells:
+        return [head + "."]
+    listed = ", ".join(f"{size(c['n'])} × {c['k']} {c['data']} ({ratio(c['best_peer_ratio'])})" for c in cells)
+    return [f"{head}; the fastest peer's ratio where it wins: {listed}."]
+
+
+def before_table(data: Results) -> list[str]:
+    """The workbench's medians against the previous release's (``results/before/``), per cell."""
+    rows = []
+    for name in ("mask", "ranks"):
+        for r in data.get("before", {}).get(name, []):
+            rows.append([name, size(r["n"]), r["k"], r["data"], seconds(r["before_s"]), seconds(r["now_s"]),
+                         ratio(r["speedup"])])
+    if not rows:
+        return []
+    return ["Regression check against the previous release (`benchmarks/results/before/pareto.json`; "
+            "above 1: faster now):",
+            table(["table", "n", "k", "data", "before", "now", "speed-up"], rows, left=4)]
+
+
 def render_pareto(data: Results) -> list[str]:
     """Non-dominated mask and non-dominated ranks against the peer libraries, then the cold start."""
     cold = data["cold_start"]
+    fresh = data.get("cold_start_fresh_cache")
+    shapes = ("`uniform`: U(0, 1)^k, few non-dominated rows; `sphere`: every row non-dominated; "
+              "`ml`: ML-shaped candidates, a curved front far from most rows; `tied`: integers 0–9")
     return [
-        "Non-dominated mask (`uniform`: U(0, 1)^k, few non-dominated rows; `sphere`: every row "
-        "non-dominated); median times, the ratio in brackets.",
+        f"Non-dominated mask ({shapes}); medians of interleaved rounds, the ratio in brackets.",
         pareto_table(data["mask"], "non-dominated"),
         *skip_notes(data["mask"]),
+        *peer_faster(data, "mask"),
         "Non-dominated ranks (full sort into fronts):",
         pareto_table(data["ranks"], "fronts"),
+        *peer_faster(data, "ranks"),
+        *before_table(data),
         f"Cold start of a fresh interpreter: import {seconds(cold['import_s'])}, first calls "
-        f"{seconds(cold['first_calls_s'])}.",
+        f"{seconds(cold['first_calls_s'])}"
+        + (f"; with an empty numba cache (a fresh install) the first calls take "
+           f"{seconds(fresh['first_calls_s'])}." if fresh else "."),
     ]
 
 
 def render_analyze(data: Results) -> list[str]:
-    """The end-to-end ``analyze`` and re-rank timings (no peer does the same work)."""
-    return [table(["figure", "value"], [
-        ["`analyze` 1e5 × 5, SMAA with 1e4 samples", seconds(data["analyze_1e5x5_smaa1e4_s"])],
-        ["front size at 1e5 × 5", count(data["front_size_1e5x5"])],
-        ["re-rank after a weight change, 1e6 × 5", seconds(data["rerank_1e6x5_ms"] / 1e3)],
-    ])]
+    """``analyze`` on ML-shaped data, the explorer's weight move against its numpy floor, cold start."""
+    rows = [["`analyze` 1e5 × 5 uniform, SMAA with 1e4 samples", seconds(data["analyze_1e5x5_smaa1e4_s"]), "—"],
+            ["front size at 1e5 × 5 uniform", count(data["front_size_1e5x5"]), "—"]]
+    small, big = data.get("sizes", [None, None])
+    targets = data.get("targets_met", {})
+    out = []
+    if small is not None:
+        s, b = data[f"analyze_ml_{small}"], data[f"analyze_ml_{big}"]
+        full = data.get(f"analyze_ml_{big}_full_ranks")
+        move = data[f"weight_move_{big}"]
+        cold = data["cold_start"]
+        rows += [
+            [f"`analyze` {size(small)} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
+             f"{seconds(s['median_s'])}, peak {megabytes(s['peak_mb'])}",
+             f"≤ 0.5 s: {met(targets.get('analyze_1e5_le_0.5s'))}"],
+            [f"`analyze` {size(big)} × 5, the same", f"{seconds(b['median_s'])}, peak {megabytes(b['peak_mb'])}",
+             f"≤ 5 s: {met(targets.get('analyze_1e6_le_5s'))}; ≤ 4 GiB: "
+             f"{met(targets.get('analyze_1e6_peak_le_4GiB'))}"],
+        ]
+        if full:
+            rows.append([f"… every front ranked (`depth=None`; {count(full['deepest_feasible_front'] + 1)} "
+                         "feasible fronts)", seconds(full["median_s"]), "—"])
+        rows += [
+            [f"weight move {size(big)} × 5: `Reranker.reweigh` end to end", millis(move["reweigh_ms"]),
+             f"≤ 120 ms: {met(targets.get('weight_move_1e6_le_120ms'))}"],
+            ["… numpy floor: `N @ w` + `argsort`", millis(move["floor_ms"]),
+             f"reweigh / floor {ratio(move['reweigh_ms'] / move['floor_ms'])}"],
+            ["first `analyze` of 100 rows, fresh install (empty numba cache)",
+             seconds(cold["fresh_100"]["first_analyze_s"]),
+             f"≤ 3 s: {met(targets.get('fresh_install_first_analyze_le_3s'))}"],
+            ["… in a warm new process", seconds(cold["warm_100"]["first_analyze_s"]),
+             f"≤ 0.5 s: {met(targets.get('warm_new_process_le_0.5s'))}"],
+            ["… importing `workbench` before it", seconds(cold["warm_100"]["import_s"]), "—"],
+            ["first `analyze` of 1e4 rows, fresh install (the one-off compile)",
+             seconds(cold["fresh_10000"]["first_analyze_s"]), "—"],
+        ]
+    out.append(table(["figure", "value", "target"], rows))
+    before = data.get("before", {})
+    if before:
+        labels = {"analyze_1e5x5_smaa1e4_s": ("`analyze` 1e5 × 5 uniform, SMAA 1e4", seconds, 1.0),
+                  "rerank_1e6x5_ms": ("weight move 1e6 × 5 (before: scores and order only; now: "
+                                      "`Reranker.reweigh` end to end)", millis, 1.0)}
+        body = [[labels[k][0], labels[k][1](v["before"]), labels[k][1](v["now"]), ratio(v["before"] / v["now"])]
+                for k, v in before.items() if k in labels]
+        out += ["Against the previous release (`benchmarks/results/before/analyze.json`; above 1: faster now):",
+                table(["figure", "before", "now", "speed-up"], body)]
+    return out
 
 
 def render_monitoring(data: Results) -> list[str]:

@@ -270,3 +270,43 @@ def test_a_doc_without_markers_names_them_and_the_fix(report, results, tmp_path,
     assert report.main(["--doc", str(doc), "--results", str(results)]) == 2
     assert report.BEGIN in capsys.readouterr().err
     assert doc.read_bytes() == (HEAD + TAIL).encode()
+
+
+def test_pareto_fastest_peer_summary_and_regression_table(report, results):
+    data = json.loads((results / "pareto.json").read_text())
+    data["summary"] = {"mask": {"cells_n_ge_1e5": 36, "target_met": False, "peer_faster": [
+        {"n": 100_000, "k": 5, "data": "tied", "best_peer_ratio": 0.5}]},
+        "ranks": {"cells_n_ge_1e5": 36, "target_met": True, "peer_faster": []}}
+    data["before"] = {"mask": [{"n": 10_000, "k": 2, "data": "uniform", "before_s": 0.2, "now_s": 0.1, "speedup": 2.0}]}
+    data["cold_start_fresh_cache"] = {"import_s": 0.4, "first_calls_s": 12.0}
+    write(results, "pareto", data)
+    text = report.render(results)
+    assert ("Target, no peer faster in any cell at n ≥ 1e5 (36 cells): **missed**; the fastest peer's ratio "
+            "where it wins: 1e5 × 5 tied (0.50×).") in text
+    assert "Target, no peer faster in any cell at n ≥ 1e5 (36 cells): met." in text
+    assert "| mask | 1e4 | 2 | uniform | 0.20 s | 0.10 s | 2.0× |" in text
+    assert "with an empty numba cache (a fresh install) the first calls take 12.0 s." in text
+
+
+def test_analyze_targets_floor_and_regression(report, results):
+    move = {"reweigh_ms": 90.0, "floor_ms": 60.0}
+    cold = {"fresh_100": {"first_analyze_s": 0.3, "import_s": 1.0},
+            "warm_100": {"first_analyze_s": 0.2, "import_s": 0.9},
+            "fresh_10000": {"first_analyze_s": 9.0, "import_s": 1.0}}
+    write(results, "analyze", {
+        "analyze_1e5x5_smaa1e4_s": 0.5, "front_size_1e5x5": 988, "sizes": [100_000, 1_000_000],
+        "analyze_ml_100000": {"median_s": 0.8, "peak_mb": 400.0},
+        "analyze_ml_1000000": {"median_s": 4.5, "peak_mb": 1500.0},
+        "analyze_ml_1000000_full_ranks": {"median_s": 14.0, "deepest_feasible_front": 46},
+        "weight_move_1000000": move, "cold_start": cold,
+        "targets_met": {"analyze_1e5_le_0.5s": False, "analyze_1e6_le_5s": True, "analyze_1e6_peak_le_4GiB": True,
+                        "weight_move_1e6_le_120ms": True, "fresh_install_first_analyze_le_3s": True,
+                        "warm_new_process_le_0.5s": True},
+        "before": {"analyze_1e5x5_smaa1e4_s": {"before": 1.0, "now": 0.5}},
+    })
+    text = report.render(results).split("### `analyze`")[1].split("###")[0]
+    assert "| `analyze` 1e5 × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4 | 0.80 s, peak 400 MB | " \
+           "≤ 0.5 s: **missed** |" in text
+    assert "| … every front ranked (`depth=None`; 47 feasible fronts) | 14.0 s | — |" in text
+    assert "| … numpy floor: `N @ w` + `argsort` | 60.0 ms | reweigh / floor 1.5× |" in text
+    assert "| `analyze` 1e5 × 5 uniform, SMAA 1e4 | 1.00 s | 0.50 s | 2.0× |" in text

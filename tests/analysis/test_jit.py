@@ -48,3 +48,41 @@ def test_every_compiled_kernel_goes_through_the_fallback():
                     node.value, ast.Name) and node.value.id in ("numba", "nb"):
                 direct.append(str(path.relative_to(root)))
     assert direct == [], f"use workbench.analysis._jit.njit instead of numba's in: {direct}"
+
+
+def test_a_small_analysis_never_starts_numba(tmp_path):
+    # A first analysis of 100 candidates in a new process, with an empty numba cache: numpy
+    # answers the small inputs, so numba is neither imported nor asked to compile anything.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np, pandas as pd, workbench as wb\n"
+        "rng = np.random.default_rng(0)\n"
+        "df = pd.DataFrame({'id': [f'c{i}' for i in range(100)], 'acc': rng.random(100),"
+        " 'ms': rng.random(100), 'kb': rng.random(100)})\n"
+        "qm = wb.QualityModel.from_dict({'objectives': [{'name': 'acc', 'direction': 'max',"
+        " 'tolerance': 0.01}, {'name': 'ms', 'direction': 'min'}, {'name': 'kb', 'direction': 'min'}],"
+        " 'constraints': ['ms <= 0.9']})\n"
+        "a = wb.analyze(df, qm, smaa=500)\n"
+        "assert a.recommended is not None\n"
+        "print('numba' in sys.modules)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "False"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kernels_find_each_other_once_handed_to_numba():
+    # The first call hands every kernel of the module to numba, so a kernel calling another
+    # compiles against its dispatcher.
+    import numpy as np
+
+    from workbench.analysis import _pareto
+
+    F = np.random.default_rng(0).random((600, 4))
+    mask = _pareto._kd_mask(F, np.zeros(4), 8, np.ones(600, dtype=bool))
+    assert type(_pareto._kd_build).__name__ != "_LazyKernel"
+    np.testing.assert_array_equal(mask, _pareto.nondominated_mask(F))

@@ -45,11 +45,13 @@ def points(seed: int, m: int, k: int) -> np.ndarray:
     return np.round(N, 2)  # a coarse grid: many equal distances
 
 
+@pytest.mark.parametrize("small", [K._SMALL, 0])  # small inputs: numpy blocks; 0: compiled loops
 @pytest.mark.parametrize("k", [2, 3, 5, 7, 9])
 @pytest.mark.parametrize("block_bytes", [1, 8 * 40 * 3 * 7, K.PAIRWISE_BLOCK_BYTES])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_kernels_equal_dense(monkeypatch, block_bytes, seed, k):
+def test_kernels_equal_dense(monkeypatch, block_bytes, seed, k, small):
     monkeypatch.setattr(K, "PAIRWISE_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(K, "_SMALL", small)
     N = points(seed, 40, k)
     for radius in (0.1, 0.3, 2.0):
         np.testing.assert_array_equal(K.tradeoff_knees(N, radius), dense_knees(N, radius))
@@ -58,8 +60,10 @@ def test_kernels_equal_dense(monkeypatch, block_bytes, seed, k):
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+@pytest.mark.parametrize("small", [K._SMALL, 0])
 @pytest.mark.parametrize("k", [2, 9])
-def test_nearest_neighbours_with_nan_and_inf(k):
+def test_nearest_neighbours_with_nan_and_inf(monkeypatch, k, small):
+    monkeypatch.setattr(K, "_SMALL", small)
     rng = np.random.default_rng(4)
     N = rng.uniform(0, 1, (12, k))
     N[1, 0] = np.nan

@@ -84,6 +84,14 @@ def random_data(rng, kind, n, k):
         return sphere(rng, n, k)
     if kind == "correlated":  # long chains of fronts
         return rng.random((n, 1)) + 0.05 * rng.random((n, k))
+    if kind == "ml":  # the shape of ML candidates (benchmarks/bench_pareto.py): curved fronts
+        acc = rng.uniform(0.80, 0.95, n)
+        latency = 5.0 * np.exp(18 * (acc - 0.80)) * rng.lognormal(0, 0.35, n)
+        size = 20.0 * np.exp(12 * (acc - 0.80)) * rng.lognormal(0, 0.5, n)
+        energy = 0.01 * latency * size**0.3 * rng.lognormal(0, 0.2, n)
+        gap = 0.10 - 0.4 * (acc - 0.80) + rng.normal(0, 0.02, n)
+        F = np.column_stack([-acc, latency, size, energy, gap, latency * gap])
+        return np.ascontiguousarray(F[:, :k]) if k <= 6 else np.tile(F, (1, 2))[:, :k]
     if kind == "infinite":
         F = rng.integers(0, 4, (n, k)).astype(float)
         F[rng.random((n, k)) < 0.1] = np.inf
@@ -92,15 +100,30 @@ def random_data(rng, kind, n, k):
     raise AssertionError(kind)
 
 
-@pytest.fixture(params=["default", "small-thresholds", "peel-every-front"])
+def force_pivot_pass(target, sample=2, pivots=4, probe=10**9):
+    """Set the pivot pre-filter's thresholds on ``target`` (monkeypatch or module) so that
+    it runs on inputs of more than ``2 * sample`` rows."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_PIVOT_SAMPLE", sample)
+    setter(_pareto, "_PIVOT_MIN_SAMPLE", sample)
+    setter(_pareto, "_PIVOT_MAX", pivots)
+    setter(_pareto, "_PREFILTER_PROBE", probe)
+
+
+@pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "peel-every-front"])
 def paths(request, monkeypatch):
-    """Run a test with the default thresholds; with thresholds that force, on small inputs,
-    the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves and,
-    for ranks, no peeling with the mask and the branch-and-bound sweep; and with pure
-    peeling by the mask."""
-    if request.param == "small-thresholds":
-        monkeypatch.setattr(_pareto, "_PREFILTER_PROBE", 8)
-        monkeypatch.setattr(_pareto, "_PREFILTER_BLOCK", 4)
+    """Run a test with the default thresholds, where small inputs take the numpy dominance
+    matrix; with the compiled kernels on every input; with thresholds that force, on small
+    inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
+    and, for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
+    pre-filter (and its recursion on the survivors) on every input of more than four rows;
+    and with pure peeling by the mask."""
+    if request.param != "numpy":
+        monkeypatch.setattr(_pareto, "_SMALL", 0)
+    if request.param == "pivot-pass":
+        force_pivot_pass(monkeypatch)
+    elif request.param == "small-thresholds":
+        force_pivot_pass(monkeypatch, sample=2, pivots=3, probe=8)
         monkeypatch.setattr(_pareto, "_SFS_BLOCK", 4)
         monkeypatch.setattr(_pareto, "_SFS_MAX_AVG_SCAN", 1)
         monkeypatch.setattr(_pareto, "_LEAF", 1)
@@ -115,7 +138,7 @@ def paths(request, monkeypatch):
 # --- exactness against the oracle ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "infinite"])
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "ml", "infinite"])
 @pytest.mark.parametrize("k", [1, 2, 3, 4, 6])
 def test_random_data_matches_brute_force(paths, kind, k):
     rng = np.random.default_rng(k * 100 + len(kind))
@@ -132,6 +155,30 @@ def test_tolerance_matches_brute_force(paths, k):
             scale = 1.0 if kind == "uniform" else 4.0
             for tol in (rng.random(k) * 0.1 * scale, rng.random(k) * 0.5 * scale):
                 check_exact(F, tol)
+
+
+@pytest.mark.parametrize("kind", ["uniform", "grid", "correlated", "ml", "infinite"])
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+def test_depth_ranks_the_first_fronts_exactly(paths, kind, k):
+    # Fronts 0..depth as the full brute-force peel has them, everything behind is depth + 1;
+    # with and without tolerance (whose cycles are broken the same way).
+    rng = np.random.default_rng(k * 7 + len(kind))
+    for n in (1, 6, 80, 300):
+        F = random_data(rng, kind, n, k)
+        for tol in (None, rng.random(k) * (0.1 if kind in ("uniform", "ml") else 1.5)):
+            if kind == "ml" and tol is not None:
+                tol = tol * np.abs(F).mean(axis=0)
+            full = brute_ranks(F, tol)
+            for depth in (0, 1, 2, 5, 40):
+                np.testing.assert_array_equal(
+                    nondominated_ranks(F, tol, depth=depth), np.minimum(full, depth + 1)
+                )
+
+
+@pytest.mark.parametrize("depth", [-1, 1.5, "2", True])
+def test_invalid_depth(depth):
+    with pytest.raises(CandidatesError, match="depth must be a whole number"):
+        nondominated_ranks(np.ones((3, 2)), depth=depth)
 
 
 def test_zero_tolerance_is_plain_dominance():
@@ -251,6 +298,53 @@ def test_nan_raises_value_error(k, row):
             call(F, np.full(k, 0.1))
 
 
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("row", [0, 5, 4_321, 39_999])
+def test_nan_found_by_the_pivot_pass(k, row):
+    # ML-shaped data: the pass removes most rows, and a NaN row (never dominated) survives it.
+    F = random_data(np.random.default_rng(row), "ml", 40_000, k)
+    F[row, k - 1] = np.nan
+    if row < 39_999:
+        F[row + 1 :: 997, 0] = np.nan  # later ones too: the error names the first
+    with pytest.raises(CandidatesError, match=f"first at row {row},"):
+        nondominated_mask(F)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
+    # 12,000 ML-shaped rows: the pivots drop most rows before the k-d tree; the survivors are
+    # checked against every row. Brute force over all pairs, in blocks.
+    rng = np.random.default_rng(k)
+    F = random_data(rng, "ml", 12_000, k)
+    tol = np.abs(F).mean(axis=0) * rng.uniform(0.0, 0.05, k)
+    expected = np.ones(len(F), bool)
+    for lo in range(0, len(F), 500):
+        block = F[lo:lo + 500]
+        with np.errstate(invalid="ignore"):
+            dominated = ((F[:, None, :] <= block[None, :, :] + tol).all(-1)
+                         & (F[:, None, :] < block[None, :, :] - tol).any(-1)).any(axis=0)
+        expected[lo:lo + 500] = ~dominated
+    np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
+
+
+@pytest.mark.parametrize("kind", ["ml", "uniform", "grid", "correlated", "infinite"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_pivot_pass_at_its_real_size_matches_moocore(kind, k):
+    # Big enough for the default thresholds: the pass, its recursion on the survivors and
+    # (for crowded data) its early exit, against moocore and a brute-force check of survivors.
+    rng = np.random.default_rng(k)
+    F = random_data(rng, kind, 30_000, k)
+    mask = nondominated_mask(F)
+    finite = np.isfinite(F).all()
+    if finite:
+        np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    front = F[mask]
+    np.testing.assert_array_equal(brute_mask(front), np.ones(len(front), bool))
+    sample = rng.choice(len(F), 400, replace=False)  # each sampled dominated row has a dominator
+    for i in sample[~mask[sample]]:
+        assert dominance_matrix(np.vstack([front, F[i]]))[:-1, -1].any()
+
+
 def test_nan_found_after_the_prefilter_gives_up():
     F = sphere(np.random.default_rng(0), 40_000, 3)  # all non-dominated: pre-filter stops
     F[-1, 1] = np.nan
@@ -278,7 +372,7 @@ def test_invalid_shapes_and_tolerances(F, tol, match):
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5])
-@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated"])
+@pytest.mark.parametrize("kind", ["uniform", "grid", "sphere", "correlated", "ml"])
 def test_agrees_with_moocore_paretoset_and_pymoo(kind, k):
     rng = np.random.default_rng(k)
     F = random_data(rng, kind, 3000, k)
@@ -351,7 +445,44 @@ fast = settings(max_examples=60, deadline=None, suppress_health_check=[HealthChe
 @fast
 @given(objective_sets(with_tolerance=True))
 def test_property_matches_brute_force(data):
-    check_exact(*data)
+    check_exact(*data)  # the numpy dominance matrix (small inputs)
+    saved = _pareto._SMALL
+    try:
+        _pareto._SMALL = 0  # the compiled kernels
+        check_exact(*data)
+    finally:
+        _pareto._SMALL = saved
+
+
+@fast
+@given(objective_sets(max_n=60), st.integers(1, 8), st.integers(1, 6))
+def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
+    # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
+    F, _ = data
+    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MIN_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")}
+    try:
+        force_pivot_pass(_pareto, sample=sample, pivots=pivots)
+        _pareto._SMALL = 0
+        check_exact(F)
+    finally:
+        for name, value in saved.items():
+            setattr(_pareto, name, value)
+
+
+@fast
+@given(objective_sets(max_n=40, with_tolerance=True), st.integers(0, 6))
+def test_property_depth_caps_the_full_ranks(data, depth):
+    F, tol = data
+    saved = _pareto._SMALL
+    try:
+        for small in (saved, 0):  # numpy and compiled
+            _pareto._SMALL = small
+            for t in (None, tol):
+                np.testing.assert_array_equal(
+                    nondominated_ranks(F, t, depth=depth), np.minimum(brute_ranks(F, t), depth + 1)
+                )
+    finally:
+        _pareto._SMALL = saved
 
 
 @fast

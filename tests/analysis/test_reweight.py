@@ -3,9 +3,13 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench import analyze
 from workbench.analysis import Reranker
+from workbench.analysis.reweight import _CachedOrder
+from workbench.analysis.scoring import order
 
 
 @pytest.mark.parametrize("method", ["weighted_sum", "tchebycheff", "asf", "topsis"])
@@ -45,3 +49,57 @@ def test_method_change_with_smaa_needs_analyze(make_candidates, model3):
     fast.reweigh({"acc": 2, "ms": 1, "kb": 1})  # weights alone: fine
     with pytest.raises(QualityModelError, match="SMAA acceptabilities depend on the scoring method"):
         fast.reweigh({"acc": 2, "ms": 1, "kb": 1}, method="topsis")
+
+
+# --- the weight-independent caches ---------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.booleans(), st.integers(0, 3)), max_size=40), st.integers(0, 3))
+def test_cached_order_equals_order(rows, shift):
+    # Coarse scores and violations: ties in score, in violation, and in both.
+    score = np.array([s / 4 + 1e-14 * shift for s, _, _ in rows], dtype=float)
+    feasible = np.array([f for _, f, _ in rows], dtype=bool)
+    violation = np.where(feasible, 0.0, np.array([1.0 + v for _, _, v in rows], dtype=float))
+    cached = _CachedOrder(feasible, violation)
+    np.testing.assert_array_equal(cached.ranks(score), order(score, feasible, violation))
+    np.testing.assert_array_equal(cached.ranks(-score), order(-score, feasible, violation))  # reused
+
+
+@pytest.mark.parametrize("method", ["weighted_sum", "tchebycheff", "asf", "topsis"])
+def test_reweigh_with_tied_violations_tolerance_and_champion(method):
+    # Integer-valued objectives: many candidates share a violation; a relative constraint on the
+    # champion, a tolerance, declared bounds on one objective and a reference point.
+    from workbench import QualityModel
+
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame({"id": [f"m{i}" for i in range(n)], "acc": rng.integers(60, 100, n) / 100,
+                       "ms": rng.integers(1, 40, n).astype(float), "kb": rng.integers(1, 9, n) * 100.0})
+    qm = QualityModel.from_dict({
+        "objectives": [
+            {"name": "acc", "direction": "max", "weight": 2, "tolerance": 0.01},
+            {"name": "ms", "direction": "min", "bounds": [0, 50]},
+            {"name": "kb", "direction": "min"},
+        ],
+        "constraints": ["ms <= 30", "kb <= 1.2 * champion"],
+        "reference_point": {"acc": 0.95},
+    })
+    base = analyze(df, qm, method=method, champion="m7", smaa=300)
+    assert (~base.table["feasible"]).sum() > 50
+    fast = Reranker(base)
+    for w in ({"acc": 1, "ms": 5, "kb": 1}, {"acc": 3, "ms": 0, "kb": 1}, {"acc": 1, "ms": 1, "kb": 1}):
+        got = fast.reweigh(w)
+        want = analyze(df, qm, method=method, champion="m7", smaa=300, weights=w)
+        np.testing.assert_allclose(got.table["score"], want.table["score"], rtol=1e-12)
+        assert got.table["rank"].tolist() == want.table["rank"].tolist()
+        pd.testing.assert_frame_equal(got.stability, want.stability)
+        assert got.stability.attrs == want.stability.attrs
+        assert got.recommended == want.recommended
+
+
+def test_reweigh_leaves_the_base_analysis_alone(make_candidates, model3):
+    base = analyze(make_candidates(50, seed=5), model3)
+    before = base.table.copy()
+    Reranker(base).reweigh({"acc": 0, "ms": 1, "kb": 0})
+    pd.testing.assert_frame_equal(base.table, before)

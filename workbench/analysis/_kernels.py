@@ -151,6 +151,8 @@ PAIRWISE_BLOCK_BYTES = 32 * 2**20
 #: pairs them); below this many objectives the compiled loops below add in that same order, so
 #: they give the numpy formulas' numbers bit for bit, without the (block, m, k) temporaries.
 _SEQUENTIAL_SUM_MAX_K = 8
+#: Up to this many points the numpy blocks are used anyway (as fast, and they need no compiler).
+_SMALL = 256
 
 
 @njit(cache=True)
@@ -244,7 +246,7 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     out = np.full(m, np.nan)
     if m < 2:
         return out
-    if k < _SEQUENTIAL_SUM_MAX_K:
+    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
         return _tradeoff_knees_loop(np.ascontiguousarray(N, dtype=np.float64), float(radius))
     blocks = _row_blocks(m, k)
     for lo in blocks:
@@ -273,7 +275,7 @@ def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
     out = np.empty((m, count), dtype=np.intp)
     if count <= 0:
         return out
-    if k < _SEQUENTIAL_SUM_MAX_K:
+    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
         return _nearest_loop(np.ascontiguousarray(N, dtype=np.float64), count).astype(np.intp)
     blocks = _row_blocks(m, k)
     for lo in blocks:
@@ -338,3 +340,97 @@ def hv_contributions_2d(F: np.ndarray, ref: np.ndarray) -> np.ndarray:
     out[qidx] = (x_next - Q[:, 0]) * (y_prev - Q[:, 1])
     out[idx[dup]] = 0.0
     return out
+
+
+_RADIX_BITS = 13
+_RADIX_PASSES = 5  # 5 x 13 >= 64 bits
+
+
+@njit(cache=True)
+def _float_keys(x):  # pragma: no cover - compiled
+    """Unsigned integers in the order of the floats ``x`` (no NaN; -0.0 and 0.0 are one value)."""
+    n = x.shape[0]
+    keys = np.empty(n, dtype=np.uint64)
+    top = np.uint64(1) << np.uint64(63)
+    bits = x.view(np.uint64)
+    for i in range(n):
+        u = np.uint64(0) if x[i] == 0.0 else bits[i]
+        keys[i] = ~u if u & top else u | top
+    return keys
+
+
+@njit(cache=True)
+def _radix_min_ranks(keys):  # pragma: no cover - compiled
+    """1-based ranks of unsigned ``keys`` (equal keys share the smallest), by an LSD radix sort;
+    digits on which every key agrees are skipped. Overwrites ``keys``."""
+    n = keys.shape[0]
+    size = 1 << _RADIX_BITS
+    mask = np.uint64(size - 1)
+    counts = np.zeros((_RADIX_PASSES, size), dtype=np.int64)
+    for i in range(n):
+        u = keys[i]
+        for p in range(_RADIX_PASSES):
+            counts[p, (u >> np.uint64(p * _RADIX_BITS)) & mask] += 1
+    order = np.arange(n)
+    order2 = np.empty(n, dtype=np.int64)
+    keys2 = np.empty(n, dtype=np.uint64)
+    start = np.empty(size, dtype=np.int64)
+    for p in range(_RADIX_PASSES):
+        shift = np.uint64(p * _RADIX_BITS)
+        skip = n == 0
+        for b in range(size):
+            if counts[p, b] == n:  # every key has this digit: the pass changes nothing
+                skip = True
+                break
+        if skip:
+            continue
+        total = 0
+        for b in range(size):
+            start[b] = total
+            total += counts[p, b]
+        for t in range(n):  # keys travel with their rows: sequential reads
+            u = keys[t]
+            d = (u >> shift) & mask
+            pos = start[d]
+            keys2[pos] = u
+            order2[pos] = order[t]
+            start[d] = pos + 1
+        order, order2 = order2, order
+        keys, keys2 = keys2, keys
+    ranks = np.empty(n, dtype=np.int64)
+    r = 1
+    for t in range(n):
+        if t == 0 or keys[t] != keys[t - 1]:
+            r = t + 1
+        ranks[order[t]] = r
+    return ranks
+
+
+def min_ranks(x: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``x`` in ascending order, equal values sharing the smallest rank
+    (``scipy.stats.rankdata(x, method="min")``), by a radix sort: linear in ``n``.
+
+    x (n,) float without NaN -> (n,) int64.
+
+    >>> min_ranks(np.array([0.5, -1.0, 0.5, 2.0, -0.0, 0.0])).tolist()
+    [4, 1, 4, 6, 2, 2]
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    return _radix_min_ranks(_float_keys(x if x.flags.writeable else x.copy()))
+
+
+def score_ranks(score: np.ndarray, decimals: int = 12) -> np.ndarray:
+    """1-based ranks by *descending* score rounded to ``decimals`` (equal rounded scores share
+    the smallest rank): ``min_ranks(-np.round(score, decimals))``.
+
+    Rounded scores are integers times ``10**-decimals``, so for scores of moderate size the
+    integers are sorted instead (fewer radix digits). score (n,) float, no NaN -> (n,) int64.
+
+    >>> score_ranks(np.array([0.2, 0.9, 0.2 + 1e-14, 0.5])).tolist()
+    [3, 1, 3, 2]
+    """
+    score = np.asarray(score, dtype=np.float64)
+    if score.size and np.abs(score).max() < 1e3:  # integers below 2**53: exact and injective
+        q = np.rint(score * -(10.0**decimals))
+        return _radix_min_ranks((q - q.min()).astype(np.uint64))
+    return min_ranks(-np.round(score, decimals))

@@ -73,9 +73,25 @@ _RANKS_3D_MOVES_PER_ROW = 256
 #: for the rest, peeling with the k-d tree gives up after this many queries per row.
 _PEEL_MIN_FRONT_FRACTION = 16
 _PEEL_QUERIES_PER_ROW = 8
+_NO_LIMIT = np.iinfo(np.int64).max
+#: Up to this many rows the mask and the ranks come from a numpy dominance matrix: as fast as
+#: the compiled kernels there, and a first small analysis never starts numba's compiler.
+_SMALL = 256
+#: Peeling to a depth below this looks for dominators close to each row from its first query.
+_NEAR_FIRST_DEPTH = 6
+#: Without a tolerance and for ``k >= 4``, ranks to a depth below this are peeled front by
+#: front with the mask (each peel costs about one mask).
+_PEEL_DEPTH_LIMIT = 8
 #: The pivot pass stops filtering after this many rows if more than half of them survived.
 _PREFILTER_PROBE = 16384
-_PREFILTER_BLOCK = 4096
+#: Pivots come from the front of a sample of about n / 16 rows, at least
+#: ``_PIVOT_MIN_SAMPLE`` (inputs up to twice that skip the pass) and at most
+#: ``_PIVOT_SAMPLE``; at most ``_PIVOT_MAX`` of its front are used.
+_PIVOT_SAMPLE = 4096
+_PIVOT_MIN_SAMPLE = 1024
+#: Slices of the first objective in the tabulated two-objective staircase.
+_STAIR_SLICES = 4096
+_PIVOT_MAX = 256
 
 
 # --------------------------------------------------------------------------------------
@@ -126,9 +142,21 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     tol = _as_tolerance(tolerance, k)
     if n == 0:
         return np.zeros(0, dtype=bool)
+    if n <= _SMALL and k >= 2:
+        _check_no_nan(F)
+        return ~_dominance(F, tol).any(axis=0)
     if tol is not None:
         _check_no_nan(F)
-        return _kd_mask(F, tol, _LEAF)
+        query = np.ones(n, dtype=bool)
+        if n > 2 * _PIVOT_MIN_SAMPLE and k >= 2:
+            # A row that a pivot (a real row) dominates is dominated: only the others need a
+            # query, but against every row (tolerance dominance is not transitive).
+            P, strong = _pivots(F)
+            keep, crowded, _ = _pivot_pass(F, P, strong, _PREFILTER_PROBE, tol)
+            if not crowded:
+                query[:] = False
+                query[keep] = True
+        return _kd_mask(F, tol, _LEAF, query)
     if k <= 1:
         _check_no_nan(F)
         if k == 0:  # no objectives: every row ties with every other
@@ -139,7 +167,9 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     return _mask_plain(F)
 
 
-def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.ndarray:
+def nondominated_ranks(
+    F: np.ndarray, tolerance: np.ndarray | None = None, depth: int | None = None
+) -> np.ndarray:
     """Number of the non-dominated front of each row, by repeated peeling (0 = best).
 
     Front 0 holds the rows no other row dominates; remove it, and front 1 holds the rows no
@@ -151,11 +181,16 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np
         Objective values, all minimised; converted to ``float64``. NaN is not allowed.
     tolerance : numpy.ndarray, shape (k,), optional
         Non-negative per-objective tolerance, as in :func:`nondominated_mask`.
+    depth : int, optional
+        Rank only fronts ``0..depth``: every row behind them gets ``depth + 1`` ("beyond").
+        Fronts are peeled one at a time, so a small depth costs a fraction of the full sort
+        on large inputs with many fronts. ``None`` (default) ranks every front.
 
     Returns
     -------
     numpy.ndarray of int64, shape (n,)
         0-based front index of each row. For ``k == 1`` this is the dense rank of the value.
+        With ``depth``, ``numpy.minimum(full_ranks, depth + 1)``.
 
     Notes
     -----
@@ -176,22 +211,31 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None) -> np
     array([0, 0, 0, 0, 1])
     >>> nondominated_ranks(F, tolerance=np.array([0.2, 0.2]))
     array([0, 0, 0, 1, 2])
+    >>> nondominated_ranks(F, tolerance=np.array([0.2, 0.2]), depth=0)  # 1 = beyond front 0
+    array([0, 0, 0, 1, 1])
     """
     F = _as_points(F)
     n, k = F.shape
     tol = _as_tolerance(tolerance, k)
+    max_level = _as_depth(depth)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     _check_no_nan(F)
+    if n <= _SMALL and k >= 2:
+        return _ranks_small(F, tol, max_level)
     if tol is not None:
-        return _kd_ranks_peel(F, tol, _LEAF, np.iinfo(np.int64).max)[0]
+        return _kd_ranks_peel(F, tol, _LEAF, _NO_LIMIT, max_level)[0]
     if k == 0:
-        return np.zeros(n, dtype=np.int64)
-    if k == 1:
-        return np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
-    if k == 2:
-        return _ranks_2d(F, _lex_order(F))
-    return _ranks_plain(F)
+        ranks = np.zeros(n, dtype=np.int64)
+    elif k == 1:
+        ranks = np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
+    elif k == 2:
+        ranks = _ranks_2d(F, _lex_order(F))
+    elif k >= 4 and max_level < _PEEL_DEPTH_LIMIT:
+        return _ranks_peel_mask(F, max_level)
+    else:
+        ranks = _ranks_plain(F)
+    return ranks if max_level == _NO_LIMIT else np.minimum(ranks, max_level + 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -227,6 +271,17 @@ def _as_tolerance(tolerance: np.ndarray | None, k: int) -> np.ndarray | None:
     return tol if tol.any() else None
 
 
+def _as_depth(depth: int | None) -> int:
+    if depth is None:
+        return _NO_LIMIT
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise CandidatesError(
+            f"depth must be a whole number >= 0 (the last front to rank) or None (every "
+            f"front); got {depth!r}."
+        )
+    return int(depth)
+
+
 def _check_no_nan(F: np.ndarray) -> None:
     bad = np.flatnonzero(np.isnan(F).any(axis=1))
     if bad.size:
@@ -242,16 +297,97 @@ def _raise_nan(F: np.ndarray, row: int) -> None:
     )
 
 
+def _dominance(F: np.ndarray, tol: np.ndarray | None) -> np.ndarray:
+    """``D[a, b]``: row ``a`` dominates row ``b`` (with tolerance ``tol``), for small inputs."""
+    A, B = F[:, None, :], F[None, :, :]
+    if tol is None:
+        return (A <= B).all(axis=2) & (A < B).any(axis=2)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, which compares False
+        return (A <= B + tol).all(axis=2) & (A < B - tol).any(axis=2)
+
+
+def _ranks_small(F: np.ndarray, tol: np.ndarray | None, max_level: int) -> np.ndarray:
+    """Fronts of a small ``F`` (no NaN) by peeling the dominance matrix, tolerance cycles
+    broken by plain dominance (as :func:`_kd_ranks_peel` does); behind ``max_level``,
+    ``max_level + 1``."""
+    n = F.shape[0]
+    D = _dominance(F, tol)
+    count = D.sum(axis=0)  # remaining dominators of each row
+    ranks = np.full(n, -1, dtype=np.int64)
+    alive = np.ones(n, dtype=bool)
+    level = 0
+    while alive.any():
+        if level > max_level:
+            ranks[alive] = level
+            break
+        front = alive & (count == 0)
+        if not front.any():  # a tolerance cycle: plain dominance among the remaining rows
+            plain = _dominance(F[alive], None).any(axis=0)
+            front = np.zeros(n, dtype=bool)
+            front[np.flatnonzero(alive)[~plain]] = True
+        ranks[front] = level
+        alive &= ~front
+        count -= D[front].sum(axis=0)
+        level += 1
+    return ranks
+
+
 def _mask_plain(F: np.ndarray) -> np.ndarray:
     """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance."""
-    keep, crowded, nan_row = _prefilter(F, _PREFILTER_PROBE, _PREFILTER_BLOCK)
+    n = F.shape[0]
+    if n <= 2 * _PIVOT_MIN_SAMPLE:
+        _check_no_nan(F)
+        return _mask_exact(F, False)
+    P, strong = _pivots(F)
+    if F.shape[1] == 2 and P.shape[0] and np.isfinite(P).all() and P[-1, 0] > P[0, 0]:
+        # A table of the staircase's height per slice of the first objective: a row is dropped
+        # when the staircase at the start of its slice is strictly below it (conservative
+        # within a slice; the survivors are checked exactly).
+        lo, hi = P[0, 0], P[-1, 0]
+        edges = lo + (hi - lo) * np.arange(_STAIR_SLICES) / _STAIR_SLICES
+        step = np.ascontiguousarray(P[np.searchsorted(P[:, 0], edges, side="right") - 1])
+        keep, crowded, nan_row = _stair_pass(F, lo, _STAIR_SLICES / (hi - lo), step, _PREFILTER_PROBE)
+    elif F.shape[1] == 2:
+        keep, crowded, nan_row = _pivot_pass_2d(F, P, _PREFILTER_PROBE)
+    else:
+        keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE, np.zeros(F.shape[1]))
     if nan_row >= 0:
-        _raise_nan(F, nan_row)
-    if keep.shape[0] == F.shape[0]:
+        _check_no_nan(F)  # names the first row with NaN
+    if keep.shape[0] == n:
         return _mask_exact(F, crowded)
-    mask = np.zeros(F.shape[0], dtype=bool)
-    mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), crowded)
+    mask = np.zeros(n, dtype=bool)
+    # The survivors crowd around the front, so pivots sampled from them are closer to it:
+    # filter again while that still removes most rows.
+    rest = np.ascontiguousarray(F[keep])
+    mask[keep] = _mask_plain(rest) if 2 * keep.shape[0] < n else _mask_exact(rest, crowded)
     return mask
+
+
+def _pivots(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pivots for :func:`_pivot_pass`: the exact front of an evenly strided sample of ``F``
+    (at most ``_PIVOT_MAX`` of its rows, evenly spaced in column 0), sorted by column 0, and
+    the pivots minimising the normalised sum and the sum plus each objective (the front's
+    centre and extremes, which dominate most rows of uniform-like data)."""
+    n, k = F.shape
+    sample = min(_PIVOT_SAMPLE, max(_PIVOT_MIN_SAMPLE, n // 16))  # a cheap share of small inputs
+    S = np.ascontiguousarray(F[:: max(1, n // sample)])
+    S = S[~np.isnan(S).any(axis=1)]  # NaN rows are reported by the pass
+    if S.shape[0] == 0:
+        return np.empty((0, k)), np.empty(0, dtype=np.int64)
+    P = S[_mask_exact(S, False)]
+    P = P[np.argsort(P[:, 0], kind="stable")]
+    if P.shape[0] > _PIVOT_MAX:
+        P = P[np.linspace(0, P.shape[0] - 1, _PIVOT_MAX).round().astype(np.int64)]
+    P = np.ascontiguousarray(P)
+    with np.errstate(invalid="ignore"):
+        lo, hi = P.min(axis=0), P.max(axis=0)
+        span = hi - lo
+        ok = np.isfinite(span) & (span > 0)
+        Z = np.where(ok, (P - lo) / np.where(ok, span, 1.0), 0.0)
+    Z[~np.isfinite(Z)] = 0.0
+    total = Z.sum(axis=1)
+    strong = np.unique(np.concatenate([[np.argmin(total)], np.argmin(total[:, None] + Z, axis=0)]))
+    return P, strong.astype(np.int64)
 
 
 def _ranks_plain(F: np.ndarray) -> np.ndarray:
@@ -284,11 +420,25 @@ def _ranks_plain(F: np.ndarray) -> np.ndarray:
             return ranks
     # Peeling with the k-d tree is fastest for a moderate number of fronts; long chains of
     # small fronts make it re-query rows over and over, and the one-pass sweep takes over.
-    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m)
+    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m, _NO_LIMIT)
     if finished:
         ranks[rows] = level + peeled
     else:
         ranks[rows] = level + _kd_ranks_sweep(F, _lex_order(F), front, _LEAF)
+    return ranks
+
+
+def _ranks_peel_mask(F: np.ndarray, max_level: int) -> np.ndarray:
+    """Fronts ``0..max_level`` of ``F`` (no NaN) peeled one at a time with the mask; the rows
+    behind them get ``max_level + 1``."""
+    ranks = np.full(F.shape[0], max_level + 1, dtype=np.int64)
+    rows = np.arange(F.shape[0])
+    for level in range(max_level + 1):
+        if rows.size == 0:
+            break
+        front = _mask_plain(F)
+        ranks[rows[front]] = level
+        rows, F = rows[~front], np.ascontiguousarray(F[~front])
     return ranks
 
 
@@ -313,7 +463,7 @@ def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
         mask, finished = _mask_sfs(P, np.argsort(sums), sums, _SFS_BLOCK, _SFS_MAX_AVG_SCAN)
         if finished:
             return mask
-    return _kd_mask(P, np.zeros(k), _LEAF)
+    return _kd_mask(P, np.zeros(k), _LEAF, np.ones(P.shape[0], dtype=np.bool_))
 
 
 def _lex_order(P: np.ndarray) -> np.ndarray:
@@ -342,89 +492,139 @@ def _dominates(A, a, B, b):
     return strictly
 
 
+@njit(cache=True, inline="always")
+def _dominates_tol(A, a, B, b, tol):
+    """Row ``a`` of ``A`` dominates row ``b`` of ``B`` with tolerance ``tol``."""
+    strictly = False
+    for j in range(A.shape[1]):
+        if not A[a, j] <= B[b, j] + tol[j]:  # a NaN never looks dominated
+            return False
+        if A[a, j] < B[b, j] - tol[j]:
+            strictly = True
+    return strictly
+
+
 @njit(cache=True)
-def _prefilter(F, probe, block):
-    """Drop rows dominated by a few running pivots; report a row containing NaN.
-
-    Returns ``(keep, crowded, nan_row)``: the indices of the surviving rows (ascending),
-    whether filtering was abandoned because most rows survive (then ``keep`` is every row),
-    and the index of a row containing NaN (``-1`` if none).
-    """
-    n, k = F.shape
-    # Pivot choice only needs rough scales, so a strided sample is enough to normalise.
-    step = max(1, n // 1024)
-    lo = np.full(k, np.inf)
-    hi = np.full(k, -np.inf)
-    for i in range(0, n, step):
-        for j in range(k):
-            v = F[i, j]
-            if np.isfinite(v):
-                lo[j] = min(lo[j], v)
-                hi[j] = max(hi[j], v)
-    scale = np.zeros(k)
-    for j in range(k):
-        if hi[j] > lo[j] and np.isfinite(hi[j] - lo[j]):
-            scale[j] = 1.0 / (hi[j] - lo[j])
-        elif not lo[j] <= hi[j]:
-            lo[j] = 0.0
-
-    # Pivot 0 minimises the normalised sum, pivot j + 1 the sum plus objective j: together
-    # they cover the front's centre and its extremes.
-    n_pivots = k + 1
-    pivots = np.full((n_pivots, k), np.inf)
-    best = np.full(n_pivots, np.inf)
-    z = np.empty(k)
+def _stair_pass(F, lo, scale, step, probe):
+    """:func:`_pivot_pass_2d` with the staircase tabulated: slice ``s`` of the first objective
+    starts at about ``lo + s / scale`` and ``step[s]`` is the last pivot at or before that
+    start. A row whose first objective is at least the pivot's and whose second is strictly
+    above it is dominated by the pivot."""
+    n = F.shape[0]
+    last = step.shape[0] - 1
     keep = np.empty(n, dtype=np.int64)
     m = 0
-    for block_start in range(0, n, block):
-        if block_start >= probe and 2 * m > block_start:
+    for i in range(n):
+        if i == probe and 2 * m > probe:
+            for r in range(n):
+                if np.isnan(F[r, 0]) or np.isnan(F[r, 1]):
+                    return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        a = F[i, 0]
+        if a >= lo:  # False for NaN
+            x = (a - lo) * scale
+            s = last if x >= last else int(x)
+            if step[s, 0] <= a and step[s, 1] < F[i, 1]:
+                continue
+        keep[m] = i
+        m += 1
+    for u in range(m):
+        if np.isnan(F[keep[u], 0]) or np.isnan(F[keep[u], 1]):
+            return keep[:0], False, keep[u]
+    return keep[:m], False, -1
+
+
+@njit(cache=True)
+def _pivot_pass_2d(F, P, probe):
+    """:func:`_pivot_pass` for two objectives, where the pivots (a front sorted by column 0)
+    form a staircase: only the pivot closest below a row in column 0 can dominate it (the
+    others below have a larger column 1; with a duplicate of the row there, none does)."""
+    n = F.shape[0]
+    p = P.shape[0]
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == probe and 2 * m > probe:
+            for r in range(n):
+                if np.isnan(F[r, 0]) or np.isnan(F[r, 1]):
+                    return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        a, b = F[i, 0], F[i, 1]
+        lo, hi = 0, p
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if P[mid, 0] <= a:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo > 0 and P[lo - 1, 1] <= b and (P[lo - 1, 0] < a or P[lo - 1, 1] < b):
+            continue
+        keep[m] = i
+        m += 1
+    for u in range(m):
+        if np.isnan(F[keep[u], 0]) or np.isnan(F[keep[u], 1]):
+            return keep[:0], False, keep[u]
+    return keep[:m], False, -1
+
+
+@njit(cache=True)
+def _pivot_pass(F, P, strong, probe, tol):
+    """Drop the rows of ``F`` that a pivot (a row of ``P``) dominates with tolerance ``tol``
+    (zeros for plain dominance); report a row with NaN.
+
+    ``P`` is sorted by column 0 and ``strong`` lists a few pivots checked first for every row.
+    A row can only be dominated by pivots whose column 0 is at most its own, so the rest of
+    the pivots are checked from the one closest below the row in column 0 downwards: on a
+    curved front the nearest pivots are the likeliest dominators. Returns ``(keep, crowded,
+    nan_row)``: the surviving rows (ascending), whether filtering stopped after ``probe`` rows
+    because most rows survived (then ``keep`` is every row), and a row containing NaN (``-1``
+    if none; a NaN row is never dominated, so it survives to be found here).
+    """
+    n, k = F.shape
+    p = P.shape[0]
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == probe and 2 * m > probe:
             # Most rows survive: filtering costs more than it saves. Only look for NaN.
-            for r in range(block_start, n):
+            for r in range(n):
                 for j in range(k):
                     if np.isnan(F[r, j]):
                         return keep[:0], True, r
             for r in range(n):
                 keep[r] = r
             return keep, True, -1
-        for i in range(block_start, min(n, block_start + block)):
-            dominated = False
-            for t in range(n_pivots):
-                if _dominates(pivots, t, F, i):  # never true for a row with NaN
-                    dominated = True
-                    break
-            if dominated:
-                continue
-            keep[m] = i
-            m += 1
-            total = 0.0
-            for j in range(k):
-                z[j] = (F[i, j] - lo[j]) * scale[j]
-                total += z[j]
-            if np.isnan(total):
-                for j in range(k):
-                    if np.isnan(F[i, j]):
-                        return keep[:0], False, i
-                continue  # inf - inf from infinite values: not a pivot candidate
-            if total < best[0]:
-                best[0] = total
-                pivots[0, :] = F[i, :]
-            for j in range(k):
-                if total + z[j] < best[j + 1]:
-                    best[j + 1] = total + z[j]
-                    pivots[j + 1, :] = F[i, :]
-    # Early rows were only checked against early pivots: check them against the final ones.
-    kept = 0
-    for u in range(m):
-        i = keep[u]
         dominated = False
-        for t in range(n_pivots):
-            if _dominates(pivots, t, F, i):
+        for s in range(strong.shape[0]):
+            if _dominates_tol(P, strong[s], F, i, tol):  # never true for a row with NaN
+                dominated = True
+                break
+        if dominated:
+            continue
+        a = F[i, 0] + tol[0]
+        lo, hi = 0, p
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if P[mid, 0] <= a:
+                lo = mid + 1
+            else:
+                hi = mid
+        for t in range(lo - 1, -1, -1):
+            if _dominates_tol(P, t, F, i, tol):
                 dominated = True
                 break
         if not dominated:
-            keep[kept] = i
-            kept += 1
-    return keep[:kept], False, -1
+            keep[m] = i
+            m += 1
+    for u in range(m):
+        for j in range(k):
+            if np.isnan(F[keep[u], j]):
+                return keep[:0], False, keep[u]
+    return keep[:m], False, -1
 
 
 @njit(cache=True, inline="always")
@@ -911,8 +1111,9 @@ def _kd_remove(Q, alive, start, stop, box, leaf_of, t):
 
 
 @njit(cache=True)
-def _kd_mask(P, tol, leaf):
-    """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance)."""
+def _kd_mask(P, tol, leaf, query):
+    """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance); only the rows
+    flagged in ``query`` are searched, the others are known to be dominated."""
     m, k = P.shape
     Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
@@ -920,7 +1121,10 @@ def _kd_mask(P, tol, leaf):
     lower = np.empty(k)
     mask = np.empty(m, dtype=np.bool_)
     for t in range(m):  # tree order: consecutive queries walk the same nodes
-        if t > 0 and _same_row(Q, t, t - 1):  # duplicates share their dominators
+        if not query[rows[t]]:
+            mask[rows[t]] = False
+            continue
+        if t > 0 and query[rows[t - 1]] and _same_row(Q, t, t - 1):  # same dominators
             mask[rows[t]] = mask[rows[t - 1]]
             continue
         for j in range(k):
@@ -932,9 +1136,10 @@ def _kd_mask(P, tol, leaf):
 
 
 @njit(cache=True)
-def _kd_ranks_peel(P, tol, leaf, max_queries):
+def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
     """Front index of every row by peeling, for dominance with tolerance ``tol`` (zeros for
-    plain dominance).
+    plain dominance), front by front: fronts ``0..max_level`` are peeled and the rows left
+    after them get ``max_level + 1``.
 
     Each round queries the remaining rows against the tree of remaining rows, then deletes
     the new front from the tree. A row keeps the dominator found for it (its witness): while
@@ -945,6 +1150,7 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
     """
     m, k = P.shape
     Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    near = max_level < _NEAR_FIRST_DEPTH
     alive = np.ones(m, dtype=np.bool_)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
     upper = np.empty(k)
@@ -970,9 +1176,10 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
                 lower[j] = Q[t, j] - tol[j]
             # A first query takes any dominator (found fastest among the low rows); a re-query
             # looks for one close to the row, which is likely peeled late and so stays a
-            # witness for long.
+            # witness for long. When only a few fronts are asked for, a first query looks
+            # for a close one too: most rows then never need a second query.
             witness[t] = _kd_find_dominator(
-                Q, start, stop, box, leaf, upper, lower, stack, witness[t] >= 0
+                Q, start, stop, box, leaf, upper, lower, stack, near or witness[t] >= 0
             )
             if witness[t] < 0:
                 front[n_front] = t
@@ -996,6 +1203,10 @@ def _kd_ranks_peel(P, tol, leaf, max_queries):
                 kept += 1
         n_remaining = kept
         level += 1
+        if level > max_level:
+            for idx in range(n_remaining):
+                rank[remaining[idx]] = level
+            break
     out = np.empty(m, dtype=np.int64)
     for t in range(m):
         out[rows[t]] = rank[t]

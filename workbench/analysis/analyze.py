@@ -30,6 +30,8 @@ __all__ = ["analyze", "Analysis", "to_jsonable"]
 #: steeply with the number of objectives: ~6 s for 1,000 points in 5-D); ``notes`` says so.
 HV_CONTRIBUTION_LIMIT = {4: 2_000, 5: 250}
 HV_CONTRIBUTION_LIMIT_MANY = 60
+#: Feasible fronts ranked exactly by default (0..DEFAULT_DEPTH); the rest share DEFAULT_DEPTH + 1.
+DEFAULT_DEPTH = 2
 
 
 def to_jsonable(value: Any) -> Any:
@@ -82,7 +84,11 @@ class Analysis:
     def to_frame(self) -> pd.DataFrame:
         """One row per candidate: objective values, ``feasible``, ``violation``, ``pareto``,
         ``front``, ``score``, ``rank``, ``knee``, ``tradeoff``, ``hv_contribution`` and, with SMAA,
-        ``acceptability`` and ``confidence``. A copy, sorted by rank."""
+        ``acceptability`` and ``confidence``. A copy, sorted by rank.
+
+        ``front`` is the constraint-domination front: feasible fronts ``0..depth`` exactly
+        (``parameters["depth"]``, see :func:`analyze`), ``depth + 1`` for every feasible
+        candidate behind them ("beyond"), then the infeasible candidates by violation."""
         return self.table.sort_values(["rank", "front"], kind="stable").copy()
 
     @property
@@ -174,6 +180,7 @@ def analyze(
     knee_threshold: float = _knees.DEFAULT_THRESHOLD,
     tolerance: bool = True,
     stability: bool = True,
+    depth: int | None = DEFAULT_DEPTH,
 ) -> Analysis:
     """Run the whole trade-off analysis: feasibility, fronts, scores, ranks, knees, hypervolume,
     pseudo-weights, trade-off rates, conflicts and (optionally) SMAA and weight stability.
@@ -201,6 +208,13 @@ def analyze(
         Apply the objectives' tolerances to dominance.
     stability : bool
         Compute weight stability intervals of the top choice.
+    depth : int or None
+        The last feasible front ranked exactly (default ``DEFAULT_DEPTH``, 2): feasible candidates
+        behind front ``depth`` get front ``depth + 1``, read "beyond", and the infeasible ones
+        follow from ``depth + 2`` (when any feasible candidate is beyond). Everything the analysis
+        derives reads front 0 only (the recommendation, knees, hypervolume, rates, SMAA,
+        stability), so ``depth`` changes the ``front`` column and nothing else. ``None`` ranks
+        every front; on a million candidates with dozens of fronts that costs seconds.
 
     Examples
     --------
@@ -239,7 +253,7 @@ def analyze(
     violation = feas["violation"].to_numpy()
     tol = prob.tolerance if tolerance and prob.tolerance.any() else None
     pareto = front_mask(prob.F, tol)
-    fronts = constrained_fronts(prob, feasible, violation, tolerance=tolerance)
+    fronts = constrained_fronts(prob, feasible, violation, tolerance=tolerance, depth=depth)
     shortlist = feasible & (fronts == 0)
     if not shortlist.any():
         notes.append("No candidate is feasible: knees, hypervolume, rates and robustness describe "
@@ -317,6 +331,7 @@ def analyze(
         stability=stab,
         dominance=dominance,
         parameters={"smaa": int(smaa), "seed": int(seed), "smaa_weights": smaa_weights,
-                    "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance},
+                    "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance,
+                    "depth": depth},
         notes=tuple(notes),
     )

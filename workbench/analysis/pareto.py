@@ -55,22 +55,30 @@ def pareto_front(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.S
     return pd.Series(front_mask(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto")
 
 
-def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.Series:
-    """Non-dominated sorting: 0 for the front, 1 for the front once it is removed, and so on."""
+def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True,
+                 depth: int | None = None) -> pd.Series:
+    """Non-dominated sorting: 0 for the front, 1 for the front once it is removed, and so on.
+
+    With ``depth``, only fronts ``0..depth`` are ranked and every candidate behind them gets
+    ``depth + 1`` ("beyond"); that is much faster on large sets with many fronts.
+    """
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
-    return pd.Series(nondominated_ranks(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto_rank")
+    ranks = nondominated_ranks(prob.F, _tol(prob, tolerance), depth=depth)
+    return pd.Series(ranks, index=prob.ids, name="pareto_rank")
 
 
 def constrained_fronts(prob: Problem, feasible: np.ndarray, violation: np.ndarray,
-                       *, tolerance: bool = True) -> np.ndarray:
+                       *, tolerance: bool = True, depth: int | None = None) -> np.ndarray:
     """Front index under constraint domination: feasible fronts 0..m-1 by Pareto ranks, then the
     infeasible candidates in order of increasing total violation (equal violations share a front).
 
+    With ``depth``, feasible fronts ``0..depth`` are exact and the feasible candidates behind them
+    share front ``depth + 1`` ("beyond"); the infeasible ones follow from the next index.
     (n,) bool, (n,) float -> (n,) int.
     """
     fronts = np.empty(prob.n, dtype=np.int64)
     if feasible.any():
-        fronts[feasible] = nondominated_ranks(prob.F[feasible], _tol(prob, tolerance))
+        fronts[feasible] = nondominated_ranks(prob.F[feasible], _tol(prob, tolerance), depth=depth)
         start = int(fronts[feasible].max()) + 1
     else:
         start = 0
