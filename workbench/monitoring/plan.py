@@ -1,24 +1,24 @@
-"""Aggregate request logs per (version, window) into the objective space.
+"""The aggregation plan shared by the monitoring engines (DuckDB, Dask, the pandas reference).
 
-Three engines give the same numbers (tested within floating tolerance):
+``workbench.monitoring.aggregate`` (the public entry point) builds a :class:`Plan` from the logs'
+columns and the quality model and hands it to an engine; every engine imports this module (and
+never ``aggregate``), returns one *raw* row per (version, window) with the same sufficient
+statistics, and :func:`finish` turns them into the output table, intervals included (the
+interval maths lives in :mod:`workbench.monitoring.intervals`).
 
-``duckdb`` (default)
-    One SQL statement over the Parquet/CSV files (or a registered DataFrame). Percentiles use
-    ``quantile_cont``. Under ``memory_limit`` the scan, joins and hash tables stay within the limit
-    and spill to disk; percentile states (each group's latencies, 8 bytes per request) stay in
-    memory, so for fixed windows over Parquet files whose percentile states would not fit in about
-    half the limit, the statement runs once per consecutive time slice (cut at window edges, so
-    every group is whole in one slice and the numbers are the same). A slice or a single group
-    that still does not fit raises a clear error.
-``dask``
-    ``dask.dataframe`` over the files on a ``distributed`` scheduler (an address or a ``Client``);
-    rows are shuffled by (version, window) and each group is aggregated exactly in pandas.
-``pandas``
-    The in-process reference implementation (the Dask engine applies it per group).
+Output columns are described by :class:`Stat` (``name``, prepared ``column``, ``aggregation``):
+the built-in ones (``latency_p50_ms`` = p50 of ``latency_ms``, ``error_rate`` = rate of
+``error``, ``cost_per_1k`` / ``energy_per_1k`` = sum_per_1k) and one per objective that declares
+``source`` and ``aggregation`` (it replaces a built-in column of the same name).
 
-Quantile method: linear interpolation between order statistics, position ``(n - 1) * q`` --
-DuckDB's ``quantile_cont`` and numpy's/pandas' default ``"linear"`` method. Both engines compute
-exact quantiles; no sketch or approximation is used.
+Raw statistics per output column ``X`` (``__`` separates the helper suffix): ``X`` the point,
+``X__n`` the sample size; quantiles also ``X__lo`` / ``X__hi`` (order statistics, computed by the
+engine with :func:`workbench.monitoring.intervals.quantiles_with_intervals`); rates ``X__k`` (the
+sum of the 0/1 values); means and per-1k amounts ``X__var`` (the sample variance, ``ddof=1``).
+Labels add ``n_labelled``, ``n_correct``, ``tp``, ``fp``, ``fn``.
+
+Quantile method: linear interpolation between order statistics, position ``(n - 1) * q``
+(numpy's default ``"linear"``, DuckDB's ``quantile_cont``); exact, no sketch.
 
 Classification conventions: a prediction or label counts as positive when its numeric value is
 ``>= 0.5`` (so ``1``/``True`` are positive and scores are thresholded at 0.5). ``accuracy``,
@@ -53,7 +53,8 @@ from workbench.monitoring.schema import REQUIRED, MonitoringError
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["aggregate", "parse_window", "ENGINES", "BASE_COLUMNS"]
+__all__ = ["Plan", "Stat", "make_plan", "finish", "parse_window", "ENGINES", "BASE_COLUMNS", "QUANTILES",
+           "INTERVAL_METHODS", "resolve_files"]
 
 ENGINES = ("duckdb", "dask", "pandas")
 
@@ -63,11 +64,11 @@ BASE_COLUMNS = (
     "latency_p99_ms", "error_rate",
 )
 
-_QUANTILES = {"median": 0.5, "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
-_PSI_BINS = 10
-_PSI_FLOOR = 1e-4
+QUANTILES = {"median": 0.5, "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+PSI_BINS = 10
+PSI_FLOOR = 1e-4
 _US = 1_000_000
-_EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
+EPOCH = pd.Timestamp("1970-01-01", tz="UTC")
 _LOG_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
@@ -110,7 +111,7 @@ def parse_window(window: str | pd.Timedelta | None, what: str = "window") -> pd.
     return delta
 
 
-def _timestamp(value: Any, what: str) -> pd.Timestamp:
+def timestamp(value: Any, what: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
@@ -118,11 +119,11 @@ def _timestamp(value: Any, what: str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _us(ts: pd.Timestamp) -> int:
-    return int((ts - _EPOCH) // pd.Timedelta(1, "us"))
+def us(ts: pd.Timestamp) -> int:
+    return int((ts - EPOCH) // pd.Timedelta(1, "us"))
 
 
-def _resolve_files(logs: str | os.PathLike[str] | Sequence[str]) -> tuple[list[str], str]:
+def resolve_files(logs: str | os.PathLike[str] | Sequence[str]) -> tuple[list[str], str]:
     """Files of a path, folder or glob (or a list of them), and their format (one for all)."""
     from workbench.sources.logs import list_log_files
 
@@ -137,26 +138,35 @@ def _resolve_files(logs: str | os.PathLike[str] | Sequence[str]) -> tuple[list[s
 
 
 @dataclass(frozen=True)
-class _Stat:
-    """One output column: ``aggregation`` of raw column ``source``."""
+class Stat:
+    """One output column: ``aggregation`` of log column ``source``, read from the engine's
+    prepared column ``column`` (``latency_ms``, ``err``, ``cost_usd``, ``energy_wh`` or ``s<i>``
+    for the i-th objective with a source)."""
 
     name: str
     source: str
     aggregation: str
+    column: str = ""
+
+
+#: Interval method per aggregation (see :mod:`workbench.monitoring.intervals`); others have none.
+INTERVAL_METHODS = {**{q: "order_statistic" for q in QUANTILES}, "rate": "wilson", "mean": "t",
+                    "mean_per_1k": "t", "sum_per_1k": "t"}
 
 
 @dataclass
-class _Plan:
+class Plan:
     columns: list[str]
     window: pd.Timedelta | None
     rolling: pd.Timedelta | None
     since: pd.Timestamp | None
     until: pd.Timestamp | None
-    stats: list[_Stat]
+    stats: list[Stat]
     has_cost: bool
     has_energy: bool
     has_labels: bool
     has_parity: bool
+    level: float = 0.95
 
     @property
     def w_us(self) -> int:
@@ -166,8 +176,40 @@ class _Plan:
     def k(self) -> int:
         return int(self.rolling // self.window) if self.rolling is not None else 1
 
+    @property
+    def outputs(self) -> list[Stat]:
+        """Every per-column output statistic in column order (labels and parity aside); an
+        objective's column replaces the built-in column of the same name, in place."""
+        out = [Stat("latency_p50_ms", "latency_ms", "p50", "latency_ms"),
+               Stat("latency_p95_ms", "latency_ms", "p95", "latency_ms"),
+               Stat("latency_p99_ms", "latency_ms", "p99", "latency_ms"),
+               Stat("error_rate", "error", "rate", "err")]
+        if self.has_cost:
+            out.append(Stat("cost_per_1k", "cost_usd", "sum_per_1k", "cost_usd"))
+        if self.has_energy:
+            out.append(Stat("energy_per_1k", "energy_wh", "sum_per_1k", "energy_wh"))
+        index = {s.name: i for i, s in enumerate(out)}
+        for i, st in enumerate(self.stats):
+            mine = Stat(st.name, st.source, st.aggregation, f"s{i}")
+            if st.name in index:
+                out[index[st.name]] = mine
+            elif st.name in _LABEL_COLUMNS and self.has_labels or st.name == "parity_difference" and self.has_parity:
+                out.append(mine)  # replaces a label/parity column: see finish()
+            else:
+                index[st.name] = len(out)
+                out.append(mine)
+        return out
 
-def _plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, since: Any, until: Any) -> _Plan:
+
+_LABEL_COLUMNS = ("n_labelled", "accuracy", "f1")
+
+
+def make_plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, since: Any, until: Any,
+              level: float = 0.95) -> Plan:
+    """Check the columns, the windows and the objectives' sources; raise with the valid values."""
+    from workbench.monitoring.intervals import check_level
+
+    level = check_level(level)
     columns = list(columns)
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
@@ -187,7 +229,7 @@ def _plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, since: 
             raise MonitoringError(
                 f"rolling {rolling!r} must be a whole multiple of window {window!r}."
             )
-    stats: list[_Stat] = []
+    stats: list[Stat] = []
     for obj in getattr(model, "objectives", model or ()):
         source, agg = getattr(obj, "source", None), getattr(obj, "aggregation", None)
         if source is None or agg is None:
@@ -200,346 +242,203 @@ def _plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, since: 
                              where="a column of the request logs",
                              fix="set the objective's source to one of the columns.")
             )
-        stats.append(_Stat(obj.name, source, agg))
-    s = _timestamp(since, "since") if since is not None else None
-    u = _timestamp(until, "until") if until is not None else None
-    return _Plan(
+        stats.append(Stat(obj.name, source, agg))
+    s = timestamp(since, "since") if since is not None else None
+    u = timestamp(until, "until") if until is not None else None
+    return Plan(
         columns=columns, window=win, rolling=roll, since=s, until=u, stats=stats,
         has_cost="cost_usd" in columns, has_energy="energy_wh" in columns,
         has_labels="prediction" in columns and "label" in columns,
-        has_parity="prediction" in columns and "group" in columns,
+        has_parity="prediction" in columns and "group" in columns, level=level,
     )
 
 
-def _reference(reference: Any) -> tuple[pd.Timestamp, pd.Timestamp] | str | None:
+def reference_period(reference: Any) -> tuple[pd.Timestamp, pd.Timestamp] | str | None:
     if reference is None or reference == "first":
         return reference
     try:
         start, end = reference
     except (TypeError, ValueError):
         raise MonitoringError(f"reference {reference!r} must be (start, end) or 'first'.") from None
-    return _timestamp(start, "reference start"), _timestamp(end, "reference end")
+    return timestamp(start, "reference start"), timestamp(end, "reference end")
 
 
-# --- the entry point ---------------------------------------------------------------------------
+# --- the output table (every engine) -------------------------------------------------------
 
-def aggregate(
-    logs: str | os.PathLike[str] | Sequence[str] | pd.DataFrame,
-    model: QualityModel | Sequence[Any] | None = None,
-    *,
-    window: str | pd.Timedelta | None = "1h",
-    rolling: str | pd.Timedelta | None = None,
-    engine: str = "duckdb",
-    scheduler: Any = None,
-    reference: tuple[Any, Any] | str | None = None,
-    since: Any = None,
-    until: Any = None,
-    memory_limit: str | None = None,
-) -> pd.DataFrame:
-    """Aggregate request logs per (version, window).
-
-    Parameters
-    ----------
-    logs : path, folder, glob, list of paths, or DataFrame
-        Parquet or CSV files in the canonical schema (``workbench.monitoring.schema``).
-    model : QualityModel or sequence of Objective, optional
-        Each objective that declares ``source`` and ``aggregation`` adds a column of that name,
-        or replaces the built-in column of that name (``rate`` = mean of a boolean column, ``sum_per_1k`` = sum / n * 1000, ``last`` = value of
-        the latest request...).
-    window : str or None
-        Fixed window length (``"15min"``, ``"1h"``, ``"1d"``), aligned to the UTC epoch;
-        ``None`` = one window per version over the whole (filtered) period.
-    rolling : str, optional
-        Trailing duration (a multiple of ``window``) evaluated at each fixed window end:
-        ``window_start = window_end - rolling``.
-    engine : {"duckdb", "dask", "pandas"}
-    scheduler : str or distributed.Client, optional
-        Dask scheduler address or client; ``None`` runs Dask's local threaded scheduler.
-    reference : (start, end) or "first", optional
-        Reference period for drift; ``"first"`` = each version's first window. Adds ``latency_psi``.
-    since, until : timestamp, optional
-        Keep requests with ``since <= timestamp < until`` (naive values are UTC).
-    memory_limit : str, optional
-        DuckDB memory limit (``"2GB"``); larger inputs spill to a temporary folder (removed
-        afterwards) and fixed windows over Parquet files are aggregated a time slice at a time
-        (see the module docstring). Ignored by the other engines.
-
-    Returns
-    -------
-    DataFrame
-        One row per (version, window_start), sorted, with ``window_end``, ``n_requests``,
-        ``latency_p50_ms``, ``latency_p95_ms``, ``latency_p99_ms``, ``error_rate`` and, when the
-        log has the columns, ``cost_per_1k``, ``energy_per_1k``, ``accuracy``, ``f1``,
-        ``n_labelled``, ``parity_difference``; ``latency_psi`` with ``reference``; one column per
-        objective with a source.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> logs = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01 00:10", "2026-01-01 00:20",
-    ...     "2026-01-01 01:05"], utc=True), "version": "v1", "latency_ms": [10.0, 30.0, 20.0],
-    ...     "error": [False, True, False]})
-    >>> aggregate(logs, window="1h")[["window_start", "n_requests", "latency_p50_ms", "error_rate"]]
-                   window_start  n_requests  latency_p50_ms  error_rate
-    0 2026-01-01 00:00:00+00:00           2            20.0         0.5
-    1 2026-01-01 01:00:00+00:00           1            20.0         0.0
-    """
-    if engine not in ENGINES:
-        raise UnknownNameError(unknown_name("Engine", engine, ENGINES, where="a monitoring engine"))
-    if scheduler is not None and engine != "dask":
-        raise MonitoringError(f"scheduler is only used by engine='dask', not engine={engine!r}.")
-    ref = _reference(reference)
-    if engine == "duckdb":
-        from workbench.monitoring._duckdb import run_duckdb
-
-        return run_duckdb(logs, model, window, rolling, since, until, memory_limit, ref)
-    frame_or_files = logs
-    if engine == "pandas":
-        df = logs if isinstance(logs, pd.DataFrame) else _read_pandas(logs)
-        plan = _plan(df.columns, model, window, rolling, since, until)
-        flat = _prepare(df, plan)
-        keyed = _key(flat.copy(), plan, max_bucket=None)
-        out = _finish(_aggregate_prepared(keyed, plan), plan)
-        if ref is not None:
-            edges = _reference_edges(_reference_latencies(flat, plan, ref))
-            out = _psi_column(out, _window_psi(keyed, edges), plan)
-        return out
-    from workbench.monitoring._dask import run_dask
-
-    return run_dask(frame_or_files, model, window, rolling, since, until, scheduler, ref)
+KEYS = ("version", "start_us", "end_us", "min_ts", "max_ts")
 
 
-def _read_pandas(logs: Any) -> pd.DataFrame:
-    files, kind = _resolve_files(logs)
-    if kind == "parquet":
-        return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
-
-
-# --- the pandas reference (also applied per group by the Dask engine) ---------------------------
-
-def _positive(values: pd.Series) -> pd.Series:
-    """1.0 / 0.0 / NaN: positive when the numeric value is >= 0.5."""
-    try:
-        num = pd.to_numeric(values.astype("object").where(values.notna(), None), errors="raise").astype("float64")
-    except (ValueError, TypeError) as exc:
-        raise MonitoringError(
-            f"Column {values.name!r} must hold numbers or booleans (1/True = positive class): {exc}."
-        ) from None
-    return pd.Series(np.where(num.isna(), np.nan, (num >= 0.5).astype("float64")), index=values.index)
-
-
-def _prepare(df: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
-    """Canonical working frame: ts_us, version and the measures, filtered by since/until."""
-    ts = pd.to_datetime(df["timestamp"], utc=True)
-    ts_us = (ts.dt.tz_convert(None).astype("datetime64[us]").astype("int64")).to_numpy()
-    out = pd.DataFrame({
-        "version": df["version"].astype("string").to_numpy(dtype=object),
-        "ts_us": ts_us,
-        "latency_ms": df["latency_ms"].astype("float64").to_numpy(),
-        "err": df["error"].astype("float64").to_numpy(),
-    }, index=df.index)
-    if plan.has_cost:
-        out["cost_usd"] = df["cost_usd"].astype("float64")
-    if plan.has_energy:
-        out["energy_wh"] = df["energy_wh"].astype("float64")
-    if plan.has_labels or plan.has_parity:
-        out["pp"] = _positive(df["prediction"])
-    if plan.has_labels:
-        out["lp"] = _positive(df["label"])
-    if plan.has_parity:
-        out["grp"] = df["group"].astype("string").to_numpy(dtype=object)
-    for i, stat in enumerate(plan.stats):
-        col = df[stat.source]
-        out[f"s{i}"] = col.astype("float64") if stat.aggregation != "count" else col.notna().astype("float64").where(col.notna())
-    mask = np.ones(len(out), dtype=bool)
-    if plan.since is not None:
-        mask &= out["ts_us"].to_numpy() >= _us(plan.since)
-    if plan.until is not None:
-        mask &= out["ts_us"].to_numpy() < _us(plan.until)
-    return out[mask].reset_index(drop=True)
-
-
-def _key(out: pd.DataFrame, plan: _Plan, max_bucket: int | None) -> pd.DataFrame:
-    """Add ``start_us`` (and ``end_us``); rolling windows replicate each row into k windows."""
-    if plan.window is None:
-        out["start_us"] = np.int64(0)
-        out["end_us"] = np.int64(0)
-        return out
-    w = plan.w_us
-    bucket = (out["ts_us"].to_numpy() // w) * w
-    if plan.rolling is None:
-        out["start_us"] = bucket
-        out["end_us"] = bucket + w
-        return out
-    k = plan.k
-    last = int(bucket.max()) if max_bucket is None and len(bucket) else max_bucket
-    reps = np.repeat(np.arange(len(out)), k)
-    offs = np.tile(np.arange(1, k + 1, dtype=np.int64), len(out))
-    exploded = out.iloc[reps].reset_index(drop=True)
-    end = bucket[reps] + offs * w
-    exploded["end_us"] = end
-    exploded["start_us"] = end - k * w
-    keep = end <= (last + w) if last is not None else np.ones(len(end), bool)
-    return exploded[keep].reset_index(drop=True)
-
-
-def _group_stats(g: pd.DataFrame, plan: _Plan) -> dict[str, float]:
-    lat = g["latency_ms"].to_numpy(dtype="float64")
-    lat = lat[~np.isnan(lat)]
-    n = len(g)
-    row: dict[str, float] = {"n_requests": float(n), "end_us": float(g["end_us"].iloc[0]),
-                             "min_ts": float(g["ts_us"].min()), "max_ts": float(g["ts_us"].max())}
-    q = np.quantile(lat, [0.5, 0.95, 0.99]) if len(lat) else [np.nan] * 3
-    row.update(latency_p50_ms=q[0], latency_p95_ms=q[1], latency_p99_ms=q[2])
-    row["error_rate"] = float(np.nanmean(g["err"].to_numpy())) if g["err"].notna().any() else np.nan
-    if plan.has_cost:
-        row["cost_per_1k"] = g["cost_usd"].sum() / n * 1000 if g["cost_usd"].notna().any() else np.nan
-    if plan.has_energy:
-        row["energy_per_1k"] = g["energy_wh"].sum() / n * 1000 if g["energy_wh"].notna().any() else np.nan
-    if plan.has_labels:
-        pp, lp = g["pp"].to_numpy(), g["lp"].to_numpy()
-        known = ~np.isnan(pp) & ~np.isnan(lp)
-        pp, lp = pp[known], lp[known]
-        row["n_labelled"] = float(known.sum())
-        row["accuracy"] = float(np.mean(pp == lp)) if known.any() else np.nan
-        tp = float(np.sum((pp == 1) & (lp == 1)))
-        fp = float(np.sum((pp == 1) & (lp == 0)))
-        fn = float(np.sum((pp == 0) & (lp == 1)))
-        row["f1"] = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) > 0 else np.nan
-    if plan.has_parity:
-        sub = g[g["pp"].notna() & g["grp"].notna()]
-        rates = sub.groupby("grp", sort=False)["pp"].mean()
-        row["parity_difference"] = float(rates.max() - rates.min()) if len(rates) else np.nan
-    for i, stat in enumerate(plan.stats):
-        row[stat.name] = _stat_value(g[f"s{i}"], g["ts_us"], stat.aggregation, n)
-    return row
-
-
-def _stat_value(x: pd.Series, ts: pd.Series, agg: str, n: int) -> float:
-    vals = x.to_numpy(dtype="float64")
-    ok = ~np.isnan(vals)
-    v = vals[ok]
-    if agg == "count":
-        return float(ok.sum())
-    if agg == "sum_per_1k":
-        return float(v.sum()) / n * 1000 if len(v) else np.nan
-    if not len(v):
-        return np.nan
-    if agg in _QUANTILES:
-        return float(np.quantile(v, _QUANTILES[agg]))
-    if agg in ("mean", "rate"):
-        return float(v.mean())
-    if agg == "mean_per_1k":
-        return float(v.mean()) * 1000
-    if agg == "sum":
-        return float(v.sum())
-    if agg == "min":
-        return float(v.min())
-    if agg == "max":
-        return float(v.max())
-    if agg == "last":  # the value at the latest timestamp (ties: the largest value, as DuckDB's arg_max may pick any)
-        t = ts.to_numpy()[ok]
-        return float(v[t == t.max()].max())
-    raise MonitoringError(f"Aggregation {agg!r} is not supported.")  # pragma: no cover
-
-
-def _aggregate_prepared(prepared: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
-    rows = []
-    for (version, start), g in prepared.groupby(["version", "start_us"], sort=True):
-        rows.append({"version": version, "start_us": start, **_group_stats(g, plan)})
-    return pd.DataFrame(rows, columns=_raw_columns(plan)) if not rows else pd.DataFrame(rows)
-
-
-def _raw_columns(plan: _Plan) -> list[str]:
-    cols = ["version", "start_us", "n_requests", "end_us", "min_ts", "max_ts", "latency_p50_ms",
-            "latency_p95_ms", "latency_p99_ms", "error_rate"]
+def point_columns(plan: Plan) -> list[str]:
+    """Output point columns in order (after the window keys and ``n_requests``)."""
+    cols = [s.name for s in plan.outputs[:4]]
     if plan.has_cost:
         cols.append("cost_per_1k")
     if plan.has_energy:
         cols.append("energy_per_1k")
     if plan.has_labels:
-        cols += ["n_labelled", "accuracy", "f1"]
+        cols += list(_LABEL_COLUMNS)
     if plan.has_parity:
         cols.append("parity_difference")
     cols += [s.name for s in plan.stats if s.name not in cols]
     return cols
 
 
-def _finish(raw: pd.DataFrame, plan: _Plan) -> pd.DataFrame:
-    """Common output shape for every engine: timestamps, dtypes, column order, sorting."""
+def raw_columns(plan: Plan) -> list[str]:
+    """The columns every engine returns per (version, window) (see the module docstring)."""
+    cols = ["version", "start_us", "n_requests", "end_us", "min_ts", "max_ts"]
+    for st in plan.outputs:
+        cols += [st.name, f"{st.name}__n"]
+        method = INTERVAL_METHODS.get(st.aggregation)
+        if method == "order_statistic":
+            cols += [f"{st.name}__lo", f"{st.name}__hi"]
+        elif method == "wilson":
+            cols.append(f"{st.name}__k")
+        elif method == "t":
+            cols.append(f"{st.name}__var")
+    if plan.has_labels:
+        cols += ["n_labelled", "n_correct", "tp", "fp", "fn"]
+    if plan.has_parity:
+        cols += ["parity_difference", "parity_difference__n"]
+    return cols
+
+
+def interval_columns(columns: Sequence[str]) -> list[str]:
+    """``X_lo, X_hi, X_n`` for each point column ``X`` that carries evidence."""
+    out = []
+    for c in columns:
+        if c in ("n_labelled", "latency_psi"):
+            continue
+        out += [f"{c}_lo", f"{c}_hi", f"{c}_n"]
+    return out
+
+
+def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
+    """Common output for every engine: points, ``n`` and intervals, timestamps, dtypes, order.
+
+    ``raw`` holds :func:`raw_columns` (plus ``latency_psi`` with a reference period).
+    """
+    from workbench.monitoring import intervals as ci
+
     raw = raw.copy()
+    for c in raw_columns(plan):
+        if c not in raw:
+            raw[c] = pd.Series(dtype="float64")
     if plan.window is None:
-        lo = _us(plan.since) if plan.since is not None else (raw["min_ts"].min() if len(raw) else 0)
-        hi = _us(plan.until) if plan.until is not None else (raw["max_ts"].max() + 1 if len(raw) else 0)
+        lo = us(plan.since) if plan.since is not None else (raw["min_ts"].min() if len(raw) else 0)
+        hi = us(plan.until) if plan.until is not None else (raw["max_ts"].max() + 1 if len(raw) else 0)
         raw["start_us"], raw["end_us"] = lo, hi
-    raw["window_start"] = pd.to_datetime(raw["start_us"].astype("int64"), unit="us", utc=True)
-    raw["window_end"] = pd.to_datetime(raw["end_us"].astype("int64"), unit="us", utc=True)
-    raw["version"] = raw["version"].astype(str)
-    raw["n_requests"] = raw["n_requests"].astype("int64")
-    if "n_labelled" in raw:
-        raw["n_labelled"] = raw["n_labelled"].astype("int64")
-    cols = _raw_columns(plan) + (["latency_psi"] if "latency_psi" in raw else [])
-    ordered = ["version", "window_start", "window_end"] + [c for c in cols if c not in
-                                                            ("version", "start_us", "end_us", "min_ts", "max_ts")]
-    out = raw[ordered].sort_values(["version", "window_start"], kind="stable").reset_index(drop=True)
-    for c in out.columns[3:]:
-        if c not in ("n_requests", "n_labelled"):
-            out[c] = out[c].astype("float64")
+    level = plan.level
+    num = {c: pd.to_numeric(raw[c], errors="coerce").astype("float64").to_numpy()
+           for c in raw.columns if c not in ("version",)}
+    values: dict[str, np.ndarray] = {}
+    bounds: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    nan = np.full(len(raw), np.nan)
+    if plan.has_labels:
+        n_lab = num["n_labelled"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values["accuracy"] = np.where(n_lab > 0, num["n_correct"] / n_lab, np.nan)
+            m = num["tp"] * 2 + num["fp"] + num["fn"]
+            values["f1"] = np.where(m > 0, 2 * num["tp"] / m, np.nan)
+        values["n_labelled"] = n_lab
+        bounds["accuracy"] = (*ci.wilson(num["n_correct"], n_lab, level), n_lab)
+        bounds["f1"] = (*ci.f1_interval(num["tp"], num["fp"], num["fn"], level),
+                        num["tp"] + num["fp"] + num["fn"])
+    if plan.has_parity:
+        values["parity_difference"] = num["parity_difference"]
+        bounds["parity_difference"] = (nan, nan, num["parity_difference__n"])
+    for st in plan.outputs:
+        x, n = num[st.name], num[f"{st.name}__n"]
+        method = INTERVAL_METHODS.get(st.aggregation)
+        if method == "order_statistic":
+            lo, hi = num[f"{st.name}__lo"], num[f"{st.name}__hi"]
+        elif method == "wilson":
+            lo, hi = ci.wilson(num[f"{st.name}__k"], n, level)
+        elif method == "t":
+            scale = 1.0 if st.aggregation == "mean" else 1000.0
+            lo, hi = ci.t_interval(x, num[f"{st.name}__var"] * scale**2, n, level)
+            lo, hi = np.where(np.isnan(x), np.nan, lo), np.where(np.isnan(x), np.nan, hi)
+        else:
+            lo, hi = nan, nan
+        values[st.name] = x
+        bounds[st.name] = (lo, hi, n)
+    points = point_columns(plan)
+    out = pd.DataFrame({
+        "version": raw["version"].astype(str).to_numpy(dtype=object),
+        "window_start": pd.DatetimeIndex(pd.to_datetime(raw["start_us"].astype("int64").to_numpy(), unit="us"),
+                                         tz="UTC"),
+        "window_end": pd.DatetimeIndex(pd.to_datetime(raw["end_us"].astype("int64").to_numpy(), unit="us"),
+                                       tz="UTC"),
+        "n_requests": raw["n_requests"].astype("int64").to_numpy(),
+    })
+    for c in points:
+        out[c] = values[c]
+    if "latency_psi" in raw:
+        out["latency_psi"] = num["latency_psi"]
+    for c in points:
+        if c == "n_labelled":
+            continue
+        lo, hi, n = bounds[c]
+        out[f"{c}_lo"], out[f"{c}_hi"] = lo, hi
+        out[f"{c}_n"] = np.nan_to_num(n, nan=0.0).astype("int64")
+    out["interval_level"] = level
+    if "n_labelled" in out:
+        out["n_labelled"] = np.nan_to_num(out["n_labelled"].to_numpy(), nan=0.0).astype("int64")
+    out = out.sort_values(["version", "window_start"], kind="stable").reset_index(drop=True)
     return out
 
 
 # --- drift (shared by the pandas and Dask engines; DuckDB computes it in SQL) --------------------
 
-def _psi(counts: np.ndarray, expected: np.ndarray) -> float:
+def psi(counts: np.ndarray, expected: np.ndarray) -> float:
     if counts.sum() == 0 or expected.sum() == 0:
         return np.nan
-    p = np.maximum(counts / counts.sum(), _PSI_FLOOR)
-    q = np.maximum(expected / expected.sum(), _PSI_FLOOR)
+    p = np.maximum(counts / counts.sum(), PSI_FLOOR)
+    q = np.maximum(expected / expected.sum(), PSI_FLOOR)
     return float(np.sum((p - q) * np.log(p / q)))
 
 
-def _bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def bins(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Bin index = number of edges strictly below the value (values on an edge go to the lower bin)."""
     return np.searchsorted(edges, values, side="left")
 
 
-def _reference_latencies(flat: pd.DataFrame, plan: _Plan, ref: Any) -> dict[str, np.ndarray]:
+def reference_latencies(flat: pd.DataFrame, plan: Plan, ref: Any) -> dict[str, np.ndarray]:
     """Reference latencies per version, from the un-exploded rows (each request once)."""
     if ref == "first":
         bucket = (flat["ts_us"] // plan.w_us) * plan.w_us if plan.window is not None else 0 * flat["ts_us"]
         mask = bucket == bucket.groupby(flat["version"]).transform("min")
     else:
-        mask = (flat["ts_us"] >= _us(ref[0])) & (flat["ts_us"] < _us(ref[1]))
+        mask = (flat["ts_us"] >= us(ref[0])) & (flat["ts_us"] < us(ref[1]))
     rows = flat.loc[mask & flat["latency_ms"].notna(), ["version", "latency_ms"]]
     return {v: g.to_numpy() for v, g in rows.groupby("version")["latency_ms"]}
 
 
-def _reference_edges(reference: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    levels = np.linspace(0.1, 0.9, _PSI_BINS - 1)
+def reference_edges(reference: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    levels = np.linspace(0.1, 0.9, PSI_BINS - 1)
     out = {}
     for version, r in reference.items():
         edges = np.quantile(r, levels)
-        out[version] = (edges, np.bincount(_bins(r, edges), minlength=_PSI_BINS))
+        out[version] = (edges, np.bincount(bins(r, edges), minlength=PSI_BINS))
     return out
 
 
-def _psi_column(out: pd.DataFrame, psi: dict[tuple[str, int], float], plan: _Plan) -> pd.DataFrame:
+def psi_column(out: pd.DataFrame, psi: dict[tuple[str, int], float], plan: Plan) -> pd.DataFrame:
     if plan.window is None:
         keys = [(v, 0) for v in out["version"]]
     else:
-        keys = list(zip(out["version"], (out["window_start"] - _EPOCH) // pd.Timedelta(1, "us")))
+        keys = list(zip(out["version"], (out["window_start"] - EPOCH) // pd.Timedelta(1, "us")))
     out = out.copy()
-    out["latency_psi"] = [psi.get(k, np.nan) for k in keys]
+    at = next((i for i, c in enumerate(out.columns) if str(c).endswith("_lo")), len(out.columns))
+    out.insert(at, "latency_psi", np.array([psi.get(k, np.nan) for k in keys], dtype="float64"))
     return out
 
 
-def _window_psi(keyed: pd.DataFrame, edges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
-    psi = {}
+def window_psi(keyed: pd.DataFrame, edges: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    out = {}
     for (version, start), h in keyed.groupby(["version", "start_us"]):
         if version not in edges:
             continue
         e, expected = edges[version]
         lat = h["latency_ms"].dropna().to_numpy()
-        psi[(version, int(start))] = _psi(np.bincount(_bins(lat, e), minlength=_PSI_BINS), expected)
-    return psi
+        out[(version, int(start))] = psi(np.bincount(bins(lat, e), minlength=PSI_BINS), expected)
+    return out
