@@ -119,7 +119,8 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         if st.aggregation in QUANTILES:
             if st.column not in listed:
                 listed.append(st.column)
-                aggs.append(f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL) AS {ident('L_' + st.column)}")
+                aggs.append(f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL AND NOT isnan({st.column})) "
+                            f"AS {ident('L_' + st.column)}")
         else:
             aggs += _stat_sql(st)
     if plan.has_labels:
@@ -277,15 +278,14 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
         if st.aggregation in QUANTILES:
             by_column.setdefault(st.column, []).append(st)
     for column, stats in by_column.items():
-        arr = table.column("L_" + column).combine_chunks()
-        offsets = arr.offsets.to_numpy()
-        flat = arr.values.to_numpy(zero_copy_only=False)
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
         qs = [QUANTILES[s.aggregation] for s in stats]
         got = []
-        for i in range(len(arr)):
-            x = flat[offsets[i]:offsets[i + 1]] if valid[i] else flat[:0]
-            got.append((len(x), quantiles_with_intervals(x, qs, plan.level)))
+        for chunk in table.column("L_" + column).chunks:
+            offsets = chunk.offsets.to_numpy()
+            values = chunk.values.to_numpy(zero_copy_only=False)  # no nulls inside: filtered in SQL
+            for i in range(len(chunk)):
+                x = values[offsets[i]:offsets[i + 1]]
+                got.append((len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)))
         for j, st in enumerate(stats):
             raw[st.name] = [g[1][j][0] for g in got]
             raw[st.name + "__lo"] = [g[1][j][1] for g in got]

@@ -139,16 +139,17 @@ def quantile_ranks(n: int, q: float, level: float = DEFAULT_LEVEL) -> tuple[int,
     return int(dist.ppf(a)) - 1, int(dist.isf(a))
 
 
-def quantiles_with_intervals(values: np.ndarray, qs: list[float],
-                             level: float = DEFAULT_LEVEL) -> list[tuple[float, float, float]]:
+def quantiles_with_intervals(values: np.ndarray, qs: list[float], level: float = DEFAULT_LEVEL,
+                             clean: bool = False) -> list[tuple[float, float, float]]:
     """``(point, lo, hi)`` per quantile of one window's values (NaNs ignored).
 
     The point is the linear-interpolation quantile (position ``(n - 1) q``, numpy's default and
     DuckDB's ``quantile_cont``); the bounds are the order statistics of :func:`quantile_ranks`.
-    Uses one ``np.partition`` for every rank needed.
+    Uses one ``np.partition`` for every rank needed (on a copy: ``values`` is not changed).
     """
     x = np.asarray(values, dtype="float64")
-    x = x[~np.isnan(x)]
+    if not clean:  # ``clean``: the caller guarantees there is no NaN
+        x = x[~np.isnan(x)]
     n = len(x)
     if n == 0:
         return [(np.nan, np.nan, np.nan) for _ in qs]
