@@ -21,7 +21,7 @@ Methods (``level`` is two-sided, default 0.95, ``alpha = 1 - level``, ``z`` its 
     ``l = binom.ppf(alpha/2, n, q)`` and ``u = binom.isf(alpha/2, n, q) + 1`` (1-based), exactly as
     ``scipy.stats.quantile_test(x, p=q).confidence_interval(level)``. Coverage is at least
     ``level`` for any continuous distribution. A bound whose rank falls outside ``1..n`` does not
-    exist (NaN): e.g. the upper bound of a p95 needs n >= 73 at 95 %, of a p99 n >= 368.
+    exist (NaN): e.g. the upper bound of a p95 needs n >= 72 at 95 %, of a p99 n >= 368.
 ``t`` -- means (``aggregation: mean``, ``mean_per_1k``)
     Student's t: ``mean +- t_{1-alpha/2, n-1} * s / sqrt(n)``; needs n >= 2.
 ``sum_per_1k`` (``cost_per_1k``, ``energy_per_1k``)
@@ -177,7 +177,7 @@ def minimum_n_quantile(q: float, level: float = DEFAULT_LEVEL) -> int:
     """Smallest ``n`` for which both bounds of the order-statistic interval of quantile ``q`` exist.
 
     >>> minimum_n_quantile(0.95), minimum_n_quantile(0.99), minimum_n_quantile(0.5)
-    (73, 368, 6)
+    (72, 368, 6)
     """
     a = (1 - level) / 2
     # the upper bound exists when P(X = n) = q^n <= a; the lower bound when (1 - q)^n <= a
