@@ -7,8 +7,14 @@ from scipy import stats
 
 from workbench.monitoring import MonitoringError, aggregate
 from workbench.monitoring.intervals import (
-    check_level, f1_interval, minimum_n_quantile, minimum_n_rate, quantile_ranks, quantiles_with_intervals,
-    t_interval, wilson,
+    check_level,
+    f1_interval,
+    minimum_n_quantile,
+    minimum_n_rate,
+    quantile_ranks,
+    quantiles_with_intervals,
+    t_interval,
+    wilson,
 )
 from workbench.quality import Objective
 

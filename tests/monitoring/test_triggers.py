@@ -281,6 +281,7 @@ def test_persistence_needs_consecutive_windows_in_breach(qm):
     hits = of(detect(agg, qm, thresholds=two), "constraint_violated")
     assert len(hits) == 1 and "in 2 consecutive 1 h windows" in hits[0].message
     assert hits[0].evidence["breach_by_window"] == [True, True]
+    assert "in 2 consecutive 1 h windows, the last from 2026-03-01 02:00 UTC" in hits[0].message
     assert not of(detect(agg, qm, thresholds=Thresholds(for_windows=3)), "constraint_violated")
     rows[("v1", 1)] = (118, 0.01, 1.0)  # the run is broken
     assert not of(detect(with_intervals(frame(rows), HALF), qm, thresholds=two), "constraint_violated")

@@ -12,6 +12,18 @@ from workbench.monitoring.slo import slo_compliance, slo_summary
 from workbench.monitoring.triggers import Thresholds, Trigger, detect, review_due
 
 __all__ = [
-    "aggregate", "parse_window", "ENGINES", "BASE_COLUMNS", "SCHEMA", "REQUIRED", "OPTIONAL",
-    "MonitoringError", "slo_compliance", "slo_summary", "Thresholds", "Trigger", "detect", "review_due",
+    "BASE_COLUMNS",
+    "ENGINES",
+    "OPTIONAL",
+    "REQUIRED",
+    "SCHEMA",
+    "MonitoringError",
+    "Thresholds",
+    "Trigger",
+    "aggregate",
+    "detect",
+    "parse_window",
+    "review_due",
+    "slo_compliance",
+    "slo_summary",
 ]

@@ -17,8 +17,18 @@ import pandas as pd
 from workbench.errors import require
 from workbench.monitoring._pandas import group_stats, key, prepare
 from workbench.monitoring.plan import (
-    PSI_BINS, Plan, bins, finish, make_plan, psi, psi_column, raw_columns, reference_edges, reference_latencies,
-    resolve_files, us,
+    PSI_BINS,
+    Plan,
+    bins,
+    finish,
+    make_plan,
+    psi,
+    psi_column,
+    raw_columns,
+    reference_edges,
+    reference_latencies,
+    resolve_files,
+    us,
 )
 
 #: Seconds to wait for a scheduler given by address before raising SourceUnreachableError.

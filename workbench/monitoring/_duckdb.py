@@ -22,7 +22,16 @@ import pandas as pd
 from workbench.errors import require
 from workbench.monitoring.intervals import quantiles_with_intervals
 from workbench.monitoring.plan import (
-    EPOCH, INTERVAL_METHODS, PSI_BINS, PSI_FLOOR, QUANTILES, Plan, finish, make_plan, resolve_files, us,
+    EPOCH,
+    INTERVAL_METHODS,
+    PSI_BINS,
+    PSI_FLOOR,
+    QUANTILES,
+    Plan,
+    finish,
+    make_plan,
+    resolve_files,
+    us,
 )
 from workbench.monitoring.schema import MonitoringError
 

@@ -11,12 +11,22 @@ import pandas as pd
 
 from workbench.monitoring.intervals import quantiles_with_intervals
 from workbench.monitoring.plan import (
-    INTERVAL_METHODS, QUANTILES, Plan, finish, make_plan, psi_column, raw_columns, reference_edges,
-    reference_latencies, resolve_files, us, window_psi,
+    INTERVAL_METHODS,
+    QUANTILES,
+    Plan,
+    finish,
+    make_plan,
+    psi_column,
+    raw_columns,
+    reference_edges,
+    reference_latencies,
+    resolve_files,
+    us,
+    window_psi,
 )
 from workbench.monitoring.schema import MonitoringError
 
-__all__ = ["run_pandas", "prepare", "key", "group_stats"]
+__all__ = ["group_stats", "key", "prepare", "run_pandas"]
 
 
 def read_pandas(logs: Any) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from workbench.monitoring.schema import MonitoringError
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["aggregate", "parse_window", "ENGINES", "BASE_COLUMNS"]
+__all__ = ["BASE_COLUMNS", "ENGINES", "aggregate", "parse_window"]
 
 
 def aggregate(

@@ -41,8 +41,17 @@ import numpy as np
 
 from workbench.errors import MonitoringError
 
-__all__ = ["DEFAULT_LEVEL", "check_level", "wilson", "f1_interval", "t_interval", "quantile_ranks",
-           "quantiles_with_intervals", "minimum_n_quantile", "minimum_n_rate"]
+__all__ = [
+    "DEFAULT_LEVEL",
+    "check_level",
+    "f1_interval",
+    "minimum_n_quantile",
+    "minimum_n_rate",
+    "quantile_ranks",
+    "quantiles_with_intervals",
+    "t_interval",
+    "wilson",
+]
 
 #: The interval level used when none is stated.
 DEFAULT_LEVEL = 0.95

@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,11 +50,18 @@ import pandas as pd
 from workbench.errors import UnknownNameError, did_you_mean, unknown_name
 from workbench.monitoring.schema import REQUIRED, MonitoringError
 
-if TYPE_CHECKING:
-    from workbench.quality import QualityModel
-
-__all__ = ["Plan", "Stat", "make_plan", "finish", "parse_window", "ENGINES", "BASE_COLUMNS", "QUANTILES",
-           "INTERVAL_METHODS", "resolve_files"]
+__all__ = [
+    "BASE_COLUMNS",
+    "ENGINES",
+    "INTERVAL_METHODS",
+    "QUANTILES",
+    "Plan",
+    "Stat",
+    "finish",
+    "make_plan",
+    "parse_window",
+    "resolve_files",
+]
 
 ENGINES = ("duckdb", "dask", "pandas")
 

@@ -92,12 +92,17 @@ import numpy as np
 import pandas as pd
 
 from workbench.format import format_count, format_interval, format_number, format_percent
-from workbench.monitoring.intervals import DEFAULT_LEVEL, check_level, minimum_n_quantile, minimum_n_rate
+from workbench.monitoring.intervals import (
+    DEFAULT_LEVEL,
+    check_level,
+    minimum_n_quantile,
+    minimum_n_rate,
+)
 from workbench.monitoring.plan import QUANTILES
 from workbench.monitoring.schema import MonitoringError
 from workbench.monitoring.slo import _compliance, _frame, is_rate
 
-__all__ = ["Trigger", "Thresholds", "detect", "review_due", "minimum_n", "KINDS", "SEVERITIES"]
+__all__ = ["KINDS", "SEVERITIES", "Thresholds", "Trigger", "detect", "minimum_n", "review_due"]
 
 SEVERITIES = ("info", "warning", "critical")
 KINDS = ("constraint_violated", "champion_dominated", "acceptability_drop", "hypervolume_shift",
@@ -307,7 +312,7 @@ def _window_text(f: _Frame, k: int, when: str) -> str:
     if k == 1:
         return f"in {when}"
     length = _length(f)
-    return f"in {k} consecutive{(' ' + length) if length else ''} windows (to {when.removeprefix('the ')})"
+    return f"in {k} consecutive{(' ' + length) if length else ''} windows, {when.replace('the window from', 'the last from')}"
 
 
 def _length(f: _Frame) -> str:
@@ -490,7 +495,7 @@ def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, w
             if rw is None or key not in comps[w].index:
                 states.append(False)
                 continue
-            wv, wlo, whi, _ = f.evidence(rw, o)
+            _, wlo, whi, _ = f.evidence(rw, o)
             limit = float(comps[w].loc[key, "limit"])
             near = wlo if c.is_upper else whi
             states.append(bool(np.isfinite(near) and np.isfinite(limit) and c.excess(near, limit) > 0))
@@ -571,7 +576,7 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
         cval = np.array([f.evidence(crow, n)[0] for n in names])
         csd = np.array([f.sd(crow, n) for n in names])
         comp = _compliance(f.df[f.df["window_start"] == w], model, champ, strict=False)
-        infeasible = set(comp.loc[comp["met"].fillna(True) == False, "version"])  # noqa: E712
+        infeasible = set(comp.loc[comp["met"].fillna(True) == False, "version"])
         others = {str(v): f.row(str(v), w) for v in f.df.loc[f.df["window_start"] == w, "version"] if str(v) != champ}
         for v, orow in others.items():
             if v in infeasible:
@@ -734,7 +739,6 @@ def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds,
     tol = np.array([float(model[n].tolerance or 0.0) for n in order])
     tol = tol if tol.any() else None
     rng = np.random.default_rng(0)
-    z = f.z
 
     def draws(table: pd.DataFrame, w: Any) -> np.ndarray:
         vals = table[order].to_numpy(dtype="float64")
@@ -830,7 +834,7 @@ def _conflicts(add, model, f: _Frame, live, first, latest, decision, thresholds:
         p_now = _spearman_p(live, r.a, r.b)
         p_ref = _spearman_p(first_rows, r.a, r.b) if first_rows is not None else 0.0
         decisive = len(live) >= MIN_VERSIONS_CONFLICT and p_now < alpha and p_ref < alpha
-        word = lambda rho: "conflict" if rho < 0 else "synergy"  # noqa: E731
+        word = lambda rho: "conflict" if rho < 0 else "synergy"
         rule = (f"sign flip with |rho| >= {format_number(t)}, >= {MIN_VERSIONS_CONFLICT} live versions and "
                 f"Spearman p < {format_number(alpha)} in both")
         note = "" if decisive else (
