@@ -275,13 +275,13 @@ class _Frame:
         self.level = level
         self.windows = sorted(df["window_start"].unique())
         self.z = _z(level)
+        self._rows = {(str(r["version"]), pd.Timestamp(r["window_start"])): r for _, r in df.iterrows()}
 
     def has_interval(self, name: str) -> bool:
         return f"{name}_lo" in self.df and f"{name}_hi" in self.df
 
     def row(self, version: str, start: Any) -> pd.Series | None:
-        rows = self.df[(self.df["version"] == version) & (self.df["window_start"] == start)]
-        return None if rows.empty else rows.iloc[0]
+        return self._rows.get((str(version), pd.Timestamp(start)))
 
     def evidence(self, row: pd.Series, name: str) -> tuple[float, float, float, int]:
         """``(value, lo, hi, n)``; without interval columns ``lo = hi = value``."""
@@ -615,11 +615,12 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
 # --- acceptability -----------------------------------------------------------------------------
 
 def _acceptability_of(model, table: pd.DataFrame, champ: str, samples: int) -> pd.Series:
-    from workbench.analysis.analyze import analyze
+    """First-rank SMAA-2 acceptability (seed 0) of each version, constraints ignored."""
+    from workbench import analysis
 
-    a = analyze(_frame_for(table), model.with_constraints([]), champion=champ, smaa=samples, seed=0,
-                stability=False)
-    return a.table["acceptability"].astype("float64")
+    result = analysis.smaa(_frame_for(table), model.with_constraints([]), samples=samples, seed=0,
+                           champion=champ, confidence_samples=1)
+    return result.first_rank.astype("float64")
 
 
 def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str) -> pd.DataFrame:
