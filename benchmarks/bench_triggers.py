@@ -198,7 +198,7 @@ def evaluate(args) -> dict:
     decision = DecisionRecord(chosen=sc["champion"], candidates=tuple(sc["versions"]))
     th = Thresholds(for_windows=2, smaa_samples=smaa, bootstrap=boot)
     comp = slo_compliance(agg, qm, champion=sc["champion"])
-    point_breach = comp.assign(bad=comp["met"].fillna(True) == False)  # noqa: E712
+    point_breach = comp.assign(bad=~comp["met"].fillna(True).astype(bool))
     bad = point_breach.groupby("window_start")["bad"].any()
     by_key = point_breach.groupby(["version", "constraint", "window_start"])["bad"].any()
     start = ONSET if kind is not None else 0

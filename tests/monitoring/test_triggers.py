@@ -175,12 +175,31 @@ def test_hypervolume_shift_against_the_decisions_recorded_hypervolume(qm):
     agg = frame({(v, 0): x for v, x in FRONT.items()})
     from workbench import analyze
 
-    hv = analyze(agg.rename(columns={"version": "id"})[["id", *qm.names]], qm.with_constraints([])).hypervolume
-    same = DecisionRecord(chosen="v1", provenance={"hypervolume": hv})
+    a = analyze(agg.rename(columns={"version": "id"})[["id", *qm.names]], qm.with_constraints([]))
+    hv = a.hypervolume
+    bounds = {n: {"ideal": float(a.bounds.loc[n, "ideal"]), "nadir": float(a.bounds.loc[n, "nadir"])} for n in qm.names}
+    same = DecisionRecord(chosen="v1", provenance={"hypervolume": hv, "bounds": bounds})
     assert "hypervolume_shift" not in kinds(detect(agg, qm, decision=same))
-    bigger = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5})
+    bigger = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5, "bounds": bounds})
     hit = of(detect(agg, qm, decision=bigger), "hypervolume_shift")
     assert len(hit) == 1 and hit[0].evidence["reference"] == "the decision's recorded hypervolume"
+    assert {b["source"] for b in hit[0].evidence["bounds"].values()} == {"recorded"}
+    # without the bounds it was computed with, a recorded hypervolume is not comparable: not used
+    unbounded = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5})
+    assert "hypervolume_shift" not in kinds(detect(agg, qm, decision=unbounded))
+
+
+def test_decision_records_its_hypervolume_and_bounds():
+    from workbench import analyze
+
+    frame_ = pd.DataFrame({"id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0], "y": [3.0, 2.0, 1.0]})
+    qm2 = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}, {"name": "y", "direction": "min"}]})
+    a = analyze(frame_, qm2)
+    rec = DecisionRecord.from_analysis(a, chosen="b")
+    assert rec.provenance["hypervolume"] == pytest.approx(a.hypervolume)
+    assert rec.provenance["bounds"]["x"] == {"ideal": 1.0, "nadir": 3.0, "source": a.bounds.loc["x", "source"]}
+    old = DecisionRecord.from_dict({**rec.to_dict(), "provenance": {}})  # records without them still load
+    assert old.provenance == {}
 
 
 # --- conflict_flip ---------------------------------------------------------------------------------

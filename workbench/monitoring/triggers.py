@@ -722,6 +722,8 @@ def _hv(values: np.ndarray, ideal: np.ndarray, nadir: np.ndarray, sign: np.ndarr
 def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds, when: str) -> None:
     prov = (getattr(decision, "provenance", None) or {}) if decision is not None else {}
     recorded = prov.get("hypervolume")
+    if recorded is not None and not set(model.names) <= set(prov.get("bounds") or {}):
+        recorded = None  # a hypervolume is comparable only under the bounds it was computed with
     k = thresholds.for_windows
     windows = f.last(k)
     names = model.names
