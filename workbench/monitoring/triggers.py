@@ -623,8 +623,10 @@ def _acceptability_of(model, table: pd.DataFrame, champ: str, samples: int) -> p
     return result.first_rank.astype("float64")
 
 
-def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str) -> pd.DataFrame:
-    """The champion at the favourable end of its intervals, the others at the unfavourable end."""
+def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str,
+                      favour: bool = True) -> pd.DataFrame | None:
+    """The champion at the favourable end of its intervals and the others at the unfavourable end
+    (``favour=False``: the reverse); ``None`` when a bound is missing (too few observations)."""
     out = table.copy()
     for o in model.objectives:
         if not f.has_interval(o.name):
@@ -633,9 +635,10 @@ def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str)
             row = f.row(str(v), w)
             _, lo, hi, _ = f.evidence(row, o.name)
             good, bad = (lo, hi) if o.direction == "min" else (hi, lo)
-            pick = good if str(v) == champ else bad
-            if np.isfinite(pick):
-                out.loc[v, o.name] = pick
+            pick = good if (str(v) == champ) == favour else bad
+            if not np.isfinite(pick):
+                return None
+            out.loc[v, o.name] = pick
     return out
 
 
@@ -660,14 +663,21 @@ def _acceptability(add, model, f: _Frame, champ, decision, thresholds: Threshold
         ref_rows = ref_rows[[v in live.index for v in ref_rows.index]]
         if champ not in ref_rows.index or len(ref_rows) < 2:
             return
-        reference = float(_acceptability_of(model, ref_rows, champ, thresholds.smaa_samples).get(champ, 0.0))
-        ref_text = f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC)"
+        pessimistic = _benefit_of_doubt(model, f, first, ref_rows, champ, favour=False)
+        if pessimistic is None:
+            return  # the reference window has too few observations to serve as one
+        reference = float(_acceptability_of(model, pessimistic, champ, thresholds.smaa_samples).get(champ, 0.0))
+        ref_text = (f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC, the champion at the unfavourable "
+                    "ends of its intervals)")
     nows, raw_now, leader = [], None, None
     for w in windows:
         table, _ = _window_table(f.df, w, names)
         if champ not in table.index or len(table) < 2:
             return
-        robust = _acceptability_of(model, _benefit_of_doubt(model, f, w, table, champ), champ, thresholds.smaa_samples)
+        doubt = _benefit_of_doubt(model, f, w, table, champ)
+        if doubt is None:
+            return  # too few observations in a window under test: no verdict
+        robust = _acceptability_of(model, doubt, champ, thresholds.smaa_samples)
         nows.append(float(robust.get(champ, 0.0)))
         if w == windows[-1]:
             point = _acceptability_of(model, table, champ, thresholds.smaa_samples)
@@ -746,10 +756,24 @@ def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds,
     def draws(table: pd.DataFrame, w: Any) -> np.ndarray:
         vals = table[order].to_numpy(dtype="float64")
         sd = np.array([[f.sd(f.row(str(v), w), n) for n in order] for v in table.index])
-        sd = np.where(np.isfinite(sd), sd, 0.0)
+        if not np.isfinite(sd).all():
+            raise _NoVerdict  # a figure without an interval (too few observations)
         noise = rng.standard_normal((thresholds.bootstrap, *vals.shape))
         return np.array([_hv(vals + noise[b] * sd, ideal, nadir, sign, tol) for b in range(thresholds.bootstrap)])
 
+    try:
+        _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
+                             ideal, nadir, sign, source, tol, draws)
+    except _NoVerdict:
+        return
+
+
+class _NoVerdict(Exception):
+    """A check that cannot be judged on the data (a figure without an interval)."""
+
+
+def _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
+                         ideal, nadir, sign, source, tol, draws) -> None:
     if recorded is not None:
         hv_ref = float(recorded)
         ref_draws = np.full(thresholds.bootstrap, hv_ref)
