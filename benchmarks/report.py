@@ -316,6 +316,52 @@ def render_monitoring(data: Results) -> list[str]:
     ]
 
 
+_RULES = {
+    "workbench": "workbench: 95 % interval beyond the SLO for 2 windows, insufficient_data info, decision checks "
+                 "with probability / bootstrap",
+    "naive": "naive: point estimate beyond the SLO in the latest window",
+    "prometheus_for2": "Prometheus: point estimate beyond the SLO, `for: 2` windows",
+}
+
+
+def _share(pair: Any) -> str:
+    if not isinstance(pair, list) or len(pair) != 2 or not pair[1]:
+        return "–"
+    return f"{pair[0]}/{pair[1]} ({100 * pair[0] / pair[1]:.0f} %)"
+
+
+def render_triggers(data: Results) -> list[str]:
+    """False review-due per 100 healthy deployment-days and detection of injected degradations, per rule."""
+    rules = list(data["healthy"])
+    rows = []
+    for rule in rules:
+        h = data["healthy"][rule]
+        delay = data["mean_delay_breaches_windows"].get(rule)
+        rows.append([_RULES.get(rule, rule), f"{h['false_review_due_days']}/{h['deployment_days']}",
+                     sig(h["per_100_days"]) if _finite(h["per_100_days"]) else "–",
+                     _share(data["large_breach_enough_data_detection_within_2_counts"][rule]),
+                     _share(data["large_breach_detection_within_2_counts"][rule]),
+                     sig(delay) if _finite(delay) else "–"])
+    kinds = list(data["degraded"])
+    detail = [[f"`{k}`"] + [f"{data['degraded'][k][r]['detected_within_2']}/{data['degraded'][k][r]['n']}"
+                            for r in rules] for k in kinds]
+    return [
+        f"{data['n_healthy_deployments']} healthy deployments × {data['days_per_healthy_deployment']} days "
+        f"(6 h windows checked after each window, {data['versions'][0]}–{data['versions'][1]} versions, "
+        f"{count(data['traffic_per_day'][0])}–{count(data['traffic_per_day'][1])} requests a day) and "
+        f"{data['n_degraded_per_kind']} degraded deployments per kind; level {data['level']}, "
+        f"SMAA samples {count(data['smaa_samples'])}, bootstrap draws {count(data['bootstrap'])}. "
+        "A large breach lies beyond the SLO by at least twice the healthy margin; \"enough data\" = the "
+        "degraded version's windows hold the objective's minimum n; delay in windows after the onset window.",
+        table(["rule", "false review-due days", "per 100 days", "large breaches with enough data, within 2",
+               "all large breaches, within 2", "mean delay (breaches)"], rows),
+        "Detected within 2 windows, per injected degradation:",
+        table(["degradation", *rules], detail),
+        "Workbench alarms on healthy days: " + (", ".join(f"`{k}`" for k in data["false_alarm_kinds"]) or "none") + ".",
+        targets(data["targets_met"]),
+    ]
+
+
 def render_widgets(data: Results) -> list[str]:
     """The explorer's interactions, one column per data size."""
     runs = sorted((v for k, v in data.items() if k.startswith("explorer_")), key=lambda r: r["candidates"])
@@ -517,6 +563,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (ti
     ("Pareto kernels", "pareto", render_pareto),
     ("`analyze`", "analyze", render_analyze),
     ("Monitoring aggregation", "monitoring", render_monitoring),
+    ("Monitoring triggers: false alarms and detection", "triggers", render_triggers),
     ("Explorer widget", "widgets", render_widgets),
     ("Explorer in the browser", "browser", render_browser),
     ("Configuration search", "search", render_search),

@@ -61,9 +61,6 @@ PENDING_PRIVATE = {
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._client_error"),
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._env_defaults"),
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._redact_uri"),
-    # the cli package split (issue 17): `watch` becomes a library function of workbench.monitoring
-    ("workbench.cli.watch", "workbench.monitoring.aggregate._resolve_files"),
-    ("workbench.cli.watch", "workbench.monitoring.slo._compliance"),
     # the single MADR renderer (issue 17): decisions owns the MADR text, reports only calls it
     ("workbench.reports.madr", "workbench.decisions._markdown.md_code"),
     ("workbench.reports.madr", "workbench.decisions._markdown.md_escape"),
@@ -76,7 +73,7 @@ PENDING_PRIVATE = {
     ("widgets.explorer", "workbench.views._data.column"),
 }
 #: Monitoring's plan/engine split (issue 17) removes this one.
-PENDING_CYCLES = [["workbench.monitoring._dask", "workbench.monitoring._duckdb", "workbench.monitoring.aggregate"]]
+PENDING_CYCLES: list[list[str]] = []
 #: Package edges the table forbids, pending the same work.
 PENDING_EDGES = {("workbench.decisions", "workbench.sources")}  # MLflow helpers -> workbench/_mlflow.py
 

@@ -77,7 +77,12 @@ def test_degrading_version_fires_and_exits_1(model):
     hit = next(t for t in data["triggers"] if t["kind"] == "constraint_violated")
     assert hit["version"] == "v3" and hit["severity"] == "warning" and hit["objective"] == "latency_p95_ms"
     assert hit["value"] > 120 and hit["window_start"] == "2026-03-01T05:00:00+00:00"
-    assert hit["message"].startswith("v3 violates latency_p95_ms <= 120 in the window from 2026-03-01 05:00 UTC")
+    assert hit["message"].startswith("v3 latency_p95_ms ") and "(95 %, n = 400) is above the SLO" in hit["message"]
+    assert "in 2 consecutive 1 h windows, the last from 2026-03-01 05:00 UTC" in hit["message"]
+    ev = hit["evidence"]
+    assert ev["n"] == 400 and ev["level"] == 0.95 and ev["for_windows"] == 2 and ev["interval"][0] > 120
+    assert ev["rule"] == "the whole interval beyond the limit, for 2 consecutive windows"
+    assert "latency_p95_ms" in r.stdout and "interval" in r.stdout  # the evidence table
     v3 = next(s for s in data["slo"] if s["version"] == "v3" and s["objective"] == "latency_p95_ms")
     assert 0 < v3["compliance"] < 1
 
@@ -98,6 +103,8 @@ def test_decision_log_makes_the_champion_critical(model):
 def test_since_filters_the_requests(model):
     write_logs(model / "logs", degrade="v3")
     r = run("logs", "-m", "quality.yaml", "--since", "2026-03-01T05:00Z", "-o", "t.json", cwd=model)
+    assert r.returncode == 0, r.stdout + r.stderr  # one window cannot show a breach that persists 2
+    r = run("logs", "-m", "quality.yaml", "--since", "2026-03-01T05:00Z", "--for", "1", "-o", "t.json", cwd=model)
     assert r.returncode == 1, r.stdout + r.stderr
     prov = json.loads((model / "t.json").read_text())["provenance"]
     assert prov["since"] == "2026-03-01T05:00Z"
@@ -112,12 +119,18 @@ def test_since_filters_the_requests(model):
     (["logs", "-m", "quality.yaml", "--window", "1 month"], "is not a fixed duration"),
     (["logs", "-m", "quality.yaml", "--champion", "v9"], "Champion 'v9'"),
     (["bad", "-m", "quality.yaml"], "lack required column(s) 'latency_ms'"),
+    (["logs", "-m", "quality.yaml", "--level", "95"], "Interval level 95.0 is not in (0, 1)"),
+    (["logs", "-m", "quality.yaml", "--level", "0"], "Valid: a probability such as 0.9, 0.95"),
+    (["logs", "-m", "quality.yaml", "--for", "0"], "for_windows 0 must be a whole number >= 1"),
+    (["logs", "-m", "quality.yaml", "--columns", "version=model_vresion"], "Did you mean 'version'"),
+    (["logs", "-m", "quality.yaml", "--columns", "vresion=version"], "Canonical column 'vresion'"),
+    (["logs", "-m", "quality.yaml", "--columns", "version"], "is not CANONICAL=COLUMN"),
 ])
 def test_bad_input_exits_2(model, args, message):
     write_logs(model / "logs", hours=1, n=20)
     (model / "bad").mkdir()
     pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-01"], utc=True), "version": ["v1"],
-                  "latency": [1.0], "error": [False]}).to_parquet(model / "bad" / "x.parquet")
+                  "lat": [1.0], "error": [False]}).to_parquet(model / "bad" / "x.parquet")
     r = run(*args, cwd=model)
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr
@@ -134,3 +147,22 @@ def test_offline_candidate_dominating_the_champion(model):
     hit = next(t for t in data["triggers"] if t["kind"] == "champion_dominated")
     assert hit["version"] == "v1" and hit["evidence"]["offline"] == ["offline:run-new"]
     assert data["provenance"]["champion"] == "v1" and data["provenance"]["offline"] == "runs.csv"
+
+
+def test_columns_are_mapped_and_common_names_recognised_with_a_note(model):
+    write_logs(model / "logs", degrade="v3")
+    renamed = model / "renamed"
+    renamed.mkdir()
+    for f in sorted((model / "logs").glob("*.parquet")):
+        pd.read_parquet(f).rename(columns={"version": "model_version", "timestamp": "when",
+                                           "latency_ms": "latency"}).to_parquet(renamed / f.name)
+    r = run("renamed", "-m", "quality.yaml", "--columns", "timestamp=when", "-o", "t.json", cwd=model)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "note: column 'model_version' read as 'version'" in r.stderr
+    assert "note: column 'latency' read as 'latency_ms'" in r.stderr
+    data = json.loads((model / "t.json").read_text())
+    assert data["provenance"]["columns"] == {"timestamp": "when", "version": "model_version", "latency_ms": "latency"}
+    direct = run("logs", "-m", "quality.yaml", "-o", "direct.json", cwd=model)
+    same = json.loads((model / "direct.json").read_text())
+    assert [t["message"] for t in data["triggers"]] == [t["message"] for t in same["triggers"]]
+    assert direct.returncode == 1

@@ -87,8 +87,9 @@ def test_reads_parquet_csv_folders_and_globs(small, tmp_path):
 
 def test_minimal_schema_gives_base_columns_only(small):
     out = aggregate(small[["timestamp", "version", "latency_ms", "error"]], window="1h")
-    assert list(out.columns) == ["version", "window_start", "window_end", "n_requests", "latency_p50_ms",
-                                 "latency_p95_ms", "latency_p99_ms", "error_rate"]
+    points = ["latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "error_rate"]
+    assert list(out.columns) == ["version", "window_start", "window_end", "n_requests", *points,
+                                 *[f"{c}_{s}" for c in points for s in ("lo", "hi", "n")], "interval_level"]
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])

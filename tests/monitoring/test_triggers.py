@@ -33,6 +33,15 @@ def qm():
     ]})
 
 
+def with_intervals(agg, half, n=2000):
+    """Add symmetric intervals of the given half-widths (per objective) and n."""
+    out = agg.copy()
+    for name, h in half.items():
+        out[f"{name}_lo"], out[f"{name}_hi"], out[f"{name}_n"] = out[name] - h, out[name] + h, n
+    out["interval_level"] = 0.95
+    return out
+
+
 def kinds(triggers):
     return [t.kind for t in triggers]
 
@@ -52,12 +61,14 @@ def test_constraint_violated_fires_in_latest_window_for_every_version(qm):
         ("v1", "latency_p95_ms"), ("v2", "error_rate"), ("v2", "latency_p95_ms")]
     assert {t.severity for t in hits} == {"warning"}
     lat = next(t for t in hits if t.version == "v2" and t.objective == "latency_p95_ms")
-    assert lat.message == ("v2 violates latency_p95_ms <= 120 in the window from 2026-03-01 01:00 UTC: "
-                           "measured 150 ms (limit 120 ms).")
+    assert lat.message == ("v2 latency_p95_ms 150 ms (n = 1,000, point estimate) is above the SLO "
+                           "latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-03-01 01:00 UTC (rule: the "
+                           "point estimate beyond the limit (the data carry no interval)).")
     assert lat.value == 150 and lat.threshold == 120 and lat.window_start == T0 + H
     assert lat.evidence["margin"] == -30 and lat.evidence["n_requests"] == 1000
     err = next(t for t in hits if t.objective == "error_rate")
     assert err.evidence["burn_rate"] == pytest.approx(1.5) and "1.5× as fast" in err.message
+    assert err.evidence["rule"].startswith("the point estimate") and err.evidence["level"] == 0.95
     assert review_due(triggers)
 
 
@@ -65,7 +76,7 @@ def test_constraint_violated_is_critical_for_the_champion(qm):
     agg = frame({("v1", 0): (130, 0.01, 1.0), ("v2", 0): (100, 0.01, 1.0)})
     hits = of(detect(agg, qm, champion="v1"), "constraint_violated")
     assert [(t.version, t.severity) for t in hits] == [("v1", "critical")]
-    assert hits[0].message.startswith("champion v1 violates latency_p95_ms <= 120")
+    assert hits[0].message.startswith("champion v1 latency_p95_ms 130 ms")
 
 
 def test_constraint_violated_does_not_fire_for_past_windows_only(qm):
@@ -94,7 +105,8 @@ def test_champion_dominated_by_a_live_version(qm):
     hits = of(detect(agg, qm, champion="v1"), "champion_dominated")
     assert len(hits) == 1 and hits[0].version == "v1" and hits[0].severity == "warning"
     assert hits[0].evidence["dominated_by"] == ["v2"]
-    assert "v1 is dominated by v2 beyond tolerance: v2 is better in latency_p95_ms by 10 ms" in hits[0].message
+    assert hits[0].evidence["probability"]["v2"] == 1.0  # no interval in a hand-made frame: exact values
+    assert "dominated beyond tolerance by live version v2 with probability 100 %" in hits[0].message
 
 
 def test_champion_not_dominated_within_tolerance_or_by_an_infeasible_version(qm):
@@ -118,20 +130,27 @@ def test_champion_dominated_by_a_newer_offline_candidate_only(qm):
 
 # --- acceptability_drop ----------------------------------------------------------------------------
 
-def test_acceptability_drop_fires_when_another_version_wins_most_weights(qm):
-    agg = frame({("v1", 0): (110, 0.019, 1.9), ("v2", 0): (20, 0.002, 2.0)})
+def test_acceptability_drop_fires_relative_to_the_first_window(qm):
+    agg = frame({("v1", 0): (20, 0.002, 1.9), ("v2", 0): (110, 0.019, 1.8),   # v1 leads on day one
+                 ("v1", 1): (110, 0.019, 1.9), ("v2", 1): (20, 0.002, 2.0)})  # v2 wins most weights
     hits = of(detect(agg, qm, champion="v1"), "acceptability_drop")
-    assert len(hits) == 1 and hits[0].value < 0.5 and hits[0].threshold == 0.5
-    assert hits[0].evidence["acceptability"]["v2"] > 0.5
-    assert "v2 leads" in hits[0].message
+    assert len(hits) == 1 and hits[0].evidence["reference"] > 0.5 > hits[0].value
+    assert hits[0].evidence["drop"] > 0.25 and "v2 leads" in hits[0].message
+    assert "down from" in hits[0].message and "first window" in hits[0].message
 
 
-def test_acceptability_drop_does_not_fire_for_a_leading_champion(qm):
-    agg = frame({("v1", 0): (20, 0.002, 1.9), ("v2", 0): (110, 0.019, 1.8)})
-    assert "acceptability_drop" not in kinds(detect(agg, qm, champion="v1"))
-    # ... but does with a stricter threshold
-    strict = Thresholds(acceptability=0.999, smaa_samples=500)
-    assert "acceptability_drop" in kinds(detect(agg, qm, champion="v1", thresholds=strict))
+def test_acceptability_low_on_day_one_is_not_an_alarm(qm):
+    """Three versions share the weight space: the champion's acceptability is below 0.5 from the start."""
+    rows = {(v, w): x for v, x in FRONT.items() for w in range(3)}
+    triggers = detect(frame(rows), qm, champion="v2")
+    assert "acceptability_drop" not in kinds(triggers) and not review_due(triggers)
+
+
+def test_acceptability_drop_within_the_intervals_does_not_fire(qm):
+    agg = frame({("v1", 0): (20, 0.002, 1.9), ("v2", 0): (110, 0.019, 1.8),
+                 ("v1", 1): (110, 0.019, 1.9), ("v2", 1): (20, 0.002, 2.0)})
+    wide = with_intervals(agg, {"latency_p95_ms": 200.0, "error_rate": 0.05, "cost_per_1k": 2.0})
+    assert "acceptability_drop" not in kinds(detect(wide, qm, champion="v1"))
 
 
 # --- hypervolume_shift -----------------------------------------------------------------------------
@@ -157,12 +176,31 @@ def test_hypervolume_shift_against_the_decisions_recorded_hypervolume(qm):
     agg = frame({(v, 0): x for v, x in FRONT.items()})
     from workbench import analyze
 
-    hv = analyze(agg.rename(columns={"version": "id"})[["id", *qm.names]], qm.with_constraints([])).hypervolume
-    same = DecisionRecord(chosen="v1", provenance={"hypervolume": hv})
+    a = analyze(agg.rename(columns={"version": "id"})[["id", *qm.names]], qm.with_constraints([]))
+    hv = a.hypervolume
+    bounds = {n: {"ideal": float(a.bounds.loc[n, "ideal"]), "nadir": float(a.bounds.loc[n, "nadir"])} for n in qm.names}
+    same = DecisionRecord(chosen="v1", provenance={"hypervolume": hv, "bounds": bounds})
     assert "hypervolume_shift" not in kinds(detect(agg, qm, decision=same))
-    bigger = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5})
+    bigger = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5, "bounds": bounds})
     hit = of(detect(agg, qm, decision=bigger), "hypervolume_shift")
     assert len(hit) == 1 and hit[0].evidence["reference"] == "the decision's recorded hypervolume"
+    assert {b["source"] for b in hit[0].evidence["bounds"].values()} == {"recorded"}
+    # without the bounds it was computed with, a recorded hypervolume is not comparable: not used
+    unbounded = DecisionRecord(chosen="v1", provenance={"hypervolume": hv * 1.5})
+    assert "hypervolume_shift" not in kinds(detect(agg, qm, decision=unbounded))
+
+
+def test_decision_records_its_hypervolume_and_bounds():
+    from workbench import analyze
+
+    frame_ = pd.DataFrame({"id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0], "y": [3.0, 2.0, 1.0]})
+    qm2 = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}, {"name": "y", "direction": "min"}]})
+    a = analyze(frame_, qm2)
+    rec = DecisionRecord.from_analysis(a, chosen="b")
+    assert rec.provenance["hypervolume"] == pytest.approx(a.hypervolume)
+    assert rec.provenance["bounds"]["x"] == {"ideal": 1.0, "nadir": 3.0, "source": a.bounds.loc["x", "source"]}
+    old = DecisionRecord.from_dict({**rec.to_dict(), "provenance": {}})  # records without them still load
+    assert old.provenance == {}
 
 
 # --- conflict_flip ---------------------------------------------------------------------------------
@@ -238,3 +276,95 @@ def test_unknown_champion_is_an_error(qm):
     agg = frame({("v1", 0): (100, 0.01, 1.0)})
     with pytest.raises(UnknownNameError, match="Champion 'v9' is not a version of the monitoring data"):
         detect(agg, qm, champion="v9")
+
+
+# --- evidence: intervals, persistence, minimum n ---------------------------------------------------
+
+HALF = {"latency_p95_ms": 5.0, "error_rate": 0.002, "cost_per_1k": 0.05}
+
+
+def test_a_point_beyond_the_limit_inside_the_interval_is_not_a_breach(qm):
+    agg = with_intervals(frame({("v1", 0): (123, 0.021, 1.0)}), HALF)  # 123 [118, 128], 0.021 [0.019, 0.023]
+    triggers = detect(agg, qm)
+    assert "constraint_violated" not in kinds(triggers) and not review_due(triggers)
+    beyond = with_intervals(frame({("v1", 0): (131, 0.025, 1.0)}), HALF)  # 131 [126, 136] > 120
+    hits = of(detect(beyond, qm), "constraint_violated")
+    lat = next(t for t in hits if t.objective == "latency_p95_ms")
+    assert lat.message.startswith("v1 latency_p95_ms 131 ms [126, 136] ms (95 %, n = 2,000) is above the SLO")
+    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit"
+
+
+def test_persistence_needs_consecutive_windows_in_breach(qm):
+    rows = {("v1", 0): (100, 0.01, 1.0), ("v1", 1): (131, 0.01, 1.0), ("v1", 2): (135, 0.01, 1.0)}
+    agg = with_intervals(frame(rows), HALF)
+    two = Thresholds(for_windows=2)
+    hits = of(detect(agg, qm, thresholds=two), "constraint_violated")
+    assert len(hits) == 1 and "in 2 consecutive 1 h windows" in hits[0].message
+    assert hits[0].evidence["breach_by_window"] == [True, True]
+    assert "in 2 consecutive 1 h windows, the last from 2026-03-01 02:00 UTC" in hits[0].message
+    assert not of(detect(agg, qm, thresholds=Thresholds(for_windows=3)), "constraint_violated")
+    rows[("v1", 1)] = (118, 0.01, 1.0)  # the run is broken
+    assert not of(detect(with_intervals(frame(rows), HALF), qm, thresholds=two), "constraint_violated")
+
+
+def test_insufficient_data_is_info_with_n_and_the_minimum(qm):
+    agg = with_intervals(frame({("v1", 0): (118, 0.0, 1.0)}), HALF, n=36)
+    agg["latency_p95_ms_hi"] = float("nan")  # a p95 upper bound needs n >= 72
+    triggers = detect(agg, qm)
+    info = of(triggers, "insufficient_data")
+    assert {t.objective for t in info} == {"latency_p95_ms", "error_rate"}
+    lat = next(t for t in info if t.objective == "latency_p95_ms")
+    assert lat.severity == "info" and lat.evidence["n"] == 36 and lat.evidence["minimum_n"] == 72
+    assert "n = 36" in lat.message and "below the minimum 72" in lat.message
+    assert next(t for t in info if t.objective == "error_rate").evidence["minimum_n"] == 189  # z^2 (1 - L) / L
+    assert not review_due(triggers)
+
+
+def test_champion_dominated_needs_probability_beyond_the_intervals(qm):
+    agg = frame({("v1", 0): (100, 0.010, 1.0), ("v2", 0): (90, 0.009, 0.9)})
+    sure = with_intervals(agg, {"latency_p95_ms": 1.0, "error_rate": 0.0002, "cost_per_1k": 0.01})
+    hits = of(detect(sure, qm, champion="v1"), "champion_dominated")
+    assert len(hits) == 1 and hits[0].value >= 0.95 and "probability" in hits[0].message
+    noisy = with_intervals(agg, {"latency_p95_ms": 20.0, "error_rate": 0.004, "cost_per_1k": 0.3})
+    assert "champion_dominated" not in kinds(detect(noisy, qm, champion="v1"))
+
+
+def test_champion_dominated_in_a_single_window_waits_for_persistence(qm):
+    rows = {("v1", 0): (100, 0.010, 1.0), ("v2", 0): (101, 0.010, 1.0),
+            ("v1", 1): (100, 0.010, 1.0), ("v2", 1): (90, 0.009, 0.9)}
+    agg = with_intervals(frame(rows), {"latency_p95_ms": 1.0, "error_rate": 0.0002, "cost_per_1k": 0.01})
+    assert "champion_dominated" in kinds(detect(agg, qm, champion="v1"))
+    assert "champion_dominated" not in kinds(detect(agg, qm, champion="v1", thresholds=Thresholds(for_windows=2)))
+
+
+def test_hypervolume_noise_within_the_bootstrap_does_not_fire(qm):
+    rows = {(v, 0): x for v, x in FRONT.items()}
+    rows |= {(v, 1): (lat * 1.15, err * 1.15, cost * 1.15) for v, (lat, err, cost) in FRONT.items()}
+    noisy = with_intervals(frame(rows), {"latency_p95_ms": 30.0, "error_rate": 0.005, "cost_per_1k": 1.5})
+    assert "hypervolume_shift" not in kinds(detect(noisy, qm))
+    rows |= {(v, 1): (lat * 1.6, err * 1.6, cost * 1.6) for v, (lat, err, cost) in FRONT.items()}
+    tight = with_intervals(frame(rows), {"latency_p95_ms": 1.0, "error_rate": 0.0001, "cost_per_1k": 0.02})
+    hit = of(detect(tight, qm), "hypervolume_shift")
+    assert len(hit) == 1 and hit[0].evidence["per_window"][0]["difference_interval"][1] < 0
+
+
+def test_conflict_flip_with_three_versions_is_info_only():
+    rows = {("v1", 0): (10, 3.0), ("v2", 0): (20, 2.0), ("v3", 0): (30, 1.0),
+            ("v1", 1): (10, 1.0), ("v2", 1): (20, 2.0), ("v3", 1): (30, 3.0)}
+    hits = of(detect(two(rows), model2()), "conflict_flip")
+    assert [t.severity for t in hits] == ["info"] and "Not decisive: 3 live versions" in hits[0].message
+
+
+def test_conflict_flip_with_six_versions_and_significance_is_a_warning():
+    rows = {(f"v{i}", 0): (10 * i, 7.0 - i) for i in range(1, 7)}
+    rows |= {(f"v{i}", 1): (10 * i, float(i)) for i in range(1, 7)}
+    hits = of(detect(two(rows), model2()), "conflict_flip")
+    assert [t.severity for t in hits] == ["warning"] and hits[0].evidence["decisive"]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_for_windows_must_be_a_whole_number_from_one(bad):
+    from workbench.monitoring import MonitoringError
+
+    with pytest.raises(MonitoringError, match=r"(?s)for_windows .* >= 1.*Valid: 1"):
+        Thresholds(for_windows=bad)

@@ -98,3 +98,26 @@ def test_renders_to_svg(agg, qm):
     assert svg.startswith("<svg") and "latency_p95_ms" in svg
     svg = vlc.vegalite_to_svg(monitoring_panel(agg, qm, triggers=[t.to_dict() for t in triggers]).to_json())
     assert svg.startswith("<svg") and "error_rate" in svg
+
+
+def test_interval_is_drawn_as_a_band_from_aggregate():
+    import numpy as np
+
+    from workbench.monitoring import aggregate
+
+    rng = np.random.default_rng(0)
+    n = 3000
+    logs = pd.DataFrame({"timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 3 * 3600, n), unit="s")).floor("us"),
+                         "version": rng.choice(["v1", "v2"], n), "latency_ms": rng.lognormal(4, 0.3, n),
+                         "error": rng.random(n) < 0.01})
+    model = QualityModel.from_dict({"objectives": [
+        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
+         "constraint": "<= 120"}]})
+    out = aggregate(logs, model, window="1h")
+    spec = monitoring_timeseries(out, model, "latency_p95_ms").to_dict()
+    band = next(lay for lay in spec["layer"] if lay["mark"]["type"] == "area")
+    assert band["encoding"]["y"]["field"] == "lo" and band["encoding"]["y2"]["field"] == "hi"
+    rows = spec["datasets"]["series"]
+    assert all(r["lo"] <= r["value"] <= r["hi"] and r["n"] > 0 for r in rows)
+    assert rows[0]["lo"] == out["latency_p95_ms_lo"].iloc[0]
+    assert any("95 % interval" in s for s in spec["title"]["subtitle"])

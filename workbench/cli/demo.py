@@ -108,8 +108,8 @@ def _demo_monitoring(store, chosen: str, log_path: Path, out: Path, console: Con
     triggers = (out / "triggers.json").resolve()
     try:
         watch([str(logs)], model=live_quality_yaml(), decisions=str(log_path), champion=None, offline=None,
-              since=None, window="6h", engine="duckdb", smaa=2000, acceptability=0.5, hypervolume=0.1,
-              output=triggers)
+              since=None, window="6h", engine="duckdb", smaa=2000, acceptability=0.25, hypervolume=0.1,
+              level=0.95, for_windows=2, columns=None, output=triggers)
         due = False
     except typer.Exit as exc:
         if exc.exit_code not in (EXIT_OK, EXIT_CHECK_FAILED):
@@ -118,3 +118,7 @@ def _demo_monitoring(store, chosen: str, log_path: Path, out: Path, console: Con
         due = exc.exit_code == EXIT_CHECK_FAILED
     console.print(f"Production logs: {Path(logs).resolve()}", markup=False)
     console.print(f"Triggers: {triggers} ({'review due' if due else 'no review due'})", markup=False)
+    from workbench.monitoring.watch import explain_degradation
+
+    for line in explain_degradation(triggers, degraded=degrade, versions=versions):
+        console.print(line, markup=False)

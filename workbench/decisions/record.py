@@ -298,6 +298,11 @@ class DecisionRecord:
             "parameters": a.get("parameters") or {},
             "champion": a.get("champion"),
             "recommended": a.get("recommended"),
+            # what monitoring compares a live front with: the hypervolume and the bounds it was
+            # normalised with (additive; records without them still load)
+            "hypervolume": a.get("hypervolume"),
+            "bounds": {o["name"]: {"ideal": o.get("ideal"), "nadir": o.get("nadir"), "source": o.get("bounds_source")}
+                       for o in a.get("objectives") or [] if "name" in o and o.get("ideal") is not None},
             **(provenance or {}),
         }
         name = model.get("name") or ""

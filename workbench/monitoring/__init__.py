@@ -1,7 +1,9 @@
 """Production monitoring: request logs aggregated per (version, window) into the objective space,
 SLO compliance with error-budget burn, and the drift triggers that reopen a decision.
 
-logs --aggregate()--> per (version, window) objectives --slo_compliance()/detect()--> triggers
+logs --aggregate()--> per (version, window) objectives, each with n and an interval
+     --slo_compliance()/detect()--> triggers (a breach needs the interval beyond the limit)
+watch() runs the whole check and returns a WatchReport (what ``workbench watch`` prints).
 
 Heavy back ends (DuckDB, Dask) are imported only when an engine runs.
 """
@@ -10,8 +12,23 @@ from workbench.monitoring.aggregate import BASE_COLUMNS, ENGINES, aggregate, par
 from workbench.monitoring.schema import OPTIONAL, REQUIRED, SCHEMA, MonitoringError
 from workbench.monitoring.slo import slo_compliance, slo_summary
 from workbench.monitoring.triggers import Thresholds, Trigger, detect, review_due
+from workbench.monitoring.watch import WatchReport, watch
 
 __all__ = [
-    "aggregate", "parse_window", "ENGINES", "BASE_COLUMNS", "SCHEMA", "REQUIRED", "OPTIONAL",
-    "MonitoringError", "slo_compliance", "slo_summary", "Thresholds", "Trigger", "detect", "review_due",
+    "BASE_COLUMNS",
+    "ENGINES",
+    "OPTIONAL",
+    "REQUIRED",
+    "SCHEMA",
+    "MonitoringError",
+    "Thresholds",
+    "Trigger",
+    "WatchReport",
+    "aggregate",
+    "detect",
+    "parse_window",
+    "review_due",
+    "slo_compliance",
+    "slo_summary",
+    "watch",
 ]

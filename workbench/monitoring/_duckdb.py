@@ -1,5 +1,9 @@
 """The DuckDB engine: one SQL statement per aggregation, out of core under ``memory_limit``.
 
+Imports the shared plan (``workbench.monitoring.plan``), never ``workbench.monitoring.aggregate``.
+Quantiles: each window's values come back as one list per column and the points and their
+order-statistic intervals are read from it by the same function the pandas engine uses.
+
 User values reach the SQL only as bound parameters (file lists, timestamps, window lengths) or,
 for identifiers (column names already checked against the logs) and the memory limit (checked
 against a strict pattern), as safely quoted literals.
@@ -16,8 +20,18 @@ from typing import Any
 import pandas as pd
 
 from workbench.errors import require
-from workbench.monitoring.aggregate import (
-    _EPOCH, _PSI_BINS, _PSI_FLOOR, _QUANTILES, _finish, _plan, _Plan, _resolve_files, _us,
+from workbench.monitoring.intervals import quantiles_with_intervals
+from workbench.monitoring.plan import (
+    EPOCH,
+    INTERVAL_METHODS,
+    PSI_BINS,
+    PSI_FLOOR,
+    QUANTILES,
+    Plan,
+    finish,
+    make_plan,
+    resolve_files,
+    us,
 )
 from workbench.monitoring.schema import MonitoringError
 
@@ -33,18 +47,28 @@ def ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def _stat_sql(agg: str, col: str) -> str:
-    if agg in _QUANTILES:
-        return f"quantile_cont({col}, {_QUANTILES[agg]!r})"
-    return {
+def _stat_sql(st: Any) -> list[str]:
+    """Aggregates of one non-quantile output column (see ``plan.raw_columns``)."""
+    col, agg, name = st.column, st.aggregation, st.name
+    x, n = ident(name), ident(name + "__n")
+    if agg == "sum_per_1k":
+        return [f"sum({col}) / count(*) * 1000 AS {x}", f"count(*) AS {n}",
+                f"CASE WHEN count({col}) > 0 THEN var_samp(coalesce({col}, 0)) END AS {ident(name + '__var')}"]
+    point = {
         "mean": f"avg({col})", "rate": f"avg({col})", "mean_per_1k": f"avg({col}) * 1000",
         "sum": f"sum({col})", "min": f"min({col})", "max": f"max({col})", "count": f"count({col})",
-        "sum_per_1k": f"sum({col}) / count(*) * 1000",
         "last": f"arg_max({col}, ts_us) FILTER (WHERE {col} IS NOT NULL)",
     }[agg]
+    out = [f"{point} AS {x}", f"count({col}) AS {n}"]
+    method = INTERVAL_METHODS.get(agg)
+    if method == "wilson":
+        out.append(f"sum({col}) AS {ident(name + '__k')}")
+    elif method == "t":
+        out.append(f"var_samp({col}) AS {ident(name + '__var')}")
+    return out
 
 
-def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> tuple[str, dict[str, Any]]:
+def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> tuple[str, dict[str, Any]]:
     """The aggregation statement and its parameters, for a relation ``source``.
 
     ``period=False`` leaves out the first/last timestamp per group (then the timestamp column is
@@ -74,10 +98,10 @@ def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> 
         sel.append(f"{expr} AS s{i}")
     where = []
     if plan.since is not None:
-        params["since_us"] = _us(plan.since)
+        params["since_us"] = us(plan.since)
         where.append("ts_us >= $since_us")
     if plan.until is not None:
-        params["until_us"] = _us(plan.until)
+        params["until_us"] = us(plan.until)
         where.append("ts_us < $until_us")
     ctes = [
         f"raw AS (SELECT {', '.join(sel)} FROM {source})",
@@ -98,25 +122,25 @@ def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> 
     span = "min(ts_us) AS min_ts, max(ts_us) AS max_ts" if period else "NULL::BIGINT AS min_ts, NULL::BIGINT AS max_ts"
     # whole period: group by version only (the window key is a constant)
     end = "0::BIGINT AS end_us" if plan.window is None else "any_value(end_us) AS end_us"
-    aggs = [
-        "count(*) AS n_requests", end, span,
-        "quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS lq", "avg(err) AS error_rate",
-    ]
-    if plan.has_cost:
-        aggs.append("sum(cost_usd) / count(*) * 1000 AS cost_per_1k")
-    if plan.has_energy:
-        aggs.append("sum(energy_wh) / count(*) * 1000 AS energy_per_1k")
+    aggs = ["count(*) AS n_requests", end, span]
+    listed = []
+    for st in plan.outputs:
+        if st.aggregation in QUANTILES:
+            if st.column not in listed:
+                listed.append(st.column)
+                aggs.append(f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL AND NOT isnan({st.column})) "
+                            f"AS {ident('L_' + st.column)}")
+        else:
+            aggs += _stat_sql(st)
     if plan.has_labels:
         known = "pp IS NOT NULL AND lp IS NOT NULL"
         aggs += [
             f"count(*) FILTER (WHERE {known}) AS n_labelled",
-            f"avg(CASE WHEN {known} THEN (pp = lp)::DOUBLE END) AS accuracy",
+            f"count(*) FILTER (WHERE {known} AND pp = lp) AS n_correct",
             "count(*) FILTER (WHERE pp = 1 AND lp = 1) AS tp",
             "count(*) FILTER (WHERE pp = 1 AND lp = 0) AS fp",
             "count(*) FILTER (WHERE pp = 0 AND lp = 1) AS fn",
         ]
-    for i, stat in enumerate(plan.stats):
-        aggs.append(f"{_stat_sql(stat.aggregation, f's{i}')} AS {ident('o_' + str(i))}")
     if plan.window is None:
         ctes.append(f"agg AS (SELECT version, 0::BIGINT AS start_us, {', '.join(aggs)} FROM keyed GROUP BY version)")
     else:
@@ -124,9 +148,9 @@ def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> 
     joins, extra = [], []
     if plan.has_parity:
         ctes.append(
-            "grp_rates AS (SELECT version, start_us, grp, avg(pp) AS r FROM keyed "
+            "grp_rates AS (SELECT version, start_us, grp, avg(pp) AS r, count(*) AS c FROM keyed "
             "WHERE pp IS NOT NULL AND grp IS NOT NULL GROUP BY version, start_us, grp), "
-            "parity AS (SELECT version, start_us, max(r) - min(r) AS parity_difference FROM grp_rates "
+            "parity AS (SELECT version, start_us, max(r) - min(r) AS parity_difference, sum(c) AS parity_n FROM grp_rates "
             "GROUP BY version, start_us)"
         )
         joins.append("LEFT JOIN parity USING (version, start_us)")
@@ -135,27 +159,26 @@ def build_sql(plan: _Plan, source: str, reference: Any, period: bool = True) -> 
         ctes += _psi_ctes(plan, reference, params)
         joins.append("LEFT JOIN psi USING (version, start_us)")
         extra.append("psi.latency_psi")
-    out = {
-        "version": "agg.version", "start_us": "agg.start_us", "n_requests": "n_requests", "end_us": "end_us",
-        "min_ts": "min_ts", "max_ts": "max_ts", "latency_p50_ms": "lq[1]", "latency_p95_ms": "lq[2]",
-        "latency_p99_ms": "lq[3]", "error_rate": "error_rate",
-    }
-    if plan.has_cost:
-        out["cost_per_1k"] = "cost_per_1k"
-    if plan.has_energy:
-        out["energy_per_1k"] = "energy_per_1k"
+    out = {"version": "agg.version", "start_us": "agg.start_us", "n_requests": "n_requests", "end_us": "end_us",
+           "min_ts": "min_ts", "max_ts": "max_ts"}
+    for column in listed:
+        out["L_" + column] = ident("L_" + column)
+    for st in plan.outputs:
+        if st.aggregation not in QUANTILES:
+            for suffix in ("", "__n", "__k", "__var"):
+                if f"AS {ident(st.name + suffix)}" in " ".join(aggs):
+                    out[st.name + suffix] = ident(st.name + suffix)
     if plan.has_labels:
-        out.update(n_labelled="n_labelled", accuracy="accuracy",
-                   f1="CASE WHEN 2 * tp + fp + fn > 0 THEN 2 * tp / (2 * tp + fp + fn) END")
+        out.update({c: c for c in ("n_labelled", "n_correct", "tp", "fp", "fn")})
+    if plan.has_parity:
+        out["parity_difference__n"] = "parity.parity_n"
     out.update({e.split(".")[1]: e for e in extra})
-    for i, stat in enumerate(plan.stats):  # an objective's column replaces a built-in one of the same name
-        out[stat.name] = ident("o_" + str(i))
     select = ", ".join(f"{expr} AS {ident(name)}" for name, expr in out.items())
     sql = f"WITH {', '.join(ctes)} SELECT {select} FROM agg {' '.join(joins)} ORDER BY agg.version, agg.start_us"
     return sql, params
 
 
-def _psi_ctes(plan: _Plan, reference: Any, params: dict[str, Any]) -> list[str]:
+def _psi_ctes(plan: Plan, reference: Any, params: dict[str, Any]) -> list[str]:
     if reference == "first":
         if plan.window is None:
             refrows = "SELECT version, latency_ms FROM base WHERE latency_ms IS NOT NULL"
@@ -166,12 +189,12 @@ def _psi_ctes(plan: _Plan, reference: Any, params: dict[str, Any]) -> list[str]:
                 "min(ts_us // $w) OVER (PARTITION BY version) AS b0 FROM base) WHERE b = b0 AND latency_ms IS NOT NULL"
             )
     else:
-        params["ref_lo"], params["ref_hi"] = _us(reference[0]), _us(reference[1])
+        params["ref_lo"], params["ref_hi"] = us(reference[0]), us(reference[1])
         refrows = ("SELECT version, latency_ms FROM base WHERE ts_us >= $ref_lo AND ts_us < $ref_hi "
                    "AND latency_ms IS NOT NULL")
-    levels = ", ".join(repr(round(0.1 * i, 10)) for i in range(1, _PSI_BINS))
-    binx = " + ".join(f"(x.latency_ms > e.e[{i}])::INTEGER" for i in range(1, _PSI_BINS))
-    floor = repr(_PSI_FLOOR)
+    levels = ", ".join(repr(round(0.1 * i, 10)) for i in range(1, PSI_BINS))
+    binx = " + ".join(f"(x.latency_ms > e.e[{i}])::INTEGER" for i in range(1, PSI_BINS))
+    floor = repr(PSI_FLOOR)
     return [
         f"refrows AS ({refrows})",
         f"edges AS (SELECT version, quantile_cont(latency_ms, [{levels}]) AS e FROM refrows GROUP BY version)",
@@ -181,7 +204,7 @@ def _psi_ctes(plan: _Plan, reference: Any, params: dict[str, Any]) -> list[str]:
         f"winhist AS (SELECT x.version, x.start_us, {binx} AS bin, count(*) AS c FROM keyed x "
         "JOIN edges e USING (version) WHERE x.latency_ms IS NOT NULL GROUP BY ALL)",
         "wintot AS (SELECT version, start_us, sum(c) AS tot FROM winhist GROUP BY ALL)",
-        f"grid AS (SELECT w.version, w.start_us, w.tot, b.bin FROM wintot w, range({_PSI_BINS}) b(bin))",
+        f"grid AS (SELECT w.version, w.start_us, w.tot, b.bin FROM wintot w, range({PSI_BINS}) b(bin))",
         f"psi_terms AS (SELECT g.version, g.start_us, greatest(coalesce(wh.c, 0) / g.tot, {floor}) AS p, "
         f"greatest(coalesce(rh.c, 0) / rt.tot, {floor}) AS q FROM grid g JOIN reftot rt ON rt.version = g.version "
         "LEFT JOIN winhist wh ON wh.version = g.version AND wh.start_us = g.start_us AND wh.bin = g.bin "
@@ -191,7 +214,7 @@ def _psi_ctes(plan: _Plan, reference: Any, params: dict[str, Any]) -> list[str]:
 
 
 def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any,
-               memory_limit: str | None, reference: Any) -> pd.DataFrame:
+               memory_limit: str | None, reference: Any, level: float = 0.95) -> pd.DataFrame:
     duckdb = require("duckdb", "monitoring", "Aggregating request logs with DuckDB")
     con = duckdb.connect(":memory:")
     spill = None
@@ -211,7 +234,7 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
             con.register("wb_logs", logs)
             source = "wb_logs"
         else:
-            files, kind = _resolve_files(logs)
+            files, kind = resolve_files(logs)
             params["files"] = files
             if kind == "parquet":
                 union = "" if _same_parquet_schema(con, files) else ", union_by_name = true"
@@ -219,7 +242,7 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
             else:
                 source = "read_csv($files, union_by_name = true)"
         columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", params or None).fetchall()]
-        plan = _plan(columns, model, window, rolling, since, until)
+        plan = make_plan(columns, model, window, rolling, since, until, level)
         span = None
         if plan.window is None and plan.since is None and plan.until is None and "files" in params \
                 and source.startswith("read_parquet"):
@@ -231,7 +254,7 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
             parts = []
             for part in slices:
                 sql, more = build_sql(part, source, reference, period=span is None)
-                parts.append(con.execute(sql, {**params, **more} or None).df())
+                parts.append(_frame(con.sql(sql, params={**params, **more} or None).to_arrow_table(), part))
             raw = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         except duckdb.OutOfMemoryException as exc:
             raise MonitoringError(
@@ -252,7 +275,32 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
             shutil.rmtree(spill, ignore_errors=True)
     if span is not None:
         raw["min_ts"], raw["max_ts"] = span
-    return _finish(raw, plan)
+    return finish(raw, plan)
+
+
+def _frame(table: Any, plan: Plan) -> pd.DataFrame:
+    """The raw frame of one statement: list columns turned into quantiles with their intervals."""
+    lists = [c for c in table.column_names if c.startswith("L_")]
+    raw = table.drop_columns(lists).to_pandas()
+    by_column: dict[str, list] = {}
+    for st in plan.outputs:
+        if st.aggregation in QUANTILES:
+            by_column.setdefault(st.column, []).append(st)
+    for column, stats in by_column.items():
+        qs = [QUANTILES[s.aggregation] for s in stats]
+        got = []
+        for chunk in table.column("L_" + column).chunks:
+            offsets = chunk.offsets.to_numpy()
+            values = chunk.values.to_numpy(zero_copy_only=False)  # no nulls inside: filtered in SQL
+            for i in range(len(chunk)):
+                x = values[offsets[i]:offsets[i + 1]]
+                got.append((len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)))
+        for j, st in enumerate(stats):
+            raw[st.name] = [g[1][j][0] for g in got]
+            raw[st.name + "__lo"] = [g[1][j][1] for g in got]
+            raw[st.name + "__hi"] = [g[1][j][2] for g in got]
+            raw[st.name + "__n"] = [float(g[0]) for g in got]
+    return raw
 
 
 #: Bytes DuckDB holds per request and per exact percentile column while aggregating (the value,
@@ -274,7 +322,7 @@ def _bytes(size: str) -> int:
     return int(float(m.group(1)) * _UNITS[m.group(2)])
 
 
-def _time_slices(con: Any, plan: _Plan, source: str, params: dict[str, Any], limit: int) -> list[_Plan]:
+def _time_slices(con: Any, plan: Plan, source: str, params: dict[str, Any], limit: int) -> list[Plan]:
     """Split a fixed-window aggregation into consecutive periods whose percentile states fit in
     about half of ``limit``; every (version, window) lies in exactly one period, so the parts
     concatenate to the same table (exact, not approximate). One period when it all fits, for
@@ -286,19 +334,19 @@ def _time_slices(con: Any, plan: _Plan, source: str, params: dict[str, Any], lim
     if plan.window is None or plan.rolling is not None:
         return [plan]
     rows = _parquet_rows(con, params["files"])
-    holistic = 1 + sum(1 for st in plan.stats if st.aggregation in _QUANTILES)
+    holistic = len({st.column for st in plan.outputs if st.aggregation in QUANTILES})
     if rows is None or rows * holistic * _PERCENTILE_BYTES_PER_ROW <= limit // 2:
         return [plan]
     row = _parquet_span(con, params["files"]) or con.execute(  # footer statistics, else a scan
         f'SELECT min(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))), max(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))) '
-        f"FROM {source}", params).fetchone()
+        f"FROM {source}", params).fetchall()[0]
     if row is None or row[0] is None:
         return [plan]
     lo, hi = int(row[0]), int(row[1])
     if plan.since is not None:
-        lo = max(lo, _us(plan.since))
+        lo = max(lo, us(plan.since))
     if plan.until is not None:
-        hi = min(hi, _us(plan.until) - 1)
+        hi = min(hi, us(plan.until) - 1)
     w = plan.w_us
     first, last = lo // w, hi // w  # window numbers (aligned to the epoch)
     if last < first:
@@ -307,8 +355,8 @@ def _time_slices(con: Any, plan: _Plan, source: str, params: dict[str, Any], lim
     per = max(1, -(-(last - first + 1) // count))  # windows per slice
     slices = []
     for start in range(first, last + 1, per):
-        since = _EPOCH + pd.Timedelta(start * w, "us")
-        until = _EPOCH + pd.Timedelta(min(start + per, last + 1) * w, "us")
+        since = EPOCH + pd.Timedelta(start * w, "us")
+        until = EPOCH + pd.Timedelta(min(start + per, last + 1) * w, "us")
         if plan.since is not None:
             since = max(since, plan.since)
         if plan.until is not None:
@@ -322,7 +370,8 @@ def _parquet_rows(con: Any, files: list[str]) -> int | None:
     if not all(str(f).lower().endswith((".parquet", ".pq")) for f in files):
         return None
     try:
-        row = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($files)", {"files": files}).fetchone()
+        rows = con.execute("SELECT sum(num_rows) FROM parquet_file_metadata($files)", {"files": files}).fetchall()
+        row = rows[0] if rows else None
     except Exception:  # noqa: BLE001 - unknown layout: aggregate in one statement
         return None
     return None if row is None or row[0] is None else int(row[0])
@@ -360,7 +409,7 @@ def _parquet_span(con: Any, files: list[str]) -> tuple[int, int] | None:
             "count(DISTINCT file_name) "
             "FROM parquet_metadata($files) WHERE path_in_schema = 'timestamp'",
             {"files": files},
-        ).fetchone()
+        ).fetchall()[0]
     except Exception:  # noqa: BLE001 - any oddity in the statistics: read the data instead
         return None
     if row is None or row[0] is None or not row[2] or row[3] != len(set(files)):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from workbench.errors import MonitoringError
 from workbench.sources.logs import REQUIRED, SCHEMA
 
-__all__ = ["SCHEMA", "REQUIRED", "OPTIONAL", "MonitoringError"]
+__all__ = ["OPTIONAL", "REQUIRED", "SCHEMA", "MonitoringError"]
 
 #: Columns a log may have; each enables more output columns of :func:`workbench.monitoring.aggregate`.
 OPTIONAL = tuple(c for c in SCHEMA if c not in REQUIRED)

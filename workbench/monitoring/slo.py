@@ -36,7 +36,7 @@ import pandas as pd
 from workbench.errors import UnknownNameError, UnknownObjectiveError, unknown_name
 from workbench.monitoring.schema import MonitoringError
 
-__all__ = ["slo_compliance", "slo_summary", "is_rate", "COMPLIANCE_COLUMNS", "SUMMARY_COLUMNS"]
+__all__ = ["COMPLIANCE_COLUMNS", "SUMMARY_COLUMNS", "is_rate", "slo_compliance", "slo_summary"]
 
 #: Columns of :func:`slo_compliance`.
 COMPLIANCE_COLUMNS = ["version", "window_start", "window_end", "constraint", "objective", "op", "value",
@@ -222,7 +222,7 @@ def slo_summary(compliance: pd.DataFrame) -> pd.DataFrame:
             denom = float((budget[ok] * n[ok]).sum())
             budget_consumed = float((burn[ok] * budget[ok] * n[ok]).sum()) / denom if denom > 0 else np.nan
         rows.append({"version": version, "constraint": constraint, "objective": g["objective"].iloc[0],
-                     "n_windows": int(len(met)), "n_met": int(met.sum()),
+                     "n_windows": len(met), "n_met": int(met.sum()),
                      "compliance": float(met.mean()) if len(met) else np.nan,
                      "worst_margin": float(g["margin"].min()) if g["margin"].notna().any() else np.nan,
                      "budget_consumed": budget_consumed})

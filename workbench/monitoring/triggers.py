@@ -1,88 +1,167 @@
 """Review triggers: when monitoring data says a recorded trade-off decision no longer holds.
 
 :func:`detect` reads an aggregated frame (one row per (version, window_start), see
-:func:`workbench.monitoring.aggregate`) and returns :class:`Trigger` objects. The *latest window*
-is the largest ``window_start``; the *live versions* are the versions with a row in it; the
-*first window* is the smallest ``window_start``. Versions whose objective values are missing in
-a window are left out of that window's comparisons and reported by an ``incomplete_window``
+:func:`workbench.monitoring.aggregate`: each figure ``X`` with its interval ``X_lo``/``X_hi`` at
+``interval_level`` and its sample size ``X_n``) and returns :class:`Trigger` objects. The *latest
+window* is the largest ``window_start``; the *live versions* are the versions with a row in it;
+the *first window* is the smallest ``window_start``. Versions whose objective values are missing
+in a window are left out of that window's comparisons and reported by an ``incomplete_window``
 trigger (severity ``info``), never dropped silently.
+
+Evidence before verdicts
+------------------------
+A point estimate crossing a limit is not evidence: on healthy traffic, k independent checks per
+window at level α give about k·α/2 false crossings per window (three versions × four objectives
+× four windows a day at α = 0.05 is more than one a day). So every rule below asks for
+
+1. **the interval beyond the limit** -- for ``latency_p95_ms <= 120`` the *lower* bound of the
+   p95's order-statistic interval must exceed 120 (for ``>=`` the upper bound must fall short):
+   the chance that a compliant version shows this in one window is at most (1 - level) / 2;
+2. **persistence** -- the condition must hold in each of the last ``for_windows`` consecutive
+   windows (Prometheus ``for:``); at level 0.95 and ``for_windows=2`` a version sitting exactly
+   at its limit alarms in at most 0.025² ≈ 0.06 % of window pairs, one that is clearly within
+   it far less;
+3. **enough data** -- a window with fewer observations than the objective needs gives an
+   ``insufficient_data`` info trigger naming ``n`` and the minimum, never a warning (unless the
+   interval is already beyond the limit, which is evidence at any ``n``).
+
+Why not the SRE workbook's multi-window, multi-burn-rate rule: it is written for one error
+budget over 30 days and needs a short window (5 min) beside each long one; the windows here are
+the analyst's reporting windows (hours), and latency, accuracy and cost objectives have no error
+budget. The interval rule covers every objective the same way and persistence plays the role of
+the long window; the burn rate of each rate objective is still reported in the evidence.
+
+Minimum ``n`` (``Thresholds.min_n`` overrides it per objective): for a quantile, the ``n`` at
+which both order-statistic bounds exist (p95 at 95 %: 72; p99: 368); for a rate or a proportion
+with a limit, the ``n`` at which a window could show compliance at all
+(:func:`workbench.monitoring.intervals.minimum_n_rate`: 381 for ``error_rate <= 0.01``); for
+means and per-1k amounts 30 (the t interval leans on the central limit theorem).
 
 Kinds
 -----
-``constraint_violated``
-    A live version violates a hard constraint in the latest window (``warning``; ``critical`` for
-    the champion). Checked for every version, with or without a decision. A relative constraint
-    that cannot be resolved (no champion) gives one ``constraint_unresolved`` ``info`` trigger.
+``constraint_violated`` (``warning``; ``critical`` for the champion)
+    A live version breaches a hard constraint by rules 1–2. A relative constraint is resolved
+    against the baseline's point value in the same window. Unresolvable ones give one
+    ``constraint_unresolved`` ``info`` trigger.
+``insufficient_data`` (``info``)
+    Rule 3, per live version and constrained objective in the latest window.
 ``champion_dominated`` (``warning``)
-    Another live version, or a newer offline candidate (one the decision did not consider), that
-    meets the constraints dominates the champion beyond tolerance in the latest window — the
-    rule and wording of :func:`workbench.decisions.pushdown.gate`.
+    A feasible challenger (another live version, or a newer offline candidate the decision did
+    not consider) dominates the champion beyond tolerance with probability at least the level,
+    in each of the last ``for_windows`` windows. The probability treats each figure as normal
+    with the standard deviation implied by its interval (width / 2z), objectives independent:
+    ``P = Π_j P(d_j > -tol_j) - Π_j P(-tol_j < d_j <= tol_j)`` (no worse anywhere, better
+    somewhere), ``d_j`` the challenger's advantage. Offline candidates count as exact.
 ``acceptability_drop`` (``warning``)
-    The champion's SMAA-2 first-rank acceptability among the live versions in the latest window
-    (``workbench.analyze(..., smaa=N, seed=0)``) is below ``Thresholds.acceptability``.
+    The champion's SMAA-2 first-rank acceptability among the live versions fell by more than
+    ``Thresholds.acceptability`` (default 0.25) below the reference: the acceptability the
+    decision's recorded option values give among the same versions when the record holds them,
+    else the first window's. "Now" is computed with the benefit of the doubt -- the champion at
+    the favourable end of its intervals, the others at the unfavourable end -- so a drop that
+    fires is beyond the intervals; it must persist ``for_windows`` windows. A decision whose
+    acceptability was already low is not re-alarmed: the rule is relative.
 ``hypervolume_shift`` (``warning``)
-    The relative change ``|HV_now - HV_ref| / HV_ref`` of the live front's hypervolume exceeds
-    ``Thresholds.hypervolume``. Reference: the hypervolume recorded in the decision's provenance
-    (``provenance["hypervolume"]``) when present — then ``HV_now`` is ``analyze(...).hypervolume``
-    of the latest window, the rule the decision used — otherwise the first window. Against the
-    first window both fronts are normalised with *the same* bounds: the objective's declared
-    ``bounds`` where given, else the data rule of ``workbench.analysis.scoring`` (ideal = best
-    value, nadir = worst value on the Pareto front) applied to the two windows pooled, so that a
-    uniform degradation of every version shows as a shrinking hypervolume. The front here is the
-    non-dominated live versions, constraints ignored (violations have their own trigger).
-``conflict_flip`` (``warning``)
-    The sign of an objective pair's rank correlation (``workbench.analysis.conflicts``) on the
-    live versions flipped versus the decision's recorded conflicts (``provenance["conflicts"]``,
-    a list of ``{a, b, rho}``) or, without them, versus the first window. Only decisive
-    relations count: both correlations must be at least ``Thresholds.conflict`` in magnitude
-    (default 0.3, the conflict/synergy threshold), and both windows need 3 or more live versions.
+    The live front's hypervolume changed by more than ``Thresholds.hypervolume`` (relative)
+    *and* the change exceeds resampling noise: a parametric bootstrap (``bootstrap`` draws of
+    every figure from its interval, seed 0) gives an interval of ``HV_now - HV_ref`` at the level
+    that excludes 0. Both fronts use the same bounds: the decision's recorded ``bounds`` with its
+    recorded ``hypervolume``, else the objectives' declared bounds, else the data rule of
+    ``workbench.analysis.scoring`` on the two windows pooled. Persistence as above.
+``conflict_flip`` (``warning`` only with evidence, else ``info``)
+    The sign of an objective pair's rank correlation on the live versions flipped versus the
+    decision's recorded conflicts (``provenance["conflicts"]``) or the first window, both
+    ``|rho| >= Thresholds.conflict``. With fewer than 5 live versions, or a Spearman test
+    p-value above 1 - level, it is ``info``: three versions flip a correlation by chance.
 ``champion_not_live`` (``info``)
     The decision's chosen candidate is not a version of the monitoring data; the decision checks
     that need the champion are skipped (pass ``champion=`` to map it).
 
-A review is due when any trigger is ``warning`` or ``critical`` (:func:`review_due`).
+A frame without interval columns (built by hand) is judged on its point values; the rule each
+trigger used is stated in its evidence (``rule``). A review is due when any trigger is
+``warning`` or ``critical`` (:func:`review_due`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.monitoring.slo import _compliance, aggregated_frame
+from workbench.format import format_count, format_interval, format_number, format_percent
+from workbench.monitoring.intervals import (
+    DEFAULT_LEVEL,
+    check_level,
+    minimum_n_quantile,
+    minimum_n_rate,
+)
+from workbench.monitoring.plan import QUANTILES
+from workbench.monitoring.schema import MonitoringError
+from workbench.monitoring.slo import _compliance, aggregated_frame, is_rate
 
-__all__ = ["Trigger", "Thresholds", "detect", "review_due", "KINDS", "SEVERITIES"]
+__all__ = ["KINDS", "SEVERITIES", "Thresholds", "Trigger", "detect", "minimum_n", "review_due"]
 
 SEVERITIES = ("info", "warning", "critical")
 KINDS = ("constraint_violated", "champion_dominated", "acceptability_drop", "hypervolume_shift",
-         "conflict_flip", "constraint_unresolved", "champion_not_live", "incomplete_window")
+         "conflict_flip", "insufficient_data", "constraint_unresolved", "champion_not_live",
+         "incomplete_window")
+
+#: Minimum versions for a rank correlation to be decisive without a significance test.
+MIN_VERSIONS_CONFLICT = 5
+#: Minimum n for means and per-1k amounts (t interval; central limit theorem).
+MIN_N_MEAN = 30
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Thresholds of :func:`detect`.
+    """Parameters of :func:`detect` (see the module docstring for the rules).
 
     Parameters
     ----------
     acceptability : float
-        ``acceptability_drop`` fires below this first-rank acceptability (default 0.5, the
-        decision record's ``ACCEPTABILITY_TRIGGER``).
+        ``acceptability_drop`` fires when the champion's first-rank acceptability is more than
+        this below the reference (absolute drop, default 0.25).
     hypervolume : float
-        ``hypervolume_shift`` fires above this relative change (default 0.1 = 10 %).
+        ``hypervolume_shift`` needs a relative change above this (default 0.1 = 10 %).
     conflict : float
         Minimum ``|rho|`` of both correlations for a ``conflict_flip`` (default 0.3).
     smaa_samples : int
         SMAA-2 weight samples for the acceptability (seed 0).
+    for_windows : int
+        Persistence: a breach, domination, drop or shift must hold in this many consecutive
+        windows (default 1; ``workbench watch`` uses 2).
+    level : float, optional
+        Confidence level; default the frame's ``interval_level`` (else 0.95).
+    min_n : int or mapping objective -> int, optional
+        Minimum observations per window (default: derived per objective, module docstring).
+    bootstrap : int
+        Parametric bootstrap draws for ``hypervolume_shift`` (seed 0).
     """
 
-    acceptability: float = 0.5
+    acceptability: float = 0.25
     hypervolume: float = 0.1
     conflict: float = 0.3
     smaa_samples: int = 2000
+    for_windows: int = 1
+    level: float | None = None
+    min_n: int | Mapping[str, int] | None = None
+    bootstrap: int = 200
+
+    def __post_init__(self) -> None:
+        if isinstance(self.for_windows, bool) or not isinstance(self.for_windows, (int, np.integer)) \
+                or self.for_windows < 1:
+            raise MonitoringError(f"for_windows {self.for_windows!r} must be a whole number >= 1.\n"
+                                  "  Valid: 1 (the latest window alone), 2, 3, ... consecutive windows.")
+        if self.level is not None:
+            check_level(self.level)
+        if not 0 <= self.acceptability <= 1 or self.hypervolume < 0 or self.smaa_samples < 1 or self.bootstrap < 10:
+            raise MonitoringError(
+                f"acceptability must be in [0, 1] (got {self.acceptability!r}), hypervolume >= 0 (got "
+                f"{self.hypervolume!r}), smaa_samples >= 1 (got {self.smaa_samples!r}) and bootstrap >= 10 "
+                f"(got {self.bootstrap!r}).")
 
 
 @dataclass(frozen=True)
@@ -97,14 +176,16 @@ class Trigger:
     version : str or None
         The live version concerned (the champion for decision checks).
     window_start, window_end : pandas.Timestamp or None
-        The window the evidence comes from (the latest one).
+        The latest window the evidence comes from.
     objective : str or None
     value, threshold : float or None
         The observed value and the threshold it crossed, in the objective's unit.
     message : str
-        A readable sentence in domain units.
+        A readable sentence in domain units stating the evidence (value, interval, level, n,
+        windows, rule).
     evidence : dict
-        The numbers behind it (windows, values, reference values).
+        The numbers behind it: ``rule``, ``level``, ``windows`` and per kind the values,
+        intervals, ``n``, probabilities, references.
     """
 
     kind: str
@@ -130,29 +211,133 @@ def review_due(triggers: Sequence[Trigger]) -> bool:
     return any(t.severity in ("warning", "critical") for t in triggers)
 
 
-def _fmt(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{float(v):.4g}"
+# --- evidence helpers ------------------------------------------------------------------------------
 
-
-def _unit(model: Any, name: str) -> str:
-    unit = model[name].unit
-    return f" {unit}" if unit else ""
+def _unit(model: Any, name: str) -> str | None:
+    try:
+        return model[name].unit or None
+    except (KeyError, AttributeError):
+        return None
 
 
 def _ts(v: Any) -> pd.Timestamp | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v)
 
 
-def _window_table(df: pd.DataFrame, start: Any, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Candidates table of one window (id = version) and the versions with missing values."""
-    rows = df[df["window_start"] == start].set_index("version")[names].astype("float64")
-    bad = rows.index[~np.isfinite(rows.to_numpy()).all(axis=1)]
-    return rows.drop(index=bad), [str(v) for v in bad]
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))
 
 
-def _frame_for(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.rename_axis("id").reset_index()
+def _aggregation(model: Any, name: str) -> str | None:
+    agg = getattr(model[name], "aggregation", None) if name in model.names else None
+    if agg:
+        return agg
+    if name.startswith("latency_p") and name.endswith("_ms"):
+        return "p" + name[len("latency_p"):-3]
+    return {"error_rate": "rate", "accuracy": "rate", "cost_per_1k": "sum_per_1k",
+            "energy_per_1k": "sum_per_1k", "f1": "rate"}.get(name)
 
+
+def minimum_n(model: Any, constraint: Any, level: float = DEFAULT_LEVEL,
+              override: int | Mapping[str, int] | None = None) -> int:
+    """Minimum observations per window for a constrained objective (module docstring).
+
+    >>> from workbench import QualityModel
+    >>> qm = QualityModel.from_dict({"objectives": [{"name": "latency_p95_ms", "direction": "min",
+    ...     "constraint": "<= 120"}, {"name": "error_rate", "direction": "min", "constraint": "<= 0.01"}]})
+    >>> [minimum_n(qm, c) for c in qm.constraints]
+    [72, 381]
+    """
+    name = constraint.objective
+    if isinstance(override, Mapping) and name in override:
+        return int(override[name])
+    if isinstance(override, (int, np.integer)) and not isinstance(override, bool):
+        return int(override)
+    agg = _aggregation(model, name)
+    if agg in QUANTILES:
+        return minimum_n_quantile(QUANTILES[agg], level)
+    if agg == "rate" or (name in model.names and is_rate(model[name])):
+        if constraint.baseline is None:
+            return minimum_n_rate(float(constraint.resolve()), constraint.is_upper, level)
+        return MIN_N_MEAN
+    if agg in ("mean", "mean_per_1k", "sum_per_1k"):
+        return MIN_N_MEAN
+    return 1
+
+
+class _Frame:
+    """The aggregated frame with per-column access to point, interval and n."""
+
+    def __init__(self, df: pd.DataFrame, level: float) -> None:
+        self.df = df
+        self.level = level
+        self.windows = sorted(df["window_start"].unique())
+        self.z = _z(level)
+        self._rows = {(str(r["version"]), pd.Timestamp(r["window_start"])): r for _, r in df.iterrows()}
+
+    def has_interval(self, name: str) -> bool:
+        return f"{name}_lo" in self.df and f"{name}_hi" in self.df
+
+    def row(self, version: str, start: Any) -> pd.Series | None:
+        return self._rows.get((str(version), pd.Timestamp(start)))
+
+    def evidence(self, row: pd.Series, name: str) -> tuple[float, float, float, int]:
+        """``(value, lo, hi, n)``; without interval columns ``lo = hi = value``."""
+        value = float(row[name]) if pd.notna(row[name]) else math.nan
+        if self.has_interval(name):
+            lo = float(row[f"{name}_lo"]) if pd.notna(row[f"{name}_lo"]) else math.nan
+            hi = float(row[f"{name}_hi"]) if pd.notna(row[f"{name}_hi"]) else math.nan
+        else:
+            lo = hi = value
+        n_col = f"{name}_n" if f"{name}_n" in row.index else "n_requests"
+        n = int(row[n_col]) if n_col in row.index and pd.notna(row[n_col]) else -1
+        return value, lo, hi, n
+
+    def sd(self, row: pd.Series, name: str) -> float:
+        """Standard deviation implied by the interval (0 without intervals, inf when missing)."""
+        if not self.has_interval(name):
+            return 0.0
+        lo, hi = row[f"{name}_lo"], row[f"{name}_hi"]
+        if pd.isna(lo) or pd.isna(hi):
+            return math.inf
+        return max(float(hi) - float(lo), 0.0) / (2 * self.z)
+
+    def last(self, k: int) -> list[Any]:
+        return self.windows[-k:] if len(self.windows) >= k else []
+
+
+def _window_text(f: _Frame, k: int, when: str) -> str:
+    if k == 1:
+        return f"in {when}"
+    length = _length(f)
+    return f"in {k} consecutive{(' ' + length) if length else ''} windows, {when.replace('the window from', 'the last from')}"
+
+
+def _length(f: _Frame) -> str:
+    df = f.df
+    if "window_end" not in df or df["window_end"].isna().all():
+        return ""
+    d = pd.Timedelta(df["window_end"].iloc[0] - df["window_start"].iloc[0])
+    hours = d / pd.Timedelta("1h")
+    if hours >= 24 and hours % 24 == 0:
+        return f"{int(hours // 24)} d"
+    if hours >= 1 and float(hours).is_integer():
+        return f"{int(hours)} h"
+    return f"{int(d / pd.Timedelta('1min'))} min"
+
+
+def _shown(value: float, lo: float, hi: float, n: int, unit: str | None, level: float, interval: bool) -> str:
+    text = format_number(value, unit)
+    if interval:
+        text += f" {format_interval(lo, hi, unit)} ({format_percent(level)}, n = {format_count(n)})"
+    elif n >= 0:
+        text += f" (n = {format_count(n)}, point estimate)"
+    return text
+
+
+# --- the entry point ---------------------------------------------------------------------------
 
 def detect(
     aggregated: pd.DataFrame,
@@ -168,12 +353,13 @@ def detect(
     Parameters
     ----------
     aggregated : DataFrame
-        One row per (version, window_start) with one column per objective of ``model``.
+        One row per (version, window_start) with one column per objective of ``model`` (and,
+        from :func:`workbench.monitoring.aggregate`, their ``_lo``/``_hi``/``_n`` columns).
     model : QualityModel
     decision : DecisionRecord, optional
         The latest decision (``DecisionLog(url).latest()``): its ``chosen`` is the champion, its
-        ``candidates`` tell offline candidates apart from newer ones, its provenance may hold a
-        reference ``hypervolume`` and ``conflicts``.
+        ``candidates`` tell offline candidates apart from newer ones, its options and provenance
+        give the references (recorded values, ``hypervolume`` and ``bounds``, ``conflicts``).
     offline : Candidates or DataFrame, optional
         Offline candidates (e.g. new training runs) that may dominate the champion.
     champion : str, optional
@@ -193,9 +379,10 @@ def detect(
     >>> qm = QualityModel.from_dict({"objectives": [
     ...     {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 120"}]})
     >>> agg = pd.DataFrame({"version": ["v1", "v2"], "window_start": pd.Timestamp("2026-01-01", tz="UTC"),
-    ...                     "latency_p95_ms": [100.0, 150.0]})
+    ...     "n_requests": 2000, "latency_p95_ms": [100.0, 150.0], "latency_p95_ms_lo": [96.0, 141.0],
+    ...     "latency_p95_ms_hi": [104.0, 158.0], "latency_p95_ms_n": 2000, "interval_level": 0.95})
     >>> [t.message for t in detect(agg, qm)]
-    ['v2 violates latency_p95_ms <= 120 in the window from 2026-01-01 00:00 UTC: measured 150 ms (limit 120 ms).']
+    ['v2 latency_p95_ms 150 ms [141, 158] ms (95 %, n = 2,000) is above the SLO latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-01-01 00:00 UTC (rule: the whole interval beyond the limit).']
     """
     df = aggregated_frame(aggregated)
     names = model.names
@@ -204,6 +391,12 @@ def detect(
     _check_columns(df, names)
     if df.empty:
         return []
+    level = thresholds.level
+    if level is None:
+        level = float(df["interval_level"].dropna().iloc[0]) if "interval_level" in df and \
+            df["interval_level"].notna().any() else DEFAULT_LEVEL
+    f = _Frame(df, check_level(level))
+    k = thresholds.for_windows
     latest, first = df["window_start"].max(), df["window_start"].min()
     live_rows = df[df["window_start"] == latest]
     live_versions = [str(v) for v in live_rows["version"]]
@@ -211,13 +404,14 @@ def detect(
     start = _ts(latest)
     when = f"the window from {start:%Y-%m-%d %H:%M} UTC" if start is not None else "the latest window"
     triggers: list[Trigger] = []
+    base = {"level": f.level, "for_windows": k}
 
     def add(kind, severity, message, *, version=None, objective=None, value=None, threshold=None,
             evidence=None):
         triggers.append(Trigger(kind, severity, version, start, end, objective,
-                                None if value is None else float(value),
+                                None if value is None or not np.isfinite(value) else float(value),
                                 None if threshold is None else float(threshold), message,
-                                {"window_start": start, "window_end": end, **(evidence or {})}))
+                                {"window_start": start, "window_end": end, **base, **(evidence or {})}))
 
     # --- the champion -----------------------------------------------------------------------
     if champion is not None and str(champion) not in set(df["version"]):
@@ -239,28 +433,7 @@ def detect(
         champ = model.champion if model.champion in set(df["version"]) else None
     champ_live = champ is not None and champ in live_versions
 
-    # --- constraints (every version) --------------------------------------------------------
-    comp = _compliance(df[df["window_start"] == latest], model, champ, strict=False)
-    unresolved = sorted(set(comp.loc[comp["limit"].isna() & comp["value"].notna(), "constraint"]))
-    for text in unresolved:
-        add("constraint_unresolved", "info",
-            f"Constraint {text} could not be checked in {when}: its baseline has no value there "
-            "(pass the champion's version).", evidence={"constraint": text})
-    for _, r in comp[comp["met"].fillna(True) == False].iterrows():  # noqa: E712 - nullable boolean
-        v, o = r["version"], r["objective"]
-        u = _unit(model, o)
-        is_champ = v == champ
-        who = f"champion {v}" if is_champ else v
-        c = next(c for c in model.constraints if str(c) == r["constraint"])
-        limit_text = f"limit {_fmt(r['limit'])}{u}" + (f" from {c.rhs_text()}" if c.is_relative else "")
-        msg = f"{who} violates {r['constraint']} in {when}: measured {_fmt(r['value'])}{u} ({limit_text})."
-        ev = {"constraint": r["constraint"], "op": r["op"], "value": r["value"], "limit": r["limit"],
-              "margin": r["margin"], "n_requests": r["n_requests"]}
-        if pd.notna(r["burn_rate"]):
-            ev["burn_rate"] = r["burn_rate"]
-            msg = msg[:-1] + f", burning the error budget {_fmt(r['burn_rate'])}× as fast as allowed."
-        add("constraint_violated", "critical" if is_champ else "warning", msg, version=v, objective=o,
-            value=r["value"], threshold=r["limit"], evidence=ev)
+    _constraints(add, model, f, champ, k, thresholds, when)
 
     live, missing = _window_table(df, latest, names)
     if missing:
@@ -268,136 +441,401 @@ def detect(
             f"{', '.join(missing)} left out of the trade-off checks in {when}: missing objective values.",
             evidence={"versions": missing})
 
-    # --- dominance --------------------------------------------------------------------------
     if champ_live and champ in live.index:
-        _dominance(add, model, live, champ, decision, offline, when)
+        _dominance(add, model, f, champ, decision, offline, k, when)
         if len(live) >= 2:
-            _acceptability(add, model, live, champ, decision, thresholds, when)
-    _hypervolume(add, model, df, live, first, latest, decision, thresholds, when)
-    _conflicts(add, model, df, live, first, latest, decision, thresholds, when)
+            _acceptability(add, model, f, champ, decision, thresholds, when)
+    _hypervolume(add, model, f, first, decision, thresholds, when)
+    _conflicts(add, model, f, live, first, latest, decision, thresholds, when)
 
     order = {s: i for i, s in enumerate(reversed(SEVERITIES))}
     return sorted(triggers, key=lambda t: (order[t.severity], KINDS.index(t.kind), t.version or ""))
 
 
-def _dominance(add, model, live: pd.DataFrame, champ: str, decision, offline, when: str) -> None:
-    from workbench.decisions.pushdown import gate
+def _window_table(df: pd.DataFrame, start: Any, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """Candidates table of one window (id = version) and the versions with missing values."""
+    rows = df[df["window_start"] == start].set_index("version")[names].astype("float64")
+    bad = rows.index[~np.isfinite(rows.to_numpy()).all(axis=1)]
+    return rows.drop(index=bad), [str(v) for v in bad]
 
-    pool = live.copy()
-    newer: list[str] = []
+
+def _frame_for(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.rename_axis("id").reset_index()
+
+
+# --- constraints -------------------------------------------------------------------------------
+
+def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, when: str) -> None:
+    df = f.df
+    windows = f.last(k)
+    latest = f.windows[-1]
+    comp_latest = _compliance(df[df["window_start"] == latest], model, champ, strict=False)
+    unresolved = sorted(set(comp_latest.loc[comp_latest["limit"].isna() & comp_latest["value"].notna(), "constraint"]))
+    for text in unresolved:
+        add("constraint_unresolved", "info",
+            f"Constraint {text} could not be checked in {when}: its baseline has no value there "
+            "(pass the champion's version).", evidence={"constraint": text})
+    comps = {w: _compliance(df[df["window_start"] == w], model, champ, strict=False).set_index(
+        ["version", "constraint"]) for w in windows}
+    for r in comp_latest.itertuples(index=False):
+        c = next(c for c in model.constraints if str(c) == r.constraint)
+        o, v = c.objective, r.version
+        if pd.isna(r.limit):
+            continue
+        row = f.row(v, latest)
+        value, lo, hi, n = f.evidence(row, o)
+        need = minimum_n(model, c, f.level, thresholds.min_n)
+        interval = f.has_interval(o)
+        rule = ("the whole interval beyond the limit" if interval else "the point estimate beyond the limit "
+                "(the data carry no interval)") + (f", for {k} consecutive windows" if k > 1 else "")
+        states = []
+        for w in windows:
+            key = (v, r.constraint)
+            rw = f.row(v, w)
+            if rw is None or key not in comps[w].index:
+                states.append(False)
+                continue
+            _, wlo, whi, _ = f.evidence(rw, o)
+            limit = float(comps[w].loc[key, "limit"])
+            near = wlo if c.is_upper else whi
+            states.append(bool(np.isfinite(near) and np.isfinite(limit) and c.excess(near, limit) > 0))
+        breached = len(windows) == k and all(states)
+        u = _unit(model, o)
+        shown = _shown(value, lo, hi, n, u, f.level, interval)
+        limit_text = f"limit {format_number(r.limit, u)}" + (f" from {c.rhs_text()}" if c.is_relative else "")
+        ev = {"constraint": r.constraint, "op": r.op, "value": value, "interval": [lo, hi], "n": n,
+              "limit": r.limit, "margin": r.margin, "n_requests": r.n_requests, "minimum_n": need, "rule": rule,
+              "windows": [pd.Timestamp(w) for w in windows], "breach_by_window": states}
+        if breached:
+            is_champ = v == champ
+            who = f"champion {v}" if is_champ else v
+            side = "above" if c.is_upper else "below"
+            msg = (f"{who} {o} {shown} is {side} the SLO {r.constraint} ({limit_text}) "
+                   f"{_window_text(f, k, when)} (rule: {rule}).")
+            if pd.notna(r.burn_rate):
+                ev["burn_rate"] = r.burn_rate
+                msg = msg[:-1] + f"; error budget burning {format_number(r.burn_rate)}× as fast as allowed."
+            add("constraint_violated", "critical" if is_champ else "warning", msg, version=v, objective=o,
+                value=value, threshold=r.limit, evidence=ev)
+        elif n < need:
+            add("insufficient_data", "info",
+                f"{v} {o}: n = {format_count(max(n, 0))} in {when}, below the minimum {format_count(need)} "
+                f"needed to judge {r.constraint} at {format_percent(f.level)}; no verdict from this window "
+                f"(measured {shown}).", version=v, objective=o, value=value, threshold=need,
+                evidence={**ev, "rule": "n below the minimum for the objective"})
+
+
+# --- dominance ---------------------------------------------------------------------------------
+
+def _p_dominates(adv: np.ndarray, sd: np.ndarray, tol: np.ndarray) -> float:
+    """P(no worse than -tol everywhere and better than tol somewhere), normal and independent."""
+    from scipy.stats import norm
+
+    a, b = [], []
+    for d, s, t in zip(adv, sd, tol):
+        if not np.isfinite(d):
+            return 0.0
+        if s == 0:
+            above_neg, above_pos = float(d > -t), float(d > t)
+        elif not np.isfinite(s):
+            return 0.0
+        else:
+            above_neg, above_pos = float(norm.cdf((d + t) / s)), float(norm.cdf((d - t) / s))
+        a.append(above_neg)
+        b.append(above_neg - above_pos)
+    return float(np.prod(a) - np.prod(b))
+
+
+def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, when: str) -> None:
+    names = model.names
+    sign = np.array([1.0 if o.direction == "min" else -1.0 for o in model.objectives])
+    tol = np.array([float(o.tolerance or 0.0) for o in model.objectives])
+    windows = f.last(k)
+    if not windows:
+        return
+    newer: dict[str, np.ndarray] = {}
     if offline is not None:
         from workbench.sources.candidates import Candidates, from_frame
 
         cands = offline if isinstance(offline, Candidates) else from_frame(offline)
-        table = cands.for_model(model).table[model.names].astype("float64")
+        table = cands.for_model(model).table[names].astype("float64")
         seen = set(getattr(decision, "candidates", ()) or ())
-        table = table[[str(i) not in seen for i in table.index]]
-        table.index = [f"offline:{i}" for i in table.index]
-        newer = list(table.index)
-        pool = pd.concat([pool, table])
-    if len(pool) < 2:
+        feasible = np.ones(len(table), bool)
+        for c in model.constraints:
+            if c.baseline is None:
+                feasible &= np.asarray(c.satisfied(table[c.objective].to_numpy(), float(c.resolve())), bool)
+        for (i, vals), ok in zip(table.iterrows(), feasible):
+            if str(i) not in seen and ok:
+                newer[f"offline:{i}"] = vals.to_numpy()
+    probs: dict[str, list[float]] = {}
+    values: dict[str, Any] = {}
+    for w in windows:
+        crow = f.row(champ, w)
+        if crow is None:
+            return
+        cval = np.array([f.evidence(crow, n)[0] for n in names])
+        csd = np.array([f.sd(crow, n) for n in names])
+        comp = _compliance(f.df[f.df["window_start"] == w], model, champ, strict=False)
+        infeasible = set(comp.loc[comp["met"].fillna(True) == False, "version"])
+        others = {str(v): f.row(str(v), w) for v in f.df.loc[f.df["window_start"] == w, "version"] if str(v) != champ}
+        for v, orow in others.items():
+            if v in infeasible:
+                continue
+            oval = np.array([f.evidence(orow, n)[0] for n in names])
+            osd = np.array([f.sd(orow, n) for n in names])
+            p = _p_dominates(sign * (cval - oval), np.hypot(csd, osd), tol)
+            probs.setdefault(v, []).append(p)
+            values.setdefault(v, {})[str(pd.Timestamp(w))] = dict(zip(names, oval.tolist()))
+        for v, oval in newer.items():
+            probs.setdefault(v, []).append(_p_dominates(sign * (cval - oval), csd, tol))
+        values.setdefault(champ, {})[str(pd.Timestamp(w))] = dict(zip(names, cval.tolist()))
+    winners = {v: p for v, p in probs.items() if len(p) == len(windows) and min(p) >= f.level}
+    if not winners:
         return
-    result = gate(_frame_for(pool), model, champ, champion=champ)
-    if not result.dominated_by:
-        return
-    reasons = [r for r in result.reasons if "dominated" in r]
-    others = result.dominated_by
-    values = {k: pool.loc[k].to_dict() for k in [champ, *others]}
-    where = "offline candidate" if others[0] in newer else "live version"
+    best = max(winners, key=lambda v: min(winners[v]))
+    p = min(winners[best])
+    where = "offline candidate" if best.startswith("offline:") else "live version"
+    latest_vals = values.get(best, {}).get(str(pd.Timestamp(windows[-1])), dict(zip(names, newer.get(best, []))))
+    diffs = "; ".join(
+        f"{n} {format_number(latest_vals.get(n), _unit(model, n))} vs {format_number(values[champ][str(pd.Timestamp(windows[-1]))][n], _unit(model, n))}"
+        for n in names)
+    rule = (f"P(dominates beyond tolerance) >= {format_percent(f.level)}"
+            + (f" in each of {k} consecutive windows" if k > 1 else ""))
     add("champion_dominated", "warning",
-        f"champion {champ} is dominated beyond tolerance in {when} by {len(others)} "
-        f"{where if len(others) == 1 else 'candidates'} ({', '.join(others[:5])}): " + "; ".join(reasons[:1])
-        + ".", version=champ,
-        evidence={"dominated_by": others, "reasons": reasons, "values": values,
+        f"champion {champ} is dominated beyond tolerance by {where} {best} with probability "
+        f"{format_percent(p)} (at least {format_percent(f.level)}) {_window_text(f, k, when)}: {diffs} "
+        f"(rule: {rule}).", version=champ, value=p, threshold=f.level,
+        evidence={"dominated_by": sorted(winners), "probability": {v: min(ps) for v, ps in winners.items()},
+                  "probability_by_window": winners, "values": values, "rule": rule,
                   "tolerance": {o.name: o.tolerance for o in model.objectives},
-                  "offline": [o for o in others if o in newer]})
+                  "offline": [v for v in winners if v.startswith("offline:")],
+                  "windows": [pd.Timestamp(w) for w in windows]})
 
 
-def _acceptability(add, model, live, champ, decision, thresholds: Thresholds, when: str) -> None:
-    from workbench.analysis.analyze import analyze
+# --- acceptability -----------------------------------------------------------------------------
 
-    a = analyze(_frame_for(live), model, champion=champ, smaa=thresholds.smaa_samples, seed=0,
-                stability=False)
-    accept = a.table["acceptability"].astype("float64")
-    value = float(accept.get(champ, 0.0))
-    if value >= thresholds.acceptability:
+def _acceptability_of(model, table: pd.DataFrame, champ: str, samples: int) -> pd.Series:
+    """First-rank SMAA-2 acceptability (seed 0) of each version, constraints ignored."""
+    from workbench import analysis
+
+    result = analysis.smaa(_frame_for(table), model.with_constraints([]), samples=samples, seed=0,
+                           champion=champ, confidence_samples=1)
+    return result.first_rank.astype("float64")
+
+
+def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str,
+                      favour: bool = True) -> pd.DataFrame | None:
+    """The champion at the favourable end of its intervals and the others at the unfavourable end
+    (``favour=False``: the reverse); ``None`` when a bound is missing (too few observations)."""
+    out = table.copy()
+    for o in model.objectives:
+        if not f.has_interval(o.name):
+            continue
+        for v in out.index:
+            row = f.row(str(v), w)
+            _, lo, hi, _ = f.evidence(row, o.name)
+            good, bad = (lo, hi) if o.direction == "min" else (hi, lo)
+            pick = good if (str(v) == champ) == favour else bad
+            if not np.isfinite(pick):
+                return None
+            out.loc[v, o.name] = pick
+    return out
+
+
+def _acceptability(add, model, f: _Frame, champ, decision, thresholds: Thresholds, when: str) -> None:
+    k = thresholds.for_windows
+    windows = f.last(k)
+    if not windows:
         return
-    recorded = (getattr(decision, "robustness", None) or {}).get("chosen_acceptability") if decision else None
-    best = str(accept.idxmax())
-    msg = (f"champion {champ} ranks first in only {value:.1%} of {thresholds.smaa_samples} SMAA-2 weight "
-           f"samples among the live versions in {when} (threshold {thresholds.acceptability:.0%}); "
-           f"{best} leads with {accept[best]:.1%}")
-    msg += f" (recorded at the decision: {recorded:.1%})." if recorded is not None else "."
-    add("acceptability_drop", "warning", msg, version=champ, value=value, threshold=thresholds.acceptability,
-        evidence={"acceptability": accept.to_dict(), "recorded": recorded,
-                  "samples": thresholds.smaa_samples, "seed": 0})
+    names = model.names
+    live, _ = _window_table(f.df, windows[-1], names)
+    reference, ref_text = None, ""
+    options = {str(o.get("id")): o.get("values") or {} for o in (getattr(decision, "options", None) or [])}
+    if options and all(str(v) in options and all(n in options[str(v)] for n in names) for v in live.index):
+        rec = pd.DataFrame({str(v): {n: float(options[str(v)][n]) for n in names} for v in live.index}).T
+        reference = float(_acceptability_of(model, rec, champ, thresholds.smaa_samples).get(champ, 0.0))
+        ref_text = "the decision's recorded values of the same versions"
+    else:
+        first = f.windows[0]
+        if first in windows:
+            return  # the reference would be a window under test
+        ref_rows, _ = _window_table(f.df, first, names)
+        ref_rows = ref_rows[[v in live.index for v in ref_rows.index]]
+        if champ not in ref_rows.index or len(ref_rows) < 2:
+            return
+        pessimistic = _benefit_of_doubt(model, f, first, ref_rows, champ, favour=False)
+        if pessimistic is None:
+            return  # the reference window has too few observations to serve as one
+        reference = float(_acceptability_of(model, pessimistic, champ, thresholds.smaa_samples).get(champ, 0.0))
+        ref_text = (f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC, the champion at the unfavourable "
+                    "ends of its intervals)")
+    nows, raw_now, leader = [], None, None
+    for w in windows:
+        table, _ = _window_table(f.df, w, names)
+        if champ not in table.index or len(table) < 2:
+            return
+        doubt = _benefit_of_doubt(model, f, w, table, champ)
+        if doubt is None:
+            return  # too few observations in a window under test: no verdict
+        robust = _acceptability_of(model, doubt, champ, thresholds.smaa_samples)
+        nows.append(float(robust.get(champ, 0.0)))
+        if w == windows[-1]:
+            point = _acceptability_of(model, table, champ, thresholds.smaa_samples)
+            raw_now, leader = float(point.get(champ, 0.0)), (str(point.idxmax()), float(point.max()))
+    drop = reference - max(nows)
+    if drop <= thresholds.acceptability:
+        return
+    rule = (f"drop > {format_number(thresholds.acceptability)} below the reference with the champion given the "
+            f"benefit of the doubt of its intervals" + (f", for {k} consecutive windows" if k > 1 else ""))
+    add("acceptability_drop", "warning",
+        f"champion {champ} ranks first in {format_percent(raw_now)} of {format_count(thresholds.smaa_samples)} "
+        f"SMAA-2 weight samples among the live versions {_window_text(f, k, when)} (at most "
+        f"{format_percent(max(nows))} even at the favourable ends of its {format_percent(f.level)} intervals), "
+        f"down from {format_percent(reference)} in {ref_text}; {leader[0]} leads with {format_percent(leader[1])} "
+        f"(rule: {rule}).", version=champ, value=raw_now, threshold=reference - thresholds.acceptability,
+        evidence={"acceptability": raw_now, "acceptability_benefit_of_doubt": nows, "reference": reference,
+                  "reference_from": ref_text, "drop": drop, "samples": thresholds.smaa_samples, "seed": 0,
+                  "rule": rule, "windows": [pd.Timestamp(w) for w in windows]})
 
 
-def _hv_pooled(model, ref: pd.DataFrame, now: pd.DataFrame) -> tuple[float, float, dict[str, Any]]:
-    """Hypervolumes of two windows' non-dominated versions under common bounds (module docstring)."""
-    from workbench.analysis.indicators import hypervolume
-    from workbench.analysis.pareto import front_mask
+# --- hypervolume -------------------------------------------------------------------------------
+
+def _hv_bounds(model, frames: list[pd.DataFrame], recorded: Mapping[str, Any] | None):
+    """(ideal, nadir, sign) arrays in minimisation space shared by every front compared."""
     from workbench.analysis.problem import problem
-    from workbench.analysis.scoring import normalization_bounds, normalize
+    from workbench.analysis.scoring import normalization_bounds
 
     bare = model.with_constraints([])
-    pooled = pd.concat([ref.set_axis([f"ref:{i}" for i in ref.index]),
-                        now.set_axis([f"now:{i}" for i in now.index])])
+    pooled = pd.concat([fr.set_axis([f"{i}:{j}" for j in fr.index]) for i, fr in enumerate(frames)])
     prob = problem(_frame_for(pooled), bare)
     ideal, nadir, declared = normalization_bounds(prob, None)
-    tol = prob.tolerance if prob.tolerance.any() else None
-    out = []
-    for part in ("ref:", "now:"):
-        rows = np.array([str(i).startswith(part) for i in prob.ids])
-        F = prob.F[rows]
-        N = normalize(F, ideal, nadir)
-        out.append(hypervolume(N[front_mask(F, tol)]))
-    bounds = {n: {"ideal": float(ideal[j] * prob.sign[j]), "nadir": float(nadir[j] * prob.sign[j]),
-                  "source": "declared" if declared[j] else "data"} for j, n in enumerate(prob.names)}
-    return out[0], out[1], bounds
+    source = ["declared" if d else "data" for d in declared]
+    if recorded:
+        for j, n in enumerate(prob.names):
+            b = recorded.get(n) if isinstance(recorded, Mapping) else None
+            if b and b.get("ideal") is not None and b.get("nadir") is not None:
+                ideal[j], nadir[j] = float(b["ideal"]) * prob.sign[j], float(b["nadir"]) * prob.sign[j]
+                source[j] = "recorded"
+    return ideal, nadir, prob.sign, prob.names, source
 
 
-def _hypervolume(add, model, df, live, first, latest, decision, thresholds: Thresholds, when: str) -> None:
+def _hv(values: np.ndarray, ideal: np.ndarray, nadir: np.ndarray, sign: np.ndarray, tol: np.ndarray | None) -> float:
+    from workbench.analysis.indicators import hypervolume
+    from workbench.analysis.pareto import front_mask
+    from workbench.analysis.scoring import normalize
+
+    F = values * sign
+    N = normalize(F, ideal, nadir)
+    return float(hypervolume(N[front_mask(F, tol)]))
+
+
+def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds, when: str) -> None:
     prov = (getattr(decision, "provenance", None) or {}) if decision is not None else {}
     recorded = prov.get("hypervolume")
-    if live.empty:
+    if recorded is not None and not set(model.names) <= set(prov.get("bounds") or {}):
+        recorded = None  # a hypervolume is comparable only under the bounds it was computed with
+    k = thresholds.for_windows
+    windows = f.last(k)
+    names = model.names
+    if not windows:
         return
-    if recorded is not None:
-        from workbench.analysis.analyze import analyze
+    if recorded is None and first in windows:
+        return
+    tables = [_window_table(f.df, w, names)[0] for w in windows]
+    if any(t.empty for t in tables):
+        return
+    ref_table = None if recorded is not None else _window_table(f.df, first, names)[0]
+    if ref_table is not None and ref_table.empty:
+        return
+    rb = prov.get("bounds") if recorded is not None else None
+    ideal, nadir, sign, order, source = _hv_bounds(model, tables + ([ref_table] if ref_table is not None else []), rb)
+    tol = np.array([float(model[n].tolerance or 0.0) for n in order])
+    tol = tol if tol.any() else None
+    rng = np.random.default_rng(0)
 
+    def draws(table: pd.DataFrame, w: Any) -> np.ndarray:
+        vals = table[order].to_numpy(dtype="float64")
+        sd = np.array([[f.sd(f.row(str(v), w), n) for n in order] for v in table.index])
+        if not np.isfinite(sd).all():
+            raise _NoVerdict  # a figure without an interval (too few observations)
+        noise = rng.standard_normal((thresholds.bootstrap, *vals.shape))
+        return np.array([_hv(vals + noise[b] * sd, ideal, nadir, sign, tol) for b in range(thresholds.bootstrap)])
+
+    try:
+        _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
+                             ideal, nadir, sign, source, tol, draws)
+    except _NoVerdict:
+        return
+
+
+class _NoVerdict(Exception):
+    """A check that cannot be judged on the data (a figure without an interval)."""
+
+
+def _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
+                         ideal, nadir, sign, source, tol, draws) -> None:
+    if recorded is not None:
         hv_ref = float(recorded)
-        hv_now = float(analyze(_frame_for(live), model.with_constraints([]), stability=False).hypervolume)
-        reference, bounds = "the decision's recorded hypervolume", None
+        ref_draws = np.full(thresholds.bootstrap, hv_ref)
+        reference = "the decision's recorded hypervolume"
     else:
-        if first == latest:
-            return
-        ref, _ = _window_table(df, first, model.names)
-        if ref.empty:
-            return
-        hv_ref, hv_now, bounds = _hv_pooled(model, ref, live)
+        hv_ref = _hv(ref_table[order].to_numpy(dtype="float64"), ideal, nadir, sign, tol)
+        ref_draws = draws(ref_table, first)
         reference = f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC)"
     if hv_ref <= 0:
         return
-    change = (hv_now - hv_ref) / hv_ref
-    if abs(change) <= thresholds.hypervolume:
+    a = (1 - f.level) / 2
+    per_window = []
+    for table, w in zip(tables, windows):
+        hv_now = _hv(table[order].to_numpy(dtype="float64"), ideal, nadir, sign, tol)
+        diff = draws(table, w) - ref_draws
+        lo, hi = np.quantile(diff, [a, 1 - a])
+        change = (hv_now - hv_ref) / hv_ref
+        per_window.append({"window": pd.Timestamp(w), "hypervolume": hv_now, "relative_change": change,
+                           "difference_interval": [float(lo), float(hi)],
+                           "fires": abs(change) > thresholds.hypervolume and (lo > 0 or hi < 0)})
+    if not all(p["fires"] for p in per_window):
         return
+    last = per_window[-1]
+    change, hv_now = last["relative_change"], last["hypervolume"]
     direction = "shrank" if change < 0 else "grew"
+    lo, hi = last["difference_interval"]
+    rule = (f"relative change > {format_percent(thresholds.hypervolume)} and the {format_percent(f.level)} "
+            f"bootstrap interval of HV_now - HV_ref ({thresholds.bootstrap} draws) excludes 0"
+            + (f", for {k} consecutive windows" if k > 1 else ""))
     add("hypervolume_shift", "warning",
-        f"The live front's hypervolume {direction} by {abs(change):.1%} in {when} versus {reference} "
-        f"({hv_now:.4g} vs {hv_ref:.4g}, normalised; threshold {thresholds.hypervolume:.0%}).",
+        f"The live front's hypervolume {direction} by {format_percent(abs(change))} {_window_text(f, k, when)} "
+        f"versus {reference} ({format_number(hv_now)} vs {format_number(hv_ref)}, normalised with shared "
+        f"bounds; difference {format_interval(lo, hi)} at {format_percent(f.level)}) (rule: {rule}).",
         value=hv_now, threshold=thresholds.hypervolume,
         evidence={"hypervolume": hv_now, "reference_hypervolume": hv_ref, "relative_change": change,
                   "reference": reference, "reference_window": None if recorded is not None else _ts(first),
-                  "bounds": bounds, "versions": sorted(map(str, live.index))})
+                  "bounds": {n: {"ideal": float(ideal[j] * sign[j]), "nadir": float(nadir[j] * sign[j]),
+                                 "source": source[j]} for j, n in enumerate(order)},
+                  "per_window": per_window, "rule": rule, "versions": sorted(map(str, tables[-1].index))})
 
 
-def _conflicts(add, model, df, live, first, latest, decision, thresholds: Thresholds, when: str) -> None:
+# --- conflicts ---------------------------------------------------------------------------------
+
+def _spearman_p(table: pd.DataFrame, a: str, b: str) -> float:
+    from scipy.stats import spearmanr
+
+    if len(table) < 3:
+        return 1.0
+    res = spearmanr(table[a].to_numpy(), table[b].to_numpy())
+    p = float(res.pvalue)
+    return p if np.isfinite(p) else 1.0
+
+
+def _conflicts(add, model, f: _Frame, live, first, latest, decision, thresholds: Thresholds, when: str) -> None:
     from workbench.analysis.conflicts import conflicts
 
     if len(live) < 3 or len(model.names) < 2:
         return
+    df = f.df
     prov = (getattr(decision, "provenance", None) or {}) if decision is not None else {}
     recorded = prov.get("conflicts")
+    first_rows = None
     if recorded:
         ref = {(c["a"], c["b"]): c.get("rho") for c in recorded}
         reference = "the decision's recorded conflicts"
@@ -412,6 +850,7 @@ def _conflicts(add, model, df, live, first, latest, decision, thresholds: Thresh
         reference = f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC)"
     now = conflicts(_frame_for(live), model.with_constraints([]))
     t = thresholds.conflict
+    alpha = 1 - f.level
     for r in now.itertuples():
         before = ref.get((r.a, r.b), ref.get((r.b, r.a)))
         if before is None or not np.isfinite(r.rho) or not math.isfinite(float(before)):
@@ -419,10 +858,20 @@ def _conflicts(add, model, df, live, first, latest, decision, thresholds: Thresh
         before = float(before)
         if abs(before) < t or abs(r.rho) < t or np.sign(before) == np.sign(r.rho):
             continue
-        word = lambda rho: "conflict" if rho < 0 else "synergy"  # noqa: E731
-        add("conflict_flip", "warning",
+        p_now = _spearman_p(live, r.a, r.b)
+        p_ref = _spearman_p(first_rows, r.a, r.b) if first_rows is not None else 0.0
+        decisive = len(live) >= MIN_VERSIONS_CONFLICT and p_now < alpha and p_ref < alpha
+        word = lambda rho: "conflict" if rho < 0 else "synergy"
+        rule = (f"sign flip with |rho| >= {format_number(t)}, >= {MIN_VERSIONS_CONFLICT} live versions and "
+                f"Spearman p < {format_number(alpha)} in both")
+        note = "" if decisive else (
+            f" Not decisive: {len(live)} live versions"
+            + (f" (fewer than {MIN_VERSIONS_CONFLICT})" if len(live) < MIN_VERSIONS_CONFLICT else "")
+            + f", Spearman p = {format_number(p_now)} now; with few versions a correlation flips by chance.")
+        add("conflict_flip", "warning" if decisive else "info",
             f"{r.a} and {r.b} turned from {word(before)} (rho {before:+.2f}) to {word(r.rho)} "
-            f"(rho {r.rho:+.2f}) on the live versions in {when}, versus {reference}.",
+            f"(rho {r.rho:+.2f}) on the live versions in {when}, versus {reference} (rule: {rule}).{note}",
             objective=f"{r.a}/{r.b}", value=r.rho, threshold=t,
-            evidence={"a": r.a, "b": r.b, "rho": float(r.rho), "reference_rho": before,
-                      "reference": reference, "versions": sorted(map(str, live.index))})
+            evidence={"a": r.a, "b": r.b, "rho": float(r.rho), "reference_rho": before, "p_value": p_now,
+                      "reference_p_value": p_ref if first_rows is not None else None, "rule": rule,
+                      "decisive": decisive, "reference": reference, "versions": sorted(map(str, live.index))})

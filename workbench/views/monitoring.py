@@ -156,6 +156,13 @@ def _timeseries(aggregated: Any, model: Any, objective: str, *, triggers: Sequen
                            "window_start": df["window_start"].map(_iso),
                            "value": df[name].astype("float64"),
                            "n_requests": df["n_requests"]})
+    has_interval = f"{name}_lo" in df.columns and f"{name}_hi" in df.columns
+    if has_interval:
+        series["lo"] = df[f"{name}_lo"].astype("float64")
+        series["hi"] = df[f"{name}_hi"].astype("float64")
+        series["n"] = df[f"{name}_n"] if f"{name}_n" in df.columns else df["n_requests"]
+        level = float(df["interval_level"].dropna().iloc[0]) if "interval_level" in df.columns and \
+            df["interval_level"].notna().any() else 0.95
     series["champion"] = series["version"] == (str(champion) if champion is not None else None)
     datasets: dict[str, list[dict[str, Any]]] = {"series": records(series)}
     unit = f" [{o.unit}]" if o.unit else ""
@@ -178,6 +185,19 @@ def _timeseries(aggregated: Any, model: Any, objective: str, *, triggers: Sequen
         tooltip=tips)
     layers: list[Any] = [lines]
     subtitle = [f"champion: {champion}"] if champion is not None else []
+    if has_interval and series[["lo", "hi"]].notna().any().any():
+        from workbench.format import format_percent
+
+        pct = format_percent(level)
+        band_tips = tips[:2] + [
+            alt.Tooltip(field="lo", type="quantitative", title=f"{pct} interval low", format=".4~g"),
+            alt.Tooltip(field="hi", type="quantitative", title=f"{pct} interval high", format=".4~g"),
+            alt.Tooltip(field="n", type="quantitative", title="n")]
+        bands = base.mark_area(opacity=0.18).encode(
+            x=x, y=alt.Y(field="lo", type="quantitative"), y2=alt.Y2(field="hi"), color=color,
+            detail=alt.Detail(field="version", type="nominal"), tooltip=band_tips)
+        layers.insert(0, bands)
+        subtitle.append(f"shaded: {pct} interval of each window (n in the tooltip)")
 
     limits = _limit_rows(df, model, name, champion)
     if limits:
