@@ -76,6 +76,7 @@ class Analysis:
     smaa: Any = None
     stability: pd.DataFrame | None = None
     dominance: pd.DataFrame | None = None
+    uncertainty: Any = None
     parameters: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -146,6 +147,8 @@ class Analysis:
         }
         if self.stability is not None:
             out["stability"] = self.stability.reset_index().to_dict(orient="records")
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.to_dict()
         return to_jsonable(out)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -174,6 +177,8 @@ def analyze(
     knee_threshold: float = _knees.DEFAULT_THRESHOLD,
     tolerance: bool = True,
     stability: bool = True,
+    confidence: float = 0.95,
+    resamples: int = 4000,
 ) -> Analysis:
     """Run the whole trade-off analysis: feasibility, fronts, scores, ranks, knees, hypervolume,
     pseudo-weights, trade-off rates, conflicts and (optionally) SMAA and weight stability.
@@ -201,6 +206,12 @@ def analyze(
         Apply the objectives' tolerances to dominance.
     stability : bool
         Compute weight stability intervals of the top choice.
+    confidence : float
+        Level of the replicate intervals and of the "detectable difference" verdicts.
+    resamples : int
+        Draws of the bootstrap over replicates (:func:`workbench.analysis.uncertainty.uncertainty`):
+        with per-seed replicates, the recommended candidate is compared with the runner-up and its
+        front neighbours (``Analysis.uncertainty``).
 
     Examples
     --------
@@ -299,6 +310,29 @@ def analyze(
         from workbench.analysis.uncertainty import dominance_probability
 
         dominance = dominance_probability(prob, None, tolerance=tolerance)
+    uncertainty = None
+    if prob.candidates.replicates is not None and prob.n <= 500:
+        from workbench.analysis.uncertainty import _check_level, uncertainty as _uncertainty
+
+        confidence = _check_level(confidence, "confidence")
+        resamples = check_samples(resamples, "resamples")
+        t_ = table
+        rec = t_[(t_["rank"] == 1) & t_["feasible"]]
+        rec_id = None if rec.empty else str(rec.index[0])
+        versus: dict[str, str] = {}
+        if rec_id is not None:
+            others = t_[t_["feasible"] & (t_.index.astype(str) != rec_id)].sort_values("rank", kind="stable")
+            if len(others):
+                versus[str(others.index[0])] = "runner-up"
+            for nb in rates.loc[rates["candidate"].astype(str) == rec_id, "neighbour"].astype(str):
+                versus[nb] = versus[nb] + ", front neighbour" if nb in versus else "front neighbour"
+        acc = None
+        if smaa_result is not None and rec_id is not None:
+            acc = float(table.loc[rec_id, "acceptability"])
+        uncertainty = _uncertainty(prob, None, candidate=rec_id, versus=versus, method=method, weights=weights,
+                                   samples=resamples, seed=seed, level=confidence, tolerance=tolerance,
+                                   acceptability=acc, smaa_samples=int(smaa))
+        notes.extend(uncertainty.notes)
 
     return Analysis(
         model=model if weights is None else model.with_weights(weights),
@@ -316,7 +350,10 @@ def analyze(
         smaa=smaa_result,
         stability=stab,
         dominance=dominance,
+        uncertainty=uncertainty,
         parameters={"smaa": int(smaa), "seed": int(seed), "smaa_weights": smaa_weights,
-                    "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance},
+                    "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance,
+                    **({"confidence": float(confidence), "resamples": int(resamples)}
+                       if uncertainty is not None else {})},
         notes=tuple(notes),
     )
