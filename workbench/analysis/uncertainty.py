@@ -244,13 +244,13 @@ RESAMPLING = ("t", "bootstrap")
 VERDICTS = ("dominates", "better", "no detectable difference", "worse", "dominated")
 
 
-def _check_level(level: Any, what: str = "level") -> float:
+def _check_level(level: Any, what: str = "confidence level") -> float:
     try:
         value = float(level)
     except (TypeError, ValueError):
         value = math.nan
     if isinstance(level, bool) or not 0.5 <= value < 1.0:
-        raise QualityModelError(f"The confidence {what} must be a number in [0.5, 1), got {level!r:.40}.\n"
+        raise QualityModelError(f"The {what} must be a number in [0.5, 1), got {level!r:.40}.\n"
                                 "  Fix: use 0.95 (the default) or 0.9 for a laxer rule.")
     return value
 
@@ -469,8 +469,10 @@ def compare_replicates(candidates: Any, model: QualityModel | None = None, *, ca
     return pd.DataFrame(out, columns=columns)
 
 
-def _pct(p: float) -> str:
-    return "–" if p is None or not math.isfinite(p) else f"{100 * p:.0f} %"
+def _pct(p: float | None) -> str:
+    from workbench.format import format_percent
+
+    return format_percent(p)
 
 
 @dataclass(frozen=True, repr=False, eq=False)
