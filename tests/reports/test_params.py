@@ -30,7 +30,8 @@ def test_inspect_notebook_documents_every_parameter():
     import papermill as pm
 
     spec = pm.inspect_notebook(str(template_path(T)))
-    expected = {"candidates": "str", "quality_model": "str", "emissions": "str", "champion": "str",
+    expected = {"candidates": "str", "quality_model": "str", "replicates": "str", "confidence": "float",
+                "emissions": "str", "champion": "str",
                 "method": "str", "stakeholders": "str", "smaa_samples": "int", "seed": "int", "chosen": "str",
                 "title": "str", "decision_makers": "str", "output_dir": "str"}
     assert {k: v["inferred_type_name"] for k, v in spec.items()} == expected

@@ -20,7 +20,7 @@ from workbench._io import atomic_write_text, file_sha256
 from workbench.analysis.analyze import to_jsonable
 
 __all__ = [
-    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide",
+    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide", "seed_evidence",
     "rationale", "tradeoffs", "view_specs", "provenance", "build_summary", "write_summary", "package_versions",
 ]
 
@@ -195,15 +195,53 @@ def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = N
                         champion=analysis.champion, stability=False)
         choices[name] = other.recommended
     against = [f for f in a["front"] if f != chosen][:5]
+    robustness = seed_evidence(analysis, chosen)
     return {
         "chosen": chosen,
         "recommended": a["recommended"],
         "overrides_recommendation": chosen is not None and chosen != a["recommended"],
         "rationale": rationale(a, chosen, choices),
+        "robustness": robustness,
         "decision_makers": split_names(decision_makers),
         "stakeholder_choices": choices,
         "tradeoffs": tradeoffs(a, chosen, against) if chosen else [],
     }
+
+
+def seed_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
+    """The decision box's robustness verdict for ``chosen``, in plain words, with its numbers.
+
+    From ``analysis.uncertainty`` (computed once in :mod:`workbench.analysis.uncertainty`) when
+    ``chosen`` is the recommended candidate; for another choice its comparison with the recommended
+    one and the runner-up is computed the same way. Without replicates the verdict rests on the
+    weights alone (SMAA) and says that seed noise was not measured.
+    Returns ``{robust, text, comparisons, replicates, level}`` (empty without a choice).
+    """
+    from workbench.analysis.uncertainty import robustness_text, uncertainty
+
+    if chosen is None:
+        return {}
+    t = analysis.table
+    acc = float(t.loc[chosen, "acceptability"]) if "acceptability" in t.columns else None
+    smaa = int(analysis.parameters.get("smaa") or 0)
+    unc = analysis.uncertainty
+    if unc is None:
+        robust, text = robustness_text(chosen, None, acc, smaa)
+        note = "Seed noise not measured (one run per candidate)."
+        return {"robust": robust, "text": f"{text} {note}".strip(), "comparisons": [], "replicates": {},
+                "level": None}
+    if unc.candidate != chosen:
+        feasible = t[t["feasible"] & (t.index.astype(str) != chosen)].sort_values("rank", kind="stable")
+        versus = {str(i): "runner-up" for i in feasible.index[:1]}
+        if analysis.recommended and analysis.recommended != chosen:
+            versus[analysis.recommended] = (versus.get(analysis.recommended, "") + ", recommended").lstrip(", ")
+        unc = uncertainty(analysis.candidates, analysis.model, candidate=chosen, versus=versus,
+                          method=analysis.method, weights=analysis.weights, champion=analysis.champion,
+                          samples=unc.samples, seed=unc.seed, level=unc.level, acceptability=acc,
+                          smaa_samples=smaa)
+    d = unc.to_dict()
+    return {"robust": d["robust"], "text": d["text"], "comparisons": d["comparisons"],
+            "replicates": d["replicates"], "level": d["level"]}
 
 
 def main_pair(analysis: Any) -> tuple[str, str]:
