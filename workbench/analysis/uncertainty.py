@@ -416,8 +416,8 @@ def compare_replicates(candidates: Any, model: QualityModel | None = None, *, ca
     rng = np.random.default_rng(seed)
     draws = {p: mean_draws(rows[p], samples, rng, resampling) for p in involved}  # raw units (s, k)
 
-    V, feasible, _ = _violations(prob)
-    N0, ideal, nadir = normalized(prob, feasible)
+    _, feasible, _ = _violations(prob)
+    _, ideal, nadir = normalized(prob, feasible)
     reference = _reference(prob, ideal, nadir)
     if method == "topsis":  # the closeness of one candidate depends on every other: re-score per draw
         score = np.empty((samples, len(involved)))

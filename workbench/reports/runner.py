@@ -282,16 +282,10 @@ def _error_message(exc: BaseException) -> str:
 
 
 def _decision_markdown(summary: dict[str, Any]) -> str:
-    """MADR 4.0 of the decision: ``DecisionRecord`` (workbench.decisions) when it can record it; the
-    minimal renderer otherwise (e.g. no feasible candidate, so nothing chosen)."""
-    from workbench.reports.madr import render_madr
+    """MADR 4.0 of the decision, by the one MADR renderer (``workbench.decisions.madr``)."""
+    from workbench.decisions.madr import render_madr
 
-    try:
-        from workbench.decisions import DecisionRecord
-
-        return DecisionRecord.from_summary(summary).to_madr()
-    except (ImportError, WorkbenchError):
-        return render_madr(summary)
+    return render_madr(summary)
 
 
 def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], output_dir: str | os.PathLike[str],
