@@ -135,9 +135,11 @@ def test_decide_bad_input(work):
     (work["cwd"] / "other.json").write_text('{"x": 1}')
     r = sched(work, "decide", "other.json")
     assert r.returncode == 2 and "neither a review summary" in r.stderr
+    # reading verbs refuse a log that does not exist (only decide creates one), and create nothing
     r = sched(work, "decisions", "show", "abcdef")
-    assert r.returncode == 2 and "The log is empty" in r.stderr
+    assert r.returncode == 2 and "The decision log 'decisions.db' does not exist" in r.stderr
     r = sched(work, "export", "prometheus")
-    assert r.returncode == 2 and "has no accepted decision" in r.stderr
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert not (work["cwd"] / "decisions.db").exists()
     r = sched(work, "decisions", "list", "--decisions", work["cwd"] / "no" / "such" / "dir.db")
     assert r.returncode == 2 and "does not exist" in r.stderr

@@ -124,6 +124,7 @@ class Analysis:
         out = {
             "workbench_version": __version__,
             "model_hash": self.model.hash,
+            "quality_model": self.model.to_dict(),
             "data_hash": self.candidates.data_hash,
             "source": self.candidates.source,
             "source_ref": dict(self.candidates.source_ref),

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
 __all__ = ["dominance_probability", "rank_probability", "replicate_stats", "compare_replicates", "mean_draws",
-           "uncertainty", "Uncertainty", "robustness_text", "LEVEL", "SAMPLES", "VERDICTS"]
+           "uncertainty", "Uncertainty", "robustness_text", "chosen_evidence", "LEVEL", "SAMPLES", "VERDICTS"]
 
 _CHUNK_BYTES = 100 * 2**20
 
@@ -594,3 +594,39 @@ def uncertainty(candidates: Any, model: QualityModel | None = None, *, candidate
     return Uncertainty(candidate=None if candidate is None else str(candidate), level=float(level),
                        samples=int(samples), seed=int(seed), resampling=resampling, stats=stats,
                        comparisons=comparisons, counts=counts, notes=tuple(notes), robust=robust, text=text)
+
+
+def chosen_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
+    """The decision box's robustness verdict for ``chosen``, in plain words, with its numbers.
+
+    From ``analysis.uncertainty`` (computed once in :mod:`workbench.analysis.uncertainty`) when
+    ``chosen`` is the recommended candidate; for another choice its comparison with the recommended
+    one and the runner-up is computed the same way. Without replicates the verdict rests on the
+    weights alone (SMAA) and says that seed noise was not measured.
+    Review summaries (``decision.robustness``) and decision records both take it from here.
+    Returns ``{robust, text, comparisons, replicates, level}`` (empty without a choice).
+    """
+    if chosen is None or str(chosen) not in analysis.table.index:
+        return {}
+    chosen = str(chosen)
+    t = analysis.table
+    acc = float(t.loc[chosen, "acceptability"]) if "acceptability" in t.columns else None
+    smaa = int(analysis.parameters.get("smaa") or 0)
+    unc = analysis.uncertainty
+    if unc is None:
+        robust, text = robustness_text(chosen, None, acc, smaa)
+        note = "Seed noise not measured (one run per candidate)."
+        return {"robust": robust, "text": f"{text} {note}".strip(), "comparisons": [], "replicates": {},
+                "level": None}
+    if unc.candidate != chosen:
+        feasible = t[t["feasible"] & (t.index.astype(str) != chosen)].sort_values("rank", kind="stable")
+        versus = {str(i): "runner-up" for i in feasible.index[:1]}
+        if analysis.recommended and analysis.recommended != chosen:
+            versus[analysis.recommended] = (versus.get(analysis.recommended, "") + ", recommended").lstrip(", ")
+        unc = uncertainty(analysis.candidates, analysis.model, candidate=chosen, versus=versus,
+                          method=analysis.method, weights=analysis.weights, champion=analysis.champion,
+                          samples=unc.samples, seed=unc.seed, level=unc.level, acceptability=acc,
+                          smaa_samples=smaa)
+    d = unc.to_dict()
+    return {"robust": d["robust"], "text": d["text"], "comparisons": d["comparisons"],
+            "replicates": d["replicates"], "level": d["level"]}

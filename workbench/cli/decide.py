@@ -50,7 +50,7 @@ def decide(
             data, chosen=chosen, rationale=rationale, decision_makers=decision_maker or None,
             consulted=consulted or None, informed=informed or None, title=title, status=status,
             supersedes=supersedes, provenance={"summary_file": str(summary)})
-        with _open_log(decisions) as log:
+        with _open_log(decisions, create=True) as log:
             record = log.append(record)
     except WorkbenchError as exc:
         raise _fail(exc) from None

@@ -196,9 +196,15 @@ class DecisionRecord:
         status : str
             ``"accepted"`` (default) or ``"proposed"``...
         """
+        seed = None
+        if getattr(analysis, "uncertainty", None) is not None:
+            from workbench.analysis.uncertainty import chosen_evidence
+
+            seed = chosen_evidence(analysis, str(chosen) if chosen is not None else analysis.recommended)
         return cls._build(analysis.to_dict(), analysis.model.to_dict(), chosen=chosen, rationale=rationale,
                           decision_makers=decision_makers, title=title, consulted=consulted,
-                          informed=informed, supersedes=supersedes, provenance=provenance, status=status)
+                          informed=informed, supersedes=supersedes, provenance=provenance, status=status,
+                          seed_evidence=seed)
 
     @classmethod
     def from_summary(

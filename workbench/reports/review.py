@@ -209,39 +209,10 @@ def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = N
 
 
 def seed_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
-    """The decision box's robustness verdict for ``chosen``, in plain words, with its numbers.
+    """The decision box's robustness verdict: :func:`workbench.analysis.uncertainty.chosen_evidence`."""
+    from workbench.analysis.uncertainty import chosen_evidence
 
-    From ``analysis.uncertainty`` (computed once in :mod:`workbench.analysis.uncertainty`) when
-    ``chosen`` is the recommended candidate; for another choice its comparison with the recommended
-    one and the runner-up is computed the same way. Without replicates the verdict rests on the
-    weights alone (SMAA) and says that seed noise was not measured.
-    Returns ``{robust, text, comparisons, replicates, level}`` (empty without a choice).
-    """
-    from workbench.analysis.uncertainty import robustness_text, uncertainty
-
-    if chosen is None:
-        return {}
-    t = analysis.table
-    acc = float(t.loc[chosen, "acceptability"]) if "acceptability" in t.columns else None
-    smaa = int(analysis.parameters.get("smaa") or 0)
-    unc = analysis.uncertainty
-    if unc is None:
-        robust, text = robustness_text(chosen, None, acc, smaa)
-        note = "Seed noise not measured (one run per candidate)."
-        return {"robust": robust, "text": f"{text} {note}".strip(), "comparisons": [], "replicates": {},
-                "level": None}
-    if unc.candidate != chosen:
-        feasible = t[t["feasible"] & (t.index.astype(str) != chosen)].sort_values("rank", kind="stable")
-        versus = {str(i): "runner-up" for i in feasible.index[:1]}
-        if analysis.recommended and analysis.recommended != chosen:
-            versus[analysis.recommended] = (versus.get(analysis.recommended, "") + ", recommended").lstrip(", ")
-        unc = uncertainty(analysis.candidates, analysis.model, candidate=chosen, versus=versus,
-                          method=analysis.method, weights=analysis.weights, champion=analysis.champion,
-                          samples=unc.samples, seed=unc.seed, level=unc.level, acceptability=acc,
-                          smaa_samples=smaa)
-    d = unc.to_dict()
-    return {"robust": d["robust"], "text": d["text"], "comparisons": d["comparisons"],
-            "replicates": d["replicates"], "level": d["level"]}
+    return chosen_evidence(analysis, chosen)
 
 
 def main_pair(analysis: Any) -> tuple[str, str]:
