@@ -20,7 +20,7 @@ from workbench._version import __version__
 from workbench.decisions.record import DecisionRecord
 from workbench.errors import DecisionError, SourceNotFoundError, WorkbenchError
 
-__all__ = ["Verification", "evidence_digest", "verify_decision", "EVIDENCE_FIELDS"]
+__all__ = ["EVIDENCE_FIELDS", "Verification", "evidence_digest", "verify_decision"]
 
 #: The fields of a record the evidence digest covers (what the decision rests on).
 EVIDENCE_FIELDS = ("chosen", "method", "weights", "constraints", "model_hash", "candidates", "data_hash",
