@@ -100,7 +100,7 @@ def test_missing_results_are_reported_as_not_run_yet(report, results):
     text = report.render(results)
     for name in ("analyze", "widgets", "browser", "search", "load"):
         assert f"Not run yet (`python benchmarks/bench_{name}.py`)." in text
-    assert text.count("### ") == 8
+    assert text.count("### ") == 9
 
 
 def stat(median: float, p90: float) -> dict:
