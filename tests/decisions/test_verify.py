@@ -40,7 +40,7 @@ def study(tmp_path):
 
 
 def test_an_untouched_decision_verifies(study):
-    runs, _, record = study
+    _, _, record = study
     v = verify_decision(record)
     assert v.verified and v.exit_code == 0 and v.differences == [] and v.rederived_choice == record.chosen
     assert v.recorded_digest == v.rederived_digest == evidence_digest(record)
@@ -79,8 +79,8 @@ def test_a_newer_library_is_a_note_when_the_digest_holds_and_a_difference_otherw
     runs, _, record = study
     old = dataclasses.replace(record, provenance={**record.provenance, "workbench_version": "0.0.1"})
     v = verify_decision(old)
-    assert v.verified and v.notes == [f"library version changed: recorded with workbench 0.0.1, verified with "
-                                      f"{v.versions[1]}"]
+    assert v.verified and v.notes == [("library version changed: recorded with workbench 0.0.1, verified with "
+                                       f"{v.versions[1]}")]
     df = pd.read_csv(runs)
     df.loc[0, "ms"] += 3
     df.to_csv(runs, index=False)
@@ -97,7 +97,7 @@ def test_missing_data_is_bad_input(study, tmp_path):
 
 
 def test_cli_verify_exit_codes_and_reading_verbs_refuse_a_missing_log(study, tmp_path, monkeypatch):
-    runs, qm_path, record = study
+    runs, qm_path, _ = study
     monkeypatch.chdir(tmp_path)
     run = CliRunner().invoke
     r = run(app, ["analyze", str(runs), "-m", str(qm_path), "--smaa", "200", "-f", "json", "-o", "a.json"])

@@ -10,10 +10,10 @@ import pytest
 pytest.importorskip("jinja2")
 pytest.importorskip("vl_convert")
 
-from workbench import QualityModel, analyze  # noqa: E402
-from workbench.reports import Memo  # noqa: E402
-from workbench.reports.review import build_summary, decide  # noqa: E402
-from workbench.sources import from_frame  # noqa: E402
+from workbench import QualityModel, analyze
+from workbench.reports import Memo
+from workbench.reports.review import build_summary, decide
+from workbench.sources import from_frame
 
 QM = QualityModel.from_dict({"objectives": [
     {"name": "acc", "direction": "max", "weight": 2, "tolerance": 0.002},

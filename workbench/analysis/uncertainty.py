@@ -22,14 +22,32 @@ import pandas as pd
 
 from workbench.analysis._problem import Problem, problem
 from workbench.analysis.feasibility import _violations
-from workbench.analysis.scoring import _check_method, _reference, normalized, order, scores_for_weights
+from workbench.analysis.scoring import (
+    _check_method,
+    _reference,
+    normalized,
+    order,
+    scores_for_weights,
+)
 from workbench.errors import CandidatesError, QualityModelError, UnknownNameError, unknown_name
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["dominance_probability", "rank_probability", "replicate_stats", "compare_replicates", "mean_draws",
-           "uncertainty", "Uncertainty", "robustness_text", "chosen_evidence", "LEVEL", "SAMPLES", "VERDICTS"]
+__all__ = [
+    "LEVEL",
+    "SAMPLES",
+    "VERDICTS",
+    "Uncertainty",
+    "chosen_evidence",
+    "compare_replicates",
+    "dominance_probability",
+    "mean_draws",
+    "rank_probability",
+    "replicate_stats",
+    "robustness_text",
+    "uncertainty",
+]
 
 _CHUNK_BYTES = 100 * 2**20
 
