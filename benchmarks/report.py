@@ -559,6 +559,34 @@ def render_hardening(data: Results) -> list[str]:
     ]
 
 
+def pct(x: Any) -> str:
+    """A rate as a percentage with one decimal (``4.8 %``)."""
+    return "—" if not _finite(x) else f"{100 * x:.1f} %"
+
+
+def render_replicates(data: Results) -> list[str]:
+    """Seed noise and the decision: the evidence rules side by side with the point-estimate rule."""
+    rows = [[f"{sig(c['delta_sd'], 2)} σ", str(c["n"]),
+             pct(c["gate_point"]), f"**{pct(c['gate_evidence'])}**", pct(c["gate_bootstrap"]),
+             pct(c["worse_point"]), f"**{pct(c['worse_evidence'])}**",
+             pct(c["better_point"]), f"**{pct(c['better_evidence'])}**"]
+            for c in sorted(data["cells"], key=lambda c: (c["delta_sd"], c["n"]))]
+    return [
+        f"{count(data['studies_per_cell'])} synthetic studies per cell (Monte Carlo standard error "
+        f"{pct(data['monte_carlo_se'])} at 5 %), {count(data['bootstrap_draws'])} bootstrap draws, confidence "
+        f"{data['confidence']}. Δ is the true accuracy gain of the better candidate in seed standard deviations "
+        "(0 = truly equal); latency is a true tie. Gate: the truly better (or equal) champion against the "
+        "other — at Δ = 0 every failure is false, above it a failure is a correct catch. Switch: a challenger "
+        "replaces the incumbent — to a truly worse one (at Δ = 0, a truly equal one) is a mistake, to a "
+        "truly better one is power. Point = the means decide; evidence = `gate --confidence 0.95` and the "
+        "'detectable difference' verdict; bootstrap = the same probability from a plain percentile bootstrap.",
+        table(["Δ", "seeds", "gate fails: point", "evidence", "bootstrap", "switch to worse: point", "evidence",
+               "switch to better: point", "evidence"], rows, left=0),
+        f"Worst false gate failure rate at Δ = 0: {pct(data['worst_false_gate_failure'])}. "
+        + targets({"false gate failures ≤ 5 % at confidence 0.95": data["targets"]["false_gate_failures_at_most_5pct"]}),
+    ]
+
+
 SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (title, results name, renderer)
     ("Pareto kernels", "pareto", render_pareto),
     ("`analyze`", "analyze", render_analyze),
@@ -569,6 +597,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (ti
     ("Configuration search", "search", render_search),
     ("Load", "load", render_load),
     ("Hardening", "hardening", render_hardening),
+    ("Seed noise and the decision", "replicates", render_replicates),
 )
 
 

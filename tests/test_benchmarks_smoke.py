@@ -47,3 +47,17 @@ def test_widget_scenario_in_process(bench, monkeypatch):
     assert r["brushed_candidates"] == min(1_000, r["candidates"] // 3)
     for key in ("weight_move", "method_change", "constraint_move", "brush_1000"):
         assert r[key]["sent_kb_median"] > 0
+
+
+def test_bench_replicates_quick(tmp_path):
+    """The replicate benchmark at smoke-test size: it runs, writes its results and the report renders them."""
+    with script("bench_replicates") as bench:
+        out = tmp_path / "replicates.json"
+        results = bench.main(["--quick", "--out", str(out)])
+    assert json.loads(out.read_text())["quick"] is True
+    assert {(c["n"], c["delta_sd"]) for c in results["cells"]} == {(3, 0.0), (3, 2.0), (10, 0.0), (10, 2.0)}
+    for c in results["cells"]:  # the evidence rule never switches or fails more often than the point rule
+        assert c["gate_evidence"] <= c["gate_point"] and c["worse_evidence"] <= c["worse_point"]
+    with script("report") as report:
+        text = report.render_replicates(results)
+    assert "gate fails: point" in "\n".join(text)

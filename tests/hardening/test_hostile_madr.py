@@ -46,15 +46,16 @@ def _record_madr(payload: str) -> str:
     return DecisionRecord.from_summary(_evil.evil_summary(payload, views=False)).to_madr()
 
 
-def _fallback_madr(payload: str) -> str:
-    from workbench.reports.madr import render_madr
+def _no_choice_madr(payload: str) -> str:
+    from workbench.decisions.madr import render_madr
 
     s = _evil.evil_summary(payload, views=False)
     s["provenance"]["finished"] = f"2026-01-01 {payload}"
+    s["decision"]["chosen"] = s["analysis"]["recommended"] = None  # nothing chosen: no record can be built
     return render_madr(s)
 
 
-RENDERERS = {"DecisionRecord.to_madr": _record_madr, "reports.madr.render_madr (fallback)": _fallback_madr}
+RENDERERS = {"DecisionRecord.to_madr": _record_madr, "decisions.madr.render_madr (nothing chosen)": _no_choice_madr}
 
 
 @pytest.mark.parametrize("renderer", list(RENDERERS))

@@ -30,7 +30,8 @@ def test_inspect_notebook_documents_every_parameter():
     import papermill as pm
 
     spec = pm.inspect_notebook(str(template_path(T)))
-    expected = {"candidates": "str", "quality_model": "str", "emissions": "str", "champion": "str",
+    expected = {"candidates": "str", "quality_model": "str", "replicates": "str", "confidence": "float",
+                "emissions": "str", "champion": "str",
                 "method": "str", "stakeholders": "str", "smaa_samples": "int", "seed": "int", "chosen": "str",
                 "title": "str", "decision_makers": "str", "output_dir": "str"}
     assert {k: v["inferred_type_name"] for k, v in spec.items()} == expected
@@ -120,3 +121,32 @@ def test_non_utf8_parameters_file_is_a_clear_error(tmp_path):
 def test_out_of_range_values_are_rejected_before_running(name, value, message):
     with pytest.raises(ParameterError, match=message):
         validate_parameters(T, {**GOOD, name: value})
+
+
+def test_cli_values_follow_the_declared_type(tmp_path):
+    """Regression: ``-p title "Q1: which?"`` was read as a YAML mapping and refused."""
+    from workbench.reports.runner import parameters_from_text
+
+    got = parameters_from_text(T, {"title": "Q1: which?", "champion": "2024", "seed": "7", "confidence": "0.9",
+                                   "decision_makers": "[Ana, Bob]", "smaa_samples": "10_000"})
+    assert got == {"title": "Q1: which?", "champion": "2024", "seed": 7, "confidence": 0.9,
+                   "decision_makers": ["Ana", "Bob"], "smaa_samples": 10000}
+    assert validate_parameters(T, {**got, "candidates": "x.csv", "quality_model": "q.yaml"})["title"] == "Q1: which?"
+    with pytest.raises(ParameterError, match=r"Parameter 'seed' must be int: cannot read 'seven' as a whole number"):
+        parameters_from_text(T, {"seed": "seven"})
+    with pytest.raises(ParameterError, match=r"Parameter 'confidence' must be float: cannot read 'high' as a number"):
+        parameters_from_text(T, {"confidence": "high"})
+
+
+def test_cli_review_bad_options_and_values_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from workbench.cli import app
+
+    run = CliRunner().invoke
+    bad = run(app, ["review", "trade_off_review", "--replicates", "seed", "-o", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "unexpected argument '--replicates'" in bad.output
+    bad = run(app, ["review", "trade_off_review", "-p", "seed", "x", "-o", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "Parameter 'seed' must be int: cannot read 'x'" in bad.output
+    bad = run(app, ["review", "trade_off_review", "-p", "replicate", "seed", "-o", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "Did you mean 'replicates'" in bad.output

@@ -236,18 +236,12 @@ def test_ids_without_candidate_tags(sqlite_store):
 def test_several_experiments_and_load_spec(sqlite_store):
     uri, _, _ = sqlite_store
     c = wb.load(f"mlflow:{uri}#fraud,fraud-v2")
-    # not every run has a candidate tag -> unique run names are the ids, one run per candidate
+    # not every run has a candidate tag -> run names are the ids; runs with identical parameters
+    # apart from the seed are replicates of one candidate, named after its first run
     assert c.source_ref["id_column"] == "run_name"
-    assert set(c.table.index) == {
-        "rf-s0",
-        "rf-s1",
-        "rf-s2",
-        "lr-s0",
-        "lr-s1",
-        "gb-s0",
-        "alpha",
-        "beta",
-    }
+    assert set(c.table.index) == {"rf-s0", "lr-s0", "gb-s0", "alpha", "beta"}
+    assert c.replicates.groupby(level="candidate").size()[["rf-s0", "lr-s0"]].tolist() == [3, 2]
+    assert "identical parameters apart from params.seed" in c.source_ref["id_rule"]
     assert set(c.provenance["experiment"]) == {"fraud", "fraud-v2"}
     assert c.source == f"mlflow:{uri}#fraud,fraud-v2"
     # an experiment id is accepted too

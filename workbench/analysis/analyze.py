@@ -78,6 +78,7 @@ class Analysis:
     smaa: Any = None
     stability: pd.DataFrame | None = None
     dominance: pd.DataFrame | None = None
+    uncertainty: Any = None
     parameters: dict[str, Any] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
 
@@ -129,6 +130,7 @@ class Analysis:
         out = {
             "workbench_version": __version__,
             "model_hash": self.model.hash,
+            "quality_model": self.model.to_dict(),
             "data_hash": self.candidates.data_hash,
             "source": self.candidates.source,
             "source_ref": dict(self.candidates.source_ref),
@@ -152,6 +154,8 @@ class Analysis:
         }
         if self.stability is not None:
             out["stability"] = self.stability.reset_index().to_dict(orient="records")
+        if self.uncertainty is not None:
+            out["uncertainty"] = self.uncertainty.to_dict()
         return to_jsonable(out)
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -181,6 +185,8 @@ def analyze(
     tolerance: bool = True,
     stability: bool = True,
     depth: int | None = DEFAULT_DEPTH,
+    confidence: float = 0.95,
+    resamples: int = 4000,
 ) -> Analysis:
     """Run the whole trade-off analysis: feasibility, fronts, scores, ranks, knees, hypervolume,
     pseudo-weights, trade-off rates, conflicts and (optionally) SMAA and weight stability.
@@ -215,6 +221,12 @@ def analyze(
         derives reads front 0 only (the recommendation, knees, hypervolume, rates, SMAA,
         stability), so ``depth`` changes the ``front`` column and nothing else. ``None`` ranks
         every front; on a million candidates with dozens of fronts that costs seconds.
+    confidence : float
+        Level of the replicate intervals and of the "detectable difference" verdicts.
+    resamples : int
+        Draws of the bootstrap over replicates (:func:`workbench.analysis.uncertainty.uncertainty`):
+        with per-seed replicates, the recommended candidate is compared with the runner-up and its
+        front neighbours (``Analysis.uncertainty``).
 
     Examples
     --------
@@ -313,6 +325,29 @@ def analyze(
         from workbench.analysis.uncertainty import dominance_probability
 
         dominance = dominance_probability(prob, None, tolerance=tolerance)
+    uncertainty = None
+    if prob.candidates.replicates is not None and prob.n <= 500:
+        from workbench.analysis.uncertainty import check_level, uncertainty as _uncertainty
+
+        confidence = check_level(confidence, "confidence")
+        resamples = check_samples(resamples, "resamples")
+        t_ = table
+        rec = t_[(t_["rank"] == 1) & t_["feasible"]]
+        rec_id = None if rec.empty else str(rec.index[0])
+        versus: dict[str, str] = {}
+        if rec_id is not None:
+            others = t_[t_["feasible"] & (t_.index.astype(str) != rec_id)].sort_values("rank", kind="stable")
+            if len(others):
+                versus[str(others.index[0])] = "runner-up"
+            for nb in rates.loc[rates["candidate"].astype(str) == rec_id, "neighbour"].astype(str):
+                versus[nb] = versus[nb] + ", front neighbour" if nb in versus else "front neighbour"
+        acc = None
+        if smaa_result is not None and rec_id is not None:
+            acc = float(table.loc[rec_id, "acceptability"])
+        uncertainty = _uncertainty(prob, None, candidate=rec_id, versus=versus, method=method, weights=weights,
+                                   samples=resamples, seed=seed, level=confidence, tolerance=tolerance,
+                                   acceptability=acc, smaa_samples=int(smaa))
+        notes.extend(uncertainty.notes)
 
     return Analysis(
         model=model if weights is None else model.with_weights(weights),
@@ -330,8 +365,11 @@ def analyze(
         smaa=smaa_result,
         stability=stab,
         dominance=dominance,
+        uncertainty=uncertainty,
         parameters={"smaa": int(smaa), "seed": int(seed), "smaa_weights": smaa_weights,
                     "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance,
-                    "depth": depth},
+                    "depth": depth,
+                    **({"confidence": float(confidence), "resamples": int(resamples)}
+                       if uncertainty is not None else {})},
         notes=tuple(notes),
     )

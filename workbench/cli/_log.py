@@ -21,11 +21,33 @@ class RecordFormat(str, Enum):
     madr = "madr"
 
 
-def _open_log(url: str):
-    """The decision log at ``url``; says on stderr when it could only be opened read-only (an
-    archived copy), so the output a script parses stays the same."""
-    from workbench.decisions import DecisionLog
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite log file that does not exist, or None (exists, or not a SQLite file)."""
+    from workbench._io import exists
+    from workbench.decisions.log import normalize_url
 
+    text = normalize_url(url)
+    if not text.startswith("sqlite:///"):
+        return None
+    path = text[len("sqlite:///"):].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    return None if exists(Path(path)) else path
+
+
+def _open_log(url: str, *, create: bool = False):
+    """The decision log at ``url``; says on stderr when it could only be opened read-only (an
+    archived copy), so the output a script parses stays the same. Only ``create=True`` (``decide``)
+    may create a SQLite log: a reading verb given a path that does not exist (a typo) says so."""
+    from workbench.decisions import DecisionLog
+    from workbench.errors import DecisionLogError
+
+    missing = None if create else _missing_sqlite_file(url)
+    if missing is not None:
+        raise DecisionLogError(
+            f"The decision log {missing!r} does not exist (from {url!r}).\n"
+            "  Fix: check the path given with -d/--decisions (or WORKBENCH_DECISIONS); "
+            "`workbench decide` creates a new log.")
     log = DecisionLog(url)
     if log.read_only_reason:
         _err().print(_plain(f"note: the decision log is open read-only ({log.read_only_reason})."))

@@ -24,6 +24,7 @@ from workbench.cli._app import (
 )
 from workbench.analysis.methods import SCORERS
 from workbench.errors import WorkbenchError
+from workbench.format import format_percent
 
 
 def render_table(analysis, console: Console, limit: int = 30) -> None:
@@ -65,6 +66,15 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
             console.print(f"  - {_plain(r['candidate'], False)}: {_plain(r['reason'], False)}", markup=False)
         if len(excl) > 10:
             console.print(f"  … and {len(excl) - 10} more (see the JSON's 'exclusions').")
+    unc = analysis.uncertainty
+    if unc is not None:
+        if unc.text:
+            console.print(f"Seed noise: {_plain(unc.text, False)}", markup=False)
+        for _, c in unc.comparisons.iterrows():
+            verdict = c["verdict"] + (f" ({c['reason']})" if c["verdict"] == "no detectable difference" else "")
+            console.print(_plain(f"  vs {c['versus']} ({c['relation']}): P(better) {format_percent(c['p_better'])}, "
+                                 f"P(dominates) {format_percent(c['p_dominates'])}, {c['n_candidate']} vs "
+                                 f"{c['n_versus']} seeds: {verdict}", False), markup=False)
     for note in analysis.notes:
         console.print(f"Note: {_plain(note, False)}", markup=False)
 

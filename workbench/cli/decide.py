@@ -50,7 +50,7 @@ def decide(
             data, chosen=chosen, rationale=rationale, decision_makers=decision_maker or None,
             consulted=consulted or None, informed=informed or None, title=title, status=status,
             supersedes=supersedes, provenance={"summary_file": str(summary)})
-        with _open_log(decisions) as log:
+        with _open_log(decisions, create=True) as log:
             record = log.append(record)
     except WorkbenchError as exc:
         raise _fail(exc) from None
@@ -79,26 +79,40 @@ def gate(
     champion: Annotated[Optional[str], typer.Option(help="Champion id (for --against champion and "
                                                     "relative constraints).")] = None,
     id_column: Annotated[Optional[str], typer.Option("--id", help="Column with candidate ids.")] = None,
+    replicates: Annotated[Optional[str], typer.Option(help="Column telling per-seed replicates apart "
+                                                      "(default: 'seed' or 'replicate' when ids repeat).")] = None,
+    confidence: Annotated[float, typer.Option(help="With replicates: fail only when a challenger dominates "
+                                              "beyond tolerance with at least this probability.")] = 0.95,
+    constraint_confidence: Annotated[Optional[float], typer.Option(
+        help="With replicates: every constraint must hold with at least this probability.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap over replicates.", min=0)] = 0,
 ) -> None:
     """CI gate: exit 0 when the candidate meets every hard constraint and is not dominated beyond
-    tolerance (by the baseline, or by any feasible candidate); exit 1 with the reasons on stderr;
-    exit 2 for bad input."""
+    tolerance (by the baseline, or by any feasible candidate); with per-seed replicates, dominated
+    means "with probability >= --confidence". Exit 1 with the reasons and the rule that decided on
+    stderr; exit 2 for bad input."""
     import workbench as wb
     from workbench.decisions.pushdown import gate as _gate
 
+    options = {"id_column": id_column} if id_column else {}
+    if replicates:
+        options["replicate_column"] = replicates
     try:
         qm = wb.QualityModel.from_yaml(model)
-        cands = wb.load(candidates, model=qm, **({"id_column": id_column} if id_column else {}))
-        result = _gate(cands, qm, candidate, against=against, champion=champion)
+        cands = wb.load(candidates, model=qm, **options)
+        result = _gate(cands, qm, candidate, against=against, champion=champion, confidence=confidence,
+                       constraint_confidence=constraint_confidence, seed=seed)
     except WorkbenchError as exc:
         raise _fail(exc) from None
+    head = result.candidate + (f" (against {result.against})" if result.against else "")
     if result.passed:
-        _out().print(_plain(f"gate passed: {result.candidate}"
-                            + (f" (against {result.against})" if result.against else ""), False), markup=False)
+        out = _out()
+        out.print(_plain(f"gate passed: {head}", False), markup=False)
+        out.print(_plain(f"  rule: {result.summary}", False), markup=False)
         return
     err = _err()
-    err.print(_plain(f"gate failed: {result.candidate}"
-                     + (f" (against {result.against})" if result.against else ""), False), markup=False)
+    err.print(_plain(f"gate failed: {head}", False), markup=False)
     for reason in result.reasons:
         err.print(_plain(f"  - {reason}", False), markup=False)
+    err.print(_plain(f"  rule: {result.summary}", False), markup=False)
     raise typer.Exit(EXIT_CHECK_FAILED)

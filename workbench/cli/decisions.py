@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from workbench.cli._app import Format, _fail, _out, _plain, app
+from workbench.cli._app import EXIT_CHECK_FAILED, Format, _fail, _out, _plain, app
 from workbench.cli._log import (
     _DEFAULT_LOG,
     DecisionsOption,
@@ -17,6 +17,7 @@ from workbench.cli._log import (
     _resolve_record,
 )
 from workbench.errors import WorkbenchError
+from workbench.format import format_number, format_percent
 
 decisions_app = typer.Typer(help="Read the decision log: list, show, diff.", no_args_is_help=True)
 app.add_typer(decisions_app, name="decisions")
@@ -82,6 +83,12 @@ def decisions_show(
         c.print(f"  rationale: {record.rationale}", markup=False)
     for t in record.accepted_tradeoffs:
         c.print(f"  trade-off: {t['text']}", markup=False)
+    seed = record.robustness.get("seed")
+    if seed and seed.get("replicates"):
+        counts = ", ".join(f"{k} {v}" for k, v in list(seed["replicates"].items())[:12])
+        more = " …" if len(seed["replicates"]) > 12 else ""
+        c.print(f"  seeds per candidate: {counts}{more} (intervals at {format_percent(seed.get('level'))})",
+                markup=False)
     for t in record.robustness.get("text") or []:
         c.print(f"  robustness: {t}", markup=False)
     for t in record.reopen_triggers:
@@ -115,12 +122,43 @@ def decisions_diff(
         if d[key]["changed"]:
             c.print(_plain(f"  {key}: {d[key]['a']} → {d[key]['b']}", False), markup=False)
     for name, w in d["weights"].items():
-        c.print(f"  weight {name}: {w['a']} → {w['b']}", markup=False)
+        c.print(f"  weight {name}: {format_number(w['a'])} → {format_number(w['b'])}", markup=False)
     for key in ("added", "removed"):
         for text in d["constraints"][key]:
             c.print(f"  constraint {key}: {text}", markup=False)
     for text, lim in d["constraints"]["changed_limits"].items():
-        c.print(f"  constraint {text}: limit {lim['a']} → {lim['b']}", markup=False)
+        c.print(f"  constraint {text}: limit {format_number(lim['a'])} → {format_number(lim['b'])}", markup=False)
     for key in ("added", "removed"):
         if d["options"][key]:
             c.print(f"  options {key}: {', '.join(d['options'][key])}", markup=False)
+
+
+@decisions_app.command("verify")
+def decisions_verify(
+    id: Annotated[str, typer.Argument(help="Decision id or a unique prefix; 'latest' for the newest accepted one.")],
+    decisions: DecisionsOption = _DEFAULT_LOG,
+    candidates: Annotated[Optional[str], typer.Option(help="Where the data is now (default: where the "
+                                                      "decision says it came from).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A quality model YAML to check "
+                                                 "against the recorded one.")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Re-derive a recorded decision: data and model hashes, the analysis re-run with the recorded
+    seed and parameters, the choice and the summary digest. Exit 0 verified, 1 something differs
+    (said exactly), 2 bad input."""
+    import json
+
+    from workbench.decisions.verify import verify_decision
+
+    try:
+        with _open_log(decisions) as log:
+            record = _resolve_record(log, id)
+        result = verify_decision(record, candidates=candidates, model=model)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    if format is Format.json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        _out().print(_plain(str(result), False), markup=False)
+    if not result.verified:
+        raise typer.Exit(EXIT_CHECK_FAILED)

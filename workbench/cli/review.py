@@ -43,6 +43,12 @@ def _review_params(extra: list[str], files: list[Path]) -> dict:
     return params
 
 
+def _review_texts(extra: list[str]) -> dict:
+    """The ``-p KEY VALUE`` pairs as given (text), for conversion by the template's declared types
+    (``workbench.reports.runner.parameters_from_text``); call after :func:`_review_params` checked them."""
+    return {extra[i + 1]: extra[i + 2] for i in range(0, len(extra) - 2, 3)}
+
+
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def review(
     ctx: typer.Context,
@@ -56,13 +62,15 @@ def review(
     memo.html, summary.json and decision.md into OUTDIR. Exit 1 when the review fails, 2 for bad
     parameters (the message lists the accepted ones)."""
     from workbench.reports import ParameterError, ReviewError, ReviewFailed, run_review
+    from workbench.reports.runner import parameters_from_text
 
     try:
         params = _review_params(list(ctx.args), list(param_file or []))
     except typer.BadParameter as exc:
         _err().print(f"[bold red]error:[/] {_plain(exc)}", markup=True, emoji=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    try:
+    try:  # -p values by the template's declared types: a str parameter stays the text given
+        params.update(parameters_from_text(template, _review_texts(list(ctx.args))))
         result = run_review(template, params, output_dir, progress=progress and _err().is_terminal)
     except ReviewFailed as exc:
         _err().print(f"[bold red]review failed:[/] {_plain(exc)}", markup=True, emoji=False,

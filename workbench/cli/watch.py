@@ -37,6 +37,9 @@ def watch(
                                                     "chosen candidate).")] = None,
     offline: Annotated[str | None, typer.Option(help="Offline candidates (file or source spec) that may "
                                                    "dominate the champion.")] = None,
+    replicates: Annotated[str | None, typer.Option(help="Column telling the offline candidates' per-seed "
+                                                   "replicates apart (default: seed/replicate when ids "
+                                                   "repeat).")] = None,
     since: Annotated[str | None, typer.Option(help="Only requests at or after this time (UTC if naive).")] = None,
     window: Annotated[str, typer.Option(help="Window length: 15min, 1h, 1d...")] = "1h",
     engine: Annotated[str, typer.Option(help="Aggregation engine: duckdb, dask or pandas.")] = "duckdb",
@@ -77,7 +80,8 @@ def watch(
             if record is None:
                 err.print(f"The decision log {decisions!r} has no accepted decision: checking the constraints "
                           "only.", markup=False)
-        cands = wb.load(offline, model=qm) if offline is not None else None
+        cands = (wb.load(offline, model=qm, **({"replicate_column": replicates} if replicates else {}))
+                 if offline is not None else None)
         thresholds = Thresholds(acceptability=acceptability, hypervolume=hypervolume, smaa_samples=smaa,
                                 for_windows=for_windows, level=level)
         report = run_watch(list(logs), qm, decision=record, offline=cands, champion=champion, since=since,

@@ -26,6 +26,7 @@ from workbench._version import __version__
 from workbench.decisions._markdown import yaml_comment
 from workbench.decisions.record import DecisionRecord
 from workbench.errors import DecisionError, UnknownNameError, require, unknown_name
+from workbench.format import format_number
 from workbench.quality.objective import limit_text
 
 __all__ = [
@@ -49,7 +50,11 @@ def _unit(obj: Any) -> str:
 class GateResult:
     """Outcome of :func:`gate`: ``passed`` and the readable ``reasons`` it failed (empty when passed).
 
-    ``bool(result)`` is ``result.passed``.
+    ``rule`` says which rule decided (``"constraint"``, ``"constraint probability"``,
+    ``"dominance probability"``, ``"dominance beyond tolerance"``, or ``"none"`` when it passed);
+    ``evidence`` has one entry per challenger compared (``versus``, ``rule``, ``p_dominates`` —
+    None under the point rule —, ``n``, ``n_versus``, ``dominates``) and per constraint checked
+    with a probability. ``bool(result)`` is ``result.passed``.
     """
 
     candidate: str
@@ -58,6 +63,11 @@ class GateResult:
     against: str | None = None
     violations: list[dict[str, Any]] = field(default_factory=list)
     dominated_by: list[str] = field(default_factory=list)
+    rule: str = "none"
+    confidence: float | None = None
+    constraint_confidence: float | None = None
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
 
     def __bool__(self) -> bool:
         return self.passed
@@ -65,12 +75,15 @@ class GateResult:
     def to_dict(self) -> dict[str, Any]:
         return {"candidate": self.candidate, "passed": self.passed, "reasons": list(self.reasons),
                 "against": self.against, "violations": list(self.violations),
-                "dominated_by": list(self.dominated_by)}
+                "dominated_by": list(self.dominated_by), "rule": self.rule, "confidence": self.confidence,
+                "constraint_confidence": self.constraint_confidence,
+                "evidence": [dict(e) for e in self.evidence], "summary": self.summary}
 
     def __str__(self) -> str:
         head = f"gate {'passed' if self.passed else 'FAILED'} for {self.candidate}"
         head += f" against {self.against}" if self.against else ""
-        return head + "".join(f"\n  - {r}" for r in self.reasons)
+        head += "".join(f"\n  - {r}" for r in self.reasons)
+        return head + (f"\n  rule: {self.summary}" if self.summary else "")
 
 
 def dominates(fb: np.ndarray, fa: np.ndarray, tol: np.ndarray) -> bool:
@@ -86,21 +99,33 @@ def dominates(fb: np.ndarray, fa: np.ndarray, tol: np.ndarray) -> bool:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+    return format_number(v)
+
+
+def _p(p: float) -> str:
+    return f"{p:.3f}".rstrip("0").rstrip(".") if p not in (0.0, 1.0) else f"{p:.0f}"
 
 
 def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = None,
-         champion: str | None = None) -> GateResult:
-    """Check one candidate for CI: hard constraints, and dominance beyond tolerance.
+         champion: str | None = None, confidence: float = 0.95, constraint_confidence: float | None = None,
+         samples: int = 4000, seed: int = 0) -> GateResult:
+    """Check one candidate for CI: hard constraints, and dominance beyond tolerance — on evidence.
 
     The candidate fails when
 
-    1. it violates a hard constraint of the model (relative ones resolved against ``champion``);
-    2. with ``against`` (a baseline: ``"champion"`` — resolved from ``champion`` or the model's
-       ``champion`` — or a candidate id): the baseline dominates it beyond tolerance, i.e. the
-       baseline is no worse in every objective (differences within an objective's tolerance are
-       ties) and better beyond tolerance in at least one;
-       without ``against``: any *feasible* candidate of the set dominates it beyond tolerance.
+    1. it violates a hard constraint of the model (relative ones resolved against ``champion``),
+       judged on its value (the mean of its seeds); with ``constraint_confidence`` and per-seed
+       replicates, when the constraint holds with probability below ``constraint_confidence``
+       over a bootstrap of its mean (:func:`workbench.analysis.uncertainty.mean_draws`);
+    2. a challenger dominates it beyond tolerance — with ``against`` (``"champion"``, resolved from
+       ``champion`` or the model's ``champion``, or a candidate id) the baseline, without it any
+       *feasible* candidate of the set. When both have at least two complete replicates (seeds),
+       the rule is ``P(challenger dominates beyond tolerance) >= confidence`` over a seeded
+       bootstrap of both means (:func:`workbench.analysis.uncertainty.compare_replicates`);
+       otherwise the point rule: the challenger is no worse in every objective (differences
+       within an objective's tolerance are ties) and better beyond tolerance in one.
+
+    A difference inside the tolerance is never a failure, whatever the noise.
 
     Parameters
     ----------
@@ -112,6 +137,12 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
         ``"champion"`` or a candidate id.
     champion : str, optional
         Champion id (baseline of ``--against champion`` and of relative constraints).
+    confidence : float
+        Probability of dominance that fails the gate when replicates exist (default 0.95).
+    constraint_confidence : float, optional
+        Probability with which every constraint must hold when replicates exist.
+    samples, seed : int
+        Bootstrap draws and their seed: same inputs and seed, same probabilities.
 
     Returns
     -------
@@ -130,28 +161,56 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
     >>> print(gate(df, qm, "v8"))
     gate FAILED for v8
       - v8 violates latency_p95_ms <= 150 (measured 163 ms)
+      rule: constraint: latency_p95_ms <= 150 (point value, no replicates)
     >>> print(gate(df, qm, "v7", against="champion", champion="v3"))
     gate FAILED for v7 against v3
       - v7 is dominated by v3 beyond tolerance: v3 is better in recall by 0.02 and no worse elsewhere
+      rule: dominance beyond tolerance: v3 dominates v7 (point values, no replicates)
     >>> gate(df, qm, "v3").passed
     True
     """
     from workbench.analysis.problem import problem
     from workbench.analysis.feasibility import constraint_limits
+    from workbench.analysis.uncertainty import check_level, complete_replicates, compare_replicates, mean_draws
 
+    confidence = check_level(confidence, "confidence")
+    if constraint_confidence is not None:
+        constraint_confidence = check_level(constraint_confidence, "constraint confidence")
     prob = problem(candidates, model, champion)
     i = prob.position(candidate, "Candidate")
     cid = str(prob.ids[i])
     objs = prob.model.objectives
+    rows, nrep = complete_replicates(prob)
+    has_reps = prob.candidates.replicates is not None and nrep[i] >= 2
     reasons: list[str] = []
     violations: list[dict[str, Any]] = []
+    evidence: list[dict[str, Any]] = []
+    rules: list[str] = []
+    draws = None
+    if constraint_confidence is not None and has_reps:
+        draws = mean_draws(rows[i], int(samples), np.random.default_rng(int(seed)))
     for c, lim in constraint_limits(prob):
         j = prob.names.index(c.objective)
         v = float(prob.X[i, j])
-        if c.satisfied(v, lim):
-            continue
-        text = f"{cid} violates {c} (measured {_fmt(v)}{_unit(objs[j])}"
-        text += f"; limit {_fmt(lim)}{_unit(objs[j])})" if c.is_relative else ")"
+        unit = _unit(objs[j])
+        if draws is not None:
+            p_hold = float(np.mean(c.satisfied(draws[:, j], lim)))
+            evidence.append({"constraint": str(c), "rule": "constraint probability", "p_holds": p_hold,
+                             "n": int(nrep[i]), "limit": lim, "value": v})
+            if p_hold >= constraint_confidence:
+                continue
+            text = (f"{cid} meets {c} with probability {_p(p_hold)} < {_p(constraint_confidence)} "
+                    f"(mean {_fmt(v)}{unit} over {nrep[i]} seeds")
+            rules.append(f"constraint probability: P({c} holds) = {_p(p_hold)} < {_p(constraint_confidence)} "
+                         f"({nrep[i]} seeds)")
+        else:
+            if c.satisfied(v, lim):
+                continue
+            text = f"{cid} violates {c} (measured {_fmt(v)}{unit}"
+            how = (f"mean of {nrep[i]} seeds" if prob.candidates.replicates is not None and nrep[i] >= 2
+                   else "point value, no replicates")
+            rules.append(f"constraint: {c} ({how})")
+        text += f"; limit {_fmt(lim)}{unit})" if c.is_relative else ")"
         reasons.append(text)
         violations.append({"constraint": str(c), "objective": c.objective, "op": c.op, "limit": lim, "value": v})
     baseline = None
@@ -170,26 +229,73 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
 
         feas = feasibility(prob, None)["feasible"].to_numpy()
         others = [int(k) for k in np.flatnonzero(feas)]
+    others = [k for k in others if k != i]
+    with_reps = [k for k in others if has_reps and nrep[k] >= 2]
+    prob_of: dict[int, float] = {}
+    if with_reps:
+        cmp = compare_replicates(prob, candidate=cid, versus=[str(prob.ids[k]) for k in with_reps],
+                                 samples=int(samples), seed=int(seed), level=confidence)
+        prob_of = dict(zip(with_reps, cmp["p_dominated"].astype(float), strict=True))
     dominated_by = []
     for k in others:
-        if k == i or not dominates(prob.F[k], prob.F[i], prob.tolerance):
-            continue
-        dominated_by.append(str(prob.ids[k]))
-    # the strongest dominators first: more objectives better beyond tolerance
+        other = str(prob.ids[k])
+        point = dominates(prob.F[k], prob.F[i], prob.tolerance)
+        if k in prob_of:
+            p = prob_of[k]
+            hit = p >= confidence
+            evidence.append({"versus": other, "rule": "dominance probability", "p_dominates": p,
+                             "n": int(nrep[i]), "n_versus": int(nrep[k]), "dominates": hit})
+        else:
+            hit = point
+            evidence.append({"versus": other, "rule": "dominance beyond tolerance", "p_dominates": None,
+                             "n": int(nrep[i]), "n_versus": int(nrep[k]), "dominates": hit})
+        if hit:
+            dominated_by.append(other)
+    # the strongest dominators first: higher probability, then more objectives better beyond tolerance
     better = lambda k: prob.F[k] < prob.F[i] - prob.tolerance  # noqa: E731
-    dom_rows = sorted((prob.ids.get_loc(d) for d in dominated_by), key=lambda k: -int(better(k).sum()))
+    dom_rows = sorted((prob.ids.get_loc(d) for d in dominated_by),
+                      key=lambda k: (-prob_of.get(k, 1.0), -int(better(k).sum())))
     for k in dom_rows[:3]:
         other = str(prob.ids[k])
         parts = [f"{objs[j].name} by {_fmt(abs(prob.X[k, j] - prob.X[i, j]))}{_unit(objs[j])}"
                  for j in np.flatnonzero(better(k))]
         rest = " and no worse elsewhere" if len(parts) < prob.k else ""
-        reasons.append(f"{cid} is dominated by {other} beyond tolerance: {other} is better in "
-                       + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + rest)
+        what = (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) if parts else \
+            "the bootstrap draws (the means differ within tolerance)"
+        if k in prob_of:
+            reasons.append(f"{cid} is dominated by {other} beyond tolerance with probability {_p(prob_of[k])} "
+                           f">= {_p(confidence)} (bootstrap over {nrep[i]} and {nrep[k]} seeds): {other} is "
+                           f"better in {what}" + (rest if parts else ""))
+            rules.append(f"dominance probability: P({other} dominates {cid} beyond tolerance) = "
+                         f"{_p(prob_of[k])} >= {_p(confidence)} ({nrep[k]} and {nrep[i]} seeds)")
+        else:
+            reasons.append(f"{cid} is dominated by {other} beyond tolerance: {other} is better in {what}" + rest)
+            rules.append(f"dominance beyond tolerance: {other} dominates {cid} "
+                         + ("(point values, no replicates)" if prob.candidates.replicates is None
+                            else "(point values: fewer than 2 seeds)"))
     if len(dom_rows) > 3:
         reasons.append(f"{cid} is dominated beyond tolerance by {len(dom_rows) - 3} more candidates: "
                        + ", ".join(str(prob.ids[k]) for k in dom_rows[3:13]) + ("…" if len(dom_rows) > 13 else ""))
-    return GateResult(candidate=cid, passed=not reasons, reasons=reasons, against=baseline,
-                      violations=violations, dominated_by=[str(prob.ids[k]) for k in dom_rows])
+    passed = not reasons
+    if passed:
+        rule = "none"
+        if prob_of:
+            k, p = max(prob_of.items(), key=lambda kv: kv[1])
+            summary = (f"no challenger dominates beyond tolerance with probability >= {_p(confidence)}; "
+                       f"the highest is P({prob.ids[k]} dominates {cid}) = {_p(p)} "
+                       f"({nrep[k]} and {nrep[i]} seeds)")
+        else:
+            summary = ("no challenger dominates beyond tolerance (point values"
+                       + (", no replicates)" if prob.candidates.replicates is None else ")"))
+    else:
+        first = rules[0]
+        rule = first.split(":", 1)[0]
+        summary = first + (f" (and {len(rules) - 1} more)" if len(rules) > 1 else "")
+    return GateResult(candidate=cid, passed=passed, reasons=reasons, against=baseline,
+                      violations=violations, dominated_by=[str(prob.ids[k]) for k in dom_rows], rule=rule,
+                      confidence=confidence if prob_of else None,
+                      constraint_confidence=constraint_confidence if draws is not None else None,
+                      evidence=evidence, summary=summary)
 
 
 # --- MLflow --------------------------------------------------------------------------------------

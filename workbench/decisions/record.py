@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from workbench._version import __version__
-from workbench.decisions._markdown import md_code, md_escape, md_paragraphs, yaml_date, yaml_value
 from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
 from workbench.quality.objective import limit_text
 
@@ -197,9 +196,15 @@ class DecisionRecord:
         status : str
             ``"accepted"`` (default) or ``"proposed"``...
         """
+        seed = None
+        if getattr(analysis, "uncertainty", None) is not None:
+            from workbench.analysis.uncertainty import chosen_evidence
+
+            seed = chosen_evidence(analysis, str(chosen) if chosen is not None else analysis.recommended)
         return cls._build(analysis.to_dict(), analysis.model.to_dict(), chosen=chosen, rationale=rationale,
                           decision_makers=decision_makers, title=title, consulted=consulted,
-                          informed=informed, supersedes=supersedes, provenance=provenance, status=status)
+                          informed=informed, supersedes=supersedes, provenance=provenance, status=status,
+                          seed_evidence=seed)
 
     @classmethod
     def from_summary(
@@ -257,12 +262,14 @@ class DecisionRecord:
             consulted=pick(consulted, "consulted", ()), informed=pick(informed, "informed", ()),
             supersedes=pick(supersedes, "supersedes", None), provenance=prov,
             status=pick(status, "status", "accepted"),
+            seed_evidence=d.get("robustness") if isinstance(d.get("robustness"), dict) else None,
         )
 
     @classmethod
     def _build(cls, a: dict[str, Any], model: dict[str, Any], *, chosen: str | None, rationale: str,
                decision_makers: Any, title: str, consulted: Any, informed: Any, supersedes: str | None,
-               provenance: dict[str, Any] | None, status: str) -> DecisionRecord:
+               provenance: dict[str, Any] | None, status: str,
+               seed_evidence: dict[str, Any] | None = None) -> DecisionRecord:
         cands = a.get("candidates") or []
         ids = [str(c["id"]) for c in cands]
         if chosen is None:
@@ -284,10 +291,17 @@ class DecisionRecord:
              "values": dict(c.get("values") or {})}
             for c in cands
         ]
+        seeds: dict[str, dict[str, Any]] = {}
+        for r in (a.get("uncertainty") or {}).get("stats") or []:
+            seeds.setdefault(str(r["candidate"]), {})[r["objective"]] = {
+                k: r.get(k) for k in ("n", "mean", "sd", "ci_low", "ci_high", "missing")}
+        for o in options:
+            if o["id"] in seeds:
+                o["seeds"] = seeds[o["id"]]
         objectives = [o for o in model.get("objectives", [])]
         by_id = {o["id"]: o for o in options}
         tradeoffs = _tradeoffs(chosen, by_id, options, objectives, a.get("rates") or [], a.get("recommended"))
-        robustness = _robustness(chosen, a, by_id)
+        robustness = _robustness(chosen, a, by_id, seed_evidence)
         triggers = _triggers(chosen, a, robustness, objectives)
         source = a.get("source")
         prov = {
@@ -390,7 +404,9 @@ class DecisionRecord:
 
         Every text that comes from data (ids, names, rationale) is escaped, so it renders literally.
         """
-        return _madr(self)
+        from workbench.decisions.madr import render_madr
+
+        return render_madr(self)
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -478,7 +494,38 @@ def _tradeoffs(chosen: str, by_id: dict[str, dict[str, Any]], options: list[dict
     return out
 
 
-def _robustness(chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _seed(chosen: str, a: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The seed-noise evidence of ``chosen``: the review's (``decision.robustness``) when it is about
+    ``chosen``, else the analysis's ``uncertainty`` when that is about ``chosen``; None without replicates."""
+    unc = a.get("uncertainty") or {}
+    cmp = (given or {}).get("comparisons")
+    if given and cmp and cmp[0].get("candidate") == chosen:
+        src = {**given, "samples": unc.get("samples"), "seed": unc.get("seed"), "resampling": unc.get("resampling")}
+    elif unc.get("candidate") == chosen:
+        src = unc
+    else:
+        return None
+    keep = ("versus", "relation", "n_candidate", "n_versus", "p_dominates", "p_dominated", "p_better",
+            "verdict", "reason", "detectable")
+    return {"robust": src.get("robust"), "text": src.get("text") or "", "level": src.get("level"),
+            "samples": src.get("samples"), "seed": src.get("seed"), "resampling": src.get("resampling"),
+            "replicates": dict(src.get("replicates") or {}),
+            "comparisons": [{k: c.get(k) for k in keep} for c in src.get("comparisons") or []]}
+
+
+def _seed_sentence(chosen: str, c: dict[str, Any], samples: Any) -> str:
+    from workbench.format import format_count, format_percent
+
+    rel = f" ({c['relation']})" if c.get("relation") else ""
+    draws = f" of {format_count(samples)}" if samples else ""
+    text = (f"Against {c['versus']}{rel}: {chosen} scores higher in {format_percent(c['p_better'])}{draws} seed "
+            f"resamples and dominates it beyond tolerance in {format_percent(c['p_dominates'])} "
+            f"({c['n_candidate']} vs {c['n_versus']} seeds): {c['verdict']}")
+    return text + (f" ({c['reason']})." if c["verdict"] == "no detectable difference" else ".")
+
+
+def _robustness(chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]],
+                given_seed: dict[str, Any] | None = None) -> dict[str, Any]:
     samples = int((a.get("parameters") or {}).get("smaa") or 0)
     accept = {o["id"]: o["acceptability"] for o in by_id.values() if o.get("acceptability") is not None}
     first = dict(sorted(((k, v) for k, v in accept.items() if v > 0), key=lambda kv: -kv[1]))
@@ -499,9 +546,17 @@ def _robustness(chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]]
         else:
             texts.append(f"The top choice {top} stays first while the weight of {s['objective']} stays within "
                          f"[{lo:.3g}, {hi:.3g}] (now {w:.3g}, others renormalised).")
-    return {"smaa_samples": samples, "chosen_acceptability": accept.get(chosen),
-            "chosen_confidence": conf, "first_rank_acceptability": first, "stability": stability,
-            "stability_of": top, "text": texts}
+    seed = _seed(chosen, a, given_seed)
+    if seed is not None:
+        if seed["text"]:
+            texts.insert(0, seed["text"])
+        texts += [_seed_sentence(chosen, c, seed["samples"]) for c in seed["comparisons"]]
+    out = {"smaa_samples": samples, "chosen_acceptability": accept.get(chosen),
+           "chosen_confidence": conf, "first_rank_acceptability": first, "stability": stability,
+           "stability_of": top, "text": texts}
+    if seed is not None:
+        out["seed"] = seed
+    return out
 
 
 def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
@@ -533,128 +588,3 @@ def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
                         "description": f"the agreed weight of {s['objective']} moves outside "
                                        f"[{s['lower']:.3g}, {s['upper']:.3g}]"})
     return out
-
-
-# --- MADR ---------------------------------------------------------------------------------------
-
-def _front_matter(r: DecisionRecord) -> str:
-    # lists as JSON flow sequences (valid YAML): one line each, whatever the names contain
-    lines = ["---", f"status: {r.status}", f"date: {yaml_date(r.created)}"]
-    for key, names in (("decision-makers", r.decision_makers), ("consulted", r.consulted),
-                       ("informed", r.informed)):
-        lines.append(f"{key}: {yaml_value(list(names))}")
-    return "\n".join(lines) + "\n---\n"
-
-
-def _status_of(o: dict[str, Any]) -> str:
-    if not o.get("feasible"):
-        return "infeasible"
-    return "Pareto-optimal" if o.get("front") == 0 else f"dominated (front {o.get('front')})"
-
-
-def _madr(r: DecisionRecord) -> str:
-    e = md_escape
-    objs = r.model.get("objectives", [])
-    units = {o["name"]: o.get("unit") or "" for o in objs}
-    lines = [_front_matter(r), f"# {e(r.title)}", "", "## Context and Problem Statement", "",
-             md_paragraphs(r.context) or "–", "", "## Decision Drivers", ""]
-    for o in objs:
-        arrow = "lower is better" if o["direction"] == "min" else "higher is better"
-        w = r.weights.get(o["name"])
-        extra = f", tolerance {_num(o.get('tolerance'), units[o['name']])}" if o.get("tolerance") else ""
-        attr = f" ({e(o['quality_attribute'])})" if o.get("quality_attribute") else ""
-        lines.append(f"* {e(o['name'])}{attr}: {arrow}, weight {_num(w) if w is not None else _num(o.get('weight'))}"
-                     f"{extra}" + (f" — {e(o['description'])}" if o.get("description") else ""))
-    for c in r.constraints:
-        resolved = _resolved(c)
-        lines.append(f"* Hard constraint: {e(c.get('constraint'))}"
-                     + (f" (resolved: {e(resolved)})" if resolved else ""))
-    ranked = sorted(r.options, key=lambda o: (o["rank"] if o["rank"] is not None else math.inf))
-    shown = [o for o in ranked if o["id"] == r.chosen or o.get("front") == 0 and o.get("feasible")]
-    shown += [o for o in ranked if o not in shown]
-    shown = sorted(shown[:MADR_OPTIONS], key=lambda o: (o["rank"] if o["rank"] is not None else math.inf))
-    lines += ["", "## Considered Options", ""]
-    for o in shown:
-        lines.append(f"* {e(o['id'])} — rank {o['rank']}, {_status_of(o)}, score {_num(o['score'])}"
-                     + (f", first-rank acceptability {o['acceptability']:.3g}" if o.get("acceptability") is not None
-                        else ""))
-    if len(r.options) > len(shown):
-        lines.append(f"* … and {len(r.options) - len(shown)} more options (all in the decision record's JSON).")
-    lines += ["", "## Decision Outcome", ""]
-    me = r.option
-    because = md_paragraphs(r.rationale) if r.rationale.strip() else (
-        f"it ranks {me['rank']} under {e(r.method)} with the agreed weights and is {_status_of(me)}")
-    lines.append(f'Chosen option: "{e(r.chosen)}", because {because}')
-    lines += ["", "### Consequences", ""]
-    goods, bads = [], []
-    for t in r.accepted_tradeoffs:
-        other = next((o for o in r.options if o["id"] == t["versus"]), None)
-
-        def items(d: dict[str, float], t: dict[str, Any] = t, other: Any = other) -> str:
-            return ", ".join(
-                f"{e(_num(v, units.get(n, '')))} {e(n)} ({e(_num(me['values'].get(n)))} vs "
-                f"{e(_num(other['values'].get(n)) if other else '–')})" for n, v in d.items())
-
-        if t["gains"]:
-            goods.append(f"* Good, because against {e(t['versus'])} ({e(t['relation'])}) it gains "
-                         f"{items(t['gains'])}")
-        if t["gives_up"]:
-            bads.append(f"* Bad, because against {e(t['versus'])} ({e(t['relation'])}) it gives up "
-                        f"{items(t['gives_up'])}")
-    if not me.get("feasible"):
-        bads.insert(0, "* Bad, because it violates at least one hard constraint (total violation "
-                       f"{_num(me.get('violation'))})")
-    elif me.get("front") != 0:
-        bads.insert(0, f"* Bad, because it is dominated (front {me.get('front')})")
-    lines += goods + bads or ["* Neutral, because no other option was compared."]
-    for text in r.robustness.get("text") or []:
-        lines.append(f"* Robustness: {e(text)}")
-    lines += ["", "### Confirmation", "",
-              "Confirmed in CI and in production by the push-down artefacts of this decision:", "",
-              f"* CI gate: {md_code(f'workbench gate CANDIDATES --model quality.yaml --candidate NEW --against champion --champion {r.chosen}')}"
-              " exits 1 when a new candidate violates a constraint or the champion dominates it beyond tolerance.",
-              f"* Alerting rules: {md_code(f'workbench export prometheus --decision {r.id}')} (one alert per "
-              "monitored constraint)."]
-    for t in r.reopen_triggers:
-        if t["kind"] == "constraint":
-            lines.append(f"* Monitor: {e(t['constraint'])} (alert when the {e(t['objective'])} limit is crossed)")
-    for p in r.pushdown:
-        lines.append(f"* Pushed down: {e(p.get('kind'))} — {e(p.get('target') or p.get('path') or '')}")
-    lines += ["", "## Pros and Cons of the Options", ""]
-    objectives = [o for o in objs]
-    for o in shown:
-        lines += [f"### {e(o['id'])}", ""]
-        if o["id"] == r.chosen:
-            lines.append(f"* Good, because it is the chosen option ({_status_of(o)}, rank {o['rank']})")
-        else:
-            cmp = compare(o, me, objectives)
-            for name, v in cmp["gains"].items():
-                lines.append(f"* Good, because it is better than {e(r.chosen)} in {e(name)} by "
-                             f"{e(_num(v, units.get(name, '')))}")
-            for name, v in cmp["gives_up"].items():
-                lines.append(f"* Bad, because it is worse than {e(r.chosen)} in {e(name)} by "
-                             f"{e(_num(v, units.get(name, '')))}")
-            if cmp["ties"]:
-                lines.append(f"* Neutral, because it ties with {e(r.chosen)} (within tolerance) in "
-                             + ", ".join(e(n) for n in cmp["ties"]))
-            if not o.get("feasible"):
-                lines.append("* Bad, because it violates a hard constraint")
-            elif o.get("front") != 0:
-                lines.append(f"* Bad, because it is dominated (front {o.get('front')})")
-        lines.append("")
-    lines += ["## More Information", "",
-              f"* Decision id: {md_code(r.id)}, recorded {e(r.created)}"
-              + (f"; supersedes {md_code(r.supersedes)}" if r.supersedes else ""),
-              f"* Quality model hash: {md_code(r.model_hash)}",
-              f"* Candidate data hash: {md_code(r.data_hash)} ({len(r.candidates)} candidates)",
-              f"* Method: {e(r.method)}; weights: "
-              + ", ".join(f"{e(k)} {v:.3g}" for k, v in r.weights.items())]
-    prov = r.provenance
-    for key in ("source", "workbench_version", "template", "template_version", "seed"):
-        if prov.get(key) is not None:
-            lines.append(f"* {e(key)}: {e(prov[key])}")
-    if prov.get("parameters"):
-        lines.append("* Analysis parameters: " + ", ".join(f"{e(k)}={e(v)}" for k, v in prov["parameters"].items()))
-    lines += ["", "Reopen this decision when:", ""]
-    lines += [f"* {e(t['description'])}" for t in r.reopen_triggers] or ["* (no trigger)"]
-    return "\n".join(lines).rstrip() + "\n"

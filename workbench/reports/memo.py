@@ -142,6 +142,25 @@ def _pct(value: Any) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def _plus_minus(summary: Mapping[str, Any]) -> Any:
+    """``pm(candidate, objective, value, unit)``: the value with ``± half-width`` of its seed
+    interval when the analysis has per-seed replicates (``analysis.uncertainty.stats``), else the value."""
+    from workbench.format import format_number
+
+    unc = summary["analysis"].get("uncertainty") or {}
+    half = {(r["candidate"], r["objective"]): (r["ci_high"] - r["mean"], r["n"]) for r in unc.get("stats", [])
+            if r.get("ci_high") is not None and r.get("mean") is not None}
+
+    def pm(candidate: Any, objective: str, value: Any, unit: str = "") -> str:
+        text = _fmt(value, unit)
+        h = half.get((str(candidate), objective))
+        if h is None:
+            return text
+        return f"{text} ± {format_number(h[0], unit or None)} (n={h[1]})"
+
+    return pm
+
+
 def _triggers(summary: Mapping[str, Any]) -> list[str]:
     """Reopen triggers: from the decision record (workbench.decisions) when available."""
     d = summary.get("decision") or {}
@@ -224,7 +243,7 @@ class Memo:
         return {
             "s": s, "a": a, "d": d, "prov": prov, "title": s.get("title") or "Trade-off review",
             "objectives": _objective_rows(s), "options": _options(s), "charts": charts,
-            "triggers": _triggers(s), "fmt": _fmt, "pct": _pct,
+            "triggers": _triggers(s), "fmt": _fmt, "pct": _pct, "pm": _plus_minus(s),
             "chosen_row": next((c for c in a["candidates"] if c["id"] == d.get("chosen")), None),
             "stability": a.get("stability") or [],
             "rates": [r for r in a.get("rates") or [] if r.get("text")],

@@ -20,7 +20,7 @@ from workbench._io import atomic_write_text, file_sha256
 from workbench.analysis.analyze import to_jsonable
 
 __all__ = [
-    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide",
+    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide", "seed_evidence",
     "rationale", "tradeoffs", "view_specs", "provenance", "build_summary", "write_summary", "package_versions",
 ]
 
@@ -195,15 +195,24 @@ def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = N
                         champion=analysis.champion, stability=False)
         choices[name] = other.recommended
     against = [f for f in a["front"] if f != chosen][:5]
+    robustness = seed_evidence(analysis, chosen)
     return {
         "chosen": chosen,
         "recommended": a["recommended"],
         "overrides_recommendation": chosen is not None and chosen != a["recommended"],
         "rationale": rationale(a, chosen, choices),
+        "robustness": robustness,
         "decision_makers": split_names(decision_makers),
         "stakeholder_choices": choices,
         "tradeoffs": tradeoffs(a, chosen, against) if chosen else [],
     }
+
+
+def seed_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
+    """The decision box's robustness verdict: :func:`workbench.analysis.uncertainty.chosen_evidence`."""
+    from workbench.analysis.uncertainty import chosen_evidence
+
+    return chosen_evidence(analysis, chosen)
 
 
 def main_pair(analysis: Any) -> tuple[str, str]:

@@ -27,7 +27,7 @@ from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError
 
 __all__ = [
     "ReviewError", "ParameterError", "ReviewFailed", "ReviewOutputsError", "ReviewResult", "available_templates",
-    "template_path", "template_parameters", "validate_parameters", "run_review",
+    "template_path", "template_parameters", "validate_parameters", "run_review", "parameters_from_text",
 ]
 
 #: Parameters a review needs a value for.
@@ -128,6 +128,52 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
     return value
 
 
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parameters_from_text(template: str | os.PathLike[str], texts: Mapping[str, str]) -> dict[str, Any]:
+    """Command-line values (``-p KEY VALUE``) converted by the template's declared types.
+
+    A ``str`` parameter keeps the text as given (``-p title "Q1: which?"`` stays a title, not a YAML
+    mapping); ``int``/``float``/``bool`` are parsed, with a :class:`ParameterError` naming the
+    parameter, the text and the expected form; a list parameter (``decision_makers``) also accepts
+    a YAML list (``[Ana, Bob]``). A name the template does not declare is parsed as YAML, as
+    papermill does, and left for :func:`validate_parameters` to refuse with the accepted names.
+    """
+    import yaml
+
+    spec = template_parameters(template_path(template))
+    out: dict[str, Any] = {}
+    for name, text in texts.items():
+        kind = spec[name]["inferred_type_name"] if name in spec else None
+        raw = str(text)
+        try:
+            if kind == "str":
+                value: Any = raw
+                if name in LISTS and raw.lstrip().startswith("["):
+                    value = yaml.safe_load(raw)
+            elif kind == "int":
+                value = int(raw.strip().replace("_", "").replace(",", ""))
+            elif kind == "float":
+                value = float(raw.strip().replace("_", ""))
+            elif kind == "bool":
+                low = raw.strip().lower()
+                if low not in _TRUE + _FALSE:
+                    raise ValueError(raw)
+                value = low in _TRUE
+            else:
+                try:
+                    value = yaml.safe_load(raw) if raw != "" else ""
+                except yaml.YAMLError:
+                    value = raw
+        except (ValueError, yaml.YAMLError):
+            form = {"int": "a whole number, e.g. 10000", "float": "a number, e.g. 0.95",
+                    "bool": "true or false", "str": "a text or a YAML list [a, b]"}[kind]
+            raise ParameterError(f"Parameter {name!r} must be {kind}: cannot read {raw!r:.200} as {form}.") from None
+        out[name] = value
+    return out
+
+
 def validate_parameters(template: str | os.PathLike[str], params: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``params`` against the template: every name known, every value of the annotated type,
     the required ones given. Returns the parameters to inject; raises :class:`ParameterError`."""
@@ -201,16 +247,10 @@ def _error_message(exc: BaseException) -> str:
 
 
 def _decision_markdown(summary: dict[str, Any]) -> str:
-    """MADR 4.0 of the decision: ``DecisionRecord`` (workbench.decisions) when it can record it; the
-    minimal renderer otherwise (e.g. no feasible candidate, so nothing chosen)."""
-    from workbench.reports.madr import render_madr
+    """MADR 4.0 of the decision, by the one MADR renderer (``workbench.decisions.madr``)."""
+    from workbench.decisions.madr import render_madr
 
-    try:
-        from workbench.decisions import DecisionRecord
-
-        return DecisionRecord.from_summary(summary).to_madr()
-    except (ImportError, WorkbenchError):
-        return render_madr(summary)
+    return render_madr(summary)
 
 
 def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], output_dir: str | os.PathLike[str],

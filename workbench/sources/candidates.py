@@ -28,10 +28,14 @@ from workbench.quality.objective import MAX_MAGNITUDE
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["Candidates", "from_frame", "ID_COLUMNS", "SUMMARIES"]
+__all__ = ["Candidates", "from_frame", "ID_COLUMNS", "SUMMARIES", "REPLICATE_COLUMNS", "replicate_groups"]
 
 #: Column names tried, in order, when no id column is given.
 ID_COLUMNS = ("id", "candidate", "candidate_id", "name", "version", "model_version", "run_id", "run_name")
+#: Column names taken as the replicate column, in order, when ids repeat and none is given.
+REPLICATE_COLUMNS = ("seed", "replicate", "random_seed", "rep")
+#: Parameter names that tell replicates apart rather than configurations.
+SEED_PARAMETERS = ("seed", "random_seed", "random_state", "replicate", "rep")
 #: How replicates are summarised into the candidates table.
 SUMMARIES = ("mean", "median")
 
@@ -261,7 +265,9 @@ def from_frame(
         Column with candidate ids; default: the first of ``ID_COLUMNS`` present, else the index.
     replicate_column : str, optional
         Column that tells replicates apart (e.g. ``"seed"``); rows sharing an id are then
-        summarised by ``summary`` and kept in ``replicates``. Without it a repeated id is an error.
+        summarised by ``summary`` and kept in ``replicates``. Default, when ids repeat: the first
+        of :data:`REPLICATE_COLUMNS` present (``source_ref["replicate_column_detected"]`` says so).
+        Without one a repeated id is an error.
     summary : {"mean", "median"}
         How replicates are summarised into the candidates table.
     metrics : sequence of str, optional
@@ -278,7 +284,7 @@ def from_frame(
     >>> c = from_frame(df, id_column="run", replicate_column="seed")
     >>> c.table["acc"].round(3).to_dict(), c.spread["acc"].round(3).to_dict()
     ({'a': 0.85, 'b': 0.7}, {'a': 0.071, 'b': 0.0})
-    >>> from_frame(df, id_column="run")
+    >>> from_frame(df.drop(columns="seed"), id_column="run")
     Traceback (most recent call last):
     ...
     workbench.errors.CandidatesError: Candidate ids repeat without a replicate column: 'a' (2 rows), 'b' (2 rows)...
@@ -326,6 +332,11 @@ def from_frame(
         raise UnknownNameError(
             unknown_name("Replicate column", replicate_column, list(df.columns), where="a column of the table")
         )
+    detected = False
+    if replicate_column is None and ids.duplicated().any():
+        found = [c for c in REPLICATE_COLUMNS if c in df.columns]
+        if found:
+            replicate_column, detected = found[0], True
     rep = df.pop(replicate_column) if replicate_column is not None else None
 
     numeric, other = _numeric_columns(df)
@@ -380,8 +391,61 @@ def from_frame(
     return Candidates(
         table, prov, replicates=replicates, spread=spread,
         exclusions=pd.concat(exclusions, ignore_index=True),
-        source=source, source_ref={**(source_ref or {}), "replicate_column": replicate_column, "summary": summary},
+        source=source, source_ref={**(source_ref or {}), "replicate_column": replicate_column, "summary": summary,
+                                   **({"replicate_column_detected": True} if detected else {})},
     )
+
+
+def replicate_groups(frame: pd.DataFrame, labels: pd.Series, *, params: Sequence[str] = (),
+                     replicate_of: str | None = None, require_seed: bool = True) -> tuple[pd.Series, str] | None:
+    """Group runs or trials that are replicates of one configuration; None when none are.
+
+    A row whose ``replicate_of`` column (e.g. MLflow's ``tags.replicate_of``) holds a value belongs
+    to that candidate. Otherwise rows whose ``params`` are identical, apart from seed-like ones
+    (:data:`SEED_PARAMETERS`, matched on the name after the last dot), form one candidate named
+    after its first row's label — with ``require_seed`` only when a seed-like parameter tells them
+    apart (identical parameters without a seed are not assumed to be replicates).
+
+    Returns
+    -------
+    (ids, rule) or None
+        ``ids``: the candidate id of every row (aligned with ``labels``); ``rule``: how.
+
+    Examples
+    --------
+    >>> runs = pd.DataFrame({"params.depth": ["4", "4", "8"], "params.seed": ["0", "1", "0"]})
+    >>> ids, rule = replicate_groups(runs, pd.Series(["r1", "r2", "r3"]), params=["params.depth", "params.seed"])
+    >>> ids.tolist(), rule
+    (['r1', 'r1', 'r3'], 'runs with identical parameters apart from params.seed are replicates')
+    """
+    labels = pd.Series(labels.astype(str).to_numpy(), index=frame.index)
+    ids = labels.copy()
+    rules = []
+    tagged = pd.Series(False, index=frame.index)
+    if replicate_of is not None and replicate_of in frame.columns:
+        tag = frame[replicate_of]
+        tagged = tag.notna() & (tag.astype(str).str.strip() != "")
+        if tagged.any():
+            ids[tagged] = tag[tagged].astype(str).str.strip()
+            rules.append(f"runs tagged {replicate_of} are replicates of that candidate")
+    seeds = [p for p in params if p in frame.columns and p.rsplit(".", 1)[-1].lower() in SEED_PARAMETERS]
+    config = [p for p in params if p in frame.columns and p not in seeds]
+    if config:
+        rest = frame.loc[~tagged, config].map(lambda v: "" if pd.isna(v) else str(v))
+        key = rest.apply(lambda r: "\x1f".join(r), axis=1) if len(rest) else pd.Series(dtype=str)
+        groups = key.groupby(key, sort=False).groups
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            if require_seed and (not seeds or frame.loc[members, seeds].map(lambda v: "" if pd.isna(v) else str(v)).drop_duplicates().shape[0] < 2):
+                continue
+            ids[members] = labels[members[0]]
+            if not rules or "identical" not in rules[-1]:
+                apart = f" apart from {', '.join(seeds)}" if seeds else ""
+                rules.append(f"runs with identical parameters{apart} are replicates")
+    if not rules or not ids.duplicated().any():
+        return None
+    return ids, "; ".join(rules)
 
 
 def is_finite_number(x: Any) -> bool:

@@ -42,7 +42,7 @@ from workbench.errors import (
     require,
     unknown_name,
 )
-from workbench.sources.candidates import Candidates, from_frame
+from workbench.sources.candidates import Candidates, from_frame, replicate_groups
 
 __all__ = [
     "read_mlflow",
@@ -764,6 +764,12 @@ def _candidates_from_runs(
     if kept.empty:
         raise CandidatesError(f"No run of {source} has a value in id column {id_col!r}.")
     ids = kept[id_col].astype(str).str.strip()
+    if id_column is None and replicate_column is None and id_col != f"tags.{CANDIDATE_TAG}":
+        # runs tagged replicate_of, or identical apart from a seed parameter, are one candidate
+        grouped = replicate_groups(kept, ids, params=[c for c in kept.columns if c.startswith("params.")],
+                                   replicate_of="tags.replicate_of")
+        if grouped is not None:
+            ids, id_rule = grouped[0].reset_index(drop=True), grouped[1]
     rep_col = replicate_column
     if rep_col is None and ids.duplicated().any():
         rep_col = _default_replicate(kept, ids)

@@ -27,7 +27,7 @@ from workbench.errors import (
     require,
     unknown_name,
 )
-from workbench.sources.candidates import Candidates, from_frame
+from workbench.sources.candidates import Candidates, from_frame, replicate_groups
 from workbench.sources.mlflow import (
     _missing_file_error,
     _quiet,
@@ -318,7 +318,15 @@ def _read(
         "trials": [int(t.number) for t in trials if t.state.name == "COMPLETE"],
         "excluded": excluded,
     }
+    own_ids = "id_column" not in options and "replicate_column" not in options
     id_column = options.pop("id_column", None) or ("trial.trial" if "trial" in columns else "trial")
+    if own_ids:  # trials of the same parameters are replicates of one configuration
+        grouped = replicate_groups(df, df[id_column], params=[c for c in df.columns if c.startswith("params.")],
+                                   replicate_of="user_attrs.replicate_of", require_seed=False)
+        if grouped is not None:
+            df = df.assign(**{"trial.candidate": grouped[0].to_numpy(), "trial.replicate": df[id_column]})
+            id_column, options["replicate_column"] = "trial.candidate", "trial.replicate"
+            ref["id_rule"] = grouped[1].replace("runs", "trials")
     cands = from_frame(
         df, id_column=id_column, metrics=chosen, source=source, source_ref=ref, **options
     )
