@@ -22,6 +22,6 @@ def test_mlflow_alias_fails_fast_on_a_closed_port():
         port = s.getsockname()[1]
     t0 = time.monotonic()
     with pytest.raises(SourceUnreachableError, match=rf"(?s)'http://127.0.0.1:{port}'.*Fix: .*"
-                                                     r"MLFLOW_HTTP_REQUEST_TIMEOUT"):
+                                                     r"WORKBENCH_MLFLOW_TIMEOUT"):
         mlflow_alias(DecisionRecord(chosen="a", candidates=("a",)), f"http://127.0.0.1:{port}", "m", version=1)
     assert time.monotonic() - t0 < 15

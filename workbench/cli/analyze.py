@@ -76,7 +76,7 @@ def run_analysis(candidates: str, model_path: Path, *, method: str | None, champ
     qm = wb.QualityModel.from_yaml(model_path)
     options = {}
     if id_column:
-        options["id_column"] = id_column
+        options["id"] = id_column
     if replicates:
         options["replicate_column"] = replicates
     if emissions:

@@ -89,7 +89,7 @@ def gate(
 
     try:
         qm = wb.QualityModel.from_yaml(model)
-        cands = wb.load(candidates, model=qm, **({"id_column": id_column} if id_column else {}))
+        cands = wb.load(candidates, model=qm, **({"id": id_column} if id_column else {}))
         result = _gate(cands, qm, candidate, against=against, champion=champion)
     except WorkbenchError as exc:
         raise _fail(exc) from None
