@@ -78,7 +78,7 @@ def test_alias_and_tags_pushed_down_over_http(mlflow_server):
         client.create_registered_model(name)
     for cid in ("c1", "c2"):
         rid = runs.loc[runs["tags.candidate"] == cid, "run_id"].iloc[0]
-        client.create_model_version(name, source=f"{mlflow_server.folder.as_uri()}/art/{rid}/model", run_id=rid)
+        client.create_model_version(name, source=f"{client.get_run(rid).info.artifact_uri}/model", run_id=rid)
     cands = wb.load(f"mlflow:{mlflow_server.url}#study")
     qm = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
                                                    {"name": "latency_ms", "direction": "min"}]})
