@@ -130,7 +130,7 @@ class SourceLoader(W.VBox):
             if not self.spec:
                 raise wb.WorkbenchError(self._missing_fields())
             model = QualityModel.from_yaml(self.model_path.value.strip()) if self.model_path.value.strip() else None
-            options = {"id_column": self.id_column.value.strip()} if self.id_column.value.strip() else {}
+            options = {"id": self.id_column.value.strip()} if self.id_column.value.strip() else {}
             self.candidates = wb.load(self.spec, model, **options)
             self.quality_model = model
             self.preview.value = self._preview_html()

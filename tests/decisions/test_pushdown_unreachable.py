@@ -20,5 +20,5 @@ def test_mlflow_alias_fails_fast_on_a_closed_port():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(SourceUnreachableError, match=rf"(?s)'http://127.0.0.1:{port}'.*Fix: .*"
-                                                     r"MLFLOW_HTTP_REQUEST_TIMEOUT"):
+                                                     r"WORKBENCH_MLFLOW_TIMEOUT"):
         mlflow_alias(DecisionRecord(chosen="a", candidates=("a",)), f"http://127.0.0.1:{port}", "m", version=1)

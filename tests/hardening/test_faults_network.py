@@ -60,8 +60,9 @@ def test_mlflow_reader_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(wb.load, f"mlflow:http://127.0.0.1:{port}#exp")
-    _assert_fails_fast("faults.network.mlflow", "mlflow load", peer, seconds, 15, exc, f"127.0.0.1:{port}",
-            ("5 s", "MLFLOW_HTTP_REQUEST_TIMEOUT"))
+    # bounded: (1 + 2 retries) x 5 s plus the backoff
+    _assert_fails_fast("faults.network.mlflow", "mlflow load", peer, seconds, 25, exc, f"127.0.0.1:{port}",
+            ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"))
 
 
 @pytest.mark.parametrize("peer", ["refused", "black_hole"])
@@ -74,8 +75,8 @@ def test_mlflow_export_alias_fails_fast(peer, tmp_path):
         record = log.append(DecisionRecord(chosen="a", candidates=("a", "b")))
     with _peer(peer) as port:
         seconds, exc = F.timed(mlflow_alias, record, f"http://127.0.0.1:{port}", "m", version=1)
-    _assert_fails_fast("faults.network.mlflow", "mlflow export alias", peer, seconds, 15, exc, f"127.0.0.1:{port}",
-            ("5 s", "MLFLOW_HTTP_REQUEST_TIMEOUT"))
+    _assert_fails_fast("faults.network.mlflow", "mlflow export alias", peer, seconds, 25, exc, f"127.0.0.1:{port}",
+            ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"))
 
 
 @pytest.mark.slow
@@ -90,9 +91,9 @@ def test_mlflow_cli_fails_fast(peer, tmp_path):
     print(f"fail-fast mlflow CLI analyze / {peer}: {seconds:.1f} s")
     area = "faults.network.mlflow_cli"
     _tally.assert_invariant(area, r.returncode == 2 and F.clear_error(r.stderr), f"exit {r.returncode}: {r.stderr}")
-    _tally.assert_invariant(area, f"127.0.0.1:{port}" in r.stderr and "MLFLOW_HTTP_REQUEST_TIMEOUT" in r.stderr,
+    _tally.assert_invariant(area, f"127.0.0.1:{port}" in r.stderr and "WORKBENCH_MLFLOW_TIMEOUT" in r.stderr,
                      r.stderr)
-    _tally.assert_invariant(area, seconds < 30, f"took {seconds:.1f} s")
+    _tally.assert_invariant(area, seconds < 40, f"took {seconds:.1f} s")
     _tally.count_fault(area)
 
 

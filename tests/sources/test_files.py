@@ -84,7 +84,7 @@ def test_duplicates_empty_and_missing_ids():
     with pytest.raises(CandidatesError, match="(?s)no candidate id column.*Columns: acc"):
         wb.load(DF.drop(columns=["id"]).reset_index(drop=True))
     with pytest.raises(UnknownNameError, match="(?s)Id column 'iid'.*Did you mean 'id'"):
-        wb.load(DF, id_column="iid")
+        wb.load(DF, id="iid")
     c = wb.load(DF.assign(id=["a", None, "c"]))
     assert c.exclusions["reason"].tolist() == ["missing candidate id"]
 
@@ -168,7 +168,7 @@ def test_column_options_of_the_wrong_type_are_named():
     # a list as id/replicate column raised "unhashable type: 'list'"; a string as metrics was split
     # into characters ("Metric 'a' is not a column")
     with pytest.raises(UnknownNameError, match=r"Id column \['id'\] is not a column"):
-        wb.load(DF, id_column=["id"])
+        wb.load(DF, id=["id"])
     with pytest.raises(UnknownNameError, match=r"Replicate column \['team'\] is not a column"):
         wb.load(DF, replicate_column=["team"])
     assert wb.load(DF, metrics="acc").metrics == ["acc"]

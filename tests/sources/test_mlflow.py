@@ -235,13 +235,14 @@ def test_ids_without_candidate_tags(sqlite_store):
 
 def test_several_experiments_and_load_spec(sqlite_store):
     uri, _, _ = sqlite_store
-    c = wb.load(f"mlflow:{uri}#fraud,fraud-v2")
-    # not every run has a candidate tag -> run names are the ids; runs with identical parameters
-    # apart from the seed are replicates of one candidate, named after its first run
+    # not every run has a candidate tag: mixing id schemes is refused, naming the runs without it
+    with pytest.raises(CandidatesError, match=r"6 of 8 runs .* have a 'candidate' tag and 2 do not: "
+                                              r"\w+ \(alpha\), \w+ \(beta\)[\s\S]*id='run_name'"):
+        wb.load(f"mlflow:{uri}#fraud,fraud-v2")
+    c = wb.load(f"mlflow:{uri}#fraud,fraud-v2", id="run_name")
     assert c.source_ref["id_column"] == "run_name"
-    assert set(c.table.index) == {"rf-s0", "lr-s0", "gb-s0", "alpha", "beta"}
-    assert c.replicates.groupby(level="candidate").size()[["rf-s0", "lr-s0"]].tolist() == [3, 2]
-    assert "identical parameters apart from params.seed" in c.source_ref["id_rule"]
+    # an id named explicitly is taken as given: no grouping of identical parameters
+    assert set(c.table.index) == {"rf-s0", "rf-s1", "rf-s2", "lr-s0", "lr-s1", "gb-s0", "alpha", "beta"}
     assert set(c.provenance["experiment"]) == {"fraud", "fraud-v2"}
     assert c.source == f"mlflow:{uri}#fraud,fraud-v2"
     # an experiment id is accepted too
@@ -252,13 +253,13 @@ def test_several_experiments_and_load_spec(sqlite_store):
 def test_explicit_id_and_replicate_columns(sqlite_store):
     uri, _, ids = sqlite_store
     c = read_mlflow(
-        uri, ["fraud"], id_column="params.model", replicate_column="params.seed", summary="median"
+        uri, ["fraud"], id="params.model", replicate_column="params.seed", summary="median"
     )
     assert c.table.index.tolist() == ["rf", "lr", "gb"]
     assert c.table.loc["rf", "acc"] == pytest.approx(0.92)
     assert c.source_ref["replicate_column"] == "params.seed" and c.source_ref["summary"] == "median"
     # an explicit id without a replicate column: repeated ids are replicates keyed by the seed tag
-    d = read_mlflow(uri, ["fraud"], id_column="params.model")
+    d = read_mlflow(uri, ["fraud"], id="params.model")
     assert d.source_ref["replicate_column"] == "tags.seed"
     # run ids as the replicate key
     e = read_mlflow(uri, ["fraud"], replicate_column="run_id")
@@ -268,7 +269,7 @@ def test_explicit_id_and_replicate_columns(sqlite_store):
         UnknownNameError,
         match="(?s)Id column 'tags.candidat' is not.*Did you mean 'tags.candidate'",
     ):
-        read_mlflow(uri, ["fraud"], id_column="tags.candidat")
+        read_mlflow(uri, ["fraud"], id="tags.candidat")
     with pytest.raises(UnknownObjectiveError, match="(?s)Metric 'acuracy'.*Did you mean 'acc'"):
         read_mlflow(uri, ["fraud"], metrics=["acuracy"])
     with pytest.raises(UnknownObjectiveError, match="(?s)'n_estimators' is a parameter"):
@@ -317,25 +318,91 @@ def test_foreign_sqlite_database_is_not_touched(tmp_path):
     assert db.read_bytes() == before
 
 
-def test_unreachable_server_fails_fast():
+def test_stopped_server_is_retried_then_named_with_a_fix(monkeypatch):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    before = {
-        k: os.environ.get(k)
-        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
-    }
-    with pytest.raises(
-        SourceUnreachableError,
-        match=rf"(?s)Cannot read the MLflow tracking server "
-        rf"'http://127.0.0.1:{port}'.*Fix:",
-    ):
-        read_mlflow(f"http://127.0.0.1:{port}", ["fraud"])
-    after = {
-        k: os.environ.get(k)
-        for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
-    }
-    assert after == before  # set for the call only
+    keys = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
+    before = {k: os.environ.get(k) for k in keys}
+    monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "1")
+    with pytest.raises(SourceUnreachableError, match=rf"(?s)Cannot reach the MLflow tracking server "
+                       rf"'http://127.0.0.1:{port}': the connection was refused.*Tried 2 time\(s\), 3 s each"
+                       r".*Fix: start the server.*WORKBENCH_MLFLOW_TIMEOUT"):
+        read_mlflow(f"http://127.0.0.1:{port}", ["fraud"], timeout=3)
+    assert {k: os.environ.get(k) for k in keys} == before  # set for the call only
+
+
+class _Peer:
+    """A real TCP server on 127.0.0.1: ``silent`` accepts and never answers; ``503`` answers
+    every request with 503 Service Unavailable. Counts the requests it received."""
+
+    def __init__(self, mode):
+        import threading
+
+        self.mode, self.requests, self.conns = mode, 0, []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.mode == "503":
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.requests += 1
+                conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                conn.close()
+            else:
+                self.requests += 1
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def test_slow_server_times_out_with_the_timeout_named(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "1")
+    peer = _Peer("silent")
+    try:
+        with pytest.raises(SourceUnreachableError, match=r"(?s)did not answer in time.*Tried 2 time\(s\), 1 s each"
+                                                         r".*--timeout SECONDS or WORKBENCH_MLFLOW_TIMEOUT"):
+            read_mlflow(f"http://127.0.0.1:{peer.port}", ["fraud"], timeout=1)
+    finally:
+        peer.close()
+    assert peer.requests == 2  # the first try and one retry
+
+
+def test_server_errors_are_retried_a_bounded_number_of_times(monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MLFLOW_TIMEOUT", "2")
+    monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "2")
+    peer = _Peer("503")
+    try:
+        with pytest.raises(SourceUnreachableError, match=r"(?s)server error \(5xx\).*Tried 3 time\(s\), 2 s each"):
+            read_mlflow(f"http://127.0.0.1:{peer.port}", ["fraud"])
+    finally:
+        peer.close()
+    assert peer.requests == 3
+
+
+def test_bad_timeout_is_refused(monkeypatch):
+    with pytest.raises(WorkbenchError, match=r"timeout -1 is not a number of seconds > 0"):
+        read_mlflow("http://127.0.0.1:9", ["x"], timeout=-1)
+    monkeypatch.setenv("WORKBENCH_MLFLOW_TIMEOUT", "soon")
+    with pytest.raises(WorkbenchError, match=r"WORKBENCH_MLFLOW_TIMEOUT='soon'"):
+        read_mlflow("http://127.0.0.1:9", ["x"])
     assert issubclass(SourceUnreachableError, (WorkbenchError, ConnectionError))
 
 
@@ -392,3 +459,13 @@ def test_missing_mlflow_names_the_extra(monkeypatch, sqlite_store, file_store):
     ):
         read_mlflow(sqlite_store[0], ["fraud"])
     assert len(read_mlflow(str(file_store[0]), ["fraud"])) == 3  # the file store needs no MLflow
+
+
+def test_id_column_is_a_deprecated_alias_of_id(sqlite_store):
+    uri, _, _ = sqlite_store
+    with pytest.warns(DeprecationWarning, match=r"use id="):
+        old = read_mlflow(uri, ["fraud"], id_column="params.model")
+    new = read_mlflow(uri, ["fraud"], id="params.model")
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.warns(DeprecationWarning, match=r"use id="):
+        assert wb.load(f"mlflow:{uri}#fraud", id_column="params.model").table.equals(new.table)

@@ -262,7 +262,7 @@ def test_plain_path_options_and_foreign_database(storage, tmp_path):
     c = read_optuna(str(folder / "optuna.db"), "tradeoff", metrics=["acc", "size_kb"])
     assert c.metrics == ["acc", "size_kb"]
     grouped = read_optuna(
-        url, "tradeoff", id_column="params.depth", replicate_column="trial_number"
+        url, "tradeoff", id="params.depth", replicate_column="trial_number"
     )
     assert grouped.replicates is not None and len(grouped) < len(c)
     mlflow_like = tmp_path / "mlflow.db"

@@ -11,7 +11,7 @@ import typer
 from workbench.cli._app import _err, _plain
 
 DecisionsOption = Annotated[str, typer.Option("--decisions", "-d", envvar="WORKBENCH_DECISIONS",
-                                              help="Decision log: a SQLAlchemy URL or a SQLite file path.")]
+                                              help="Decision log: a SQLite file path or a SQLAlchemy URL, e.g. postgresql+psycopg://user@host:5432/db (password from PGPASSWORD or ~/.pgpass, never printed).")]
 _DEFAULT_LOG = "sqlite:///decisions.db"
 
 
@@ -76,7 +76,7 @@ def _resolve_record(log, id: str | None):
     if id in (None, "", "latest"):
         record = log.latest()
         if record is None:
-            raise UnknownDecisionError(f"The decision log {log.url!r} has no accepted decision.\n"
+            raise UnknownDecisionError(f"The decision log {log.shown!r} has no accepted decision.\n"
                                        "  Fix: record one with `workbench decide SUMMARY_JSON`.")
         return record
     return log.get(id)

@@ -87,7 +87,7 @@ def run_analysis(candidates: str, model_path: Path, *, method: str | None, champ
     qm = wb.QualityModel.from_yaml(model_path)
     options = {}
     if id_column:
-        options["id_column"] = id_column
+        options["id"] = id_column
     if replicates:
         options["replicate_column"] = replicates
     if emissions:
@@ -116,9 +116,16 @@ def analyze(
     emissions: Annotated[Optional[Path], typer.Option(help="CodeCarbon emissions.csv to join.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the JSON here.")] = None,
+    timeout: Annotated[Optional[float], typer.Option(help="Seconds per request to an MLflow tracking server "
+                                                     "(env WORKBENCH_MLFLOW_TIMEOUT; default 5).",
+                                                     envvar="WORKBENCH_MLFLOW_TIMEOUT", min=0.001)] = None,
 ) -> None:
     """Analyse candidates under a quality model: feasibility, fronts, ranks, knees, robustness."""
     _check_output(output)
+    if timeout is not None:
+        import os
+
+        os.environ["WORKBENCH_MLFLOW_TIMEOUT"] = f"{timeout:g}"
     try:
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
                               stakeholder=stakeholder, id_column=id_column, replicates=replicates,

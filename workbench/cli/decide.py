@@ -36,7 +36,8 @@ def decide(
     title: Annotated[Optional[str], typer.Option(help="Title of the decision.")] = None,
     status: Annotated[Optional[str], typer.Option(help="accepted (default) or proposed.")] = None,
     supersedes: Annotated[Optional[str], typer.Option(help="Id (or unique prefix) of the decision this "
-                                                      "one replaces.")] = None,
+                                                      "one replaces; 'latest' for the newest accepted one "
+                                                      "(read under the log's write lock).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the MADR "
                                                    "Markdown here.")] = None,
 ) -> None:
@@ -94,7 +95,7 @@ def gate(
     import workbench as wb
     from workbench.decisions.pushdown import gate as _gate
 
-    options = {"id_column": id_column} if id_column else {}
+    options = {"id": id_column} if id_column else {}
     if replicates:
         options["replicate_column"] = replicates
     try:

@@ -11,6 +11,17 @@ supersedes, model_hash, data_hash). All statements are SQLAlchemy Core expressio
 parameters. For SQLite the log turns on WAL mode and a busy timeout, and retries a write that
 still meets "database is locked", so concurrent writers (processes) lose nothing.
 
+The schema is versioned: ``decision_log_schema`` lists the migrations applied (``MIGRATIONS``).
+Opening a log applies the missing ones in one transaction under the log's write lock — on
+PostgreSQL a transaction-scoped advisory lock (``pg_advisory_xact_lock``), on SQLite the database's
+write lock — so any number of first-use writers on a fresh database create it once. Appending
+takes the same lock, so a record that supersedes ``"latest"`` (or a given id) reads and extends
+the chain atomically: concurrent writers build one chain, never a fork.
+
+A team database is a URL such as ``postgresql+psycopg://ana@db.example:5432/decisions``. Leave
+the password out of it: the driver (libpq) reads it from ``PGPASSWORD`` or ``~/.pgpass``
+(``PGPASSFILE``). Wherever the log shows its URL a password is replaced by ``***``.
+
 A SQLite log the file system will not let us write (an archived copy on a read-only mount, a
 file without write permission) is still readable: it is opened read-only (``immutable``, so
 SQLite does not try to create its WAL index) and any write names the reason. A log whose WAL
@@ -34,9 +45,25 @@ from workbench.decisions.record import STATUSES, DecisionRecord
 from workbench.errors import (DecisionError, DecisionLogError, OutputError, UnknownDecisionError, did_you_mean,
                               require)
 
-__all__ = ["DecisionLog", "DEFAULT_URL"]
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+__all__ = ["DecisionLog", "DEFAULT_URL", "LATEST", "MIGRATIONS"]
 
 DEFAULT_URL = "sqlite:///decisions.db"
+#: ``supersedes=LATEST`` supersedes the newest accepted decision, read under the write lock.
+LATEST = "latest"
+#: The schema migrations: (version, what it does). Applied in order, each once, recorded in
+#: ``decision_log_schema``.
+MIGRATIONS = ((1, "tables decisions and decision_artefacts with their indexes"),)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+#: The advisory-lock key of the decision log on PostgreSQL (any fixed 64-bit number).
+_PG_LOCK_KEY = 0x57424C4F47  # "WBLOG"
+#: PostgreSQL SQLSTATEs worth a retry: serialization failure, deadlock, too many connections,
+#: server starting up.
+_PG_TRANSIENT = {"40001", "40P01", "53300", "57P03"}
 T = TypeVar("T")
 
 
@@ -62,8 +89,41 @@ def _again(refused: OutputError, note: str) -> OutputError:
 
 
 def _transient(exc: BaseException) -> bool:
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in _PG_TRANSIENT:
+        return True
     text = str(exc).lower()
     return "database is locked" in text or "database is busy" in text or "database table is locked" in text
+
+
+def _backend_name(name: str) -> str:
+    return {"postgresql": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL", "mariadb": "MariaDB",
+            "mssql": "SQL Server", "oracle": "Oracle"}.get(name, name)
+
+
+def _backend_fix(parsed: Any, exc: BaseException) -> str:
+    """The fix for a failure of the back end behind the URL ``parsed`` (a SQLAlchemy URL)."""
+    name = parsed.get_backend_name()
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    text = str(getattr(exc, "orig", exc))
+    if state is None and ("password authentication failed" in text or "no password supplied" in text):
+        state = "28P01"  # a failed connection carries no SQLSTATE: read libpq's message
+    elif state is None and "database" in text and "does not exist" in text:
+        state = "3D000"
+    if name == "postgresql":
+        host, port = parsed.host or "localhost", parsed.port or 5432
+        if state in ("28P01", "28000"):
+            return ("give the password in PGPASSWORD or a ~/.pgpass line "
+                    f"'{host}:{port}:{parsed.database or '*'}:{parsed.username or '*'}:PASSWORD' (mode 0600), "
+                    "not in the URL; check the user name and pg_hba.conf.")
+        if state == "3D000":
+            return f"create the database first (createdb -h {host} -p {port} {parsed.database or 'DBNAME'})."
+        if state == "42501":
+            return "grant the user CREATE and USAGE on the schema, or let an owner create the log once."
+        return (f"check that the server runs and accepts connections (pg_isready -h {host} -p {port}), "
+                "that the database exists, and that the password is in PGPASSWORD or ~/.pgpass.")
+    if name == "sqlite":
+        return "check the path and that its folder is writable, or pass another path/URL with --decisions."
+    return "check the URL, that the server runs, and the user's rights to create and write tables."
 
 
 class DecisionLog:
@@ -111,7 +171,11 @@ class DecisionLog:
                 f"Decision log URL {self.url!r} is not a valid SQLAlchemy URL ({exc}).\n"
                 "  Fix: use a file path, 'sqlite:///decisions.db' or e.g. 'postgresql+psycopg://user@host/db'."
             ) from None
+        self._parsed = parsed
         self._sqlite = parsed.get_backend_name() == "sqlite"
+        self._postgres = parsed.get_backend_name() == "postgresql"
+        #: The database behind the log, by name: ``"SQLite"``, ``"PostgreSQL"``...
+        self.backend = _backend_name(parsed.get_backend_name())
         self._file = (Path(parsed.database).expanduser() if self._sqlite and parsed.database
                       and parsed.database != ":memory:" and not parsed.database.startswith("file:") else None)
         kwargs: dict[str, Any] = {}
@@ -128,10 +192,11 @@ class DecisionLog:
         try:
             self._engine = sa.create_engine(self.url, **kwargs)
         except Exception as exc:
+            hint = ('pip install "mltradeops-workbench[postgres]" (psycopg)' if self._postgres
+                    else "install its database driver")
             raise DecisionLogError(
-                f"Cannot open the decision log {self._shown!r}: {exc}\n"
-                "  Fix: check the URL's dialect, and that its database driver is installed "
-                "(e.g. pip install psycopg for postgresql+psycopg://)."
+                f"Cannot open the decision log {self._shown!r} ({self.backend}): {_first_line(exc)}\n"
+                f"  Fix: check the URL's dialect, and {hint}."
             ) from None
         self._define(sa)
         if read_only:
@@ -156,14 +221,16 @@ class DecisionLog:
                 cur.close()
 
         try:
-            self._retry(self._create)
+            self._retry(self._migrate)
         except OutputError as exc:  # the file system refuses writes: an existing log can still be read
             if read_only is False or self._file is None or not self._file.is_file():
                 raise
             self._engine.dispose()
             why = os.strerror(exc.errno) if exc.errno else "refused"
             self._open_read_only(f"the file system refuses writes: {why}", refused=exc)
-        except sa.exc.DatabaseError as exc:  # e.g. a CSV passed as the log: "file is not a database"
+        except sa.exc.DBAPIError as exc:  # e.g. a CSV passed as the log: "file is not a database"
+            if not self._sqlite:
+                raise self._backend_error(exc) from None
             raise DecisionLogError(
                 f"Cannot open the decision log {self._shown!r}: {exc.orig}.\n"
                 "  Fix: pass a decision log (a SQLite file written by `workbench decide`, or a new path)."
@@ -242,37 +309,103 @@ class DecisionLog:
             sa.Column("created", sa.String(40), nullable=False),
             sa.Column("artefact", sa.Text, nullable=False),
         )
+        self._schema = sa.Table(
+            "decision_log_schema", md,
+            sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("applied", sa.String(40), nullable=False),
+            sa.Column("description", sa.Text, nullable=False),
+        )
         self._sa = sa
 
-    def _create(self) -> None:
+    def _lock(self, conn: Any) -> None:
+        """Take the log's write lock for the rest of the transaction ``conn`` is in.
+
+        PostgreSQL: a transaction-scoped advisory lock (released at commit or rollback). SQLite: a
+        write statement that changes nothing but takes the database's write lock at once (waiting
+        up to the busy timeout), so what the transaction then reads cannot change before it
+        commits. Other back ends rely on their own isolation.
+        """
+        if self._postgres:
+            conn.execute(self._sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        elif self._sqlite:
+            conn.execute(self._schema.update().where(self._sa.false()).values(version=self._schema.c.version))
+
+    def _schema_version(self) -> int | None:
+        """The newest applied migration, or None when the log has no schema table yet."""
+        with self._engine.connect() as conn:
+            if not self._sa.inspect(conn).has_table(self._schema.name):
+                return None
+            return conn.execute(self._sa.select(self._sa.func.max(self._schema.c.version))).scalar()
+
+    def _migrate(self) -> None:
+        """Create or upgrade the schema: the missing migrations, once, under the write lock."""
         from sqlalchemy.schema import CreateIndex, CreateTable
 
+        found = self._schema_version()
+        if found == SCHEMA_VERSION:
+            return
         with self._engine.begin() as conn:
-            for table in (self._decisions, self._artefacts):
-                conn.execute(CreateTable(table, if_not_exists=True))
-                for index in table.indexes:
-                    conn.execute(CreateIndex(index, if_not_exists=True))
+            if self._postgres:
+                self._lock(conn)
+            conn.execute(CreateTable(self._schema, if_not_exists=True))
+            self._lock(conn)
+            done = {r[0] for r in conn.execute(self._sa.select(self._schema.c.version))}
+            if done and max(done) > SCHEMA_VERSION:
+                raise DecisionLogError(
+                    f"The decision log {self._shown!r} ({self.backend}) has schema version {max(done)}, newer "
+                    f"than this workbench understands ({SCHEMA_VERSION}).\n"
+                    "  Fix: upgrade mltradeops-workbench to the version the team uses.")
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            for version, description in MIGRATIONS:
+                if version in done:
+                    continue
+                if version == 1:
+                    for table in (self._decisions, self._artefacts):
+                        conn.execute(CreateTable(table, if_not_exists=True))
+                        for index in table.indexes:
+                            conn.execute(CreateIndex(index, if_not_exists=True))
+                conn.execute(self._schema.insert().values(version=version, applied=now, description=description))
+
+    def _backend_error(self, exc: BaseException) -> DecisionLogError:
+        return DecisionLogError(
+            f"The decision log {self._shown!r} ({self.backend}) failed: {_first_line(getattr(exc, 'orig', exc))}\n"
+            f"  Fix: {_backend_fix(self._parsed, exc)}")
 
     def _retry(self, fn: Callable[[], T]) -> T:
-        exc_types = (self._sa.exc.OperationalError,)
+        exc_types = (self._sa.exc.OperationalError,) if self._sqlite else (self._sa.exc.DBAPIError,)
         deadline = time.monotonic() + self.timeout
         delay = 0.01
         while True:
             try:
                 return fn()
             except exc_types as exc:
+                if isinstance(exc, self._sa.exc.IntegrityError):
+                    raise
                 if not _transient(exc):
                     refused = database_error(self._file, exc, "the decision log") if self._file else None
                     if refused is not None:
                         raise refused from None
+                    if not self._sqlite:
+                        raise self._backend_error(exc) from None
                     raise DecisionLogError(f"The decision log {self._shown!r} failed: {exc.orig}") from None
                 if time.monotonic() > deadline:
+                    if not self._sqlite:
+                        raise DecisionLogError(
+                            f"The decision log {self._shown!r} ({self.backend}) stayed busy for {self.timeout:g} s "
+                            f"({_first_line(exc.orig)}).\n"
+                            "  Fix: retry later; check pg_stat_activity for a session holding a lock, and "
+                            "max_connections.") from None
                     raise DecisionLogError(
                         f"The decision log {self._shown!r} stayed locked for {self.timeout:g} s.\n"
                         "  Fix: retry later, or check for a process holding a write transaction."
                     ) from None
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
+
+    @property
+    def shown(self) -> str:
+        """The log's URL with any password replaced by ``***``: the one to print."""
+        return self._shown
 
     @property
     def _shown(self) -> str:
@@ -286,35 +419,69 @@ class DecisionLog:
     def append(self, record: DecisionRecord) -> DecisionRecord:
         """Insert a record (never update one) and return it.
 
-        When ``record.supersedes`` is set it must name a record of the log (a unique id prefix is
-        expanded to the full id, and the returned record carries the full id).
+        When ``record.supersedes`` is set it must name a record of the log that nothing supersedes
+        yet (a unique id prefix is expanded to the full id, and the returned record carries the
+        full id); ``LATEST`` (``"latest"``) names the newest accepted decision, or nothing on an
+        empty log. The look-up and the insert happen in one transaction under the log's write
+        lock, so concurrent writers extend one supersede chain.
         """
         if not isinstance(record, DecisionRecord):
             raise DecisionError(f"Only DecisionRecord objects can be appended, got {type(record).__name__}.")
         self._writable(f"record decision {record.id!r}")
-        if record.supersedes is not None:
-            old = self.get(record.supersedes)
-            if old.id == record.id:
-                raise DecisionError(f"Decision {record.id!r} cannot supersede itself.")
-            record = replace(record, supersedes=old.id)
         t = self._decisions
-        values = {"id": record.id, "created": record.created, "chosen": record.chosen, "status": record.status,
-                  "supersedes": record.supersedes, "model_hash": record.model_hash, "data_hash": record.data_hash,
-                  "title": record.title, "record": record.to_json(indent=None)}
+        sa = self._sa
+        wanted = record.supersedes
 
-        def insert() -> None:
+        def insert() -> DecisionRecord | None:
+            rec = record
             with self._engine.begin() as conn:
-                conn.execute(t.insert().values(**values))
+                self._lock(conn)
+                if wanted is not None:
+                    key = str(wanted).strip()
+                    if key == LATEST:
+                        old = conn.execute(self._latest_query(sa.select(t.c.id)).limit(1)).scalar()
+                    else:
+                        found = conn.execute(sa.select(t.c.id).where(t.c.id == key)).scalars().all()
+                        if not found and len(key) >= 4:
+                            found = conn.execute(sa.select(t.c.id).where(t.c.id.startswith(key, autoescape=True))
+                                                 .limit(2)).scalars().all()
+                        if len(found) != 1:
+                            return None  # unknown or ambiguous: get() says which, outside the lock
+                        old = found[0]
+                    if old is not None:
+                        if old == rec.id:
+                            raise DecisionError(f"Decision {rec.id!r} cannot supersede itself.")
+                        later = conn.execute(sa.select(t.c.id).where(t.c.supersedes == old).limit(1)).scalar()
+                        if later is not None:
+                            raise DecisionLogError(
+                                f"Decision {old!r} is already superseded by {later!r}; a decision is superseded "
+                                "once, so the chain stays one line.\n"
+                                f"  Fix: supersede {later!r}, or pass supersedes='latest' (CLI: --supersedes latest).")
+                    rec = replace(rec, supersedes=old)
+                conn.execute(t.insert().values(
+                    id=rec.id, created=rec.created, chosen=rec.chosen, status=rec.status, supersedes=rec.supersedes,
+                    model_hash=rec.model_hash, data_hash=rec.data_hash, title=rec.title,
+                    record=rec.to_json(indent=None)))
+            return rec
 
         try:
-            self._retry(insert)
+            done = self._retry(insert)
         except self._sa.exc.IntegrityError:
             raise DecisionLogError(
                 f"Decision {record.id!r} is already in the log; records are never updated.\n"
                 "  Fix: to change a decision, append a new record with supersedes=<old id> "
                 "(DecisionLog.supersede)."
             ) from None
-        return record
+        if done is None:
+            self.get(str(wanted))  # raises UnknownDecisionError naming the recent ids
+            raise UnknownDecisionError(f"Decision {wanted!r} is not in the decision log {self._shown!r}.")
+        return done
+
+    def _latest_query(self, query: Any) -> Any:
+        """``query`` restricted to accepted records nothing supersedes, newest first."""
+        t = self._decisions
+        later = self._sa.select(t.c.supersedes).where(t.c.supersedes.is_not(None))
+        return query.where(t.c.status == "accepted", t.c.id.not_in(later)).order_by(t.c.seq.desc())
 
     def supersede(self, old_id: str, new_record: DecisionRecord) -> DecisionRecord:
         """Append ``new_record`` as the replacement of ``old_id`` (a full id or a unique prefix)."""
@@ -336,6 +503,19 @@ class DecisionLog:
         return artefact
 
     # --- reading -----------------------------------------------------------------------------
+
+    def chain(self) -> list[DecisionRecord]:
+        """The records in supersede order along each chain, oldest first (a record follows the
+        one it supersedes; a record that supersedes nothing starts a chain)."""
+        records = list(reversed(self.list()))
+        nxt = {r.supersedes: r for r in records if r.supersedes}
+        out: list[DecisionRecord] = []
+        for start in (r for r in records if not r.supersedes):
+            node: DecisionRecord | None = start
+            while node is not None:
+                out.append(node)
+                node = nxt.get(node.id)
+        return out
 
     def _rows(self, where: Any = None, limit: int | None = None) -> list[Any]:
         t = self._decisions

@@ -335,17 +335,17 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
     require("mlflow", "mlflow", "Setting an MLflow registered-model alias")
     from mlflow.exceptions import MlflowException
 
-    from workbench.sources.mlflow import HTTP_ENV, _client_error, _env_defaults, _redact_uri
+    from workbench._mlflow import client_error, env_defaults, http_env, redact_uri
 
-    # Fail fast on an unreachable server (no retries, a short timeout, unless the user set them),
-    # with the same message as the MLflow reader.
-    with _env_defaults(HTTP_ENV):
+    # A bounded timeout and retry with backoff (WORKBENCH_MLFLOW_TIMEOUT / _RETRIES), with the same
+    # message as the MLflow reader.
+    with env_defaults(http_env()):
         try:
             return _mlflow_alias(record, tracking_uri, model_name, alias, version, registry_uri)
         except MlflowException as exc:
             if getattr(exc, "error_code", "") in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
                 raise
-            raise _client_error(_redact_uri(tracking_uri), "://" in str(tracking_uri), exc) from None
+            raise client_error(redact_uri(tracking_uri), "://" in str(tracking_uri), exc) from None
 
 
 def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, alias: str,
@@ -353,7 +353,7 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from workbench.sources.mlflow import _redact_uri
+    from workbench._mlflow import redact_uri as _redact_uri
 
     def missing(exc: MlflowException) -> bool:
         return getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST"

@@ -217,8 +217,10 @@ class MlflowStore(Store):
 
         self.location = f"mlflow:{tracking_uri}#{experiment}"
         self.tracking_uri = tracking_uri
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", str(int(timeout_s)))
-        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        from workbench._mlflow import http_env
+
+        for key, value in http_env(None if "WORKBENCH_MLFLOW_TIMEOUT" in os.environ else timeout_s).items():
+            os.environ.setdefault(key, value)
         self._client = MlflowClient(tracking_uri=tracking_uri)
         try:
             exp = self._client.get_experiment_by_name(experiment)

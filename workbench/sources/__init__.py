@@ -46,6 +46,8 @@ def parse_spec(spec: str) -> tuple[str, str, str]:
 def load(
     source: str | os.PathLike[str] | pd.DataFrame | Candidates,
     model: QualityModel | None = None,
+    *,
+    id: str | None = None,
     **options: Any,
 ) -> Candidates:
     """Load candidates from any supported source.
@@ -58,8 +60,11 @@ def load(
     model : QualityModel, optional
         When given, its objectives are checked against the columns, and candidates with NaN/inf
         in an objective are excluded with a reason (see ``Candidates.exclusions``).
+    id : str, optional
+        The column naming the candidates (the CLI's ``--id``); ``id_column`` is its deprecated
+        alias.
     **options
-        Passed to the reader: ``id_column``, ``replicate_column``, ``summary``, and
+        Passed to the reader: ``replicate_column``, ``summary``, ``timeout`` (MLflow), and
         source-specific ones (``emissions`` for a CodeCarbon file to join, ...).
 
     Examples
@@ -68,11 +73,20 @@ def load(
     >>> wb.load(pd.DataFrame({"id": ["a"], "acc": [0.9]}))
     Candidates(1 candidates from DataFrame; metrics: acc)
     """
+    if "id_column" in options:
+        import warnings
+
+        warnings.warn("load(id_column=...) is deprecated: use id=... (the CLI's --id).", DeprecationWarning,
+                      stacklevel=2)
+        old = options.pop("id_column")
+        id = old if id is None else id
     emissions = options.pop("emissions", None)
+    file_options = {**options, **({"id_column": id} if id is not None else {})}
+    options = {**options, **({"id": id} if id is not None else {})}
     if isinstance(source, Candidates):
         cands = source
     elif isinstance(source, pd.DataFrame):
-        cands = from_frame(source, **options)
+        cands = from_frame(source, **file_options)
     elif not isinstance(source, (str, os.PathLike)):
         raise CandidatesError(
             f"Cannot load candidates from {type(source).__name__} {source!r:.60}.\n"
@@ -90,7 +104,7 @@ def load(
 
             cands = read_optuna(location, name, model=model, **options)
         else:
-            cands = read_file(location, **options)
+            cands = read_file(location, **file_options)
     if emissions is not None:
         from workbench.sources.codecarbon import join_emissions
 

@@ -16,21 +16,32 @@ here rather than through MLflow's (deprecated) ``FileStore``, which creates fold
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sqlite3
 import urllib.parse
 import urllib.request
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from workbench._mlflow import (
+    CLIENT_ERROR_MODULES,
+    client_error,
+    env_defaults,
+    first_line,
+    http_env,
+    http_settings,
+    is_remote,
+    missing_file_error,
+    quiet,
+    redact_uri,
+    sqlite_path,
+    sqlite_tables,
+)
 from workbench.errors import (
     CandidatesError,
     SourceNotFoundError,
@@ -58,8 +69,6 @@ CANDIDATE_TAG = "candidate"
 SEED_COLUMNS = ("tags.seed", "params.seed")
 #: MLflow system tags kept in the provenance; every other ``mlflow.*`` tag is dropped.
 KEPT_SYSTEM_TAGS = ("mlflow.user", "mlflow.source.git.commit", "mlflow.parentRunId")
-#: Fail fast on an unreachable server: no retries, a short timeout (unless the user set them).
-HTTP_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 
 _RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
 _RESERVED_EXPERIMENT_FOLDERS = {"tags", "datasets", "traces", "models"}
@@ -72,115 +81,6 @@ _BASE_COLUMNS = [
     "start_time",
     "end_time",
 ]
-
-
-# --- helpers shared with the Optuna reader ----------------------------------------------------
-
-
-def _redact_uri(uri: str) -> str:
-    """Hide a password in a URI before it goes into provenance or messages.
-
-    >>> _redact_uri("postgresql://ana:s3cret@db:5432/optuna")
-    'postgresql://ana:***@db:5432/optuna'
-    >>> _redact_uri("sqlite:///mlflow.db")
-    'sqlite:///mlflow.db'
-    """
-    try:
-        parts = urllib.parse.urlsplit(uri)
-    except ValueError:
-        return uri
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-
-
-def _sqlite_path(uri: str) -> Path | None:
-    """The file behind a ``sqlite:///`` URL (relative to the working directory), else None.
-
-    >>> _sqlite_path("sqlite:///runs/mlflow.db").as_posix(), _sqlite_path("sqlite:////tmp/x.db").as_posix()
-    ('runs/mlflow.db', '/tmp/x.db')
-    >>> _sqlite_path("http://localhost:5000") is None
-    True
-    """
-    if not uri.lower().startswith("sqlite:"):
-        return None
-    rest = uri[len("sqlite:") :]
-    if not rest.startswith("///"):
-        raise CandidatesError(
-            f"SQLite URL {uri!r} names no database file.\n"
-            "  Fix: write 'sqlite:///relative/path.db' or 'sqlite:////absolute/path.db'."
-        )
-    path = urllib.parse.unquote(rest[3:].split("?", 1)[0])
-    if not path or path == ":memory:":
-        raise CandidatesError(
-            f"SQLite URL {uri!r} is an in-memory database; it holds no stored runs."
-        )
-    return Path(path)
-
-
-def _missing_file_error(path: Path, what: str, fix: str) -> SourceNotFoundError:
-    """A SourceNotFoundError for a database file that does not exist, with similar files nearby."""
-    parent = path.parent if str(path.parent) else Path(".")
-    near: list[str] = []
-    if parent.is_dir():
-        near = sorted(
-            p.name for p in parent.iterdir() if p.suffix.lower() in {".db", ".sqlite", ".sqlite3"}
-        )
-    msg = (
-        f"{what} {str(path)!r} does not exist (resolved: {str(path.resolve())!r}); "
-        "nothing was created."
-    )
-    if near:
-        msg += f"\n  Database files in {str(parent)!r}: {', '.join(near[:8])}."
-        hint = did_you_mean(path.name, near)
-        msg += f"\n{hint}" if hint else ""
-    return SourceNotFoundError(msg + f"\n  Fix: {fix}")
-
-
-def _sqlite_tables(path: Path) -> set[str]:
-    """Table names of a SQLite file, opened read-only; CandidatesError if it is not SQLite."""
-    try:
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-            tables = {r[0] for r in rows}
-            if "alembic_version" in tables:
-                tables |= {
-                    f"alembic_version={r[0]}"
-                    for r in con.execute("SELECT version_num FROM alembic_version")
-                }
-            return tables
-        finally:
-            con.close()
-    except sqlite3.DatabaseError as exc:
-        raise CandidatesError(f"{str(path)!r} is not a readable SQLite database ({exc}).") from None
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence third-party warnings (deprecations, experimental APIs): noise for the user."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
-@contextlib.contextmanager
-def _env_defaults(values: dict[str, str]) -> Iterator[None]:
-    """Set environment variables the user has not set, for the duration of the block only."""
-    added = [k for k in values if k not in os.environ]
-    for key in added:
-        os.environ[key] = values[key]
-    try:
-        yield
-    finally:
-        for key in added:
-            os.environ.pop(key, None)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # --- locating the store ---------------------------------------------------------------------
@@ -203,7 +103,7 @@ def _classify(tracking_uri: str) -> tuple[str, Any]:
             path = f"//{parsed.netloc}{path}"
         return "file", Path(path or ".")
     if lower.startswith("sqlite:"):
-        return "sqlite", _sqlite_path(uri)
+        return "sqlite", sqlite_path(uri)
     if (
         "://" in uri
         or lower in {"databricks", "databricks-uc"}
@@ -222,13 +122,13 @@ def _classify(tracking_uri: str) -> tuple[str, Any]:
 
 def _check_sqlite(path: Path, uri: str) -> None:
     if not path.is_file():
-        raise _missing_file_error(
+        raise missing_file_error(
             path,
             "MLflow database",
             "check the path; 'sqlite:///x.db' is relative to the working directory, "
             "'sqlite:////abs/x.db' is absolute.",
         )
-    tables = _sqlite_tables(path)
+    tables = sqlite_tables(path)
     if not {"experiments", "runs"} <= tables:
         hint = ""
         if "studies" in tables and "trials" in tables:
@@ -250,13 +150,31 @@ def _check_sqlite(path: Path, uri: str) -> None:
     if found and expected not in found:
         import mlflow
 
+        if _known_revision(found[0]):
+            fix = (f"back it up and run 'mlflow db upgrade {uri}' (it upgrades the database to MLflow "
+                   f"{mlflow.__version__}), or read it with the MLflow version that wrote it.")
+            age = "an older"
+        else:  # written by a newer MLflow: 'mlflow db upgrade' cannot downgrade it
+            fix = ("upgrade the reading side to the MLflow that wrote it (pip install -U mlflow-skinny, "
+                   "or the server's exact version), or read it through that version's tracking server "
+                   "('mlflow server --backend-store-uri ...' then 'mlflow:http://HOST:PORT#EXPERIMENT').")
+            age = "a newer"
         raise CandidatesError(
-            f"The MLflow database {uri!r} has schema revision {found[0]!r}, but the installed "
-            f"MLflow ({mlflow.__version__}) expects {expected!r}. Opening it would migrate it, so "
-            "it was not read.\n"
-            f"  Fix: back it up and run 'mlflow db upgrade {uri}', or read it with the MLflow "
-            "version that wrote it."
+            f"The MLflow database {uri!r} has schema revision {found[0]!r} ({age} schema than the "
+            f"installed MLflow {mlflow.__version__} expects: {expected!r}). Opening it would migrate it, "
+            "so it was not read.\n"
+            f"  Fix: {fix}"
         )
+
+
+def _known_revision(revision: str) -> bool:
+    """True when the installed MLflow has a migration with this revision (the database is older)."""
+    try:
+        import mlflow.store.db_migrations as migrations
+    except ImportError:  # pragma: no cover
+        return True
+    folder = Path(migrations.__file__).parent / "versions"
+    return any(revision in p.read_text(encoding="utf-8", errors="replace") for p in folder.glob("*.py"))
 
 
 # --- reading runs -----------------------------------------------------------------------------
@@ -310,16 +228,16 @@ def _resolve_experiments(
 
 
 def _read_with_client(
-    uri: str, requested: Sequence[str]
+    uri: str, requested: Sequence[str], timeout: float | None = None
 ) -> tuple[dict[str, str], list[dict[str, Any]]]:
     require("mlflow", "mlflow", "Reading MLflow runs")
     from mlflow import MlflowClient
     from mlflow.entities import ViewType
     from mlflow.exceptions import MlflowException
 
-    shown = _redact_uri(uri)
-    remote = uri.lower().startswith(("http://", "https://", "databricks"))
-    with _quiet(), _env_defaults(HTTP_ENV if remote else {}):
+    shown = redact_uri(uri)
+    remote = is_remote(uri)
+    with quiet(), env_defaults(http_env(timeout) if remote else {}):
         try:
             client = MlflowClient(tracking_uri=uri)
             experiments, token = [], None
@@ -354,31 +272,12 @@ def _read_with_client(
         except WorkbenchError:
             raise
         except MlflowException as exc:
-            raise _client_error(shown, remote, exc) from None
+            raise client_error(shown, remote, exc, timeout=timeout) from None
         except Exception as exc:
-            if type(exc).__module__.split(".")[0] in {
-                "sqlalchemy",
-                "requests",
-                "urllib3",
-                "sqlite3",
-                "alembic",
-            }:
-                raise _client_error(shown, remote, exc) from None
+            if type(exc).__module__.split(".")[0] in CLIENT_ERROR_MODULES:
+                raise client_error(shown, remote, exc, timeout=timeout) from None
             raise
     return ids, runs
-
-
-def _client_error(shown: str, remote: bool, exc: BaseException) -> WorkbenchError:
-    first = _first_line(exc)
-    timeout = os.environ.get("MLFLOW_HTTP_REQUEST_TIMEOUT", HTTP_ENV["MLFLOW_HTTP_REQUEST_TIMEOUT"])
-    if remote:
-        return SourceUnreachableError(
-            f"Cannot read the MLflow tracking server {shown!r}: {first}\n"
-            "  Fix: check the URL and that the server is running ('mlflow server ...'); "
-            f"the request gave up after {timeout} s without retries (set "
-            "MLFLOW_HTTP_REQUEST_TIMEOUT / MLFLOW_HTTP_REQUEST_MAX_RETRIES to wait longer)."
-        )
-    return CandidatesError(f"Cannot read the MLflow database {shown!r}: {first}")
 
 
 def _read_text(path: Path) -> str:
@@ -481,7 +380,7 @@ def _read_file_store(
                 params = {k: _read_text(p) for k, p in _files_under(run_dir / "params").items()}
                 tags = {k: _read_text(p) for k, p in _files_under(run_dir / "tags").items()}
             except (OSError, UnicodeDecodeError, ValueError) as exc:
-                unreadable.append((run_id, f"run folder is malformed ({_first_line(exc)})"))
+                unreadable.append((run_id, f"run folder is malformed ({first_line(exc)})"))
                 continue
             status = meta.get("status", 1)
             runs.append(
@@ -538,10 +437,21 @@ def _has_value(s: pd.Series) -> pd.Series:
     return s.notna() & (s.astype(str).str.strip() != "")
 
 
-def _default_ids(kept: pd.DataFrame) -> tuple[str, str]:
+def _default_ids(kept: pd.DataFrame, source: str = "") -> tuple[str, str]:
     tag = f"tags.{CANDIDATE_TAG}"
     if tag in kept.columns and _has_value(kept[tag]).all():
         return tag, f"every run has a {CANDIDATE_TAG!r} tag; runs sharing it are replicates"
+    if tag in kept.columns and _has_value(kept[tag]).any():
+        missing = kept[~_has_value(kept[tag])]
+        listed = ", ".join(f"{r} ({n})" if isinstance(n, str) and n else str(r)
+                           for r, n in zip(missing["run_id"], missing["run_name"], strict=True))
+        raise CandidatesError(
+            f"{len(kept) - len(missing)} of {len(kept)} runs of {source} have a {CANDIDATE_TAG!r} tag and "
+            f"{len(missing)} do not: {listed[:1500]}. Mixing id schemes would turn those runs into "
+            "candidates of their own.\n"
+            f"  Fix: tag them (mlflow.set_tag({CANDIDATE_TAG!r}, ...)), delete or finish them elsewhere, or "
+            "choose the id explicitly: id='run_name' / id='run_id' (CLI: --id run_name)."
+        )
     names = kept["run_name"]
     if _has_value(names).all() and not names.duplicated().any():
         return "run_name", f"no {CANDIDATE_TAG!r} tag on every run; run names are unique"
@@ -554,6 +464,28 @@ def _default_replicate(kept: pd.DataFrame, ids: pd.Series) -> str:
                 not pd.DataFrame({"id": ids, "rep": kept[col].astype(str)}).duplicated().any():
             return col
     return "run_id"
+
+
+def _incomplete_replicates(frame: pd.DataFrame, ids: pd.Series, metrics: Sequence[str], kept: pd.DataFrame,
+                           rep_col: str | None) -> list[dict[str, Any]]:
+    """(candidate, metric) pairs that some replicates logged and others did not, with the runs."""
+    if not ids.duplicated().any():
+        return []
+    out = []
+    values = frame[list(metrics)].reset_index(drop=True)
+    keys = ids.reset_index(drop=True)
+    runs = kept["run_id"].reset_index(drop=True)
+    for cid, rows in keys.groupby(keys, sort=False).groups.items():
+        if len(rows) < 2:
+            continue
+        block = values.loc[rows]
+        for m in metrics:
+            missing = block[m].isna()
+            if missing.any() and not missing.all():
+                out.append({"candidate": str(cid), "metric": m,
+                            "missing_runs": [str(r) for r in runs.loc[missing[missing].index]],
+                            "present_runs": [str(r) for r in runs.loc[missing[~missing].index]]})
+    return out
 
 
 def _collapse(prov: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
@@ -580,11 +512,13 @@ def read_mlflow(
     tracking_uri: str,
     experiments: Sequence[str] | str,
     *,
-    id_column: str | None = None,
+    id: str | None = None,
     replicate_column: str | None = None,
     summary: str = "mean",
     metrics: Sequence[str] | None = None,
     include_unfinished: bool = False,
+    timeout: float | None = None,
+    id_column: str | None = None,
 ) -> Candidates:
     """Read the runs of one or more MLflow experiments as candidates.
 
@@ -596,11 +530,13 @@ def read_mlflow(
         or any other URI MLflow accepts (``databricks``, ``postgresql://...``).
     experiments : list of str
         Experiment names (an experiment id is accepted too).
-    id_column : str, optional
-        Column naming the candidate: ``"tags.<k>"``, ``"params.<k>"``, ``"run_name"``,
-        ``"run_id"``...
+    id : str, optional
+        Column naming the candidate (the CLI's ``--id``): ``"tags.<k>"``, ``"params.<k>"``,
+        ``"run_name"``, ``"run_id"``...
         Default: ``tags.candidate`` when every (kept) run has that tag, else ``run_name`` when run
-        names are unique, else ``run_id``.
+        names are unique, else ``run_id``. When only some runs carry the ``candidate`` tag the
+        read fails and names the runs without it (mixing id schemes would make nonsense
+        candidates).
     replicate_column : str, optional
         Column telling apart the runs of one candidate. Default, when ids repeat: ``tags.seed``,
         else ``params.seed`` (when present on every run and unique within each candidate), else
@@ -612,6 +548,12 @@ def read_mlflow(
     include_unfinished : bool
         Also read runs that are RUNNING, FAILED, KILLED or SCHEDULED (default: excluded, with
         a reason).
+    timeout : float, optional
+        Seconds one HTTP request to a tracking server may take (default
+        ``WORKBENCH_MLFLOW_TIMEOUT``, else 5). A refused connection, a timeout or a 5xx answer is
+        retried ``WORKBENCH_MLFLOW_RETRIES`` times (default 2) with backoff.
+    id_column : str, optional
+        Deprecated name of ``id``.
 
     Returns
     -------
@@ -625,13 +567,17 @@ def read_mlflow(
         (the run name is the ``run_name`` column; source paths and model histories are dropped).
         ``source_ref``: tracking URI (password hidden), experiments, the id rule, excluded counts by
         status and ``runs``: run id -> [candidate, replicate] (used to join CodeCarbon energy).
+        A metric some replicates of a candidate logged and others did not is left empty (NaN) for
+        that candidate, not averaged over the others: ``source_ref["incomplete_replicates"]``
+        lists the candidate, metric and runs without it, and a ``UserWarning`` names them.
 
     Raises
     ------
     SourceNotFoundError
         The experiment, database file or ``mlruns`` folder does not exist (nothing is created).
     SourceUnreachableError
-        The tracking server does not answer (fails within seconds, without retries).
+        The tracking server does not answer (after the bounded retries): the message names the
+        server, what failed and what to try.
     CandidatesError
         No finished run, a database that is not MLflow's or needs a schema migration.
     UnknownNameError
@@ -641,9 +587,17 @@ def read_mlflow(
     --------
     ``read_mlflow("sqlite:///mlflow.db", ["fraud-v2"])`` gives one candidate per ``candidate`` tag
     with the mean over its seeds; ``wb.load("mlflow:sqlite:///mlflow.db#fraud-v2")`` is the same.
-    ``read_mlflow("mlruns", ["fraud"], id_column="params.model", replicate_column="params.seed")``
+    ``read_mlflow("mlruns", ["fraud"], id="params.model", replicate_column="params.seed")``
     reads an old file store and groups runs by a parameter.
     """
+    if id_column is not None:
+        warnings.warn("read_mlflow(id_column=...) is deprecated: use id=... (the CLI's --id).",
+                      DeprecationWarning, stacklevel=2)
+        if id is not None and id != id_column:
+            raise CandidatesError(f"Both id={id!r} and its deprecated alias id_column={id_column!r} were given.\n"
+                                  "  Fix: pass id= only.")
+        id = id_column
+    http_settings(timeout)  # a bad timeout is refused before anything is read
     if isinstance(experiments, str):
         experiments = [experiments]
     requested = [str(e).strip() for e in experiments if str(e).strip()]
@@ -661,15 +615,15 @@ def read_mlflow(
         uri = str(tracking_uri).strip()
         if kind == "sqlite":
             require("mlflow", "mlflow", "Reading MLflow runs")
-            _check_sqlite(location, _redact_uri(uri))
+            _check_sqlite(location, redact_uri(uri))
             if not uri.lower().startswith("sqlite:"):
                 uri = f"sqlite:///{location}"
-        shown = _redact_uri(uri)
+        shown = redact_uri(uri)
         if kind == "sqlite":
             store = "sqlite"
         else:
             store = "server" if uri.lower().startswith(("http", "databricks")) else "database"
-        ids, runs = _read_with_client(uri, requested)
+        ids, runs = _read_with_client(uri, requested, timeout)
     source = f"mlflow:{shown}#{','.join(ids)}"
     names = {v: k for k, v in ids.items()}
     if not runs:
@@ -683,7 +637,7 @@ def read_mlflow(
         source=source,
         source_ref={"tracking_uri": shown, "store": store, "experiments": ids},
         unreadable=unreadable,
-        id_column=id_column,
+        id_column=id,
         replicate_column=replicate_column,
         summary=summary,
         metrics=metrics,
@@ -741,9 +695,9 @@ def _candidates_from_runs(
                 )
             )
     if id_column is None:
-        id_col, id_rule = _default_ids(kept)
+        id_col, id_rule = _default_ids(kept, source)
     else:
-        id_col, id_rule = id_column, "id_column given"
+        id_col, id_rule = id_column, "id given"
     excl_rows: list[dict[str, str]] = []
     for cid, (_, r) in zip(label(gone, id_col), gone.iterrows(), strict=True):
         if r["_stage"] == "deleted":
@@ -842,6 +796,18 @@ def _candidates_from_runs(
         source=source,
         source_ref=ref,
     )
+    incomplete = _incomplete_replicates(frame, ids, chosen, kept, rep_col)
+    if incomplete:
+        table = cands.table.copy()
+        for item in incomplete:
+            table.loc[item["candidate"], item["metric"]] = float("nan")
+        cands = replace(cands, table=table, source_ref={**cands.source_ref, "incomplete_replicates": incomplete})
+        shown = "; ".join(f"{i['candidate']!r} {i['metric']!r}: missing in run(s) {', '.join(i['missing_runs'])}"
+                          for i in incomplete[:10])
+        warnings.warn(
+            f"{len(incomplete)} metric(s) of {source} were logged by some replicates of a candidate and not by "
+            f"others; they are left empty for that candidate, not averaged: {shown}"
+            f"{' …' if len(incomplete) > 10 else ''}.", UserWarning, stacklevel=3)
     rep_values = kept[rep_col].astype(str) if rep_col else pd.Series([None] * len(kept))
     runs_map = {
         rid: [cid, rep] for rid, cid, rep in zip(kept["run_id"], ids, rep_values, strict=True)

@@ -27,21 +27,15 @@ from workbench.errors import (
     require,
     unknown_name,
 )
+from workbench._mlflow import missing_file_error, quiet, redact_uri, sqlite_path, sqlite_tables
 from workbench.sources.candidates import Candidates, from_frame, replicate_groups
-from workbench.sources.mlflow import (
-    _missing_file_error,
-    _quiet,
-    _redact_uri,
-    _sqlite_path,
-    _sqlite_tables,
-)
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
 __all__ = ["read_optuna", "trial_id"]
 
-_OPTIONS = ("id_column", "replicate_column", "summary", "metrics")
+_OPTIONS = ("id", "replicate_column", "summary", "metrics", "id_column")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -65,7 +59,7 @@ def _storage(optuna: Any, storage: Any) -> tuple[Any, str]:
         raise CandidatesError(
             "The Optuna storage is empty. Fix: e.g. 'optuna:sqlite:///optuna.db#my-study'."
         )
-    path = _sqlite_path(text)
+    path = sqlite_path(text)
     if path is None and "://" not in text:  # a plain path: SQLite file or journal file
         path = Path(text)
         if path.is_file():
@@ -77,16 +71,16 @@ def _storage(optuna: Any, storage: Any) -> tuple[Any, str]:
 
                 return JournalStorage(JournalFileBackend(str(path))), str(path)
         text = f"sqlite:///{path}"
-    shown = _redact_uri(text)
+    shown = redact_uri(text)
     if path is not None:
         if not path.is_file():
-            raise _missing_file_error(
+            raise missing_file_error(
                 path,
                 "Optuna storage",
                 "check the path; 'sqlite:///x.db' is relative to the working directory, "
                 "'sqlite:////abs/x.db' is absolute. A journal file is given as a plain path.",
             )
-        tables = _sqlite_tables(path)
+        tables = sqlite_tables(path)
         if not {"studies", "trials"} <= tables:
             hint = ""
             if {"experiments", "runs"} <= tables:
@@ -188,8 +182,8 @@ def read_optuna(
         Used to name the objectives when the study has no metric names (only when the numbers of
         objectives agree), and to check the study's directions against the model's.
     **options
-        ``id_column``, ``replicate_column``, ``summary``, ``metrics`` as in
-        :func:`workbench.sources.from_frame` (e.g. ``id_column="params.model"``,
+        ``id``, ``replicate_column``, ``summary``, ``metrics`` as in
+        :func:`workbench.sources.from_frame` (e.g. ``id="params.model"``,
         ``replicate_column="params.seed"`` to average trials that differ only by seed).
 
     Returns
@@ -220,8 +214,15 @@ def read_optuna(
             raise UnknownNameError(
                 unknown_name("Option", key, _OPTIONS, where="an option of read_optuna")
             )
+    if "id_column" in options:
+        import warnings
+
+        warnings.warn("read_optuna(id_column=...) is deprecated: use id=... (the CLI's --id).",
+                      DeprecationWarning, stacklevel=2)
+        options.setdefault("id", options.pop("id_column"))
+        options.pop("id_column", None)
     optuna = require("optuna", "optuna", "Reading Optuna studies")
-    with _quiet():
+    with quiet():
         store, shown = _storage(optuna, storage)
         try:
             return _read(optuna, store, shown, study_name, model, options)
@@ -239,7 +240,7 @@ def _read(
     model: QualityModel | None,
     options: dict[str, Any],
 ) -> Candidates:
-    with _quiet():
+    with quiet():
         try:
             names = optuna.get_all_study_names(storage=store)
         except Exception as exc:
@@ -318,8 +319,8 @@ def _read(
         "trials": [int(t.number) for t in trials if t.state.name == "COMPLETE"],
         "excluded": excluded,
     }
-    own_ids = "id_column" not in options and "replicate_column" not in options
-    id_column = options.pop("id_column", None) or ("trial.trial" if "trial" in columns else "trial")
+    own_ids = "id" not in options and "replicate_column" not in options
+    id_column = options.pop("id", None) or ("trial.trial" if "trial" in columns else "trial")
     if own_ids:  # trials of the same parameters are replicates of one configuration
         grouped = replicate_groups(df, df[id_column], params=[c for c in df.columns if c.startswith("params.")],
                                    replicate_of="user_attrs.replicate_of", require_seed=False)
