@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.hardening._tally import attempt, assert_invariant, outcome
-from workbench.cli import _review_params
+from workbench.cli.review import _review_params
 from workbench.errors import WorkbenchError
 from workbench.reports.runner import RUNNER_SET, template_parameters, validate_parameters
 

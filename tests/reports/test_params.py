@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("papermill")
 
-from workbench.cli import _review_params  # noqa: E402
+from workbench.cli.review import _review_params  # noqa: E402
 from workbench.reports import (  # noqa: E402
     ParameterError, ReviewError, available_templates, template_parameters, template_path, validate_parameters,
 )

@@ -17,7 +17,7 @@ import pandas as pd
 
 from workbench.analysis._problem import Problem, problem
 from workbench.errors import UnknownNameError, unknown_name
-from workbench.quality.objective import MAX_MAGNITUDE, exact_number, limit_text
+from workbench.quality.objective import exact_number, limit_text
 
 __all__ = ["feasibility", "constraint_limits"]
 
@@ -49,8 +49,7 @@ def constraint_limits(prob: Problem) -> list[tuple[Any, float]]:
 
 def signed_violation(x: np.ndarray | float, constraint: Any, limit: float) -> np.ndarray | float:
     """How far ``x`` is past ``limit``, relative to it: > 0 violated, <= 0 met (pymoo's ``G``)."""
-    scale = max(abs(limit), 1.0 / MAX_MAGNITUDE) if limit != 0 else 1.0
-    return (x - limit) / scale if constraint.is_upper else (limit - x) / scale
+    return constraint.relative_excess(x, limit)
 
 
 def _violations(prob: Problem) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -62,11 +61,8 @@ def _violations(prob: Problem) -> tuple[np.ndarray, np.ndarray, list[str]]:
     labels = []
     for j, (c, limit) in enumerate(limits):
         x = prob.X[:, prob.names.index(c.objective)]
-        V[:, j] = np.maximum(0.0, signed_violation(x, c, limit))
-        if c.is_upper:
-            ok &= (x <= limit) if c.op == "<=" else (x < limit)
-        else:
-            ok &= (x >= limit) if c.op == ">=" else (x > limit)
+        V[:, j] = c.violation(x, limit)
+        ok &= c.satisfied(x, limit)
         labels.append(f"{c.objective} {c.op} {limit_text(limit)}")
     if len(set(labels)) < len(labels):  # limits equal to 12 digits: write them exactly, never merge columns
         labels = [f"{c.objective} {c.op} {exact_number(limit)}" for c, limit in limits]

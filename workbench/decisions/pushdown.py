@@ -148,8 +148,7 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
     for c, lim in constraint_limits(prob):
         j = prob.names.index(c.objective)
         v = float(prob.X[i, j])
-        ok = {"<=": v <= lim, "<": v < lim, ">=": v >= lim, ">": v > lim}[c.op]
-        if ok:
+        if c.satisfied(v, lim):
             continue
         text = f"{cid} violates {c} (measured {_fmt(v)}{_unit(objs[j])}"
         text += f"; limit {_fmt(lim)}{_unit(objs[j])})" if c.is_relative else ")"

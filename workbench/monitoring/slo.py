@@ -129,7 +129,7 @@ def _compliance(df: pd.DataFrame, model: Any, champion: str | None, strict: bool
                 ref = df.loc[df["version"] == base].set_index("window_start")[c.objective].astype("float64")
                 limit = c.factor * df["window_start"].map(ref).astype("float64") + c.offset
         known = value.notna() & limit.notna()
-        ok = {"<=": value <= limit, "<": value < limit, ">=": value >= limit, ">": value > limit}[c.op]
+        ok = c.satisfied(value.to_numpy(), limit.to_numpy())
         met = pd.array(np.where(known, ok, False), dtype="boolean")
         met[~known.to_numpy()] = pd.NA
         margin = (limit - value) if c.is_upper else (value - limit)

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+
 from workbench.errors import ConstraintSyntaxError, QualityModelError, did_you_mean, unknown_name
 from workbench.quality.attributes import ATTRIBUTES
 
@@ -399,6 +401,68 @@ class Constraint:
 
     def __repr__(self) -> str:
         return f"Constraint({str(self)!r})"
+
+    def _limit(self, limit: Any) -> Any:
+        if limit is not None:
+            lim = np.asarray(limit, dtype="float64")
+            return float(lim) if lim.ndim == 0 else lim
+        if self.baseline is not None:
+            raise ConstraintSyntaxError(
+                f"Constraint {str(self)!r} is relative to {self.baseline!r}: pass its resolved limit "
+                f"(constraint.resolve(<value of {self.baseline!r}>))."
+            )
+        return float(self.limit)  # type: ignore[arg-type]
+
+    def satisfied(self, values: Any, limit: float | None = None) -> Any:
+        """Whether ``values`` (a number or an array) meet the constraint; a missing value does not.
+
+        ``limit`` is the resolved limit (a number, or an array aligned with ``values``); it defaults to the absolute limit and is required for a
+        relative constraint. This is the one place the operator is read: feasibility, SLO
+        compliance, the gate and the triggers all ask the constraint.
+
+        >>> c = Constraint.parse("latency_ms < 150")
+        >>> c.satisfied(120.0), c.satisfied(150.0), c.satisfied(float("nan"))
+        (True, False, False)
+        >>> Constraint.parse("recall >= 0.98 * champion").satisfied([0.9, 0.99], limit=0.95).tolist()
+        [False, True]
+        """
+        x = np.asarray(values, dtype="float64")
+        lim = self._limit(limit)
+        out = {"<=": np.less_equal, "<": np.less, ">=": np.greater_equal, ">": np.greater}[self.op](x, lim)
+        return bool(out) if out.ndim == 0 else out
+
+    def excess(self, values: Any, limit: float | None = None) -> Any:
+        """How far ``values`` lie beyond the limit, in the objective's unit: > 0 beyond, <= 0 within.
+
+        ``value - limit`` for ``<=``/``<`` and ``limit - value`` for ``>=``/``>`` (Optuna's constraint
+        convention; a strict operator at equality gives 0, read as met there).
+
+        >>> Constraint.parse("latency_ms <= 150").excess(160.0), Constraint.parse("recall >= 0.9").excess(0.95)
+        (10.0, -0.05...)
+        """
+        x = np.asarray(values, dtype="float64")
+        lim = self._limit(limit)
+        out = x - lim if self.is_upper else lim - x
+        return float(out) if out.ndim == 0 else out
+
+    def violation(self, values: Any, limit: float | None = None) -> Any:
+        """Deb's (2000) violation relative to the limit, ``max(0, excess / s)`` with ``s = |limit|``.
+
+        ``s`` is 1 when the limit is 0 and at least ``1 / MAX_MAGNITUDE`` (so a subnormal limit does
+        not overflow the quotient); relative violations of constraints in different units add up.
+        A strict operator at equality is infeasible with a violation of 0.
+
+        >>> Constraint.parse("latency_ms <= 100").violation([80.0, 150.0]).tolist()
+        [0.0, 0.5]
+        """
+        return np.maximum(0.0, self.relative_excess(values, limit))
+
+    def relative_excess(self, values: Any, limit: float | None = None) -> Any:
+        """`excess` divided by the limit's scale (see `violation`): pymoo's signed ``G`` (> 0 violated)."""
+        lim = np.asarray(self._limit(limit), dtype="float64")
+        scale = np.where(lim != 0, np.maximum(np.abs(lim), 1.0 / MAX_MAGNITUDE), 1.0)
+        out = np.asarray(self.excess(values, lim), dtype="float64") / scale
+        return float(out) if out.ndim == 0 else out
 
     def resolve(self, baseline_value: float | None = None) -> float:
         """The numeric limit, given the baseline candidate's value for relative constraints."""

@@ -1,0 +1,56 @@
+"""The one number formatter: what it prints reads back as the value, at the precision it promises."""
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from workbench.format import format_delta, format_interval, format_number, format_percent
+
+_POWER = {"p": -12, "n": -9, "µ": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
+
+
+def read_back(text: str, unit: str | None) -> float:
+    """Parse what format_number printed, converting an SI prefix back to the given unit."""
+    number, _, shown = text.partition(" ")
+    x = float(number.replace(",", ""))
+    if not unit or shown == unit:
+        return x
+    base = unit.lstrip("pnµmkMGT") if unit not in ("m",) else unit
+    prefix_given = unit[: len(unit) - len(base)]
+    prefix_shown = shown[: len(shown) - len(base)]
+    assert shown.endswith(base), (text, unit)
+    return x * 10.0 ** (_POWER[prefix_shown] - _POWER[prefix_given])
+
+
+finite = st.floats(min_value=-1e14, max_value=1e14, allow_nan=False, allow_infinity=False)
+
+
+@given(finite, st.sampled_from([None, "ms", "s", "Wh", "kWh", "USD", "%"]))
+def test_printed_value_reads_back_within_the_promised_precision(x, unit):
+    text = format_number(x, unit)
+    back = read_back(text, unit)
+    a = abs(x)
+    if unit in (None, "USD", "%") and a < 1:
+        # four decimals, or three significant digits below 0.001
+        tolerance = 5e-5 if a >= 0.001 else 5e-3 * a
+    else:
+        tolerance = 5e-3 * a + 1e-300  # three significant digits (never fewer than the integer digits)
+    assert math.isclose(back, x, rel_tol=0, abs_tol=tolerance * 1.0001), (x, unit, text)
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (131.2000001, "ms", "131 ms"), (2.987e-05, "Wh", "29.9 µWh"), (0.98123, None, "0.9812"),
+    (0.006346, None, "0.0063"), (9.996, None, "10"), (999.6, None, "1,000"), (0.0, "ms", "0 ms"),
+    (0.5, "ms", "0.5 ms"), (0.004, "ms", "4 µs"), (2.5e-07, None, "2.5e-07"), (150.0, "min", "150 min"),
+])
+def test_hand_checked_values(value, unit, text):
+    assert format_number(value, unit) == text
+
+
+def test_interval_ends_share_one_scale_and_delta_carries_a_sign():
+    assert format_interval(0.0009, 0.0012, "s") == "[0.9, 1.2] ms"
+    assert format_delta(-0.0004) == "-0.0004"
+    assert format_delta(3.0, "ms") == "+3 ms"
+    assert format_percent(0.95) == "95 %" and format_percent(0.999) == "99.9 %"
