@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import numpy as np
-
 __all__ = ["escape", "format_share", "format_value"]
 
 
@@ -25,11 +23,9 @@ def format_value(value: Any) -> str:
     >>> format_value(0.123456), format_value(float("nan")), format_value(True)
     ('0.1235', '–', '✓')
     """
-    if isinstance(value, (bool, np.bool_)):
-        return "✓" if value else "✗"
-    if isinstance(value, (float, np.floating)):
-        return "–" if not np.isfinite(value) else f"{value:.4g}"
-    return str(value)
+    from workbench.format import format_value as shared
+
+    return shared(value)
 
 
 def format_share(share: float) -> str:
@@ -38,5 +34,6 @@ def format_share(share: float) -> str:
     >>> format_share(0.625), format_share(1 / 3), format_share(0.0667)
     ('62 %', '33 %', '6.7 %')
     """
-    text = f"{share:.1%}" if 0 < share < 0.1 else f"{share:.0%}"
-    return text.replace("%", " %")
+    from workbench.format import format_percent
+
+    return format_percent(share)

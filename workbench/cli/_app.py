@@ -108,10 +108,11 @@ def _main(
     """MLTradeOps Workbench."""
 
 
-def _fmt(value: float) -> str:
-    if value != value:  # NaN
-        return "–"
-    return f"{value:.4g}"
+def _fmt(value: float, unit: str | None = None) -> str:
+    """Every number the CLI prints goes through :func:`workbench.format.format_number`."""
+    from workbench.format import format_number
+
+    return format_number(value, unit)
 
 
 class _nullcontext:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from workbench.cli._app import Format, _fail, _out, _plain, app
+from workbench.cli._app import Format, _fail, _fmt, _out, _plain, app
 from workbench.cli._log import (
     _DEFAULT_LOG,
     DecisionsOption,
@@ -115,12 +115,12 @@ def decisions_diff(
         if d[key]["changed"]:
             c.print(_plain(f"  {key}: {d[key]['a']} → {d[key]['b']}", False), markup=False)
     for name, w in d["weights"].items():
-        c.print(f"  weight {name}: {w['a']} → {w['b']}", markup=False)
+        c.print(f"  weight {name}: {_fmt(w['a'])} → {_fmt(w['b'])}", markup=False)
     for key in ("added", "removed"):
         for text in d["constraints"][key]:
             c.print(f"  constraint {key}: {text}", markup=False)
     for text, lim in d["constraints"]["changed_limits"].items():
-        c.print(f"  constraint {text}: limit {lim['a']} → {lim['b']}", markup=False)
+        c.print(f"  constraint {text}: limit {_fmt(lim['a'])} → {_fmt(lim['b'])}", markup=False)
     for key in ("added", "removed"):
         if d["options"][key]:
             c.print(f"  options {key}: {', '.join(d['options'][key])}", markup=False)

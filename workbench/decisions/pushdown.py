@@ -86,7 +86,9 @@ def dominates(fb: np.ndarray, fa: np.ndarray, tol: np.ndarray) -> bool:
 
 
 def _fmt(v: float) -> str:
-    return f"{v:.4g}"
+    from workbench.format import format_number
+
+    return format_number(v)
 
 
 def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = None,

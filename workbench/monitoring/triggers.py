@@ -131,7 +131,9 @@ def review_due(triggers: Sequence[Trigger]) -> bool:
 
 
 def _fmt(v: Any) -> str:
-    return "–" if v is None or (isinstance(v, float) and not math.isfinite(v)) else f"{float(v):.4g}"
+    from workbench.format import format_number
+
+    return format_number(v)
 
 
 def _unit(model: Any, name: str) -> str:
