@@ -7,6 +7,7 @@ reason on stderr.
 
 from __future__ import annotations
 
+import os
 import re
 from enum import Enum
 from pathlib import Path
@@ -38,7 +39,9 @@ class Format(str, Enum):
 def _out() -> Console:
     """stdout console; wide enough for the table when piped to a file or a CI log."""
     console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=200)
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console  # the terminal's width, or COLUMNS when set
+    return Console(highlight=False, width=200)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
