@@ -17,15 +17,15 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def format_value(value: Any) -> str:
-    """Compact text for a table cell: 4 significant digits for floats, ``–`` for NaN, ✓/✗ for booleans.
+def format_value(value: Any, unit: str | None = None) -> str:
+    """A table cell through :func:`workbench.format.format_value` (with the unit when given).
 
     >>> format_value(0.123456), format_value(float("nan")), format_value(True)
     ('0.1235', '–', '✓')
     """
     from workbench.format import format_value as shared
 
-    return shared(value)
+    return shared(value, unit)
 
 
 def format_share(share: float) -> str:
