@@ -197,7 +197,7 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
         if not bool(row["feasible"]):
             classes.append("infeasible")
         cells = [format_value(int(row["rank"])), None, format_value(row["score"])]
-        cells += [format_value(row[n]) for n in names]
+        cells += [format_value(row[n], model[n].unit or None) for n in names]
         cells += [format_value(bool(row["feasible"])), format_value(int(row["front"])),
                   "★" if bool(row["knee"]) else ""]
         cells += [format_value(row[c]) for c in extra_cols]

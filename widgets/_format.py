@@ -5,8 +5,6 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import numpy as np
-
 __all__ = ["escape", "format_share", "format_value"]
 
 
@@ -19,17 +17,15 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def format_value(value: Any) -> str:
-    """Compact text for a table cell: 4 significant digits for floats, ``–`` for NaN, ✓/✗ for booleans.
+def format_value(value: Any, unit: str | None = None) -> str:
+    """A table cell through :func:`workbench.format.format_value` (with the unit when given).
 
     >>> format_value(0.123456), format_value(float("nan")), format_value(True)
     ('0.1235', '–', '✓')
     """
-    if isinstance(value, (bool, np.bool_)):
-        return "✓" if value else "✗"
-    if isinstance(value, (float, np.floating)):
-        return "–" if not np.isfinite(value) else f"{value:.4g}"
-    return str(value)
+    from workbench.format import format_value as shared
+
+    return shared(value, unit)
 
 
 def format_share(share: float) -> str:
@@ -38,5 +34,6 @@ def format_share(share: float) -> str:
     >>> format_share(0.625), format_share(1 / 3), format_share(0.0667)
     ('62 %', '33 %', '6.7 %')
     """
-    text = f"{share:.1%}" if 0 < share < 0.1 else f"{share:.0%}"
-    return text.replace("%", " %")
+    from workbench.format import format_percent
+
+    return format_percent(share)

@@ -71,7 +71,8 @@ def test_version_and_help(files):
     assert "analyze" in run("--help", cwd=files).stdout
 
 
-def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path):
+def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no id is shortened (the table fits COLUMNS)
     # Rich read candidate ids, objective names and error messages as console markup: an id "[/]"
     # crashed the table with a MarkupError traceback, "[link=...]" made a terminal hyperlink, and
     # escape sequences in an id reached the terminal (clear screen, OSC 8 links).

@@ -132,7 +132,7 @@ def test_madr_sections_and_front_matter(analysis):
     assert front == {"status": "accepted", "date": datetime.date.fromisoformat(rec.created[:10]), "decision-makers": ["Ann"],
                      "consulted": ["Ops: on call"], "informed": []}
     assert 'Chosen option: "a", because Accuracy leads.' in md
-    assert "* Bad, because against b (front neighbour, runner-up) it gives up 10 ms latency\\_ms (20 vs 10)" in md
+    assert "* Bad, because against b (front neighbour, runner-up) it gives up 10 ms latency\\_ms (20 ms vs 10 ms)" in md
     assert "* Good, because against b (front neighbour, runner-up) it gains 0.1 acc (0.9 vs 0.8)" in md
     assert "Hard constraint: latency\\_ms &lt;= 30" in md
     assert rec.model_hash in md and rec.data_hash in md and rec.id in md

@@ -86,13 +86,13 @@ def test_model_level_validation():
         QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min"}, {"name": "a", "direction": "max"}]})
     with pytest.raises(QualityModelError, match="All objective weights are zero"):
         QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min", "weight": 0}]})
-    with pytest.raises(UnknownNameError, match="(?s)Constraint on 'latncy'.*Did you mean 'latency'"):
+    with pytest.raises(UnknownNameError, match="(?s)Constraint 'latncy <= 3': 'latncy' is not an objective.*'latency' is spelt differently"):
         QualityModel.from_dict({"objectives": [{"name": "latency", "direction": "min"}], "constraints": ["latncy <= 3"]})
     with pytest.raises(UnknownNameError, match="Method 'wsm'"):
         QualityModel.from_dict({**BASE, "method": "wsm"})
     with pytest.raises(QualityModelError, match="all weights are zero"):
         QualityModel.from_dict({**BASE, "stakeholders": {"x": {"recall": 0}}})
-    with pytest.raises(UnknownNameError, match="Stakeholder 'ops': objective 'recal'"):
+    with pytest.raises(UnknownNameError, match="Stakeholder 'ops': 'recal' is not an objective"):
         QualityModel.from_dict({**BASE, "stakeholders": {"ops": {"recal": 1}}})
     with pytest.raises(QualityModelError, match="needs at least one objective"):
         QualityModel(objectives=())
@@ -211,3 +211,24 @@ def test_yaml_round_trip_keeps_characters_pyyaml_would_fold():
                                  "stakeholders": {"\x85": {"x": 1}}, "name": "é\x85"})
     assert QualityModel.from_yaml(qm.to_yaml()) == qm
     assert "é" in QualityModel.from_dict({"objectives": [{"name": "é", "direction": "min"}]}).to_yaml()
+
+
+def test_a_misspelt_objective_is_never_proposed_as_the_fix():
+    """The objective is misspelt and the stakeholder weights spell it right: the message must not
+    tell the user to use the misspelling; it names both spellings and asks for one."""
+    data = {"objectives": [{"name": "accuracy", "direction": "max"}, {"name": "latncy_ms", "direction": "min"}],
+            "stakeholders": {"ops": {"latency_ms": 2, "accuracy": 1}},
+            "constraints": ["latency_ms <= 40"]}
+    with pytest.raises(UnknownNameError) as err:
+        QualityModel.from_dict(data)
+    text = str(err.value)
+    assert "Did you mean" not in text
+    assert "'latncy_ms' is spelt differently" in text and "'latency_ms' is not an objective" in text
+    assert "Objectives: accuracy, latncy_ms." in text
+    data["stakeholders"] = {}
+    with pytest.raises(UnknownNameError, match="(?s)Constraint 'latency_ms <= 40'.*one of the two spellings"):
+        QualityModel.from_dict(data)
+    # a name nowhere near any objective: the plain fix, no spelling hint
+    with pytest.raises(UnknownNameError, match="(?s)'zzz' is not an objective.*Fix: weigh only objectives") as err:
+        QualityModel.from_dict({**data, "constraints": [], "stakeholders": {"ops": {"zzz": 1}}})
+    assert "spelt" not in str(err.value)

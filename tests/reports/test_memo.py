@@ -70,7 +70,7 @@ def test_memo_sections(memo_html):
                     "reopen", "provenance"):
         assert f'id="{section}"' in memo_html, section
     decision = memo_html[memo_html.index('id="decision"'):memo_html.index('id="tradeoffs"')]
-    assert "Decision: <span id=\"chosen\">big</span>" in decision
+    assert "Recommended: <span id=\"chosen\">big</span>" in decision
     assert "we give up" in memo_html
 
 

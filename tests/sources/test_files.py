@@ -62,8 +62,20 @@ def test_missing_objective_column_suggests_the_closest():
 
 def test_non_numeric_objective_is_named():
     df = DF.assign(latency_ms=["20", "fast", "15"])
-    with pytest.raises(UnknownObjectiveError, match="present but not numeric.*'fast'"):
+    with pytest.raises(UnknownObjectiveError, match="(?s)'latency_ms' is a column of the candidates table, but "
+                       "not a numeric one.*1 of 3 cells are not numbers: row 'b' has 'fast'"):
         wb.load(df, model=QM)
+
+
+def test_every_bad_cell_is_named_with_its_row_and_value_from_a_csv(tmp_path):
+    """From a file as a user writes it: the message names each bad cell (row id, column, value)."""
+    path = tmp_path / "runs.csv"
+    path.write_text("id,acc,latency_ms\nv1,0.9,20\nv2,0.8,slow\nv3,0.85,15\nv4,0.7,12ms\n", encoding="utf-8")
+    with pytest.raises(UnknownObjectiveError) as err:
+        wb.load(str(path), model=QM)
+    text = str(err.value)
+    assert "2 of 4 cells are not numbers: row 'v2' has 'slow', row 'v4' has '12ms'" in text
+    assert "Did you mean" not in text  # the column exists: no spelling hint
 
 
 def test_nan_and_inf_are_excluded_with_a_reason():
@@ -152,7 +164,7 @@ def test_repeated_column_names_are_a_clear_error():
 def test_complex_values_are_not_metrics():
     # complex values were cast to float with a ComplexWarning, silently dropping the imaginary part
     df = DF.assign(acc=[0.9 + 1j, 0.8, 0.85])
-    with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is not a numeric column.*not numeric .*\(0.9\+1j\)"):
+    with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is a column .*but not a numeric one.*row 'a' has \(0.9\+1j\)"):
         wb.load(df, model=QM)
     assert "acc" in wb.load(df).provenance.columns
 

@@ -107,7 +107,7 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
                        for o in rows if o["status"] == "front")
     labels = {r["candidate"]: r["label"] for r in rows if r["label"]}
     assert labels[analysis.recommended].startswith(f"{analysis.recommended} (recommended")
-    assert labels["c00"] == "c00 (champion)" or "champion" in labels["c00"]
+    assert labels["c00"] == "c00 (incumbent)" or "incumbent" in labels["c00"]
     for cid in analysis.table.index[analysis.table["knee"]]:
         assert "knee" in labels[cid]
     (text,) = [lay for lay in layer_with(spec, "text") if lay["encoding"]["text"]["field"] == "label"]
@@ -284,7 +284,7 @@ def test_parallel_coordinates_normalise_so_that_up_is_better(analysis):
     assert lines["encoding"]["detail"]["field"] == "candidate"
     assert lines["encoding"]["y"]["scale"]["domain"] == [0, 1]
     assert "params" not in spec  # nothing to brush on its own; see linked_views
-    assert "accuracy (↑ better)" in lines["encoding"]["x"]["axis"]["labelExpr"]
+    assert '["accuracy", "↑ better"]' in lines["encoding"]["x"]["axis"]["labelExpr"]  # name, then direction
 
 
 def test_linked_views_share_the_data_and_the_brush(analysis):

@@ -31,8 +31,9 @@ def format_delta(delta: float, objective: Any) -> str:
     >>> format_delta(-35.0, Objective("latency_ms", "min", unit="ms"))
     '-35 ms latency_ms'
     """
-    unit = f" {objective.unit}" if objective.unit else ""
-    return f"{delta:+.3g}{unit} {objective.name}"
+    from workbench.format import format_delta as signed
+
+    return f"{signed(delta, objective.unit or None)} {objective.name}"
 
 
 def describe_move(prob: Problem, a: int, b: int) -> str:

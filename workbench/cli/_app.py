@@ -7,6 +7,7 @@ reason on stderr.
 
 from __future__ import annotations
 
+import os
 import re
 from enum import Enum
 from pathlib import Path
@@ -38,7 +39,9 @@ class Format(str, Enum):
 def _out() -> Console:
     """stdout console; wide enough for the table when piped to a file or a CI log."""
     console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=200)
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console  # the terminal's width, or COLUMNS when set
+    return Console(highlight=False, width=200)
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -108,10 +111,11 @@ def _main(
     """MLTradeOps Workbench."""
 
 
-def _fmt(value: float) -> str:
-    if value != value:  # NaN
-        return "–"
-    return f"{value:.4g}"
+def _fmt(value: float, unit: str | None = None) -> str:
+    """Every number the CLI prints goes through :func:`workbench.format.format_number`."""
+    from workbench.format import format_number
+
+    return format_number(value, unit)
 
 
 class _nullcontext:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -27,37 +29,122 @@ from workbench.errors import WorkbenchError
 from workbench.format import format_percent
 
 
-def render_table(analysis, console: Console, limit: int = 30) -> None:
-    """Print the analysis as a rich table, best rank first."""
-    t = analysis.to_frame()
+def ranked_table(analysis, width: int, limit: int = 30) -> tuple[Table, list[str]]:
+    """The ranked candidates as a rich table that fits ``width`` columns, and what it left out.
+
+    Every number goes through :func:`workbench.format.format_number` (objective values with their
+    unit). When the table is too wide it drops, in order, the knee, front and P(first) columns,
+    then the objectives that weigh least, and abbreviates the candidate ids (``…``) -- it never
+    wraps a cell. The caption states the method, the weights and what was left out.
+    """
+    from rich import box
+    from rich.measure import Measurement
+
+    from workbench.format import format_percent
+
+    t = analysis.to_frame().head(limit)
     model = analysis.model
-    table = Table(title=f"Trade-off analysis · {analysis.method} · {len(t)} candidates", title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("candidate", overflow="fold")
-    table.add_column("feasible", justify="center")
-    table.add_column("front", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("knee", justify="center")
     has_smaa = "acceptability" in t.columns
-    if has_smaa:
-        table.add_column("P(first)", justify="right")
-    for o in model.objectives:
-        table.add_column(_plain(f"{o.name} {o.arrow}") + (f"\n{_plain(f'[{o.unit}]')}" if o.unit else ""),
-                         justify="right")
-    for cid, row in t.head(limit).iterrows():
-        cells = [str(row["rank"]), _plain(cid), "✓" if row["feasible"] else "[red]✗[/]", str(row["front"]),
-                 _fmt(row["score"]), "★" if row["knee"] else ""]
-        if has_smaa:
-            cells.append(_fmt(row["acceptability"]))
-        cells += [_fmt(row[o.name]) for o in model.objectives]
-        style = "bold" if row["rank"] == 1 and row["feasible"] else None
-        table.add_row(*cells, style=style)
+    weights = analysis.weights
+    objectives = list(model.objectives)
+    optional = ["knee", "front"]
+    # least important objectives go first when room runs out
+    by_weight = sorted(objectives, key=lambda o: (weights.get(o.name, 0.0), -objectives.index(o)))
+    dropped: list[str] = []
+    id_width = max([len(_plain(c, False)) for c in t.index] + [9])
+
+    values = {o.name: [_fmt(v, o.unit or None) for v in t[o.name]] for o in objectives}
+
+    def header(o, narrow: bool) -> str:
+        """``name ↓``; narrow: the name broken at underscores into lines as wide as its values."""
+        text = f"{o.name} {o.arrow}"
+        if not narrow:
+            return _plain(text)
+        room = max([len(v) for v in values[o.name]] + [6])
+        lines: list[str] = []
+        for part in re.findall(r"[^_]+_?|_", o.name):
+            if lines and len(lines[-1]) + len(part) <= room:
+                lines[-1] += part
+            else:
+                lines.append(part)
+        if len(lines[-1]) + 2 <= room:
+            lines[-1] += f" {o.arrow}"
+        else:
+            lines.append(o.arrow)
+        return _plain("\n".join(lines))
+
+    def build(cols: list[str], objs: list, id_max: int, narrow: bool = False) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+        table.add_column("rank", justify="right", no_wrap=True)
+        table.add_column("candidate", no_wrap=True, overflow="ellipsis", max_width=id_max)
+        table.add_column("ok" if narrow else "feasible", justify="center", no_wrap=True)
+        if "front" in cols:
+            table.add_column("front", justify="right", no_wrap=True)
+        table.add_column("score", justify="right", no_wrap=True)
+        if "knee" in cols:
+            table.add_column("knee", justify="center", no_wrap=True)
+        if "P(first)" in cols:
+            table.add_column("P(first)", justify="right", no_wrap=True)
+        for o in objs:
+            table.add_column(header(o, narrow), justify="right", no_wrap=True)
+        for cid, row in t.iterrows():
+            cells = [str(row["rank"]), _plain(cid), "✓" if row["feasible"] else "[red]✗[/]"]
+            if "front" in cols:
+                cells.append(str(row["front"]))
+            cells.append(_fmt(row["score"]))
+            if "knee" in cols:
+                cells.append("★" if row["knee"] else "")
+            if "P(first)" in cols:
+                cells.append(format_percent(row["acceptability"]))
+            cells += [_fmt(row[o.name], o.unit or None) for o in objs]
+            table.add_row(*cells, style="bold" if row["rank"] == 1 and row["feasible"] else None)
+        return table
+
+    cols, objs, id_max, narrow = list(optional) + (["P(first)"] if has_smaa else []), list(objectives), id_width, False
+    console = Console(width=10_000, file=io.StringIO())
+
+    def fits(table: Table) -> bool:  # its natural width, measured without a limit
+        return Measurement.get(console, console.options, table).maximum <= width
+
+    table = build(cols, objs, id_max)
+    while not fits(table):  # knee, front; then narrow headers; then light objectives; then P(first)
+        if set(cols) & set(optional):
+            dropped.append(next(c for c in cols if c in optional))
+            cols.remove(dropped[-1])
+        elif not narrow:
+            narrow = True
+        elif len(objs) > 1:
+            o = next(x for x in by_weight if x in objs)
+            objs.remove(o)
+            dropped.append(o.name)
+        elif cols:
+            dropped.append(cols.pop(0))
+        elif id_max > 10:
+            id_max = max(10, id_max - 4)
+        else:
+            break
+        table = build(cols, objs, id_max, narrow)
+    shares = ", ".join(f"{n} {format_percent(w)}" for n, w in sorted(weights.items(), key=lambda kv: -kv[1]))
+    caption = [f"{analysis.method} · weights {shares}"]
+    if dropped:
+        caption.append(f"not shown at {width} columns: {', '.join(dropped)} (widen the terminal or use --format json)")
+    table.title = f"Trade-off analysis · {len(analysis.to_frame())} candidates"
+    table.caption = _plain("\n".join(caption)).replace(" %", "\u00a0%")  # "17 %" never splits
+    table.caption_justify = "left"
+    return table, dropped
+
+
+def render_table(analysis, console: Console, limit: int = 30) -> None:
+    """Print the analysis as a table that fits the console, best rank first."""
+    t = analysis.to_frame()
+    table, _ = ranked_table(analysis, console.width, limit)
     console.print(table)
     if len(t) > limit:
         console.print(f"… {len(t) - limit} more candidates (use --format json or -o FILE for all).")
     rec = analysis.recommended
-    console.print(f"Recommended: [bold]{_plain(rec)}[/]" if rec else "[red]No feasible candidate.[/]")
-    console.print(f"Front: {len(analysis.front)} candidates · hypervolume {analysis.hypervolume:.4g} "
+    incumbent = f" (incumbent: {_plain(analysis.champion)})" if analysis.champion is not None else ""
+    console.print(f"Recommended: [bold]{_plain(rec)}[/]{incumbent}" if rec else "[red]No feasible candidate.[/]")
+    console.print(f"Front: {len(analysis.front)} candidates · hypervolume {_fmt(analysis.hypervolume)} "
                   f"(normalised, reference 1.1)")
     excl = analysis.candidates.exclusions
     if len(excl):

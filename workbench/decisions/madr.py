@@ -125,8 +125,8 @@ def _record_madr(r: DecisionRecord) -> str:
 
         def items(d: dict[str, float], t: dict[str, Any] = t, other: Any = other) -> str:
             return ", ".join(
-                f"{e(_num(v, units.get(n, '')))} {e(n)} ({e(_num(me['values'].get(n)))} vs "
-                f"{e(_num(other['values'].get(n)) if other else '–')})" for n, v in d.items())
+                f"{e(_num(v, units.get(n, '')))} {e(n)} ({e(_num(me['values'].get(n), units.get(n, '')))} vs "
+                f"{e(_num(other['values'].get(n), units.get(n, '')) if other else '–')})" for n, v in d.items())
 
         if t["gains"]:
             goods.append(f"* Good, because against {e(t['versus'])} ({e(t['relation'])}) it gains "

@@ -51,10 +51,9 @@ def _names(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _num(value: Any, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    text = f"{value:.4g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    return f"{text} {unit}".rstrip()
+    from workbench.format import format_value
+
+    return format_value(value, unit or None)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,26 @@ _MODEL_KEYS = (
 _FORMAT_VERSION = 1
 
 
+def _reference_error(what: str, key: Any, names: tuple[str, ...], fix: str = "") -> UnknownNameError:
+    """A name used inside the model (weights, constraints, reference point) that no objective has.
+
+    Both spellings come from the same file, so a close match is not a fix: the objective itself may
+    be the misspelt one. The message names both and asks for one spelling; it never proposes a name
+    as the correct one.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(str(key), list(names), n=1, cutoff=0.6)
+    msg = (f"{what}: {key!r} is not an objective of the model.\n"
+           f"  Objectives: {', '.join(names) if names else '(none)'}.")
+    if close:
+        msg += (f"\n  The objective {close[0]!r} is spelt differently; one of the two spellings is wrong."
+                f"\n  Fix: use one spelling for the objective and every reference to it.")
+    elif fix:
+        msg += f"\n  Fix: {fix}"
+    return UnknownNameError(msg)
+
+
 def _freeze_weights(
     weights: Mapping[str, Any], names: tuple[str, ...], what: str
 ) -> MappingProxyType[str, float]:
@@ -36,9 +56,8 @@ def _freeze_weights(
     out: dict[str, float] = {}
     for key, value in weights.items():
         if key not in names:
-            raise UnknownNameError(
-                unknown_name(f"{what}: objective", key, names, where="an objective of the model")
-            )
+            raise _reference_error(what, key, names,
+                                   fix="weigh only objectives the model declares.")
         w = _finite(value, f"{what}: weight of {key!r}")
         if w < 0:
             raise QualityModelError(f"{what}: weight of {key!r} is {value!r}; weights must be finite and >= 0.")
@@ -141,10 +160,8 @@ class QualityModel:
         for c in _constraint_list(self.constraints, "constraints"):
             c = c if isinstance(c, Constraint) else Constraint.parse(c)
             if c.objective not in names:
-                raise UnknownNameError(
-                    unknown_name("Constraint on", c.objective, names, where="an objective of the model",
-                                 fix="declare the objective, or correct the constraint's name.")
-                )
+                raise _reference_error(f"Constraint {str(c)!r}", c.objective, names,
+                                       fix="declare the objective, or correct the constraint's name.")
             constraints.append(c)
         set_(self, "constraints", tuple(constraints))
         if not isinstance(self.stakeholders, Mapping):
@@ -167,8 +184,8 @@ class QualityModel:
             ref = {}
             for key, value in self.reference_point.items():
                 if key not in names:
-                    raise UnknownNameError(unknown_name("reference_point: objective", key, names,
-                                                        where="an objective of the model"))
+                    raise _reference_error("reference_point", key, names,
+                                           fix="give reference values only for declared objectives.")
                 ref[key] = _finite(value, f"reference_point[{key!r}]")
             set_(self, "reference_point", MappingProxyType(ref))
         if self.champion is not None:

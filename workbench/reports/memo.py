@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import require
+from workbench.format import format_count, format_delta, format_percent, format_value
 
 __all__ = ["Memo", "render_memo", "whatif_spec", "script_json", "javascript_bundle"]
 
@@ -128,18 +129,12 @@ def whatif_spec(summary: Mapping[str, Any], *, width: int = 420) -> dict[str, An
 
 
 def _fmt(value: Any, unit: str = "") -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (int, float)):
-        text = f"{value:.4g}"
-        return f"{text} {unit}".rstrip() if unit else text
-    return str(value)
+    """Numbers through the one formatter (:mod:`workbench.format`); other values as text."""
+    return format_value(value, unit or None)
 
 
 def _pct(value: Any) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return format_percent(value)
 
 
 def _plus_minus(summary: Mapping[str, Any]) -> Any:
@@ -161,23 +156,81 @@ def _plus_minus(summary: Mapping[str, Any]) -> Any:
     return pm
 
 
-def _triggers(summary: Mapping[str, Any]) -> list[str]:
-    """Reopen triggers: from the decision record (workbench.decisions) when available."""
+#: How a constraint reads when it is broken: the operator that holds instead.
+_BROKEN = {"<=": ">", "<": "≥", ">=": "<", ">": "≤", "==": "≠"}
+_SHOWN = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
+
+
+def constraint_checks(summary: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Each constraint of the review checked on one candidate, in words that name it and its limit.
+
+    ``[{"constraint", "ok", "text"}]``; a broken one reads ``"error_rate 0.0063 > 0.005 (SLO)"``,
+    a met one ``"recall 0.927 ≥ 0.88"``. The check is the constraint's own
+    (:meth:`workbench.quality.Constraint.satisfied`), with the limit the analysis resolved.
+    """
+    from workbench.quality import Constraint
+
+    a = summary["analysis"]
+    units = {o["name"]: o.get("unit") or "" for o in a["objectives"]}
+    out = []
+    for k in a.get("constraints") or []:
+        name, limit = k["objective"], k.get("limit")
+        value = candidate["values"].get(name)
+        if limit is None:
+            continue
+        ok = value is not None and bool(Constraint.parse(k["constraint"]).satisfied(value, limit=limit))
+        u = units.get(name, "")
+        op = _SHOWN.get(k["op"], k["op"]) if ok else _BROKEN.get(k["op"], "violates " + k["op"])
+        out.append({"constraint": k["constraint"], "ok": ok,
+                    "text": f"{name} {_fmt(value, u)} {op} {_fmt(limit, u)}" + ("" if ok else " (SLO)")})
+    return out
+
+
+def _trigger_holds(t: Mapping[str, Any], summary: Mapping[str, Any]) -> bool:
+    """Whether a reopen trigger is already true on the day of the decision."""
+    a = summary["analysis"]
+    chosen = (summary.get("decision") or {}).get("chosen")
+    row = next((c for c in a["candidates"] if c["id"] == chosen), None)
+    if row is None:
+        return False
+    kind, th = t.get("kind"), t.get("threshold")
+    if kind == "acceptability" and row.get("acceptability") is not None and isinstance(th, (int, float)):
+        return row["acceptability"] < th
+    if kind == "constraint":
+        return any(not c["ok"] for c in constraint_checks(summary, row) if c["constraint"] == t.get("constraint"))
+    if kind == "dominated":
+        return not row["feasible"] or row["front"] != 0
+    if kind == "weight" and isinstance(th, (list, tuple)) and len(th) == 2:
+        w = a.get("weights", {}).get(t.get("objective"))
+        return w is not None and not (th[0] - 1e-9 <= w <= th[1] + 1e-9)
+    return False
+
+
+def _reworded(text: str) -> str:
+    """Trigger text in the memo's words: the decided model is the recommended one, not a 'champion'."""
+    return re.sub(r"^champion ", "", re.sub(r"--against champion", "--against incumbent", text))
+
+
+def _triggers(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Reopen triggers ``[{"text", "holds"}]``: from the decision record (workbench.decisions) when
+    available; ``holds`` marks one that is already true at decision time."""
     d = summary.get("decision") or {}
     if d.get("reopen_triggers"):
-        return [t["description"] if isinstance(t, Mapping) else str(t) for t in d["reopen_triggers"]]
-    if not d.get("chosen"):
-        return ["a candidate that meets every constraint appears"]
-    try:
-        from workbench.decisions import DecisionRecord
+        raw = [t if isinstance(t, Mapping) else {"description": str(t)} for t in d["reopen_triggers"]]
+    elif not d.get("chosen"):
+        return [{"text": "a candidate that meets every constraint appears", "holds": False}]
+    else:
+        try:
+            from workbench.decisions import DecisionRecord
 
-        triggers = DecisionRecord.from_summary(dict(summary)).reopen_triggers
-        return [t["description"] for t in triggers if not _whole_range(t)]
-    except Exception:  # noqa: BLE001 - the memo must render without the decision log
-        chosen = d["chosen"]
-        out = [f"{chosen} violates {c['constraint']} in production" for c in summary["analysis"].get("constraints", [])]
-        out.append(f"a new candidate dominates {chosen}")
-        return out
+            raw = [t for t in DecisionRecord.from_summary(dict(summary)).reopen_triggers if not _whole_range(t)]
+        except Exception:  # noqa: BLE001 - the memo must render without the decision log
+            chosen = d["chosen"]
+            raw = [{"kind": "constraint", "constraint": c["constraint"],
+                    "description": f"{chosen} violates {c['constraint']} in production"}
+                   for c in summary["analysis"].get("constraints", [])]
+            raw.append({"kind": "dominated", "description": f"a new candidate dominates {chosen}"})
+    return [{"text": _reworded(str(t.get("description", ""))), "holds": _trigger_holds(t, summary)} for t in raw]
 
 
 def _whole_range(trigger: Mapping[str, Any]) -> bool:
@@ -189,7 +242,8 @@ def _whole_range(trigger: Mapping[str, Any]) -> bool:
 
 def _options(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     a = summary["analysis"]
-    chosen = (summary.get("decision") or {}).get("chosen")
+    d = summary.get("decision") or {}
+    chosen = d.get("chosen")
     out = []
     for c in a["candidates"]:
         if not c["feasible"]:
@@ -198,19 +252,69 @@ def _options(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             status = "Pareto front"
         else:
             status = f"dominated (front {c['front']})"
-        out.append({**c, "status": status, "chosen": c["id"] == chosen, "recommended": c["id"] == a["recommended"]})
+        broken = [k["text"] for k in constraint_checks(summary, c) if not k["ok"]]
+        out.append({**c, "status": status, "chosen": c["id"] == chosen, "recommended": c["id"] == a["recommended"],
+                    "incumbent": c["id"] == a.get("champion"), "broken": broken})
     return out
 
 
 def _objective_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     a = summary["analysis"]
+    units = {o["name"]: o.get("unit") or "" for o in a["objectives"]}
     limits: dict[str, list[str]] = {}
     for c in a.get("constraints", []):
-        limits.setdefault(c["objective"], []).append(f"{c['op']} {_fmt(c['limit'])}")
+        limits.setdefault(c["objective"], []).append(
+            f"{_SHOWN.get(c['op'], c['op'])} {_fmt(c['limit'], units.get(c['objective'], ''))}")
     out = []
     for o in a["objectives"]:
         out.append({**o, "unit": o.get("unit") or "", "constraint": ", ".join(limits.get(o["name"], [])) or "–",
                     "arrow": "↓ lower is better" if o["direction"] == "min" else "↑ higher is better"})
+    return out
+
+
+def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What the first screen says: the recommendation, the incumbent, the constraints, the robustness
+    verdict and what is given up against the runner-up (all as short texts)."""
+    from workbench.reports.review import tradeoffs
+
+    a = summary["analysis"]
+    d = summary.get("decision") or {}
+    chosen = d.get("chosen")
+    row = next((c for c in a["candidates"] if c["id"] == chosen), None)
+    out: dict[str, Any] = {"incumbent": a.get("champion"), "checks": [], "robust": None, "verdict": "",
+                           "given_up": None}
+    if row is None:
+        return out
+    out["checks"] = constraint_checks(summary, row)
+    acc = row.get("acceptability")
+    samples = (a.get("parameters") or {}).get("smaa") or 0
+    if acc is not None:
+        out["robust"] = acc >= 0.5
+        out["verdict"] = (f"Robust to the weights: first under {format_percent(acc)} of "
+                          f"{format_count(samples)} random weightings (SMAA-2)." if acc >= 0.5 else
+                          f"Depends on the weights: first under only {format_percent(acc)} of "
+                          f"{format_count(samples)} random weightings (SMAA-2); see the stability ranges.")
+    flips = [r for r in a.get("stability") or [] if r.get("upper_winner") or r.get("lower_winner")]
+    if flips:
+        r = min(flips, key=lambda r: min(abs((r.get("upper") or 1) - r["weight"]),
+                                         abs(r["weight"] - (r.get("lower") or 0))))
+        edge = (f"{r['objective']} weighs more than {format_percent(r['upper'])} (then {r['upper_winner']})"
+                if r.get("upper_winner") else
+                f"{r['objective']} weighs less than {format_percent(r['lower'])} (then {r['lower_winner']})")
+        out["verdict"] = (out["verdict"] + " " if out["verdict"] else "") + f"It stays first unless {edge}."
+    ranked = sorted((c for c in a["candidates"] if c["feasible"] and c["id"] != chosen), key=lambda c: c["rank"])
+    if ranked:
+        t = tradeoffs(a, chosen, [ranked[0]["id"]])
+        if t:
+            units = {o["name"]: o.get("unit") or "" for o in a["objectives"]}
+
+            def items(xs: list[dict[str, Any]]) -> str:
+                return ", ".join(f"{i['objective']} {format_delta(i['delta'], units.get(i['objective']) or None)}"
+                                 for i in xs)
+
+            out["given_up"] = {"against": ranked[0]["id"], "gives_up": items(t[0]["gives_up"]),
+                               "gains": items(t[0]["gains"]),
+                               "same": ", ".join(i["objective"] for i in t[0].get("same", []))}
     return out
 
 
@@ -243,7 +347,10 @@ class Memo:
         return {
             "s": s, "a": a, "d": d, "prov": prov, "title": s.get("title") or "Trade-off review",
             "objectives": _objective_rows(s), "options": _options(s), "charts": charts,
-            "triggers": _triggers(s), "fmt": _fmt, "pct": _pct, "pm": _plus_minus(s),
+            "triggers": _triggers(s), "fmt": _fmt, "pct": _pct, "pm": _plus_minus(s), "count": format_count,
+            "delta": format_delta, "headline": _headline(s),
+            "units": {o["name"]: o.get("unit") or "" for o in a["objectives"]},
+            "robustness": d.get("robustness"),
             "chosen_row": next((c for c in a["candidates"] if c["id"] == d.get("chosen")), None),
             "stability": a.get("stability") or [],
             "rates": [r for r in a.get("rates") or [] if r.get("text")],

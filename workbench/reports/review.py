@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import math
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from workbench._io import atomic_write_text, file_sha256
 from workbench.analysis.analyze import to_jsonable
+from workbench.format import format_number, format_percent
 
 __all__ = [
     "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide", "seed_evidence",
@@ -26,6 +26,8 @@ __all__ = [
 
 #: Version of the summary's layout (bump when keys change meaning).
 SUMMARY_VERSION = "1"
+#: Width in pixels the memo's charts are laid out for (its content box at a 1280 px window).
+MEMO_WIDTH = 1100
 #: Packages whose versions the provenance records (when installed).
 PACKAGES = ("mltradeops-workbench", "numpy", "pandas", "scipy", "altair", "vl-convert-python",
             "papermill", "nbclient", "jinja2", "mlflow-skinny", "optuna", "codecarbon", "scikit-learn")
@@ -56,14 +58,11 @@ def stakeholder_weights(names: list[str]) -> str | None:
 
 
 def _num(value: float | None, unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    text = f"{value:.3g}"
-    return f"{text} {unit}".rstrip() if unit else text
+    return format_number(value, unit or None)
 
 
-def _num4(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.4g}"
+def _num4(value: float | None, unit: str = "") -> str:
+    return format_number(value, unit or None)
 
 
 def _signed(value: float, unit: str = "") -> str:
@@ -72,6 +71,8 @@ def _signed(value: float, unit: str = "") -> str:
 
 def _objectives(summary_analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(summary_analysis["objectives"])
+
+
 
 
 def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list[dict[str, Any]]:
@@ -88,13 +89,16 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
         if other == chosen or other not in by_id:
             continue
         mine, theirs = by_id[chosen]["values"], by_id[other]["values"]
-        gains, gives = [], []
+        gains, gives, same = [], [], []
         for o in objs:
             x, y = mine.get(o["name"]), theirs.get(o["name"])
-            if x is None or y is None or x == y:
+            if x is None or y is None:
+                continue
+            item = {"objective": o["name"], "delta": x - y, "unit": o.get("unit", ""), "chosen": x, "other": y}
+            if abs(x - y) <= float(o.get("tolerance") or 0.0):
+                same.append(item)  # within the objective's tolerance: no material difference
                 continue
             better = x > y if o["direction"] == "max" else x < y
-            item = {"objective": o["name"], "delta": x - y, "unit": o.get("unit", ""), "chosen": x, "other": y}
             (gains if better else gives).append(item)
 
         def words(items: list[dict[str, Any]]) -> str:
@@ -104,12 +108,15 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
         if gives and gains:
             text = f"Against {other}, we give up {words(gives)} for {words(gains)}."
         elif gains:
-            text = f"{chosen} is at least as good as {other} on every objective and better on {words(gains)}."
+            text = f"{chosen} is better than {other} on {words(gains)} and worse on none."
         elif gives:
-            text = f"{other} is better on {words(gives)}, and no worse on any objective."
+            text = f"{other} is better on {words(gives)} and worse on none."
         else:
-            text = f"{chosen} and {other} have the same values."
-        out.append({"against": other, "gains": gains, "gives_up": gives, "text": text})
+            text = f"{chosen} and {other}: no material difference on any objective."
+        if same and (gains or gives):
+            text = text[:-1] + ("; no material difference in " + ", ".join(i["objective"] for i in same)
+                                + " (within tolerance).")
+        out.append({"against": other, "gains": gains, "gives_up": gives, "same": same, "text": text})
     return out
 
 
@@ -123,16 +130,17 @@ def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Map
     by_id = {c["id"]: c for c in a["candidates"]}
     c = by_id[chosen]
     n = a["n_candidates"]
-    weights = ", ".join(f"{k} {v:.0%}" for k, v in sorted(a["weights"].items(), key=lambda kv: -kv[1]))
-    s = [f"We choose {chosen}."]
+    weights = ", ".join(f"{k} {format_percent(v)}" for k, v in sorted(a["weights"].items(), key=lambda kv: -kv[1]))
+    s = [f"We recommend {chosen}."]
     status = "" if c["feasible"] else "violates a constraint, "
-    front = "is on the Pareto front" if c["front"] == 0 and c["feasible"] else "is not on the feasible Pareto front"
+    front = ("is on the Pareto front" if c["front"] == 0 and c["feasible"]
+             else "is off the feasible Pareto front (another candidate is better on every objective)")
     s.append(f"Of {n} candidates ({a['n_feasible']} feasible, {len(a['front'])} on the Pareto front) it "
              f"{status}{front} and ranks {c['rank']} by the {a['method'].replace('_', ' ')} score "
              f"({_num(c['score'])}) under the weights {weights}.")
     if a["recommended"] is not None and a["recommended"] != chosen:
-        s.append(f"The analysis recommends {a['recommended']}; the decision makers chose otherwise, for "
-                 f"reasons stated by them.")
+        s.append(f"The analysis ranks {a['recommended']} first; the decision makers recommend {chosen} "
+                 f"instead, for reasons stated by them.")
     ranked = sorted((x for x in a["candidates"] if x["feasible"] and x["id"] != chosen), key=lambda x: x["rank"])
     if ranked:
         runner = ranked[0]
@@ -140,24 +148,26 @@ def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Map
         t = tradeoffs(a, chosen, [runner["id"]])
         if t:
             s.append(t[0]["text"])
-    limits = [f"{k['objective']} {k['op']} {_num4(k['limit'])} (it has {_num4(c['values'].get(k['objective']))})"
+    units = {o["name"]: o.get("unit") or "" for o in _objectives(a)}
+    limits = [f"{k['objective']} {k['op']} {_num4(k['limit'], units.get(k['objective'], ''))} "
+              f"(it has {_num4(c['values'].get(k['objective']), units.get(k['objective'], ''))})"
               for k in a.get("constraints", []) if k.get("limit") is not None]
     if limits and c["feasible"]:
         s.append("It meets every constraint: " + "; ".join(limits) + ".")
     if c.get("acceptability") is not None:
         samples = a.get("parameters", {}).get("smaa", 0)
-        s.append(f"It ranks first under {c['acceptability']:.0%} of {samples:,} random weightings (SMAA-2 "
+        s.append(f"It ranks first under {format_percent(c['acceptability'])} of {samples:,} random weightings (SMAA-2 "
                  f"rank acceptability), so the choice does not hinge on the exact weights."
                  if c["acceptability"] >= 0.5 else
-                 f"It ranks first under only {c['acceptability']:.0%} of {samples:,} random weightings "
+                 f"It ranks first under only {format_percent(c['acceptability'])} of {samples:,} random weightings "
                  f"(SMAA-2), so the choice depends on the weights: check the stability ranges.")
     flips = []
     for r in a.get("stability") or []:
         if r.get("upper_winner"):
-            flips.append(f"the weight share of {r['objective']} rises above {r['upper']:.0%} "
+            flips.append(f"the weight share of {r['objective']} rises above {format_percent(r['upper'])} "
                          f"(then {r['upper_winner']} wins)")
         if r.get("lower_winner"):
-            flips.append(f"the weight share of {r['objective']} falls below {r['lower']:.0%} "
+            flips.append(f"the weight share of {r['objective']} falls below {format_percent(r['lower'])} "
                          f"(then {r['lower_winner']} wins)")
     if flips:
         s.append("It stays first unless " + "; or ".join(flips) + ".")
@@ -242,7 +252,9 @@ def view_specs(analysis: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if len(analysis.model.names) >= 2:
         x, y = main_pair(analysis)
-        out["pareto"] = views.linked_views(analysis, x, y).to_dict()
+        # the memo's content box (MEMO_WIDTH): the parallel coordinates go under the scatter when
+        # they do not fit beside it; axes span the feasible candidates, outliers sit at the edge
+        out["pareto"] = views.linked_views(analysis, x, y, width=MEMO_WIDTH, focus=True).to_dict()
     out["ranking"] = views.ranking_bars(analysis).to_dict()
     if analysis.smaa is not None:
         out["acceptability"] = views.acceptability_bars(analysis).to_dict()

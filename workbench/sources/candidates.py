@@ -28,7 +28,7 @@ from workbench.quality.objective import MAX_MAGNITUDE
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["Candidates", "from_frame", "ID_COLUMNS", "SUMMARIES", "REPLICATE_COLUMNS", "replicate_groups"]
+__all__ = ["Candidates", "from_frame", "non_numeric_cells", "ID_COLUMNS", "SUMMARIES", "REPLICATE_COLUMNS", "replicate_groups"]
 
 #: Column names tried, in order, when no id column is given.
 ID_COLUMNS = ("id", "candidate", "candidate_id", "name", "version", "model_version", "run_id", "run_name")
@@ -130,13 +130,15 @@ class Candidates:
         """Raise :class:`UnknownObjectiveError` if a name is not a numeric column."""
         for name in names:
             if name not in self.table.columns:
-                where = "a numeric column of the candidates table"
-                extra = ""
                 if name in self.provenance.columns:
-                    sample = self.provenance[name].dropna().astype(str).head(3).tolist()
-                    extra = f" It is present but not numeric (e.g. {', '.join(map(repr, sample))})."
+                    raise UnknownObjectiveError(
+                        f"Objective {name!r} is a column of the candidates table, but not a numeric one.\n  "
+                        + non_numeric_cells(self.provenance[name])
+                        + "\n  Fix: correct or remove those cells (an empty cell excludes the candidate,"
+                        " with the reason)."
+                    )
                 raise UnknownObjectiveError(
-                    unknown_name("Objective", name, self.metrics, where=where) + extra
+                    unknown_name("Objective", name, self.metrics, where="a numeric column of the candidates table")
                 )
 
     def for_model(self, model: QualityModel) -> Candidates:
@@ -219,6 +221,35 @@ def _pick_id_column(df: pd.DataFrame, id_column: str | None, source: str = "Data
         f"  Columns: {', '.join(map(str, df.columns))}.\n"
         "  Fix: pass id_column= (CLI: --id) naming the column that identifies each candidate."
     )
+
+
+def non_numeric_cells(column: pd.Series, limit: int = 3) -> str:
+    """Say which cells of a column are not numbers: row id, column and value, the first ``limit``.
+
+    >>> s = pd.Series([0.9, "n/a", 0.8, "0.7x"], index=pd.Index(["a", "b", "c", "d"], name="candidate"),
+    ...               name="accuracy")
+    >>> non_numeric_cells(s)
+    "Column 'accuracy' is not numeric: 2 of 4 cells are not numbers: row 'b' has 'n/a', row 'd' has '0.7x'."
+    """
+    values = column.astype(object)
+    bad = values[np.array([not _is_real(v) for v in values], dtype=bool) & values.notna().to_numpy()]
+    if not len(bad):
+        return f"Column {column.name!r} is not numeric (dtype {column.dtype})."
+    shown = ", ".join(f"row {str(i)!r} has {v!r}" for i, v in bad.head(limit).items())
+    more = f" (and {len(bad) - limit} more)" if len(bad) > limit else ""
+    return (f"Column {column.name!r} is not numeric: {len(bad)} of {values.notna().sum()} cells are not numbers: "
+            f"{shown}{more}.")
+
+
+def _is_real(value: Any) -> bool:
+    """A real number, or text that reads as one (complex and boolean values are not metrics)."""
+    if isinstance(value, (bool, np.bool_, complex, np.complexfloating)):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _numeric_columns(df: pd.DataFrame) -> tuple[list[str], list[str]]:
@@ -347,11 +378,11 @@ def from_frame(
             if m not in df.columns:
                 raise UnknownObjectiveError(unknown_name("Metric", m, numeric, where="a column of the table"))
             if m not in numeric:
-                bad = df[m][pd.to_numeric(df[m], errors="coerce").isna() & df[m].notna()]
+                col = df[m].copy()
+                col.index = pd.Index(ids, name="candidate")
                 raise CandidatesError(
-                    f"Metric {m!r} has non-numeric values: "
-                    + ", ".join(f"{ids[i]!r}: {v!r}" for i, v in bad.head(3).items())
-                    + ".\n  Fix: clean those values or leave the column out of the quality model."
+                    f"Metric {m!r}: " + non_numeric_cells(col)
+                    + "\n  Fix: clean those values or leave the column out of the quality model."
                 )
         other = [c for c in df.columns if c not in metrics]
         numeric = list(metrics)

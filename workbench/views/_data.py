@@ -170,7 +170,8 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     label = np.full(len(out), None, dtype=object)
     for i, r in marks.items():
         role[i] = ", ".join(r)
-        label[i] = f"{out['candidate'].iat[i]} ({role[i]})"
+        # the deployed model reads "incumbent" in every text (the data keeps the role's key)
+        label[i] = f"{out['candidate'].iat[i]} ({', '.join('incumbent' if x == 'champion' else x for x in r)})"
     out["role"] = pd.Series(role, dtype=object)
     out["label"] = pd.Series(label, dtype=object)
     if "acceptability" in t.columns:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import UnknownNameError, unknown_name
+from workbench.format import format_number
 from workbench.views import theme
 from workbench.views._data import (
     MAX_POINTS, Built, ChartError, chart_table, column, density_2d, fieldname, finish, js, objective, records,
@@ -62,14 +63,15 @@ def tooltips(analysis: Any, table: pd.DataFrame) -> list[alt.Tooltip]:
     return tips
 
 
-def _status_scale() -> alt.Scale:
+def status_scale() -> alt.Scale:
+    """Colours of the three statuses (front, dominated, infeasible)."""
     domain = ["front", "dominated", "infeasible"]
     return alt.Scale(domain=domain, range=[theme.STATUS_COLORS[s] for s in domain])
 
 
 def status_color(brushed: bool = True, legend: bool = True) -> Any:
     """Colour by status; outside the brush (when ``brushed``) a light grey."""
-    enc = alt.Color(field="status", type="nominal", scale=_status_scale(),
+    enc = alt.Color(field="status", type="nominal", scale=status_scale(),
                     legend=alt.Legend(title="status") if legend else None)
     return alt.condition(BRUSH, enc, alt.value(theme.UNSELECTED)) if brushed else enc
 
@@ -88,10 +90,15 @@ def status_shape() -> alt.Shape:
                      scale=alt.Scale(domain=domain, range=[theme.STATUS_SHAPES[s] for s in domain]))
 
 
-def _axis(o: Any, field: str | None = None, channel: type = alt.X, ticks: int | None = None) -> Any:
+
+def _axis(o: Any, field: str | None = None, channel: type = alt.X, ticks: int | None = None,
+          domain: list[float] | None = None) -> Any:
+    """A quantitative position channel titled with the objective's label; ``domain`` fixes the range
+    and clamps what lies beyond to the edge."""
     extra = {} if ticks is None else {"axis": alt.Axis(tickCount=ticks)}
+    scale = alt.Scale(zero=False) if domain is None else alt.Scale(zero=False, domain=domain, clamp=True, nice=False)
     return channel(field=fieldname(o.name) if field is None else field, type="quantitative", title=o.label,
-                   scale=alt.Scale(zero=False), **extra)
+                   scale=scale, **extra)
 
 
 # --- the Pareto scatter --------------------------------------------------------------------------------
@@ -127,20 +134,48 @@ def _constraint_rows(analysis: Any, ox: Any, oy: Any) -> tuple[list[dict[str, An
 
 
 def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.ndarray, *, color: Any = None,
-             width: int = 420, height: int = 320, name: str = "points") -> Built:
-    """Layers of the Pareto scatter (unthemed), with its datasets."""
+             width: int = 420, height: int = 320, name: str = "points", focus: bool = False) -> Built:
+    """Layers of the Pareto scatter (unthemed), with its datasets.
+
+    With ``focus``, each axis spans the feasible candidates and the constraint limits on it; the
+    candidates beyond are drawn clamped to the edge as open triangles and counted in a note.
+    """
     fx = fieldname(ox.name)
     datasets: dict[str, Any] = {}
     layers = []
     notes: list[str] = []
+    domains: dict[str, list[float]] = {}
+    beyond_test = []
+    if focus:
+        shown = table.loc[drawn]
+        for o in (ox, oy):
+            lims = [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]
+            dom, _ = focus_domain(shown, o, lims)
+            if dom is not None:
+                domains[o.name] = dom
+                col = f"datum[{js(column(o.name))}]"
+                beyond_test.append(f"({col} < {dom[0]!r} || {col} > {dom[1]!r})")
+        if beyond_test:
+            v = np.zeros(len(shown), dtype=bool)
+            for o in (ox, oy):
+                if o.name in domains:
+                    x = shown[o.name].to_numpy(dtype="float64")
+                    v |= (x < domains[o.name][0]) | (x > domains[o.name][1])
+            kinds = shown.loc[v, "status"].value_counts()
+            what = " and ".join(f"{n} {k}" for k, n in kinds.items())
+            notes.append(f"{what} beyond the axes (drawn as open triangles at the edge; "
+                         "the axes span the feasible candidates and the limits).")
+
+    def _ax(o: Any, field: str | None = None, channel: type = alt.X) -> Any:
+        return _axis(o, field, channel, domain=domains.get(o.name))
     if (~drawn).any():
         rest = table.loc[~drawn]
         dens = density_2d(rest[ox.name].to_numpy(), rest[oy.name].to_numpy(), table[ox.name].to_numpy(),
                           table[oy.name].to_numpy(), SCATTER_BINS)
         datasets["density"] = records(dens)
         layers.append(alt.Chart(alt.NamedData(name="density")).mark_rect(color=theme.DENSITY_COLOR).encode(
-            x=_axis(ox, "x_start"), x2=alt.X2(field="x_end"),
-            y=_axis(oy, "y_start", alt.Y), y2=alt.Y2(field="y_end"),
+            x=_ax(ox, "x_start"), x2=alt.X2(field="x_end"),
+            y=_ax(oy, "y_start", alt.Y), y2=alt.Y2(field="y_end"),
             opacity=alt.Opacity(field="count", type="quantitative", title="candidates per bin",
                                 scale=alt.Scale(type="log", range=[0.12, 0.75])),
             tooltip=[tip("count", "candidates in bin"),
@@ -156,25 +191,44 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         slo_tip = [tip("text", "constraint", kind="nominal")]
         rule = dict(color=theme.SLO_COLOR, strokeDash=[6, 4], strokeWidth=1.5)
         text = dict(color=theme.SLO_COLOR, fontSize=10, align="left")
+        # Labels face the middle of the plot, so they are not cut at the edge and the x label
+        # (along the top) and the y label (at the right end) do not meet in a corner.
+        def _where(o: Any, limit: float) -> float:
+            dom = domains.get(o.name)
+            if dom is None:
+                v = table.loc[drawn, o.name].to_numpy(dtype="float64")
+                v = np.concatenate([v[np.isfinite(v)], [limit]])
+                dom = [float(v.min()), float(v.max())]
+            return 0.5 if dom[1] == dom[0] else (limit - dom[0]) / (dom[1] - dom[0])
+
+        for r in rows:
+            r["side"] = "left" if _where(ox if r["axis"] == "x" else oy, r["limit"]) < 0.5 else "right"
         if any(r["axis"] == "x" for r in rows):
             on_x = slo.transform_filter("datum.axis === 'x'")
-            layers.append(on_x.mark_rule(**rule).encode(x=_axis(ox, "limit"), tooltip=slo_tip))
-            layers.append(on_x.mark_text(baseline="top", dx=-4, dy=4, **{**text, "align": "right"}).encode(
-                x=_axis(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
+            layers.append(on_x.mark_rule(**rule).encode(x=_ax(ox, "limit"), tooltip=slo_tip))
+            for side, align, dx in (("left", "left", 4), ("right", "right", -4)):
+                if any(r["axis"] == "x" and r["side"] == side for r in rows):
+                    layers.append(on_x.transform_filter(f"datum.side === '{side}'").mark_text(
+                        baseline="top", dx=dx, dy=4, **{**text, "align": align}).encode(
+                        x=_ax(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
         if any(r["axis"] == "y" for r in rows):
             on_y = slo.transform_filter("datum.axis === 'y'")
-            layers.append(on_y.mark_rule(**rule).encode(y=_axis(oy, "limit", alt.Y), tooltip=slo_tip))
-            layers.append(on_y.mark_text(baseline="bottom", dx=4, dy=-3, **text).encode(
-                y=_axis(oy, "limit", alt.Y), x=alt.value(0), text=alt.Text(field="text", type="nominal")))
+            layers.append(on_y.mark_rule(**rule).encode(y=_ax(oy, "limit", alt.Y), tooltip=slo_tip))
+            for side, baseline, dy in (("left", "bottom", -3), ("right", "top", 3)):  # low line: above it
+                if any(r["axis"] == "y" and r["side"] == side for r in rows):
+                    layers.append(on_y.transform_filter(f"datum.side === '{side}'").mark_text(
+                        baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"}).encode(
+                        y=_ax(oy, "limit", alt.Y), x=alt.value(width),
+                        text=alt.Text(field="text", type="nominal")))
     if elsewhere:
         notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
     base = alt.Chart(CANDIDATES)
     layers.append(base.transform_filter("datum.front_line").mark_line(
         color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
-        x=_axis(ox), y=_axis(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label)))
+        x=_ax(ox), y=_ax(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label)))
     colour = status_color() if color is None else alt.condition(BRUSH, color, alt.value(theme.UNSELECTED))
     layers.append(base.mark_point(filled=True).encode(
-        x=_axis(ox), y=_axis(oy, channel=alt.Y), color=colour, shape=status_shape(),
+        x=_ax(ox), y=_ax(oy, channel=alt.Y), color=colour, shape=status_shape(),
         opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
         size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
         tooltip=tooltips(analysis, table),
@@ -189,11 +243,15 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         ring = base.transform_filter(f"indexof(datum.role || '', {js(role)}) >= 0").mark_point(
             filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_,
             opacity=1)
-        layers.append(ring.encode(x=_axis(ox), y=_axis(oy, channel=alt.Y),
+        layers.append(ring.encode(x=_ax(ox), y=_ax(oy, channel=alt.Y),
                                   tooltip=tooltips(analysis, table)))
     layers.append(base.transform_filter("isValid(datum.label)").mark_text(
         align="left", baseline="bottom", dx=7, dy=-5, fontSize=11, color="#222222").encode(
-        x=_axis(ox), y=_axis(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal")))
+        x=_ax(ox), y=_ax(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal")))
+    if beyond_test:
+        layers.append(base.transform_filter(" || ".join(beyond_test)).mark_point(
+            shape="triangle-up", filled=False, size=90, strokeWidth=1.5, color=theme.STATUS_COLORS["infeasible"],
+            opacity=1).encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table)))
     chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
         opacity="independent", size="independent")
     return Built(chart, datasets, [name], notes)
@@ -217,8 +275,28 @@ def _summary(analysis: Any, table: pd.DataFrame) -> str:
     if analysis.recommended is not None:
         parts.append(f"recommended: {analysis.recommended}")
     if analysis.champion is not None:
-        parts.append(f"champion: {analysis.champion}")
+        parts.append(f"incumbent: {analysis.champion}")
     return " · ".join(parts)
+
+
+def focus_domain(table: pd.DataFrame, o: Any, limits: list[float] = (), pad: float = 0.06
+                 ) -> tuple[list[float] | None, int]:
+    """An axis range around the feasible candidates (and the constraint limits on this axis), and how
+    many drawn candidates lie beyond it. ``(None, 0)`` when nothing lies beyond (keep the data range).
+
+    One far infeasible outlier would otherwise squash every feasible candidate into a corner; the
+    view clamps the outliers to the edge and says how many sit there.
+    """
+    v = table[o.name].to_numpy(dtype="float64")
+    ok = table["feasible"].to_numpy(dtype=bool) & np.isfinite(v)
+    if not ok.any():
+        return None, 0
+    keep = np.concatenate([v[ok], np.asarray([x for x in limits if np.isfinite(x)], dtype="float64")])
+    lo, hi = float(keep.min()), float(keep.max())
+    span = hi - lo or abs(hi) or 1.0
+    lo, hi = lo - pad * span, hi + pad * span
+    beyond = int(((v < lo) | (v > hi)).sum())
+    return ([lo, hi], beyond) if beyond else (None, 0)
 
 
 def _front_note(analysis: Any, shown: list[Any], line: bool = False) -> str | None:
@@ -403,31 +481,45 @@ def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_po
 
 # --- parallel coordinates ----------------------------------------------------------------------------
 
-def _axes_rows(table: pd.DataFrame, objs: list[Any]) -> list[dict[str, Any]]:
+def _axes_rows(table: pd.DataFrame, objs: list[Any], focus: bool = False) -> list[dict[str, Any]]:
     rows = []
     for i, o in enumerate(objs):
         v = table[o.name].to_numpy(dtype="float64")
         lo, hi = float(np.min(v)), float(np.max(v))
+        dom, beyond = focus_domain(table, o, pad=0.0) if focus else (None, 0)
+        if dom is not None:
+            lo, hi = dom
         worst, best = (hi, lo) if o.direction == "min" else (lo, hi)
         unit = f" {o.unit}" if o.unit else ""
         # the fold names each axis by its chart-data column (see _data.column)
         rows.append({"axis_objective": column(o.name), "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
-                     "label": o.label, "best": best, "worst": worst, "best_text": f"{best:.4g}{unit}",
-                     "worst_text": f"{worst:.4g}{unit}", "bottom": 0.0, "top": 1.0})
+                     "label": o.label, "best": best, "worst": worst,
+                     "best_text": format_number(best, o.unit or None),
+                     "worst_text": format_number(worst, o.unit or None), "bottom": 0.0, "top": 1.0,
+                     "beyond": beyond})
     return rows
 
 
 def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.ndarray, *,
-              brushed: bool, width: int | None = None, height: int = 320) -> Built:
-    """Layers of the parallel coordinates (unthemed), with their datasets (not ``candidates``)."""
+              brushed: bool, width: int | None = None, height: int = 320, focus: bool = False) -> Built:
+    """Layers of the parallel coordinates (unthemed), with their datasets (not ``candidates``).
+
+    With ``focus``, each axis spans the feasible candidates; lines beyond are clamped to the axis
+    end and a note counts them. Axis labels are limited to the space between two axes.
+    """
     k = len(objs)
-    axes = _axes_rows(table, objs)
+    axes = _axes_rows(table.loc[drawn] if focus else table, objs, focus)
     datasets: dict[str, Any] = {"axes": axes}
-    labels = [o.label for o in objs]
+    # two-line axis labels: the name, then unit and direction ("[ms] ↓ better")
+    labels = [[o.name, (f"[{o.unit}] " if o.unit else "") + f"{o.arrow} better"] for o in objs]
+    width = width or max(360, 120 * k)
     x_scale = alt.Scale(domain=[-0.25, k - 0.75], nice=False, zero=False)
     x_axis = alt.Axis(values=list(range(k)), labelExpr=f"{js(labels)}[datum.value] || ''", title=None,
-                      grid=False, labelAngle=0, labelFontSize=11, labelLimit=160, labelPadding=22,
-                      ticks=False, domain=False)
+                      grid=False, labelAngle=0, labelFontSize=11, labelLimit=max(60, int(width / k) - 12),
+                      labelPadding=22, ticks=False, domain=False)
+    n_beyond = sum(a["beyond"] for a in axes)
+    notes = ([f"Parallel coordinates: {n_beyond} values beyond their axis (the axes span the feasible "
+              "candidates; those lines end at the axis end)."] if n_beyond else [])
     y = alt.Scale(domain=[0, 1], nice=False)
     y_title = "position: 0 = worst, 1 = best (in the data)"
     layers = []
@@ -463,7 +555,7 @@ def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.nda
         from_=alt.LookupData(alt.NamedData(name="axes"), "axis_objective",
                              ["axis_index", "axis_lo", "axis_span"]),
     ).transform_calculate(
-        axis_position="datum.axis_span === 0 ? 0.5 : (datum.axis_value - datum.axis_lo) / datum.axis_span"
+        axis_position="datum.axis_span === 0 ? 0.5 : clamp((datum.axis_value - datum.axis_lo) / datum.axis_span, 0, 1)"
     ).mark_line(strokeJoin="round").encode(
         x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
         y=alt.Y(field="axis_position", type="quantitative", scale=y, title=y_title),
@@ -480,9 +572,9 @@ def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.nda
             x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
             y=alt.Y(field=anchor, type="quantitative", scale=y, title=y_title),
             text=alt.Text(field=field, type="nominal")))
-    chart = alt.layer(*layers).properties(width=width or max(360, 120 * k), height=height).resolve_scale(
+    chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
         opacity="independent", size="independent")
-    return Built(chart, datasets)
+    return Built(chart, datasets, notes=notes)
 
 
 def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
@@ -534,7 +626,7 @@ def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
 # --- linked views --------------------------------------------------------------------------------------
 
 def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None = None,
-                 max_points: int = MAX_POINTS) -> alt.HConcatChart:
+                 max_points: int = MAX_POINTS, width: int | None = None, focus: bool = False) -> Any:
     """The Pareto scatter of ``x`` and ``y`` beside the parallel coordinates, sharing one brush.
 
     Brushing the scatter greys out, in both views, every candidate outside the brushed box: the
@@ -551,10 +643,17 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
         Axes of the parallel coordinates; default: all of the model's.
     max_points : int
         As in :func:`pareto_scatter`.
+    width : int, optional
+        The width the two views must fit in (pixels, plot areas plus axes). When the scatter and
+        the parallel coordinates do not fit side by side, the parallel coordinates go below the
+        scatter and take the whole width. Default: side by side at their natural sizes.
+    focus : bool
+        Axes span the feasible candidates (and the limits); candidates beyond are clamped to the
+        edge and counted in the subtitle ("2 infeasible beyond the axes").
 
     Returns
     -------
-    altair.HConcatChart
+    altair.HConcatChart or altair.VConcatChart
         One ``brush`` param (interval, x and y) on the scatter's points (the view altair names
         ``points_0`` inside the concatenation).
 
@@ -575,13 +674,25 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
     objs = _objectives(analysis, objectives, chart="linked_views")
     table, drawn, parts, knee_note = _prepare(analysis, max_points)
     table = _with_front_line(table, ox, oy)
-    scatter = _scatter(analysis, ox, oy, table, drawn, width=380, height=320)
-    par = _parallel(analysis, objs, table, drawn, brushed=True, height=320)
+    # ~70 px of axis and title on the left of each view, ~110 px of legend on the right
+    par_width = max(360, 120 * len(objs))
+    stacked = width is not None and 380 + par_width + 2 * 70 + 110 > width
+    if stacked:  # both views take the whole width
+        scatter_w = par_width = max(240, width - 70 - 110)
+    else:
+        scatter_w = 380
+    scatter = _scatter(analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320,
+                       focus=focus)
+    par = _parallel(analysis, objs, table, drawn, brushed=True, height=300, width=par_width, focus=focus)
     datasets = {"candidates": records(table.loc[drawn]), **scatter.datasets, **par.datasets}
-    chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
-    built = Built(chart, datasets, scatter.brush_views, scatter.notes)
+    if stacked:
+        chart = alt.vconcat(scatter.chart, par.chart, spacing=28).resolve_scale(color="shared")
+    else:
+        chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
+    built = Built(chart, datasets, scatter.brush_views, scatter.notes + par.notes)
     return finish(built, f"Trade-off: {oy.name} vs {ox.name}, and every objective",
                   [_summary(analysis, table),
-                   "Brush the scatter to highlight the same candidates on the right.",
+                   "Brush the scatter to highlight the same candidates "
+                   + ("below." if isinstance(chart, alt.VConcatChart) else "on the right."),
                    _front_note(analysis, objs), _front_note(analysis, [ox, oy], line=True), knee_note,
                    *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins; {AXIS_BINS} per axis")])

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from workbench.views._data import Built, ChartError, MissingResultError, chart_table, finish, records, tip
-from workbench.views.pareto import status_color, tooltips
+from workbench.format import format_number
+from workbench.views.pareto import status_color, status_scale, tooltips
 
 __all__ = ["ranking_bars", "acceptability_bars"]
 
@@ -53,14 +54,17 @@ def ranking_bars(analysis: Any, top: int = 20, *, width: int = 360) -> alt.Layer
     top = _positive(top, "top")
     table = chart_table(analysis)
     shown = table.sort_values(["rank", "candidate"], kind="stable").head(top).copy()
-    shown["text"] = [f"{s:.3f}" + ("" if ok else "  ✗ infeasible")
+    shown["text"] = [format_number(s) + ("" if ok else "  ✗ infeasible")
                      for s, ok in zip(shown["score"], shown["feasible"], strict=True)]
     order = shown["candidate"].tolist()
     base = alt.Chart(alt.NamedData(name="ranking"))
     y = alt.Y(field="candidate", type="nominal", sort=order, title=None)
     bars = base.mark_bar(height={"band": 0.8}).encode(
         y=y, x=alt.X(field="score", type="quantitative", title=f"score ({analysis.method}; ↑ better)"),
-        color=status_color(brushed=False), tooltip=tooltips(analysis, shown))
+        # the legend sits above the bars, where the score texts at the bars' ends cannot reach it
+        color=alt.Color(field="status", type="nominal", scale=status_scale(),
+                        legend=alt.Legend(title="status", orient="top", direction="horizontal")),
+        tooltip=tooltips(analysis, shown))
     text = base.mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(
         y=y, x=alt.X(field="score", type="quantitative"), text=alt.Text(field="text", type="nominal"))
     chart = alt.layer(bars, text).properties(width=width, height=alt.Step(18))
