@@ -9,6 +9,7 @@ says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -22,6 +23,7 @@ from workbench.views._data import (
     split, tip,
 )
 from workbench.views._data import objectives as _objectives
+from workbench.views.live import brush_value
 
 __all__ = ["pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views"]
 
@@ -210,10 +212,12 @@ def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return table, f"{int(table['knee'].sum())} knees ringed, the {MAX_KNEE_LABELS} best-ranked labelled"
 
 
-def _summary(analysis: Any, table: pd.DataFrame) -> str:
-    n = len(table)
-    parts = [f"{int((table['status'] == 'front').sum()):,} on the front",
-             f"{int((table['status'] == 'infeasible').sum()):,} infeasible", f"{n:,} candidates"]
+def _summary(analysis: Any) -> str:
+    """The summary line: front, infeasible and total counts, the recommended and the champion."""
+    t = analysis.table
+    feasible = t["feasible"].to_numpy(dtype=bool)
+    on_front = int((feasible & (t["front"].to_numpy() == 0)).sum())
+    parts = [f"{on_front:,} on the front", f"{int((~feasible).sum()):,} infeasible", f"{len(t):,} candidates"]
     if analysis.recommended is not None:
         parts.append(f"recommended: {analysis.recommended}")
     if analysis.champion is not None:
@@ -259,7 +263,8 @@ def _prepare(analysis: Any, max_points: int) -> tuple[pd.DataFrame, np.ndarray, 
 
 
 def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
-                   width: int = 420, height: int = 320) -> alt.LayerChart:
+                   width: int = 420, height: int = 320,
+                   brush: Mapping[str, Sequence[float]] | None = None) -> alt.LayerChart:
     """Two objectives against each other: the front, the dominated, the infeasible and the SLOs.
 
     The feasible front (``front == 0``) is drawn in blue and connected in order of ``x``; dominated
@@ -284,6 +289,9 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
         40 x 40 binned density -- and the subtitle says how many.
     width, height : int
         Size of the plot in pixels.
+    brush : mapping, optional
+        ``{x_objective: [a, b], y_objective: [c, d]}``: the brush's initial interval (ignored
+        unless it spans both axes), e.g. to redraw a chart an analyst had brushed.
 
     Returns
     -------
@@ -313,6 +321,19 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
     ...
     workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
     """
+    chart, _, _ = _pareto(analysis, x, y, color=color, max_points=max_points, width=width, height=height,
+                          brush=None if brush is None else brush_value(brush, x, y))
+    return chart
+
+
+def _pareto(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
+            width: int = 420, height: int = 320, brush: dict[str, list[float]] | None = None,
+            subtitle: bool = True) -> tuple[alt.LayerChart, list[str], list[str]]:
+    """The Pareto scatter, its subtitle lines and the ids it draws one by one (in drawing order).
+
+    ``brush``: the initial value of the brush (``{"x": [a, b], "y": [c, d]}``); ``subtitle=False``
+    leaves the lines out of the chart (a page that shows them itself, see ``views.live``).
+    """
     ox, oy = objective(analysis, x), objective(analysis, y)
     if ox.name == oy.name:
         raise ChartError(f"pareto_scatter needs two different objectives; got {x!r} for both x and y.")
@@ -321,9 +342,16 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
     colour = _color_field(analysis, table, color)
     built = _scatter(analysis, ox, oy, table, drawn, color=colour, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
-    return finish(built, f"Trade-off: {oy.name} vs {ox.name}",
-                  [_summary(analysis, table), _front_note(analysis, [ox, oy], line=True), knee_note,
-                   *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins")])
+    lines = [_summary(analysis), _front_note(analysis, [ox, oy], line=True), knee_note,
+             *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"), *built.notes]
+    lines = list(dict.fromkeys(s for s in lines if s))
+    built.notes = []
+    chart = finish(built, f"Trade-off: {oy.name} vs {ox.name}", lines if subtitle else [])
+    if brush is not None:
+        for p in chart.params:
+            if getattr(p, "name", None) == "brush":
+                p.value = brush
+    return chart, lines, table.loc[drawn, "candidate"].tolist()
 
 
 # --- scatter matrix ----------------------------------------------------------------------------------
@@ -397,7 +425,7 @@ def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_po
     chart = alt.vconcat(*rows)
     built = Built(chart, datasets, views)
     return finish(built, "Trade-offs between every pair of objectives",
-                  [_summary(analysis, table), "Brush any cell to highlight the same candidates in all.",
+                  [_summary(analysis), "Brush any cell to highlight the same candidates in all.",
                    knee_note, *parts.notes(table, f"{MATRIX_BINS}×{MATRIX_BINS} bins per cell")])
 
 
@@ -527,7 +555,7 @@ def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
     built = _parallel(analysis, objs, table, drawn, brushed=False, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
     return finish(built, "Parallel coordinates (up is better on every axis)",
-                  [_summary(analysis, table), _front_note(analysis, objs),
+                  [_summary(analysis), _front_note(analysis, objs),
                    *parts.notes(table, f"{AXIS_BINS} bins per axis")])
 
 
@@ -581,7 +609,7 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
     chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
     built = Built(chart, datasets, scatter.brush_views, scatter.notes)
     return finish(built, f"Trade-off: {oy.name} vs {ox.name}, and every objective",
-                  [_summary(analysis, table),
+                  [_summary(analysis),
                    "Brush the scatter to highlight the same candidates on the right.",
                    _front_note(analysis, objs), _front_note(analysis, [ox, oy], line=True), knee_note,
                    *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins; {AXIS_BINS} per axis")])

@@ -1,0 +1,167 @@
+"""The Pareto view for a page that keeps it drawn: a spec once, then only the rows that change.
+
+A widget (the explorer) draws :func:`pareto_live`'s spec and, as the analyst moves weights or
+limits, asks the views for the next state instead of editing the spec itself:
+
+- :func:`pareto_reweighted` -- a weight move: positions, fronts, feasibility, knees and the density
+  do not move; the drawn candidates' rank, score, role and label do (and the recommended one is
+  drawn when it was not). Milliseconds at 10^5 candidates (only the drawn rows are rebuilt).
+- :func:`pareto_live` again -- anything else (constraints, method, axes): the whole view.
+
+Either way the result is a :class:`LiveView` whose spec is exactly what :func:`pareto_scatter`
+draws (same marks, scales, tooltips and rows) except that the subtitle lines come apart as
+``notes`` for the page to show beside the chart: they change with most moves, and a title cannot
+be changed in a drawn Vega view, while data can. :meth:`LiveView.same_drawing` tells the page
+whether the new view differs from the drawn one only in its rows -- then it replaces the rows in
+place (Vega's ``view.change``), else it draws the new spec.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.views._data import MAX_POINTS, chart_table, records
+
+__all__ = ["LiveView", "brush_value", "pareto_live", "pareto_reweighted", "to_spec"]
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """A Pareto view ready to be drawn, and what a page needs to keep it up to date.
+
+    Attributes
+    ----------
+    spec : dict
+        The Vega-Lite spec (JSON-safe; rows under ``datasets``) without the subtitle.
+    notes : tuple of str
+        The subtitle lines :func:`pareto_scatter` would draw (counts, the recommended candidate,
+        what is drawn as density), for the page to show as text.
+    drawn : tuple of str
+        Ids of the candidates drawn one by one (the rows of the ``candidates`` dataset).
+    x, y : str
+        The objectives on the axes.
+    """
+
+    spec: dict[str, Any]
+    notes: tuple[str, ...]
+    drawn: tuple[str, ...]
+    x: str
+    y: str
+
+    @property
+    def datasets(self) -> dict[str, list[dict[str, Any]]]:
+        """The rows of every named dataset."""
+        return self.spec.get("datasets", {})
+
+    def same_drawing(self, other: LiveView) -> bool:
+        """True when ``other`` draws the same marks as this view and differs only in its rows
+        (and the brush's initial value, which a drawn view keeps by itself)."""
+        return _skeleton(self.spec) == _skeleton(other.spec)
+
+    def changed_datasets(self, other: LiveView) -> dict[str, list[dict[str, Any]]]:
+        """The datasets of ``other`` whose rows differ from this view's."""
+        mine = self.datasets
+        return {name: rows for name, rows in other.datasets.items() if mine.get(name) is not rows
+                and mine.get(name) != rows}
+
+
+def _skeleton(spec: Mapping[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in spec.items() if k != "datasets"}
+    if "params" in out:
+        out["params"] = [{k: v for k, v in p.items() if k != "value"} for p in out["params"]]
+    out["dataset_names"] = sorted(spec.get("datasets", {}))
+    return out
+
+
+def to_spec(chart: Any) -> dict[str, Any]:
+    """``chart.to_dict()`` without altair walking and validating every row of its datasets.
+
+    The chart is converted (and validated) with its top-level ``datasets`` emptied, then the rows
+    (already JSON-safe, as :func:`workbench.views._data.records` makes them) are put back: the same
+    dict, in milliseconds where validating thousands of rows takes seconds.
+    """
+    datasets = getattr(chart, "datasets", None)
+    if not isinstance(datasets, dict) or not datasets:
+        return chart.to_dict()
+    chart.datasets = {name: [] for name in datasets}
+    try:
+        spec = chart.to_dict()
+    finally:
+        chart.datasets = datasets
+    spec["datasets"] = {**spec.get("datasets", {}), **{name: list(rows) for name, rows in datasets.items()}}
+    return spec
+
+
+def brush_value(brush: Mapping[str, Sequence[float]], x: str, y: str) -> dict[str, list[float]] | None:
+    """A brush ``{objective: [a, b]}`` as the initial value of the view's interval selection
+    (``{"x": [...], "y": [...]}``), or None unless it spans both axes.
+
+    >>> brush_value({"ms": [5, 1], "acc": [0.8, 0.9]}, "ms", "acc")
+    {'x': [5.0, 1.0], 'y': [0.8, 0.9]}
+    """
+    if x in brush and y in brush:
+        return {"x": [float(v) for v in brush[x]], "y": [float(v) for v in brush[y]]}
+    return None
+
+
+def pareto_live(analysis: Any, x: str, y: str, *, max_points: int = MAX_POINTS,
+                brush: Mapping[str, Sequence[float]] | None = None, width: int = 420,
+                height: int = 320) -> LiveView:
+    """:func:`~workbench.views.pareto_scatter` as a :class:`LiveView` (its subtitle as ``notes``).
+
+    Parameters
+    ----------
+    analysis, x, y, max_points, width, height
+        As in :func:`~workbench.views.pareto_scatter`.
+    brush : mapping, optional
+        ``{objective: [a, b]}`` on both axes: the brush's initial interval.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from workbench import QualityModel, analyze
+    >>> qm = QualityModel.from_dict({"objectives": [
+    ...     {"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "unit": "ms"}]})
+    >>> df = pd.DataFrame({"id": list("abcd"), "acc": [0.90, 0.80, 0.85, 0.95], "ms": [20, 10, 25, 40]})
+    >>> live = pareto_live(analyze(df, qm), "ms", "acc")
+    >>> live.drawn, live.notes[0]
+    (('c', 'b', 'd', 'a'), '3 on the front · 0 infeasible · 4 candidates · recommended: a')
+    >>> "subtitle" in live.spec["title"]
+    False
+    """
+    from workbench.views.pareto import _pareto
+
+    chart, notes, drawn = _pareto(analysis, x, y, max_points=max_points, width=width, height=height,
+                                  brush=brush_value(brush or {}, x, y), subtitle=False)
+    return LiveView(to_spec(chart), tuple(notes), tuple(drawn), x, y)
+
+
+def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
+    """The view after a weight move: ``previous`` with its candidates' rows redone for ``analysis``.
+
+    ``analysis`` must be ``previous``'s analysis re-weighted (same candidates, constraints and
+    method: :meth:`workbench.analysis.reweight.Reranker.reweigh`). The drawn candidates stay drawn
+    (the recommended one is added when it was not), their rows are rebuilt by the views' own rules
+    (so a knee's label follows its new rank) in drawing order, and the summary note names the new
+    recommended candidate. With every candidate drawn, the result equals ``pareto_live(analysis)``.
+    """
+    from workbench.views.pareto import _limit_labels, _summary
+
+    t = analysis.table
+    ids = list(previous.drawn)
+    top = analysis.recommended
+    if top is not None and top not in set(ids):
+        ids.append(str(top))
+    reduced = dataclasses.replace(analysis, table=t.iloc[t.index.get_indexer(ids)])
+    table = chart_table(reduced)
+    # whether a candidate is on the 2-D front line depends on positions and status only
+    line = {r["candidate"]: bool(r.get("front_line")) for r in previous.datasets.get("candidates", [])}
+    table.insert(table.columns.get_loc("front") + 1, "front_line", [line.get(c, False) for c in table["candidate"]])
+    table, _ = _limit_labels(table)
+    rows = records(table)
+    spec = {**previous.spec, "datasets": {**previous.datasets, "candidates": rows}}
+    notes = (_summary(analysis), *previous.notes[1:])
+    return LiveView(spec, notes, tuple(str(c) for c in table["candidate"]), previous.x, previous.y)
