@@ -11,6 +11,7 @@ State (synced traitlets, so a second view of the widget, or a page opened later,
 
 - ``spec``: the Vega-Lite spec, drawn with vega-embed when ``draws`` changes (:meth:`draw`);
 - ``data``: ``{dataset: rows}`` that replace the spec's own rows, in place;
+- ``patch``: new values of some fields of the drawn rows (a weight move's ranks, scores, roles);
 - ``brush``: the ``brush`` interval selection as the page reports it (``{field: [a, b]}``).
 
 Vega comes from vl-convert's bundle, inside the widget's module: no CDN.
@@ -68,6 +69,26 @@ async function render({ model, el }) {
     view.change(name, cs);
     return true;
   };
+  // A patch: new values of some fields of rows already drawn, column by column, keyed by id.
+  const patchView = (view, patch) => {
+    for (const [name, p] of Object.entries(patch || {})) {
+      let tuples;
+      try { tuples = view.data(name); } catch (e) { continue; }
+      if (!tuples || !tuples.length) continue;
+      const key = p.key, index = new Map(p.keys.map((k, i) => [k, i]));
+      const cs = view.changeset();
+      for (const [f, values] of Object.entries(p.fields)) {
+        cs.modify(t => index.has(t[key]) && t[f] !== values[index.get(t[key])], f, t => values[index.get(t[key])]);
+      }
+      view.change(name, cs);
+    }
+  };
+  const applyPatch = async () => {
+    if (!api) return;
+    patchView(api.view, model.get('patch'));
+    await api.view.runAsync();
+    el.dataset.revision = String(model.get('revision'));
+  };
   const applyData = async () => {
     const data = model.get('data') || {};
     if (!api) return;
@@ -91,6 +112,10 @@ async function render({ model, el }) {
     } catch (error) { showError(error); return; }
     finalize = api.finalize;
     current = {...data};
+    if (Object.keys(model.get('patch') || {}).length) {
+      patchView(api.view, model.get('patch'));
+      await api.view.runAsync();
+    }
     el.dataset.revision = String(model.get('revision'));
     let names = [];
     try { api.view.signal('brush'); names = ['brush']; } catch (e) { names = []; }
@@ -109,6 +134,7 @@ async function render({ model, el }) {
   model.on('change:draws', embed);
   model.on('change:embed_options', embed);
   model.on('change:data', applyData);
+  model.on('change:patch', applyPatch);
   await embed();
   return () => { if (finalize) finalize(); };
 }
@@ -138,6 +164,8 @@ class LiveChart(anywidget.AnyWidget):
     spec = traitlets.Dict(help="The Vega-Lite spec drawn.").tag(sync=True)
     draws = traitlets.Int(0, help="Counts the draws: the page embeds the spec when it changes.").tag(sync=True)
     data = traitlets.Dict(help="Rows that replace the spec's datasets, in place.").tag(sync=True)
+    patch = traitlets.Dict(help="New values of some fields of the drawn rows: {dataset: {key, keys, fields}}."
+                           ).tag(sync=True)
     embed_options = traitlets.Dict(EMBED_OPTIONS).tag(sync=True)
     brush = traitlets.Dict(help="The brush interval as the page reports it: {field: [a, b]}.").tag(sync=True)
     revision = traitlets.Int(0, help="Counts the draws and data updates (the page shows it on the chart)."
@@ -155,6 +183,7 @@ class LiveChart(anywidget.AnyWidget):
         with self.hold_sync():
             self.revision += 1
             self.data = {}
+            self.patch = {}
             self.brush = {}  # the page reports the new drawing's own brush, if it has one
             self.spec = dict(spec)
             self.draws += 1
@@ -163,8 +192,21 @@ class LiveChart(anywidget.AnyWidget):
         """Give the drawn view new rows for the named datasets (the page changes them in place)."""
         with self.hold_sync():
             self.revision += 1
+            self.patch = {name: p for name, p in self.patch.items() if name not in datasets}
             self.data = {**self.data, **datasets}
 
+    def apply_patch(self, patch: Mapping[str, Any]) -> None:
+        """Change some fields of the drawn rows in place: ``{dataset: {"key": field, "keys": [...],
+        "fields": {field: [values]}}}`` (see ``workbench.views.LiveView.patch``)."""
+        with self.hold_sync():
+            self.revision += 1
+            self.patch = {**self.patch, **patch}
+
     def datasets(self) -> dict[str, list[dict[str, Any]]]:
-        """The rows on show: the spec's datasets with the replacements applied."""
-        return {**self.spec.get("datasets", {}), **self.data}
+        """The rows on show: the spec's datasets with the replacements and the patch applied."""
+        out = {**self.spec.get("datasets", {}), **self.data}
+        for name, p in self.patch.items():
+            index = {k: i for i, k in enumerate(p["keys"])}
+            out[name] = [{**r, **{f: v[index[r[p["key"]]]] for f, v in p["fields"].items()}}
+                         if r.get(p["key"]) in index else r for r in out.get(name, [])]
+        return out

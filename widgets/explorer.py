@@ -477,9 +477,12 @@ class TradeoffExplorer(W.VBox):
         old = self._live
         with self._quietly():
             if old is not None and not anew and old.same_drawing(view):
-                changed = old.changed_datasets(view)
-                if changed:
-                    self._chart.replace_data(changed)
+                if view.patch is not None and old.drawn and set(view.drawn) == set(old.drawn):
+                    self._chart.apply_patch(view.patch)  # a weight move: only the weighted fields
+                else:
+                    changed = old.changed_datasets(view)
+                    if changed:
+                        self._chart.replace_data(changed)
             else:
                 self._chart.draw(view.spec)
         self._live = view

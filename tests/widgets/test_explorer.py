@@ -77,7 +77,7 @@ def test_weight_slider_reranks_like_analyze(ex, df, model):
     assert f"recommended: {expected.recommended}" in ex._live.notes[0]
     assert f"Recommended: {expected.recommended}" in ex._status.value
     # the page changed the drawn rows in place: nothing was drawn anew
-    assert ex._chart.draws == draws and set(ex._chart.data) == {"candidates"}
+    assert ex._chart.draws == draws and set(ex._chart.patch) == {"candidates"} and not ex._chart.data
     assert "subtitle" not in ex._chart.spec["title"]
     # and the table lists the new order
     assert table_ids(ex) == list(expected.to_frame().index[:len(table_ids(ex))])

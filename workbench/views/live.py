@@ -25,7 +25,7 @@ from typing import Any
 
 from workbench.views._data import MAX_POINTS, chart_table, records
 
-__all__ = ["LiveView", "brush_value", "pareto_live", "pareto_reweighted", "to_spec"]
+__all__ = ["LiveView", "WEIGHTED_FIELDS", "brush_value", "pareto_live", "pareto_reweighted", "to_spec"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class LiveView:
         Ids of the candidates drawn one by one (the rows of the ``candidates`` dataset).
     x, y : str
         The objectives on the axes.
+    patch : dict or None
+        After a weight move (:func:`pareto_reweighted`): ``{dataset: {"key": "candidate", "keys":
+        [ids in drawing order], "fields": {field: [values]}}}``, the changed fields of the drawn rows.
     """
 
     spec: dict[str, Any]
@@ -50,6 +53,7 @@ class LiveView:
     drawn: tuple[str, ...]
     x: str
     y: str
+    patch: dict[str, Any] | None = None
 
     @property
     def datasets(self) -> dict[str, list[dict[str, Any]]]:
@@ -144,24 +148,56 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
 
     ``analysis`` must be ``previous``'s analysis re-weighted (same candidates, constraints and
     method: :meth:`workbench.analysis.reweight.Reranker.reweigh`). The drawn candidates stay drawn
-    (the recommended one is added when it was not), their rows are rebuilt by the views' own rules
-    (so a knee's label follows its new rank) in drawing order, and the summary note names the new
-    recommended candidate. With every candidate drawn, the result equals ``pareto_live(analysis)``.
+    (the recommended one is added when it was not), their :data:`WEIGHTED_FIELDS` are rebuilt by the
+    views' own rules (so a knee's label follows its new rank), the rows come in drawing order, and
+    the summary note names the new recommended candidate. With every candidate drawn, the result
+    equals ``pareto_live(analysis)``.
+
+    When the drawn candidates are the same, ``patch`` holds the new values of the weighted fields,
+    column by column, for a page that updates its drawn rows in place (a few hundred KB where the
+    whole rows are megabytes at 10^5 candidates).
     """
     from workbench.views.pareto import _limit_labels, _summary
 
     t = analysis.table
     ids = list(previous.drawn)
     top = analysis.recommended
-    if top is not None and top not in set(ids):
+    added = top is not None and top not in set(ids)
+    if added:
         ids.append(str(top))
     reduced = dataclasses.replace(analysis, table=t.iloc[t.index.get_indexer(ids)])
     table = chart_table(reduced)
-    # whether a candidate is on the 2-D front line depends on positions and status only
-    line = {r["candidate"]: bool(r.get("front_line")) for r in previous.datasets.get("candidates", [])}
-    table.insert(table.columns.get_loc("front") + 1, "front_line", [line.get(c, False) for c in table["candidate"]])
     table, _ = _limit_labels(table)
-    rows = records(table)
+    order = table["candidate"].tolist()
+    fresh = {f: _column(table[f]) for f in WEIGHTED_FIELDS}
+    old_rows = {r["candidate"]: r for r in previous.datasets.get("candidates", [])}
+    rows = []
+    for i, cid in enumerate(order):
+        row = old_rows.get(cid)
+        if row is None:  # the new top, not drawn before: its whole row (on the 2-D front line or not)
+            row = records(table.iloc[[i]])[0]
+            row = {**{k: row.get(k, False) for k in _row_keys(previous)}, **row}
+        rows.append({**row, **{f: fresh[f][i] for f in WEIGHTED_FIELDS}})
     spec = {**previous.spec, "datasets": {**previous.datasets, "candidates": rows}}
     notes = (_summary(analysis), *previous.notes[1:])
-    return LiveView(spec, notes, tuple(str(c) for c in table["candidate"]), previous.x, previous.y)
+    patch = None if added else {"candidates": {"key": "candidate", "keys": order, "fields": fresh}}
+    return LiveView(spec, notes, tuple(order), previous.x, previous.y, patch)
+
+
+#: Fields of a drawn candidate's row that depend on the weights (see ``_data.chart_table``).
+WEIGHTED_FIELDS = ("rank", "score", "role", "label")
+
+
+def _column(values: Any) -> list[Any]:
+    """A column as JSON-safe values (NaN as None), as :func:`records` writes them."""
+    import numpy as np
+
+    if values.dtype.kind == "f":
+        arr = values.to_numpy()
+        return [None if not np.isfinite(v) else float(v) for v in arr]
+    return [None if v is None else (v.item() if hasattr(v, "item") else v) for v in values.tolist()]
+
+
+def _row_keys(view: LiveView) -> list[str]:
+    rows = view.datasets.get("candidates") or []
+    return list(rows[0]) if rows else []
