@@ -11,7 +11,7 @@ HEAVY = {"mlflow", "optuna", "pymoo", "dask", "distributed", "sklearn", "codecar
 
 CORE = [
     "workbench", "workbench.quality", "workbench.sources", "workbench.analysis",
-    "workbench.analysis.sensitivity", "workbench.analysis.uncertainty", "workbench.cli",
+    "workbench.analysis.smaa", "workbench.analysis.weights", "workbench.analysis.uncertainty", "workbench.cli",
     "workbench.monitoring", "workbench.search", "workbench.search.space", "workbench.search.run",
     "workbench.decisions", "workbench.decisions.log", "workbench.decisions.pushdown",
 ]

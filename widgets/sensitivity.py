@@ -10,7 +10,7 @@ import traitlets
 
 import workbench as wb
 from workbench import Analysis
-from workbench.analysis.sensitivity import WEIGHT_DISTRIBUTIONS
+from workbench.analysis.smaa import WEIGHT_DISTRIBUTIONS
 from widgets._common import ErrorArea, chart_widget, escape, format_share, format_value
 
 __all__ = ["SensitivityPanel"]

@@ -5,6 +5,7 @@ so the checks are analytic cases, symmetry, and brute-force numpy re-computation
 estimators from the same weight draws.
 """
 
+import importlib
 import math
 
 import numpy as np
@@ -13,20 +14,23 @@ import pytest
 from scipy import stats
 
 from workbench import QualityModel
+from workbench.analysis._batch import _Scorer
 from workbench.analysis._problem import problem
 from workbench.analysis.feasibility import feasibility
 from workbench.analysis.scoring import _reference, normalized, scores_for_weights
-from workbench.analysis.sensitivity import (
-    FULL_RANKS_LIMIT,
+from workbench.analysis.smaa import FULL_RANKS_LIMIT, sample_weights, smaa
+from workbench.analysis.weights import (
     _interval_numeric,
     _interval_weighted_sum,
     _path,
-    _Scorer,
-    sample_weights,
-    smaa,
     weight_stability,
 )
-from workbench.errors import CandidatesError, QualityModelError, UnknownNameError, UnknownObjectiveError
+from workbench.errors import (
+    CandidatesError,
+    QualityModelError,
+    UnknownNameError,
+    UnknownObjectiveError,
+)
 from workbench.sources import from_frame
 
 METHODS = ["weighted_sum", "tchebycheff", "asf", "topsis"]
@@ -440,11 +444,11 @@ def test_default_subset_is_the_feasible_front():
 
 
 def test_chunking_does_not_change_the_result(abc, monkeypatch):
-    from workbench.analysis import sensitivity
+    smaa_module = importlib.import_module("workbench.analysis.smaa")
 
     df, qm = abc
     whole = smaa(df, qm, samples=3000, seed=1)
-    monkeypatch.setattr(sensitivity, "_CHUNK_BYTES", 1000)  # a few samples per chunk
+    monkeypatch.setattr(smaa_module, "_CHUNK_BYTES", 1000)  # a few samples per chunk
     pieces = smaa(df, qm, samples=3000, seed=1)
     pd.testing.assert_frame_equal(whole.acceptability, pieces.acceptability, atol=1e-12, rtol=0)
     pd.testing.assert_frame_equal(whole.central_weights, pieces.central_weights, atol=1e-12, rtol=0)

@@ -16,19 +16,22 @@ from workbench.analysis.rates import tradeoff_rates
 from workbench.analysis.reweight import Reranker
 from workbench.analysis.scoring import bounds, pseudo_weights, rank, score
 
+# Bound after the submodule of the same name is loaded, so ``workbench.analysis.smaa`` is the function.
+from workbench.analysis.smaa import smaa  # noqa: E402  isort: skip
+
 __all__ = [
     "Analysis", "analyze", "bounds", "conflict_matrix", "conflicts", "feasibility",
     "hv_contributions", "hypervolume", "knees", "nondominated_mask", "nondominated_ranks",
     "pareto_front", "pareto_ranks",
-    "pseudo_weights", "rank", "Reranker", "score", "tradeoff_rates",
+    "pseudo_weights", "rank", "Reranker", "score", "smaa", "tradeoff_rates",
 ]
 
 
 def __getattr__(name):  # robustness helpers load their optional parts lazily
-    if name in ("smaa", "weight_stability"):
-        from workbench.analysis import sensitivity
+    if name == "weight_stability":
+        from workbench.analysis.weights import weight_stability
 
-        return getattr(sensitivity, name)
+        return weight_stability
     if name in ("dominance_probability", "rank_probability"):
         from workbench.analysis import uncertainty
 

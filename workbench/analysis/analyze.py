@@ -18,7 +18,7 @@ from workbench.analysis.feasibility import constraint_limits, feasibility as _fe
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
 from workbench.analysis.pareto import constrained_fronts, front_mask
 from workbench.analysis.rates import tradeoff_rates
-from workbench.analysis.sensitivity import check_samples, check_seed
+from workbench.analysis.smaa import check_samples, check_seed
 from workbench.analysis.scoring import _check_method, _reference, bounds as _bounds, normalized, order, \
     scores_for_weights
 from workbench.quality import QualityModel
@@ -194,7 +194,7 @@ def analyze(
     seed : int
         Seed of every random step: same inputs and seed, same numbers.
     smaa_weights : str
-        Weight distribution for SMAA: ``simplex``, ``stakeholders`` (see ``sensitivity.smaa``).
+        Weight distribution for SMAA: ``simplex``, ``stakeholders`` (see ``workbench.analysis.smaa``).
     knee_radius, knee_threshold : float
         Knee neighbourhood and threshold (see :func:`workbench.analysis.knees`).
     tolerance : bool
@@ -283,7 +283,7 @@ def analyze(
 
     smaa_result = None
     if smaa:
-        from workbench.analysis.sensitivity import smaa as _smaa
+        from workbench.analysis.smaa import smaa as _smaa
 
         smaa_result = _smaa(prob, None, samples=int(smaa), seed=seed, weights=smaa_weights, method=method,
                             subset=shortlist)
@@ -291,7 +291,7 @@ def analyze(
         table["confidence"] = smaa_result.confidence.reindex(table.index).to_numpy()
     stab = None
     if stability and shortlist.sum() >= 1 and feasible.any():
-        from workbench.analysis.sensitivity import weight_stability
+        from workbench.analysis.weights import weight_stability
 
         stab = weight_stability(prob, None, method=method, weights=weights, subset=shortlist)
     dominance = None

@@ -93,7 +93,7 @@ class Reranker:
         table["rank"] = order(score, self._feasible, self._violation)
         stability = None
         if self.base.stability is not None:
-            from workbench.analysis.sensitivity import weight_stability
+            from workbench.analysis.weights import weight_stability
 
             stability = weight_stability(prob, None, method=method, weights=dict(model.weights),
                                          subset=self._shortlist)

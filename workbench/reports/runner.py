@@ -64,7 +64,7 @@ RUNNER_SET = ("output_dir",)
 #: Parameters that may also be given as a list of names (joined with ", ").
 LISTS = ("decision_makers", "stakeholders")
 #: Ranges of integer parameters, checked before the notebook runs (None: unbounded); see
-#: ``workbench.analysis.sensitivity.MAX_SAMPLES``.
+#: ``workbench.analysis.smaa.MAX_SAMPLES``.
 RANGES = {"smaa_samples": (0, 10_000_000), "seed": (0, None)}
 
 

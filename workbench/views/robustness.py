@@ -21,7 +21,7 @@ def stability_tornado(analysis: Any, *, width: int = 420) -> alt.LayerChart:
     """For each objective, the range of its weight over which the top choice stays first.
 
     A weight moves while the others keep their proportions (see
-    :func:`workbench.analysis.sensitivity.weight_stability`). Objectives are sorted by margin,
+    :func:`workbench.analysis.weights.weight_stability`). Objectives are sorted by margin,
     the most sensitive on top; a black tick marks the current weight and the candidates that take
     over past each end are named beside the bar and in the tooltip.
 

@@ -20,10 +20,8 @@ Scores are exactly those of :func:`workbench.analysis.scoring.rank` (same normal
 method, ASF reference point and TOPSIS ideal/anti-ideal taken over *all* candidates), so "the top
 choice under w" means the same thing here as in the ranked table.
 
-The weight-stability interval of objective ``i`` (after Triantaphyllou & Sánchez 1997) moves its
-weight along ``w_i = t`` with the other weights rescaled proportionally,
-``w_j(t) = (1 - t) w_j / (1 - w_i)``, and reports the interval of ``t`` in ``[0, 1]`` over which the
-current top candidate stays first.
+Weights are sampled uniformly on the simplex (Smith & Tromble 2004), within intervals, in an
+ordinal order, or around stakeholders' weight sets.
 
 References
 ----------
@@ -31,8 +29,6 @@ R. Lahdelma, P. Salminen (2001). SMAA-2: Stochastic multicriteria acceptability 
 decision making. Operations Research 49(3), 444-454.
 T. Tervonen, J. R. Figueira (2008). A survey on stochastic multicriteria acceptability analysis
 methods. J. Multi-Criteria Decision Analysis 15, 1-14.
-E. Triantaphyllou, A. Sánchez (1997). A sensitivity analysis approach for some deterministic
-multi-criteria decision-making methods. Decision Sciences 28(1), 151-194.
 N. A. Smith, R. W. Tromble (2004). Sampling uniformly from the unit simplex (the exponential
 construction used here).
 """
@@ -40,19 +36,16 @@ construction used here).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from workbench.analysis import _kernels as K
-from workbench.analysis._pareto import nondominated_mask
-from workbench.analysis._problem import Problem, problem
-from workbench.analysis.scoring import _check_method, _reference, normalized, scores_for_weights
+from workbench.analysis._problem import Problem
+from workbench.analysis.scoring import _check_method
 from workbench.errors import (
-    CandidatesError,
     QualityModelError,
     UnknownNameError,
     UnknownObjectiveError,
@@ -61,8 +54,9 @@ from workbench.errors import (
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
+from workbench.analysis._batch import _DECIMALS, _as_problem, _Scorer, _subset_mask
 
-__all__ = ["SMAAResult", "smaa", "sample_weights", "weight_stability", "WEIGHT_DISTRIBUTIONS"]
+__all__ = ["SMAAResult", "smaa", "sample_weights", "check_samples", "check_seed", "WEIGHT_DISTRIBUTIONS"]
 
 #: Weight distributions :func:`smaa` can sample from.
 WEIGHT_DISTRIBUTIONS = ("simplex", "intervals", "ordinal", "stakeholders")
@@ -70,8 +64,6 @@ WEIGHT_DISTRIBUTIONS = ("simplex", "intervals", "ordinal", "stakeholders")
 FULL_RANKS_LIMIT = 50
 #: Memory budget of one chunk of sampled scores (bytes).
 _CHUNK_BYTES = 100 * 2**20
-#: Scores equal to this many decimals are ties (as in ``scoring.order``).
-_DECIMALS = 12
 #: Most SMAA weight samples one call draws (the sampled weights alone take 8 bytes x objectives each).
 MAX_SAMPLES = 10_000_000
 
@@ -345,119 +337,6 @@ def _distribution_arguments(prob: Problem, weights: str, intervals: Mapping[str,
 
 
 # --- shared helpers ----------------------------------------------------------------------------
-
-
-def _default_subset(prob: Problem, feasible: np.ndarray) -> np.ndarray:
-    """The feasible Pareto front; when nothing is feasible, the unconstrained front (as ``analyze``)."""
-    tol = prob.tolerance if prob.tolerance.any() else None
-    if feasible.any():
-        out = np.zeros(prob.n, dtype=bool)
-        idx = np.flatnonzero(feasible)
-        out[idx[nondominated_mask(prob.F[idx], tol)]] = True
-        return out
-    return np.asarray(nondominated_mask(prob.F, tol), dtype=bool)
-
-
-def _subset_mask(prob: Problem, subset: Any, feasible: np.ndarray) -> np.ndarray:
-    if subset is None:
-        return _default_subset(prob, feasible)
-    if isinstance(subset, pd.Series) and subset.dtype == bool:  # aligned by candidate id
-        idx = subset.index.astype(str)
-        unknown = idx.difference(prob.ids)
-        if len(unknown):
-            raise UnknownNameError(unknown_name("Candidate", unknown[0], prob.ids, where="a candidate id of the table"))
-        mask = pd.Series(subset.to_numpy(dtype=bool), index=idx).reindex(prob.ids, fill_value=False).to_numpy()
-    else:
-        arr = np.asarray(subset)
-        if arr.dtype == bool:
-            mask = arr
-        elif arr.ndim == 1 and arr.dtype.kind in "OUS":  # candidate ids
-            mask = np.zeros(prob.n, dtype=bool)
-            for cid in arr:
-                mask[prob.position(cid)] = True
-        else:
-            raise CandidatesError(
-                f"subset must be a boolean mask with one entry per candidate or a list of candidate ids, "
-                f"got {type(subset).__name__} of dtype {arr.dtype}."
-            )
-    if mask.shape != (prob.n,):
-        raise CandidatesError(
-            f"subset has shape {mask.shape}, but there are {prob.n} candidates; pass one boolean per candidate."
-        )
-    if not mask.any():
-        raise CandidatesError("subset selects no candidate; at least one candidate must compete.")
-    return mask
-
-
-@dataclass(frozen=True, eq=False)
-class _Scorer:
-    """Scores of the competing candidates for a batch of weights, exactly as ``scoring.rank`` does."""
-
-    prob: Problem
-    method: str
-    N: np.ndarray  # (m, k) normalised values of the competitors
-    reference: np.ndarray  # (k,) normalised ASF reference point
-    ideal: np.ndarray  # (k,) normalisation bounds, minimised space
-    nadir: np.ndarray
-    topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None  # (R_sub, best, worst)
-    norm: np.ndarray  # (k,) TOPSIS column norms over all candidates
-
-    @classmethod
-    def build(cls, prob: Problem, method: str, subset: np.ndarray, feasible: np.ndarray) -> _Scorer:
-        N, ideal, nadir = normalized(prob, feasible)
-        reference = _reference(prob, ideal, nadir)
-        norm = np.sqrt((prob.X**2).sum(axis=0))
-        norm = np.where(norm > 0, norm, 1.0)
-        parts = _topsis_parts(prob.X, prob.sign, subset) if method == "topsis" else None
-        return cls(prob, method, N[subset], reference, ideal, nadir, parts, norm)
-
-    def values(self, X: np.ndarray) -> dict[str, Any]:
-        """Keyword arguments of ``__call__`` for other raw values X (m, k) of the competitors,
-        normalised with the same (fixed) bounds."""
-        if self.method == "topsis":
-            _, best, worst = self.topsis  # type: ignore[misc]
-            return {"topsis": (X / self.norm, best, worst)}
-        return {"N": K.normalize(X * self.prob.sign, self.ideal, self.nadir)}
-
-    def __call__(self, W: np.ndarray, N: np.ndarray | None = None,
-                 topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """W (s, k) -> (s, m) utilities; ``N``/``topsis`` override the competitors' values."""
-        if self.method == "topsis":
-            return _topsis_batch(W, *(topsis or self.topsis))
-        return scores_for_weights(self.prob, self.N if N is None else N, W, self.method, self.reference)
-
-    @property
-    def bytes_per_weight(self) -> int:
-        m, k = self.N.shape
-        per = 6 if self.method in ("weighted_sum", "topsis") else k + 6
-        return 8 * m * per
-
-
-def _topsis_parts(X: np.ndarray, sign: np.ndarray, subset: np.ndarray):
-    """Vector-normalised competitors and the ideal/anti-ideal over *all* candidates.
-
-    With weights >= 0, ``max_i w_j R_ij = w_j max_i R_ij``, so the weighted ideal is the weighted
-    column best; TOPSIS distances then become ``sqrt(Σ_j w_j² (R_ij - R*_j)²)``: two matrix products.
-    """
-    norm = np.sqrt((X**2).sum(axis=0))
-    R = X / np.where(norm > 0, norm, 1.0)
-    benefit = sign < 0
-    best = np.where(benefit, R.max(axis=0), R.min(axis=0))
-    worst = np.where(benefit, R.min(axis=0), R.max(axis=0))
-    return R[subset], best, worst
-
-
-def _topsis_batch(W: np.ndarray, R: np.ndarray, best: np.ndarray, worst: np.ndarray) -> np.ndarray:
-    """TOPSIS closeness of the rows of R, (s, k) weights -> (s, m); equals ``_kernels.topsis``."""
-    W2 = np.atleast_2d(W) ** 2
-    d_plus = np.sqrt(np.clip(W2 @ ((R - best) ** 2).T, 0.0, None))
-    d_minus = np.sqrt(np.clip(W2 @ ((R - worst) ** 2).T, 0.0, None))
-    total = d_plus + d_minus
-    return np.divide(d_minus, total, out=np.full_like(total, 0.5), where=total > 0)
-
-
-def _as_problem(candidates: Any, model: QualityModel | None, champion: str | None) -> Problem:
-    return candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
 
 
 # --- SMAA-2 ------------------------------------------------------------------------------------
@@ -745,221 +624,3 @@ def smaa(
         weights=weights,
         method=method,
     )
-
-
-# --- weight stability --------------------------------------------------------------------------
-
-#: Grid over t in [0, 1] on which non-linear methods are scanned for crossings.
-STABILITY_GRID = 1001
-#: Bisection stops when the bracket of a crossing is this narrow.
-STABILITY_XTOL = 1e-9
-
-
-def _path(w0: np.ndarray, i: int, t: np.ndarray) -> np.ndarray:
-    """Weights along ``w_i = t`` with the others rescaled proportionally: (len(t),) -> (len(t), k).
-
-    ``w_j(t) = (1 - t) w_j / (1 - w_i)``; when ``w_i = 1`` (the others all 0) the remaining
-    ``1 - t`` is split equally among the other objectives.
-    """
-    k = len(w0)
-    rest = w0.astype(float).copy()
-    rest[i] = 0.0
-    total = rest.sum()
-    if total > 0:
-        base = rest / total
-    else:
-        base = np.full(k, 1.0 / (k - 1))
-        base[i] = 0.0
-    t = np.atleast_1d(np.asarray(t, dtype=float))
-    W = (1.0 - t)[:, None] * base[None, :]
-    W[:, i] = t
-    return W
-
-
-def _is_first(S: np.ndarray, top: int) -> np.ndarray:
-    """(g, m) scores -> (g,) whether ``top`` is (possibly tied) first, ties to 12 decimals."""
-    Sr = np.round(S, _DECIMALS)
-    return Sr[:, top] >= Sr.max(axis=1)
-
-
-def _leader(S: np.ndarray, top: int) -> int:
-    """The best candidate other than ``top`` in one row of scores (first by position on ties)."""
-    s = np.round(S, _DECIMALS).astype(float)
-    s[top] = -np.inf
-    return int(np.argmax(s))
-
-
-def _interval_numeric(scorer: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, i: int,
-                      top: int) -> tuple[float, float, int | None, int | None]:
-    """Scan a grid of t, then bisect each end to ``STABILITY_XTOL``.
-
-    Returns (lower, upper, lower_winner, upper_winner) with winners as competitor positions.
-    A loss of the first place narrower than the grid step (1e-3) can go unseen.
-    """
-    t0 = float(w0[i])
-    grid = np.linspace(0.0, 1.0, STABILITY_GRID)
-    ok = _is_first(scorer(_path(w0, i, grid)), top)
-
-    def first_at(t: float) -> bool:
-        return bool(_is_first(scorer(_path(w0, i, np.array([t]))), top)[0])
-
-    def bisect(good: float, bad: float) -> tuple[float, int]:
-        while abs(bad - good) > STABILITY_XTOL:
-            mid = 0.5 * (good + bad)
-            if first_at(mid):
-                good = mid
-            else:
-                bad = mid
-        return good, _leader(scorer(_path(w0, i, np.array([bad])))[0], top)
-
-    upper, up_win = 1.0, None
-    above = np.flatnonzero((grid > t0) & ~ok)
-    if len(above):
-        g = int(above[0])
-        good = max(t0, float(grid[g - 1])) if g > 0 else t0
-        upper, up_win = bisect(good, float(grid[g]))
-    lower, low_win = 0.0, None
-    below = np.flatnonzero((grid < t0) & ~ok)
-    if len(below):
-        g = int(below[-1])
-        good = min(t0, float(grid[g + 1])) if g + 1 < len(grid) else t0
-        lower, low_win = bisect(good, float(grid[g]))
-    return lower, upper, low_win, up_win
-
-
-def _interval_weighted_sum(N: np.ndarray, w0: np.ndarray, i: int,
-                           top: int) -> tuple[float, float, int | None, int | None]:
-    """Closed form for the weighted sum (Triantaphyllou & Sánchez 1997).
-
-    Along the path, ``u_b(t) = 1 - t N_bi - (1 - t) c_b`` with ``c_b = Σ_j base_j N_bj``, so the
-    lead of the top candidate over b, ``d_b(t) = u_top(t) - u_b(t) = α_b + β_b t``, is linear:
-    ``α_b = c_b - c_top`` and ``β_b = (c_top - N_top,i) - (c_b - N_bi)``. The top stays first
-    up to the smallest root ``-α_b / β_b >= t0`` among the b with ``β_b < 0`` (the one of those
-    with the most negative ``β_b`` takes over), and down to the largest root ``<= t0`` among
-    those with ``β_b > 0``.
-    """
-    t0 = float(w0[i])
-    base = _path(w0, i, np.array([0.0]))[0]  # the others' shares at t = 0 (base_i = 0)
-    c = N @ base
-    alpha = c - c[top]
-    beta = (c[top] - N[top, i]) - (c - N[:, i])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root = np.where(beta != 0, -alpha / np.where(beta != 0, beta, 1.0), np.nan)
-    root = np.where(np.abs(root - t0) < 1e-12, t0, root)
-
-    def end(sel: np.ndarray, pick_max: bool) -> tuple[float, int | None]:
-        cand = np.flatnonzero(sel)
-        if not len(cand):
-            return (0.0 if pick_max else 1.0), None
-        r = root[cand]
-        at = r.max() if pick_max else r.min()
-        near = cand[np.abs(r - at) <= 1e-12]
-        who = near[np.argmax(beta[near])] if pick_max else near[np.argmin(beta[near])]
-        return float(at), int(who)
-
-    upper, up_win = end((beta < 0) & (root >= t0) & (root <= 1.0), pick_max=False)
-    lower, low_win = end((beta > 0) & (root <= t0) & (root >= 0.0), pick_max=True)
-    return lower, upper, low_win, up_win
-
-
-def weight_stability(
-    candidates: Any,
-    model: QualityModel | None = None,
-    *,
-    method: str | None = None,
-    weights: Any = None,
-    champion: str | None = None,
-    subset: Any = None,
-) -> pd.DataFrame:
-    """How far each weight can move before the top-ranked candidate changes.
-
-    For objective ``i`` the weights follow ``w_i = t`` and ``w_j(t) = (1 - t) w_j / (1 - w_i)``
-    for ``j != i`` (the others keep their proportions; when ``w_i = 1`` the rest is split equally).
-    The top candidate (the best-scored competitor at the current weights) stays first on an
-    interval ``[lower, upper]`` of ``t`` around the current weight; just past each end another
-    candidate takes over.
-
-    - ``weighted_sum``: exact closed form — each utility is linear in ``t``, so the ends are roots
-      of linear equations (Triantaphyllou & Sánchez 1997).
-    - other methods: a scan of ``t`` on a grid of 1001 points (batch scoring), each crossing then
-      bisected to 1e-9; a loss of first place over less than the grid step can go unseen.
-
-    Parameters
-    ----------
-    candidates : Candidates, DataFrame, source spec or Problem
-    model : QualityModel, optional
-        Not needed when ``candidates`` is already a ``Problem``.
-    method : str, optional
-        Scoring method; default: the model's.
-    weights : str or mapping, optional
-        The current weights: a stakeholder name or ``{objective: weight}``; default: the model's.
-    champion : str, optional
-        Baseline of relative constraints.
-    subset : bool mask, boolean Series or list of ids, optional
-        The competitors; default: the feasible Pareto front (as in :func:`smaa`).
-
-    Returns
-    -------
-    DataFrame
-        Index ``objective``; columns ``weight`` (current, normalised), ``lower`` and ``upper`` (the
-        interval of the weight over which the top stays first, within [0, 1]), ``lower_winner``
-        and ``upper_winner`` (the candidate that takes over just past each end, None when the top
-        does not change before 0 or 1) and ``margin`` (distance from the current weight to the
-        nearest end where the top changes; NaN when it never changes). ``attrs["top"]`` holds the
-        top candidate and ``attrs["method"]`` the method.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from workbench.quality import QualityModel
-    >>> qm = QualityModel.from_dict({"objectives": [
-    ...     {"name": "acc", "direction": "max", "bounds": [1.0, 0.0], "weight": 3},
-    ...     {"name": "ms", "direction": "min", "bounds": [0, 100]}]})
-    >>> df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [1.0, 0.0, 0.6], "ms": [100, 0, 40]})
-    >>> ws = weight_stability(df, qm)
-    >>> ws.attrs["top"]
-    'a'
-    >>> ws[["weight", "lower", "upper", "lower_winner", "upper_winner", "margin"]]
-               weight  lower  upper lower_winner upper_winner  margin
-    objective
-    acc          0.75    0.6    1.0            c         None    0.15
-    ms           0.25    0.0    0.4         None            c    0.15
-    """
-    prob = _as_problem(candidates, model, champion)
-    method = _check_method(method or prob.model.method)
-    w0 = prob.weights(weights)
-
-    from workbench.analysis.feasibility import feasibility
-
-    feasible = feasibility(prob, None)["feasible"].to_numpy()
-    mask = _subset_mask(prob, subset, feasible)
-    comp = np.flatnonzero(mask)
-    scorer = _Scorer.build(prob, method, mask, feasible)
-    top = int(np.argmax(np.round(scorer(w0[None, :])[0], _DECIMALS)))
-    ids = prob.ids[comp]
-
-    rows = []
-    for i, name in enumerate(prob.names):
-        if len(comp) == 1 or prob.k == 1:
-            lower, upper, lw, uw = 0.0, 1.0, None, None
-        elif method == "weighted_sum":
-            lower, upper, lw, uw = _interval_weighted_sum(scorer.N, w0, i, top)
-        else:
-            lower, upper, lw, uw = _interval_numeric(scorer, w0, i, top)
-        t0 = float(w0[i])
-        ends = [abs(t0 - e) for e, win in ((lower, lw), (upper, uw)) if win is not None]
-        rows.append({
-            "objective": name,
-            "weight": t0,
-            "lower": lower,
-            "upper": upper,
-            "lower_winner": None if lw is None else str(ids[lw]),
-            "upper_winner": None if uw is None else str(ids[uw]),
-            "margin": min(ends) if ends else np.nan,
-        })
-    out = pd.DataFrame(rows).set_index("objective")
-    for col in ("lower_winner", "upper_winner"):
-        out[col] = pd.Series([r[col] for r in rows], index=out.index, dtype=object)
-    out.attrs["top"] = str(ids[top])
-    out.attrs["method"] = method
-    return out
