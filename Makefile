@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test test-fast lint lab bench hardening search venv clean
+.PHONY: demo test test-fast lint lab app bench hardening search venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: $(STAMP)
 ## lab: JupyterLab on the example notebooks (127.0.0.1 only)
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ip 127.0.0.1 notebooks/
+
+## app: the decision app for people who do not code (Voila on http://127.0.0.1:8866/, the demo's
+##      evidence; decisions go to decisions.db); Ctrl-C stops it
+app: $(STAMP)
+	$(BIN)/workbench app
 
 ## bench: performance suite, side by side with peer libraries
 bench: $(STAMP)

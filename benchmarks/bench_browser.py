@@ -8,8 +8,8 @@ page from the triggering event (``pointerup`` of a slider drag, ``change`` of th
 dropdown):
 
 * ``table_updated_ms``: until the ranked table's text changed;
-* ``reply_received_ms``: until the largest kernel websocket message of the interaction (the new
-  chart spec) was delivered to the page -- the kernel's work plus the transfer;
+* ``reply_received_ms``: until the largest kernel websocket message of the interaction (the chart's
+  new rows, or its spec when it is drawn anew) was delivered to the page -- the kernel's work plus the transfer;
 * ``chart_first_change_ms`` / ``chart_settled_ms``: until the Pareto chart's DOM first changed /
   last changed before ``QUIET_MS`` without a mutation (and an idle kernel);
 * ``total_blocking_ms`` / ``longest_task_ms``: the main thread's blocking -- the sum of
@@ -308,13 +308,13 @@ def drag(page: Any, slider: Any, fraction: float) -> None:
 
 
 def slider_moves(page: Any, frames: FrameCounter, slider: Any, fractions: list[float]) -> list[dict[str, Any]]:
-    """One measured interaction per drag; each must change the slider's value."""
-    readout = slider.locator(".widget-readout").first
+    """One measured interaction per drag; each must change the slider's value (its typed box)."""
+    readout = slider.locator("input").first
     runs = []
     for fraction in fractions:
-        before = readout.inner_text()
+        before = readout.input_value()
         runs.append(interaction(page, frames, "pointerup", lambda f=fraction: drag(page, slider, f)))
-        if readout.inner_text() == before:
+        if readout.input_value() == before:
             raise RuntimeError(f"dragging to {fraction:.2f} of the track left the value at {before}")
     return runs
 
@@ -349,7 +349,7 @@ def measure_size(browser_type: Any, lab: Lab, n: int, moves: int) -> dict[str, A
             out["method_change"] = summarise([
                 interaction(page, frames, "change", lambda m=m: select.select_option(value=m))
                 for m in (METHODS * others)[:others]])
-            limit = (page.locator(f"{EXPLORER} .widget-hslider")
+            limit = (page.locator(f"{EXPLORER} .wb-constraint")
                      .filter(has=page.get_by_text(CONSTRAINT, exact=True)).first)
             out["constraint_move"] = summarise(slider_moves(page, frames, limit, alternating(LIMIT_CENTRE, others)))
             out["chart_svg_elements"] = page.evaluate(CHART_ELEMENTS)

@@ -9,7 +9,8 @@ back as plain values::
                           ▼                 │ adopt(analysis with SMAA)
                      DecisionRecorder   SensitivityPanel
 
-Charts are offline ``altair.JupyterChart`` widgets (Vega comes from vl-convert, never a CDN).
+Charts come from ``workbench.views``; the explorer keeps its Pareto view drawn and updates its rows in
+place (``widgets._vega.LiveChart``). Vega comes from vl-convert, never a CDN.
 
 >>> import widgets
 >>> widgets.__all__

@@ -8,22 +8,37 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import ipywidgets as W
-import numpy as np
 import pandas as pd
 import traitlets
 
 import workbench as wb
-from workbench import Analysis, Candidates, Constraint, QualityModel
+from workbench import Analysis, Candidates, Constraint, QualityModel, views
+from workbench.analysis.reweight import Reranker
 from workbench.analysis.methods import SCORERS
-from widgets._charts import BRUSH, EMBED_OPTIONS, drawn_rows, pareto_chart, reweighted_spec, send_chart, unescape
 from widgets._common import (
-    ErrorArea, as_model, brushed, candidates_table_html, chart_widget, escape, format_share, top_candidate,
+    ErrorArea, as_model, brushed, candidates_table_html, escape, format_share, top_candidate,
 )
 from widgets._explain import explain
-from workbench.analysis.reweight import Reranker
-from workbench.views._data import column
+from widgets._vega import LiveChart
 
 __all__ = ["TradeoffExplorer"]
+
+#: Size of the Pareto plot in the explorer (the legend sits to its right): the chart, the
+#: controls beside it, fit a 1280 x 720 JupyterLab with the file browser open.
+PLOT_WIDTH, PLOT_HEIGHT = 330, 250
+#: Step of the weight sliders and their typed boxes.
+WEIGHT_STEP = 0.01
+
+_CSS = """<style>
+.wb-tradeoff-explorer {max-width:100%;box-sizing:border-box}
+.wb-tradeoff-explorer .wb-row {flex-flow:row wrap;gap:4px 12px;align-items:flex-start;max-width:100%}
+.wb-tradeoff-explorer .wb-ranked-table {max-width:100%;overflow-x:auto}
+.wb-tradeoff-explorer .wb-table-box {max-width:100%;overflow:auto;min-width:0}
+.wb-tradeoff-explorer .wb-notes {font-size:11px;color:#555;line-height:1.3;max-width:100%}
+.wb-tradeoff-explorer .wb-why {max-width:100%;overflow-wrap:anywhere}
+.wb-tradeoff-explorer .wb-pareto {max-width:100%;overflow-x:auto}
+.wb-tradeoff-explorer .wb-controls .widget-hslider .widget-label {overflow:hidden;text-overflow:ellipsis}
+</style>"""
 
 
 def _as_candidates(candidates: Any, model: QualityModel) -> Candidates:
@@ -42,15 +57,18 @@ def _slider_max(model: QualityModel) -> float:
 class TradeoffExplorer(W.VBox):
     """Explore the trade-offs of a candidate set interactively, over the ``workbench`` engine.
 
-    Weight sliders (with each objective's normalised share), stakeholder presets, constraint
-    what-if sliders and a method picker re-rank the candidates; the Pareto view (an offline
-    ``altair.JupyterChart``) is brushed to filter the ranked table; a panel explains the top (or
-    picked) candidate in plain language. Every callback calls the engine and redraws; an error
-    is shown in the widget's error area, in the engine's words, and the widget stays usable.
+    Weight sliders (each with a typed box and the objective's normalised share), stakeholder
+    presets, constraint what-if sliders and a method picker re-rank the candidates; the Pareto view
+    (drawn by :func:`workbench.views.pareto_live`, the same chart as ``views.pareto_scatter``) is
+    brushed to filter the ranked table; a panel explains the top (or picked) candidate in plain
+    language. Every callback calls the engine and the views; an error is shown in the widget, in
+    the engine's words, and the widget stays usable.
 
-    A weight move takes the fast path (:class:`workbench.analysis.reweight.Reranker`: normalisation computed
-    once, one matrix-vector product and a sort per move); a method or constraint change re-runs
-    :func:`workbench.analyze`.
+    A weight move takes the fast path (:class:`workbench.analysis.reweight.Reranker`: normalisation
+    computed once, one matrix-vector product and a sort per move) and the chart's rows are updated
+    in place in the page (:func:`workbench.views.pareto_reweighted`, Vega's view API): nothing is
+    re-embedded. A constraint move re-runs :func:`workbench.analyze` and, when the new view draws the
+    same marks, also only replaces rows; an axes change draws the chart anew.
 
     Parameters
     ----------
@@ -79,7 +97,13 @@ class TradeoffExplorer(W.VBox):
     selected : DataFrame
         The brushed candidates (rows of ``analysis.to_frame()``), best rank first.
     weights, method, x, y, limits, brush, focus : traitlets
-        The state, in plain values; set them from code or through the controls.
+        The state, in plain values; set them from code (``explorer.weights = {...}``) or through
+        the controls.
+
+    Notes
+    -----
+    The controls, the chart, the table and the text boxes are private: code reads and sets the
+    state above. The widgets package's own tests drive the private controls as a browser would.
 
     Examples
     --------
@@ -88,7 +112,7 @@ class TradeoffExplorer(W.VBox):
     ...     {"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "unit": "ms"}]})
     >>> df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.6], "ms": [30, 10, 5]})
     >>> ex = TradeoffExplorer(df, qm)  # doctest: +SKIP
-    >>> ex.weight_sliders["ms"].value = 4  # doctest: +SKIP
+    >>> ex.weights = {"acc": 1, "ms": 4}  # doctest: +SKIP
     >>> ex.analysis.recommended  # doctest: +SKIP
     'c'
     """
@@ -105,27 +129,26 @@ class TradeoffExplorer(W.VBox):
     def __init__(self, candidates: Any, model: QualityModel | str, *, x: str | None = None,
                  y: str | None = None, smaa: int = 0, seed: int = 0, rows: int = 15,
                  max_points: int = 5000, **kwargs: Any) -> None:
-        self.errors = ErrorArea()
-        self.error_area = self.errors.widget
-        self.weight_sliders: dict[str, W.FloatSlider] = {}
-        self.share_labels: dict[str, W.HTML] = {}
-        self.preset_buttons: dict[str, W.Button] = {}
-        self.constraint_sliders: dict[str, W.FloatSlider] = {}
-        self.chart = None
-        self.table = W.HTML()
-        self.why = W.HTML()
-        self.status = W.HTML()
+        self._errors = ErrorArea()
+        self._weight_sliders: dict[str, W.FloatSlider] = {}
+        self._share_labels: dict[str, W.HTML] = {}
+        self._preset_buttons: dict[str, W.Button] = {}
+        self._constraint_sliders: dict[str, W.FloatSlider] = {}
+        self._chart: LiveChart | None = None
+        self._live: views.LiveView | None = None  # the Pareto view on show
+        self._table = W.HTML()
+        self._why = W.HTML()
+        self._status = W.HTML()
+        self._notes = W.HTML()
         self._rows, self._max_points = int(rows), int(max_points)
         self._robustness = {"smaa": int(smaa), "seed": int(seed)}  # SMAA settings of every full analysis
         self._quiet = False  # True while the widget sets its own controls
         self._reranker: Reranker | None = None
-        self._drawn: np.ndarray | None = None  # rows the last structural draw shows one by one
-        self._drawn_top: str | None = None  # the recommended candidate the chart's subtitle names
         self._base_model: QualityModel | None = None
         self._candidates: Candidates | None = None
-        super().__init__(children=[self.error_area], **kwargs)
+        super().__init__(children=[self._errors.widget], **kwargs)
         self.add_class("wb-tradeoff-explorer")
-        with self.errors.guard("Loading the candidates and the quality model"):
+        with self._errors.guard("Loading the candidates and the quality model"):
             model = as_model(model)
             self._candidates = _as_candidates(candidates, model)
             self._base_model = model
@@ -155,7 +178,7 @@ class TradeoffExplorer(W.VBox):
     @property
     def error_text(self) -> str:
         """Plain text of the error shown in the widget ('' when none)."""
-        return self.errors.text
+        return self._errors.text
 
     def adopt(self, analysis: Analysis) -> None:
         """Show an analysis computed elsewhere (e.g. with SMAA by a SensitivityPanel).
@@ -163,7 +186,7 @@ class TradeoffExplorer(W.VBox):
         It must be of the same candidates; its weights, constraints and method become the
         explorer's.
         """
-        with self.errors.guard("Showing the new analysis"):
+        with self._errors.guard("Showing the new analysis"):
             if self._candidates is None or analysis.candidates.data_hash != self._candidates.data_hash:
                 raise wb.WorkbenchError("The analysis is of other candidates than this explorer's; "
                                         "build a new TradeoffExplorer for them.")
@@ -180,85 +203,111 @@ class TradeoffExplorer(W.VBox):
 
     def apply_preset(self, name: str) -> None:
         """Set the weights of a stakeholder of the model (``"model"``: the model's own weights)."""
-        with self.errors.guard(f"Applying the weights of {name!r}"):
+        with self._errors.guard(f"Applying the weights of {name!r}"):
             base = self._base_model
             weights = base.stakeholders.get(name)
             if weights is None and name != "model":
                 base.with_weights(name)  # raises the engine's error, naming the stakeholders
             self.weights = dict(weights) if weights is not None else {o.name: o.weight for o in base.objectives}
 
+    def clear_brush(self) -> None:
+        """Remove the brush from the Pareto view and show the top of the whole ranking."""
+        with self._errors.guard("Clearing the brush"):
+            with self._quietly():
+                self.brush = {}
+            self._draw(self._view(self.analysis), anew=True)
+            self._refresh_table()
+            self._refresh_why()
+
     # --- building ------------------------------------------------------------------------------
 
     def _build_controls(self, model: QualityModel, x: str, y: str) -> None:
         names = model.names
-        self.x_picker = W.Dropdown(options=names, value=x, description="x", layout=W.Layout(width="260px"))
-        self.y_picker = W.Dropdown(options=names, value=y, description="y", layout=W.Layout(width="260px"))
-        self.method_picker = W.Dropdown(options=list(SCORERS), value=model.method, description="method",
-                                        layout=W.Layout(width="260px"))
+        narrow = W.Layout(width="250px")
+        self._x_picker = W.Dropdown(options=names, value=x, description="x", layout=narrow)
+        self._y_picker = W.Dropdown(options=names, value=y, description="y", layout=narrow)
+        self._method_picker = W.Dropdown(options=list(SCORERS), value=model.method, description="method",
+                                         layout=narrow)
         top = _slider_max(model)
         rows = []
         for o in model.objectives:
-            s = W.FloatSlider(value=o.weight, min=0.0, max=top, step=0.1, description=o.name,
-                              continuous_update=False, readout_format=".1f",
-                              style={"description_width": "120px"}, layout=W.Layout(width="340px"))
-            s.add_class("wb-weight")
-            s.add_class(f"wb-weight-{o.name}")
+            s = W.FloatSlider(value=o.weight, min=0.0, max=top, step=WEIGHT_STEP, description=o.name,
+                              continuous_update=False, readout=False, description_allow_html=False,
+                              style={"description_width": "100px"}, layout=W.Layout(width="230px"))
+            box = W.BoundedFloatText(value=o.weight, min=0.0, max=top, step=WEIGHT_STEP,
+                                     layout=W.Layout(width="72px"))
+            box.add_class("wb-weight-box")
+            W.link((s, "value"), (box, "value"))
             s.observe(self._on_weight_slider, names="value")
-            label = W.HTML(layout=W.Layout(width="60px"))
+            label = W.HTML(layout=W.Layout(width="48px"))
             label.add_class(f"wb-share-{o.name}")
-            self.weight_sliders[o.name], self.share_labels[o.name] = s, label
-            rows.append(W.HBox([s, label]))
+            self._weight_sliders[o.name], self._share_labels[o.name] = s, label
+            row = W.HBox([s, box, label], layout=W.Layout(max_width="100%"))
+            row.add_class("wb-weight")
+            row.add_class(f"wb-weight-{o.name}")
+            rows.append(row)
         for name in ["model", *model.stakeholders]:
             b = W.Button(description=name, tooltip=f"weights of {name}", layout=W.Layout(width="auto"))
             b.on_click(lambda _button, name=name: self.apply_preset(name))
-            self.preset_buttons[name] = b
+            self._preset_buttons[name] = b
         what_if = []
         for c in model.constraints:
             if c.is_relative:
                 continue
             lo, hi = self._limit_range(c)
-            s = W.FloatSlider(value=c.limit, min=lo, max=hi, step=(hi - lo) / 200 or 0.01,
-                              description=f"{c.objective} {c.op}", continuous_update=False,
-                              readout_format=".4g", style={"description_width": "160px"},
-                              layout=W.Layout(width="400px"))
+            step = (hi - lo) / 200 or 0.01
+            s = W.FloatSlider(value=c.limit, min=lo, max=hi, step=step, description=f"{c.objective} {c.op}",
+                              continuous_update=False, readout=False, style={"description_width": "100px"},
+                              layout=W.Layout(width="230px"))
+            box = W.BoundedFloatText(value=c.limit, min=lo, max=hi, step=step, layout=W.Layout(width="90px"))
+            W.link((s, "value"), (box, "value"))
             s.observe(self._on_constraint_slider, names="value")
-            self.constraint_sliders[str(c)] = s
-            what_if.append(s)
-        self.focus_picker = W.Dropdown(description="explain", layout=W.Layout(width="320px"))
-        self.brush_clear = W.Button(description="clear brush", layout=W.Layout(width="auto"))
-        self.brush_clear.on_click(lambda _b: self._clear_brush())
-        self.chart = chart_widget()
-        self.chart.embed_options = EMBED_OPTIONS
-        self.chart.add_class("wb-pareto")
-        self.chart.observe(self._on_selection, names="_vl_selections")
-        self.table.add_class("wb-ranked-table")
-        self.why.add_class("wb-why")
-        self.status.add_class("wb-status")
+            self._constraint_sliders[str(c)] = s
+            row = W.HBox([s, box], layout=W.Layout(max_width="100%"))
+            row.add_class("wb-constraint")
+            what_if.append(row)
+        self._focus_picker = W.Dropdown(description="explain", layout=W.Layout(width="300px", max_width="100%"))
+        self._brush_clear = W.Button(description="clear brush", layout=W.Layout(width="auto"))
+        self._brush_clear.on_click(lambda _b: self.clear_brush())
+        self._chart = LiveChart()
+        self._chart.add_class("wb-pareto")
+        self._chart.observe(self._on_page_brush, names="brush")
+        self._table.add_class("wb-ranked-table")
+        self._why.add_class("wb-why")
+        self._status.add_class("wb-status")
+        self._notes.add_class("wb-notes")
 
         with self._quietly():
             self.set_trait("x", x)
             self.set_trait("y", y)
             self._set_state_from(model, model.method)
-        W.link((self.x_picker, "value"), (self, "x"))
-        W.link((self.y_picker, "value"), (self, "y"))
-        W.link((self.method_picker, "value"), (self, "method"))
-        self.focus_picker.observe(self._on_focus_picker, names="value")
+        W.link((self._x_picker, "value"), (self, "x"))
+        W.link((self._y_picker, "value"), (self, "y"))
+        W.link((self._method_picker, "value"), (self, "method"))
+        self._focus_picker.observe(self._on_focus_picker, names="value")
 
         def section(title: str) -> W.HTML:
             return W.HTML(f"<b>{escape(title)}</b>")
 
-        side = [section("Axes"), self.x_picker, self.y_picker, section("Ranking method"), self.method_picker,
-                section("Weights (share of the total)"), *rows,
-                section("Stakeholder presets"), W.HBox(list(self.preset_buttons.values()),
-                                                       layout=W.Layout(flex_flow="row wrap"))]
+        def row(children: list[Any], **layout: Any) -> W.HBox:
+            box = W.HBox(children, layout=W.Layout(**layout))
+            box.add_class("wb-row")
+            return box
+
+        side = [section("Weights (share of the total)"), *rows,
+                section("Stakeholder presets"), row(list(self._preset_buttons.values()))]
         if what_if:
             side += [section("Constraints: what if the limit were…"), *what_if]
-        controls = W.VBox(side, layout=W.Layout(min_width="420px"))
-        view = W.VBox([self.chart, W.HBox([self.status, self.brush_clear])], layout=W.Layout(flex="1 1 auto"))
-        lower = W.HBox([W.VBox([self.table], layout=W.Layout(flex="3 1 0", overflow="auto")),
-                        W.VBox([section("Why this candidate"), self.focus_picker, self.why],
-                               layout=W.Layout(flex="2 1 0", min_width="320px"))])
-        self.children = [self.error_area, W.HBox([controls, view]), lower]
+        side += [section("Ranking method and axes"), self._method_picker, self._x_picker, self._y_picker]
+        controls = W.VBox(side, layout=W.Layout(flex="1 1 360px", min_width="0", max_width="100%"))
+        controls.add_class("wb-controls")
+        view = W.VBox([self._chart, row([self._status, self._brush_clear]), self._notes],
+                      layout=W.Layout(flex="0 1 480px", width="480px", min_width="0", max_width="100%"))
+        table_box = W.VBox([self._table], layout=W.Layout(flex="3 1 420px", min_width="0", max_width="100%"))
+        table_box.add_class("wb-table-box")
+        why_box = W.VBox([section("Why this candidate"), self._focus_picker, self._why],
+                         layout=W.Layout(flex="2 1 300px", min_width="0", max_width="100%"))
+        self.children = [W.HTML(_CSS), self._errors.widget, row([view, controls]), row([table_box, why_box])]
 
     def _limit_range(self, c: Constraint) -> tuple[float, float]:
         """Slider range of a constraint's limit: the objective's observed range, plus the limit."""
@@ -287,13 +336,13 @@ class TradeoffExplorer(W.VBox):
 
     def _sync_controls(self) -> None:
         with self._quietly():
-            for name, s in self.weight_sliders.items():
+            for name, s in self._weight_sliders.items():
                 s.value = self.weights.get(name, 0.0)
-            for key, s in self.constraint_sliders.items():
+            for key, s in self._constraint_sliders.items():
                 if key in self.limits:
                     s.value = self.limits[key]
-            if hasattr(self, "method_picker"):
-                self.method_picker.value = self.method
+            if hasattr(self, "_method_picker"):
+                self._method_picker.value = self.method
 
     # --- the model the controls describe -------------------------------------------------------
 
@@ -310,33 +359,23 @@ class TradeoffExplorer(W.VBox):
 
     def _on_weight_slider(self, change: Mapping[str, Any]) -> None:
         if not self._quiet:
-            name = next(n for n, s in self.weight_sliders.items() if s is change["owner"])
+            name = next(n for n, s in self._weight_sliders.items() if s is change["owner"])
             self.weights = {**self.weights, name: float(change["new"])}
 
     def _on_constraint_slider(self, change: Mapping[str, Any]) -> None:
         if not self._quiet:
-            key = next(k for k, s in self.constraint_sliders.items() if s is change["owner"])
+            key = next(k for k, s in self._constraint_sliders.items() if s is change["owner"])
             self.limits = {**self.limits, key: float(change["new"])}
 
     def _on_focus_picker(self, change: Mapping[str, Any]) -> None:
         if not self._quiet:
             self.focus = change["new"] or None  # "" is the "top-ranked" entry
 
-    def _on_selection(self, change: Mapping[str, Any]) -> None:
-        if self._quiet:  # a redraw resets the selection; the brush is carried into the new chart
+    def _on_page_brush(self, change: Mapping[str, Any]) -> None:
+        """The brush the page reports (``{field: [a, b]}``, fields as Vega-Lite references)."""
+        if self._quiet or self.analysis is None:
             return
-        selection = (change["new"] or {}).get(BRUSH) or {}
-        columns = {column(n): n for n in self.analysis.model.names}  # chart-data keys -> objectives
-        self.brush = {columns.get(unescape(field), unescape(field)): span
-                      for field, span in (selection.get("value") or {}).items()}
-
-    def _clear_brush(self) -> None:
-        with self.errors.guard("Clearing the brush"):
-            with self._quietly():
-                self.brush = {}
-            self._redraw_chart()
-            self._refresh_table()
-            self._refresh_why()
+        self.brush = views.brush_objectives(self.analysis, change["new"] or {})
 
     # --- callbacks: traits -> engine -> views --------------------------------------------------
 
@@ -345,15 +384,16 @@ class TradeoffExplorer(W.VBox):
         if self._quiet or self._reranker is None:
             return
         self._sync_controls()
-        with self.errors.guard("Applying the weights"):
-            self._show(self._reranker.reweigh(self.weights))
+        with self._errors.guard("Applying the weights"):
+            analysis = self._reranker.reweigh(self.weights)
+            self._show(analysis, view=views.pareto_reweighted(analysis, self._live))
 
     @traitlets.observe("method", "limits")
     def _on_model_change(self, change: Mapping[str, Any]) -> None:
         if self._quiet or self._reranker is None:
             return
         what = "Changing the method" if change["name"] == "method" else "Moving the constraint"
-        with self.errors.guard(what):
+        with self._errors.guard(what):
             if change["name"] == "method" and self.analysis is not None and self.analysis.smaa is None:
                 # only scores, ranks and stability depend on the method: re-rank, then redraw
                 analysis = self._reranker.reweigh(self.weights, method=self.method)
@@ -365,10 +405,10 @@ class TradeoffExplorer(W.VBox):
     def _on_axes(self, change: Mapping[str, Any]) -> None:
         if self._quiet or self.analysis is None:
             return
-        with self.errors.guard("Changing the axes"):
+        with self._errors.guard("Changing the axes"):
             with self._quietly():
                 self.brush = {}  # the old brush spans other fields
-            self._redraw_chart()
+            self._draw(self._view(self.analysis))
             self._refresh_table()
             self._refresh_why()
 
@@ -376,7 +416,7 @@ class TradeoffExplorer(W.VBox):
     def _on_brush(self, change: Mapping[str, Any]) -> None:
         if self._quiet or self.analysis is None:
             return
-        with self.errors.guard("Filtering by the brush"):
+        with self._errors.guard("Filtering by the brush"):
             self._refresh_table()
             self._refresh_why()
 
@@ -384,53 +424,55 @@ class TradeoffExplorer(W.VBox):
     def _on_focus(self, change: Mapping[str, Any]) -> None:
         if self.analysis is None:
             return
-        with self.errors.guard("Explaining the candidate"):
+        with self._errors.guard("Explaining the candidate"):
             self._refresh_table()
             self._refresh_why()
 
     # --- redrawing -----------------------------------------------------------------------------
 
-    def _show(self, analysis: Analysis, *, rebase: bool = False) -> None:
+    def _view(self, analysis: Analysis) -> views.LiveView:
+        return views.pareto_live(analysis, self.x, self.y, max_points=self._max_points, brush=self.brush,
+                                 width=PLOT_WIDTH, height=PLOT_HEIGHT)
+
+    def _show(self, analysis: Analysis, *, rebase: bool = False, view: views.LiveView | None = None) -> None:
         """Make ``analysis`` current and redraw everything that depends on it.
 
-        The new chart is built before anything changes, so a failure leaves the widget showing
-        the previous, consistent state (and the error).
+        The new view is built before anything changes, so a failure leaves the widget showing the
+        previous, consistent state (and the error).
         """
         reranker = Reranker(analysis) if rebase else self._reranker
-        structural = rebase or self._drawn is None
-        if structural:
-            chart = pareto_chart(analysis, self.x, self.y, max_points=self._max_points, brush=self.brush)
-        else:
-            spec = reweighted_spec(self.chart.spec, analysis, self._drawn, previous=self._drawn_top,
-                                   brush=self.brush, x=self.x, y=self.y)
+        view = view if view is not None else self._view(analysis)
         self._reranker = reranker
         self.set_trait("analysis", analysis)
-        # The text first: the page handles the kernel's messages in order, and redrawing the chart
-        # (Vega) holds its main thread for a few hundred ms at 1e5 candidates; the new ranking,
-        # shares and recommendation should not wait for it.
+        # The text first: the page handles the kernel's messages in order, and the chart's update
+        # holds its main thread for a while at 1e5 candidates; the new ranking, shares and
+        # recommendation should not wait for it.
         for name, share in analysis.model.weights.items():
-            self.share_labels[name].value = escape(format_share(share))
+            self._share_labels[name].value = escape(format_share(share))
         t = analysis.table
-        self.status.value = escape(
+        self._status.value = escape(
             f"Recommended: {analysis.recommended or 'none (nothing is feasible)'} · {len(t):,} candidates, "
             f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front")
         self._refresh_table()
         self._refresh_why()
-        if structural:
-            self._set_chart(chart)
-        else:
-            self.chart.spec = spec
-            self._drawn_top = analysis.recommended
+        self._draw(view)
 
-    def _redraw_chart(self) -> None:
-        """Structural redraw of the current analysis: a new chart from the views (brush carried over)."""
-        self._set_chart(pareto_chart(self.analysis, self.x, self.y, max_points=self._max_points, brush=self.brush))
-
-    def _set_chart(self, chart: Any) -> None:
+    def _draw(self, view: views.LiveView, *, anew: bool = False) -> None:
+        """Show ``view``: its rows replaced in place when it draws the same marks as the chart on
+        show, else drawn anew."""
+        old = self._live
         with self._quietly():
-            send_chart(self.chart, chart)
-        self._drawn = drawn_rows(self.chart.spec, self.analysis)
-        self._drawn_top = self.analysis.recommended
+            if old is not None and not anew and old.same_drawing(view):
+                if view.patch is not None and old.drawn and set(view.drawn) == set(old.drawn):
+                    self._chart.apply_patch(view.patch)  # a weight move: only the weighted fields
+                else:
+                    changed = old.changed_datasets(view)
+                    if changed:
+                        self._chart.replace_data(changed)
+            else:
+                self._chart.draw(view.spec)
+        self._live = view
+        self._notes.value = "<br>".join(escape(line) for line in view.notes[1:])
 
     def _shown_rows(self) -> tuple[pd.DataFrame, str]:
         t = self.analysis.table
@@ -453,8 +495,8 @@ class TradeoffExplorer(W.VBox):
     def _refresh_table(self) -> None:
         rows, caption = self._shown_rows()
         extra = ["acceptability"] if "acceptability" in rows.columns else []
-        self.table.value = candidates_table_html(rows, self.analysis.model, caption=caption,
-                                                 focus=self._explained(), extra=extra)
+        self._table.value = candidates_table_html(rows, self.analysis.model, caption=caption,
+                                                  focus=self._explained(), extra=extra)
         shown = [str(cid) for cid in rows.index]
         focus = self.focus if self.focus in self.analysis.table.index else None
         if focus is not None and focus not in shown:
@@ -462,15 +504,15 @@ class TradeoffExplorer(W.VBox):
         ranks = self.analysis.table["rank"]
         options = [("top-ranked", "")] + [(f"{int(ranks.loc[cid])}. {cid}", cid) for cid in shown]
         with self._quietly():
-            self.focus_picker.options = options
-            self.focus_picker.value = focus or ""
+            self._focus_picker.options = options
+            self._focus_picker.value = focus or ""
 
     def _refresh_why(self) -> None:
         cid = self._explained()
         if cid is None:
-            self.why.value = ""
+            self._why.value = ""
             return
         sentences = explain(self.analysis, cid)
         items = "".join(f"<li>{escape(s)}</li>" for s in sentences[1:])
-        self.why.value = (f'<div style="font-size:13px"><p><b>{escape(sentences[0])}</b></p>'
-                          f'<ul style="padding-left:18px;margin:0">{items}</ul></div>')
+        self._why.value = (f'<div style="font-size:13px"><p><b>{escape(sentences[0])}</b></p>'
+                           f'<ul style="padding-left:18px;margin:0">{items}</ul></div>')

@@ -47,7 +47,7 @@ def _record_madr(payload: str) -> str:
 
 
 def _no_choice_madr(payload: str) -> str:
-    from workbench.decisions.madr import render_madr
+    from workbench.decisions import render_madr
 
     s = _evil.evil_summary(payload, views=False)
     s["provenance"]["finished"] = f"2026-01-01 {payload}"

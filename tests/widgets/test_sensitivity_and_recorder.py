@@ -17,7 +17,7 @@ def df(make_candidates):
 
 def test_sensitivity_panel_on_an_explorer(df, model3):
     ex = TradeoffExplorer(df, model3)
-    ex.preset_buttons["ops"].click()
+    ex._preset_buttons["ops"].click()
     panel = SensitivityPanel(ex, samples=800, seed=2)
     assert panel.analysis is None and panel.progress.value == 0
     result = panel.run_button.click() or panel.analysis
@@ -30,7 +30,7 @@ def test_sensitivity_panel_on_an_explorer(df, model3):
     assert "SMAA-2 over 800 weight samples" in panel.table.value
     # handed back to the explorer: its why panel now cites the acceptability
     assert ex.analysis is result
-    assert "sampled weightings (SMAA-2" in ex.why.value
+    assert "sampled weightings (SMAA-2" in ex._why.value
     assert ex.weights == {"acc": 1.0, "ms": 3.0, "kb": 1.0}
 
 
@@ -53,7 +53,7 @@ def test_decision_recorder_follows_the_explorer(df, model3):
     assert set(rec.missing) == {"a rationale", "at least one decision maker"}
     rec.rationale.value = "  Best accuracy within budget.  "
     rec.decision_makers.value = "Ada Lovelace, , Alan Turing "
-    ex.weight_sliders["ms"].value = 5.0
+    ex._weight_sliders["ms"].value = 5.0
     value = rec.to_dict()
     assert value == {
         "candidate": rec.candidate.value,

@@ -10,10 +10,10 @@ The flow::
 SQLAlchemy (the log), MLflow and Optuna are imported only when used.
 """
 
-from workbench.decisions.record import STATUSES, DecisionRecord
+from workbench.decisions.record import STATUSES, DecisionRecord, render_madr
 
 __all__ = [
-    "DecisionRecord", "DecisionLog", "STATUSES", "GateResult", "gate", "mlflow_alias", "prometheus_rules",
+    "DecisionRecord", "DecisionLog", "STATUSES", "GateResult", "gate", "render_madr", "mlflow_alias", "prometheus_rules",
     "optuna_directions", "constraints_func", "constraint_values", "set_constraints",
 ]
 

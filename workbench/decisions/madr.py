@@ -11,32 +11,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from workbench.decisions._markdown import md_code, md_escape, md_paragraphs, yaml_date, yaml_value
-from workbench.decisions.record import MADR_OPTIONS, DecisionRecord, _num, _resolved, compare
-from workbench.errors import DecisionError
+from workbench.decisions._text import MADR_OPTIONS, compare, num, resolved
 from workbench.format import format_number
 
-__all__ = ["render_madr"]
+if TYPE_CHECKING:
+    from workbench.decisions.record import DecisionRecord
+
+__all__ = ["no_choice_madr", "record_madr"]
 
 
-def render_madr(source: DecisionRecord | Mapping[str, Any]) -> str:
-    """MADR 4.0 Markdown of a :class:`DecisionRecord`, or of a review ``summary.json`` (a mapping).
-
-    A summary is recorded with :meth:`DecisionRecord.from_summary` and rendered the same way; when
-    no record can be built from it (no candidate is feasible, so nothing is chosen), the MADR says
-    so, with the considered options and the hashes.
-    """
-    if isinstance(source, DecisionRecord):
-        return _record_madr(source)
-    if not isinstance(source, Mapping):
-        raise DecisionError(f"render_madr needs a DecisionRecord or a review summary, got {type(source).__name__}.")
-    try:
-        record = DecisionRecord.from_summary(dict(source))
-    except DecisionError:
-        return _no_choice_madr(source)
+def record_madr(record: DecisionRecord) -> str:
+    """MADR 4.0 Markdown of a :class:`~workbench.decisions.DecisionRecord` (what
+    ``DecisionRecord.to_madr()`` returns; :func:`workbench.decisions.render_madr` also takes a summary)."""
     return _record_madr(record)
+
+
+def no_choice_madr(summary: Mapping[str, Any]) -> str:
+    """MADR 4.0 Markdown of a review summary in which nothing could be chosen (no candidate meets
+    every constraint): the considered options and the hashes."""
+    return _no_choice_madr(summary)
 
 
 def _seed_values(o: Mapping[str, Any], units: Mapping[str, str]) -> str:
@@ -94,21 +90,21 @@ def _record_madr(r: DecisionRecord) -> str:
     for o in objs:
         arrow = "lower is better" if o["direction"] == "min" else "higher is better"
         w = r.weights.get(o["name"])
-        extra = f", tolerance {_num(o.get('tolerance'), units[o['name']])}" if o.get("tolerance") else ""
+        extra = f", tolerance {num(o.get('tolerance'), units[o['name']])}" if o.get("tolerance") else ""
         attr = f" ({e(o['quality_attribute'])})" if o.get("quality_attribute") else ""
-        lines.append(f"* {e(o['name'])}{attr}: {arrow}, weight {_num(w) if w is not None else _num(o.get('weight'))}"
+        lines.append(f"* {e(o['name'])}{attr}: {arrow}, weight {num(w) if w is not None else num(o.get('weight'))}"
                      f"{extra}" + (f" — {e(o['description'])}" if o.get("description") else ""))
     for c in r.constraints:
-        resolved = _resolved(c)
+        plain = resolved(c)
         lines.append(f"* Hard constraint: {e(c.get('constraint'))}"
-                     + (f" (resolved: {e(resolved)})" if resolved else ""))
+                     + (f" (resolved: {e(plain)})" if plain else ""))
     ranked = sorted(r.options, key=lambda o: (o["rank"] if o["rank"] is not None else math.inf))
     shown = [o for o in ranked if o["id"] == r.chosen or o.get("front") == 0 and o.get("feasible")]
     shown += [o for o in ranked if o not in shown]
     shown = sorted(shown[:MADR_OPTIONS], key=lambda o: (o["rank"] if o["rank"] is not None else math.inf))
     lines += ["", "## Considered Options", ""]
     for o in shown:
-        lines.append(f"* {e(o['id'])} — rank {o['rank']}, {_status_of(o)}, score {_num(o['score'])}"
+        lines.append(f"* {e(o['id'])} — rank {o['rank']}, {_status_of(o)}, score {num(o['score'])}"
                      + (f", first-rank acceptability {o['acceptability']:.3g}" if o.get("acceptability") is not None
                         else "") + _seed_values(o, units))
     if len(r.options) > len(shown):
@@ -125,8 +121,8 @@ def _record_madr(r: DecisionRecord) -> str:
 
         def items(d: dict[str, float], t: dict[str, Any] = t, other: Any = other) -> str:
             return ", ".join(
-                f"{e(_num(v, units.get(n, '')))} {e(n)} ({e(_num(me['values'].get(n), units.get(n, '')))} vs "
-                f"{e(_num(other['values'].get(n), units.get(n, '')) if other else '–')})" for n, v in d.items())
+                f"{e(num(v, units.get(n, '')))} {e(n)} ({e(num(me['values'].get(n), units.get(n, '')))} vs "
+                f"{e(num(other['values'].get(n), units.get(n, '')) if other else '–')})" for n, v in d.items())
 
         if t["gains"]:
             goods.append(f"* Good, because against {e(t['versus'])} ({e(t['relation'])}) it gains "
@@ -136,7 +132,7 @@ def _record_madr(r: DecisionRecord) -> str:
                         f"{items(t['gives_up'])}")
     if not me.get("feasible"):
         bads.insert(0, "* Bad, because it violates at least one hard constraint (total violation "
-                       f"{_num(me.get('violation'))})")
+                       f"{num(me.get('violation'))})")
     elif me.get("front") != 0:
         bads.insert(0, f"* Bad, because it is dominated (front {me.get('front')})")
     lines += goods + bads or ["* Neutral, because no other option was compared."]
@@ -166,10 +162,10 @@ def _record_madr(r: DecisionRecord) -> str:
             cmp = compare(o, me, objectives)
             for name, v in cmp["gains"].items():
                 lines.append(f"* Good, because it is better than {e(r.chosen)} in {e(name)} by "
-                             f"{e(_num(v, units.get(name, '')))}")
+                             f"{e(num(v, units.get(name, '')))}")
             for name, v in cmp["gives_up"].items():
                 lines.append(f"* Bad, because it is worse than {e(r.chosen)} in {e(name)} by "
-                             f"{e(_num(v, units.get(name, '')))}")
+                             f"{e(num(v, units.get(name, '')))}")
             if cmp["ties"]:
                 lines.append(f"* Neutral, because it ties with {e(r.chosen)} (within tolerance) in "
                              + ", ".join(e(n) for n in cmp["ties"]))

@@ -18,11 +18,13 @@ import math
 import uuid
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
 
 from workbench._version import __version__
 from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
-from workbench.quality.objective import limit_text
+from workbench.decisions._text import compare, num, resolved
+from workbench.decisions.madr import no_choice_madr, record_madr
 
 __all__ = ["DecisionRecord", "STATUSES", "ACCEPTABILITY_TRIGGER"]
 
@@ -31,8 +33,6 @@ STATUSES = ("proposed", "accepted", "superseded", "rejected")
 #: A decision is due for review when the chosen candidate's first-rank acceptability falls below this.
 ACCEPTABILITY_TRIGGER = 0.5
 _FORMAT = 1
-#: Options listed by name in the MADR "Considered Options"/"Pros and Cons" (all stay in the JSON).
-MADR_OPTIONS = 12
 
 
 def _now() -> str:
@@ -48,12 +48,6 @@ def _names(value: Any, what: str) -> tuple[str, ...]:
         return tuple(str(v) for v in value)
     except TypeError:
         raise DecisionError(f"{what} must be a list of names, got {value!r}.") from None
-
-
-def _num(value: Any, unit: str = "") -> str:
-    from workbench.format import format_value
-
-    return format_value(value, unit or None)
 
 
 @dataclass(frozen=True)
@@ -403,9 +397,7 @@ class DecisionRecord:
 
         Every text that comes from data (ids, names, rationale) is escaped, so it renders literally.
         """
-        from workbench.decisions.madr import render_madr
-
-        return render_madr(self)
+        return record_madr(self)
 
 
 # --- builders ---------------------------------------------------------------------------------
@@ -423,42 +415,10 @@ def _model_from_analysis_dict(a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _resolved(c: dict[str, Any]) -> str | None:
-    """``"acc >= 0.76"`` for a relative constraint (its resolved form), None for an absolute one."""
-    limit = c.get("limit")
-    if limit is None:
-        return None
-    plain = f"{c.get('objective')} {c.get('op')} {limit_text(float(limit))}"
-    return None if str(c.get("constraint", "")).split() == plain.split() else plain
-
-
-def _better(delta: float, direction: str) -> bool:
-    return delta < 0 if direction == "min" else delta > 0
-
-
-def compare(chosen: dict[str, Any], other: dict[str, Any], objectives: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-objective gains, losses and ties of option ``chosen`` against ``other`` (tolerance-aware)."""
-    gains, losses, ties, deltas = {}, {}, [], {}
-    for o in objectives:
-        name = o["name"]
-        a, b = chosen["values"].get(name), other["values"].get(name)
-        if a is None or b is None:
-            continue
-        d = float(a) - float(b)
-        deltas[name] = d
-        if abs(d) <= float(o.get("tolerance") or 0.0) or d == 0:
-            ties.append(name)
-        elif _better(d, o["direction"]):
-            gains[name] = abs(d)
-        else:
-            losses[name] = abs(d)
-    return {"gains": gains, "gives_up": losses, "ties": ties, "deltas": deltas}
-
-
 def _phrase(items: dict[str, float], chosen: dict[str, Any], other: dict[str, Any],
             units: dict[str, str]) -> str:
     return ", ".join(
-        f"{_num(v, units.get(n, ''))} {n} ({_num(chosen['values'][n])} vs {_num(other['values'][n])})"
+        f"{num(v, units.get(n, ''))} {n} ({num(chosen['values'][n])} vs {num(other['values'][n])})"
         for n, v in items.items()
     )
 
@@ -565,9 +525,9 @@ def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
     for c in a.get("constraints") or []:
         limit = c.get("limit")
         text = c.get("constraint") or f"{c.get('objective')} {c.get('op')} {limit}"
-        shown = f"{c['objective']} {c['op']} {_num(limit, units.get(c['objective'], ''))}"
+        shown = f"{c['objective']} {c['op']} {num(limit, units.get(c['objective'], ''))}"
         desc = f"champion {chosen} violates {shown}"
-        if _resolved(c):
+        if resolved(c):
             desc += f" (from {text})"
         out.append({"kind": "constraint", "objective": c.get("objective"), "op": c.get("op"),
                     "threshold": limit, "constraint": text, "description": desc})
@@ -587,3 +547,22 @@ def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
                         "description": f"the agreed weight of {s['objective']} moves outside "
                                        f"[{s['lower']:.3g}, {s['upper']:.3g}]"})
     return out
+
+
+def render_madr(source: DecisionRecord | Mapping[str, Any]) -> str:
+    """MADR 4.0 Markdown of a :class:`DecisionRecord`, or of a review ``summary.json`` (a mapping).
+
+    A summary is recorded with :meth:`DecisionRecord.from_summary` and rendered the same way; when
+    no record can be built from it (no candidate is feasible, so nothing is chosen), the MADR says
+    so, with the considered options and the hashes. The text itself comes from
+    :mod:`workbench.decisions.madr`, the one MADR renderer.
+    """
+    if isinstance(source, DecisionRecord):
+        return record_madr(source)
+    if not isinstance(source, Mapping):
+        raise DecisionError(f"render_madr needs a DecisionRecord or a review summary, got {type(source).__name__}.")
+    try:
+        record = DecisionRecord.from_summary(dict(source))
+    except DecisionError:
+        return no_choice_madr(source)
+    return record_madr(record)

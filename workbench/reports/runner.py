@@ -248,7 +248,7 @@ def _error_message(exc: BaseException) -> str:
 
 def _decision_markdown(summary: dict[str, Any]) -> str:
     """MADR 4.0 of the decision, by the one MADR renderer (``workbench.decisions.madr``)."""
-    from workbench.decisions.madr import render_madr
+    from workbench.decisions import render_madr
 
     return render_madr(summary)
 

@@ -23,6 +23,10 @@ view                            shows
 :func:`monitoring_panel`        the time series of every monitored objective, stacked
 =============================== =========================================================
 
+For a page that keeps a chart drawn (the explorer), :func:`pareto_live` gives the Pareto scatter
+as a :class:`LiveView` and :func:`pareto_reweighted` the rows that change on a weight move, so the
+page updates the drawn data in place instead of redrawing (see ``workbench.views.live``).
+
 Views with a ``brush`` param (an interval selection on x and y) read the same ``candidates``
 dataset, one row per drawn candidate with stable columns: ``candidate``, the objectives under
 their own names, ``rank``, ``score``, ``feasible``, ``violation``, ``front``, ``status``,
@@ -35,6 +39,7 @@ their own names, ``rank``, ``score``, ``feasible``, ``violation``, ``front``, ``
 
 from workbench.views._data import ChartError, MissingResultError
 from workbench.views.conflicts import conflict_heatmap
+from workbench.views.live import LiveView, brush_objectives, pareto_live, pareto_reweighted, to_spec
 from workbench.views.monitoring import monitoring_panel, monitoring_timeseries
 from workbench.views.pareto import linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
 from workbench.views.ranking import acceptability_bars, ranking_bars
@@ -44,5 +49,6 @@ from workbench.views.robustness import replicate_spread, stability_tornado
 __all__ = [
     "pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views", "ranking_bars",
     "acceptability_bars", "stability_tornado", "rates_chart", "conflict_heatmap", "replicate_spread",
-    "monitoring_timeseries", "monitoring_panel", "ChartError", "MissingResultError",
+    "monitoring_timeseries", "monitoring_panel", "pareto_live", "pareto_reweighted", "brush_objectives", "LiveView", "to_spec",
+    "ChartError", "MissingResultError",
 ]

@@ -9,6 +9,7 @@ says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import altair as alt
@@ -206,20 +207,20 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         if any(r["axis"] == "x" for r in rows):
             on_x = slo.transform_filter("datum.axis === 'x'")
             layers.append(on_x.mark_rule(**rule).encode(x=_ax(ox, "limit"), tooltip=slo_tip))
+            # both sides always (an empty side draws nothing): a limit that moves across the middle
+            # changes only rows, so a live chart updates in place
             for side, align, dx in (("left", "left", 4), ("right", "right", -4)):
-                if any(r["axis"] == "x" and r["side"] == side for r in rows):
-                    layers.append(on_x.transform_filter(f"datum.side === '{side}'").mark_text(
-                        baseline="top", dx=dx, dy=4, **{**text, "align": align}).encode(
-                        x=_ax(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
+                layers.append(on_x.transform_filter(f"datum.side === '{side}'").mark_text(
+                    baseline="top", dx=dx, dy=4, **{**text, "align": align}).encode(
+                    x=_ax(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
         if any(r["axis"] == "y" for r in rows):
             on_y = slo.transform_filter("datum.axis === 'y'")
             layers.append(on_y.mark_rule(**rule).encode(y=_ax(oy, "limit", alt.Y), tooltip=slo_tip))
             for side, baseline, dy in (("left", "bottom", -3), ("right", "top", 3)):  # low line: above it
-                if any(r["axis"] == "y" and r["side"] == side for r in rows):
-                    layers.append(on_y.transform_filter(f"datum.side === '{side}'").mark_text(
-                        baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"}).encode(
-                        y=_ax(oy, "limit", alt.Y), x=alt.value(width),
-                        text=alt.Text(field="text", type="nominal")))
+                layers.append(on_y.transform_filter(f"datum.side === '{side}'").mark_text(
+                    baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"}).encode(
+                    y=_ax(oy, "limit", alt.Y), x=alt.value(width),
+                    text=alt.Text(field="text", type="nominal")))
     if elsewhere:
         notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
     base = alt.Chart(CANDIDATES)
@@ -268,10 +269,12 @@ def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     return table, f"{int(table['knee'].sum())} knees ringed, the {MAX_KNEE_LABELS} best-ranked labelled"
 
 
-def _summary(analysis: Any, table: pd.DataFrame) -> str:
-    n = len(table)
-    parts = [f"{int((table['status'] == 'front').sum()):,} on the front",
-             f"{int((table['status'] == 'infeasible').sum()):,} infeasible", f"{n:,} candidates"]
+def _summary(analysis: Any) -> str:
+    """The summary line: front, infeasible and total counts, the recommended and the champion."""
+    t = analysis.table
+    feasible = t["feasible"].to_numpy(dtype=bool)
+    on_front = int((feasible & (t["front"].to_numpy() == 0)).sum())
+    parts = [f"{on_front:,} on the front", f"{int((~feasible).sum()):,} infeasible", f"{len(t):,} candidates"]
     if analysis.recommended is not None:
         parts.append(f"recommended: {analysis.recommended}")
     if analysis.champion is not None:
@@ -336,8 +339,21 @@ def _prepare(analysis: Any, max_points: int) -> tuple[pd.DataFrame, np.ndarray, 
     return table, parts.drawn, parts, knee_note
 
 
+def brush_value(brush: Mapping[str, Sequence[float]], x: str, y: str) -> dict[str, list[float]] | None:
+    """A brush ``{objective: [a, b]}`` as the initial value of the view's interval selection
+    (``{"x": [...], "y": [...]}``), or None unless it spans both axes.
+
+    >>> brush_value({"ms": [5, 1], "acc": [0.8, 0.9]}, "ms", "acc")
+    {'x': [5.0, 1.0], 'y': [0.8, 0.9]}
+    """
+    if x in brush and y in brush:
+        return {"x": [float(v) for v in brush[x]], "y": [float(v) for v in brush[y]]}
+    return None
+
+
 def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
-                   width: int = 420, height: int = 320) -> alt.LayerChart:
+                   width: int = 420, height: int = 320,
+                   brush: Mapping[str, Sequence[float]] | None = None) -> alt.LayerChart:
     """Two objectives against each other: the front, the dominated, the infeasible and the SLOs.
 
     The feasible front (``front == 0``) is drawn in blue and connected in order of ``x``; dominated
@@ -362,6 +378,9 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
         40 x 40 binned density -- and the subtitle says how many.
     width, height : int
         Size of the plot in pixels.
+    brush : mapping, optional
+        ``{x_objective: [a, b], y_objective: [c, d]}``: the brush's initial interval (ignored
+        unless it spans both axes), e.g. to redraw a chart an analyst had brushed.
 
     Returns
     -------
@@ -391,6 +410,19 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
     ...
     workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
     """
+    chart, _, _ = _pareto(analysis, x, y, color=color, max_points=max_points, width=width, height=height,
+                          brush=None if brush is None else brush_value(brush, x, y))
+    return chart
+
+
+def _pareto(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
+            width: int = 420, height: int = 320, brush: dict[str, list[float]] | None = None,
+            subtitle: bool = True) -> tuple[alt.LayerChart, list[str], list[str]]:
+    """The Pareto scatter, its subtitle lines and the ids it draws one by one (in drawing order).
+
+    ``brush``: the initial value of the brush (``{"x": [a, b], "y": [c, d]}``); ``subtitle=False``
+    leaves the lines out of the chart (a page that shows them itself, see ``views.live``).
+    """
     ox, oy = objective(analysis, x), objective(analysis, y)
     if ox.name == oy.name:
         raise ChartError(f"pareto_scatter needs two different objectives; got {x!r} for both x and y.")
@@ -399,9 +431,16 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
     colour = _color_field(analysis, table, color)
     built = _scatter(analysis, ox, oy, table, drawn, color=colour, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
-    return finish(built, f"Trade-off: {oy.name} vs {ox.name}",
-                  [_summary(analysis, table), _front_note(analysis, [ox, oy], line=True), knee_note,
-                   *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins")])
+    lines = [_summary(analysis), _front_note(analysis, [ox, oy], line=True), knee_note,
+             *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"), *built.notes]
+    lines = list(dict.fromkeys(s for s in lines if s))
+    built.notes = []
+    chart = finish(built, f"Trade-off: {oy.name} vs {ox.name}", lines if subtitle else [])
+    if brush is not None:
+        for p in chart.params:
+            if getattr(p, "name", None) == "brush":
+                p.value = brush
+    return chart, lines, table.loc[drawn, "candidate"].tolist()
 
 
 # --- scatter matrix ----------------------------------------------------------------------------------
@@ -475,7 +514,7 @@ def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_po
     chart = alt.vconcat(*rows)
     built = Built(chart, datasets, views)
     return finish(built, "Trade-offs between every pair of objectives",
-                  [_summary(analysis, table), "Brush any cell to highlight the same candidates in all.",
+                  [_summary(analysis), "Brush any cell to highlight the same candidates in all.",
                    knee_note, *parts.notes(table, f"{MATRIX_BINS}×{MATRIX_BINS} bins per cell")])
 
 
@@ -619,7 +658,7 @@ def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
     built = _parallel(analysis, objs, table, drawn, brushed=False, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
     return finish(built, "Parallel coordinates (up is better on every axis)",
-                  [_summary(analysis, table), _front_note(analysis, objs),
+                  [_summary(analysis), _front_note(analysis, objs),
                    *parts.notes(table, f"{AXIS_BINS} bins per axis")])
 
 
@@ -691,7 +730,7 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
         chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
     built = Built(chart, datasets, scatter.brush_views, scatter.notes + par.notes)
     return finish(built, f"Trade-off: {oy.name} vs {ox.name}, and every objective",
-                  [_summary(analysis, table),
+                  [_summary(analysis),
                    "Brush the scatter to highlight the same candidates "
                    + ("below." if isinstance(chart, alt.VConcatChart) else "on the right."),
                    _front_note(analysis, objs), _front_note(analysis, [ox, oy], line=True), knee_note,

@@ -1,0 +1,109 @@
+"""The live Pareto view: the scatter itself with its subtitle apart, and the rows of a weight move.
+
+The truth is the scatter drawn afresh: a weight move's rows must be those ``pareto_scatter`` draws
+for the re-weighted analysis, computed independently by ``analyze`` with the new weights."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import vl_convert as vlc
+
+import workbench
+from workbench import QualityModel, views
+from workbench.analysis.reweight import Reranker
+
+MODEL = QualityModel.from_dict({
+    "objectives": [
+        {"name": "accuracy", "direction": "max", "weight": 2},
+        {"name": "latency_ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
+        {"name": "size_kb", "direction": "min", "unit": "KB"},
+    ],
+})
+NEW_WEIGHTS = {"accuracy": 1.0, "latency_ms": 5.0, "size_kb": 0.5}
+
+
+def frame(n, seed=0):
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(0, 1, n)
+    return pd.DataFrame({"id": [f"c{i:04d}" for i in range(n)],
+                         "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
+                         "latency_ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
+                         "size_kb": rng.uniform(10, 500, n)})
+
+
+@pytest.fixture(scope="module")
+def small():
+    return workbench.analyze(frame(60), MODEL)
+
+
+def test_live_is_the_scatter_with_its_subtitle_apart(small):
+    chart = views.pareto_scatter(small, "latency_ms", "accuracy")
+    whole = chart.to_dict()
+    live = views.pareto_live(small, "latency_ms", "accuracy")
+    assert live.notes == tuple(whole["title"]["subtitle"])
+    assert live.spec["title"] == {"text": whole["title"]["text"]}
+    assert {k: v for k, v in live.spec.items() if k != "title"} == {k: v for k, v in whole.items() if k != "title"}
+    assert live.drawn == tuple(r["candidate"] for r in whole["datasets"]["candidates"])
+    assert views.to_spec(chart) == whole
+
+
+def test_brush_is_the_initial_interval(small):
+    brush = {"latency_ms": [10.0, 40.0], "accuracy": [0.8, 0.9]}
+    spec = views.pareto_live(small, "latency_ms", "accuracy", brush=brush).spec
+    assert spec["params"][0]["value"] == {"x": [10.0, 40.0], "y": [0.8, 0.9]}
+    assert views.pareto_scatter(small, "latency_ms", "accuracy", brush=brush).to_dict()["params"][0]["value"] == \
+        {"x": [10.0, 40.0], "y": [0.8, 0.9]}
+    # a brush on one axis only is no initial interval
+    assert "value" not in views.pareto_live(small, "latency_ms", "accuracy", brush={"accuracy": [0, 1]}).spec["params"][0]
+    # the brush's value is not part of the drawing: a drawn view keeps its own brush
+    assert views.pareto_live(small, "latency_ms", "accuracy").same_drawing(
+        views.pareto_live(small, "latency_ms", "accuracy", brush=brush))
+
+
+def test_weight_move_rows_equal_a_fresh_draw(small):
+    before = views.pareto_live(small, "latency_ms", "accuracy")
+    moved = Reranker(small).reweigh(NEW_WEIGHTS)
+    expected = workbench.analyze(frame(60), MODEL.with_weights(NEW_WEIGHTS))
+    assert moved.recommended == expected.recommended != small.recommended
+    after = views.pareto_reweighted(moved, before)
+    fresh = views.pareto_live(expected, "latency_ms", "accuracy")
+    assert after.spec == fresh.spec
+    assert after.notes == fresh.notes and f"recommended: {expected.recommended}" in after.notes[0]
+    assert before.same_drawing(after)
+    assert set(before.changed_datasets(after)) == {"candidates"}
+    # the spec the page would draw is valid Vega-Lite
+    assert vlc.vegalite_to_svg(after.spec).startswith("<svg")
+
+
+def test_weight_move_above_the_point_limit_keeps_the_drawn_set_and_adds_the_top():
+    df = frame(3000, seed=2)
+    a = workbench.analyze(df, MODEL)
+    before = views.pareto_live(a, "latency_ms", "accuracy", max_points=40)
+    assert len(before.drawn) == 40 and "density" in before.datasets
+    weights = {"accuracy": 0.2, "latency_ms": 1.0, "size_kb": 6.0}
+    moved = Reranker(a).reweigh(weights)
+    expected = workbench.analyze(df, MODEL.with_weights(weights))
+    after = views.pareto_reweighted(moved, before)
+    assert set(before.drawn) <= set(after.drawn)
+    assert expected.recommended in after.drawn
+    assert set(after.drawn) - set(before.drawn) <= {expected.recommended}
+    t = expected.table
+    for row in after.datasets["candidates"]:
+        cid = row["candidate"]
+        assert row["rank"] == t.loc[cid, "rank"]
+        assert row["score"] == pytest.approx(t.loc[cid, "score"])
+        assert ("recommended" in (row["role"] or "")) == (cid == expected.recommended)
+    assert after.datasets["density"] is before.datasets["density"]  # positions did not move
+
+
+def test_axes_change_is_another_drawing_a_constraint_move_is_not(small):
+    before = views.pareto_live(small, "latency_ms", "accuracy")
+    assert not before.same_drawing(views.pareto_live(small, "size_kb", "accuracy"))
+    tighter = workbench.analyze(frame(60), MODEL.with_constraints(["latency_ms <= 40"]))
+    after = views.pareto_live(tighter, "latency_ms", "accuracy")
+    assert before.same_drawing(after)
+    changed = before.changed_datasets(after)
+    assert changed["constraints"][0]["limit"] == 40.0
+    statuses = {r["candidate"]: r["status"] for r in changed["candidates"]}
+    assert statuses == {cid: ("infeasible" if not tighter.table.loc[cid, "feasible"] else statuses[cid])
+                        for cid in statuses}
