@@ -43,8 +43,8 @@ from _shapes import ml
 
 from workbench import QualityModel, analyze
 from workbench.analysis import Reranker
-from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import feasibility
+from workbench.analysis.problem import problem
 from workbench.analysis.scoring import normalized
 
 RESULTS = Path(__file__).parent / "results"

@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # the sibling benchmark modules (also when imported by the smoke test)
 
 from _memory import peak_mb  # noqa: E402
+
 RESULTS = HERE / "results" / "load.json"
 NAMES = ["acc", "latency_ms", "cost", "energy", "fairness_gap"]
 DIRS = ["max", "min", "min", "min", "min"]
@@ -190,8 +191,8 @@ def run_pareto_peers(quick: bool) -> dict[str, Any]:
     """The Pareto filter alone (minimisation matrix of the same data): workbench, moocore, paretoset."""
     import numpy as np
 
-    from workbench.analysis.problem import problem
     from workbench.analysis.pareto import front_mask
+    from workbench.analysis.problem import problem
 
     df = candidates(size("analyze_n", quick))
     prob = problem(df, quality_model(relative=False))
@@ -297,10 +298,9 @@ def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -
 
 
 def run_widget(quick: bool) -> dict[str, Any]:
+    import bench_widgets as bw
     import comm
     import numpy as np
-
-    import bench_widgets as bw
 
     comm.create_comm = bw._packing_comm  # every widget message serialised as the kernel would
     from widgets import TradeoffExplorer

@@ -36,11 +36,11 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from workbench import QualityModel
-from workbench.analysis import score
-from workbench.analysis.uncertainty import compare_replicates
-from workbench.decisions import gate
-from workbench.sources import from_frame
+from workbench import QualityModel  # noqa: E402
+from workbench.analysis import score  # noqa: E402
+from workbench.analysis.uncertainty import compare_replicates  # noqa: E402
+from workbench.decisions import gate  # noqa: E402
+from workbench.sources import from_frame  # noqa: E402
 
 SIGMA = 0.01
 DELTAS = (0.0, 0.5, 1.0, 2.0, 4.0)

@@ -241,8 +241,8 @@ def summarise(healthy: list[dict], degraded: list[dict], days: int) -> dict:
         entry = {}
         for rule in RULES:
             delays = [next((i for i, x in enumerate(r["fired"][rule]) if x), None) for r in rows]
-            large = [d for d, r in zip(delays, rows) if r["truth"].get("large_breach")]
-            testable = [d for d, r in zip(delays, rows) if r["truth"].get("large_breach") and r["truth"].get("enough_data")]
+            large = [d for d, r in zip(delays, rows, strict=True) if r["truth"].get("large_breach")]
+            testable = [d for d, r in zip(delays, rows, strict=True) if r["truth"].get("large_breach") and r["truth"].get("enough_data")]
             entry[rule] = {
                 "n": len(rows),
                 "detected_within_2": sum(d is not None and d <= 1 for d in delays),

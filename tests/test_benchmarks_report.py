@@ -11,7 +11,6 @@ import pytest
 from tests._scripts import script
 
 
-
 @pytest.fixture(scope="module")
 def report():
     with script("report", "bench_report") as module:

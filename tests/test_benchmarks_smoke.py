@@ -10,7 +10,6 @@ import pytest
 from tests._scripts import script
 
 
-
 @pytest.fixture(scope="module")
 def bench():
     with script("bench_load") as module:

@@ -11,9 +11,8 @@ from typing import Any
 import ipywidgets as W
 import pandas as pd
 
-from workbench import Analysis, QualityModel, WorkbenchError
-
 from widgets._format import escape, format_share, format_value
+from workbench import Analysis, QualityModel, WorkbenchError
 
 __all__ = [
     "ErrorArea", "as_model", "brushed", "candidates_table_html", "chart_widget", "enable_offline_charts",

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench import Analysis
-
 from widgets._format import format_share
+from workbench import Analysis
 
 __all__ = ["explain"]
 

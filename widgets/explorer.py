@@ -12,14 +12,20 @@ import pandas as pd
 import traitlets
 
 import workbench as wb
-from workbench import Analysis, Candidates, Constraint, QualityModel, views
-from workbench.analysis.reweight import Reranker
-from workbench.analysis.methods import SCORERS
 from widgets._common import (
-    ErrorArea, as_model, brushed, candidates_table_html, escape, format_share, top_candidate,
+    ErrorArea,
+    as_model,
+    brushed,
+    candidates_table_html,
+    escape,
+    format_share,
+    top_candidate,
 )
 from widgets._explain import explain
 from widgets._vega import LiveChart
+from workbench import Analysis, Candidates, Constraint, QualityModel, views
+from workbench.analysis.methods import SCORERS
+from workbench.analysis.reweight import Reranker
 
 __all__ = ["TradeoffExplorer"]
 

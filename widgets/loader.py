@@ -9,8 +9,8 @@ import ipywidgets as W
 import traitlets
 
 import workbench as wb
-from workbench import Candidates, QualityModel
 from widgets._common import ErrorArea, escape
+from workbench import Candidates, QualityModel
 
 __all__ = ["SourceLoader"]
 

@@ -10,9 +10,8 @@ import pandas as pd
 import traitlets
 
 import workbench as wb
-from workbench import QualityModel
-
 from widgets._common import ErrorArea, as_model, chart_widget, escape, format_value
+from workbench import QualityModel
 
 __all__ = ["MonitoringBoard"]
 

@@ -7,8 +7,8 @@ from typing import Any
 import ipywidgets as W
 import traitlets
 
-from workbench import Analysis
 from widgets._common import ErrorArea, escape, top_candidate
+from workbench import Analysis
 
 __all__ = ["DecisionRecorder"]
 

@@ -9,9 +9,9 @@ import pandas as pd
 import traitlets
 
 import workbench as wb
+from widgets._common import ErrorArea, chart_widget, escape, format_share, format_value
 from workbench import Analysis
 from workbench.analysis.smaa import WEIGHT_DISTRIBUTIONS
-from widgets._common import ErrorArea, chart_widget, escape, format_share, format_value
 
 __all__ = ["SensitivityPanel"]
 

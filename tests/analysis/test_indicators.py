@@ -12,7 +12,7 @@ from workbench.analysis.indicators import hv_contributions, hypervolume
 
 def exact_hv(P, ref):
     """Exact volume of the union of boxes [p, ref] by coordinate compression (small n only)."""
-    P = P[(P < ref).all(axis=1)]
+    P = P[(ref > P).all(axis=1)]
     if len(P) == 0:
         return 0.0
     k = P.shape[1]
@@ -21,7 +21,7 @@ def exact_hv(P, ref):
     for cell in itertools.product(*[range(len(a) - 1) for a in axes]):
         lo = np.array([axes[j][c] for j, c in enumerate(cell)])
         hi = np.array([axes[j][c + 1] for j, c in enumerate(cell)])
-        if ((P <= lo).all(axis=1)).any():
+        if ((lo >= P).all(axis=1)).any():
             total += float(np.prod(hi - lo))
     return total
 
@@ -43,7 +43,7 @@ def test_3d_4d_equal_exact_oracle(k, seed):
     assert hypervolume(P, ref) == pytest.approx(exact_hv(P, ref), abs=1e-9)
     contrib = hv_contributions(P, ref)
     # contributions are among the non-dominated points (dominated ones are ignored and get 0)
-    dominated = np.array([((P <= p).all(axis=1) & (P < p).any(axis=1)).any() for p in P])
+    dominated = np.array([((p >= P).all(axis=1) & (p > P).any(axis=1)).any() for p in P])
     front = P[~dominated]
     for i in range(len(P)):
         if dominated[i]:

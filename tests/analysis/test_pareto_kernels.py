@@ -31,7 +31,7 @@ def dominance_matrix(F, tol=None):
     tol = np.zeros(F.shape[1]) if tol is None else np.asarray(tol, dtype=float)
     A, B = F[:, None, :], F[None, :, :]
     with np.errstate(invalid="ignore"):  # inf - inf in the bounds of infinite values
-        return (A <= B + tol).all(axis=-1) & (A < B - tol).any(axis=-1)
+        return (B + tol >= A).all(axis=-1) & (B - tol > A).any(axis=-1)
 
 
 def brute_mask(F, tol=None):

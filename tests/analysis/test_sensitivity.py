@@ -15,8 +15,8 @@ from scipy import stats
 
 from workbench import QualityModel
 from workbench.analysis._batch import _Scorer
-from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import feasibility
+from workbench.analysis.problem import problem
 from workbench.analysis.scoring import normalized, reference_point, scores_for_weights
 from workbench.analysis.smaa import FULL_RANKS_LIMIT, sample_weights, smaa
 from workbench.analysis.weights import (
@@ -312,7 +312,7 @@ def test_interval_sampler_respects_bounds_and_is_uniform():
     assert stats.kstest(W[:, 0], stats.uniform(0.2, 0.3).cdf).pvalue > 1e-3
     lo, hi = np.array([0.1, 0.0, 0.2, 0.05]), np.array([0.4, 0.3, 0.6, 0.5])
     W = sample_weights(4, 5000, rng, "intervals", lower=lo, upper=hi)
-    assert ((W >= lo - 1e-12) & (W <= hi + 1e-12)).all()
+    assert ((lo - 1e-12 <= W) & (hi + 1e-12 >= W)).all()
     np.testing.assert_allclose(W.sum(axis=1), 1.0)
     again = sample_weights(4, 5000, np.random.default_rng(7), "intervals", lower=lo, upper=hi)
     np.testing.assert_array_equal(again, sample_weights(4, 5000, np.random.default_rng(7), "intervals",

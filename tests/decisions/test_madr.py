@@ -13,8 +13,7 @@ import yaml
 
 import workbench
 from workbench import QualityModel, analyze
-from workbench.decisions import DecisionRecord
-from workbench.decisions import render_madr
+from workbench.decisions import DecisionRecord, render_madr
 from workbench.reports.review import build_summary, decide
 from workbench.sources import from_frame
 

@@ -8,8 +8,14 @@ import pytest
 import yaml
 
 from workbench import QualityModel, analyze
-from workbench.decisions import (DecisionRecord, constraints_func, gate, optuna_directions, prometheus_rules,
-                                 set_constraints)
+from workbench.decisions import (
+    DecisionRecord,
+    constraints_func,
+    gate,
+    optuna_directions,
+    prometheus_rules,
+    set_constraints,
+)
 from workbench.errors import DecisionError, UnknownNameError
 
 GATE_MODEL = QualityModel.from_dict({"objectives": [

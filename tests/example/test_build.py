@@ -14,7 +14,12 @@ for _module in ("sklearn", "mlflow"):
         pytest.skip(f"{_module} is not installed", allow_module_level=True)  # its telemetry
 
 from workbench.example import (  # noqa: E402
-    EXPERIMENT, METRICS, ExampleStore, ExampleStoreError, build_example, candidates,
+    EXPERIMENT,
+    METRICS,
+    ExampleStore,
+    ExampleStoreError,
+    build_example,
+    candidates,
 )
 from workbench.quality import QualityModel  # noqa: E402
 

@@ -13,7 +13,13 @@ if importlib.util.find_spec("sklearn") is None:
 import yaml  # noqa: E402
 
 from workbench.example.search import (  # noqa: E402
-    FAMILIES, METRICS, PARAMETERS, SEARCH_QUALITY_YAML, SEARCH_SPACE_YAML, SEEDS, evaluate,
+    FAMILIES,
+    METRICS,
+    PARAMETERS,
+    SEARCH_QUALITY_YAML,
+    SEARCH_SPACE_YAML,
+    SEEDS,
+    evaluate,
 )
 from workbench.quality import QualityModel  # noqa: E402
 

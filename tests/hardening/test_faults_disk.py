@@ -55,8 +55,9 @@ def _inputs(folder: Path) -> dict[str, Path]:
     pd.DataFrame({"timestamp": t0 + pd.to_timedelta(rng.uniform(0, 7200, 2 * n), unit="s"),
                   "version": ["v1"] * n + ["v2"] * n, "latency_ms": rng.lognormal(3.5, 0.2, 2 * n),
                   "error": rng.uniform(size=2 * n) < 0.01}).to_parquet(folder / "logs.parquet", index=False)
-    from workbench.cli import app
     from typer.testing import CliRunner
+
+    from workbench.cli import app
 
     r = CliRunner().invoke(app, ["analyze", str(folder / "runs.csv"), "-m", str(folder / "quality.yaml"),
                                  "-f", "json", "-o", str(folder / "analysis.json")])

@@ -22,8 +22,7 @@ import pytest
 from tests.hardening import _faults as F
 from tests.hardening import _tally
 from workbench.errors import OutputError
-from workbench.reports import ReviewOutputsError, check_outputs, recover_outputs
-from workbench.reports import outputs
+from workbench.reports import ReviewOutputsError, check_outputs, outputs, recover_outputs
 
 AREA = "faults.review_outputs"
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from scipy.stats import rankdata
 
 import workbench as wb
-from tests.hardening._tally import attempt, assert_invariant
+from tests.hardening._tally import assert_invariant, attempt
 from workbench.errors import WorkbenchError
 from workbench.quality import METHODS
 

@@ -17,7 +17,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hardening._tally import attempt, assert_invariant
+from tests.hardening._tally import assert_invariant, attempt
 from workbench.errors import WorkbenchError
 from workbench.quality import ATTRIBUTES, METHODS, Constraint, Objective, QualityModel
 

@@ -18,7 +18,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.hardening._tally import attempt, assert_invariant, outcome
+from tests.hardening._tally import assert_invariant, attempt, outcome
 from workbench.cli.review import _review_params
 from workbench.errors import WorkbenchError
 from workbench.reports.runner import RUNNER_SET, template_parameters, validate_parameters

@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-
 from tests.hardening import _tally, attacks
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -31,9 +31,9 @@ def test_wilson_matches_statsmodels_and_scipy(level):
     sm_lo, sm_hi = proportion_confint(k, n, alpha=1 - level, method="wilson")
     np.testing.assert_allclose(lo, sm_lo, atol=1e-12)
     np.testing.assert_allclose(hi, sm_hi, atol=1e-12)
-    for ki, ni, l, h in zip(k, n, lo, hi):
+    for ki, ni, low, high in zip(k, n, lo, hi, strict=True):
         ci = stats.binomtest(int(ki), int(ni)).proportion_ci(confidence_level=level, method="wilson")
-        assert (l, h) == pytest.approx((ci.low, ci.high), abs=1e-12)
+        assert (low, high) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 @pytest.mark.parametrize("q", [0.5, 0.95, 0.99])

@@ -4,8 +4,13 @@ import pytest
 import yaml
 
 from workbench import Constraint, Objective, QualityModel
-from workbench.errors import (ConstraintSyntaxError, QualityModelError, SourceNotFoundError,
-                              UnknownNameError, WorkbenchError)
+from workbench.errors import (
+    ConstraintSyntaxError,
+    QualityModelError,
+    SourceNotFoundError,
+    UnknownNameError,
+    WorkbenchError,
+)
 
 BASE = {
     "name": "fraud",

@@ -12,8 +12,7 @@ import os
 import pytest
 
 from workbench.errors import OutputError
-from workbench.reports import ReviewOutputsError, check_outputs, recover_outputs
-from workbench.reports import outputs
+from workbench.reports import ReviewOutputsError, check_outputs, outputs, recover_outputs
 
 
 def _set(tag: str) -> tuple[dict[str, bytes], str]:

@@ -10,7 +10,12 @@ pytest.importorskip("papermill")
 
 from workbench.cli.review import _review_params  # noqa: E402
 from workbench.reports import (  # noqa: E402
-    ParameterError, ReviewError, available_templates, template_parameters, template_path, validate_parameters,
+    ParameterError,
+    ReviewError,
+    available_templates,
+    template_parameters,
+    template_path,
+    validate_parameters,
 )
 
 T = "trade_off_review"

@@ -8,8 +8,14 @@ import workbench
 from workbench import QualityModel
 from workbench.errors import UnknownObjectiveError
 from workbench.views import (
-    ChartError, MissingResultError, acceptability_bars, conflict_heatmap, ranking_bars, rates_chart,
-    replicate_spread, stability_tornado,
+    ChartError,
+    MissingResultError,
+    acceptability_bars,
+    conflict_heatmap,
+    ranking_bars,
+    rates_chart,
+    replicate_spread,
+    stability_tornado,
 )
 from workbench.views.theme import STATUS_COLORS
 

@@ -9,8 +9,8 @@ import vl_convert as vlc
 
 import workbench
 from workbench import QualityModel
-from workbench.analysis.problem import problem
 from workbench.analysis.feasibility import constraint_limits
+from workbench.analysis.problem import problem
 from workbench.errors import UnknownNameError, UnknownObjectiveError
 from workbench.views import ChartError, linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
 from workbench.views.theme import UNSELECTED

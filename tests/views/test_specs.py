@@ -12,8 +12,7 @@ import vl_convert as vlc
 from syrupy.extensions.json import JSONSnapshotExtension
 
 import workbench
-from workbench import QualityModel
-from workbench import views
+from workbench import QualityModel, views
 from workbench.views import theme
 
 MODEL = QualityModel.from_dict({

@@ -8,8 +8,8 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("altair")
 pytest.importorskip("duckdb")
 
-from workbench import QualityModel  # noqa: E402
 from widgets import MonitoringBoard  # noqa: E402
+from workbench import QualityModel  # noqa: E402
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 

@@ -246,7 +246,7 @@ def tradeoff_knees(N: np.ndarray, radius: float) -> np.ndarray:
     out = np.full(m, np.nan)
     if m < 2:
         return out
-    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
+    if m > _SMALL and k < _SEQUENTIAL_SUM_MAX_K:
         return _tradeoff_knees_loop(np.ascontiguousarray(N, dtype=np.float64), float(radius))
     blocks = _row_blocks(m, k)
     for lo in blocks:
@@ -275,7 +275,7 @@ def nearest_neighbours(N: np.ndarray, count: int) -> np.ndarray:
     out = np.empty((m, count), dtype=np.intp)
     if count <= 0:
         return out
-    if _SMALL < m and k < _SEQUENTIAL_SUM_MAX_K:
+    if m > _SMALL and k < _SEQUENTIAL_SUM_MAX_K:
         return _nearest_loop(np.ascontiguousarray(N, dtype=np.float64), count).astype(np.intp)
     blocks = _row_blocks(m, k)
     for lo in blocks:
@@ -302,7 +302,7 @@ def hypervolume_2d(F: np.ndarray, ref: np.ndarray) -> float:
     Points not strictly better than ``ref`` in both objectives add nothing.
     F (n, 2), ref (2,) -> float.
     """
-    P = F[(F < ref).all(axis=1)]
+    P = F[(ref > F).all(axis=1)]
     if len(P) == 0:
         return 0.0
     P = P[np.lexsort((P[:, 1], P[:, 0]))]
@@ -322,7 +322,7 @@ def hv_contributions_2d(F: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """
     n = len(F)
     out = np.zeros(n)
-    inside = np.flatnonzero((F < ref).all(axis=1))
+    inside = np.flatnonzero((ref > F).all(axis=1))
     if len(inside) == 0:
         return out
     P = F[inside]

@@ -303,7 +303,7 @@ def _dominance(F: np.ndarray, tol: np.ndarray | None) -> np.ndarray:
     if tol is None:
         return (A <= B).all(axis=2) & (A < B).any(axis=2)
     with np.errstate(invalid="ignore"):  # inf - inf: NaN, which compares False
-        return (A <= B + tol).all(axis=2) & (A < B - tol).any(axis=2)
+        return (B + tol >= A).all(axis=2) & (B - tol > A).any(axis=2)
 
 
 def _ranks_small(F: np.ndarray, tol: np.ndarray | None, max_level: int) -> np.ndarray:

@@ -12,15 +12,16 @@ import pandas as pd
 
 from workbench._version import __version__
 from workbench.analysis import knees as _knees
-from workbench.analysis.problem import Problem, problem
 from workbench.analysis.conflicts import conflicts as _conflicts
-from workbench.analysis.feasibility import constraint_limits, feasibility as _feasibility
+from workbench.analysis.feasibility import constraint_limits
+from workbench.analysis.feasibility import feasibility as _feasibility
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
 from workbench.analysis.pareto import constrained_fronts, front_mask
+from workbench.analysis.problem import Problem, problem
 from workbench.analysis.rates import tradeoff_rates
+from workbench.analysis.scoring import bounds as _bounds
+from workbench.analysis.scoring import check_method, normalized, order, reference_point, scores_for_weights
 from workbench.analysis.smaa import check_samples, check_seed
-from workbench.analysis.scoring import check_method, reference_point, bounds as _bounds, normalized, order, \
-    scores_for_weights
 from workbench.quality import QualityModel
 from workbench.sources.candidates import Candidates
 
@@ -327,7 +328,8 @@ def analyze(
         dominance = dominance_probability(prob, None, tolerance=tolerance)
     uncertainty = None
     if prob.candidates.replicates is not None and prob.n <= 500:
-        from workbench.analysis.uncertainty import check_level, uncertainty as _uncertainty
+        from workbench.analysis.uncertainty import check_level
+        from workbench.analysis.uncertainty import uncertainty as _uncertainty
 
         confidence = check_level(confidence, "confidence")
         resamples = check_samples(resamples, "resamples")

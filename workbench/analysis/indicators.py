@@ -41,7 +41,7 @@ def hypervolume(N: np.ndarray, ref: np.ndarray | float = REFERENCE) -> float:
         return round(K.hypervolume_2d(N, r), 15)
     import moocore
 
-    inside = N[(N < r).all(axis=1)]
+    inside = N[(r > N).all(axis=1)]
     if len(inside) == 0:
         return 0.0
     return float(moocore.hypervolume(inside, ref=r))
@@ -64,7 +64,7 @@ def hv_contributions(N: np.ndarray, ref: np.ndarray | float = REFERENCE) -> np.n
     if k >= 3:
         import moocore
 
-        inside = (N < r).all(axis=1)
+        inside = (r > N).all(axis=1)
         out = np.zeros(n)
         if inside.any():
             out[inside] = moocore.hv_contributions(N[inside], ref=r)

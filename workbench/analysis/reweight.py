@@ -28,8 +28,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from workbench.analysis import _kernels as K
-from workbench.analysis.problem import Problem, problem
 from workbench.analysis.analyze import Analysis
+from workbench.analysis.problem import Problem, problem
 from workbench.analysis.scoring import check_method, normalized, reference_point, scores_for_weights
 from workbench.errors import QualityModelError, WorkbenchError
 

@@ -125,7 +125,7 @@ def _sample_intervals(rng: np.random.Generator, samples: int, lower: np.ndarray,
         batch = max(4096, math.ceil(1.2 * (samples - have) / rate) if rate else 4 * samples)
         batch = min(batch, 1_000_000)
         U = _simplex(rng, batch, k)
-        ok = (U <= room).all(axis=1)
+        ok = (room >= U).all(axis=1)
         drawn += batch
         if ok.any():
             out.append(U[ok])
@@ -577,7 +577,7 @@ def smaa(
         Wc = W[lo:lo + chunk]
         rows = np.arange(lo, lo + len(Wc))
         Sr = np.round(scorer(Wc), _DECIMALS)
-        if R >= m:
+        if m <= R:
             _tally(Sr, None, R, diff, rows, firsts)
             continue
         part = np.argpartition(-Sr, R - 1, axis=1)[:, :R]

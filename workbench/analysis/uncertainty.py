@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.problem import Problem, problem
 from workbench.analysis.feasibility import _violations
+from workbench.analysis.problem import Problem, problem
 from workbench.analysis.scoring import check_method, normalized, order, reference_point, scores_for_weights
 from workbench.errors import CandidatesError, QualityModelError, UnknownNameError, unknown_name
 
@@ -134,7 +134,7 @@ def dominance_probability(candidates: Any, model: QualityModel | None = None, *,
     chunk = max(1, _CHUNK_BYTES // max(1, total * (2 * k + 8)))  # bool (c, r, k) twice, float (c, r)
     for lo in range(0, total, chunk):
         A = F[lo:lo + chunk, None, :]
-        dom = ((A <= F[None, :, :] + tol).all(axis=2) & (A < F[None, :, :] - tol).any(axis=2))
+        dom = ((F[None, :, :] + tol >= A).all(axis=2) & (F[None, :, :] - tol > A).any(axis=2))
         # Sum columns per dominated candidate (rows are sorted by candidate), then rows per dominator.
         by_b = np.zeros((len(A), n))
         by_b[:, present] = np.add.reduceat(dom.astype(float), starts[present], axis=1)
@@ -438,7 +438,7 @@ def compare_replicates(candidates: Any, model: QualityModel | None = None, *, ca
         score = np.empty((samples, len(involved)))
         for t in range(samples):
             X = prob.X.copy()
-            for c, p in enumerate(involved):
+            for p in involved:
                 X[p] = draws[p][t]
             drawn = replace(prob, X=X, F=X * prob.sign)
             score[t] = scores_for_weights(drawn, K.normalize(drawn.F, ideal, nadir), w, method, reference)[involved]
@@ -450,7 +450,7 @@ def compare_replicates(candidates: Any, model: QualityModel | None = None, *, ca
     mine = draws[i] * prob.sign
     relations = dict(relations or {})
     out = []
-    for v, j in zip(others, js, strict=True):
+    for _other, j in zip(others, js, strict=True):
         theirs = draws[j] * prob.sign
         p_dom = float(_dominance(mine, theirs, tol).mean())
         p_domd = float(_dominance(theirs, mine, tol).mean())

@@ -6,12 +6,13 @@ import io
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from workbench.analysis.methods import SCORERS
 from workbench.cli._app import (
     Format,
     _check_output,
@@ -24,7 +25,6 @@ from workbench.cli._app import (
     _write_output,
     app,
 )
-from workbench.analysis.methods import SCORERS
 from workbench.errors import WorkbenchError
 from workbench.format import format_percent
 
@@ -191,19 +191,19 @@ def analyze(
     candidates: Annotated[str, typer.Argument(help="A CSV/Parquet/JSON file, 'mlflow:<uri>#<experiment>' "
                                               "or 'optuna:<storage>#<study>'.")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file.")],
-    method: Annotated[Optional[str], typer.Option(help=f"{', '.join(SCORERS)} "
+    method: Annotated[str | None, typer.Option(help=f"{', '.join(SCORERS)} "
                                                   "(default: the model's).")] = None,
-    champion: Annotated[Optional[str], typer.Option(help="Candidate id of the champion "
+    champion: Annotated[str | None, typer.Option(help="Candidate id of the champion "
                                                     "(baseline of relative constraints).")] = None,
     smaa: Annotated[int, typer.Option(help="SMAA-2 weight samples (0 = skip).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of every random step.")] = 0,
-    stakeholder: Annotated[Optional[str], typer.Option(help="Use this stakeholder's weights.")] = None,
-    id_column: Annotated[Optional[str], typer.Option("--id", help="Column with candidate ids.")] = None,
-    replicates: Annotated[Optional[str], typer.Option(help="Column telling per-seed replicates apart.")] = None,
-    emissions: Annotated[Optional[Path], typer.Option(help="CodeCarbon emissions.csv to join.")] = None,
+    stakeholder: Annotated[str | None, typer.Option(help="Use this stakeholder's weights.")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Column with candidate ids.")] = None,
+    replicates: Annotated[str | None, typer.Option(help="Column telling per-seed replicates apart.")] = None,
+    emissions: Annotated[Path | None, typer.Option(help="CodeCarbon emissions.csv to join.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the JSON here.")] = None,
-    timeout: Annotated[Optional[float], typer.Option(help="Seconds per request to an MLflow tracking server "
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here.")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Seconds per request to an MLflow tracking server "
                                                      "(env WORKBENCH_MLFLOW_TIMEOUT; default 5).",
                                                      envvar="WORKBENCH_MLFLOW_TIMEOUT", min=0.001)] = None,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -26,19 +26,19 @@ def decide(
     summary: Annotated[Path, typer.Argument(help="A review's summary.json, or an analysis JSON "
                                             "(workbench analyze --format json -o FILE).")],
     decisions: DecisionsOption = _DEFAULT_LOG,
-    chosen: Annotated[Optional[str], typer.Option(help="Chosen candidate id (default: the review's "
+    chosen: Annotated[str | None, typer.Option(help="Chosen candidate id (default: the review's "
                                                   "decision, else the recommended one).")] = None,
-    rationale: Annotated[Optional[str], typer.Option(help="Why, in the decision makers' words.")] = None,
-    decision_maker: Annotated[Optional[list[str]], typer.Option("--decision-maker",
+    rationale: Annotated[str | None, typer.Option(help="Why, in the decision makers' words.")] = None,
+    decision_maker: Annotated[list[str] | None, typer.Option("--decision-maker",
                                                                 help="A decision maker (repeatable).")] = None,
-    consulted: Annotated[Optional[list[str]], typer.Option(help="Consulted (repeatable).")] = None,
-    informed: Annotated[Optional[list[str]], typer.Option(help="Informed (repeatable).")] = None,
-    title: Annotated[Optional[str], typer.Option(help="Title of the decision.")] = None,
-    status: Annotated[Optional[str], typer.Option(help="accepted (default) or proposed.")] = None,
-    supersedes: Annotated[Optional[str], typer.Option(help="Id (or unique prefix) of the decision this "
+    consulted: Annotated[list[str] | None, typer.Option(help="Consulted (repeatable).")] = None,
+    informed: Annotated[list[str] | None, typer.Option(help="Informed (repeatable).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of the decision.")] = None,
+    status: Annotated[str | None, typer.Option(help="accepted (default) or proposed.")] = None,
+    supersedes: Annotated[str | None, typer.Option(help="Id (or unique prefix) of the decision this "
                                                       "one replaces; 'latest' for the newest accepted one "
                                                       "(read under the log's write lock).")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the MADR "
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the MADR "
                                                    "Markdown here.")] = None,
 ) -> None:
     """Record a decision in the append-only decision log; prints its id (and the MADR path with -o)."""
@@ -75,16 +75,16 @@ def gate(
                                               "or 'optuna:<storage>#<study>'.")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file.")],
     candidate: Annotated[str, typer.Option("--candidate", "-c", help="Id of the candidate under test.")],
-    against: Annotated[Optional[str], typer.Option(help="Baseline: 'champion' or a candidate id. Without "
+    against: Annotated[str | None, typer.Option(help="Baseline: 'champion' or a candidate id. Without "
                                                    "it, any feasible candidate may dominate.")] = None,
-    champion: Annotated[Optional[str], typer.Option(help="Champion id (for --against champion and "
+    champion: Annotated[str | None, typer.Option(help="Champion id (for --against champion and "
                                                     "relative constraints).")] = None,
-    id_column: Annotated[Optional[str], typer.Option("--id", help="Column with candidate ids.")] = None,
-    replicates: Annotated[Optional[str], typer.Option(help="Column telling per-seed replicates apart "
+    id_column: Annotated[str | None, typer.Option("--id", help="Column with candidate ids.")] = None,
+    replicates: Annotated[str | None, typer.Option(help="Column telling per-seed replicates apart "
                                                       "(default: 'seed' or 'replicate' when ids repeat).")] = None,
     confidence: Annotated[float, typer.Option(help="With replicates: fail only when a challenger dominates "
                                               "beyond tolerance with at least this probability.")] = 0.95,
-    constraint_confidence: Annotated[Optional[float], typer.Option(
+    constraint_confidence: Annotated[float | None, typer.Option(
         help="With replicates: every constraint must hold with at least this probability.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap over replicates.", min=0)] = 0,
 ) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -26,7 +26,7 @@ app.add_typer(decisions_app, name="decisions")
 @decisions_app.command("list")
 def decisions_list(
     decisions: DecisionsOption = _DEFAULT_LOG,
-    status: Annotated[Optional[str], typer.Option(help="Only this status (superseded is computed).")] = None,
+    status: Annotated[str | None, typer.Option(help="Only this status (superseded is computed).")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """The decisions, newest first."""
@@ -137,9 +137,9 @@ def decisions_diff(
 def decisions_verify(
     id: Annotated[str, typer.Argument(help="Decision id or a unique prefix; 'latest' for the newest accepted one.")],
     decisions: DecisionsOption = _DEFAULT_LOG,
-    candidates: Annotated[Optional[str], typer.Option(help="Where the data is now (default: where the "
+    candidates: Annotated[str | None, typer.Option(help="Where the data is now (default: where the "
                                                       "decision says it came from).")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", "-m", help="A quality model YAML to check "
+    model: Annotated[str | None, typer.Option("--model", "-m", help="A quality model YAML to check "
                                                  "against the recorded one.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,9 +16,9 @@ export_app = typer.Typer(help="Push-down artefacts from a decision: prometheus, 
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
-DecisionIdOption = Annotated[Optional[str], typer.Option("--decision", help="Decision id or prefix "
+DecisionIdOption = Annotated[str | None, typer.Option("--decision", help="Decision id or prefix "
                                                          "(default: the latest accepted decision).")]
-ExportOutput = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here (default: stdout).")]
+ExportOutput = Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")]
 
 
 def _emit(text: str, output: Path | None, log=None, record=None, kind: str = "") -> None:
@@ -51,12 +51,12 @@ def _export(decisions: str, decision: str | None, model: Path | None, output: Pa
 def export_prometheus(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Use a quality model instead of a "
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Use a quality model instead of a "
                                                   "decision (absolute constraints only).")] = None,
-    metric_map: Annotated[Optional[Path], typer.Option(help="YAML: objective -> metric name or {metric, "
+    metric_map: Annotated[Path | None, typer.Option(help="YAML: objective -> metric name or {metric, "
                                                        "scale, selector, expr}.")] = None,
     for_: Annotated[str, typer.Option("--for", help="Alert 'for' duration.")] = "10m",
-    label: Annotated[Optional[list[str]], typer.Option(help="Extra label KEY=VALUE (repeatable).")] = None,
+    label: Annotated[list[str] | None, typer.Option(help="Extra label KEY=VALUE (repeatable).")] = None,
     output: ExportOutput = None,
 ) -> None:
     """Prometheus alerting rules (YAML) from the constraints on monitored metrics."""
@@ -98,7 +98,7 @@ def export_madr(
 def export_optuna(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Use a quality model instead of a "
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Use a quality model instead of a "
                                                   "decision.")] = None,
     output: ExportOutput = None,
 ) -> None:
@@ -118,7 +118,7 @@ def export_mlflow(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
     alias: Annotated[str, typer.Option(help="Alias to set on the chosen version.")] = "champion",
-    version: Annotated[Optional[str], typer.Option(help="Model version (default: the version "
+    version: Annotated[str | None, typer.Option(help="Model version (default: the version "
                                                   "registered from the chosen candidate's runs).")] = None,
 ) -> None:
     """Set a registered-model alias on the chosen model version and tag it with the decision."""

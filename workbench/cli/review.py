@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -54,7 +54,7 @@ def review(
     ctx: typer.Context,
     template: Annotated[str, typer.Argument(help="A shipped template (trade_off_review) or a notebook path.")],
     output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the review's outputs.")] = Path("review-output"),
-    param_file: Annotated[Optional[list[Path]], typer.Option("--parameters-file", "-f",
+    param_file: Annotated[list[Path] | None, typer.Option("--parameters-file", "-f",
                                                               help="YAML file of parameters (repeatable).")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:

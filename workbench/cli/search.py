@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -75,18 +75,18 @@ def search(
                                          "front.parquet/.csv, search.json and the record evaluations.sqlite.")],
     budget: Annotated[int, typer.Option(help="Maximum number of evaluations.", min=1)] = 200,
     workers: Annotated[int, typer.Option(help="Evaluate on this many local Dask worker processes.", min=1)] = 1,
-    scheduler: Annotated[Optional[str], typer.Option(help="Evaluate on this Dask scheduler "
+    scheduler: Annotated[str | None, typer.Option(help="Evaluate on this Dask scheduler "
                                                      "(e.g. tcp://10.0.0.5:8786).")] = None,
     seed: Annotated[int, typer.Option(help="Seed: same inputs and seed, same search.")] = 0,
-    pop_size: Annotated[Optional[int], typer.Option(help="Population size (default: from the budget).",
+    pop_size: Annotated[int | None, typer.Option(help="Population size (default: from the budget).",
                                                     min=2)] = None,
-    guide: Annotated[Optional[str], typer.Option(help="Focus: 'weights' (the model's) or a reference point "
+    guide: Annotated[str | None, typer.Option(help="Focus: 'weights' (the model's) or a reference point "
                                                  "'objective=value,...'.")] = None,
-    initial: Annotated[Optional[Path], typer.Option(help="YAML/JSON list of configurations to start from.")] = None,
-    baseline: Annotated[Optional[str], typer.Option(help="Candidates that relative constraints refer to "
+    initial: Annotated[Path | None, typer.Option(help="YAML/JSON list of configurations to start from.")] = None,
+    baseline: Annotated[str | None, typer.Option(help="Candidates that relative constraints refer to "
                                                     "(file or source spec).")] = None,
-    champion: Annotated[Optional[str], typer.Option(help="Champion id in --baseline.")] = None,
-    mlflow: Annotated[Optional[str], typer.Option(help="Record in MLflow: 'TRACKING_URI#EXPERIMENT'.")] = None,
+    champion: Annotated[str | None, typer.Option(help="Champion id in --baseline.")] = None,
+    mlflow: Annotated[str | None, typer.Option(help="Record in MLflow: 'TRACKING_URI#EXPERIMENT'.")] = None,
     stall_generations: Annotated[int, typer.Option(help="Stop when the hypervolume stalls this many "
                                                    "generations (0 = never).", min=0)] = 10,
     stall_tol: Annotated[float, typer.Option(help="Relative hypervolume growth that counts as progress.",

@@ -42,8 +42,7 @@ from typing import Any, TypeVar
 
 from workbench._io import database_error
 from workbench.decisions.record import STATUSES, DecisionRecord
-from workbench.errors import (DecisionError, DecisionLogError, OutputError, UnknownDecisionError, did_you_mean,
-                              require)
+from workbench.errors import DecisionError, DecisionLogError, OutputError, UnknownDecisionError, did_you_mean, require
 
 
 def _first_line(exc: BaseException) -> str:

@@ -169,9 +169,9 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
     >>> gate(df, qm, "v3").passed
     True
     """
-    from workbench.analysis.problem import problem
     from workbench.analysis.feasibility import constraint_limits
-    from workbench.analysis.uncertainty import check_level, complete_replicates, compare_replicates, mean_draws
+    from workbench.analysis.problem import problem
+    from workbench.analysis.uncertainty import check_level, compare_replicates, complete_replicates, mean_draws
 
     confidence = check_level(confidence, "confidence")
     if constraint_confidence is not None:

@@ -16,15 +16,15 @@ import copy
 import json
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from collections.abc import Mapping
 from typing import Any
 
 from workbench._version import __version__
-from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
 from workbench.decisions._text import compare, num, resolved
 from workbench.decisions.madr import no_choice_madr, record_madr
+from workbench.errors import DecisionError, UnknownNameError, did_you_mean, unknown_name
 
 __all__ = ["DecisionRecord", "STATUSES", "ACCEPTABILITY_TRIGGER"]
 

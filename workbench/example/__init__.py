@@ -8,7 +8,12 @@ See :mod:`workbench.example.build` for what is measured and how.
 """
 
 from workbench.example.build import (
-    EXPERIMENT, METRICS, ExampleArgumentError, ExampleStore, ExampleStoreError, build_example,
+    EXPERIMENT,
+    METRICS,
+    ExampleArgumentError,
+    ExampleStore,
+    ExampleStoreError,
+    build_example,
     candidates,
 )
 from workbench.example.serving import simulate_serving

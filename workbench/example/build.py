@@ -91,7 +91,7 @@ import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -292,7 +292,7 @@ def build_example(
             "candidates": candidates(quick),
             "seeds": [seed + i for i in range(n_seeds)],
             "build_seconds": round(time.perf_counter() - started, 2),
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "versions": _versions(),
         }
         # Written last: a folder with a manifest is complete (the folder is renamed as a whole).
@@ -474,7 +474,9 @@ def _size_kb(model) -> float:
 
 def _make_estimator(family: str, params: Mapping[str, Any], seed: int):
     from sklearn.ensemble import (
-        GradientBoostingClassifier, HistGradientBoostingClassifier, RandomForestClassifier,
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
     )
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier

@@ -67,7 +67,12 @@ from typing import Any
 import numpy as np
 
 from workbench.example.build import (
-    _FULL_GRID, _TEST_SIZE, ExampleArgumentError, ExampleStore, _load_data, _make_estimator,
+    _FULL_GRID,
+    _TEST_SIZE,
+    ExampleArgumentError,
+    ExampleStore,
+    _load_data,
+    _make_estimator,
 )
 
 __all__ = ["simulate_serving", "DEFAULT_VERSIONS", "LIVE_QUALITY_YAML", "TIMEOUT_MS",
@@ -175,8 +180,8 @@ def simulate_serving(
     out = _resolve_outdir(store_or_outdir, outdir)
 
     # --- the models: fitted as build.py fits them ------------------------------------------
-    from sklearn.model_selection import train_test_split
     import threadpoolctl
+    from sklearn.model_selection import train_test_split
 
     X, y = _load_data()
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=_TEST_SIZE, stratify=y,

@@ -134,7 +134,7 @@ def group_stats(g: pd.DataFrame, plan: Plan) -> dict[str, float]:
         vals = g[column].to_numpy(dtype="float64")
         got = quantiles_with_intervals(vals, [QUANTILES[s.aggregation] for s in stats], plan.level)
         n_ok = float((~np.isnan(vals)).sum())
-        for st, (point, lo, hi) in zip(stats, got):
+        for st, (point, lo, hi) in zip(stats, got, strict=True):
             row.update({st.name: point, f"{st.name}__lo": lo, f"{st.name}__hi": hi, f"{st.name}__n": n_ok})
     if plan.has_labels:
         pp, lp = g["pp"].to_numpy(), g["lp"].to_numpy()

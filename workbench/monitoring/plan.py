@@ -433,7 +433,7 @@ def psi_column(out: pd.DataFrame, psi: dict[tuple[str, int], float], plan: Plan)
     if plan.window is None:
         keys = [(v, 0) for v in out["version"]]
     else:
-        keys = list(zip(out["version"], (out["window_start"] - EPOCH) // pd.Timedelta(1, "us")))
+        keys = list(zip(out["version"], (out["window_start"] - EPOCH) // pd.Timedelta(1, "us"), strict=True))
     out = out.copy()
     at = next((i for i, c in enumerate(out.columns) if str(c).endswith("_lo")), len(out.columns))
     out.insert(at, "latency_psi", np.array([psi.get(k, np.nan) for k in keys], dtype="float64"))

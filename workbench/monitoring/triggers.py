@@ -532,7 +532,7 @@ def _p_dominates(adv: np.ndarray, sd: np.ndarray, tol: np.ndarray) -> float:
     from scipy.stats import norm
 
     a, b = [], []
-    for d, s, t in zip(adv, sd, tol):
+    for d, s, t in zip(adv, sd, tol, strict=True):
         if not np.isfinite(d):
             return 0.0
         if s == 0:
@@ -564,7 +564,7 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
         for c in model.constraints:
             if c.baseline is None:
                 feasible &= np.asarray(c.satisfied(table[c.objective].to_numpy(), float(c.resolve())), bool)
-        for (i, vals), ok in zip(table.iterrows(), feasible):
+        for (i, vals), ok in zip(table.iterrows(), feasible, strict=True):
             if str(i) not in seen and ok:
                 newer[f"offline:{i}"] = vals.to_numpy()
     probs: dict[str, list[float]] = {}
@@ -576,7 +576,7 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
         cval = np.array([f.evidence(crow, n)[0] for n in names])
         csd = np.array([f.sd(crow, n) for n in names])
         comp = _compliance(f.df[f.df["window_start"] == w], model, champ, strict=False)
-        infeasible = set(comp.loc[comp["met"].fillna(True) == False, "version"])
+        infeasible = set(comp.loc[~comp["met"].fillna(True).astype(bool), "version"])
         others = {str(v): f.row(str(v), w) for v in f.df.loc[f.df["window_start"] == w, "version"] if str(v) != champ}
         for v, orow in others.items():
             if v in infeasible:
@@ -585,17 +585,17 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
             osd = np.array([f.sd(orow, n) for n in names])
             p = _p_dominates(sign * (cval - oval), np.hypot(csd, osd), tol)
             probs.setdefault(v, []).append(p)
-            values.setdefault(v, {})[str(pd.Timestamp(w))] = dict(zip(names, oval.tolist()))
+            values.setdefault(v, {})[str(pd.Timestamp(w))] = dict(zip(names, oval.tolist(), strict=True))
         for v, oval in newer.items():
             probs.setdefault(v, []).append(_p_dominates(sign * (cval - oval), csd, tol))
-        values.setdefault(champ, {})[str(pd.Timestamp(w))] = dict(zip(names, cval.tolist()))
+        values.setdefault(champ, {})[str(pd.Timestamp(w))] = dict(zip(names, cval.tolist(), strict=True))
     winners = {v: p for v, p in probs.items() if len(p) == len(windows) and min(p) >= f.level}
     if not winners:
         return
     best = max(winners, key=lambda v: min(winners[v]))
     p = min(winners[best])
     where = "offline candidate" if best.startswith("offline:") else "live version"
-    latest_vals = values.get(best, {}).get(str(pd.Timestamp(windows[-1])), dict(zip(names, newer.get(best, []))))
+    latest_vals = values.get(best, {}).get(str(pd.Timestamp(windows[-1])), dict(zip(names, newer.get(best, []), strict=False)))
     diffs = "; ".join(
         f"{n} {format_number(latest_vals.get(n), _unit(model, n))} vs {format_number(values[champ][str(pd.Timestamp(windows[-1]))][n], _unit(model, n))}"
         for n in names)
@@ -786,7 +786,7 @@ def _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table
         return
     a = (1 - f.level) / 2
     per_window = []
-    for table, w in zip(tables, windows):
+    for table, w in zip(tables, windows, strict=True):
         hv_now = _hv(table[order].to_numpy(dtype="float64"), ideal, nadir, sign, tol)
         diff = draws(table, w) - ref_draws
         lo, hi = np.quantile(diff, [a, 1 - a])
@@ -861,7 +861,10 @@ def _conflicts(add, model, f: _Frame, live, first, latest, decision, thresholds:
         p_now = _spearman_p(live, r.a, r.b)
         p_ref = _spearman_p(first_rows, r.a, r.b) if first_rows is not None else 0.0
         decisive = len(live) >= MIN_VERSIONS_CONFLICT and p_now < alpha and p_ref < alpha
-        word = lambda rho: "conflict" if rho < 0 else "synergy"
+
+        def word(rho: float) -> str:
+            return "conflict" if rho < 0 else "synergy"
+
         rule = (f"sign flip with |rho| >= {format_number(t)}, >= {MIN_VERSIONS_CONFLICT} live versions and "
                 f"Spearman p < {format_number(alpha)} in both")
         note = "" if decisive else (

@@ -13,8 +13,14 @@ Needs the ``reports`` extra (papermill, jinja2, vl-convert-python, altair).
 from workbench.reports.memo import Memo, render_memo
 from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError, check_outputs, recover_outputs
 from workbench.reports.runner import (
-    ParameterError, ReviewFailed, ReviewResult, available_templates, run_review, template_parameters,
-    template_path, validate_parameters,
+    ParameterError,
+    ReviewFailed,
+    ReviewResult,
+    available_templates,
+    run_review,
+    template_parameters,
+    template_path,
+    validate_parameters,
 )
 
 __all__ = [

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._io import exists, is_file, output_error
-from workbench.errors import WorkbenchError, did_you_mean, require
+from workbench.errors import did_you_mean, require
 from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError, Staging
 
 __all__ = [
@@ -236,7 +236,7 @@ def _kernel_manager_class():
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _error_message(exc: BaseException) -> str:

@@ -278,12 +278,11 @@ class DaskRunner:
 
     def _submit(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], which: Sequence[int],
                 on_result: Callable[[int, Outcome], None]) -> None:
-        from distributed import as_completed
-
         # Dask pickles task arguments with plain pickle first, which sends a function by reference
         # even when its module is registered for pickling by value (a file-path spec): the workers
         # then fail to import it and the tasks never finish. cloudpickle honours the registration.
         import cloudpickle
+        from distributed import as_completed
 
         shipped = cloudpickle.dumps(fn)
         futures = [self.client.submit(_call_shipped, shipped, configs[i], pure=False) for i in which]

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import CandidatesError, UnknownNameError, UnknownObjectiveError, unknown_name
+
 #: Largest objective magnitude the analysis compares: beyond it, squares (TOPSIS) and differences
 #: (normalisation, violations) of values overflow float64, so such rows are excluded like NaN/inf.
 from workbench.quality.objective import MAX_MAGNITUDE

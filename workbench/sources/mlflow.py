@@ -49,7 +49,6 @@ from workbench.errors import (
     UnknownNameError,
     UnknownObjectiveError,
     WorkbenchError,
-    did_you_mean,
     require,
     unknown_name,
 )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from workbench._mlflow import missing_file_error, quiet, redact_uri, sqlite_path, sqlite_tables
 from workbench.errors import (
     CandidatesError,
     QualityModelError,
@@ -27,7 +28,6 @@ from workbench.errors import (
     require,
     unknown_name,
 )
-from workbench._mlflow import missing_file_error, quiet, redact_uri, sqlite_path, sqlite_tables
 from workbench.sources.candidates import Candidates, from_frame, replicate_groups
 
 if TYPE_CHECKING:

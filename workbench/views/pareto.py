@@ -20,8 +20,19 @@ from workbench.errors import UnknownNameError, unknown_name
 from workbench.format import format_number
 from workbench.views import theme
 from workbench.views._data import (
-    MAX_POINTS, Built, ChartError, chart_table, column, density_2d, fieldname, finish, js, objective, records,
-    split, tip,
+    MAX_POINTS,
+    Built,
+    ChartError,
+    chart_table,
+    column,
+    density_2d,
+    fieldname,
+    finish,
+    js,
+    objective,
+    records,
+    split,
+    tip,
 )
 from workbench.views._data import objectives as _objectives
 
@@ -529,7 +540,6 @@ def _axes_rows(table: pd.DataFrame, objs: list[Any], focus: bool = False) -> lis
         if dom is not None:
             lo, hi = dom
         worst, best = (hi, lo) if o.direction == "min" else (lo, hi)
-        unit = f" {o.unit}" if o.unit else ""
         # the fold names each axis by its chart-data column (see _data.column)
         rows.append({"axis_objective": column(o.name), "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
                      "label": o.label, "best": best, "worst": worst,

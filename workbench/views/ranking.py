@@ -8,9 +8,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from workbench.views._data import Built, ChartError, MissingResultError, chart_table, finish, records, tip
 from workbench.format import format_number
-from workbench.views.pareto import status_color, status_scale, tooltips
+from workbench.views._data import Built, ChartError, MissingResultError, chart_table, finish, records, tip
+from workbench.views.pareto import status_scale, tooltips
 
 __all__ = ["ranking_bars", "acceptability_bars"]
 

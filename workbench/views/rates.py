@@ -11,7 +11,14 @@ import pandas as pd
 from workbench.analysis.rates import format_delta
 from workbench.views import theme
 from workbench.views._data import (
-    Built, ChartError, chart_table, fieldname, finish, objective, records, tip,
+    Built,
+    ChartError,
+    chart_table,
+    fieldname,
+    finish,
+    objective,
+    records,
+    tip,
 )
 from workbench.views.pareto import unit_title
 

@@ -10,7 +10,16 @@ import pandas as pd
 
 from workbench.views import theme
 from workbench.views._data import (
-    MAX_POINTS, Built, ChartError, MissingResultError, chart_table, fieldname, finish, objective, records, tip,
+    MAX_POINTS,
+    Built,
+    ChartError,
+    MissingResultError,
+    chart_table,
+    fieldname,
+    finish,
+    objective,
+    records,
+    tip,
 )
 from workbench.views.pareto import status_color, unit_title
 

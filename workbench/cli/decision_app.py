@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,10 +16,10 @@ from workbench.errors import WorkbenchError
 
 @app.command("app")
 def app_(
-    source: Annotated[Optional[str], typer.Argument(help="Evidence to offer first (a CSV/Parquet path, "
+    source: Annotated[str | None, typer.Argument(help="Evidence to offer first (a CSV/Parquet path, "
                                                     "mlflow:URI#experiment, optuna:STORAGE#study); "
                                                     "default: the embedded demo.")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Quality-model YAML of SOURCE.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", "-m", help="Quality-model YAML of SOURCE.")] = None,
     decisions: DecisionsOption = _DEFAULT_LOG,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8866,
     folder: Annotated[Path, typer.Option("--folder", help="Where the app's notebook, settings and the demo "
