@@ -1,4 +1,7 @@
-"""``workbench demo``: the whole cycle on the embedded example, from training runs to a watched decision."""
+"""``workbench demo``: the whole cycle on the embedded example, from training runs to a watched decision.
+
+The work is :func:`workbench.reports.demo.run_demo`; this module prints what it returns.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +9,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from workbench.cli._app import EXIT_CHECK_FAILED, EXIT_OK, _err, _fail, _out, app
-from workbench.cli.analyze import render_table, run_analysis
+from workbench.cli._app import EXIT_CHECK_FAILED, _err, _fail, _out, app
+from workbench.cli.analyze import render_table
 from workbench.errors import WorkbenchError
 
 
@@ -21,104 +23,42 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of every random step.")] = 0,
 ) -> None:
     """The full cycle on the embedded example: build the experiment store (real scikit-learn runs in
-    a local MLflow store), analyse it, run the trade_off_review (memo, summary, MADR record) and record
-    the decision in OUT/decisions.db."""
-    from workbench.example import build_example
+    a local MLflow store), analyse it, run the trade_off_review (memo, summary, MADR record), record
+    the decision in OUT/decisions.db, then serve three versions (one degrading) and watch them."""
+    from workbench.reports.demo import run_demo
+    from workbench.reports.runner import ReviewFailed
 
     console = _out()
     try:
-        console.print(f"Building the example experiment store in {out}/ …")
-        store = build_example(out, quick=quick, seed=seed, progress=console.is_terminal)
-        console.print(f"MLflow store: {store.tracking_uri} (experiment {store.experiment!r}, {store.n_runs} runs)")
-        result = run_analysis(store.source, Path(store.quality_model_path), method=None, champion=None,
-                              smaa=smaa, seed=seed, stakeholder=None, id_column=None, replicates=None,
-                              emissions=store.emissions_csv)
-    except WorkbenchError as exc:
-        raise _fail(exc) from None
-    from workbench._io import atomic_write_text
-
-    json_path = atomic_write_text(Path(out) / "analysis.json", result.to_json())
-    render_table(result, console)
-    console.print()
-    console.print(f"Quality model: {store.quality_model_path}")
-    console.print(f"Analysis JSON: [bold]{json_path.resolve()}[/]")
-
-    # The review: memo, summary, decision record; then the decision log.
-    try:
-        from workbench.reports import ReviewFailed, run_review
-    except ImportError as exc:  # the reports extra is missing
-        console.print(f"Review skipped: {exc} (pip install \"mltradeops-workbench[reports]\").", markup=False)
-        return
-    params = {"candidates": store.source, "quality_model": str(store.quality_model_path),
-              "emissions": str(store.emissions_csv or ""), "smaa_samples": smaa, "seed": seed,
-              "title": "Which breast-cancer classifier should the screening aid ship?",
-              "decision_makers": "ML lead, clinical lead", "stakeholders": "model, clinical, operations, sustainability"}
-    console.print("Running the trade_off_review …")
-    try:
-        review_ = run_review("trade_off_review", params, Path(out) / "review",
-                             progress=_err().is_terminal)
+        result = run_demo(out, quick=quick, smaa=smaa, seed=seed, progress=console.is_terminal,
+                          on_step=lambda text: console.print(text, markup=False))
     except ReviewFailed as exc:
         _err().print(f"review failed: {exc}", markup=False)
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except WorkbenchError as exc:
         raise _fail(exc) from None
-    log_path = (Path(out) / "decisions.db").resolve()
-    try:
-        from workbench.decisions import DecisionLog, DecisionRecord
-
-        log = DecisionLog(log_path)
-        try:
-            previous = log.latest()
-            record = DecisionRecord.from_summary(review_.summary,
-                                                 supersedes=previous.id if previous is not None else None)
-            record = log.append(record)
-        finally:
-            log.close()
-        from workbench._io import atomic_write_bytes
-        from workbench.reports.outputs import stamp_output
-
-        # the MADR file of the logged record, still carrying the review's set id
-        atomic_write_bytes(review_.decision, stamp_output("decision.md", record.to_madr().encode(), review_.set_id))
-        logged = f"{record.id} in {log_path}"
-    except (ImportError, WorkbenchError) as exc:
-        logged = f"not logged ({exc})"
-    console.print(f"Decision: {review_.summary['decision']['chosen']}", markup=False)
-    console.print(f"Memo: {review_.memo.resolve()}", markup=False)
-    console.print(f"Decision record: {review_.decision.resolve()}", markup=False)
-    console.print(f"Decision log: {logged}", markup=False)
-    _demo_monitoring(store, review_.summary["decision"]["chosen"], log_path, Path(out), console, seed)
-
-
-def _demo_monitoring(store, chosen: str, log_path: Path, out: Path, console: Console, seed: int) -> None:
-    """The monitoring leg of the demo: serve the chosen model and two others under simulated traffic
-    (one degrading), then watch the logs against the recorded decision."""
-    from workbench.example.serving import DEFAULT_VERSIONS, live_quality_yaml, simulate_serving
-
-    others = [v for v in DEFAULT_VERSIONS if v != chosen]
-    versions = (chosen, *others[:2])
-    degrade = "rf-30-d4" if "rf-30-d4" in versions[1:] else versions[-1]
-    console.print(f"Serving {', '.join(versions)} under simulated traffic ({degrade} degrades) …")
-    try:
-        logs = simulate_serving(store, versions=versions, degrade=degrade, seed=seed)
-    except WorkbenchError as exc:
-        console.print(f"Monitoring skipped: {exc}", markup=False)
+    render_table(result.analysis, console)
+    console.print()
+    console.print(f"Quality model: {result.store.quality_model_path}", markup=False)
+    console.print(f"Analysis JSON: [bold]{result.analysis_json}[/]")
+    for note in result.skipped:
+        console.print(f"Skipped {note}", markup=False)
+    review = result.review
+    if review is None:
         return
-    from workbench.cli.watch import watch
+    console.print(f"Decision: {review.chosen}", markup=False)
+    console.print(f"Memo: {review.memo.resolve()}", markup=False)
+    console.print(f"Decision record: {review.decision.resolve()}", markup=False)
+    logged = f"{result.decision_id} in {result.decision_log}" if result.decision_id else "not logged"
+    console.print(f"Decision log: {logged}", markup=False)
+    mon = result.monitoring
+    if mon is None:
+        return
+    from workbench.cli.watch import print_report
 
-    triggers = (out / "triggers.json").resolve()
-    try:
-        watch([str(logs)], model=live_quality_yaml(), decisions=str(log_path), champion=None, offline=None,
-              since=None, window="6h", engine="duckdb", smaa=2000, acceptability=0.25, hypervolume=0.1,
-              level=0.95, for_windows=2, columns=None, output=triggers)
-        due = False
-    except typer.Exit as exc:
-        if exc.exit_code not in (EXIT_OK, EXIT_CHECK_FAILED):
-            console.print("Monitoring check could not run (see the message above).", markup=False)
-            return
-        due = exc.exit_code == EXIT_CHECK_FAILED
-    console.print(f"Production logs: {Path(logs).resolve()}", markup=False)
-    console.print(f"Triggers: {triggers} ({'review due' if due else 'no review due'})", markup=False)
-    from workbench.monitoring.watch import explain_degradation
-
-    for line in explain_degradation(triggers, degraded=degrade, versions=versions):
+    print_report(mon.report, "6h")
+    console.print(f"Production logs: {mon.logs}", markup=False)
+    console.print(f"Triggers: {mon.triggers_json} ({'review due' if mon.review_due else 'no review due'})",
+                  markup=False)
+    for line in mon.explanation:
         console.print(line, markup=False)

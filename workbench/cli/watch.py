@@ -93,7 +93,7 @@ def watch(
     except Exception as exc:  # a crash must not exit 1, which a scheduler reads as "review due"
         err.print(f"error: could not evaluate the monitoring data: {type(exc).__name__}: {exc}", markup=False)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    _print(report, window)
+    print_report(report, window)
     if output is not None:
         try:  # exit 2, never 1: a scheduler reads 1 as "review due"
             atomic_write_text(output, report.to_json())
@@ -104,7 +104,8 @@ def watch(
         raise typer.Exit(EXIT_CHECK_FAILED)
 
 
-def _print(report, window: str) -> None:
+def print_report(report, window: str) -> None:
+    """The watch report as the terminal shows it: the evidence of the latest window, then the triggers."""
     from workbench.format import format_count, format_interval, format_number, format_percent
 
     console = _out()
