@@ -34,6 +34,13 @@ def _network_refs(html: str) -> list[str]:
     return [page[m.start():m.start() + 80] for m in NETWORK_REF.finditer(page)]
 
 
+def _is_chart(data: dict) -> bool:
+    """An Altair output as the kernel left it: a Vega mimetype, or HTML that loads Vega from a CDN."""
+    html = "".join(data.get("text/html", ""))
+    return (any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in data)
+            or ("vegaEmbed" in html and "cdn.jsdelivr.net/npm/vega" in html))
+
+
 def _altair_cdn_html() -> dict:
     """The output Altair's own ``html`` renderer produces (it loads Vega from a CDN)."""
     import altair as alt
@@ -154,8 +161,7 @@ def test_the_review_notebook_records_the_output_folder_not_the_staging_folder(re
 @pytest.mark.slow
 def test_an_executed_review_exports_offline(review, tmp_path):
     nb = json.loads(review.notebook.read_text(encoding="utf-8"))
-    vega = [o for c in nb["cells"] for o in c.get("outputs", [])
-            if any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in o.get("data", {}))]
+    vega = [o for c in nb["cells"] for o in c.get("outputs", []) if _is_chart(o.get("data", {}))]
     assert len(vega) >= 3  # linked views, ranking, acceptability, tornado: what the kernel displayed
     result = export_notebook(review.notebook, tmp_path / "review.html")
     assert result.charts == len(vega)
