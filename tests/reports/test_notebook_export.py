@@ -167,3 +167,15 @@ def test_an_executed_review_exports_offline(review, tmp_path):
     assert result.charts == len(vega)
     html = result.path.read_text(encoding="utf-8")
     assert html.count(javascript_bundle()) == 1 and _network_refs(html) == []
+
+
+def test_a_hostile_value_in_a_chart_stays_data(tmp_path):
+    evil = "</script><script>alert(1)</script>"
+    spec = {**SPEC, "data": {"values": [{"a": 1, "b": 2, "id": evil}]}}
+    v4 = nbformat.v4
+    path = tmp_path / "evil.ipynb"
+    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell("chart", outputs=[v4.new_output(
+        "display_data", data={"application/vnd.vegalite.v5+json": spec})])]), path)
+    html = export_notebook(path).path.read_text(encoding="utf-8")
+    assert evil not in html and "alert(1)" in html  # present, escaped inside the spec's JSON
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in html

@@ -36,7 +36,7 @@ def test_a_review_writes_its_four_outputs(review):
     assert d["chosen"] == s["analysis"]["recommended"] == review.chosen
     assert d["decision_makers"] == ["Ana Lima", "Ops lead"]
     assert set(d["stakeholder_choices"]) == {"model", "clinical", "operations"}
-    assert d["rationale"].startswith(f"We choose {d['chosen']}.")
+    assert d["rationale"].startswith(f"We recommend {d['chosen']}.")
     assert "ranks first under" in d["rationale"]  # SMAA in words
     assert all(t["text"] for t in d["tradeoffs"])
     assert set(s["views"]) >= {"pareto", "ranking", "acceptability", "stability"}

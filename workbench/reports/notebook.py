@@ -172,6 +172,9 @@ def _read_notebook(path: Path) -> Any:
                                   "  Fix: pass the .ipynb file inside it, e.g. OUTDIR/review.ipynb.")
     try:
         text = path.read_text(encoding="utf-8")
+        top = json.loads(text)
+        if not isinstance(top, dict):
+            raise ValueError(f"its JSON is a {type(top).__name__}, not an object with 'cells'")
         nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except (OSError, UnicodeDecodeError, ValueError, nbformat.ValidationError, AttributeError, KeyError) as exc:
