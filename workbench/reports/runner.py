@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench._io import exists, is_file, output_error
-from workbench.errors import did_you_mean, require
+from workbench._io import atomic_write_bytes, exists, is_file, output_error
+from workbench.errors import WorkbenchError, did_you_mean, require
 from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError, Staging
 
 __all__ = [
@@ -314,7 +314,12 @@ def _execute(pm, path: Path, values: dict[str, Any], info: dict[str, Any], stage
                                kept="The earlier outputs are intact.") from None
         kept = None
         if executed.exists():
-            kept = Path(shutil.move(str(executed), out / "review.failed.ipynb"))
+            kept = out / "review.failed.ipynb"
+            try:  # pointing at the output folder, like a successful review's notebook
+                atomic_write_bytes(kept, _relocated(executed.read_bytes(), stage))
+                executed.unlink()
+            except (OSError, ValueError, WorkbenchError):  # unreadable or unwritable: keep it as it is
+                kept = Path(shutil.move(str(executed), kept))
         where = f"\n  The partially executed notebook: {kept}" if kept else ""
         raise ReviewFailed(f"The review {info['template']!r} failed: {_error_message(exc)}{where}",
                            kept) from None
