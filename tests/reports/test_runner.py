@@ -36,7 +36,7 @@ def test_a_review_writes_its_four_outputs(review):
     assert d["chosen"] == s["analysis"]["recommended"] == review.chosen
     assert d["decision_makers"] == ["Ana Lima", "Ops lead"]
     assert set(d["stakeholder_choices"]) == {"model", "clinical", "operations"}
-    assert d["rationale"].startswith(f"We choose {d['chosen']}.")
+    assert d["rationale"].startswith(f"We recommend {d['chosen']}.")
     assert "ranks first under" in d["rationale"]  # SMAA in words
     assert all(t["text"] for t in d["tradeoffs"])
     assert set(s["views"]) >= {"pareto", "ranking", "acceptability", "stability"}
@@ -89,6 +89,8 @@ def test_a_failing_review_keeps_the_notebook_and_the_old_memo(review_copy, revie
     assert info.value.notebook == failed and failed.is_file()
     nb = json.loads(failed.read_text())
     assert any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    assert ".review-" not in failed.read_text()  # it records the output folder, not the staging folder
+    assert nb["metadata"]["papermill"]["parameters"]["output_dir"] == str(review_copy)
     for name, data in before.items():
         assert (review_copy / name).read_bytes() == data, f"{name} was touched by the failed run"
     assert not [p for p in review_copy.iterdir() if p.name.startswith(".")]  # no staging or temp left
@@ -170,7 +172,7 @@ def test_a_review_with_nothing_feasible_records_no_decision(tmp_path):
                                         "quality_model": str(tmp_path / "q.yaml"), "smaa_samples": 50},
                    tmp_path / "out", progress=False)
     assert r.chosen is None
-    assert "No decision: no candidate meets every constraint" in r.memo.read_text()
+    assert "No recommendation: no candidate meets every constraint" in r.memo.read_text()
     assert 'id="spec-whatif"' not in r.memo.read_text()
     assert "No option chosen" in r.decision.read_text()
 

@@ -12,7 +12,8 @@ from workbench.cli._app import _check_output, _err, _fail, _out, _write_output, 
 from workbench.cli._log import _DEFAULT_LOG, DecisionsOption, _open_log, _resolve_record
 from workbench.errors import WorkbenchError
 
-export_app = typer.Typer(help="Push-down artefacts from a decision: prometheus, madr, optuna, mlflow.",
+export_app = typer.Typer(help="Push-down artefacts from a decision: prometheus, madr, optuna, mlflow; "
+                         "an executed notebook as offline HTML: notebook.",
                          no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -133,3 +134,21 @@ def export_mlflow(
         raise _fail(exc) from None
     _out().print(f"{artefact['target']} → version {artefact['version']} (decision {record.id[:12]})",
                  markup=False)
+
+
+@export_app.command("notebook")
+def export_notebook_html(
+    notebook: Annotated[Path, typer.Argument(help="Executed notebook (.ipynb), e.g. OUTDIR/review.ipynb.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write "
+                                                   "(default: the notebook's path with .html).")] = None,
+) -> None:
+    """An executed notebook as one HTML file whose charts draw offline (Vega inline, no CDN)."""
+    from workbench.format import format_count
+    from workbench.reports.notebook import export_notebook
+
+    _check_output(output)
+    try:
+        result = export_notebook(notebook, output)
+    except WorkbenchError as exc:
+        raise _fail(exc) from None
+    _err().print(f"Wrote {result.path} ({format_count(result.charts)} charts drawn offline)", markup=False)

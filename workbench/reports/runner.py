@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench._io import exists, is_file, output_error
-from workbench.errors import did_you_mean, require
+from workbench._io import atomic_write_bytes, exists, is_file, output_error
+from workbench.errors import WorkbenchError, did_you_mean, require
 from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError, Staging
 
 __all__ = [
@@ -289,7 +289,7 @@ def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], outp
     started = _now()
     with OutputSet(output_dir).staging(started) as stage:
         summary, executed = _execute(pm, path, values, info, stage, started, progress, timeout)
-        set_id = stage.commit(_render(summary, executed))
+        set_id = stage.commit(_render(summary, executed, stage))
     out = stage.out
     return ReviewResult(out, out / "review.ipynb", out / "memo.html", out / "summary.json", out / "decision.md",
                         summary, set_id, stage.recovered)
@@ -314,7 +314,12 @@ def _execute(pm, path: Path, values: dict[str, Any], info: dict[str, Any], stage
                                kept="The earlier outputs are intact.") from None
         kept = None
         if executed.exists():
-            kept = Path(shutil.move(str(executed), out / "review.failed.ipynb"))
+            kept = out / "review.failed.ipynb"
+            try:  # pointing at the output folder, like a successful review's notebook
+                atomic_write_bytes(kept, _relocated(executed.read_bytes(), stage))
+                executed.unlink()
+            except (OSError, ValueError, WorkbenchError):  # unreadable or unwritable: keep it as it is
+                kept = Path(shutil.move(str(executed), kept))
         where = f"\n  The partially executed notebook: {kept}" if kept else ""
         raise ReviewFailed(f"The review {info['template']!r} failed: {_error_message(exc)}{where}",
                            kept) from None
@@ -327,13 +332,35 @@ def _execute(pm, path: Path, values: dict[str, Any], info: dict[str, Any], stage
     return summary, executed
 
 
-def _render(summary: dict[str, Any], executed: Path) -> dict[str, bytes]:
-    """The four outputs' bytes (unstamped): the notebook, the summary, the MADR record, the memo."""
+def _relocated(notebook: bytes, stage: Staging) -> bytes:
+    """The executed notebook with the staging folder it ran in replaced by the output folder, in
+    every string (the injected parameters cell, papermill's metadata, printed outputs): the kept
+    notebook records where its outputs are, not a folder that no longer exists."""
+    pairs = {str(stage.path.resolve()): str(stage.out.resolve()), str(stage.path): str(stage.out)}
+    pairs = {old: new for old, new in pairs.items() if old != new}
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in pairs.items():
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, list):
+            return [fix(v) for v in value]
+        if isinstance(value, dict):
+            return {k: fix(v) for k, v in value.items()}
+        return value
+
+    return (json.dumps(fix(json.loads(notebook)), indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _render(summary: dict[str, Any], executed: Path, stage: Staging) -> dict[str, bytes]:
+    """The four outputs' bytes (unstamped): the notebook (pointing at the output folder, not the
+    staging folder), the summary, the MADR record, the memo."""
     from workbench.reports.memo import render_memo
 
     summary_bytes = (json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     return {
-        "review.ipynb": executed.read_bytes(),
+        "review.ipynb": _relocated(executed.read_bytes(), stage),
         "summary.json": summary_bytes,
         "decision.md": _decision_markdown(summary).encode("utf-8"),
         "memo.html": render_memo(summary).encode("utf-8"),
