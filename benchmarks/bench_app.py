@@ -135,8 +135,8 @@ def open_app(context: Any, url: str) -> tuple[Any, dict[str, float]]:
     page.wait_for_function("() => window.__wbApp.ready !== null && window.__wbApp.table !== null "
                            "&& window.__wbApp.chart !== null", timeout=OPEN_TIMEOUT, polling=100)
     p = page.evaluate("() => window.__wbApp")
-    return page, {"first_paint_ms": round(p["ready"], 1), "table_shown_ms": round(p["table"], 1),
-                  "chart_drawn_ms": round(p["chart"], 1)}
+    return page, {"first_paint_ms": round(float(p["ready"]), 1), "table_shown_ms": round(float(p["table"]), 1),
+                  "chart_drawn_ms": round(float(p["chart"]), 1)}
 
 
 def weight_move(page: Any, fraction: float) -> dict[str, float]:
@@ -149,7 +149,7 @@ def weight_move(page: Any, fraction: float) -> dict[str, float]:
     page.wait_for_function("(q) => window.__wbApp.settled(q)", arg=QUIET_MS, timeout=UPDATE_TIMEOUT, polling=50)
     if readout.input_value() == before:
         raise RuntimeError(f"dragging to {fraction:.2f} of the track left the weight at {before}")
-    return {k: round(v, 1) for k, v in page.evaluate("() => window.__wbApp.result()").items()}
+    return {k: round(float(v), 1) for k, v in page.evaluate("() => window.__wbApp.result()").items()}
 
 
 def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
