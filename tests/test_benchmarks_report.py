@@ -97,9 +97,9 @@ def test_hardening_sums_the_areas_without_the_total_row(report, results):
 
 def test_missing_results_are_reported_as_not_run_yet(report, results):
     text = report.render(results)
-    for name in ("analyze", "widgets", "browser", "search", "load"):
+    for name in ("analyze", "widgets", "browser", "app", "search", "load"):
         assert f"Not run yet (`python benchmarks/bench_{name}.py`)." in text
-    assert text.count("### ") == 9
+    assert text.count("### ") == len(report.SECTIONS) == 11
 
 
 def stat(median: float, p90: float) -> dict:
@@ -309,3 +309,33 @@ def test_analyze_targets_floor_and_regression(report, results):
     assert "| … every front ranked (`depth=None`; 47 feasible fronts) | 14.0 s | — |" in text
     assert "| … numpy floor: `N @ w` + `argsort` | 60.0 ms | reweigh / floor 1.5× |" in text
     assert "| `analyze` 1e5 × 5 uniform, SMAA 1e4 | 1.00 s | 0.50 s | 2.0× |" in text
+
+
+def app_results(quick: bool = False) -> dict:
+    """A hand-made app.json: 3 first paints and 3 weight moves."""
+    def stat(values):
+        return {"median": sorted(values)[1], "p90": max(values), "all": values}
+    return {"machine": {"cpus": 2, "voila": "0.5.13"}, "quick": quick,
+            "settings": {"quiet_ms": 300, "viewport": {"width": 1280, "height": 720}, "weight": "latency_p95_ms",
+                         "source": "embedded demo", "smaa_samples": 2000, "first_paints": 3, "weight_moves": 3},
+            "first_paint": {"runs": 3, "first_paint_ms": stat([9000.0, 10240.0, 12000.0]),
+                            "table_shown_ms": stat([9100.0, 10300.0, 12100.0]),
+                            "chart_drawn_ms": stat([9050.0, 10290.0, 12040.0])},
+            "weight_move": {"runs": 3, "table_updated_ms": stat([50.0, 61.0, 70.0]),
+                            "headline_updated_ms": stat([40.0, 42.0, 44.0]),
+                            "chart_settled_ms": stat([70.0, 76.0, 90.0])}}
+
+
+def test_app_section_shows_first_paint_and_weight_move(report, results):
+    write(results, "app", app_results())
+    text = report.render(results)
+    assert text.index("### Explorer in the browser") < text.index("### Decision app in the browser")
+    section = text.split("### Decision app in the browser")[1].split("###")[0]
+    assert "| first paint | 3 | 10,200 (12,000) | 10,300 (12,100) | 10,300 (12,000) | — |" in section
+    assert "| weight move | 3 | — | 61.0 (70.0) | 76.0 (90.0) | 42.0 (44.0) |" in section
+    assert "1280×720 with every other host blocked" in section and "voila 0.5.13" in section
+
+
+def test_app_without_its_results_file_is_not_run_yet(report, results):
+    section = report.render(results).split("### Decision app in the browser")[1].split("###")[0]
+    assert section.strip().splitlines()[-1] == "Not run yet (`python benchmarks/bench_app.py`)."

@@ -48,7 +48,8 @@ class ErrorArea:
     """
 
     def __init__(self) -> None:
-        self.widget = W.HTML(value="", layout=W.Layout(width="100%"))
+        # auto, not 100 %: in a box the widget margins would make 100 % overflow by 4 px
+        self.widget = W.HTML(value="", layout=W.Layout(width="auto", max_width="100%"))
         self.widget.add_class("wb-errors")
         self.text = ""
         self.exception: BaseException | None = None

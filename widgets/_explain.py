@@ -38,8 +38,8 @@ def explain(analysis: Analysis, candidate: str) -> list[str]:
     >>> standing
     'mid ranks 1 of 3 (score 0.758 by weighted_sum); it meets every constraint and is on the Pareto front.'
     >>> print(rates.replace(". ", ".\n"))
-    Against its neighbours on the front: mid → fast: gains -35 ms latency_ms; gives up -0.05 recall.
-    mid → slow: gains +0.01 recall; gives up +75 ms latency_ms.
+    Against its neighbours on the front: mid → fast: latency_ms 35 ms lower (better); recall 0.05 lower (worse).
+    mid → slow: recall 0.01 higher (better); latency_ms 75 ms higher (worse).
     >>> pseudo
     'It effectively weighs recall 55 %, latency_ms 45 % (its pseudo-weights: where it sits on the front).'
     """

@@ -88,7 +88,7 @@ class DecisionApp(W.VBox):
         self._form = W.VBox()
         super().__init__(children=[
             W.HTML(_CSS + "<h2>Trade-off decision</h2>"), self._picker, self._errors.widget, self._headline,
-            self._slot, W.HTML("<h3>Record the decision</h3>"), self._form, self._save, self._result,
+            self._slot, self._form, self._save, self._result,  # the form carries its own heading
         ], **kwargs)
         self.add_class("wb-app")
         self._picker.observe(lambda change: self._open(change["new"]), names="value")

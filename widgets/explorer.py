@@ -37,7 +37,8 @@ WEIGHT_STEP = 0.01
 
 _CSS = """<style>
 .wb-tradeoff-explorer {max-width:100%;box-sizing:border-box}
-.wb-tradeoff-explorer .wb-row {flex-flow:row wrap;gap:4px 12px;align-items:flex-start;max-width:100%}
+.wb-tradeoff-explorer .wb-row {flex-flow:row wrap;gap:4px 12px;align-items:flex-start;
+  max-width:calc(100% - 2 * var(--jp-widgets-margin, 2px))}
 .wb-tradeoff-explorer .wb-ranked-table {max-width:100%;overflow-x:auto}
 .wb-tradeoff-explorer .wb-table-box {max-width:100%;overflow:auto;min-width:0}
 .wb-tradeoff-explorer .wb-notes {font-size:11px;color:#555;line-height:1.3;max-width:100%}
@@ -308,7 +309,7 @@ class TradeoffExplorer(W.VBox):
         controls = W.VBox(side, layout=W.Layout(flex="1 1 360px", min_width="0", max_width="100%"))
         controls.add_class("wb-controls")
         view = W.VBox([self._chart, row([self._status, self._brush_clear]), self._notes],
-                      layout=W.Layout(flex="0 1 480px", width="480px", min_width="0", max_width="100%"))
+                      layout=W.Layout(flex="0 1 520px", width="520px", min_width="0", max_width="100%"))  # plot + axes + legend ≈ 495 px
         table_box = W.VBox([self._table], layout=W.Layout(flex="3 1 420px", min_width="0", max_width="100%"))
         table_box.add_class("wb-table-box")
         why_box = W.VBox([section("Why this candidate"), self._focus_picker, self._why],

@@ -65,14 +65,18 @@ class SensitivityPanel(W.VBox):
         self.step = W.HTML()
         self.acceptability_chart = chart_widget()
         self.stability_chart = chart_widget()
-        self.table = W.HTML()
+        # A table wider than the output area scrolls inside its own box (at 1280x720 with the file
+        # browser open it is ~1,030 px in ~850 px); it is never cut off or spilt past the window.
+        self.table = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
         self.table.add_class("wb-sensitivity-table")
         super().__init__(children=[
             W.HTML("<b>Sensitivity: SMAA-2 rank acceptability and weight stability</b>"),
             W.HBox([self.samples, self.seed, self.distribution, self.run_button]),
             W.HBox([self.progress, self.step]), self.error_area,
-            W.HBox([self.acceptability_chart, self.stability_chart]), self.table,
+            W.HBox([self.acceptability_chart, self.stability_chart],
+                   layout=W.Layout(flex_flow="row wrap", max_width="100%")), self.table,
         ], **kwargs)
+        self.layout.max_width = self.layout.max_width or "100%"
         self.add_class("wb-sensitivity-panel")
         self.run_button.on_click(lambda _b: self.run())
         if self._explorer is not None and not hasattr(self._explorer, "adopt"):

@@ -90,7 +90,7 @@ def test_tradeoff_rates_in_domain_units():
     assert set(r["candidate"]) == {"fast", "mid", "slow"}  # 'bad' is dominated
     row = r[(r["candidate"] == "mid") & (r["neighbour"] == "slow")].iloc[0]
     assert row["delta_latency_ms"] == 75 and row["delta_recall"] == pytest.approx(0.01)
-    assert row["text"] == "mid → slow: gains +0.01 recall; gives up +75 ms latency_ms"
+    assert row["text"] == "mid → slow: recall 0.01 higher (better); latency_ms 75 ms higher (worse)"
 
 
 def test_conflicts_against_prior():

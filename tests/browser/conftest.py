@@ -110,3 +110,32 @@ def browser_page(chromium, tmp_path) -> Iterator:
             yield page
         finally:
             browser.close()
+
+
+@pytest.fixture
+def offline_page(chromium) -> Iterator:
+    """A Chromium page at 1280x720 that can reach 127.0.0.1 only: every request to another host is
+    aborted (and listed in ``page.blocked``); ``page.requests`` records every request URL."""
+    from urllib.parse import urlsplit
+
+    from playwright.sync_api import sync_playwright
+
+    def route(r) -> None:
+        url = r.request.url
+        if urlsplit(url).scheme in ("data", "blob", "about") or urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            page.blocked.append(url)
+            r.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.route("**/*", route)
+            page = context.new_page()
+            page.requests, page.blocked = [], []
+            page.on("request", lambda request: page.requests.append(request.url))
+            yield page
+        finally:
+            browser.close()

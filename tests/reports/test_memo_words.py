@@ -27,6 +27,7 @@ BANNED = [
     r"\bnot (?:in|un)\w+",           # "not infeasible", "not unstable"
     r"\bno(?:t)? (?:non|un|in)-\w+",  # "no non-feasible"
     r"\bnever not\b", r"\bnot never\b", r"\bnot without\b",
+    r"\b(?:gains?|gives? up|loses?) [-+−]\d",  # "gives up -0.05 recall": a loss of a loss
     r"\bchampion\b",                  # the deployed model is the incumbent
     r"violates [-+]?\d",              # a violation as a bare number, without the constraint
     r"\bDecision: ",                  # the choice is "Recommended:"

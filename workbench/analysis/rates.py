@@ -42,17 +42,21 @@ def describe_move(prob: Problem, a: int, b: int) -> str:
 
 
 def _describe(prob: Problem, a: int, b: int, ids: Any) -> str:
+    # Each change as an unsigned amount, its direction and whether it is better or worse
+    # ("recall 0.05 lower (worse)"): a signed number after "gains"/"gives up" reads as a double
+    # negative ("gives up -0.05 recall").
+    from workbench.format import format_number
+
     gains, losses = [], []
     for j, o in enumerate(prob.model.objectives):
-        d = prob.X[b, j] - prob.X[a, j]
+        d = float(prob.X[b, j] - prob.X[a, j])
         if d == 0:
             continue
         better = (d < 0) if o.direction == "min" else (d > 0)
-        (gains if better else losses).append(format_delta(d, o))
-    text = f"{ids[a]} → {ids[b]}:"
-    text += " gains " + ", ".join(gains) if gains else " gains nothing"
-    text += "; gives up " + ", ".join(losses) if losses else "; gives up nothing"
-    return text
+        change = f"{o.name} {format_number(abs(d), o.unit or None)} {'higher' if d > 0 else 'lower'}"
+        (gains if better else losses).append(change + (" (better)" if better else " (worse)"))
+    changes = gains + losses
+    return f"{ids[a]} → {ids[b]}: " + ("; ".join(changes) if changes else "no objective changes")
 
 
 def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | None = None,
@@ -75,7 +79,7 @@ def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | No
     ...                    "recall": [0.90, 0.95, 0.96]})
     >>> r = tradeoff_rates(df, qm)
     >>> r.loc[0, "text"]
-    'fast → mid: gains +0.05 recall; gives up +35 ms latency_ms'
+    'fast → mid: recall 0.05 higher (better); latency_ms 35 ms higher (worse)'
     >>> r["rate"].round(5).tolist()[:2]
     [0.00143, 0.00143]
     """
