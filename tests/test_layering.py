@@ -17,7 +17,8 @@ CORE = [
     "workbench.decisions", "workbench.decisions.log", "workbench.decisions.pushdown",
 ]
 LAZY = ["workbench.sources.mlflow", "workbench.sources.optuna", "workbench.sources.codecarbon",
-        "workbench.sources.logs", "workbench.sources.prometheus", "workbench.sources.evidently"]
+        "workbench.sources.logs", "workbench.sources.prometheus", "workbench.sources.evidently",
+        "workbench.monitoring.prometheus", "workbench.monitoring.exporter"]
 
 
 def imported_by(module: str) -> set[str]:

@@ -46,7 +46,6 @@ monitor a 0/1 outcome as a ``rate`` instead.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
