@@ -86,3 +86,24 @@ def test_cli_watch_unreachable_prometheus_exits_2(tmp_path):
                        timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 2, r.stdout + r.stderr
     assert url in r.stderr and "Fix:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_too_many_windows_for_one_range_query_is_refused_before_querying():
+    from workbench import QualityModel
+    from workbench.errors import MonitoringError
+    from workbench.monitoring.prometheus import aggregate_prometheus
+
+    qm = QualityModel.from_dict({"objectives": [
+        {"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]})
+    with pytest.raises(MonitoringError, match="11,000 points"):  # no server needed: refused first
+        aggregate_prometheus("http://127.0.0.1:9", qm, window="1s", since="2026-01-01", until="2026-01-02")
+
+
+def test_model_without_monitored_objective_is_refused():
+    from workbench import QualityModel
+    from workbench.errors import MonitoringError
+    from workbench.monitoring.prometheus import aggregate_prometheus
+
+    qm = QualityModel.from_dict({"objectives": [{"name": "recall", "direction": "max"}]})
+    with pytest.raises(MonitoringError, match="no objective with source"):
+        aggregate_prometheus("http://127.0.0.1:9", qm, window="1m")

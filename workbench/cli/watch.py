@@ -70,6 +70,9 @@ def watch(
 ) -> None:
     """Check live versions against the SLOs and the latest decision; for cron or Airflow.
 
+    Reads request logs, or a Prometheus server with --prometheus URL (range queries built from each
+    objective's source:/aggregation:; see docs/team-services.md).
+
     A breach needs evidence: the whole interval beyond the limit in --for consecutive windows;
     too few requests is an informational insufficient_data trigger. Exit 0: no review due (no
     trigger, or only informational ones); 1: a review is due (a warning or critical trigger);

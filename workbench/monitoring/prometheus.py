@@ -62,6 +62,8 @@ __all__ = ["PrometheusFrame", "SUPPORTED", "aggregate_prometheus", "objective_qu
 SUPPORTED = (*QUANTILES, "rate", "mean", "mean_per_1k", "sum_per_1k", "sum", "count")
 #: Windows read when no ``since`` is given: this many before ``until``.
 DEFAULT_WINDOWS = 24
+#: Prometheus' limit of points per series in one range query (11,000).
+MAX_POINTS = 11_000
 
 
 def _selector(*parts: str | None) -> str:
@@ -223,7 +225,12 @@ def aggregate_prometheus(
         raise MonitoringError(f"since {start} is not before until {end}.")
     epoch = pd.Timestamp(0, tz="UTC")
     first = epoch + ((start - epoch) // w) * w
-    aligned = [first + i * w for i in range(int((end - first) // w) + 1)]
+    count = int((end - first) // w) + 1
+    if count > MAX_POINTS:
+        raise MonitoringError(
+            f"{count:,} windows of {window} between {first} and {end}: Prometheus answers at most "
+            f"{MAX_POINTS:,} points per series.\n  Fix: a longer window or a later since.")
+    aligned = [first + i * w for i in range(count)]
     edges = aligned + ([end] if aligned[-1] < end else [])
     step = w / pd.Timedelta(1, "s")
     objectives = [o for o in model.objectives if getattr(o, "source", None) and getattr(o, "aggregation", None)]
