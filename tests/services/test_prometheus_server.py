@@ -206,3 +206,30 @@ def test_exported_rules_pass_promtool_and_fire_for_the_degraded_version_only(ser
     by_alert = {name: set(g["version"]) for name, g in fired.groupby("alertname")} if len(fired) else {}
     assert by_alert == {"LatencyP95MsSloBreach": {DEGRADED}, "ErrorRateSloBreach": {DEGRADED}}
 
+
+
+def test_metric_map_and_selector_read_a_metric_named_otherwise(served):
+    """An objective in microseconds without source:, mapped onto the exporter's histogram in ms."""
+    import workbench as wb
+    from workbench.errors import MonitoringError
+    from workbench.monitoring.prometheus import aggregate_prometheus
+
+    qm = wb.QualityModel.from_dict({"objectives": [
+        {"name": "latency_p95_us", "direction": "min", "aggregation": "p95"},
+        {"name": "failures", "direction": "min", "aggregation": "rate"}]})
+    mapping = {"latency_p95_us": {"metric": "latency_ms", "scale": 1000},
+               "failures": {"metric": "error", "selector": 'instance!=""'}}
+    kw = {"window": f"{WINDOW_S}s", "since": served["since"], "until": served["until"]}
+    mapped = aggregate_prometheus(served["url"], qm, metric_map=mapping, selector='job="serving"', **kw)
+    plain = aggregate_prometheus(served["url"], served["model"], **kw)
+    a = mapped.aggregated.set_index(["version", "window_start"])
+    b = plain.aggregated.set_index(["version", "window_start"]).loc[a.index]
+    assert len(a) == WINDOWS * 3
+    for col in ("", "_lo", "_hi"):
+        assert np.allclose(a[f"latency_p95_us{col}"], 1000 * b[f"latency_p95_ms{col}"], rtol=1e-12, equal_nan=True)
+    assert np.allclose(a["failures"], b["error_rate"]) and (a["failures_n"] == b["error_rate_n"]).all()
+    assert mapped.queries["failures"]["errors"] == 'sum by (version) (error_total{job="serving",instance!="",outcome="error"})'
+    with pytest.raises(MonitoringError, match="no observation"):
+        from workbench.monitoring import watch
+
+        watch(None, served["model"], prometheus=served["url"], selector='job="elsewhere"', for_windows=2, **kw)

@@ -107,3 +107,20 @@ def test_model_without_monitored_objective_is_refused():
     qm = QualityModel.from_dict({"objectives": [{"name": "recall", "direction": "max"}]})
     with pytest.raises(MonitoringError, match="no objective with source"):
         aggregate_prometheus("http://127.0.0.1:9", qm, window="1m")
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ({"nope": "latency_ms"}, "metric_map: objective 'nope'"),
+    ({"lat": {"expr": "up"}}, "alert rules only"),
+    ({"lat": {"metric": "x", "scale": 0}}, "positive finite"),
+    (["lat"], "must map objective names"),
+])
+def test_bad_metric_map_is_named_before_querying(mapping, message):
+    from workbench import QualityModel
+    from workbench.errors import WorkbenchError
+    from workbench.monitoring.prometheus import aggregate_prometheus
+
+    qm = QualityModel.from_dict({"objectives": [
+        {"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]})
+    with pytest.raises(WorkbenchError, match=message):
+        aggregate_prometheus("http://127.0.0.1:9", qm, window="1m", metric_map=mapping)

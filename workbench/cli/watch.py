@@ -36,6 +36,9 @@ def watch(
                                                    "instead of logs.")] = None,
     selector: Annotated[str | None, typer.Option(help="With --prometheus: label matchers added to every "
                                                  "series, e.g. 'job=\"serving\"'.")] = None,
+    metric_map: Annotated[Path | None, typer.Option(help="With --prometheus: YAML objective -> metric name or "
+                                                    "{metric, scale, selector, error_selector} (as export "
+                                                    "prometheus --metric-map).")] = None,
     until: Annotated[str | None, typer.Option(help="With --prometheus: end of the period (default now; "
                                               "--since defaults to 24 windows before it).")] = None,
     timeout: Annotated[float | None, typer.Option(help="With --prometheus: seconds per request (default "
@@ -101,7 +104,16 @@ def watch(
             raise _fail(MonitoringError("No request logs and no --prometheus URL: nothing to watch.\n"
                                         "  Fix: pass log files (workbench watch logs/ -m q.yaml) or "
                                         "--prometheus http://HOST:9090."))
+        mapping = None
+        if metric_map is not None:
+            import yaml
+
+            try:
+                mapping = yaml.safe_load(Path(metric_map).read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise _fail(MonitoringError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
         report = run_watch(list(logs) if logs else None, qm, prometheus=prometheus, selector=selector,
+                           metric_map=mapping,
                            until=until, timeout=timeout, decision=record, offline=cands, champion=champion, since=since,
                            window=window, engine=engine, level=level, for_windows=for_windows, columns=columns,
                            thresholds=thresholds,

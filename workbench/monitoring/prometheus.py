@@ -46,6 +46,7 @@ monitor a 0/1 outcome as a ``rate`` instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +73,7 @@ def _selector(*parts: str | None) -> str:
 
 
 def objective_queries(objective: Any, selector: str | None = None,
-                      error_selector: str = 'outcome="error"') -> dict[str, str]:
+                      error_selector: str = 'outcome="error"', metric: str | None = None) -> dict[str, str]:
     """The PromQL read for one objective (``source:`` + ``aggregation:``), by role.
 
     >>> from workbench.quality import Objective
@@ -81,7 +82,7 @@ def objective_queries(objective: Any, selector: str | None = None,
     >>> objective_queries(Objective("error_rate", "min", source="requests", aggregation="rate"), 'job="api"')
     {'errors': 'sum by (version) (requests_total{job="api",outcome="error"})', 'total': 'sum by (version) (requests_total{job="api"})'}
     """
-    src, agg = getattr(objective, "source", None), getattr(objective, "aggregation", None)
+    src, agg = metric or getattr(objective, "source", None), getattr(objective, "aggregation", None)
     name = getattr(objective, "name", "?")
     if not src or not agg:
         raise MonitoringError(f"Objective {name!r} has no source:/aggregation: to read from Prometheus.")
@@ -100,6 +101,44 @@ def objective_queries(objective: Any, selector: str | None = None,
     if agg == "sum":
         return {"sum": f"sum by (version) ({src}_total{s})"}
     return {"count": f"sum by (version) ({src}_count{s})"}
+
+
+_MAP_KEYS = ("metric", "scale", "selector", "error_selector")
+
+
+def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """``metric_map`` (the format of ``workbench export prometheus --metric-map``) checked, by objective."""
+    from workbench.errors import UnknownNameError, unknown_name
+
+    if metric_map is None:
+        return {}
+    if not isinstance(metric_map, Mapping):
+        raise MonitoringError(f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
+                              "  Fix: e.g. {'latency_p95_ms': {'metric': 'http_request_duration_seconds', "
+                              "'scale': 1000}}.")
+    out = {}
+    for name, spec in metric_map.items():
+        if name not in model.names:
+            raise UnknownNameError(unknown_name("metric_map: objective", str(name), model.names, where="an objective"))
+        spec = {"metric": spec} if isinstance(spec, str) else spec
+        if not isinstance(spec, Mapping):
+            raise MonitoringError(f"metric_map[{name!r}] must be a metric name or a mapping "
+                                  f"({', '.join(_MAP_KEYS)}), got {spec!r:.80}.")
+        bad = [k for k in spec if k not in _MAP_KEYS]
+        if bad:
+            extra = " ('expr' is for alert rules only: watch reads counters, not a ready-made value)" \
+                if bad[0] == "expr" else ""
+            raise UnknownNameError(unknown_name("metric_map key", str(bad[0]), _MAP_KEYS,
+                                                where=f"read for objective {name!r}{extra}"))
+        try:
+            scale = float(spec.get("scale", 1.0))
+        except (TypeError, ValueError):
+            scale = math.nan
+        if not math.isfinite(scale) or scale <= 0:
+            raise MonitoringError(f"metric_map[{name!r}]: scale {spec.get('scale')!r:.40} must be a positive finite "
+                                  "number (e.g. 1000 for seconds to ms).")
+        out[name] = {**spec, "scale": scale}
+    return out
 
 
 @dataclass(frozen=True)
@@ -176,6 +215,7 @@ def aggregate_prometheus(
     until: Any = None,
     level: float = DEFAULT_LEVEL,
     selector: str | None = None,
+    metric_map: Mapping[str, Any] | None = None,
     timeout: float | None = None,
 ) -> PrometheusFrame:
     """Read the model's monitored objectives per (version, window) from a Prometheus server.
@@ -196,6 +236,13 @@ def aggregate_prometheus(
         Interval level.
     selector : str, optional
         Label matchers added to every series (``'job="serving"'``).
+    metric_map : mapping, optional
+        Per objective, the metric to read when it is not named like the ``source:`` (same format
+        as ``workbench export prometheus --metric-map``): a metric family name, or a mapping with
+        ``metric``, ``scale`` (multiplies quantiles, means, sums and per-1k amounts: 1000 for a
+        histogram in seconds read into ``ms``; rates are ratios and are not scaled),
+        ``selector`` (label matchers for this objective) and ``error_selector`` (rates; default
+        ``outcome="error"``).
     timeout : float, optional
         Seconds per request (default ``WORKBENCH_PROMETHEUS_TIMEOUT`` or 10).
 
@@ -233,7 +280,9 @@ def aggregate_prometheus(
     aligned = [first + i * w for i in range(count)]
     edges = aligned + ([end] if aligned[-1] < end else [])
     step = w / pd.Timedelta(1, "s")
-    objectives = [o for o in model.objectives if getattr(o, "source", None) and getattr(o, "aggregation", None)]
+    specs = _metric_specs(model, metric_map)
+    objectives = [o for o in model.objectives if getattr(o, "aggregation", None)
+                  and (getattr(o, "source", None) or specs.get(o.name, {}).get("metric"))]
     notes: list[str] = []
     skipped = [o.name for o in model.objectives if o not in objectives]
     if skipped:
@@ -243,7 +292,12 @@ def aggregate_prometheus(
             "The quality model has no objective with source: and aggregation:, so nothing can be read from "
             "Prometheus.\n  Fix: give each monitored objective its metric family as source: (e.g. latency_ms "
             "for latency_ms_bucket) and an aggregation: (p95, rate, ...).")
-    queries = {o.name: objective_queries(o, selector) for o in objectives}
+    def query_for(o: Any) -> dict[str, str]:
+        spec = specs.get(o.name, {})
+        sel = ",".join(x for x in (selector, spec.get("selector")) if x) or None
+        return objective_queries(o, sel, spec.get("error_selector", 'outcome="error"'), spec.get("metric"))
+
+    queries = {o.name: query_for(o) for o in objectives}
 
     def fetch(promql: str) -> pd.DataFrame:
         parts = [query_range(url, promql, aligned[0], aligned[-1], step, timeout=timeout)]
@@ -263,6 +317,7 @@ def aggregate_prometheus(
             if "le" not in raw.columns:
                 raw["le"] = pd.Series(dtype="float64")
             inc = _increases(raw, edges, ["version", "le"], resets)
+            inc["le"] = inc["le"].astype("float64") * specs.get(o.name, {}).get("scale", 1.0)
             cols[o.name] = _quantile_rows(inc, QUANTILES[o.aggregation], level)
             continue
         parts = {role: _increases(fetch(text), edges, ["version"], resets).set_index(["version", "window"])["value"]
@@ -286,6 +341,9 @@ def aggregate_prometheus(
             role = next(iter(parts))
             for key, v in parts[role].items():
                 got[(str(key[0]), int(key[1]))] = (float(v), math.nan, math.nan, float(v) if role == "count" else math.nan)
+        scale = specs.get(o.name, {}).get("scale", 1.0)
+        if scale != 1.0 and o.aggregation not in ("rate", "count"):
+            got = {k: (v * scale, lo * scale, hi * scale, n) for k, (v, lo, hi, n) in got.items()}
         cols[o.name] = got
     if resets:
         notes.append("counter reset(s) (an exporter restarted): the increase is taken from the reset on, "

@@ -171,6 +171,7 @@ def watch(
     *,
     prometheus: str | None = None,
     selector: str | None = None,
+    metric_map: Mapping[str, Any] | None = None,
     until: Any = None,
     timeout: float | None = None,
     decision: Any = None,
@@ -194,7 +195,7 @@ def watch(
     prometheus : str, optional
         Base URL of a Prometheus server to read the objectives from instead of logs, by range
         queries (:func:`workbench.monitoring.prometheus.aggregate_prometheus`: the PromQL comes
-        from each objective's ``source:``/``aggregation:``; ``selector`` adds label matchers,
+        from each objective's ``source:``/``aggregation:``, or ``metric_map``; ``selector`` adds label matchers,
         ``until`` ends the period (default now), ``since`` defaults to 24 windows before it,
         ``timeout`` bounds each request). ``engine`` and ``columns`` do not apply.
     decision : DecisionRecord, optional
@@ -237,7 +238,7 @@ def watch(
             raise MonitoringError("Pass request logs or a Prometheus URL, not both.\n"
                                   "  Fix: drop the log paths to read Prometheus (or drop --prometheus).")
         read = aggregate_prometheus(prometheus, model, window=window, since=since, until=until, level=level,
-                                    selector=selector, timeout=timeout)
+                                    selector=selector, metric_map=metric_map, timeout=timeout)
         agg = read.aggregated
         notes += list(read.notes)
         source_prov = {"prometheus": {"url": prometheus, "selector": selector, "queries": read.queries,
