@@ -162,7 +162,9 @@ def _increases(df: pd.DataFrame, edges: list[pd.Timestamp], keys: list[str], res
         key = key if isinstance(key, tuple) else (key,)
         values = np.full(len(edges), np.nan)
         values[g["at"].astype(int).to_numpy()] = g["value"].to_numpy()
-        prev = np.where(np.isnan(values[:-1]), 0.0, values[:-1])  # no series yet: it starts at 0
+        # a gap (no sample within the lookback at an edge) carries the last value; before the
+        # series' first sample it is 0 (a new series starts at 0)
+        prev = pd.Series(values[:-1]).ffill().fillna(0.0).to_numpy()
         cur = values[1:]
         inc = cur - prev
         reset = inc < 0
