@@ -49,3 +49,45 @@ def test_a_limit_on_an_edge_is_decided_like_the_raw_values():
     inc = pd.DataFrame({"version": "v", "window": 0, "le": [4.0, math.inf], "value": [0.0, 200.0]})
     (value, lo, hi, _), = mp._quantile_rows(inc, 0.95, 0.95).values()
     assert value == 4.0 and lo > 4.0 and math.isnan(hi)
+
+
+def test_exporter_counts_equal_the_log_it_was_fed():
+    import pytest
+
+    pytest.importorskip("prometheus_client")
+    from workbench import QualityModel
+    from workbench.monitoring.exporter import RequestExporter
+    from workbench.sources.prometheus import parse_exposition
+
+    qm = QualityModel.from_dict({"objectives": [
+        {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95",
+         "constraint": "<= 3.7"},
+        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate"},
+        {"name": "cost_per_1k", "direction": "min", "source": "cost_usd", "aggregation": "sum_per_1k"}]})
+    rng = np.random.default_rng(3)
+    n = 500
+    log = pd.DataFrame({"version": rng.choice(["v1", "v2"], n), "latency_ms": rng.lognormal(1.0, 0.5, n),
+                        "error": rng.random(n) < 0.1, "cost_usd": np.where(rng.random(n) < 0.2, np.nan, 1e-5)})
+    ex = RequestExporter(qm)
+    assert 3.7 in ex.buckets["latency_ms"]  # the limit is a bucket edge
+    assert ex.observe_frame(log) == n
+    df = parse_exposition(ex.text())
+    def total(mine, metric, **lab):
+        sel = mine["metric"] == metric
+        for k, v in lab.items():
+            sel &= mine[k] == v
+        return float(mine[sel]["value"].sum())
+
+    for version, g in log.groupby("version"):
+        mine = df[df["version"] == version]
+
+        def at(metric, _mine=mine, **lab):
+            return total(_mine, metric, **lab)
+
+        assert at("latency_ms_count") == len(g)
+        assert float(mine[(mine["metric"] == "latency_ms_bucket") & (mine["le"] == 3.7)]["value"].iloc[0]) == \
+            (g["latency_ms"] <= 3.7).sum()
+        assert at("error_total", outcome="error") == g["error"].sum()
+        assert at("error_total", outcome="ok") == (~g["error"]).sum()
+        assert at("cost_usd_count") == len(g)  # a request without a cost counts (as 0) in the denominator
+        assert math.isclose(at("cost_usd_sum"), g["cost_usd"].sum(), rel_tol=1e-12)
