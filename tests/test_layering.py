@@ -18,7 +18,7 @@ CORE = [
 ]
 LAZY = ["workbench.sources.mlflow", "workbench.sources.optuna", "workbench.sources.codecarbon",
         "workbench.sources.logs", "workbench.sources.prometheus", "workbench.sources.evidently",
-        "workbench.reports.notebook"]
+        "workbench.reports.notebook", "workbench.monitoring.prometheus", "workbench.monitoring.exporter"]
 
 
 def imported_by(module: str) -> set[str]:

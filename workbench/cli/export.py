@@ -57,6 +57,7 @@ def export_prometheus(
     metric_map: Annotated[Path | None, typer.Option(help="YAML: objective -> metric name or {metric, "
                                                        "scale, selector, expr}.")] = None,
     for_: Annotated[str, typer.Option("--for", help="Alert 'for' duration.")] = "10m",
+    window: Annotated[str, typer.Option(help="Range of the rate/increase selectors (Prometheus duration).")] = "5m",
     label: Annotated[list[str] | None, typer.Option(help="Extra label KEY=VALUE (repeatable).")] = None,
     output: ExportOutput = None,
 ) -> None:
@@ -82,7 +83,7 @@ def export_prometheus(
                                    f"metrics, got {mapping!r:.60}.\n  Fix: one line per objective, e.g. "
                                    "'latency_ms: http_request_duration_ms'."))
     _export(decisions, decision, model, output, "prometheus_rules",
-            lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels))
+            lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels, window=window))
 
 
 @export_app.command("madr")

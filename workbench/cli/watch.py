@@ -19,17 +19,30 @@ from workbench.cli._app import (
     app,
 )
 from workbench.cli._log import _open_log
-from workbench.errors import WorkbenchError
+from workbench.errors import MonitoringError, WorkbenchError
 
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "dim"}
 
 
 @app.command()
 def watch(
-    logs: Annotated[list[str], typer.Argument(help="Request logs: Parquet or CSV files, folders or globs "
-                                              "(canonical schema: timestamp, version, latency_ms, error, ...).")],
     model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file (objectives with "
                                         "source/aggregation, constraints as SLOs).")],
+    logs: Annotated[list[str] | None, typer.Argument(help="Request logs: Parquet or CSV files, folders or globs "
+                                                     "(canonical schema: timestamp, version, latency_ms, error, "
+                                                     "...). Omit with --prometheus.")] = None,
+    prometheus: Annotated[str | None, typer.Option(help="Read the objectives from this Prometheus server "
+                                                   "(base URL, e.g. http://127.0.0.1:9090) by range queries "
+                                                   "instead of logs.")] = None,
+    selector: Annotated[str | None, typer.Option(help="With --prometheus: label matchers added to every "
+                                                 "series, e.g. 'job=\"serving\"'.")] = None,
+    metric_map: Annotated[Path | None, typer.Option(help="With --prometheus: YAML objective -> metric name or "
+                                                    "{metric, scale, selector, error_selector} (as export "
+                                                    "prometheus --metric-map).")] = None,
+    until: Annotated[str | None, typer.Option(help="With --prometheus: end of the period (default now; "
+                                              "--since defaults to 24 windows before it).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="With --prometheus: seconds per request (default "
+                                                  "WORKBENCH_PROMETHEUS_TIMEOUT or 10).")] = None,
     decisions: Annotated[str | None, typer.Option("--decisions", "-d", envvar="WORKBENCH_DECISIONS",
                                                      help="Decision log (SQLAlchemy URL or SQLite path): also "
                                                      "check its latest accepted decision.")] = None,
@@ -60,6 +73,9 @@ def watch(
 ) -> None:
     """Check live versions against the SLOs and the latest decision; for cron or Airflow.
 
+    Reads request logs, or a Prometheus server with --prometheus URL (range queries built from each
+    objective's source:/aggregation:; see docs/team-services.md).
+
     A breach needs evidence: the whole interval beyond the limit in --for consecutive windows;
     too few requests is an informational insufficient_data trigger. Exit 0: no review due (no
     trigger, or only informational ones); 1: a review is due (a warning or critical trigger);
@@ -84,10 +100,26 @@ def watch(
                  if offline is not None else None)
         thresholds = Thresholds(acceptability=acceptability, hypervolume=hypervolume, smaa_samples=smaa,
                                 for_windows=for_windows, level=level)
-        report = run_watch(list(logs), qm, decision=record, offline=cands, champion=champion, since=since,
+        if not logs and prometheus is None:
+            raise _fail(MonitoringError("No request logs and no --prometheus URL: nothing to watch.\n"
+                                        "  Fix: pass log files (workbench watch logs/ -m q.yaml) or "
+                                        "--prometheus http://HOST:9090."))
+        mapping = None
+        if metric_map is not None:
+            import yaml
+
+            try:
+                mapping = yaml.safe_load(Path(metric_map).read_text(encoding="utf-8")) or {}
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise _fail(MonitoringError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
+        report = run_watch(list(logs) if logs else None, qm, prometheus=prometheus, selector=selector,
+                           metric_map=mapping,
+                           until=until, timeout=timeout, decision=record, offline=cands, champion=champion, since=since,
                            window=window, engine=engine, level=level, for_windows=for_windows, columns=columns,
                            thresholds=thresholds,
                            provenance={"model_file": str(model), "decisions_url": decisions, "offline": offline})
+    except typer.Exit:
+        raise
     except WorkbenchError as exc:
         raise _fail(exc) from None
     except Exception as exc:  # a crash must not exit 1, which a scheduler reads as "review due"

@@ -166,9 +166,14 @@ def _map_columns(files: list[str], columns: Mapping[str, str]) -> tuple[dict[str
 
 
 def watch(
-    logs: str | Sequence[str] | pd.DataFrame,
+    logs: str | Sequence[str] | pd.DataFrame | None,
     model: Any,
     *,
+    prometheus: str | None = None,
+    selector: str | None = None,
+    metric_map: Mapping[str, Any] | None = None,
+    until: Any = None,
+    timeout: float | None = None,
     decision: Any = None,
     offline: Any = None,
     champion: str | None = None,
@@ -185,8 +190,14 @@ def watch(
 
     Parameters
     ----------
-    logs : path, folder, glob, list of them, or DataFrame
+    logs : path, folder, glob, list of them, or DataFrame; None with ``prometheus``
     model : QualityModel
+    prometheus : str, optional
+        Base URL of a Prometheus server to read the objectives from instead of logs, by range
+        queries (:func:`workbench.monitoring.prometheus.aggregate_prometheus`: the PromQL comes
+        from each objective's ``source:``/``aggregation:``, or ``metric_map``; ``selector`` adds label matchers,
+        ``until`` ends the period (default now), ``since`` defaults to 24 windows before it,
+        ``timeout`` bounds each request). ``engine`` and ``columns`` do not apply.
     decision : DecisionRecord, optional
         The latest accepted decision (``DecisionLog(url).latest()``).
     offline : Candidates or DataFrame, optional
@@ -219,7 +230,29 @@ def watch(
     notes: list[str] = []
     files: list[str] = []
     data: Any = logs
-    if not isinstance(logs, pd.DataFrame):
+    source_prov: dict[str, Any] = {}
+    if prometheus is not None:
+        from workbench.monitoring.prometheus import aggregate_prometheus
+
+        if logs is not None:
+            raise MonitoringError("Pass request logs or a Prometheus URL, not both.\n"
+                                  "  Fix: drop the log paths to read Prometheus (or drop --prometheus).")
+        read = aggregate_prometheus(prometheus, model, window=window, since=since, until=until, level=level,
+                                    selector=selector, metric_map=metric_map, timeout=timeout)
+        agg = read.aggregated
+        notes += list(read.notes)
+        source_prov = {"prometheus": {"url": prometheus, "selector": selector, "queries": read.queries,
+                                      "until": read.edges[-1] if read.edges else None}}
+        engine = "prometheus"
+        if agg.empty:
+            raise MonitoringError(f"The Prometheus server at {prometheus} has no observation of the model's metrics "
+                                  f"between {read.edges[0]:%Y-%m-%d %H:%M:%S} and {read.edges[-1]:%Y-%m-%d %H:%M:%S} "
+                                  "UTC; nothing to check.\n  Fix: check that it scrapes the serving exporter "
+                                  "(its targets page), the metric names (source:), --selector and --since.")
+    elif logs is None:
+        raise MonitoringError("No request logs and no Prometheus URL: nothing to watch.\n"
+                              "  Fix: pass log files, or prometheus='http://host:9090' (CLI --prometheus).")
+    elif not isinstance(logs, pd.DataFrame):
         files, _ = resolve_files(list(logs) if isinstance(logs, (list, tuple)) else logs)
         mapping, notes = _map_columns(files, mapping)
         if mapping:
@@ -230,7 +263,8 @@ def watch(
             notes += list(frame.notes)
     elif mapping:
         data = logs.rename(columns={v: k for k, v in mapping.items()})
-    agg = aggregate(data, model, window=window, since=since, engine=engine, level=level)
+    if prometheus is None:
+        agg = aggregate(data, model, window=window, since=since, engine=engine, level=level)
     if agg.empty:
         raise MonitoringError(f"The request logs have no request{f' since {since}' if since else ''}; "
                               "nothing to check.\n  Fix: check the files and --since.")
@@ -246,8 +280,9 @@ def watch(
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_hash": getattr(model, "hash", None),
         "objectives": list(model.names),
-        "logs": [str(x) for x in (logs if isinstance(logs, (list, tuple)) else [logs])]
+        "logs": [] if logs is None else [str(x) for x in (logs if isinstance(logs, (list, tuple)) else [logs])]
         if not isinstance(logs, pd.DataFrame) else "DataFrame",
+        **source_prov,
         "log_files": [{"path": f, "sha256": file_sha256(f)} for f in files],
         "columns": mapping,
         "window": window, "since": since, "engine": engine, "level": level, "for_windows": for_windows,

@@ -6,6 +6,9 @@
 - :func:`histogram_quantiles` turns histogram buckets into quantiles the way PromQL's
   ``histogram_quantile`` does (below), keeping the bucket layout beside each value.
 - :func:`read_range_query` reads the JSON of ``/api/v1/query_range`` (or ``/api/v1/query``).
+- :func:`query_range` runs a range query on a live server (bounded timeout, clear errors);
+  :func:`workbench.monitoring.prometheus.aggregate_prometheus` builds the per-(version, window)
+  frame ``watch`` reads from such queries.
 
 How ``histogram_quantile`` estimates a quantile (Prometheus ``promql/quantile.go``), reproduced
 here: buckets are cumulative counts ``c_i`` of observations ``<= le_i``, sorted by ``le``, the last
@@ -46,6 +49,7 @@ __all__ = [
     "histogram_quantiles",
     "bucket_quantile",
     "read_range_query",
+    "query_range",
     "EXPOSITION_COLUMNS",
 ]
 
@@ -379,3 +383,100 @@ def read_range_query(source: Mapping[str, Any] | str | os.PathLike[str]) -> pd.D
     order = ["metric", *[c for c in df.columns if c not in ("metric", "timestamp", "value")],
              "timestamp", "value"]
     return df[order]
+
+
+#: Seconds to wait for the Prometheus server per request (``WORKBENCH_PROMETHEUS_TIMEOUT`` overrides it).
+DEFAULT_TIMEOUT = 10.0
+TIMEOUT_ENV = "WORKBENCH_PROMETHEUS_TIMEOUT"
+
+
+def _timeout(timeout: float | None) -> float:
+    raw = os.environ.get(TIMEOUT_ENV) if timeout is None else timeout
+    if raw is None or raw == "":
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        from workbench.errors import SourceUnreachableError
+
+        raise SourceUnreachableError(f"Prometheus timeout {raw!r} is not a positive number of seconds.\n"
+                                     f"  Fix: pass e.g. timeout=30 (CLI --timeout, or {TIMEOUT_ENV}=30).")
+    return value
+
+
+def query_range(url: str, query: str, start: Any, end: Any, step: float, *,
+                timeout: float | None = None) -> pd.DataFrame:
+    """Run one range query on a Prometheus server (``GET <url>/api/v1/query_range``).
+
+    Parameters
+    ----------
+    url : str
+        The server's base URL, e.g. ``http://127.0.0.1:9090``.
+    query : str
+        PromQL.
+    start, end : timestamp or float
+        Evaluation range (UTC; floats are Unix seconds); Prometheus evaluates at ``start``,
+        ``start + step``, ... up to ``end``.
+    step : float
+        Seconds between evaluations.
+    timeout : float, optional
+        Seconds to wait for the answer (default ``WORKBENCH_PROMETHEUS_TIMEOUT`` or 10).
+
+    Returns
+    -------
+    DataFrame
+        As :func:`read_range_query`.
+
+    Raises
+    ------
+    SourceUnreachableError
+        The server cannot be reached, does not answer in time, or answers 5xx (the URL is named).
+    MonitoringDataError
+        The server rejected the query (its ``error`` is quoted).
+    """
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from workbench.errors import SourceUnreachableError
+
+    def secs(t: Any) -> float:
+        if isinstance(t, (int, float)):
+            return float(t)
+        ts = pd.Timestamp(t)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+        return ts.value / 1e9
+
+    base = str(url).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise SourceUnreachableError(f"Prometheus URL {url!r} is not an http(s) URL.\n"
+                                     "  Fix: pass the server's base URL, e.g. http://127.0.0.1:9090.")
+    wait = _timeout(timeout)
+    params = urllib.parse.urlencode({"query": query, "start": f"{secs(start):.3f}", "end": f"{secs(end):.3f}",
+                                     "step": f"{float(step):g}", "timeout": f"{wait:g}s"})
+    fix = (f"  Fix: check the URL (the server's base URL, e.g. http://127.0.0.1:9090), that the server runs "
+           f"(curl {base}/-/ready), or allow more time (timeout=..., CLI --timeout, {TIMEOUT_ENV}).")
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/query_range?{params}", timeout=wait) as resp:
+            body = resp.read()
+    except urllib.error.HTTPError as exc:
+        body = exc.read()
+        if exc.code >= 500 or not body.lstrip().startswith(b"{"):
+            raise SourceUnreachableError(f"The Prometheus server at {base} answered HTTP {exc.code} "
+                                         f"({exc.reason}) to a range query.\n{fix}") from None
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SourceUnreachableError(f"Cannot reach the Prometheus server at {base}: {reason} "
+                                     f"(timeout {wait:g} s).\n{fix}") from None
+    try:
+        doc = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SourceUnreachableError(f"{base} did not answer a Prometheus API response (no JSON) to "
+                                     f"/api/v1/query_range.\n{fix}") from None
+    if isinstance(doc, Mapping) and doc.get("status") == "error":
+        raise MonitoringDataError(f"The Prometheus server at {base} rejected the query {query!r}: "
+                                  f"{doc.get('errorType', '')}: {doc.get('error', '')}.\n"
+                                  "  Fix: check the metric names (source:/query:) and the label selector.")
+    return read_range_query(doc)
