@@ -291,7 +291,7 @@ def test_a_point_beyond_the_limit_inside_the_interval_is_not_a_breach(qm):
     hits = of(detect(beyond, qm), "constraint_violated")
     lat = next(t for t in hits if t.objective == "latency_p95_ms")
     assert lat.message.startswith("v1 latency_p95_ms 131 ms [126, 136] ms (95 %, n = 2,000) is above the SLO")
-    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit; only windows with n ≥ 72"
+    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width"
 
 
 def test_persistence_needs_consecutive_windows_in_breach(qm):
@@ -326,7 +326,7 @@ def test_one_window_suffices_when_the_interval_is_beyond_the_limit_by_its_half_w
     assert abs(hits[0].evidence["one_window_level"] - (1 - 2 * norm.sf(2 * norm.ppf(0.975)))) < 1e-12
     # with for_windows=1 the ordinary rule already fires and says nothing about the half-width
     one = of(detect(weak, qm, thresholds=Thresholds(for_windows=1)), "constraint_violated")
-    assert len(one) == 1 and one[0].evidence["one_window"] is False and "half-width" not in one[0].evidence["rule"]
+    assert len(one) == 1 and one[0].evidence["one_window"] is False and "latest window alone" not in one[0].evidence["rule"]
 
 
 def test_an_interval_beyond_the_limit_on_too_few_requests_is_no_verdict(qm):
@@ -343,6 +343,12 @@ def test_an_interval_beyond_the_limit_on_too_few_requests_is_no_verdict(qm):
         assert not of(triggers, "constraint_violated") and not review_due(triggers)
         info = [t for t in of(triggers, "insufficient_data") if t.objective == "error_rate"]
         assert len(info) == 1 and info[0].evidence["n"] == 9 and info[0].evidence["minimum_n"] == 189
+    # 44 errors in 176 requests is still below the minimum n, but far beyond the limit: a breach
+    lo, hi = proportion_confint(44, 176, alpha=0.05, method="wilson")
+    agg["error_rate"], agg["error_rate_lo"], agg["error_rate_hi"], agg["error_rate_n"] = 0.25, lo, hi, 176
+    assert lo - 0.02 > (hi - lo) / 2
+    hits = of(detect(agg, qm, thresholds=Thresholds(for_windows=2)), "constraint_violated")
+    assert [t.objective for t in hits] == ["error_rate"] and hits[0].evidence["n"] == 176
 
 
 def test_insufficient_data_is_info_with_n_and_the_minimum(qm):
