@@ -63,7 +63,7 @@ def test_constraint_violated_fires_in_latest_window_for_every_version(qm):
     lat = next(t for t in hits if t.version == "v2" and t.objective == "latency_p95_ms")
     assert lat.message == ("v2 latency_p95_ms 150 ms (n = 1,000, point estimate) is above the SLO "
                            "latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-03-01 01:00 UTC (rule: the "
-                           "point estimate beyond the limit (the data carry no interval)).")
+                           "point estimate beyond the limit (the data carry no interval); only windows with n ≥ 72).")
     assert lat.value == 150 and lat.threshold == 120 and lat.window_start == T0 + H
     assert lat.evidence["margin"] == -30 and lat.evidence["n_requests"] == 1000
     err = next(t for t in hits if t.objective == "error_rate")
@@ -291,11 +291,12 @@ def test_a_point_beyond_the_limit_inside_the_interval_is_not_a_breach(qm):
     hits = of(detect(beyond, qm), "constraint_violated")
     lat = next(t for t in hits if t.objective == "latency_p95_ms")
     assert lat.message.startswith("v1 latency_p95_ms 131 ms [126, 136] ms (95 %, n = 2,000) is above the SLO")
-    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit"
+    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width"
 
 
 def test_persistence_needs_consecutive_windows_in_breach(qm):
-    rows = {("v1", 0): (100, 0.01, 1.0), ("v1", 1): (131, 0.01, 1.0), ("v1", 2): (135, 0.01, 1.0)}
+    # beyond the limit 120, but each by less than the interval's half-width 5: persistence decides
+    rows = {("v1", 0): (100, 0.01, 1.0), ("v1", 1): (128, 0.01, 1.0), ("v1", 2): (129, 0.01, 1.0)}
     agg = with_intervals(frame(rows), HALF)
     two = Thresholds(for_windows=2)
     hits = of(detect(agg, qm, thresholds=two), "constraint_violated")
@@ -305,6 +306,49 @@ def test_persistence_needs_consecutive_windows_in_breach(qm):
     assert not of(detect(agg, qm, thresholds=Thresholds(for_windows=3)), "constraint_violated")
     rows[("v1", 1)] = (118, 0.01, 1.0)  # the run is broken
     assert not of(detect(with_intervals(frame(rows), HALF), qm, thresholds=two), "constraint_violated")
+
+
+def test_one_window_suffices_when_the_interval_is_beyond_the_limit_by_its_half_width(qm):
+    two = Thresholds(for_windows=2)
+    # p95 [124, 134] against 120: the near bound is 4 beyond, less than the half-width 5: wait
+    weak = with_intervals(frame({("v1", 0): (100, 0.01, 1.0), ("v1", 1): (129, 0.01, 1.0)}), HALF)
+    assert not of(detect(weak, qm, thresholds=two), "constraint_violated")
+    # p95 [125, 135]: 5 beyond, the half-width: one window is overwhelming evidence
+    strong = with_intervals(frame({("v1", 0): (100, 0.01, 1.0), ("v1", 1): (130, 0.01, 1.0)}), HALF)
+    hits = of(detect(strong, qm, thresholds=two), "constraint_violated")
+    assert len(hits) == 1 and hits[0].evidence["one_window"] is True
+    assert hits[0].evidence["breach_by_window"] == [False, True]
+    assert "beyond it by more than the interval's half-width" in hits[0].message
+    assert "half-width" in hits[0].evidence["rule"] and "99.99 %" in hits[0].evidence["rule"]
+    # the stricter level is the one of an interval twice as wide (normal approximation), checked by scipy
+    from scipy.stats import norm
+
+    assert abs(hits[0].evidence["one_window_level"] - (1 - 2 * norm.sf(2 * norm.ppf(0.975)))) < 1e-12
+    # with for_windows=1 the ordinary rule already fires and says nothing about the half-width
+    one = of(detect(weak, qm, thresholds=Thresholds(for_windows=1)), "constraint_violated")
+    assert len(one) == 1 and one[0].evidence["one_window"] is False and "latest window alone" not in one[0].evidence["rule"]
+
+
+def test_an_interval_beyond_the_limit_on_too_few_requests_is_no_verdict(qm):
+    # two errors in 9 requests: the Wilson interval lies above 2 %, but 9 < 189 requests
+    agg = frame({("v1", 0): (100, 2 / 9, 1.0), ("v1", 1): (100, 2 / 9, 1.0)})
+    agg = with_intervals(agg, {"latency_p95_ms": 5.0, "cost_per_1k": 0.05}, n=9)
+    from statsmodels.stats.proportion import proportion_confint
+
+    lo, hi = proportion_confint(2, 9, alpha=0.05, method="wilson")
+    agg["error_rate_lo"], agg["error_rate_hi"], agg["error_rate_n"] = lo, hi, 9
+    assert lo > 0.02
+    for k in (1, 2):
+        triggers = detect(agg, qm, thresholds=Thresholds(for_windows=k))
+        assert not of(triggers, "constraint_violated") and not review_due(triggers)
+        info = [t for t in of(triggers, "insufficient_data") if t.objective == "error_rate"]
+        assert len(info) == 1 and info[0].evidence["n"] == 9 and info[0].evidence["minimum_n"] == 189
+    # 44 errors in 176 requests is still below the minimum n, but far beyond the limit: a breach
+    lo, hi = proportion_confint(44, 176, alpha=0.05, method="wilson")
+    agg["error_rate"], agg["error_rate_lo"], agg["error_rate_hi"], agg["error_rate_n"] = 0.25, lo, hi, 176
+    assert lo - 0.02 > (hi - lo) / 2
+    hits = of(detect(agg, qm, thresholds=Thresholds(for_windows=2)), "constraint_violated")
+    assert [t.objective for t in hits] == ["error_rate"] and hits[0].evidence["n"] == 176
 
 
 def test_insufficient_data_is_info_with_n_and_the_minimum(qm):

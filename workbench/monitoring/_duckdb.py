@@ -12,11 +12,14 @@ against a strict pattern), as safely quoted literals.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import require
@@ -278,6 +281,10 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
     return finish(raw, plan)
 
 
+#: Values (over all groups) from which the order statistics are selected on several threads.
+_PARALLEL_VALUES = 200_000
+
+
 def _frame(table: Any, plan: Plan) -> pd.DataFrame:
     """The raw frame of one statement: list columns turned into quantiles with their intervals."""
     lists = [c for c in table.column_names if c.startswith("L_")]
@@ -288,13 +295,22 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
             by_column.setdefault(st.column, []).append(st)
     for column, stats in by_column.items():
         qs = [QUANTILES[s.aggregation] for s in stats]
-        got = []
+        groups = []
         for chunk in table.column("L_" + column).chunks:
             offsets = chunk.offsets.to_numpy()
             values = chunk.values.to_numpy(zero_copy_only=False)  # no nulls inside: filtered in SQL
-            for i in range(len(chunk)):
-                x = values[offsets[i]:offsets[i + 1]]
-                got.append((len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)))
+            groups += [values[offsets[i]:offsets[i + 1]] for i in range(len(chunk))]
+
+        def one(x: np.ndarray, qs: list[float] = qs) -> tuple[int, list]:
+            return len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)
+
+        workers = min(os.cpu_count() or 1, len(groups))
+        if workers > 1 and sum(len(x) for x in groups) >= _PARALLEL_VALUES:
+            # np.partition releases the GIL: the groups' selections run on every core, as DuckDB's would
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                got = list(pool.map(one, groups))
+        else:
+            got = [one(x) for x in groups]
         for j, st in enumerate(stats):
             raw[st.name] = [g[1][j][0] for g in got]
             raw[st.name + "__lo"] = [g[1][j][1] for g in got]
