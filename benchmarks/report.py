@@ -616,6 +616,43 @@ def render_replicates(data: Results) -> list[str]:
     ]
 
 
+def render_services(data: Results) -> list[str]:
+    """Team services: MLflow tracking server read vs ``mlflow.search_runs``; decision appends on PostgreSQL."""
+    out: list[str] = []
+    m = data.get("mlflow")
+    if m is not None and "skipped" in m:
+        out.append(f"MLflow tracking server: not run ({m['skipped']}).")
+    elif m is not None:
+        out += [
+            f"MLflow tracking server {m['mlflow_server']} over HTTP on 127.0.0.1 (SQLite back end), one experiment "
+            f"of {count(m['runs'])} runs ({count(m['candidates'])} candidates × {m['seeds']} seeds); median of "
+            f"{m['repeat']} interleaved reads after a warm-up, client mlflow {m['mlflow_client']}.",
+            table(["read", "rows", "time", "ratio"], [
+                ["`workbench.load(\"mlflow:http://…#bench\")`", f"{count(m['workbench_candidates'])} candidates "
+                 f"(with {m['seeds']} replicates each)", f"**{seconds(m['workbench_s'])}**", ratio(m["ratio"])],
+                ["`mlflow.search_runs(experiment_names=[\"bench\"])`", f"{count(m['search_runs_rows'])} runs",
+                 seconds(m["search_runs_s"]), "1"],
+            ]),
+        ]
+    pg = data.get("postgres")
+    if pg is not None and "skipped" in pg:
+        out.append(f"PostgreSQL: not run ({pg['skipped']}).")
+    elif pg is not None:
+        rows = []
+        for key, label in (("postgres_8", "PostgreSQL, 8 writer processes"), ("postgres_1", "PostgreSQL, 1 writer"),
+                           ("sqlite_1", "SQLite file (default), 1 writer")):
+            r = pg[key]
+            rows.append([label, count(r["decisions"]), seconds(r["wall_s"]), f"**{sig(r['decisions_per_s'])}**",
+                         "yes" if r["present_once"] and r["one_chain"] else "**no**"])
+        out += [
+            f"Decision append throughput: accepted decisions appended with `supersedes='latest'` (one supersede "
+            f"chain under the log's lock) to an initialised log; PostgreSQL {pg['postgres_version']} on 127.0.0.1 "
+            f"({pg['server_settings']}). Decisions/s = decisions / wall time from the writers' common start.",
+            table(["log", "decisions", "wall time", "decisions/s", "all present once, one chain"], rows),
+        ]
+    return out
+
+
 SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (title, results name, renderer)
     ("Pareto kernels", "pareto", render_pareto),
     ("`analyze`", "analyze", render_analyze),
@@ -628,6 +665,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (ti
     ("Load", "load", render_load),
     ("Hardening", "hardening", render_hardening),
     ("Seed noise and the decision", "replicates", render_replicates),
+    ("Team services: MLflow server read and PostgreSQL appends", "services", render_services),
 )
 
 

@@ -52,6 +52,29 @@ def triggers_table_html(triggers: Sequence[Any]) -> str:
     return "".join(out)
 
 
+def drift_table_html(triggers: Sequence[Any]) -> str:
+    """The Evidently evidence behind the ``data_drift`` triggers: column, method, score, threshold, rule
+    ('' when there is none)."""
+    rows = [t for t in triggers if t.kind == "data_drift"]
+    if not rows:
+        return ""
+    heads = ["version", "column", "method", "score", "threshold", "drift when score", "drift", "report"]
+    out = [_TABLE_CSS, '<div class="wb-caption">Data drift (Evidently)</div>',
+           '<table class="wb-mon-table wb-drift-table"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in heads),
+           "</tr></thead><tbody>"]
+    for t in rows:
+        e = t.evidence
+        detected = e.get("drift_detected")
+        cells = [t.version or "", e.get("column") or "", e.get("method") or "", format_value(e["score"]),
+                 "" if e.get("threshold") is None else format_value(e["threshold"]),
+                 "" if e.get("comparison") is None else f"{e['comparison']} threshold",
+                 "unknown" if detected is None else ("yes" if detected else "no"), e.get("report") or ""]
+        out.append(f'<tr class="{escape(t.severity)}">' + "".join(f"<td>{escape(str(c))}</td>" for c in cells)
+                   + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 class MonitoringBoard(W.VBox):
     """Monitoring of the live versions in the quality model's objective space.
 
@@ -73,18 +96,23 @@ class MonitoringBoard(W.VBox):
         The champion's version (overrides the decision's).
     window : str
         Window length for aggregating raw logs.
+    drift : Evidently report(s), optional
+        Evidently JSON exports (paths, dicts, ``"VERSION=path"`` or a mapping version -> report),
+        (:func:`workbench.monitoring.with_drift`): their ``data_drift``/``data_quality``
+        triggers join the table and the drift evidence is shown below it (``drift_table``).
     """
 
     objective = traitlets.Unicode(None, allow_none=True, help="Objective shown in the time series.")
 
     def __init__(self, logs_or_aggregated: Any, model: QualityModel | str, *, decisions: Any = None,
-                 champion: str | None = None, window: str = "1h", **kwargs: Any) -> None:
+                 champion: str | None = None, window: str = "1h", drift: Any = None, **kwargs: Any) -> None:
         self.errors = ErrorArea()
         self.error_area = self.errors.widget
         self.picker = W.Dropdown(description="objective", options=[])
         self.chart = None
         self.front_chart = None
         self.table = W.HTML()
+        self.drift_table = W.HTML()
         self.status = W.HTML()
         self.model: QualityModel | None = None
         self.aggregated: pd.DataFrame | None = None
@@ -95,15 +123,16 @@ class MonitoringBoard(W.VBox):
         super().__init__(children=[self.error_area], **kwargs)
         self.add_class("wb-monitoring-board")
         with self.errors.guard("Loading the monitoring data and the quality model"):
-            self._load(logs_or_aggregated, model, decisions, champion, window)
+            self._load(logs_or_aggregated, model, decisions, champion, window, drift)
 
     @property
     def error_text(self) -> str:
         """Plain text of the error shown in the widget ('' when none)."""
         return self.errors.text
 
-    def _load(self, logs: Any, model: Any, decisions: Any, champion: str | None, window: str) -> None:
-        from workbench.monitoring import aggregate, detect
+    def _load(self, logs: Any, model: Any, decisions: Any, champion: str | None, window: str,
+              drift: Any = None) -> None:
+        from workbench.monitoring import aggregate, detect, with_drift
 
         self.model = model = as_model(model)
         if isinstance(logs, pd.DataFrame) and {"window_start"} <= set(logs.columns) | set(logs.index.names or []):
@@ -119,15 +148,18 @@ class MonitoringBoard(W.VBox):
         from workbench.monitoring.slo import aggregated_frame
 
         self.aggregated = aggregated_frame(agg)
-        self.triggers = detect(self.aggregated, model, decision=self.decision, champion=champion)
+        self.triggers = with_drift(detect(self.aggregated, model, decision=self.decision, champion=champion), drift)
         names = [n for n in model.names if n in self.aggregated.columns]
         self.table.value = triggers_table_html(self.triggers)
+        self.drift_table.value = drift_table_html(self.triggers)
         self._build_front()
         self.chart = chart_widget()
         self.picker.options = names
         self.picker.observe(self._on_pick, names="value")
         self.observe(self._on_objective, names="objective")
         parts = [self.error_area, W.HBox([self.picker, self.status]), self.chart, self.table]
+        if self.drift_table.value:
+            parts.append(self.drift_table)
         if self.front_chart is not None:
             parts.append(self.front_chart)
         self.children = parts

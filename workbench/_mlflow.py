@@ -21,6 +21,7 @@ import urllib.parse
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from workbench.errors import (
     CandidatesError,
@@ -36,6 +37,7 @@ __all__ = [
     "client_error",
     "env_defaults",
     "first_line",
+    "ScopedClient",
     "http_env",
     "is_remote",
     "missing_file_error",
@@ -192,6 +194,29 @@ def http_settings(timeout: float | None = None, retries: int | None = None) -> t
     """(timeout in seconds, retries) from the arguments, else the environment, else the defaults."""
     return (_number("WORKBENCH_MLFLOW_TIMEOUT", timeout, DEFAULT_TIMEOUT),
             int(_number("WORKBENCH_MLFLOW_RETRIES", retries, DEFAULT_RETRIES, integer=True)))
+
+
+class ScopedClient:
+    """An MLflow client whose every call runs with ``env`` set (unless the user set it), then restored.
+
+    MLflow reads its HTTP timeout and retries from the environment at each request; a long-lived
+    client (the search recorder) must not leave them set in the caller's process.
+    """
+
+    def __init__(self, client: Any, env: dict[str, str]) -> None:
+        self._wrapped = client
+        self._env = dict(env)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._wrapped, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with env_defaults(self._env):
+                return attr(*args, **kwargs)
+
+        return call
 
 
 def http_env(timeout: float | None = None, retries: int | None = None) -> dict[str, str]:

@@ -83,7 +83,7 @@ def test_eight_deciders_at_once_with_killed_writers_lose_nothing(tmp_path):
         deciders = []
         for w in range(8):
             args = ["decide", "analysis.json", "-d", url, "--rationale", f"round {rnd} writer {w}"]
-            if previous is not None and w % 2 == 0:
+            if previous is not None and w == 0:  # a decision is superseded once: one writer names it
                 args += ["--supersedes", previous[:8]]
             deciders.append(F.start(args, tmp_path))
         time.sleep(rng.uniform(1.0, 3.0))
@@ -113,6 +113,8 @@ def test_eight_deciders_at_once_with_killed_writers_lose_nothing(tmp_path):
         with DecisionLog(url) as log:
             records = log.list()
             superseded = {r.id for r in records if r.status == "superseded"}
+            named = [r.supersedes for r in records if r.supersedes]
+        _tally.assert_invariant(AREA, len(named) == len(set(named)), "a decision superseded twice")
         if previous is not None:
             _tally.assert_invariant(AREA, previous in superseded, "the superseded decision is not reported superseded")
         committed = rows

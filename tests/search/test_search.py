@@ -7,6 +7,7 @@ Thresholds were set from what seed 0 reaches (measured values in the comments), 
 import collections
 import json
 import math
+import os
 import re
 from pathlib import Path
 
@@ -452,8 +453,11 @@ def test_mlflow_store_records_resumes_and_loads(tmp_path):
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     qm = model({"name": "f1", "direction": "min", "aggregation": "median"}, "f2")
+    env_before = {k: v for k, v in os.environ.items() if k.startswith(("MLFLOW_HTTP", "WORKBENCH_MLFLOW"))}
     r = search(box(2), qm, fn("replicated"), budget=20, seed=0, pop_size=10, mlflow=f"{uri}#search")
     assert r.settings["store"] == f"mlflow:{uri}#search"
+    # the recorder's HTTP timeout and retries are set for its calls only, never left in the process
+    assert {k: v for k, v in os.environ.items() if k.startswith(("MLFLOW_HTTP", "WORKBENCH_MLFLOW"))} == env_before
     client = MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("search")
     runs = client.search_runs([exp.experiment_id], max_results=1000)

@@ -39,6 +39,7 @@ def ranked_table(analysis, width: int, limit: int = 30) -> tuple[Table, list[str
     """
     from rich import box
     from rich.measure import Measurement
+    from rich.text import Text
 
     from workbench.format import format_percent
 
@@ -88,7 +89,8 @@ def ranked_table(analysis, width: int, limit: int = 30) -> tuple[Table, list[str
         for o in objs:
             table.add_column(header(o, narrow), justify="right", no_wrap=True)
         for cid, row in t.iterrows():
-            cells = [str(row["rank"]), _plain(cid), "✓" if row["feasible"] else "[red]✗[/]"]
+            # a Text, not markup: rich renders an escaped trailing backslash twice
+            cells = [str(row["rank"]), Text(_plain(cid, False)), "✓" if row["feasible"] else "[red]✗[/]"]
             if "front" in cols:
                 cells.append(str(row["front"]))
             cells.append(_fmt(row["score"]))
@@ -209,9 +211,10 @@ def analyze(
 ) -> None:
     """Analyse candidates under a quality model: feasibility, fronts, ranks, knees, robustness."""
     _check_output(output)
-    if timeout is not None:
-        import os
+    import os
 
+    saved = os.environ.get("WORKBENCH_MLFLOW_TIMEOUT")
+    if timeout is not None:  # read by the MLflow reader; restored below, so nothing leaks into the caller
         os.environ["WORKBENCH_MLFLOW_TIMEOUT"] = f"{timeout:g}"
     try:
         result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
@@ -221,6 +224,11 @@ def analyze(
             _write_output(output, result.to_json())
     except WorkbenchError as exc:
         raise _fail(exc) from None
+    finally:
+        if saved is None:
+            os.environ.pop("WORKBENCH_MLFLOW_TIMEOUT", None)
+        else:
+            os.environ["WORKBENCH_MLFLOW_TIMEOUT"] = saved
     if format is Format.json:
         if output is None:
             sys.stdout.write(result.to_json() + "\n")

@@ -68,6 +68,9 @@ def watch(
     columns: Annotated[str | None, typer.Option(help="Map the logs' columns to the canonical schema: "
                                                    "version=model_version,timestamp=ts,... (common names "
                                                    "are recognised with a note).")] = None,
+    evidently: Annotated[list[str] | None, typer.Option(
+        "--evidently", help="Evidently report JSON (snapshot.save_json), repeatable; VERSION=PATH names the "
+        "served version whose data it checked. Drifted columns are data_drift warnings (never critical).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the triggers as JSON "
                                                    "(atomically).")] = None,
 ) -> None:
@@ -117,7 +120,8 @@ def watch(
                            until=until, timeout=timeout, decision=record, offline=cands, champion=champion, since=since,
                            window=window, engine=engine, level=level, for_windows=for_windows, columns=columns,
                            thresholds=thresholds,
-                           provenance={"model_file": str(model), "decisions_url": decisions, "offline": offline})
+                           provenance={"model_file": str(model), "decisions_url": decisions, "offline": offline},
+                           drift=list(evidently) if evidently else None)
     except typer.Exit:
         raise
     except WorkbenchError as exc:

@@ -82,6 +82,10 @@ Kinds
 ``champion_not_live`` (``info``)
     The decision's chosen candidate is not a version of the monitoring data; the decision checks
     that need the champion are skipped (pass ``champion=`` to map it).
+``data_drift`` (``warning`` at most), ``data_quality`` (``info``)
+    From Evidently reports, by :func:`workbench.monitoring.drift.drift_triggers` (``watch(drift=)``,
+    ``workbench watch --evidently``); :func:`workbench.monitoring.drift.with_drift` adds them to
+    :func:`detect`'s list in this order.
 
 A frame without interval columns (built by hand) is judged on its point values; the rule each
 trigger used is stated in its evidence (``rule``). A review is due when any trigger is
@@ -114,7 +118,7 @@ __all__ = ["KINDS", "SEVERITIES", "Thresholds", "Trigger", "detect", "minimum_n"
 SEVERITIES = ("info", "warning", "critical")
 KINDS = ("constraint_violated", "champion_dominated", "acceptability_drop", "hypervolume_shift",
          "conflict_flip", "insufficient_data", "constraint_unresolved", "champion_not_live",
-         "incomplete_window")
+         "incomplete_window", "data_drift", "data_quality")
 
 #: Minimum versions for a rank correlation to be decisive without a significance test.
 MIN_VERSIONS_CONFLICT = 5

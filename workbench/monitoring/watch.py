@@ -185,6 +185,7 @@ def watch(
     columns: str | Mapping[str, str] | None = None,
     thresholds: Thresholds | None = None,
     provenance: Mapping[str, Any] | None = None,
+    drift: Any = None,
 ) -> WatchReport:
     """Aggregate the logs with intervals, detect the triggers and return the report.
 
@@ -216,6 +217,10 @@ def watch(
         The other trigger parameters (``level`` and ``for_windows`` above take precedence).
     provenance : mapping, optional
         Extra provenance (e.g. the decision log's URL), merged into the report's.
+    drift : Evidently report(s), optional
+        Evidently JSON exports (paths, dicts, ``"VERSION=path"`` strings or a mapping version ->
+        report): drifted columns become ``data_drift`` warnings and failed data-quality tests a
+        ``data_quality`` info (:func:`workbench.monitoring.drift.drift_triggers`).
     """
     from workbench._io import file_sha256
     from workbench._version import __version__
@@ -269,6 +274,10 @@ def watch(
         raise MonitoringError(f"The request logs have no request{f' since {since}' if since else ''}; "
                               "nothing to check.\n  Fix: check the files and --since.")
     triggers = detect(agg, model, decision=decision, offline=offline, champion=champion, thresholds=thresholds)
+    if drift is not None:
+        from workbench.monitoring.drift import with_drift
+
+        triggers = with_drift(triggers, drift)
     champ = champion or (getattr(decision, "chosen", None) if decision is not None else None)
     summary = slo_summary(_compliance(aggregated_frame(agg), model, champ, strict=False))
     due = review_due(triggers)
@@ -292,6 +301,7 @@ def watch(
         "decision": None if decision is None else {"id": decision.id, "chosen": decision.chosen,
                                                    "created": decision.created},
         "champion": champ,
+        "evidently": _drift_files(drift),
         "thresholds": {"acceptability_drop": thresholds.acceptability, "hypervolume": thresholds.hypervolume,
                        "smaa": thresholds.smaa_samples, "conflict": thresholds.conflict,
                        "bootstrap": thresholds.bootstrap, "min_n": thresholds.min_n, "seed": 0},
@@ -299,6 +309,20 @@ def watch(
     }
     return WatchReport(aggregated=agg, slo=summary, triggers=tuple(triggers), review_due=due, verdict=verdict,
                        notes=tuple(notes), provenance=prov)
+
+
+def _drift_files(drift: Any) -> list[dict[str, Any]]:
+    """The Evidently files read (path, version, sha256) for the provenance."""
+    import os
+
+    from workbench._io import file_sha256
+    from workbench.monitoring.drift import evidently_inputs
+
+    out = []
+    for version, _, report in evidently_inputs(drift):
+        if isinstance(report, (str, os.PathLike)) and os.path.isfile(report):
+            out.append({"path": os.fspath(report), "version": version, "sha256": file_sha256(report)})
+    return out
 
 
 def explain_degradation(triggers_json: Any, degraded: str | None, versions: Sequence[str]) -> list[str]:

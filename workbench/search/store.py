@@ -217,11 +217,10 @@ class MlflowStore(Store):
 
         self.location = f"mlflow:{tracking_uri}#{experiment}"
         self.tracking_uri = tracking_uri
-        from workbench._mlflow import http_env
+        from workbench._mlflow import ScopedClient, http_env
 
-        for key, value in http_env(None if "WORKBENCH_MLFLOW_TIMEOUT" in os.environ else timeout_s).items():
-            os.environ.setdefault(key, value)
-        self._client = MlflowClient(tracking_uri=tracking_uri)
+        env = http_env(None if "WORKBENCH_MLFLOW_TIMEOUT" in os.environ else timeout_s)
+        self._client = ScopedClient(MlflowClient(tracking_uri=tracking_uri), env)  # nothing left set after a call
         try:
             exp = self._client.get_experiment_by_name(experiment)
             self._experiment_id = exp.experiment_id if exp is not None else self._client.create_experiment(experiment)

@@ -2,6 +2,18 @@
 
 ``load(spec)`` dispatches on the spec: a DataFrame, a file path (CSV/TSV/Parquet/JSON),
 ``mlflow:<tracking-uri>#<experiment>[,<experiment>...]`` or ``optuna:<storage-url>#<study>``.
+
+Monitoring evidence that is not a candidates table has its own reader here:
+:func:`read_evidently` reads an Evidently report/snapshot JSON export (data drift, data quality)
+into a long table, without importing Evidently:
+
+>>> from workbench.sources import read_evidently
+>>> read_evidently({"metrics": [{"id": "m1", "metric_name": "ValueDrift(column=amount)",
+...     "config": {"type": "evidently:metric_v2:ValueDrift", "column": "amount",
+...                "method": "Wasserstein distance (normed)", "threshold": 0.1},
+...     "value": 0.84}]})[["column", "value", "drift_detected"]]
+   column  value  drift_detected
+0  amount   0.84            True
 """
 
 from __future__ import annotations
@@ -13,12 +25,13 @@ import pandas as pd
 
 from workbench.errors import CandidatesError
 from workbench.sources.candidates import Candidates, from_frame
+from workbench.sources.evidently import read_evidently
 from workbench.sources.files import read_file
 
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["Candidates", "from_frame", "load", "read_file", "parse_spec"]
+__all__ = ["Candidates", "from_frame", "load", "read_evidently", "read_file", "parse_spec"]
 
 SCHEMES = ("mlflow", "optuna")
 

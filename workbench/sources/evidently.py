@@ -32,7 +32,7 @@ import pandas as pd
 from workbench.errors import SourceNotFoundError, did_you_mean
 from workbench.sources.logs import MonitoringDataError
 
-__all__ = ["read_evidently", "EVIDENTLY_COLUMNS"]
+__all__ = ["read_evidently", "EVIDENTLY_COLUMNS", "DRIFT_METHODS", "drift_rule", "drift_detected"]
 
 #: Columns of :func:`read_evidently`.
 EVIDENTLY_COLUMNS = (
@@ -41,6 +41,50 @@ EVIDENTLY_COLUMNS = (
 )
 _COLUMN_KEYS = ("column", "column_name")
 _DRIFT_SCALARS = {"drift_score": "drift_score", "p_value": "p_value"}
+
+#: Evidently's drift methods (its ``stattests`` registry, 0.4 to 0.7), by short name, with the
+#: display name a report may carry instead, and the rule each applies to its score: a p-value
+#: test detects drift when the p-value is below the threshold (``<=`` for K-S and
+#: Cramér–von Mises), a distance when the distance reaches it (``>`` for the energy distance).
+DRIFT_METHODS: dict[str, tuple[str, str]] = {
+    "ks": ("K-S p_value", "<="), "chisquare": ("chi-square p_value", "<"), "z": ("Z-test p_value", "<"),
+    "anderson": ("Anderson-Darling", "<"), "cramer_von_mises": ("Cramer-von Mises", "<="),
+    "es": ("Epps-Singleton", "<"), "fisher_exact": ("Fisher's Exact test", "<"), "g_test": ("g_test", "<"),
+    "mannw": ("Mann-Whitney U-rank test", "<"), "empirical_mmd": ("empirical_mmd", "<"),
+    "t_test": ("t_test", "<"), "TVD": ("Total-Variation-Distance", "<"),
+    "wasserstein": ("Wasserstein distance (normed)", ">="), "psi": ("PSI", ">="),
+    "jensenshannon": ("Jensen-Shannon distance", ">="), "kl_div": ("Kullback-Leibler divergence", ">="),
+    "hellinger": ("Hellinger distance", ">="), "ed": ("Energy-distance", ">"),
+}
+_BY_NAME = {k.lower(): (k, v) for k, v in DRIFT_METHODS.items()} | {
+    v[0].lower(): (k, v) for k, v in DRIFT_METHODS.items()}
+
+
+def drift_rule(method: str | None) -> str | None:
+    """The comparison Evidently's ``method`` applies to its score: ``"<"``, ``"<="``, ``">="``
+    or ``">"`` (drift when ``score <op> threshold``); None for a method it does not know.
+
+    >>> drift_rule("psi"), drift_rule("K-S p_value"), drift_rule("my_test")
+    ('>=', '<=', None)
+    """
+    found = _BY_NAME.get(str(method).strip().lower()) if method is not None else None
+    return None if found is None else found[1][1]
+
+
+def drift_detected(score: float | None, method: str | None, threshold: float | None) -> bool | None:
+    """Whether Evidently's ``method`` calls ``score`` drift at ``threshold`` (None when unknown).
+
+    This is the rule Evidently applies itself (``DataDriftTable``'s ``drift_detected``); a
+    ``ValueDrift`` metric exports only the score, so it is recomputed here.
+
+    >>> drift_detected(0.70, "psi", 0.1), drift_detected(0.2, "K-S p_value", 0.05)
+    (True, False)
+    """
+    rule = drift_rule(method)
+    if rule is None or score is None or threshold is None or not math.isfinite(score):
+        return None
+    return {"<": score < threshold, "<=": score <= threshold, ">=": score >= threshold,
+            ">": score > threshold}[rule]
 
 
 def _num(value: Any) -> float | None:
@@ -156,6 +200,11 @@ def _metric_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
         rest = {k: v for k, v in entry.items() if k != "id"}
         out.append(_row(**base, field="value", raw=_raw(rest)))
         return
+    score = _num(entry["value"])
+    if mtype == "ValueDrift" and score is not None:  # the score only: drift_detected by the method's rule
+        out.append(_row(**base, field="drift_score", value=score,
+                        drift_detected=drift_detected(score, base["stattest"], base["threshold"])))
+        return
     _walk(entry["value"], "", base, out)
 
 
@@ -177,7 +226,8 @@ def _test_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
     out.append(_row(
         kind="test", metric_id=str(entry.get("id", f"{entry.get('name', 'test')}#{i}")),
         metric_name=entry.get("name"), metric_type=entry.get("group") or (
-            str(tconf.get("type", "")).rsplit(":", 1)[-1] or None),
+            str(mparams.get("type") or mconf.get("metric") or tconf.get("type") or "").rsplit(":", 1)[-1]
+            or None),
         column=column, field="status", value=math.nan if value is None else value,
         status=None if status is None else str(status).upper(),
         raw=entry.get("description"),
@@ -186,6 +236,12 @@ def _test_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
 
 def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.DataFrame:
     """Read an Evidently report/snapshot JSON export into a long table of results.
+
+    Produce the export with Evidently (``Report([DataDriftPreset()]).run(current, reference)``
+    then ``snapshot.save_json("drift.json")``); Evidently is not needed to read it. Every
+    ``ValueDrift`` gets ``drift_detected`` from its score, method and threshold
+    (:func:`drift_detected`); :func:`workbench.monitoring.drift_triggers` turns drifted columns
+    into reopen evidence for ``watch``/``detect``.
 
     Parameters
     ----------
@@ -199,7 +255,8 @@ def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.Dat
         ``metric_name``, ``metric_type`` (e.g. ``DataDriftTable``, ``ValueDrift``), ``column``
         (the data column a result is about, when any), ``field`` (``drift_score``, ``share``,
         ``share_of_drifted_columns``, ``status``...), ``value`` (float; NaN when not numeric),
-        ``drift_detected``, ``stattest`` and ``threshold`` (where the export gives them),
+        ``drift_detected``, ``stattest`` and ``threshold`` (where the export gives them;
+        ``ValueDrift``'s ``drift_detected`` by :func:`drift_detected`, NA for an unknown method),
         ``status`` (tests: ``SUCCESS``, ``FAIL``, ``WARNING``, ``ERROR``) and ``raw`` (non-numeric
         values JSON-encoded; a test's description).
 
@@ -219,6 +276,12 @@ def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.Dat
                metric_type  field  value
     0  DriftedColumnsCount  count   1.00
     1  DriftedColumnsCount  share   0.25
+    >>> drift = {"metrics": [{"id": "m2", "metric_name": "ValueDrift(column=amount,method=psi,threshold=0.1)",
+    ...     "config": {"type": "evidently:metric_v2:ValueDrift", "column": "amount", "method": "psi",
+    ...                "threshold": 0.1}, "value": 0.70}]}
+    >>> read_evidently(drift)[["column", "field", "value", "stattest", "threshold", "drift_detected"]]
+       column        field  value stattest  threshold  drift_detected
+    0  amount  drift_score    0.7      psi        0.1            True
     """
     if isinstance(source, Mapping):
         doc: Any = source
