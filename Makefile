@@ -54,6 +54,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_browser.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_services.py
+	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_triggers.py
+	$(BIN)/python benchmarks/bench_replicates.py
 	$(BIN)/python benchmarks/report.py
 
 ## hardening: fuzzed bad input, hostile strings and injected faults, many more inputs than the suite

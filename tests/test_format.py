@@ -54,3 +54,18 @@ def test_interval_ends_share_one_scale_and_delta_carries_a_sign():
     assert format_delta(-0.0004) == "-0.0004"
     assert format_delta(3.0, "ms") == "+3 ms"
     assert format_percent(0.95) == "95 %" and format_percent(0.999) == "99.9 %"
+
+
+@pytest.mark.parametrize("value, lo, hi, unit", [
+    (250.4, 244.1, 262.3, "ms"), (2.5e-05, 2.1e-05, 3.3e-05, "Wh"), (0.0125, 0.0054, 0.0289, None),
+    (1500.0, 1200.0, 1800.0, "ms"), (0.9812, 0.97, 0.99, None),
+])
+def test_an_estimate_reads_as_its_number_and_its_interval_with_the_unit_once(value, lo, hi, unit):
+    from workbench.format import format_estimate
+
+    text = format_estimate(value, lo, hi, unit)
+    interval = format_interval(lo, hi, unit)
+    number = format_number(value, unit)
+    # the value on the interval's scale, then the interval as format_interval prints it
+    assert text.endswith(interval[interval.index("["):]) and text.count(unit or "\0") == (1 if unit else 0)
+    assert text.split(" [")[0] == number.removesuffix(f" {interval.split('] ')[-1]}" if unit else "")

@@ -16,7 +16,7 @@ the same digits. The rules, in order:
 - thousands are grouped with commas (``2,140``).
 
 Counts (`format_count`), shares (`format_percent`), signed differences (`format_delta`) and
-intervals (`format_interval`, both ends on one scale) follow the same rules.
+intervals (`format_interval`, both ends on one scale; `format_estimate`, a value with its interval) follow the same rules.
 
 Examples
 --------
@@ -37,6 +37,7 @@ import numpy as np
 __all__ = [
     "format_count",
     "format_delta",
+    "format_estimate",
     "format_interval",
     "format_number",
     "format_percent",
@@ -145,6 +146,23 @@ def format_interval(lo: Any, hi: Any, unit: str | None = None) -> str:
     texts = [MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
              for v in ends]
     body = f"[{texts[0]}, {texts[1]}]"
+    return f"{body} {shown}" if shown else body
+
+
+def format_estimate(value: Any, lo: Any, hi: Any, unit: str | None = None) -> str:
+    """``value [lo, hi] unit``: an estimate and its interval on one scale, the unit said once.
+
+    >>> format_estimate(250.4, 244.1, 262.3, "ms"), format_estimate(2.5e-05, 2.1e-05, 3.3e-05, "Wh")
+    ('250 [244, 262] ms', '25 [21, 33] µWh')
+    >>> format_estimate(0.0125, 0.0054, 0.0289)
+    '0.0125 [0.0054, 0.0289]'
+    """
+    ends = [None if _missing(v) else float(v) for v in (value, lo, hi)]
+    magnitude = max((abs(v) for v in ends if v is not None and math.isfinite(v)), default=0.0)
+    factor, shown = _scale(magnitude, unit)
+    texts = [MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
+             for v in ends]
+    body = f"{texts[0]} [{texts[1]}, {texts[2]}]"
     return f"{body} {shown}" if shown else body
 
 

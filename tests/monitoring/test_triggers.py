@@ -290,7 +290,7 @@ def test_a_point_beyond_the_limit_inside_the_interval_is_not_a_breach(qm):
     beyond = with_intervals(frame({("v1", 0): (131, 0.025, 1.0)}), HALF)  # 131 [126, 136] > 120
     hits = of(detect(beyond, qm), "constraint_violated")
     lat = next(t for t in hits if t.objective == "latency_p95_ms")
-    assert lat.message.startswith("v1 latency_p95_ms 131 ms [126, 136] ms (95 %, n = 2,000) is above the SLO")
+    assert lat.message.startswith("v1 latency_p95_ms 131 [126, 136] ms (95 %, n = 2,000) is above the SLO")
     assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width"
 
 

@@ -102,7 +102,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.format import format_count, format_interval, format_number, format_percent
+from workbench.format import format_count, format_estimate, format_interval, format_number, format_percent
 from workbench.monitoring.intervals import (
     DEFAULT_LEVEL,
     check_level,
@@ -342,7 +342,7 @@ def _length(f: _Frame) -> str:
 def _shown(value: float, lo: float, hi: float, n: int, unit: str | None, level: float, interval: bool) -> str:
     text = format_number(value, unit)
     if interval:
-        text += f" {format_interval(lo, hi, unit)} ({format_percent(level)}, n = {format_count(n)})"
+        text = f"{format_estimate(value, lo, hi, unit)} ({format_percent(level)}, n = {format_count(n)})"
     elif n >= 0:
         text += f" (n = {format_count(n)}, point estimate)"
     return text
