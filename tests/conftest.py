@@ -7,6 +7,10 @@ from hypothesis import HealthCheck, settings
 
 from workbench import QualityModel
 
+# Scripts that regenerate fixtures in their own environment (e.g. Evidently 0.7 beside pandas < 3):
+# run by hand, never imported by the suite's doctest collection.
+collect_ignore_glob = ["data/*/generate.py"]
+
 # Property tests for the whole suite. Derandomised, without an example database: a CI failure
 # reproduces exactly on a laptop. Deadlines are off: these machines are shared and noisy, and speed
 # is measured in benchmarks. Tests that set their own max_examples keep it; the hardening fuzzers

@@ -13,6 +13,7 @@ import pandas as pd
 
 from widgets._format import escape, format_share, format_value
 from workbench import Analysis, QualityModel, WorkbenchError
+from workbench.format import format_plus_minus
 
 __all__ = [
     "ErrorArea", "as_model", "brushed", "candidates_table_html", "chart_widget", "enable_offline_charts",
@@ -163,7 +164,8 @@ _TABLE_CSS = """<style>
 
 
 def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: str,
-                          focus: str | None = None, extra: Sequence[str] = ()) -> str:
+                          focus: str | None = None, extra: Sequence[str] = (),
+                          spread: Mapping[tuple[str, str], tuple[float, int]] | None = None) -> str:
     """Render ranked candidates as an escaped HTML table.
 
     Parameters
@@ -178,6 +180,10 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
         Candidate id whose row is highlighted.
     extra : sequence of str
         Further columns to show when present (e.g. ``acceptability``).
+    spread : mapping, optional
+        ``{(candidate, objective): (half-width, n)}`` of per-seed replicates
+        (:meth:`workbench.analysis.uncertainty.Uncertainty.half_widths`): those cells read
+        ``mean ± half (n=N)``, so a gain smaller than the seed noise is visible as such.
     """
     heads = ["rank", "candidate", "score"]
     for o in model.objectives:
@@ -197,7 +203,7 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
         if not bool(row["feasible"]):
             classes.append("infeasible")
         cells = [format_value(int(row["rank"])), None, format_value(row["score"])]
-        cells += [format_value(row[n], model[n].unit or None) for n in names]
+        cells += [_cell(cid, n, row[n], model[n].unit or None, spread) for n in names]
         cells += [format_value(bool(row["feasible"])), format_value(int(row["front"])),
                   "★" if bool(row["knee"]) else ""]
         cells += [format_value(row[c]) for c in extra_cols]
@@ -210,3 +216,9 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
         out.append(f'<tr class="{" ".join(classes)}" data-candidate="{escape(cid)}">{"".join(tds)}</tr>')
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _cell(cid: Any, objective: str, value: Any, unit: str | None,
+          spread: Mapping[tuple[str, str], tuple[float, int]] | None) -> str:
+    h = None if spread is None else spread.get((str(cid), objective))
+    return format_value(value, unit) if h is None else format_plus_minus(value, h[0], h[1], unit)

@@ -80,12 +80,22 @@ def explain(analysis: Analysis, candidate: str) -> list[str]:
         where = f"{smaa.samples:,} sampled weightings (SMAA-2, {smaa.weights} weights)"
         if first > 0:
             conf = smaa.confidence.loc[cid]
-            text = f"It ranks first under {first:.1%} of {where}"
+            text = f"It ranks first under {format_share(first)} of {where}"
             if np.isfinite(conf):
                 text += f"; confidence factor {float(conf):.2f}"
             out.append(text + ".")
         else:
             out.append(f"It never ranks first under {where}.")
+
+    unc = analysis.uncertainty
+    if unc is not None and unc.candidate == cid and unc.text:
+        out.append(unc.text)  # the seed-noise verdict: robust, fragile or indistinguishable
+    if unc is not None:
+        n = unc.counts.get(cid)
+        if n is not None and int(n) >= 1:
+            out.append(f"Its values are means over {int(n)} complete seed replicate{'s' if int(n) != 1 else ''}"
+                       f" (± is the half-width of the {format_share(unc.level)} interval in the table).")
+        out += [note for note in unc.notes if note.startswith(f"{cid}:")]
 
     stab = analysis.stability
     if stab is not None and stab.attrs.get("top") == cid:

@@ -502,8 +502,10 @@ class TradeoffExplorer(W.VBox):
     def _refresh_table(self) -> None:
         rows, caption = self._shown_rows()
         extra = ["acceptability"] if "acceptability" in rows.columns else []
+        unc = self.analysis.uncertainty
         self._table.value = candidates_table_html(rows, self.analysis.model, caption=caption,
-                                                  focus=self._explained(), extra=extra)
+                                                  focus=self._explained(), extra=extra,
+                                                  spread=None if unc is None else unc.half_widths())
         shown = [str(cid) for cid in rows.index]
         focus = self.focus if self.focus in self.analysis.table.index else None
         if focus is not None and focus not in shown:

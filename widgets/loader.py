@@ -83,6 +83,8 @@ class SourceLoader(W.VBox):
         self.optuna_study = W.Text(description="study", placeholder="my-study", layout=wide, style=style)
         self.id_column = W.Text(description="id column (optional)", placeholder="e.g. tags.candidate",
                                 layout=wide, style=style)
+        self.replicate_column = W.Text(description="replicates (optional)",
+                                       placeholder="e.g. seed (auto: seed / replicate)", layout=wide, style=style)
         self.model_path = W.Text(description="quality model YAML", placeholder="quality.yaml",
                                  layout=wide, style=style)
         self.load_button = W.Button(description="Load", button_style="primary", icon="folder-open")
@@ -97,7 +99,7 @@ class SourceLoader(W.VBox):
         }
         self._field_box = W.VBox([self._fields["file"]])
         super().__init__(children=[
-            W.HTML("<b>Candidates</b>"), self.kind_picker, self._field_box, self.id_column,
+            W.HTML("<b>Candidates</b>"), self.kind_picker, self._field_box, self.id_column, self.replicate_column,
             W.HTML("<b>Quality model</b>"), self.model_path,
             W.HBox([self.load_button, self.explore_button]), self.error_area, self.preview, self.output,
         ], **kwargs)
@@ -130,7 +132,9 @@ class SourceLoader(W.VBox):
             if not self.spec:
                 raise wb.WorkbenchError(self._missing_fields())
             model = QualityModel.from_yaml(self.model_path.value.strip()) if self.model_path.value.strip() else None
-            options = {"id": self.id_column.value.strip()} if self.id_column.value.strip() else {}
+            options: dict[str, Any] = {"id": self.id_column.value.strip()} if self.id_column.value.strip() else {}
+            if self.replicate_column.value.strip():
+                options["replicate_column"] = self.replicate_column.value.strip()
             self.candidates = wb.load(self.spec, model, **options)
             self.quality_model = model
             self.preview.value = self._preview_html()
@@ -200,7 +204,8 @@ class SourceLoader(W.VBox):
         model = self.quality_model
         lines = [f"<b>{len(c):,} candidates</b> from {escape(c.source)}"]
         if c.replicates is not None:
-            lines[0] += f" ({len(c.replicates):,} replicates, summarised)"
+            lines[0] += f" ({len(c.replicates):,} replicate runs, each candidate summarised over its seeds)"
+            lines += [escape(text) for text in replicate_notes(c, model)]
         if model is not None:
             found = ", ".join(f"{escape(o.name)} {o.arrow}" for o in model.objectives)
             lines.append(f"Objectives found: {found}")
@@ -221,3 +226,22 @@ class SourceLoader(W.VBox):
         else:
             lines.append("Nothing excluded.")
         return "<div style='font-size:13px'>" + "<br>".join(lines) + "</div>"
+
+
+def replicate_notes(candidates: Candidates, model: QualityModel | None) -> list[str]:
+    """How many seeds each candidate has and which metrics some seeds lack, in plain words
+    (never averaged silently: a candidate with fewer seeds is kept and named)."""
+    from workbench.analysis.uncertainty import uncertainty
+
+    if model is None:
+        counts = candidates.replicates.groupby(level="candidate").size()
+        notes: tuple[str, ...] = ()
+    else:
+        unc = uncertainty(candidates, model, candidate=None, versus={})
+        counts, notes = unc.counts, unc.notes
+    values = sorted({int(v) for v in counts})
+    if len(values) == 1:
+        head = f"Every candidate has {values[0]} seed replicate{'s' if values[0] != 1 else ''}."
+    else:
+        head = f"Seeds per candidate range from {values[0]} to {values[-1]}."
+    return [head, *notes]

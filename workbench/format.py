@@ -41,6 +41,7 @@ __all__ = [
     "format_interval",
     "format_number",
     "format_percent",
+    "format_plus_minus",
     "format_value",
 ]
 
@@ -164,6 +165,20 @@ def format_estimate(value: Any, lo: Any, hi: Any, unit: str | None = None) -> st
              for v in ends]
     body = f"{texts[0]} [{texts[1]}, {texts[2]}]"
     return f"{body} {shown}" if shown else body
+
+
+def format_plus_minus(value: Any, half: Any, n: Any, unit: str | None = None) -> str:
+    """``value ± half unit (n=N)``: a mean with the half-width of its interval and its sample size.
+
+    >>> format_plus_minus(0.9812, 0.0042, 3), format_plus_minus(131.2, 4.04, 5, "ms")
+    ('0.9812 ± 0.0042 (n=3)', '131 ms ± 4.04 ms (n=5)')
+    >>> format_plus_minus(0.9812, float("nan"), 1)
+    '0.9812 (n=1)'
+    """
+    text = format_number(value, unit)
+    if not _missing(half):
+        text += f" ± {format_number(half, unit)}"
+    return f"{text} (n={format_count(n)})"
 
 
 def format_delta(value: Any, unit: str | None = None) -> str:

@@ -337,3 +337,36 @@ def test_scatter_compiles_without_vega_lite_warnings(analysis, capfd):
     big = workbench.analyze(frame(6_000, seed=3), QualityModel.from_dict(MODEL))  # density layer too
     vlc.vegalite_to_vega(pareto_scatter(big, "latency_ms", "accuracy").to_dict(), show_warnings=True)
     assert "WARN" not in capfd.readouterr().err
+
+
+def test_seed_intervals_are_drawn_as_bars_crossing_each_point():
+    """With per-seed replicates the scatter carries an ``intervals`` dataset: each bar spans scipy's
+    Student-t interval of the mean over that candidate's seeds and crosses where its point is drawn;
+    without replicates there is none."""
+    from scipy import stats
+
+    import workbench as wb
+    from workbench import views
+
+    qm = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
+                                                   {"name": "ms", "direction": "min", "unit": "ms"}]})
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame([{"id": c, "seed": s, "acc": 0.8 + 0.03 * i + rng.normal(0, 0.01),
+                        "ms": 10 + 5 * i + rng.normal(0, 1)} for i, c in enumerate("abcd") for s in range(3)])
+    a = wb.analyze(df, qm)
+    spec = views.pareto_scatter(a, "ms", "acc").to_dict()
+    bars = {r["candidate"]: r for r in spec["datasets"]["intervals"]}
+    points = {r["candidate"]: r for r in spec["datasets"]["candidates"]}
+    assert set(bars) == set("abcd")
+    for cid, bar in bars.items():
+        for axis, name in (("x", "ms"), ("y", "acc")):
+            seeds = df.loc[df["id"] == cid, name].to_numpy()
+            lo, hi = stats.t.interval(0.95, len(seeds) - 1, loc=seeds.mean(), scale=stats.sem(seeds))
+            assert bar[f"{axis}_lo"] == pytest.approx(lo, rel=1e-12) and bar[f"{axis}_hi"] == pytest.approx(hi, rel=1e-12)
+            assert bar[axis] == pytest.approx(a.table.loc[cid, name])
+        assert bar["n"] == 3 and points[cid]["candidate"] == cid
+    assert "Bars: the 95 % interval of each mean over its seeds." in spec["title"]["subtitle"]
+    assert vlc.vegalite_to_svg(spec).count("<line") + vlc.vegalite_to_svg(spec).count("<path") > 8  # it draws
+    plain = views.pareto_scatter(wb.analyze(df.groupby("id", as_index=False)[["acc", "ms"]].mean(), qm),
+                                 "ms", "acc").to_dict()
+    assert "intervals" not in plain["datasets"]

@@ -102,7 +102,8 @@ def test_mlflow_store(store):
     assert loader.spec == store.source
     loader.load()
     assert loader.errors.text == ""
-    assert "6 candidates" in loader.preview.value and "12 replicates" in loader.preview.value
+    assert "6 candidates" in loader.preview.value and "12 replicate runs" in loader.preview.value
+    assert "Every candidate has 2 seed replicates." in loader.preview.value
     explorer = loader.explore()
     assert explorer.error_text == ""
     assert explorer.analysis.recommended == wb.analyze(wb.load(store.source), store.quality_model()).recommended
@@ -131,3 +132,40 @@ def test_optuna_study(tmp_path):
     assert "8 candidates" in loader.preview.value
     assert loader.explore().analysis is not None
     assert isinstance(loader.candidates.table, pd.DataFrame)
+
+
+def test_replicates_reach_the_preview_the_table_and_the_why(tmp_path):
+    """Per-seed rows named by the replicates field: the preview says how many seeds each candidate has
+    and which seed lacks a metric; the explorer's table shows mean ± the t half-width (scipy's
+    t interval over the raw seeds as the oracle) and the why carries the seed-noise verdict."""
+    import numpy as np
+    from scipy import stats
+
+    from workbench.format import format_plus_minus
+
+    rng = np.random.default_rng(3)
+    rows = [{"id": c, "run": r, "acc": 0.80 + 0.02 * i + rng.normal(0, 0.01), "ms": 10 + 4 * i + rng.normal(0, 1)}
+            for i, c in enumerate(["m1", "m2", "m3"]) for r in range(4 if c != "m3" else 3)]
+    df = pd.DataFrame(rows)
+    df.loc[(df["id"] == "m2") & (df["run"] == 2), "ms"] = float("nan")  # one seed lacks a metric
+    df.to_csv(tmp_path / "seeds.csv", index=False)
+    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n"
+                                     "  - {name: ms, direction: min, unit: ms}\n")
+    loader = SourceLoader(str(tmp_path / "seeds.csv"), model=str(tmp_path / "q.yaml"))
+    loader.replicate_column.value = "run"
+    loader.load_button.click()
+    assert loader.errors.text == ""
+    preview = loader.preview.value
+    assert "Seeds per candidate range from 3 to 4." in preview  # m2 has 3 complete seeds, m3 3 seeds
+    assert "m2: ms is missing in seeds 2" in preview
+
+    loader.explore_button.click()
+    a = loader.explorer.analysis
+    assert a.uncertainty is not None
+    seeds = df[df["id"] == "m1"]["acc"].to_numpy()
+    lo, hi = stats.t.interval(0.95, len(seeds) - 1, loc=seeds.mean(), scale=stats.sem(seeds))
+    cell = format_plus_minus(a.table.loc["m1", "acc"], (hi - lo) / 2, 4)
+    assert cell in loader.explorer._table.value
+    why = loader.explorer._why.value
+    assert a.uncertainty.text and a.uncertainty.text.split(":")[0] in why  # "Robust" / "Fragile" ...
+    assert "means over" in why and "seed replicates" in why

@@ -516,6 +516,15 @@ class Uncertainty:
         rows = self.comparisons[self.comparisons["versus"] == str(versus)]
         return None if rows.empty else rows.iloc[0].to_dict()
 
+    def half_widths(self) -> dict[tuple[str, str], tuple[float, int]]:
+        """``{(candidate, objective): (half-width of the mean's interval, n)}`` where it is defined
+        (n ≥ 2): what the memo and the explorer print as ``± half (n=N)``."""
+        s = self.stats
+        half = (s["ci_high"] - s["mean"]).to_numpy(dtype=float)
+        ok = np.isfinite(half) & (s["n"].to_numpy() >= 2)
+        return {(str(c), str(o)): (float(h), int(n))
+                for (c, o), h, n, keep in zip(s.index, half, s["n"].to_numpy(), ok, strict=True) if keep}
+
     def to_dict(self) -> dict[str, Any]:
         stats = self.stats.reset_index()
         return {"candidate": self.candidate, "level": self.level, "samples": self.samples, "seed": self.seed,

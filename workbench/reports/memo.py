@@ -140,7 +140,7 @@ def _pct(value: Any) -> str:
 def _plus_minus(summary: Mapping[str, Any]) -> Any:
     """``pm(candidate, objective, value, unit)``: the value with ``± half-width`` of its seed
     interval when the analysis has per-seed replicates (``analysis.uncertainty.stats``), else the value."""
-    from workbench.format import format_number
+    from workbench.format import format_plus_minus
 
     unc = summary["analysis"].get("uncertainty") or {}
     half = {(r["candidate"], r["objective"]): (r["ci_high"] - r["mean"], r["n"]) for r in unc.get("stats", [])
@@ -151,7 +151,7 @@ def _plus_minus(summary: Mapping[str, Any]) -> Any:
         h = half.get((str(candidate), objective))
         if h is None:
             return text
-        return f"{text} ± {format_number(h[0], unit or None)} (n={h[1]})"
+        return format_plus_minus(value, h[0], h[1], unit or None)
 
     return pm
 

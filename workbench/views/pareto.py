@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import UnknownNameError, unknown_name
-from workbench.format import format_number
+from workbench.format import format_number, format_percent
 from workbench.views import theme
 from workbench.views._data import (
     MAX_POINTS,
@@ -234,6 +234,20 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
                     text=alt.Text(field="text", type="nominal")))
     if elsewhere:
         notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
+    bars = _interval_rows(analysis, ox, oy, table.loc[drawn])
+    if bars:  # the seed-to-seed interval of each mean, behind the points
+        datasets["intervals"] = bars
+        band = alt.Chart(alt.NamedData(name="intervals"))
+        level = format_percent(analysis.uncertainty.level)
+        bar_tip = [tip("candidate", "candidate", kind="nominal"), tip("n", "seeds"),
+                   tip("x_lo", f"{unit_title(ox)} {level} from", ".4~g"), tip("x_hi", "to", ".4~g"),
+                   tip("y_lo", f"{unit_title(oy)} {level} from", ".4~g"), tip("y_hi", "to", ".4~g")]
+        style = dict(color=theme.INTERVAL_COLOR, strokeWidth=1.2, clip=True)
+        layers.append(band.mark_rule(**style).encode(x=_ax(ox, "x_lo"), x2=alt.X2(field="x_hi"),
+                                                    y=_ax(oy, "y", alt.Y), tooltip=bar_tip))
+        layers.append(band.mark_rule(**style).encode(y=_ax(oy, "y_lo", alt.Y), y2=alt.Y2(field="y_hi"),
+                                                    x=_ax(ox, "x"), tooltip=bar_tip))
+        notes.append(f"Bars: the {level} interval of each mean over its seeds.")
     base = alt.Chart(CANDIDATES)
     layers.append(base.transform_filter("datum.front_line").mark_line(
         color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
@@ -267,6 +281,34 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
     chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
         opacity="independent", size="independent")
     return Built(chart, datasets, [name], notes)
+
+
+def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per drawn candidate with replicates, its interval on both axes (n ≥ 2 on either), crossing
+    where its point is drawn (the summarised value)."""
+    unc = getattr(analysis, "uncertainty", None)
+    if unc is None:
+        return []
+    stats = unc.stats
+    rows = []
+    for cid, xv, yv in zip(shown["candidate"], shown[ox.name], shown[oy.name], strict=True):
+        key = str(cid)
+        try:
+            sx, sy = stats.loc[(key, ox.name)], stats.loc[(key, oy.name)]
+        except KeyError:
+            continue
+        if max(int(sx["n"]), int(sy["n"])) < 2:
+            continue
+        x, y = float(xv), float(yv)
+        row = {"candidate": key, "n": int(min(sx["n"], sy["n"])), "x": x, "y": y,
+               "x_lo": float(sx["ci_low"]), "x_hi": float(sx["ci_high"]),
+               "y_lo": float(sy["ci_low"]), "y_hi": float(sy["ci_high"])}
+        for k in ("x_lo", "x_hi"):  # an undefined interval draws as a point on that axis
+            row[k] = x if not np.isfinite(row[k]) else row[k]
+        for k in ("y_lo", "y_hi"):
+            row[k] = y if not np.isfinite(row[k]) else row[k]
+        rows.append(row)
+    return rows
 
 
 def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:

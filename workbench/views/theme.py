@@ -32,7 +32,7 @@ import altair as alt
 
 __all__ = [
     "OKABE_ITO", "PALETTE", "STATUSES", "STATUS_COLORS", "STATUS_SHAPES", "STATUS_OPACITY",
-    "ROLE_COLORS", "SLO_COLOR", "DENSITY_COLOR", "UNSELECTED", "config", "apply",
+    "ROLE_COLORS", "SLO_COLOR", "DENSITY_COLOR", "INTERVAL_COLOR", "UNSELECTED", "config", "apply",
 ]
 
 #: Okabe & Ito's eight colours.
@@ -62,6 +62,8 @@ ROLE_COLORS = {"recommended": OKABE_ITO["black"], "champion": OKABE_ITO["orange"
 SLO_COLOR = OKABE_ITO["vermillion"]
 #: Binned density of candidates not drawn one by one.
 DENSITY_COLOR = "#5A5A5A"
+#: Seed-interval bars behind the points: quieter than the points, visible on white.
+INTERVAL_COLOR = "#9A9A9A"
 #: Marks outside a brush.
 UNSELECTED = "#D9D9D9"
 
