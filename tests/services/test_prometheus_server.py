@@ -233,3 +233,51 @@ def test_metric_map_and_selector_read_a_metric_named_otherwise(served):
         from workbench.monitoring import watch
 
         watch(None, served["model"], prometheus=served["url"], selector='job="elsewhere"', for_windows=2, **kw)
+
+
+def test_explicit_promql_in_the_metric_map(served, tmp_path):
+    """A team's own PromQL: the value and its n from explicit queries equal the generated read on the
+    same edges (the server's own histogram_quantile on the edge differences); without an interval the
+    breach is judged by the point estimate, still for the degraded version only; the same map renders
+    the alert expression for export prometheus, which promtool accepts."""
+    import workbench as wb
+    from workbench.decisions.pushdown import prometheus_rules
+    from workbench.errors import MonitoringError
+    from workbench.monitoring import watch
+    from workbench.monitoring.prometheus import aggregate_prometheus
+
+    qm = wb.QualityModel.from_dict({"objectives": [
+        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 4"}]})
+    mapping = {"latency_p95_ms": {
+        "query": "histogram_quantile(0.95, sum by (version, le) (latency_ms_bucket - latency_ms_bucket offset $window))",
+        "count": "sum by (version) (latency_ms_count - latency_ms_count offset $window)"}}
+    kw = {"window": f"{WINDOW_S}s", "since": served["since"], "until": served["until"]}
+    explicit = aggregate_prometheus(served["url"], qm, metric_map=mapping, **kw)
+    generated = aggregate_prometheus(served["url"], served["model"], **kw)
+    a = explicit.aggregated.set_index(["version", "window_start"])
+    b = generated.aggregated.set_index(["version", "window_start"])
+    assert "latency_p95_ms_lo" not in a.columns and explicit.queries["latency_p95_ms"]["value"].startswith("histogram")
+    assert len(a) >= (WINDOWS - 1) * 3  # the first window's series are born in it (no offset sample)
+    b = b.loc[a.index]
+    assert np.allclose(a["latency_p95_ms"], b["latency_p95_ms"], rtol=1e-9)
+    assert (a["latency_p95_ms_n"] == b["latency_p95_ms_n"]).all() and (a["latency_p95_ms_n"] == PER_WINDOW).all()
+    assert any("explicit PromQL" in note for note in explicit.notes)
+
+    report = watch(None, qm, prometheus=served["url"], metric_map=mapping, for_windows=2, **kw)
+    hits = [t for t in report.triggers if t.kind == "constraint_violated"]
+    assert {t.version for t in hits} == {DEGRADED}
+    assert all("point estimate" in t.evidence["rule"] for t in hits)
+
+    rules = prometheus_rules(qm, metric_map=mapping, window="30s")
+    expr = yaml.safe_load(rules)["groups"][0]["rules"][0]["expr"]
+    assert "offset 30s" in expr and "$window" not in expr and expr.endswith("> 4")
+    path = tmp_path / "rules.yml"
+    path.write_text(rules)
+    check = subprocess.run([shutil.which("promtool"), "check", "rules", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    with pytest.raises(MonitoringError, match=r"needs both 'query'.*'count' is missing"):
+        aggregate_prometheus(served["url"], qm, metric_map={"latency_p95_ms": {"query": "up"}}, **kw)
+    with pytest.raises(MonitoringError, match="without a 'version' label"):
+        aggregate_prometheus(served["url"], qm, metric_map={"latency_p95_ms": {
+            "query": "sum(latency_ms_count)", "count": "sum(latency_ms_count)"}}, **kw)

@@ -37,7 +37,8 @@ def watch(
     selector: Annotated[str | None, typer.Option(help="With --prometheus: label matchers added to every "
                                                  "series, e.g. 'job=\"serving\"'.")] = None,
     metric_map: Annotated[Path | None, typer.Option(help="With --prometheus: YAML objective -> metric name or "
-                                                    "{metric, scale, selector, error_selector} (as export "
+                                                    "{metric, scale, selector, error_selector}, or explicit "
+                                                    "PromQL {query, count} with $window (as export "
                                                     "prometheus --metric-map).")] = None,
     until: Annotated[str | None, typer.Option(help="With --prometheus: end of the period (default now; "
                                               "--since defaults to 24 windows before it).")] = None,

@@ -475,11 +475,13 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
         raise DecisionError(f"metric_map[{o['name']!r}] must be a metric name or a mapping "
                             f"(metric, scale, selector, error_selector, expr), got {spec!r:.80}.")
     spec = dict(spec or {})
-    unknown = set(spec) - {"expr", "metric", "scale", "selector", "error_selector"}
+    keys = ["expr", "metric", "scale", "selector", "error_selector", "query", "count"]
+    unknown = set(spec) - set(keys)
     if unknown:
-        raise DecisionError(unknown_name("metric_map key", sorted(unknown)[0],
-                                         ["expr", "metric", "scale", "selector", "error_selector"],
+        raise DecisionError(unknown_name("metric_map key", sorted(unknown)[0], keys,
                                          where=f"valid for objective {o['name']!r}"))
+    if not spec.get("expr") and spec.get("query"):  # watch's explicit query, over the alert's window
+        spec["expr"] = str(spec["query"]).replace("$window", window)
     try:
         scale = float(spec.get("scale", 1.0))
     except (TypeError, ValueError, OverflowError):

@@ -19,6 +19,8 @@ rate                       ``sum by (version) (<src>_total{<sel>,outcome="error"
 mean, mean_per_1k,         ``sum by (version) (<src>_sum<sel>)`` and ``..._count``       none (n only)
 sum_per_1k
 sum / count                ``sum by (version) (<src>_total<sel>)`` / ``(<src>_count)``   none (n only)
+explicit (``metric_map``)  ``query`` and ``count`` as written, ``$window`` replaced by      none (n from ``count``)
+                           the window's length, evaluated at each window's end
 =========================  ============================================================  ==========================
 
 Quantiles are computed from the window's bucket increases exactly as PromQL's
@@ -103,7 +105,9 @@ def objective_queries(objective: Any, selector: str | None = None,
     return {"count": f"sum by (version) ({src}_count{s})"}
 
 
-_MAP_KEYS = ("metric", "scale", "selector", "error_selector")
+_MAP_KEYS = ("metric", "scale", "selector", "error_selector", "query", "count")
+#: Placeholder for the window's length in an explicit ``query``/``count`` (``[$window]``).
+WINDOW_PLACEHOLDER = "$window"
 
 
 def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -124,12 +128,15 @@ def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str,
         if not isinstance(spec, Mapping):
             raise MonitoringError(f"metric_map[{name!r}] must be a metric name or a mapping "
                                   f"({', '.join(_MAP_KEYS)}), got {spec!r:.80}.")
-        bad = [k for k in spec if k not in _MAP_KEYS]
+        # 'expr' (export's alert expression) may sit beside the query it renders: one map for both verbs
+        bad = [k for k in spec if k not in _MAP_KEYS and not (k == "expr" and "query" in spec)]
         if bad:
-            extra = " ('expr' is for alert rules only: watch reads counters, not a ready-made value)" \
-                if bad[0] == "expr" else ""
+            extra = (" ('expr' is for alert rules only; to read a ready-made value give 'query' and 'count')"
+                     if bad[0] == "expr" else "")
             raise UnknownNameError(unknown_name("metric_map key", str(bad[0]), _MAP_KEYS,
                                                 where=f"read for objective {name!r}{extra}"))
+        if "query" in spec or "count" in spec:
+            _check_explicit(str(name), spec)
         try:
             scale = float(spec.get("scale", 1.0))
         except (TypeError, ValueError):
@@ -139,6 +146,23 @@ def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str,
                                   "number (e.g. 1000 for seconds to ms).")
         out[name] = {**spec, "scale": scale}
     return out
+
+
+def _check_explicit(name: str, spec: Mapping[str, Any]) -> None:
+    """An explicit ``query`` needs its ``count`` (the requests behind each value) and replaces the
+    generated PromQL, so ``metric``/``selector``/``error_selector`` do not go with it."""
+    example = ("e.g. query: 'histogram_quantile(0.95, sum by (version, le) (increase(http_seconds_bucket[$window])))', "
+               "count: 'sum by (version) (increase(http_seconds_count[$window]))'")
+    for key in ("query", "count"):
+        if not isinstance(spec.get(key), str) or not spec[key].strip():
+            raise MonitoringError(
+                f"metric_map[{name!r}]: an explicit query needs both 'query' (the value per version) and 'count' "
+                f"(the requests behind it, so a breach is judged on n); {key!r} is "
+                f"{'missing' if key not in spec else repr(spec[key])[:60]}.\n  Fix: {example}.")
+    mixed = [k for k in ("metric", "selector", "error_selector") if k in spec]
+    if mixed:
+        raise MonitoringError(f"metric_map[{name!r}]: {', '.join(mixed)} cannot go with an explicit query "
+                              "(the query is read as written).\n  Fix: put the label matchers in the query itself.")
 
 
 @dataclass(frozen=True)
@@ -244,7 +268,11 @@ def aggregate_prometheus(
         ``metric``, ``scale`` (multiplies quantiles, means, sums and per-1k amounts: 1000 for a
         histogram in seconds read into ``ms``; rates are ratios and are not scaled),
         ``selector`` (label matchers for this objective) and ``error_selector`` (rates; default
-        ``outcome="error"``).
+        ``outcome="error"``). Or explicit PromQL: ``query`` (the value per ``version``) and
+        ``count`` (the requests behind it), both instant-vector expressions evaluated at each
+        window's end with ``$window`` replaced by the window's length (``[$window]``); such a
+        value has no interval, so a breach is judged by the point estimate on windows with
+        enough requests (the triggers' rule for data without an interval).
     timeout : float, optional
         Seconds per request (default ``WORKBENCH_PROMETHEUS_TIMEOUT`` or 10).
 
@@ -283,8 +311,8 @@ def aggregate_prometheus(
     edges = aligned + ([end] if aligned[-1] < end else [])
     step = w / pd.Timedelta(1, "s")
     specs = _metric_specs(model, metric_map)
-    objectives = [o for o in model.objectives if getattr(o, "aggregation", None)
-                  and (getattr(o, "source", None) or specs.get(o.name, {}).get("metric"))]
+    objectives = [o for o in model.objectives if "query" in specs.get(o.name, {}) or (
+                  getattr(o, "aggregation", None) and (getattr(o, "source", None) or specs.get(o.name, {}).get("metric")))]
     notes: list[str] = []
     skipped = [o.name for o in model.objectives if o not in objectives]
     if skipped:
@@ -296,6 +324,8 @@ def aggregate_prometheus(
             "for latency_ms_bucket) and an aggregation: (p95, rate, ...).")
     def query_for(o: Any) -> dict[str, str]:
         spec = specs.get(o.name, {})
+        if "query" in spec:
+            return {"value": spec["query"], "count": spec["count"]}
         sel = ",".join(x for x in (selector, spec.get("selector")) if x) or None
         return objective_queries(o, sel, spec.get("error_selector", 'outcome="error"'), spec.get("metric"))
 
@@ -310,10 +340,39 @@ def aggregate_prometheus(
             df["version"] = pd.Series(dtype="string")
         return df
 
+    def at_window_ends(template: str) -> pd.DataFrame:
+        """An explicit query evaluated at each window's end, ``$window`` its length; ``window`` its index."""
+        def text(length: pd.Timedelta) -> str:
+            return template.replace(WINDOW_PLACEHOLDER, f"{int(length / pd.Timedelta(1, 'ms'))}ms")
+
+        parts = []
+        if len(aligned) > 1:
+            parts.append(query_range(url, text(w), aligned[1], aligned[-1], step, timeout=timeout))
+        if edges[-1] != aligned[-1]:
+            parts.append(query_range(url, text(edges[-1] - aligned[-1]), edges[-1], edges[-1], step, timeout=timeout))
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame(columns=["version", "window", "value"])
+        df = pd.concat(parts, ignore_index=True)
+        if "version" not in df.columns:
+            raise MonitoringError(f"The explicit query {template!r:.120} returns series without a 'version' label.\n"
+                                  "  Fix: aggregate with 'sum by (version, ...)' (or keep the version label).")
+        pos = {t: i - 1 for i, t in enumerate(edges) if i > 0}
+        df["window"] = df["timestamp"].dt.round("ms").map(pos)
+        return df.dropna(subset=["window"]).astype({"window": int})
+
     resets: list[str] = []
     cols: dict[str, dict[tuple[str, int], tuple[float, ...]]] = {}
     for o in objectives:
         q = queries[o.name]
+        if "value" in q:  # explicit PromQL: a value and its n, no interval (judged by the point rule)
+            scale = specs[o.name].get("scale", 1.0)
+            values = at_window_ends(q["value"]).set_index(["version", "window"])["value"]
+            counts = at_window_ends(q["count"]).set_index(["version", "window"])["value"]
+            cols[o.name] = {(str(v), int(i)): (scale * float(values[(v, i)]), math.nan, math.nan, float(n))
+                            for (v, i), n in counts.items()
+                            if np.isfinite(n) and n > 0 and (v, i) in values.index and np.isfinite(values[(v, i)])}
+            continue
         if o.aggregation in QUANTILES:
             raw = fetch(q["buckets"])
             if "le" not in raw.columns:
@@ -359,7 +418,7 @@ def aggregate_prometheus(
             value, lo, hi, n = cols[o.name].get((version, i), (math.nan, math.nan, math.nan, 0.0))
             row[o.name], row[f"{o.name}_lo"], row[f"{o.name}_hi"] = value, lo, hi
             row[f"{o.name}_n"] = 0 if not np.isfinite(n) else int(round(n))
-            if o.aggregation != "sum":
+            if getattr(o, "aggregation", None) != "sum":
                 ns.append(row[f"{o.name}_n"])
         row["n_requests"] = max(ns) if ns else 0
         rows.append(row)
@@ -376,6 +435,13 @@ def aggregate_prometheus(
         frame[f"{c}_lo"] = frame[f"{c}_lo"].astype("float64")
         frame[f"{c}_hi"] = frame[f"{c}_hi"].astype("float64")
         frame[f"{c}_n"] = frame[f"{c}_n"].astype("int64")
+    explicit = [o.name for o in objectives if "value" in queries[o.name]]
+    # an explicit query's value has no interval: without the columns the triggers use their rule for
+    # data without one (the point estimate, on windows with at least the minimum n), and say so
+    frame = frame.drop(columns=[f"{c}{s}" for c in explicit for s in ("_lo", "_hi")])
+    if explicit:
+        notes.append(f"explicit PromQL for {', '.join(explicit)}: values without an interval, judged by the point "
+                     "estimate on windows with enough requests.")
     frame["interval_level"] = level
     frame = frame.sort_values(["version", "window_start"], kind="stable").reset_index(drop=True)
     return PrometheusFrame(frame, queries, tuple(notes), tuple(edges))
