@@ -234,7 +234,17 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
                     text=alt.Text(field="text", type="nominal")))
     if elsewhere:
         notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
-    bars = _interval_rows(analysis, ox, oy, table.loc[drawn])
+    extent = {}  # the bars are clamped to what the points and limits span: they never widen an axis
+    for o in (ox, oy):
+        if o.name in domains:
+            extent[o.name] = domains[o.name]
+        else:
+            v = table.loc[drawn, o.name].to_numpy(dtype="float64")
+            v = np.concatenate([v[np.isfinite(v)], [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]])
+            v = v[np.isfinite(v)]
+            if len(v):
+                extent[o.name] = [float(v.min()), float(v.max())]
+    bars = _interval_rows(analysis, ox, oy, table.loc[drawn], extent)
     if bars:  # the seed-to-seed interval of each mean, behind the points
         datasets["intervals"] = bars
         band = alt.Chart(alt.NamedData(name="intervals"))
@@ -247,7 +257,10 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
                                                     y=_ax(oy, "y", alt.Y), tooltip=bar_tip))
         layers.append(band.mark_rule(**style).encode(y=_ax(oy, "y_lo", alt.Y), y2=alt.Y2(field="y_hi"),
                                                     x=_ax(ox, "x"), tooltip=bar_tip))
-        notes.append(f"Bars: the {level} interval of each mean over its seeds.")
+        few = min(r["n"] for r in bars)
+        notes.append(f"Bars: the {level} interval of each mean over its seeds"
+                     + (f" (from {few} seeds; wide bars are cut at the axes)" if any(r["clamped"] for r in bars)
+                        else "") + ".")
     base = alt.Chart(CANDIDATES)
     layers.append(base.transform_filter("datum.front_line").mark_line(
         color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
@@ -283,9 +296,12 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
     return Built(chart, datasets, [name], notes)
 
 
-def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame) -> list[dict[str, Any]]:
+def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame,
+                   extent: Mapping[str, list[float]] | None = None) -> list[dict[str, Any]]:
     """Per drawn candidate with replicates, its interval on both axes (n ≥ 2 on either), crossing
-    where its point is drawn (the summarised value)."""
+    where its point is drawn (the summarised value). Ends beyond ``extent`` (per objective, what
+    the axis spans without the bars) are drawn at its edge and flagged ``clamped``: two seeds give
+    a Student-t interval twelve standard errors wide, which must not squash every point."""
     unc = getattr(analysis, "uncertainty", None)
     if unc is None:
         return []
@@ -307,6 +323,15 @@ def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame) -> list
             row[k] = x if not np.isfinite(row[k]) else row[k]
         for k in ("y_lo", "y_hi"):
             row[k] = y if not np.isfinite(row[k]) else row[k]
+        clamped = False
+        for axis, o in (("x", ox), ("y", oy)):
+            lim = (extent or {}).get(o.name)
+            if lim is None:
+                continue
+            lo, hi = min(lim[0], row[axis]), max(lim[1], row[axis])
+            clamped |= row[f"{axis}_lo"] < lo or row[f"{axis}_hi"] > hi
+            row[f"{axis}_lo"], row[f"{axis}_hi"] = max(row[f"{axis}_lo"], lo), min(row[f"{axis}_hi"], hi)
+        row["clamped"] = bool(clamped)
         rows.append(row)
     return rows
 
