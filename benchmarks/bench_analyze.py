@@ -52,16 +52,18 @@ NAMES = ["accuracy", "latency_ms", "size_mb", "energy_j", "fairness_gap"]
 
 
 def ml_model() -> QualityModel:
-    return QualityModel.from_dict({
-        "objectives": [
-            {"name": "accuracy", "direction": "max", "tolerance": 0.002, "weight": 2},
-            {"name": "latency_ms", "direction": "min", "unit": "ms"},
-            {"name": "size_mb", "direction": "min", "unit": "MB"},
-            {"name": "energy_j", "direction": "min", "unit": "J"},
-            {"name": "fairness_gap", "direction": "min"},
-        ],
-        "constraints": ["latency_ms <= 40", "fairness_gap <= 0.1"],
-    })
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "accuracy", "direction": "max", "tolerance": 0.002, "weight": 2},
+                {"name": "latency_ms", "direction": "min", "unit": "ms"},
+                {"name": "size_mb", "direction": "min", "unit": "MB"},
+                {"name": "energy_j", "direction": "min", "unit": "J"},
+                {"name": "fairness_gap", "direction": "min"},
+            ],
+            "constraints": ["latency_ms <= 40", "fairness_gap <= 0.1"],
+        }
+    )
 
 
 def ml_candidates(n: int, seed: int = 0) -> pd.DataFrame:
@@ -73,10 +75,12 @@ def ml_candidates(n: int, seed: int = 0) -> pd.DataFrame:
 
 def uniform_model() -> QualityModel:
     names, dirs = ["acc", "latency_ms", "cost", "energy", "fairness_gap"], ["max", "min", "min", "min", "min"]
-    return QualityModel.from_dict({
-        "objectives": [{"name": n, "direction": d} for n, d in zip(names, dirs, strict=True)],
-        "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
-    })
+    return QualityModel.from_dict(
+        {
+            "objectives": [{"name": n, "direction": d} for n, d in zip(names, dirs, strict=True)],
+            "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
+        }
+    )
 
 
 def uniform_candidates(n: int, seed: int = 0) -> pd.DataFrame:
@@ -174,9 +178,13 @@ def weight_moves(n: int, moves: int) -> dict:
         t0 = time.perf_counter()
         floor(w)
         floor_s.append(time.perf_counter() - t0)
-    return {"reweigh_ms": statistics.median(reweigh_s) * 1e3, "reweigh_runs_ms": [t * 1e3 for t in reweigh_s],
-            "floor_ms": statistics.median(floor_s) * 1e3, "floor_runs_ms": [t * 1e3 for t in floor_s],
-            "with_stability": base.stability is not None}
+    return {
+        "reweigh_ms": statistics.median(reweigh_s) * 1e3,
+        "reweigh_runs_ms": [t * 1e3 for t in reweigh_s],
+        "floor_ms": statistics.median(floor_s) * 1e3,
+        "floor_runs_ms": [t * 1e3 for t in floor_s],
+        "with_stability": base.stability is not None,
+    }
 
 
 def main() -> None:
@@ -185,11 +193,18 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS / "analyze.json")
     args = parser.parse_args()
     small, big = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
-    results: dict = {"machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(),
-                                 "numpy": np.__version__, "pandas": pd.__version__,
-                                 "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
-                                 "loadavg_1min_at_start": load()},
-                     "quick": args.quick, "sizes": [small, big]}
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()),
+            "loadavg_1min_at_start": load(),
+        },
+        "quick": args.quick,
+        "sizes": [small, big],
+    }
 
     # the previous release's scenario, for the regression table
     qm = uniform_model()
@@ -204,18 +219,25 @@ def main() -> None:
         r = analyze_in_process(n, repeat, "default")
         r["load_1min"] = load()
         results[f"analyze_ml_{n}"] = r
-        print(f"analyze {n:.0e} x 5 ML-shaped, 2 constraints, tolerance, SMAA 1e4: {r['median_s']:.2f} s, "
-              f"peak {r['peak_mb']:.0f} MB (front {r['front']}, {r['feasible']} feasible)", flush=True)
+        print(
+            f"analyze {n:.0e} x 5 ML-shaped, 2 constraints, tolerance, SMAA 1e4: {r['median_s']:.2f} s, "
+            f"peak {r['peak_mb']:.0f} MB (front {r['front']}, {r['feasible']} feasible)",
+            flush=True,
+        )
     full = analyze_in_process(big, 1, "full")
     results[f"analyze_ml_{big}_full_ranks"] = full
-    print(f"  with every front ranked (depth=None): {full['median_s']:.2f} s "
-          f"({full['deepest_feasible_front'] + 1} feasible fronts)")
+    print(
+        f"  with every front ranked (depth=None): {full['median_s']:.2f} s "
+        f"({full['deepest_feasible_front'] + 1} feasible fronts)"
+    )
 
     moves = weight_moves(big, 15)
     moves["load_1min"] = load()
     results[f"weight_move_{big}"] = moves
-    print(f"weight move {big:.0e} x 5, Reranker.reweigh end to end: {moves['reweigh_ms']:.0f} ms; "
-          f"numpy floor (N @ w + argsort): {moves['floor_ms']:.0f} ms")
+    print(
+        f"weight move {big:.0e} x 5, Reranker.reweigh end to end: {moves['reweigh_ms']:.0f} ms; "
+        f"numpy floor (N @ w + argsort): {moves['floor_ms']:.0f} ms"
+    )
     results["rerank_1e6x5_ms"] = moves["reweigh_ms"]
 
     with tempfile.TemporaryDirectory() as empty:
@@ -224,9 +246,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as empty:
         fresh_big = cold_start(10_000, empty)
     results["cold_start"] = {"fresh_100": fresh, "warm_100": warm, "fresh_10000": fresh_big}
-    print(f"cold start, 100 rows: fresh install {fresh['first_analyze_s']:.2f} s, warm new process "
-          f"{warm['first_analyze_s']:.2f} s (import {warm['import_s']:.2f} s; numba loaded: "
-          f"{warm['numba_loaded']}); 1e4 rows on a fresh install {fresh_big['first_analyze_s']:.2f} s")
+    print(
+        f"cold start, 100 rows: fresh install {fresh['first_analyze_s']:.2f} s, warm new process "
+        f"{warm['first_analyze_s']:.2f} s (import {warm['import_s']:.2f} s; numba loaded: "
+        f"{warm['numba_loaded']}); 1e4 rows on a fresh install {fresh_big['first_analyze_s']:.2f} s"
+    )
 
     ml_small, ml_big = results[f"analyze_ml_{small}"], results[f"analyze_ml_{big}"]
     results["targets_met"] = {
@@ -240,8 +264,11 @@ def main() -> None:
     before = RESULTS / "before" / "analyze.json"
     if before.exists():
         old = json.loads(before.read_text())
-        results["before"] = {key: {"before": old[key], "now": results[key]}
-                             for key in ("analyze_1e5x5_smaa1e4_s", "rerank_1e6x5_ms") if key in old}
+        results["before"] = {
+            key: {"before": old[key], "now": results[key]}
+            for key in ("analyze_1e5x5_smaa1e4_s", "rerank_1e6x5_ms")
+            if key in old
+        }
     results["loadavg_1min_at_end"] = load()
     args.output.parent.mkdir(exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))

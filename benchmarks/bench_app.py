@@ -65,7 +65,8 @@ CHART = f"{APP} .wb-pareto"
 HEADLINE = f"{APP} .wb-headline"
 
 #: Before the page's own scripts: the first-paint milestones, and the probe of one weight move.
-PROBE = """(() => {
+PROBE = (
+    """(() => {
   const probe = window.__wbApp = {ready: null, table: null, chart: null, current: null};
   const ready = __READY__;
   new MutationObserver(() => {
@@ -107,7 +108,10 @@ PROBE = """(() => {
     return {table_updated_ms: s.tableAt - s.t0, headline_updated_ms: s.headAt - s.t0,
             chart_settled_ms: s.chartLast - s.t0};
   };
-})();""".replace("__READY__", APP_READY).replace("__TABLE__", TABLE).replace("__CHART__", CHART)
+})();""".replace("__READY__", APP_READY)
+    .replace("__TABLE__", TABLE)
+    .replace("__CHART__", CHART)
+)
 
 
 def offline_context(browser: Any) -> tuple[Any, list[str]]:
@@ -132,11 +136,17 @@ def open_app(context: Any, url: str) -> tuple[Any, dict[str, float]]:
     """A page of the app, waited on until it is drawn; its first-paint milestones (ms)."""
     page = context.new_page()
     page.goto(url, wait_until="domcontentloaded", timeout=OPEN_TIMEOUT)
-    page.wait_for_function("() => window.__wbApp.ready !== null && window.__wbApp.table !== null "
-                           "&& window.__wbApp.chart !== null", timeout=OPEN_TIMEOUT, polling=100)
+    page.wait_for_function(
+        "() => window.__wbApp.ready !== null && window.__wbApp.table !== null && window.__wbApp.chart !== null",
+        timeout=OPEN_TIMEOUT,
+        polling=100,
+    )
     p = page.evaluate("() => window.__wbApp")
-    return page, {"first_paint_ms": round(float(p["ready"]), 1), "table_shown_ms": round(float(p["table"]), 1),
-                  "chart_drawn_ms": round(float(p["chart"]), 1)}
+    return page, {
+        "first_paint_ms": round(float(p["ready"]), 1),
+        "table_shown_ms": round(float(p["table"]), 1),
+        "chart_drawn_ms": round(float(p["chart"]), 1),
+    }
 
 
 def weight_move(page: Any, fraction: float) -> dict[str, float]:
@@ -156,8 +166,11 @@ def summarise(runs: list[dict[str, float]]) -> dict[str, Any]:
     out: dict[str, Any] = {"runs": len(runs)}
     for key in runs[0]:
         values = [r[key] for r in runs]
-        out[key] = {"median": round(statistics.median(values), 1), "p90": round(float(np.percentile(values, 90)), 1),
-                    "all": values}
+        out[key] = {
+            "median": round(statistics.median(values), 1),
+            "p90": round(float(np.percentile(values, 90)), 1),
+            "all": values,
+        }
     return out
 
 
@@ -194,26 +207,41 @@ def run(paints: int, moves: int, base: Path) -> dict[str, Any]:
 def summary(results: dict[str, Any]) -> str:
     f, w = results["first_paint"], results["weight_move"]
     cell = lambda s: f"{s['median']:.0f} ms (p90 {s['p90']:.0f})"  # noqa: E731
-    return "\n".join([
-        f"first paint (navigation → recommendation), {f['runs']} fresh pages: {cell(f['first_paint_ms'])}; "
-        f"table {cell(f['table_shown_ms'])}; chart {cell(f['chart_drawn_ms'])}",
-        f"weight move (mouse-up →), {w['runs']} moves: table {cell(w['table_updated_ms'])}; headline "
-        f"{cell(w['headline_updated_ms'])}; chart settled {cell(w['chart_settled_ms'])}"])
+    return "\n".join(
+        [
+            f"first paint (navigation → recommendation), {f['runs']} fresh pages: {cell(f['first_paint_ms'])}; "
+            f"table {cell(f['table_shown_ms'])}; chart {cell(f['chart_drawn_ms'])}",
+            f"weight move (mouse-up →), {w['runs']} moves: table {cell(w['table_updated_ms'])}; headline "
+            f"{cell(w['headline_updated_ms'])}; chart settled {cell(w['chart_settled_ms'])}",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_PAINTS} first paints, {QUICK_MOVES} moves, no results file unless --out")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_PAINTS} first paints, {QUICK_MOVES} moves, no results file unless --out",
+    )
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     paints, moves = (QUICK_PAINTS, QUICK_MOVES) if args.quick else (PAINTS, MOVES)
     from importlib.metadata import version
 
-    results: dict[str, Any] = {"machine": {**machine(), "voila": version("voila")}, "quick": args.quick,
-                               "settings": {"quiet_ms": QUIET_MS, "viewport": VIEWPORT, "weight": WEIGHT,
-                                            "source": "embedded demo", "smaa_samples": 2000,
-                                            "first_paints": paints, "weight_moves": moves}}
+    results: dict[str, Any] = {
+        "machine": {**machine(), "voila": version("voila")},
+        "quick": args.quick,
+        "settings": {
+            "quiet_ms": QUIET_MS,
+            "viewport": VIEWPORT,
+            "weight": WEIGHT,
+            "source": "embedded demo",
+            "smaa_samples": 2000,
+            "first_paints": paints,
+            "weight_moves": moves,
+        },
+    }
     t0 = time.perf_counter()
     with terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="bench-app-") as tmp:
         results.update(run(paints, moves, Path(tmp)))

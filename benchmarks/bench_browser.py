@@ -75,9 +75,18 @@ CONSTRAINT = "latency_ms <="
 #: Constraint moves cross this fraction of the limit's range (~100 ms of 5-320 ms): below it the
 #: best candidates by latency are cut, so every move changes the ranked table, whatever the method.
 LIMIT_CENTRE = 0.3
-METRICS = ("table_updated_ms", "reply_received_ms", "chart_first_change_ms", "chart_settled_ms",
-           "total_blocking_ms", "longest_task_ms", "long_tasks", "frame_blocking_ms", "longest_frame_ms",
-           "bytes_received")
+METRICS = (
+    "table_updated_ms",
+    "reply_received_ms",
+    "chart_first_change_ms",
+    "chart_settled_ms",
+    "total_blocking_ms",
+    "longest_task_ms",
+    "long_tasks",
+    "frame_blocking_ms",
+    "longest_frame_ms",
+    "bytes_received",
+)
 
 EXPLORER = ".wb-tradeoff-explorer"
 TABLE = f"{EXPLORER} .wb-ranked-table"
@@ -210,15 +219,18 @@ CHART_ELEMENTS = f"() => document.querySelectorAll('{CHART} svg *').length"
 
 # --- the notebook ---------------------------------------------------------------------------------
 
+
 def write_notebook(root: Path, n: int) -> str:
     """A two-cell notebook: the load benchmark's data, then the explorer on it (its last value)."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_code_cell("from bench_load import candidates, quality_model\n"
-                                  "from widgets import TradeoffExplorer\n\n"
-                                  f"df, qm = candidates({n}), quality_model(relative=False)"),
+        nbformat.v4.new_code_cell(
+            "from bench_load import candidates, quality_model\n"
+            "from widgets import TradeoffExplorer\n\n"
+            f"df, qm = candidates({n}), quality_model(relative=False)"
+        ),
         nbformat.v4.new_code_cell('explorer = TradeoffExplorer(df, qm, x="latency_ms", y="acc")\nexplorer'),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -235,6 +247,7 @@ def kernel_env() -> dict[str, str]:
 
 
 # --- driving the page -----------------------------------------------------------------------------
+
 
 class FrameCounter:
     """Bytes of the kernel websocket frames a page received, as Playwright sees them."""
@@ -262,8 +275,12 @@ def initial_render(page: Any, frames: FrameCounter) -> dict[str, Any]:
     before = frames.bytes
     page.evaluate("([e, t, c]) => window.__wbProbe.armInitial(e, t, c)", [EXPLORER, TABLE, CHART])
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-    page.wait_for_function(f"(q) => window.__wbProbe.initialSettled(q) || ({CELL_ERRORS})().length > 0",
-                           arg=QUIET_MS, timeout=RUN_TIMEOUT, polling=100)
+    page.wait_for_function(
+        f"(q) => window.__wbProbe.initialSettled(q) || ({CELL_ERRORS})().length > 0",
+        arg=QUIET_MS,
+        timeout=RUN_TIMEOUT,
+        polling=100,
+    )
     errors = page.evaluate(CELL_ERRORS)
     if errors:
         raise RuntimeError(f"the notebook failed: {'; '.join(errors)}")
@@ -283,11 +300,20 @@ def interaction(page: Any, frames: FrameCounter, trigger: str, act: Callable[[],
         page.wait_for_function("(q) => window.__wbProbe.settled(q)", arg=QUIET_MS, timeout=UPDATE_TIMEOUT, polling=50)
     except Exception as exc:
         state = page.evaluate("() => window.__wbProbe.state()") or {}
-        missing = [what for what, key in (("the trigger event", "t0"), ("a change of the ranked table", "tableAt"),
-                                          ("a change of the chart", "chartLast")) if state.get(key) is None]
-        raise RuntimeError(f"the explorer did not settle within {UPDATE_TIMEOUT / 1000:.0f} s "
-                           f"(never seen: {', '.join(missing) or 'nothing missing, kernel busy or chart not quiet'}; "
-                           f"probe {state}): {exc}") from exc
+        missing = [
+            what
+            for what, key in (
+                ("the trigger event", "t0"),
+                ("a change of the ranked table", "tableAt"),
+                ("a change of the chart", "chartLast"),
+            )
+            if state.get(key) is None
+        ]
+        raise RuntimeError(
+            f"the explorer did not settle within {UPDATE_TIMEOUT / 1000:.0f} s "
+            f"(never seen: {', '.join(missing) or 'nothing missing, kernel busy or chart not quiet'}; "
+            f"probe {state}): {exc}"
+        ) from exc
     result = rounded(page.evaluate("() => window.__wbProbe.result()"))
     result["bytes_received"] = frames.bytes - before
     return result
@@ -344,13 +370,21 @@ def measure_size(browser_type: Any, lab: Lab, n: int, moves: int) -> dict[str, A
             warmup, *runs = slider_moves(page, frames, weight, alternating(0.5, moves + 1))
             out["warmup_weight_move"] = warmup
             out["weight_move"] = summarise(runs)
-            select = (page.locator(f"{EXPLORER} .widget-dropdown")
-                      .filter(has=page.get_by_text("method", exact=True)).locator("select").first)
-            out["method_change"] = summarise([
-                interaction(page, frames, "change", lambda m=m: select.select_option(value=m))
-                for m in (METHODS * others)[:others]])
-            limit = (page.locator(f"{EXPLORER} .wb-constraint")
-                     .filter(has=page.get_by_text(CONSTRAINT, exact=True)).first)
+            select = (
+                page.locator(f"{EXPLORER} .widget-dropdown")
+                .filter(has=page.get_by_text("method", exact=True))
+                .locator("select")
+                .first
+            )
+            out["method_change"] = summarise(
+                [
+                    interaction(page, frames, "change", lambda m=m: select.select_option(value=m))
+                    for m in (METHODS * others)[:others]
+                ]
+            )
+            limit = (
+                page.locator(f"{EXPLORER} .wb-constraint").filter(has=page.get_by_text(CONSTRAINT, exact=True)).first
+            )
             out["constraint_move"] = summarise(slider_moves(page, frames, limit, alternating(LIMIT_CENTRE, others)))
             out["chart_svg_elements"] = page.evaluate(CHART_ELEMENTS)
             return out
@@ -384,6 +418,7 @@ def shutdown_kernels(lab: Lab) -> None:
 
 # --- results --------------------------------------------------------------------------------------
 
+
 def rounded(timings: dict[str, Any]) -> dict[str, Any]:
     """Page timings to 0.1 ms (``performance.now()`` is coarsened to 0.1 ms or more anyway)."""
     return {k: round(v, 1) if isinstance(v, float) else v for k, v in timings.items()}
@@ -397,9 +432,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for metric in METRICS:
         values = [r[metric] for r in runs if r.get(metric) is not None]
         if values:
-            out[metric] = {"median": round(statistics.median(values), 1),
-                           "p90": round(float(np.percentile(values, 90)), 1),
-                           "all": [round(v, 1) for v in values]}
+            out[metric] = {
+                "median": round(statistics.median(values), 1),
+                "p90": round(float(np.percentile(values, 90)), 1),
+                "all": [round(v, 1) for v in values],
+            }
     return out
 
 
@@ -414,27 +451,37 @@ def machine() -> dict[str, Any]:
     from importlib.metadata import version
 
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"cpus": os.cpu_count(), "ram_gib": round(ram, 1), "python": platform.python_version(),
-            "platform": platform.platform(), "chromium": chromium_version(),
-            **{pkg: version(pkg) for pkg in ("jupyterlab", "ipywidgets", "altair", "playwright")},
-            "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
-            "note": "2 cores shared with other work: times vary with the load"}
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gib": round(ram, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "chromium": chromium_version(),
+        **{pkg: version(pkg) for pkg in ("jupyterlab", "ipywidgets", "altair", "playwright")},
+        "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
+        "note": "2 cores shared with other work: times vary with the load",
+    }
 
 
 #: Columns of the summary table: heading, metric of an interaction, metric of the initial render.
-COLUMNS = (("table", "table_updated_ms", "table_shown_ms"), ("reply", "reply_received_ms", None),
-           ("chart settled", "chart_settled_ms", "chart_settled_ms"), ("TBT", "total_blocking_ms", "total_blocking_ms"),
-           ("longest task", "longest_task_ms", "longest_task_ms"),
-           ("frame TBT", "frame_blocking_ms", "frame_blocking_ms"),
-           ("longest frame", "longest_frame_ms", "longest_frame_ms"))
+COLUMNS = (
+    ("table", "table_updated_ms", "table_shown_ms"),
+    ("reply", "reply_received_ms", None),
+    ("chart settled", "chart_settled_ms", "chart_settled_ms"),
+    ("TBT", "total_blocking_ms", "total_blocking_ms"),
+    ("longest task", "longest_task_ms", "longest_task_ms"),
+    ("frame TBT", "frame_blocking_ms", "frame_blocking_ms"),
+    ("longest frame", "longest_frame_ms", "longest_frame_ms"),
+)
 
 
 def summary_table(results: dict[str, Any]) -> str:
     """The readable table printed at the end: medians (p90) in ms per size and interaction."""
     width = 14
-    head = (f"{'candidates':>10}  {'interaction':<16}" + "".join(f"{h:>{width}}" for h, _, _ in COLUMNS)
-            + f"{'MB in':>8}")
+    head = (
+        f"{'candidates':>10}  {'interaction':<16}" + "".join(f"{h:>{width}}" for h, _, _ in COLUMNS) + f"{'MB in':>8}"
+    )
     lines = [head, "-" * len(head)]
 
     def cell(value: Any) -> str:
@@ -446,28 +493,39 @@ def summary_table(results: dict[str, Any]) -> str:
 
     for size in results["sizes"].values():
         n, first = size["candidates"], size["initial_render"]
-        lines.append(f"{n:>10,}  {'initial render':<16}"
-                     + "".join(cell(first.get(m) if m else None) for _, _, m in COLUMNS)
-                     + f"{first['bytes_received'] / 1e6:>8.2f}")
+        lines.append(
+            f"{n:>10,}  {'initial render':<16}"
+            + "".join(cell(first.get(m) if m else None) for _, _, m in COLUMNS)
+            + f"{first['bytes_received'] / 1e6:>8.2f}"
+        )
         for kind in ("weight_move", "method_change", "constraint_move"):
             r = size[kind]
-            lines.append(f"{n:>10,}  {kind:<16}" + "".join(cell(r.get(m)) for _, m, _ in COLUMNS)
-                         + f"{r['bytes_received']['median'] / 1e6:>8.2f}")
-    to_explorer = ", ".join(f"{s['candidates']:,}: {s['initial_render']['explorer_shown_ms'] / 1000:.1f} s"
-                            for s in results["sizes"].values())
-    lines += [f"median (p90), ms from the mouse-up or the dropdown's change until: the ranked table changed (table); "
-              f"the chart spec reached the page (reply); the chart's last change before {QUIET_MS} ms of quiet.",
-              "TBT: total blocking time, the long tasks' time beyond 50 ms (longtask: script only); frame TBT: the "
-              "same over long animation frames (script and rendering); MB in: kernel websocket bytes received.",
-              f"initial render: from the explorer's appearance in the page (run-all to the explorer: {to_explorer})."]
+            lines.append(
+                f"{n:>10,}  {kind:<16}"
+                + "".join(cell(r.get(m)) for _, m, _ in COLUMNS)
+                + f"{r['bytes_received']['median'] / 1e6:>8.2f}"
+            )
+    to_explorer = ", ".join(
+        f"{s['candidates']:,}: {s['initial_render']['explorer_shown_ms'] / 1000:.1f} s"
+        for s in results["sizes"].values()
+    )
+    lines += [
+        f"median (p90), ms from the mouse-up or the dropdown's change until: the ranked table changed (table); "
+        f"the chart spec reached the page (reply); the chart's last change before {QUIET_MS} ms of quiet.",
+        "TBT: total blocking time, the long tasks' time beyond 50 ms (longtask: script only); frame TBT: the "
+        "same over long animation frames (script and rendering); MB in: kernel websocket bytes received.",
+        f"initial render: from the explorer's appearance in the page (run-all to the explorer: {to_explorer}).",
+    ]
     return "\n".join(lines)
 
 
 # --- main -----------------------------------------------------------------------------------------
 
+
 @contextmanager
 def terminated_as_interrupt() -> Iterator[None]:
     """Turn SIGTERM into KeyboardInterrupt, so JupyterLab and the browser are shut down as on Ctrl-C."""
+
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
@@ -502,15 +560,27 @@ def run(sizes: tuple[int, ...], moves: int, base: Path) -> dict[str, dict[str, A
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Measure, print the summary table, write the results (not in ``--quick`` unless ``--out``)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_SIZE:,} candidates, {QUICK_MOVES} moves, no results file unless --out")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_SIZE:,} candidates, {QUICK_MOVES} moves, no results file unless --out",
+    )
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
     sizes, moves = ((QUICK_SIZE,), QUICK_MOVES) if args.quick else (SIZES, MOVES)
-    results: dict[str, Any] = {"machine": machine(), "quick": args.quick,
-                               "settings": {"quiet_ms": QUIET_MS, "viewport": VIEWPORT, "weight_moves": moves,
-                                            "other_moves": min(moves, OTHER_MOVES), "weight": WEIGHT,
-                                            "constraint": CONSTRAINT, "methods": list(METHODS)}}
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "quick": args.quick,
+        "settings": {
+            "quiet_ms": QUIET_MS,
+            "viewport": VIEWPORT,
+            "weight_moves": moves,
+            "other_moves": min(moves, OTHER_MOVES),
+            "weight": WEIGHT,
+            "constraint": CONSTRAINT,
+            "methods": list(METHODS),
+        },
+    }
     t0 = time.perf_counter()
     with terminated_as_interrupt(), tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
         results["sizes"] = run(sizes, moves, Path(tmp))

@@ -24,8 +24,19 @@ sys.path.insert(0, str(ROOT))
 
 from workbench._io import atomic_write_text  # noqa: E402
 
-TOTALS = ("inputs_tried", "accepted", "rejected", "unhandled", "unclear_message", "invariant_checked",
-          "invariant_violated", "attack_tried", "attack_succeeded", "fault_injected", "data_lost")
+TOTALS = (
+    "inputs_tried",
+    "accepted",
+    "rejected",
+    "unhandled",
+    "unclear_message",
+    "invariant_checked",
+    "invariant_violated",
+    "attack_tried",
+    "attack_succeeded",
+    "fault_injected",
+    "data_lost",
+)
 
 
 def summarise(areas: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -46,19 +57,38 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "tally.json"
-        env = {**os.environ, "HYPOTHESIS_PROFILE": "ci" if args.quick else "thorough",
-               "WORKBENCH_HARDENING_REPORT": str(raw)}
+        env = {
+            **os.environ,
+            "HYPOTHESIS_PROFILE": "ci" if args.quick else "thorough",
+            "WORKBENCH_HARDENING_REPORT": str(raw),
+        }
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "pytest", "tests/hardening", "-q", "-p", "no:cacheprovider",
-                               *args.pytest_args], cwd=ROOT, env=env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "tests/hardening", "-q", "-p", "no:cacheprovider", *args.pytest_args],
+            cwd=ROOT,
+            env=env,
+        )
         elapsed = time.perf_counter() - started
         data = json.loads(raw.read_text()) if raw.exists() else {"exitstatus": proc.returncode, "areas": {}}
     rows = summarise(data["areas"])
-    report = {"profile": env["HYPOTHESIS_PROFILE"], "pytest_exit": proc.returncode, "seconds": round(elapsed, 1),
-              "areas": rows}
+    report = {
+        "profile": env["HYPOTHESIS_PROFILE"],
+        "pytest_exit": proc.returncode,
+        "seconds": round(elapsed, 1),
+        "areas": rows,
+    }
     atomic_write_text(args.output, json.dumps(report, indent=2) + "\n")
-    cols = ("inputs_tried", "rejected", "unhandled", "invariant_checked", "invariant_violated",
-            "attack_tried", "attack_succeeded", "fault_injected", "data_lost")
+    cols = (
+        "inputs_tried",
+        "rejected",
+        "unhandled",
+        "invariant_checked",
+        "invariant_violated",
+        "attack_tried",
+        "attack_succeeded",
+        "fault_injected",
+        "data_lost",
+    )
     print(f"{'area':<28}" + "".join(f"{c:>19}" for c in cols))
     for area, row in rows.items():
         print(f"{area:<28}" + "".join(f"{row[c]:>19}" for c in cols))

@@ -55,8 +55,12 @@ SIZES = {  # full / quick
 }
 VERSIONS, LOG_DAYS = 20, 3
 MEMORY_LIMIT = ("1GiB", "256MiB")
-TARGETS = {"analyze_peak_gib": 4.0, "weight_move_median_ms": 300.0, "weight_move_p90_ms": 500.0,
-           "other_interaction_s": 2.0}
+TARGETS = {
+    "analyze_peak_gib": 4.0,
+    "weight_move_median_ms": 300.0,
+    "weight_move_p90_ms": 500.0,
+    "other_interaction_s": 2.0,
+}
 PEAK = {"baseline_mb": 0.0, "data_mb": 0.0}
 
 
@@ -66,25 +70,39 @@ def size(key: str, quick: bool) -> Any:
 
 # --- data ----------------------------------------------------------------------------------------
 
+
 def quality_model(relative: bool = True):
     from workbench import QualityModel
 
     constraints = ["latency_ms <= 150", "fairness_gap <= 0.12"]
     if relative:
         constraints.append("cost <= 1.5 * champion")
-    return QualityModel.from_dict({
-        "objectives": [
-            {"name": "acc", "direction": "max", "weight": 3, "bounds": {"ideal": 1.0, "nadir": 0.5},
-             "tolerance": 0.001, "constraint": ">= 0.7"},
-            {"name": "latency_ms", "direction": "min", "unit": "ms", "weight": 1,
-             "bounds": {"ideal": 0.0, "nadir": 300.0}},
-            {"name": "cost", "direction": "min", "unit": "USD", "weight": 1},
-            {"name": "energy", "direction": "min", "unit": "Wh", "weight": 0.5},
-            {"name": "fairness_gap", "direction": "min", "weight": 0.5},
-        ],
-        "constraints": constraints,
-        "stakeholders": {"ops": {"acc": 1, "latency_ms": 3, "cost": 2, "energy": 1, "fairness_gap": 1}},
-    })
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "acc",
+                    "direction": "max",
+                    "weight": 3,
+                    "bounds": {"ideal": 1.0, "nadir": 0.5},
+                    "tolerance": 0.001,
+                    "constraint": ">= 0.7",
+                },
+                {
+                    "name": "latency_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "weight": 1,
+                    "bounds": {"ideal": 0.0, "nadir": 300.0},
+                },
+                {"name": "cost", "direction": "min", "unit": "USD", "weight": 1},
+                {"name": "energy", "direction": "min", "unit": "Wh", "weight": 0.5},
+                {"name": "fairness_gap", "direction": "min", "weight": 0.5},
+            ],
+            "constraints": constraints,
+            "stakeholders": {"ops": {"acc": 1, "latency_ms": 3, "cost": 2, "energy": 1, "fairness_gap": 1}},
+        }
+    )
 
 
 def candidates(n: int, seed: int = 0):
@@ -100,8 +118,16 @@ def candidates(n: int, seed: int = 0):
     cost = 0.1 + 2.0 * s * np.exp(rng.normal(0.0, 0.2, n)) + 0.002 * latency
     energy = 0.05 + 1.5 * s * np.exp(rng.normal(0.0, 0.25, n))
     fairness = np.abs(rng.normal(0.06 - 0.03 * s, 0.03, n))
-    df = pd.DataFrame({"id": pd.Series([f"c{i:07d}" for i in range(n)], dtype="str"), "acc": acc,
-                       "latency_ms": latency, "cost": cost, "energy": energy, "fairness_gap": fairness})
+    df = pd.DataFrame(
+        {
+            "id": pd.Series([f"c{i:07d}" for i in range(n)], dtype="str"),
+            "acc": acc,
+            "latency_ms": latency,
+            "cost": cost,
+            "energy": energy,
+            "fairness_gap": fairness,
+        }
+    )
     return df
 
 
@@ -123,7 +149,11 @@ def generate_logs(rows: int, files: int, folder: Path) -> Path:
     import duckdb
 
     marker = folder / "_rows"
-    if marker.exists() and marker.read_text().strip() == str(rows) and len(list(folder.glob("part-*.parquet"))) == files:
+    if (
+        marker.exists()
+        and marker.read_text().strip() == str(rows)
+        and len(list(folder.glob("part-*.parquet"))) == files
+    ):
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("part-*.parquet"):
@@ -158,6 +188,7 @@ def generate_logs(rows: int, files: int, folder: Path) -> Path:
 
 # --- scenarios (each in its own child process) ---------------------------------------------------
 
+
 def run_analyze(quick: bool, analyst: bool) -> dict[str, Any]:
     import numpy as np  # noqa: F401
 
@@ -176,11 +207,18 @@ def run_analyze(quick: bool, analyst: bool) -> dict[str, Any]:
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     t = a.table
     out = {
-        "seconds": seconds, "cpu_seconds": cpu_seconds, "candidates": len(t), "objectives": len(NAMES),
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "candidates": len(t),
+        "objectives": len(NAMES),
         "options": {k: v for k, v in options.items()},
-        "feasible": int(t["feasible"].sum()), "front_size": len(a.front),
-        "unconstrained_pareto": int(t["pareto"].sum()), "recommended": a.recommended,
-        "hypervolume": a.hypervolume, "notes": list(a.notes), "workbench": workbench.__version__,
+        "feasible": int(t["feasible"].sum()),
+        "front_size": len(a.front),
+        "unconstrained_pareto": int(t["pareto"].sum()),
+        "recommended": a.recommended,
+        "hypervolume": a.hypervolume,
+        "notes": list(a.notes),
+        "workbench": workbench.__version__,
     }
     if analyst:
         out["top_acceptability"] = float(t["acceptability"].max())
@@ -210,8 +248,11 @@ def run_pareto_peers(quick: bool) -> dict[str, Any]:
             runs.append(time.perf_counter() - t0)
             if runs[-1] > 20:  # one run is enough to compare a slow peer
                 break
-        out[name] = {"median_s": statistics.median(runs), "runs_s": [round(r, 3) for r in runs],
-                     "front_size": int(masks[name].sum())}
+        out[name] = {
+            "median_s": statistics.median(runs),
+            "runs_s": [round(r, 3) for r in runs],
+            "front_size": int(masks[name].sum()),
+        }
 
     timed("workbench", lambda: front_mask(F, None))
     try:
@@ -265,8 +306,9 @@ def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -
         seconds = time.perf_counter() - t0
         stop.set()
         watcher.join()
-        rows = out.assign(start_us=(out["window_start"] - pd.Timestamp("1970-01-01", tz="UTC"))
-                          // pd.Timedelta(1, "us"))
+        rows = out.assign(
+            start_us=(out["window_start"] - pd.Timestamp("1970-01-01", tz="UTC")) // pd.Timedelta(1, "us")
+        )
     else:
         import shutil
 
@@ -284,8 +326,9 @@ def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -
                 "SELECT version, h * 3600000000 AS start_us, count(*) AS n_requests, "
                 "quantile_cont(latency_ms, 0.95) AS latency_p95_ms, avg(error::DOUBLE) AS error_rate, "
                 "sum(cost_usd) / count(*) * 1000 AS cost_per_1k "
-                "FROM (SELECT version, epoch_us(\"timestamp\") // 3600000000 AS h, latency_ms, error, cost_usd "
-                f"FROM read_parquet({files!r})) GROUP BY version, h ORDER BY version, start_us").df()
+                'FROM (SELECT version, epoch_us("timestamp") // 3600000000 AS h, latency_ms, error, cost_usd '
+                f"FROM read_parquet({files!r})) GROUP BY version, h ORDER BY version, start_us"
+            ).df()
         finally:
             con.close()
             shutil.rmtree(spill_dir, ignore_errors=True)
@@ -293,8 +336,13 @@ def run_monitoring(quick: bool, folder: str, hand: bool, limited: bool = True) -
     cols = ["version", "start_us", "n_requests", "latency_p95_ms", "error_rate", "cost_per_1k"]
     if not (hand and limited):
         rows[cols].to_parquet(Path(folder) / f"_out_{'hand' if hand else 'workbench'}.parquet")
-    return {"seconds": seconds, "groups": len(rows), "rows_in": int(rows["n_requests"].sum()),
-            "memory_limit": limit, "spill_peak_mb": spill["max_bytes"] / 2**20 if not hand else None}
+    return {
+        "seconds": seconds,
+        "groups": len(rows),
+        "rows_in": int(rows["n_requests"].sum()),
+        "memory_limit": limit,
+        "spill_peak_mb": spill["max_bytes"] / 2**20 if not hand else None,
+    }
 
 
 def run_widget(quick: bool) -> dict[str, Any]:
@@ -324,6 +372,7 @@ def run_widget(quick: bool) -> dict[str, Any]:
     ex = TradeoffExplorer(df, qm, x="latency_ms", y="acc")
     build_s = time.perf_counter() - t0
     assert ex.error_text == "", ex.error_text
+
     # the explorer's public state, set as its controls set it
     def weigh(v: float) -> None:
         ex.weights = {**ex.weights, "latency_ms": v}
@@ -336,7 +385,9 @@ def run_widget(quick: bool) -> dict[str, Any]:
     weigh(values[1])
     moves = [step(lambda v=v: weigh(v)) for v in values[2:]]
     assert ex.error_text == "", ex.error_text
-    methods = [step(lambda m=m: setattr(ex, "method", m)) for m in ("tchebycheff", "weighted_sum", "asf", "weighted_sum")]
+    methods = [
+        step(lambda m=m: setattr(ex, "method", m)) for m in ("tchebycheff", "weighted_sum", "asf", "weighted_sum")
+    ]
     constraints = [step(lambda v=v: limit(v)) for v in (120.0, 150.0, 130.0, 150.0)]
     assert ex.error_text == "", ex.error_text
     # a brush over the Pareto view selecting ~1,000 candidates, sent as the front end does
@@ -355,18 +406,25 @@ def run_widget(quick: bool) -> dict[str, Any]:
 
     def summary(steps: list[tuple[float, int, float]]) -> dict[str, Any]:
         s = [t for t, _, _ in steps]
-        return {"median_ms": round(statistics.median(s) * 1000, 1),
-                "cpu_median_ms": round(statistics.median(c for _, _, c in steps) * 1000, 1),
-                "p90_ms": round(float(np.percentile(s, 90)) * 1000, 1),
-                "runs_ms": [round(t * 1000, 1) for t in s],
-                "sent_kb_median": round(statistics.median(b for _, b, _ in steps) / 1024, 1)}
+        return {
+            "median_ms": round(statistics.median(s) * 1000, 1),
+            "cpu_median_ms": round(statistics.median(c for _, _, c in steps) * 1000, 1),
+            "p90_ms": round(float(np.percentile(s, 90)) * 1000, 1),
+            "runs_ms": [round(t * 1000, 1) for t in s],
+            "sent_kb_median": round(statistics.median(b for _, b, _ in steps) / 1024, 1),
+        }
 
     return {
-        "candidates": n, "objectives": len(NAMES), "build_s": build_s,
+        "candidates": n,
+        "objectives": len(NAMES),
+        "build_s": build_s,
         "drawn_points": len(views.pareto_live(ex.analysis, "latency_ms", "acc").drawn),
-        "weight_move": summary(moves), "method_change": summary(methods),
-        "constraint_move": summary(constraints), "brush_1000": summary(brushes),
-        "brushed_candidates": selected, "brush_clear": summary(clear),
+        "weight_move": summary(moves),
+        "method_change": summary(methods),
+        "constraint_move": summary(constraints),
+        "brush_1000": summary(brushes),
+        "brushed_candidates": selected,
+        "brush_clear": summary(clear),
     }
 
 
@@ -376,8 +434,12 @@ def child(args: argparse.Namespace) -> None:
         report = _scenario(name, args)
     except Exception as exc:  # noqa: BLE001 - a failure is a result too (e.g. out of memory), with its peak
         report = {"failed": True, "error": f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"}
-    report.update(peak_mb=peak_mb(), baseline_mb=PEAK["baseline_mb"], data_mb=PEAK["data_mb"],
-                  loadavg_1min_after=round(os.getloadavg()[0], 2))
+    report.update(
+        peak_mb=peak_mb(),
+        baseline_mb=PEAK["baseline_mb"],
+        data_mb=PEAK["data_mb"],
+        loadavg_1min_after=round(os.getloadavg()[0], 2),
+    )
     print("RESULT " + json.dumps(report, default=str))
 
 
@@ -387,8 +449,7 @@ def _scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
     elif name == "pareto_peers":
         report = run_pareto_peers(args.quick)
     elif name in ("monitoring", "monitoring_hand", "monitoring_hand_limited"):
-        report = run_monitoring(args.quick, args.data, hand=name != "monitoring",
-                                limited=name != "monitoring_hand")
+        report = run_monitoring(args.quick, args.data, hand=name != "monitoring", limited=name != "monitoring_hand")
     else:
         report = run_widget(args.quick)
     return report
@@ -396,13 +457,18 @@ def _scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def in_child(name: str, quick: bool, data: Path, timeout: float = 3600) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", name, "--data", str(data)] + (["--quick"] if quick else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    )
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
         lines = [x for x in proc.stderr.strip().splitlines() if x.strip()]
-        return {"failed": True, "returncode": proc.returncode, "stderr": proc.stderr[-3000:],
-                "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), "")}
+        return {
+            "failed": True,
+            "returncode": proc.returncode,
+            "stderr": proc.stderr[-3000:],
+            "error": next((x for x in reversed(lines) if "Error" in x or "Exception" in x), ""),
+        }
     return json.loads(line[0][7:])
 
 
@@ -419,8 +485,9 @@ def compare_monitoring(folder: Path) -> dict[str, Any]:
         out["same_counts"] = bool((a["n_requests"].to_numpy() == b["n_requests"].to_numpy()).all())
         for c in ("latency_p95_ms", "error_rate", "cost_per_1k"):
             out[f"max_rel_diff_{c}"] = float(np.max(np.abs(a[c] - b[c]) / np.maximum(np.abs(b[c]), 1e-300)))
-        out["agree"] = out["same_counts"] and all(out[f"max_rel_diff_{c}"] < 1e-9
-                                                  for c in ("latency_p95_ms", "error_rate", "cost_per_1k"))
+        out["agree"] = out["same_counts"] and all(
+            out[f"max_rel_diff_{c}"] < 1e-9 for c in ("latency_p95_ms", "error_rate", "cost_per_1k")
+        )
     else:
         out["agree"] = False
     return out
@@ -437,19 +504,30 @@ def machine() -> dict[str, Any]:
         ram = psutil.virtual_memory().total / GiB
     except ImportError:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GiB
-    return {"cpus": os.cpu_count(), "ram_gib": round(ram, 1), "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pd.__version__, "duckdb": duckdb.__version__,
-            "platform": platform.platform(), "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
-            "note": "2 cores shared with other work: wall times vary with the load (see loadavg_* and cpu_*)"}
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gib": round(ram, 1),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "duckdb": duckdb.__version__,
+        "platform": platform.platform(),
+        "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
+        "note": "2 cores shared with other work: wall times vary with the load (see loadavg_* and cpu_*)",
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--child")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, temporary data, no results file")
-    parser.add_argument("--data", type=Path, default=HERE / "data" / "load",
-                        help="folder for the generated logs (about 1.7 GB; kept for the next run)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=HERE / "data" / "load",
+        help="folder for the generated logs (about 1.7 GB; kept for the next run)",
+    )
     parser.add_argument("--only", nargs="*", choices=("analyze", "monitoring", "widget"))
     parser.add_argument("--out", type=Path, default=None, help=f"results file (default {RESULTS})")
     args = parser.parse_args(argv)
@@ -483,18 +561,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             generate_logs(rows, nfiles, logs)
             parquet = sum(p.stat().st_size for p in logs.glob("part-*.parquet"))
             results["monitoring_data"] = {
-                "rows": rows, "files": nfiles, "versions": VERSIONS, "days": LOG_DAYS, "window": "1h",
+                "rows": rows,
+                "files": nfiles,
+                "versions": VERSIONS,
+                "days": LOG_DAYS,
+                "window": "1h",
                 "parquet_mb": round(parquet / 2**20, 1),
                 "in_memory_mb_estimate": round(rows * (8 + 8 + 8 + 1 + 8 + 4) / 2**20),
-                "ready_s": round(time.perf_counter() - t0, 1)}
-            print(f"logs: {rows:,} rows, {parquet / 2**20:.0f} MB Parquet, ready in {results['monitoring_data']['ready_s']} s")
+                "ready_s": round(time.perf_counter() - t0, 1),
+            }
+            print(
+                f"logs: {rows:,} rows, {parquet / 2**20:.0f} MB Parquet, ready in {results['monitoring_data']['ready_s']} s"
+            )
             for name in ("monitoring", "monitoring_hand", "monitoring_hand_limited"):
                 results[name] = r = in_child(name, quick, logs)
                 print(_line(name, r))
             if not results["monitoring"].get("failed") and not results["monitoring_hand"].get("failed"):
                 results["monitoring_check"] = compare_monitoring(logs)
-                results["monitoring"]["ratio_vs_hand_time"] = (results["monitoring"]["seconds"]
-                                                               / results["monitoring_hand"]["seconds"])
+                results["monitoring"]["ratio_vs_hand_time"] = (
+                    results["monitoring"]["seconds"] / results["monitoring_hand"]["seconds"]
+                )
                 print("check against the hand query:", results["monitoring_check"])
         if "widget" in only:
             r = in_child("widget", quick, data)
@@ -527,20 +613,29 @@ def _line(name: str, r: dict[str, Any]) -> str:
         return f"{name:16s} FAILED (peak {r.get('peak_mb', r.get('maxrss_mb', 0)):.0f} MB): {r['error'][:300]}"
     mem = f"peak {r['peak_mb']:7.0f} MB (after imports {r['baseline_mb']:5.0f}, with data {r['data_mb']:5.0f})"
     if name.startswith("analyze"):
-        return (f"{name:16s} {r['seconds']:7.2f} s  {mem}  front {r['front_size']:,} of {r['candidates']:,} "
-                f"({r['feasible']:,} feasible); target < 4 GiB: {'met' if r['meets_target'] else 'MISSED'}")
+        return (
+            f"{name:16s} {r['seconds']:7.2f} s  {mem}  front {r['front_size']:,} of {r['candidates']:,} "
+            f"({r['feasible']:,} feasible); target < 4 GiB: {'met' if r['meets_target'] else 'MISSED'}"
+        )
     if name == "pareto_peers":
-        return f"{name:16s} " + "  ".join(f"{k} {r[k]['median_s']:.2f} s ({r[k]['front_size']:,})"
-                                           for k in ("workbench", "moocore", "paretoset") if k in r)
+        return f"{name:16s} " + "  ".join(
+            f"{k} {r[k]['median_s']:.2f} s ({r[k]['front_size']:,})"
+            for k in ("workbench", "moocore", "paretoset")
+            if k in r
+        )
     if name.startswith("monitoring"):
         spill = "" if r.get("spill_peak_mb") is None else f", spill peak {r['spill_peak_mb']:.0f} MB"
         if r.get("memory_limit") is None:
             spill += " (no limit)"
-        return (f"{name:16s} {r['seconds']:7.2f} s  {mem}  limit {r['memory_limit']}{spill}; "
-                f"{r['groups']:,} groups, {r['rows_in']:,} rows")
-    parts = "; ".join(f"{k} median {r[k]['median_ms']:.0f} ms p90 {r[k]['p90_ms']:.0f} ms "
-                      f"(cpu {r[k]['cpu_median_ms']:.0f} ms, {r[k]['sent_kb_median']:.0f} KB)"
-                      for k in ("weight_move", "method_change", "constraint_move", "brush_1000", "brush_clear"))
+        return (
+            f"{name:16s} {r['seconds']:7.2f} s  {mem}  limit {r['memory_limit']}{spill}; "
+            f"{r['groups']:,} groups, {r['rows_in']:,} rows"
+        )
+    parts = "; ".join(
+        f"{k} median {r[k]['median_ms']:.0f} ms p90 {r[k]['p90_ms']:.0f} ms "
+        f"(cpu {r[k]['cpu_median_ms']:.0f} ms, {r[k]['sent_kb_median']:.0f} KB)"
+        for k in ("weight_move", "method_change", "constraint_move", "brush_1000", "brush_clear")
+    )
     return f"{name:16s} build {r['build_s']:.2f} s  {mem}; {parts}"
 
 

@@ -62,14 +62,18 @@ def generate(rows: int = ROWS, files: int = FILES, seed: int = 0) -> Path:
     versions = np.array([f"v{i:02d}" for i in range(VERSIONS)])
     for part in range(files):
         v = rng.integers(0, VERSIONS, per)
-        ts = start + np.sort(rng.integers(part * week_us // files, (part + 1) * week_us // files, per)).astype("timedelta64[us]")
-        table = pa.table({
-            "timestamp": pa.array(ts, type=pa.timestamp("us", tz="UTC")),
-            "version": pa.array(versions[v]),
-            "latency_ms": rng.lognormal(3.0 + 0.02 * v, 0.5),
-            "error": rng.random(per) < (0.01 + 0.002 * v),
-            "cost_usd": rng.gamma(2.0, 0.0005 * (1 + v / 10)),
-        })
+        ts = start + np.sort(rng.integers(part * week_us // files, (part + 1) * week_us // files, per)).astype(
+            "timedelta64[us]"
+        )
+        table = pa.table(
+            {
+                "timestamp": pa.array(ts, type=pa.timestamp("us", tz="UTC")),
+                "version": pa.array(versions[v]),
+                "latency_ms": rng.lognormal(3.0 + 0.02 * v, 0.5),
+                "error": rng.random(per) < (0.01 + 0.002 * v),
+                "cost_usd": rng.gamma(2.0, 0.0005 * (1 + v / 10)),
+            }
+        )
         pq.write_table(table, DATA / f"part-{part:02d}.parquet", row_group_size=1_000_000)
     marker.write_text("ok\n")
     return DATA
@@ -88,6 +92,7 @@ def files() -> list[str]:
 
 
 # --- contenders (each runs in its own subprocess) ------------------------------------------------
+
 
 def run_duckdb_hand():
     import duckdb
@@ -109,6 +114,7 @@ def run_workbench():
     import duckdb  # noqa: F401  (imports are not timed)
 
     from workbench.monitoring import aggregate
+
     mark()
     t0 = time.perf_counter()
     out = aggregate(str(DATA / "*.parquet"), window=None)
@@ -141,8 +147,9 @@ def run_pandas():
 
     mark()
     t0 = time.perf_counter()
-    df = pd.concat([pd.read_parquet(f, columns=["version", "latency_ms", "error", "cost_usd"]) for f in files()],
-                   ignore_index=True)
+    df = pd.concat(
+        [pd.read_parquet(f, columns=["version", "latency_ms", "error", "cost_usd"]) for f in files()], ignore_index=True
+    )
     g = df.groupby("version", sort=True)
     q = g["latency_ms"].quantile([0.5, 0.95, 0.99]).unstack()
     out = q.assign(error_rate=g["error"].mean(), cost_per_1k=g["cost_usd"].sum() / g.size() * 1000)
@@ -156,8 +163,9 @@ def run_workbench_dask():
     from workbench.monitoring import aggregate
 
     t0 = time.perf_counter()
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                           host="127.0.0.1", memory_limit="8GiB")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1", memory_limit="8GiB"
+    )
     client = Client(cluster, set_as_default=False)
     startup = time.perf_counter() - t0
     peak, stop = [0], threading.Event()
@@ -192,9 +200,7 @@ def child(engine: str) -> None:
     result = globals()[f"run_{engine}"]()
     elapsed, out = result[0], result[1]
     extra = result[2] if len(result) > 2 else {}
-    report = {"seconds": elapsed, "rows_out": len(out),
-              "peak_mb": peak_mb(),
-              "baseline_mb": BASELINE["mb"], **extra}
+    report = {"seconds": elapsed, "rows_out": len(out), "peak_mb": peak_mb(), "baseline_mb": BASELINE["mb"], **extra}
     if engine in ("duckdb_hand", "workbench", "pandas"):
         report["check"] = _check(engine, out)
     print("RESULT " + json.dumps(report))
@@ -213,8 +219,13 @@ def _check(engine: str, out) -> dict:
 
 
 def run_child(engine: str) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", engine], capture_output=True, text=True,
-                          timeout=600, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", engine],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
     line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
         raise RuntimeError(f"{engine} failed:\n{proc.stderr[-3000:]}")
@@ -258,10 +269,13 @@ def main() -> None:
         return child(args.child)
     t0 = time.perf_counter()
     generate()
-    print(f"data: {ROWS:,} rows in {len(files())} Parquet files ({sum(os.path.getsize(f) for f in files()) / 2**20:.0f} MB), "
-          f"ready in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"data: {ROWS:,} rows in {len(files())} Parquet files ({sum(os.path.getsize(f) for f in files()) / 2**20:.0f} MB), "
+        f"ready in {time.perf_counter() - t0:.1f} s"
+    )
     try:
         import polars  # noqa: F401
+
         have_polars = True
     except ImportError:
         have_polars = False
@@ -272,9 +286,11 @@ def main() -> None:
     for engine in chosen:
         r = done.get(engine) or measure(engine, 1 if engine == "workbench_dask" else args.repeat)
         results["engines"][engine] = r
-        print(f"{engine:15s} median {r['median_s']:7.3f} s  peak {r['peak_mb']:6.0f} MB "
-              f"(after imports {r['baseline_mb']:5.0f}, added {r['added_mb']:6.0f})  runs {r['runs_s']}"
-              + (f"  (cluster start {r['cluster_startup_s']:.1f} s)" if "cluster_startup_s" in r else ""))
+        print(
+            f"{engine:15s} median {r['median_s']:7.3f} s  peak {r['peak_mb']:6.0f} MB "
+            f"(after imports {r['baseline_mb']:5.0f}, added {r['added_mb']:6.0f})  runs {r['runs_s']}"
+            + (f"  (cluster start {r['cluster_startup_s']:.1f} s)" if "cluster_startup_s" in r else "")
+        )
     e = results["engines"]
     if {"workbench", "duckdb_hand", "pandas"} <= set(e):
         ratios = {

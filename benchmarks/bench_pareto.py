@@ -95,9 +95,7 @@ def pymoo_mask(F: np.ndarray) -> np.ndarray:
 MASK_TOOLS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "workbench": nondominated_mask,
     "moocore": lambda F: moocore.is_nondominated(F, keep_weakly=True),
-    "paretoset": lambda F: paretoset.paretoset(
-        F, sense=["min"] * F.shape[1], distinct=False, use_numba=True
-    ),
+    "paretoset": lambda F: paretoset.paretoset(F, sense=["min"] * F.shape[1], distinct=False, use_numba=True),
     "pymoo": pymoo_mask,
 }
 
@@ -137,17 +135,15 @@ def run_cell(tools: dict, F: np.ndarray, skip: dict[str, str], rounds: int) -> d
         for tool in active:
             runs[tool].clear()
     for r in range(n_rounds):
-        for tool in active[r % len(active):] + active[:r % len(active)]:
+        for tool in active[r % len(active) :] + active[: r % len(active)]:
             runs[tool].append(timed(tools[tool], F)[0])
     return {t: {"median_s": statistics.median(runs[t]), "runs_s": runs[t], "out": outs[t]} for t in active}
 
 
-def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: str,
-              rounds: int) -> list[dict]:
+def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: str, rounds: int) -> list[dict]:
     """Every tool on every case; each must return exactly workbench's result."""
     print(f"\n{title}")
-    header = (f"{'N':>9} {'k':>2} {'data':<8} {'tool':<10} {'median':>10} {'peer/wb':>8} "
-              f"{counted:>9} agree load")
+    header = f"{'N':>9} {'k':>2} {'data':<8} {'tool':<10} {'median':>10} {'peer/wb':>8} {counted:>9} agree load"
     print(header)
     print("-" * len(header))
     results = []
@@ -165,8 +161,9 @@ def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: s
                     if n > max_n.get(tool, n):
                         skip[tool] = f"not run for N > {max_n[tool]:.0e} (slow)"
                     elif predicted > LIMIT_S:
-                        skip[tool] = (f"predicted {predicted:.0f} s > {LIMIT_S:.0f} s "
-                                      f"(quadratic from N = {previous[0]:.0e})")
+                        skip[tool] = (
+                            f"predicted {predicted:.0f} s > {LIMIT_S:.0f} s (quadratic from N = {previous[0]:.0e})"
+                        )
                 load_before = load()
                 timings = run_cell(tools, F, skip, rounds)
                 reference = timings["workbench"]["out"]
@@ -177,8 +174,7 @@ def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: s
                     row = {"n": n, "k": k, "data": data, "tool": tool, "load_1min": load_before}
                     if tool in skip:
                         row["skipped"] = skip[tool]
-                        print(f"{n:>9} {k:>2} {data:<8} {tool:<10} {'-':>10} {'-':>8} {'-':>9} -     "
-                              f"{skip[tool]}")
+                        print(f"{n:>9} {k:>2} {data:<8} {tool:<10} {'-':>10} {'-':>8} {'-':>9} -     {skip[tool]}")
                         results.append(row)
                         continue
                     t = timings[tool]
@@ -186,14 +182,22 @@ def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: s
                     last_time[(tool, k, data)] = (n, t["median_s"])
                     agree = out.shape == reference.shape and bool((out == reference).all())
                     count = int(np.count_nonzero(out)) if out.dtype == bool else int(out.max()) + 1
-                    row.update(median_s=t["median_s"], runs_s=t["runs_s"], ratio=t["median_s"] / wb_time,
-                               agree=agree, count=count)
+                    row.update(
+                        median_s=t["median_s"],
+                        runs_s=t["runs_s"],
+                        ratio=t["median_s"] / wb_time,
+                        agree=agree,
+                        count=count,
+                    )
                     if tool == "workbench":
                         row["best_peer_ratio"] = best
                     results.append(row)
-                    print(f"{n:>9} {k:>2} {data:<8} {tool:<10} {fmt(t['median_s']):>10} "
-                          f"{t['median_s'] / wb_time:>8.2f} {count:>9} {'yes' if agree else 'NO':<5} "
-                          f"{load_before}", flush=True)
+                    print(
+                        f"{n:>9} {k:>2} {data:<8} {tool:<10} {fmt(t['median_s']):>10} "
+                        f"{t['median_s'] / wb_time:>8.2f} {count:>9} {'yes' if agree else 'NO':<5} "
+                        f"{load_before}",
+                        flush=True,
+                    )
                     if not agree:
                         raise SystemExit(f"{tool} disagrees with workbench on N={n}, k={k}, {data}")
                 if data == "sphere" and reference.dtype == bool and not reference.all():
@@ -226,9 +230,14 @@ def cold_start(cache_dir: str | None) -> dict:
 
 def summary(rows: list[dict]) -> dict:
     """Cells at N >= 1e5 where a peer is faster than the workbench (best peer ratio < 1)."""
-    slower = [{"n": r["n"], "k": r["k"], "data": r["data"], "best_peer_ratio": r["best_peer_ratio"]}
-              for r in rows if r["tool"] == "workbench" and r["n"] >= 100_000
-              and r.get("best_peer_ratio") is not None and r["best_peer_ratio"] < 1.0]
+    slower = [
+        {"n": r["n"], "k": r["k"], "data": r["data"], "best_peer_ratio": r["best_peer_ratio"]}
+        for r in rows
+        if r["tool"] == "workbench"
+        and r["n"] >= 100_000
+        and r.get("best_peer_ratio") is not None
+        and r["best_peer_ratio"] < 1.0
+    ]
     cells = [r for r in rows if r["tool"] == "workbench" and r["n"] >= 100_000]
     return {"cells_n_ge_1e5": len(cells), "peer_faster": slower, "target_met": not slower}
 
@@ -238,14 +247,25 @@ def before(rows: list[dict], table: str) -> list[dict]:
     path = RESULTS / "before" / "pareto.json"
     if not path.exists():
         return []
-    old = {(r["n"], r["k"], r["data"]): r["median_s"] for r in json.loads(path.read_text())[table]
-           if r["tool"] == "workbench" and r.get("median_s") is not None}
+    old = {
+        (r["n"], r["k"], r["data"]): r["median_s"]
+        for r in json.loads(path.read_text())[table]
+        if r["tool"] == "workbench" and r.get("median_s") is not None
+    }
     out = []
     for r in rows:
         key = (r["n"], r["k"], r["data"])
         if r["tool"] == "workbench" and key in old and r.get("median_s") is not None:
-            out.append({"n": key[0], "k": key[1], "data": key[2], "before_s": old[key], "now_s": r["median_s"],
-                        "speedup": old[key] / r["median_s"]})
+            out.append(
+                {
+                    "n": key[0],
+                    "k": key[1],
+                    "data": key[2],
+                    "before_s": old[key],
+                    "now_s": r["median_s"],
+                    "speedup": old[key] / r["median_s"],
+                }
+            )
     return out
 
 
@@ -265,17 +285,28 @@ def main() -> None:
 
     mask_results = run_table(
         "non-dominated mask (median of interleaved rounds; peer/wb > 1 means workbench is faster)",
-        MASK_TOOLS, sizes, {"pymoo": PYMOO_MAX_N}, "non-dom", rounds,
+        MASK_TOOLS,
+        sizes,
+        {"pymoo": PYMOO_MAX_N},
+        "non-dom",
+        rounds,
     )
     rank_results = run_table(
-        "non-dominated sorting: front index of every row", RANK_TOOLS, sizes, {}, "fronts", rounds,
+        "non-dominated sorting: front index of every row",
+        RANK_TOOLS,
+        sizes,
+        {},
+        "fronts",
+        rounds,
     )
     warm = cold_start(None)
     with tempfile.TemporaryDirectory() as empty:
         fresh = cold_start(empty)
-    print(f"\ncold start (fresh interpreter; mask + ranks for k = 2, 3, 5 on 10,000 rows, with and "
-          f"without tolerance): numba cache populated: import {fmt(warm['import_s'])}, first calls "
-          f"{fmt(warm['first_calls_s'])}; empty cache (fresh install): first calls {fmt(fresh['first_calls_s'])}")
+    print(
+        f"\ncold start (fresh interpreter; mask + ranks for k = 2, 3, 5 on 10,000 rows, with and "
+        f"without tolerance): numba cache populated: import {fmt(warm['import_s'])}, first calls "
+        f"{fmt(warm['first_calls_s'])}; empty cache (fresh install): first calls {fmt(fresh['first_calls_s'])}"
+    )
     results = {
         "machine": {
             "python": platform.python_version(),
@@ -301,9 +332,10 @@ def main() -> None:
     }
     for table in ("mask", "ranks"):
         s = results["summary"][table]
-        print(f"{table}: {len(s['peer_faster'])} of {s['cells_n_ge_1e5']} cells at N >= 1e5 with a faster peer: "
-              + ", ".join(f"{c['n']:.0e} x {c['k']} {c['data']} ({c['best_peer_ratio']:.2f})"
-                          for c in s["peer_faster"]))
+        print(
+            f"{table}: {len(s['peer_faster'])} of {s['cells_n_ge_1e5']} cells at N >= 1e5 with a faster peer: "
+            + ", ".join(f"{c['n']:.0e} x {c['k']} {c['data']} ({c['best_peer_ratio']:.2f})" for c in s["peer_faster"])
+        )
     args.output.parent.mkdir(exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))
     print(f"wrote {args.output} in {results['seconds']:.0f} s")

@@ -46,9 +46,14 @@ SIGMA = 0.01
 DELTAS = (0.0, 0.5, 1.0, 2.0, 4.0)
 SEEDS = (3, 5, 10)
 CONFIDENCE = 0.95
-MODEL = QualityModel.from_dict({"objectives": [
-    {"name": "acc", "direction": "max", "weight": 2},
-    {"name": "latency_ms", "direction": "min", "unit": "ms", "tolerance": 2.0}]})
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "acc", "direction": "max", "weight": 2},
+            {"name": "latency_ms", "direction": "min", "unit": "ms", "tolerance": 2.0},
+        ]
+    }
+)
 
 
 #: Two more candidates on the front (a fast one, an accurate slow one) that set the normalisation
@@ -59,17 +64,34 @@ ANCHORS = {"fast": (0.85, 15.0), "slow": (0.95, 30.0)}
 def study(rng: np.random.Generator, n: int, gain: float) -> pd.DataFrame:
     """Per-seed rows of 'a' (true accuracy 0.90 + gain), 'b' (0.90), both at 20 ms, and the anchors."""
     truth = {"a": (0.90 + gain, 20.0), "b": (0.90, 20.0), **ANCHORS}
-    rows = [{"id": cid, "seed": s, "acc": acc + SIGMA * rng.standard_normal(),
-             "latency_ms": ms + 0.5 * rng.standard_normal()}
-            for cid, (acc, ms) in truth.items() for s in range(n)]
+    rows = [
+        {
+            "id": cid,
+            "seed": s,
+            "acc": acc + SIGMA * rng.standard_normal(),
+            "latency_ms": ms + 0.5 * rng.standard_normal(),
+        }
+        for cid, (acc, ms) in truth.items()
+        for s in range(n)
+    ]
     return pd.DataFrame(rows)
 
 
 def one_cell(n: int, delta: float, studies: int, seed: int, samples: int) -> dict:
     rng = np.random.default_rng(seed)
     gain = delta * SIGMA
-    tally = {k: 0 for k in ("gate_point", "gate_evidence", "gate_bootstrap",
-                            "worse_point", "worse_evidence", "better_point", "better_evidence")}
+    tally = {
+        k: 0
+        for k in (
+            "gate_point",
+            "gate_evidence",
+            "gate_bootstrap",
+            "worse_point",
+            "worse_evidence",
+            "better_point",
+            "better_evidence",
+        )
+    }
     for i in range(studies):
         df = study(rng, n, gain)  # 'a' is truly better by Δ (or equal)
         reps = from_frame(df, replicate_column="seed")
@@ -77,10 +99,12 @@ def one_cell(n: int, delta: float, studies: int, seed: int, samples: int) -> dic
         point = score(means, MODEL)  # the recommendation's score of each candidate's mean
         # gate: the new candidate 'b' against the champion 'a'
         tally["gate_point"] += not gate(means, MODEL, "b", against="a").passed
-        tally["gate_evidence"] += not gate(reps, MODEL, "b", against="a", confidence=CONFIDENCE,
-                                           samples=samples, seed=i).passed
-        row = compare_replicates(reps, MODEL, candidate="a", versus="b", samples=samples, seed=i,
-                                 resampling="bootstrap").iloc[0]
+        tally["gate_evidence"] += not gate(
+            reps, MODEL, "b", against="a", confidence=CONFIDENCE, samples=samples, seed=i
+        ).passed
+        row = compare_replicates(
+            reps, MODEL, candidate="a", versus="b", samples=samples, seed=i, resampling="bootstrap"
+        ).iloc[0]
         tally["gate_bootstrap"] += row["p_dominates"] >= CONFIDENCE
         # recommendation: the incumbent and a challenger; the point rule follows the means
         ev = compare_replicates(reps, MODEL, candidate="a", versus="b", samples=samples, seed=i).iloc[0]
@@ -104,20 +128,33 @@ def run(quick: bool = False) -> dict:
         for delta in deltas:
             cell = one_cell(n, delta, studies, seed=int(1000 * n + 10 * delta), samples=samples)
             cells.append(cell)
-            print(f"n={n:2d} Δ={delta:3.1f}σ  gate fails: point {cell['gate_point']:.3f} evidence "
-                  f"{cell['gate_evidence']:.3f} bootstrap {cell['gate_bootstrap']:.3f} | switch to worse: point "
-                  f"{cell['worse_point']:.3f} evidence {cell['worse_evidence']:.3f} | to better: point "
-                  f"{cell['better_point']:.3f} evidence {cell['better_evidence']:.3f}", flush=True)
+            print(
+                f"n={n:2d} Δ={delta:3.1f}σ  gate fails: point {cell['gate_point']:.3f} evidence "
+                f"{cell['gate_evidence']:.3f} bootstrap {cell['gate_bootstrap']:.3f} | switch to worse: point "
+                f"{cell['worse_point']:.3f} evidence {cell['worse_evidence']:.3f} | to better: point "
+                f"{cell['better_point']:.3f} evidence {cell['better_evidence']:.3f}",
+                flush=True,
+            )
     null = [c for c in cells if c["delta_sd"] == 0]
     worst = max(c["gate_evidence"] for c in null)
     se = (CONFIDENCE * (1 - CONFIDENCE) / studies) ** 0.5
     return {
-        "quick": quick, "studies_per_cell": studies, "bootstrap_draws": samples, "confidence": CONFIDENCE,
-        "sigma": SIGMA, "cells": cells, "seconds": time.perf_counter() - t0,
+        "quick": quick,
+        "studies_per_cell": studies,
+        "bootstrap_draws": samples,
+        "confidence": CONFIDENCE,
+        "sigma": SIGMA,
+        "cells": cells,
+        "seconds": time.perf_counter() - t0,
         "targets": {"false_gate_failures_at_most_5pct": bool(worst <= 0.05 + 2 * se)},
-        "worst_false_gate_failure": worst, "monte_carlo_se": se,
-        "machine": {"python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
-                    "run_at_utc": datetime.now(UTC).isoformat(timespec="seconds")},
+        "worst_false_gate_failure": worst,
+        "monte_carlo_se": se,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "run_at_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
     }
 
 

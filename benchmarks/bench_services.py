@@ -67,14 +67,20 @@ def run_mlflow(quick: bool) -> dict[str, Any]:
 
     cmd = _services.mlflow_server_command()
     if cmd is None:
-        return {"skipped": "the full mlflow package (with its server) is not installed (.ci/run installs it "
-                           "into .venv-mlflow-server)"}
+        return {
+            "skipped": "the full mlflow package (with its server) is not installed (.ci/run installs it "
+            "into .venv-mlflow-server)"
+        }
     n, seeds, repeat = size("candidates", quick), size("seeds", quick), size("repeat", quick)
     folder = Path(tempfile.mkdtemp(prefix="wb-bench-mlflow-"))
     backend = f"sqlite:///{folder / 'server.db'}"
     started = time.perf_counter()
-    subprocess.run([cmd[0], str(ROOT / "tests" / "services" / "mlflow_populate.py"), backend, "bench", str(n),
-                    str(seeds)], check=True, capture_output=True, timeout=3600)
+    subprocess.run(
+        [cmd[0], str(ROOT / "tests" / "services" / "mlflow_populate.py"), backend, "bench", str(n), str(seeds)],
+        check=True,
+        capture_output=True,
+        timeout=3600,
+    )
     populate = time.perf_counter() - started
     server = _services.start_mlflow_server(backend, folder)
     try:
@@ -93,14 +99,23 @@ def run_mlflow(quick: bool) -> dict[str, Any]:
         wb_times, peer_times = wb_times[1:], peer_times[1:]
         wb_med, peer_med = statistics.median(wb_times), statistics.median(peer_times)
         return {
-            "runs": n * seeds, "candidates": n, "seeds": seeds, "repeat": repeat, "populate_s": round(populate, 2),
-            "workbench_s": wb_med, "search_runs_s": peer_med, "ratio": peer_med / wb_med,
-            "workbench_all_s": wb_times, "search_runs_all_s": peer_times,
-            "workbench_candidates": len(cands.table), "search_runs_rows": len(runs),
+            "runs": n * seeds,
+            "candidates": n,
+            "seeds": seeds,
+            "repeat": repeat,
+            "populate_s": round(populate, 2),
+            "workbench_s": wb_med,
+            "search_runs_s": peer_med,
+            "ratio": peer_med / wb_med,
+            "workbench_all_s": wb_times,
+            "search_runs_all_s": peer_times,
+            "workbench_candidates": len(cands.table),
+            "search_runs_rows": len(runs),
             "same_runs": len(runs) == n * seeds,
             "mlflow_client": mlflow.__version__,
-            "mlflow_server": subprocess.run([cmd[0], "-c", "import mlflow; print(mlflow.__version__)"],
-                                            capture_output=True, text=True, check=False).stdout.strip(),
+            "mlflow_server": subprocess.run(
+                [cmd[0], "-c", "import mlflow; print(mlflow.__version__)"], capture_output=True, text=True, check=False
+            ).stdout.strip(),
         }
     finally:
         server.stop()
@@ -117,8 +132,9 @@ def _writer(url: str, count: int, barrier: Any, out: Any, name: str) -> None:
         barrier.wait()
         start = time.time()
         for i in range(count):
-            log.append(DecisionRecord(chosen="ab"[i % 2], candidates=("a", "b"), rationale=f"{name}-{i}",
-                                      supersedes="latest"))
+            log.append(
+                DecisionRecord(chosen="ab"[i % 2], candidates=("a", "b"), rationale=f"{name}-{i}", supersedes="latest")
+            )
         out.put((start, time.time()))
 
 
@@ -150,10 +166,16 @@ def append_throughput(url: str, writers: int, per_writer: int) -> dict[str, Any]
         latest = log.latest()
         chain = log.chain()
     total = writers * per_writer
-    return {"writers": writers, "decisions": total, "wall_s": wall, "decisions_per_s": total / wall,
-            "present_once": len(chosen) == total and len(set(chosen)) == total,
-            "one_chain": sum(r.supersedes is None for r in records) == 1 and len(chain) == total
-            and chain[-1].id == latest.id}
+    return {
+        "writers": writers,
+        "decisions": total,
+        "wall_s": wall,
+        "decisions_per_s": total / wall,
+        "present_once": len(chosen) == total and len(set(chosen)) == total,
+        "one_chain": sum(r.supersedes is None for r in records) == 1
+        and len(chain) == total
+        and chain[-1].id == latest.id,
+    }
 
 
 def run_postgres(quick: bool) -> dict[str, Any]:
@@ -168,10 +190,12 @@ def run_postgres(quick: bool) -> dict[str, Any]:
         return {"skipped": str(exc)}
     os.environ["PGPASSWORD"] = server.password  # libpq reads it; the URL carries no password
     try:
-        many = append_throughput(server.url(server.create_database("bench_" + uuid.uuid4().hex[:8])), WRITERS,
-                                 per_writer)
-        one = append_throughput(server.url(server.create_database("bench_" + uuid.uuid4().hex[:8])), 1,
-                                per_writer * WRITERS)
+        many = append_throughput(
+            server.url(server.create_database("bench_" + uuid.uuid4().hex[:8])), WRITERS, per_writer
+        )
+        one = append_throughput(
+            server.url(server.create_database("bench_" + uuid.uuid4().hex[:8])), 1, per_writer * WRITERS
+        )
         import psycopg
 
         with psycopg.connect(host=server.host, port=server.port, user=server.user, dbname="postgres") as conn:
@@ -180,8 +204,13 @@ def run_postgres(quick: bool) -> dict[str, Any]:
         server.stop()
     with tempfile.TemporaryDirectory() as tmp:
         sqlite = append_throughput(f"sqlite:///{Path(tmp) / 'decisions.db'}", 1, per_writer * WRITERS)
-    return {"postgres_8": many, "postgres_1": one, "sqlite_1": sqlite, "postgres_version": version,
-            "server_settings": "fsync=off, max_connections=200 (the test fixture's)"}
+    return {
+        "postgres_8": many,
+        "postgres_1": one,
+        "sqlite_1": sqlite,
+        "postgres_version": version,
+        "server_settings": "fsync=off, max_connections=200 (the test fixture's)",
+    }
 
 
 # --- main --------------------------------------------------------------------------------------
@@ -192,8 +221,13 @@ def machine() -> dict[str, Any]:
 
     import workbench
 
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "pandas": pandas.__version__,
-            "workbench": workbench.__version__, "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "pandas": pandas.__version__,
+        "workbench": workbench.__version__,
+        "run_at_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

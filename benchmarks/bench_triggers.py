@@ -90,17 +90,24 @@ def scenario(seed: int, kind: str | None, days: int) -> dict:
     traffic = int(np.exp(rng.uniform(np.log(200), np.log(20_000))))
     versions = [f"v{i + 1}" for i in range(n_versions)]
     t = np.linspace(0, 1, n_versions)
-    prof = {v: {"lat": 20 + 60 * t[i] * rng.uniform(0.9, 1.1),
-                "err": 0.01 - 0.009 * t[i] * rng.uniform(0.9, 1.0),
-                "acc": 0.86 + 0.08 * t[i] * rng.uniform(0.95, 1.0)} for i, v in enumerate(versions)}
+    prof = {
+        v: {
+            "lat": 20 + 60 * t[i] * rng.uniform(0.9, 1.1),
+            "err": 0.01 - 0.009 * t[i] * rng.uniform(0.9, 1.0),
+            "acc": 0.86 + 0.08 * t[i] * rng.uniform(0.95, 1.0),
+        }
+        for i, v in enumerate(versions)
+    }
     champion = versions[int(rng.integers(0, n_versions))]
     share = {v: (0.7 if v == champion else 0.3 / max(1, n_versions - 1)) for v in versions}
     if n_versions == 1:
         share[champion] = 1.0
     p95 = {v: _true_p95(p["lat"]) for v, p in prof.items()}
-    slo = {"latency_p95_ms": max(p95.values()) * rng.uniform(1.2, 1.6),
-           "error_rate": max(p["err"] for p in prof.values()) * rng.uniform(1.2, 1.6),
-           "accuracy": min(p["acc"] for p in prof.values()) - rng.uniform(0.02, 0.04)}
+    slo = {
+        "latency_p95_ms": max(p95.values()) * rng.uniform(1.2, 1.6),
+        "error_rate": max(p["err"] for p in prof.values()) * rng.uniform(1.2, 1.6),
+        "accuracy": min(p["acc"] for p in prof.values()) - rng.uniform(0.02, 0.04),
+    }
     target = None
     if kind is not None:
         # an SLO degradation hits the version nearest its SLO (the one it is set from), so the size of
@@ -142,12 +149,23 @@ def scenario(seed: int, kind: str | None, days: int) -> dict:
             correct = rng.random(n) < p["acc"]
             pred = np.where(correct, label, 1 - label)
             label[rng.random(n) >= 0.3] = np.nan
-            frames.append(pd.DataFrame({
-                "timestamp": (T0 + pd.Timedelta(hours=w * WINDOW_H)
-                              + pd.to_timedelta(rng.uniform(0, WINDOW_H * 3600, n), unit="s")).floor("us"),
-                "version": v, "latency_ms": lat, "error": rng.random(n) < p["err"],
-                "cost_usd": 2e-6 + 1e-5 * lat, "prediction": pred, "label": label,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": (
+                            T0
+                            + pd.Timedelta(hours=w * WINDOW_H)
+                            + pd.to_timedelta(rng.uniform(0, WINDOW_H * 3600, n), unit="s")
+                        ).floor("us"),
+                        "version": v,
+                        "latency_ms": lat,
+                        "error": rng.random(n) < p["err"],
+                        "cost_usd": 2e-6 + 1e-5 * lat,
+                        "prediction": pred,
+                        "label": label,
+                    }
+                )
+            )
     logs = pd.concat(frames, ignore_index=True)
     truth = {}
     if kind is not None and target is not None and kind != "dominant_challenger":
@@ -162,23 +180,57 @@ def scenario(seed: int, kind: str | None, days: int) -> dict:
         upper = name != "accuracy"
         margin = abs(limit - healthy)
         excess = (now - limit) if upper else (limit - now)
-        truth = {"objective": name, "healthy": healthy, "degraded": now, "limit": limit, "margin": margin,
-                 "breach": excess > 0, "large_breach": excess >= 2 * margin}
-    return {"seed": seed, "kind": kind, "versions": versions, "champion": champion, "target": target,
-            "traffic_per_day": traffic, "slo": slo, "logs": logs, "truth": truth, "n_windows": n_windows}
+        truth = {
+            "objective": name,
+            "healthy": healthy,
+            "degraded": now,
+            "limit": limit,
+            "margin": margin,
+            "breach": excess > 0,
+            "large_breach": excess >= 2 * margin,
+        }
+    return {
+        "seed": seed,
+        "kind": kind,
+        "versions": versions,
+        "champion": champion,
+        "target": target,
+        "traffic_per_day": traffic,
+        "slo": slo,
+        "logs": logs,
+        "truth": truth,
+        "n_windows": n_windows,
+    }
 
 
 def model(slo):
     from workbench import QualityModel
 
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "tolerance": 2, "constraint": f"<= {slo['latency_p95_ms']:.6g}"},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "tolerance": 0.0005,
-         "constraint": f"<= {slo['error_rate']:.6g}"},
-        {"name": "accuracy", "direction": "max", "tolerance": 0.005, "constraint": f">= {slo['accuracy']:.6g}"},
-        {"name": "cost_per_1k", "direction": "min", "unit": "USD", "tolerance": 0.01},
-    ]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "tolerance": 2,
+                    "constraint": f"<= {slo['latency_p95_ms']:.6g}",
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "tolerance": 0.0005,
+                    "constraint": f"<= {slo['error_rate']:.6g}",
+                },
+                {"name": "accuracy", "direction": "max", "tolerance": 0.005, "constraint": f">= {slo['accuracy']:.6g}"},
+                {"name": "cost_per_1k", "direction": "min", "unit": "USD", "tolerance": 0.01},
+            ]
+        }
+    )
 
 
 def evaluate(args) -> dict:
@@ -196,7 +248,9 @@ def evaluate(args) -> dict:
         from workbench.monitoring.triggers import minimum_n
 
         c = next(c for c in qm.constraints if c.objective == truth["objective"])
-        rows = agg[(agg["version"] == sc["target"]) & (agg["window_start"] >= sorted(agg["window_start"].unique())[ONSET])]
+        rows = agg[
+            (agg["version"] == sc["target"]) & (agg["window_start"] >= sorted(agg["window_start"].unique())[ONSET])
+        ]
         truth["n_per_window"] = float(rows[f"{c.objective}_n"].median()) if len(rows) else 0.0
         truth["minimum_n"] = minimum_n(qm, c)
         truth["enough_data"] = truth["n_per_window"] >= truth["minimum_n"]
@@ -221,7 +275,7 @@ def evaluate(args) -> dict:
     for i, w in enumerate(windows):
         if i < start or (kind is not None and i > ONSET + 3):
             continue
-        keep = {windows[0], *windows[max(0, i - 1):i + 1]}  # the reference window and the last two
+        keep = {windows[0], *windows[max(0, i - 1) : i + 1]}  # the reference window and the last two
         sub = agg[agg["window_start"].isin(keep)]
         trig = detect(sub, qm, decision=decision, thresholds=th)
         due = review_due(trig)
@@ -236,8 +290,16 @@ def evaluate(args) -> dict:
             both = now & before.reindex(now.index, fill_value=False)
             pers = bool(both.any())
         fired["prometheus_for2"].append(pers)
-    return {"seed": seed, "kind": kind, "n_versions": len(sc["versions"]), "traffic_per_day": sc["traffic_per_day"],
-            "truth": truth, "fired": fired, "workbench_kinds": kinds_fired, "n_windows": len(windows)}
+    return {
+        "seed": seed,
+        "kind": kind,
+        "n_versions": len(sc["versions"]),
+        "traffic_per_day": sc["traffic_per_day"],
+        "truth": truth,
+        "fired": fired,
+        "workbench_kinds": kinds_fired,
+        "n_windows": len(windows),
+    }
 
 
 def summarise(healthy: list[dict], degraded: list[dict], days: int) -> dict:
@@ -247,37 +309,53 @@ def summarise(healthy: list[dict], degraded: list[dict], days: int) -> dict:
         false_days = 0
         for r in healthy:
             f = r["fired"][rule]
-            false_days += sum(any(f[d * PER_DAY:(d + 1) * PER_DAY]) for d in range(len(f) // PER_DAY))
-        out["healthy"][rule] = {"deployment_days": n_days, "false_review_due_days": false_days,
-                                "per_100_days": 100 * false_days / n_days if n_days else None}
+            false_days += sum(any(f[d * PER_DAY : (d + 1) * PER_DAY]) for d in range(len(f) // PER_DAY))
+        out["healthy"][rule] = {
+            "deployment_days": n_days,
+            "false_review_due_days": false_days,
+            "per_100_days": 100 * false_days / n_days if n_days else None,
+        }
     for kind in KINDS:
         rows = [r for r in degraded if r["kind"] == kind]
         entry = {}
         for rule in RULES:
             delays = [next((i for i, x in enumerate(r["fired"][rule]) if x), None) for r in rows]
             large = [d for d, r in zip(delays, rows, strict=True) if r["truth"].get("large_breach")]
-            testable = [d for d, r in zip(delays, rows, strict=True) if r["truth"].get("large_breach") and r["truth"].get("enough_data")]
+            testable = [
+                d
+                for d, r in zip(delays, rows, strict=True)
+                if r["truth"].get("large_breach") and r["truth"].get("enough_data")
+            ]
             entry[rule] = {
                 "n": len(rows),
                 "detected_within_2": sum(d is not None and d <= 1 for d in delays),
                 "detected_within_4": sum(d is not None for d in delays),
                 "median_delay_windows": statistics.median([d for d in delays if d is not None])
-                if any(d is not None for d in delays) else None,
+                if any(d is not None for d in delays)
+                else None,
                 "large_breaches": len(large),
                 "large_detected_within_2": sum(d is not None and d <= 1 for d in large),
                 "large_with_enough_data": len(testable),
                 "large_with_enough_data_detected_within_2": sum(d is not None and d <= 1 for d in testable),
-                "large_detectable": sum(1 for r in rows if r["truth"].get("large_breach") and r["truth"].get("detectable")),
+                "large_detectable": sum(
+                    1 for r in rows if r["truth"].get("large_breach") and r["truth"].get("detectable")
+                ),
                 "large_detectable_detected_within_2": sum(
-                    d is not None and d <= 1 for d, r in zip(delays, rows, strict=True)
-                    if r["truth"].get("large_breach") and r["truth"].get("detectable")),
+                    d is not None and d <= 1
+                    for d, r in zip(delays, rows, strict=True)
+                    if r["truth"].get("large_breach") and r["truth"].get("detectable")
+                ),
             }
         out["degraded"][kind] = entry
-    for key, num, den in (("large_breach_detection_within_2", "large_detected_within_2", "large_breaches"),
-                          ("large_breach_enough_data_detection_within_2", "large_with_enough_data_detected_within_2",
-                           "large_with_enough_data"),
-                          ("large_breach_detectable_detection_within_2", "large_detectable_detected_within_2",
-                           "large_detectable")):
+    for key, num, den in (
+        ("large_breach_detection_within_2", "large_detected_within_2", "large_breaches"),
+        (
+            "large_breach_enough_data_detection_within_2",
+            "large_with_enough_data_detected_within_2",
+            "large_with_enough_data",
+        ),
+        ("large_breach_detectable_detection_within_2", "large_detectable_detected_within_2", "large_detectable"),
+    ):
         tot = {rule: [0, 0] for rule in RULES}
         for entry in out["degraded"].values():
             for rule in RULES:
@@ -287,20 +365,28 @@ def summarise(healthy: list[dict], degraded: list[dict], days: int) -> dict:
         out[key + "_counts"] = {r: [a, b] for r, (a, b) in tot.items()}
     delays = {}
     for rule in RULES:
-        ds = [next((i for i, x in enumerate(r["fired"][rule]) if x), None) for r in degraded
-              if r["truth"].get("breach")]
+        ds = [
+            next((i for i, x in enumerate(r["fired"][rule]) if x), None) for r in degraded if r["truth"].get("breach")
+        ]
         ds = [d for d in ds if d is not None]
         delays[rule] = statistics.mean(ds) if ds else None
     out["mean_delay_breaches_windows"] = delays
     wb = out["healthy"]["workbench"]["per_100_days"]
     out["targets_met"] = {
         "at_most_1_false_per_100_days": wb is not None and wb <= 1.0,
-        "95pct_large_breaches_with_enough_data_within_2_windows":
-            (out["large_breach_enough_data_detection_within_2"]["workbench"] or 0) >= 0.95,
-        "95pct_large_detectable_breaches_within_2_windows":
-            (out["large_breach_detectable_detection_within_2"]["workbench"] or 0) >= 0.95,
-        "delay_no_worse_than_prometheus": (delays["workbench"] is not None and delays["prometheus_for2"] is not None
-                                           and delays["workbench"] <= delays["prometheus_for2"] + 1e-9),
+        "95pct_large_breaches_with_enough_data_within_2_windows": (
+            out["large_breach_enough_data_detection_within_2"]["workbench"] or 0
+        )
+        >= 0.95,
+        "95pct_large_detectable_breaches_within_2_windows": (
+            out["large_breach_detectable_detection_within_2"]["workbench"] or 0
+        )
+        >= 0.95,
+        "delay_no_worse_than_prometheus": (
+            delays["workbench"] is not None
+            and delays["prometheus_for2"] is not None
+            and delays["workbench"] <= delays["prometheus_for2"] + 1e-9
+        ),
     }
     return out
 
@@ -311,7 +397,7 @@ def _days_by_kind(healthy: list[dict]) -> dict:
     for r in healthy:
         ks = r["workbench_kinds"]
         for d in range(len(ks) // PER_DAY):
-            for kind in sorted({k for w in ks[d * PER_DAY:(d + 1) * PER_DAY] for k in w}):
+            for kind in sorted({k for w in ks[d * PER_DAY : (d + 1) * PER_DAY] for k in w}):
                 out[kind] = out.get(kind, 0) + 1
     return out
 
@@ -323,8 +409,8 @@ def main() -> None:
     args = parser.parse_args()
     t0 = time.perf_counter()
     days = 4
-    n_healthy = 6 if args.quick else 52       # x 4 days = 208 healthy deployment-days
-    n_each = 2 if args.quick else 14          # degraded deployments per kind
+    n_healthy = 6 if args.quick else 52  # x 4 days = 208 healthy deployment-days
+    n_each = 2 if args.quick else 14  # degraded deployments per kind
     smaa, boot = (300, 30) if args.quick else (1000, 100)
     jobs = [(1000 + i, None, days, smaa, boot) for i in range(n_healthy)]
     jobs += [(5000 + 100 * k + i, kind, 2, smaa, boot) for k, kind in enumerate(KINDS) for i in range(n_each)]
@@ -332,22 +418,46 @@ def main() -> None:
         results = list(pool.map(evaluate, jobs))
     healthy = [r for r in results if r["kind"] is None]
     degraded = [r for r in results if r["kind"] is not None]
-    out = {"quick": args.quick, "days_per_healthy_deployment": days, "window_hours": WINDOW_H,
-           "n_healthy_deployments": n_healthy, "n_degraded_per_kind": n_each, "smaa_samples": smaa,
-           "bootstrap": boot, "level": 0.95, "for_windows": 2, "cpus": os.cpu_count(),
-           **summarise(healthy, degraded, days),
-           "false_alarm_kinds": sorted({k for r in healthy for ks in r["workbench_kinds"] for k in ks}),
-           "false_alarm_days_by_kind": _days_by_kind(healthy),
-           "traffic_per_day": [min(r["traffic_per_day"] for r in results), max(r["traffic_per_day"] for r in results)],
-           "versions": [min(r["n_versions"] for r in results), max(r["n_versions"] for r in results)]}
+    out = {
+        "quick": args.quick,
+        "days_per_healthy_deployment": days,
+        "window_hours": WINDOW_H,
+        "n_healthy_deployments": n_healthy,
+        "n_degraded_per_kind": n_each,
+        "smaa_samples": smaa,
+        "bootstrap": boot,
+        "level": 0.95,
+        "for_windows": 2,
+        "cpus": os.cpu_count(),
+        **summarise(healthy, degraded, days),
+        "false_alarm_kinds": sorted({k for r in healthy for ks in r["workbench_kinds"] for k in ks}),
+        "false_alarm_days_by_kind": _days_by_kind(healthy),
+        "traffic_per_day": [min(r["traffic_per_day"] for r in results), max(r["traffic_per_day"] for r in results)],
+        "versions": [min(r["n_versions"] for r in results), max(r["n_versions"] for r in results)],
+    }
     out["total_benchmark_s"] = time.perf_counter() - t0
     from workbench._io import atomic_write_text
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(RESULTS, json.dumps(out, indent=1, default=float) + "\n")
-    print(json.dumps({k: out[k] for k in ("healthy", "false_alarm_days_by_kind", "large_breach_detection_within_2",
-                                          "large_breach_enough_data_detection_within_2",
-                                          "large_breach_detectable_detection_within_2", "mean_delay_breaches_windows", "targets_met")}, indent=1, default=float))
+    print(
+        json.dumps(
+            {
+                k: out[k]
+                for k in (
+                    "healthy",
+                    "false_alarm_days_by_kind",
+                    "large_breach_detection_within_2",
+                    "large_breach_enough_data_detection_within_2",
+                    "large_breach_detectable_detection_within_2",
+                    "mean_delay_breaches_windows",
+                    "targets_met",
+                )
+            },
+            indent=1,
+            default=float,
+        )
+    )
     print(f"wrote {RESULTS} in {out['total_benchmark_s']:.0f} s")
 
 

@@ -43,8 +43,9 @@ class PackingComm(BaseComm):
 
     sent_bytes = 0
 
-    def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None,
-                    **keys: Any) -> None:
+    def publish_msg(
+        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **keys: Any
+    ) -> None:
         PackingComm.sent_bytes += len(json_packer({"data": data, "metadata": metadata or {}}))
 
 
@@ -53,12 +54,16 @@ def _packing_comm(*args: Any, **kwargs: Any) -> BaseComm:
 
 
 def model() -> QualityModel:
-    return QualityModel.from_dict({
-        "objectives": [{"name": n, "direction": d, "weight": w}
-                       for n, d, w in zip(NAMES, DIRS, [3, 1, 1, 0.5, 0.5], strict=True)],
-        "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
-        "stakeholders": {"ops": {"acc": 1, "latency_ms": 3, "cost": 2, "energy": 1, "fairness_gap": 1}},
-    })
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": n, "direction": d, "weight": w}
+                for n, d, w in zip(NAMES, DIRS, [3, 1, 1, 0.5, 0.5], strict=True)
+            ],
+            "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
+            "stakeholders": {"ops": {"acc": 1, "latency_ms": 3, "cost": 2, "energy": 1, "fairness_gap": 1}},
+        }
+    )
 
 
 def candidates(n: int, seed: int = 0) -> pd.DataFrame:
@@ -82,6 +87,7 @@ def bench(n: int) -> dict[str, Any]:
     ex = TradeoffExplorer(df, qm, x="latency_ms", y="acc")
     build_s = time.perf_counter() - t0
     assert ex.error_text == "", ex.error_text
+
     def weigh(v: float) -> None:  # the explorer's public state, set as its slider sets it
         ex.weights = {**ex.weights, "latency_ms": v}
 
@@ -105,8 +111,9 @@ def bench(n: int) -> dict[str, Any]:
         ex.method = m
         by_method[m] = round(statistics.median(timed(lambda v=v: weigh(v)) for v in values[2:9]) * 1000, 1)
     method_s = [timed(lambda m=m: setattr(ex, "method", m)) for m in ("tchebycheff", "weighted_sum")]
-    constraint_s = [timed(lambda v=v: setattr(ex, "limits", {**ex.limits, "latency_ms <= 0.95": v}))
-                    for v in (0.9, 0.95)]
+    constraint_s = [
+        timed(lambda v=v: setattr(ex, "limits", {**ex.limits, "latency_ms <= 0.95": v})) for v in (0.9, 0.95)
+    ]
     median_ms = statistics.median(moves) * 1000
     return {
         "candidates": n,
@@ -134,12 +141,14 @@ def main() -> None:
     for n in (10_000, 100_000):
         r = bench(n)
         results[f"explorer_{n}"] = r
-        print(f"{n:>7,} candidates x 5: weight move median {r['weight_move_median_ms']:.1f} ms "
-              f"(p90 {r['weight_move_p90_ms']:.1f}; target < {r['target_ms']:.0f} ms: "
-              f"{'met' if r['meets_target'] else 'MISSED'}); {r['drawn_points']:,} points drawn, "
-              f"{r['weight_move_sent_kb']:.0f} KB sent per move; build {r['explorer_build_s']:.2f} s; "
-              f"method change {r['method_change_median_s']:.2f} s; constraint move {r['constraint_move_median_s']:.2f} s; "
-              f"weight move by method (ms): {r['weight_move_median_ms_by_method']}")
+        print(
+            f"{n:>7,} candidates x 5: weight move median {r['weight_move_median_ms']:.1f} ms "
+            f"(p90 {r['weight_move_p90_ms']:.1f}; target < {r['target_ms']:.0f} ms: "
+            f"{'met' if r['meets_target'] else 'MISSED'}); {r['drawn_points']:,} points drawn, "
+            f"{r['weight_move_sent_kb']:.0f} KB sent per move; build {r['explorer_build_s']:.2f} s; "
+            f"method change {r['method_change_median_s']:.2f} s; constraint move {r['constraint_move_median_s']:.2f} s; "
+            f"weight move by method (ms): {r['weight_move_median_ms_by_method']}"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"written {RESULTS}")

@@ -47,6 +47,7 @@ class ReportError(Exception):
 
 # --- formatting ----------------------------------------------------------------------------------
 
+
 def _finite(x: Any) -> bool:
     """Whether ``x`` is a real number that can be printed as a figure (not None, NaN or inf)."""
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
@@ -158,12 +159,16 @@ def machine(data: Results) -> str | None:
     info = data.get("machine")
     if not isinstance(info, dict):
         return None
-    parts = [MACHINE_KEYS[key](value) if key in MACHINE_KEYS else f"{key} {value}"
-             for key, value in info.items() if key not in MACHINE_SKIP]
+    parts = [
+        MACHINE_KEYS[key](value) if key in MACHINE_KEYS else f"{key} {value}"
+        for key, value in info.items()
+        if key not in MACHINE_SKIP
+    ]
     return f"_Machine: {', '.join(parts)}._"
 
 
 # --- sections ------------------------------------------------------------------------------------
+
 
 def pareto_cell(row: Results, base: float | None) -> str:
     """One peer's time with its ratio to the workbench, or why it was skipped."""
@@ -183,10 +188,17 @@ def pareto_table(rows: list[Results], counted: str) -> str:
     for (n, k, data), tools in cases.items():
         ran = [r for r in tools.values() if r.get("median_s") is not None]
         base = tools.get("workbench", {}).get("median_s")
-        body.append([size(n), k, data, seconds(base),
-                     *(pareto_cell(tools[p], base) if p in tools else "—" for p in peers),
-                     count(ran[0].get("count")) if ran else "—",
-                     "yes" if all(r.get("agree") for r in ran) else "**no**"])
+        body.append(
+            [
+                size(n),
+                k,
+                data,
+                seconds(base),
+                *(pareto_cell(tools[p], base) if p in tools else "—" for p in peers),
+                count(ran[0].get("count")) if ran else "—",
+                "yes" if all(r.get("agree") for r in ran) else "**no**",
+            ]
+        )
     return table(["n", "k", "data", "workbench", *peers, counted, "agree"], body, left=3)
 
 
@@ -196,8 +208,9 @@ def skip_notes(rows: list[Results]) -> list[str]:
     for r in rows:
         if "skipped" in r:
             reasons.setdefault(r["tool"], []).append(r["skipped"])
-    notes = [f"`{tool}` {len(why)} times{':' if len(set(why)) == 1 else ', e.g.'} {why[0]}"
-             for tool, why in reasons.items()]
+    notes = [
+        f"`{tool}` {len(why)} times{':' if len(set(why)) == 1 else ', e.g.'} {why[0]}" for tool, why in reasons.items()
+    ]
     return [f"Skipped: {'; '.join(notes)}."] if notes else []
 
 
@@ -207,8 +220,10 @@ def peer_faster(data: Results, name: str) -> list[str]:
     if not summary:
         return []
     cells = summary["peer_faster"]
-    head = (f"Target, no peer faster in any cell at n ≥ 1e5 ({summary['cells_n_ge_1e5']} cells): "
-            f"{met(summary['target_met'])}")
+    head = (
+        f"Target, no peer faster in any cell at n ≥ 1e5 ({summary['cells_n_ge_1e5']} cells): "
+        f"{met(summary['target_met'])}"
+    )
     if not cells:
         return [head + "."]
     listed = ", ".join(f"{size(c['n'])} × {c['k']} {c['data']} ({ratio(c['best_peer_ratio'])})" for c in cells)
@@ -220,21 +235,33 @@ def before_table(data: Results) -> list[str]:
     rows = []
     for name in ("mask", "ranks"):
         for r in data.get("before", {}).get(name, []):
-            rows.append([name, size(r["n"]), r["k"], r["data"], seconds(r["before_s"]), seconds(r["now_s"]),
-                         ratio(r["speedup"])])
+            rows.append(
+                [
+                    name,
+                    size(r["n"]),
+                    r["k"],
+                    r["data"],
+                    seconds(r["before_s"]),
+                    seconds(r["now_s"]),
+                    ratio(r["speedup"]),
+                ]
+            )
     if not rows:
         return []
-    return ["Regression check against the previous release (`benchmarks/results/before/pareto.json`; "
-            "above 1: faster now):",
-            table(["table", "n", "k", "data", "before", "now", "speed-up"], rows, left=4)]
+    return [
+        "Regression check against the previous release (`benchmarks/results/before/pareto.json`; above 1: faster now):",
+        table(["table", "n", "k", "data", "before", "now", "speed-up"], rows, left=4),
+    ]
 
 
 def render_pareto(data: Results) -> list[str]:
     """Non-dominated mask and non-dominated ranks against the peer libraries, then the cold start."""
     cold = data["cold_start"]
     fresh = data.get("cold_start_fresh_cache")
-    shapes = ("`uniform`: U(0, 1)^k, few non-dominated rows; `sphere`: every row non-dominated; "
-              "`ml`: ML-shaped candidates, a curved front far from most rows; `tied`: integers 0–9")
+    shapes = (
+        "`uniform`: U(0, 1)^k, few non-dominated rows; `sphere`: every row non-dominated; "
+        "`ml`: ML-shaped candidates, a curved front far from most rows; `tied`: integers 0–9"
+    )
     return [
         f"Non-dominated mask ({shapes}); medians of interleaved rounds, the ratio in brackets.",
         pareto_table(data["mask"], "non-dominated"),
@@ -246,15 +273,20 @@ def render_pareto(data: Results) -> list[str]:
         *before_table(data),
         f"Cold start of a fresh interpreter: import {seconds(cold['import_s'])}, first calls "
         f"{seconds(cold['first_calls_s'])}"
-        + (f"; with an empty numba cache (a fresh install) the first calls take "
-           f"{seconds(fresh['first_calls_s'])}." if fresh else "."),
+        + (
+            f"; with an empty numba cache (a fresh install) the first calls take {seconds(fresh['first_calls_s'])}."
+            if fresh
+            else "."
+        ),
     ]
 
 
 def render_analyze(data: Results) -> list[str]:
     """``analyze`` on ML-shaped data, the explorer's weight move against its numpy floor, cold start."""
-    rows = [["`analyze` 1e5 × 5 uniform, SMAA with 1e4 samples", seconds(data["analyze_1e5x5_smaa1e4_s"]), "—"],
-            ["front size at 1e5 × 5 uniform", count(data["front_size_1e5x5"]), "—"]]
+    rows = [
+        ["`analyze` 1e5 × 5 uniform, SMAA with 1e4 samples", seconds(data["analyze_1e5x5_smaa1e4_s"]), "—"],
+        ["front size at 1e5 × 5 uniform", count(data["front_size_1e5x5"]), "—"],
+    ]
     small, big = data.get("sizes", [None, None])
     targets = data.get("targets_met", {})
     out = []
@@ -264,40 +296,74 @@ def render_analyze(data: Results) -> list[str]:
         move = data[f"weight_move_{big}"]
         cold = data["cold_start"]
         rows += [
-            [f"`analyze` {size(small)} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
-             f"{seconds(s['median_s'])}, peak {megabytes(s['peak_mb'])}",
-             f"≤ 0.5 s: {met(targets.get('analyze_1e5_le_0.5s'))}"],
-            [f"`analyze` {size(big)} × 5, the same", f"{seconds(b['median_s'])}, peak {megabytes(b['peak_mb'])}",
-             f"≤ 5 s: {met(targets.get('analyze_1e6_le_5s'))}; ≤ 4 GiB: "
-             f"{met(targets.get('analyze_1e6_peak_le_4GiB'))}"],
+            [
+                f"`analyze` {size(small)} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
+                f"{seconds(s['median_s'])}, peak {megabytes(s['peak_mb'])}",
+                f"≤ 0.5 s: {met(targets.get('analyze_1e5_le_0.5s'))}",
+            ],
+            [
+                f"`analyze` {size(big)} × 5, the same",
+                f"{seconds(b['median_s'])}, peak {megabytes(b['peak_mb'])}",
+                f"≤ 5 s: {met(targets.get('analyze_1e6_le_5s'))}; ≤ 4 GiB: "
+                f"{met(targets.get('analyze_1e6_peak_le_4GiB'))}",
+            ],
         ]
         if full:
-            rows.append([f"… every front ranked (`depth=None`; {count(full['deepest_feasible_front'] + 1)} "
-                         "feasible fronts)", seconds(full["median_s"]), "—"])
+            rows.append(
+                [
+                    f"… every front ranked (`depth=None`; {count(full['deepest_feasible_front'] + 1)} feasible fronts)",
+                    seconds(full["median_s"]),
+                    "—",
+                ]
+            )
         rows += [
-            [f"weight move {size(big)} × 5: `Reranker.reweigh` end to end", millis(move["reweigh_ms"]),
-             f"≤ 120 ms: {met(targets.get('weight_move_1e6_le_120ms'))}"],
-            ["… numpy floor: `N @ w` + `argsort`", millis(move["floor_ms"]),
-             f"reweigh / floor {ratio(move['reweigh_ms'] / move['floor_ms'])}"],
-            ["first `analyze` of 100 rows, fresh install (empty numba cache)",
-             seconds(cold["fresh_100"]["first_analyze_s"]),
-             f"≤ 3 s: {met(targets.get('fresh_install_first_analyze_le_3s'))}"],
-            ["… in a warm new process", seconds(cold["warm_100"]["first_analyze_s"]),
-             f"≤ 0.5 s: {met(targets.get('warm_new_process_le_0.5s'))}"],
+            [
+                f"weight move {size(big)} × 5: `Reranker.reweigh` end to end",
+                millis(move["reweigh_ms"]),
+                f"≤ 120 ms: {met(targets.get('weight_move_1e6_le_120ms'))}",
+            ],
+            [
+                "… numpy floor: `N @ w` + `argsort`",
+                millis(move["floor_ms"]),
+                f"reweigh / floor {ratio(move['reweigh_ms'] / move['floor_ms'])}",
+            ],
+            [
+                "first `analyze` of 100 rows, fresh install (empty numba cache)",
+                seconds(cold["fresh_100"]["first_analyze_s"]),
+                f"≤ 3 s: {met(targets.get('fresh_install_first_analyze_le_3s'))}",
+            ],
+            [
+                "… in a warm new process",
+                seconds(cold["warm_100"]["first_analyze_s"]),
+                f"≤ 0.5 s: {met(targets.get('warm_new_process_le_0.5s'))}",
+            ],
             ["… importing `workbench` before it", seconds(cold["warm_100"]["import_s"]), "—"],
-            ["first `analyze` of 1e4 rows, fresh install (the one-off compile)",
-             seconds(cold["fresh_10000"]["first_analyze_s"]), "—"],
+            [
+                "first `analyze` of 1e4 rows, fresh install (the one-off compile)",
+                seconds(cold["fresh_10000"]["first_analyze_s"]),
+                "—",
+            ],
         ]
     out.append(table(["figure", "value", "target"], rows))
     before = data.get("before", {})
     if before:
-        labels = {"analyze_1e5x5_smaa1e4_s": ("`analyze` 1e5 × 5 uniform, SMAA 1e4", seconds, 1.0),
-                  "rerank_1e6x5_ms": ("weight move 1e6 × 5 (before: scores and order only; now: "
-                                      "`Reranker.reweigh` end to end)", millis, 1.0)}
-        body = [[labels[k][0], labels[k][1](v["before"]), labels[k][1](v["now"]), ratio(v["before"] / v["now"])]
-                for k, v in before.items() if k in labels]
-        out += ["Against the previous release (`benchmarks/results/before/analyze.json`; above 1: faster now):",
-                table(["figure", "before", "now", "speed-up"], body)]
+        labels = {
+            "analyze_1e5x5_smaa1e4_s": ("`analyze` 1e5 × 5 uniform, SMAA 1e4", seconds, 1.0),
+            "rerank_1e6x5_ms": (
+                "weight move 1e6 × 5 (before: scores and order only; now: `Reranker.reweigh` end to end)",
+                millis,
+                1.0,
+            ),
+        }
+        body = [
+            [labels[k][0], labels[k][1](v["before"]), labels[k][1](v["now"]), ratio(v["before"] / v["now"])]
+            for k, v in before.items()
+            if k in labels
+        ]
+        out += [
+            "Against the previous release (`benchmarks/results/before/analyze.json`; above 1: faster now):",
+            table(["figure", "before", "now", "speed-up"], body),
+        ]
     return out
 
 
@@ -305,15 +371,26 @@ def render_monitoring(data: Results) -> list[str]:
     """``aggregate`` against the other engines: time, ratio to the workbench, peak and added memory."""
     engines = data["engines"]
     base = engines["workbench"]["median_s"]
-    rows = [[f"`{name}`", seconds(e["median_s"]), ratio(e["median_s"] / base),
-             megabytes(e["peak_mb"]), megabytes(e["added_mb"])] for name, e in engines.items()]
+    rows = [
+        [
+            f"`{name}`",
+            seconds(e["median_s"]),
+            ratio(e["median_s"] / base),
+            megabytes(e["peak_mb"]),
+            megabytes(e["added_mb"]),
+        ]
+        for name, e in engines.items()
+    ]
     return [
         f"Whole-period aggregation of {size(data['rows'])} log rows ({data['versions']} versions, "
         f"{data['files']} Parquet files, {data['cpus']} CPUs); ratio = engine time / workbench time; "
         "added = peak above the peak after imports."
-        + (" `duckdb_hand` and `workbench` ran in interleaved rounds; the workbench computes every figure's "
-           "interval as well (issue 15 allows 1.3× the hand-written query)."
-           if engines.get("workbench", {}).get("interleaved") else ""),
+        + (
+            " `duckdb_hand` and `workbench` ran in interleaved rounds; the workbench computes every figure's "
+            "interval as well (issue 15 allows 1.3× the hand-written query)."
+            if engines.get("workbench", {}).get("interleaved")
+            else ""
+        ),
         table(["engine", "median", "ratio", "peak", "added"], rows),
         targets(data["ratios"]["targets_met"]),
     ]
@@ -321,8 +398,8 @@ def render_monitoring(data: Results) -> list[str]:
 
 _RULES = {
     "workbench": "workbench: 95 % interval beyond the SLO for 2 windows, or 1 window when beyond it by more than "
-                 "the interval's half-width (≈ 99.99 %); no verdict below the objective's minimum n "
-                 "(insufficient_data info); decision checks with probability / bootstrap",
+    "the interval's half-width (≈ 99.99 %); no verdict below the objective's minimum n "
+    "(insufficient_data info); decision checks with probability / bootstrap",
     "naive": "naive: point estimate beyond the SLO in the latest window",
     "prometheus_for2": "Prometheus: point estimate beyond the SLO, `for: 2` windows",
 }
@@ -341,32 +418,57 @@ def render_triggers(data: Results) -> list[str]:
     for rule in rules:
         h = data["healthy"][rule]
         delay = data["mean_delay_breaches_windows"].get(rule)
-        rows.append([_RULES.get(rule, rule), f"{h['false_review_due_days']}/{h['deployment_days']}",
-                     sig(h["per_100_days"]) if _finite(h["per_100_days"]) else "–",
-                     _share(data["large_breach_enough_data_detection_within_2_counts"][rule]),
-                     _share(data["large_breach_detection_within_2_counts"][rule]),
-                     _share(data.get("large_breach_detectable_detection_within_2_counts", {}).get(rule)),
-                     sig(delay) if _finite(delay) else "–"])
+        rows.append(
+            [
+                _RULES.get(rule, rule),
+                f"{h['false_review_due_days']}/{h['deployment_days']}",
+                sig(h["per_100_days"]) if _finite(h["per_100_days"]) else "–",
+                _share(data["large_breach_enough_data_detection_within_2_counts"][rule]),
+                _share(data["large_breach_detection_within_2_counts"][rule]),
+                _share(data.get("large_breach_detectable_detection_within_2_counts", {}).get(rule)),
+                sig(delay) if _finite(delay) else "–",
+            ]
+        )
     kinds = list(data["degraded"])
-    detail = [[f"`{k}`"] + [f"{data['degraded'][k][r]['detected_within_2']}/{data['degraded'][k][r]['n']}"
-                            for r in rules] for k in kinds]
+    detail = [
+        [f"`{k}`"] + [f"{data['degraded'][k][r]['detected_within_2']}/{data['degraded'][k][r]['n']}" for r in rules]
+        for k in kinds
+    ]
     return [
         f"{data['n_healthy_deployments']} healthy deployments × {data['days_per_healthy_deployment']} days "
         f"(6 h windows checked after each window, {data['versions'][0]}–{data['versions'][1]} versions, "
         f"{count(data['traffic_per_day'][0])}–{count(data['traffic_per_day'][1])} requests a day) and "
         f"{data['n_degraded_per_kind']} degraded deployments per kind; level {data['level']}, "
         f"SMAA samples {count(data['smaa_samples'])}, bootstrap draws {count(data['bootstrap'])}. "
-        "A large breach lies beyond the SLO by at least twice the healthy margin; \"enough data\" = the "
+        'A large breach lies beyond the SLO by at least twice the healthy margin; "enough data" = the '
         "degraded version's windows hold the objective's minimum n; \"detectable\" = beyond the SLO by at "
         "least 3.6 standard errors of one window (95 % power at the 95 % level); delay in windows after the "
         "onset window.",
-        table(["rule", "false review-due days", "per 100 days", "large breaches with enough data, within 2",
-               "all large breaches, within 2", "large detectable breaches, within 2", "mean delay (breaches)"], rows),
+        table(
+            [
+                "rule",
+                "false review-due days",
+                "per 100 days",
+                "large breaches with enough data, within 2",
+                "all large breaches, within 2",
+                "large detectable breaches, within 2",
+                "mean delay (breaches)",
+            ],
+            rows,
+        ),
         "Detected within 2 windows, per injected degradation:",
         table(["degradation", *rules], detail),
-        "Workbench alarms on healthy days: " + (", ".join(
-            f"`{k}` ({data['false_alarm_days_by_kind'][k]} days)" if k in data.get("false_alarm_days_by_kind", {})
-            else f"`{k}`" for k in data["false_alarm_kinds"]) or "none") + ".",
+        "Workbench alarms on healthy days: "
+        + (
+            ", ".join(
+                f"`{k}` ({data['false_alarm_days_by_kind'][k]} days)"
+                if k in data.get("false_alarm_days_by_kind", {})
+                else f"`{k}`"
+                for k in data["false_alarm_kinds"]
+            )
+            or "none"
+        )
+        + ".",
         targets(data["targets_met"]),
     ]
 
@@ -382,12 +484,15 @@ def render_widgets(data: Results) -> list[str]:
     body = [
         row("drawn points", lambda r: count(r["drawn_points"])),
         row("build", lambda r: seconds(r["explorer_build_s"])),
-        row("weight move, median / p90", lambda r: f"{millis(r['weight_move_median_ms'])} / "
-                                                   f"{millis(r['weight_move_p90_ms'])}"),
+        row(
+            "weight move, median / p90",
+            lambda r: f"{millis(r['weight_move_median_ms'])} / {millis(r['weight_move_p90_ms'])}",
+        ),
         row("sent per weight move", lambda r: f"{r['weight_move_sent_kb']:,.0f} KB"),
-        *(row(f"weight move, `{m}` (median)",
-              lambda r, m=m: millis(r["weight_move_median_ms_by_method"].get(m)))
-          for m in methods),
+        *(
+            row(f"weight move, `{m}` (median)", lambda r, m=m: millis(r["weight_move_median_ms_by_method"].get(m)))
+            for m in methods
+        ),
         row("method change (median)", lambda r: seconds(r["method_change_median_s"])),
         row("constraint move (median)", lambda r: seconds(r["constraint_move_median_s"])),
         row("target: weight move median", lambda r: f"< {r['target_ms']:g} ms: {met(r['meets_target'])}"),
@@ -419,11 +524,13 @@ def mb(stat: Any) -> str:
 
 
 #: Columns of the browser table: heading, metric of an interaction, metric of the initial render.
-BROWSER_COLUMNS = (("table updated", "table_updated_ms", "table_shown_ms"),
-                   ("reply", "reply_received_ms", None),
-                   ("chart settled", "chart_settled_ms", "chart_settled_ms"),
-                   ("total blocking (frames)", "frame_blocking_ms", "frame_blocking_ms"),
-                   ("longest frame", "longest_frame_ms", "longest_frame_ms"))
+BROWSER_COLUMNS = (
+    ("table updated", "table_updated_ms", "table_shown_ms"),
+    ("reply", "reply_received_ms", None),
+    ("chart settled", "chart_settled_ms", "chart_settled_ms"),
+    ("total blocking (frames)", "frame_blocking_ms", "frame_blocking_ms"),
+    ("longest frame", "longest_frame_ms", "longest_frame_ms"),
+)
 BROWSER_INTERACTIONS = ("weight_move", "method_change", "constraint_move")
 
 
@@ -431,15 +538,28 @@ def render_browser(data: Results) -> list[str]:
     """The explorer in JupyterLab and headless Chromium: one row per interaction and size."""
     sizes = sorted(data["sizes"].values(), key=lambda s: -s["candidates"])
     settings = data["settings"]
-    body = [["initial render", count(s["candidates"]),
-             *(spread(s["initial_render"].get(m)) if m else "—" for _, _, m in BROWSER_COLUMNS),
-             mb(s["initial_render"]["bytes_received"])] for s in sizes]
+    body = [
+        [
+            "initial render",
+            count(s["candidates"]),
+            *(spread(s["initial_render"].get(m)) if m else "—" for _, _, m in BROWSER_COLUMNS),
+            mb(s["initial_render"]["bytes_received"]),
+        ]
+        for s in sizes
+    ]
     for kind in BROWSER_INTERACTIONS:
-        body += [[kind.replace("_", " "), count(s["candidates"]),
-                  *(spread(s[kind].get(m)) for _, m, _ in BROWSER_COLUMNS),
-                  mb(s[kind]["bytes_received"])] for s in sizes]
-    shown = ", ".join(f"{seconds(s['initial_render']['explorer_shown_ms'] / 1e3)} at {count(s['candidates'])}"
-                      for s in sizes)
+        body += [
+            [
+                kind.replace("_", " "),
+                count(s["candidates"]),
+                *(spread(s[kind].get(m)) for _, m, _ in BROWSER_COLUMNS),
+                mb(s[kind]["bytes_received"]),
+            ]
+            for s in sizes
+        ]
+    shown = ", ".join(
+        f"{seconds(s['initial_render']['explorer_shown_ms'] / 1e3)} at {count(s['candidates'])}" for s in sizes
+    )
     return [
         f"The explorer in JupyterLab, its controls moved in headless Chromium: median (p90) in ms over "
         f"{settings['weight_moves']} weight moves (after one warm-up), {settings['other_moves']} method changes "
@@ -460,10 +580,24 @@ def render_browser(data: Results) -> list[str]:
 def render_app(data: Results) -> list[str]:
     """The decision app (``workbench app``, Voilà) in headless Chromium: first paint and weight moves."""
     settings, first, move = data["settings"], data["first_paint"], data["weight_move"]
-    body = [["first paint", count(first["runs"]), spread(first["first_paint_ms"]), spread(first["table_shown_ms"]),
-             spread(first["chart_drawn_ms"]), "—"],
-            ["weight move", count(move["runs"]), "—", spread(move["table_updated_ms"]),
-             spread(move["chart_settled_ms"]), spread(move["headline_updated_ms"])]]
+    body = [
+        [
+            "first paint",
+            count(first["runs"]),
+            spread(first["first_paint_ms"]),
+            spread(first["table_shown_ms"]),
+            spread(first["chart_drawn_ms"]),
+            "—",
+        ],
+        [
+            "weight move",
+            count(move["runs"]),
+            "—",
+            spread(move["table_updated_ms"]),
+            spread(move["chart_settled_ms"]),
+            spread(move["headline_updated_ms"]),
+        ],
+    ]
     return [
         f"The decision app on the {settings['source']} ({settings['smaa_samples']:,} SMAA-2 samples), served by "
         f"`workbench app` on 127.0.0.1 and opened in headless Chromium at {settings['viewport']['width']}×"
@@ -479,38 +613,75 @@ def render_app(data: Results) -> list[str]:
 
 def render_search(data: Results) -> list[str]:
     """Overhead of ``search`` around plain pymoo per evaluation cost, then the parallel speed-up."""
-    overhead = [[f"{o['cost_ms']} ms", count(o["budget"]), seconds(o["pymoo_s"]), seconds(o["workbench_s"]),
-                 f"{o['overhead_pct']:+.1f} %", seconds(o["overhead_per_eval_us"] / 1e6),
-                 met(o["target_met"]) if o["target_applies"] else "—"] for o in data["overhead"]]
+    overhead = [
+        [
+            f"{o['cost_ms']} ms",
+            count(o["budget"]),
+            seconds(o["pymoo_s"]),
+            seconds(o["workbench_s"]),
+            f"{o['overhead_pct']:+.1f} %",
+            seconds(o["overhead_per_eval_us"] / 1e6),
+            met(o["target_met"]) if o["target_applies"] else "—",
+        ]
+        for o in data["overhead"]
+    ]
     par = data["parallel"]
     med, rat = par["median_s"], par["ratios"]
     parallel = [
-        ["workbench", seconds(med["workbench_serial"]), seconds(med["workbench_client"]),
-         ratio(rat["workbench_speedup_2_workers"])],
-        ["workbench, `workers=2` end to end", seconds(med["workbench_serial"]),
-         seconds(med["workbench_workers2_end_to_end"]), ratio(rat["workbench_speedup_2_workers_end_to_end"])],
-        ["pymoo (`DaskParallelization`)", seconds(med["pymoo_serial"]), seconds(med["pymoo_dask"]),
-         ratio(rat["pymoo_dask_speedup_2_workers"])],
+        [
+            "workbench",
+            seconds(med["workbench_serial"]),
+            seconds(med["workbench_client"]),
+            ratio(rat["workbench_speedup_2_workers"]),
+        ],
+        [
+            "workbench, `workers=2` end to end",
+            seconds(med["workbench_serial"]),
+            seconds(med["workbench_workers2_end_to_end"]),
+            ratio(rat["workbench_speedup_2_workers_end_to_end"]),
+        ],
+        [
+            "pymoo (`DaskParallelization`)",
+            seconds(med["pymoo_serial"]),
+            seconds(med["pymoo_dask"]),
+            ratio(rat["pymoo_dask_speedup_2_workers"]),
+        ],
     ]
     if "first_end_to_end_s" in par:
-        parallel.insert(2, ["workbench, `workers=2` end to end, first search of the process (starts the "
-                            "forkserver)", seconds(med["workbench_serial"]), seconds(par["first_end_to_end_s"]),
-                            ratio(rat["workbench_speedup_2_workers_first_end_to_end"])])
+        parallel.insert(
+            2,
+            [
+                "workbench, `workers=2` end to end, first search of the process (starts the forkserver)",
+                seconds(med["workbench_serial"]),
+                seconds(par["first_end_to_end_s"]),
+                ratio(rat["workbench_speedup_2_workers_first_end_to_end"]),
+            ],
+        )
     per_eval = par.get("overhead_per_eval_ms")
     return [
         f"Overhead around plain pymoo, same problem and budget: {data['problem']['algorithm']} on "
         f"{data['problem']['objectives']}, each evaluation busy-waiting for its cost. Target: < 5 % from "
         "10 ms per evaluation.",
-        table(["cost per evaluation", "budget", "pymoo", "workbench", "overhead", "per evaluation",
-               "target"], overhead),
+        table(
+            ["cost per evaluation", "budget", "pymoo", "workbench", "overhead", "per evaluation", "target"], overhead
+        ),
         f"Parallel speed-up: {par['budget']} evaluations sleeping {seconds(par['sleep_s'])} each "
         f"(ideal {seconds(par['ideal_serial_s'])} serial, {seconds(par['ideal_2_workers_s'])} on 2 workers; "
         f"cluster start-up {seconds(par['cluster_startup_s'])}, outside the time except end to end):",
         table(["search", "serial", "2 Dask workers", "speed-up"], parallel),
         f"workbench / pymoo time: serial {ratio(rat['workbench_serial_vs_pymoo_serial_time'])}, "
         f"2 workers {ratio(rat['workbench_client_vs_pymoo_dask_time'])}. " + targets(rat["target_met"]),
-    ] + ([("Wall time beyond the ideal (serial work / workers), per evaluation: "
-           + ", ".join(f"{k.replace('_', ' ')} {v:.1f} ms" for k, v in per_eval.items()) + ".")] if per_eval else [])
+    ] + (
+        [
+            (
+                "Wall time beyond the ideal (serial work / workers), per evaluation: "
+                + ", ".join(f"{k.replace('_', ' ')} {v:.1f} ms" for k, v in per_eval.items())
+                + "."
+            )
+        ]
+        if per_eval
+        else []
+    )
 
 
 def load_target(name: str, limits: Results) -> str:
@@ -530,9 +701,11 @@ def load_monitoring(data: Results) -> str:
     """The monitoring scenario against the hand query with no limit and under the same limit."""
     mon, hand, limited = data["monitoring"], data["monitoring_hand"], data["monitoring_hand_limited"]
     under = "out of memory" if limited.get("failed") else seconds(limited.get("seconds"))
-    return (f"{seconds(mon['seconds'])}, peak {megabytes(mon['peak_mb'])}; hand DuckDB without a limit "
-            f"{seconds(hand['seconds'])} ({ratio(hand['seconds'] / mon['seconds'])}), peak "
-            f"{megabytes(hand['peak_mb'])}; under the limit: {under}")
+    return (
+        f"{seconds(mon['seconds'])}, peak {megabytes(mon['peak_mb'])}; hand DuckDB without a limit "
+        f"{seconds(hand['seconds'])} ({ratio(hand['seconds'] / mon['seconds'])}), peak "
+        f"{megabytes(hand['peak_mb'])}; under the limit: {under}"
+    )
 
 
 def render_load(data: Results) -> list[str]:
@@ -542,32 +715,64 @@ def render_load(data: Results) -> list[str]:
     peer_names = [k for k, v in peers.items() if isinstance(v, dict) and "median_s" in v and k != "workbench"]
     base = peers["workbench"]["median_s"]
     limit = data["targets"]
-    label = {"brush_1000": f"brush selecting {count(widget.get('brushed_candidates'))} candidates",
-             "brush_clear": "clearing the brush"}
+    label = {
+        "brush_1000": f"brush selecting {count(widget.get('brushed_candidates'))} candidates",
+        "brush_clear": "clearing the brush",
+    }
     rows = [
-        [f"`analyze` {size(ana['candidates'])} × {ana['objectives']}, defaults",
-         f"{seconds(ana['seconds'])}, peak {megabytes(ana['peak_mb'])}",
-         f"peak < {limit['analyze_peak_gib']:g} GiB: {met(ana['meets_target'])}"],
-        [f"`analyze` {size(analyst['candidates'])} × {analyst['objectives']}, SMAA and champion",
-         f"{seconds(analyst['seconds'])}, peak {megabytes(analyst['peak_mb'])}",
-         f"peak < {limit['analyze_peak_gib']:g} GiB: {met(analyst['meets_target'])}"],
-        [f"Pareto filter {size(peers['candidates'])} × {ana['objectives']}",
-         "; ".join([f"workbench {seconds(base)}",
-                    *(f"{p} {seconds(peers[p]['median_s'])} ({ratio(peers[p]['median_s'] / base)})"
-                      for p in peer_names)]) + ("; same front" if peers["same_front"] else "; **fronts differ**"),
-         "—"],
-        [f"monitoring {size(mon['rows_in'])} rows, memory limit {mon['memory_limit']}", load_monitoring(data),
-         "—"],
-        [f"explorer {size(widget['candidates'])} × {widget['objectives']}: build",
-         f"{seconds(widget['build_s'])}, peak {megabytes(widget['peak_mb'])}", "—"],
-        *([f"explorer: {label.get(name, name.replace('_', ' '))}", load_interaction(widget[name]),
-           f"{load_target(name, limit)}: {met(ok)}"] for name, ok in widget["meets_target"].items()),
+        [
+            f"`analyze` {size(ana['candidates'])} × {ana['objectives']}, defaults",
+            f"{seconds(ana['seconds'])}, peak {megabytes(ana['peak_mb'])}",
+            f"peak < {limit['analyze_peak_gib']:g} GiB: {met(ana['meets_target'])}",
+        ],
+        [
+            f"`analyze` {size(analyst['candidates'])} × {analyst['objectives']}, SMAA and champion",
+            f"{seconds(analyst['seconds'])}, peak {megabytes(analyst['peak_mb'])}",
+            f"peak < {limit['analyze_peak_gib']:g} GiB: {met(analyst['meets_target'])}",
+        ],
+        [
+            f"Pareto filter {size(peers['candidates'])} × {ana['objectives']}",
+            "; ".join(
+                [
+                    f"workbench {seconds(base)}",
+                    *(
+                        f"{p} {seconds(peers[p]['median_s'])} ({ratio(peers[p]['median_s'] / base)})"
+                        for p in peer_names
+                    ),
+                ]
+            )
+            + ("; same front" if peers["same_front"] else "; **fronts differ**"),
+            "—",
+        ],
+        [f"monitoring {size(mon['rows_in'])} rows, memory limit {mon['memory_limit']}", load_monitoring(data), "—"],
+        [
+            f"explorer {size(widget['candidates'])} × {widget['objectives']}: build",
+            f"{seconds(widget['build_s'])}, peak {megabytes(widget['peak_mb'])}",
+            "—",
+        ],
+        *(
+            [
+                f"explorer: {label.get(name, name.replace('_', ' '))}",
+                load_interaction(widget[name]),
+                f"{load_target(name, limit)}: {met(ok)}",
+            ]
+            for name, ok in widget["meets_target"].items()
+        ),
     ]
     return [table(["scenario", "figure", "target"], rows, left=3)]
 
 
-HARDENING_COUNTERS = ("inputs_tried", "rejected", "unhandled", "invariant_checked", "invariant_violated",
-                      "attack_tried", "attack_succeeded", "fault_injected", "data_lost")
+HARDENING_COUNTERS = (
+    "inputs_tried",
+    "rejected",
+    "unhandled",
+    "invariant_checked",
+    "invariant_violated",
+    "attack_tried",
+    "attack_succeeded",
+    "fault_injected",
+    "data_lost",
+)
 
 
 def render_hardening(data: Results) -> list[str]:
@@ -575,8 +780,11 @@ def render_hardening(data: Results) -> list[str]:
     areas = {name: counts for name, counts in data["areas"].items() if name != "total"}
     t = {key: sum(counts.get(key, 0) for counts in areas.values()) for key in HARDENING_COUNTERS}
     rows = [
-        ["bad input", f"{count(t['inputs_tried'])} tried, {count(t['rejected'])} rejected with a clear error",
-         f"**{count(t['unhandled'])}** unhandled"],
+        [
+            "bad input",
+            f"{count(t['inputs_tried'])} tried, {count(t['rejected'])} rejected with a clear error",
+            f"**{count(t['unhandled'])}** unhandled",
+        ],
         ["invariants", f"{count(t['invariant_checked'])} checked", f"**{count(t['invariant_violated'])}** violated"],
         ["hostile strings", f"{count(t['attack_tried'])} tried", f"**{count(t['attack_succeeded'])}** got through"],
         ["injected faults", f"{count(t['fault_injected'])} injected", f"**{count(t['data_lost'])}** data lost"],
@@ -595,11 +803,20 @@ def pct(x: Any) -> str:
 
 def render_replicates(data: Results) -> list[str]:
     """Seed noise and the decision: the evidence rules side by side with the point-estimate rule."""
-    rows = [[f"{sig(c['delta_sd'], 2)} σ", str(c["n"]),
-             pct(c["gate_point"]), f"**{pct(c['gate_evidence'])}**", pct(c["gate_bootstrap"]),
-             pct(c["worse_point"]), f"**{pct(c['worse_evidence'])}**",
-             pct(c["better_point"]), f"**{pct(c['better_evidence'])}**"]
-            for c in sorted(data["cells"], key=lambda c: (c["delta_sd"], c["n"]))]
+    rows = [
+        [
+            f"{sig(c['delta_sd'], 2)} σ",
+            str(c["n"]),
+            pct(c["gate_point"]),
+            f"**{pct(c['gate_evidence'])}**",
+            pct(c["gate_bootstrap"]),
+            pct(c["worse_point"]),
+            f"**{pct(c['worse_evidence'])}**",
+            pct(c["better_point"]),
+            f"**{pct(c['better_evidence'])}**",
+        ]
+        for c in sorted(data["cells"], key=lambda c: (c["delta_sd"], c["n"]))
+    ]
     return [
         f"{count(data['studies_per_cell'])} synthetic studies per cell (Monte Carlo standard error "
         f"{pct(data['monte_carlo_se'])} at 5 %), {count(data['bootstrap_draws'])} bootstrap draws, confidence "
@@ -609,10 +826,25 @@ def render_replicates(data: Results) -> list[str]:
         "replaces the incumbent — to a truly worse one (at Δ = 0, a truly equal one) is a mistake, to a "
         "truly better one is power. Point = the means decide; evidence = `gate --confidence 0.95` and the "
         "'detectable difference' verdict; bootstrap = the same probability from a plain percentile bootstrap.",
-        table(["Δ", "seeds", "gate fails: point", "evidence", "bootstrap", "switch to worse: point", "evidence",
-               "switch to better: point", "evidence"], rows, left=0),
+        table(
+            [
+                "Δ",
+                "seeds",
+                "gate fails: point",
+                "evidence",
+                "bootstrap",
+                "switch to worse: point",
+                "evidence",
+                "switch to better: point",
+                "evidence",
+            ],
+            rows,
+            left=0,
+        ),
         f"Worst false gate failure rate at Δ = 0: {pct(data['worst_false_gate_failure'])}. "
-        + targets({"false gate failures ≤ 5 % at confidence 0.95": data["targets"]["false_gate_failures_at_most_5pct"]}),
+        + targets(
+            {"false gate failures ≤ 5 % at confidence 0.95": data["targets"]["false_gate_failures_at_most_5pct"]}
+        ),
     ]
 
 
@@ -627,23 +859,44 @@ def render_services(data: Results) -> list[str]:
             f"MLflow tracking server {m['mlflow_server']} over HTTP on 127.0.0.1 (SQLite back end), one experiment "
             f"of {count(m['runs'])} runs ({count(m['candidates'])} candidates × {m['seeds']} seeds); median of "
             f"{m['repeat']} interleaved reads after a warm-up, client mlflow {m['mlflow_client']}.",
-            table(["read", "rows", "time", "ratio"], [
-                ["`workbench.load(\"mlflow:http://…#bench\")`", f"{count(m['workbench_candidates'])} candidates "
-                 f"(with {m['seeds']} replicates each)", f"**{seconds(m['workbench_s'])}**", ratio(m["ratio"])],
-                ["`mlflow.search_runs(experiment_names=[\"bench\"])`", f"{count(m['search_runs_rows'])} runs",
-                 seconds(m["search_runs_s"]), "1"],
-            ]),
+            table(
+                ["read", "rows", "time", "ratio"],
+                [
+                    [
+                        '`workbench.load("mlflow:http://…#bench")`',
+                        f"{count(m['workbench_candidates'])} candidates (with {m['seeds']} replicates each)",
+                        f"**{seconds(m['workbench_s'])}**",
+                        ratio(m["ratio"]),
+                    ],
+                    [
+                        '`mlflow.search_runs(experiment_names=["bench"])`',
+                        f"{count(m['search_runs_rows'])} runs",
+                        seconds(m["search_runs_s"]),
+                        "1",
+                    ],
+                ],
+            ),
         ]
     pg = data.get("postgres")
     if pg is not None and "skipped" in pg:
         out.append(f"PostgreSQL: not run ({pg['skipped']}).")
     elif pg is not None:
         rows = []
-        for key, label in (("postgres_8", "PostgreSQL, 8 writer processes"), ("postgres_1", "PostgreSQL, 1 writer"),
-                           ("sqlite_1", "SQLite file (default), 1 writer")):
+        for key, label in (
+            ("postgres_8", "PostgreSQL, 8 writer processes"),
+            ("postgres_1", "PostgreSQL, 1 writer"),
+            ("sqlite_1", "SQLite file (default), 1 writer"),
+        ):
             r = pg[key]
-            rows.append([label, count(r["decisions"]), seconds(r["wall_s"]), f"**{sig(r['decisions_per_s'])}**",
-                         "yes" if r["present_once"] and r["one_chain"] else "**no**"])
+            rows.append(
+                [
+                    label,
+                    count(r["decisions"]),
+                    seconds(r["wall_s"]),
+                    f"**{sig(r['decisions_per_s'])}**",
+                    "yes" if r["present_once"] and r["one_chain"] else "**no**",
+                ]
+            )
         out += [
             f"Decision append throughput: accepted decisions appended with `supersedes='latest'` (one supersede "
             f"chain under the log's lock) to an initialised log; PostgreSQL {pg['postgres_version']} on 127.0.0.1 "
@@ -671,6 +924,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Results], list[str]]], ...] = (  # (ti
 
 # --- the block and the doc -----------------------------------------------------------------------
 
+
 def read_results(path: Path, script: str) -> Results | None:
     """A results file's JSON, or None when it does not exist yet."""
     try:
@@ -690,14 +944,16 @@ def section(title: str, name: str, render_one: Callable[[Results], list[str]], r
     if data is None:
         return "\n\n".join([parts[0], f"Not run yet (`{script}`)."])
     if data.get("quick") is True:
-        parts.append(f"**Quick run** (`--quick`): smoke-test sizes, not the published figures; "
-                     f"re-run `{script}` without it.")
+        parts.append(
+            f"**Quick run** (`--quick`): smoke-test sizes, not the published figures; re-run `{script}` without it."
+        )
     try:
         parts += render_one(data)
     except (KeyError, TypeError, AttributeError, ZeroDivisionError) as exc:
         what = f"has no key {exc.args[0]!r}" if isinstance(exc, KeyError) else f"has an unexpected value ({exc})"
-        raise ReportError(f"{path} {what}; re-run `{script}`, or update benchmarks/report.py if the "
-                          "file's format changed") from None
+        raise ReportError(
+            f"{path} {what}; re-run `{script}`, or update benchmarks/report.py if the file's format changed"
+        ) from None
     versions = machine(data)
     return "\n\n".join(parts + ([versions] if versions else []))
 
@@ -712,8 +968,10 @@ def render(results_dir: Path = RESULTS) -> str:
 def splice(text: str, block: str, doc: Path = DOC) -> str:
     """``text`` with everything between the two markers replaced by ``block``; the rest untouched."""
     if text.count(BEGIN) != 1 or text.count(END) != 1 or text.index(BEGIN) > text.index(END):
-        raise ReportError(f"{doc} needs exactly one {BEGIN!r} line followed by one {END!r} line "
-                          f"(after the script table, before '## Load'); add them, then {FIX}")
+        raise ReportError(
+            f"{doc} needs exactly one {BEGIN!r} line followed by one {END!r} line "
+            f"(after the script table, before '## Load'); add them, then {FIX}"
+        )
     head, rest = text.split(BEGIN)
     _, tail = rest.split(END)
     return f"{head}{BEGIN}\n\n{block}\n{END}{tail}"

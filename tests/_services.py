@@ -88,15 +88,19 @@ class Postgres:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(host=self.host, port=self.port, user=self.user, password=self.password,
-                             dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return name
 
     def stop(self) -> None:
-        subprocess.run([*self._run, str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, check=False)
+        subprocess.run(
+            [*self._run, str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(self.data.parent, ignore_errors=True)
 
 
@@ -108,8 +112,9 @@ def start_postgres() -> Postgres:
     pytest.importorskip("psycopg", reason="psycopg is not installed: pip install -e '.[dev]'")
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) are not installed: apt-get install postgresql "
-                    "(.ci/run does it)")
+        pytest.skip(
+            "PostgreSQL server binaries (initdb) are not installed: apt-get install postgresql (.ci/run does it)"
+        )
     run: list[str] = []
     base = Path(tempfile.mkdtemp(prefix="wb-pg-", dir="/tmp"))
     if os.geteuid() == 0:
@@ -131,17 +136,38 @@ def start_postgres() -> Postgres:
     pwfile.write_text(password + "\n")
     if run:
         os.chown(pwfile, pw.pw_uid, pw.pw_gid)
-    init = subprocess.run([*run, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-                           "--auth-host=scram-sha-256", "--auth-local=trust", "-E", "UTF8", "--no-sync"],
-                          capture_output=True, text=True, check=False)
+    init = subprocess.run(
+        [
+            *run,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--pwfile",
+            str(pwfile),
+            "--auth-host=scram-sha-256",
+            "--auth-local=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     pwfile.unlink()
     if init.returncode:
         raise RuntimeError(f"initdb failed: {init.stderr[-2000:]}")
     port = free_port()
     log = base / "server.log"
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off"
-    start = subprocess.run([*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w",
-                            "-t", "60", "start"], capture_output=True, text=True, check=False)
+    start = subprocess.run(
+        [*run, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if start.returncode:
         raise RuntimeError(f"pg_ctl start failed: {start.stderr[-2000:]}\n{log.read_text(errors='replace')[-2000:]}")
     return Postgres("127.0.0.1", port, "postgres", password, data, run, bindir)
@@ -164,12 +190,19 @@ class MlflowServer:
 def mlflow_server_command() -> list[str] | None:
     """The ``mlflow server`` command of the full mlflow package (mlflow-skinny has no server):
     this interpreter's when it has one, else ``$WORKBENCH_MLFLOW_SERVER_PYTHON``'s."""
-    candidates = [os.environ.get("WORKBENCH_MLFLOW_SERVER_PYTHON", ""), sys.executable,
-                  str(ROOT / ".venv-mlflow-server" / "bin" / "python")]
+    candidates = [
+        os.environ.get("WORKBENCH_MLFLOW_SERVER_PYTHON", ""),
+        sys.executable,
+        str(ROOT / ".venv-mlflow-server" / "bin" / "python"),
+    ]
     for python in candidates:
         if python and Path(python).exists():
-            probe = subprocess.run([python, "-c", "import mlflow.server, flask, mlflow; print(mlflow.__version__)"],
-                                   capture_output=True, text=True, check=False)
+            probe = subprocess.run(
+                [python, "-c", "import mlflow.server, flask, mlflow; print(mlflow.__version__)"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if probe.returncode == 0:
                 return [python, "-m", "mlflow", "server"]
     return None
@@ -178,17 +211,35 @@ def mlflow_server_command() -> list[str] | None:
 def start_mlflow_server(backend: str | None = None, folder: Path | None = None) -> MlflowServer:
     cmd = mlflow_server_command()
     if cmd is None:
-        pytest.skip("the full mlflow package (with its server) is not installed: pip install mlflow "
-                    "(.ci/run installs it into .venv-mlflow-server when it conflicts with the pinned pyarrow)")
+        pytest.skip(
+            "the full mlflow package (with its server) is not installed: pip install mlflow "
+            "(.ci/run installs it into .venv-mlflow-server when it conflicts with the pinned pyarrow)"
+        )
     folder = folder or Path(tempfile.mkdtemp(prefix="wb-mlflow-"))
     port = free_port()
     backend = backend or f"sqlite:///{folder / 'server.db'}"
     log = folder / "server.log"
     env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-                                 "--backend-store-uri", backend, "--default-artifact-root", (folder / "art").as_uri()],
-                                stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                *cmd,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "2",
+                "--backend-store-uri",
+                backend,
+                "--default-artifact-root",
+                (folder / "art").as_uri(),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _http_ok(url + "/health"), "mlflow server", proc, log, limit=180)
@@ -249,10 +300,19 @@ def start_prometheus(config_text: str, rules: dict[str, str] | None = None) -> P
     port = free_port()
     log = folder / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([binary, f"--config.file={config}", f"--storage.tsdb.path={folder / 'data'}",
-                                 f"--web.listen-address=127.0.0.1:{port}", "--web.enable-lifecycle",
-                                 "--storage.tsdb.retention.time=1d"],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--web.enable-lifecycle",
+                "--storage.tsdb.retention.time=1d",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: _http_ok(url + "/-/ready"), "prometheus", proc, log, limit=60)

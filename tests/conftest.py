@@ -15,8 +15,12 @@ collect_ignore_glob = ["data/*/generate.py"]
 # reproduces exactly on a laptop. Deadlines are off: these machines are shared and noisy, and speed
 # is measured in benchmarks. Tests that set their own max_examples keep it; the hardening fuzzers
 # use the profile's (``thorough``: what benchmarks/bench_hardening.py publishes).
-_PROFILE = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-                derandomize=True, database=None)
+_PROFILE = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    derandomize=True,
+    database=None,
+)
 settings.register_profile("ci", max_examples=60, **_PROFILE)
 settings.register_profile("thorough", max_examples=1000, **_PROFILE)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
@@ -45,11 +49,19 @@ def make_candidates():
 
 @pytest.fixture
 def model3():
-    return QualityModel.from_dict({
-        "objectives": [
-            {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
-            {"name": "ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency"},
-            {"name": "kb", "direction": "min", "unit": "KB", "weight": 0.5, "quality_attribute": "resource_efficiency"},
-        ],
-        "stakeholders": {"ops": {"ms": 3, "acc": 1, "kb": 1}},
-    })
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
+                {"name": "ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency"},
+                {
+                    "name": "kb",
+                    "direction": "min",
+                    "unit": "KB",
+                    "weight": 0.5,
+                    "quality_attribute": "resource_efficiency",
+                },
+            ],
+            "stakeholders": {"ops": {"ms": 3, "acc": 1, "kb": 1}},
+        }
+    )

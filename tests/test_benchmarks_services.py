@@ -29,12 +29,35 @@ def test_postgres_append_part_end_to_end(tmp_path):
 def test_services_section_renders_both_parts():
     import report
 
-    data = {"mlflow": {"mlflow_server": "3.17.2", "mlflow_client": "3.18.0", "runs": 3000, "candidates": 1000,
-                       "seeds": 3, "repeat": 5, "workbench_candidates": 1000, "search_runs_rows": 3000,
-                       "workbench_s": 2.0, "search_runs_s": 1.8, "ratio": 0.9},
-            "postgres": {"postgres_version": "15", "server_settings": "fsync=off",
-                         **{k: {"decisions": 400, "wall_s": 4.0, "decisions_per_s": 100.0, "present_once": True,
-                                "one_chain": k != "sqlite_1"} for k in ("postgres_8", "postgres_1", "sqlite_1")}}}
+    data = {
+        "mlflow": {
+            "mlflow_server": "3.17.2",
+            "mlflow_client": "3.18.0",
+            "runs": 3000,
+            "candidates": 1000,
+            "seeds": 3,
+            "repeat": 5,
+            "workbench_candidates": 1000,
+            "search_runs_rows": 3000,
+            "workbench_s": 2.0,
+            "search_runs_s": 1.8,
+            "ratio": 0.9,
+        },
+        "postgres": {
+            "postgres_version": "15",
+            "server_settings": "fsync=off",
+            **{
+                k: {
+                    "decisions": 400,
+                    "wall_s": 4.0,
+                    "decisions_per_s": 100.0,
+                    "present_once": True,
+                    "one_chain": k != "sqlite_1",
+                }
+                for k in ("postgres_8", "postgres_1", "sqlite_1")
+            },
+        },
+    }
     text = "\n".join(report.render_services(data))
     assert "3,000 runs" in text and "0.90×" in text and "**100**" in text and "**no**" in text
     skipped = "\n".join(report.render_services({"mlflow": {"skipped": "no server"}, "postgres": {"skipped": "no pg"}}))

@@ -23,8 +23,11 @@ def test_a_black_hole_scheduler_fails_within_the_timeout():
     threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
     address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
     try:
-        with pytest.raises(SourceUnreachableError, match=rf"(?s){address}.* within 1 s: it accepted the "
-                                                         r"connection but did not answer.*WORKBENCH_DASK_TIMEOUT"):
+        with pytest.raises(
+            SourceUnreachableError,
+            match=rf"(?s){address}.* within 1 s: it accepted the "
+            r"connection but did not answer.*WORKBENCH_DASK_TIMEOUT",
+        ):
             dask_client(address, timeout_s=1, fix="or not")
     finally:
         server.close()

@@ -40,11 +40,22 @@ def test_printed_value_reads_back_within_the_promised_precision(x, unit):
     assert math.isclose(back, x, rel_tol=0, abs_tol=tolerance * 1.0001), (x, unit, text)
 
 
-@pytest.mark.parametrize(("value", "unit", "text"), [
-    (131.2000001, "ms", "131 ms"), (2.987e-05, "Wh", "29.9 µWh"), (0.98123, None, "0.9812"),
-    (0.006346, None, "0.0063"), (9.996, None, "10"), (999.6, None, "1,000"), (0.0, "ms", "0 ms"),
-    (0.5, "ms", "0.5 ms"), (0.004, "ms", "4 µs"), (2.5e-07, None, "2.5e-07"), (150.0, "min", "150 min"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (131.2000001, "ms", "131 ms"),
+        (2.987e-05, "Wh", "29.9 µWh"),
+        (0.98123, None, "0.9812"),
+        (0.006346, None, "0.0063"),
+        (9.996, None, "10"),
+        (999.6, None, "1,000"),
+        (0.0, "ms", "0 ms"),
+        (0.5, "ms", "0.5 ms"),
+        (0.004, "ms", "4 µs"),
+        (2.5e-07, None, "2.5e-07"),
+        (150.0, "min", "150 min"),
+    ],
+)
 def test_hand_checked_values(value, unit, text):
     assert format_number(value, unit) == text
 
@@ -56,10 +67,16 @@ def test_interval_ends_share_one_scale_and_delta_carries_a_sign():
     assert format_percent(0.95) == "95 %" and format_percent(0.999) == "99.9 %"
 
 
-@pytest.mark.parametrize("value, lo, hi, unit", [
-    (250.4, 244.1, 262.3, "ms"), (2.5e-05, 2.1e-05, 3.3e-05, "Wh"), (0.0125, 0.0054, 0.0289, None),
-    (1500.0, 1200.0, 1800.0, "ms"), (0.9812, 0.97, 0.99, None),
-])
+@pytest.mark.parametrize(
+    "value, lo, hi, unit",
+    [
+        (250.4, 244.1, 262.3, "ms"),
+        (2.5e-05, 2.1e-05, 3.3e-05, "Wh"),
+        (0.0125, 0.0054, 0.0289, None),
+        (1500.0, 1200.0, 1800.0, "ms"),
+        (0.9812, 0.97, 0.99, None),
+    ],
+)
 def test_an_estimate_reads_as_its_number_and_its_interval_with_the_unit_once(value, lo, hi, unit):
     from workbench.format import format_estimate
 
@@ -67,5 +84,5 @@ def test_an_estimate_reads_as_its_number_and_its_interval_with_the_unit_once(val
     interval = format_interval(lo, hi, unit)
     number = format_number(value, unit)
     # the value on the interval's scale, then the interval as format_interval prints it
-    assert text.endswith(interval[interval.index("["):]) and text.count(unit or "\0") == (1 if unit else 0)
+    assert text.endswith(interval[interval.index("[") :]) and text.count(unit or "\0") == (1 if unit else 0)
     assert text.split(" [")[0] == number.removesuffix(f" {interval.split('] ')[-1]}" if unit else "")

@@ -13,11 +13,14 @@ from workbench._io import atomic_write_text, database_error
 from workbench.errors import OutputError, WorkbenchError
 
 
-@pytest.mark.parametrize("where,code,words", [
-    ("os.fsync", errno.ENOSPC, "Fix: free space"),
-    ("os.replace", errno.EROFS, "read-only file system"),
-    ("tempfile.mkstemp", errno.EACCES, "make it writable"),
-])
+@pytest.mark.parametrize(
+    "where,code,words",
+    [
+        ("os.fsync", errno.ENOSPC, "Fix: free space"),
+        ("os.replace", errno.EROFS, "read-only file system"),
+        ("tempfile.mkstemp", errno.EACCES, "make it writable"),
+    ],
+)
 def test_a_refused_write_raises_output_error_and_keeps_the_earlier_file(tmp_path, monkeypatch, where, code, words):
     target = tmp_path / "out.json"
     target.write_text("earlier")
@@ -26,8 +29,11 @@ def test_a_refused_write_raises_output_error_and_keeps_the_earlier_file(tmp_path
         raise OSError(code, os.strerror(code))
 
     monkeypatch.setattr(where, refuse)
-    with pytest.raises(OutputError, match=rf"(?s)Cannot write the output '{target}': {os.strerror(code)} "
-                                          rf"\({errno.errorcode[code]}\).*{words}") as info:
+    with pytest.raises(
+        OutputError,
+        match=rf"(?s)Cannot write the output '{target}': {os.strerror(code)} "
+        rf"\({errno.errorcode[code]}\).*{words}",
+    ) as info:
         atomic_write_text(target, "new")
     assert isinstance(info.value, (WorkbenchError, OSError)) and info.value.errno == code
     assert target.read_text() == "earlier"

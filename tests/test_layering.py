@@ -8,17 +8,47 @@ from pathlib import Path
 import pytest
 
 JUPYTER = {"ipywidgets", "IPython", "anywidget", "altair", "papermill", "jinja2", "widgets", "notebook"}
-HEAVY = {"mlflow", "optuna", "pymoo", "dask", "distributed", "sklearn", "codecarbon", "prometheus_client", "duckdb", "polars"}
+HEAVY = {
+    "mlflow",
+    "optuna",
+    "pymoo",
+    "dask",
+    "distributed",
+    "sklearn",
+    "codecarbon",
+    "prometheus_client",
+    "duckdb",
+    "polars",
+}
 
 CORE = [
-    "workbench", "workbench.quality", "workbench.sources", "workbench.analysis",
-    "workbench.analysis.smaa", "workbench.analysis.weights", "workbench.analysis.uncertainty", "workbench.cli",
-    "workbench.monitoring", "workbench.search", "workbench.search.space", "workbench.search.run",
-    "workbench.decisions", "workbench.decisions.log", "workbench.decisions.pushdown",
+    "workbench",
+    "workbench.quality",
+    "workbench.sources",
+    "workbench.analysis",
+    "workbench.analysis.smaa",
+    "workbench.analysis.weights",
+    "workbench.analysis.uncertainty",
+    "workbench.cli",
+    "workbench.monitoring",
+    "workbench.search",
+    "workbench.search.space",
+    "workbench.search.run",
+    "workbench.decisions",
+    "workbench.decisions.log",
+    "workbench.decisions.pushdown",
 ]
-LAZY = ["workbench.sources.mlflow", "workbench.sources.optuna", "workbench.sources.codecarbon",
-        "workbench.sources.logs", "workbench.sources.prometheus", "workbench.sources.evidently",
-        "workbench.reports.notebook", "workbench.monitoring.prometheus", "workbench.monitoring.exporter"]
+LAZY = [
+    "workbench.sources.mlflow",
+    "workbench.sources.optuna",
+    "workbench.sources.codecarbon",
+    "workbench.sources.logs",
+    "workbench.sources.prometheus",
+    "workbench.sources.evidently",
+    "workbench.reports.notebook",
+    "workbench.monitoring.prometheus",
+    "workbench.monitoring.exporter",
+]
 
 
 def imported_by(module: str) -> set[str]:
@@ -52,8 +82,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _imports  # noqa: E402  (tests/_imports.py, loaded from the tests folder)
 
 ARCHITECTURE = _imports.ROOT / "docs" / "architecture.md"
-SHORT = {"quality", "sources", "analysis", "views", "monitoring", "search", "example", "decisions",
-         "reports", "cli"}
+SHORT = {"quality", "sources", "analysis", "views", "monitoring", "search", "example", "decisions", "reports", "cli"}
 
 #: Reach-ins and cycles in modules whose owners are reworking them in parallel branches; each entry
 #: names what replaces it. The list can only shrink: an entry that no longer occurs fails the test.
@@ -76,8 +105,10 @@ def _key(imp: _imports.Import) -> tuple[str, str]:
 def test_no_private_name_or_module_is_imported_from_another_package(found):
     reach = _imports.private_reach_ins(found)
     new = [str(i) for i in reach if _key(i) not in PENDING_PRIVATE]
-    assert not new, ("another package's private name or module is imported; make it a documented public "
-                     "function of its owner (or a workbench/_x.py helper):\n  " + "\n  ".join(new))
+    assert not new, (
+        "another package's private name or module is imported; make it a documented public "
+        "function of its owner (or a workbench/_x.py helper):\n  " + "\n  ".join(new)
+    )
     gone = PENDING_PRIVATE - {_key(i) for i in reach}
     assert not gone, f"fixed: remove from PENDING_PRIVATE: {sorted(gone)}"
 
@@ -141,7 +172,11 @@ def test_contract_checker_sees_a_reach_in_and_a_cycle(tmp_path):
         (tmp_path / rel).write_text(text)
     found = _imports.imports(tmp_path)
     assert sorted(map(str, _imports.private_reach_ins(found, tmp_path))) == [
-        "workbench.b.n:1 imports workbench.a._k.f", "workbench.b.n:2 imports workbench.a.m._g"]
+        "workbench.b.n:1 imports workbench.a._k.f",
+        "workbench.b.n:2 imports workbench.a.m._g",
+    ]
     assert _imports.cycles(found, tmp_path) == [["workbench.b.n", "workbench.b.o"]]
-    assert set(_imports.package_edges(found, tmp_path)) == {("workbench.a", _imports.HELPERS),
-                                                            ("workbench.b", "workbench.a")}
+    assert set(_imports.package_edges(found, tmp_path)) == {
+        ("workbench.a", _imports.HELPERS),
+        ("workbench.b", "workbench.a"),
+    }

@@ -16,8 +16,13 @@ pytestmark = pytest.mark.slow  # the full demo: trains the example's models, rev
 def demo_dir(tmp_path_factory):
     """Run the main job exactly as `make demo` does (quick grid), in a fresh process."""
     root = tmp_path_factory.mktemp("newcomer")
-    r = subprocess.run([sys.executable, "-m", "workbench", "demo", "--out", "demo-output", "--quick",
-                        "--smaa", "2000"], cwd=root, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "demo", "--out", "demo-output", "--quick", "--smaa", "2000"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     return root, r.stdout
 
@@ -77,7 +82,12 @@ def test_demo_watches_production_against_the_decision(demo_dir):
 def test_the_demos_decision_verifies(demo_dir):
     """`workbench decisions verify` re-derives the demo's recorded decision from its MLflow store."""
     root, _ = demo_dir
-    r = subprocess.run([sys.executable, "-m", "workbench", "decisions", "verify", "latest",
-                        "-d", "demo-output/decisions.db"], cwd=root, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "decisions", "verify", "latest", "-d", "demo-output/decisions.db"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("verified: same choice (")

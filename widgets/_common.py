@@ -16,13 +16,23 @@ from workbench import Analysis, QualityModel, WorkbenchError
 from workbench.format import format_plus_minus
 
 __all__ = [
-    "ErrorArea", "as_model", "brushed", "candidates_table_html", "chart_widget", "enable_offline_charts",
-    "escape", "format_share", "format_value", "top_candidate",
+    "ErrorArea",
+    "as_model",
+    "brushed",
+    "candidates_table_html",
+    "chart_widget",
+    "enable_offline_charts",
+    "escape",
+    "format_share",
+    "format_value",
+    "top_candidate",
 ]
 
-_ERROR_STYLE = ("color:#8b0000;background:#fff0f0;border:1px solid #e0b4b4;border-radius:4px;"
-                "padding:6px 10px;margin:4px 0;white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);"
-                "font-size:12px")
+_ERROR_STYLE = (
+    "color:#8b0000;background:#fff0f0;border:1px solid #e0b4b4;border-radius:4px;"
+    "padding:6px 10px;margin:4px 0;white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);"
+    "font-size:12px"
+)
 
 
 # --- errors ------------------------------------------------------------------------------------
@@ -95,8 +105,10 @@ def as_model(model: QualityModel | str | os.PathLike[str] | Mapping[str, Any]) -
         return QualityModel.from_yaml(model)
     if isinstance(model, Mapping):
         return QualityModel.from_dict(model)
-    raise TypeError(f"model must be a QualityModel, a YAML path or a mapping, got {type(model).__name__}; "
-                    "build one with QualityModel.from_yaml(path).")
+    raise TypeError(
+        f"model must be a QualityModel, a YAML path or a mapping, got {type(model).__name__}; "
+        "build one with QualityModel.from_yaml(path)."
+    )
 
 
 # --- charts ------------------------------------------------------------------------------------
@@ -163,9 +175,15 @@ _TABLE_CSS = """<style>
 </style>"""
 
 
-def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: str,
-                          focus: str | None = None, extra: Sequence[str] = (),
-                          spread: Mapping[tuple[str, str], tuple[float, int]] | None = None) -> str:
+def candidates_table_html(
+    rows: pd.DataFrame,
+    model: QualityModel,
+    *,
+    caption: str,
+    focus: str | None = None,
+    extra: Sequence[str] = (),
+    spread: Mapping[tuple[str, str], tuple[float, int]] | None = None,
+) -> str:
     """Render ranked candidates as an escaped HTML table.
 
     Parameters
@@ -190,8 +208,7 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
         unit = f" [{o.unit}]" if o.unit else ""
         heads.append(f"{o.name}{unit} {o.arrow}")
     heads += ["feasible", "front", "knee"] + [c for c in extra if c in rows.columns]
-    out = [_TABLE_CSS, f'<div class="wb-caption">{escape(caption)}</div>',
-           '<table class="wb-table"><thead><tr>']
+    out = [_TABLE_CSS, f'<div class="wb-caption">{escape(caption)}</div>', '<table class="wb-table"><thead><tr>']
     out += [f'<th class="{"id" if h == "candidate" else ""}">{escape(h)}</th>' for h in heads]
     out.append("</tr></thead><tbody>")
     names = model.names
@@ -204,8 +221,11 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
             classes.append("infeasible")
         cells = [format_value(int(row["rank"])), None, format_value(row["score"])]
         cells += [_cell(cid, n, row[n], model[n].unit or None, spread) for n in names]
-        cells += [format_value(bool(row["feasible"])), format_value(int(row["front"])),
-                  "★" if bool(row["knee"]) else ""]
+        cells += [
+            format_value(bool(row["feasible"])),
+            format_value(int(row["front"])),
+            "★" if bool(row["knee"]) else "",
+        ]
         cells += [format_value(row[c]) for c in extra_cols]
         tds = []
         for i, text in enumerate(cells):
@@ -218,7 +238,8 @@ def candidates_table_html(rows: pd.DataFrame, model: QualityModel, *, caption: s
     return "".join(out)
 
 
-def _cell(cid: Any, objective: str, value: Any, unit: str | None,
-          spread: Mapping[tuple[str, str], tuple[float, int]] | None) -> str:
+def _cell(
+    cid: Any, objective: str, value: Any, unit: str | None, spread: Mapping[tuple[str, str], tuple[float, int]] | None
+) -> str:
     h = None if spread is None else spread.get((str(cid), objective))
     return format_value(value, unit) if h is None else format_plus_minus(value, h[0], h[1], unit)

@@ -56,8 +56,10 @@ def explain(analysis: Analysis, candidate: str) -> list[str]:
     elif int(row["front"]) == 0:
         standing += "it meets every constraint and is on the Pareto front."
     else:
-        standing += (f"it meets every constraint but is not on the Pareto front (front {int(row['front'])}): "
-                     "another feasible candidate is at least as good on every objective.")
+        standing += (
+            f"it meets every constraint but is not on the Pareto front (front {int(row['front'])}): "
+            "another feasible candidate is at least as good on every objective."
+        )
     if bool(row["knee"]):
         standing += " It is a knee of the front (a large sacrifice elsewhere for any gain)."
     out = [standing]
@@ -93,8 +95,10 @@ def explain(analysis: Analysis, candidate: str) -> list[str]:
     if unc is not None:
         n = unc.counts.get(cid)
         if n is not None and int(n) >= 1:
-            out.append(f"Its values are means over {int(n)} complete seed replicate{'s' if int(n) != 1 else ''}"
-                       f" (± is the half-width of the {format_share(unc.level)} interval in the table).")
+            out.append(
+                f"Its values are means over {int(n)} complete seed replicate{'s' if int(n) != 1 else ''}"
+                f" (± is the half-width of the {format_share(unc.level)} interval in the table)."
+            )
         out += [note for note in unc.notes if note.startswith(f"{cid}:")]
 
     stab = analysis.stability

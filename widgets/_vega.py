@@ -164,12 +164,14 @@ class LiveChart(anywidget.AnyWidget):
     spec = traitlets.Dict(help="The Vega-Lite spec drawn.").tag(sync=True)
     draws = traitlets.Int(0, help="Counts the draws: the page embeds the spec when it changes.").tag(sync=True)
     data = traitlets.Dict(help="Rows that replace the spec's datasets, in place.").tag(sync=True)
-    patch = traitlets.Dict(help="New values of some fields of the drawn rows: {dataset: {key, keys, fields}}."
-                           ).tag(sync=True)
+    patch = traitlets.Dict(help="New values of some fields of the drawn rows: {dataset: {key, keys, fields}}.").tag(
+        sync=True
+    )
     embed_options = traitlets.Dict(EMBED_OPTIONS).tag(sync=True)
     brush = traitlets.Dict(help="The brush interval as the page reports it: {field: [a, b]}.").tag(sync=True)
-    revision = traitlets.Int(0, help="Counts the draws and data updates (the page shows it on the chart)."
-                             ).tag(sync=True)
+    revision = traitlets.Int(0, help="Counts the draws and data updates (the page shows it on the chart).").tag(
+        sync=True
+    )
 
     _bundle_cache: str | None = None
 
@@ -207,6 +209,8 @@ class LiveChart(anywidget.AnyWidget):
         out = {**self.spec.get("datasets", {}), **self.data}
         for name, p in self.patch.items():
             index = {k: i for i, k in enumerate(p["keys"])}
-            out[name] = [{**r, **{f: v[index[r[p["key"]]]] for f, v in p["fields"].items()}}
-                         if r.get(p["key"]) in index else r for r in out.get(name, [])]
+            out[name] = [
+                {**r, **{f: v[index[r[p["key"]]]] for f, v in p["fields"].items()}} if r.get(p["key"]) in index else r
+                for r in out.get(name, [])
+            ]
         return out

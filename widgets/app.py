@@ -63,8 +63,15 @@ class DecisionApp(W.VBox):
         The last decision saved from this page.
     """
 
-    def __init__(self, sources: Sequence[Mapping[str, Any]], *, decisions: str = "sqlite:///decisions.db",
-                 smaa: int = 2000, seed: int = 0, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        sources: Sequence[Mapping[str, Any]],
+        *,
+        decisions: str = "sqlite:///decisions.db",
+        smaa: int = 2000,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
         if not sources:
             raise ValueError("DecisionApp needs at least one source.")
         self._sources = [dict(s) for s in sources]
@@ -74,8 +81,12 @@ class DecisionApp(W.VBox):
         self.explorer: TradeoffExplorer | None = None
         self.recorder: DecisionRecorder | None = None
         self.saved: Any = None
-        self._picker = W.Dropdown(options=[(s["label"], i) for i, s in enumerate(self._sources)], value=0,
-                                  description="Evidence", layout=W.Layout(width="520px", max_width="100%"))
+        self._picker = W.Dropdown(
+            options=[(s["label"], i) for i, s in enumerate(self._sources)],
+            value=0,
+            description="Evidence",
+            layout=W.Layout(width="520px", max_width="100%"),
+        )
         self._picker.add_class("wb-app-source")
         self._headline = W.HTML()
         self._headline.add_class("wb-headline")
@@ -86,10 +97,19 @@ class DecisionApp(W.VBox):
         self._result = W.HTML()
         self._result.add_class("wb-save-result")
         self._form = W.VBox()
-        super().__init__(children=[
-            W.HTML(_CSS + "<h2>Trade-off decision</h2>"), self._picker, self._errors.widget, self._headline,
-            self._slot, self._form, self._save, self._result,  # the form carries its own heading
-        ], **kwargs)
+        super().__init__(
+            children=[
+                W.HTML(_CSS + "<h2>Trade-off decision</h2>"),
+                self._picker,
+                self._errors.widget,
+                self._headline,
+                self._slot,
+                self._form,
+                self._save,
+                self._result,  # the form carries its own heading
+            ],
+            **kwargs,
+        )
         self.add_class("wb-app")
         self._picker.observe(lambda change: self._open(change["new"]), names="value")
         self._open(0)
@@ -102,8 +122,9 @@ class DecisionApp(W.VBox):
             raise RuntimeError(f"{CONFIG_ENV} is not set: start the app with `workbench app`.")
         with open(path, encoding="utf-8") as fh:
             config = json.load(fh)
-        return cls(config["sources"], decisions=config["decisions"], smaa=config.get("smaa", 2000),
-                   seed=config.get("seed", 0))
+        return cls(
+            config["sources"], decisions=config["decisions"], smaa=config.get("smaa", 2000), seed=config.get("seed", 0)
+        )
 
     @property
     def error_text(self) -> str:
@@ -132,12 +153,16 @@ class DecisionApp(W.VBox):
             self._headline.value = ""
             return
         if a.recommended is None:
-            self._headline.value = escape("No candidate meets every constraint: loosen a limit below "
-                                          "to see a recommendation.")
+            self._headline.value = escape(
+                "No candidate meets every constraint: loosen a limit below to see a recommendation."
+            )
             return
         lines = [f"<b>Recommended: {escape(a.recommended)}</b>"]
-        robust = [s for s in explain(a, a.recommended) if s.startswith(("It ranks first under", "It never ranks",
-                                                                        "It stays first"))]
+        robust = [
+            s
+            for s in explain(a, a.recommended)
+            if s.startswith(("It ranks first under", "It never ranks", "It stays first"))
+        ]
         if robust:
             lines.append("Robustness: " + " ".join(escape(s) for s in robust))
         self._headline.value = "<br>".join(lines)
@@ -156,10 +181,14 @@ class DecisionApp(W.VBox):
             link = ""
             if memo:
                 data = base64.b64encode(memo.encode("utf-8")).decode("ascii")
-                link = (f' <a download="decision-memo-{escape(record.id[:8])}.html" '
-                        f'href="data:text/html;base64,{data}">Download the decision memo</a>')
-            self._result.value = (f'<div class="wb-saved">Decision saved: <b>{escape(record.chosen)}</b> '
-                                  f'(decision {escape(record.id[:8])}).{link}</div>')
+                link = (
+                    f' <a download="decision-memo-{escape(record.id[:8])}.html" '
+                    f'href="data:text/html;base64,{data}">Download the decision memo</a>'
+                )
+            self._result.value = (
+                f'<div class="wb-saved">Decision saved: <b>{escape(record.chosen)}</b> '
+                f"(decision {escape(record.id[:8])}).{link}</div>"
+            )
             return record
         self._result.value = ""
         return None

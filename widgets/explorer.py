@@ -133,9 +133,19 @@ class TradeoffExplorer(W.VBox):
     focus = traitlets.Unicode(None, allow_none=True, help="Candidate explained; None = the top one.")
     analysis = traitlets.Instance(Analysis, allow_none=True, read_only=True, help="The current analysis.")
 
-    def __init__(self, candidates: Any, model: QualityModel | str, *, x: str | None = None,
-                 y: str | None = None, smaa: int = 0, seed: int = 0, rows: int = 15,
-                 max_points: int = 5000, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        candidates: Any,
+        model: QualityModel | str,
+        *,
+        x: str | None = None,
+        y: str | None = None,
+        smaa: int = 0,
+        seed: int = 0,
+        rows: int = 15,
+        max_points: int = 5000,
+        **kwargs: Any,
+    ) -> None:
         self._errors = ErrorArea()
         self._weight_sliders: dict[str, W.FloatSlider] = {}
         self._share_labels: dict[str, W.HTML] = {}
@@ -195,15 +205,21 @@ class TradeoffExplorer(W.VBox):
         """
         with self._errors.guard("Showing the new analysis"):
             if self._candidates is None or analysis.candidates.data_hash != self._candidates.data_hash:
-                raise wb.WorkbenchError("The analysis is of other candidates than this explorer's; "
-                                        "build a new TradeoffExplorer for them.")
+                raise wb.WorkbenchError(
+                    "The analysis is of other candidates than this explorer's; build a new TradeoffExplorer for them."
+                )
             if len(analysis.model.constraints) != len(self._base_model.constraints):
-                raise wb.WorkbenchError("The analysis has other constraints than this explorer's "
-                                        f"({len(analysis.model.constraints)} instead of "
-                                        f"{len(self._base_model.constraints)}); build a new TradeoffExplorer.")
+                raise wb.WorkbenchError(
+                    "The analysis has other constraints than this explorer's "
+                    f"({len(analysis.model.constraints)} instead of "
+                    f"{len(self._base_model.constraints)}); build a new TradeoffExplorer."
+                )
             p = analysis.parameters
-            self._robustness = {"smaa": int(p.get("smaa", 0)), "seed": int(p.get("seed", 0)),
-                                "smaa_weights": p.get("smaa_weights", "simplex")}
+            self._robustness = {
+                "smaa": int(p.get("smaa", 0)),
+                "seed": int(p.get("seed", 0)),
+                "smaa_weights": p.get("smaa_weights", "simplex"),
+            }
             with self._quietly():
                 self._set_state_from(analysis.model, analysis.method)
             self._show(analysis, rebase=True)
@@ -233,16 +249,23 @@ class TradeoffExplorer(W.VBox):
         narrow = W.Layout(width="250px")
         self._x_picker = W.Dropdown(options=names, value=x, description="x", layout=narrow)
         self._y_picker = W.Dropdown(options=names, value=y, description="y", layout=narrow)
-        self._method_picker = W.Dropdown(options=list(SCORERS), value=model.method, description="method",
-                                         layout=narrow)
+        self._method_picker = W.Dropdown(options=list(SCORERS), value=model.method, description="method", layout=narrow)
         top = _slider_max(model)
         rows = []
         for o in model.objectives:
-            s = W.FloatSlider(value=o.weight, min=0.0, max=top, step=WEIGHT_STEP, description=o.name,
-                              continuous_update=False, readout=False, description_allow_html=False,
-                              style={"description_width": "100px"}, layout=W.Layout(width="230px"))
-            box = W.BoundedFloatText(value=o.weight, min=0.0, max=top, step=WEIGHT_STEP,
-                                     layout=W.Layout(width="72px"))
+            s = W.FloatSlider(
+                value=o.weight,
+                min=0.0,
+                max=top,
+                step=WEIGHT_STEP,
+                description=o.name,
+                continuous_update=False,
+                readout=False,
+                description_allow_html=False,
+                style={"description_width": "100px"},
+                layout=W.Layout(width="230px"),
+            )
+            box = W.BoundedFloatText(value=o.weight, min=0.0, max=top, step=WEIGHT_STEP, layout=W.Layout(width="72px"))
             box.add_class("wb-weight-box")
             W.link((s, "value"), (box, "value"))
             s.observe(self._on_weight_slider, names="value")
@@ -263,9 +286,17 @@ class TradeoffExplorer(W.VBox):
                 continue
             lo, hi = self._limit_range(c)
             step = (hi - lo) / 200 or 0.01
-            s = W.FloatSlider(value=c.limit, min=lo, max=hi, step=step, description=f"{c.objective} {c.op}",
-                              continuous_update=False, readout=False, style={"description_width": "100px"},
-                              layout=W.Layout(width="230px"))
+            s = W.FloatSlider(
+                value=c.limit,
+                min=lo,
+                max=hi,
+                step=step,
+                description=f"{c.objective} {c.op}",
+                continuous_update=False,
+                readout=False,
+                style={"description_width": "100px"},
+                layout=W.Layout(width="230px"),
+            )
             box = W.BoundedFloatText(value=c.limit, min=lo, max=hi, step=step, layout=W.Layout(width="90px"))
             W.link((s, "value"), (box, "value"))
             s.observe(self._on_constraint_slider, names="value")
@@ -301,19 +332,27 @@ class TradeoffExplorer(W.VBox):
             box.add_class("wb-row")
             return box
 
-        side = [section("Weights (share of the total)"), *rows,
-                section("Stakeholder presets"), row(list(self._preset_buttons.values()))]
+        side = [
+            section("Weights (share of the total)"),
+            *rows,
+            section("Stakeholder presets"),
+            row(list(self._preset_buttons.values())),
+        ]
         if what_if:
             side += [section("Constraints: what if the limit were…"), *what_if]
         side += [section("Ranking method and axes"), self._method_picker, self._x_picker, self._y_picker]
         controls = W.VBox(side, layout=W.Layout(flex="1 1 360px", min_width="0", max_width="100%"))
         controls.add_class("wb-controls")
-        view = W.VBox([self._chart, row([self._status, self._brush_clear]), self._notes],
-                      layout=W.Layout(flex="0 1 520px", width="520px", min_width="0", max_width="100%"))  # plot + axes + legend ≈ 495 px
+        view = W.VBox(
+            [self._chart, row([self._status, self._brush_clear]), self._notes],
+            layout=W.Layout(flex="0 1 520px", width="520px", min_width="0", max_width="100%"),
+        )  # plot + axes + legend ≈ 495 px
         table_box = W.VBox([self._table], layout=W.Layout(flex="3 1 420px", min_width="0", max_width="100%"))
         table_box.add_class("wb-table-box")
-        why_box = W.VBox([section("Why this candidate"), self._focus_picker, self._why],
-                         layout=W.Layout(flex="2 1 300px", min_width="0", max_width="100%"))
+        why_box = W.VBox(
+            [section("Why this candidate"), self._focus_picker, self._why],
+            layout=W.Layout(flex="2 1 300px", min_width="0", max_width="100%"),
+        )
         self.children = [W.HTML(_CSS), self._errors.widget, row([view, controls]), row([table_box, why_box])]
 
     def _limit_range(self, c: Constraint) -> tuple[float, float]:
@@ -325,8 +364,9 @@ class TradeoffExplorer(W.VBox):
     def _set_state_from(self, model: QualityModel, method: str) -> None:
         """Set the traits and controls to a model's weights, limits and method (no recompute)."""
         self.weights = {o.name: o.weight for o in model.objectives}
-        self.limits = {key: c.limit for key, c in zip(self._constraint_keys(), model.constraints, strict=True)
-                       if not c.is_relative}
+        self.limits = {
+            key: c.limit for key, c in zip(self._constraint_keys(), model.constraints, strict=True) if not c.is_relative
+        }
         self.method = method
         self._sync_controls()
 
@@ -438,8 +478,15 @@ class TradeoffExplorer(W.VBox):
     # --- redrawing -----------------------------------------------------------------------------
 
     def _view(self, analysis: Analysis) -> views.LiveView:
-        return views.pareto_live(analysis, self.x, self.y, max_points=self._max_points, brush=self.brush,
-                                 width=PLOT_WIDTH, height=PLOT_HEIGHT)
+        return views.pareto_live(
+            analysis,
+            self.x,
+            self.y,
+            max_points=self._max_points,
+            brush=self.brush,
+            width=PLOT_WIDTH,
+            height=PLOT_HEIGHT,
+        )
 
     def _show(self, analysis: Analysis, *, rebase: bool = False, view: views.LiveView | None = None) -> None:
         """Make ``analysis`` current and redraw everything that depends on it.
@@ -459,7 +506,8 @@ class TradeoffExplorer(W.VBox):
         t = analysis.table
         self._status.value = escape(
             f"Recommended: {analysis.recommended or 'none (nothing is feasible)'} · {len(t):,} candidates, "
-            f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front")
+            f"{int(t['feasible'].sum()):,} feasible, {len(analysis.front):,} on the front"
+        )
         self._refresh_table()
         self._refresh_why()
         self._draw(view)
@@ -486,11 +534,12 @@ class TradeoffExplorer(W.VBox):
         if self.brush:
             inside = t[brushed(t, self.brush)]
             spans = ", ".join(f"{f} {min(v):.4g}–{max(v):.4g}" for f, v in self.brush.items() if f in t.columns)
-            caption = (f"{len(inside):,} brushed candidates ({spans}); the best {min(self._rows, len(inside))} "
-                       "by rank")
+            caption = f"{len(inside):,} brushed candidates ({spans}); the best {min(self._rows, len(inside))} by rank"
             return inside.nsmallest(self._rows, "rank", keep="first"), caption
-        caption = (f"Top {min(self._rows, len(t))} of {len(t):,} candidates by rank "
-                   f"({self.analysis.method}); brush the Pareto view to filter")
+        caption = (
+            f"Top {min(self._rows, len(t))} of {len(t):,} candidates by rank "
+            f"({self.analysis.method}); brush the Pareto view to filter"
+        )
         return t.nsmallest(self._rows, "rank", keep="first"), caption
 
     def _explained(self) -> str | None:
@@ -503,9 +552,14 @@ class TradeoffExplorer(W.VBox):
         rows, caption = self._shown_rows()
         extra = ["acceptability"] if "acceptability" in rows.columns else []
         unc = self.analysis.uncertainty
-        self._table.value = candidates_table_html(rows, self.analysis.model, caption=caption,
-                                                  focus=self._explained(), extra=extra,
-                                                  spread=None if unc is None else unc.half_widths())
+        self._table.value = candidates_table_html(
+            rows,
+            self.analysis.model,
+            caption=caption,
+            focus=self._explained(),
+            extra=extra,
+            spread=None if unc is None else unc.half_widths(),
+        )
         shown = [str(cid) for cid in rows.index]
         focus = self.focus if self.focus in self.analysis.table.index else None
         if focus is not None and focus not in shown:
@@ -523,5 +577,7 @@ class TradeoffExplorer(W.VBox):
             return
         sentences = explain(self.analysis, cid)
         items = "".join(f"<li>{escape(s)}</li>" for s in sentences[1:])
-        self._why.value = (f'<div style="font-size:13px"><p><b>{escape(sentences[0])}</b></p>'
-                           f'<ul style="padding-left:18px;margin:0">{items}</ul></div>')
+        self._why.value = (
+            f'<div style="font-size:13px"><p><b>{escape(sentences[0])}</b></p>'
+            f'<ul style="padding-left:18px;margin:0">{items}</ul></div>'
+        )

@@ -60,8 +60,14 @@ class SourceLoader(W.VBox):
     kind = traitlets.Enum(KINDS, default_value="file", help="Which kind of source the fields describe.")
     spec = traitlets.Unicode("", read_only=True, help="The workbench source spec of the fields.")
 
-    def __init__(self, source: str | None = None, model: Any = None, *,
-                 explorer_options: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: str | None = None,
+        model: Any = None,
+        *,
+        explorer_options: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.errors = ErrorArea()
         self.error_area = self.errors.widget
         self.candidates: Candidates | None = None
@@ -71,22 +77,28 @@ class SourceLoader(W.VBox):
         self._explorer_options = dict(explorer_options or {})
         wide = W.Layout(width="560px")
         style = {"description_width": "150px"}
-        self.kind_picker = W.ToggleButtons(options=[("CSV / Parquet file", "file"), ("MLflow", "mlflow"),
-                                                    ("Optuna", "optuna")], value="file")
+        self.kind_picker = W.ToggleButtons(
+            options=[("CSV / Parquet file", "file"), ("MLflow", "mlflow"), ("Optuna", "optuna")], value="file"
+        )
         self.file_path = W.Text(description="file path", placeholder="runs.parquet", layout=wide, style=style)
-        self.mlflow_uri = W.Text(description="tracking URI", placeholder="sqlite:///mlflow.db",
-                                 layout=wide, style=style)
-        self.mlflow_experiment = W.Text(description="experiment(s)", placeholder="my-experiment[,other]",
-                                        layout=wide, style=style)
-        self.optuna_storage = W.Text(description="storage", placeholder="sqlite:///optuna.db",
-                                     layout=wide, style=style)
+        self.mlflow_uri = W.Text(
+            description="tracking URI", placeholder="sqlite:///mlflow.db", layout=wide, style=style
+        )
+        self.mlflow_experiment = W.Text(
+            description="experiment(s)", placeholder="my-experiment[,other]", layout=wide, style=style
+        )
+        self.optuna_storage = W.Text(description="storage", placeholder="sqlite:///optuna.db", layout=wide, style=style)
         self.optuna_study = W.Text(description="study", placeholder="my-study", layout=wide, style=style)
-        self.id_column = W.Text(description="id column (optional)", placeholder="e.g. tags.candidate",
-                                layout=wide, style=style)
-        self.replicate_column = W.Text(description="replicates (optional)",
-                                       placeholder="e.g. seed (auto: seed / replicate)", layout=wide, style=style)
-        self.model_path = W.Text(description="quality model YAML", placeholder="quality.yaml",
-                                 layout=wide, style=style)
+        self.id_column = W.Text(
+            description="id column (optional)", placeholder="e.g. tags.candidate", layout=wide, style=style
+        )
+        self.replicate_column = W.Text(
+            description="replicates (optional)",
+            placeholder="e.g. seed (auto: seed / replicate)",
+            layout=wide,
+            style=style,
+        )
+        self.model_path = W.Text(description="quality model YAML", placeholder="quality.yaml", layout=wide, style=style)
         self.load_button = W.Button(description="Load", button_style="primary", icon="folder-open")
         self.explore_button = W.Button(description="Explore", icon="line-chart", disabled=True)
         self.preview = W.HTML()
@@ -98,15 +110,25 @@ class SourceLoader(W.VBox):
             "optuna": W.VBox([self.optuna_storage, self.optuna_study]),
         }
         self._field_box = W.VBox([self._fields["file"]])
-        super().__init__(children=[
-            W.HTML("<b>Candidates</b>"), self.kind_picker, self._field_box, self.id_column, self.replicate_column,
-            W.HTML("<b>Quality model</b>"), self.model_path,
-            W.HBox([self.load_button, self.explore_button]), self.error_area, self.preview, self.output,
-        ], **kwargs)
+        super().__init__(
+            children=[
+                W.HTML("<b>Candidates</b>"),
+                self.kind_picker,
+                self._field_box,
+                self.id_column,
+                self.replicate_column,
+                W.HTML("<b>Quality model</b>"),
+                self.model_path,
+                W.HBox([self.load_button, self.explore_button]),
+                self.error_area,
+                self.preview,
+                self.output,
+            ],
+            **kwargs,
+        )
         self.add_class("wb-source-loader")
         W.link((self.kind_picker, "value"), (self, "kind"))
-        for text in (self.file_path, self.mlflow_uri, self.mlflow_experiment, self.optuna_storage,
-                     self.optuna_study):
+        for text in (self.file_path, self.mlflow_uri, self.mlflow_experiment, self.optuna_storage, self.optuna_study):
             text.observe(self._on_field, names="value")
         self.load_button.on_click(lambda _b: self.load())
         self.explore_button.on_click(lambda _b: self.explore())
@@ -147,8 +169,9 @@ class SourceLoader(W.VBox):
 
         with self.errors.guard("Opening the explorer"):
             if self.candidates is None or self.quality_model is None:
-                raise wb.WorkbenchError("Load candidates and a quality model first (fill in the quality model "
-                                        "YAML path and press Load).")
+                raise wb.WorkbenchError(
+                    "Load candidates and a quality model first (fill in the quality model YAML path and press Load)."
+                )
             self.explorer = TradeoffExplorer(self.candidates, self.quality_model, **self._explorer_options)
             self.output.children = [self.explorer]
             for callback in self._callbacks:
@@ -193,8 +216,11 @@ class SourceLoader(W.VBox):
         self.set_trait("spec", spec)
 
     def _missing_fields(self) -> str:
-        need = {"file": "the file path", "mlflow": "the tracking URI and the experiment",
-                "optuna": "the storage URL and the study name"}[self.kind]
+        need = {
+            "file": "the file path",
+            "mlflow": "the tracking URI and the experiment",
+            "optuna": "the storage URL and the study name",
+        }[self.kind]
         return f"Nothing to load: fill in {need}."
 
     # --- preview -------------------------------------------------------------------------------
@@ -217,12 +243,19 @@ class SourceLoader(W.VBox):
             lines.append("Give a quality model YAML path to explore them.")
         ex = c.exclusions
         if len(ex):
-            rows = "".join(f"<tr><td>{escape(r.candidate)}</td><td>{escape(r.reason)}</td></tr>"
-                           for r in ex.head(MAX_EXCLUSIONS).itertuples())
-            more = f" (the first {MAX_EXCLUSIONS} listed; all in loader.candidates.exclusions)" \
-                if len(ex) > MAX_EXCLUSIONS else ""
-            lines.append(f"{len(ex):,} excluded{escape(more)}:<table class='wb-exclusions'><tr><th>candidate</th>"
-                         f"<th>reason</th></tr>{rows}</table>")
+            rows = "".join(
+                f"<tr><td>{escape(r.candidate)}</td><td>{escape(r.reason)}</td></tr>"
+                for r in ex.head(MAX_EXCLUSIONS).itertuples()
+            )
+            more = (
+                f" (the first {MAX_EXCLUSIONS} listed; all in loader.candidates.exclusions)"
+                if len(ex) > MAX_EXCLUSIONS
+                else ""
+            )
+            lines.append(
+                f"{len(ex):,} excluded{escape(more)}:<table class='wb-exclusions'><tr><th>candidate</th>"
+                f"<th>reason</th></tr>{rows}</table>"
+            )
         else:
             lines.append("Nothing excluded.")
         return "<div style='font-size:13px'>" + "<br>".join(lines) + "</div>"

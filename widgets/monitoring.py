@@ -15,10 +15,12 @@ from workbench import QualityModel
 
 __all__ = ["MonitoringBoard"]
 
-_TABLE_CSS = ("<style>.wb-mon-table{border-collapse:collapse;font-size:12px}"
-              ".wb-mon-table th,.wb-mon-table td{border-bottom:1px solid #ddd;padding:2px 8px;text-align:left}"
-              ".wb-mon-table tr.critical td{background:#fde4d9}.wb-mon-table tr.warning td{background:#fff4dc}"
-              "</style>")
+_TABLE_CSS = (
+    "<style>.wb-mon-table{border-collapse:collapse;font-size:12px}"
+    ".wb-mon-table th,.wb-mon-table td{border-bottom:1px solid #ddd;padding:2px 8px;text-align:left}"
+    ".wb-mon-table tr.critical td{background:#fde4d9}.wb-mon-table tr.warning td{background:#fff4dc}"
+    "</style>"
+)
 
 
 def _decision(decisions: Any) -> Any:
@@ -38,16 +40,28 @@ def triggers_table_html(triggers: Sequence[Any]) -> str:
     if not triggers:
         return '<div class="wb-caption">No trigger: every live version meets the SLOs and the decision holds.</div>'
     heads = ["severity", "kind", "version", "window", "objective", "value", "threshold", "message"]
-    out = [_TABLE_CSS, f'<div class="wb-caption">{len(triggers)} trigger(s)</div>',
-           '<table class="wb-mon-table"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in heads),
-           "</tr></thead><tbody>"]
+    out = [
+        _TABLE_CSS,
+        f'<div class="wb-caption">{len(triggers)} trigger(s)</div>',
+        '<table class="wb-mon-table"><thead><tr>',
+        *(f"<th>{escape(h)}</th>" for h in heads),
+        "</tr></thead><tbody>",
+    ]
     for t in triggers:
         start = t.window_start
-        cells = [t.severity, t.kind, t.version or "", "" if start is None else f"{pd.Timestamp(start):%Y-%m-%d %H:%M}",
-                 t.objective or "", "" if t.value is None else format_value(t.value),
-                 "" if t.threshold is None else format_value(t.threshold), t.message]
-        out.append(f'<tr class="{escape(t.severity)}">' + "".join(f"<td>{escape(str(c))}</td>" for c in cells)
-                   + "</tr>")
+        cells = [
+            t.severity,
+            t.kind,
+            t.version or "",
+            "" if start is None else f"{pd.Timestamp(start):%Y-%m-%d %H:%M}",
+            t.objective or "",
+            "" if t.value is None else format_value(t.value),
+            "" if t.threshold is None else format_value(t.threshold),
+            t.message,
+        ]
+        out.append(
+            f'<tr class="{escape(t.severity)}">' + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -59,18 +73,29 @@ def drift_table_html(triggers: Sequence[Any]) -> str:
     if not rows:
         return ""
     heads = ["version", "column", "method", "score", "threshold", "drift when score", "drift", "report"]
-    out = [_TABLE_CSS, '<div class="wb-caption">Data drift (Evidently)</div>',
-           '<table class="wb-mon-table wb-drift-table"><thead><tr>', *(f"<th>{escape(h)}</th>" for h in heads),
-           "</tr></thead><tbody>"]
+    out = [
+        _TABLE_CSS,
+        '<div class="wb-caption">Data drift (Evidently)</div>',
+        '<table class="wb-mon-table wb-drift-table"><thead><tr>',
+        *(f"<th>{escape(h)}</th>" for h in heads),
+        "</tr></thead><tbody>",
+    ]
     for t in rows:
         e = t.evidence
         detected = e.get("drift_detected")
-        cells = [t.version or "", e.get("column") or "", e.get("method") or "", format_value(e["score"]),
-                 "" if e.get("threshold") is None else format_value(e["threshold"]),
-                 "" if e.get("comparison") is None else f"{e['comparison']} threshold",
-                 "unknown" if detected is None else ("yes" if detected else "no"), e.get("report") or ""]
-        out.append(f'<tr class="{escape(t.severity)}">' + "".join(f"<td>{escape(str(c))}</td>" for c in cells)
-                   + "</tr>")
+        cells = [
+            t.version or "",
+            e.get("column") or "",
+            e.get("method") or "",
+            format_value(e["score"]),
+            "" if e.get("threshold") is None else format_value(e["threshold"]),
+            "" if e.get("comparison") is None else f"{e['comparison']} threshold",
+            "unknown" if detected is None else ("yes" if detected else "no"),
+            e.get("report") or "",
+        ]
+        out.append(
+            f'<tr class="{escape(t.severity)}">' + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
+        )
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -104,8 +129,17 @@ class MonitoringBoard(W.VBox):
 
     objective = traitlets.Unicode(None, allow_none=True, help="Objective shown in the time series.")
 
-    def __init__(self, logs_or_aggregated: Any, model: QualityModel | str, *, decisions: Any = None,
-                 champion: str | None = None, window: str = "1h", drift: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        logs_or_aggregated: Any,
+        model: QualityModel | str,
+        *,
+        decisions: Any = None,
+        champion: str | None = None,
+        window: str = "1h",
+        drift: Any = None,
+        **kwargs: Any,
+    ) -> None:
         self.errors = ErrorArea()
         self.error_area = self.errors.widget
         self.picker = W.Dropdown(description="objective", options=[])
@@ -130,8 +164,9 @@ class MonitoringBoard(W.VBox):
         """Plain text of the error shown in the widget ('' when none)."""
         return self.errors.text
 
-    def _load(self, logs: Any, model: Any, decisions: Any, champion: str | None, window: str,
-              drift: Any = None) -> None:
+    def _load(
+        self, logs: Any, model: Any, decisions: Any, champion: str | None, window: str, drift: Any = None
+    ) -> None:
         from workbench.monitoring import aggregate, detect, with_drift
 
         self.model = model = as_model(model)
@@ -173,13 +208,16 @@ class MonitoringBoard(W.VBox):
         names = [n for n in model.names if n in rows.columns]
         n_versions = len(rows)
         when = f"{pd.Timestamp(latest):%Y-%m-%d %H:%M} UTC"
-        self.status.value = (f"<span>{len(df['version'].unique())} version(s), "
-                             f"{df['window_start'].nunique()} window(s); latest {escape(when)}"
-                             f"{'; champion ' + escape(str(self.champion)) if self.champion else ''}</span>")
+        self.status.value = (
+            f"<span>{len(df['version'].unique())} version(s), "
+            f"{df['window_start'].nunique()} window(s); latest {escape(when)}"
+            f"{'; champion ' + escape(str(self.champion)) if self.champion else ''}</span>"
+        )
         if len(names) < 2 or n_versions < 1:
             return
-        live = pd.DataFrame({"id": rows["version"].astype(str).to_numpy(),
-                             **{n: rows[n].astype("float64").to_numpy() for n in names}})
+        live = pd.DataFrame(
+            {"id": rows["version"].astype(str).to_numpy(), **{n: rows[n].astype("float64").to_numpy() for n in names}}
+        )
         live = live.dropna()
         live_model = model
         if self.champion is not None and self.champion in set(live["id"]):
@@ -200,8 +238,9 @@ class MonitoringBoard(W.VBox):
             from workbench.views import monitoring_timeseries
 
             name = change["new"]
-            chart = monitoring_timeseries(self.aggregated, self.model, name, triggers=self.triggers,
-                                          champion=self.champion)
+            chart = monitoring_timeseries(
+                self.aggregated, self.model, name, triggers=self.triggers, champion=self.champion
+            )
             self.chart.chart = chart
             if self.picker.value != name and name in self.picker.options:
                 self.picker.value = name

@@ -55,22 +55,36 @@ class DecisionRecorder(W.VBox):
         wide = W.Layout(width="560px")
         style = {"description_width": "140px"}
         self.candidate = W.Dropdown(description="chosen candidate", layout=wide, style=style)
-        self.rationale = W.Textarea(description="rationale", placeholder="Why this candidate, and which "
-                                    "trade-offs we accept", layout=W.Layout(width="560px", height="90px"),
-                                    style=style)
-        self.decision_makers = W.Text(description="decision makers", placeholder="Ada Lovelace, Alan Turing",
-                                      layout=wide, style=style)
+        self.rationale = W.Textarea(
+            description="rationale",
+            placeholder="Why this candidate, and which trade-offs we accept",
+            layout=W.Layout(width="560px", height="90px"),
+            style=style,
+        )
+        self.decision_makers = W.Text(
+            description="decision makers", placeholder="Ada Lovelace, Alan Turing", layout=wide, style=style
+        )
         self.summary = W.HTML()
-        super().__init__(children=[W.HTML("<b>Record the decision</b>"), self.candidate, self.rationale,
-                                   self.decision_makers, self.summary, self.error_area], **kwargs)
+        super().__init__(
+            children=[
+                W.HTML("<b>Record the decision</b>"),
+                self.candidate,
+                self.rationale,
+                self.decision_makers,
+                self.summary,
+                self.error_area,
+            ],
+            **kwargs,
+        )
         self.add_class("wb-decision-recorder")
         for field in (self.candidate, self.rationale, self.decision_makers):
             field.observe(self._on_field, names="value")
         with self.errors.guard("Preparing the form"):
             if self._explorer is not None:
                 if not hasattr(self._explorer, "analysis"):
-                    raise TypeError(f"DecisionRecorder needs an Analysis or a TradeoffExplorer, got "
-                                    f"{type(source).__name__}.")
+                    raise TypeError(
+                        f"DecisionRecorder needs an Analysis or a TradeoffExplorer, got {type(source).__name__}."
+                    )
                 self._explorer.observe(self._on_analysis, names="analysis")
                 self._analysis = self._explorer.analysis
             self._refresh_options()
@@ -101,8 +115,10 @@ class DecisionRecorder(W.VBox):
     def to_dict(self) -> dict[str, Any]:
         """The decision as a plain dict: candidate, rationale, decision_makers, model_hash,
         data_hash, method, weights."""
-        return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-                for k, v in self.value.items()}
+        return {
+            k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+            for k, v in self.value.items()
+        }
 
     def to_record(self, **kwargs: Any) -> Any:
         """The form as a :class:`workbench.decisions.DecisionRecord` of the current analysis.
@@ -116,8 +132,13 @@ class DecisionRecorder(W.VBox):
         if self._analysis is None:
             raise DecisionError("The recorder has no analysis to base the decision on.")
         v = self.value
-        return DecisionRecord.from_analysis(self._analysis, chosen=v["candidate"], rationale=v["rationale"],
-                                           decision_makers=v["decision_makers"], **kwargs)
+        return DecisionRecord.from_analysis(
+            self._analysis,
+            chosen=v["candidate"],
+            rationale=v["rationale"],
+            decision_makers=v["decision_makers"],
+            **kwargs,
+        )
 
     def save(self, log: Any = "sqlite:///decisions.db", **kwargs: Any) -> Any:
         """Append the decision to the decision log (a ``DecisionLog``, a SQLAlchemy URL or a file
@@ -174,5 +195,5 @@ class DecisionRecorder(W.VBox):
             "weights": {} if a is None else dict(a.weights),
         }
         missing = self.missing
-        text = ("Complete: ready to be recorded." if not missing else "Still needed: " + ", ".join(missing) + ".")
+        text = "Complete: ready to be recorded." if not missing else "Still needed: " + ", ".join(missing) + "."
         self.summary.value = f"<span style='font-size:12px;color:#444'>{escape(text)}</span>"

@@ -47,21 +47,35 @@ class SensitivityPanel(W.VBox):
 
     analysis = traitlets.Instance(Analysis, allow_none=True, read_only=True)
 
-    def __init__(self, source: Any, *, samples: int = 10_000, seed: int = 0, distribution: str = "simplex",
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, source: Any, *, samples: int = 10_000, seed: int = 0, distribution: str = "simplex", **kwargs: Any
+    ) -> None:
         self.errors = ErrorArea()
         self.error_area = self.errors.widget
         self._explorer = None if isinstance(source, Analysis) else source
         self._source_analysis = source if isinstance(source, Analysis) else None
         style = {"description_width": "110px"}
-        self.samples = W.BoundedIntText(value=samples, min=1, max=10_000_000, step=1000, description="samples",
-                                        style=style, layout=W.Layout(width="230px"))
+        self.samples = W.BoundedIntText(
+            value=samples,
+            min=1,
+            max=10_000_000,
+            step=1000,
+            description="samples",
+            style=style,
+            layout=W.Layout(width="230px"),
+        )
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="230px"))
-        self.distribution = W.Dropdown(options=list(DISTRIBUTIONS), value=distribution, description="weights",
-                                       style=style, layout=W.Layout(width="260px"))
+        self.distribution = W.Dropdown(
+            options=list(DISTRIBUTIONS),
+            value=distribution,
+            description="weights",
+            style=style,
+            layout=W.Layout(width="260px"),
+        )
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
-        self.progress = W.IntProgress(value=0, min=0, max=len(STEPS), description="", bar_style="info",
-                                      layout=W.Layout(width="240px"))
+        self.progress = W.IntProgress(
+            value=0, min=0, max=len(STEPS), description="", bar_style="info", layout=W.Layout(width="240px")
+        )
         self.step = W.HTML()
         self.acceptability_chart = chart_widget()
         self.stability_chart = chart_widget()
@@ -69,19 +83,28 @@ class SensitivityPanel(W.VBox):
         # browser open it is ~1,030 px in ~850 px); it is never cut off or spilt past the window.
         self.table = W.HTML(layout=W.Layout(max_width="100%", overflow="auto"))
         self.table.add_class("wb-sensitivity-table")
-        super().__init__(children=[
-            W.HTML("<b>Sensitivity: SMAA-2 rank acceptability and weight stability</b>"),
-            W.HBox([self.samples, self.seed, self.distribution, self.run_button]),
-            W.HBox([self.progress, self.step]), self.error_area,
-            W.HBox([self.acceptability_chart, self.stability_chart],
-                   layout=W.Layout(flex_flow="row wrap", max_width="100%")), self.table,
-        ], **kwargs)
+        super().__init__(
+            children=[
+                W.HTML("<b>Sensitivity: SMAA-2 rank acceptability and weight stability</b>"),
+                W.HBox([self.samples, self.seed, self.distribution, self.run_button]),
+                W.HBox([self.progress, self.step]),
+                self.error_area,
+                W.HBox(
+                    [self.acceptability_chart, self.stability_chart],
+                    layout=W.Layout(flex_flow="row wrap", max_width="100%"),
+                ),
+                self.table,
+            ],
+            **kwargs,
+        )
         self.layout.max_width = self.layout.max_width or "100%"
         self.add_class("wb-sensitivity-panel")
         self.run_button.on_click(lambda _b: self.run())
         if self._explorer is not None and not hasattr(self._explorer, "adopt"):
-            self.errors.show(TypeError(f"SensitivityPanel needs an Analysis or a TradeoffExplorer, got "
-                                       f"{type(source).__name__}."), "Preparing the panel")
+            self.errors.show(
+                TypeError(f"SensitivityPanel needs an Analysis or a TradeoffExplorer, got {type(source).__name__}."),
+                "Preparing the panel",
+            )
 
     @property
     def error_text(self) -> str:
@@ -91,8 +114,9 @@ class SensitivityPanel(W.VBox):
     def _base(self) -> Analysis:
         base = self._explorer.analysis if self._explorer is not None else self._source_analysis
         if base is None:
-            raise wb.WorkbenchError("There is no analysis to test: the explorer could not load its data "
-                                    "(see its error message).")
+            raise wb.WorkbenchError(
+                "There is no analysis to test: the explorer could not load its data (see its error message)."
+            )
         return base
 
     def run(self) -> Analysis | None:
@@ -104,15 +128,21 @@ class SensitivityPanel(W.VBox):
         with self.errors.guard("Running the sensitivity analysis"):
             base = self._base()
             self.step.value = escape(f"{STEPS[0]} ({self.samples.value:,} samples)…")
-            analysis = wb.analyze(base.candidates, base.model, method=base.method, champion=base.champion,
-                                  smaa=int(self.samples.value), seed=int(self.seed.value),
-                                  smaa_weights=self.distribution.value, stability=True)
+            analysis = wb.analyze(
+                base.candidates,
+                base.model,
+                method=base.method,
+                champion=base.champion,
+                smaa=int(self.samples.value),
+                seed=int(self.seed.value),
+                smaa_weights=self.distribution.value,
+                stability=True,
+            )
             self.set_trait("analysis", analysis)
             self._advance(1)
             self.acceptability_chart.chart = views.acceptability_bars(analysis)
             self._advance(2)
-            self.stability_chart.chart = (views.stability_tornado(analysis)
-                                          if analysis.stability is not None else None)
+            self.stability_chart.chart = views.stability_tornado(analysis) if analysis.stability is not None else None
             self._advance(3)
             self.table.value = self._table_html(analysis)
             self._advance(4)
@@ -137,14 +167,22 @@ class SensitivityPanel(W.VBox):
         rows = []
         for cid, r in frame.iterrows():
             cells = [escape(cid), escape(f"{r['first_rank']:.1%}"), escape(format_value(r["confidence"]))]
-            cells += [escape(format_share(r[f"cw_{n}"]) if pd.notna(r[f"cw_{n}"]) else "–")
-                      for n in analysis.model.names]
+            cells += [
+                escape(format_share(r[f"cw_{n}"]) if pd.notna(r[f"cw_{n}"]) else "–") for n in analysis.model.names
+            ]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        caption = (f"SMAA-2 over {smaa.samples:,} weight samples ({smaa.weights}, seed {smaa.seed}, "
-                   f"{smaa.method}); {int(smaa.competing.sum()):,} candidates compete (the feasible front).")
+        caption = (
+            f"SMAA-2 over {smaa.samples:,} weight samples ({smaa.weights}, seed {smaa.seed}, "
+            f"{smaa.method}); {int(smaa.competing.sum()):,} candidates compete (the feasible front)."
+        )
         stab = ""
         if analysis.stability is not None:
             top = analysis.stability.attrs.get("top")
             stab = f"<div>Weight stability of the top candidate {escape(top)}: see the chart.</div>"
-        return (f"<div style='font-size:12px'>{escape(caption)}{stab}<table class='wb-table'><tr>"
-                + "".join(f"<th>{escape(h)}</th>" for h in heads) + "</tr>" + "".join(rows) + "</table></div>")
+        return (
+            f"<div style='font-size:12px'>{escape(caption)}{stab}<table class='wb-table'><tr>"
+            + "".join(f"<th>{escape(h)}</th>" for h in heads)
+            + "</tr>"
+            + "".join(rows)
+            + "</table></div>"
+        )

@@ -40,8 +40,16 @@ _LAZY = {
 _SUBPACKAGES = ("views",)  # needs altair (the ``viz`` extra): imported on first use
 
 __all__ = [
-    "ATTRIBUTES", "Analysis", "Candidates", "Constraint", "Objective", "QualityModel",
-    "WorkbenchError", "__version__", "analyze", "load",
+    "ATTRIBUTES",
+    "Analysis",
+    "Candidates",
+    "Constraint",
+    "Objective",
+    "QualityModel",
+    "WorkbenchError",
+    "__version__",
+    "analyze",
+    "load",
 ]
 
 

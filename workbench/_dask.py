@@ -36,8 +36,10 @@ def dask_timeout(default: float) -> float:
     except ValueError:
         value = -1.0
     if not value > 0:
-        raise SourceUnreachableError(f"{TIMEOUT_ENV}={raw!r} is not a positive number of seconds.\n"
-                                     f"  Fix: e.g. {TIMEOUT_ENV}=30, or unset it (default {default:g} s).")
+        raise SourceUnreachableError(
+            f"{TIMEOUT_ENV}={raw!r} is not a positive number of seconds.\n"
+            f"  Fix: e.g. {TIMEOUT_ENV}=30, or unset it (default {default:g} s)."
+        )
     return value
 
 
@@ -96,7 +98,8 @@ def dask_client(address: str, *, timeout_s: float, fix: str, **kwargs: Any) -> A
         return SourceUnreachableError(
             f"Dask scheduler {address!r} could not be reached within {timeout_s:g} s: {reason}.\n"
             f"  Fix: check the address (e.g. 'tcp://127.0.0.1:8786') and that the scheduler is running, {fix}; "
-            f"to wait longer, set {TIMEOUT_ENV}=<seconds>.")
+            f"to wait longer, set {TIMEOUT_ENV}=<seconds>."
+        )
 
     if _refused(address, min(REFUSED_GRACE_S, timeout_s)):
         raise unreachable("connection refused (nothing listens on that port)")
@@ -104,8 +107,9 @@ def dask_client(address: str, *, timeout_s: float, fix: str, **kwargs: Any) -> A
         try:
             pool.submit(_probe, address, timeout_s).result()
         except TimeoutError:  # asyncio.TimeoutError is TimeoutError since 3.11
-            raise unreachable("it accepted the connection but did not answer the Dask handshake "
-                              "(is it a Dask scheduler?)") from None
+            raise unreachable(
+                "it accepted the connection but did not answer the Dask handshake (is it a Dask scheduler?)"
+            ) from None
         except OSError as exc:
             raise unreachable(str(exc).rstrip(".") or type(exc).__name__) from None
         except ValueError as exc:  # an address distributed cannot parse

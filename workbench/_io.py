@@ -15,14 +15,25 @@ from pathlib import Path
 
 from workbench.errors import OutputError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "file_sha256", "output_error", "database_error",
-           "is_file", "exists"]
+__all__ = [
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "file_sha256",
+    "output_error",
+    "database_error",
+    "is_file",
+    "exists",
+]
 
 _FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
-def output_error(path: str | os.PathLike[str], exc: OSError, what: str = "the output",
-                 kept: str = "Nothing was replaced: an earlier file there is intact.") -> OutputError:
+def output_error(
+    path: str | os.PathLike[str],
+    exc: OSError,
+    what: str = "the output",
+    kept: str = "Nothing was replaced: an earlier file there is intact.",
+) -> OutputError:
     """An :class:`OutputError` for ``exc`` raised while writing ``path``: the path, the OS reason, the fix."""
     target = Path(path)
     folder = str(target.parent if target.suffix or not target.is_dir() else target)
@@ -30,27 +41,32 @@ def output_error(path: str | os.PathLike[str], exc: OSError, what: str = "the ou
     reason = exc.strerror or str(exc)
     name = errno.errorcode.get(code, "") if code is not None else ""
     if code in _FULL:
-        fix = (f"free space on the file system holding {folder!r} (or raise the file-size limit), "
-               "or write somewhere else.")
+        fix = (
+            f"free space on the file system holding {folder!r} (or raise the file-size limit), or write somewhere else."
+        )
     elif code == errno.EROFS:
         fix = f"{folder!r} is on a read-only file system: write somewhere else, or remount it read-write."
     elif code in (errno.EACCES, errno.EPERM):
         fix = f"you may not write into {folder!r}: make it writable (chmod u+w), or write somewhere else."
     else:
         fix = f"check {folder!r} (it must be a writable folder), or write somewhere else."
-    err = OutputError(f"Cannot write {what} {str(target)!r}: {reason}{f' ({name})' if name else ''}.\n"
-                      f"  {kept}\n  Fix: {fix}")
+    err = OutputError(
+        f"Cannot write {what} {str(target)!r}: {reason}{f' ({name})' if name else ''}.\n  {kept}\n  Fix: {fix}"
+    )
     err.errno = code
     return err
 
 
 #: SQLite's words for "the file system refused" -> the errno they stand for.
-_SQLITE_OS = (("disk is full", errno.ENOSPC), ("disk i/o error", errno.EIO), ("readonly database", errno.EROFS),
-              ("unable to open database file", errno.EACCES))
+_SQLITE_OS = (
+    ("disk is full", errno.ENOSPC),
+    ("disk i/o error", errno.EIO),
+    ("readonly database", errno.EROFS),
+    ("unable to open database file", errno.EACCES),
+)
 
 
-def database_error(path: str | os.PathLike[str], exc: BaseException, what: str = "the database"
-                   ) -> OutputError | None:
+def database_error(path: str | os.PathLike[str], exc: BaseException, what: str = "the database") -> OutputError | None:
     """An :class:`OutputError` when a SQLite error ``exc`` on ``path`` is the file system refusing a
     write (full disk, read-only folder, no permission); ``None`` for any other database error.
 
@@ -74,13 +90,21 @@ def database_error(path: str | os.PathLike[str], exc: BaseException, what: str =
         except (OSError, AttributeError):
             readonly_fs = False
         code = errno.EROFS if readonly_fs else errno.EACCES
-        if code == errno.EACCES and folder.is_dir() and os.access(folder, os.W_OK) and (
-                not target.exists() or os.access(target, os.W_OK)):
+        if (
+            code == errno.EACCES
+            and folder.is_dir()
+            and os.access(folder, os.W_OK)
+            and (not target.exists() or os.access(target, os.W_OK))
+        ):
             return None  # writable after all: some other cause, let the caller report it as is
     oserr = OSError(code, os.strerror(code))
-    return output_error(target, oserr, what, kept=f"SQLite said: {str(getattr(exc, 'orig', None) or exc)}. "
-                        "Committed records are intact (SQLite commits are atomic).")
-
+    return output_error(
+        target,
+        oserr,
+        what,
+        kept=f"SQLite said: {str(getattr(exc, 'orig', None) or exc)}. "
+        "Committed records are intact (SQLite commits are atomic).",
+    )
 
 
 def is_file(path: str | os.PathLike[str]) -> bool:

@@ -98,9 +98,7 @@ def sqlite_path(uri: str) -> Path | None:
         )
     path = urllib.parse.unquote(rest[3:].split("?", 1)[0])
     if not path or path == ":memory:":
-        raise CandidatesError(
-            f"SQLite URL {uri!r} is an in-memory database; it holds no stored runs."
-        )
+        raise CandidatesError(f"SQLite URL {uri!r} is an in-memory database; it holds no stored runs.")
     return Path(path)
 
 
@@ -109,13 +107,8 @@ def missing_file_error(path: Path, what: str, fix: str) -> SourceNotFoundError:
     parent = path.parent if str(path.parent) else Path(".")
     near: list[str] = []
     if parent.is_dir():
-        near = sorted(
-            p.name for p in parent.iterdir() if p.suffix.lower() in {".db", ".sqlite", ".sqlite3"}
-        )
-    msg = (
-        f"{what} {str(path)!r} does not exist (resolved: {str(path.resolve())!r}); "
-        "nothing was created."
-    )
+        near = sorted(p.name for p in parent.iterdir() if p.suffix.lower() in {".db", ".sqlite", ".sqlite3"})
+    msg = f"{what} {str(path)!r} does not exist (resolved: {str(path.resolve())!r}); nothing was created."
     if near:
         msg += f"\n  Database files in {str(parent)!r}: {', '.join(near[:8])}."
         hint = did_you_mean(path.name, near)
@@ -134,10 +127,7 @@ def sqlite_tables(path: Path) -> set[str]:
             rows = con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
             tables = {r[0] for r in rows}
             if "alembic_version" in tables:
-                tables |= {
-                    f"alembic_version={r[0]}"
-                    for r in con.execute("SELECT version_num FROM alembic_version")
-                }
+                tables |= {f"alembic_version={r[0]}" for r in con.execute("SELECT version_num FROM alembic_version")}
             return tables
         finally:
             con.close()
@@ -192,8 +182,10 @@ def _number(name: str, value: float | int | None, default: float, *, integer: bo
 
 def http_settings(timeout: float | None = None, retries: int | None = None) -> tuple[float, int]:
     """(timeout in seconds, retries) from the arguments, else the environment, else the defaults."""
-    return (_number("WORKBENCH_MLFLOW_TIMEOUT", timeout, DEFAULT_TIMEOUT),
-            int(_number("WORKBENCH_MLFLOW_RETRIES", retries, DEFAULT_RETRIES, integer=True)))
+    return (
+        _number("WORKBENCH_MLFLOW_TIMEOUT", timeout, DEFAULT_TIMEOUT),
+        int(_number("WORKBENCH_MLFLOW_RETRIES", retries, DEFAULT_RETRIES, integer=True)),
+    )
 
 
 class ScopedClient:
@@ -238,24 +230,33 @@ def _failure(text: str) -> tuple[str, str]:
     """(what failed, what to try) from the text of a client error."""
     low = text.lower()
     if "connection refused" in low or "failed to establish a new connection" in low:
-        return ("the connection was refused (nothing listens at that address)",
-                "start the server ('mlflow server --host 127.0.0.1 --port PORT ...') or correct the URL")
+        return (
+            "the connection was refused (nothing listens at that address)",
+            "start the server ('mlflow server --host 127.0.0.1 --port PORT ...') or correct the URL",
+        )
     if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
         return "the host name does not resolve", "correct the host name in the URL"
     if "timed out" in low or "timeout" in low:
-        return ("the server accepted the connection but did not answer in time",
-                "wait for the server, or allow more time: --timeout SECONDS or WORKBENCH_MLFLOW_TIMEOUT")
+        return (
+            "the server accepted the connection but did not answer in time",
+            "wait for the server, or allow more time: --timeout SECONDS or WORKBENCH_MLFLOW_TIMEOUT",
+        )
     if "too many 5" in low or "5xx" in low or any(f" {c}" in low for c in ("500", "502", "503", "504")):
-        return ("the server answered with a server error (5xx)",
-                "check the server's log (its database or artifact store may be down)")
+        return (
+            "the server answered with a server error (5xx)",
+            "check the server's log (its database or artifact store may be down)",
+        )
     if "schema" in low and ("revision" in low or "out-of-date" in low or "migrat" in low):
-        return ("the server's database schema does not match its MLflow version",
-                "run 'mlflow db upgrade <backend-store-uri>' with the server's MLflow, then restart the server")
+        return (
+            "the server's database schema does not match its MLflow version",
+            "run 'mlflow db upgrade <backend-store-uri>' with the server's MLflow, then restart the server",
+        )
     return "the request failed", "check the URL and the server's log"
 
 
-def client_error(shown: str, remote: bool, exc: BaseException, *, timeout: float | None = None,
-                 retries: int | None = None) -> WorkbenchError:
+def client_error(
+    shown: str, remote: bool, exc: BaseException, *, timeout: float | None = None, retries: int | None = None
+) -> WorkbenchError:
     """The error for a failed MLflow client call: which server, what failed, what to try."""
     first = first_line(exc)
     if remote:

@@ -144,8 +144,10 @@ def format_interval(lo: Any, hi: Any, unit: str | None = None) -> str:
     ends = [None if _missing(v) else float(v) for v in (lo, hi)]
     magnitude = max((abs(v) for v in ends if v is not None and math.isfinite(v)), default=0.0)
     factor, shown = _scale(magnitude, unit)
-    texts = [MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
-             for v in ends]
+    texts = [
+        MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
+        for v in ends
+    ]
     body = f"[{texts[0]}, {texts[1]}]"
     return f"{body} {shown}" if shown else body
 
@@ -161,8 +163,10 @@ def format_estimate(value: Any, lo: Any, hi: Any, unit: str | None = None) -> st
     ends = [None if _missing(v) else float(v) for v in (value, lo, hi)]
     magnitude = max((abs(v) for v in ends if v is not None and math.isfinite(v)), default=0.0)
     factor, shown = _scale(magnitude, unit)
-    texts = [MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
-             for v in ends]
+    texts = [
+        MISSING if v is None else ("∞" if v == math.inf else "-∞" if v == -math.inf else _digits(v * factor))
+        for v in ends
+    ]
     body = f"{texts[0]} [{texts[1]}, {texts[2]}]"
     return f"{body} {shown}" if shown else body
 

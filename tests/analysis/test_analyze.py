@@ -54,8 +54,9 @@ def test_stakeholder_weights_change_the_ranking(make_candidates, model3):
 
 
 def test_nothing_feasible_is_explicit():
-    qm = QualityModel.from_dict({"objectives": [{"name": "ms", "direction": "min", "constraint": "<= 1"},
-                                                {"name": "acc", "direction": "max"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "ms", "direction": "min", "constraint": "<= 1"}, {"name": "acc", "direction": "max"}]}
+    )
     df = pd.DataFrame({"id": ["a", "b"], "ms": [5.0, 9.0], "acc": [0.8, 0.9]})
     a = analyze(df, qm)
     assert a.recommended is None
@@ -65,7 +66,9 @@ def test_nothing_feasible_is_explicit():
 
 
 def test_knee_radius_is_honoured():
-    qm = QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]}
+    )
     # a convex bend at d = (0.1, 0.1): leaving d either way costs twice what it gains
     x = np.array([0.0, 0.02, 0.05, 0.1, 0.2, 0.6, 1.0])
     y = np.array([1.0, 0.6, 0.2, 0.1, 0.05, 0.02, 0.0])
@@ -82,10 +85,17 @@ def test_knee_radius_is_honoured():
 
 
 def test_tradeoff_rates_in_domain_units():
-    qm = QualityModel.from_dict({"objectives": [{"name": "latency_ms", "direction": "min", "unit": "ms"},
-                                                {"name": "recall", "direction": "max"}]})
-    df = pd.DataFrame({"id": ["fast", "mid", "slow", "bad"], "latency_ms": [10, 45, 120, 200],
-                       "recall": [0.90, 0.95, 0.96, 0.5]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_ms", "direction": "min", "unit": "ms"},
+                {"name": "recall", "direction": "max"},
+            ]
+        }
+    )
+    df = pd.DataFrame(
+        {"id": ["fast", "mid", "slow", "bad"], "latency_ms": [10, 45, 120, 200], "recall": [0.90, 0.95, 0.96, 0.5]}
+    )
     r = tradeoff_rates(df, qm)
     assert set(r["candidate"]) == {"fast", "mid", "slow"}  # 'bad' is dominated
     row = r[(r["candidate"] == "mid") & (r["neighbour"] == "slow")].iloc[0]
@@ -94,12 +104,23 @@ def test_tradeoff_rates_in_domain_units():
 
 
 def test_conflicts_against_prior():
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "acc", "direction": "max", "quality_attribute": "system_accuracy"},
-        {"name": "kb", "direction": "min", "quality_attribute": "resource_efficiency"},
-        {"name": "dp", "direction": "min", "quality_attribute": "fairness"}]})
-    df = pd.DataFrame({"id": list("abcde"), "acc": [0.7, 0.75, 0.8, 0.85, 0.9],
-                       "kb": [1, 2, 3, 4, 5], "dp": [0.05, 0.04, 0.03, 0.02, 0.01]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "quality_attribute": "system_accuracy"},
+                {"name": "kb", "direction": "min", "quality_attribute": "resource_efficiency"},
+                {"name": "dp", "direction": "min", "quality_attribute": "fairness"},
+            ]
+        }
+    )
+    df = pd.DataFrame(
+        {
+            "id": list("abcde"),
+            "acc": [0.7, 0.75, 0.8, 0.85, 0.9],
+            "kb": [1, 2, 3, 4, 5],
+            "dp": [0.05, 0.04, 0.03, 0.02, 0.01],
+        }
+    )
     c = conflicts(df, qm).set_index(["a", "b"])
     assert c.loc[("acc", "kb"), "observed"] == "conflict" and c.loc[("acc", "kb"), "agrees"]
     assert c.loc[("acc", "dp"), "observed"] == "synergy" and c.loc[("acc", "dp"), "rho"] == pytest.approx(1.0)
@@ -112,10 +133,23 @@ ids = st.integers(min_value=3, max_value=25)
 @given(n=ids, seed=st.integers(0, 10_000), scale=st.floats(0.01, 1000), shift=st.floats(-100, 100))
 def test_rescaling_an_objective_keeps_the_front(n, seed, scale, shift):
     rng = np.random.default_rng(seed)
-    qm = QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min"}, {"name": "b", "direction": "max"},
-                                                {"name": "c", "direction": "min"}]})
-    df = pd.DataFrame({"id": [f"x{i}" for i in range(n)], "a": rng.integers(0, 5, n).astype(float),
-                       "b": rng.uniform(0, 1, n), "c": rng.uniform(0, 1, n)})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "a", "direction": "min"},
+                {"name": "b", "direction": "max"},
+                {"name": "c", "direction": "min"},
+            ]
+        }
+    )
+    df = pd.DataFrame(
+        {
+            "id": [f"x{i}" for i in range(n)],
+            "a": rng.integers(0, 5, n).astype(float),
+            "b": rng.uniform(0, 1, n),
+            "c": rng.uniform(0, 1, n),
+        }
+    )
     base = analyze(df, qm, stability=False).table["front"]
     df2 = df.assign(a=df["a"] * scale + shift)
     assert analyze(df2, qm, stability=False).table["front"].equals(base)
@@ -150,21 +184,25 @@ def test_tolerance_cycles_never_leave_an_empty_front():
 def test_subnormal_ranges_do_not_overflow_the_normalisation():
     # A front spanning 5e-324 next to values near 1 used to divide by the subnormal range and
     # overflow (scores inf/NaN, a RuntimeWarning); such a range is rounding noise, i.e. zero.
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                {"name": "ms", "direction": "min", "weight": 0}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "weight": 0}]}
+    )
     df = pd.DataFrame({"id": list("abcd"), "acc": [0.0, 5e-324, -1.0, 0.0], "ms": [0.0, 0.0, 0.0, -1.0]})
     for method in ("weighted_sum", "tchebycheff", "asf", "topsis"):
         a = analyze(df, qm, method=method, smaa=20)
         assert np.isfinite(a.table["score"]).all(), method
 
 
-@pytest.mark.parametrize("options, pattern", [
-    # used to escape as numpy's ValueError ("expected non-negative integer", "Maximum allowed dimension")
-    ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
-    ({"seed": "x"}, r"seed must be a whole number >= 0, got 'x'"),
-    ({"smaa": 10**23}, r"smaa must be a whole number from 0 to 10,000,000, got 1000"),
-    ({"smaa": 1.5}, r"smaa must be a whole number from 0 to 10,000,000, got 1.5"),
-])
+@pytest.mark.parametrize(
+    "options, pattern",
+    [
+        # used to escape as numpy's ValueError ("expected non-negative integer", "Maximum allowed dimension")
+        ({"seed": -1}, r"seed must be a whole number >= 0, got -1"),
+        ({"seed": "x"}, r"seed must be a whole number >= 0, got 'x'"),
+        ({"smaa": 10**23}, r"smaa must be a whole number from 0 to 10,000,000, got 1000"),
+        ({"smaa": 1.5}, r"smaa must be a whole number from 0 to 10,000,000, got 1.5"),
+    ],
+)
 def test_bad_smaa_and_seed_are_rejected_with_the_value(options, pattern):
     from workbench.errors import QualityModelError
 
@@ -184,10 +222,17 @@ def test_knee_parameters_of_the_wrong_type_are_named():
 
 def test_subnormal_gain_between_front_members_does_not_overflow_the_knees():
     # loss / gain with a 5e-324 gain overflowed (RuntimeWarning) in the knee trade-off kernel
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                {"name": "ms", "direction": "min"},
-                                                {"name": "cost", "direction": "min"}]})
-    df = pd.DataFrame({"id": ["c0", "c1", "c2"], "acc": [0.0, 1.0, 0.0], "ms": [1.0, 5e-324, 0.0],
-                       "cost": [-1.0, 0.0, 0.0]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max"},
+                {"name": "ms", "direction": "min"},
+                {"name": "cost", "direction": "min"},
+            ]
+        }
+    )
+    df = pd.DataFrame(
+        {"id": ["c0", "c1", "c2"], "acc": [0.0, 1.0, 0.0], "ms": [1.0, 5e-324, 0.0], "cost": [-1.0, 0.0, 0.0]}
+    )
     a = analyze(df, qm)
     assert np.isfinite(a.table["score"]).all()

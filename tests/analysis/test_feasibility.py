@@ -10,9 +10,13 @@ DF = pd.DataFrame({"id": ["champ", "v7", "v8"], "ms": [100.0, 105.0, 130.0], "ac
 
 
 def model(*constraints, champion=None):
-    return QualityModel.from_dict({"objectives": [{"name": "ms", "direction": "min"},
-                                                  {"name": "acc", "direction": "max"}],
-                                   "constraints": list(constraints), "champion": champion})
+    return QualityModel.from_dict(
+        {
+            "objectives": [{"name": "ms", "direction": "min"}, {"name": "acc", "direction": "max"}],
+            "constraints": list(constraints),
+            "champion": champion,
+        }
+    )
 
 
 def test_relative_constraint_uses_champion():
@@ -56,8 +60,9 @@ def test_constraint_domination_order_in_analysis():
 def test_subnormal_relative_limit_does_not_overflow_the_violation():
     # 'acc >= 0.9 * champion' with a champion at 2.2e-308 gave a subnormal limit; dividing the
     # shortfall by it overflowed (RuntimeWarning, infinite violation).
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max",
-                                                 "constraint": "<= 0.9 * champion"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max", "constraint": "<= 0.9 * champion"}]}
+    )
     df = pd.DataFrame({"id": ["champ", "big"], "acc": [2.2250738585072014e-308, 4.0]})
     f = feasibility(df, qm, champion="champ")
     assert f["feasible"].tolist() == [False, False]
@@ -66,8 +71,12 @@ def test_subnormal_relative_limit_does_not_overflow_the_violation():
 
 def test_limits_differing_beyond_six_digits_keep_their_own_columns():
     # ':g' labels made both columns 'x <= 0.123457': one silently overwrote the other
-    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min"}, {"name": "y", "direction": "max"}],
-                                 "constraints": ["x <= 0.1234567", "x <= 0.1234568"]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [{"name": "x", "direction": "min"}, {"name": "y", "direction": "max"}],
+            "constraints": ["x <= 0.1234567", "x <= 0.1234568"],
+        }
+    )
     df = pd.DataFrame({"id": ["a", "b"], "x": [0.12345675, 0.1], "y": [1, 2]})
     out = feasibility(df, qm)
     assert list(out.columns) == ["feasible", "violation", "x <= 0.1234567", "x <= 0.1234568"]

@@ -41,11 +41,18 @@ def test_every_compiled_kernel_goes_through_the_fallback():
         if path.name == "_jit.py":
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module == "numba" and any(
-                    a.name in ("njit", "jit") for a in node.names):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "numba"
+                and any(a.name in ("njit", "jit") for a in node.names)
+            ):
                 direct.append(str(path.relative_to(root)))
-            if isinstance(node, ast.Attribute) and node.attr in ("njit", "jit") and isinstance(
-                    node.value, ast.Name) and node.value.id in ("numba", "nb"):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("njit", "jit")
+                and isinstance(node.value, ast.Name)
+                and node.value.id in ("numba", "nb")
+            ):
                 direct.append(str(path.relative_to(root)))
     assert direct == [], f"use workbench.analysis._jit.njit instead of numba's in: {direct}"
 

@@ -86,11 +86,23 @@ def test_wide_real_values_bit_for_bit():
 def test_analyze_knees_and_rates_unchanged_by_blocks(monkeypatch):
     rng = np.random.default_rng(3)
     s = rng.uniform(0, 1, 3000)
-    df = pd.DataFrame({"id": [f"c{i}" for i in range(3000)], "acc": 1 - np.exp(-3 * s) + rng.normal(0, 0.05, 3000),
-                       "ms": s + rng.normal(0, 0.05, 3000), "cost": s * rng.uniform(0.5, 1.5, 3000)})
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                {"name": "ms", "direction": "min"},
-                                                {"name": "cost", "direction": "min"}]})
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(3000)],
+            "acc": 1 - np.exp(-3 * s) + rng.normal(0, 0.05, 3000),
+            "ms": s + rng.normal(0, 0.05, 3000),
+            "cost": s * rng.uniform(0.5, 1.5, 3000),
+        }
+    )
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max"},
+                {"name": "ms", "direction": "min"},
+                {"name": "cost", "direction": "min"},
+            ]
+        }
+    )
     whole = analyze(df, qm)
     monkeypatch.setattr(K, "PAIRWISE_BLOCK_BYTES", 1)
     blocked = analyze(df, qm)

@@ -170,9 +170,7 @@ def test_depth_ranks_the_first_fronts_exactly(paths, kind, k):
                 tol = tol * np.abs(F).mean(axis=0)
             full = brute_ranks(F, tol)
             for depth in (0, 1, 2, 5, 40):
-                np.testing.assert_array_equal(
-                    nondominated_ranks(F, tol, depth=depth), np.minimum(full, depth + 1)
-                )
+                np.testing.assert_array_equal(nondominated_ranks(F, tol, depth=depth), np.minimum(full, depth + 1))
 
 
 @pytest.mark.parametrize("depth", [-1, 1.5, "2", True])
@@ -319,11 +317,12 @@ def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
     tol = np.abs(F).mean(axis=0) * rng.uniform(0.0, 0.05, k)
     expected = np.ones(len(F), bool)
     for lo in range(0, len(F), 500):
-        block = F[lo:lo + 500]
+        block = F[lo : lo + 500]
         with np.errstate(invalid="ignore"):
-            dominated = ((F[:, None, :] <= block[None, :, :] + tol).all(-1)
-                         & (F[:, None, :] < block[None, :, :] - tol).any(-1)).any(axis=0)
-        expected[lo:lo + 500] = ~dominated
+            dominated = (
+                (F[:, None, :] <= block[None, :, :] + tol).all(-1) & (F[:, None, :] < block[None, :, :] - tol).any(-1)
+            ).any(axis=0)
+        expected[lo : lo + 500] = ~dominated
     np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
 
 
@@ -459,7 +458,10 @@ def test_property_matches_brute_force(data):
 def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
     # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
     F, _ = data
-    saved = {name: getattr(_pareto, name) for name in ("_PIVOT_SAMPLE", "_PIVOT_MIN_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")}
+    saved = {
+        name: getattr(_pareto, name)
+        for name in ("_PIVOT_SAMPLE", "_PIVOT_MIN_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")
+    }
     try:
         force_pivot_pass(_pareto, sample=sample, pivots=pivots)
         _pareto._SMALL = 0
@@ -524,8 +526,9 @@ def test_property_adding_a_dominated_point_keeps_the_front(data, draw):
         return
     mask = nondominated_mask(F)
     member = draw.draw(st.sampled_from(np.flatnonzero(mask).tolist()))
-    worse = F[member] + np.array(draw.draw(st.lists(st.sampled_from([0.0, 0.25, 1.0]),
-                                                    min_size=F.shape[1], max_size=F.shape[1])))
+    worse = F[member] + np.array(
+        draw.draw(st.lists(st.sampled_from([0.0, 0.25, 1.0]), min_size=F.shape[1], max_size=F.shape[1]))
+    )
     worse[draw.draw(st.integers(0, F.shape[1] - 1))] += 0.5  # strictly worse somewhere
     G = np.vstack([F, worse])
     new_mask = nondominated_mask(G)

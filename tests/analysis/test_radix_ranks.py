@@ -19,8 +19,7 @@ def test_min_ranks_equal_scipy(values):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.floats(-2e3, 2e3, allow_nan=False) | st.integers(0, 8).map(lambda v: v / 8 + 1e-13),
-                max_size=60))
+@given(st.lists(st.floats(-2e3, 2e3, allow_nan=False) | st.integers(0, 8).map(lambda v: v / 8 + 1e-13), max_size=60))
 def test_score_ranks_equal_descending_rounded_ranks(values):
     # Scores around 1 that differ below 12 decimals tie; large scores take the float path.
     s = np.array(values, dtype=float)
@@ -31,8 +30,9 @@ def test_score_ranks_equal_descending_rounded_ranks(values):
 @pytest.mark.parametrize("n", [0, 1, 70_000])
 def test_large_inputs_use_every_radix_digit(n):
     rng = np.random.default_rng(n)
-    x = np.concatenate([rng.standard_normal(n // 2) * 10.0 ** rng.integers(-300, 300, n // 2),
-                        np.round(rng.random(n - n // 2), 3)])
+    x = np.concatenate(
+        [rng.standard_normal(n // 2) * 10.0 ** rng.integers(-300, 300, n // 2), np.round(rng.random(n - n // 2), 3)]
+    )
     np.testing.assert_array_equal(min_ranks(x), rankdata(x, method="min"))
     s = rng.random(n)
     np.testing.assert_array_equal(score_ranks(s), rankdata(-np.round(s, 12), method="min"))

@@ -74,17 +74,25 @@ def test_reweigh_with_tied_violations_tolerance_and_champion(method):
 
     rng = np.random.default_rng(4)
     n = 400
-    df = pd.DataFrame({"id": [f"m{i}" for i in range(n)], "acc": rng.integers(60, 100, n) / 100,
-                       "ms": rng.integers(1, 40, n).astype(float), "kb": rng.integers(1, 9, n) * 100.0})
-    qm = QualityModel.from_dict({
-        "objectives": [
-            {"name": "acc", "direction": "max", "weight": 2, "tolerance": 0.01},
-            {"name": "ms", "direction": "min", "bounds": [0, 50]},
-            {"name": "kb", "direction": "min"},
-        ],
-        "constraints": ["ms <= 30", "kb <= 1.2 * champion"],
-        "reference_point": {"acc": 0.95},
-    })
+    df = pd.DataFrame(
+        {
+            "id": [f"m{i}" for i in range(n)],
+            "acc": rng.integers(60, 100, n) / 100,
+            "ms": rng.integers(1, 40, n).astype(float),
+            "kb": rng.integers(1, 9, n) * 100.0,
+        }
+    )
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "weight": 2, "tolerance": 0.01},
+                {"name": "ms", "direction": "min", "bounds": [0, 50]},
+                {"name": "kb", "direction": "min"},
+            ],
+            "constraints": ["ms <= 30", "kb <= 1.2 * champion"],
+            "reference_point": {"acc": 0.95},
+        }
+    )
     base = analyze(df, qm, method=method, champion="m7", smaa=300)
     assert (~base.table["feasible"]).sum() > 50
     fast = Reranker(base)

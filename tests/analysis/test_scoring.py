@@ -54,8 +54,9 @@ def test_topsis_equals_scikit_criteria(matrix):
     from skcriteria.preprocessing.scalers import VectorScaler
 
     qm = _model(matrix, DIRS, W, method="topsis", declared=False)
-    dm = skc.mkdm(matrix[list(DIRS)].to_numpy(), objectives=[max if d == "max" else min for d in DIRS.values()],
-                  weights=W)
+    dm = skc.mkdm(
+        matrix[list(DIRS)].to_numpy(), objectives=[max if d == "max" else min for d in DIRS.values()], weights=W
+    )
     dm = VectorScaler(target="matrix").transform(dm)
     res = TOPSIS().evaluate(dm)
     np.testing.assert_allclose(score(matrix, qm).to_numpy(), res.e_.similarity, rtol=1e-12)
@@ -68,8 +69,9 @@ def test_weighted_sum_equals_scikit_criteria(matrix):
     from skcriteria.preprocessing.scalers import MinMaxScaler
 
     qm = _model(matrix, DIRS, W)
-    dm = skc.mkdm(matrix[list(DIRS)].to_numpy(), objectives=[max if d == "max" else min for d in DIRS.values()],
-                  weights=W)
+    dm = skc.mkdm(
+        matrix[list(DIRS)].to_numpy(), objectives=[max if d == "max" else min for d in DIRS.values()], weights=W
+    )
     dm = MinMaxScaler(target="matrix").transform(NegateMinimize().transform(dm))
     res = WeightedSumModel().evaluate(dm)
     np.testing.assert_allclose(score(matrix, qm).to_numpy(), res.e_.score, rtol=1e-12)
@@ -103,19 +105,24 @@ def test_pseudo_weights_equal_pymoo(matrix):
 
 @pytest.mark.parametrize("method", ["weighted_sum", "tchebycheff", "asf", "topsis"])
 def test_larger_weight_means_more_important_for_every_method(method):
-    df = pd.DataFrame({"id": ["acc-best", "fast-best", "middle"], "acc": [0.95, 0.80, 0.86],
-                       "ms": [90.0, 10.0, 48.0]})
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                {"name": "ms", "direction": "min"}], "method": method})
+    df = pd.DataFrame({"id": ["acc-best", "fast-best", "middle"], "acc": [0.95, 0.80, 0.86], "ms": [90.0, 10.0, 48.0]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min"}], "method": method}
+    )
     top = lambda w: rank(df, qm, weights=w).index[0]  # noqa: E731
     assert top({"acc": 0.95, "ms": 0.05}) == "acc-best"
     assert top({"acc": 0.05, "ms": 0.95}) == "fast-best"
 
 
 def test_hand_checked_weighted_sum_with_declared_bounds():
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "acc", "direction": "max", "bounds": [1.0, 0.5], "weight": 1},
-        {"name": "ms", "direction": "min", "bounds": [0.0, 100.0], "weight": 3}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "bounds": [1.0, 0.5], "weight": 1},
+                {"name": "ms", "direction": "min", "bounds": [0.0, 100.0], "weight": 3},
+            ]
+        }
+    )
     df = pd.DataFrame({"id": ["a", "b"], "acc": [0.9, 0.6], "ms": [40.0, 20.0]})
     # a: N = (0.2, 0.4) -> 1 - (0.25*0.2 + 0.75*0.4) = 0.65 ; b: N = (0.8, 0.2) -> 1 - (0.2 + 0.15) = 0.65
     np.testing.assert_allclose(score(df, qm).to_numpy(), [0.65, 0.65])
@@ -124,8 +131,9 @@ def test_hand_checked_weighted_sum_with_declared_bounds():
 
 
 def test_data_bounds_are_front_nadir_and_feasible_ideal():
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "constraint": "<= 50"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "constraint": "<= 50"}]}
+    )
     df = pd.DataFrame({"id": list("abcd"), "acc": [0.9, 0.8, 0.7, 0.99], "ms": [30, 10, 45, 80]})
     b = bounds(df, qm, feasible=np.array([True, True, True, False]))
     # ideal: best among feasible (d is infeasible); nadir: worst on the feasible front {a, b}

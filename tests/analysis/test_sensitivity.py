@@ -57,9 +57,14 @@ def frame(rows, names=("f1", "f2"), ids=None):
 def abc():
     """Normalised a = (0, 1), b = (1, 0), c = (0.4, 0.4): the analytic 2-D case."""
     df = pd.DataFrame({"id": ["a", "b", "c"], "acc": [1.0, 0.0, 0.6], "ms": [100.0, 0.0, 40.0]})
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "acc", "direction": "max", "bounds": [1.0, 0.0]},
-        {"name": "ms", "direction": "min", "bounds": [0, 100]}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "bounds": [1.0, 0.0]},
+                {"name": "ms", "direction": "min", "bounds": [0, 100]},
+            ]
+        }
+    )
     return df, qm
 
 
@@ -72,8 +77,7 @@ def test_analytic_two_objective_weighted_sum(abc):
     df, qm = abc
     s = 40_000
     r = smaa(df, qm, samples=s, seed=3)
-    exact = pd.DataFrame([[0.4, 0.1, 0.5], [0.4, 0.1, 0.5], [0.2, 0.8, 0.0]], index=["a", "b", "c"],
-                         columns=[1, 2, 3])
+    exact = pd.DataFrame([[0.4, 0.1, 0.5], [0.4, 0.1, 0.5], [0.2, 0.8, 0.0]], index=["a", "b", "c"], columns=[1, 2, 3])
     for cid in exact.index:
         for rank in exact.columns:
             p = exact.loc[cid, rank]
@@ -173,10 +177,12 @@ def oracle(df, qm, method, samples, seed, subset=None):
 def test_full_matrix_equals_bruteforce_oracle(method):
     rng = np.random.default_rng(11)
     df = frame(rng.uniform(1, 10, (15, 3)), ("f1", "f2", "f3"))
-    objs = [{"name": "f1", "direction": "max", "weight": 2}, {"name": "f2", "direction": "min"},
-            {"name": "f3", "direction": "min"}]
-    qm = QualityModel.from_dict({"objectives": objs, "method": method,
-                                 "reference_point": {"f1": 8.0, "f2": 3.0}})
+    objs = [
+        {"name": "f1", "direction": "max", "weight": 2},
+        {"name": "f2", "direction": "min"},
+        {"name": "f3", "direction": "min"},
+    ]
+    qm = QualityModel.from_dict({"objectives": objs, "method": method, "reference_point": {"f1": 8.0, "f2": 3.0}})
     subset = np.ones(15, dtype=bool)
     subset[[2, 5]] = False
     r = smaa(df, qm, samples=3000, seed=4, subset=subset)
@@ -231,9 +237,16 @@ def test_capped_ranks_with_ties_straddling_the_cut():
 def test_scorer_topsis_uses_all_candidates_like_ranking():
     rng = np.random.default_rng(3)
     df = frame(rng.uniform(1, 5, (30, 3)), ("f1", "f2", "f3"))
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "f1", "direction": "max"}, {"name": "f2", "direction": "min"}, {"name": "f3", "direction": "min"}],
-        "method": "topsis"})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "f1", "direction": "max"},
+                {"name": "f2", "direction": "min"},
+                {"name": "f3", "direction": "min"},
+            ],
+            "method": "topsis",
+        }
+    )
     prob = problem(df, qm)
     feas = np.ones(30, dtype=bool)
     subset = rng.random(30) < 0.5
@@ -271,8 +284,14 @@ def test_confidence_with_replicates_matches_normal_cdf():
     # a = (0 +- noise, 1), b = (1, 0) exact. At central weight (c1, c2): u_a = c1 (1 - X), u_b = c2,
     # so P[a first] = Phi((1 - c2/c1) / se) with se = std / sqrt(n) the standard error of a's f1.
     d = 0.4
-    rows = pd.DataFrame({"id": ["a", "a", "b", "b"], "seed": [0, 1, 0, 1],
-                         "f1": [-d / math.sqrt(2), d / math.sqrt(2), 1.0, 1.0], "f2": [1.0, 1.0, 0.0, 0.0]})
+    rows = pd.DataFrame(
+        {
+            "id": ["a", "a", "b", "b"],
+            "seed": [0, 1, 0, 1],
+            "f1": [-d / math.sqrt(2), d / math.sqrt(2), 1.0, 1.0],
+            "f2": [1.0, 1.0, 0.0, 0.0],
+        }
+    )
     cands = from_frame(rows, replicate_column="seed")
     qm = fixed_model(["f1", "f2"])
     draws = 20_000
@@ -315,8 +334,9 @@ def test_interval_sampler_respects_bounds_and_is_uniform():
     assert ((lo - 1e-12 <= W) & (hi + 1e-12 >= W)).all()
     np.testing.assert_allclose(W.sum(axis=1), 1.0)
     again = sample_weights(4, 5000, np.random.default_rng(7), "intervals", lower=lo, upper=hi)
-    np.testing.assert_array_equal(again, sample_weights(4, 5000, np.random.default_rng(7), "intervals",
-                                                        lower=lo, upper=hi))
+    np.testing.assert_array_equal(
+        again, sample_weights(4, 5000, np.random.default_rng(7), "intervals", lower=lo, upper=hi)
+    )
 
 
 def test_interval_sampler_errors_and_single_points():
@@ -362,9 +382,12 @@ def test_stakeholder_sampler_is_uniform_on_the_hull():
 
 
 def test_samplers_are_reproducible():
-    for kind, kw in [("simplex", {}), ("ordinal", {"order": [2, 0, 1]}),
-                     ("intervals", {"lower": [0.1, 0.1, 0.1], "upper": [0.6, 0.6, 0.6]}),
-                     ("stakeholders", {"vertices": np.eye(3)[[0, 1, 2, 0]] * 0.5 + 0.5 / 3})]:
+    for kind, kw in [
+        ("simplex", {}),
+        ("ordinal", {"order": [2, 0, 1]}),
+        ("intervals", {"lower": [0.1, 0.1, 0.1], "upper": [0.6, 0.6, 0.6]}),
+        ("stakeholders", {"vertices": np.eye(3)[[0, 1, 2, 0]] * 0.5 + 0.5 / 3}),
+    ]:
         a = sample_weights(3, 100, np.random.default_rng(42), kind, **kw)
         b = sample_weights(3, 100, np.random.default_rng(42), kind, **kw)
         np.testing.assert_array_equal(a, b)
@@ -555,9 +578,16 @@ def test_confidence_with_noisy_replicates_for_every_method(method):
     rows.insert(0, "id", np.repeat([f"c{i}" for i in range(8)], 3))
     rows["seed"] = np.tile([0, 1, 2], 8)
     cands = from_frame(rows, replicate_column="seed")
-    qm = QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "max"},
-                                                {"name": "f2", "direction": "min"},
-                                                {"name": "f3", "direction": "min"}], "method": method})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "f1", "direction": "max"},
+                {"name": "f2", "direction": "min"},
+                {"name": "f3", "direction": "min"},
+            ],
+            "method": method,
+        }
+    )
     a = smaa(cands, qm, samples=2000, confidence_samples=300)
     won = a.first_rank > 0
     assert a.confidence[won].between(0, 1).all() and a.confidence[~won].isna().all()

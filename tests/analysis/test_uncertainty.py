@@ -25,8 +25,7 @@ def replicated(values: dict, names=("acc",)):
 
 
 ACC = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
-TWO = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                             {"name": "ms", "direction": "min"}]})
+TWO = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min"}]})
 
 
 def test_all_seeds_better_dominates_with_probability_one():
@@ -62,8 +61,7 @@ def test_dominance_probability_equals_bruteforce():
     c = replicated(data, ("acc", "ms"))
     P = dominance_probability(c, TWO)
     for a, b in itertools.permutations(data, 2):
-        hits = [(x[0] >= y[0] and x[1] <= y[1] and (x[0] > y[0] or x[1] < y[1]))
-                for x in data[a] for y in data[b]]
+        hits = [(x[0] >= y[0] and x[1] <= y[1] and (x[0] > y[0] or x[1] < y[1])) for x in data[a] for y in data[b]]
         assert P.loc[a, b] == pytest.approx(np.mean(hits)), (a, b)
 
 
@@ -98,9 +96,14 @@ def test_rank_probability_is_reproducible_by_seed():
 
 def test_rank_probability_applies_constraints_to_each_draw():
     # a is better on accuracy but breaks the energy SLO in one of its two seeds: first half the time
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "acc", "direction": "max"},
-        {"name": "kwh", "direction": "min", "weight": 0, "constraint": "<= 5"}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max"},
+                {"name": "kwh", "direction": "min", "weight": 0, "constraint": "<= 5"},
+            ]
+        }
+    )
     c = replicated({"a": [(0.9, 1.0), (0.9, 10.0)], "b": [(0.8, 1.0), (0.8, 1.0)]}, ("acc", "kwh"))
     s = 8000
     P = rank_probability(c, qm, samples=s)

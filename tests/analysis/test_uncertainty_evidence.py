@@ -13,8 +13,14 @@ from workbench.analysis.uncertainty import compare_replicates, mean_draws, repli
 from workbench.sources import from_frame
 
 ACC = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
-TWO = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max", "tolerance": 0.002},
-                                             {"name": "ms", "direction": "min", "unit": "ms", "tolerance": 1}]})
+TWO = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "acc", "direction": "max", "tolerance": 0.002},
+            {"name": "ms", "direction": "min", "unit": "ms", "tolerance": 1},
+        ]
+    }
+)
 
 
 def seeds(data: dict, names=("acc",)) -> pd.DataFrame:
@@ -42,8 +48,9 @@ def test_stats_match_numpy_and_scipy_t_intervals():
 
 
 def test_a_metric_missing_in_some_seeds_is_reported_with_the_seeds():
-    df = seeds({"a": [(0.9, 10), (0.91, 11), (0.92, 12)], "b": [(0.8, 9), (0.81, np.nan), (0.82, np.nan)]},
-               ("acc", "ms"))
+    df = seeds(
+        {"a": [(0.9, 10), (0.91, 11), (0.92, 12)], "b": [(0.8, 9), (0.81, np.nan), (0.82, np.nan)]}, ("acc", "ms")
+    )
     cands = from_frame(df, replicate_column="seed")
     st = replicate_stats(cands, TWO)
     assert st.loc[("b", "ms"), "missing"] == ["1", "2"] and st.loc[("b", "ms"), "n"] == 1
@@ -72,20 +79,30 @@ def test_with_many_seeds_the_difference_interval_matches_scipy_bootstrap_and_wel
     a, b = rng.normal(0.90, 0.02, 60), rng.normal(0.895, 0.03, 60)
     da = mean_draws(a[:, None], 40_000, np.random.default_rng(1))[:, 0]
     db = mean_draws(b[:, None], 40_000, np.random.default_rng(2))[:, 0]
-    ref = stats.bootstrap((a, b), lambda x, y: np.mean(x) - np.mean(y), method="percentile",
-                          n_resamples=20_000, random_state=0, vectorized=False).confidence_interval
+    ref = stats.bootstrap(
+        (a, b),
+        lambda x, y: np.mean(x) - np.mean(y),
+        method="percentile",
+        n_resamples=20_000,
+        random_state=0,
+        vectorized=False,
+    ).confidence_interval
     lo, hi = np.quantile(da - db, [0.025, 0.975])
     assert lo == pytest.approx(ref.low, abs=0.0015) and hi == pytest.approx(ref.high, abs=0.0015)
-    row = compare_replicates(from_frame(seeds({"a": list(a), "b": list(b)}), replicate_column="seed"), ACC,
-                             candidate="a", versus="b", samples=40_000).iloc[0]
+    row = compare_replicates(
+        from_frame(seeds({"a": list(a), "b": list(b)}), replicate_column="seed"),
+        ACC,
+        candidate="a",
+        versus="b",
+        samples=40_000,
+    ).iloc[0]
     welch = stats.ttest_ind(a, b, equal_var=False, alternative="greater").pvalue
     assert row["p_better"] == pytest.approx(1 - welch, abs=0.02)
 
 
 def test_hand_checked_cases():
     # every seed of a beats every seed of b by far more than the tolerance, in both objectives
-    df = seeds({"a": [(0.95, 10), (0.96, 11), (0.94, 10)], "b": [(0.80, 30), (0.81, 31), (0.79, 29)]},
-               ("acc", "ms"))
+    df = seeds({"a": [(0.95, 10), (0.96, 11), (0.94, 10)], "b": [(0.80, 30), (0.81, 31), (0.79, 29)]}, ("acc", "ms"))
     row = compare_replicates(from_frame(df, replicate_column="seed"), TWO, candidate="a", versus="b").iloc[0]
     assert row["p_dominates"] > 0.99 and row["p_dominated"] == 0.0 and row["p_better"] > 0.99
     assert row["verdict"] == "dominates" and row["detectable"]
@@ -97,8 +114,9 @@ def test_hand_checked_cases():
     assert stats.t.cdf(np.sqrt(3), 2) == pytest.approx(0.5 + np.sqrt(3) / (2 * np.sqrt(5)), abs=1e-12)
     assert row["p_better"] == pytest.approx(0.8873, abs=0.003) and row["reason"] == "within seed noise"
     # 0.0004 better in acc, identical latency: inside the 0.002 tolerance, never a difference
-    df = seeds({"a": [(0.9004, 10), (0.9014, 10), (0.8994, 10)], "b": [(0.9, 10), (0.901, 10), (0.899, 10)]},
-               ("acc", "ms"))
+    df = seeds(
+        {"a": [(0.9004, 10), (0.9014, 10), (0.8994, 10)], "b": [(0.9, 10), (0.901, 10), (0.899, 10)]}, ("acc", "ms")
+    )
     row = compare_replicates(from_frame(df, replicate_column="seed"), TWO, candidate="a", versus="b").iloc[0]
     assert row["p_dominates"] < 0.2 and row["verdict"] == "no detectable difference"
     assert row["reason"] == "within tolerance" and not row["detectable"]

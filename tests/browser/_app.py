@@ -60,8 +60,14 @@ def _port_open(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def start_app(base: Path, *, source: str | None = None, model: Path | None = None, smaa: int = 2000,
-              timeout: float = APP_START_TIMEOUT) -> Iterator[App]:
+def start_app(
+    base: Path,
+    *,
+    source: str | None = None,
+    model: Path | None = None,
+    smaa: int = 2000,
+    timeout: float = APP_START_TIMEOUT,
+) -> Iterator[App]:
     """``workbench app`` with its folder, decision log (``base/decisions.db``) and log under ``base``.
 
     Raises ``RuntimeError`` with the end of the app's log when it exits or does not listen in time.
@@ -72,15 +78,30 @@ def start_app(base: Path, *, source: str | None = None, model: Path | None = Non
     cmd = [*workbench_command(), "app"] + ([source] if source else [])
     if model is not None:
         cmd += ["--model", str(model)]
-    cmd += ["--decisions", str(decisions), "--folder", str(base / "app"), "--port", str(port), "--no-open",
-            "--smaa", str(smaa)]
-    env = {**os.environ, "WORKBENCH_DECISIONS": str(decisions), "PYTHONUNBUFFERED": "1", "MPLBACKEND": "agg",
-           "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "IPYTHONDIR": str(base / "ipython")}
+    cmd += [
+        "--decisions",
+        str(decisions),
+        "--folder",
+        str(base / "app"),
+        "--port",
+        str(port),
+        "--no-open",
+        "--smaa",
+        str(smaa),
+    ]
+    env = {
+        **os.environ,
+        "WORKBENCH_DECISIONS": str(decisions),
+        "PYTHONUNBUFFERED": "1",
+        "MPLBACKEND": "agg",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "IPYTHONDIR": str(base / "ipython"),
+    }
     log = base / "app.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     app = App(f"http://127.0.0.1:{port}/", decisions, base / "app", proc, log)
     try:
         deadline = time.monotonic() + timeout

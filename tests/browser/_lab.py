@@ -27,8 +27,14 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 #: Chromium flags that work in containers and keep the browser from phoning home (DOMAIN.md §5).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
 ]
 LAB_START_TIMEOUT = 90
 
@@ -76,8 +82,9 @@ class Lab:
 
     def api(self, path: str, method: str = "GET") -> dict:
         """Call the server's REST API with the token; the decoded JSON body ({} when empty)."""
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=5) as resp:
             body = resp.read()
         return json.loads(body) if body else {}
@@ -105,12 +112,24 @@ def _user_settings(config: Path) -> None:
 
 def _command(root: Path, port: int, token: str) -> list[str]:
     """The JupyterLab command line: 127.0.0.1 only, the token, the root, nothing that calls out."""
-    return [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--ServerApp.open_browser=False", "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            "--ServerApp.shutdown_no_activity_timeout=1800", "--MappingKernelManager.cull_idle_timeout=0"]
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--allow-root",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--ServerApp.shutdown_no_activity_timeout=1800",
+        "--MappingKernelManager.cull_idle_timeout=0",
+    ]
 
 
 def _wait_until_up(server: Lab, timeout: float) -> None:
@@ -130,8 +149,9 @@ def _wait_until_up(server: Lab, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def start_lab(root: Path, base: Path, env_extra: Mapping[str, str] | None = None,
-              timeout: float = LAB_START_TIMEOUT) -> Iterator[Lab]:
+def start_lab(
+    root: Path, base: Path, env_extra: Mapping[str, str] | None = None, timeout: float = LAB_START_TIMEOUT
+) -> Iterator[Lab]:
     """JupyterLab serving ``root``, its config, runtime dir and log under ``base``; stopped on exit.
 
     ``env_extra`` is added to the server's environment, which its kernels inherit (e.g. a
@@ -142,14 +162,22 @@ def start_lab(root: Path, base: Path, env_extra: Mapping[str, str] | None = None
         d.mkdir(parents=True, exist_ok=True)
     _user_settings(config)
     port, token = _free_port(), os.urandom(16).hex()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(runtime),
-           "IPYTHONDIR": str(base / "ipython"), "JUPYTER_PLATFORM_DIRS": "1", "MPLBACKEND": "agg",
-           "PYTHONUNBUFFERED": "1", **(env_extra or {})}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(runtime),
+        "IPYTHONDIR": str(base / "ipython"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "MPLBACKEND": "agg",
+        "PYTHONUNBUFFERED": "1",
+        **(env_extra or {}),
+    }
     env.pop("JUPYTER_TOKEN", None)
     log = base / "jupyterlab.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(_command(root, port, token), cwd=root, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            _command(root, port, token), cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     server = Lab(f"http://127.0.0.1:{port}", token, root, proc, log)
     try:
         _wait_until_up(server, timeout)

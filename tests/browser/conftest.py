@@ -40,9 +40,11 @@ def _install_chromium() -> str:
         return "apt-get is not available on this system"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     log = []
-    for cmd in ([apt, "install", "-y", "--no-install-recommends", "chromium"],
-                [apt, "update"],
-                [apt, "install", "-y", "--no-install-recommends", "chromium"]):
+    for cmd in (
+        [apt, "install", "-y", "--no-install-recommends", "chromium"],
+        [apt, "update"],
+        [apt, "install", "-y", "--no-install-recommends", "chromium"],
+    ):
         try:
             run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=APT_TIMEOUT)
         except subprocess.TimeoutExpired:

@@ -84,18 +84,32 @@ def test_a_decision_is_made_saved_and_read_back_offline(decision_app, offline_pa
     # 2. No code, no path, no YAML, no Python structure anywhere on the page.
     text = _visible_text(page)
     assert page.locator(".jp-InputArea, .jp-InputPrompt, .cm-editor, .CodeMirror").count() == 0
-    for leak in (str(decision_app.folder), str(decision_app.decisions), "/tmp/", "sqlite:", "mlflow.db",
-                 ".yaml", "quality_model", "objectives:", "{'", '{"', "DecisionApp", "import ", "Traceback"):
+    for leak in (
+        str(decision_app.folder),
+        str(decision_app.decisions),
+        "/tmp/",
+        "sqlite:",
+        "mlflow.db",
+        ".yaml",
+        "quality_model",
+        "objectives:",
+        "{'",
+        '{"',
+        "DecisionApp",
+        "import ",
+        "Traceback",
+    ):
         assert leak not in text, f"the page shows {leak!r}"
 
     # 3. Move the latency weight with the mouse: the table re-ranks and the headline is rewritten.
     table = ".wb-app .wb-ranked-table"
-    table_before, share_before = page.locator(table).inner_text(), page.locator(
-        ".wb-app .wb-share-latency_p95_ms").inner_text()
+    table_before, share_before = (
+        page.locator(table).inner_text(),
+        page.locator(".wb-app .wb-share-latency_p95_ms").inner_text(),
+    )
     _drag(page, page.locator(".wb-app .wb-weight-latency_p95_ms").first, 0.95)
     page.wait_for_function(TEXT_CHANGED, arg=[table, table_before], timeout=UPDATE_TIMEOUT, polling=100)
-    page.wait_for_function(TEXT_CHANGED, arg=[".wb-app .wb-headline", headline], timeout=UPDATE_TIMEOUT,
-                           polling=100)
+    page.wait_for_function(TEXT_CHANGED, arg=[".wb-app .wb-headline", headline], timeout=UPDATE_TIMEOUT, polling=100)
     assert page.locator(".wb-app .wb-share-latency_p95_ms").inner_text() != share_before
 
     # 4. Pick a candidate other than the recommended one, write why, and save.
@@ -110,8 +124,12 @@ def test_a_decision_is_made_saved_and_read_back_offline(decision_app, offline_pa
     select.select_option(label=label)
     form.locator("textarea").first.fill(RATIONALE)
     form.locator("input[type='text']").first.fill(MAKERS)
-    page.wait_for_function("() => document.querySelector('.wb-app .wb-decision-recorder').innerText"
-                           ".includes('Complete: ready to be recorded.')", timeout=UPDATE_TIMEOUT, polling=100)
+    page.wait_for_function(
+        "() => document.querySelector('.wb-app .wb-decision-recorder').innerText"
+        ".includes('Complete: ready to be recorded.')",
+        timeout=UPDATE_TIMEOUT,
+        polling=100,
+    )
     page.locator(".wb-app .wb-save-decision").click()
     saved = page.locator(".wb-app .wb-save-result .wb-saved")
     saved.wait_for(timeout=UPDATE_TIMEOUT)
@@ -128,16 +146,32 @@ def test_a_decision_is_made_saved_and_read_back_offline(decision_app, offline_pa
     assert not re.search(r"""<(?:script|link)[^>]+(?:src|href)=["']https?://""", memo)
 
     # 6. Another process reads the decision back from the log the app was given.
-    shown = subprocess.run([*workbench_command(), "decisions", "show", "latest", "--decisions",
-                            str(decision_app.decisions), "--format", "json"],
-                           capture_output=True, text=True, timeout=120)
+    shown = subprocess.run(
+        [
+            *workbench_command(),
+            "decisions",
+            "show",
+            "latest",
+            "--decisions",
+            str(decision_app.decisions),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shown.returncode == 0, shown.stderr
     record = json.loads(shown.stdout)
     assert record["chosen"] == chosen and record["rationale"] == RATIONALE
     assert record["decision_makers"] == ["Ada Lovelace", "Grace Hopper"]
     assert record["status"] == "accepted"
-    plain = subprocess.run([*workbench_command(), "decisions", "show", "latest", "--decisions",
-                            str(decision_app.decisions)], capture_output=True, text=True, timeout=120)
+    plain = subprocess.run(
+        [*workbench_command(), "decisions", "show", "latest", "--decisions", str(decision_app.decisions)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     words = " ".join(plain.stdout.split())  # the console folds long lines at the terminal's width
     assert plain.returncode == 0 and f"chosen: {chosen} " in words and f"rationale: {RATIONALE}" in words, words
     assert chosen != recommended_now and recommended  # a choice against the recommendation is kept as made
@@ -151,8 +185,13 @@ def test_a_decision_is_made_saved_and_read_back_offline(decision_app, offline_pa
     page.locator(".wb-app").first.screenshot(path=str(shot))
     ARTIFACTS.mkdir(exist_ok=True)
     shutil.copyfile(shot, ARTIFACTS / "decision-app.png")
-    outside = sorted({u for u in page.requests
-                      if urlsplit(u).scheme not in ("data", "blob", "about")
-                      and urlsplit(u).hostname not in ("127.0.0.1", "localhost")})
+    outside = sorted(
+        {
+            u
+            for u in page.requests
+            if urlsplit(u).scheme not in ("data", "blob", "about")
+            and urlsplit(u).hostname not in ("127.0.0.1", "localhost")
+        }
+    )
     assert page.blocked == [] and outside == [], f"requests left 127.0.0.1: {(page.blocked + outside)[:10]}"
     assert len(page.requests) > 20

@@ -93,8 +93,11 @@ def test_explorer_and_panel_fit_1280x720_with_the_file_browser_open(lab, lab_pag
     page.goto(lab.notebook_url(NOTEBOOK), wait_until="domcontentloaded", timeout=OPEN_TIMEOUT)
     page.wait_for_function(NOTEBOOK_READY, timeout=OPEN_TIMEOUT, polling=250)
     page.evaluate("() => window.jupyterapp.shell.activateById('filebrowser')")
-    page.wait_for_function("() => { const fb = document.getElementById('filebrowser');"
-                           " return !!fb && fb.getBoundingClientRect().width > 150; }", timeout=UPDATE_TIMEOUT)
+    page.wait_for_function(
+        "() => { const fb = document.getElementById('filebrowser');"
+        " return !!fb && fb.getBoundingClientRect().width > 150; }",
+        timeout=UPDATE_TIMEOUT,
+    )
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(RUN_FINISHED, timeout=RUN_TIMEOUT, polling=500)
     assert page.evaluate(CELL_ERRORS) == []
@@ -107,8 +110,10 @@ def test_explorer_and_panel_fit_1280x720_with_the_file_browser_open(lab, lab_pag
     # The artifacts: the window as the reader sees it, scrolled to the chart, then to the table.
     explorer = page.locator(".wb-tradeoff-explorer").first
     ARTIFACTS.mkdir(exist_ok=True)
-    for selector, name in ((".wb-tradeoff-explorer", "explorer-1280x720.png"),
-                           (".wb-tradeoff-explorer .wb-table-box", "explorer-1280x720-table.png")):
+    for selector, name in (
+        (".wb-tradeoff-explorer", "explorer-1280x720.png"),
+        (".wb-tradeoff-explorer .wb-table-box", "explorer-1280x720-table.png"),
+    ):
         page.locator(selector).first.evaluate("el => el.scrollIntoView({block: 'start'})")
         shot = tmp_path / name
         page.screenshot(path=str(shot))
@@ -121,8 +126,12 @@ def test_explorer_and_panel_fit_1280x720_with_the_file_browser_open(lab, lab_pag
     assert problems == [], "\n".join(problems[:20])
 
     # The named parts lie inside the 1280 px viewport, beside the file browser.
-    for selector in (".wb-tradeoff-explorer .wb-pareto svg .role-legend", ".wb-tradeoff-explorer .wb-table-box",
-                     ".wb-tradeoff-explorer .wb-why", ".wb-sensitivity-panel"):
+    for selector in (
+        ".wb-tradeoff-explorer .wb-pareto svg .role-legend",
+        ".wb-tradeoff-explorer .wb-table-box",
+        ".wb-tradeoff-explorer .wb-why",
+        ".wb-sensitivity-panel",
+    ):
         el = page.locator(selector).first
         el.scroll_into_view_if_needed()
         r = page.evaluate(IN_VIEWPORT, el.element_handle())

@@ -91,8 +91,12 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
     page.mouse.move(box["x"] + box["width"] / 2 + 120, box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
     page.wait_for_function(TEXT_CHANGED, arg=[table, table_before], timeout=UPDATE_TIMEOUT, polling=100)
-    page.wait_for_function(f"(before) => {{ const now = ({CHART_MARKS})(); return now.length > 0 && now !== before; }}",
-                           arg=marks_before, timeout=UPDATE_TIMEOUT, polling=100)
+    page.wait_for_function(
+        f"(before) => {{ const now = ({CHART_MARKS})(); return now.length > 0 && now !== before; }}",
+        arg=marks_before,
+        timeout=UPDATE_TIMEOUT,
+        polling=100,
+    )
     assert _text(page, ".wb-tradeoff-explorer .wb-share-latency_p95_ms") != share_before
     table_after_slider = _text(page, table)
     assert "Top 6 of 6 candidates" in table_after_slider
@@ -113,7 +117,9 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
         f"""() => {{ const el = document.querySelector('{table}'); if (!el) return false;
                    const m = el.innerText.match(/(\\d+) brushed candidates/); if (!m) return false;
                    return el.querySelectorAll('tr[data-candidate]').length === Math.min(Number(m[1]), 15); }}""",
-        timeout=UPDATE_TIMEOUT, polling=100)
+        timeout=UPDATE_TIMEOUT,
+        polling=100,
+    )
     brushed_table = _text(page, table)
     assert brushed_table != table_after_slider
     brushed = int(re.search(r"(\d+) brushed candidates", brushed_table).group(1))
@@ -129,8 +135,13 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
     shutil.copyfile(shot, ARTIFACTS / "explorer.png")
 
     # 4. Nothing left 127.0.0.1.
-    outside = sorted({u for u in page.requests
-                      if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).hostname not in LOCAL_HOSTS})
+    outside = sorted(
+        {
+            u
+            for u in page.requests
+            if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).hostname not in LOCAL_HOSTS
+        }
+    )
     assert outside == [], f"requests left 127.0.0.1: {outside[:10]}"
     assert len(page.requests) > 20
     print(f"browser test: {time.monotonic() - started:.1f} s, {len(page.requests)} requests, screenshot {shot}")

@@ -39,14 +39,25 @@ def memo_file(tmp_path_factory) -> Path:
     from workbench._io import atomic_write_text
     from workbench.reports import Memo
 
-    qm = QualityModel.from_dict({
-        "name": "toy",
-        "objectives": [
-            {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
-            {"name": "latency_ms", "direction": "min", "unit": "ms", "weight": 1,
-             "quality_attribute": "resource_efficiency", "constraint": "<= 40"}]})
-    df = pd.DataFrame({"id": ["big", "small", XSS, "slow"], "acc": [0.95, 0.85, 0.90, 0.97],
-                       "latency_ms": [30.0, 5.0, 18.0, 60.0]})
+    qm = QualityModel.from_dict(
+        {
+            "name": "toy",
+            "objectives": [
+                {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
+                {
+                    "name": "latency_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "weight": 1,
+                    "quality_attribute": "resource_efficiency",
+                    "constraint": "<= 40",
+                },
+            ],
+        }
+    )
+    df = pd.DataFrame(
+        {"id": ["big", "small", XSS, "slow"], "acc": [0.95, 0.85, 0.90, 0.97], "latency_ms": [30.0, 5.0, 18.0, 60.0]}
+    )
     a = analyze(df, qm, smaa=500, seed=0)
     html = Memo.from_analysis(a, title=f"Review of {XSS}").to_html()
     return atomic_write_text(tmp_path_factory.mktemp("memo") / "memo.html", html)

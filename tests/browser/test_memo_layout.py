@@ -25,8 +25,16 @@ pytest.importorskip("vl_convert")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 TIMEOUT = 60_000
 ALL_RENDERED = "() => [...document.querySelectorAll('[data-spec]')].every(e => e.dataset.rendered)"
-OBJECTIVES = ["recall", "precision", "latency_p95_ms", "model_size_kb", "energy_wh", "cost_usd",
-              "fairness_gap", "error_rate"]
+OBJECTIVES = [
+    "recall",
+    "precision",
+    "latency_p95_ms",
+    "model_size_kb",
+    "energy_wh",
+    "cost_usd",
+    "fairness_gap",
+    "error_rate",
+]
 
 #: Elements whose right edge passes the window, leaving out those inside a box that scrolls or
 #: clips its own overflow (those do not widen the page).
@@ -82,17 +90,29 @@ def _analysis():
         {"name": "fairness_gap", "direction": "min", "weight": 1},
         {"name": "error_rate", "direction": "min", "weight": 1, "constraint": "<= 0.005"},
     ]
-    qm = QualityModel.from_dict({"name": "eight objectives", "objectives": objectives, "champion": "c03",
-                                 "description": "Which model replaces c03?"})
+    qm = QualityModel.from_dict(
+        {
+            "name": "eight objectives",
+            "objectives": objectives,
+            "champion": "c03",
+            "description": "Which model replaces c03?",
+        }
+    )
     rng = np.random.default_rng(7)
     n = 12
-    df = pd.DataFrame({
-        "id": [f"c{i:02d}" for i in range(n - 1)] + ["far"],
-        "recall": rng.uniform(0.82, 0.95, n), "precision": rng.uniform(0.7, 0.99, n),
-        "latency_p95_ms": rng.uniform(5, 30, n), "model_size_kb": rng.uniform(100, 900, n),
-        "energy_wh": rng.uniform(1e-5, 5e-5, n), "cost_usd": rng.uniform(0.1, 0.4, n),
-        "fairness_gap": rng.uniform(0.01, 0.05, n), "error_rate": rng.uniform(0.001, 0.004, n),
-    })
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i:02d}" for i in range(n - 1)] + ["far"],
+            "recall": rng.uniform(0.82, 0.95, n),
+            "precision": rng.uniform(0.7, 0.99, n),
+            "latency_p95_ms": rng.uniform(5, 30, n),
+            "model_size_kb": rng.uniform(100, 900, n),
+            "energy_wh": rng.uniform(1e-5, 5e-5, n),
+            "cost_usd": rng.uniform(0.1, 0.4, n),
+            "fairness_gap": rng.uniform(0.01, 0.05, n),
+            "error_rate": rng.uniform(0.001, 0.004, n),
+        }
+    )
     df.loc[n - 1, ["latency_p95_ms", "error_rate"]] = [1500.0, 0.0063]  # the far outlier
     return analyze(df, qm, smaa=500, seed=0)
 
@@ -148,9 +168,13 @@ def test_an_outlier_does_not_squash_the_axes(browser_page, memo_file):
     texts = page.evaluate("() => [...document.querySelectorAll('#view-pareto svg text')].map(t => t.textContent)")
     assert any("1 infeasible beyond the axes" in t for t in texts), texts
     # the y axis (latency) ends near the feasible maximum (< 40 ms limit), not at 1500 ms
-    ticks = [float(t.replace(",", "")) for t in page.evaluate(
-        """() => [...document.querySelectorAll('#view-pareto svg .role-axis-label text')].map(t => t.textContent)""")
-        if t.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()]
+    ticks = [
+        float(t.replace(",", ""))
+        for t in page.evaluate(
+            """() => [...document.querySelectorAll('#view-pareto svg .role-axis-label text')].map(t => t.textContent)"""
+        )
+        if t.replace(",", "").replace(".", "", 1).lstrip("-").isdigit()
+    ]
     assert ticks and max(ticks) < 100, ticks
 
 
@@ -159,7 +183,9 @@ def test_the_decision_fits_the_first_screen(browser_page, memo_file):
     for sel in ("#chosen", "#incumbent", "#verdict-constraints", "#verdict-robustness", "#given-up"):
         box = page.evaluate(f"() => document.querySelector('{sel}').getBoundingClientRect().bottom")
         assert box <= 720, (sel, box)
-    assert page.locator("#incumbent").inner_text().endswith("c03") or "incumbent" in page.locator(
-        "#incumbent").inner_text()
+    assert (
+        page.locator("#incumbent").inner_text().endswith("c03")
+        or "incumbent" in page.locator("#incumbent").inner_text()
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "memo-first-screen-1280x720.png"))

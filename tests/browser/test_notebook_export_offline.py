@@ -23,8 +23,9 @@ ALL_DONE = "() => [...document.querySelectorAll('.wb-vega')].every(e => e.datase
 def _is_chart(data: dict) -> bool:
     """An Altair output as the kernel left it: a Vega mimetype, or HTML that loads Vega from a CDN."""
     html = "".join(data.get("text/html", ""))
-    return (any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in data)
-            or ("vegaEmbed" in html and "cdn.jsdelivr.net/npm/vega" in html))
+    return any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in data) or (
+        "vegaEmbed" in html and "cdn.jsdelivr.net/npm/vega" in html
+    )
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +36,19 @@ def exported(tmp_path_factory) -> tuple[Path, int]:
     from workbench.reports.notebook import export_notebook
 
     base = tmp_path_factory.mktemp("nbexport")
-    pd.DataFrame({"id": ["a", "b", "c", "d", "e"], "acc": [0.91, 0.93, 0.95, 0.90, 0.97],
-                  "ms": [12.0, 20.0, 31.0, 9.0, 55.0]}).to_csv(base / "c.csv", index=False)
-    (base / "q.yaml").write_text("objectives:\n  - {name: acc, direction: max, weight: 2}\n"
-                                 "  - {name: ms, direction: min, unit: ms, constraint: '<= 50'}\n")
-    review = run_review("trade_off_review", {"candidates": str(base / "c.csv"), "quality_model": str(base / "q.yaml"),
-                                             "smaa_samples": 200, "seed": 0}, base / "out", progress=False)
+    pd.DataFrame(
+        {"id": ["a", "b", "c", "d", "e"], "acc": [0.91, 0.93, 0.95, 0.90, 0.97], "ms": [12.0, 20.0, 31.0, 9.0, 55.0]}
+    ).to_csv(base / "c.csv", index=False)
+    (base / "q.yaml").write_text(
+        "objectives:\n  - {name: acc, direction: max, weight: 2}\n"
+        "  - {name: ms, direction: min, unit: ms, constraint: '<= 50'}\n"
+    )
+    review = run_review(
+        "trade_off_review",
+        {"candidates": str(base / "c.csv"), "quality_model": str(base / "q.yaml"), "smaa_samples": 200, "seed": 0},
+        base / "out",
+        progress=False,
+    )
     nb = json.loads(review.notebook.read_text(encoding="utf-8"))
     charts = sum(1 for c in nb["cells"] for o in c.get("outputs", []) if _is_chart(o.get("data", {})))
     result = export_notebook(review.notebook, base / "review.html")
@@ -73,8 +81,10 @@ def test_exported_review_draws_every_chart_with_the_network_blocked(browser_page
     states = page.eval_on_selector_all(".wb-vega", "els => els.map(e => e.dataset.rendered)")
     assert states == ["true"] * charts, states
     marks = page.eval_on_selector_all(
-        ".wb-vega", "els => els.map(e => e.querySelectorAll('svg .mark-symbol path, svg .mark-rect path, "
-                    "svg .mark-line path, svg .mark-rule line, svg .mark-area path, canvas').length)")
+        ".wb-vega",
+        "els => els.map(e => e.querySelectorAll('svg .mark-symbol path, svg .mark-rect path, "
+        "svg .mark-line path, svg .mark-rule line, svg .mark-area path, canvas').length)",
+    )
     assert all(n >= 1 for n in marks), marks  # every chart drew marks, not only an empty frame
     assert aborted == [] and failed == [] and problems == []
     assert page.requests == [path.as_uri()]  # nothing but the file itself

@@ -16,20 +16,35 @@ objectives:
 
 @pytest.fixture
 def files(tmp_path):
-    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95],
-                  "latency_ms": [20, 10, 25, 40]}).to_csv(tmp_path / "runs.csv", index=False)
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95], "latency_ms": [20, 10, 25, 40]}).to_csv(
+        tmp_path / "runs.csv", index=False
+    )
     (tmp_path / "quality.yaml").write_text(MODEL)
     return tmp_path
 
 
 def run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_analyze_json_to_file(files):
-    r = run("analyze", "runs.csv", "--model", "quality.yaml", "--smaa", "500", "--seed", "1",
-            "--format", "json", "-o", "out/analysis.json", cwd=files)
+    r = run(
+        "analyze",
+        "runs.csv",
+        "--model",
+        "quality.yaml",
+        "--smaa",
+        "500",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+        "-o",
+        "out/analysis.json",
+        cwd=files,
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads((files / "out" / "analysis.json").read_text())
     by_id = {c["id"]: c for c in data["candidates"]}
@@ -78,8 +93,9 @@ def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path, monkeypat
     # escape sequences in an id reached the terminal (clear screen, OSC 8 links).
     ids = ["[/]", "[bold red]boom[/] [link=https://evil.example]x[/link]", "c\x1b[2J\x1b]8;;https://e.x\x1b\\"]
     pd.DataFrame({"id": ids, "acc [/x]": [0.9, 0.8, 0.7], "ms": [20, 10, 30]}).to_csv(tmp_path / "c.csv", index=False)
-    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: 'acc [/x]', direction: max}\n"
-                                     "  - {name: ms, direction: min}\n")
+    (tmp_path / "q.yaml").write_text(
+        "objectives:\n  - {name: 'acc [/x]', direction: max}\n  - {name: ms, direction: min}\n"
+    )
     r = run("analyze", "c.csv", "-m", "q.yaml", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Recommended: [/]" in r.stdout and ids[1] in r.stdout and "acc [/x]" in r.stdout
@@ -95,8 +111,10 @@ def test_analyze_table_shows_markup_in_ids_and_names_as_text(tmp_path, monkeypat
         (["analyze", "a" * 300 + ".csv", "-m", "quality.yaml"], "does not exist"),
         (["analyze", "runs.csv", "-m", "b" * 300], "does not exist"),
         (["analyze", "runs.csv", "-m", "quality.yaml", "--seed", "-1"], "seed must be a whole number >= 0, got -1"),
-        (["analyze", "runs.csv", "-m", "quality.yaml", "--smaa", "99999999999999999999999"],
-         "smaa must be a whole number from 0 to 10,000,000, got 99999999999999999999999"),
+        (
+            ["analyze", "runs.csv", "-m", "quality.yaml", "--smaa", "99999999999999999999999"],
+            "smaa must be a whole number from 0 to 10,000,000, got 99999999999999999999999",
+        ),
         (["analyze", "runs.csv", "-m", "quality.yaml", "-o", "."], "cannot write the output '.': it is a folder"),
         (["analyze", "runs.csv", "-m", "quality.yaml", "-o", "runs.csv/x.json"], "'runs.csv' is a file"),
         (["decide", "runs.csv", "-d", "runs.csv"], "not valid JSON"),

@@ -25,8 +25,9 @@ objectives:
 def work(tmp_path):
     inputs = tmp_path / "inputs"
     inputs.mkdir()
-    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95],
-                  "latency_ms": [20, 10, 25, 40]}).to_csv(inputs / "runs.csv", index=False)
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95], "latency_ms": [20, 10, 25, 40]}).to_csv(
+        inputs / "runs.csv", index=False
+    )
     (inputs / "quality.yaml").write_text(MODEL)
     cwd = tmp_path / "job"  # a clean working folder, as cron gives
     cwd.mkdir()
@@ -37,18 +38,30 @@ def work(tmp_path):
 
 def sched(work, *args):
     """Run the CLI like cron/Airflow: minimal env, no stdin, no terminal."""
-    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "HOME": str(work["home"]),
-           "LANG": "C.UTF-8"}
-    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], env=env, cwd=work["cwd"],
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+    env = {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "HOME": str(work["home"]),
+        "LANG": "C.UTF-8",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *map(str, args)],
+        env=env,
+        cwd=work["cwd"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_gate_exit_codes(work):
     runs, qm = work["inputs"] / "runs.csv", work["inputs"] / "quality.yaml"
     ok = sched(work, "gate", runs, "--model", qm, "--candidate", "a")
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.splitlines() == ["gate passed: a",
-                                      "  rule: no challenger dominates beyond tolerance (point values, no replicates)"]
+    assert ok.stdout.splitlines() == [
+        "gate passed: a",
+        "  rule: no challenger dominates beyond tolerance (point values, no replicates)",
+    ]
     dominated = sched(work, "gate", runs, "--model", qm, "--candidate", "c")
     assert dominated.returncode == 1
     assert "c is dominated by a beyond tolerance: a is better in acc by 0.05 and latency_ms by 5 ms" in dominated.stderr
@@ -76,8 +89,10 @@ def test_gate_on_per_seed_rows_decides_on_evidence(work):
     qm.write_text(MODEL.replace("tolerance: 0.005", "tolerance: 0.002"))
     ok = sched(work, "gate", path, "-m", qm, "-c", "new", "--against", "champ")
     assert ok.returncode == 0, ok.stderr
-    assert "rule: no challenger dominates beyond tolerance with probability >= 0.95; the highest is " \
-           "P(champ dominates new) = " in ok.stdout
+    assert (
+        "rule: no challenger dominates beyond tolerance with probability >= 0.95; the highest is "
+        "P(champ dominates new) = " in ok.stdout
+    )
     bad = sched(work, "gate", path, "-m", qm, "-c", "worse", "--against", "champ", "--replicates", "seed")
     assert bad.returncode == 1
     assert "worse is dominated by champ beyond tolerance with probability" in bad.stderr
@@ -90,8 +105,19 @@ def test_decide_writes_the_log_and_exports(work):
     runs, qm = work["inputs"] / "runs.csv", work["inputs"] / "quality.yaml"
     r = sched(work, "analyze", runs, "-m", qm, "--smaa", "200", "-f", "json", "-o", "analysis.json")
     assert r.returncode == 0, r.stderr
-    r = sched(work, "decide", "analysis.json", "--rationale", "Accuracy first.", "--decision-maker", "Ann",
-              "--decision-maker", "Bob", "-o", "decision.md")
+    r = sched(
+        work,
+        "decide",
+        "analysis.json",
+        "--rationale",
+        "Accuracy first.",
+        "--decision-maker",
+        "Ann",
+        "--decision-maker",
+        "Bob",
+        "-o",
+        "decision.md",
+    )
     assert r.returncode == 0, r.stderr
     first = r.stdout.split()[1]
     assert r.stdout.startswith(f"Decision {first} recorded: chosen 'a' (accepted)")

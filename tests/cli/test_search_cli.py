@@ -23,7 +23,7 @@ objectives:
   - {name: f2, direction: min, bounds: {ideal: 0, nadir: 10}, constraint: "<= 5"}
 """
 
-EVAL = '''
+EVAL = """
 import json, os
 
 def zdt1(config):
@@ -42,7 +42,7 @@ def by_name(x1, x2, shift, amount=0.0):
 
 def broken(x1, x2, shift, amount=0.0):
     return {"f1": x1, "f2": x2 / 0}
-'''
+"""
 
 
 @pytest.fixture
@@ -56,13 +56,33 @@ def files(tmp_path):
 def run(*args, cwd, env=None):
     import os
 
-    return subprocess.run([sys.executable, "-m", "workbench", "search", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "search", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_search_writes_evaluations_front_and_summary(files):
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "300", "--seed", "2",
-            "--stall-generations", "0", "-o", "out", cwd=files)
+    r = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:zdt1",
+        "--budget",
+        "300",
+        "--seed",
+        "2",
+        "--stall-generations",
+        "0",
+        "-o",
+        "out",
+        cwd=files,
+    )
     assert r.returncode == 0, r.stderr
     assert "NSGA-II: 300 evaluations (300 run now, 0 from the record)" in r.stdout
     ev = pd.read_parquet(files / "out" / "evaluations.parquet")
@@ -85,11 +105,37 @@ def test_search_writes_evaluations_front_and_summary(files):
 
 def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
     log = files / "calls.jsonl"
-    first = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "120",
-                "--stall-generations", "0", "-o", "out", cwd=files, env={"CALL_LOG": str(log)})
+    first = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:zdt1",
+        "--budget",
+        "120",
+        "--stall-generations",
+        "0",
+        "-o",
+        "out",
+        cwd=files,
+        env={"CALL_LOG": str(log)},
+    )
     assert first.returncode == 0, first.stderr
-    again = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "200",
-                "--stall-generations", "0", "-o", "out", cwd=files, env={"CALL_LOG": str(log)})
+    again = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:zdt1",
+        "--budget",
+        "200",
+        "--stall-generations",
+        "0",
+        "-o",
+        "out",
+        cwd=files,
+        env={"CALL_LOG": str(log)},
+    )
     assert again.returncode == 0, again.stderr
     assert "from the record" in again.stdout
     calls = log.read_text().splitlines()
@@ -99,10 +145,15 @@ def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
 
 
 def test_fresh_keeps_the_old_record_aside(files):
-    assert run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out",
-               cwd=files).returncode == 0
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "--fresh", "-o", "out",
-            cwd=files)
+    assert (
+        run(
+            "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files
+        ).returncode
+        == 0
+    )
+    r = run(
+        "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "--fresh", "-o", "out", cwd=files
+    )
     assert r.returncode == 0, r.stderr
     assert "Previous record kept as" in r.stderr
     kept = [p for p in (files / "out").glob("evaluations.*.sqlite")]
@@ -112,20 +163,22 @@ def test_fresh_keeps_the_old_record_aside(files):
 
 
 def test_nothing_feasible_exits_1_with_the_closest(files):
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:infeasible", "--budget", "30", "-o", "out",
-            cwd=files)
+    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:infeasible", "--budget", "30", "-o", "out", cwd=files)
     assert r.returncode == 1
     assert "No feasible candidate" in r.stderr and "Closest:" in r.stderr
     assert (files / "out" / "evaluations.parquet").exists()
 
 
-@pytest.mark.parametrize("args, needle", [
-    (["-e", "problems:zdt2"], "'zdt2' is not a function of 'problems'"),
-    (["-e", "problems"], "must look like 'module:function'"),
-    (["-e", "no_such_module:f"], "Cannot import the evaluation module 'no_such_module'"),
-    (["-e", "problems:zdt1", "--guide", "f1=fast"], "expected 'weights' or 'objective=value"),
-    (["-e", "problems:zdt1", "--guide", "f1=0.1,f3=2"], "Guide objective 'f3'"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["-e", "problems:zdt2"], "'zdt2' is not a function of 'problems'"),
+        (["-e", "problems"], "must look like 'module:function'"),
+        (["-e", "no_such_module:f"], "Cannot import the evaluation module 'no_such_module'"),
+        (["-e", "problems:zdt1", "--guide", "f1=fast"], "expected 'weights' or 'objective=value"),
+        (["-e", "problems:zdt1", "--guide", "f1=0.1,f3=2"], "Guide objective 'f3'"),
+    ],
+)
 def test_bad_input_exits_2_with_the_reason(files, args, needle):
     r = run("space.yaml", "-m", "quality.yaml", *args, "--budget", "10", "-o", "out", cwd=files)
     assert r.returncode == 2, r.stdout
@@ -141,8 +194,12 @@ def test_bad_space_exits_2_naming_the_parameter(files):
 
 
 def test_resuming_with_another_space_is_refused(files):
-    assert run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out",
-               cwd=files).returncode == 0
+    assert (
+        run(
+            "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files
+        ).returncode
+        == 0
+    )
     (files / "other.yaml").write_text(SPACE.replace("high: 0.5", "high: 0.9"))
     r = run("other.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files)
     assert r.returncode == 2
@@ -158,16 +215,33 @@ def test_readme_and_makefile_search_commands_use_existing_options():
     lines = [line for line in text.splitlines() if "workbench search" in line or "--evaluate" in line]
     used = {opt for line in lines for opt in re.findall(r"(--[a-z][a-z-]+)", line)}
     assert {"--model", "--evaluate", "--budget"} <= used
-    help_text = subprocess.run([sys.executable, "-m", "workbench", "search", "--help"], capture_output=True,
-                               text=True, timeout=120, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"}).stdout
+    help_text = subprocess.run(
+        [sys.executable, "-m", "workbench", "search", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    ).stdout
     for opt in used:
         assert opt in help_text, f"{opt} is used in README/Makefile but not an option of workbench search"
 
 
 def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
     # the recorded evaluations lack the new model's objectives: this used to end in KeyError: 'acc'
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "4", "--stall-generations", "0",
-            "-o", "out", cwd=files)
+    r = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:zdt1",
+        "--budget",
+        "4",
+        "--stall-generations",
+        "0",
+        "-o",
+        "out",
+        cwd=files,
+    )
     assert r.returncode in (0, 1), r.stderr
     (files / "other.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n  - {name: f1, direction: min}\n")
     r = run("space.yaml", "-m", "other.yaml", "-e", "problems:zdt1", "--budget", "4", "-o", "out", cwd=files)
@@ -183,14 +257,40 @@ def test_negative_seed_is_bad_input(files):
 
 
 def test_keyword_evaluation_runs_and_a_broken_one_exits_2_showing_the_error(files):
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:by_name", "--budget", "40", "--seed", "2",
-            "--stall-generations", "0", "-o", "ok", cwd=files)
+    r = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:by_name",
+        "--budget",
+        "40",
+        "--seed",
+        "2",
+        "--stall-generations",
+        "0",
+        "-o",
+        "ok",
+        cwd=files,
+    )
     assert r.returncode == 0, r.stderr
     ev = pd.read_parquet(files / "ok" / "evaluations.parquet")
     assert len(ev) == 40 and (ev["status"] == "ok").all()
 
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:broken", "--budget", "200", "--seed", "2",
-            "-o", "broken", cwd=files)
+    r = run(
+        "space.yaml",
+        "-m",
+        "quality.yaml",
+        "-e",
+        "problems:broken",
+        "--budget",
+        "200",
+        "--seed",
+        "2",
+        "-o",
+        "broken",
+        cwd=files,
+    )
     assert r.returncode == 2, r.stdout + r.stderr
     assert "The first 5 evaluations all failed with the same error" in r.stderr
     assert "ZeroDivisionError: float division by zero (at problems.py:" in r.stderr

@@ -31,18 +31,26 @@ def files(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("terminal")
     rng = np.random.default_rng(3)
     n = len(IDS)
-    pd.DataFrame({"id": IDS, "recall": rng.uniform(0.85, 0.95, n), "precision": rng.uniform(0.9, 0.99, n),
-                  "latency_p95_ms": rng.uniform(0.2, 60, n), "model_size_kb": rng.uniform(1, 1500, n),
-                  "energy_wh": rng.uniform(2e-5, 3e-3, n), "demographic_parity_gap": rng.uniform(0.01, 0.05, n),
-                  }).to_csv(tmp / "runs.csv", index=False)
+    pd.DataFrame(
+        {
+            "id": IDS,
+            "recall": rng.uniform(0.85, 0.95, n),
+            "precision": rng.uniform(0.9, 0.99, n),
+            "latency_p95_ms": rng.uniform(0.2, 60, n),
+            "model_size_kb": rng.uniform(1, 1500, n),
+            "energy_wh": rng.uniform(2e-5, 3e-3, n),
+            "demographic_parity_gap": rng.uniform(0.01, 0.05, n),
+        }
+    ).to_csv(tmp / "runs.csv", index=False)
     (tmp / "quality.yaml").write_text(MODEL)
     return tmp
 
 
 def run(*args, cwd, columns: int):
     env = {**os.environ, "COLUMNS": str(columns)}
-    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *args], capture_output=True, text=True, cwd=cwd, timeout=300, env=env
+    )
 
 
 @pytest.mark.parametrize("columns", [60, 100, 200])
@@ -53,12 +61,16 @@ def test_the_table_fits_and_says_what_it_shows(files, columns):
     assert max(cell_len(line.rstrip()) for line in lines) <= columns
     import workbench as wb
 
-    a = wb.analyze(wb.load(str(files / "runs.csv")), wb.QualityModel.from_yaml(files / "quality.yaml"),
-                   smaa=300, seed=0)
+    a = wb.analyze(
+        wb.load(str(files / "runs.csv")), wb.QualityModel.from_yaml(files / "quality.yaml"), smaa=300, seed=0
+    )
     t = a.to_frame()
     for cid, row in t.iterrows():  # one line per candidate: its rank, (shortened) id and score together
-        rows = [line for line in lines if line.split()[:1] == [str(row["rank"])]
-                and format_number(row["score"]) in line.split()]
+        rows = [
+            line
+            for line in lines
+            if line.split()[:1] == [str(row["rank"])] and format_number(row["score"]) in line.split()
+        ]
         assert len(rows) == 1, (cid, rows)
         shown = rows[0].split()[1]
         assert shown == cid or (shown.endswith("…") and cid.startswith(shown[:-1])), (cid, shown)

@@ -29,13 +29,17 @@ def write_logs(folder, *, degrade=None, hours=6, n=400, seed=0):
         parts = []
         for version, (lat, perr, cost) in PROFILES.items():
             slow = 1.0 + (0.3 * h if version == degrade else 0.0)
-            parts.append(pd.DataFrame({
-                "timestamp": t0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
-                "version": version,
-                "latency_ms": lat * slow * rng.lognormal(0.0, 0.15, n),
-                "error": rng.uniform(size=n) < perr,
-                "cost_usd": np.full(n, cost),
-            }))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": t0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
+                        "version": version,
+                        "latency_ms": lat * slow * rng.lognormal(0.0, 0.15, n),
+                        "error": rng.uniform(size=n) < perr,
+                        "cost_usd": np.full(n, cost),
+                    }
+                )
+            )
         pd.concat(parts, ignore_index=True).to_parquet(folder / f"requests-{h:02d}.parquet", index=False)
     return folder
 
@@ -48,8 +52,15 @@ def model(tmp_path):
 
 def run(*args, cwd):
     env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd)}
-    return subprocess.run([sys.executable, "-m", "workbench", "watch", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env, stdin=subprocess.DEVNULL, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "watch", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
 
 
 def test_healthy_versions_exit_0(model):
@@ -81,8 +92,10 @@ def test_degrading_version_fires_and_exits_1(model):
     assert "in 2 consecutive 1 h windows, the last from 2026-03-01 05:00 UTC" in hit["message"]
     ev = hit["evidence"]
     assert ev["n"] == 400 and ev["level"] == 0.95 and ev["for_windows"] == 2 and ev["interval"][0] > 120
-    assert ev["rule"].startswith("the whole interval beyond the limit, for 2 consecutive windows, or in the "
-                                 "latest window alone when the interval lies beyond the limit by more than")
+    assert ev["rule"].startswith(
+        "the whole interval beyond the limit, for 2 consecutive windows, or in the "
+        "latest window alone when the interval lies beyond the limit by more than"
+    )
     assert "a window with n below 72 counts only when" in ev["rule"]  # the minimum-n clause, stated
     assert "latency_p95_ms" in r.stdout and "interval" in r.stdout  # the evidence table
     v3 = next(s for s in data["slo"] if s["version"] == "v3" and s["objective"] == "latency_p95_ms")
@@ -120,24 +133,28 @@ def test_since_filters_the_requests(model):
     assert r.returncode == 2 and "no request since 2026-03-02" in r.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["missing", "-m", "quality.yaml"], "Log file or folder 'missing' does not exist"),
-    (["logs", "-m", "nope.yaml"], "Quality model file 'nope.yaml' does not exist"),
-    (["logs", "-m", "quality.yaml", "--window", "1 month"], "is not a fixed duration"),
-    (["logs", "-m", "quality.yaml", "--champion", "v9"], "Champion 'v9'"),
-    (["bad", "-m", "quality.yaml"], "lack required column(s) 'latency_ms'"),
-    (["logs", "-m", "quality.yaml", "--level", "95"], "Interval level 95.0 is not in (0, 1)"),
-    (["logs", "-m", "quality.yaml", "--level", "0"], "Valid: a probability such as 0.9, 0.95"),
-    (["logs", "-m", "quality.yaml", "--for", "0"], "for_windows 0 must be a whole number >= 1"),
-    (["logs", "-m", "quality.yaml", "--columns", "version=model_vresion"], "Did you mean 'version'"),
-    (["logs", "-m", "quality.yaml", "--columns", "vresion=version"], "Canonical column 'vresion'"),
-    (["logs", "-m", "quality.yaml", "--columns", "version"], "is not CANONICAL=COLUMN"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["missing", "-m", "quality.yaml"], "Log file or folder 'missing' does not exist"),
+        (["logs", "-m", "nope.yaml"], "Quality model file 'nope.yaml' does not exist"),
+        (["logs", "-m", "quality.yaml", "--window", "1 month"], "is not a fixed duration"),
+        (["logs", "-m", "quality.yaml", "--champion", "v9"], "Champion 'v9'"),
+        (["bad", "-m", "quality.yaml"], "lack required column(s) 'latency_ms'"),
+        (["logs", "-m", "quality.yaml", "--level", "95"], "Interval level 95.0 is not in (0, 1)"),
+        (["logs", "-m", "quality.yaml", "--level", "0"], "Valid: a probability such as 0.9, 0.95"),
+        (["logs", "-m", "quality.yaml", "--for", "0"], "for_windows 0 must be a whole number >= 1"),
+        (["logs", "-m", "quality.yaml", "--columns", "version=model_vresion"], "Did you mean 'version'"),
+        (["logs", "-m", "quality.yaml", "--columns", "vresion=version"], "Canonical column 'vresion'"),
+        (["logs", "-m", "quality.yaml", "--columns", "version"], "is not CANONICAL=COLUMN"),
+    ],
+)
 def test_bad_input_exits_2(model, args, message):
     write_logs(model / "logs", hours=1, n=20)
     (model / "bad").mkdir()
-    pd.DataFrame({"timestamp": pd.to_datetime(["2026-03-01"], utc=True), "version": ["v1"],
-                  "lat": [1.0], "error": [False]}).to_parquet(model / "bad" / "x.parquet")
+    pd.DataFrame(
+        {"timestamp": pd.to_datetime(["2026-03-01"], utc=True), "version": ["v1"], "lat": [1.0], "error": [False]}
+    ).to_parquet(model / "bad" / "x.parquet")
     r = run(*args, cwd=model)
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr
@@ -146,8 +163,9 @@ def test_bad_input_exits_2(model, args, message):
 
 def test_offline_candidate_dominating_the_champion(model):
     write_logs(model / "logs")
-    pd.DataFrame({"id": ["run-new"], "latency_p95_ms": [30.0], "error_rate": [0.001],
-                  "cost_1k": [0.5]}).to_csv(model / "runs.csv", index=False)
+    pd.DataFrame({"id": ["run-new"], "latency_p95_ms": [30.0], "error_rate": [0.001], "cost_1k": [0.5]}).to_csv(
+        model / "runs.csv", index=False
+    )
     r = run("logs", "-m", "quality.yaml", "--champion", "v1", "--offline", "runs.csv", "-o", "t.json", cwd=model)
     assert r.returncode == 1, r.stdout + r.stderr
     data = json.loads((model / "t.json").read_text())
@@ -161,8 +179,9 @@ def test_columns_are_mapped_and_common_names_recognised_with_a_note(model):
     renamed = model / "renamed"
     renamed.mkdir()
     for f in sorted((model / "logs").glob("*.parquet")):
-        pd.read_parquet(f).rename(columns={"version": "model_version", "timestamp": "when",
-                                           "latency_ms": "latency"}).to_parquet(renamed / f.name)
+        pd.read_parquet(f).rename(
+            columns={"version": "model_version", "timestamp": "when", "latency_ms": "latency"}
+        ).to_parquet(renamed / f.name)
     r = run("renamed", "-m", "quality.yaml", "--columns", "timestamp=when", "-o", "t.json", cwd=model)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "note: column 'model_version' read as 'version'" in r.stderr

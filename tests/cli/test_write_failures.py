@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 from workbench.cli import app
 
 MODEL = "objectives:\n  - {name: acc, direction: max}\n  - {name: ms, direction: min}\n"
-WATCH = ("objectives:\n  - {name: latency_p95_ms, direction: min, source: latency_ms, aggregation: p95, "
-         "constraint: '<= 500'}\n")
+WATCH = (
+    "objectives:\n  - {name: latency_p95_ms, direction: min, source: latency_ms, aggregation: p95, "
+    "constraint: '<= 500'}\n"
+)
 
 
 @pytest.fixture
@@ -25,8 +27,14 @@ def work(tmp_path, monkeypatch):
     (tmp_path / "q.yaml").write_text(MODEL)
     (tmp_path / "w.yaml").write_text(WATCH)
     t0 = pd.Timestamp("2026-03-01", tz="UTC")
-    pd.DataFrame({"timestamp": [t0 + pd.Timedelta(minutes=i) for i in range(60)], "version": "v1",
-                  "latency_ms": [20.0 + i % 7 for i in range(60)], "error": False}).to_parquet(tmp_path / "logs.parquet")
+    pd.DataFrame(
+        {
+            "timestamp": [t0 + pd.Timedelta(minutes=i) for i in range(60)],
+            "version": "v1",
+            "latency_ms": [20.0 + i % 7 for i in range(60)],
+            "error": False,
+        }
+    ).to_parquet(tmp_path / "logs.parquet")
     out = tmp_path / "out"
     out.mkdir()
     real = tempfile.mkstemp
@@ -40,11 +48,14 @@ def work(tmp_path, monkeypatch):
     return tmp_path, out, mkstemp
 
 
-@pytest.mark.parametrize("args,name", [
-    (["analyze", "c.csv", "-m", "q.yaml", "-o", "out/a.json"], "a.json"),
-    (["watch", "logs.parquet", "-m", "w.yaml", "-o", "out/t.json"], "t.json"),
-    (["export", "optuna", "-m", "q.yaml", "-o", "out/o.json"], "o.json"),
-])
+@pytest.mark.parametrize(
+    "args,name",
+    [
+        (["analyze", "c.csv", "-m", "q.yaml", "-o", "out/a.json"], "a.json"),
+        (["watch", "logs.parquet", "-m", "w.yaml", "-o", "out/t.json"], "t.json"),
+        (["export", "optuna", "-m", "q.yaml", "-o", "out/o.json"], "o.json"),
+    ],
+)
 def test_a_read_only_output_exits_2_with_the_path_and_the_fix(work, monkeypatch, args, name):
     tmp, out, mkstemp = work
     (out / name).write_text("earlier")

@@ -81,8 +81,9 @@ def test_diff(log, analysis, qm, frame):
     from workbench import analyze
 
     a = log.append(DecisionRecord.from_analysis(analysis))
-    other = analyze(frame.assign(acc=[0.9, 0.8, 0.85, 0.97]).iloc[:3], qm.with_weights({"acc": 1, "latency_ms": 1}),
-                    champion="b")
+    other = analyze(
+        frame.assign(acc=[0.9, 0.8, 0.85, 0.97]).iloc[:3], qm.with_weights({"acc": 1, "latency_ms": 1}), champion="b"
+    )
     b = log.append(DecisionRecord.from_analysis(other, chosen="b"))
     d = log.diff(a.id, b.id[:10])
     assert d["a"] == a.id and d["b"] == b.id
@@ -119,7 +120,7 @@ def test_urls(tmp_path):
         assert len(mem) == 1
 
 
-WORKER = textwrap.dedent('''
+WORKER = textwrap.dedent("""
     from workbench.decisions import DecisionLog, DecisionRecord
 
 
@@ -131,7 +132,7 @@ WORKER = textwrap.dedent('''
             ids.append(r.id)
         log.close()
         return ids
-''')
+""")
 
 
 @pytest.mark.slow
@@ -165,6 +166,7 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
 
 # --- read-only logs (an auditor's archived copy) -------------------------------------------------------
 
+
 def _tree(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
@@ -193,8 +195,11 @@ def test_a_read_only_open_refuses_what_it_cannot_read_faithfully(tmp_path):
     with pytest.raises(DecisionLogError, match=r"does not exist"):
         DecisionLog(tmp_path / "missing.db", read_only=True)
     sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE runs (id TEXT)").connection.commit()
-    with pytest.raises(DecisionLogError, match=r"(?s)other.db' is not a decision log \(no table decision_artefacts, "
-                                               r"decisions\).*Fix"):
+    with pytest.raises(
+        DecisionLogError,
+        match=r"(?s)other.db' is not a decision log \(no table decision_artefacts, "
+        r"decisions\).*Fix",
+    ):
         DecisionLog(tmp_path / "other.db", read_only=True)
     # a writer that died without a checkpoint leaves commits in the WAL: a read-only open would miss them
     path = tmp_path / "crashed.db"
@@ -207,6 +212,7 @@ def test_a_read_only_open_refuses_what_it_cannot_read_faithfully(tmp_path):
     """)
     import subprocess
     import sys
+
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
     assert (tmp_path / "crashed.db-wal").stat().st_size > 0
     with pytest.raises(DecisionLogError, match=r"(?s)write-ahead file .*crashed.db-wal.*would miss.*Fix: copy"):

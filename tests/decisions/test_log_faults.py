@@ -11,8 +11,9 @@ from workbench.decisions import DecisionLog, DecisionRecord
 from workbench.errors import OutputError
 
 
-@pytest.mark.parametrize("flag,bavail,reason", [(os.ST_RDONLY, 9, "Read-only file system"),
-                                                (0, 0, "No space left on device")])
+@pytest.mark.parametrize(
+    "flag,bavail,reason", [(os.ST_RDONLY, 9, "Read-only file system"), (0, 0, "No space left on device")]
+)
 def test_an_append_the_file_system_refuses(tmp_path, monkeypatch, flag, bavail, reason):
     db = tmp_path / "d.db"
     with DecisionLog(db) as log:
@@ -25,10 +26,16 @@ def test_an_append_the_file_system_refuses(tmp_path, monkeypatch, flag, bavail, 
 
     log._engine.dispose()
     real = os.statvfs
-    monkeypatch.setattr(os, "statvfs", lambda p: type("S", (), {"f_flag": flag, "f_bavail": bavail})()
-                        if str(p) == str(tmp_path) else real(p))
-    with pytest.raises(OutputError, match=rf"(?s)Cannot write the decision log '{db}': {reason}.*"
-                                          r"Committed records are intact.*Fix:"):
+    monkeypatch.setattr(
+        os,
+        "statvfs",
+        lambda p: type("S", (), {"f_flag": flag, "f_bavail": bavail})() if str(p) == str(tmp_path) else real(p),
+    )
+    with pytest.raises(
+        OutputError,
+        match=rf"(?s)Cannot write the decision log '{db}': {reason}.*"
+        r"Committed records are intact.*Fix:",
+    ):
         log.append(DecisionRecord(chosen="b", candidates=("a", "b")))
     log.close()
     monkeypatch.undo()

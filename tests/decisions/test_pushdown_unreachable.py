@@ -19,6 +19,9 @@ def test_mlflow_alias_fails_fast_on_a_closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    with pytest.raises(SourceUnreachableError, match=rf"(?s)'http://127.0.0.1:{port}'.*Fix: .*"
-                                                     r"WORKBENCH_MLFLOW_TIMEOUT"):
+    with pytest.raises(
+        SourceUnreachableError,
+        match=rf"(?s)'http://127.0.0.1:{port}'.*Fix: .*"
+        r"WORKBENCH_MLFLOW_TIMEOUT",
+    ):
         mlflow_alias(DecisionRecord(chosen="a", candidates=("a",)), f"http://127.0.0.1:{port}", "m", version=1)

@@ -30,8 +30,10 @@ def test_from_analysis_fields(analysis):
     (t,) = rec.accepted_tradeoffs
     assert t["versus"] == "b" and "runner-up" in t["relation"] and "front neighbour" in t["relation"]
     assert t["gains"] == {"acc": pytest.approx(0.1)} and t["gives_up"] == {"latency_ms": pytest.approx(10)}
-    assert t["text"] == ("Choosing a over b (front neighbour, runner-up): gains 0.1 acc (0.9 vs 0.8); "
-                         "gives up 10 ms latency_ms (20 vs 10).")
+    assert t["text"] == (
+        "Choosing a over b (front neighbour, runner-up): gains 0.1 acc (0.9 vs 0.8); "
+        "gives up 10 ms latency_ms (20 vs 10)."
+    )
     # robustness
     r = rec.robustness
     assert r["smaa_samples"] == 300
@@ -45,8 +47,14 @@ def test_reopen_triggers_derived_from_constraints(analysis):
     kinds = [t["kind"] for t in rec.reopen_triggers]
     assert kinds[:2] == ["constraint", "constraint"] and {"dominated", "acceptability", "weight"} <= set(kinds)
     lat, acc = rec.reopen_triggers[:2]
-    assert lat == {"kind": "constraint", "objective": "latency_ms", "op": "<=", "threshold": 30.0,
-                   "constraint": "latency_ms <= 30", "description": "champion a violates latency_ms <= 30 ms"}
+    assert lat == {
+        "kind": "constraint",
+        "objective": "latency_ms",
+        "op": "<=",
+        "threshold": 30.0,
+        "constraint": "latency_ms <= 30",
+        "description": "champion a violates latency_ms <= 30 ms",
+    }
     # the relative constraint is resolved against the champion (b: 0.8 * 0.95)
     assert acc["threshold"] == pytest.approx(0.76)
     assert acc["description"] == "champion a violates acc >= 0.76 (from acc >= 0.95 * champion)"
@@ -55,8 +63,15 @@ def test_reopen_triggers_derived_from_constraints(analysis):
 
 
 def test_round_trip(analysis):
-    rec = DecisionRecord.from_analysis(analysis, rationale="why", decision_makers=("Ann",), consulted=["Ops"],
-                                       informed=["Team"], supersedes="abc", provenance={"ticket": "ML-1"})
+    rec = DecisionRecord.from_analysis(
+        analysis,
+        rationale="why",
+        decision_makers=("Ann",),
+        consulted=["Ops"],
+        informed=["Team"],
+        supersedes="abc",
+        provenance={"ticket": "ML-1"},
+    )
     again = DecisionRecord.from_dict(json.loads(json.dumps(rec.to_dict())))
     assert again == rec
     assert DecisionRecord.from_json(rec.to_json()) == rec
@@ -67,8 +82,13 @@ def test_round_trip(analysis):
 def test_from_summary_matches_from_analysis(analysis):
     a = DecisionRecord.from_analysis(analysis)
     b = DecisionRecord.from_summary(analysis.to_dict())
-    assert (b.chosen, b.options, b.accepted_tradeoffs, b.reopen_triggers, b.model_hash) == \
-        (a.chosen, a.options, a.accepted_tradeoffs, a.reopen_triggers, a.model_hash)
+    assert (b.chosen, b.options, b.accepted_tradeoffs, b.reopen_triggers, b.model_hash) == (
+        a.chosen,
+        a.options,
+        a.accepted_tradeoffs,
+        a.reopen_triggers,
+        a.model_hash,
+    )
     assert [o["name"] for o in b.model["objectives"]] == ["acc", "latency_ms"]
     assert b.model["constraints"] == ["latency_ms <= 30", "acc >= 0.95 * champion"]
 
@@ -78,8 +98,7 @@ def test_from_review_summary(analysis):
         "title": "Which model?",
         "analysis": analysis.to_dict(),
         "quality_model": analysis.model.to_dict(),
-        "decision": {"chosen": "b", "rationale": "Latency first.", "decision_makers": ["Ann"],
-                     "recommended": "a"},
+        "decision": {"chosen": "b", "rationale": "Latency first.", "decision_makers": ["Ann"], "recommended": "a"},
         "provenance": {"seed": 1, "inputs": [{"role": "candidates", "path": "runs.csv"}]},
     }
     rec = DecisionRecord.from_summary(summary)
@@ -110,27 +129,40 @@ def test_errors(analysis, qm, frame):
     assert DecisionRecord.from_analysis(nothing, chosen="b").option["feasible"] is False
 
 
-MADR_SECTIONS = ["## Context and Problem Statement", "## Decision Drivers", "## Considered Options",
-                 "## Decision Outcome", "### Consequences", "### Confirmation", "## Pros and Cons of the Options",
-                 "## More Information"]
+MADR_SECTIONS = [
+    "## Context and Problem Statement",
+    "## Decision Drivers",
+    "## Considered Options",
+    "## Decision Outcome",
+    "### Consequences",
+    "### Confirmation",
+    "## Pros and Cons of the Options",
+    "## More Information",
+]
 
 
 def split_front_matter(md):
     lines = md.split("\n")
     assert lines[0] == "---"
     end = lines.index("---", 1)
-    return yaml.safe_load("\n".join(lines[1:end])), "\n".join(lines[end + 1:])
+    return yaml.safe_load("\n".join(lines[1:end])), "\n".join(lines[end + 1 :])
 
 
 def test_madr_sections_and_front_matter(analysis):
-    rec = DecisionRecord.from_analysis(analysis, rationale="Accuracy leads.", decision_makers=["Ann"],
-                                       consulted=["Ops: on call"])
+    rec = DecisionRecord.from_analysis(
+        analysis, rationale="Accuracy leads.", decision_makers=["Ann"], consulted=["Ops: on call"]
+    )
     md = rec.to_madr()
     positions = [md.index(s + "\n") for s in MADR_SECTIONS]
     assert positions == sorted(positions)
     front, _ = split_front_matter(md)
-    assert front == {"status": "accepted", "date": datetime.date.fromisoformat(rec.created[:10]), "decision-makers": ["Ann"],
-                     "consulted": ["Ops: on call"], "informed": []}
+    assert front == {
+        "status": "accepted",
+        "date": datetime.date.fromisoformat(rec.created[:10]),
+        "decision-makers": ["Ann"],
+        "consulted": ["Ops: on call"],
+        "informed": [],
+    }
     assert 'Chosen option: "a", because Accuracy leads.' in md
     assert "* Bad, because against b (front neighbour, runner-up) it gives up 10 ms latency\\_ms (20 ms vs 10 ms)" in md
     assert "* Good, because against b (front neighbour, runner-up) it gains 0.1 acc (0.9 vs 0.8)" in md
@@ -142,8 +174,7 @@ def test_madr_sections_and_front_matter(analysis):
 
 def test_madr_escapes_data_text(evil_analysis):
     rationale = "# Not a heading\n\n- not a list | not a cell\n\n<b>bold?</b> [link](http://x) ```code```"
-    rec = DecisionRecord.from_analysis(evil_analysis, rationale=rationale,
-                                       decision_makers=["---\nstatus: hacked"])
+    rec = DecisionRecord.from_analysis(evil_analysis, rationale=rationale, decision_makers=["---\nstatus: hacked"])
     md = rec.to_madr()
     front, body = split_front_matter(md)
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(body)
@@ -160,8 +191,12 @@ def test_madr_escapes_data_text(evil_analysis):
 
 def test_from_a_real_review_summary(analysis):
     review = pytest.importorskip("workbench.reports.review")
-    summary = review.build_summary(analysis, decision=review.decide(analysis, chosen="b", decision_makers="Ann, Bob"),
-                                   provenance={"seed": 1}, views=False)
+    summary = review.build_summary(
+        analysis,
+        decision=review.decide(analysis, chosen="b", decision_makers="Ann, Bob"),
+        provenance={"seed": 1},
+        views=False,
+    )
     rec = DecisionRecord.from_summary(json.loads(json.dumps(summary)))
     assert rec.chosen == "b" and rec.decision_makers == ("Ann", "Bob")
     assert rec.rationale == summary["decision"]["rationale"] and rec.title == summary["title"]
@@ -180,7 +215,6 @@ def test_madr_front_matter_keeps_names_with_yaml_line_breaks(evil_analysis):
 
 
 def test_madr_date_line_cannot_add_front_matter_keys(evil_analysis):
-    rec = DecisionRecord.from_dict({**DecisionRecord.from_analysis(evil_analysis).to_dict(),
-                                    "created": "2026\nx: 1"})
+    rec = DecisionRecord.from_dict({**DecisionRecord.from_analysis(evil_analysis).to_dict(), "created": "2026\nx: 1"})
     front, _ = split_front_matter(rec.to_madr())
     assert front["date"] == "2026\nx: 1"[:10] and "x" not in front

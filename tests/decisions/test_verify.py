@@ -27,15 +27,19 @@ objectives:
 @pytest.fixture
 def study(tmp_path):
     rng = np.random.default_rng(0)
-    rows = [{"id": c, "seed": s, "acc": a + 0.01 * rng.standard_normal(), "ms": m + rng.standard_normal()}
-            for c, (a, m) in {"v8": (0.93, 20), "v7": (0.90, 22), "v1": (0.70, 10)}.items() for s in range(5)]
+    rows = [
+        {"id": c, "seed": s, "acc": a + 0.01 * rng.standard_normal(), "ms": m + rng.standard_normal()}
+        for c, (a, m) in {"v8": (0.93, 20), "v7": (0.90, 22), "v1": (0.70, 10)}.items()
+        for s in range(5)
+    ]
     runs = tmp_path / "runs.csv"
     pd.DataFrame(rows).to_csv(runs, index=False)
     qm_path = tmp_path / "quality.yaml"
     qm_path.write_text(MODEL)
     qm = QualityModel.from_yaml(qm_path)
-    record = DecisionRecord.from_analysis(analyze(load(runs, model=qm), qm, smaa=300, seed=3),
-                                          rationale="Accuracy first.", decision_makers=["Ann"])
+    record = DecisionRecord.from_analysis(
+        analyze(load(runs, model=qm), qm, smaa=300, seed=3), rationale="Accuracy first.", decision_makers=["Ann"]
+    )
     return runs, qm_path, record
 
 
@@ -79,8 +83,9 @@ def test_a_newer_library_is_a_note_when_the_digest_holds_and_a_difference_otherw
     runs, _, record = study
     old = dataclasses.replace(record, provenance={**record.provenance, "workbench_version": "0.0.1"})
     v = verify_decision(old)
-    assert v.verified and v.notes == [("library version changed: recorded with workbench 0.0.1, verified with "
-                                       f"{v.versions[1]}")]
+    assert v.verified and v.notes == [
+        (f"library version changed: recorded with workbench 0.0.1, verified with {v.versions[1]}")
+    ]
     df = pd.read_csv(runs)
     df.loc[0, "ms"] += 3
     df.to_csv(runs, index=False)

@@ -26,7 +26,13 @@ from workbench.quality import QualityModel  # noqa: E402
 pytestmark = pytest.mark.slow
 
 DETERMINISTIC = [
-    "accuracy", "balanced_accuracy", "recall", "precision", "f1", "roc_auc", "model_size_kb",
+    "accuracy",
+    "balanced_accuracy",
+    "recall",
+    "precision",
+    "f1",
+    "roc_auc",
+    "model_size_kb",
 ]
 MEASURED = [m for m in METRICS if m != "energy_wh"]  # energy only when CodeCarbon works
 
@@ -84,8 +90,15 @@ def test_runs_have_metrics_params_and_tags(df):
     assert set(df["status"]) == {"FINISHED"}
     for metric in MEASURED:
         assert df[f"metrics.{metric}"].notna().all(), metric
-    for column in ("params.family", "params.seed", "params.model", "tags.candidate", "tags.seed",
-                   "tags.family", "tags.energy_status"):
+    for column in (
+        "params.family",
+        "params.seed",
+        "params.model",
+        "tags.candidate",
+        "tags.seed",
+        "tags.family",
+        "tags.energy_status",
+    ):
         assert df[column].notna().all(), column
     assert (df["params.seed"] == df["tags.seed"]).all()
     assert (df["params.family"] == df["tags.family"]).all()
@@ -138,7 +151,8 @@ def test_emissions_csv_rows_join_mlflow_runs(store, df):
     assert set(emissions["project_name"]) == {EXPERIMENT}
     joined = df.merge(emissions, on="run_id")
     assert joined["metrics.energy_wh"].to_numpy() == pytest.approx(
-        joined["energy_consumed"].to_numpy() * 1000, rel=1e-9)
+        joined["energy_consumed"].to_numpy() * 1000, rel=1e-9
+    )
     assert (joined["tags.codecarbon_run_id"] == joined["run_id"]).all()
 
 

@@ -27,10 +27,8 @@ from workbench.quality import QualityModel  # noqa: E402
 CONFIGS = {
     "logreg": {"family": "logreg", "C": 1.0, "threshold": 0.5},
     "tree": {"family": "tree", "max_depth": 4, "min_samples_leaf": 2, "threshold": 0.5},
-    "forest": {"family": "forest", "n_estimators": 10, "max_depth": 4, "min_samples_leaf": 1,
-               "threshold": 0.5},
-    "hgb": {"family": "hgb", "learning_rate": 0.1, "max_iter": 20, "max_depth": 3,
-            "threshold": 0.5},
+    "forest": {"family": "forest", "n_estimators": 10, "max_depth": 4, "min_samples_leaf": 1, "threshold": 0.5},
+    "hgb": {"family": "hgb", "learning_rate": 0.1, "max_iter": 20, "max_depth": 3, "threshold": 0.5},
     "knn": {"family": "knn", "n_neighbors": 5, "threshold": 0.5},
 }
 
@@ -89,12 +87,15 @@ def test_unknown_family_names_the_valid_ones():
     assert all(f in str(info.value) for f in FAMILIES)
 
 
-@pytest.mark.parametrize("config, match", [
-    ({"family": "tree", "max_depth": 3, "threshold": 0.5}, "min_samples_leaf"),
-    ({"family": "tree", "max_depth": 2.5, "min_samples_leaf": 1, "threshold": 0.5}, "max_depth"),
-    ({"family": "knn", "n_neighbors": 5}, "threshold"),
-    ({"family": "knn", "n_neighbors": 5, "threshold": 1.5}, "threshold"),
-])
+@pytest.mark.parametrize(
+    "config, match",
+    [
+        ({"family": "tree", "max_depth": 3, "threshold": 0.5}, "min_samples_leaf"),
+        ({"family": "tree", "max_depth": 2.5, "min_samples_leaf": 1, "threshold": 0.5}, "max_depth"),
+        ({"family": "knn", "n_neighbors": 5}, "threshold"),
+        ({"family": "knn", "n_neighbors": 5, "threshold": 1.5}, "threshold"),
+    ],
+)
 def test_bad_configs_raise_value_error(config, match):
     with pytest.raises(ValueError, match=match):
         evaluate(config)
@@ -115,8 +116,7 @@ def test_space_parses_and_matches_evaluate(space):
         assert sorted(when) == sorted(f for f in FAMILIES if name in PARAMETERS[f]), name
     for name, spec in params.items():
         assert spec["type"] in {"float", "int", "categorical", "bool"}, name
-        assert set(spec) <= {"type", "low", "high", "log", "step", "choices", "when",
-                             "description"}, name
+        assert set(spec) <= {"type", "low", "high", "log", "step", "choices", "when", "description"}, name
         if spec["type"] != "categorical":
             assert spec["low"] < spec["high"], name
 

@@ -29,8 +29,7 @@ MEASURED = ["latency_ms", "predict_ms", "cost_usd", "energy_wh", "error", "error
 
 @pytest.fixture(scope="module")
 def degraded(tmp_path_factory):
-    out = simulate_serving(outdir=tmp_path_factory.mktemp("degraded"), days=1, requests_per_hour=200,
-                           seed=0)
+    out = simulate_serving(outdir=tmp_path_factory.mktemp("degraded"), days=1, requests_per_hour=200, seed=0)
     return out
 
 
@@ -94,8 +93,9 @@ def test_detect_fires_for_the_degrading_version(degraded, model):
 
 
 def test_healthy_versions_do_not_fire(tmp_path, model):
-    out = simulate_serving(outdir=tmp_path, versions=("logreg-c1", "svm-c0.01"), degrade=None,
-                           days=1, requests_per_hour=100, seed=0)
+    out = simulate_serving(
+        outdir=tmp_path, versions=("logreg-c1", "svm-c0.01"), degrade=None, days=1, requests_per_hour=100, seed=0
+    )
     triggers = detect(aggregate(str(out), model, window="6h"), model)
     assert [t for t in triggers if t.kind == "constraint_violated"] == []
     assert not review_due(triggers), [t.message for t in triggers]
@@ -105,14 +105,27 @@ def test_watch_cli_exits_1_on_the_degraded_logs(degraded, tmp_path):
     out = degraded
     report = tmp_path / "triggers.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "workbench", "watch", str(out), "--model", str(LIVE_QUALITY_YAML),
-         "--window", "6h", "-o", str(report)],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "watch",
+            str(out),
+            "--model",
+            str(LIVE_QUALITY_YAML),
+            "--window",
+            "6h",
+            "-o",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     payload = json.loads(report.read_text())
     assert payload["review_due"]
-    assert any(t["kind"] == "constraint_violated" and t["version"] == DEGRADE
-               for t in payload["triggers"])
+    assert any(t["kind"] == "constraint_violated" and t["version"] == DEGRADE for t in payload["triggers"])
 
 
 def test_deterministic_except_measured_latency(tmp_path):

@@ -35,18 +35,32 @@ def evil_model(payload: str) -> Any:
     from workbench import QualityModel
 
     acc, lat = objective_names(payload)
-    return QualityModel.from_dict({
-        "name": f"qm {payload}",
-        "description": f"Which one? {payload}",
-        "objectives": [
-            {"name": acc, "direction": "max", "weight": 2, "unit": f"u {payload}",
-             "description": f"d {payload}", "quality_attribute": "system_accuracy"},
-            {"name": lat, "direction": "min", "weight": 1, "unit": f"v {payload}",
-             "description": f"e {payload}", "quality_attribute": "resource_efficiency",
-             "constraint": "<= 40"},
-        ],
-        "stakeholders": {f"s {payload} .": {acc: 1, lat: 3}},
-    })
+    return QualityModel.from_dict(
+        {
+            "name": f"qm {payload}",
+            "description": f"Which one? {payload}",
+            "objectives": [
+                {
+                    "name": acc,
+                    "direction": "max",
+                    "weight": 2,
+                    "unit": f"u {payload}",
+                    "description": f"d {payload}",
+                    "quality_attribute": "system_accuracy",
+                },
+                {
+                    "name": lat,
+                    "direction": "min",
+                    "weight": 1,
+                    "unit": f"v {payload}",
+                    "description": f"e {payload}",
+                    "quality_attribute": "resource_efficiency",
+                    "constraint": "<= 40",
+                },
+            ],
+            "stakeholders": {f"s {payload} .": {acc: 1, lat: 3}},
+        }
+    )
 
 
 def evil_frame(payload: str) -> pd.DataFrame:
@@ -65,10 +79,18 @@ def evil_summary(payload: str, *, views: bool = True) -> dict[str, Any]:
     from workbench.reports.review import build_summary, decide
 
     a = evil_analysis(payload, champion=ids(payload)[1])
-    decision = decide(a, chosen=ids(payload)[0], decision_makers=[f"dm {payload} .", "Ops lead"],
-                      stakeholders=["model", f"s {payload} ."])
+    decision = decide(
+        a,
+        chosen=ids(payload)[0],
+        decision_makers=[f"dm {payload} .", "Ops lead"],
+        stakeholders=["model", f"s {payload} ."],
+    )
     decision["rationale"] = f"because {payload}"
-    prov = {"inputs": [{"role": f"r {payload}", "path": f"p {payload}", "sha256": "0" * 64}],
-            "parameters": {f"k {payload}": f"v {payload}"}, "template": f"t {payload}",
-            "template_version": f"tv {payload}", "run_ids": [f"run {payload}"]}
+    prov = {
+        "inputs": [{"role": f"r {payload}", "path": f"p {payload}", "sha256": "0" * 64}],
+        "parameters": {f"k {payload}": f"v {payload}"},
+        "template": f"t {payload}",
+        "template_version": f"tv {payload}",
+        "run_ids": [f"run {payload}"],
+    }
     return build_summary(a, title=f"Review of {payload}", decision=decision, provenance=prov, views=views)

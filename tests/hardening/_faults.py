@@ -30,9 +30,12 @@ def make_set(tag: str) -> tuple[dict[str, bytes], str]:
     set_id = "sha256:" + hashlib.sha256(summary).hexdigest()
     memo = f"<!doctype html><html><head><meta charset='utf-8'></head><body>{tag}</body></html>".encode()
     nb = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
-    files = {"review.ipynb": stamp_output("review.ipynb", nb, set_id), "summary.json": summary,
-             "decision.md": stamp_output("decision.md", f"# Decision {tag}\n".encode(), set_id),
-             "memo.html": stamp_output("memo.html", memo, set_id)}
+    files = {
+        "review.ipynb": stamp_output("review.ipynb", nb, set_id),
+        "summary.json": summary,
+        "decision.md": stamp_output("decision.md", f"# Decision {tag}\n".encode(), set_id),
+        "memo.html": stamp_output("memo.html", memo, set_id),
+    }
     return files, set_id
 
 
@@ -53,8 +56,7 @@ def others(out: Path) -> list[str]:
 
 def env(home: Path, **extra: str) -> dict[str, str]:
     """A scheduler's environment (minimal PATH, HOME, LANG); PYTHONPATH kept so the code under test runs."""
-    out = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "HOME": str(home),
-           "LANG": "C.UTF-8"}
+    out = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
     for key in ("PYTHONPATH", "TMPDIR"):
         if key in os.environ:
             out[key] = os.environ[key]
@@ -63,15 +65,28 @@ def env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(args, cwd: Path, timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], cwd=cwd, env=env(cwd, **extra),
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", *map(str, args)],
+        cwd=cwd,
+        env=env(cwd, **extra),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def start(args, cwd: Path, **extra: str) -> subprocess.Popen:
     """The CLI in its own process group (so a kill reaches the notebook kernel too)."""
-    return subprocess.Popen([sys.executable, "-m", "workbench", *map(str, args)], cwd=cwd, env=env(cwd, **extra),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "workbench", *map(str, args)],
+        cwd=cwd,
+        env=env(cwd, **extra),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -86,6 +101,7 @@ def clear_error(text: str) -> bool:
 
 
 # --- network peers ---------------------------------------------------------------------------------
+
 
 def closed_port() -> int:
     """A port nothing listens on (connection refused)."""
@@ -135,6 +151,7 @@ def timed(fn, *args, **kwargs) -> tuple[float, BaseException | None]:
 
 # --- a real full disk / read-only folder ------------------------------------------------------------
 
+
 @functools.cache
 def unshare_unavailable() -> str:
     """'' when `unshare` gives this process a private mount namespace where tmpfs and bind mounts
@@ -142,9 +159,17 @@ def unshare_unavailable() -> str:
     if not shutil.which("unshare"):
         return "no `unshare` here"
     flags = ["-m"] if os.geteuid() == 0 else ["-r", "-m"]
-    probe = subprocess.run(["unshare", *flags, "--propagation", "private", "sh", "-c",
-                            "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d && rmdir $d"],
-                           capture_output=True, text=True)
+    probe = subprocess.run(
+        [
+            "unshare",
+            *flags,
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs $d && umount $d && rmdir $d",
+        ],
+        capture_output=True,
+        text=True,
+    )
     return "" if probe.returncode == 0 else f"cannot mount in a private namespace: {probe.stderr.strip()}"
-
-

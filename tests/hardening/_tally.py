@@ -52,8 +52,9 @@ def _check_message(area: str, exc: WorkbenchError, names: Iterable[str]) -> None
         raise UnclearMessage(f"[{area}] {type(exc).__name__} message {' and '.join(problems)}: {text!r}")
 
 
-def attempt(area: str, fn: Callable[..., T], *args: Any, names: Iterable[str] = (), **kwargs: Any
-            ) -> T | WorkbenchError:
+def attempt(
+    area: str, fn: Callable[..., T], *args: Any, names: Iterable[str] = (), **kwargs: Any
+) -> T | WorkbenchError:
     """Call ``fn(*args, **kwargs)`` with one fuzzed input and classify the outcome.
 
     ``names``: strings of which at least one must appear in a rejection's message (the bad value,

@@ -22,12 +22,12 @@ HTML = [
     f'<a href="javascript:window.{SENTINEL}=1">click</a>',
     f"</script><script>window.{SENTINEL}=1</script>",
     "<!--<script>",
-    f"</textarea><iframe src=\"javascript:window.parent.{SENTINEL}=1\"></iframe>",
+    f'</textarea><iframe src="javascript:window.parent.{SENTINEL}=1"></iframe>',
     f"<details open ontoggle=window.{SENTINEL}=1>",
     "&lt;script&gt;alert(1)&lt;/script&gt;",
     "\u2028\u2029</script>",
     f'<style>@import "javascript:window.{SENTINEL}=1"</style>',
-    f"x\" onmouseover=\"window.{SENTINEL}=1",
+    f'x" onmouseover="window.{SENTINEL}=1',
 ]
 
 #: Template languages (jinja2 in the memo, ``${...}`` in JS template strings / shells).
@@ -39,7 +39,7 @@ TEMPLATE = [
     "${alert(1)}",
     "#{7*7}",
     "{{ $labels.instance }}",
-    "{{ printf \"%s\" $value }}",
+    '{{ printf "%s" $value }}',
 ]
 
 #: Vega expression syntax, field-path syntax and quoting (field names, titles, expressions).
@@ -99,7 +99,7 @@ PYTHON = [
     "x\u2029import os\u0085os.system('touch PWNED')",
     "x\r\nimport os; os.system('touch PWNED')",
     "__import__('os').system('touch PWNED')",
-    "f'{__import__(\"os\").system(\"touch PWNED\")}'",
+    'f\'{__import__("os").system("touch PWNED")}\'',
     "\x00",
 ]
 
@@ -142,7 +142,7 @@ PROMETHEUS = [
 #: CSV formula injection (spreadsheets evaluate these).
 CSV = [
     "=cmd|' /C calc'!A0",
-    "=HYPERLINK(\"https://evil.example\",\"x\")",
+    '=HYPERLINK("https://evil.example","x")',
     "+1+1",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)*cmd|' /C calc'!A0",
@@ -162,8 +162,7 @@ TERMINAL = [
 ]
 
 #: Every string once, in a stable order (for sinks that take any text).
-ALL = list(dict.fromkeys(HTML + TEMPLATE + VEGA + MARKDOWN + PYTHON + PATHS + SQL + PROMETHEUS + CSV
-                         + TERMINAL))
+ALL = list(dict.fromkeys(HTML + TEMPLATE + VEGA + MARKDOWN + PYTHON + PATHS + SQL + PROMETHEUS + CSV + TERMINAL))
 
 #: Strings usable as names that must stay on one line (ids, objective names): no NUL.
 NAMES = [s for s in ALL if "\x00" not in s]

@@ -20,5 +20,6 @@ def pytest_sessionfinish(session, exitstatus):
         return
     from tests.hardening._tally import snapshot  # noqa: PLC0415 - the module the tests counted into
 
-    atomic_write_text(Path(target), json.dumps({"exitstatus": int(exitstatus), "areas": snapshot()},
-                                               indent=2, sort_keys=True) + "\n")
+    atomic_write_text(
+        Path(target), json.dumps({"exitstatus": int(exitstatus), "areas": snapshot()}, indent=2, sort_keys=True) + "\n"
+    )

@@ -52,8 +52,15 @@ LOOPER = textwrap.dedent("""
 
 
 def _python(script: str, *args: str, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", script, *args], cwd=cwd, env=F.env(cwd),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=cwd,
+        env=F.env(cwd),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _rows(db: Path) -> dict[str, str]:
@@ -65,7 +72,8 @@ def _rows(db: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_eight_deciders_at_once_with_killed_writers_lose_nothing(tmp_path):
     pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.85], "ms": [20, 10, 15]}).to_csv(
-        tmp_path / "c.csv", index=False)
+        tmp_path / "c.csv", index=False
+    )
     (tmp_path / "q.yaml").write_text(MODEL)
     r = F.cli(["analyze", "c.csv", "-m", "q.yaml", "-f", "json", "-o", "analysis.json"], tmp_path)
     assert r.returncode == 0, r.stderr

@@ -45,54 +45,87 @@ EARLIER = b"the earlier file: must survive\n"
 
 def _inputs(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95],
-                  "latency_ms": [20, 10, 25, 40]}).to_csv(folder / "runs.csv", index=False)
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95], "latency_ms": [20, 10, 25, 40]}).to_csv(
+        folder / "runs.csv", index=False
+    )
     (folder / "quality.yaml").write_text(MODEL)
     (folder / "watch.yaml").write_text(WATCH_MODEL)
     rng = np.random.default_rng(0)
     n = 200
     t0 = pd.Timestamp("2026-03-01", tz="UTC")
-    pd.DataFrame({"timestamp": t0 + pd.to_timedelta(rng.uniform(0, 7200, 2 * n), unit="s"),
-                  "version": ["v1"] * n + ["v2"] * n, "latency_ms": rng.lognormal(3.5, 0.2, 2 * n),
-                  "error": rng.uniform(size=2 * n) < 0.01}).to_parquet(folder / "logs.parquet", index=False)
+    pd.DataFrame(
+        {
+            "timestamp": t0 + pd.to_timedelta(rng.uniform(0, 7200, 2 * n), unit="s"),
+            "version": ["v1"] * n + ["v2"] * n,
+            "latency_ms": rng.lognormal(3.5, 0.2, 2 * n),
+            "error": rng.uniform(size=2 * n) < 0.01,
+        }
+    ).to_parquet(folder / "logs.parquet", index=False)
     from typer.testing import CliRunner
 
     from workbench.cli import app
 
-    r = CliRunner().invoke(app, ["analyze", str(folder / "runs.csv"), "-m", str(folder / "quality.yaml"),
-                                 "-f", "json", "-o", str(folder / "analysis.json")])
+    r = CliRunner().invoke(
+        app,
+        [
+            "analyze",
+            str(folder / "runs.csv"),
+            "-m",
+            str(folder / "quality.yaml"),
+            "-f",
+            "json",
+            "-o",
+            str(folder / "analysis.json"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["decide", str(folder / "analysis.json"), "-d", f"sqlite:///{folder / 'log.db'}"])
     assert r.exit_code == 0, r.output
-    return {"dir": folder, "runs": folder / "runs.csv", "qm": folder / "quality.yaml",
-            "wqm": folder / "watch.yaml", "logs": folder / "logs.parquet", "analysis": folder / "analysis.json",
-            "log": folder / "log.db"}
+    return {
+        "dir": folder,
+        "runs": folder / "runs.csv",
+        "qm": folder / "quality.yaml",
+        "wqm": folder / "watch.yaml",
+        "logs": folder / "logs.parquet",
+        "analysis": folder / "analysis.json",
+        "log": folder / "log.db",
+    }
 
 
 def _commands(i: dict[str, Path], out: Path) -> dict[str, tuple[list[str], Path]]:
     """command name -> (CLI arguments, the file it writes)."""
     return {
-        "analyze": (["analyze", i["runs"], "-m", i["qm"], "-f", "json", "-o", out / "analysis.json"],
-                    out / "analysis.json"),
-        "export_madr": (["export", "madr", "-d", f"sqlite:///{i['log']}", "-o", out / "decision.md"],
-                        out / "decision.md"),
+        "analyze": (
+            ["analyze", i["runs"], "-m", i["qm"], "-f", "json", "-o", out / "analysis.json"],
+            out / "analysis.json",
+        ),
+        "export_madr": (
+            ["export", "madr", "-d", f"sqlite:///{i['log']}", "-o", out / "decision.md"],
+            out / "decision.md",
+        ),
         "export_optuna": (["export", "optuna", "-m", i["qm"], "-o", out / "optuna.json"], out / "optuna.json"),
         "watch": (["watch", i["logs"], "-m", i["wqm"], "-o", out / "triggers.json"], out / "triggers.json"),
-        "decide": (["decide", i["analysis"], "-d", f"sqlite:///{out / 'other.db'}", "-o", out / "madr.md"],
-                   out / "madr.md"),
+        "decide": (
+            ["decide", i["analysis"], "-d", f"sqlite:///{out / 'other.db'}", "-o", out / "madr.md"],
+            out / "madr.md",
+        ),
     }
 
 
-def _check(area: str, what: str, code: int, rc: int, text: str, target: Path, folder: Path,
-           earlier: bytes | None = EARLIER) -> None:
+def _check(
+    area: str, what: str, code: int, rc: int, text: str, target: Path, folder: Path, earlier: bytes | None = EARLIER
+) -> None:
     """Exit 2, one clear message (path, OS reason, fix), no traceback, earlier file intact, no temp."""
     reason = os.strerror(code)
     _tally.assert_invariant(area, rc == 2, f"{what}: exit {rc}, expected 2: {text[-800:]}")
     _tally.assert_invariant(area, F.clear_error(text), f"{what}: not one clear error: {text[-800:]}")
     flat = " ".join(text.split())
     shown = str(target) if str(target) in flat else str(target.parent)
-    _tally.assert_invariant(area, shown in flat and reason in flat and "Fix:" in flat,
-                     f"{what}: message lacks the path, {reason!r} or the fix: {text[-800:]}")
+    _tally.assert_invariant(
+        area,
+        shown in flat and reason in flat and "Fix:" in flat,
+        f"{what}: message lacks the path, {reason!r} or the fix: {text[-800:]}",
+    )
     lost = 0
     if earlier is not None:
         lost += target.read_bytes() != earlier if target.exists() else 1
@@ -192,12 +225,30 @@ def _real(tmp_path: Path, mode: str, inputs: dict[str, Path]) -> tuple[Path, Pat
     shutil.copy(inputs["log"], res / "earlier" / "decisions.db")
     review_before, _ = F.make_set("before")
     F.write_set(res / "earlier" / "review", review_before)
-    cmds["decision_log"] = (["decide", inputs["analysis"], "-d", f"sqlite:///{out / 'decisions.db'}"],
-                            out / "decisions.db")
-    cmds["review"] = (["review", "trade_off_review", "-p", "candidates", inputs["runs"], "-p", "quality_model",
-                       inputs["qm"], "-o", out / "review", "--no-progress"], out / "review" / "summary.json")
-    cmds["search_record"] = (["search", "space.yaml", "-m", inputs["qm"], "-e", "problems:f", "--budget", "4",
-                              "-o", out / "search"], out / "search" / "evaluations.sqlite")
+    cmds["decision_log"] = (
+        ["decide", inputs["analysis"], "-d", f"sqlite:///{out / 'decisions.db'}"],
+        out / "decisions.db",
+    )
+    cmds["review"] = (
+        [
+            "review",
+            "trade_off_review",
+            "-p",
+            "candidates",
+            inputs["runs"],
+            "-p",
+            "quality_model",
+            inputs["qm"],
+            "-o",
+            out / "review",
+            "--no-progress",
+        ],
+        out / "review" / "summary.json",
+    )
+    cmds["search_record"] = (
+        ["search", "space.yaml", "-m", inputs["qm"], "-e", "problems:f", "--budget", "4", "-o", out / "search"],
+        out / "search" / "evaluations.sqlite",
+    )
     script = REAL_SCRIPT + "".join(f"run {name} {' '.join(_q(a) for a in args)}\n" for name, (args, _) in cmds.items())
     script += f"run list_log decisions list -d {_q(out / 'decisions.db')}\n"  # reading must still work
     script += 'sha256sum "$OUT"/* "$OUT"/review/* > "$RES/sums" 2>/dev/null || true\n'
@@ -205,9 +256,25 @@ def _real(tmp_path: Path, mode: str, inputs: dict[str, Path]) -> tuple[Path, Pat
     (inputs["dir"] / "space.yaml").write_text("name: s\nparameters:\n  x: {type: float, low: 0, high: 1}\n")
     (inputs["dir"] / "problems.py").write_text("def f(c):\n    return {'acc': c['x'], 'latency_ms': 10 + c['x']}\n")
     r = subprocess.run(
-        ["unshare", *(["-m"] if os.geteuid() == 0 else ["-r", "-m"]), "--propagation", "private",
-         "sh", "-ec", script, "sh", str(out), str(res), mode],
-        cwd=inputs["dir"], env=F.env(inputs["dir"]), capture_output=True, text=True, timeout=600)
+        [
+            "unshare",
+            *(["-m"] if os.geteuid() == 0 else ["-r", "-m"]),
+            "--propagation",
+            "private",
+            "sh",
+            "-ec",
+            script,
+            "sh",
+            str(out),
+            str(res),
+            mode,
+        ],
+        cwd=inputs["dir"],
+        env=F.env(inputs["dir"]),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     return out, res, cmds
 
@@ -241,12 +308,17 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
         _tally.assert_invariant(area, rc == 2, f"{mode} {name}: exit {rc}: {text[-1500:]}")
         _tally.assert_invariant(area, F.clear_error(text), f"{mode} {name}: not one clear error: {text[-1500:]}")
         flat = " ".join(text.split())
-        _tally.assert_invariant(area, reason in flat and "Fix:" in flat and str(target.parent) in flat,
-                         f"{mode} {name}: message lacks the path, {reason!r} or the fix: {text[-1500:]}")
+        _tally.assert_invariant(
+            area,
+            reason in flat and "Fix:" in flat and str(target.parent) in flat,
+            f"{mode} {name}: message lacks the path, {reason!r} or the fix: {text[-1500:]}",
+        )
         lost = 0
         if name in ("review",):
-            lost = sum(sums.get(str(out / "review" / n)) != hashlib.sha256(b).hexdigest()
-                       for n, b in F.make_set("before")[0].items())
+            lost = sum(
+                sums.get(str(out / "review" / n)) != hashlib.sha256(b).hexdigest()
+                for n, b in F.make_set("before")[0].items()
+            )
         elif name == "decision_log":
             lost = 0 if str(target) in sums else 1
         elif name != "search_record":
@@ -260,12 +332,15 @@ def test_a_real_full_disk_or_read_only_folder(inputs, tmp_path, mode, code):
         recorded = lg.recent_ids()
     rc = int((res / "list_log.rc").read_text())
     text = (res / "list_log.out").read_text() + (res / "list_log.err").read_text()
-    _tally.assert_invariant("faults.disk_real.decision_log",
-                            rc == 0 and recorded[0][:12] in text and "open read-only" in text,
-                            f"{mode}: listing the log failed (exit {rc}): {text[-1500:]}")
+    _tally.assert_invariant(
+        "faults.disk_real.decision_log",
+        rc == 0 and recorded[0][:12] in text and "open read-only" in text,
+        f"{mode}: listing the log failed (exit {rc}): {text[-1500:]}",
+    )
 
 
 # --- real: a folder without write permission (an unprivileged user), RLIMIT_FSIZE ---------------------
+
 
 @pytest.mark.slow
 def test_a_real_folder_without_write_permission(tmp_path):
@@ -293,11 +368,24 @@ def test_a_real_folder_without_write_permission(tmp_path):
             if name == "decide":  # its log must be writable: it is the MADR file that cannot be
                 args = [a if "other.db" not in str(a) else f"sqlite:///{base / 'other.db'}" for a in args]
                 base.chmod(0o777)
-            r = subprocess.run([*prefix, sys.executable, "-m", "workbench", *map(str, args)], cwd=base,
-                               env=F.env(base), capture_output=True, text=True, timeout=300)
+            r = subprocess.run(
+                [*prefix, sys.executable, "-m", "workbench", *map(str, args)],
+                cwd=base,
+                env=F.env(base),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             base.chmod(0o755)
-            _check(f"faults.disk_real.{name}", f"{name} into a 0555 folder", errno.EACCES, r.returncode,
-                   r.stdout + r.stderr, target, out)
+            _check(
+                f"faults.disk_real.{name}",
+                f"{name} into a 0555 folder",
+                errno.EACCES,
+                r.returncode,
+                r.stdout + r.stderr,
+                target,
+                out,
+            )
     finally:
         for p in [base, *base.rglob("*")]:
             if p.is_dir():
@@ -317,8 +405,21 @@ def test_a_real_file_size_limit(inputs, tmp_path):
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
 
     # no bytecode writes: past the limit they would be cut short and leave corrupt .pyc files behind
-    r = subprocess.run([sys.executable, "-B", "-m", "workbench", *map(str, args)], cwd=tmp_path,
-                       env=F.env(tmp_path, PYTHONDONTWRITEBYTECODE="1"), capture_output=True, text=True,
-                       timeout=300, preexec_fn=limit)
-    _check("faults.disk_real.analyze", "analyze over RLIMIT_FSIZE", errno.EFBIG, r.returncode,
-           r.stdout + r.stderr, target, out)
+    r = subprocess.run(
+        [sys.executable, "-B", "-m", "workbench", *map(str, args)],
+        cwd=tmp_path,
+        env=F.env(tmp_path, PYTHONDONTWRITEBYTECODE="1"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limit,
+    )
+    _check(
+        "faults.disk_real.analyze",
+        "analyze over RLIMIT_FSIZE",
+        errno.EFBIG,
+        r.returncode,
+        r.stdout + r.stderr,
+        target,
+        out,
+    )

@@ -41,15 +41,29 @@ class _Closed:
         return None
 
 
-def _assert_fails_fast(area: str, what: str, peer: str, seconds: float, bound: float, exc: BaseException | None,
-            address: str, timeout_words: tuple[str, ...]) -> None:
+def _assert_fails_fast(
+    area: str,
+    what: str,
+    peer: str,
+    seconds: float,
+    bound: float,
+    exc: BaseException | None,
+    address: str,
+    timeout_words: tuple[str, ...],
+) -> None:
     TIMES[what, peer] = round(seconds, 1)
     print(f"fail-fast {what} / {peer}: {seconds:.1f} s")
-    _tally.assert_invariant(area, isinstance(exc, SourceUnreachableError),
-                     f"{what}/{peer}: expected SourceUnreachableError, got {type(exc).__name__}: {exc}")
+    _tally.assert_invariant(
+        area,
+        isinstance(exc, SourceUnreachableError),
+        f"{what}/{peer}: expected SourceUnreachableError, got {type(exc).__name__}: {exc}",
+    )
     text = str(exc)
-    _tally.assert_invariant(area, address in text and "Fix:" in text and all(w in text for w in timeout_words),
-                     f"{what}/{peer}: message lacks the address, the timeout or the fix: {text!r}")
+    _tally.assert_invariant(
+        area,
+        address in text and "Fix:" in text and all(w in text for w in timeout_words),
+        f"{what}/{peer}: message lacks the address, the timeout or the fix: {text!r}",
+    )
     _tally.assert_invariant(area, seconds < bound, f"{what}/{peer}: took {seconds:.1f} s (bound {bound} s)")
     _tally.count_fault(area)
 
@@ -61,8 +75,16 @@ def test_mlflow_reader_fails_fast(peer):
     with _peer(peer) as port:
         seconds, exc = F.timed(wb.load, f"mlflow:http://127.0.0.1:{port}#exp")
     # bounded: (1 + 2 retries) x 5 s plus the backoff
-    _assert_fails_fast("faults.network.mlflow", "mlflow load", peer, seconds, 25, exc, f"127.0.0.1:{port}",
-            ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"))
+    _assert_fails_fast(
+        "faults.network.mlflow",
+        "mlflow load",
+        peer,
+        seconds,
+        25,
+        exc,
+        f"127.0.0.1:{port}",
+        ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"),
+    )
 
 
 @pytest.mark.parametrize("peer", ["refused", "black_hole"])
@@ -75,8 +97,16 @@ def test_mlflow_export_alias_fails_fast(peer, tmp_path):
         record = log.append(DecisionRecord(chosen="a", candidates=("a", "b")))
     with _peer(peer) as port:
         seconds, exc = F.timed(mlflow_alias, record, f"http://127.0.0.1:{port}", "m", version=1)
-    _assert_fails_fast("faults.network.mlflow", "mlflow export alias", peer, seconds, 25, exc, f"127.0.0.1:{port}",
-            ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"))
+    _assert_fails_fast(
+        "faults.network.mlflow",
+        "mlflow export alias",
+        peer,
+        seconds,
+        25,
+        exc,
+        f"127.0.0.1:{port}",
+        ("5 s", "WORKBENCH_MLFLOW_TIMEOUT"),
+    )
 
 
 @pytest.mark.slow
@@ -91,8 +121,7 @@ def test_mlflow_cli_fails_fast(peer, tmp_path):
     print(f"fail-fast mlflow CLI analyze / {peer}: {seconds:.1f} s")
     area = "faults.network.mlflow_cli"
     _tally.assert_invariant(area, r.returncode == 2 and F.clear_error(r.stderr), f"exit {r.returncode}: {r.stderr}")
-    _tally.assert_invariant(area, f"127.0.0.1:{port}" in r.stderr and "WORKBENCH_MLFLOW_TIMEOUT" in r.stderr,
-                     r.stderr)
+    _tally.assert_invariant(area, f"127.0.0.1:{port}" in r.stderr and "WORKBENCH_MLFLOW_TIMEOUT" in r.stderr, r.stderr)
     _tally.assert_invariant(area, seconds < 40, f"took {seconds:.1f} s")
     _tally.count_fault(area)
 
@@ -104,8 +133,16 @@ def test_dask_monitoring_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(connect, f"tcp://127.0.0.1:{port}")
-    _assert_fails_fast("faults.network.dask", "dask monitoring", peer, seconds, 15, exc, f"tcp://127.0.0.1:{port}",
-            ("5 s", "WORKBENCH_DASK_TIMEOUT"))
+    _assert_fails_fast(
+        "faults.network.dask",
+        "dask monitoring",
+        peer,
+        seconds,
+        15,
+        exc,
+        f"tcp://127.0.0.1:{port}",
+        ("5 s", "WORKBENCH_DASK_TIMEOUT"),
+    )
 
 
 @pytest.mark.slow
@@ -116,8 +153,16 @@ def test_dask_search_fails_fast(peer):
 
     with _peer(peer) as port:
         seconds, exc = F.timed(make_runner, scheduler=f"tcp://127.0.0.1:{port}")
-    _assert_fails_fast("faults.network.dask", "dask search", peer, seconds, 25, exc, f"tcp://127.0.0.1:{port}",
-            ("10 s", "WORKBENCH_DASK_TIMEOUT"))
+    _assert_fails_fast(
+        "faults.network.dask",
+        "dask search",
+        peer,
+        seconds,
+        25,
+        exc,
+        f"tcp://127.0.0.1:{port}",
+        ("10 s", "WORKBENCH_DASK_TIMEOUT"),
+    )
 
 
 def test_dask_timeout_can_be_raised_and_is_checked(monkeypatch):
@@ -142,13 +187,29 @@ def test_search_fails_fast_on_a_black_hole_scheduler_and_records_nothing(tmp_pat
 
     monkeypatch.setenv("WORKBENCH_DASK_TIMEOUT", "2")
     (tmp_path / "space.yaml").write_text("name: s\nparameters:\n  x: {type: float, low: 0, high: 1}\n")
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                {"name": "ms", "direction": "min"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min"}]}
+    )
     with F.black_hole() as port:
-        seconds, exc = F.timed(search, tmp_path / "space.yaml", qm, lambda c: {"acc": c["x"], "ms": 1 - c["x"]},
-                               budget=4, outdir=tmp_path / "out", scheduler=f"tcp://127.0.0.1:{port}")
-    _assert_fails_fast("faults.network.dask", "dask search (whole run)", "black_hole", seconds, 10, exc,
-            f"tcp://127.0.0.1:{port}", ("2 s", "WORKBENCH_DASK_TIMEOUT"))
+        seconds, exc = F.timed(
+            search,
+            tmp_path / "space.yaml",
+            qm,
+            lambda c: {"acc": c["x"], "ms": 1 - c["x"]},
+            budget=4,
+            outdir=tmp_path / "out",
+            scheduler=f"tcp://127.0.0.1:{port}",
+        )
+    _assert_fails_fast(
+        "faults.network.dask",
+        "dask search (whole run)",
+        "black_hole",
+        seconds,
+        10,
+        exc,
+        f"tcp://127.0.0.1:{port}",
+        ("2 s", "WORKBENCH_DASK_TIMEOUT"),
+    )
     db = tmp_path / "out" / "evaluations.sqlite"
     if db.exists():
         with sqlite3.connect(db) as con:

@@ -101,8 +101,11 @@ def test_a_fault_at_every_step_of_the_commit_loses_nothing(tmp_path, monkeypatch
                 raised = exc
         if isinstance(raised, OutputError):  # a clear error: the path, the OS reason, the fix
             text = str(raised)
-            _tally.assert_invariant(AREA, str(out) in text and os.strerror(FAULTS[kind]().errno) in text
-                             and "Fix:" in text, f"unclear error at step {k}: {text!r}")
+            _tally.assert_invariant(
+                AREA,
+                str(out) in text and os.strerror(FAULTS[kind]().errno) in text and "Fix:" in text,
+                f"unclear error at step {k}: {text!r}",
+            )
         # Before recovery: the old set, the new set, or a pending commit that readers are told about.
         now = F.outputs(out)
         if now == old:
@@ -111,12 +114,18 @@ def test_a_fault_at_every_step_of_the_commit_loses_nothing(tmp_path, monkeypatch
             state = "new"
         else:
             state = "mixed"
-            with pytest.raises(ReviewOutputsError, match=r"(?s)interrupted while moving them into place.*"
-                                                         r"\.review-.*recover_outputs"):
+            with pytest.raises(
+                ReviewOutputsError,
+                match=r"(?s)interrupted while moving them into place.*"
+                r"\.review-.*recover_outputs",
+            ):
                 check_outputs(out)
             stage = next(out.glob(".review-*"))
-            _tally.assert_invariant(AREA, (stage / "COMMIT").is_file() and (stage / "README.txt").is_file(),
-                             f"a half-moved set without its COMMIT/README at step {k}")
+            _tally.assert_invariant(
+                AREA,
+                (stage / "COMMIT").is_file() and (stage / "README.txt").is_file(),
+                f"a half-moved set without its COMMIT/README at step {k}",
+            )
         seen.add(state)
         # What the next run does first.
         notes = recover_outputs(out)
@@ -158,8 +167,9 @@ def test_stale_staging_folders_and_temp_files_are_cleaned_and_named(tmp_path):
     assert any(".memo.html.abc123.tmp" in n for n in notes)
     after = F.outputs(tmp_path)
     assert after == old and F.others(tmp_path) == [] and check_outputs(tmp_path) == old_id
-    _tally.assert_nothing_lost(AREA, lost=sum(after.get(name) != data for name, data in old.items()),
-                               what="outputs of the earlier set")
+    _tally.assert_nothing_lost(
+        AREA, lost=sum(after.get(name) != data for name, data in old.items()), what="outputs of the earlier set"
+    )
 
 
 def test_a_second_review_into_the_same_folder_is_refused_while_one_runs(tmp_path):
@@ -172,12 +182,31 @@ def test_a_second_review_into_the_same_folder_is_refused_while_one_runs(tmp_path
 # --- real SIGKILLs -----------------------------------------------------------------------------------
 
 CSV = "id,acc,ms\na,0.90,20\nb,0.80,10\nc,0.85,25\nd,0.95,40\ne,0.70,5\n"
-MODEL = 'objectives:\n  - {name: acc, direction: max, weight: 2, constraint: ">= 0.75"}\n  - {name: ms, direction: min}\n'
+MODEL = (
+    'objectives:\n  - {name: acc, direction: max, weight: 2, constraint: ">= 0.75"}\n  - {name: ms, direction: min}\n'
+)
 
 
 def _review_args(inputs: Path, out: Path, seed: int) -> list[str]:
-    return ["review", "trade_off_review", "-p", "candidates", inputs / "c.csv", "-p", "quality_model",
-            inputs / "q.yaml", "-p", "smaa_samples", "50", "-p", "seed", str(seed), "-o", out, "--no-progress"]
+    return [
+        "review",
+        "trade_off_review",
+        "-p",
+        "candidates",
+        inputs / "c.csv",
+        "-p",
+        "quality_model",
+        inputs / "q.yaml",
+        "-p",
+        "smaa_samples",
+        "50",
+        "-p",
+        "seed",
+        str(seed),
+        "-o",
+        out,
+        "--no-progress",
+    ]
 
 
 def _records(db: Path) -> dict[str, str]:
@@ -218,15 +247,23 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
         finished += review.poll() == 0
         F.kill_group(review)
         stages = list(out.glob(".review-*"))
-        phase = ("moving" if any((p / "COMMIT").exists() for p in stages) else "running" if stages
-                 else "finished" if F.outputs(out) != before else "starting")
+        phase = (
+            "moving"
+            if any((p / "COMMIT").exists() for p in stages)
+            else "running"
+            if stages
+            else "finished"
+            if F.outputs(out) != before
+            else "starting"
+        )
         phases[phase] = phases.get(phase, 0) + 1
         # The log opens and holds every record committed so far (plus maybe the killed decide's).
         now = _records(db)
         lost = sum(1 for k, v in committed.items() if now.get(k) != v)
         with sqlite3.connect(db) as con:
-            _tally.assert_invariant(AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok",
-                             "decision log corrupt after a kill")
+            _tally.assert_invariant(
+                AREA, con.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "decision log corrupt after a kill"
+            )
         committed = now
         # The outputs: old set, or a pending commit the next run finishes, or the new set.
         if F.outputs(out) not in (before,):
@@ -235,7 +272,9 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
             except ReviewOutputsError as exc:
                 assert ".review-" in str(exc)  # a pending commit, named
         leftovers = F.others(out)
-        _tally.assert_invariant(AREA, all(n.startswith(".review-") for n in leftovers), f"unclear leftovers {leftovers}")
+        _tally.assert_invariant(
+            AREA, all(n.startswith(".review-") for n in leftovers), f"unclear leftovers {leftovers}"
+        )
         for stage in out.glob(".review-*"):
             _tally.assert_invariant(AREA, (stage / "README.txt").is_file(), f"{stage.name} has no README.txt")
         recover_outputs(out)
@@ -243,8 +282,11 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
         set_id = check_outputs(out)
         lost += 0 if (after == before or set_id != before_id) and set_id is not None else 1
         lost += len(F.others(out))
-        _tally.assert_nothing_lost("faults.review_kill", lost=lost,
-                     what=f"records/outputs after kill {i} at {delay:.1f} s (leftovers {leftovers})")
+        _tally.assert_nothing_lost(
+            "faults.review_kill",
+            lost=lost,
+            what=f"records/outputs after kill {i} at {delay:.1f} s (leftovers {leftovers})",
+        )
         summary = json.loads((out / "summary.json").read_text())
         assert summary["decision"]["chosen"] == "a"
     # One more run killed a few seconds in; the next run cleans up and says what it removed.
@@ -257,5 +299,7 @@ def test_reviews_and_decides_killed_at_random_points(tmp_path):
     for name in left:
         assert f"Removed {name}" in last.stderr or f"from {name}" in last.stderr
     assert F.others(out) == [] and check_outputs(out) is not None
-    print(f"review kills: {n_kills} (+1), full run {full:.1f} s, {finished} finished before their kill; "
-          f"phases killed in: {phases}")
+    print(
+        f"review kills: {n_kills} (+1), full run {full:.1f} s, {finished} finished before their kill; "
+        f"phases killed in: {phases}"
+    )

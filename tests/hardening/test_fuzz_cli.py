@@ -44,19 +44,28 @@ objectives:
   - {name: f2, direction: min, bounds: {ideal: 0, nadir: 10}}
 """
 SPACE = "parameters:\n  x1: {type: float, low: 0, high: 1}\n  x2: {type: float, low: 0, high: 1}\n"
-EVAL = ("def fn(config):\n    return {'f1': config['x1'], 'f2': 1 + config['x2'] - config['x1']}\n\n"
-        "def bad(config):\n    return {'f1': 'x'}\n\ndef boom(config):\n    raise RuntimeError('no')\n")
+EVAL = (
+    "def fn(config):\n    return {'f1': config['x1'], 'f2': 1 + config['x2'] - config['x1']}\n\n"
+    "def bad(config):\n    return {'f1': 'x'}\n\ndef boom(config):\n    raise RuntimeError('no')\n"
+)
 
 
 @pytest.fixture(scope="module")
 def work():
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        pd.DataFrame({"id": ["a", "b", "c", "d"], "acc": [0.90, 0.80, 0.85, 0.95],
-                      "latency_ms": [20, 10, 25, 40], "seed": [0, 0, 0, 0]}).to_csv(d / "runs.csv", index=False)
+        pd.DataFrame(
+            {
+                "id": ["a", "b", "c", "d"],
+                "acc": [0.90, 0.80, 0.85, 0.95],
+                "latency_ms": [20, 10, 25, 40],
+                "seed": [0, 0, 0, 0],
+            }
+        ).to_csv(d / "runs.csv", index=False)
         pd.DataFrame({"id": ["a", "a"], "acc": [0.9, 0.8], "latency_ms": [1, 2]}).to_csv(d / "dup.csv", index=False)
         pd.DataFrame({"id": ["😀", "\u202eb"], "acc": [1e308, "x"], "latency_ms": [float("nan"), 1]}).to_csv(
-            d / "odd.csv", index=False)
+            d / "odd.csv", index=False
+        )
         (d / "quality.yaml").write_text(MODEL)
         (d / "rel.yaml").write_text(MODEL_REL)
         (d / "search.yaml").write_text(SEARCH_MODEL)
@@ -78,73 +87,209 @@ def work():
         (d / "adir").mkdir()
         runner = CliRunner()
         with contextlib.chdir(d):
-            r = runner.invoke(app, ["analyze", "runs.csv", "-m", "quality.yaml", "--format", "json",
-                                    "-o", "summary.json"])
+            r = runner.invoke(
+                app, ["analyze", "runs.csv", "-m", "quality.yaml", "--format", "json", "-o", "summary.json"]
+            )
             assert r.exit_code == 0, r.output
             r = runner.invoke(app, ["decide", "summary.json", "-d", "log.db"])
             assert r.exit_code == 0, r.output
         yield d
 
 
-PATHS = ["runs.csv", "dup.csv", "odd.csv", "missing.csv", "empty.csv", "text.json", "list.json", "bin.parquet",
-         "latin1.csv", "adir", "", ".", "runs.xlsx", "a" * 300 + ".csv", "😀.csv", "mlflow:x",
-         "optuna:sqlite:///x.db",
-         "mlflow:sqlite:///nope.db#exp", "runs.csv\x00"]
-MODELS = ["quality.yaml", "rel.yaml", "missing.yaml", "bad.yaml", "list.yaml", "evil.yaml", "empty.json", "adir", "",
-          "runs.csv", "a" * 300]
+PATHS = [
+    "runs.csv",
+    "dup.csv",
+    "odd.csv",
+    "missing.csv",
+    "empty.csv",
+    "text.json",
+    "list.json",
+    "bin.parquet",
+    "latin1.csv",
+    "adir",
+    "",
+    ".",
+    "runs.xlsx",
+    "a" * 300 + ".csv",
+    "😀.csv",
+    "mlflow:x",
+    "optuna:sqlite:///x.db",
+    "mlflow:sqlite:///nope.db#exp",
+    "runs.csv\x00",
+]
+MODELS = [
+    "quality.yaml",
+    "rel.yaml",
+    "missing.yaml",
+    "bad.yaml",
+    "list.yaml",
+    "evil.yaml",
+    "empty.json",
+    "adir",
+    "",
+    "runs.csv",
+    "a" * 300,
+]
 NUMBERS = ["0", "1", "7", "-1", "abc", "", "1.5", "1e3", "99999999999999999999999", "nan", "-0", "0x10", "😀"]
-TEXT = ["a", "b", "zz", "", "😀", "\u202e", "-", "--", "a\nb", "champion", "ops", "nobody", "[red]x[/]", "[/]",
-        "x" * 500]
+TEXT = [
+    "a",
+    "b",
+    "zz",
+    "",
+    "😀",
+    "\u202e",
+    "-",
+    "--",
+    "a\nb",
+    "champion",
+    "ops",
+    "nobody",
+    "[red]x[/]",
+    "[/]",
+    "x" * 500,
+]
 CHOICES = {
     "--method": ["weighted_sum", "tchebycheff", "asf", "topsis", "wsm", "", "TOPSIS", "😀"],
     "--format": ["table", "json", "xml", "", "JSON"],
     "-f": ["table", "json", "madr", "text", "xml"],
-    "--smaa": NUMBERS, "--seed": NUMBERS, "--budget": ["1", "2", "3", "0", "-1", "abc", "1.5", ""],
-    "--champion": TEXT, "--stakeholder": TEXT, "--id": ["id", "acc", "nope", "", "seed"],
-    "--replicates": ["seed", "nope", ""], "--candidate": TEXT, "-c": TEXT, "--against": TEXT + ["champion"],
-    "--output": ["out.json", "sub/out.json", "adir", ".", ""], "-o": ["out.json", "sub/out.md", "adir", "."],
-    "--decision": ["latest", "zzzz", "", "a", "0000"], "-d": ["log.db", "missing/log.db", "sqlite:///log.db",
-                                                                "nope://x", "runs.csv", "adir", ""],
-    "--chosen": TEXT, "--status": ["accepted", "proposed", "rejected", ""], "--supersedes": TEXT,
-    "--for": ["10m", "", "x", "-1m"], "--label": ["a=b", "a", "=", "a==b", ""],
-    "--metric-map": ["metric_map.yaml", "missing.yaml", "bad.yaml", "list.yaml", "scale.yaml", "spec_list.yaml",
-                     "empty.csv"],
-    "-m": MODELS, "--model": MODELS,
-    "-e": ["problems:fn", "problems:bad", "problems:boom", "problems:nope", "nope:fn", "problems", ":", "",
-           "problems.py:fn", "os:system"],
-    "--guide": ["weights", "f1=0.5,f2=1", "f1=x", "=", "", "zz=1"], "--initial": ["initial.yaml", "bad.yaml",
-                                                                                 "list.yaml", "missing.yaml"],
-    "--pop-size": ["2", "1", "abc"], "--stall-generations": ["0", "1", "-1"], "--stall-tol": ["0", "-1", "nan"],
-    "--unknown-option": ["x"], "--emissions": ["missing.csv", "runs.csv", "text.json"],
+    "--smaa": NUMBERS,
+    "--seed": NUMBERS,
+    "--budget": ["1", "2", "3", "0", "-1", "abc", "1.5", ""],
+    "--champion": TEXT,
+    "--stakeholder": TEXT,
+    "--id": ["id", "acc", "nope", "", "seed"],
+    "--replicates": ["seed", "nope", ""],
+    "--candidate": TEXT,
+    "-c": TEXT,
+    "--against": TEXT + ["champion"],
+    "--output": ["out.json", "sub/out.json", "adir", ".", ""],
+    "-o": ["out.json", "sub/out.md", "adir", "."],
+    "--decision": ["latest", "zzzz", "", "a", "0000"],
+    "-d": ["log.db", "missing/log.db", "sqlite:///log.db", "nope://x", "runs.csv", "adir", ""],
+    "--chosen": TEXT,
+    "--status": ["accepted", "proposed", "rejected", ""],
+    "--supersedes": TEXT,
+    "--for": ["10m", "", "x", "-1m"],
+    "--label": ["a=b", "a", "=", "a==b", ""],
+    "--metric-map": [
+        "metric_map.yaml",
+        "missing.yaml",
+        "bad.yaml",
+        "list.yaml",
+        "scale.yaml",
+        "spec_list.yaml",
+        "empty.csv",
+    ],
+    "-m": MODELS,
+    "--model": MODELS,
+    "-e": [
+        "problems:fn",
+        "problems:bad",
+        "problems:boom",
+        "problems:nope",
+        "nope:fn",
+        "problems",
+        ":",
+        "",
+        "problems.py:fn",
+        "os:system",
+    ],
+    "--guide": ["weights", "f1=0.5,f2=1", "f1=x", "=", "", "zz=1"],
+    "--initial": ["initial.yaml", "bad.yaml", "list.yaml", "missing.yaml"],
+    "--pop-size": ["2", "1", "abc"],
+    "--stall-generations": ["0", "1", "-1"],
+    "--stall-tol": ["0", "-1", "nan"],
+    "--unknown-option": ["x"],
+    "--emissions": ["missing.csv", "runs.csv", "text.json"],
 }
 
 BASES = {
-    "analyze": (["analyze", "runs.csv", "-m", "quality.yaml"],
-                ["--method", "--format", "--smaa", "--seed", "--champion", "--stakeholder", "--id", "--replicates",
-                 "--output", "--emissions", "--unknown-option"]),
-    "gate": (["gate", "runs.csv", "-m", "quality.yaml", "-c", "a"],
-             ["-c", "--against", "--champion", "--id", "-m", "--unknown-option"]),
-    "decide": (["decide", "summary.json", "-d", "log.db"],
-               ["-d", "--chosen", "--status", "--supersedes", "-o", "--unknown-option"]),
-    "export prometheus": (["export", "prometheus", "-d", "log.db"],
-                          ["-d", "--decision", "--model", "--for", "--label", "--metric-map", "-o"]),
+    "analyze": (
+        ["analyze", "runs.csv", "-m", "quality.yaml"],
+        [
+            "--method",
+            "--format",
+            "--smaa",
+            "--seed",
+            "--champion",
+            "--stakeholder",
+            "--id",
+            "--replicates",
+            "--output",
+            "--emissions",
+            "--unknown-option",
+        ],
+    ),
+    "gate": (
+        ["gate", "runs.csv", "-m", "quality.yaml", "-c", "a"],
+        ["-c", "--against", "--champion", "--id", "-m", "--unknown-option"],
+    ),
+    "decide": (
+        ["decide", "summary.json", "-d", "log.db"],
+        ["-d", "--chosen", "--status", "--supersedes", "-o", "--unknown-option"],
+    ),
+    "export prometheus": (
+        ["export", "prometheus", "-d", "log.db"],
+        ["-d", "--decision", "--model", "--for", "--label", "--metric-map", "-o"],
+    ),
     "export madr": (["export", "madr", "-d", "log.db"], ["-d", "--decision", "-o", "--unknown-option"]),
     "export optuna": (["export", "optuna", "-d", "log.db"], ["-d", "--decision", "--model", "-o"]),
     "decisions show": (["decisions", "show", "latest", "-d", "log.db"], ["-d", "-f"]),
-    "search": (["search", "space.yaml", "-m", "search.yaml", "-e", "problems:fn", "-o", "searchout", "--budget", "2",
-                "--stall-generations", "1", "--no-progress"],
-               ["-m", "-e", "--budget", "--seed", "--pop-size", "--guide", "--initial", "--stall-generations",
-                "--stall-tol", "--champion", "--unknown-option"]),
+    "search": (
+        [
+            "search",
+            "space.yaml",
+            "-m",
+            "search.yaml",
+            "-e",
+            "problems:fn",
+            "-o",
+            "searchout",
+            "--budget",
+            "2",
+            "--stall-generations",
+            "1",
+            "--no-progress",
+        ],
+        [
+            "-m",
+            "-e",
+            "--budget",
+            "--seed",
+            "--pop-size",
+            "--guide",
+            "--initial",
+            "--stall-generations",
+            "--stall-tol",
+            "--champion",
+            "--unknown-option",
+        ],
+    ),
 }
-POSITIONAL = {"analyze": PATHS, "gate": PATHS, "decide": ["summary.json", "text.json", "list.json", "empty.json",
-                                                          "missing.json", "runs.csv", "adir"],
-              "search": ["space.yaml", "bad.yaml", "list.yaml", "missing.yaml", "quality.yaml", "runs.csv"],
-              "decisions show": ["latest", "zzzz", "", "a", "0000"]}
+POSITIONAL = {
+    "analyze": PATHS,
+    "gate": PATHS,
+    "decide": ["summary.json", "text.json", "list.json", "empty.json", "missing.json", "runs.csv", "adir"],
+    "search": ["space.yaml", "bad.yaml", "list.yaml", "missing.yaml", "quality.yaml", "runs.csv"],
+    "decisions show": ["latest", "zzzz", "", "a", "0000"],
+}
 
 
 #: What a message about a file's *contents* names instead of the file: a column, an id, a key.
-CONTENT_NAMES = ["'acc'", "'latency_ms'", "'a'", "'b'", "'id'", "objectives", "YAML", "mapping", "JSON", "space",
-                 "parameters", "configurations"]
+CONTENT_NAMES = [
+    "'acc'",
+    "'latency_ms'",
+    "'a'",
+    "'b'",
+    "'id'",
+    "objectives",
+    "YAML",
+    "mapping",
+    "JSON",
+    "space",
+    "parameters",
+    "configurations",
+]
 FILE_OPTIONS = ("-m", "--model", "--emissions", "--metric-map", "--initial", "-d")
 
 
@@ -171,8 +316,14 @@ def argv_st(draw, commands=tuple(BASES)):
     if draw(st.integers(0, 9)) == 0 and len(argv) > words + 1:  # drop one token
         i = draw(st.integers(words, len(argv) - 1))
         # click then names what is missing, or the value it now reads in the wrong place
-        suspects += [argv[i], *argv[max(words, i - 1):i + 2], "Missing argument", "Missing option",
-                     "requires an argument", "unexpected extra argument"]
+        suspects += [
+            argv[i],
+            *argv[max(words, i - 1) : i + 2],
+            "Missing argument",
+            "Missing option",
+            "requires an argument",
+            "unexpected extra argument",
+        ]
         del argv[i]
     return argv, suspects
 
@@ -195,8 +346,9 @@ def classify(result, argv: list[str], suspects: list[str]) -> str:
     out = result.stdout + stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         outcome(AREA, "unhandled")
-        raise AssertionError(f"{argv!r} raised {type(result.exception).__name__}: {result.exception}") \
-            from result.exception
+        raise AssertionError(
+            f"{argv!r} raised {type(result.exception).__name__}: {result.exception}"
+        ) from result.exception
     if "Traceback (most recent call last)" in out:
         outcome(AREA, "unhandled")
         raise AssertionError(f"{argv!r} printed a traceback:\n{out}")
@@ -254,10 +406,13 @@ SUBPROCESS_CASES = [
 
 @pytest.mark.parametrize("argv", SUBPROCESS_CASES, ids=lambda a: " ".join(a)[:40])
 def test_subprocess_never_shows_a_traceback(work, argv):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
-                                                         os.environ.get("PYTHONPATH", "")])}
-    r = subprocess.run([sys.executable, "-m", "workbench", *argv], capture_output=True, text=True, cwd=work,
-                       timeout=300, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
+    }
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", *argv], capture_output=True, text=True, cwd=work, timeout=300, env=env
+    )
     if "Traceback" in r.stderr + r.stdout:
         outcome(AREA, "unhandled")
         raise AssertionError(f"{argv!r} printed a traceback:\n{r.stderr}")

@@ -49,12 +49,17 @@ def memo_file(tmp_path_factory):
     from workbench.reports import Memo
     from workbench.reports.review import decide
 
-    qm = QualityModel.from_dict({"name": attacks.HTML[1], "objectives": [
-        {"name": ACC, "direction": "max", "weight": 2, "unit": attacks.HTML[4]},
-        {"name": LAT, "direction": "min", "unit": attacks.HTML[3], "constraint": "<= 90"}]})
+    qm = QualityModel.from_dict(
+        {
+            "name": attacks.HTML[1],
+            "objectives": [
+                {"name": ACC, "direction": "max", "weight": 2, "unit": attacks.HTML[4]},
+                {"name": LAT, "direction": "min", "unit": attacks.HTML[3], "constraint": "<= 90"},
+            ],
+        }
+    )
     n = len(IDS)
-    df = pd.DataFrame({"id": IDS, ACC: [0.80 + 0.015 * i for i in range(n)],
-                       LAT: [10.0 + 9 * i for i in range(n)]})
+    df = pd.DataFrame({"id": IDS, ACC: [0.80 + 0.015 * i for i in range(n)], LAT: [10.0 + 9 * i for i in range(n)]})
     a = analyze(df, qm, smaa=300, seed=0)
     d = decide(a, chosen=IDS[1], decision_makers=[attacks.HTML[5], attacks.HTML[6]])
     d["rationale"] = attacks.HTML[8] + " " + attacks.HTML[10]
@@ -67,8 +72,9 @@ def test_hostile_memo_runs_nothing_in_chromium(browser_page, memo_file):  # noqa
     dialogs: list = []
     page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
     page.goto(memo_file.as_uri())
-    page.wait_for_function("() => [...document.querySelectorAll('[data-spec]')].every(e => e.dataset.rendered)",
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-spec]')].every(e => e.dataset.rendered)", timeout=TIMEOUT
+    )
     states = page.eval_on_selector_all("[data-spec]", "els => els.map(e => e.dataset.rendered)")
     injected = page.evaluate(INJECTED)
     pwned = page.evaluate("() => window.__pwned !== undefined")
@@ -80,10 +86,16 @@ def test_hostile_memo_runs_nothing_in_chromium(browser_page, memo_file):  # noqa
     for payload in (attacks.HTML[7], IDS[1], attacks.HTML[5]):
         _tally.assert_blocked(AREA, payload, payload not in text, "memo in Chromium (text shown literally)")
     # the what-if sliders are labelled by objective names: as text
-    labels = page.eval_on_selector_all("#whatif .vega-bind-name", "els => els.map(e => [e.textContent, e.children.length])")
+    labels = page.eval_on_selector_all(
+        "#whatif .vega-bind-name", "els => els.map(e => [e.textContent, e.children.length])"
+    )
     for name in (ACC, LAT):
-        _tally.assert_blocked(AREA, name, not any(t.startswith(name) and k == 0 for t, k in labels),
-                      "what-if slider label (Vega bind name)")
+        _tally.assert_blocked(
+            AREA,
+            name,
+            not any(t.startswith(name) and k == 0 for t, k in labels),
+            "what-if slider label (Vega bind name)",
+        )
     # hover every point of the Pareto view: the tooltip shows the id as text, no element from the data
     points = page.locator("#view-pareto svg .mark-symbol path")
     seen = set()
@@ -99,7 +111,11 @@ def test_hostile_memo_runs_nothing_in_chromium(browser_page, memo_file):  # noqa
         for cid in IDS:
             if cid in tip[0]:
                 seen.add(cid)
-                _tally.assert_blocked(AREA, cid, tip[1] > 0 or page.evaluate("() => window.__pwned !== undefined"),
-                              "Vega tooltip on hover")
+                _tally.assert_blocked(
+                    AREA,
+                    cid,
+                    tip[1] > 0 or page.evaluate("() => window.__pwned !== undefined"),
+                    "Vega tooltip on hover",
+                )
     assert len(seen) >= len(IDS) // 2, f"tooltips showed {sorted(seen)} of {json.dumps(IDS)}"
     assert dialogs == []

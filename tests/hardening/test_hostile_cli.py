@@ -33,16 +33,36 @@ def test_cli_prints_markup_and_escapes_as_text(tmp_path):
     runner = typer_testing.CliRunner()
     n = len(IDS)
     acc, ms = "acc [/x] [bold]", "ms [link]https://evil.example[/link]"
-    pd.DataFrame({"id": IDS, acc: [0.5 + 0.04 * i for i in range(n)], ms: [10.0 + i for i in range(n)]}
-                 ).to_csv(tmp_path / "c.csv", index=False)
-    (tmp_path / "q.yaml").write_text(f"objectives:\n  - {{name: '{acc}', direction: max}}\n"
-                                     f"  - {{name: '{ms}', direction: min}}\n")
+    pd.DataFrame({"id": IDS, acc: [0.5 + 0.04 * i for i in range(n)], ms: [10.0 + i for i in range(n)]}).to_csv(
+        tmp_path / "c.csv", index=False
+    )
+    (tmp_path / "q.yaml").write_text(
+        f"objectives:\n  - {{name: '{acc}', direction: max}}\n  - {{name: '{ms}', direction: min}}\n"
+    )
     r = runner.invoke(app, ["analyze", str(tmp_path / "c.csv"), "-m", str(tmp_path / "q.yaml"), "--smaa", "0"])
     out = r.stdout
     for payload in [*IDS, acc, ms]:
         _tally.assert_blocked(AREA, payload, r.exit_code != 0 or not _shown(payload, out), "workbench analyze table")
     for payload in attacks.TERMINAL[:4]:
-        r = runner.invoke(app, ["analyze", str(tmp_path / "c.csv"), "-m", str(tmp_path / "q.yaml"), "--smaa", "0",
-                                "--champion", payload + " missing"])
-        _tally.assert_blocked(AREA, payload, r.exit_code != 2 or r.exception not in (None,) and not isinstance(
-            r.exception, SystemExit) or payload not in r.stderr, "workbench analyze error message")
+        r = runner.invoke(
+            app,
+            [
+                "analyze",
+                str(tmp_path / "c.csv"),
+                "-m",
+                str(tmp_path / "q.yaml"),
+                "--smaa",
+                "0",
+                "--champion",
+                payload + " missing",
+            ],
+        )
+        _tally.assert_blocked(
+            AREA,
+            payload,
+            r.exit_code != 2
+            or r.exception not in (None,)
+            and not isinstance(r.exception, SystemExit)
+            or payload not in r.stderr,
+            "workbench analyze error message",
+        )

@@ -66,11 +66,16 @@ def test_madr_shows_hostile_text_literally(renderer):
         meta, page = _render(render(payload))
         text = _flat("".join(page.text))
         injected = _shape(page) != _shape(base) or any(t[0] in ("a", "img") for t in page.structure)
-        front_ok = (isinstance(meta, dict) and set(meta) == set(base_meta)
-                    and meta.get("decision-makers") in ([f"dm {payload} .", "Ops lead"],
-                                                        f"dm {payload} ., Ops lead")
-                    and meta.get("status") == base_meta.get("status"))
+        front_ok = (
+            isinstance(meta, dict)
+            and set(meta) == set(base_meta)
+            and meta.get("decision-makers") in ([f"dm {payload} .", "Ops lead"], f"dm {payload} ., Ops lead")
+            and meta.get("status") == base_meta.get("status")
+        )
         _tally.assert_blocked(AREA, payload, not front_ok, f"{renderer} front matter (decision-makers)")
-        for sink, value in {"title": f"Review of {payload}", "candidate id": _evil.ids(payload)[1],
-                            "rationale": f"because {payload}"}.items():
+        for sink, value in {
+            "title": f"Review of {payload}",
+            "candidate id": _evil.ids(payload)[1],
+            "rationale": f"because {payload}",
+        }.items():
             _tally.assert_blocked(AREA, payload, injected or _flat(value) not in text, f"{renderer} {sink}")

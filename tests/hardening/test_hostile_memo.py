@@ -87,13 +87,21 @@ def _fields(payload: str) -> dict[str, str]:
     acc, lat = _evil.objective_names(payload)
     ids = _evil.ids(payload)
     return {
-        "title": f"Review of {payload}", "question (model description)": f"Which one? {payload}",
-        "chosen candidate id": ids[0], "other candidate id": ids[1], "objective name": acc,
-        "objective unit": f"u {payload}", "objective description (title attribute)": f"d {payload}",
-        "rationale": f"because {payload}", "decision maker": f"dm {payload} .",
-        "stakeholder name": f"s {payload} .", "provenance input role": f"r {payload}",
-        "provenance input path": f"p {payload}", "provenance parameter": f"k {payload}=v {payload}",
-        "template name": f"t {payload}", "run id": f"run {payload}",
+        "title": f"Review of {payload}",
+        "question (model description)": f"Which one? {payload}",
+        "chosen candidate id": ids[0],
+        "other candidate id": ids[1],
+        "objective name": acc,
+        "objective unit": f"u {payload}",
+        "objective description (title attribute)": f"d {payload}",
+        "rationale": f"because {payload}",
+        "decision maker": f"dm {payload} .",
+        "stakeholder name": f"s {payload} .",
+        "provenance input role": f"r {payload}",
+        "provenance input path": f"p {payload}",
+        "provenance parameter": f"k {payload}=v {payload}",
+        "template name": f"t {payload}",
+        "run id": f"run {payload}",
     }
 
 
@@ -117,5 +125,9 @@ def test_memo_shows_hostile_text_literally_and_injects_nothing(payload):
         _tally.assert_blocked(AREA, payload, injected or not json_ok or expected not in shown, f"memo {sink}")
     # JSON inside <script>: the ids and objective names reach the charts' data verbatim.
     for name in (_evil.ids(payload)[0], _evil.objective_names(payload)[0]):
-        _tally.assert_blocked(AREA, payload, not json_ok or not any(name in s for s in embedded),
-                      "memo <script type=application/json> (chart specs)")
+        _tally.assert_blocked(
+            AREA,
+            payload,
+            not json_ok or not any(name in s for s in embedded),
+            "memo <script type=application/json> (chart specs)",
+        )

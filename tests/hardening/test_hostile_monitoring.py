@@ -21,19 +21,38 @@ pytest.importorskip("jinja2")
 pytest.importorskip("vl_convert")
 
 AREA = "hostile_monitoring"
-GROUPS = [attacks.HTML[i:i + 3] for i in range(0, 9, 3)] + [attacks.SQL[:3], attacks.TEMPLATE[:3],
-                                                            attacks.MARKDOWN[:3]]
+GROUPS = [attacks.HTML[i : i + 3] for i in range(0, 9, 3)] + [
+    attacks.SQL[:3],
+    attacks.TEMPLATE[:3],
+    attacks.MARKDOWN[:3],
+]
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 
 def _model():
     from workbench import QualityModel
 
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": "<= 120"},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate",
-         "constraint": "<= 0.05"}]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "constraint": "<= 120",
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "constraint": "<= 0.05",
+                },
+            ]
+        }
+    )
 
 
 def _logs(versions, path):
@@ -43,9 +62,16 @@ def _logs(versions, path):
         for hour in range(3):
             n = 120
             lat = 60.0 + 10 * k + rng.gamma(2.0, 5.0, n) + (120.0 if k == 1 and hour == 2 else 0.0)
-            frames.append(pd.DataFrame({
-                "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
-                "version": version, "latency_ms": lat, "error": rng.uniform(size=n) < 0.01}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
+                        "version": version,
+                        "latency_ms": lat,
+                        "error": rng.uniform(size=n) < 0.01,
+                    }
+                )
+            )
     pd.concat(frames, ignore_index=True).to_parquet(path)
     return str(path)
 
@@ -66,8 +92,9 @@ def _memo_and_board(versions, path):
     panel = views.monitoring_panel(agg, qm, triggers=triggers, champion=versions[0])
     a = analyze(live_candidates(agg, qm), qm, smaa=0)
     summary = build_summary(a, title="Monitoring", views=False)
-    summary["monitoring"] = monitoring_section(agg, qm, triggers, champion=versions[0], logs=logs, window="1h",
-                                               panel=panel)
+    summary["monitoring"] = monitoring_section(
+        agg, qm, triggers, champion=versions[0], logs=logs, window="1h", panel=panel
+    )
     board = MonitoringBoard(logs, qm, champion=versions[0])
     return agg, Memo(summary).to_html(), board
 

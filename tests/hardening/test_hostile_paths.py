@@ -39,8 +39,9 @@ def test_search_front_csv_neutralises_formulas(tmp_path):
     from workbench.search import Categorical, Float, Space, search
 
     choices = attacks.CSV + ["plain"]
-    qm = QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min"},
-                                                {"name": "f2", "direction": "min"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]}
+    )
 
     def evaluate(config):
         return {"f1": config["x"], "f2": 1 - config["x"] + 0.001 * choices.index(config["c"])}
@@ -54,4 +55,6 @@ def test_search_front_csv_neutralises_formulas(tmp_path):
     for cid, cell in zip(raw["candidate"], raw["c"], strict=True):
         original = shown[cid]
         live = cell[:1] in ("=", "+", "-", "@", "\t", "\r") and cell != original.strip()
-        _tally.assert_blocked(AREA, original, live or cell.lstrip("'").strip() != original.strip(), "search front.csv cell")
+        _tally.assert_blocked(
+            AREA, original, live or cell.lstrip("'").strip() != original.strip(), "search front.csv cell"
+        )

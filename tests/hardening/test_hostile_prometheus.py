@@ -17,8 +17,9 @@ from tests.hardening import _evil, _tally, attacks
 
 AREA = "hostile_prometheus"
 OWN = "{{ $value | humanize }}"
-PAYLOADS = list(dict.fromkeys(attacks.PROMETHEUS + attacks.TEMPLATE + ["{{{ printf \"x\" }}}", "{{{{.}}}}", "}}{{"]
-                              + attacks.NAMES))
+PAYLOADS = list(
+    dict.fromkeys(attacks.PROMETHEUS + attacks.TEMPLATE + ['{{{ printf "x" }}}', "{{{{.}}}}", "}}{{"] + attacks.NAMES)
+)
 
 
 def _rules(payload: str):
@@ -26,10 +27,22 @@ def _rules(payload: str):
     from workbench.decisions import DecisionRecord, prometheus_rules
 
     name = _evil.objective_names(payload)[1]  # names refuse '<', '>' and '=' (test_hostile_names.py)
-    qm = QualityModel.from_dict({"name": f"qm {payload}", "objectives": [
-        {"name": "acc", "direction": "max"},
-        {"name": name, "direction": "min", "unit": f"u {payload}", "aggregation": "p95",
-         "source": "latency_ms", "constraint": "<= 30"}]})
+    qm = QualityModel.from_dict(
+        {
+            "name": f"qm {payload}",
+            "objectives": [
+                {"name": "acc", "direction": "max"},
+                {
+                    "name": name,
+                    "direction": "min",
+                    "unit": f"u {payload}",
+                    "aggregation": "p95",
+                    "source": "latency_ms",
+                    "constraint": "<= 30",
+                },
+            ],
+        }
+    )
     ids = [f"{payload}", "b"]
     a = analyze(pd.DataFrame({"id": ids, "acc": [0.9, 0.8], name: [20.0, 10.0]}), qm)
     rec = DecisionRecord.from_analysis(a, chosen=ids[0])

@@ -64,12 +64,17 @@ def test_every_string_parameter_is_injected_as_a_literal(template):
     for payload in attacks.ALL:
         params = {n: payload for n in names}
         values = validate_parameters(template, params)  # what run_review passes to papermill
-        nb = parameterize_notebook(copy.deepcopy(nb0), {**values, "output_dir": payload}, kernel_name="python3",
-                                   language="python")
+        nb = parameterize_notebook(
+            copy.deepcopy(nb0), {**values, "output_dir": payload}, kernel_name="python3", language="python"
+        )
         got = _injected_assignments(nb)
         for n in [*names, "output_dir"]:
-            _tally.assert_blocked(AREA, payload, got is None or got.get(n) != {**values, "output_dir": payload}[n],
-                          f"papermill parameter {n!r} of {template}")
+            _tally.assert_blocked(
+                AREA,
+                payload,
+                got is None or got.get(n) != {**values, "output_dir": payload}[n],
+                f"papermill parameter {n!r} of {template}",
+            )
 
 
 def test_a_real_review_with_injections_in_its_parameters_runs_nothing(tmp_path, monkeypatch):
@@ -89,10 +94,17 @@ def test_a_real_review_with_injections_in_its_parameters_runs_nothing(tmp_path, 
     frame.to_csv(work / "candidates.csv", index=False)
     qm.to_yaml(work / "quality.yaml")
     monkeypatch.chdir(work)  # the kernel's cwd: ``touch PWNED`` would create work/PWNED
-    params = {"candidates": str(work / "candidates.csv"), "quality_model": str(work / "quality.yaml"),
-              "champion": ids[1], "chosen": ids[2], "stakeholders": f"model, {stakeholder}",
-              "title": inj[1], "decision_makers": [f"dm {p} ." for p in (inj[3], inj[6], inj[8], inj[9])],
-              "smaa_samples": 100, "seed": 0}
+    params = {
+        "candidates": str(work / "candidates.csv"),
+        "quality_model": str(work / "quality.yaml"),
+        "champion": ids[1],
+        "chosen": ids[2],
+        "stakeholders": f"model, {stakeholder}",
+        "title": inj[1],
+        "decision_makers": [f"dm {p} ." for p in (inj[3], inj[6], inj[8], inj[9])],
+        "smaa_samples": 100,
+        "seed": 0,
+    }
     result = run_review("trade_off_review", params, tmp_path / "out", progress=False)
     s = json.loads(Path(result.summary_path).read_text(encoding="utf-8"))
     pwned = list(tmp_path.rglob("PWNED")) + list(Path.cwd().glob("PWNED"))

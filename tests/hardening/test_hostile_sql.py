@@ -19,8 +19,14 @@ from tests.hardening import _tally, attacks
 
 AREA = "hostile_sql"
 #: SQL strings plus LIKE wildcards and a few of the other groups' quoting troublemakers.
-VALUES = list(dict.fromkeys(attacks.SQL + ["%%%%", "____", "a%", "x_y", "it's", 'say "hi"', "\\", "--"]
-                            + attacks.HTML[:3] + attacks.PYTHON[:3]))
+VALUES = list(
+    dict.fromkeys(
+        attacks.SQL
+        + ["%%%%", "____", "a%", "x_y", "it's", 'say "hi"', "\\", "--"]
+        + attacks.HTML[:3]
+        + attacks.PYTHON[:3]
+    )
+)
 
 
 def _tables(path) -> set[str]:
@@ -38,24 +44,32 @@ def test_decision_log_ids_names_and_text(tmp_path):
         tables = _tables(db)
         written = []
         for v in VALUES:
-            rec = DecisionRecord(id=f"{v}", chosen=v, candidates=(v, "other"), rationale=v, title=v,
-                                 decision_makers=(f"dm {v}",))
+            rec = DecisionRecord(
+                id=f"{v}", chosen=v, candidates=(v, "other"), rationale=v, title=v, decision_makers=(f"dm {v}",)
+            )
             log.append(rec)
             log.add_pushdown(rec.id, {"kind": "prometheus", "path": v})
             written.append(rec)
         for rec in written:
             v = rec.id
             got = log.get(v)
-            ok = (got.id == v and got.chosen == v and got.rationale == v and got.title == v
-                  and got.decision_makers == (f"dm {v}",) and got.pushdown[-1]["path"] == v)
+            ok = (
+                got.id == v
+                and got.chosen == v
+                and got.rationale == v
+                and got.title == v
+                and got.decision_makers == (f"dm {v}",)
+                and got.pushdown[-1]["path"] == v
+            )
             _tally.assert_blocked(AREA, v, not ok, "decision log (id, chosen, rationale, title, pushdown)")
         n = len(log)
         # a prefix made of LIKE wildcards must not match every record
         for prefix in ("%%%%", "____", "' OR '1'='1"):
             got = log.get(prefix)
             _tally.assert_blocked(AREA, prefix, got.id != prefix, "decision log id prefix (LIKE)")
-    _tally.assert_blocked(AREA, "'; DROP TABLE decisions; --",
-                  _tables(db) != tables or n != len(VALUES) + 1, "decision log tables intact")
+    _tally.assert_blocked(
+        AREA, "'; DROP TABLE decisions; --", _tables(db) != tables or n != len(VALUES) + 1, "decision log tables intact"
+    )
 
 
 def test_search_record_round_trips(tmp_path):
@@ -64,18 +78,39 @@ def test_search_record_round_trips(tmp_path):
     store = LocalStore(tmp_path / "evaluations.sqlite")
     store.check_settings({v: v for v in VALUES})
     for i, v in enumerate(VALUES):
-        store.record(Evaluation(candidate=v, key=f"k{i} {v}", config={v: v, "n": i}, status="failed",
-                                metrics={}, error=v, generation=0, started_at=0.0, duration_s=0.0, worker=v))
+        store.record(
+            Evaluation(
+                candidate=v,
+                key=f"k{i} {v}",
+                config={v: v, "n": i},
+                status="failed",
+                metrics={},
+                error=v,
+                generation=0,
+                started_at=0.0,
+                duration_s=0.0,
+                worker=v,
+            )
+        )
     got = {e.candidate: e for e in store.load()}
     settings = store.settings()
     for i, v in enumerate(VALUES):
         e = got.get(v)
-        ok = (e is not None and e.key == f"k{i} {v}" and e.config == {v: v, "n": i} and e.error == v
-              and e.worker == v and settings.get(v) == v)
+        ok = (
+            e is not None
+            and e.key == f"k{i} {v}"
+            and e.config == {v: v, "n": i}
+            and e.error == v
+            and e.worker == v
+            and settings.get(v) == v
+        )
         _tally.assert_blocked(AREA, v, not ok, "search record (candidate, key, config, error, settings)")
-    _tally.assert_blocked(AREA, "x'); DELETE FROM evaluations; --",
-                  len(got) != len(VALUES) or _tables(store.path) < {"evaluations", "meta"},
-                  "search record tables intact")
+    _tally.assert_blocked(
+        AREA,
+        "x'); DELETE FROM evaluations; --",
+        len(got) != len(VALUES) or _tables(store.path) < {"evaluations", "meta"},
+        "search record tables intact",
+    )
 
 
 def test_duckdb_aggregation_with_hostile_versions_columns_and_paths(tmp_path):
@@ -87,15 +122,25 @@ def test_duckdb_aggregation_with_hostile_versions_columns_and_paths(tmp_path):
     names = [v for v in VALUES[:8]]
     column = 'x"; DROP TABLE t; --'
     n = 300
-    frame = pd.DataFrame({
-        "timestamp": pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 7200, n), unit="s"),
-        "version": rng.choice(names, n), "latency_ms": rng.gamma(2.0, 10.0, n),
-        "error": rng.uniform(size=n) < 0.05, column: rng.uniform(size=n)})
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"},
-        {"name": "' OR 'x' LIKE 'x' --", "direction": "min", "source": column, "aggregation": "mean"},
-        {"name": '"; DROP TABLE x; --', "direction": "max", "source": column, "aggregation": "max"}]})
-    folder = tmp_path / "it's a \"folder\"; DROP TABLE x; --"
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(rng.uniform(0, 7200, n), unit="s"),
+            "version": rng.choice(names, n),
+            "latency_ms": rng.gamma(2.0, 10.0, n),
+            "error": rng.uniform(size=n) < 0.05,
+            column: rng.uniform(size=n),
+        }
+    )
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"},
+                {"name": "' OR 'x' LIKE 'x' --", "direction": "min", "source": column, "aggregation": "mean"},
+                {"name": '"; DROP TABLE x; --', "direction": "max", "source": column, "aggregation": "max"},
+            ]
+        }
+    )
+    folder = tmp_path / 'it\'s a "folder"; DROP TABLE x; --'
     folder.mkdir()
     path = folder / "logs '; --.parquet"
     frame.to_parquet(path)
@@ -142,7 +187,7 @@ def test_mlflow_experiment_and_registered_model_names_with_quotes(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(uri)
     qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"}]})
-    names = ["it's", "x' OR name LIKE '%", "a\\'b", 'both \' and "']
+    names = ["it's", "x' OR name LIKE '%", "a\\'b", "both ' and \""]
     for i, name in enumerate(names):
         exp = client.create_experiment(name)
         for k in range(i + 1):

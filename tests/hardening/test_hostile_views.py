@@ -28,8 +28,12 @@ def _views(analysis):
     import workbench.views as v
 
     x, y = analysis.model.names
-    return {"pareto_scatter": v.pareto_scatter(analysis, x, y), "parallel_coordinates": v.parallel_coordinates(analysis),
-            "scatter_matrix": v.scatter_matrix(analysis), "ranking_bars": v.ranking_bars(analysis)}
+    return {
+        "pareto_scatter": v.pareto_scatter(analysis, x, y),
+        "parallel_coordinates": v.parallel_coordinates(analysis),
+        "scatter_matrix": v.scatter_matrix(analysis),
+        "ranking_bars": v.ranking_bars(analysis),
+    }
 
 
 def _render(chart) -> tuple[list[str], int, str]:

@@ -55,8 +55,13 @@ def _trees(payload: str, tmp_path) -> dict:
     missing = SourceLoader(str(folder / _missing(payload)))
     missing.load()
     assert rec.candidate.value == _evil.ids(payload)[0]
-    return {"explorer": ex, "recorder": rec, "sensitivity panel": panel, "loader preview": loader,
-            "loader error": missing}
+    return {
+        "explorer": ex,
+        "recorder": rec,
+        "sensitivity panel": panel,
+        "loader preview": loader,
+        "loader error": missing,
+    }
 
 
 def _html_of(tree) -> list[str]:
@@ -72,11 +77,13 @@ def baseline(tmp_path_factory):
 @pytest.mark.parametrize("payload", PAYLOADS, ids=range(len(PAYLOADS)))
 def test_widgets_escape_hostile_text(payload, baseline, tmp_path):
     trees = _trees(payload, tmp_path)
-    expected = {"explorer": [_evil.ids(payload)[0], _evil.ids(payload)[1]],
-                "recorder": [],  # the ids are in a Dropdown (plain text); its HTML must stay intact
-                "sensitivity panel": [_evil.ids(payload)[0]],
-                "loader preview": [_evil.objective_names(payload)[0], f"bad {payload}"],
-                "loader error": [_missing(payload)]}
+    expected = {
+        "explorer": [_evil.ids(payload)[0], _evil.ids(payload)[1]],
+        "recorder": [],  # the ids are in a Dropdown (plain text); its HTML must stay intact
+        "sensitivity panel": [_evil.ids(payload)[0]],
+        "loader preview": [_evil.objective_names(payload)[0], f"bad {payload}"],
+        "loader error": [_missing(payload)],
+    }
     for name, tree in trees.items():
         pages = [parse(v) for v in _html_of(tree)]
         injected = [p.structure for p in pages] != baseline[name]

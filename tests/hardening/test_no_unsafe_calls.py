@@ -22,17 +22,48 @@ AREA = "hostile_unsafe_calls"
 
 #: Dotted call names that run code or a shell, or unpickle.
 FORBIDDEN = {
-    "eval", "exec", "compile", "__import__",
-    "pickle.load", "pickle.loads", "pickle.Unpickler", "_pickle.load", "_pickle.loads",
-    "cloudpickle.load", "cloudpickle.loads", "dill.load", "dill.loads", "marshal.load", "marshal.loads",
-    "shelve.open", "joblib.load", "pd.read_pickle", "pandas.read_pickle", "torch.load",
-    "yaml.unsafe_load", "yaml.full_load", "yaml.load_all", "yaml.unsafe_load_all",
-    "os.system", "os.popen", "os.execv", "os.execve", "os.execvp", "os.spawnl", "os.spawnv",
-    "subprocess.getoutput", "subprocess.getstatusoutput",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "pickle.load",
+    "pickle.loads",
+    "pickle.Unpickler",
+    "_pickle.load",
+    "_pickle.loads",
+    "cloudpickle.load",
+    "cloudpickle.loads",
+    "dill.load",
+    "dill.loads",
+    "marshal.load",
+    "marshal.loads",
+    "shelve.open",
+    "joblib.load",
+    "pd.read_pickle",
+    "pandas.read_pickle",
+    "torch.load",
+    "yaml.unsafe_load",
+    "yaml.full_load",
+    "yaml.load_all",
+    "yaml.unsafe_load_all",
+    "os.system",
+    "os.popen",
+    "os.execv",
+    "os.execve",
+    "os.execvp",
+    "os.spawnl",
+    "os.spawnv",
+    "subprocess.getoutput",
+    "subprocess.getstatusoutput",
 }
 #: Calls that are unsafe only with some arguments.
-SUBPROCESS = {"subprocess.run", "subprocess.Popen", "subprocess.call", "subprocess.check_call",
-              "subprocess.check_output"}
+SUBPROCESS = {
+    "subprocess.run",
+    "subprocess.Popen",
+    "subprocess.call",
+    "subprocess.check_call",
+    "subprocess.check_output",
+}
 
 #: (module path, dotted call) -> why it is not user data. Keep this list short and explained.
 ALLOWED = {
@@ -108,13 +139,23 @@ def _modules() -> list[Path]:
 
 def test_the_checker_finds_what_it_looks_for(tmp_path):
     src = tmp_path / "bad.py"
-    src.write_text("import pickle, yaml, subprocess as sp, os\nfrom pickle import loads as l\nimport numpy as np\n"
-                   "pickle.load(f); l(b); eval('1'); exec('x'); yaml.load(t); yaml.load(t, Loader=yaml.Loader)\n"
-                   "yaml.load(t, Loader=yaml.SafeLoader); sp.run('ls', shell=True); sp.run(['ls'])\n"
-                   "os.system('x'); np.load(f, allow_pickle=True); np.load(f)\n")
+    src.write_text(
+        "import pickle, yaml, subprocess as sp, os\nfrom pickle import loads as l\nimport numpy as np\n"
+        "pickle.load(f); l(b); eval('1'); exec('x'); yaml.load(t); yaml.load(t, Loader=yaml.Loader)\n"
+        "yaml.load(t, Loader=yaml.SafeLoader); sp.run('ls', shell=True); sp.run(['ls'])\n"
+        "os.system('x'); np.load(f, allow_pickle=True); np.load(f)\n"
+    )
     assert [n for _, n in unsafe_calls(src)] == [
-        "pickle.load", "pickle.loads", "eval", "exec", "yaml.load without SafeLoader",
-        "yaml.load without SafeLoader", "subprocess.run(shell=True)", "os.system", "np.load(allow_pickle=True)"]
+        "pickle.load",
+        "pickle.loads",
+        "eval",
+        "exec",
+        "yaml.load without SafeLoader",
+        "yaml.load without SafeLoader",
+        "subprocess.run(shell=True)",
+        "os.system",
+        "np.load(allow_pickle=True)",
+    ]
 
 
 def test_no_module_unpickles_evaluates_or_shells_out():
@@ -134,6 +175,7 @@ def test_no_module_unpickles_evaluates_or_shells_out():
 
 # --- YAML with python tags ---------------------------------------------------------------------------
 
+
 def _readers(tmp_path):
     from workbench import QualityModel
     from workbench.search import Space
@@ -148,8 +190,9 @@ def _readers(tmp_path):
 
         from workbench.cli import app
 
-        result = CliRunner().invoke(app, ["review", "trade_off_review", "-f", str(file_of(text)),
-                                          "-o", str(tmp_path / "out")])
+        result = CliRunner().invoke(
+            app, ["review", "trade_off_review", "-f", str(file_of(text)), "-o", str(tmp_path / "out")]
+        )
         return result
 
     return {

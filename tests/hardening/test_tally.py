@@ -9,8 +9,7 @@ from workbench.errors import CandidatesError
 def test_attempt_classifies_accepted_rejected_and_unhandled():
     before = _tally.TALLY.copy()
     assert _tally.attempt("selftest", lambda: 3) == 3
-    err = _tally.attempt("selftest", _raise, CandidatesError("Column 'x' has text values; use numbers."),
-                         names=["'x'"])
+    err = _tally.attempt("selftest", _raise, CandidatesError("Column 'x' has text values; use numbers."), names=["'x'"])
     assert isinstance(err, CandidatesError)
     with pytest.raises(ZeroDivisionError):
         _tally.attempt("selftest", lambda: 1 / 0)

@@ -23,17 +23,19 @@ def at(minutes):
 @pytest.fixture
 def small():
     """v1: 4 requests in hour 0 and 1 in hour 1; v2: 2 requests in hour 0."""
-    return pd.DataFrame({
-        "timestamp": [at(m) for m in (5, 10, 20, 50, 70, 15, 30)],
-        "version": ["v1"] * 5 + ["v2"] * 2,
-        "latency_ms": [10.0, 20.0, 30.0, 40.0, 50.0, 100.0, 200.0],
-        "error": [False, True, False, False, False, True, True],
-        "cost_usd": [0.001, 0.002, 0.003, 0.004, 0.005, 0.01, 0.03],
-        "energy_wh": [1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 5.0],
-        "prediction": [1, 0, 1, 1, 0, 1, 0],
-        "label": [1.0, 1.0, 0.0, None, None, 1.0, 0.0],
-        "group": ["a", "a", "b", "b", "a", "a", "b"],
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": [at(m) for m in (5, 10, 20, 50, 70, 15, 30)],
+            "version": ["v1"] * 5 + ["v2"] * 2,
+            "latency_ms": [10.0, 20.0, 30.0, 40.0, 50.0, 100.0, 200.0],
+            "error": [False, True, False, False, False, True, True],
+            "cost_usd": [0.001, 0.002, 0.003, 0.004, 0.005, 0.01, 0.03],
+            "energy_wh": [1.0, 1.0, 1.0, 1.0, 2.0, 3.0, 5.0],
+            "prediction": [1, 0, 1, 1, 0, 1, 0],
+            "label": [1.0, 1.0, 0.0, None, None, 1.0, 0.0],
+            "group": ["a", "a", "b", "b", "a", "a", "b"],
+        }
+    )
 
 
 ENGINES = ["duckdb", "pandas", "dask"]
@@ -43,7 +45,10 @@ ENGINES = ["duckdb", "pandas", "dask"]
 def test_hand_checked_hourly_values(small, engine):
     out = aggregate(small, window="1h", engine=engine)
     assert list(out[["version", "window_start"]].itertuples(index=False, name=None)) == [
-        ("v1", T0), ("v1", T0 + pd.Timedelta("1h")), ("v2", T0)]
+        ("v1", T0),
+        ("v1", T0 + pd.Timedelta("1h")),
+        ("v2", T0),
+    ]
     row = out.iloc[0]
     assert row["window_end"] == T0 + pd.Timedelta("1h")
     assert row["n_requests"] == 4
@@ -88,8 +93,15 @@ def test_reads_parquet_csv_folders_and_globs(small, tmp_path):
 def test_minimal_schema_gives_base_columns_only(small):
     out = aggregate(small[["timestamp", "version", "latency_ms", "error"]], window="1h")
     points = ["latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "error_rate"]
-    assert list(out.columns) == ["version", "window_start", "window_end", "n_requests", *points,
-                                 *[f"{c}_{s}" for c in points for s in ("lo", "hi", "n")], "interval_level"]
+    assert list(out.columns) == [
+        "version",
+        "window_start",
+        "window_end",
+        "n_requests",
+        *points,
+        *[f"{c}_{s}" for c in points for s in ("lo", "hi", "n")],
+        "interval_level",
+    ]
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas"])
@@ -121,17 +133,21 @@ def test_rolling_windows_trail_each_fixed_window_end(small, engine):
 
 
 def test_objective_declared_columns(small):
-    model = QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"},
-        {"name": "err", "direction": "min", "source": "error", "aggregation": "rate"},
-        {"name": "cost_k", "direction": "min", "source": "cost_usd", "aggregation": "sum_per_1k"},
-        {"name": "energy_mean_k", "direction": "min", "source": "energy_wh", "aggregation": "mean_per_1k"},
-        {"name": "n_cost", "direction": "max", "source": "cost_usd", "aggregation": "count"},
-        {"name": "lat_last", "direction": "min", "source": "latency_ms", "aggregation": "last"},
-        {"name": "lat_med", "direction": "min", "source": "latency_ms", "aggregation": "median"},
-        {"name": "lat_max", "direction": "min", "source": "latency_ms", "aggregation": "max"},
-        {"name": "acc_offline", "direction": "max"},  # no source: not a monitoring column
-    ]})
+    model = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"},
+                {"name": "err", "direction": "min", "source": "error", "aggregation": "rate"},
+                {"name": "cost_k", "direction": "min", "source": "cost_usd", "aggregation": "sum_per_1k"},
+                {"name": "energy_mean_k", "direction": "min", "source": "energy_wh", "aggregation": "mean_per_1k"},
+                {"name": "n_cost", "direction": "max", "source": "cost_usd", "aggregation": "count"},
+                {"name": "lat_last", "direction": "min", "source": "latency_ms", "aggregation": "last"},
+                {"name": "lat_med", "direction": "min", "source": "latency_ms", "aggregation": "median"},
+                {"name": "lat_max", "direction": "min", "source": "latency_ms", "aggregation": "max"},
+                {"name": "acc_offline", "direction": "max"},  # no source: not a monitoring column
+            ]
+        }
+    )
     outs = [aggregate(small, model, window="1h", engine=e) for e in ENGINES]
     for out in outs[1:]:
         pd.testing.assert_frame_equal(out, outs[0], rtol=1e-12, check_dtype=False)
@@ -149,10 +165,14 @@ def test_latency_psi_against_reference(engine):
     rng = np.random.default_rng(3)
     n = 2000
     lat = np.concatenate([rng.lognormal(3, 0.3, n), rng.lognormal(3, 0.3, n), rng.lognormal(3.5, 0.3, n)])
-    logs = pd.DataFrame({
-        "timestamp": T0 + pd.to_timedelta(np.repeat([0, 1, 2], n) * 3600 + np.tile(np.arange(n), 3), unit="s"),
-        "version": "v1", "latency_ms": lat, "error": False,
-    })
+    logs = pd.DataFrame(
+        {
+            "timestamp": T0 + pd.to_timedelta(np.repeat([0, 1, 2], n) * 3600 + np.tile(np.arange(n), 3), unit="s"),
+            "version": "v1",
+            "latency_ms": lat,
+            "error": False,
+        }
+    )
     out = aggregate(logs, window="1h", reference="first", engine=engine)
     assert out["latency_psi"].iloc[0] == pytest.approx(0.0, abs=1e-12)  # the reference itself
     assert out["latency_psi"].iloc[1] < 0.05 < 1.0 < out["latency_psi"].iloc[2]
@@ -162,6 +182,7 @@ def test_latency_psi_against_reference(engine):
 
 # --- engines agree on random logs ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def random_logs():
     rng = np.random.default_rng(42)
@@ -169,42 +190,51 @@ def random_logs():
     versions = np.array([f"v{i}" for i in range(5)])
     label = (rng.random(n) < 0.4).astype(float)
     label[rng.random(n) < 0.3] = np.nan
-    return pd.DataFrame({
-        # microsecond resolution: DuckDB rounds nanoseconds, pandas truncates them
-        "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 2 * 86400, n), unit="s")).floor("us"),
-        "version": versions[rng.integers(0, 5, n)],
-        "latency_ms": rng.lognormal(3, 0.6, n),
-        "error": rng.random(n) < 0.03,
-        "cost_usd": rng.uniform(0, 0.002, n),
-        "energy_wh": rng.gamma(2.0, 0.1, n),
-        "prediction": rng.random(n),
-        "label": label,
-        "group": rng.choice(["f", "m", "x"], n),
-    })
+    return pd.DataFrame(
+        {
+            # microsecond resolution: DuckDB rounds nanoseconds, pandas truncates them
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 2 * 86400, n), unit="s")).floor("us"),
+            "version": versions[rng.integers(0, 5, n)],
+            "latency_ms": rng.lognormal(3, 0.6, n),
+            "error": rng.random(n) < 0.03,
+            "cost_usd": rng.uniform(0, 0.002, n),
+            "energy_wh": rng.gamma(2.0, 0.1, n),
+            "prediction": rng.random(n),
+            "label": label,
+            "group": rng.choice(["f", "m", "x"], n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def dask_client():
     distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                       dashboard_address=None, host="127.0.0.1")
+    cluster = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
+    )
     client = distributed.Client(cluster, set_as_default=False)
     yield client
     client.close()
     cluster.close()
 
 
-MODEL = [Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
-         Objective("err", "min", source="error", aggregation="rate"),
-         Objective("cost_k", "min", source="cost_usd", aggregation="sum_per_1k"),
-         Objective("energy_sum", "min", source="energy_wh", aggregation="sum")]
+MODEL = [
+    Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
+    Objective("err", "min", source="error", aggregation="rate"),
+    Objective("cost_k", "min", source="cost_usd", aggregation="sum_per_1k"),
+    Objective("energy_sum", "min", source="energy_wh", aggregation="sum"),
+]
 
 
-@pytest.mark.parametrize("options", [
-    {"window": "1h"},
-    {"window": None, "since": "2026-03-02 06:00"},
-    {"window": "1h", "rolling": "6h", "reference": "first"},
-], ids=["hourly", "whole", "rolling+psi"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"window": "1h"},
+        {"window": None, "since": "2026-03-02 06:00"},
+        {"window": "1h", "rolling": "6h", "reference": "first"},
+    ],
+    ids=["hourly", "whole", "rolling+psi"],
+)
 def test_duckdb_pandas_and_dask_cluster_agree(random_logs, dask_client, tmp_path, options):
     random_logs.to_parquet(tmp_path / "logs.parquet", row_group_size=10_000)
     duck = aggregate(tmp_path / "logs.parquet", MODEL, engine="duckdb", memory_limit="256MB", **options)
@@ -228,6 +258,7 @@ def test_unreachable_scheduler_fails_fast(small):
 
 # --- bad inputs ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("window", ["1 fortnight", "1M", "-1h", "abc"])
 def test_bad_window(small, window):
     with pytest.raises(MonitoringError, match="window"):
@@ -243,7 +274,9 @@ def test_bad_rolling(small):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_missing_required_column(small, engine):
-    with pytest.raises(MonitoringError, match=r"(?s)lack required column\(s\) .latency_ms.*Available.*Did you mean .latency."):
+    with pytest.raises(
+        MonitoringError, match=r"(?s)lack required column\(s\) .latency_ms.*Available.*Did you mean .latency."
+    ):
         aggregate(small.rename(columns={"latency_ms": "latency"}), engine=engine)
 
 
@@ -297,6 +330,7 @@ def test_parse_window():
 
 def test_import_is_light():
     code = "import sys, json, workbench.monitoring; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
-    mods = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                         check=True).stdout))
+    mods = set(
+        json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    )
     assert not mods & {"dask", "distributed", "duckdb", "altair", "ipywidgets", "IPython", "papermill", "jinja2"}

@@ -22,10 +22,27 @@ from workbench.sources import read_evidently
 
 DATA = Path(__file__).parent.parent / "data" / "evidently"
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-QM = QualityModel.from_dict({"objectives": [
-    {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-     "constraint": "<= 120"},
-    {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "constraint": "<= 0.05"}]})
+QM = QualityModel.from_dict(
+    {
+        "objectives": [
+            {
+                "name": "latency_p95_ms",
+                "direction": "min",
+                "unit": "ms",
+                "source": "latency_ms",
+                "aggregation": "p95",
+                "constraint": "<= 120",
+            },
+            {
+                "name": "error_rate",
+                "direction": "min",
+                "source": "error",
+                "aggregation": "rate",
+                "constraint": "<= 0.05",
+            },
+        ]
+    }
+)
 
 
 def report(version, name):
@@ -34,10 +51,21 @@ def report(version, name):
 
 def healthy_logs(hours=3, n=400, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.concat([pd.DataFrame({
-        "timestamp": T0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
-        "version": v, "latency_ms": 50.0 * rng.lognormal(0, 0.15, n), "error": rng.random(n) < 0.01})
-        for h in range(hours) for v in ("v1", "v2")], ignore_index=True)
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "timestamp": T0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
+                    "version": v,
+                    "latency_ms": 50.0 * rng.lognormal(0, 0.15, n),
+                    "error": rng.random(n) < 0.01,
+                }
+            )
+            for h in range(hours)
+            for v in ("v1", "v2")
+        ],
+        ignore_index=True,
+    )
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -49,7 +77,9 @@ def test_value_drift_verdicts_agree_with_evidently_s_own_count(version):
     assert int(drift["drift_detected"].sum()) == counted  # Evidently's DriftedColumnsCount
     expected = {"amount", "channel"} if version == "v2" else set()
     assert set(drift.index[drift["drift_detected"].astype(bool)]) == expected
-    assert drift.loc["amount", "stattest"] == "Wasserstein distance (normed)" and drift.loc["amount", "threshold"] == 0.1
+    assert (
+        drift.loc["amount", "stattest"] == "Wasserstein distance (normed)" and drift.loc["amount", "threshold"] == 0.1
+    )
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -64,13 +94,19 @@ def test_value_drift_verdicts_agree_with_evidently_s_tests(version):
 
 
 def test_v1_gives_no_drift_warning_v2_names_column_method_score_threshold():
-    assert not [t for t in drift_triggers([report("v1", "drift"), report("v1", "value_drift")], version="v1")
-                if t.severity != "info"]
+    assert not [
+        t
+        for t in drift_triggers([report("v1", "drift"), report("v1", "value_drift")], version="v1")
+        if t.severity != "info"
+    ]
     triggers = drift_triggers({"v2": [report("v2", "drift"), report("v2", "value_drift")]})
     warnings = [t for t in triggers if t.severity == "warning"]
     # amount by Wasserstein and by PSI, channel once (the same metric is in both reports)
     assert sorted((t.evidence["column"], t.evidence["method"]) for t in warnings) == [
-        ("amount", "Wasserstein distance (normed)"), ("amount", "psi"), ("channel", "Jensen-Shannon distance")]
+        ("amount", "Wasserstein distance (normed)"),
+        ("amount", "psi"),
+        ("channel", "Jensen-Shannon distance"),
+    ]
     assert all(t.kind == "data_drift" and t.version == "v2" for t in warnings)
     assert not any(t.severity == "critical" for t in triggers)
     psi = next(t for t in warnings if t.evidence["method"] == "psi")
@@ -102,7 +138,8 @@ def test_watch_and_detect_with_drift_take_reports_as_reopen_evidence(tmp_path):
     # detect() on the same aggregated frame gives the same drift triggers
     again = with_drift(detect(drifted.aggregated, QM), {"v2": read_evidently(report("v2", "drift"))})
     assert [t.message for t in again if t.kind == "data_drift"] == [
-        t.message.replace("v2_drift.json", "the Evidently report") for t in drifted.triggers if t.kind == "data_drift"]
+        t.message.replace("v2_drift.json", "the Evidently report") for t in drifted.triggers if t.kind == "data_drift"
+    ]
 
 
 def test_cli_watch_evidently_exit_codes(tmp_path):
@@ -113,12 +150,25 @@ def test_cli_watch_evidently_exit_codes(tmp_path):
     base = ["watch", str(tmp_path / "logs.parquet"), "-m", str(tmp_path / "q.yaml"), "--window", "1h"]
     ok = CliRunner().invoke(app, [*base, "--evidently", f"v1={report('v1', 'drift')}"])
     assert ok.exit_code == 0, ok.output
-    due = CliRunner().invoke(app, [*base, "--evidently", f"v2={report('v2', 'drift')}",
-                                   "--evidently", str(report("v2", "summary")), "-o", str(tmp_path / "t.json")])
+    due = CliRunner().invoke(
+        app,
+        [
+            *base,
+            "--evidently",
+            f"v2={report('v2', 'drift')}",
+            "--evidently",
+            str(report("v2", "summary")),
+            "-o",
+            str(tmp_path / "t.json"),
+        ],
+    )
     assert due.exit_code == 1, due.output
     assert "data_drift" in due.output and "data_quality" in due.output
     saved = json.loads((tmp_path / "t.json").read_text())
-    assert {t["evidence"].get("column") for t in saved["triggers"] if t["kind"] == "data_drift"} == {"amount", "channel"}
+    assert {t["evidence"].get("column") for t in saved["triggers"] if t["kind"] == "data_drift"} == {
+        "amount",
+        "channel",
+    }
     missing = CliRunner().invoke(app, [*base, "--evidently", str(tmp_path / "nope.json")])
     assert missing.exit_code == 2 and "does not exist" in missing.output
 
@@ -128,8 +178,20 @@ def test_bad_drift_inputs_say_what_to_pass(tmp_path):
         drift_triggers(pd.DataFrame({"column": ["a"]}))
     with pytest.raises(SourceNotFoundError, match=r"(?s)does not exist.*Did you mean 'v2_drift.json'"):
         drift_triggers(DATA / "v2_drfit.json")
-    unknown = {"metrics": [{"id": "x", "config": {"type": "evidently:metric_v2:ValueDrift", "column": "a",
-                                                  "method": "my_test", "threshold": 0.1}, "value": 0.5}]}
+    unknown = {
+        "metrics": [
+            {
+                "id": "x",
+                "config": {
+                    "type": "evidently:metric_v2:ValueDrift",
+                    "column": "a",
+                    "method": "my_test",
+                    "threshold": 0.1,
+                },
+                "value": 0.5,
+            }
+        ]
+    }
     (t,) = drift_triggers(unknown)
     assert t.severity == "info" and "rule is unknown" in t.message and t.evidence["drift_detected"] is None
 

@@ -12,36 +12,44 @@ from workbench.monitoring import aggregate
 from workbench.quality import Objective
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-MODEL = [Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
-         Objective("err", "min", source="error", aggregation="rate"),
-         Objective("last_cost", "min", source="cost_usd", aggregation="last")]
+MODEL = [
+    Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
+    Objective("err", "min", source="error", aggregation="rate"),
+    Objective("last_cost", "min", source="cost_usd", aggregation="last"),
+]
 
 
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory):
     rng = np.random.default_rng(7)
     n = 30_000
-    df = pd.DataFrame({
-        "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 2 * 86400, n), unit="s")).floor("us"),
-        "version": np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
-        "latency_ms": rng.lognormal(3, 0.6, n),
-        "error": rng.random(n) < 0.03,
-        "cost_usd": rng.uniform(0, 0.002, n),
-        "prediction": rng.random(n),
-        "group": rng.choice(["f", "m"], n),
-    })
+    df = pd.DataFrame(
+        {
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 2 * 86400, n), unit="s")).floor("us"),
+            "version": np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
+            "latency_ms": rng.lognormal(3, 0.6, n),
+            "error": rng.random(n) < 0.03,
+            "cost_usd": rng.uniform(0, 0.002, n),
+            "prediction": rng.random(n),
+            "group": rng.choice(["f", "m"], n),
+        }
+    )
     folder = tmp_path_factory.mktemp("logs")
     df = df.sort_values("timestamp", ignore_index=True)
     for i, lo in enumerate(range(0, n, 10_000)):
-        df.iloc[lo:lo + 10_000].to_parquet(folder / f"part-{i}.parquet", row_group_size=2_000)
+        df.iloc[lo : lo + 10_000].to_parquet(folder / f"part-{i}.parquet", row_group_size=2_000)
     return sorted(str(p) for p in folder.glob("*.parquet"))
 
 
-@pytest.mark.parametrize("options", [
-    {"window": "1h"},
-    {"window": "15min", "since": "2026-03-01 05:07:13", "until": "2026-03-02 17:00:01"},
-    {"window": "6h"},
-], ids=["hourly", "since-until-unaligned", "6h"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"window": "1h"},
+        {"window": "15min", "since": "2026-03-01 05:07:13", "until": "2026-03-02 17:00:01"},
+        {"window": "6h"},
+    ],
+    ids=["hourly", "since-until-unaligned", "6h"],
+)
 def test_time_slices_give_the_single_statement_table(logs, monkeypatch, options):
     whole = aggregate(logs, MODEL, **options)
     seen = []
@@ -59,8 +67,17 @@ def test_time_slices_give_the_single_statement_table(logs, monkeypatch, options)
     # sums and means are floating additions in DuckDB's (parallel, unordered) order: last-ulp
     # differences; counts, percentiles (order statistics) and the latest value are exact
     pd.testing.assert_frame_equal(sliced, whole, rtol=1e-12)
-    exact = ["version", "window_start", "window_end", "n_requests", "latency_p50_ms", "latency_p95_ms",
-             "latency_p99_ms", "lat_p90", "last_cost"]
+    exact = [
+        "version",
+        "window_start",
+        "window_end",
+        "n_requests",
+        "latency_p50_ms",
+        "latency_p95_ms",
+        "latency_p99_ms",
+        "lat_p90",
+        "last_cost",
+    ]
     pd.testing.assert_frame_equal(sliced[exact], whole[exact], rtol=0, atol=0)
 
 

@@ -107,11 +107,13 @@ def test_coverage_by_seeded_simulation():
     assert max(coverage.values()) <= 1.0 and min(coverage.values()) < 0.999  # not trivially wide
 
 
-OBJECTIVES = [Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
-              Objective("err", "min", source="error", aggregation="rate"),
-              Objective("cost_k", "min", source="cost_usd", aggregation="sum_per_1k"),
-              Objective("cost_mean", "min", source="cost_usd", aggregation="mean"),
-              Objective("lat_max", "min", source="latency_ms", aggregation="max")]
+OBJECTIVES = [
+    Objective("lat_p90", "min", source="latency_ms", aggregation="p90"),
+    Objective("err", "min", source="error", aggregation="rate"),
+    Objective("cost_k", "min", source="cost_usd", aggregation="sum_per_1k"),
+    Objective("cost_mean", "min", source="cost_usd", aggregation="mean"),
+    Objective("lat_max", "min", source="latency_ms", aggregation="max"),
+]
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "pandas", "dask"])
@@ -120,17 +122,25 @@ def test_every_engine_gives_the_reference_intervals(engine):
     n = 4000
     cost = rng.gamma(2.0, 0.001, n)
     cost[rng.random(n) < 0.1] = np.nan
-    logs = pd.DataFrame({
-        "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 4 * 3600, n), unit="s")).floor("us"),
-        "version": rng.choice(["a", "b"], n), "latency_ms": rng.lognormal(3, 0.7, n),
-        "error": rng.random(n) < 0.02, "cost_usd": cost,
-        "prediction": rng.random(n), "label": (rng.random(n) < 0.3).astype(float),
-    })
+    logs = pd.DataFrame(
+        {
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 4 * 3600, n), unit="s")).floor("us"),
+            "version": rng.choice(["a", "b"], n),
+            "latency_ms": rng.lognormal(3, 0.7, n),
+            "error": rng.random(n) < 0.02,
+            "cost_usd": cost,
+            "prediction": rng.random(n),
+            "label": (rng.random(n) < 0.3).astype(float),
+        }
+    )
     out = aggregate(logs, OBJECTIVES, window="1h", engine=engine, level=0.9)
     assert (out["interval_level"] == 0.9).all()
     for row in out.itertuples():
-        g = logs[(logs["version"] == row.version) & (logs["timestamp"] >= row.window_start)
-                 & (logs["timestamp"] < row.window_end)]
+        g = logs[
+            (logs["version"] == row.version)
+            & (logs["timestamp"] >= row.window_start)
+            & (logs["timestamp"] < row.window_end)
+        ]
         lat = g["latency_ms"].to_numpy()
         ci = stats.quantile_test(lat, q=1.0, p=0.95).confidence_interval(0.9)
         assert (row.latency_p95_ms_lo, row.latency_p95_ms_hi, row.latency_p95_ms_n) == (ci.low, ci.high, len(g))
@@ -152,13 +162,19 @@ def test_every_engine_gives_the_reference_intervals(engine):
 def test_engines_identical_to_1e9_including_n_and_bounds():
     rng = np.random.default_rng(11)
     n = 6000
-    logs = pd.DataFrame({
-        "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 6 * 3600, n), unit="s")).floor("us"),
-        "version": rng.choice(["a", "b", "c"], n), "latency_ms": rng.pareto(2.5, n) * 30 + 5,
-        "error": rng.random(n) < 0.01, "cost_usd": rng.gamma(2.0, 0.001, n), "energy_wh": rng.gamma(3, 0.2, n),
-        "prediction": rng.random(n), "label": np.where(rng.random(n) < 0.5, np.nan, (rng.random(n) < 0.4) * 1.0),
-        "group": rng.choice(["f", "m"], n),
-    })
+    logs = pd.DataFrame(
+        {
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 6 * 3600, n), unit="s")).floor("us"),
+            "version": rng.choice(["a", "b", "c"], n),
+            "latency_ms": rng.pareto(2.5, n) * 30 + 5,
+            "error": rng.random(n) < 0.01,
+            "cost_usd": rng.gamma(2.0, 0.001, n),
+            "energy_wh": rng.gamma(3, 0.2, n),
+            "prediction": rng.random(n),
+            "label": np.where(rng.random(n) < 0.5, np.nan, (rng.random(n) < 0.4) * 1.0),
+            "group": rng.choice(["f", "m"], n),
+        }
+    )
     outs = {e: aggregate(logs, OBJECTIVES, window="2h", engine=e) for e in ("duckdb", "pandas", "dask")}
     cols = [c for c in outs["duckdb"].columns if c.endswith(("_lo", "_hi", "_n"))]
     assert len(cols) >= 3 * 12

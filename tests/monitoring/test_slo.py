@@ -17,25 +17,52 @@ def frame(rows):
     """rows: {(version, window index): {column: value}} -> aggregated frame."""
     out = []
     for (v, w), values in rows.items():
-        out.append({"version": v, "window_start": T0 + w * H, "window_end": T0 + (w + 1) * H,
-                    "n_requests": values.pop("n", 1000), **values})
+        out.append(
+            {
+                "version": v,
+                "window_start": T0 + w * H,
+                "window_end": T0 + (w + 1) * H,
+                "n_requests": values.pop("n", 1000),
+                **values,
+            }
+        )
     return pd.DataFrame(out)
 
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": ["<= 120", "<= 1.1 * champion"]},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "constraint": "<= 0.01"},
-    ]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "constraint": ["<= 120", "<= 1.1 * champion"],
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "constraint": "<= 0.01",
+                },
+            ]
+        }
+    )
 
 
 def test_values_limits_margins_and_relative_limits_per_window(qm):
-    agg = frame({("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.005},
-                 ("v2", 0): {"latency_p95_ms": 115.0, "error_rate": 0.02},
-                 ("v1", 1): {"latency_p95_ms": 80.0, "error_rate": 0.01},
-                 ("v2", 1): {"latency_p95_ms": 100.0, "error_rate": 0.0}})
+    agg = frame(
+        {
+            ("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.005},
+            ("v2", 0): {"latency_p95_ms": 115.0, "error_rate": 0.02},
+            ("v1", 1): {"latency_p95_ms": 80.0, "error_rate": 0.01},
+            ("v2", 1): {"latency_p95_ms": 100.0, "error_rate": 0.0},
+        }
+    )
     out = slo_compliance(agg, qm, champion="v1")
     assert list(out.columns) == COMPLIANCE_COLUMNS
     assert len(out) == 2 * 2 * 3
@@ -54,10 +81,14 @@ def test_values_limits_margins_and_relative_limits_per_window(qm):
 
 
 def test_summary_compliance_ratio_and_budget_consumed(qm):
-    agg = frame({("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.005, "n": 1000},
-                 ("v1", 1): {"latency_p95_ms": 130.0, "error_rate": 0.03, "n": 3000},
-                 ("v1", 2): {"latency_p95_ms": 90.0, "error_rate": 0.0, "n": 1000},
-                 ("v1", 3): {"latency_p95_ms": 90.0, "error_rate": 0.0, "n": 1000}})
+    agg = frame(
+        {
+            ("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.005, "n": 1000},
+            ("v1", 1): {"latency_p95_ms": 130.0, "error_rate": 0.03, "n": 3000},
+            ("v1", 2): {"latency_p95_ms": 90.0, "error_rate": 0.0, "n": 1000},
+            ("v1", 3): {"latency_p95_ms": 90.0, "error_rate": 0.0, "n": 1000},
+        }
+    )
     summary = slo_summary(slo_compliance(agg, qm, champion="v1")).set_index("constraint")
     assert list(slo_summary(slo_compliance(agg, qm, champion="v1")).columns) == SUMMARY_COLUMNS
     assert summary.loc["latency_p95_ms <= 120", "compliance"] == pytest.approx(0.75)
@@ -68,16 +99,25 @@ def test_summary_compliance_ratio_and_budget_consumed(qm):
 
 
 def test_success_rate_budget_is_one_minus_limit():
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "success", "direction": "max", "source": "ok", "aggregation": "rate", "constraint": ">= 0.99"}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "success", "direction": "max", "source": "ok", "aggregation": "rate", "constraint": ">= 0.99"}
+            ]
+        }
+    )
     out = slo_compliance(frame({("v1", 0): {"success": 0.98}}), qm)
     assert out["burn_rate"].iloc[0] == pytest.approx(2.0)
     assert not out["met"].iloc[0]
 
 
 def test_missing_baseline_window_gives_na_not_a_guess(qm):
-    agg = frame({("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.0},
-                 ("v2", 1): {"latency_p95_ms": 100.0, "error_rate": 0.0}})
+    agg = frame(
+        {
+            ("v1", 0): {"latency_p95_ms": 100.0, "error_rate": 0.0},
+            ("v2", 1): {"latency_p95_ms": 100.0, "error_rate": 0.0},
+        }
+    )
     out = slo_compliance(agg, qm, champion="v1")
     row = out[(out["version"] == "v2") & (out["constraint"] == "latency_p95_ms <= 1.1 * champion")].iloc[0]
     assert pd.isna(row["limit"]) and pd.isna(row["met"]) and pd.isna(row["margin"])

@@ -16,21 +16,48 @@ H = pd.Timedelta("1h")
 
 def frame(rows):
     """rows: {(version, window index): (latency_p95_ms, error_rate, cost_per_1k)}."""
-    return pd.DataFrame([
-        {"version": v, "window_start": T0 + w * H, "window_end": T0 + (w + 1) * H, "n_requests": 1000,
-         "latency_p95_ms": lat, "error_rate": err, "cost_per_1k": cost}
-        for (v, w), (lat, err, cost) in rows.items()])
+    return pd.DataFrame(
+        [
+            {
+                "version": v,
+                "window_start": T0 + w * H,
+                "window_end": T0 + (w + 1) * H,
+                "n_requests": 1000,
+                "latency_p95_ms": lat,
+                "error_rate": err,
+                "cost_per_1k": cost,
+            }
+            for (v, w), (lat, err, cost) in rows.items()
+        ]
+    )
 
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "tolerance": 2, "constraint": "<= 120"},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "tolerance": 0.001,
-         "constraint": "<= 0.02"},
-        {"name": "cost_per_1k", "direction": "min", "unit": "USD", "tolerance": 0.01},
-    ]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "tolerance": 2,
+                    "constraint": "<= 120",
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "tolerance": 0.001,
+                    "constraint": "<= 0.02",
+                },
+                {"name": "cost_per_1k", "direction": "min", "unit": "USD", "tolerance": 0.01},
+            ]
+        }
+    )
 
 
 def with_intervals(agg, half, n=2000):
@@ -52,18 +79,30 @@ def of(triggers, kind):
 
 # --- constraint_violated -------------------------------------------------------------------------
 
+
 def test_constraint_violated_fires_in_latest_window_for_every_version(qm):
-    agg = frame({("v1", 0): (100, 0.01, 1.0), ("v2", 0): (100, 0.01, 1.0),
-                 ("v1", 1): (130, 0.01, 1.0), ("v2", 1): (150, 0.03, 1.0)})
+    agg = frame(
+        {
+            ("v1", 0): (100, 0.01, 1.0),
+            ("v2", 0): (100, 0.01, 1.0),
+            ("v1", 1): (130, 0.01, 1.0),
+            ("v2", 1): (150, 0.03, 1.0),
+        }
+    )
     triggers = detect(agg, qm)  # no decision: constraints are still checked
     hits = of(triggers, "constraint_violated")
     assert sorted((t.version, t.objective) for t in hits) == [
-        ("v1", "latency_p95_ms"), ("v2", "error_rate"), ("v2", "latency_p95_ms")]
+        ("v1", "latency_p95_ms"),
+        ("v2", "error_rate"),
+        ("v2", "latency_p95_ms"),
+    ]
     assert {t.severity for t in hits} == {"warning"}
     lat = next(t for t in hits if t.version == "v2" and t.objective == "latency_p95_ms")
-    assert lat.message == ("v2 latency_p95_ms 150 ms (n = 1,000, point estimate) is above the SLO "
-                           "latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-03-01 01:00 UTC (rule: the "
-                           "point estimate beyond the limit (the data carry no interval); only windows with n ≥ 72).")
+    assert lat.message == (
+        "v2 latency_p95_ms 150 ms (n = 1,000, point estimate) is above the SLO "
+        "latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-03-01 01:00 UTC (rule: the "
+        "point estimate beyond the limit (the data carry no interval); only windows with n ≥ 72)."
+    )
     assert lat.value == 150 and lat.threshold == 120 and lat.window_start == T0 + H
     assert lat.evidence["margin"] == -30 and lat.evidence["n_requests"] == 1000
     err = next(t for t in hits if t.objective == "error_rate")
@@ -87,9 +126,15 @@ def test_constraint_violated_does_not_fire_for_past_windows_only(qm):
 
 
 def test_relative_constraint_without_champion_is_reported_not_raised():
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 1.1 * champion"},
-        {"name": "error_rate", "direction": "min"}, {"name": "cost_per_1k", "direction": "min"}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 1.1 * champion"},
+                {"name": "error_rate", "direction": "min"},
+                {"name": "cost_per_1k", "direction": "min"},
+            ]
+        }
+    )
     agg = frame({("v1", 0): (100, 0.01, 1.0), ("v2", 0): (130, 0.01, 1.0)})
     triggers = detect(agg, qm)
     assert kinds(triggers) == ["constraint_unresolved"] and not review_due(triggers)
@@ -99,6 +144,7 @@ def test_relative_constraint_without_champion_is_reported_not_raised():
 
 
 # --- champion_dominated ----------------------------------------------------------------------------
+
 
 def test_champion_dominated_by_a_live_version(qm):
     agg = frame({("v1", 0): (100, 0.010, 1.0), ("v2", 0): (90, 0.010, 1.0)})
@@ -110,15 +156,26 @@ def test_champion_dominated_by_a_live_version(qm):
 
 
 def test_champion_not_dominated_within_tolerance_or_by_an_infeasible_version(qm):
-    agg = frame({("v1", 0): (100, 0.010, 1.0), ("v2", 0): (99, 0.0095, 0.995),  # within tolerance
-                 ("v3", 0): (130, 0.001, 0.5)})  # better on two, but violates latency <= 120
+    agg = frame(
+        {
+            ("v1", 0): (100, 0.010, 1.0),
+            ("v2", 0): (99, 0.0095, 0.995),  # within tolerance
+            ("v3", 0): (130, 0.001, 0.5),
+        }
+    )  # better on two, but violates latency <= 120
     assert "champion_dominated" not in kinds(detect(agg, qm, champion="v1"))
 
 
 def test_champion_dominated_by_a_newer_offline_candidate_only(qm):
     agg = frame({("v1", 0): (100, 0.010, 1.0), ("v2", 0): (80, 0.015, 1.2)})
-    offline = pd.DataFrame({"id": ["run-a", "run-b"], "latency_p95_ms": [70.0, 200.0],
-                            "error_rate": [0.005, 0.001], "cost_per_1k": [0.9, 0.5]})
+    offline = pd.DataFrame(
+        {
+            "id": ["run-a", "run-b"],
+            "latency_p95_ms": [70.0, 200.0],
+            "error_rate": [0.005, 0.001],
+            "cost_per_1k": [0.9, 0.5],
+        }
+    )
     decision = DecisionRecord(chosen="v1", candidates=("v1", "v2"))
     hits = of(detect(agg, qm, decision=decision, offline=offline), "champion_dominated")
     assert len(hits) == 1 and hits[0].evidence["offline"] == ["offline:run-a"]
@@ -130,9 +187,16 @@ def test_champion_dominated_by_a_newer_offline_candidate_only(qm):
 
 # --- acceptability_drop ----------------------------------------------------------------------------
 
+
 def test_acceptability_drop_fires_relative_to_the_first_window(qm):
-    agg = frame({("v1", 0): (20, 0.002, 1.9), ("v2", 0): (110, 0.019, 1.8),   # v1 leads on day one
-                 ("v1", 1): (110, 0.019, 1.9), ("v2", 1): (20, 0.002, 2.0)})  # v2 wins most weights
+    agg = frame(
+        {
+            ("v1", 0): (20, 0.002, 1.9),
+            ("v2", 0): (110, 0.019, 1.8),  # v1 leads on day one
+            ("v1", 1): (110, 0.019, 1.9),
+            ("v2", 1): (20, 0.002, 2.0),
+        }
+    )  # v2 wins most weights
     hits = of(detect(agg, qm, champion="v1"), "acceptability_drop")
     assert len(hits) == 1 and hits[0].evidence["reference"] > 0.5 > hits[0].value
     assert hits[0].evidence["drop"] > 0.25 and "v2 leads" in hits[0].message
@@ -147,8 +211,14 @@ def test_acceptability_low_on_day_one_is_not_an_alarm(qm):
 
 
 def test_acceptability_drop_within_the_intervals_does_not_fire(qm):
-    agg = frame({("v1", 0): (20, 0.002, 1.9), ("v2", 0): (110, 0.019, 1.8),
-                 ("v1", 1): (110, 0.019, 1.9), ("v2", 1): (20, 0.002, 2.0)})
+    agg = frame(
+        {
+            ("v1", 0): (20, 0.002, 1.9),
+            ("v2", 0): (110, 0.019, 1.8),
+            ("v1", 1): (110, 0.019, 1.9),
+            ("v2", 1): (20, 0.002, 2.0),
+        }
+    )
     wide = with_intervals(agg, {"latency_p95_ms": 200.0, "error_rate": 0.05, "cost_per_1k": 2.0})
     assert "acceptability_drop" not in kinds(detect(wide, qm, champion="v1"))
 
@@ -205,10 +275,16 @@ def test_decision_records_its_hypervolume_and_bounds():
 
 # --- conflict_flip ---------------------------------------------------------------------------------
 
+
 def model2():
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms"},
-        {"name": "cost_per_1k", "direction": "min", "unit": "USD"}]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_p95_ms", "direction": "min", "unit": "ms"},
+                {"name": "cost_per_1k", "direction": "min", "unit": "USD"},
+            ]
+        }
+    )
 
 
 def two(rows):
@@ -216,8 +292,14 @@ def two(rows):
 
 
 def test_conflict_flip_fires_when_a_conflict_turns_into_a_synergy():
-    rows = {("v1", 0): (10, 3.0), ("v2", 0): (20, 2.0), ("v3", 0): (30, 1.0),  # fast is expensive
-            ("v1", 1): (10, 1.0), ("v2", 1): (20, 2.0), ("v3", 1): (30, 3.0)}  # fast is cheap
+    rows = {
+        ("v1", 0): (10, 3.0),
+        ("v2", 0): (20, 2.0),
+        ("v3", 0): (30, 1.0),  # fast is expensive
+        ("v1", 1): (10, 1.0),
+        ("v2", 1): (20, 2.0),
+        ("v3", 1): (30, 3.0),
+    }  # fast is cheap
     hits = of(detect(two(rows), model2()), "conflict_flip")
     assert len(hits) == 1 and hits[0].objective == "latency_p95_ms/cost_per_1k"
     assert hits[0].evidence["reference_rho"] == pytest.approx(-1.0) and hits[0].value == pytest.approx(1.0)
@@ -225,23 +307,32 @@ def test_conflict_flip_fires_when_a_conflict_turns_into_a_synergy():
 
 
 def test_conflict_flip_does_not_fire_when_the_sign_holds():
-    rows = {("v1", 0): (10, 3.0), ("v2", 0): (20, 2.0), ("v3", 0): (30, 1.0),
-            ("v1", 1): (12, 3.1), ("v2", 1): (21, 2.2), ("v3", 1): (33, 1.0)}
+    rows = {
+        ("v1", 0): (10, 3.0),
+        ("v2", 0): (20, 2.0),
+        ("v3", 0): (30, 1.0),
+        ("v1", 1): (12, 3.1),
+        ("v2", 1): (21, 2.2),
+        ("v3", 1): (33, 1.0),
+    }
     assert "conflict_flip" not in kinds(detect(two(rows), model2()))
 
 
 def test_conflict_flip_against_the_decisions_recorded_conflicts():
     rows = {("v1", 0): (10, 3.0), ("v2", 0): (20, 2.0), ("v3", 0): (30, 1.0)}
-    synergy = DecisionRecord(chosen="v1", provenance={"conflicts": [
-        {"a": "latency_p95_ms", "b": "cost_per_1k", "rho": 0.8}]})
+    synergy = DecisionRecord(
+        chosen="v1", provenance={"conflicts": [{"a": "latency_p95_ms", "b": "cost_per_1k", "rho": 0.8}]}
+    )
     hits = of(detect(two(rows), model2(), decision=synergy), "conflict_flip")
     assert len(hits) == 1 and hits[0].evidence["reference"] == "the decision's recorded conflicts"
-    weak = DecisionRecord(chosen="v1", provenance={"conflicts": [
-        {"a": "latency_p95_ms", "b": "cost_per_1k", "rho": 0.1}]})
+    weak = DecisionRecord(
+        chosen="v1", provenance={"conflicts": [{"a": "latency_p95_ms", "b": "cost_per_1k", "rho": 0.1}]}
+    )
     assert "conflict_flip" not in kinds(detect(two(rows), model2(), decision=weak))
 
 
 # --- decision plumbing, ordering and serialisation -------------------------------------------------
+
 
 def test_champion_from_the_decision_and_not_live_champion(qm):
     agg = frame({("v1", 0): (130, 0.01, 1.0), ("v2", 0): (100, 0.01, 1.0)})
@@ -291,7 +382,11 @@ def test_a_point_beyond_the_limit_inside_the_interval_is_not_a_breach(qm):
     hits = of(detect(beyond, qm), "constraint_violated")
     lat = next(t for t in hits if t.objective == "latency_p95_ms")
     assert lat.message.startswith("v1 latency_p95_ms 131 [126, 136] ms (95 %, n = 2,000) is above the SLO")
-    assert lat.evidence["interval"] == [126, 136] and lat.evidence["rule"] == "the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width"
+    assert (
+        lat.evidence["interval"] == [126, 136]
+        and lat.evidence["rule"]
+        == "the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width"
+    )
 
 
 def test_persistence_needs_consecutive_windows_in_breach(qm):
@@ -326,7 +421,11 @@ def test_one_window_suffices_when_the_interval_is_beyond_the_limit_by_its_half_w
     assert abs(hits[0].evidence["one_window_level"] - (1 - 2 * norm.sf(2 * norm.ppf(0.975)))) < 1e-12
     # with for_windows=1 the ordinary rule already fires and says nothing about the half-width
     one = of(detect(weak, qm, thresholds=Thresholds(for_windows=1)), "constraint_violated")
-    assert len(one) == 1 and one[0].evidence["one_window"] is False and "latest window alone" not in one[0].evidence["rule"]
+    assert (
+        len(one) == 1
+        and one[0].evidence["one_window"] is False
+        and "latest window alone" not in one[0].evidence["rule"]
+    )
 
 
 def test_an_interval_beyond_the_limit_on_too_few_requests_is_no_verdict(qm):
@@ -374,8 +473,12 @@ def test_champion_dominated_needs_probability_beyond_the_intervals(qm):
 
 
 def test_champion_dominated_in_a_single_window_waits_for_persistence(qm):
-    rows = {("v1", 0): (100, 0.010, 1.0), ("v2", 0): (101, 0.010, 1.0),
-            ("v1", 1): (100, 0.010, 1.0), ("v2", 1): (90, 0.009, 0.9)}
+    rows = {
+        ("v1", 0): (100, 0.010, 1.0),
+        ("v2", 0): (101, 0.010, 1.0),
+        ("v1", 1): (100, 0.010, 1.0),
+        ("v2", 1): (90, 0.009, 0.9),
+    }
     agg = with_intervals(frame(rows), {"latency_p95_ms": 1.0, "error_rate": 0.0002, "cost_per_1k": 0.01})
     assert "champion_dominated" in kinds(detect(agg, qm, champion="v1"))
     assert "champion_dominated" not in kinds(detect(agg, qm, champion="v1", thresholds=Thresholds(for_windows=2)))
@@ -393,8 +496,14 @@ def test_hypervolume_noise_within_the_bootstrap_does_not_fire(qm):
 
 
 def test_conflict_flip_with_three_versions_is_info_only():
-    rows = {("v1", 0): (10, 3.0), ("v2", 0): (20, 2.0), ("v3", 0): (30, 1.0),
-            ("v1", 1): (10, 1.0), ("v2", 1): (20, 2.0), ("v3", 1): (30, 3.0)}
+    rows = {
+        ("v1", 0): (10, 3.0),
+        ("v2", 0): (20, 2.0),
+        ("v3", 0): (30, 1.0),
+        ("v1", 1): (10, 1.0),
+        ("v2", 1): (20, 2.0),
+        ("v3", 1): (30, 3.0),
+    }
     hits = of(detect(two(rows), model2()), "conflict_flip")
     assert [t.severity for t in hits] == ["info"] and "Not decisive: 3 live versions" in hits[0].message
 

@@ -13,11 +13,29 @@ from workbench.monitoring import MonitoringError, WatchReport, watch
 from workbench.monitoring.watch import explain_degradation, parse_columns
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-QM = QualityModel.from_dict({"objectives": [
-    {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-     "tolerance": 2, "constraint": "<= 120"},
-    {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "tolerance": 0.002,
-     "constraint": "<= 0.05"}]})
+QM = QualityModel.from_dict(
+    {
+        "objectives": [
+            {
+                "name": "latency_p95_ms",
+                "direction": "min",
+                "unit": "ms",
+                "source": "latency_ms",
+                "aggregation": "p95",
+                "tolerance": 2,
+                "constraint": "<= 120",
+            },
+            {
+                "name": "error_rate",
+                "direction": "min",
+                "source": "error",
+                "aggregation": "rate",
+                "tolerance": 0.002,
+                "constraint": "<= 0.05",
+            },
+        ]
+    }
+)
 
 
 def logs(degrade=None, hours=4, n=400, seed=0):
@@ -26,10 +44,16 @@ def logs(degrade=None, hours=4, n=400, seed=0):
     for h in range(hours):
         for v, lat in (("v1", 40.0), ("v2", 60.0), ("v3", 80.0)):
             slow = 1 + (0.4 * h if v == degrade else 0)
-            parts.append(pd.DataFrame({
-                "ts": T0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
-                "model_version": v, "latency_ms": lat * slow * rng.lognormal(0, 0.15, n),
-                "error": rng.random(n) < 0.01}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "ts": T0 + pd.Timedelta(hours=h) + pd.to_timedelta(rng.uniform(0, 3600, n), unit="s"),
+                        "model_version": v,
+                        "latency_ms": lat * slow * rng.lognormal(0, 0.15, n),
+                        "error": rng.random(n) < 0.01,
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -43,7 +67,9 @@ def test_watch_returns_a_frozen_report_with_tables_triggers_verdict_provenance(t
     hit = next(t for t in report.triggers if t.kind == "constraint_violated")
     assert hit.version == "v3" and hit.evidence["for_windows"] == 2
     assert {"latency_p95_ms_lo", "latency_p95_ms_hi", "latency_p95_ms_n"} <= set(report.aggregated.columns)
-    assert "note: " not in " ".join(report.notes) and any("'model_version' read as 'version'" in n for n in report.notes)
+    assert "note: " not in " ".join(report.notes) and any(
+        "'model_version' read as 'version'" in n for n in report.notes
+    )
     assert report.provenance["columns"] == {"version": "model_version", "timestamp": "ts"}
     assert report.provenance["champion"] == "v1" and report.provenance["level"] == 0.95
     assert len(report.provenance["log_files"][0]["sha256"]) == 64
@@ -62,17 +88,21 @@ def test_healthy_logs_give_no_review_and_a_dataframe_can_be_mapped():
 
 
 def test_explain_degradation_flags_an_alarm_on_a_healthy_version():
-    payload = {"triggers": [{"kind": "constraint_violated", "severity": "warning", "version": "v1",
-                             "evidence": {"rule": "r"}}]}
+    payload = {
+        "triggers": [{"kind": "constraint_violated", "severity": "warning", "version": "v1", "evidence": {"rule": "r"}}]
+    }
     lines = explain_degradation(payload, degraded="v3", versions=["v1", "v3"])
     assert "NOT explained by the injected degradation" in lines[1]
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"level": 1.0}, r"Interval level 1.0 is not in \(0, 1\)"),
-    ({"for_windows": 0}, "for_windows 0 must be a whole number >= 1"),
-    ({"columns": "version=nope"}, r"(?s)'nope'.*model_version"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"level": 1.0}, r"Interval level 1.0 is not in \(0, 1\)"),
+        ({"for_windows": 0}, "for_windows 0 must be a whole number >= 1"),
+        ({"columns": "version=nope"}, r"(?s)'nope'.*model_version"),
+    ],
+)
 def test_bad_arguments_name_the_valid_values(tmp_path, kwargs, match):
     logs().to_parquet(tmp_path / "l.parquet")
     with pytest.raises(MonitoringError if "columns" not in kwargs else KeyError, match=match):

@@ -42,8 +42,11 @@ def set_parameters(nb, **values) -> None:
 
 def test_the_notebooks_are_listed_and_without_outputs():
     assert [p.name for p in NOTEBOOKS] == [
-        "01_getting_started.ipynb", "02_interactive_exploration.ipynb", "03_mlflow_and_optuna.ipynb",
-        "04_search_for_better_candidates.ipynb"]
+        "01_getting_started.ipynb",
+        "02_interactive_exploration.ipynb",
+        "03_mlflow_and_optuna.ipynb",
+        "04_search_for_better_candidates.ipynb",
+    ]
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
@@ -59,14 +62,20 @@ def test_notebook_runs(path, example_dir, tmp_path):
     set_parameters(nb, example_dir=str(example_dir))
     work = tmp_path / "run"
     work.mkdir()
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                                     resources={"metadata": {"path": str(work)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(work)}}
+    )
     try:
         client.execute()
     except nbclient.exceptions.CellExecutionError as exc:
         pytest.fail(f"{path.name}: {_plain(str(exc))[-3000:]}")
-    errors = [(i, out) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-              for out in cell.outputs if out.output_type == "error"]
+    errors = [
+        (i, out)
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "error"
+    ]
     assert not errors, f"{path.name}: cell {errors[0][0]}: {errors[0][1].ename}: {errors[0][1].evalue}"
     nbformat.validate(nb)  # the outputs are valid too (altair's mimetype renderer is not)
     executed = tmp_path / path.name

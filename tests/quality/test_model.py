@@ -17,10 +17,24 @@ BASE = {
     "method": "tchebycheff",
     "champion": "v3",
     "objectives": [
-        {"name": "recall", "direction": "max", "quality_attribute": "system_accuracy", "weight": 3,
-         "bounds": {"ideal": 1.0, "nadir": 0.8}, "tolerance": 0.005, "constraint": ">= 0.9"},
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
-         "aggregation": "p95", "source": "latency_ms", "constraint": ["<= 150", "<= 1.1 * champion"]},
+        {
+            "name": "recall",
+            "direction": "max",
+            "quality_attribute": "system_accuracy",
+            "weight": 3,
+            "bounds": {"ideal": 1.0, "nadir": 0.8},
+            "tolerance": 0.005,
+            "constraint": ">= 0.9",
+        },
+        {
+            "name": "latency_p95_ms",
+            "direction": "min",
+            "unit": "ms",
+            "quality_attribute": "resource_efficiency",
+            "aggregation": "p95",
+            "source": "latency_ms",
+            "constraint": ["<= 150", "<= 1.1 * champion"],
+        },
         {"name": "energy_wh", "direction": "minimize", "unit": "Wh", "quality_attribute": "custom:green"},
     ],
     "constraints": ["energy_wh <= champion + 0.5"],
@@ -38,7 +52,11 @@ def test_round_trip_yaml_and_hash(tmp_path):
     assert back.hash == qm.hash
     assert QualityModel.from_dict(back.to_dict()).to_dict() == qm.to_dict()
     assert [str(c) for c in qm.constraints] == [
-        "recall >= 0.9", "latency_p95_ms <= 150", "latency_p95_ms <= 1.1 * champion", "energy_wh <= champion + 0.5"]
+        "recall >= 0.9",
+        "latency_p95_ms <= 150",
+        "latency_p95_ms <= 1.1 * champion",
+        "energy_wh <= champion + 0.5",
+    ]
     assert qm["energy_wh"].direction == "min"
 
 
@@ -91,8 +109,13 @@ def test_model_level_validation():
         QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min"}, {"name": "a", "direction": "max"}]})
     with pytest.raises(QualityModelError, match="All objective weights are zero"):
         QualityModel.from_dict({"objectives": [{"name": "a", "direction": "min", "weight": 0}]})
-    with pytest.raises(UnknownNameError, match="(?s)Constraint 'latncy <= 3': 'latncy' is not an objective.*'latency' is spelt differently"):
-        QualityModel.from_dict({"objectives": [{"name": "latency", "direction": "min"}], "constraints": ["latncy <= 3"]})
+    with pytest.raises(
+        UnknownNameError,
+        match="(?s)Constraint 'latncy <= 3': 'latncy' is not an objective.*'latency' is spelt differently",
+    ):
+        QualityModel.from_dict(
+            {"objectives": [{"name": "latency", "direction": "min"}], "constraints": ["latncy <= 3"]}
+        )
     with pytest.raises(UnknownNameError, match="Method 'wsm'"):
         QualityModel.from_dict({**BASE, "method": "wsm"})
     with pytest.raises(QualityModelError, match="all weights are zero"):
@@ -166,26 +189,33 @@ def test_yaml_output_is_plain():
 _ONE = "objectives: [{name: x, direction: min}]\n"
 
 
-@pytest.mark.parametrize("text, pattern", [
-    # each of these used to escape as a bare TypeError/ValueError/OverflowError
-    (_ONE + "constraints: 5\n", r"constraints must be a constraint string or a list of them, got 5"),
-    ("objectives: [{name: x, direction: min, constraint: 5}]\n", r"Objective 'x': constraint must be .* got 5"),
-    ("objectives: {x: [min]}\n", r"Objective 'x' must map to its settings .* got \['min'\]"),
-    (_ONE + "stakeholders: [ops]\n", r"stakeholders must map stakeholder names to weight sets, got \['ops'\]"),
-    (_ONE + "reference_point: {x: abc}\n", r"reference_point\['x'\] must be a number, got 'abc'"),
-    ("objectives: [{name: x, direction: min, weight: 1" + "0" * 400 + "}]\n", r"weight must be finite, got 1000"),
-    (_ONE + "stakeholders: {ops: {x: 1" + "0" * 400 + "}}\n", r"Stakeholder 'ops': weight of 'x' must be finite"),
-    # numbers beyond ±1e150 overflowed the analysis (normalisation ranges, relative limits)
-    ("objectives: [{name: x, direction: min, bounds: [-1.0e+308, 1.0e+308]}]\n",
-     r"ideal bound is -1e\+308, beyond ±1e\+150, too large to compare.*Fix"),
-    ("objectives: [{name: x, direction: min, constraint: '<= 1e200 * champion'}]\n", r"factor is 1e\+200, beyond"),
-    (_ONE + "reference_point: {x: 1.0e+300}\n", r"reference_point\['x'\] is 1e\+300, beyond"),
-    ("objectives: [{name: x, direction: min, description: [1, 2]}]\n", r"description must be text, got \[1, 2\]"),
-    (_ONE + "name: [1, 2]\n", r"quality model's name must be text, got \[1, 2\]"),
-    # a name with '<', '>' or '=' was accepted, but its constraints could not be read back
-    ("objectives: [{name: 'a<b', direction: min, constraint: '<= 3'}]\n",
-     r"Objective 'a<b': the name may not contain '<', '>' or '='.*'a_b'"),
-])
+@pytest.mark.parametrize(
+    "text, pattern",
+    [
+        # each of these used to escape as a bare TypeError/ValueError/OverflowError
+        (_ONE + "constraints: 5\n", r"constraints must be a constraint string or a list of them, got 5"),
+        ("objectives: [{name: x, direction: min, constraint: 5}]\n", r"Objective 'x': constraint must be .* got 5"),
+        ("objectives: {x: [min]}\n", r"Objective 'x' must map to its settings .* got \['min'\]"),
+        (_ONE + "stakeholders: [ops]\n", r"stakeholders must map stakeholder names to weight sets, got \['ops'\]"),
+        (_ONE + "reference_point: {x: abc}\n", r"reference_point\['x'\] must be a number, got 'abc'"),
+        ("objectives: [{name: x, direction: min, weight: 1" + "0" * 400 + "}]\n", r"weight must be finite, got 1000"),
+        (_ONE + "stakeholders: {ops: {x: 1" + "0" * 400 + "}}\n", r"Stakeholder 'ops': weight of 'x' must be finite"),
+        # numbers beyond ±1e150 overflowed the analysis (normalisation ranges, relative limits)
+        (
+            "objectives: [{name: x, direction: min, bounds: [-1.0e+308, 1.0e+308]}]\n",
+            r"ideal bound is -1e\+308, beyond ±1e\+150, too large to compare.*Fix",
+        ),
+        ("objectives: [{name: x, direction: min, constraint: '<= 1e200 * champion'}]\n", r"factor is 1e\+200, beyond"),
+        (_ONE + "reference_point: {x: 1.0e+300}\n", r"reference_point\['x'\] is 1e\+300, beyond"),
+        ("objectives: [{name: x, direction: min, description: [1, 2]}]\n", r"description must be text, got \[1, 2\]"),
+        (_ONE + "name: [1, 2]\n", r"quality model's name must be text, got \[1, 2\]"),
+        # a name with '<', '>' or '=' was accepted, but its constraints could not be read back
+        (
+            "objectives: [{name: 'a<b', direction: min, constraint: '<= 3'}]\n",
+            r"Objective 'a<b': the name may not contain '<', '>' or '='.*'a_b'",
+        ),
+    ],
+)
 def test_malformed_models_are_rejected_with_the_value(text, pattern):
     with pytest.raises(QualityModelError, match=f"(?s){pattern}"):
         QualityModel.from_yaml(text)
@@ -197,11 +227,17 @@ def test_recursive_yaml_description_is_rejected_not_crashing_the_hash():
         QualityModel.from_yaml(text)
 
 
-@pytest.mark.parametrize("text", [
-    # ':g' kept 6 significant digits, so the YAML of a model changed its limits (and two different
-    # models shared a hash); a baseline with a double quote was written as '"a"b"', which does not parse
-    "x <= 0.1234567", "x <= 123456789012345678", "x >= 0.98765432 * champion + 0.1234567", "x <= 'a\"b' - 1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # ':g' kept 6 significant digits, so the YAML of a model changed its limits (and two different
+        # models shared a hash); a baseline with a double quote was written as '"a"b"', which does not parse
+        "x <= 0.1234567",
+        "x <= 123456789012345678",
+        "x >= 0.98765432 * champion + 0.1234567",
+        "x <= 'a\"b' - 1",
+    ],
+)
 def test_constraints_render_exactly(text):
     c = Constraint.parse(text)
     assert Constraint.parse(str(c)) == c
@@ -212,8 +248,13 @@ def test_constraints_render_exactly(text):
 
 def test_yaml_round_trip_keeps_characters_pyyaml_would_fold():
     # a stakeholder named '\x85' (NEL) was written unescaped and read back as ' '
-    qm = QualityModel.from_dict({"objectives": [{"name": "x", "direction": "min", "description": "a\u2028b"}],
-                                 "stakeholders": {"\x85": {"x": 1}}, "name": "é\x85"})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [{"name": "x", "direction": "min", "description": "a\u2028b"}],
+            "stakeholders": {"\x85": {"x": 1}},
+            "name": "é\x85",
+        }
+    )
     assert QualityModel.from_yaml(qm.to_yaml()) == qm
     assert "é" in QualityModel.from_dict({"objectives": [{"name": "é", "direction": "min"}]}).to_yaml()
 
@@ -221,9 +262,11 @@ def test_yaml_round_trip_keeps_characters_pyyaml_would_fold():
 def test_a_misspelt_objective_is_never_proposed_as_the_fix():
     """The objective is misspelt and the stakeholder weights spell it right: the message must not
     tell the user to use the misspelling; it names both spellings and asks for one."""
-    data = {"objectives": [{"name": "accuracy", "direction": "max"}, {"name": "latncy_ms", "direction": "min"}],
-            "stakeholders": {"ops": {"latency_ms": 2, "accuracy": 1}},
-            "constraints": ["latency_ms <= 40"]}
+    data = {
+        "objectives": [{"name": "accuracy", "direction": "max"}, {"name": "latncy_ms", "direction": "min"}],
+        "stakeholders": {"ops": {"latency_ms": 2, "accuracy": 1}},
+        "constraints": ["latency_ms <= 40"],
+    }
     with pytest.raises(UnknownNameError) as err:
         QualityModel.from_dict(data)
     text = str(err.value)

@@ -23,10 +23,16 @@ def example_store(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def review_params(example_store):
-    return {"candidates": example_store.source, "quality_model": str(example_store.quality_model_path),
-            "emissions": str(example_store.emissions_csv), "smaa_samples": SMAA, "seed": 0,
-            "title": "Which classifier ships?", "decision_makers": ["Ana Lima", "Ops lead"],
-            "stakeholders": "model, clinical, operations"}
+    return {
+        "candidates": example_store.source,
+        "quality_model": str(example_store.quality_model_path),
+        "emissions": str(example_store.emissions_csv),
+        "smaa_samples": SMAA,
+        "seed": 0,
+        "title": "Which classifier ships?",
+        "decision_makers": ["Ana Lima", "Ops lead"],
+        "stakeholders": "model, clinical, operations",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -34,8 +40,7 @@ def review(tmp_path_factory, review_params):
     """One successful trade_off_review of the example store."""
     from workbench.reports import run_review
 
-    return run_review("trade_off_review", review_params, tmp_path_factory.mktemp("review") / "out",
-                      progress=False)
+    return run_review("trade_off_review", review_params, tmp_path_factory.mktemp("review") / "out", progress=False)
 
 
 @pytest.fixture

@@ -21,22 +21,32 @@ MAX_BYTES = 3 * 1024 * 1024
 
 def small_analysis(smaa: int = 300):
     """Four candidates, two objectives; the leader flips when latency weighs more. One is an XSS id."""
-    qm = QualityModel.from_dict({
-        "name": "toy <b>model</b>",
-        "description": "Pick a model & ship it </script>",
-        "objectives": [
-            {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
-            {"name": "latency_ms", "direction": "min", "unit": "ms", "weight": 1,
-             "quality_attribute": "resource_efficiency", "constraint": "<= 40"}]})
-    df = pd.DataFrame({"id": ["big", "small", XSS, "slow"], "acc": [0.95, 0.85, 0.90, 0.97],
-                       "latency_ms": [30.0, 5.0, 18.0, 60.0]})
+    qm = QualityModel.from_dict(
+        {
+            "name": "toy <b>model</b>",
+            "description": "Pick a model & ship it </script>",
+            "objectives": [
+                {"name": "acc", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
+                {
+                    "name": "latency_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "weight": 1,
+                    "quality_attribute": "resource_efficiency",
+                    "constraint": "<= 40",
+                },
+            ],
+        }
+    )
+    df = pd.DataFrame(
+        {"id": ["big", "small", XSS, "slow"], "acc": [0.95, 0.85, 0.90, 0.97], "latency_ms": [30.0, 5.0, 18.0, 60.0]}
+    )
     return analyze(df, qm, smaa=smaa, seed=0)
 
 
 @pytest.fixture(scope="module")
 def memo_html():
-    return Memo.from_analysis(small_analysis(), title="Toy <i>review</i>",
-                              decision=None).to_html()
+    return Memo.from_analysis(small_analysis(), title="Toy <i>review</i>", decision=None).to_html()
 
 
 def test_memo_is_self_contained(memo_html):
@@ -66,11 +76,20 @@ def test_script_json_cannot_close_the_script():
 
 
 def test_memo_sections(memo_html):
-    for section in ("decision", "tradeoffs", "quality-model", "options", "views", "what-if", "robustness",
-                    "reopen", "provenance"):
+    for section in (
+        "decision",
+        "tradeoffs",
+        "quality-model",
+        "options",
+        "views",
+        "what-if",
+        "robustness",
+        "reopen",
+        "provenance",
+    ):
         assert f'id="{section}"' in memo_html, section
-    decision = memo_html[memo_html.index('id="decision"'):memo_html.index('id="tradeoffs"')]
-    assert "Recommended: <span id=\"chosen\">big</span>" in decision
+    decision = memo_html[memo_html.index('id="decision"') : memo_html.index('id="tradeoffs"')]
+    assert 'Recommended: <span id="chosen">big</span>' in decision
     assert "we give up" in memo_html
 
 

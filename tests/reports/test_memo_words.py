@@ -23,30 +23,41 @@ from workbench.reports import Memo  # noqa: E402
 
 #: Phrasings a reader must never meet (case-insensitive regular expressions).
 BANNED = [
-    r"\bnot non[- ]?\w+",            # "not non-dominated"
-    r"\bnot (?:in|un)\w+",           # "not infeasible", "not unstable"
+    r"\bnot non[- ]?\w+",  # "not non-dominated"
+    r"\bnot (?:in|un)\w+",  # "not infeasible", "not unstable"
     r"\bno(?:t)? (?:non|un|in)-\w+",  # "no non-feasible"
-    r"\bnever not\b", r"\bnot never\b", r"\bnot without\b",
+    r"\bnever not\b",
+    r"\bnot never\b",
+    r"\bnot without\b",
     r"\b(?:gains?|gives? up|loses?) [-+−]\d",  # "gives up -0.05 recall": a loss of a loss
-    r"\bchampion\b",                  # the deployed model is the incumbent
-    r"violates [-+]?\d",              # a violation as a bare number, without the constraint
-    r"\bDecision: ",                  # the choice is "Recommended:"
+    r"\bchampion\b",  # the deployed model is the incumbent
+    r"violates [-+]?\d",  # a violation as a bare number, without the constraint
+    r"\bDecision: ",  # the choice is "Recommended:"
 ]
 
 
 def _analysis(smaa: int = 400):
     """c1 and c2 differ in recall by less than its tolerance; 'slow' breaks the error-rate SLO;
     the recommended candidate's acceptability is below the 0.5 reopen threshold on day one."""
-    qm = QualityModel.from_dict({
-        "name": "words", "champion": "inc",
-        "objectives": [
-            {"name": "recall", "direction": "max", "weight": 1, "tolerance": 0.01},
-            {"name": "latency_ms", "direction": "min", "unit": "ms", "weight": 1, "tolerance": 1},
-            {"name": "error_rate", "direction": "min", "weight": 1, "constraint": "<= 0.005"}]})
-    df = pd.DataFrame({"id": ["c1", "c2", "inc", "slow", "c3"],
-                       "recall": [0.900, 0.905, 0.80, 0.99, 0.95],
-                       "latency_ms": [20.0, 35.0, 8.0, 60.0, 50.0],
-                       "error_rate": [0.003, 0.002, 0.004, 0.006346, 0.0025]})
+    qm = QualityModel.from_dict(
+        {
+            "name": "words",
+            "champion": "inc",
+            "objectives": [
+                {"name": "recall", "direction": "max", "weight": 1, "tolerance": 0.01},
+                {"name": "latency_ms", "direction": "min", "unit": "ms", "weight": 1, "tolerance": 1},
+                {"name": "error_rate", "direction": "min", "weight": 1, "constraint": "<= 0.005"},
+            ],
+        }
+    )
+    df = pd.DataFrame(
+        {
+            "id": ["c1", "c2", "inc", "slow", "c3"],
+            "recall": [0.900, 0.905, 0.80, 0.99, 0.95],
+            "latency_ms": [20.0, 35.0, 8.0, 60.0, 50.0],
+            "error_rate": [0.003, 0.002, 0.004, 0.006346, 0.0025],
+        }
+    )
     return analyze(df, qm, smaa=smaa, seed=0)
 
 
@@ -91,8 +102,9 @@ def test_within_tolerance_reads_no_material_difference():
     assert [i["objective"] for i in t["same"]] == ["recall"]  # |0.900 - 0.905| <= 0.01
     assert "recall" not in [i["objective"] for i in t["gains"] + t["gives_up"]]
     assert "no material difference in recall (within tolerance)" in t["text"]
-    memo = Memo.from_analysis(_analysis(), decision={"chosen": "c1", "recommended": "c1",
-                                                       "tradeoffs": [t], "rationale": ""}).to_html()
+    memo = Memo.from_analysis(
+        _analysis(), decision={"chosen": "c1", "recommended": "c1", "tradeoffs": [t], "rationale": ""}
+    ).to_html()
     row = re.search(r"<tr><td>c2</td><td>recall</td>.*?</tr>", memo).group(0)
     assert "no material difference" in row and "gained" not in row and "given up" not in row
 

@@ -33,10 +33,17 @@ def inputs(tmp_path_factory):
         for hour in range(3):
             n = 200
             lat = base + rng.gamma(2.0, 5.0, n) + (150.0 if version != "v1" and hour == 2 else 0.0)
-            frames.append(pd.DataFrame({
-                "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
-                "version": version, "latency_ms": lat, "error": rng.uniform(size=n) < 0.01,
-                "cost_usd": np.full(n, cost)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
+                        "version": version,
+                        "latency_ms": lat,
+                        "error": rng.uniform(size=n) < 0.01,
+                        "cost_usd": np.full(n, cost),
+                    }
+                )
+            )
     logs = d / "logs.parquet"
     pd.concat(frames, ignore_index=True).to_parquet(logs)
     model = d / "quality.yaml"
@@ -46,8 +53,12 @@ def inputs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def result(inputs, tmp_path_factory):
-    return run_review("monitoring_review", {**inputs, "champion": "v1", "title": "Serving check"},
-                      tmp_path_factory.mktemp("out") / "review", progress=False)
+    return run_review(
+        "monitoring_review",
+        {**inputs, "champion": "v1", "title": "Serving check"},
+        tmp_path_factory.mktemp("out") / "review",
+        progress=False,
+    )
 
 
 def test_template_is_shipped_with_documented_parameters():

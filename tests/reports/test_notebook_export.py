@@ -23,22 +23,26 @@ from workbench.reports.outputs import STAGE_PREFIX  # noqa: E402
 
 #: A network reference the browser would fetch: script/img/iframe src, link href, CSS url()/@import.
 NETWORK_REF = re.compile(r"""(?:\bsrc\s*=\s*|\bhref\s*=\s*|url\(\s*|@import\s+)["']?\s*(?:https?:)?//""", re.I)
-SPEC = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "point",
-        "data": {"values": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]},
-        "encoding": {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}}}
+SPEC = {
+    "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+    "mark": "point",
+    "data": {"values": [{"a": 1, "b": 2}, {"a": 3, "b": 4}]},
+    "encoding": {"x": {"field": "a", "type": "quantitative"}, "y": {"field": "b", "type": "quantitative"}},
+}
 
 
 def _network_refs(html: str) -> list[str]:
     """Every network reference of the page outside the inline Vega bundle's code."""
     page = html.replace(javascript_bundle(), "")
-    return [page[m.start():m.start() + 80] for m in NETWORK_REF.finditer(page)]
+    return [page[m.start() : m.start() + 80] for m in NETWORK_REF.finditer(page)]
 
 
 def _is_chart(data: dict) -> bool:
     """An Altair output as the kernel left it: a Vega mimetype, or HTML that loads Vega from a CDN."""
     html = "".join(data.get("text/html", ""))
-    return (any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in data)
-            or ("vegaEmbed" in html and "cdn.jsdelivr.net/npm/vega" in html))
+    return any(re.match(r"application/vnd\.vega(lite)?\.v\d+\+json", k) for k in data) or (
+        "vegaEmbed" in html and "cdn.jsdelivr.net/npm/vega" in html
+    )
 
 
 def _altair_cdn_html() -> dict:
@@ -58,14 +62,26 @@ def _altair_cdn_html() -> dict:
 def chart_notebook(tmp_path) -> Path:
     """A notebook with a Vega-Lite mimetype output, an Altair CDN-html output and a plain output."""
     v4 = nbformat.v4
-    nb = v4.new_notebook(cells=[
-        v4.new_markdown_cell("# Charts"),
-        v4.new_code_cell("chart", outputs=[v4.new_output(
-            "display_data", data={"application/vnd.vegalite.v5+json": SPEC, "text/plain": "<VegaLite 5 object>"})]),
-        v4.new_code_cell("html_chart", outputs=[v4.new_output("display_data", data=_altair_cdn_html())]),
-        v4.new_code_cell("1 + 1", execution_count=1,
-                         outputs=[v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)]),
-    ])
+    nb = v4.new_notebook(
+        cells=[
+            v4.new_markdown_cell("# Charts"),
+            v4.new_code_cell(
+                "chart",
+                outputs=[
+                    v4.new_output(
+                        "display_data",
+                        data={"application/vnd.vegalite.v5+json": SPEC, "text/plain": "<VegaLite 5 object>"},
+                    )
+                ],
+            ),
+            v4.new_code_cell("html_chart", outputs=[v4.new_output("display_data", data=_altair_cdn_html())]),
+            v4.new_code_cell(
+                "1 + 1",
+                execution_count=1,
+                outputs=[v4.new_output("execute_result", data={"text/plain": "2"}, execution_count=1)],
+            ),
+        ]
+    )
     path = tmp_path / "charts.ipynb"
     nbformat.write(nb, path)
     return path
@@ -93,9 +109,23 @@ def test_the_network_grep_finds_what_nbconvert_lab_page_fetches(chart_notebook):
 
 
 def test_jupyter_nbconvert_finds_the_installed_template(chart_notebook, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", "--template", "workbench",
-                          str(chart_notebook), "--output-dir", str(tmp_path / "nbc")],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbconvert",
+            "--to",
+            "html",
+            "--template",
+            "workbench",
+            str(chart_notebook),
+            "--output-dir",
+            str(tmp_path / "nbc"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     html = (tmp_path / "nbc" / "charts.html").read_text(encoding="utf-8")
     assert html.count('class="wb-vega"') == 2 and html.count(javascript_bundle()) == 1
@@ -111,11 +141,14 @@ def test_a_notebook_without_charts_carries_no_bundle(tmp_path):
     assert "vegaEmbed" not in html and _network_refs(html) == []
 
 
-@pytest.mark.parametrize("content, why", [
-    (None, "No notebook at"),
-    ("id,acc\na,0.9\n", "is not a Jupyter notebook"),
-    ('{"cells": "not a list"}', "is not a Jupyter notebook"),
-])
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (None, "No notebook at"),
+        ("id,acc\na,0.9\n", "is not a Jupyter notebook"),
+        ('{"cells": "not a list"}', "is not a Jupyter notebook"),
+    ],
+)
 def test_bad_input_is_a_clear_error(tmp_path, content, why):
     path = tmp_path / "bad.ipynb"
     if content is not None:
@@ -127,8 +160,13 @@ def test_bad_input_is_a_clear_error(tmp_path, content, why):
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", "export", "notebook", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "export", "notebook", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_cli_export_notebook(chart_notebook, tmp_path):
@@ -174,8 +212,16 @@ def test_a_hostile_value_in_a_chart_stays_data(tmp_path):
     spec = {**SPEC, "data": {"values": [{"a": 1, "b": 2, "id": evil}]}}
     v4 = nbformat.v4
     path = tmp_path / "evil.ipynb"
-    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell("chart", outputs=[v4.new_output(
-        "display_data", data={"application/vnd.vegalite.v5+json": spec})])]), path)
+    nbformat.write(
+        v4.new_notebook(
+            cells=[
+                v4.new_code_cell(
+                    "chart", outputs=[v4.new_output("display_data", data={"application/vnd.vegalite.v5+json": spec})]
+                )
+            ]
+        ),
+        path,
+    )
     html = export_notebook(path).path.read_text(encoding="utf-8")
     assert evil not in html and "alert(1)" in html  # present, escaped inside the spec's JSON
     assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)" in html

@@ -23,12 +23,17 @@ MODEL = {
         {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "weight": 1, "constraint": "<= 200"},
         {"name": "energy_wh", "direction": "min", "unit": "Wh", "weight": 1},
         {"name": "size", "direction": "min", "unit": "B", "weight": 1},
-    ]}
-DATA = pd.DataFrame({"id": ["svm", "gb", "mlp"],
-                     "recall": [0.927083333, 0.901041667, 0.932291667],
-                     "latency_p95_ms": [131.2000001, 35.5, 1520.0],
-                     "energy_wh": [2.987e-05, 1.0952e-03, 6.35e-05],
-                     "size": [1919.0, 69238.0, 142541.0]})
+    ],
+}
+DATA = pd.DataFrame(
+    {
+        "id": ["svm", "gb", "mlp"],
+        "recall": [0.927083333, 0.901041667, 0.932291667],
+        "latency_p95_ms": [131.2000001, 35.5, 1520.0],
+        "energy_wh": [2.987e-05, 1.0952e-03, 6.35e-05],
+        "size": [1919.0, 69238.0, 142541.0],
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +95,7 @@ def test_madr_record_and_summary_text(analysis, expected):
     assert f"it has {e['latency_p95_ms']}" in rationale and f"it has {e['recall']}" in rationale
     madr = DecisionRecord.from_summary(summary).to_madr()
     assert f"* {rec} — rank 1, " in madr and f"score {e['score']}" in madr
-    consequences = madr[madr.index("### Consequences"):]
+    consequences = madr[madr.index("### Consequences") :]
     for key in ("energy_wh", "latency_p95_ms"):  # "(29.9 µWh vs 1.1 mWh)": the chosen's value first
         assert f"({e[key]} vs " in consequences, (key, consequences)
 

@@ -18,10 +18,12 @@ from workbench.reports import ReviewOutputsError, check_outputs, outputs, recove
 def _set(tag: str) -> tuple[dict[str, bytes], str]:
     summary = (json.dumps({"title": tag}) + "\n").encode()
     set_id = "sha256:" + hashlib.sha256(summary).hexdigest()
-    return {"review.ipynb": outputs.stamp_output("review.ipynb", b'{"cells": [], "metadata": {}}', set_id),
-            "summary.json": summary,
-            "decision.md": outputs.stamp_output("decision.md", f"# {tag}\n".encode(), set_id),
-            "memo.html": outputs.stamp_output("memo.html", f"<html><head></head>{tag}</html>".encode(), set_id)}, set_id
+    return {
+        "review.ipynb": outputs.stamp_output("review.ipynb", b'{"cells": [], "metadata": {}}', set_id),
+        "summary.json": summary,
+        "decision.md": outputs.stamp_output("decision.md", f"# {tag}\n".encode(), set_id),
+        "memo.html": outputs.stamp_output("memo.html", f"<html><head></head>{tag}</html>".encode(), set_id),
+    }, set_id
 
 
 def _write(folder, files):

@@ -35,10 +35,22 @@ def test_inspect_notebook_documents_every_parameter():
     import papermill as pm
 
     spec = pm.inspect_notebook(str(template_path(T)))
-    expected = {"candidates": "str", "quality_model": "str", "replicates": "str", "confidence": "float",
-                "emissions": "str", "champion": "str",
-                "method": "str", "stakeholders": "str", "smaa_samples": "int", "seed": "int", "chosen": "str",
-                "title": "str", "decision_makers": "str", "output_dir": "str"}
+    expected = {
+        "candidates": "str",
+        "quality_model": "str",
+        "replicates": "str",
+        "confidence": "float",
+        "emissions": "str",
+        "champion": "str",
+        "method": "str",
+        "stakeholders": "str",
+        "smaa_samples": "int",
+        "seed": "int",
+        "chosen": "str",
+        "title": "str",
+        "decision_makers": "str",
+        "output_dir": "str",
+    }
     assert {k: v["inferred_type_name"] for k, v in spec.items()} == expected
     assert all(len(v["help"]) > 10 for v in spec.values())
     assert spec["smaa_samples"]["default"] == "10000"
@@ -47,9 +59,12 @@ def test_inspect_notebook_documents_every_parameter():
 
 
 def test_unknown_parameter_lists_the_accepted_ones():
-    with pytest.raises(ParameterError, match=r"(?s)'qualty_model' is not a parameter of this template.*"
-                                             r"Did you mean 'quality_model'\?.*Accepted parameters:.*"
-                                             r"smaa_samples +int += 10000 +SMAA-2"):
+    with pytest.raises(
+        ParameterError,
+        match=r"(?s)'qualty_model' is not a parameter of this template.*"
+        r"Did you mean 'quality_model'\?.*Accepted parameters:.*"
+        r"smaa_samples +int += 10000 +SMAA-2",
+    ):
         validate_parameters(T, {"candidates": "c.csv", "qualty_model": "q.yaml"})
 
 
@@ -58,13 +73,16 @@ def test_the_runners_own_parameter_is_rejected():
         validate_parameters(T, {**GOOD, "output_dir": "/tmp"})
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    ("seed", "abc", r"'seed' must be int, got 'abc' \(str\)"),
-    ("seed", True, r"'seed' must be int, got True"),
-    ("smaa_samples", 1.5, r"'smaa_samples' must be int, got 1.5"),
-    ("title", ["a"], r"'title' must be str, got \['a'\]"),
-    ("decision_makers", [1, 2], r"'decision_makers' must be str \(or a list of strings\)"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("seed", "abc", r"'seed' must be int, got 'abc' \(str\)"),
+        ("seed", True, r"'seed' must be int, got True"),
+        ("smaa_samples", 1.5, r"'smaa_samples' must be int, got 1.5"),
+        ("title", ["a"], r"'title' must be str, got \['a'\]"),
+        ("decision_makers", [1, 2], r"'decision_makers' must be str \(or a list of strings\)"),
+    ],
+)
 def test_ill_typed_values_are_rejected(name, value, message):
     with pytest.raises(ParameterError, match=message):
         validate_parameters(T, {**GOOD, name: value})
@@ -102,8 +120,9 @@ def test_importing_reports_loads_no_jupyter_machinery():
     import sys
 
     code = "import sys, json, workbench.reports; print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))"
-    mods = set(json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                         check=True).stdout))
+    mods = set(
+        json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    )
     assert not mods & {"papermill", "jinja2", "nbclient", "altair", "vl_convert", "IPython"}
 
 
@@ -117,12 +136,15 @@ def test_non_utf8_parameters_file_is_a_clear_error(tmp_path):
         _review_params([], [path])
 
 
-@pytest.mark.parametrize(("name", "value", "message"), [
-    # these passed validation and failed inside the notebook (exit 1, "review failed")
-    ("seed", -1, r"'seed' must be >= 0, got -1"),
-    ("smaa_samples", -5, r"'smaa_samples' must be from 0 to 10,000,000, got -5"),
-    ("smaa_samples", 10**23, r"'smaa_samples' must be from 0 to 10,000,000, got 1000"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        # these passed validation and failed inside the notebook (exit 1, "review failed")
+        ("seed", -1, r"'seed' must be >= 0, got -1"),
+        ("smaa_samples", -5, r"'smaa_samples' must be from 0 to 10,000,000, got -5"),
+        ("smaa_samples", 10**23, r"'smaa_samples' must be from 0 to 10,000,000, got 1000"),
+    ],
+)
 def test_out_of_range_values_are_rejected_before_running(name, value, message):
     with pytest.raises(ParameterError, match=message):
         validate_parameters(T, {**GOOD, name: value})
@@ -132,10 +154,25 @@ def test_cli_values_follow_the_declared_type(tmp_path):
     """Regression: ``-p title "Q1: which?"`` was read as a YAML mapping and refused."""
     from workbench.reports.runner import parameters_from_text
 
-    got = parameters_from_text(T, {"title": "Q1: which?", "champion": "2024", "seed": "7", "confidence": "0.9",
-                                   "decision_makers": "[Ana, Bob]", "smaa_samples": "10_000"})
-    assert got == {"title": "Q1: which?", "champion": "2024", "seed": 7, "confidence": 0.9,
-                   "decision_makers": ["Ana", "Bob"], "smaa_samples": 10000}
+    got = parameters_from_text(
+        T,
+        {
+            "title": "Q1: which?",
+            "champion": "2024",
+            "seed": "7",
+            "confidence": "0.9",
+            "decision_makers": "[Ana, Bob]",
+            "smaa_samples": "10_000",
+        },
+    )
+    assert got == {
+        "title": "Q1: which?",
+        "champion": "2024",
+        "seed": 7,
+        "confidence": 0.9,
+        "decision_makers": ["Ana", "Bob"],
+        "smaa_samples": 10000,
+    }
     assert validate_parameters(T, {**got, "candidates": "x.csv", "quality_model": "q.yaml"})["title"] == "Q1: which?"
     with pytest.raises(ParameterError, match=r"Parameter 'seed' must be int: cannot read 'seven' as a whole number"):
         parameters_from_text(T, {"seed": "seven"})

@@ -82,8 +82,11 @@ def test_a_failing_review_keeps_the_notebook_and_the_old_memo(review_copy, revie
     bad.write_text("id,recall,precision\na,0.9,0.9\nb,0.8,0.95\n")  # model objectives missing
     before = {n: (review_copy / n).read_bytes() for n in OUTPUTS}
     params = {**review_params, "candidates": str(bad), "emissions": ""}
-    with pytest.raises(ReviewFailed, match=r"(?s)failed: \w+Error in cell \[\d+\]: .*latency_p95_ms.*"
-                                           r"review\.failed\.ipynb") as info:
+    with pytest.raises(
+        ReviewFailed,
+        match=r"(?s)failed: \w+Error in cell \[\d+\]: .*latency_p95_ms.*"
+        r"review\.failed\.ipynb",
+    ) as info:
         run_review("trade_off_review", params, review_copy, progress=False)
     failed = review_copy / "review.failed.ipynb"
     assert info.value.notebook == failed and failed.is_file()
@@ -101,10 +104,16 @@ def _clean_env(tmp_path: Path) -> dict:
     'python3' kernel spec is broken, so only a kernel of this interpreter can run the review."""
     kernels = tmp_path / "jupyter" / "kernels" / "python3"
     kernels.mkdir(parents=True, exist_ok=True)
-    (kernels / "kernel.json").write_text(json.dumps(
-        {"argv": ["/bin/false", "{connection_file}"], "display_name": "broken", "language": "python"}))
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
-           "JUPYTER_PATH": str(tmp_path / "jupyter"), "JUPYTER_DATA_DIR": str(tmp_path / "jupyter")}
+    (kernels / "kernel.json").write_text(
+        json.dumps({"argv": ["/bin/false", "{connection_file}"], "display_name": "broken", "language": "python"})
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "JUPYTER_PATH": str(tmp_path / "jupyter"),
+        "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"),
+    }
     for key in ("SYSTEMROOT", "TMPDIR"):
         if key in os.environ:
             env[key] = os.environ[key]
@@ -112,15 +121,36 @@ def _clean_env(tmp_path: Path) -> dict:
 
 
 def _cli(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "workbench", "review", *args], cwd=tmp_path,
-                          env=_clean_env(tmp_path), capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "workbench", "review", *args],
+        cwd=tmp_path,
+        env=_clean_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_cli_review_from_a_clean_shell(example_store, tmp_path):
     params = tmp_path / "params.yaml"
     params.write_text(f"quality_model: {example_store.quality_model_path}\nsmaa_samples: 200\n")
-    r = _cli(["trade_off_review", "-p", "candidates", example_store.source, "-f", str(params),
-              "-p", "decision_makers", "[Ana, Bo]", "-o", "out", "--no-progress"], tmp_path)
+    r = _cli(
+        [
+            "trade_off_review",
+            "-p",
+            "candidates",
+            example_store.source,
+            "-f",
+            str(params),
+            "-p",
+            "decision_makers",
+            "[Ana, Bo]",
+            "-o",
+            "out",
+            "--no-progress",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     for name in OUTPUTS:
         assert (tmp_path / "out" / name).is_file()
@@ -133,13 +163,27 @@ def test_cli_exit_codes(example_store, tmp_path):
     r = _cli(["trade_off_review", "-p", "candidates", "x.csv", "-p", "quality_modle", "q.yaml"], tmp_path)
     assert r.returncode == 2
     assert "Did you mean 'quality_model'?" in r.stderr and "smaa_samples" in r.stderr
-    r = _cli(["trade_off_review", "-p", "candidates", "x.csv", "-p", "quality_model", "q.yaml",
-              "-p", "seed", "abc"], tmp_path)
+    r = _cli(
+        ["trade_off_review", "-p", "candidates", "x.csv", "-p", "quality_model", "q.yaml", "-p", "seed", "abc"],
+        tmp_path,
+    )
     assert r.returncode == 2 and "'seed' must be int" in r.stderr
     r = _cli(["trade_off_review", "-p", "candidates"], tmp_path)
     assert r.returncode == 2 and "needs a KEY and a VALUE" in r.stderr
-    r = _cli(["trade_off_review", "-p", "candidates", str(tmp_path / "missing.csv"),
-              "-p", "quality_model", str(example_store.quality_model_path), "-o", "out"], tmp_path)
+    r = _cli(
+        [
+            "trade_off_review",
+            "-p",
+            "candidates",
+            str(tmp_path / "missing.csv"),
+            "-p",
+            "quality_model",
+            str(example_store.quality_model_path),
+            "-o",
+            "out",
+        ],
+        tmp_path,
+    )
     assert r.returncode == 1, r.stderr
     assert "review failed" in r.stderr and "missing.csv" in r.stderr
     assert (tmp_path / "out" / "review.failed.ipynb").is_file()
@@ -151,10 +195,12 @@ def test_run_review_works_from_a_notebook_cell(example_store, tmp_path):
     from nbclient import NotebookClient
 
     out = tmp_path / "from-cell"
-    src = (f"from workbench.reports import run_review\n"
-           f"r = run_review('trade_off_review', {{'candidates': {example_store.source!r}, "
-           f"'quality_model': {str(example_store.quality_model_path)!r}, 'smaa_samples': 100}}, {str(out)!r})\n"
-           f"print('chosen:', r.chosen)")
+    src = (
+        f"from workbench.reports import run_review\n"
+        f"r = run_review('trade_off_review', {{'candidates': {example_store.source!r}, "
+        f"'quality_model': {str(example_store.quality_model_path)!r}, 'smaa_samples': 100}}, {str(out)!r})\n"
+        f"print('chosen:', r.chosen)"
+    )
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src)])
     NotebookClient(nb, kernel_name="python3", timeout=600).execute()
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs if o["output_type"] == "stream")
@@ -166,11 +212,15 @@ def test_a_review_with_nothing_feasible_records_no_decision(tmp_path):
     import pandas as pd
 
     pd.DataFrame({"id": ["a", "b"], "acc": [0.5, 0.6], "ms": [50, 60]}).to_csv(tmp_path / "c.csv", index=False)
-    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: acc, direction: max, constraint: '>= 0.9'}\n"
-                                     "  - {name: ms, direction: min}\n")
-    r = run_review("trade_off_review", {"candidates": str(tmp_path / "c.csv"),
-                                        "quality_model": str(tmp_path / "q.yaml"), "smaa_samples": 50},
-                   tmp_path / "out", progress=False)
+    (tmp_path / "q.yaml").write_text(
+        "objectives:\n  - {name: acc, direction: max, constraint: '>= 0.9'}\n  - {name: ms, direction: min}\n"
+    )
+    r = run_review(
+        "trade_off_review",
+        {"candidates": str(tmp_path / "c.csv"), "quality_model": str(tmp_path / "q.yaml"), "smaa_samples": 50},
+        tmp_path / "out",
+        progress=False,
+    )
     assert r.chosen is None
     assert "No recommendation: no candidate meets every constraint" in r.memo.read_text()
     assert 'id="spec-whatif"' not in r.memo.read_text()

@@ -121,4 +121,3 @@ def zdt1_keywords(x0, x1, x2=0.0):
 def broken(config: dict) -> dict:
     """Always raises the same exception (a bug in the evaluation function)."""
     return {"f1": config["x0"], "f2": config["no_such_parameter"]}
-

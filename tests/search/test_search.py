@@ -57,10 +57,13 @@ def keys_and_values(result, names=("f1", "f2")):
 # --- convergence on problems with known fronts ---------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "n_var", "igd_max", "hv_min"), [
-    ("zdt1", 10, 0.02, 0.97),  # measured: IGD 0.0112, HV ratio 0.983
-    ("zdt2", 5, 0.01, 0.97),  # measured: IGD 0.0016 (10 variables: 0.0997 at 5,000, seed 0 loses the f1 > 0.72 end)
-])
+@pytest.mark.parametrize(
+    ("name", "n_var", "igd_max", "hv_min"),
+    [
+        ("zdt1", 10, 0.02, 0.97),  # measured: IGD 0.0112, HV ratio 0.983
+        ("zdt2", 5, 0.01, 0.97),  # measured: IGD 0.0016 (10 variables: 0.0997 at 5,000, seed 0 loses the f1 > 0.72 end)
+    ],
+)
 def test_zdt_reaches_the_true_front(tmp_path, name, n_var, igd_max, hv_min):
     r = search(box(n_var), QM2, fn(name), budget=5000, seed=0, outdir=tmp_path, stall_generations=0)
     assert (r.stopped, len(r.evaluations), r.calls) == ("budget", 5000, 5000)
@@ -89,8 +92,15 @@ def test_dtlz2_four_objectives_uses_nsga3(tmp_path):
 
 
 def test_constraint_restricts_the_front_to_the_feasible_part(tmp_path):
-    r = search(box(5), model("f1", "f2", constraints=["f1 <= 0.5"]), fn("zdt1"), budget=3000, seed=0,
-               outdir=tmp_path, stall_generations=0)
+    r = search(
+        box(5),
+        model("f1", "f2", constraints=["f1 <= 0.5"]),
+        fn("zdt1"),
+        budget=3000,
+        seed=0,
+        outdir=tmp_path,
+        stall_generations=0,
+    )
     assert r.settings["constraints"] == ["f1 <= 0.5"]
     F = front_F(r)
     assert len(F) >= 20 and (F[:, 0] <= 0.5).all()
@@ -103,8 +113,7 @@ def test_constraint_restricts_the_front_to_the_feasible_part(tmp_path):
 
 
 def test_nothing_feasible_gives_an_empty_front(tmp_path):
-    r = search(box(3), model("f1", "f2", constraints=["f1 <= -1"]), fn("zdt1"), budget=120, seed=0,
-               outdir=tmp_path)
+    r = search(box(3), model("f1", "f2", constraints=["f1 <= -1"]), fn("zdt1"), budget=120, seed=0, outdir=tmp_path)
     assert len(r.evaluations) == 120 and (r.evaluations["status"] == "ok").all()
     assert r.front.empty
     assert r.analysis.front == []
@@ -121,8 +130,7 @@ def test_relative_constraint_needs_a_baseline(tmp_path):
         search(box(3), qm, fn("zdt1"), budget=50, outdir=tmp_path)
     assert "champion=" in str(info.value)
     baseline = pd.DataFrame({"id": ["old", "champ"], "f1": [0.1, 0.3], "f2": [0.9, 0.5]})
-    r = search(box(3), qm, fn("zdt1"), budget=300, seed=0, outdir=tmp_path / "b", baseline=baseline,
-               champion="champ")
+    r = search(box(3), qm, fn("zdt1"), budget=300, seed=0, outdir=tmp_path / "b", baseline=baseline, champion="champ")
     assert r.settings["constraints"] == ["f2 <= 0.55"]  # 1.1 * 0.5
     assert len(r.front) and (r.front["f2"] <= 0.55).all()
     assert (r.evaluations["f2"] > 0.55).any()
@@ -140,8 +148,10 @@ def test_tolerance_thins_the_reported_front(tmp_path):
     # every point dropped is within tolerance of a kept one on f1 and no better than it on f2
     table = r.candidates.table
     for cid in set(plain.front) - tolerant:
-        assert any(abs(table.loc[cid, "f1"] - table.loc[k, "f1"]) <= 0.05 and table.loc[k, "f2"] <= table.loc[cid, "f2"]
-                   for k in tolerant)
+        assert any(
+            abs(table.loc[cid, "f1"] - table.loc[k, "f1"]) <= 0.05 and table.loc[k, "f2"] <= table.loc[cid, "f2"]
+            for k in tolerant
+        )
 
 
 # --- failed evaluations and replicates -----------------------------------------------------------
@@ -283,8 +293,9 @@ def test_resume_refuses_another_space_or_function(tmp_path):
 
 
 def test_same_seed_same_search_other_seed_other_search(tmp_path):
-    runs = [search(box(3), QM2, fn("zdt1"), budget=200, seed=s, outdir=tmp_path / str(i))
-            for i, s in enumerate((0, 0, 1))]
+    runs = [
+        search(box(3), QM2, fn("zdt1"), budget=200, seed=s, outdir=tmp_path / str(i)) for i, s in enumerate((0, 0, 1))
+    ]
     (k0, v0), (k1, v1), (k2, _) = map(keys_and_values, runs)
     assert k0 == k1 and np.array_equal(v0, v1)
     assert list(runs[0].evaluations["candidate"]) == list(runs[1].evaluations["candidate"])
@@ -293,8 +304,7 @@ def test_same_seed_same_search_other_seed_other_search(tmp_path):
 
 @pytest.mark.parametrize(("budget", "pop_size"), [(137, 20), (7, 10), (55, None)])
 def test_budget_is_a_hard_cap(tmp_path, budget, pop_size):
-    r = search(box(3), QM2, fn("zdt1"), budget=budget, seed=0, pop_size=pop_size, outdir=tmp_path,
-               stall_generations=0)
+    r = search(box(3), QM2, fn("zdt1"), budget=budget, seed=0, pop_size=pop_size, outdir=tmp_path, stall_generations=0)
     assert r.stopped == "budget"
     assert len(r.evaluations) == budget == r.calls
     assert r.evaluations["key"].is_unique
@@ -322,10 +332,16 @@ def test_small_discrete_space_is_exhausted_without_repeats(tmp_path, monkeypatch
     assert r.stopped in ("exhausted", "stall")  # measured: exhausted after all 12
     # hand-checked front: f1 = a + n, f2 = (2 - a) + (3 - n)^2 over a in {0, 1, 2}, n in {0..3}
     configs = [{"kind": k, "n": n} for k in "abc" for n in range(4)]
-    values = {(c["kind"], c["n"]): ({"a": 0, "b": 1, "c": 2}[c["kind"]] + c["n"],
-                                    2 - {"a": 0, "b": 1, "c": 2}[c["kind"]] + (3 - c["n"]) ** 2) for c in configs}
-    true_front = {c for c, v in values.items()
-                  if not any(w[0] <= v[0] and w[1] <= v[1] and w != v for w in values.values())}
+    values = {
+        (c["kind"], c["n"]): (
+            {"a": 0, "b": 1, "c": 2}[c["kind"]] + c["n"],
+            2 - {"a": 0, "b": 1, "c": 2}[c["kind"]] + (3 - c["n"]) ** 2,
+        )
+        for c in configs
+    }
+    true_front = {
+        c for c, v in values.items() if not any(w[0] <= v[0] and w[1] <= v[1] and w != v for w in values.values())
+    }
     # a: (0, 11) (1, 6) (2, 3) (3, 2); b: (1, 10) (2, 5) (3, 2) (4, 1); c: (2, 9) (3, 4) (4, 1) (5, 0)
     assert true_front == {("a", 0), ("a", 1), ("a", 2), ("a", 3), ("b", 2), ("b", 3), ("c", 2), ("c", 3)}
     if len(calls) == 12:
@@ -357,8 +373,10 @@ def test_reference_point_guide_concentrates_the_search(tmp_path):
 def test_weights_guide_needs_bounds_and_heads_for_the_ideal(tmp_path):
     with pytest.raises(SearchError, match="(?s)'f1', 'f2' declare no bounds.*Fix: declare 'bounds"):
         search(box(3), QM2, fn("zdt1"), budget=20, outdir=tmp_path / "x", guide="weights")
-    qm = model({"name": "f1", "direction": "min", "bounds": [0, 1], "weight": 3},
-               {"name": "f2", "direction": "min", "bounds": [0, 10]})
+    qm = model(
+        {"name": "f1", "direction": "min", "bounds": [0, 1], "weight": 3},
+        {"name": "f2", "direction": "min", "bounds": [0, 10]},
+    )
     kw = dict(budget=1000, seed=0, pop_size=50, stall_generations=0)
     free = search(box(5), qm, fn("zdt1"), outdir=tmp_path / "free", **kw)
     guided = search(box(5), qm, fn("zdt1"), outdir=tmp_path / "guided", guide="weights", **kw)
@@ -407,11 +425,23 @@ def test_a_file_spec_function_runs_on_the_dask_workers(tmp_path):
     distributed = pytest.importorskip("distributed")
     import os
 
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as cluster, \
-            distributed.Client(cluster) as client:
-        r = search(box(3), QM2, f"{PROBLEMS}:zdt1", budget=40, seed=0, pop_size=20, stall_generations=0,
-                   outdir=tmp_path, client=client)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=50
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        r = search(
+            box(3),
+            QM2,
+            f"{PROBLEMS}:zdt1",
+            budget=40,
+            seed=0,
+            pop_size=20,
+            stall_generations=0,
+            outdir=tmp_path,
+            client=client,
+        )
     workers = set(r.evaluations["worker"])
     assert len(workers) == 2 and not any(w.endswith(f":{os.getpid()}") for w in workers)
     assert (r.evaluations["status"] == "ok").all()
@@ -424,8 +454,17 @@ def test_local_workers_take_over_from_the_search_process_once_started(tmp_path):
     pytest.importorskip("distributed")
     import os
 
-    r = search(box(2), QM2, f"{PROBLEMS}:zdt1_slow", budget=80, seed=0, pop_size=20, stall_generations=0,
-               outdir=tmp_path, workers=2)
+    r = search(
+        box(2),
+        QM2,
+        f"{PROBLEMS}:zdt1_slow",
+        budget=80,
+        seed=0,
+        pop_size=20,
+        stall_generations=0,
+        outdir=tmp_path,
+        workers=2,
+    )
     here = r.evaluations["worker"].str.endswith(f":{os.getpid()}")
     assert r.evaluations.loc[~here, "worker"].nunique() == 2
     last = r.evaluations[r.evaluations["generation"] == r.evaluations["generation"].max()]
@@ -467,14 +506,20 @@ def test_mlflow_store_records_resumes_and_loads(tmp_path):
 
     again = search(box(2), qm, fn("replicated"), budget=30, seed=0, pop_size=10, mlflow=f"{uri}#search")
     assert (again.reused, again.calls, len(again.evaluations)) == (20, 10, 30)
-    assert np.array_equal(again.evaluations.set_index("key").loc[list(r.evaluations["key"]), ["f1", "f2"]].to_numpy(),
-                          r.evaluations[["f1", "f2"]].to_numpy())
+    assert np.array_equal(
+        again.evaluations.set_index("key").loc[list(r.evaluations["key"]), ["f1", "f2"]].to_numpy(),
+        r.evaluations[["f1", "f2"]].to_numpy(),
+    )
 
     loaded = wb.load(f"mlflow:{uri}#search", summary="median")
     assert set(loaded.ids) == set(again.candidates.ids)
     assert len(loaded.replicates) == 3 * 30
-    pd.testing.assert_series_equal(loaded.table["f1"].sort_index(), again.candidates.table["f1"].sort_index(),
-                                   check_names=False, check_index_type=False)
+    pd.testing.assert_series_equal(
+        loaded.table["f1"].sort_index(),
+        again.candidates.table["f1"].sort_index(),
+        check_names=False,
+        check_index_type=False,
+    )
 
 
 # --- resolving the evaluation function -----------------------------------------------------------
@@ -539,8 +584,9 @@ def test_initial_configurations_are_evaluated_exactly_as_given(tmp_path):
     import workbench as wb
     from workbench.search import Float, Int, Space, search
 
-    qm = wb.QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min"},
-                                                   {"name": "f2", "direction": "min"}]})
+    qm = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]}
+    )
     space = Space([Float("a", 0.1, 0.9), Float("b", 0.001, 10, log=True), Int("n", 1, 9)])
     seen = []
 

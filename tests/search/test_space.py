@@ -43,18 +43,21 @@ def small_conditional():
 
     Configurations: a -> 4 * 3 = 12, b -> 2 * 3 = 6, c -> 2 * 3 = 6; 24 in all.
     """
-    return Space([
-        Categorical("family", ["a", "b", "c"]),
-        Int("n", 0, 9, step=3, when={"family": "a"}),
-        Bool("flag", when={"family": ["b", "c"]}),
-        Categorical("m", [1, 2.5, "x"]),
-    ])
+    return Space(
+        [
+            Categorical("family", ["a", "b", "c"]),
+            Int("n", 0, 9, step=3, when={"family": "a"}),
+            Bool("flag", when={"family": ["b", "c"]}),
+            Categorical("m", [1, 2.5, "x"]),
+        ]
+    )
 
 
 SMALL = small_conditional()
 # narrow log ranges: exp/log round off by an ulp here unless encode corrects for it
-LOGS = Space([Float("a", 0.5, 2.0, log=True), Float("b", 3, 7), Float("c", 1e-6, 1, log=True),
-              Int("k", 2, 50, log=True)])
+LOGS = Space(
+    [Float("a", 0.5, 2.0, log=True), Float("b", 3, 7), Float("c", 1e-6, 1, log=True), Int("k", 2, 50, log=True)]
+)
 
 
 # --- construction --------------------------------------------------------------------------------
@@ -64,8 +67,15 @@ def test_yaml_construction_types_aliases_and_conditions(space):
     assert space.name == "classifier-search"
     assert space.names == ["family", "depth", "leaves", "C", "k", "threshold", "scale"]
     kinds = {p.name: p.kind for p in space.parameters}
-    assert kinds == {"family": "categorical", "depth": "int", "leaves": "int", "C": "float", "k": "int",
-                     "threshold": "float", "scale": "bool"}
+    assert kinds == {
+        "family": "categorical",
+        "depth": "int",
+        "leaves": "int",
+        "C": "float",
+        "k": "int",
+        "threshold": "float",
+        "scale": "bool",
+    }
     assert space["C"].log and space["k"].log and not space["threshold"].log
     assert space["leaves"].step == 8 and space["leaves"].cardinality == 8  # 8, 16, ..., 64
     # inline `when:` (scalar and list) and top-level `conditions:` normalise to the same form
@@ -77,15 +87,19 @@ def test_yaml_construction_types_aliases_and_conditions(space):
 
 
 def test_python_construction_equals_yaml(space):
-    built = Space([
-        Categorical("family", ["tree", "linear", "knn"]),
-        Int("depth", 1, 12, when={"family": "tree"}),
-        Int("leaves", 8, 64, step=8, when={"family": ["tree"]}),
-        Float("C", 0.001, 100, log=True, when={"family": "linear"}),
-        Int("k", 1, 1000, log=True, when={"family": "knn"}),
-        Float("threshold", 0.1, 0.9),
-        Bool("scale"),
-    ], name="classifier-search", description="a small conditional space")
+    built = Space(
+        [
+            Categorical("family", ["tree", "linear", "knn"]),
+            Int("depth", 1, 12, when={"family": "tree"}),
+            Int("leaves", 8, 64, step=8, when={"family": ["tree"]}),
+            Float("C", 0.001, 100, log=True, when={"family": "linear"}),
+            Int("k", 1, 1000, log=True, when={"family": "knn"}),
+            Float("threshold", 0.1, 0.9),
+            Bool("scale"),
+        ],
+        name="classifier-search",
+        description="a small conditional space",
+    )
     assert built == space
     assert built.hash == space.hash
 
@@ -153,11 +167,14 @@ def test_decode_encode_round_trip_of_sampled_configs(seed):
 
 
 @settings(max_examples=200, deadline=None)
-@given(u=st.lists(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 5e-324, 1e-17, 1 - 2**-53])),
-                  min_size=7, max_size=7))
+@given(
+    u=st.lists(
+        st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 1.0, 5e-324, 1e-17, 1 - 2**-53])), min_size=7, max_size=7
+    )
+)
 def test_any_point_of_the_box_decodes_to_a_valid_config(u):
     for s in (SPACE, LOGS):
-        point = np.array(u[:len(s)])
+        point = np.array(u[: len(s)])
         config = s.decode(point)
         assert s.check(config) == config
         # and the encoding of that configuration decodes to it again
@@ -178,6 +195,7 @@ def test_key_is_stable_and_tells_types_apart():
     t = Space([Float("a", 0, 1), Float("b", 0, 1)])
     assert t.key({"a": 0.25, "b": 0.5}) == t.key({"b": 0.5, "a": 0.25})
     import hashlib
+
     assert t.key({"a": 0.25, "b": 0.5}) == hashlib.sha256(b'{"a":0.25,"b":0.5}').hexdigest()[:16]
     assert t.key({"a": 0.25, "b": 0.5}) != t.key({"a": 0.25, "b": 0.50001})
 
@@ -262,37 +280,62 @@ def test_empty_and_duplicate_choices():
 
 
 def test_condition_names_unknown_parameter_inline_and_top_level():
-    msg = _err(_params(family={"type": "categorical", "choices": ["a", "b"]},
-                       x={"type": "float", "low": 0, "high": 1, "when": {"famliy": "a"}}))
+    msg = _err(
+        _params(
+            family={"type": "categorical", "choices": ["a", "b"]},
+            x={"type": "float", "low": 0, "high": 1, "when": {"famliy": "a"}},
+        )
+    )
     assert "'famliy'" in msg and "Did you mean 'family'" in msg and "Fix: declare the parent" in msg
-    msg = _err({"parameters": {"family": {"type": "categorical", "choices": ["a", "b"]},
-                               "x": {"type": "float", "low": 0, "high": 1}},
-                "conditions": {"x": {"famliy": "a"}}})
+    msg = _err(
+        {
+            "parameters": {
+                "family": {"type": "categorical", "choices": ["a", "b"]},
+                "x": {"type": "float", "low": 0, "high": 1},
+            },
+            "conditions": {"x": {"famliy": "a"}},
+        }
+    )
     assert "'famliy'" in msg and "Did you mean 'family'" in msg
-    msg = _err({"parameters": {"family": {"type": "categorical", "choices": ["a", "b"]}},
-                "conditions": {"y": {"family": "a"}}})
+    msg = _err(
+        {"parameters": {"family": {"type": "categorical", "choices": ["a", "b"]}}, "conditions": {"y": {"family": "a"}}}
+    )
     assert "'y'" in msg and "Fix: declare it under 'parameters:'" in msg
 
 
 def test_condition_value_not_among_the_choices():
-    msg = _err(_params(family={"type": "categorical", "choices": ["tree", "linear"]},
-                       x={"type": "float", "low": 0, "high": 1, "when": {"family": "tre"}}))
+    msg = _err(
+        _params(
+            family={"type": "categorical", "choices": ["tree", "linear"]},
+            x={"type": "float", "low": 0, "high": 1, "when": {"family": "tre"}},
+        )
+    )
     assert "'tre'" in msg and "Valid: tree, linear" in msg and "Did you mean 'tree'" in msg
     # "1" is not the choice 1
-    msg = _err(_params(n={"type": "categorical", "choices": [1, 2]},
-                       x={"type": "float", "low": 0, "high": 1, "when": {"n": "1"}}))
+    msg = _err(
+        _params(
+            n={"type": "categorical", "choices": [1, 2]}, x={"type": "float", "low": 0, "high": 1, "when": {"n": "1"}}
+        )
+    )
     assert "'1'" in msg and "Valid: 1, 2" in msg
 
 
 def test_condition_on_a_float_parent():
-    msg = _err(_params(lr={"type": "float", "low": 0, "high": 1},
-                       x={"type": "float", "low": 0, "high": 1, "when": {"lr": 0.5}}))
+    msg = _err(
+        _params(
+            lr={"type": "float", "low": 0, "high": 1}, x={"type": "float", "low": 0, "high": 1, "when": {"lr": 0.5}}
+        )
+    )
     assert "'lr', a float parameter" in msg and "Fix: make the parent categorical" in msg
 
 
 def test_condition_cycle():
-    msg = _err(_params(a={"type": "categorical", "choices": ["x", "y"], "when": {"b": "u"}},
-                       b={"type": "categorical", "choices": ["u", "v"], "when": {"a": "x"}}))
+    msg = _err(
+        _params(
+            a={"type": "categorical", "choices": ["x", "y"], "when": {"b": "u"}},
+            b={"type": "categorical", "choices": ["u", "v"], "when": {"a": "x"}},
+        )
+    )
     assert "cycle" in msg and ("a -> b -> a" in msg or "b -> a -> b" in msg)
 
 

@@ -19,6 +19,9 @@ def test_a_record_on_a_read_only_file_system(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite3, "connect", refuse)
     monkeypatch.setattr(os, "statvfs", lambda p: type("S", (), {"f_flag": os.ST_RDONLY, "f_bavail": 1})())
     path = tmp_path / "evaluations.sqlite"
-    with pytest.raises(OutputError, match=rf"(?s)Cannot write the evaluation record '{path}': "
-                                          r"Read-only file system.*Fix:"):
+    with pytest.raises(
+        OutputError,
+        match=rf"(?s)Cannot write the evaluation record '{path}': "
+        r"Read-only file system.*Fix:",
+    ):
         LocalStore(path)

@@ -22,8 +22,10 @@ def mlflow_server():
 
     cmd = _services.mlflow_server_command()
     if cmd is None:
-        pytest.skip("the full mlflow package (with its server) is not installed: pip install mlflow "
-                    "(.ci/run installs it into .venv-mlflow-server)")
+        pytest.skip(
+            "the full mlflow package (with its server) is not installed: pip install mlflow "
+            "(.ci/run installs it into .venv-mlflow-server)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="wb-mlflow-"))
     backend = f"sqlite:///{folder / 'server.db'}"
     script = Path(__file__).with_name("mlflow_populate.py")

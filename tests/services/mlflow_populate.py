@@ -34,8 +34,12 @@ def main(argv: list[str]) -> None:
             metrics = [Metric("acc", 0.7 + 0.2 * rng.random(), now, 0)]
             if not (gappy and i == 0 and s == 1):
                 metrics.append(Metric("latency_ms", 10 + 90 * rng.random(), now, 0))
-            client.log_batch(run.info.run_id, metrics=metrics, params=[Param("depth", str(i % 7))],
-                             tags=[RunTag("candidate", f"c{i}"), RunTag("seed", str(s))])
+            client.log_batch(
+                run.info.run_id,
+                metrics=metrics,
+                params=[Param("depth", str(i % 7))],
+                tags=[RunTag("candidate", f"c{i}"), RunTag("seed", str(s))],
+            )
             client.set_terminated(run.info.run_id, end_time=now + 1)
     if mixed:
         run = client.create_run(exp_id, run_name="untagged-run", start_time=now)

@@ -59,8 +59,9 @@ def test_a_seed_missing_a_metric_is_reported_not_averaged(mlflow_server):
     assert cands.table.loc["c0", "acc"] == pytest.approx(c0["metrics.acc"].mean())  # complete metrics still averaged
     (item,) = cands.source_ref["incomplete_replicates"]
     assert item["missing_runs"] == [gap] and len(item["present_runs"]) == 2
-    qm = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                   {"name": "latency_ms", "direction": "min"}]})
+    qm = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "latency_ms", "direction": "min"}]}
+    )
     with pytest.warns(UserWarning):
         kept = wb.load(f"mlflow:{mlflow_server.url}#gappy", model=qm)
     assert "c0" not in kept.ids and "c0" in set(kept.exclusions["candidate"])
@@ -80,8 +81,9 @@ def test_alias_and_tags_pushed_down_over_http(mlflow_server):
         rid = runs.loc[runs["tags.candidate"] == cid, "run_id"].iloc[0]
         client.create_model_version(name, source=f"{client.get_run(rid).info.artifact_uri}/model", run_id=rid)
     cands = wb.load(f"mlflow:{mlflow_server.url}#study")
-    qm = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                   {"name": "latency_ms", "direction": "min"}]})
+    qm = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "latency_ms", "direction": "min"}]}
+    )
     record = DecisionRecord.from_analysis(wb.analyze(cands, qm), chosen="c2", rationale="over HTTP")
     artefact = mlflow_alias(record, mlflow_server.url, name)
     mv = client.get_model_version_by_alias(name, "champion")
@@ -96,8 +98,14 @@ def test_search_records_over_http(mlflow_server, tmp_path):
 
     problems = Path(__file__).parents[1] / "search" / "problems.py"
     fn = resolve(f"{problems}:replicated")[0]
-    qm = wb.QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min", "aggregation": "median"},
-                                                   {"name": "f2", "direction": "min"}]})
+    qm = wb.QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "f1", "direction": "min", "aggregation": "median"},
+                {"name": "f2", "direction": "min"},
+            ]
+        }
+    )
     space = Space([Float("x0", 0, 1), Float("x1", 0, 1)])
     target = f"{mlflow_server.url}#search-over-http"
     r = search(space, qm, fn, budget=10, seed=0, pop_size=10, mlflow=target)
@@ -117,10 +125,25 @@ def test_cli_timeout_flag_reaches_a_slow_server(tmp_path):
     port = sock.getsockname()[1]
     (tmp_path / "q.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n")
     try:
-        r = subprocess.run([sys.executable, "-m", "workbench", "analyze", f"mlflow:http://127.0.0.1:{port}#x",
-                            "-m", "q.yaml", "--timeout", "1"], cwd=tmp_path, capture_output=True, text=True,
-                           timeout=120, check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
-                                                          "WORKBENCH_MLFLOW_RETRIES": "1", "LANG": "C.UTF-8"})
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "workbench",
+                "analyze",
+                f"mlflow:http://127.0.0.1:{port}#x",
+                "-m",
+                "q.yaml",
+                "--timeout",
+                "1",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "WORKBENCH_MLFLOW_RETRIES": "1", "LANG": "C.UTF-8"},
+        )
     finally:
         sock.close()
     assert r.returncode == 2, r.stderr
@@ -140,7 +163,9 @@ def test_schema_skew_fix_works(mlflow_server, tmp_path):
     if found == _get_latest_schema_revision():
         pytest.skip("the server's MLflow and this client have the same schema revision: no skew to show")
     uri = f"sqlite:///{copy}"
-    with pytest.raises(CandidatesError, match=r"an older schema[\s\S]*Fix: back it up and run 'mlflow db upgrade") as err:
+    with pytest.raises(
+        CandidatesError, match=r"an older schema[\s\S]*Fix: back it up and run 'mlflow db upgrade"
+    ) as err:
         wb.load(f"mlflow:{uri}#study")
     command = err.value.args[0].split("run '", 1)[1].split("'", 1)[0].split()
     mlflow_cli = Path(sys.executable).with_name("mlflow")

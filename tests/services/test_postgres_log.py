@@ -57,13 +57,16 @@ def test_log_works_as_on_sqlite(pg_env, db, tmp_path):
                 log.get("ffffffff")
             with pytest.raises(DecisionLogError, match="already in the log"):
                 log.append(third)
-            results.append({
-                "list": [(r.chosen, r.status, r.supersedes == first.id) for r in log.list()],
-                "latest": log.latest().chosen, "len": len(log),
-                "superseded": [r.chosen for r in log.list("superseded")],
-                "pushdown": [p["kind"] for p in log.get(second.id).pushdown],
-                "diff": log.diff(first.id, second.id)["changed"],
-            })
+            results.append(
+                {
+                    "list": [(r.chosen, r.status, r.supersedes == first.id) for r in log.list()],
+                    "latest": log.latest().chosen,
+                    "len": len(log),
+                    "superseded": [r.chosen for r in log.list("superseded")],
+                    "pushdown": [p["kind"] for p in log.get(second.id).pushdown],
+                    "diff": log.diff(first.id, second.id)["changed"],
+                }
+            )
     assert results[0] == results[1]
     assert results[0]["list"] == [("c", "proposed", False), ("b", "accepted", True), ("a", "superseded", False)]
 
@@ -73,8 +76,9 @@ def test_schema_is_versioned(pg_env, db):
 
     DecisionLog(pg_env.url(db)).close()
     DecisionLog(pg_env.url(db)).close()  # a second open applies nothing
-    with psycopg.connect(host=pg_env.host, port=pg_env.port, user=pg_env.user, password=pg_env.password,
-                         dbname=db) as conn:
+    with psycopg.connect(
+        host=pg_env.host, port=pg_env.port, user=pg_env.user, password=pg_env.password, dbname=db
+    ) as conn:
         rows = conn.execute("SELECT version, description FROM decision_log_schema").fetchall()
     assert [r[0] for r in rows] == [1] and "decisions" in rows[0][1]
 
@@ -83,20 +87,44 @@ def test_supersede_fork_is_refused(pg_env, db):
     with DecisionLog(pg_env.url(db)) as log:
         first = log.append(rec("a"))
         second = log.supersede(first.id, rec("b"))
-        with pytest.raises(DecisionLogError, match=rf"already superseded by '{second.id}'[\s\S]*supersede '{second.id}'"):
+        with pytest.raises(
+            DecisionLogError, match=rf"already superseded by '{second.id}'[\s\S]*supersede '{second.id}'"
+        ):
             log.supersede(first.id, rec("c"))
         third = log.append(rec("c", supersedes="latest"))
         assert third.supersedes == second.id
 
 
 def _decide_many(pg, url: str, summary, cwd, n: int) -> list[subprocess.CompletedProcess]:
-    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "HOME": str(cwd),
-           "LANG": "C.UTF-8", "PGPASSWORD": pg.password, "WORKBENCH_DECISIONS": url}
+    env = {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "HOME": str(cwd),
+        "LANG": "C.UTF-8",
+        "PGPASSWORD": pg.password,
+        "WORKBENCH_DECISIONS": url,
+    }
 
     def one(i: int) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "workbench", "decide", str(summary), "--supersedes", "latest",
-                               "--rationale", f"writer {i}"], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=600, check=False)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "workbench",
+                "decide",
+                str(summary),
+                "--supersedes",
+                "latest",
+                "--rationale",
+                f"writer {i}",
+            ],
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
 
     with ThreadPoolExecutor(n) as pool:
         return list(pool.map(one, range(n)))
@@ -108,10 +136,29 @@ def summary(tmp_path_factory):
     folder = tmp_path_factory.mktemp("summary")
     (folder / "q.yaml").write_text(MODEL)
     pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.85], "latency_ms": [20, 10, 25]}).to_csv(
-        folder / "runs.csv", index=False)
-    r = subprocess.run([sys.executable, "-m", "workbench", "analyze", str(folder / "runs.csv"), "-m",
-                        str(folder / "q.yaml"), "--smaa", "100", "-f", "json", "-o", str(folder / "analysis.json")],
-                       capture_output=True, text=True, timeout=300, check=False)
+        folder / "runs.csv", index=False
+    )
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "analyze",
+            str(folder / "runs.csv"),
+            "-m",
+            str(folder / "q.yaml"),
+            "--smaa",
+            "100",
+            "-f",
+            "json",
+            "-o",
+            str(folder / "analysis.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     return folder / "analysis.json"
 
@@ -173,20 +220,35 @@ def test_password_is_never_printed(postgres, summary, tmp_path):
     """A password given in the URL (the discouraged way) appears in no output of the CLI."""
     secret = postgres.password
     url = postgres.url(postgres.create_database("p_" + uuid.uuid4().hex[:10]), with_password=True)
-    env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin", "HOME": str(tmp_path),
-           "LANG": "C.UTF-8"}
+    env = {
+        "PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+    }
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "workbench", *args], env=env, cwd=tmp_path,
-                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "workbench", *args],
+            env=env,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
 
     outs = [cli("decisions", "show", "latest", "-d", url)]  # empty log: an error naming the log
     assert outs[0].returncode == 2 and "***" in outs[0].stderr
     outs.append(cli("decide", str(summary), "-d", url, "--rationale", "r"))
     assert outs[-1].returncode == 0, outs[-1].stderr
-    outs += [cli("decisions", "list", "-d", url), cli("decisions", "show", "latest", "-d", url, "-f", "json"),
-             cli("decisions", "show", "zzzz", "-d", url), cli("export", "madr", "-d", url),
-             cli("decide", str(summary), "-d", url.replace(f"{postgres.port}/", f"{postgres.port + 1}/"))]
+    outs += [
+        cli("decisions", "list", "-d", url),
+        cli("decisions", "show", "latest", "-d", url, "-f", "json"),
+        cli("decisions", "show", "zzzz", "-d", url),
+        cli("export", "madr", "-d", url),
+        cli("decide", str(summary), "-d", url.replace(f"{postgres.port}/", f"{postgres.port + 1}/")),
+    ]
     assert outs[-1].returncode == 2
     for r in outs:
         assert secret not in r.stdout and secret not in r.stderr

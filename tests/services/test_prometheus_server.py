@@ -32,8 +32,14 @@ pytestmark = [pytest.mark.service, pytest.mark.slow]
 MODEL = {
     "name": "served",
     "objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": "<= 4"},
+        {
+            "name": "latency_p95_ms",
+            "direction": "min",
+            "unit": "ms",
+            "source": "latency_ms",
+            "aggregation": "p95",
+            "constraint": "<= 4",
+        },
         {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate", "constraint": "<= 0.02"},
         {"name": "cost_per_1k", "direction": "min", "unit": "USD", "source": "cost_usd", "aggregation": "sum_per_1k"},
     ],
@@ -66,8 +72,21 @@ def served(tmp_path_factory):
     model_file.write_text(yaml.safe_dump(MODEL, sort_keys=False))
     qm = wb.QualityModel.from_yaml(model_file)
     rules = folder / "rules.yml"
-    out = CliRunner().invoke(app, ["export", "prometheus", "--model", str(model_file), "--for", "2s",
-                                   "--window", f"{WINDOW_S}s", "-o", str(rules)])
+    out = CliRunner().invoke(
+        app,
+        [
+            "export",
+            "prometheus",
+            "--model",
+            str(model_file),
+            "--for",
+            "2s",
+            "--window",
+            f"{WINDOW_S}s",
+            "-o",
+            str(rules),
+        ],
+    )
     assert out.exit_code == 0, out.output
     if _services.prometheus_binary() is None:
         pytest.skip("the Prometheus server is not installed: apt-get install prometheus (.ci/run does it)")
@@ -76,8 +95,9 @@ def served(tmp_path_factory):
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": ["{folder}/rules.yml"],
-        "scrape_configs": [{"job_name": "serving",
-                            "static_configs": [{"targets": [f"127.0.0.1:{server.server_port}"]}]}],
+        "scrape_configs": [
+            {"job_name": "serving", "static_configs": [{"targets": [f"127.0.0.1:{server.server_port}"]}]}
+        ],
     }
     prom = _services.start_prometheus(yaml.safe_dump(config), rules={"rules.yml": rules.read_text()})
     try:
@@ -99,8 +119,15 @@ def served(tmp_path_factory):
                         ts = time.time()
                         cost = 2e-6 + 1e-5 * float(x)
                         exporter.observe(version, latency_ms=float(x), error=bool(e), cost_usd=cost)
-                        rows.append({"timestamp": ts, "version": version, "latency_ms": float(x),
-                                     "error": bool(e), "cost_usd": cost})
+                        rows.append(
+                            {
+                                "timestamp": ts,
+                                "version": version,
+                                "latency_ms": float(x),
+                                "error": bool(e),
+                                "cost_usd": cost,
+                            }
+                        )
             assert time.time() < start + WINDOW_S - 1.5, "the machine is too slow for 10 s windows"
         end = t0 + WINDOWS * WINDOW_S
         time.sleep(max(0.0, end + 2 - time.time()))
@@ -108,9 +135,16 @@ def served(tmp_path_factory):
         log["timestamp"] = pd.to_datetime(log["timestamp"], unit="s", utc=True)
         log_file = folder / "requests.parquet"
         log.to_parquet(log_file)
-        yield {"url": prom.url, "model": qm, "model_file": model_file, "log": log_file, "rules": rules,
-               "since": pd.Timestamp(t0, unit="s", tz="UTC"), "until": pd.Timestamp(end, unit="s", tz="UTC"),
-               "exporter": exporter}
+        yield {
+            "url": prom.url,
+            "model": qm,
+            "model_file": model_file,
+            "log": log_file,
+            "rules": rules,
+            "since": pd.Timestamp(t0, unit="s", tz="UTC"),
+            "until": pd.Timestamp(end, unit="s", tz="UTC"),
+            "exporter": exporter,
+        }
     finally:
         server.shutdown()
         prom.stop()
@@ -161,10 +195,10 @@ def test_quantiles_equal_the_servers_own_histogram_quantile(served):
     """Prometheus itself, on the same bucket increases between the window edges, is the oracle."""
     _, by_prom = _watch_both(served)
     got = by_prom.aggregated.set_index(["version", "window_end"])["latency_p95_ms"]
-    q = (f"histogram_quantile(0.95, sum by (version, le) (latency_ms_bucket - latency_ms_bucket offset "
-         f"{WINDOW_S}s))")
-    oracle = _instant_range(served["url"], q, served["since"] + pd.Timedelta(seconds=WINDOW_S), served["until"],
-                            WINDOW_S)
+    q = f"histogram_quantile(0.95, sum by (version, le) (latency_ms_bucket - latency_ms_bucket offset {WINDOW_S}s))"
+    oracle = _instant_range(
+        served["url"], q, served["since"] + pd.Timedelta(seconds=WINDOW_S), served["until"], WINDOW_S
+    )
     oracle = oracle.set_index(["version", "timestamp"])["value"]
     common = got.index.intersection(oracle.index)
     assert len(common) >= (WINDOWS - 1) * 3  # the first window's series are born in it (no offset sample)
@@ -178,15 +212,36 @@ def test_triggers_agree(served):
     breaches = {(t.version, t.objective) for t in by_prom.triggers if t.kind == "constraint_violated"}
     assert breaches == {(DEGRADED, "latency_p95_ms"), (DEGRADED, "error_rate")}
     assert by_prom.review_due and by_prom.provenance["prometheus"]["queries"]["latency_p95_ms"] == {
-        "buckets": "sum by (version, le) (latency_ms_bucket)"}
+        "buckets": "sum by (version, le) (latency_ms_bucket)"
+    }
 
 
 def test_cli_watch_prometheus(served, tmp_path):
     out = tmp_path / "triggers.json"
-    proc = subprocess.run([sys.executable, "-m", "workbench", "watch", "--prometheus", served["url"],
-                           "-m", str(served["model_file"]), "--window", f"{WINDOW_S}s",
-                           "--since", served["since"].isoformat(), "--until", served["until"].isoformat(),
-                           "-o", str(out)], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "watch",
+            "--prometheus",
+            served["url"],
+            "-m",
+            str(served["model_file"]),
+            "--window",
+            f"{WINDOW_S}s",
+            "--since",
+            served["since"].isoformat(),
+            "--until",
+            served["until"].isoformat(),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 1, proc.stderr
     payload = json.loads(out.read_text())
     assert {t["version"] for t in payload["triggers"] if t["kind"] == "constraint_violated"} == {DEGRADED}
@@ -207,18 +262,24 @@ def test_exported_rules_pass_promtool_and_fire_for_the_degraded_version_only(ser
     assert by_alert == {"LatencyP95MsSloBreach": {DEGRADED}, "ErrorRateSloBreach": {DEGRADED}}
 
 
-
 def test_metric_map_and_selector_read_a_metric_named_otherwise(served):
     """An objective in microseconds without source:, mapped onto the exporter's histogram in ms."""
     import workbench as wb
     from workbench.errors import MonitoringError
     from workbench.monitoring.prometheus import aggregate_prometheus
 
-    qm = wb.QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_us", "direction": "min", "aggregation": "p95"},
-        {"name": "failures", "direction": "min", "aggregation": "rate"}]})
-    mapping = {"latency_p95_us": {"metric": "latency_ms", "scale": 1000},
-               "failures": {"metric": "error", "selector": 'instance!=""'}}
+    qm = wb.QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "latency_p95_us", "direction": "min", "aggregation": "p95"},
+                {"name": "failures", "direction": "min", "aggregation": "rate"},
+            ]
+        }
+    )
+    mapping = {
+        "latency_p95_us": {"metric": "latency_ms", "scale": 1000},
+        "failures": {"metric": "error", "selector": 'instance!=""'},
+    }
     kw = {"window": f"{WINDOW_S}s", "since": served["since"], "until": served["until"]}
     mapped = aggregate_prometheus(served["url"], qm, metric_map=mapping, selector='job="serving"', **kw)
     plain = aggregate_prometheus(served["url"], served["model"], **kw)
@@ -228,7 +289,10 @@ def test_metric_map_and_selector_read_a_metric_named_otherwise(served):
     for col in ("", "_lo", "_hi"):
         assert np.allclose(a[f"latency_p95_us{col}"], 1000 * b[f"latency_p95_ms{col}"], rtol=1e-12, equal_nan=True)
     assert np.allclose(a["failures"], b["error_rate"]) and (a["failures_n"] == b["error_rate_n"]).all()
-    assert mapped.queries["failures"]["errors"] == 'sum by (version) (error_total{job="serving",instance!="",outcome="error"})'
+    assert (
+        mapped.queries["failures"]["errors"]
+        == 'sum by (version) (error_total{job="serving",instance!="",outcome="error"})'
+    )
     with pytest.raises(MonitoringError, match="no observation"):
         from workbench.monitoring import watch
 
@@ -246,11 +310,15 @@ def test_explicit_promql_in_the_metric_map(served, tmp_path):
     from workbench.monitoring import watch
     from workbench.monitoring.prometheus import aggregate_prometheus
 
-    qm = wb.QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 4"}]})
-    mapping = {"latency_p95_ms": {
-        "query": "histogram_quantile(0.95, sum by (version, le) (latency_ms_bucket - latency_ms_bucket offset $window))",
-        "count": "sum by (version) (latency_ms_count - latency_ms_count offset $window)"}}
+    qm = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "latency_p95_ms", "direction": "min", "unit": "ms", "constraint": "<= 4"}]}
+    )
+    mapping = {
+        "latency_p95_ms": {
+            "query": "histogram_quantile(0.95, sum by (version, le) (latency_ms_bucket - latency_ms_bucket offset $window))",
+            "count": "sum by (version) (latency_ms_count - latency_ms_count offset $window)",
+        }
+    }
     kw = {"window": f"{WINDOW_S}s", "since": served["since"], "until": served["until"]}
     explicit = aggregate_prometheus(served["url"], qm, metric_map=mapping, **kw)
     generated = aggregate_prometheus(served["url"], served["model"], **kw)
@@ -279,5 +347,9 @@ def test_explicit_promql_in_the_metric_map(served, tmp_path):
     with pytest.raises(MonitoringError, match=r"needs both 'query'.*'count' is missing"):
         aggregate_prometheus(served["url"], qm, metric_map={"latency_p95_ms": {"query": "up"}}, **kw)
     with pytest.raises(MonitoringError, match="without a 'version' label"):
-        aggregate_prometheus(served["url"], qm, metric_map={"latency_p95_ms": {
-            "query": "sum(latency_ms_count)", "count": "sum(latency_ms_count)"}}, **kw)
+        aggregate_prometheus(
+            served["url"],
+            qm,
+            metric_map={"latency_p95_ms": {"query": "sum(latency_ms_count)", "count": "sum(latency_ms_count)"}},
+            **kw,
+        )

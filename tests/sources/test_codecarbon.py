@@ -76,9 +76,7 @@ def test_2021_layout_sums_runs_per_candidate(tmp_path):
     cands = from_frame(pd.DataFrame({"id": ["rf", "lr", "svm"], "acc": [0.9, 0.8, 0.7]}))
     c = join_emissions(cands, path)
     assert c.metrics == ["acc", "energy_wh", "emissions_kg", "duration_s"]
-    assert c.table.loc["rf", "energy_wh"] == pytest.approx(
-        (0.0020 + 0.0005) * 1000
-    )  # kWh -> Wh, summed
+    assert c.table.loc["rf", "energy_wh"] == pytest.approx((0.0020 + 0.0005) * 1000)  # kWh -> Wh, summed
     assert c.table.loc["rf", "emissions_kg"] == pytest.approx(0.0010)
     assert c.table.loc["lr", "duration_s"] == pytest.approx(5)
     assert np.isnan(c.table.loc["svm", "energy_wh"])  # not dropped here
@@ -90,9 +88,7 @@ def test_2021_layout_sums_runs_per_candidate(tmp_path):
     assert len(c.exclusions) == 0
     kwh = join_emissions(cands, path, energy_unit="kWh")
     assert kwh.table.loc["rf", "energy_kwh"] == pytest.approx(0.0025)
-    assert join_emissions(cands, path, energy_unit="J").table.loc[
-        "lr", "energy_j"
-    ] == pytest.approx(360.0)
+    assert join_emissions(cands, path, energy_unit="J").table.loc["lr", "energy_j"] == pytest.approx(360.0)
 
 
 def test_2x_layout_per_seed_runs_are_replicates(tmp_path):
@@ -105,18 +101,14 @@ def test_2x_layout_per_seed_runs_are_replicates(tmp_path):
                 row_2x("r-rf-0", "fraud", 100.0, 0.002, 0.010, 0.0, 0.002),
                 row_2x("r-rf-1", "fraud", 120.0, 0.003, 0.012, 0.0, 0.004),
                 row_2x("r-lr-0", "fraud", 10.0, 0.0002, 0.001, 0.0, 0.0002),
-                row_2x(
-                    "r-lr-0", "fraud", 20.0, 0.0004, 0.002, 0.0, 0.0004
-                ),  # a later snapshot of the same run
+                row_2x("r-lr-0", "fraud", 20.0, 0.0004, 0.002, 0.0, 0.0004),  # a later snapshot of the same run
             ]
         )
         + "\n"
     )
     runs = read_emissions(path)
     assert runs.set_index("run_id").loc["r-lr-0", "rows"] == 2
-    df = pd.DataFrame(
-        {"candidate": ["rf", "rf", "lr", "lr"], "seed": [0, 1, 0, 1], "acc": [0.9, 0.92, 0.8, 0.82]}
-    )
+    df = pd.DataFrame({"candidate": ["rf", "rf", "lr", "lr"], "seed": [0, 1, 0, 1], "acc": [0.9, 0.92, 0.8, 0.82]})
     cands = from_frame(df, replicate_column="seed")
     runs_map = {
         "r-rf-0": ["rf", "0"],
@@ -140,15 +132,10 @@ def test_2x_layout_per_seed_runs_are_replicates(tmp_path):
     assert join_emissions(median, path).table.loc["rf", "energy_wh"] == pytest.approx(np.median(rf))
     # keyed by candidate id (project_name) while candidates have replicates: per replicate run
     by_project = path.with_name("by_project.csv")
-    by_project.write_text(
-        "\n".join([HEADER_2X, row_2x("x1", "rf", 200.0, 0.005, 0.020, 0.0, 0.004)]) + "\n"
-    )
+    by_project.write_text("\n".join([HEADER_2X, row_2x("x1", "rf", 200.0, 0.005, 0.020, 0.0, 0.004)]) + "\n")
     d = join_emissions(cands, by_project)
     assert d.table.loc["rf", "energy_wh"] == pytest.approx(24.0 / 2)
-    assert (
-        "divided by the candidate's number of replicates"
-        in d.source_ref["emissions"]["aggregation"]
-    )
+    assert "divided by the candidate's number of replicates" in d.source_ref["emissions"]["aggregation"]
     assert np.isnan(d.replicates.loc[("rf", "0"), "energy_wh"])
 
 
@@ -164,9 +151,7 @@ def test_explicit_key_column_and_errors(tmp_path):
         False,
         True,
     ]
-    with pytest.raises(
-        UnknownNameError, match="(?s)Join column 'projectname'.*Did you mean 'project_name'"
-    ):
+    with pytest.raises(UnknownNameError, match="(?s)Join column 'projectname'.*Did you mean 'project_name'"):
         join_emissions(cands, path, on="projectname")
     with pytest.raises(UnknownNameError, match="(?s)Energy unit 'wh'.*Valid: Wh, kWh, J"):
         join_emissions(cands, path, energy_unit="wh")
@@ -188,9 +173,7 @@ def test_explicit_key_column_and_errors(tmp_path):
         "emissions_kg",
         "duration_s",
     ]
-    logged = from_frame(
-        pd.DataFrame({"id": ["rf", "lr"], "acc": [0.9, 0.8], "energy_wh": [5.0, 1.0]})
-    )
+    logged = from_frame(pd.DataFrame({"id": ["rf", "lr"], "acc": [0.9, 0.8], "energy_wh": [5.0, 1.0]}))
     with pytest.raises(
         CandidatesError,
         match=r"(?s)Column 'energy_wh' is in the candidates table "
@@ -208,38 +191,26 @@ def test_explicit_key_column_and_errors(tmp_path):
         read_emissions(not_cc)
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER_2021 + "\n2021-03-23T09:26:11,e1,rf,34,0.0008,lots,Sweden,SWE,,N,,\n")
-    with pytest.raises(
-        CandidatesError, match="'energy_consumed' has non-numeric values \\(line 2: 'lots'\\)"
-    ):
+    with pytest.raises(CandidatesError, match="'energy_consumed' has non-numeric values \\(line 2: 'lots'\\)"):
         read_emissions(bad)
 
 
 def test_optuna_trial_numbers_are_keys(tmp_path):
     path = tmp_path / "emissions.csv"
-    path.write_text(
-        "\n".join([HEADER_2021, "2021-03-23T09:26:11,e1,3,3,0.001,0.004,Sweden,SWE,,N,,"]) + "\n"
-    )
-    df = pd.DataFrame(
-        {"trial": ["trial-3", "trial-4"], "trial_number": [3, 4], "value": [0.1, 0.2]}
-    )
+    path.write_text("\n".join([HEADER_2021, "2021-03-23T09:26:11,e1,3,3,0.001,0.004,Sweden,SWE,,N,,"]) + "\n")
+    df = pd.DataFrame({"trial": ["trial-3", "trial-4"], "trial_number": [3, 4], "value": [0.1, 0.2]})
     c = join_emissions(from_frame(df, id_column="trial", metrics=["value"]), path)
     assert c.source_ref["emissions"]["on"] == "project_name -> the Optuna trial numbers"
-    assert c.table["energy_wh"].tolist()[0] == pytest.approx(4.0) and np.isnan(
-        c.table["energy_wh"].iloc[1]
-    )
+    assert c.table["energy_wh"].tolist()[0] == pytest.approx(4.0) and np.isnan(c.table["energy_wh"].iloc[1])
 
 
 def test_load_joins_emissions_and_accepts_frames(tmp_path):
     path = tmp_path / "emissions.csv"
-    path.write_text(
-        "\n".join([HEADER_2021, "2021-03-23T09:26:11,e1,a,3,0.001,0.004,Sweden,SWE,,N,,"]) + "\n"
-    )
+    path.write_text("\n".join([HEADER_2021, "2021-03-23T09:26:11,e1,a,3,0.001,0.004,Sweden,SWE,,N,,"]) + "\n")
     df = pd.DataFrame({"id": ["a", "b"], "acc": [0.9, 0.8]})
     c = wb.load(df, emissions=path)
     assert c.table.loc["a", "energy_wh"] == pytest.approx(4.0)
-    d = join_emissions(
-        from_frame(df), read_emissions(path, energy_unit="kWh")
-    )  # read_emissions output
+    d = join_emissions(from_frame(df), read_emissions(path, energy_unit="kWh"))  # read_emissions output
     assert d.table.loc["a", "energy_wh"] == pytest.approx(4.0)
     e = join_emissions(from_frame(df), pd.read_csv(path))  # a raw CodeCarbon frame
     assert e.table.loc["a", "energy_wh"] == pytest.approx(4.0)
@@ -281,9 +252,7 @@ def tracked(tmp_path_factory):
         exp = client.create_experiment("energy")
         cc_runs = {}
         for i, (cand, seed) in enumerate([("rf", 0), ("rf", 1), ("lr", 0), ("lr", 1)]):
-            run = client.create_run(
-                exp, tags={"candidate": cand, "seed": str(seed)}, start_time=1_700_000_000_000 + i
-            )
+            run = client.create_run(exp, tags={"candidate": cand, "seed": str(seed)}, start_time=1_700_000_000_000 + i)
             rid = run.info.run_id
             cc_runs[rid] = _track(folder, flush=(i == 0), project_name=cand, experiment_id=rid)
             client.log_metric(rid, "acc", 0.9 - i / 100)
@@ -294,18 +263,12 @@ def tracked(tmp_path_factory):
 def test_real_tracker_file_joined_to_mlflow_replicates(tracked):
     uri, path, cc_runs = tracked
     raw = pd.read_csv(path)
-    assert (
-        len(raw.columns) == 38 and len(raw) == 5
-    )  # 4 runs, the first flushed once before stopping
+    assert len(raw.columns) == 38 and len(raw) == 5  # 4 runs, the first flushed once before stopping
     runs = read_emissions(path)
     assert len(runs) == 4 and runs["rows"].tolist() == [2, 1, 1, 1]
     first = raw[raw["run_id"] == runs["run_id"][0]]
-    assert runs["energy_wh"][0] == pytest.approx(
-        first["energy_consumed"].iloc[-1] * 1000
-    )  # last snapshot
-    assert (
-        first["energy_consumed"].iloc[-1] >= first["energy_consumed"].iloc[0]
-    )  # snapshots are cumulative
+    assert runs["energy_wh"][0] == pytest.approx(first["energy_consumed"].iloc[-1] * 1000)  # last snapshot
+    assert first["energy_consumed"].iloc[-1] >= first["energy_consumed"].iloc[0]  # snapshots are cumulative
     assert set(runs["country_iso_code"]) == {"SWE"}
     c = wb.load(f"mlflow:{uri}#energy", emissions=path)
     assert c.replicates is not None and set(c.metrics) >= {

@@ -8,10 +8,12 @@ import workbench as wb
 from workbench import QualityModel
 from workbench.errors import CandidatesError, SourceNotFoundError, UnknownNameError, UnknownObjectiveError
 
-QM = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                            {"name": "latency_ms", "direction": "min", "unit": "ms"}]})
-DF = pd.DataFrame({"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.85], "latency_ms": [20.0, 10.0, 15.0],
-                   "team": ["x", "y", "z"]})
+QM = QualityModel.from_dict(
+    {"objectives": [{"name": "acc", "direction": "max"}, {"name": "latency_ms", "direction": "min", "unit": "ms"}]}
+)
+DF = pd.DataFrame(
+    {"id": ["a", "b", "c"], "acc": [0.9, 0.8, 0.85], "latency_ms": [20.0, 10.0, 15.0], "team": ["x", "y", "z"]}
+)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".json", ".jsonl", ".tsv"])
@@ -56,14 +58,19 @@ def test_corrupt_files_give_clear_errors(tmp_path):
 
 
 def test_missing_objective_column_suggests_the_closest():
-    with pytest.raises(UnknownObjectiveError, match="(?s)Objective 'latency_ms'.*Valid: acc, latncy_ms.*Did you mean 'latncy_ms'"):
+    with pytest.raises(
+        UnknownObjectiveError, match="(?s)Objective 'latency_ms'.*Valid: acc, latncy_ms.*Did you mean 'latncy_ms'"
+    ):
         wb.load(DF.rename(columns={"latency_ms": "latncy_ms"}), model=QM)
 
 
 def test_non_numeric_objective_is_named():
     df = DF.assign(latency_ms=["20", "fast", "15"])
-    with pytest.raises(UnknownObjectiveError, match="(?s)'latency_ms' is a column of the candidates table, but "
-                       "not a numeric one.*1 of 3 cells are not numbers: row 'b' has 'fast'"):
+    with pytest.raises(
+        UnknownObjectiveError,
+        match="(?s)'latency_ms' is a column of the candidates table, but "
+        "not a numeric one.*1 of 3 cells are not numbers: row 'b' has 'fast'",
+    ):
         wb.load(df, model=QM)
 
 
@@ -89,7 +96,9 @@ def test_nan_and_inf_are_excluded_with_a_reason():
 
 
 def test_duplicates_empty_and_missing_ids():
-    with pytest.raises(CandidatesError, match="(?s)repeat without a replicate column: 'a' \\(2 rows\\).*--replicates seed"):
+    with pytest.raises(
+        CandidatesError, match="(?s)repeat without a replicate column: 'a' \\(2 rows\\).*--replicates seed"
+    ):
         wb.load(pd.concat([DF, DF.iloc[:1]]))
     with pytest.raises(CandidatesError, match="is empty"):
         wb.load(DF.iloc[:0])
@@ -102,8 +111,14 @@ def test_duplicates_empty_and_missing_ids():
 
 
 def test_replicates_are_summarised_and_kept():
-    df = pd.DataFrame({"id": ["a"] * 3 + ["b"] * 2, "seed": [0, 1, 2, 0, 1],
-                       "acc": [0.8, 0.9, 1.0, 0.5, 0.7], "latency_ms": [10, 12, 14, 5, 5]})
+    df = pd.DataFrame(
+        {
+            "id": ["a"] * 3 + ["b"] * 2,
+            "seed": [0, 1, 2, 0, 1],
+            "acc": [0.8, 0.9, 1.0, 0.5, 0.7],
+            "latency_ms": [10, 12, 14, 5, 5],
+        }
+    )
     c = wb.load(df, model=QM, replicate_column="seed")
     assert c.table.loc["a", "acc"] == pytest.approx(0.9)
     assert c.spread.loc["a", "acc"] == pytest.approx(0.1)
@@ -130,8 +145,9 @@ def test_source_spec_without_name_is_explained():
 def test_values_too_large_to_compare_are_excluded_with_a_reason():
     # 1e308 used to reach the analysis and overflow (TOPSIS squares, normalisation ranges): now the
     # row is excluded like NaN/inf, with the value in the reason; the largest accepted magnitude works.
-    df = pd.DataFrame({"id": ["huge", "neg", "ok", "edge"], "acc": [1e308, 0.5, 0.9, 1e150],
-                       "latency_ms": [1.0, -1e308, 2.0, -1e150]})
+    df = pd.DataFrame(
+        {"id": ["huge", "neg", "ok", "edge"], "acc": [1e308, 0.5, 0.9, 1e150], "latency_ms": [1.0, -1e308, 2.0, -1e150]}
+    )
     c = wb.load(df, model=QM)
     assert c.table.index.tolist() == ["ok", "edge"]
     assert c.exclusions["candidate"].tolist() == ["huge", "neg"]
@@ -164,7 +180,9 @@ def test_repeated_column_names_are_a_clear_error():
 def test_complex_values_are_not_metrics():
     # complex values were cast to float with a ComplexWarning, silently dropping the imaginary part
     df = DF.assign(acc=[0.9 + 1j, 0.8, 0.85])
-    with pytest.raises(UnknownObjectiveError, match=r"(?s)'acc' is a column .*but not a numeric one.*row 'a' has \(0.9\+1j\)"):
+    with pytest.raises(
+        UnknownObjectiveError, match=r"(?s)'acc' is a column .*but not a numeric one.*row 'a' has \(0.9\+1j\)"
+    ):
         wb.load(df, model=QM)
     assert "acc" in wb.load(df).provenance.columns
 

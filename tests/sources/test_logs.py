@@ -89,8 +89,7 @@ def test_columns_maps_file_names_and_converts_units(tmp_path):
     df = frame().rename(columns={"version": "model_version", "latency_ms": "duration"})
     df["duration"] = df["duration"] / 1000  # seconds
     df.to_csv(tmp_path / "x.csv", index=False)
-    logs = read_logs(tmp_path, columns={"version": "model_version", "latency_ms": "duration"},
-                     latency_unit="s")
+    logs = read_logs(tmp_path, columns={"version": "model_version", "latency_ms": "duration"}, latency_unit="s")
     assert logs.data["latency_ms"].tolist() == pytest.approx([10, 20, 30, 40, 50, 60])
     assert "model_version" not in logs.data.columns and "duration" not in logs.data.columns
 
@@ -136,8 +135,9 @@ def test_missing_required_column_lists_columns_and_the_fix(tmp_path):
     frame().rename(columns=renamed).to_csv(tmp_path / "y.csv", index=False)
     with pytest.raises(UnknownNameError) as info:
         read_logs(tmp_path / "y.csv")
-    assert ("Fix: columns={'timestamp': 'ts', 'version': 'model', 'latency_ms': 'elapsed', "
-            "'error': 'outcome'}") in str(info.value)
+    assert ("Fix: columns={'timestamp': 'ts', 'version': 'model', 'latency_ms': 'elapsed', 'error': 'outcome'}") in str(
+        info.value
+    )
     (tmp_path / "y.csv").unlink()
     frame().rename(columns={"latency_ms": "latency"}).to_csv(tmp_path / "x.csv", index=False)
     with pytest.raises(UnknownNameError, match=r"(?s)'latency_ms'.*Did you mean 'latency'.*latency_unit="):
@@ -159,8 +159,7 @@ def test_bad_rows_are_excluded_with_reason_counts(tmp_path):
     logs = read_logs(tmp_path)
     assert len(logs.data) == 3
     counts = dict(zip(logs.excluded["reason"], logs.excluded["rows"], strict=True))
-    assert counts == {"missing timestamp": 1, "unparseable timestamp": 2, "negative latency": 1,
-                      "missing version": 1}
+    assert counts == {"missing timestamp": 1, "unparseable timestamp": 2, "negative latency": 1, "missing version": 1}
     ex = logs.excluded.set_index("reason")
     assert ex.loc["negative latency", "example"] == "-5.0"
     assert ex.loc["unparseable timestamp", "example"] == "not a time"
@@ -182,8 +181,9 @@ def test_naive_timestamps_are_utc_and_noted(tmp_path):
     first = logs.data.groupby("version")["timestamp"].min()
     assert first["v1"] == first["v2"] == pd.Timestamp("2026-01-01T10:00:00Z")
     assert len(logs.notes) == 1 and "naive.csv" in logs.notes[0] and "UTC" in logs.notes[0]
-    frame(start="2026-01-01T10:00:00").assign(
-        timestamp=lambda d: pd.to_datetime(d["timestamp"])).to_parquet(tmp_path / "p.parquet")
+    frame(start="2026-01-01T10:00:00").assign(timestamp=lambda d: pd.to_datetime(d["timestamp"])).to_parquet(
+        tmp_path / "p.parquet"
+    )
     assert read_logs(tmp_path / "p.parquet").data["timestamp"].iloc[0] == pd.Timestamp("2026-01-01T10:00Z")
 
 
@@ -223,13 +223,21 @@ def test_unknown_file_type_and_non_numeric_cost(tmp_path):
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(min_value=-1e3, max_value=1e6, allow_nan=False), min_size=1, max_size=30),
-       st.sampled_from(["ms", "s", "us"]))
+@given(
+    st.lists(st.floats(min_value=-1e3, max_value=1e6, allow_nan=False), min_size=1, max_size=30),
+    st.sampled_from(["ms", "s", "us"]),
+)
 def test_rows_are_kept_or_counted_never_lost(tmp_path_factory, latencies, unit):
     path = tmp_path_factory.mktemp("h") / "x.parquet"
     n = len(latencies)
-    pd.DataFrame({"timestamp": pd.date_range("2026-01-01", periods=n, freq="s", tz="UTC"),
-                  "version": "v", "lat": latencies, "error": False}).to_parquet(path)
+    pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-01-01", periods=n, freq="s", tz="UTC"),
+            "version": "v",
+            "lat": latencies,
+            "error": False,
+        }
+    ).to_parquet(path)
     logs = read_logs(path, columns={"latency_ms": "lat"}, latency_unit=unit)
     assert len(logs.data) + int(logs.excluded["rows"].sum()) == n
     assert (logs.data["latency_ms"] >= 0).all()
@@ -245,11 +253,18 @@ def test_resolve_columns_for_engines_reading_files_themselves(tmp_path):
     files = list_log_files(tmp_path)
     assert [f.name for f in files] == ["a.parquet", "b.csv"]
     mapping, factor = resolve_columns(files[0], columns={"version": "model_version"})
-    assert mapping == {"version": "model_version", "timestamp": "timestamp", "error": "error",
-                       "group": "group", "latency_ms": "latency_us"}
+    assert mapping == {
+        "version": "model_version",
+        "timestamp": "timestamp",
+        "error": "error",
+        "group": "group",
+        "latency_ms": "latency_us",
+    }
     assert factor == 0.001
     assert resolve_columns(files[1], latency_unit="ms") == (
-        {c: c for c in REQUIRED if c != "latency_ms"} | {"latency_ms": "latency_ms"}, 1.0)
+        {c: c for c in REQUIRED if c != "latency_ms"} | {"latency_ms": "latency_ms"},
+        1.0,
+    )
     with pytest.raises(UnknownNameError, match="has no 'version' column"):
         resolve_columns(files[0])
     with pytest.raises(MonitoringDataError, match="contradicts"):
@@ -273,7 +288,8 @@ def test_serving_energy_per_version_and_window(tmp_path):
     path.write_text(EMISSIONS)
     per_version = serving_energy(path, by="experiment_id")
     assert per_version.set_index("version")["energy_wh"].to_dict() == pytest.approx(
-        {"v1": 22.0, "v2": 5.0, "canary": 1.0})
+        {"v1": 22.0, "v2": 5.0, "canary": 1.0}
+    )
     assert per_version.set_index("version")["runs"].to_dict() == {"v1": 2, "v2": 1, "canary": 1}
     hourly = serving_energy(path, by="experiment_id", window="1h")
     v1 = hourly[hourly["version"] == "v1"]
@@ -302,8 +318,11 @@ def test_serving_energy_from_the_real_tracker(tmp_path):
 
     for version, flush in (("v1", True), ("v2", False)):
         tracker = OfflineEmissionsTracker(
-            country_iso_code="SWE", output_methods=[OutputMethod.CSV], output_dir=str(tmp_path),
-            log_level="error", project_name=version,
+            country_iso_code="SWE",
+            output_methods=[OutputMethod.CSV],
+            output_dir=str(tmp_path),
+            log_level="error",
+            project_name=version,
         )
         tracker.start()
         sum(i * i for i in range(200_000))

@@ -160,9 +160,7 @@ def test_candidate_tag_groups_seeds_into_replicates(sqlite_store):
     assert c.table.index.tolist() == ["rf", "lr", "gb"]  # in the order they were run
     assert c.metrics == ["acc", "latency_ms"]
     acc = {k: np.mean([v[0] for v in seeds.values()]) for k, seeds in FRAUD.items()}
-    np.testing.assert_allclose(
-        c.table["acc"], [acc["rf"], acc["lr"], acc["gb"]]
-    )  # latest value, not step 0
+    np.testing.assert_allclose(c.table["acc"], [acc["rf"], acc["lr"], acc["gb"]])  # latest value, not step 0
     assert c.table.loc["rf", "latency_ms"] == pytest.approx(13.0)
     assert np.isnan(c.table.loc["gb", "latency_ms"])  # missing metric kept as NaN here
     assert c.spread.loc["rf", "acc"] == pytest.approx(np.std([0.91, 0.93, 0.92], ddof=1))
@@ -177,9 +175,7 @@ def test_candidate_tag_groups_seeds_into_replicates(sqlite_store):
     ref = c.source_ref
     assert ref["id_column"] == "tags.candidate" and ref["replicate_column"] == "tags.seed"
     assert ref["runs"][ids["rf", 1]] == ["rf", "1"]
-    assert ref["experiments"] == {
-        "fraud": mlflow.MlflowClient(uri).get_experiment_by_name("fraud").experiment_id
-    }
+    assert ref["experiments"] == {"fraud": mlflow.MlflowClient(uri).get_experiment_by_name("fraud").experiment_id}
     assert ref["excluded"] == {"FAILED": 1, "KILLED": 1, "deleted": 1}
 
 
@@ -236,8 +232,11 @@ def test_ids_without_candidate_tags(sqlite_store):
 def test_several_experiments_and_load_spec(sqlite_store):
     uri, _, _ = sqlite_store
     # not every run has a candidate tag: mixing id schemes is refused, naming the runs without it
-    with pytest.raises(CandidatesError, match=r"6 of 8 runs .* have a 'candidate' tag and 2 do not: "
-                                              r"\w+ \(alpha\), \w+ \(beta\)[\s\S]*id='run_name'"):
+    with pytest.raises(
+        CandidatesError,
+        match=r"6 of 8 runs .* have a 'candidate' tag and 2 do not: "
+        r"\w+ \(alpha\), \w+ \(beta\)[\s\S]*id='run_name'",
+    ):
         wb.load(f"mlflow:{uri}#fraud,fraud-v2")
     c = wb.load(f"mlflow:{uri}#fraud,fraud-v2", id="run_name")
     assert c.source_ref["id_column"] == "run_name"
@@ -252,9 +251,7 @@ def test_several_experiments_and_load_spec(sqlite_store):
 
 def test_explicit_id_and_replicate_columns(sqlite_store):
     uri, _, ids = sqlite_store
-    c = read_mlflow(
-        uri, ["fraud"], id="params.model", replicate_column="params.seed", summary="median"
-    )
+    c = read_mlflow(uri, ["fraud"], id="params.model", replicate_column="params.seed", summary="median")
     assert c.table.index.tolist() == ["rf", "lr", "gb"]
     assert c.table.loc["rf", "acc"] == pytest.approx(0.92)
     assert c.source_ref["replicate_column"] == "params.seed" and c.source_ref["summary"] == "median"
@@ -325,9 +322,12 @@ def test_stopped_server_is_retried_then_named_with_a_fix(monkeypatch):
     keys = ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")
     before = {k: os.environ.get(k) for k in keys}
     monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "1")
-    with pytest.raises(SourceUnreachableError, match=rf"(?s)Cannot reach the MLflow tracking server "
-                       rf"'http://127.0.0.1:{port}': the connection was refused.*Tried 2 time\(s\), 3 s each"
-                       r".*Fix: start the server.*WORKBENCH_MLFLOW_TIMEOUT"):
+    with pytest.raises(
+        SourceUnreachableError,
+        match=rf"(?s)Cannot reach the MLflow tracking server "
+        rf"'http://127.0.0.1:{port}': the connection was refused.*Tried 2 time\(s\), 3 s each"
+        r".*Fix: start the server.*WORKBENCH_MLFLOW_TIMEOUT",
+    ):
         read_mlflow(f"http://127.0.0.1:{port}", ["fraud"], timeout=3)
     assert {k: os.environ.get(k) for k in keys} == before  # set for the call only
 
@@ -377,8 +377,11 @@ def test_slow_server_times_out_with_the_timeout_named(monkeypatch):
     monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "1")
     peer = _Peer("silent")
     try:
-        with pytest.raises(SourceUnreachableError, match=r"(?s)did not answer in time.*Tried 2 time\(s\), 1 s each"
-                                                         r".*--timeout SECONDS or WORKBENCH_MLFLOW_TIMEOUT"):
+        with pytest.raises(
+            SourceUnreachableError,
+            match=r"(?s)did not answer in time.*Tried 2 time\(s\), 1 s each"
+            r".*--timeout SECONDS or WORKBENCH_MLFLOW_TIMEOUT",
+        ):
             read_mlflow(f"http://127.0.0.1:{peer.port}", ["fraud"], timeout=1)
     finally:
         peer.close()
@@ -454,9 +457,7 @@ def test_missing_mlflow_names_the_extra(monkeypatch, sqlite_store, file_store):
     from workbench.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "mlflow", None)
-    with pytest.raises(
-        MissingDependencyError, match=r'pip install "mltradeops-workbench\[mlflow\]"'
-    ):
+    with pytest.raises(MissingDependencyError, match=r'pip install "mltradeops-workbench\[mlflow\]"'):
         read_mlflow(sqlite_store[0], ["fraud"])
     assert len(read_mlflow(str(file_store[0]), ["fraud"])) == 3  # the file store needs no MLflow
 

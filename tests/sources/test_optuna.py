@@ -72,12 +72,8 @@ def storage(tmp_path_factory):
             directions=["maximize", "minimize"],
             sampler=optuna.samplers.RandomSampler(seed=1),
         )
-        nameless.optimize(
-            lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=5
-        )
-        single = optuna.create_study(
-            study_name="single", storage=url, sampler=optuna.samplers.RandomSampler(seed=2)
-        )
+        nameless.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=5)
+        single = optuna.create_study(study_name="single", storage=url, sampler=optuna.samplers.RandomSampler(seed=2))
         single.optimize(_single, n_trials=4)
     return url, folder, study
 
@@ -89,14 +85,10 @@ def test_completed_trials_become_candidates(storage):
     assert c.table.index.tolist() == [trial_id(t.number) for t in complete]
     assert c.table.index[0] == "trial-0"
     assert c.metrics == ["acc", "latency_ms", "size_kb", "user_attrs.train_s"]
-    np.testing.assert_allclose(
-        c.table[["acc", "latency_ms", "size_kb"]].to_numpy(), [t.values for t in complete]
-    )
+    np.testing.assert_allclose(c.table[["acc", "latency_ms", "size_kb"]].to_numpy(), [t.values for t in complete])
     prov = c.provenance
     assert prov.loc["trial-0", "trial_number"] == 0 and prov.loc["trial-0", "state"] == "COMPLETE"
-    assert (
-        "params.depth" in prov and "params.depth" not in c.metrics
-    )  # numeric params stay provenance
+    assert "params.depth" in prov and "params.depth" not in c.metrics  # numeric params stay provenance
     assert prov.loc["trial-0", "user_attrs.framework"] == "sklearn"
     assert prov.loc["trial-0", "duration"] >= np.timedelta64(0)
     ref = c.source_ref
@@ -114,10 +106,7 @@ def test_pruned_and_failed_trials_are_excluded_with_reasons(storage):
     assert pruned and failed
     assert c.source_ref["excluded"] == {"PRUNED": len(pruned), "FAIL": len(failed)}
     ex = c.exclusions.set_index("candidate")
-    assert (
-        ex.loc[trial_id(pruned[0]), "reason"]
-        == f"trial {pruned[0]} was PRUNED (no final objective values)"
-    )
+    assert ex.loc[trial_id(pruned[0]), "reason"] == f"trial {pruned[0]} was PRUNED (no final objective values)"
     assert ex.loc[trial_id(failed[0]), "reason"].startswith(f"trial {failed[0]} FAILED")
     assert len(ex) == len(pruned) + len(failed)
 
@@ -125,9 +114,7 @@ def test_pruned_and_failed_trials_are_excluded_with_reasons(storage):
 def _brute_force_front(F):
     """Nondominated rows of F (minimisation), by definition."""
     n = len(F)
-    return np.array(
-        [not any(np.all(F[j] <= F[i]) and np.any(F[j] < F[i]) for j in range(n)) for i in range(n)]
-    )
+    return np.array([not any(np.all(F[j] <= F[i]) and np.any(F[j] < F[i]) for j in range(n)) for i in range(n)])
 
 
 def test_pareto_set_equals_optunas_best_trials(storage):
@@ -139,9 +126,7 @@ def test_pareto_set_equals_optunas_best_trials(storage):
 
 
 def test_pareto_kernel_agrees_with_optuna(storage):
-    pareto = pytest.importorskip(
-        "workbench.analysis._pareto", reason="the Pareto kernel is not written yet"
-    )
+    pareto = pytest.importorskip("workbench.analysis._pareto", reason="the Pareto kernel is not written yet")
     url, _, study = storage
     c = read_optuna(url, "tradeoff", model=QM3)
     F = c.table[QM3.names].to_numpy() * np.array([o.sign for o in QM3])
@@ -207,9 +192,7 @@ def test_objective_names_without_metric_names(storage):
     assert unmapped.metrics == ["values_0", "values_1"]
     assert "not mapped" in unmapped.source_ref["objective_names"]
     # positions checked against directions too
-    with pytest.raises(
-        QualityModelError, match="(?s)Objective 'cost'.*minimizes.*mapped by position"
-    ):
+    with pytest.raises(QualityModelError, match="(?s)Objective 'cost'.*minimizes.*mapped by position"):
         read_optuna(
             url,
             "nameless",
@@ -228,9 +211,7 @@ def test_objective_names_without_metric_names(storage):
         "trial-2",
         "trial-3",
     ]
-    assert single.exclusions["reason"].tolist() == [
-        "trial 1 was PRUNED at step 2 (no final objective values)"
-    ]
+    assert single.exclusions["reason"].tolist() == ["trial 1 was PRUNED at step 2 (no final objective values)"]
     assert wb.load(
         f"optuna:{url}#single",
         model=QualityModel.from_dict({"objectives": [{"name": "loss", "direction": "min"}]}),
@@ -261,9 +242,7 @@ def test_plain_path_options_and_foreign_database(storage, tmp_path):
     url, folder, _ = storage
     c = read_optuna(str(folder / "optuna.db"), "tradeoff", metrics=["acc", "size_kb"])
     assert c.metrics == ["acc", "size_kb"]
-    grouped = read_optuna(
-        url, "tradeoff", id="params.depth", replicate_column="trial_number"
-    )
+    grouped = read_optuna(url, "tradeoff", id="params.depth", replicate_column="trial_number")
     assert grouped.replicates is not None and len(grouped) < len(c)
     mlflow_like = tmp_path / "mlflow.db"
     con = sqlite3.connect(mlflow_like)
@@ -299,7 +278,5 @@ def test_missing_optuna_names_the_extra(monkeypatch, storage):
     from workbench.errors import MissingDependencyError
 
     monkeypatch.setitem(sys.modules, "optuna", None)
-    with pytest.raises(
-        MissingDependencyError, match=r'pip install "mltradeops-workbench\[optuna\]"'
-    ):
+    with pytest.raises(MissingDependencyError, match=r'pip install "mltradeops-workbench\[optuna\]"'):
         read_optuna(storage[0], "tradeoff")

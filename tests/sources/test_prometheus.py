@@ -46,12 +46,13 @@ def by_hand(q, observations, bounds=BOUNDS):
 def registry():
     reg = prometheus_client.CollectorRegistry()
     hist = prometheus_client.Histogram(
-        "request_latency_seconds", "Serving latency", ["version", "instance"], buckets=BOUNDS,
+        "request_latency_seconds",
+        "Serving latency",
+        ["version", "instance"],
+        buckets=BOUNDS,
         registry=reg,
     )
-    requests = prometheus_client.Counter(
-        "requests", "Requests served", ["version", "outcome"], registry=reg
-    )
+    requests = prometheus_client.Counter("requests", "Requests served", ["version", "outcome"], registry=reg)
     gauge = prometheus_client.Gauge("model_loaded", "Model in memory", ["version"], registry=reg)
     for version, values in OBS.items():
         for i, v in enumerate(values):  # spread over two instances: quantiles sum them first
@@ -141,8 +142,10 @@ def test_prometheus_edge_cases():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(min_value=0.001, max_value=5.0), min_size=1, max_size=40),
-       st.floats(min_value=0.0, max_value=1.0))
+@given(
+    st.lists(st.floats(min_value=0.001, max_value=5.0), min_size=1, max_size=40),
+    st.floats(min_value=0.0, max_value=1.0),
+)
 def test_quantile_matches_the_plain_algorithm(observations, q):
     bounds = [*BOUNDS, math.inf]
     counts = [sum(o <= b for o in observations) for b in bounds]
@@ -170,10 +173,14 @@ MATRIX = {
     "data": {
         "resultType": "matrix",
         "result": [
-            {"metric": {"__name__": "http_requests_total", "version": "v1", "code": "200"},
-             "values": [[1767225600, "10"], [1767225660, "12.5"]]},
-            {"metric": {"__name__": "http_requests_total", "version": "v2", "code": "500"},
-             "values": [[1767225600, "NaN"], [1767225660, "+Inf"]]},
+            {
+                "metric": {"__name__": "http_requests_total", "version": "v1", "code": "200"},
+                "values": [[1767225600, "10"], [1767225660, "12.5"]],
+            },
+            {
+                "metric": {"__name__": "http_requests_total", "version": "v2", "code": "500"},
+                "values": [[1767225600, "NaN"], [1767225660, "+Inf"]],
+            },
         ],
     },
 }
@@ -193,18 +200,22 @@ def test_range_query_matrix_from_dict_file_and_text(tmp_path):
 
 
 def test_range_query_vector_and_scalar():
-    vec = {"status": "success", "data": {"resultType": "vector", "result": [
-        {"metric": {"version": "v1"}, "value": [1767225600.25, "0.42"]}]}}
+    vec = {
+        "status": "success",
+        "data": {"resultType": "vector", "result": [{"metric": {"version": "v1"}, "value": [1767225600.25, "0.42"]}]},
+    }
     df = read_range_query(vec)
     assert df["metric"].isna().all() and df["value"].tolist() == [0.42]
-    sc = read_range_query({"status": "success", "data": {"resultType": "scalar",
-                                                         "result": [1767225600, "3"]}})
+    sc = read_range_query({"status": "success", "data": {"resultType": "scalar", "result": [1767225600, "3"]}})
     assert sc["value"].tolist() == [3.0]
 
 
 def test_range_query_errors(tmp_path):
-    err = {"status": "error", "errorType": "bad_data",
-           "error": 'invalid parameter "query": 1:5: parse error: unexpected end of input'}
+    err = {
+        "status": "error",
+        "errorType": "bad_data",
+        "error": 'invalid parameter "query": 1:5: parse error: unexpected end of input',
+    }
     with pytest.raises(MonitoringDataError, match=r"status 'error': bad_data: invalid parameter \"query\""):
         read_range_query(err)
     with pytest.raises(MonitoringDataError, match="not supported"):
@@ -221,11 +232,18 @@ def test_range_query_errors(tmp_path):
 
 def test_range_query_of_buckets_gives_quantiles_per_timestamp():
     def series(le, values):
-        return {"metric": {"version": "v1", "le": le},
-                "values": [[1767225600 + 60 * i, str(v)] for i, v in enumerate(values)]}
+        return {
+            "metric": {"version": "v1", "le": le},
+            "values": [[1767225600 + 60 * i, str(v)] for i, v in enumerate(values)],
+        }
 
-    doc = {"status": "success", "data": {"resultType": "matrix", "result": [
-        series("0.1", [3, 1]), series("0.5", [6, 2]), series("+Inf", [10, 4])]}}
+    doc = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [series("0.1", [3, 1]), series("0.5", [6, 2]), series("+Inf", [10, 4])],
+        },
+    }
     out = histogram_quantiles(read_range_query(doc), None, q=0.5)
     assert len(out) == 2 and out["timestamp"].is_monotonic_increasing
     assert out["value"].iloc[0] == pytest.approx(0.1 + 0.4 * (5 - 3) / (6 - 3))

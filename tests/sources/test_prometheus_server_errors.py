@@ -51,9 +51,14 @@ def test_nothing_to_export_raises_with_the_reason():
     from workbench import QualityModel
     from workbench.decisions.pushdown import prometheus_rules
 
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "recall", "direction": "max", "constraint": ">= 0.9"},
-        {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "recall", "direction": "max", "constraint": ">= 0.9"},
+                {"name": "latency_p95_ms", "direction": "min", "source": "latency_ms", "aggregation": "p95"},
+            ]
+        }
+    )
     with pytest.raises(DecisionError) as info:
         prometheus_rules(qm)
     text = str(info.value)
@@ -63,8 +68,14 @@ def test_nothing_to_export_raises_with_the_reason():
 def test_cli_export_with_nothing_to_export_exits_2_and_writes_nothing(tmp_path):
     (tmp_path / "q.yaml").write_text("objectives:\n  - {name: recall, direction: max, constraint: '>= 0.9'}\n")
     out = tmp_path / "rules.yml"
-    r = subprocess.run([sys.executable, "-m", "workbench", "export", "prometheus", "-m", "q.yaml", "-o", str(out)],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "export", "prometheus", "-m", "q.yaml", "-o", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 2, r.stderr
     assert "Nothing to export" in r.stderr and "without a monitored metric" in " ".join(r.stderr.split())
     assert not out.exists()
@@ -72,18 +83,43 @@ def test_cli_export_with_nothing_to_export_exits_2_and_writes_nothing(tmp_path):
 
 def test_cli_watch_without_logs_or_url_exits_2(tmp_path):
     (tmp_path / "q.yaml").write_text("objectives:\n  - {name: recall, direction: max, constraint: '>= 0.9'}\n")
-    r = subprocess.run([sys.executable, "-m", "workbench", "watch", "-m", "q.yaml"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [sys.executable, "-m", "workbench", "watch", "-m", "q.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 2 and "--prometheus" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_cli_watch_unreachable_prometheus_exits_2(tmp_path):
-    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: lat, direction: min, source: latency_ms, "
-                                     "aggregation: p95, constraint: '<= 4'}\n")
+    (tmp_path / "q.yaml").write_text(
+        "objectives:\n  - {name: lat, direction: min, source: latency_ms, aggregation: p95, constraint: '<= 4'}\n"
+    )
     url = f"http://127.0.0.1:{_free_port()}"
-    r = subprocess.run([sys.executable, "-m", "workbench", "watch", "-m", "q.yaml", "--prometheus", url,
-                        "--window", "1m", "--timeout", "2"], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "workbench",
+            "watch",
+            "-m",
+            "q.yaml",
+            "--prometheus",
+            url,
+            "--window",
+            "1m",
+            "--timeout",
+            "2",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 2, r.stdout + r.stderr
     assert url in r.stderr and "Fix:" in r.stderr and "Traceback" not in r.stderr
 
@@ -93,8 +129,9 @@ def test_too_many_windows_for_one_range_query_is_refused_before_querying():
     from workbench.errors import MonitoringError
     from workbench.monitoring.prometheus import aggregate_prometheus
 
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]}
+    )
     with pytest.raises(MonitoringError, match="11,000 points"):  # no server needed: refused first
         aggregate_prometheus("http://127.0.0.1:9", qm, window="1s", since="2026-01-01", until="2026-01-02")
 
@@ -109,18 +146,22 @@ def test_model_without_monitored_objective_is_refused():
         aggregate_prometheus("http://127.0.0.1:9", qm, window="1m")
 
 
-@pytest.mark.parametrize(("mapping", "message"), [
-    ({"nope": "latency_ms"}, "metric_map: objective 'nope'"),
-    ({"lat": {"expr": "up"}}, "alert rules only"),
-    ({"lat": {"metric": "x", "scale": 0}}, "positive finite"),
-    (["lat"], "must map objective names"),
-])
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"nope": "latency_ms"}, "metric_map: objective 'nope'"),
+        ({"lat": {"expr": "up"}}, "alert rules only"),
+        ({"lat": {"metric": "x", "scale": 0}}, "positive finite"),
+        (["lat"], "must map objective names"),
+    ],
+)
 def test_bad_metric_map_is_named_before_querying(mapping, message):
     from workbench import QualityModel
     from workbench.errors import WorkbenchError
     from workbench.monitoring.prometheus import aggregate_prometheus
 
-    qm = QualityModel.from_dict({"objectives": [
-        {"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "lat", "direction": "min", "source": "latency_ms", "aggregation": "p95"}]}
+    )
     with pytest.raises(WorkbenchError, match=message):
         aggregate_prometheus("http://127.0.0.1:9", qm, window="1m", metric_map=mapping)

@@ -12,13 +12,20 @@ from workbench import QualityModel, analyze, load
 from workbench.sources import from_frame
 from workbench.sources.candidates import replicate_groups
 
-QM = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                            {"name": "ms", "direction": "min", "unit": "ms"}]})
+QM = QualityModel.from_dict(
+    {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "unit": "ms"}]}
+)
 
 
 def test_a_seed_column_is_found_when_ids_repeat():
-    df = pd.DataFrame({"id": ["a", "a", "b", "b", "b"], "seed": [0, 1, 0, 1, 2],
-                       "acc": [0.9, 0.92, 0.8, 0.81, 0.82], "ms": [10, 11, 5, 6, 7]})
+    df = pd.DataFrame(
+        {
+            "id": ["a", "a", "b", "b", "b"],
+            "seed": [0, 1, 0, 1, 2],
+            "acc": [0.9, 0.92, 0.8, 0.81, 0.82],
+            "ms": [10, 11, 5, 6, 7],
+        }
+    )
     c = from_frame(df)
     assert c.source_ref["replicate_column"] == "seed" and c.source_ref["replicate_column_detected"]
     assert c.table["acc"].round(3).to_dict() == {"a": 0.91, "b": 0.81}
@@ -30,10 +37,19 @@ def test_a_seed_column_is_found_when_ids_repeat():
 
 
 def test_grouping_rules_by_hand():
-    runs = pd.DataFrame({"params.depth": ["4", "4", "8", "8", "2"], "params.seed": ["0", "1", "0", "0", "0"],
-                         "tags.replicate_of": [None, None, None, None, "r1"]})
-    ids, rule = replicate_groups(runs, pd.Series(["r1", "r2", "r3", "r4", "r5"]),
-                                 params=["params.depth", "params.seed"], replicate_of="tags.replicate_of")
+    runs = pd.DataFrame(
+        {
+            "params.depth": ["4", "4", "8", "8", "2"],
+            "params.seed": ["0", "1", "0", "0", "0"],
+            "tags.replicate_of": [None, None, None, None, "r1"],
+        }
+    )
+    ids, rule = replicate_groups(
+        runs,
+        pd.Series(["r1", "r2", "r3", "r4", "r5"]),
+        params=["params.depth", "params.seed"],
+        replicate_of="tags.replicate_of",
+    )
     # r3/r4: same params AND same seed -> not replicates (nothing tells them apart); r5 tagged
     assert ids.tolist() == ["r1", "r1", "r3", "r4", "r1"]
     assert "tags.replicate_of" in rule and "apart from params.seed" in rule
@@ -87,12 +103,21 @@ def test_optuna_trials_of_the_same_parameters_are_replicates(tmp_path):
     rng = np.random.default_rng(1)
     for depth in (3, 3, 3, 5, 5, 9):
         study.enqueue_trial({"depth": depth})
-    study.optimize(lambda t: (0.8 + 0.01 * t.suggest_int("depth", 1, 10) + 0.002 * rng.standard_normal(),
-                              float(t.suggest_int("depth", 1, 10))), n_trials=6)
+    study.optimize(
+        lambda t: (
+            0.8 + 0.01 * t.suggest_int("depth", 1, 10) + 0.002 * rng.standard_normal(),
+            float(t.suggest_int("depth", 1, 10)),
+        ),
+        n_trials=6,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         study.set_metric_names(["acc", "ms"])
     c = load(f"optuna:{url}#s", model=QM)
-    assert sorted(c.table.index) == ["trial-0", "trial-3", "trial-5"]  # named after the first trial of each configuration
+    assert sorted(c.table.index) == [
+        "trial-0",
+        "trial-3",
+        "trial-5",
+    ]  # named after the first trial of each configuration
     assert c.replicates.groupby(level="candidate").size().to_dict() == {"trial-0": 3, "trial-3": 2, "trial-5": 1}
     assert c.source_ref["id_rule"].startswith("trials with identical parameters")

@@ -19,22 +19,36 @@ from workbench.views import (
 )
 from workbench.views.theme import STATUS_COLORS
 
-MODEL = QualityModel.from_dict({
-    "objectives": [
-        {"name": "accuracy", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
-        {"name": "latency_ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
-         "constraint": "<= 90"},
-        {"name": "size_kb", "direction": "min", "unit": "KB", "quality_attribute": "resource_efficiency"},
-    ],
-})
-TWO = QualityModel.from_dict({"objectives": [
-    {"name": "latency_ms", "direction": "min", "unit": "ms"}, {"name": "recall", "direction": "max"}]})
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "accuracy", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy"},
+            {
+                "name": "latency_ms",
+                "direction": "min",
+                "unit": "ms",
+                "quality_attribute": "resource_efficiency",
+                "constraint": "<= 90",
+            },
+            {"name": "size_kb", "direction": "min", "unit": "KB", "quality_attribute": "resource_efficiency"},
+        ],
+    }
+)
+TWO = QualityModel.from_dict(
+    {"objectives": [{"name": "latency_ms", "direction": "min", "unit": "ms"}, {"name": "recall", "direction": "max"}]}
+)
 
 
 def frame(n=40, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"id": [f"c{i:02d}" for i in range(n)], "accuracy": rng.uniform(0.7, 0.95, n),
-                         "latency_ms": rng.uniform(5, 100, n), "size_kb": rng.uniform(10, 500, n)})
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:02d}" for i in range(n)],
+            "accuracy": rng.uniform(0.7, 0.95, n),
+            "latency_ms": rng.uniform(5, 100, n),
+            "size_kb": rng.uniform(10, 500, n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,13 +64,22 @@ def plain():
 @pytest.fixture(scope="module")
 def replicated():
     rng = np.random.default_rng(3)
-    rows = [{"id": f"m{i:02d}", "seed": s, "accuracy": 0.7 + 0.02 * i + rng.normal(0, 0.01),
-             "latency_ms": 10 + 5 * i + rng.normal(0, 2), "size_kb": 100 + rng.normal(0, 5)}
-            for i in range(12) for s in range(3 if i else 1)]
+    rows = [
+        {
+            "id": f"m{i:02d}",
+            "seed": s,
+            "accuracy": 0.7 + 0.02 * i + rng.normal(0, 0.01),
+            "latency_ms": 10 + 5 * i + rng.normal(0, 2),
+            "size_kb": 100 + rng.normal(0, 5),
+        }
+        for i in range(12)
+        for s in range(3 if i else 1)
+    ]
     return workbench.analyze(workbench.load(pd.DataFrame(rows), replicate_column="seed"), MODEL)
 
 
 # --- ranking -------------------------------------------------------------------------------------------
+
 
 def test_ranking_bars_in_rank_order_with_infeasible_marked(analysis):
     spec = ranking_bars(analysis, top=40).to_dict()
@@ -65,7 +88,9 @@ def test_ranking_bars_in_rank_order_with_infeasible_marked(analysis):
     bars = spec["layer"][0]
     assert bars["encoding"]["y"]["sort"] == [r["candidate"] for r in rows]
     assert bars["encoding"]["x"]["field"] == "score"
-    colours = dict(zip(bars["encoding"]["color"]["scale"]["domain"], bars["encoding"]["color"]["scale"]["range"], strict=True))
+    colours = dict(
+        zip(bars["encoding"]["color"]["scale"]["domain"], bars["encoding"]["color"]["scale"]["range"], strict=True)
+    )
     assert colours["infeasible"] == STATUS_COLORS["infeasible"]
     infeasible = [r for r in rows if not r["feasible"]]
     assert infeasible and all(r["text"].endswith("✗ infeasible") for r in infeasible)
@@ -82,6 +107,7 @@ def test_ranking_bars_top_and_bad_top(analysis):
 
 
 # --- SMAA acceptability -----------------------------------------------------------------------------------
+
 
 def test_acceptability_needs_smaa(plain):
     with pytest.raises(MissingResultError, match=r"without SMAA \(smaa=0\)\.\n  Fix: analyze\(\.\.\., smaa=10_000\)"):
@@ -110,6 +136,7 @@ def test_acceptability_stacks_to_one_per_competing_candidate(analysis):
 
 # --- weight stability ---------------------------------------------------------------------------------
 
+
 def test_stability_tornado_intervals_weights_and_winners(analysis):
     spec = stability_tornado(analysis).to_dict()
     rows = spec["datasets"]["stability"]
@@ -130,15 +157,19 @@ def test_stability_tornado_intervals_weights_and_winners(analysis):
 
 
 def test_stability_tornado_needs_stability(plain):
-    with pytest.raises(MissingResultError, match=r"run with stability=False.*\n  Fix: analyze\(\.\.\., stability=True\)"):
+    with pytest.raises(
+        MissingResultError, match=r"run with stability=False.*\n  Fix: analyze\(\.\.\., stability=True\)"
+    ):
         stability_tornado(plain)
 
 
 # --- rates ------------------------------------------------------------------------------------------
 
+
 def test_rates_match_the_engine_on_a_two_objective_front():
-    df = pd.DataFrame({"id": ["fast", "mid", "slow", "bad"], "latency_ms": [10, 45, 120, 130],
-                       "recall": [0.90, 0.95, 0.96, 0.5]})
+    df = pd.DataFrame(
+        {"id": ["fast", "mid", "slow", "bad"], "latency_ms": [10, 45, 120, 130], "recall": [0.90, 0.95, 0.96, 0.5]}
+    )
     a = workbench.analyze(df, TWO)
     spec = rates_chart(a, "latency_ms", "recall").to_dict()
     segs = spec["datasets"]["segments"]
@@ -157,9 +188,18 @@ def test_rates_use_the_two_objective_front_of_feasible_candidates(analysis):
     front = spec["datasets"]["front"]
     t = analysis.table
     feas = t[t["feasible"]]
-    expected = feas.index[np.array([not ((feas["latency_ms"] <= r.latency_ms) & (feas["accuracy"] >= r.accuracy)
-                                         & ((feas["latency_ms"] < r.latency_ms) | (feas["accuracy"] > r.accuracy))).any()
-                                    for r in feas.itertuples()])]
+    expected = feas.index[
+        np.array(
+            [
+                not (
+                    (feas["latency_ms"] <= r.latency_ms)
+                    & (feas["accuracy"] >= r.accuracy)
+                    & ((feas["latency_ms"] < r.latency_ms) | (feas["accuracy"] > r.accuracy))
+                ).any()
+                for r in feas.itertuples()
+            ]
+        )
+    ]
     assert {r["candidate"] for r in front} == set(expected)
     xs = [r["latency_ms"] for r in front]
     assert xs == sorted(xs)
@@ -169,6 +209,7 @@ def test_rates_use_the_two_objective_front_of_feasible_candidates(analysis):
 
 
 # --- conflicts -------------------------------------------------------------------------------------------
+
 
 def test_conflict_heatmap_symmetric_diverging_and_marks_disagreement(analysis):
     spec = conflict_heatmap(analysis).to_dict()
@@ -199,9 +240,12 @@ def test_conflict_heatmap_needs_two_objectives():
 
 # --- seed spread -----------------------------------------------------------------------------------------
 
+
 def test_replicate_spread_needs_replicates(analysis):
-    with pytest.raises(MissingResultError,
-                       match=r"needs per-seed replicates.*\n  Fix: .*workbench\.load\(df, replicate_column=\"seed\"\)"):
+    with pytest.raises(
+        MissingResultError,
+        match=r"needs per-seed replicates.*\n  Fix: .*workbench\.load\(df, replicate_column=\"seed\"\)",
+    ):
         replicate_spread(analysis, "latency_ms", "accuracy")
 
 
@@ -229,11 +273,18 @@ def test_replicate_spread_mean_plus_minus_std(replicated):
 
 # --- edge cases ------------------------------------------------------------------------------------------
 
+
 def test_views_explain_an_analysis_where_nothing_is_feasible():
     from workbench.views import linked_views, pareto_scatter
 
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max", "constraint": ">= 2"},
-                                                {"name": "ms", "direction": "min", "unit": "ms"}]})
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "constraint": ">= 2"},
+                {"name": "ms", "direction": "min", "unit": "ms"},
+            ]
+        }
+    )
     df = pd.DataFrame({"id": list("abcd"), "acc": [0.9, 0.8, 0.85, 0.95], "ms": [20, 10, 25, 40]})
     a = workbench.analyze(df, qm)
     spec = pareto_scatter(a, "ms", "acc").to_dict()

@@ -11,18 +11,28 @@ from workbench.analysis._pareto import nondominated_mask
 from workbench.views import ChartError, linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
 
 N = 100_000
-MODEL = QualityModel.from_dict({"objectives": [
-    {"name": "acc", "direction": "max", "constraint": ">= 0.5"},
-    {"name": "ms", "direction": "min", "unit": "ms", "constraint": "<= 60"},
-    {"name": "kb", "direction": "min", "unit": "KB"},
-]})
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "acc", "direction": "max", "constraint": ">= 0.5"},
+            {"name": "ms", "direction": "min", "unit": "ms", "constraint": "<= 60"},
+            {"name": "kb", "direction": "min", "unit": "KB"},
+        ]
+    }
+)
 
 
 @pytest.fixture(scope="module")
 def big():
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"id": [f"c{i:06d}" for i in range(N)], "acc": rng.beta(5, 2, N),
-                       "ms": rng.gamma(3, 10, N), "kb": rng.uniform(10, 500, N)})
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i:06d}" for i in range(N)],
+            "acc": rng.beta(5, 2, N),
+            "ms": rng.gamma(3, 10, N),
+            "kb": rng.uniform(10, 500, N),
+        }
+    )
     return workbench.analyze(df, MODEL, champion="c000000", stability=False)
 
 
@@ -90,8 +100,14 @@ def test_a_small_max_points_keeps_the_best_and_says_front_members_were_binned(bi
 
 def test_at_max_points_exactly_everything_is_drawn():
     rng = np.random.default_rng(1)
-    df = pd.DataFrame({"id": [f"c{i}" for i in range(300)], "acc": rng.uniform(size=300),
-                       "ms": rng.uniform(size=300), "kb": rng.uniform(size=300)})
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(300)],
+            "acc": rng.uniform(size=300),
+            "ms": rng.uniform(size=300),
+            "kb": rng.uniform(size=300),
+        }
+    )
     a = workbench.analyze(df, MODEL, stability=False)
     spec = pareto_scatter(a, "ms", "acc", max_points=300).to_dict()
     assert len(spec["datasets"]["candidates"]) == 300 and "density" not in spec["datasets"]

@@ -12,23 +12,29 @@ import workbench
 from workbench import QualityModel, views
 from workbench.analysis.reweight import Reranker
 
-MODEL = QualityModel.from_dict({
-    "objectives": [
-        {"name": "accuracy", "direction": "max", "weight": 2},
-        {"name": "latency_ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
-        {"name": "size_kb", "direction": "min", "unit": "KB"},
-    ],
-})
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "accuracy", "direction": "max", "weight": 2},
+            {"name": "latency_ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
+            {"name": "size_kb", "direction": "min", "unit": "KB"},
+        ],
+    }
+)
 NEW_WEIGHTS = {"accuracy": 1.0, "latency_ms": 5.0, "size_kb": 0.5}
 
 
 def frame(n, seed=0):
     rng = np.random.default_rng(seed)
     s = rng.uniform(0, 1, n)
-    return pd.DataFrame({"id": [f"c{i:04d}" for i in range(n)],
-                         "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
-                         "latency_ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
-                         "size_kb": rng.uniform(10, 500, n)})
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:04d}" for i in range(n)],
+            "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
+            "latency_ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
+            "size_kb": rng.uniform(10, 500, n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +57,18 @@ def test_brush_is_the_initial_interval(small):
     brush = {"latency_ms": [10.0, 40.0], "accuracy": [0.8, 0.9]}
     spec = views.pareto_live(small, "latency_ms", "accuracy", brush=brush).spec
     assert spec["params"][0]["value"] == {"x": [10.0, 40.0], "y": [0.8, 0.9]}
-    assert views.pareto_scatter(small, "latency_ms", "accuracy", brush=brush).to_dict()["params"][0]["value"] == \
-        {"x": [10.0, 40.0], "y": [0.8, 0.9]}
+    assert views.pareto_scatter(small, "latency_ms", "accuracy", brush=brush).to_dict()["params"][0]["value"] == {
+        "x": [10.0, 40.0],
+        "y": [0.8, 0.9],
+    }
     # a brush on one axis only is no initial interval
-    assert "value" not in views.pareto_live(small, "latency_ms", "accuracy", brush={"accuracy": [0, 1]}).spec["params"][0]
+    assert (
+        "value" not in views.pareto_live(small, "latency_ms", "accuracy", brush={"accuracy": [0, 1]}).spec["params"][0]
+    )
     # the brush's value is not part of the drawing: a drawn view keeps its own brush
     assert views.pareto_live(small, "latency_ms", "accuracy").same_drawing(
-        views.pareto_live(small, "latency_ms", "accuracy", brush=brush))
+        views.pareto_live(small, "latency_ms", "accuracy", brush=brush)
+    )
 
 
 def test_weight_move_rows_equal_a_fresh_draw(small):
@@ -105,5 +116,6 @@ def test_axes_change_is_another_drawing_a_constraint_move_is_not(small):
     changed = before.changed_datasets(after)
     assert changed["constraints"][0]["limit"] == 40.0
     statuses = {r["candidate"]: r["status"] for r in changed["candidates"]}
-    assert statuses == {cid: ("infeasible" if not tighter.table.loc[cid, "feasible"] else statuses[cid])
-                        for cid in statuses}
+    assert statuses == {
+        cid: ("infeasible" if not tighter.table.loc[cid, "feasible"] else statuses[cid]) for cid in statuses
+    }

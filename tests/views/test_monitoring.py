@@ -16,23 +16,52 @@ H = pd.Timedelta("1h")
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": "<= 120"},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate",
-         "constraint": "<= 1.5 * champion"},
-        {"name": "cost_per_1k", "direction": "min", "unit": "USD"},
-    ]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "constraint": "<= 120",
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "constraint": "<= 1.5 * champion",
+                },
+                {"name": "cost_per_1k", "direction": "min", "unit": "USD"},
+            ]
+        }
+    )
 
 
 @pytest.fixture
 def agg():
-    rows = {("v1", 0): (100, 0.010, 1.0), ("v2", 0): (90, 0.010, 1.2),
-            ("v1", 1): (105, 0.012, 1.0), ("v2", 1): (150, 0.030, 1.2)}
-    return pd.DataFrame([
-        {"version": v, "window_start": T0 + w * H, "window_end": T0 + (w + 1) * H, "n_requests": 1000,
-         "latency_p95_ms": lat, "error_rate": err, "cost_per_1k": cost}
-        for (v, w), (lat, err, cost) in rows.items()])
+    rows = {
+        ("v1", 0): (100, 0.010, 1.0),
+        ("v2", 0): (90, 0.010, 1.2),
+        ("v1", 1): (105, 0.012, 1.0),
+        ("v2", 1): (150, 0.030, 1.2),
+    }
+    return pd.DataFrame(
+        [
+            {
+                "version": v,
+                "window_start": T0 + w * H,
+                "window_end": T0 + (w + 1) * H,
+                "n_requests": 1000,
+                "latency_p95_ms": lat,
+                "error_rate": err,
+                "cost_per_1k": cost,
+            }
+            for (v, w), (lat, err, cost) in rows.items()
+        ]
+    )
 
 
 def layer_of(spec, dataset):
@@ -84,7 +113,8 @@ def test_panel_stacks_every_present_objective(agg, qm):
     assert len(spec["vconcat"]) == 3
     for row in spec["vconcat"]:
         names = [lay["data"]["name"] for lay in row["layer"] if "data" in lay] + (
-            [row["data"]["name"]] if "data" in row else [])
+            [row["data"]["name"]] if "data" in row else []
+        )
         assert names and all(n in spec["datasets"] for n in names)
     with pytest.raises(ChartError):
         monitoring_panel(agg[["version", "window_start", "window_end", "n_requests"]], qm)
@@ -93,8 +123,9 @@ def test_panel_stacks_every_present_objective(agg, qm):
 def test_renders_to_svg(agg, qm):
     vlc = pytest.importorskip("vl_convert")
     triggers = detect(agg, qm, champion="v1")
-    svg = vlc.vegalite_to_svg(monitoring_timeseries(agg, qm, "latency_p95_ms", triggers=triggers,
-                                                    champion="v1").to_json())
+    svg = vlc.vegalite_to_svg(
+        monitoring_timeseries(agg, qm, "latency_p95_ms", triggers=triggers, champion="v1").to_json()
+    )
     assert svg.startswith("<svg") and "latency_p95_ms" in svg
     svg = vlc.vegalite_to_svg(monitoring_panel(agg, qm, triggers=[t.to_dict() for t in triggers]).to_json())
     assert svg.startswith("<svg") and "error_rate" in svg
@@ -107,12 +138,28 @@ def test_interval_is_drawn_as_a_band_from_aggregate():
 
     rng = np.random.default_rng(0)
     n = 3000
-    logs = pd.DataFrame({"timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 3 * 3600, n), unit="s")).floor("us"),
-                         "version": rng.choice(["v1", "v2"], n), "latency_ms": rng.lognormal(4, 0.3, n),
-                         "error": rng.random(n) < 0.01})
-    model = QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": "<= 120"}]})
+    logs = pd.DataFrame(
+        {
+            "timestamp": (T0 + pd.to_timedelta(rng.uniform(0, 3 * 3600, n), unit="s")).floor("us"),
+            "version": rng.choice(["v1", "v2"], n),
+            "latency_ms": rng.lognormal(4, 0.3, n),
+            "error": rng.random(n) < 0.01,
+        }
+    )
+    model = QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "constraint": "<= 120",
+                }
+            ]
+        }
+    )
     out = aggregate(logs, model, window="1h")
     spec = monitoring_timeseries(out, model, "latency_p95_ms").to_dict()
     band = next(lay for lay in spec["layer"] if lay["mark"]["type"] == "area")

@@ -17,10 +17,20 @@ from workbench.views.theme import UNSELECTED
 
 MODEL = {
     "objectives": [
-        {"name": "accuracy", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy",
-         "constraint": ">= 0.75"},
-        {"name": "latency_ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
-         "constraint": "<= 1.5 * champion"},
+        {
+            "name": "accuracy",
+            "direction": "max",
+            "weight": 2,
+            "quality_attribute": "system_accuracy",
+            "constraint": ">= 0.75",
+        },
+        {
+            "name": "latency_ms",
+            "direction": "min",
+            "unit": "ms",
+            "quality_attribute": "resource_efficiency",
+            "constraint": "<= 1.5 * champion",
+        },
         {"name": "size_kb", "direction": "min", "unit": "KB", "quality_attribute": "resource_efficiency"},
     ],
     "champion": "c00",
@@ -29,9 +39,15 @@ MODEL = {
 
 def frame(n=40, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"id": [f"c{i:02d}" for i in range(n)], "accuracy": rng.uniform(0.7, 0.95, n),
-                         "latency_ms": rng.uniform(5, 100, n), "size_kb": rng.uniform(10, 500, n),
-                         "energy_kwh": rng.uniform(0, 1, n)})
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:02d}" for i in range(n)],
+            "accuracy": rng.uniform(0.7, 0.95, n),
+            "latency_ms": rng.uniform(5, 100, n),
+            "size_kb": rng.uniform(10, 500, n),
+            "energy_kwh": rng.uniform(0, 1, n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,12 +60,16 @@ def layers(spec):
 
 
 def layer_with(spec, mark, data="candidates"):
-    return [lay for lay in spec["layer"]
-            if (lay["mark"]["type"] if isinstance(lay["mark"], dict) else lay["mark"]) == mark
-            and lay["data"]["name"] == data]
+    return [
+        lay
+        for lay in spec["layer"]
+        if (lay["mark"]["type"] if isinstance(lay["mark"], dict) else lay["mark"]) == mark
+        and lay["data"]["name"] == data
+    ]
 
 
 # --- pareto_scatter ---------------------------------------------------------------------------------
+
 
 def test_scatter_encodes_objectives_with_units_and_directions(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
@@ -59,7 +79,9 @@ def test_scatter_encodes_objectives_with_units_and_directions(analysis):
     assert enc["y"]["field"] == "accuracy" and enc["y"]["title"] == "accuracy (↑ better)"
     assert enc["x"]["scale"] == {"zero": False}
     assert enc["shape"]["field"] == "status"
-    assert dict(zip(enc["shape"]["scale"]["domain"], enc["shape"]["scale"]["range"], strict=True))["infeasible"] == "cross"
+    assert (
+        dict(zip(enc["shape"]["scale"]["domain"], enc["shape"]["scale"]["range"], strict=True))["infeasible"] == "cross"
+    )
     assert spec["title"]["text"] == "Trade-off: accuracy vs latency_ms"
 
 
@@ -67,9 +89,24 @@ def test_scatter_data_has_every_candidate_with_stable_columns(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     rows = spec["datasets"]["candidates"]
     assert len(rows) == len(analysis.table) == 40
-    assert list(rows[0]) == ["candidate", "accuracy", "latency_ms", "size_kb", "rank", "score", "feasible",
-                             "violation", "front", "front_line", "status", "knee", "role", "label",
-                             "acceptability", "confidence"]
+    assert list(rows[0]) == [
+        "candidate",
+        "accuracy",
+        "latency_ms",
+        "size_kb",
+        "rank",
+        "score",
+        "feasible",
+        "violation",
+        "front",
+        "front_line",
+        "status",
+        "knee",
+        "role",
+        "label",
+        "acceptability",
+        "confidence",
+    ]
     by_id = {r["candidate"]: r for r in rows}
     t = analysis.table
     for cid in t.index:
@@ -79,15 +116,16 @@ def test_scatter_data_has_every_candidate_with_stable_columns(analysis):
         assert r["status"] == expected
     assert {r["candidate"] for r in rows if r["status"] == "front"} == set(analysis.front)
     # the front is drawn last (on top)
-    assert [r["status"] for r in rows][-len(analysis.front):] == ["front"] * len(analysis.front)
+    assert [r["status"] for r in rows][-len(analysis.front) :] == ["front"] * len(analysis.front)
 
 
 def test_scatter_tooltips_carry_id_objectives_with_units_rank_score(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     (points,) = [lay for lay in layers(spec) if lay.get("name") == "points"]
     tips = {t["field"]: t for t in points["encoding"]["tooltip"]}
-    assert {"candidate", "accuracy", "latency_ms", "size_kb", "rank", "score", "feasible", "front",
-            "status"} <= set(tips)
+    assert {"candidate", "accuracy", "latency_ms", "size_kb", "rank", "score", "feasible", "front", "status"} <= set(
+        tips
+    )
     assert tips["latency_ms"]["title"] == "latency_ms [ms]" and tips["size_kb"]["title"] == "size_kb [KB]"
     assert tips["acceptability"]["format"] == ".0%"
 
@@ -96,15 +134,23 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     (line,) = layer_with(spec, "line")
     assert line["transform"] == [{"filter": "datum.front_line"}]
-    assert line["encoding"]["order"] == {"field": "latency_ms", "type": "quantitative", "title": "latency_ms [ms] (↓ better)"}
+    assert line["encoding"]["order"] == {
+        "field": "latency_ms",
+        "type": "quantitative",
+        "title": "latency_ms [ms] (↓ better)",
+    }
     rows = spec["datasets"]["candidates"]
     on_line = [r for r in rows if r["front_line"]]
     assert on_line and all(r["status"] == "front" for r in on_line)
     # the line's members are non-dominated in the two plotted objectives
     for r in on_line:
-        assert not any(o["latency_ms"] <= r["latency_ms"] and o["accuracy"] >= r["accuracy"]
-                       and (o["latency_ms"], o["accuracy"]) != (r["latency_ms"], r["accuracy"])
-                       for o in rows if o["status"] == "front")
+        assert not any(
+            o["latency_ms"] <= r["latency_ms"]
+            and o["accuracy"] >= r["accuracy"]
+            and (o["latency_ms"], o["accuracy"]) != (r["latency_ms"], r["accuracy"])
+            for o in rows
+            if o["status"] == "front"
+        )
     labels = {r["candidate"]: r["label"] for r in rows if r["label"]}
     assert labels[analysis.recommended].startswith(f"{analysis.recommended} (recommended")
     assert labels["c00"] == "c00 (incumbent)" or "incumbent" in labels["c00"]
@@ -115,8 +161,11 @@ def test_scatter_front_line_infeasible_and_labels(analysis):
 
 
 def _ring_roles(spec):
-    return {re.search(r'"(\w+)"\) >= 0', lay["transform"][0]["filter"]).group(1)
-            for lay in spec["layer"] if "indexof(datum.role" in str(lay.get("transform"))}
+    return {
+        re.search(r'"(\w+)"\) >= 0', lay["transform"][0]["filter"]).group(1)
+        for lay in spec["layer"]
+        if "indexof(datum.role" in str(lay.get("transform"))
+    }
 
 
 def test_scatter_rings_only_the_roles_someone_holds(analysis):
@@ -125,11 +174,14 @@ def test_scatter_rings_only_the_roles_someone_holds(analysis):
     assert analysis.champion == "c00" and analysis.table["knee"].any()
     assert _ring_roles(spec) == {"recommended", "champion", "knee"}
     plain = {k: v for k, v in MODEL.items() if k != "champion"}
-    plain["objectives"] = [{**o, "constraint": None} if "champion" in str(o.get("constraint")) else o
-                           for o in MODEL["objectives"]]
+    plain["objectives"] = [
+        {**o, "constraint": None} if "champion" in str(o.get("constraint")) else o for o in MODEL["objectives"]
+    ]
     plain["objectives"] = [{k: v for k, v in o.items() if v is not None} for o in plain["objectives"]]
-    two = workbench.analyze(frame().head(2).assign(accuracy=[0.9, 0.8], latency_ms=[5.0, 50.0], size_kb=[10, 20]),
-                            QualityModel.from_dict(plain))
+    two = workbench.analyze(
+        frame().head(2).assign(accuracy=[0.9, 0.8], latency_ms=[5.0, 50.0], size_kb=[10, 20]),
+        QualityModel.from_dict(plain),
+    )
     assert two.champion is None and not two.table["knee"].any()
     assert _ring_roles(pareto_scatter(two, "latency_ms", "accuracy").to_dict()) == {"recommended"}
 
@@ -137,8 +189,10 @@ def test_scatter_rings_only_the_roles_someone_holds(analysis):
 def test_scatter_draws_resolved_constraint_limits_as_rules(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     slo = {r["objective"]: r for r in spec["datasets"]["constraints"]}
-    limits = {c.objective: lim for c, lim in
-              constraint_limits(problem(analysis.candidates, analysis.model, analysis.champion))}
+    limits = {
+        c.objective: lim
+        for c, lim in constraint_limits(problem(analysis.candidates, analysis.model, analysis.champion))
+    }
     assert slo["accuracy"]["axis"] == "y" and slo["accuracy"]["limit"] == 0.75
     assert slo["latency_ms"]["axis"] == "x"
     assert slo["latency_ms"]["limit"] == pytest.approx(limits["latency_ms"])
@@ -149,8 +203,9 @@ def test_scatter_draws_resolved_constraint_limits_as_rules(analysis):
 
 
 def test_scatter_notes_constraints_not_on_its_axes():
-    qm = QualityModel.from_dict({**MODEL, "objectives": [*MODEL["objectives"][:2],
-                                                         {**MODEL["objectives"][2], "constraint": "<= 400"}]})
+    qm = QualityModel.from_dict(
+        {**MODEL, "objectives": [*MODEL["objectives"][:2], {**MODEL["objectives"][2], "constraint": "<= 400"}]}
+    )
     a = workbench.analyze(frame(), qm)
     spec = pareto_scatter(a, "latency_ms", "accuracy").to_dict()
     assert any("size_kb <= 400" in s for s in spec["title"]["subtitle"])
@@ -159,8 +214,7 @@ def test_scatter_notes_constraints_not_on_its_axes():
 def test_scatter_brush_param_is_named_and_used(analysis):
     spec = pareto_scatter(analysis, "latency_ms", "accuracy").to_dict()
     (param,) = spec["params"]
-    assert param == {"name": "brush", "select": {"type": "interval", "encodings": ["x", "y"]},
-                     "views": ["points"]}
+    assert param == {"name": "brush", "select": {"type": "interval", "encodings": ["x", "y"]}, "views": ["points"]}
     (points,) = [lay for lay in layers(spec) if lay.get("name") == "points"]
     assert points["encoding"]["color"]["condition"]["param"] == "brush"
     assert points["encoding"]["color"]["value"] == UNSELECTED
@@ -176,15 +230,19 @@ def test_scatter_can_colour_by_a_numeric_column(analysis):
 
 
 def test_unknown_objective_is_rejected_with_the_valid_names(analysis):
-    with pytest.raises(UnknownObjectiveError,
-                       match=r"Objective 'latncy_ms' is not an objective of the quality model\.\n"
-                             r"  Valid: accuracy, latency_ms, size_kb\.\n  Did you mean 'latency_ms'\?"):
+    with pytest.raises(
+        UnknownObjectiveError,
+        match=r"Objective 'latncy_ms' is not an objective of the quality model\.\n"
+        r"  Valid: accuracy, latency_ms, size_kb\.\n  Did you mean 'latency_ms'\?",
+    ):
         pareto_scatter(analysis, "latncy_ms", "accuracy")
     with pytest.raises(UnknownObjectiveError, match="'energy_kwh' is a metric of the candidates but not an objective"):
         pareto_scatter(analysis, "latency_ms", "energy_kwh")
-    for build in (lambda: scatter_matrix(analysis, ["accuracy", "acuracy"]),
-                  lambda: parallel_coordinates(analysis, ["accuracy", "sizekb"]),
-                  lambda: linked_views(analysis, "latency_ms", "acc")):
+    for build in (
+        lambda: scatter_matrix(analysis, ["accuracy", "acuracy"]),
+        lambda: parallel_coordinates(analysis, ["accuracy", "sizekb"]),
+        lambda: linked_views(analysis, "latency_ms", "acc"),
+    ):
         with pytest.raises(UnknownObjectiveError, match="is not an objective of the quality model"):
             build()
     with pytest.raises(ChartError, match="two different objectives"):
@@ -192,16 +250,18 @@ def test_unknown_objective_is_rejected_with_the_valid_names(analysis):
 
 
 def test_objective_names_that_clash_with_chart_columns_are_refused():
-    qm = QualityModel.from_dict({"objectives": [{"name": "status", "direction": "max"},
-                                                {"name": "ms", "direction": "min"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "status", "direction": "max"}, {"name": "ms", "direction": "min"}]}
+    )
     a = workbench.analyze(pd.DataFrame({"id": list("ab"), "status": [1.0, 2.0], "ms": [3.0, 4.0]}), qm)
     with pytest.raises(ChartError, match="'status' clash with column names the charts use"):
         pareto_scatter(a, "ms", "status")
 
 
 def test_dotted_objective_names_are_escaped_and_still_plotted():
-    qm = QualityModel.from_dict({"objectives": [{"name": "val.acc", "direction": "max"},
-                                                {"name": "p95[ms]", "direction": "min", "unit": "ms"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": "val.acc", "direction": "max"}, {"name": "p95[ms]", "direction": "min", "unit": "ms"}]}
+    )
     df = pd.DataFrame({"id": list("abc"), "val.acc": [0.9, 0.8, 0.7], "p95[ms]": [20.0, 10.0, 30.0]})
     chart = linked_views(workbench.analyze(df, qm), "p95[ms]", "val.acc")
     spec = chart.to_dict()
@@ -215,27 +275,31 @@ def test_dotted_objective_names_are_escaped_and_still_plotted():
     assert set(marks_by_colour(svg, "line mark")) == {"a", "b", "c"}  # one line per candidate
 
 
-@pytest.mark.parametrize("names", [("it's acc", 'say "ms"'), ("'+alert(1)+'", '"+alert(1)+"'),
-                                   ("a\\.b", "ms\\[0]")])
+@pytest.mark.parametrize("names", [("it's acc", 'say "ms"'), ("'+alert(1)+'", '"+alert(1)+"'), ("a\\.b", "ms\\[0]")])
 def test_objective_names_with_quotes_are_plotted(names):
     # Vega reads a quote before the first '.' or '[' of a field as a quoted path segment: "it's acc"
     # failed with "Access path missing closing quote", and the front line's untitled order channel
     # put the field name raw into the marks' description expression ("Expression parse error").
     # Vega-Lite does not re-escape a backslash: "a\\.b" was read as the nested path a\\ -> b.
     acc, ms = names
-    qm = QualityModel.from_dict({"objectives": [{"name": acc, "direction": "max"},
-                                                {"name": ms, "direction": "min", "unit": "ms"}]})
+    qm = QualityModel.from_dict(
+        {"objectives": [{"name": acc, "direction": "max"}, {"name": ms, "direction": "min", "unit": "ms"}]}
+    )
     df = pd.DataFrame({"id": list("abc"), acc: [0.9, 0.8, 0.7], ms: [20.0, 10.0, 30.0]})
     a = workbench.analyze(df, qm)
     for chart in (pareto_scatter(a, ms, acc), scatter_matrix(a), linked_views(a, ms, acc), parallel_coordinates(a)):
         svg = vlc.vegalite_to_svg(chart.to_json())
-        marks = 'aria-roledescription="line mark"' if chart.to_dict().get("layer") and "fold" in chart.to_json() \
+        marks = (
+            'aria-roledescription="line mark"'
+            if chart.to_dict().get("layer") and "fold" in chart.to_json()
             else 'aria-roledescription="point"'
+        )
         assert len(re.findall(marks, svg)) >= 3, marks
         assert "0.9" in svg and "20" in svg
 
 
 # --- scatter matrix and parallel coordinates ------------------------------------------------------------
+
 
 def test_scatter_matrix_cells_share_one_global_brush(analysis):
     spec = scatter_matrix(analysis).to_dict()
@@ -262,15 +326,20 @@ def positions(spec):
     axes = {a["axis_objective"]: a for a in spec["datasets"]["axes"]}
     out = {}
     for r in spec["datasets"]["candidates"]:
-        out[r["candidate"]] = {o: 0.5 if a["axis_span"] == 0 else (r[o] - a["axis_lo"]) / a["axis_span"]
-                               for o, a in axes.items()}
+        out[r["candidate"]] = {
+            o: 0.5 if a["axis_span"] == 0 else (r[o] - a["axis_lo"]) / a["axis_span"] for o, a in axes.items()
+        }
     return out
 
 
 def test_parallel_coordinates_normalise_so_that_up_is_better(analysis):
     spec = parallel_coordinates(analysis).to_dict()
     axes = spec["datasets"]["axes"]
-    assert [a["label"] for a in axes] == ["accuracy (↑ better)", "latency_ms [ms] (↓ better)", "size_kb [KB] (↓ better)"]
+    assert [a["label"] for a in axes] == [
+        "accuracy (↑ better)",
+        "latency_ms [ms] (↓ better)",
+        "size_kb [KB] (↓ better)",
+    ]
     pos = positions(spec)
     t = analysis.table
     assert pos[t["accuracy"].idxmax()]["accuracy"] == pytest.approx(1.0)
@@ -278,8 +347,10 @@ def test_parallel_coordinates_normalise_so_that_up_is_better(analysis):
     assert pos[t["latency_ms"].idxmax()]["latency_ms"] == pytest.approx(0.0)
     assert all(0 <= v <= 1 for p in pos.values() for v in p.values())
     (lines,) = [lay for lay in spec["layer"] if lay["mark"]["type"] == "line"]
-    assert lines["transform"][0] == {"fold": ["accuracy", "latency_ms", "size_kb"],
-                                     "as": ["axis_objective", "axis_value"]}
+    assert lines["transform"][0] == {
+        "fold": ["accuracy", "latency_ms", "size_kb"],
+        "as": ["axis_objective", "axis_value"],
+    }
     assert lines["transform"][1]["lookup"] == "axis_objective"
     assert lines["encoding"]["detail"]["field"] == "candidate"
     assert lines["encoding"]["y"]["scale"]["domain"] == [0, 1]
@@ -348,11 +419,17 @@ def test_seed_intervals_are_drawn_as_bars_crossing_each_point():
     import workbench as wb
     from workbench import views
 
-    qm = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                   {"name": "ms", "direction": "min", "unit": "ms"}]})
+    qm = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "ms", "direction": "min", "unit": "ms"}]}
+    )
     rng = np.random.default_rng(11)
-    df = pd.DataFrame([{"id": c, "seed": s, "acc": 0.8 + 0.03 * i + rng.normal(0, 0.01),
-                        "ms": 10 + 5 * i + rng.normal(0, 1)} for i, c in enumerate("abcd") for s in range(3)])
+    df = pd.DataFrame(
+        [
+            {"id": c, "seed": s, "acc": 0.8 + 0.03 * i + rng.normal(0, 0.01), "ms": 10 + 5 * i + rng.normal(0, 1)}
+            for i, c in enumerate("abcd")
+            for s in range(3)
+        ]
+    )
     a = wb.analyze(df, qm)
     spec = views.pareto_scatter(a, "ms", "acc").to_dict()
     bars = {r["candidate"]: r for r in spec["datasets"]["intervals"]}
@@ -369,9 +446,12 @@ def test_seed_intervals_are_drawn_as_bars_crossing_each_point():
             assert bar[axis] == pytest.approx(a.table.loc[cid, name])
         assert bar["n"] == 3 and points[cid]["candidate"] == cid
     assert any(r["clamped"] for r in bars.values()) and not all(r["clamped"] for r in bars.values())
-    assert "Bars: the 95 % interval of each mean over its seeds (from 3 seeds; wide bars are cut at the axes)." \
+    assert (
+        "Bars: the 95 % interval of each mean over its seeds (from 3 seeds; wide bars are cut at the axes)."
         in spec["title"]["subtitle"]
+    )
     assert vlc.vegalite_to_svg(spec).count("<line") + vlc.vegalite_to_svg(spec).count("<path") > 8  # it draws
-    plain = views.pareto_scatter(wb.analyze(df.groupby("id", as_index=False)[["acc", "ms"]].mean(), qm),
-                                 "ms", "acc").to_dict()
+    plain = views.pareto_scatter(
+        wb.analyze(df.groupby("id", as_index=False)[["acc", "ms"]].mean(), qm), "ms", "acc"
+    ).to_dict()
     assert "intervals" not in plain["datasets"]

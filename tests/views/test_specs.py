@@ -15,22 +15,40 @@ import workbench
 from workbench import QualityModel, views
 from workbench.views import theme
 
-MODEL = QualityModel.from_dict({
-    "objectives": [
-        {"name": "accuracy", "direction": "max", "weight": 2, "quality_attribute": "system_accuracy",
-         "constraint": ">= 0.75"},
-        {"name": "latency_ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
-         "constraint": "<= 1.5 * champion"},
-        {"name": "size_kb", "direction": "min", "unit": "KB", "quality_attribute": "resource_efficiency"},
-    ],
-    "champion": "c00",
-})
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {
+                "name": "accuracy",
+                "direction": "max",
+                "weight": 2,
+                "quality_attribute": "system_accuracy",
+                "constraint": ">= 0.75",
+            },
+            {
+                "name": "latency_ms",
+                "direction": "min",
+                "unit": "ms",
+                "quality_attribute": "resource_efficiency",
+                "constraint": "<= 1.5 * champion",
+            },
+            {"name": "size_kb", "direction": "min", "unit": "KB", "quality_attribute": "resource_efficiency"},
+        ],
+        "champion": "c00",
+    }
+)
 
 
 def frame(n=30, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"id": [f"c{i:02d}" for i in range(n)], "accuracy": rng.uniform(0.7, 0.95, n),
-                         "latency_ms": rng.uniform(5, 100, n), "size_kb": rng.uniform(10, 500, n)})
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:02d}" for i in range(n)],
+            "accuracy": rng.uniform(0.7, 0.95, n),
+            "latency_ms": rng.uniform(5, 100, n),
+            "size_kb": rng.uniform(10, 500, n),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +121,9 @@ def test_is_self_contained_and_themed(built):
 
 
 def test_building_charts_leaves_altair_global_state_alone(analysis):
-    before = (alt.theme.active, alt.renderers.active, alt.data_transformers.active,
-              dict(alt.data_transformers.options))
+    before = (alt.theme.active, alt.renderers.active, alt.data_transformers.active, dict(alt.data_transformers.options))
     views.linked_views(analysis, "latency_ms", "accuracy").to_dict()
-    after = (alt.theme.active, alt.renderers.active, alt.data_transformers.active,
-             dict(alt.data_transformers.options))
+    after = (alt.theme.active, alt.renderers.active, alt.data_transformers.active, dict(alt.data_transformers.options))
     assert before == after
 
 
@@ -127,12 +143,23 @@ def test_inline_html_has_no_remote_scripts(analysis):
 
 # --- golden specs --------------------------------------------------------------------------------------
 
-SMALL = QualityModel.from_dict({"objectives": [
-    {"name": "acc", "direction": "max", "quality_attribute": "system_accuracy"},
-    {"name": "ms", "direction": "min", "unit": "ms", "quality_attribute": "resource_efficiency",
-     "constraint": "<= 30"}]})
-SMALL_DF = pd.DataFrame({"id": list("abcde"), "acc": [0.90, 0.80, 0.85, 0.95, 0.70],
-                         "ms": [20.0, 10.0, 25.0, 40.0, 12.0]})
+SMALL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "acc", "direction": "max", "quality_attribute": "system_accuracy"},
+            {
+                "name": "ms",
+                "direction": "min",
+                "unit": "ms",
+                "quality_attribute": "resource_efficiency",
+                "constraint": "<= 30",
+            },
+        ]
+    }
+)
+SMALL_DF = pd.DataFrame(
+    {"id": list("abcde"), "acc": [0.90, 0.80, 0.85, 0.95, 0.70], "ms": [20.0, 10.0, 25.0, 40.0, 12.0]}
+)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ def test_weight_slider_reranks_like_analyze(ex, df, model):
     assert ex._chart.draws == draws and set(ex._chart.patch) == {"candidates"} and not ex._chart.data
     assert "subtitle" not in ex._chart.spec["title"]
     # and the table lists the new order
-    assert table_ids(ex) == list(expected.to_frame().index[:len(table_ids(ex))])
+    assert table_ids(ex) == list(expected.to_frame().index[: len(table_ids(ex))])
 
 
 def test_weight_moves_keep_everything_else(ex, df, model):
@@ -109,8 +109,9 @@ def test_method_change(ex, df, model):
     assert ex.quality_model.method == "tchebycheff"
     assert_same_ranking(ex.analysis, expected)
     ex._weight_sliders["acc"].value = 5.0  # the fast path now uses the new method
-    assert_same_ranking(ex.analysis, wb.analyze(df, model.replace(method="tchebycheff")
-                                                .with_weights({"acc": 5, "ms": 1, "kb": 0.5})))
+    assert_same_ranking(
+        ex.analysis, wb.analyze(df, model.replace(method="tchebycheff").with_weights({"acc": 5, "ms": 1, "kb": 0.5}))
+    )
 
 
 def test_constraint_what_if(ex, df, model):
@@ -180,8 +181,9 @@ def test_all_weights_zero_shows_the_engine_error_and_recovers(ex, df, model):
 
 
 def test_bad_model_shows_the_engine_error(df):
-    bad = wb.QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max"},
-                                                    {"name": "latncy_ms", "direction": "min"}]})
+    bad = wb.QualityModel.from_dict(
+        {"objectives": [{"name": "acc", "direction": "max"}, {"name": "latncy_ms", "direction": "min"}]}
+    )
     ex = TradeoffExplorer(df, bad)
     assert ex.analysis is None and ex.quality_model is None
     assert "Objective 'latncy_ms' is not" in ex.error_text
@@ -213,8 +215,9 @@ def test_why_panel(df, model):
 
 
 def test_strings_from_data_are_escaped(model):
-    df = pd.DataFrame({"id": ["<script>alert(1)</script>", "b&c"], "acc": [0.9, 0.8], "ms": [0.1, 0.2],
-                       "kb": [0.3, 0.1]})
+    df = pd.DataFrame(
+        {"id": ["<script>alert(1)</script>", "b&c"], "acc": [0.9, 0.8], "ms": [0.1, 0.2], "kb": [0.3, 0.1]}
+    )
     ex = TradeoffExplorer(df, model)
     assert ex.error_text == ""
     html = ex._table.value + ex._why.value + str(ex._focus_picker.options)
@@ -260,8 +263,9 @@ def test_nothing_feasible(df, model):
     assert "ms &lt;= -1" in ex._why.value
     ex._weight_sliders["kb"].value = 4.0
     assert ex.error_text == ""
-    assert_same_ranking(ex.analysis, wb.analyze(df, model.with_constraints(["ms <= -1"])
-                                                .with_weights({"acc": 2, "ms": 1, "kb": 4})))
+    assert_same_ranking(
+        ex.analysis, wb.analyze(df, model.with_constraints(["ms <= -1"]).with_weights({"acc": 2, "ms": 1, "kb": 4}))
+    )
 
 
 def test_brush_on_objectives_named_with_backslashes_and_quotes(make_candidates):
@@ -269,10 +273,11 @@ def test_brush_on_objectives_named_with_backslashes_and_quotes(make_candidates):
     # backslash); the brush the front end reports must come back under the objective's own name.
     from workbench.views._data import fieldname
 
-    acc, ms = "acc\\.x", "it's \"ms\""
+    acc, ms = "acc\\.x", 'it\'s "ms"'
     df = make_candidates(n=20, names=(acc, ms), seed=3)
-    model = wb.QualityModel.from_dict({"objectives": [{"name": acc, "direction": "max"},
-                                                      {"name": ms, "direction": "min"}]})
+    model = wb.QualityModel.from_dict(
+        {"objectives": [{"name": acc, "direction": "max"}, {"name": ms, "direction": "min"}]}
+    )
     ex = TradeoffExplorer(df, model)
     value = {fieldname(acc): [0.7, 0.2], fieldname(ms): [0.1, 0.6]}
     ex._chart.brush = value

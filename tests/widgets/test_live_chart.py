@@ -21,12 +21,24 @@ def explorer():
     rng = np.random.default_rng(0)
     n = 6_000  # above the point-by-point limit: a density dataset as well
     s = rng.uniform(0, 1, n)
-    df = pd.DataFrame({"id": [f"c{i}" for i in range(n)], "acc": 1 - np.exp(-3 * s) - rng.uniform(0, 0.1, n),
-                       "ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n), "cost": s * rng.uniform(0.5, 1.5, n)})
-    qm = QualityModel.from_dict({"objectives": [{"name": "acc", "direction": "max", "weight": 2},
-                                                {"name": "ms", "direction": "min"},
-                                                {"name": "cost", "direction": "min"}],
-                                 "constraints": ["ms <= 90"]})
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(n)],
+            "acc": 1 - np.exp(-3 * s) - rng.uniform(0, 0.1, n),
+            "ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
+            "cost": s * rng.uniform(0.5, 1.5, n),
+        }
+    )
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "acc", "direction": "max", "weight": 2},
+                {"name": "ms", "direction": "min"},
+                {"name": "cost", "direction": "min"},
+            ],
+            "constraints": ["ms <= 90"],
+        }
+    )
     return TradeoffExplorer(df, qm, x="ms", y="acc")
 
 

@@ -116,15 +116,20 @@ def test_optuna_study(tmp_path):
     optuna = pytest.importorskip("optuna")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{tmp_path / 'optuna.db'}"
-    study = optuna.create_study(study_name="toy", storage=storage, directions=["minimize", "minimize"],
-                                sampler=optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(
+        study_name="toy",
+        storage=storage,
+        directions=["minimize", "minimize"],
+        sampler=optuna.samplers.RandomSampler(seed=0),
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(["f1", "f2"])
     study.optimize(lambda t: ((x := t.suggest_float("x", 0, 1)) ** 2, (x - 1) ** 2), n_trials=8)
     yaml = tmp_path / "q.yaml"
-    wb.QualityModel.from_dict({"objectives": [{"name": "f1", "direction": "min"},
-                                              {"name": "f2", "direction": "min"}]}).to_yaml(yaml)
+    wb.QualityModel.from_dict(
+        {"objectives": [{"name": "f1", "direction": "min"}, {"name": "f2", "direction": "min"}]}
+    ).to_yaml(yaml)
     loader = SourceLoader(f"optuna:{storage}#toy", model=yaml)
     assert loader.kind == "optuna" and loader.optuna_study.value == "toy"
     loader.load()
@@ -144,13 +149,17 @@ def test_replicates_reach_the_preview_the_table_and_the_why(tmp_path):
     from workbench.format import format_plus_minus
 
     rng = np.random.default_rng(3)
-    rows = [{"id": c, "run": r, "acc": 0.80 + 0.02 * i + rng.normal(0, 0.01), "ms": 10 + 4 * i + rng.normal(0, 1)}
-            for i, c in enumerate(["m1", "m2", "m3"]) for r in range(4 if c != "m3" else 3)]
+    rows = [
+        {"id": c, "run": r, "acc": 0.80 + 0.02 * i + rng.normal(0, 0.01), "ms": 10 + 4 * i + rng.normal(0, 1)}
+        for i, c in enumerate(["m1", "m2", "m3"])
+        for r in range(4 if c != "m3" else 3)
+    ]
     df = pd.DataFrame(rows)
     df.loc[(df["id"] == "m2") & (df["run"] == 2), "ms"] = float("nan")  # one seed lacks a metric
     df.to_csv(tmp_path / "seeds.csv", index=False)
-    (tmp_path / "q.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n"
-                                     "  - {name: ms, direction: min, unit: ms}\n")
+    (tmp_path / "q.yaml").write_text(
+        "objectives:\n  - {name: acc, direction: max}\n  - {name: ms, direction: min, unit: ms}\n"
+    )
     loader = SourceLoader(str(tmp_path / "seeds.csv"), model=str(tmp_path / "q.yaml"))
     loader.replicate_column.value = "run"
     loader.load_button.click()

@@ -16,13 +16,34 @@ T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict({"objectives": [
-        {"name": "latency_p95_ms", "direction": "min", "unit": "ms", "source": "latency_ms", "aggregation": "p95",
-         "constraint": "<= 120"},
-        {"name": "error_rate", "direction": "min", "source": "error", "aggregation": "rate",
-         "constraint": "<= 0.05"},
-        {"name": "cost_per_1k", "direction": "min", "unit": "USD", "source": "cost_usd", "aggregation": "sum_per_1k"},
-    ]})
+    return QualityModel.from_dict(
+        {
+            "objectives": [
+                {
+                    "name": "latency_p95_ms",
+                    "direction": "min",
+                    "unit": "ms",
+                    "source": "latency_ms",
+                    "aggregation": "p95",
+                    "constraint": "<= 120",
+                },
+                {
+                    "name": "error_rate",
+                    "direction": "min",
+                    "source": "error",
+                    "aggregation": "rate",
+                    "constraint": "<= 0.05",
+                },
+                {
+                    "name": "cost_per_1k",
+                    "direction": "min",
+                    "unit": "USD",
+                    "source": "cost_usd",
+                    "aggregation": "sum_per_1k",
+                },
+            ]
+        }
+    )
 
 
 @pytest.fixture
@@ -34,10 +55,17 @@ def logs(tmp_path):
         for hour in range(3):
             n = 200
             lat = base + rng.gamma(2.0, 5.0, n) + (120.0 if version.startswith("v2") and hour == 2 else 0.0)
-            frames.append(pd.DataFrame({
-                "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
-                "version": version, "latency_ms": lat, "error": rng.uniform(size=n) < 0.01,
-                "cost_usd": np.full(n, cost)}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "timestamp": T0 + pd.Timedelta(hours=hour) + pd.to_timedelta(rng.uniform(0, 3599, n), unit="s"),
+                        "version": version,
+                        "latency_ms": lat,
+                        "error": rng.uniform(size=n) < 0.01,
+                        "cost_usd": np.full(n, cost),
+                    }
+                )
+            )
     path = tmp_path / "logs.parquet"
     pd.concat(frames, ignore_index=True).to_parquet(path)
     return path
@@ -66,8 +94,11 @@ def test_picking_an_objective_redraws(logs, qm):
     board = MonitoringBoard(str(logs), qm)
     board.picker.value = "cost_per_1k"
     assert board.objective == "cost_per_1k"
-    titles = [layer["encoding"]["y"].get("title", "") for layer in board.chart.spec["layer"]
-              if "y" in layer.get("encoding", {})]
+    titles = [
+        layer["encoding"]["y"].get("title", "")
+        for layer in board.chart.spec["layer"]
+        if "y" in layer.get("encoding", {})
+    ]
     assert any(t.startswith("cost_per_1k [USD]") for t in titles), titles
     board.objective = "error_rate"
     assert board.picker.value == "error_rate" and board.error_text == ""

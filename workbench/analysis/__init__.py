@@ -20,10 +20,25 @@ from workbench.analysis.scoring import bounds, pseudo_weights, rank, score
 from workbench.analysis.smaa import smaa  # noqa: E402  isort: skip
 
 __all__ = [
-    "Analysis", "analyze", "bounds", "conflict_matrix", "conflicts", "feasibility",
-    "hv_contributions", "hypervolume", "knees", "nondominated_mask", "nondominated_ranks",
-    "pareto_front", "pareto_ranks",
-    "pseudo_weights", "rank", "Reranker", "score", "smaa", "tradeoff_rates",
+    "Analysis",
+    "analyze",
+    "bounds",
+    "conflict_matrix",
+    "conflicts",
+    "feasibility",
+    "hv_contributions",
+    "hypervolume",
+    "knees",
+    "nondominated_mask",
+    "nondominated_ranks",
+    "pareto_front",
+    "pareto_ranks",
+    "pseudo_weights",
+    "rank",
+    "Reranker",
+    "score",
+    "smaa",
+    "tradeoff_rates",
 ]
 
 

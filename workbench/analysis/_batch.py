@@ -103,8 +103,12 @@ class _Scorer:
             return {"topsis": (X / self.norm, best, worst)}
         return {"N": K.normalize(X * self.prob.sign, self.ideal, self.nadir)}
 
-    def __call__(self, W: np.ndarray, N: np.ndarray | None = None,
-                 topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    def __call__(
+        self,
+        W: np.ndarray,
+        N: np.ndarray | None = None,
+        topsis: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """W (s, k) -> (s, m) utilities; ``N``/``topsis`` override the competitors' values."""
         if self.method == "topsis":
             return K.topsis_closeness(W, *(topsis or self.topsis))

@@ -167,9 +167,7 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
     return _mask_plain(F)
 
 
-def nondominated_ranks(
-    F: np.ndarray, tolerance: np.ndarray | None = None, depth: int | None = None
-) -> np.ndarray:
+def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None, depth: int | None = None) -> np.ndarray:
     """Number of the non-dominated front of each row, by repeated peeling (0 = best).
 
     Front 0 holds the rows no other row dominates; remove it, and front 1 holds the rows no
@@ -261,13 +259,9 @@ def _as_tolerance(tolerance: np.ndarray | None, k: int) -> np.ndarray | None:
         return None
     tol = np.ascontiguousarray(tolerance, dtype=np.float64)
     if tol.shape != (k,):
-        raise CandidatesError(
-            f"tolerance must have shape ({k},), one entry per objective; got shape {tol.shape}."
-        )
+        raise CandidatesError(f"tolerance must have shape ({k},), one entry per objective; got shape {tol.shape}.")
     if np.isnan(tol).any() or (tol < 0).any():
-        raise CandidatesError(
-            f"tolerance must be >= 0 for every objective; got {tol.tolist()!r}."
-        )
+        raise CandidatesError(f"tolerance must be >= 0 for every objective; got {tol.tolist()!r}.")
     return tol if tol.any() else None
 
 
@@ -276,8 +270,7 @@ def _as_depth(depth: int | None) -> int:
         return _NO_LIMIT
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
         raise CandidatesError(
-            f"depth must be a whole number >= 0 (the last front to rank) or None (every "
-            f"front); got {depth!r}."
+            f"depth must be a whole number >= 0 (the last front to rank) or None (every front); got {depth!r}."
         )
     return int(depth)
 
@@ -868,7 +861,7 @@ def _ranks_3d(S, max_moves):
             # the staircase entry with the largest column-1 value <= b has the smallest
             # column-2 value among them
             f, n_f = first[mid], size[mid]
-            x = np.searchsorted(pool_b[f:f + n_f], b, side="right") - 1
+            x = np.searchsorted(pool_b[f : f + n_f], b, side="right") - 1
             if x >= 0 and pool_c[f + x] <= c:
                 lo = mid + 1
             else:
@@ -881,15 +874,15 @@ def _ranks_3d(S, max_moves):
             used += 8
             n_fronts += 1
         f, n_f = first[r], size[r]
-        pos = np.searchsorted(pool_b[f:f + n_f], b, side="left")
+        pos = np.searchsorted(pool_b[f : f + n_f], b, side="left")
         stop = pos  # entries the new row dominates in projection: a contiguous run
         while stop < n_f and pool_c[f + stop] >= c:
             stop += 1
         if n_f - (stop - pos) + 1 > capacity[r]:  # grow: move to the end of the pool
             if used + 2 * capacity[r] > pool_b.shape[0]:
                 return ranks, False
-            pool_b[used:used + n_f] = pool_b[f:f + n_f]
-            pool_c[used:used + n_f] = pool_c[f:f + n_f]
+            pool_b[used : used + n_f] = pool_b[f : f + n_f]
+            pool_c[used : used + n_f] = pool_c[f : f + n_f]
             moves += n_f
             first[r] = f = used
             used += 2 * capacity[r]
@@ -1178,9 +1171,7 @@ def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
             # looks for one close to the row, which is likely peeled late and so stays a
             # witness for long. When only a few fronts are asked for, a first query looks
             # for a close one too: most rows then never need a second query.
-            witness[t] = _kd_find_dominator(
-                Q, start, stop, box, leaf, upper, lower, stack, near or witness[t] >= 0
-            )
+            witness[t] = _kd_find_dominator(Q, start, stop, box, leaf, upper, lower, stack, near or witness[t] >= 0)
             if witness[t] < 0:
                 front[n_front] = t
                 n_front += 1

@@ -112,11 +112,19 @@ class Analysis:
         names = self.model.names
         cand = []
         for cid, row in t.iterrows():
-            item = {"id": str(cid), "feasible": row["feasible"], "violation": row["violation"],
-                    "pareto": row["pareto"], "front": row["front"], "score": row["score"],
-                    "rank": row["rank"], "knee": row["knee"], "tradeoff": row["tradeoff"],
-                    "hv_contribution": row["hv_contribution"],
-                    "values": {n: row[n] for n in names}}
+            item = {
+                "id": str(cid),
+                "feasible": row["feasible"],
+                "violation": row["violation"],
+                "pareto": row["pareto"],
+                "front": row["front"],
+                "score": row["score"],
+                "rank": row["rank"],
+                "knee": row["knee"],
+                "tradeoff": row["tradeoff"],
+                "hv_contribution": row["hv_contribution"],
+                "values": {n: row[n] for n in names},
+            }
             if "acceptability" in t.columns:
                 item["acceptability"] = row["acceptability"]
                 item["confidence"] = row["confidence"]
@@ -126,8 +134,15 @@ class Analysis:
         objectives = []
         for o in self.model.objectives:
             b = self.bounds.loc[o.name]
-            objectives.append({**o.to_dict(), "normalized_weight": self.weights[o.name],
-                               "ideal": b["ideal"], "nadir": b["nadir"], "bounds_source": b["source"]})
+            objectives.append(
+                {
+                    **o.to_dict(),
+                    "normalized_weight": self.weights[o.name],
+                    "ideal": b["ideal"],
+                    "nadir": b["nadir"],
+                    "bounds_source": b["source"],
+                }
+            )
         out = {
             "workbench_version": __version__,
             "model_hash": self.model.hash,
@@ -166,9 +181,11 @@ class Analysis:
     def __repr__(self) -> str:
         t = self.table
         rec = self.recommended
-        return (f"Analysis({len(t)} candidates, {int(t['feasible'].sum())} feasible, "
-                f"{len(self.front)} on the front; method={self.method}; "
-                f"recommended={rec!r}; hypervolume={self.hypervolume:.4g})")
+        return (
+            f"Analysis({len(t)} candidates, {int(t['feasible'].sum())} feasible, "
+            f"{len(self.front)} on the front; method={self.method}; "
+            f"recommended={rec!r}; hypervolume={self.hypervolume:.4g})"
+        )
 
 
 def analyze(
@@ -258,8 +275,10 @@ def analyze(
 
     feas = _feasibility(prob, None)
     limits = pd.DataFrame(
-        [{"constraint": str(c), "objective": c.objective, "op": c.op, "limit": lim}
-         for c, lim in constraint_limits(prob)],
+        [
+            {"constraint": str(c), "objective": c.objective, "op": c.op, "limit": lim}
+            for c, lim in constraint_limits(prob)
+        ],
         columns=["constraint", "objective", "op", "limit"],
     )
     feasible = feas["feasible"].to_numpy()
@@ -269,8 +288,10 @@ def analyze(
     fronts = constrained_fronts(prob, feasible, violation, tolerance=tolerance, depth=depth)
     shortlist = feasible & (fronts == 0)
     if not shortlist.any():
-        notes.append("No candidate is feasible: knees, hypervolume, rates and robustness describe "
-                     "the unconstrained Pareto front instead.")
+        notes.append(
+            "No candidate is feasible: knees, hypervolume, rates and robustness describe "
+            "the unconstrained Pareto front instead."
+        )
         shortlist = pareto
 
     N, ideal, nadir = normalized(prob, feasible)
@@ -284,8 +305,10 @@ def analyze(
     contrib = np.full(prob.n, np.nan)
     limit = HV_CONTRIBUTION_LIMIT.get(prob.k, HV_CONTRIBUTION_LIMIT_MANY) if prob.k >= 4 else None
     if limit is not None and shortlist.sum() > limit:
-        notes.append(f"Exclusive hypervolume contributions skipped: {int(shortlist.sum())} front members "
-                     f"in {prob.k} objectives exceed {limit}.")
+        notes.append(
+            f"Exclusive hypervolume contributions skipped: {int(shortlist.sum())} front members "
+            f"in {prob.k} objectives exceed {limit}."
+        )
     else:
         contrib[shortlist] = hv_contributions(Ns)
 
@@ -312,8 +335,9 @@ def analyze(
     if smaa:
         from workbench.analysis.smaa import smaa as _smaa
 
-        smaa_result = _smaa(prob, None, samples=int(smaa), seed=seed, weights=smaa_weights, method=method,
-                            subset=shortlist)
+        smaa_result = _smaa(
+            prob, None, samples=int(smaa), seed=seed, weights=smaa_weights, method=method, subset=shortlist
+        )
         table["acceptability"] = smaa_result.first_rank.reindex(table.index).fillna(0.0).to_numpy()
         table["confidence"] = smaa_result.confidence.reindex(table.index).to_numpy()
     stab = None
@@ -346,9 +370,20 @@ def analyze(
         acc = None
         if smaa_result is not None and rec_id is not None:
             acc = float(table.loc[rec_id, "acceptability"])
-        uncertainty = _uncertainty(prob, None, candidate=rec_id, versus=versus, method=method, weights=weights,
-                                   samples=resamples, seed=seed, level=confidence, tolerance=tolerance,
-                                   acceptability=acc, smaa_samples=int(smaa))
+        uncertainty = _uncertainty(
+            prob,
+            None,
+            candidate=rec_id,
+            versus=versus,
+            method=method,
+            weights=weights,
+            samples=resamples,
+            seed=seed,
+            level=confidence,
+            tolerance=tolerance,
+            acceptability=acc,
+            smaa_samples=int(smaa),
+        )
         notes.extend(uncertainty.notes)
 
     return Analysis(
@@ -368,10 +403,15 @@ def analyze(
         stability=stab,
         dominance=dominance,
         uncertainty=uncertainty,
-        parameters={"smaa": int(smaa), "seed": int(seed), "smaa_weights": smaa_weights,
-                    "knee_radius": knee_radius, "knee_threshold": knee_threshold, "tolerance": tolerance,
-                    "depth": depth,
-                    **({"confidence": float(confidence), "resamples": int(resamples)}
-                       if uncertainty is not None else {})},
+        parameters={
+            "smaa": int(smaa),
+            "seed": int(seed),
+            "smaa_weights": smaa_weights,
+            "knee_radius": knee_radius,
+            "knee_threshold": knee_threshold,
+            "tolerance": tolerance,
+            "depth": depth,
+            **({"confidence": float(confidence), "resamples": int(resamples)} if uncertainty is not None else {}),
+        },
         notes=tuple(notes),
     )

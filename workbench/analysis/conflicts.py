@@ -26,8 +26,9 @@ CONFLICT, SYNERGY = -0.3, 0.3
 _METHODS = ("spearman", "kendall")
 
 
-def conflict_matrix(candidates: Any, model: Any = None, *, front: np.ndarray | None = None,
-                    method: str = "spearman") -> pd.DataFrame:
+def conflict_matrix(
+    candidates: Any, model: Any = None, *, front: np.ndarray | None = None, method: str = "spearman"
+) -> pd.DataFrame:
     """Objective × objective rank correlation of goodness over the front (see module docstring)."""
     if method not in _METHODS:
         raise UnknownNameError(unknown_name("Correlation method", method, _METHODS, where="supported"))
@@ -41,8 +42,9 @@ def conflict_matrix(candidates: Any, model: Any = None, *, front: np.ndarray | N
     return goodness.corr(method=method)
 
 
-def conflicts(candidates: Any, model: Any = None, *, front: np.ndarray | None = None,
-              method: str = "spearman") -> pd.DataFrame:
+def conflicts(
+    candidates: Any, model: Any = None, *, front: np.ndarray | None = None, method: str = "spearman"
+) -> pd.DataFrame:
     """One row per pair of objectives: observed correlation and relation, and the literature prior.
 
     Columns: ``a``, ``b``, ``rho``, ``observed`` (conflict / synergy / weak / undetermined),
@@ -79,6 +81,16 @@ def conflicts(candidates: Any, model: Any = None, *, front: np.ndarray | None = 
         agrees = None
         if prior in ("conflict", "synergy") and observed in ("conflict", "synergy"):
             agrees = prior == observed
-        rows.append({"a": a, "b": b, "rho": float(rho), "observed": observed, "attribute_a": attr_a,
-                     "attribute_b": attr_b, "prior": prior, "agrees": agrees})
+        rows.append(
+            {
+                "a": a,
+                "b": b,
+                "rho": float(rho),
+                "observed": observed,
+                "attribute_a": attr_a,
+                "attribute_b": attr_b,
+                "prior": prior,
+                "agrees": agrees,
+            }
+        )
     return pd.DataFrame(rows, columns=["a", "b", "rho", "observed", "attribute_a", "attribute_b", "prior", "agrees"])

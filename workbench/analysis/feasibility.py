@@ -39,8 +39,13 @@ def constraint_limits(prob: Problem) -> list[tuple[Any, float]]:
             base = prob.champion
         if base not in prob.ids:
             raise UnknownNameError(
-                unknown_name(f"Baseline of constraint {str(c)!r}:", base, prob.ids, where="a candidate id",
-                             fix="name an existing candidate, or 'champion' with a champion given.")
+                unknown_name(
+                    f"Baseline of constraint {str(c)!r}:",
+                    base,
+                    prob.ids,
+                    where="a candidate id",
+                    fix="name an existing candidate, or 'champion' with a champion given.",
+                )
             )
         j = prob.names.index(c.objective)
         out.append((c, c.resolve(prob.X[prob.ids.get_loc(base), j])))

@@ -33,8 +33,14 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
 
 
-def knees(candidates: Any, model: Any = None, *, radius: float = DEFAULT_RADIUS,
-          threshold: float = DEFAULT_THRESHOLD, front: np.ndarray | None = None) -> pd.DataFrame:
+def knees(
+    candidates: Any,
+    model: Any = None,
+    *,
+    radius: float = DEFAULT_RADIUS,
+    threshold: float = DEFAULT_THRESHOLD,
+    front: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Trade-off value and knee flag of each front member.
 
     Parameters

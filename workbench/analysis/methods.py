@@ -46,8 +46,18 @@ import numpy as np
 from workbench.analysis import _kernels as K
 from workbench.errors import UnknownNameError, unknown_name
 
-__all__ = ["Scorer", "ScoringInputs", "WeightedSum", "Tchebycheff", "ASF", "TOPSIS", "PseudoWeights",
-           "SCORERS", "scorer", "check_method"]
+__all__ = [
+    "Scorer",
+    "ScoringInputs",
+    "WeightedSum",
+    "Tchebycheff",
+    "ASF",
+    "TOPSIS",
+    "PseudoWeights",
+    "SCORERS",
+    "scorer",
+    "check_method",
+]
 
 
 @dataclass(frozen=True, eq=False)

@@ -55,8 +55,7 @@ def pareto_front(candidates: Any, model: Any, *, tolerance: bool = True) -> pd.S
     return pd.Series(front_mask(prob.F, _tol(prob, tolerance)), index=prob.ids, name="pareto")
 
 
-def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True,
-                 depth: int | None = None) -> pd.Series:
+def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True, depth: int | None = None) -> pd.Series:
     """Non-dominated sorting: 0 for the front, 1 for the front once it is removed, and so on.
 
     With ``depth``, only fronts ``0..depth`` are ranked and every candidate behind them gets
@@ -67,8 +66,9 @@ def pareto_ranks(candidates: Any, model: Any, *, tolerance: bool = True,
     return pd.Series(ranks, index=prob.ids, name="pareto_rank")
 
 
-def constrained_fronts(prob: Problem, feasible: np.ndarray, violation: np.ndarray,
-                       *, tolerance: bool = True, depth: int | None = None) -> np.ndarray:
+def constrained_fronts(
+    prob: Problem, feasible: np.ndarray, violation: np.ndarray, *, tolerance: bool = True, depth: int | None = None
+) -> np.ndarray:
     """Front index under constraint domination: feasible fronts 0..m-1 by Pareto ranks, then the
     infeasible candidates in order of increasing total violation (equal violations share a front).
 

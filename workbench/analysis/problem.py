@@ -57,9 +57,7 @@ class Problem:
         try:
             loc = self.ids.get_loc(key)
         except KeyError:
-            raise UnknownNameError(
-                unknown_name(what, key, self.ids, where="a candidate id of the table")
-            ) from None
+            raise UnknownNameError(unknown_name(what, key, self.ids, where="a candidate id of the table")) from None
         if not isinstance(loc, int):
             raise CandidatesError(f"Candidate id {key!r} is not unique.")
         return loc
@@ -71,8 +69,10 @@ def problem(candidates: Any, model: QualityModel, champion: str | None = None) -
     from workbench.sources import load
 
     if not isinstance(model, QualityModel):
-        raise TypeError(f"model must be a QualityModel, got {type(model).__name__}; "
-                        "build one with QualityModel.from_yaml(path) or QualityModel.from_dict(...).")
+        raise TypeError(
+            f"model must be a QualityModel, got {type(model).__name__}; "
+            "build one with QualityModel.from_yaml(path) or QualityModel.from_dict(...)."
+        )
     if isinstance(candidates, pd.DataFrame):
         cands = from_frame(candidates)
     elif isinstance(candidates, Candidates):
@@ -85,8 +85,9 @@ def problem(candidates: Any, model: QualityModel, champion: str | None = None) -
     sign = np.array([o.sign for o in model.objectives])
     tol = np.array([o.tolerance for o in model.objectives])
     champion = champion if champion is not None else model.champion
-    prob = Problem(cands, model, cands.table.index, names, X, sign, X * sign, tol,
-                   None if champion is None else str(champion))
+    prob = Problem(
+        cands, model, cands.table.index, names, X, sign, X * sign, tol, None if champion is None else str(champion)
+    )
     if prob.champion is not None:
         prob.position(prob.champion, what="Champion")
     return prob

@@ -59,8 +59,9 @@ def _describe(prob: Problem, a: int, b: int, ids: Any) -> str:
     return f"{ids[a]} → {ids[b]}: " + ("; ".join(changes) if changes else "no objective changes")
 
 
-def tradeoff_rates(candidates: Any, model: Any = None, *, front: np.ndarray | None = None,
-                   neighbours: int = 2) -> pd.DataFrame:
+def tradeoff_rates(
+    candidates: Any, model: Any = None, *, front: np.ndarray | None = None, neighbours: int = 2
+) -> pd.DataFrame:
     """Trade-offs between each front member and its neighbours on the front.
 
     Returns

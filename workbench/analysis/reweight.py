@@ -111,8 +111,9 @@ class Reranker:
             if small is not None and method != "topsis":  # TOPSIS norms come from every candidate
                 stability = weight_stability(small, None, method=method, weights=dict(model.weights))
             else:
-                stability = weight_stability(prob, None, method=method, weights=dict(model.weights),
-                                             subset=self._shortlist)
+                stability = weight_stability(
+                    prob, None, method=method, weights=dict(model.weights), subset=self._shortlist
+                )
         return dataclasses.replace(
             self.base,
             model=model,
@@ -171,8 +172,7 @@ class _CachedOrder:
         return ranks
 
 
-def _shortlist_problem(prob: Problem, shortlist: np.ndarray, ideal: np.ndarray,
-                       nadir: np.ndarray) -> Problem | None:
+def _shortlist_problem(prob: Problem, shortlist: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> Problem | None:
     """The shortlist as a problem of its own whose bounds are declared to be the full analysis's
     (so normalising it gives the same numbers), without constraints (every member is feasible).
     None when that cannot give the same numbers: a degenerate range, or no shortlist."""
@@ -191,5 +191,6 @@ def _shortlist_problem(prob: Problem, shortlist: np.ndarray, ideal: np.ndarray,
     except WorkbenchError:
         return None
     rows = np.flatnonzero(shortlist)
-    return Problem(prob.candidates, model, prob.ids[rows], prob.names, prob.X[rows], prob.sign,
-                   prob.F[rows], prob.tolerance, None)
+    return Problem(
+        prob.candidates, model, prob.ids[rows], prob.names, prob.X[rows], prob.sign, prob.F[rows], prob.tolerance, None
+    )

@@ -27,8 +27,20 @@ from workbench.analysis._pareto import nondominated_mask
 from workbench.analysis.methods import PseudoWeights, ScoringInputs, check_method, scorer
 from workbench.analysis.problem import Problem, problem
 
-__all__ = ["bounds", "score", "rank", "pseudo_weights", "normalized", "normalize", "normalization_bounds",
-           "reference_point", "scores_for_weights", "scoring_inputs", "order", "check_method"]
+__all__ = [
+    "bounds",
+    "score",
+    "rank",
+    "pseudo_weights",
+    "normalized",
+    "normalize",
+    "normalization_bounds",
+    "reference_point",
+    "scores_for_weights",
+    "scoring_inputs",
+    "order",
+    "check_method",
+]
 
 #: ``normalize(F, ideal, nadir)``: min-max normalisation (a zero range maps to 0), F (n, k) -> (n, k).
 normalize = K.normalize
@@ -42,8 +54,11 @@ def _data_bounds(prob: Problem, feasible: np.ndarray | None) -> tuple[np.ndarray
     result is kept on the (immutable) problem, keyed by the feasible set. Copies are returned.
     """
     use = None if feasible is None or not feasible.any() else np.asarray(feasible, dtype=bool)
-    key = b"all" if use is None else hashlib.blake2b(np.packbits(use).tobytes() + len(use).to_bytes(8, "little"),
-                                                      digest_size=16).digest()
+    key = (
+        b"all"
+        if use is None
+        else hashlib.blake2b(np.packbits(use).tobytes() + len(use).to_bytes(8, "little"), digest_size=16).digest()
+    )
     cache = prob.__dict__.setdefault("_data_bounds_cache", {})
     if key not in cache:
         ref = prob.F if use is None else prob.F[use]
@@ -75,8 +90,9 @@ def bounds(candidates: Any, model: Any = None, *, feasible: np.ndarray | None = 
     )
 
 
-def normalization_bounds(prob: Problem, feasible: np.ndarray | None = None
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def normalization_bounds(
+    prob: Problem, feasible: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(ideal, nadir, declared)`` in the minimised space, (k,) each: the declared bounds where an
     objective has them (``declared`` True), else the data's (see :func:`bounds`)."""
     ideal, nadir = _data_bounds(prob, feasible)
@@ -104,8 +120,9 @@ def reference_point(prob: Problem, ideal: np.ndarray, nadir: np.ndarray) -> np.n
     return r
 
 
-def scores_for_weights(prob: Problem, N: np.ndarray, W: np.ndarray, method: str,
-                       reference: np.ndarray | None = None) -> np.ndarray:
+def scores_for_weights(
+    prob: Problem, N: np.ndarray, W: np.ndarray, method: str, reference: np.ndarray | None = None
+) -> np.ndarray:
     """Utilities for one weight vector (k,) -> (n,) or a batch (s, k) -> (s, n), by the method's
     scorer in :data:`workbench.analysis.methods.SCORERS`."""
     return scorer(method)(scoring_inputs(prob, N, reference), W)
@@ -113,8 +130,9 @@ def scores_for_weights(prob: Problem, N: np.ndarray, W: np.ndarray, method: str,
 
 def scoring_inputs(prob: Problem, N: np.ndarray, reference: np.ndarray | None = None) -> ScoringInputs:
     """What a scorer reads: ``N`` (n, k), the normalised ``reference`` (0 by default), raw values."""
-    return ScoringInputs(N=N, reference=np.zeros(prob.k) if reference is None else reference,
-                         X=prob.X, benefit=prob.sign < 0)
+    return ScoringInputs(
+        N=N, reference=np.zeros(prob.k) if reference is None else reference, X=prob.X, benefit=prob.sign < 0
+    )
 
 
 def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.ndarray:
@@ -143,8 +161,9 @@ def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.
     return ranks
 
 
-def score(candidates: Any, model: Any, *, method: str | None = None, weights: Any = None,
-          champion: str | None = None) -> pd.Series:
+def score(
+    candidates: Any, model: Any, *, method: str | None = None, weights: Any = None, champion: str | None = None
+) -> pd.Series:
     """Score every candidate by one method (higher is better); constraints are not applied here.
 
     Parameters
@@ -174,8 +193,9 @@ def score(candidates: Any, model: Any, *, method: str | None = None, weights: An
     return pd.Series(s, index=prob.ids, name="score")
 
 
-def rank(candidates: Any, model: Any, *, method: str | None = None, weights: Any = None,
-         champion: str | None = None) -> pd.DataFrame:
+def rank(
+    candidates: Any, model: Any, *, method: str | None = None, weights: Any = None, champion: str | None = None
+) -> pd.DataFrame:
     """Score and rank with constraints applied: feasible candidates first (see :func:`order`).
 
     Returns a DataFrame with ``score``, ``feasible``, ``violation`` and ``rank``, sorted by rank.

@@ -70,8 +70,11 @@ MAX_SAMPLES = 10_000_000
 
 def check_samples(samples: Any, what: str = "SMAA samples", minimum: int = 1) -> int:
     """``samples`` as an int in ``minimum..MAX_SAMPLES``, or a :class:`QualityModelError` naming it."""
-    if isinstance(samples, (bool, np.bool_)) or not isinstance(samples, (int, np.integer)) \
-            or not minimum <= samples <= MAX_SAMPLES:
+    if (
+        isinstance(samples, (bool, np.bool_))
+        or not isinstance(samples, (int, np.integer))
+        or not minimum <= samples <= MAX_SAMPLES
+    ):
         raise QualityModelError(
             f"{what} must be a whole number from {minimum} to {MAX_SAMPLES:,}, got {samples!r:.40}.\n"
             "  Fix: 10,000 samples give acceptabilities within ±0.005."
@@ -95,8 +98,7 @@ def _simplex(rng: np.random.Generator, samples: int, k: int) -> np.ndarray:
     return E / E.sum(axis=1, keepdims=True)
 
 
-def _sample_intervals(rng: np.random.Generator, samples: int, lower: np.ndarray,
-                      upper: np.ndarray) -> np.ndarray:
+def _sample_intervals(rng: np.random.Generator, samples: int, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     k = len(lower)
     lo_sum, hi_sum = float(lower.sum()), float(upper.sum())
     if lo_sum > 1 + 1e-12:
@@ -172,9 +174,17 @@ def _sample_hull(rng: np.random.Generator, samples: int, V: np.ndarray) -> np.nd
     return np.einsum("sj,sjk->sk", C, V[simplices[pick]])
 
 
-def sample_weights(k: int, samples: int, rng: np.random.Generator, distribution: str = "simplex", *,
-                   lower: Sequence[float] | None = None, upper: Sequence[float] | None = None,
-                   order: Sequence[int] | None = None, vertices: Any = None) -> np.ndarray:
+def sample_weights(
+    k: int,
+    samples: int,
+    rng: np.random.Generator,
+    distribution: str = "simplex",
+    *,
+    lower: Sequence[float] | None = None,
+    upper: Sequence[float] | None = None,
+    order: Sequence[int] | None = None,
+    vertices: Any = None,
+) -> np.ndarray:
     """Draw normalised weight vectors (rows >= 0 summing to 1) from one of the SMAA distributions.
 
     Parameters
@@ -228,8 +238,11 @@ def sample_weights(k: int, samples: int, rng: np.random.Generator, distribution:
     True
     """
     if distribution not in WEIGHT_DISTRIBUTIONS:
-        raise UnknownNameError(unknown_name("Weight distribution", distribution, WEIGHT_DISTRIBUTIONS,
-                                            where="a weight distribution for SMAA"))
+        raise UnknownNameError(
+            unknown_name(
+                "Weight distribution", distribution, WEIGHT_DISTRIBUTIONS, where="a weight distribution for SMAA"
+            )
+        )
     samples, k = int(samples), int(k)
     if samples < 1 or k < 1:
         raise QualityModelError(f"Need samples >= 1 and k >= 1 to sample weights, got samples={samples}, k={k}.")
@@ -266,15 +279,20 @@ def sample_weights(k: int, samples: int, rng: np.random.Generator, distribution:
     return W / W.sum(axis=1, keepdims=True)
 
 
-def _distribution_arguments(prob: Problem, weights: str, intervals: Mapping[str, Any] | None,
-                            order: Sequence[str] | None) -> dict[str, Any]:
+def _distribution_arguments(
+    prob: Problem, weights: str, intervals: Mapping[str, Any] | None, order: Sequence[str] | None
+) -> dict[str, Any]:
     """Translate the name-based arguments of :func:`smaa` into those of :func:`sample_weights`."""
     if weights not in WEIGHT_DISTRIBUTIONS:
         raise UnknownNameError(
-            unknown_name("Weight distribution", weights, WEIGHT_DISTRIBUTIONS,
-                         where="a weight distribution for SMAA",
-                         fix="weights='simplex' (no preference), 'intervals' (with intervals=), "
-                             "'ordinal' (with order=) or 'stakeholders'.")
+            unknown_name(
+                "Weight distribution",
+                weights,
+                WEIGHT_DISTRIBUTIONS,
+                where="a weight distribution for SMAA",
+                fix="weights='simplex' (no preference), 'intervals' (with intervals=), "
+                "'ordinal' (with order=) or 'stakeholders'.",
+            )
         )
     names = prob.names
     if intervals is not None and weights != "intervals":
@@ -385,13 +403,14 @@ class SMAAResult:
     def __repr__(self) -> str:
         top = self.first_rank.sort_values(ascending=False, kind="stable").head(3)
         best = ", ".join(f"{cid}: {v:.3f}" for cid, v in top.items() if v > 0)
-        return (f"SMAAResult({int(self.competing.sum())} competing of {len(self.competing)}; "
-                f"method={self.method}, weights={self.weights}, samples={self.samples}, seed={self.seed}; "
-                f"first-rank acceptability {best})")
+        return (
+            f"SMAAResult({int(self.competing.sum())} competing of {len(self.competing)}; "
+            f"method={self.method}, weights={self.weights}, samples={self.samples}, seed={self.seed}; "
+            f"first-rank acceptability {best})"
+        )
 
 
-def _tally(S: np.ndarray, cand: np.ndarray | None, R: int, diff: np.ndarray,
-           rows: np.ndarray, first: list) -> None:
+def _tally(S: np.ndarray, cand: np.ndarray | None, R: int, diff: np.ndarray, rows: np.ndarray, first: list) -> None:
     """Add one chunk of rank counts to ``diff`` (m, R + 1), splitting ties equally.
 
     S (c, p) rounded scores of p candidates per sample (the top ones, or all); ``cand`` (c, p)
@@ -426,8 +445,15 @@ def _tally(S: np.ndarray, cand: np.ndarray | None, R: int, diff: np.ndarray,
     first.append((rows[r], who[r, col], share[r, col]))
 
 
-def _confidence(scorer: _Scorer, prob: Problem, subset: np.ndarray, winners: np.ndarray,
-                CW: np.ndarray, rng: np.random.Generator, draws: int) -> np.ndarray:
+def _confidence(
+    scorer: _Scorer,
+    prob: Problem,
+    subset: np.ndarray,
+    winners: np.ndarray,
+    CW: np.ndarray,
+    rng: np.random.Generator,
+    draws: int,
+) -> np.ndarray:
     """P[winner first at its central weight], over draws of the competitors' values."""
     m = int(subset.sum())
     se = _standard_errors(prob)
@@ -574,7 +600,7 @@ def smaa(
     firsts: list = []
     chunk = max(1, _CHUNK_BYTES // scorer.bytes_per_weight)
     for lo in range(0, samples, chunk):
-        Wc = W[lo:lo + chunk]
+        Wc = W[lo : lo + chunk]
         rows = np.arange(lo, lo + len(Wc))
         Sr = np.round(scorer(Wc), _DECIMALS)
         if m <= R:

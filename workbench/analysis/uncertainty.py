@@ -56,7 +56,7 @@ def _replicate_values(prob: Problem, what: str) -> tuple[np.ndarray, np.ndarray]
             f"{what} needs per-seed replicates, but the candidates have one row each and no replicate "
             "column was declared.\n"
             "  Fix: load the per-seed rows and name the column that tells them apart: "
-            "replicate_column=\"seed\" (CLI: --replicates seed)."
+            'replicate_column="seed" (CLI: --replicates seed).'
         )
     values = reps[prob.names].to_numpy(dtype=float)
     codes = prob.ids.get_indexer(reps.index.get_level_values("candidate").astype(str))
@@ -70,8 +70,9 @@ def _as_problem(candidates: Any, model: QualityModel | None, champion: str | Non
     return candidates if isinstance(candidates, Problem) else problem(candidates, model, champion)
 
 
-def dominance_probability(candidates: Any, model: QualityModel | None = None, *,
-                          tolerance: bool = True) -> pd.DataFrame:
+def dominance_probability(
+    candidates: Any, model: QualityModel | None = None, *, tolerance: bool = True
+) -> pd.DataFrame:
     """Probability that each candidate dominates each other one, from per-seed replicates.
 
     With replicates ``x_a^(1..r_a)`` of a and ``x_b^(1..r_b)`` of b,
@@ -133,12 +134,12 @@ def dominance_probability(candidates: Any, model: QualityModel | None = None, *,
     total = len(F)
     chunk = max(1, _CHUNK_BYTES // max(1, total * (2 * k + 8)))  # bool (c, r, k) twice, float (c, r)
     for lo in range(0, total, chunk):
-        A = F[lo:lo + chunk, None, :]
-        dom = ((F[None, :, :] + tol >= A).all(axis=2) & (F[None, :, :] - tol > A).any(axis=2))
+        A = F[lo : lo + chunk, None, :]
+        dom = (F[None, :, :] + tol >= A).all(axis=2) & (F[None, :, :] - tol > A).any(axis=2)
         # Sum columns per dominated candidate (rows are sorted by candidate), then rows per dominator.
         by_b = np.zeros((len(A), n))
         by_b[:, present] = np.add.reduceat(dom.astype(float), starts[present], axis=1)
-        np.add.at(counts, codes[lo:lo + chunk], by_b)
+        np.add.at(counts, codes[lo : lo + chunk], by_b)
     with np.errstate(invalid="ignore", divide="ignore"):
         P = counts / np.outer(r, r)
     P[~present, :] = np.nan
@@ -161,9 +162,16 @@ def _split_ties(ranks: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(diff.reshape(n, width)[:, :n], axis=1)
 
 
-def rank_probability(candidates: Any, model: QualityModel | None = None, *, samples: int = 1000,
-                     seed: int = 0, method: str | None = None, weights: Any = None,
-                     champion: str | None = None) -> pd.DataFrame:
+def rank_probability(
+    candidates: Any,
+    model: QualityModel | None = None,
+    *,
+    samples: int = 1000,
+    seed: int = 0,
+    method: str | None = None,
+    weights: Any = None,
+    champion: str | None = None,
+) -> pd.DataFrame:
     """Probability of each rank under measurement noise: a bootstrap over the per-seed replicates.
 
     Each of ``samples`` draws picks, for every candidate independently, one of its replicates
@@ -265,8 +273,10 @@ def check_level(level: Any, what: str = "confidence level") -> float:
     except (TypeError, ValueError):
         value = math.nan
     if isinstance(level, bool) or not 0.5 <= value < 1.0:
-        raise QualityModelError(f"The {what} must be a number in [0.5, 1), got {level!r:.40}.\n"
-                                "  Fix: use 0.95 (the default) or 0.9 for a laxer rule.")
+        raise QualityModelError(
+            f"The {what} must be a number in [0.5, 1), got {level!r:.40}.\n"
+            "  Fix: use 0.95 (the default) or 0.9 for a laxer rule."
+        )
     return value
 
 
@@ -302,12 +312,18 @@ def replicate_stats(candidates: Any, model: QualityModel | None = None, *, level
     prob = _as_problem(candidates, model)
     reps = prob.candidates.replicates
     if reps is None:
-        long = prob.candidates.table[prob.names].reset_index().melt(
-            id_vars="candidate", var_name="objective", value_name="value")
+        long = (
+            prob.candidates.table[prob.names]
+            .reset_index()
+            .melt(id_vars="candidate", var_name="objective", value_name="value")
+        )
         long["replicate"] = ""
     else:
-        long = reps[prob.names].reset_index().melt(id_vars=["candidate", "replicate"], var_name="objective",
-                                                   value_name="value")
+        long = (
+            reps[prob.names]
+            .reset_index()
+            .melt(id_vars=["candidate", "replicate"], var_name="objective", value_name="value")
+        )
         long = long[long["candidate"].astype(str).isin(prob.ids)]
     long["candidate"] = long["candidate"].astype(str)
     finite = np.isfinite(long["value"].to_numpy(dtype=float))
@@ -321,8 +337,9 @@ def replicate_stats(candidates: Any, model: QualityModel | None = None, *, level
         half = _stats.t.ppf((1 + level) / 2, np.where(n >= 2, n - 1, np.nan)) * out["sd"].to_numpy() / np.sqrt(n)
     out["ci_low"] = out["mean"] - half
     out["ci_high"] = out["mean"] + half
-    missing = long[~finite].groupby(["candidate", "objective"], sort=False)["replicate"].agg(
-        lambda s: sorted(map(str, s)))
+    missing = (
+        long[~finite].groupby(["candidate", "objective"], sort=False)["replicate"].agg(lambda s: sorted(map(str, s)))
+    )
     out["missing"] = [list(missing.get(key, [])) for key in out.index]
     return out
 
@@ -335,7 +352,7 @@ def complete_replicates(prob: Problem) -> tuple[list[np.ndarray], np.ndarray]:
     values, codes = _replicate_values(prob, "compare_replicates")
     r = np.bincount(codes, minlength=prob.n)
     starts = np.searchsorted(codes, np.arange(prob.n))
-    rows = [values[starts[i]:starts[i] + r[i]] if r[i] else prob.X[i][None, :] for i in range(prob.n)]
+    rows = [values[starts[i] : starts[i] + r[i]] if r[i] else prob.X[i][None, :] for i in range(prob.n)]
     return rows, r
 
 
@@ -368,11 +385,22 @@ def _dominance(Fa: np.ndarray, Fb: np.ndarray, tol: np.ndarray) -> np.ndarray:
     return (Fa <= Fb + tol).all(axis=-1) & (Fa < Fb - tol).any(axis=-1)
 
 
-def compare_replicates(candidates: Any, model: QualityModel | None = None, *, candidate: str,
-                       versus: Any, method: str | None = None, weights: Any = None,
-                       champion: str | None = None, samples: int = SAMPLES, seed: int = 0,
-                       level: float = LEVEL, tolerance: bool = True, resampling: str = "t",
-                       relations: Mapping[str, str] | None = None) -> pd.DataFrame:
+def compare_replicates(
+    candidates: Any,
+    model: QualityModel | None = None,
+    *,
+    candidate: str,
+    versus: Any,
+    method: str | None = None,
+    weights: Any = None,
+    champion: str | None = None,
+    samples: int = SAMPLES,
+    seed: int = 0,
+    level: float = LEVEL,
+    tolerance: bool = True,
+    resampling: str = "t",
+    relations: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
     """How sure is "``candidate`` beats ``versus``"? A seeded bootstrap over the per-seed replicates.
 
     Each of ``samples`` draws replaces every involved candidate's values by a bootstrap draw of
@@ -473,14 +501,36 @@ def compare_replicates(candidates: Any, model: QualityModel | None = None, *, ca
             verdict, reason = "no detectable difference", "within seed noise"
         if point and not within:
             reason += " (fewer than 2 seeds on both sides: point estimate)"
-        out.append({"candidate": str(prob.ids[i]), "versus": str(prob.ids[j]),
-                    "relation": relations.get(str(prob.ids[j]), ""),
-                    "n_candidate": int(r[i]), "n_versus": int(r[j]), "p_dominates": p_dom,
-                    "p_dominated": p_domd, "p_better": p_better, "verdict": verdict, "reason": reason,
-                    "detectable": verdict != "no detectable difference",
-                    **{f"diff_{name}": float(diff[k]) for k, name in enumerate(prob.names)}})
-    columns = ["candidate", "versus", "relation", "n_candidate", "n_versus", "p_dominates", "p_dominated",
-               "p_better", "verdict", "reason", "detectable", *[f"diff_{n}" for n in prob.names]]
+        out.append(
+            {
+                "candidate": str(prob.ids[i]),
+                "versus": str(prob.ids[j]),
+                "relation": relations.get(str(prob.ids[j]), ""),
+                "n_candidate": int(r[i]),
+                "n_versus": int(r[j]),
+                "p_dominates": p_dom,
+                "p_dominated": p_domd,
+                "p_better": p_better,
+                "verdict": verdict,
+                "reason": reason,
+                "detectable": verdict != "no detectable difference",
+                **{f"diff_{name}": float(diff[k]) for k, name in enumerate(prob.names)},
+            }
+        )
+    columns = [
+        "candidate",
+        "versus",
+        "relation",
+        "n_candidate",
+        "n_versus",
+        "p_dominates",
+        "p_dominated",
+        "p_better",
+        "verdict",
+        "reason",
+        "detectable",
+        *[f"diff_{n}" for n in prob.names],
+    ]
     return pd.DataFrame(out, columns=columns)
 
 
@@ -522,23 +572,35 @@ class Uncertainty:
         s = self.stats
         half = (s["ci_high"] - s["mean"]).to_numpy(dtype=float)
         ok = np.isfinite(half) & (s["n"].to_numpy() >= 2)
-        return {(str(c), str(o)): (float(h), int(n))
-                for (c, o), h, n, keep in zip(s.index, half, s["n"].to_numpy(), ok, strict=True) if keep}
+        return {
+            (str(c), str(o)): (float(h), int(n))
+            for (c, o), h, n, keep in zip(s.index, half, s["n"].to_numpy(), ok, strict=True)
+            if keep
+        }
 
     def to_dict(self) -> dict[str, Any]:
         stats = self.stats.reset_index()
-        return {"candidate": self.candidate, "level": self.level, "samples": self.samples, "seed": self.seed,
-                "resampling": self.resampling, "robust": self.robust, "text": self.text,
-                "replicates": {str(k): int(v) for k, v in self.counts.items()},
-                "stats": stats.to_dict(orient="records"),
-                "comparisons": self.comparisons.to_dict(orient="records"), "notes": list(self.notes)}
+        return {
+            "candidate": self.candidate,
+            "level": self.level,
+            "samples": self.samples,
+            "seed": self.seed,
+            "resampling": self.resampling,
+            "robust": self.robust,
+            "text": self.text,
+            "replicates": {str(k): int(v) for k, v in self.counts.items()},
+            "stats": stats.to_dict(orient="records"),
+            "comparisons": self.comparisons.to_dict(orient="records"),
+            "notes": list(self.notes),
+        }
 
     def __repr__(self) -> str:
         return f"Uncertainty({self.candidate!r}, {len(self.comparisons)} comparisons; {self.text})"
 
 
-def robustness_text(candidate: str | None, runner_up: dict[str, Any] | None,
-                    acceptability: float | None = None, smaa_samples: int = 0) -> tuple[bool | None, str]:
+def robustness_text(
+    candidate: str | None, runner_up: dict[str, Any] | None, acceptability: float | None = None, smaa_samples: int = 0
+) -> tuple[bool | None, str]:
     """The plain-words verdict of the decision box: ``(robust, text)``.
 
     "Robust: ranks first in 87 % of weight samples and beats the runner-up v7 in 94 % of seed
@@ -555,8 +617,9 @@ def robustness_text(candidate: str | None, runner_up: dict[str, Any] | None,
     """
     if candidate is None:
         return None, ""
-    weights = (f"ranks first in {_pct(acceptability)} of weight samples"
-               if acceptability is not None and smaa_samples else "")
+    weights = (
+        f"ranks first in {_pct(acceptability)} of weight samples" if acceptability is not None and smaa_samples else ""
+    )
     if runner_up is None:
         if weights:
             return acceptability >= 0.5, ("Robust: " if acceptability >= 0.5 else "Fragile: ") + weights + "."
@@ -574,11 +637,23 @@ def robustness_text(candidate: str | None, runner_up: dict[str, Any] | None,
     return True, "Robust: " + (f"{weights} and " if weights else "") + beats + "."
 
 
-def uncertainty(candidates: Any, model: QualityModel | None = None, *, candidate: str | None,
-                versus: Mapping[str, str], method: str | None = None, weights: Any = None,
-                champion: str | None = None, samples: int = SAMPLES, seed: int = 0, level: float = LEVEL,
-                tolerance: bool = True, acceptability: float | None = None, smaa_samples: int = 0,
-                resampling: str = "t") -> Uncertainty:
+def uncertainty(
+    candidates: Any,
+    model: QualityModel | None = None,
+    *,
+    candidate: str | None,
+    versus: Mapping[str, str],
+    method: str | None = None,
+    weights: Any = None,
+    champion: str | None = None,
+    samples: int = SAMPLES,
+    seed: int = 0,
+    level: float = LEVEL,
+    tolerance: bool = True,
+    acceptability: float | None = None,
+    smaa_samples: int = 0,
+    resampling: str = "t",
+) -> Uncertainty:
     """Replicate statistics, the comparisons of ``candidate`` with ``versus`` (``{id: relation}``,
     e.g. ``{"v7": "runner-up"}``) and the robustness verdict, in one result.
 
@@ -596,28 +671,51 @@ def uncertainty(candidates: Any, model: QualityModel | None = None, *, candidate
             for n_seeds in sorted(set(r.tolist())):
                 ids = [str(x) for x in counts.index[counts.to_numpy() == n_seeds]]
                 groups.append(f"{n_seeds} seeds: {', '.join(ids[:5])}{'…' if len(ids) > 5 else ''}")
-            notes.append(f"Candidates have different numbers of complete replicates ({'; '.join(groups)}); "
-                         "each is summarised over its own seeds, none is dropped.")
+            notes.append(
+                f"Candidates have different numbers of complete replicates ({'; '.join(groups)}); "
+                "each is summarised over its own seeds, none is dropped."
+            )
         gaps = stats[stats["missing"].map(len) > 0]
         for (cid, obj), row in gaps.head(10).iterrows():
-            notes.append(f"{cid}: {obj} is missing in seeds {', '.join(row['missing'])} "
-                         f"(summarised over {row['n']} seeds).")
+            notes.append(
+                f"{cid}: {obj} is missing in seeds {', '.join(row['missing'])} (summarised over {row['n']} seeds)."
+            )
         if len(gaps) > 10:
             notes.append(f"… and {len(gaps) - 10} more candidates/objectives with missing seeds.")
     comparisons = pd.DataFrame()
     robust, text = None, ""
     if candidate is not None:
         others = [v for v in versus if str(v) != str(candidate)]
-        comparisons = compare_replicates(prob, candidate=candidate, versus=others, method=method,
-                                         weights=weights, samples=samples, seed=seed, level=level,
-                                         tolerance=tolerance, resampling=resampling,
-                                         relations={str(k): v for k, v in versus.items()})
+        comparisons = compare_replicates(
+            prob,
+            candidate=candidate,
+            versus=others,
+            method=method,
+            weights=weights,
+            samples=samples,
+            seed=seed,
+            level=level,
+            tolerance=tolerance,
+            resampling=resampling,
+            relations={str(k): v for k, v in versus.items()},
+        )
         ru = comparisons[comparisons["relation"].str.contains("runner-up")]
-        robust, text = robustness_text(str(candidate), None if ru.empty else ru.iloc[0].to_dict(),
-                                       acceptability, smaa_samples)
-    return Uncertainty(candidate=None if candidate is None else str(candidate), level=float(level),
-                       samples=int(samples), seed=int(seed), resampling=resampling, stats=stats,
-                       comparisons=comparisons, counts=counts, notes=tuple(notes), robust=robust, text=text)
+        robust, text = robustness_text(
+            str(candidate), None if ru.empty else ru.iloc[0].to_dict(), acceptability, smaa_samples
+        )
+    return Uncertainty(
+        candidate=None if candidate is None else str(candidate),
+        level=float(level),
+        samples=int(samples),
+        seed=int(seed),
+        resampling=resampling,
+        stats=stats,
+        comparisons=comparisons,
+        counts=counts,
+        notes=tuple(notes),
+        robust=robust,
+        text=text,
+    )
 
 
 def chosen_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
@@ -640,17 +738,31 @@ def chosen_evidence(analysis: Any, chosen: str | None) -> dict[str, Any]:
     if unc is None:
         robust, text = robustness_text(chosen, None, acc, smaa)
         note = "Seed noise not measured (one run per candidate)."
-        return {"robust": robust, "text": f"{text} {note}".strip(), "comparisons": [], "replicates": {},
-                "level": None}
+        return {"robust": robust, "text": f"{text} {note}".strip(), "comparisons": [], "replicates": {}, "level": None}
     if unc.candidate != chosen:
         feasible = t[t["feasible"] & (t.index.astype(str) != chosen)].sort_values("rank", kind="stable")
         versus = {str(i): "runner-up" for i in feasible.index[:1]}
         if analysis.recommended and analysis.recommended != chosen:
             versus[analysis.recommended] = (versus.get(analysis.recommended, "") + ", recommended").lstrip(", ")
-        unc = uncertainty(analysis.candidates, analysis.model, candidate=chosen, versus=versus,
-                          method=analysis.method, weights=analysis.weights, champion=analysis.champion,
-                          samples=unc.samples, seed=unc.seed, level=unc.level, acceptability=acc,
-                          smaa_samples=smaa)
+        unc = uncertainty(
+            analysis.candidates,
+            analysis.model,
+            candidate=chosen,
+            versus=versus,
+            method=analysis.method,
+            weights=analysis.weights,
+            champion=analysis.champion,
+            samples=unc.samples,
+            seed=unc.seed,
+            level=unc.level,
+            acceptability=acc,
+            smaa_samples=smaa,
+        )
     d = unc.to_dict()
-    return {"robust": d["robust"], "text": d["text"], "comparisons": d["comparisons"],
-            "replicates": d["replicates"], "level": d["level"]}
+    return {
+        "robust": d["robust"],
+        "text": d["text"],
+        "comparisons": d["comparisons"],
+        "replicates": d["replicates"],
+        "level": d["level"],
+    }

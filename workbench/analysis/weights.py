@@ -74,8 +74,9 @@ def _leader(S: np.ndarray, top: int) -> int:
     return int(np.argmax(s))
 
 
-def _interval_numeric(scorer: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, i: int,
-                      top: int) -> tuple[float, float, int | None, int | None]:
+def _interval_numeric(
+    scorer: Callable[[np.ndarray], np.ndarray], w0: np.ndarray, i: int, top: int
+) -> tuple[float, float, int | None, int | None]:
     """Scan a grid of t, then bisect each end to ``STABILITY_XTOL``.
 
     Returns (lower, upper, lower_winner, upper_winner) with winners as competitor positions.
@@ -112,8 +113,9 @@ def _interval_numeric(scorer: Callable[[np.ndarray], np.ndarray], w0: np.ndarray
     return lower, upper, low_win, up_win
 
 
-def _interval_weighted_sum(N: np.ndarray, w0: np.ndarray, i: int,
-                           top: int) -> tuple[float, float, int | None, int | None]:
+def _interval_weighted_sum(
+    N: np.ndarray, w0: np.ndarray, i: int, top: int
+) -> tuple[float, float, int | None, int | None]:
     """Closed form for the weighted sum (Triantaphyllou & Sánchez 1997).
 
     Along the path, ``u_b(t) = 1 - t N_bi - (1 - t) c_b`` with ``c_b = Σ_j base_j N_bj``, so the
@@ -233,15 +235,17 @@ def weight_stability(
             lower, upper, lw, uw = _interval_numeric(scorer, w0, i, top)
         t0 = float(w0[i])
         ends = [abs(t0 - e) for e, win in ((lower, lw), (upper, uw)) if win is not None]
-        rows.append({
-            "objective": name,
-            "weight": t0,
-            "lower": lower,
-            "upper": upper,
-            "lower_winner": None if lw is None else str(ids[lw]),
-            "upper_winner": None if uw is None else str(ids[uw]),
-            "margin": min(ends) if ends else np.nan,
-        })
+        rows.append(
+            {
+                "objective": name,
+                "weight": t0,
+                "lower": lower,
+                "upper": upper,
+                "lower_winner": None if lw is None else str(ids[lw]),
+                "upper_winner": None if uw is None else str(ids[uw]),
+                "margin": min(ends) if ends else np.nan,
+            }
+        )
     out = pd.DataFrame(rows).set_index("objective")
     for col in ("lower_winner", "upper_winner"):
         out[col] = pd.Series([r[col] for r in rows], index=out.index, dtype=object)

@@ -14,6 +14,7 @@ from __future__ import annotations
 # The verb modules register their commands on ``app`` when imported; this order is the help's order.
 # isort: off
 from workbench.cli import analyze, review, demo, decide, decisions, search, export, watch, decision_app  # noqa: F401
+
 # isort: on
 from workbench.cli._app import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, app
 

@@ -64,8 +64,12 @@ def _fail(exc: BaseException) -> typer.Exit:
 
 
 def _bad_output(path: Path, reason: str) -> typer.Exit:
-    _err().print(f"[bold red]error:[/] cannot write the output {_plain(repr(str(path)))}: {_plain(reason)}.\n"
-                 "  Fix: pass a file path (-o FILE) in a folder you can write to.", markup=True, emoji=False)
+    _err().print(
+        f"[bold red]error:[/] cannot write the output {_plain(repr(str(path)))}: {_plain(reason)}.\n"
+        "  Fix: pass a file path (-o FILE) in a folder you can write to.",
+        markup=True,
+        emoji=False,
+    )
     return typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -105,8 +109,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool | None, typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Show the version and exit.")] = None,
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
 ) -> None:
     """MLTradeOps Workbench."""
 

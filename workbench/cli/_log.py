@@ -10,8 +10,15 @@ import typer
 
 from workbench.cli._app import _err, _plain
 
-DecisionsOption = Annotated[str, typer.Option("--decisions", "-d", envvar="WORKBENCH_DECISIONS",
-                                              help="Decision log: a SQLite file path or a SQLAlchemy URL, e.g. postgresql+psycopg://user@host:5432/db (password from PGPASSWORD or ~/.pgpass, never printed).")]
+DecisionsOption = Annotated[
+    str,
+    typer.Option(
+        "--decisions",
+        "-d",
+        envvar="WORKBENCH_DECISIONS",
+        help="Decision log: a SQLite file path or a SQLAlchemy URL, e.g. postgresql+psycopg://user@host:5432/db (password from PGPASSWORD or ~/.pgpass, never printed).",
+    ),
+]
 _DEFAULT_LOG = "sqlite:///decisions.db"
 
 
@@ -29,7 +36,7 @@ def _missing_sqlite_file(url: str) -> str | None:
     text = normalize_url(url)
     if not text.startswith("sqlite:///"):
         return None
-    path = text[len("sqlite:///"):].split("?", 1)[0]
+    path = text[len("sqlite:///") :].split("?", 1)[0]
     if not path or path == ":memory:":
         return None
     return None if exists(Path(path)) else path
@@ -47,7 +54,8 @@ def _open_log(url: str, *, create: bool = False):
         raise DecisionLogError(
             f"The decision log {missing!r} does not exist (from {url!r}).\n"
             "  Fix: check the path given with -d/--decisions (or WORKBENCH_DECISIONS); "
-            "`workbench decide` creates a new log.")
+            "`workbench decide` creates a new log."
+        )
     log = DecisionLog(url)
     if log.read_only_reason:
         _err().print(_plain(f"note: the decision log is open read-only ({log.read_only_reason})."))
@@ -61,9 +69,11 @@ def _read_json_file(path: Path, what: str) -> dict:
     from workbench.errors import DecisionError, SourceNotFoundError
 
     if not is_file(path):
-        raise SourceNotFoundError(f"{what} {str(path)!r} does not exist.\n"
-                                  "  Fix: pass the summary.json of `workbench review` or the JSON of "
-                                  "`workbench analyze --format json -o analysis.json`.")
+        raise SourceNotFoundError(
+            f"{what} {str(path)!r} does not exist.\n"
+            "  Fix: pass the summary.json of `workbench review` or the JSON of "
+            "`workbench analyze --format json -o analysis.json`."
+        )
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -76,7 +86,9 @@ def _resolve_record(log, id: str | None):
     if id in (None, "", "latest"):
         record = log.latest()
         if record is None:
-            raise UnknownDecisionError(f"The decision log {log.shown!r} has no accepted decision.\n"
-                                       "  Fix: record one with `workbench decide SUMMARY_JSON`.")
+            raise UnknownDecisionError(
+                f"The decision log {log.shown!r} has no accepted decision.\n"
+                "  Fix: record one with `workbench decide SUMMARY_JSON`."
+            )
         return record
     return log.get(id)

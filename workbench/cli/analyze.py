@@ -146,8 +146,10 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
     rec = analysis.recommended
     incumbent = f" (incumbent: {_plain(analysis.champion)})" if analysis.champion is not None else ""
     console.print(f"Recommended: [bold]{_plain(rec)}[/]{incumbent}" if rec else "[red]No feasible candidate.[/]")
-    console.print(f"Front: {len(analysis.front)} candidates · hypervolume {_fmt(analysis.hypervolume)} "
-                  f"(normalised, reference 1.1)")
+    console.print(
+        f"Front: {len(analysis.front)} candidates · hypervolume {_fmt(analysis.hypervolume)} "
+        f"(normalised, reference 1.1)"
+    )
     excl = analysis.candidates.exclusions
     if len(excl):
         console.print(f"Excluded {len(excl)} rows:")
@@ -161,16 +163,32 @@ def render_table(analysis, console: Console, limit: int = 30) -> None:
             console.print(f"Seed noise: {_plain(unc.text, False)}", markup=False)
         for _, c in unc.comparisons.iterrows():
             verdict = c["verdict"] + (f" ({c['reason']})" if c["verdict"] == "no detectable difference" else "")
-            console.print(_plain(f"  vs {c['versus']} ({c['relation']}): P(better) {format_percent(c['p_better'])}, "
-                                 f"P(dominates) {format_percent(c['p_dominates'])}, {c['n_candidate']} vs "
-                                 f"{c['n_versus']} seeds: {verdict}", False), markup=False)
+            console.print(
+                _plain(
+                    f"  vs {c['versus']} ({c['relation']}): P(better) {format_percent(c['p_better'])}, "
+                    f"P(dominates) {format_percent(c['p_dominates'])}, {c['n_candidate']} vs "
+                    f"{c['n_versus']} seeds: {verdict}",
+                    False,
+                ),
+                markup=False,
+            )
     for note in analysis.notes:
         console.print(f"Note: {_plain(note, False)}", markup=False)
 
 
-def run_analysis(candidates: str, model_path: Path, *, method: str | None, champion: str | None,
-                 smaa: int, seed: int, stakeholder: str | None, id_column: str | None,
-                 replicates: str | None, emissions: Path | None):
+def run_analysis(
+    candidates: str,
+    model_path: Path,
+    *,
+    method: str | None,
+    champion: str | None,
+    smaa: int,
+    seed: int,
+    stakeholder: str | None,
+    id_column: str | None,
+    replicates: str | None,
+    emissions: Path | None,
+):
     import workbench as wb
 
     qm = wb.QualityModel.from_yaml(model_path)
@@ -184,19 +202,19 @@ def run_analysis(candidates: str, model_path: Path, *, method: str | None, champ
     cands = wb.load(candidates, model=qm, **options)
     console = _err()
     with console.status("Analysing…", spinner="dots") if console.is_terminal else _nullcontext():
-        return wb.analyze(cands, qm, method=method, champion=champion, smaa=smaa, seed=seed,
-                          weights=stakeholder)
+        return wb.analyze(cands, qm, method=method, champion=champion, smaa=smaa, seed=seed, weights=stakeholder)
 
 
 @app.command()
 def analyze(
-    candidates: Annotated[str, typer.Argument(help="A CSV/Parquet/JSON file, 'mlflow:<uri>#<experiment>' "
-                                              "or 'optuna:<storage>#<study>'.")],
+    candidates: Annotated[
+        str, typer.Argument(help="A CSV/Parquet/JSON file, 'mlflow:<uri>#<experiment>' or 'optuna:<storage>#<study>'.")
+    ],
     model: Annotated[Path, typer.Option("--model", "-m", help="Quality model YAML file.")],
-    method: Annotated[str | None, typer.Option(help=f"{', '.join(SCORERS)} "
-                                                  "(default: the model's).")] = None,
-    champion: Annotated[str | None, typer.Option(help="Candidate id of the champion "
-                                                    "(baseline of relative constraints).")] = None,
+    method: Annotated[str | None, typer.Option(help=f"{', '.join(SCORERS)} (default: the model's).")] = None,
+    champion: Annotated[
+        str | None, typer.Option(help="Candidate id of the champion (baseline of relative constraints).")
+    ] = None,
     smaa: Annotated[int, typer.Option(help="SMAA-2 weight samples (0 = skip).", min=0)] = 0,
     seed: Annotated[int, typer.Option(help="Seed of every random step.")] = 0,
     stakeholder: Annotated[str | None, typer.Option(help="Use this stakeholder's weights.")] = None,
@@ -205,9 +223,14 @@ def analyze(
     emissions: Annotated[Path | None, typer.Option(help="CodeCarbon emissions.csv to join.")] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON here.")] = None,
-    timeout: Annotated[float | None, typer.Option(help="Seconds per request to an MLflow tracking server "
-                                                     "(env WORKBENCH_MLFLOW_TIMEOUT; default 5).",
-                                                     envvar="WORKBENCH_MLFLOW_TIMEOUT", min=0.001)] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds per request to an MLflow tracking server (env WORKBENCH_MLFLOW_TIMEOUT; default 5).",
+            envvar="WORKBENCH_MLFLOW_TIMEOUT",
+            min=0.001,
+        ),
+    ] = None,
 ) -> None:
     """Analyse candidates under a quality model: feasibility, fronts, ranks, knees, robustness."""
     _check_output(output)
@@ -217,9 +240,18 @@ def analyze(
     if timeout is not None:  # read by the MLflow reader; restored below, so nothing leaks into the caller
         os.environ["WORKBENCH_MLFLOW_TIMEOUT"] = f"{timeout:g}"
     try:
-        result = run_analysis(candidates, model, method=method, champion=champion, smaa=smaa, seed=seed,
-                              stakeholder=stakeholder, id_column=id_column, replicates=replicates,
-                              emissions=emissions)
+        result = run_analysis(
+            candidates,
+            model,
+            method=method,
+            champion=champion,
+            smaa=smaa,
+            seed=seed,
+            stakeholder=stakeholder,
+            id_column=id_column,
+            replicates=replicates,
+            emissions=emissions,
+        )
         if output is not None:
             _write_output(output, result.to_json())
     except WorkbenchError as exc:

@@ -38,24 +38,37 @@ def decisions_list(
     except WorkbenchError as exc:
         raise _fail(exc) from None
     if format is Format.json:
-        rows = [{"id": r.id, "created": r.created, "status": r.status, "chosen": r.chosen, "title": r.title,
-                 "supersedes": r.supersedes, "model_hash": r.model_hash, "data_hash": r.data_hash}
-                for r in records]
+        rows = [
+            {
+                "id": r.id,
+                "created": r.created,
+                "status": r.status,
+                "chosen": r.chosen,
+                "title": r.title,
+                "supersedes": r.supersedes,
+                "model_hash": r.model_hash,
+                "data_hash": r.data_hash,
+            }
+            for r in records
+        ]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     table = Table(title=f"Decisions · {len(records)}", title_justify="left")
     for col in ("id", "created (UTC)", "status", "chosen", "title", "supersedes"):
         table.add_column(col, overflow="fold")
     for r in records:
-        table.add_row(*(_plain(v) for v in (r.id[:12], r.created[:19], r.status, r.chosen, r.title,
-                                             (r.supersedes or "")[:12])))
+        table.add_row(
+            *(_plain(v) for v in (r.id[:12], r.created[:19], r.status, r.chosen, r.title, (r.supersedes or "")[:12]))
+        )
     _out().print(table)
 
 
 @decisions_app.command("show")
 def decisions_show(
-    id: Annotated[str, typer.Argument(help="Decision id or a unique prefix (>= 4 characters); "
-                                      "'latest' for the newest accepted one.")],
+    id: Annotated[
+        str,
+        typer.Argument(help="Decision id or a unique prefix (>= 4 characters); 'latest' for the newest accepted one."),
+    ],
     decisions: DecisionsOption = _DEFAULT_LOG,
     format: Annotated[RecordFormat, typer.Option("--format", "-f", help="text, json or madr.")] = RecordFormat.text,
 ) -> None:
@@ -87,8 +100,9 @@ def decisions_show(
     if seed and seed.get("replicates"):
         counts = ", ".join(f"{k} {v}" for k, v in list(seed["replicates"].items())[:12])
         more = " …" if len(seed["replicates"]) > 12 else ""
-        c.print(f"  seeds per candidate: {counts}{more} (intervals at {format_percent(seed.get('level'))})",
-                markup=False)
+        c.print(
+            f"  seeds per candidate: {counts}{more} (intervals at {format_percent(seed.get('level'))})", markup=False
+        )
     for t in record.robustness.get("text") or []:
         c.print(f"  robustness: {t}", markup=False)
     for t in record.reopen_triggers:
@@ -116,8 +130,10 @@ def decisions_diff(
         sys.stdout.write(json.dumps(d, indent=2, ensure_ascii=False) + "\n")
         return
     c = _out()
-    c.print(f"{d['a'][:12]} → {d['b'][:12]}: " + (", ".join(d["changed"]) + " changed" if d["changed"]
-                                                  else "no change"), markup=False)
+    c.print(
+        f"{d['a'][:12]} → {d['b'][:12]}: " + (", ".join(d["changed"]) + " changed" if d["changed"] else "no change"),
+        markup=False,
+    )
     for key in ("chosen", "method", "model_hash", "data_hash"):
         if d[key]["changed"]:
             c.print(_plain(f"  {key}: {d[key]['a']} → {d[key]['b']}", False), markup=False)
@@ -137,10 +153,12 @@ def decisions_diff(
 def decisions_verify(
     id: Annotated[str, typer.Argument(help="Decision id or a unique prefix; 'latest' for the newest accepted one.")],
     decisions: DecisionsOption = _DEFAULT_LOG,
-    candidates: Annotated[str | None, typer.Option(help="Where the data is now (default: where the "
-                                                      "decision says it came from).")] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A quality model YAML to check "
-                                                 "against the recorded one.")] = None,
+    candidates: Annotated[
+        str | None, typer.Option(help="Where the data is now (default: where the decision says it came from).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="A quality model YAML to check against the recorded one.")
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
 ) -> None:
     """Re-derive a recorded decision: data and model hashes, the analysis re-run with the recorded

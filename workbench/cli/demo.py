@@ -30,8 +30,14 @@ def demo(
 
     console = _out()
     try:
-        result = run_demo(out, quick=quick, smaa=smaa, seed=seed, progress=console.is_terminal,
-                          on_step=lambda text: console.print(text, markup=False))
+        result = run_demo(
+            out,
+            quick=quick,
+            smaa=smaa,
+            seed=seed,
+            progress=console.is_terminal,
+            on_step=lambda text: console.print(text, markup=False),
+        )
     except ReviewFailed as exc:
         _err().print(f"review failed: {exc}", markup=False)
         raise typer.Exit(EXIT_CHECK_FAILED) from None
@@ -58,7 +64,8 @@ def demo(
 
     print_report(mon.report, "6h")
     console.print(f"Production logs: {mon.logs}", markup=False)
-    console.print(f"Triggers: {mon.triggers_json} ({'review due' if mon.review_due else 'no review due'})",
-                  markup=False)
+    console.print(
+        f"Triggers: {mon.triggers_json} ({'review due' if mon.review_due else 'no review due'})", markup=False
+    )
     for line in mon.explanation:
         console.print(line, markup=False)

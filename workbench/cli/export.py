@@ -12,13 +12,16 @@ from workbench.cli._app import _check_output, _err, _fail, _out, _write_output, 
 from workbench.cli._log import _DEFAULT_LOG, DecisionsOption, _open_log, _resolve_record
 from workbench.errors import WorkbenchError
 
-export_app = typer.Typer(help="Push-down artefacts from a decision: prometheus, madr, optuna, mlflow; "
-                         "an executed notebook as offline HTML: notebook.",
-                         no_args_is_help=True)
+export_app = typer.Typer(
+    help="Push-down artefacts from a decision: prometheus, madr, optuna, mlflow; "
+    "an executed notebook as offline HTML: notebook.",
+    no_args_is_help=True,
+)
 app.add_typer(export_app, name="export")
 
-DecisionIdOption = Annotated[str | None, typer.Option("--decision", help="Decision id or prefix "
-                                                         "(default: the latest accepted decision).")]
+DecisionIdOption = Annotated[
+    str | None, typer.Option("--decision", help="Decision id or prefix (default: the latest accepted decision).")
+]
 ExportOutput = Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")]
 
 
@@ -32,8 +35,7 @@ def _emit(text: str, output: Path | None, log=None, record=None, kind: str = "")
     _err().print(f"Wrote {output}", markup=False)
 
 
-def _export(decisions: str, decision: str | None, model: Path | None, output: Path | None, kind: str,
-            render) -> None:
+def _export(decisions: str, decision: str | None, model: Path | None, output: Path | None, kind: str, render) -> None:
     import workbench as wb
 
     _check_output(output)
@@ -52,10 +54,13 @@ def _export(decisions: str, decision: str | None, model: Path | None, output: Pa
 def export_prometheus(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
-    model: Annotated[Path | None, typer.Option("--model", "-m", help="Use a quality model instead of a "
-                                                  "decision (absolute constraints only).")] = None,
-    metric_map: Annotated[Path | None, typer.Option(help="YAML: objective -> metric name or {metric, "
-                                                       "scale, selector, expr}.")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", "-m", help="Use a quality model instead of a decision (absolute constraints only)."),
+    ] = None,
+    metric_map: Annotated[
+        Path | None, typer.Option(help="YAML: objective -> metric name or {metric, scale, selector, expr}.")
+    ] = None,
     for_: Annotated[str, typer.Option("--for", help="Alert 'for' duration.")] = "10m",
     window: Annotated[str, typer.Option(help="Range of the rate/increase selectors (Prometheus duration).")] = "5m",
     label: Annotated[list[str] | None, typer.Option(help="Extra label KEY=VALUE (repeatable).")] = None,
@@ -79,11 +84,21 @@ def export_prometheus(
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise _fail(ValueError(f"cannot read --metric-map {str(metric_map)!r}: {exc}")) from None
         if not isinstance(mapping, dict):
-            raise _fail(ValueError(f"--metric-map {str(metric_map)!r} must hold a mapping of objective names to "
-                                   f"metrics, got {mapping!r:.60}.\n  Fix: one line per objective, e.g. "
-                                   "'latency_ms: http_request_duration_ms'."))
-    _export(decisions, decision, model, output, "prometheus_rules",
-            lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels, window=window))
+            raise _fail(
+                ValueError(
+                    f"--metric-map {str(metric_map)!r} must hold a mapping of objective names to "
+                    f"metrics, got {mapping!r:.60}.\n  Fix: one line per objective, e.g. "
+                    "'latency_ms: http_request_duration_ms'."
+                )
+            )
+    _export(
+        decisions,
+        decision,
+        model,
+        output,
+        "prometheus_rules",
+        lambda src: prometheus_rules(src, metric_map=mapping, for_=for_, labels=labels, window=window),
+    )
 
 
 @export_app.command("madr")
@@ -100,8 +115,9 @@ def export_madr(
 def export_optuna(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
-    model: Annotated[Path | None, typer.Option("--model", "-m", help="Use a quality model instead of a "
-                                                  "decision.")] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Use a quality model instead of a decision.")
+    ] = None,
     output: ExportOutput = None,
 ) -> None:
     """Optuna directions, metric names and constraints (JSON) for the next search."""
@@ -109,8 +125,14 @@ def export_optuna(
 
     from workbench.decisions.pushdown import optuna_directions
 
-    _export(decisions, decision, model, output, "optuna_directions",
-            lambda src: json.dumps(optuna_directions(src), indent=2, ensure_ascii=False) + "\n")
+    _export(
+        decisions,
+        decision,
+        model,
+        output,
+        "optuna_directions",
+        lambda src: json.dumps(optuna_directions(src), indent=2, ensure_ascii=False) + "\n",
+    )
 
 
 @export_app.command("mlflow")
@@ -120,8 +142,10 @@ def export_mlflow(
     decisions: DecisionsOption = _DEFAULT_LOG,
     decision: DecisionIdOption = None,
     alias: Annotated[str, typer.Option(help="Alias to set on the chosen version.")] = "champion",
-    version: Annotated[str | None, typer.Option(help="Model version (default: the version "
-                                                  "registered from the chosen candidate's runs).")] = None,
+    version: Annotated[
+        str | None,
+        typer.Option(help="Model version (default: the version registered from the chosen candidate's runs)."),
+    ] = None,
 ) -> None:
     """Set a registered-model alias on the chosen model version and tag it with the decision."""
     from workbench.decisions.pushdown import mlflow_alias
@@ -133,15 +157,16 @@ def export_mlflow(
             log.add_pushdown(record.id, artefact)
     except WorkbenchError as exc:
         raise _fail(exc) from None
-    _out().print(f"{artefact['target']} → version {artefact['version']} (decision {record.id[:12]})",
-                 markup=False)
+    _out().print(f"{artefact['target']} → version {artefact['version']} (decision {record.id[:12]})", markup=False)
 
 
 @export_app.command("notebook")
 def export_notebook_html(
     notebook: Annotated[Path, typer.Argument(help="Executed notebook (.ipynb), e.g. OUTDIR/review.ipynb.")],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="HTML file to write "
-                                                   "(default: the notebook's path with .html).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="HTML file to write (default: the notebook's path with .html)."),
+    ] = None,
 ) -> None:
     """An executed notebook as one HTML file whose charts draw offline (Vega inline, no CDN)."""
     from workbench.format import format_count

@@ -29,8 +29,9 @@ def _review_params(extra: list[str], files: list[Path]) -> dict:
     while i < len(extra):
         token = extra[i]
         if token not in ("-p", "--param"):
-            raise typer.BadParameter(f"unexpected argument {token!r}; parameters are given as "
-                                     "-p KEY VALUE (or --param KEY VALUE).")
+            raise typer.BadParameter(
+                f"unexpected argument {token!r}; parameters are given as -p KEY VALUE (or --param KEY VALUE)."
+            )
         if i + 2 >= len(extra):
             raise typer.BadParameter(f"{token} needs a KEY and a VALUE: -p KEY VALUE.")
         key, raw = extra[i + 1], extra[i + 2]
@@ -53,9 +54,12 @@ def _review_texts(extra: list[str]) -> dict:
 def review(
     ctx: typer.Context,
     template: Annotated[str, typer.Argument(help="A shipped template (trade_off_review) or a notebook path.")],
-    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the review's outputs.")] = Path("review-output"),
-    param_file: Annotated[list[Path] | None, typer.Option("--parameters-file", "-f",
-                                                              help="YAML file of parameters (repeatable).")] = None,
+    output_dir: Annotated[Path, typer.Option("--output-dir", "-o", help="Folder of the review's outputs.")] = Path(
+        "review-output"
+    ),
+    param_file: Annotated[
+        list[Path] | None, typer.Option("--parameters-file", "-f", help="YAML file of parameters (repeatable).")
+    ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Run a review template: -p KEY VALUE (repeatable) sets a parameter. Writes review.ipynb,
@@ -73,8 +77,7 @@ def review(
         params.update(parameters_from_text(template, _review_texts(list(ctx.args))))
         result = run_review(template, params, output_dir, progress=progress and _err().is_terminal)
     except ReviewFailed as exc:
-        _err().print(f"[bold red]review failed:[/] {_plain(exc)}", markup=True, emoji=False,
-                     highlight=False)
+        _err().print(f"[bold red]review failed:[/] {_plain(exc)}", markup=True, emoji=False, highlight=False)
         raise typer.Exit(EXIT_CHECK_FAILED) from None
     except (ParameterError, ReviewError, WorkbenchError) as exc:
         raise _fail(exc) from None
@@ -82,8 +85,7 @@ def review(
         _err().print(note, markup=False)
     console = _out()
     chosen = result.summary["decision"]["chosen"]
-    console.print(f"Decision: [bold]{_plain(chosen)}[/]" if chosen
-                  else "[red]No feasible candidate: no decision.[/]")
+    console.print(f"Decision: [bold]{_plain(chosen)}[/]" if chosen else "[red]No feasible candidate: no decision.[/]")
     console.print(f"Memo: {result.memo.resolve()}", markup=False)
     console.print(f"Summary: {result.summary_path.resolve()}", markup=False)
     console.print(f"Decision record: {result.decision.resolve()}", markup=False)

@@ -13,8 +13,18 @@ SQLAlchemy (the log), MLflow and Optuna are imported only when used.
 from workbench.decisions.record import STATUSES, DecisionRecord, render_madr
 
 __all__ = [
-    "DecisionRecord", "DecisionLog", "STATUSES", "GateResult", "gate", "render_madr", "mlflow_alias", "prometheus_rules",
-    "optuna_directions", "constraints_func", "constraint_values", "set_constraints",
+    "DecisionRecord",
+    "DecisionLog",
+    "STATUSES",
+    "GateResult",
+    "gate",
+    "render_madr",
+    "mlflow_alias",
+    "prometheus_rules",
+    "optuna_directions",
+    "constraints_func",
+    "constraint_values",
+    "set_constraints",
 ]
 
 _LAZY = {

@@ -34,8 +34,14 @@ def md_escape(text: object) -> str:
     s = " ".join(str(text).splitlines()).replace("\r", " ")
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _PUNCT.sub(r"\\\1", s)
-    return _LEADING.sub(lambda m: m.group(1) + "\\" + m.group(2) if m.group(2)[0] in "-+=" else
-                        m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1]), s)
+    return _LEADING.sub(
+        lambda m: (
+            m.group(1) + "\\" + m.group(2)
+            if m.group(2)[0] in "-+="
+            else m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1])
+        ),
+        s,
+    )
 
 
 def md_paragraphs(text: object) -> str:

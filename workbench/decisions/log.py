@@ -49,6 +49,7 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
+
 __all__ = ["DecisionLog", "DEFAULT_URL", "LATEST", "MIGRATIONS"]
 
 DEFAULT_URL = "sqlite:///decisions.db"
@@ -95,8 +96,14 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _backend_name(name: str) -> str:
-    return {"postgresql": "PostgreSQL", "sqlite": "SQLite", "mysql": "MySQL", "mariadb": "MariaDB",
-            "mssql": "SQL Server", "oracle": "Oracle"}.get(name, name)
+    return {
+        "postgresql": "PostgreSQL",
+        "sqlite": "SQLite",
+        "mysql": "MySQL",
+        "mariadb": "MariaDB",
+        "mssql": "SQL Server",
+        "oracle": "Oracle",
+    }.get(name, name)
 
 
 def _backend_fix(parsed: Any, exc: BaseException) -> str:
@@ -111,15 +118,19 @@ def _backend_fix(parsed: Any, exc: BaseException) -> str:
     if name == "postgresql":
         host, port = parsed.host or "localhost", parsed.port or 5432
         if state in ("28P01", "28000"):
-            return ("give the password in PGPASSWORD or a ~/.pgpass line "
-                    f"'{host}:{port}:{parsed.database or '*'}:{parsed.username or '*'}:PASSWORD' (mode 0600), "
-                    "not in the URL; check the user name and pg_hba.conf.")
+            return (
+                "give the password in PGPASSWORD or a ~/.pgpass line "
+                f"'{host}:{port}:{parsed.database or '*'}:{parsed.username or '*'}:PASSWORD' (mode 0600), "
+                "not in the URL; check the user name and pg_hba.conf."
+            )
         if state == "3D000":
             return f"create the database first (createdb -h {host} -p {port} {parsed.database or 'DBNAME'})."
         if state == "42501":
             return "grant the user CREATE and USAGE on the schema, or let an owner create the log once."
-        return (f"check that the server runs and accepts connections (pg_isready -h {host} -p {port}), "
-                "that the database exists, and that the password is in PGPASSWORD or ~/.pgpass.")
+        return (
+            f"check that the server runs and accepts connections (pg_isready -h {host} -p {port}), "
+            "that the database exists, and that the password is in PGPASSWORD or ~/.pgpass."
+        )
     if name == "sqlite":
         return "check the path and that its folder is writable, or pass another path/URL with --decisions."
     return "check the URL, that the server runs, and the user's rights to create and write tables."
@@ -154,8 +165,7 @@ class DecisionLog:
     >>> log.close()
     """
 
-    def __init__(self, url: str | Path = DEFAULT_URL, *, timeout: float = 60.0, read_only: bool | None = None
-                 ) -> None:
+    def __init__(self, url: str | Path = DEFAULT_URL, *, timeout: float = 60.0, read_only: bool | None = None) -> None:
         sa = require("sqlalchemy", "decisions", "The decision log")
         self._sa = sa
         self.url = normalize_url(url)
@@ -175,8 +185,14 @@ class DecisionLog:
         self._postgres = parsed.get_backend_name() == "postgresql"
         #: The database behind the log, by name: ``"SQLite"``, ``"PostgreSQL"``...
         self.backend = _backend_name(parsed.get_backend_name())
-        self._file = (Path(parsed.database).expanduser() if self._sqlite and parsed.database
-                      and parsed.database != ":memory:" and not parsed.database.startswith("file:") else None)
+        self._file = (
+            Path(parsed.database).expanduser()
+            if self._sqlite
+            and parsed.database
+            and parsed.database != ":memory:"
+            and not parsed.database.startswith("file:")
+            else None
+        )
         kwargs: dict[str, Any] = {}
         if self._sqlite:
             db = parsed.database or ""
@@ -191,8 +207,11 @@ class DecisionLog:
         try:
             self._engine = sa.create_engine(self.url, **kwargs)
         except Exception as exc:
-            hint = ('pip install "mltradeops-workbench[postgres]" (psycopg)' if self._postgres
-                    else "install its database driver")
+            hint = (
+                'pip install "mltradeops-workbench[postgres]" (psycopg)'
+                if self._postgres
+                else "install its database driver"
+            )
             raise DecisionLogError(
                 f"Cannot open the decision log {self._shown!r} ({self.backend}): {_first_line(exc)}\n"
                 f"  Fix: check the URL's dialect, and {hint}."
@@ -242,37 +261,45 @@ class DecisionLog:
         if self._file is None:
             raise DecisionLogError(
                 f"Only a SQLite file can be opened read-only; {self._shown!r} is not one.\n"
-                "  Fix: open a server database with read-only credentials instead.")
+                "  Fix: open a server database with read-only credentials instead."
+            )
         if not self._file.is_file():
-            raise DecisionLogError(f"The decision log {str(self._file)!r} does not exist.\n"
-                                   "  Fix: check the path (a read-only log must already exist).")
+            raise DecisionLogError(
+                f"The decision log {str(self._file)!r} does not exist.\n"
+                "  Fix: check the path (a read-only log must already exist)."
+            )
         wal = self._file.with_name(self._file.name + "-wal")
         try:
             pending = wal.stat().st_size > 0
         except OSError:
             pending = False
         if pending:
-            msg = (f"The decision log {str(self._file)!r} cannot be read without writing: its write-ahead file "
-                   f"{str(wal)!r} holds commits not yet copied into the log, which a read-only open would miss.\n"
-                   f"  Fix: copy {str(self._file)!r} with {wal.name!r} to a writable folder and open the copy.")
+            msg = (
+                f"The decision log {str(self._file)!r} cannot be read without writing: its write-ahead file "
+                f"{str(wal)!r} holds commits not yet copied into the log, which a read-only open would miss.\n"
+                f"  Fix: copy {str(self._file)!r} with {wal.name!r} to a writable folder and open the copy."
+            )
             raise (_again(refused, msg) if refused is not None else DecisionLogError(msg)) from None
         uri = self._file.resolve().as_uri() + "?mode=ro&immutable=1"
         timeout = self.timeout
         self._engine = self._sa.create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False))
+            "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+        )
         try:
             with self._engine.connect() as conn:
                 names = set(self._sa.inspect(conn).get_table_names())
         except self._sa.exc.DatabaseError as exc:
             raise DecisionLogError(
                 f"Cannot open the decision log {str(self._file)!r}: {exc.orig}.\n"
-                "  Fix: pass a decision log (a SQLite file written by `workbench decide`).") from None
+                "  Fix: pass a decision log (a SQLite file written by `workbench decide`)."
+            ) from None
         missing = {self._decisions.name, self._artefacts.name} - names
         if missing:
             raise DecisionLogError(
                 f"{str(self._file)!r} is not a decision log (no table {', '.join(sorted(missing))}), and it is "
                 f"read-only ({reason}), so none can be created.\n"
-                "  Fix: pass a decision log written by `workbench decide`.")
+                "  Fix: pass a decision log written by `workbench decide`."
+            )
         self.read_only_reason = reason
         self._refused = refused
 
@@ -282,14 +309,16 @@ class DecisionLog:
         if self.read_only_reason is not None:
             raise DecisionLogError(
                 f"Cannot {what}: the decision log {str(self._file)!r} is open read-only ({self.read_only_reason}).\n"
-                "  Fix: record decisions in a writable log (-d/--decisions), or make its folder writable.")
+                "  Fix: record decisions in a writable log (-d/--decisions), or make its folder writable."
+            )
 
     # --- schema ------------------------------------------------------------------------------
 
     def _define(self, sa: Any) -> None:
         md = sa.MetaData()
         self._decisions = sa.Table(
-            "decisions", md,
+            "decisions",
+            md,
             sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
             sa.Column("id", sa.String(64), nullable=False, unique=True),
             sa.Column("created", sa.String(40), nullable=False, index=True),
@@ -302,14 +331,16 @@ class DecisionLog:
             sa.Column("record", sa.Text, nullable=False),
         )
         self._artefacts = sa.Table(
-            "decision_artefacts", md,
+            "decision_artefacts",
+            md,
             sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
             sa.Column("decision_id", sa.String(64), nullable=False, index=True),
             sa.Column("created", sa.String(40), nullable=False),
             sa.Column("artefact", sa.Text, nullable=False),
         )
         self._schema = sa.Table(
-            "decision_log_schema", md,
+            "decision_log_schema",
+            md,
             sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
             sa.Column("applied", sa.String(40), nullable=False),
             sa.Column("description", sa.Text, nullable=False),
@@ -353,7 +384,8 @@ class DecisionLog:
                 raise DecisionLogError(
                     f"The decision log {self._shown!r} ({self.backend}) has schema version {max(done)}, newer "
                     f"than this workbench understands ({SCHEMA_VERSION}).\n"
-                    "  Fix: upgrade mltradeops-workbench to the version the team uses.")
+                    "  Fix: upgrade mltradeops-workbench to the version the team uses."
+                )
             now = datetime.now(UTC).isoformat(timespec="seconds")
             for version, description in MIGRATIONS:
                 if version in done:
@@ -368,7 +400,8 @@ class DecisionLog:
     def _backend_error(self, exc: BaseException) -> DecisionLogError:
         return DecisionLogError(
             f"The decision log {self._shown!r} ({self.backend}) failed: {_first_line(getattr(exc, 'orig', exc))}\n"
-            f"  Fix: {_backend_fix(self._parsed, exc)}")
+            f"  Fix: {_backend_fix(self._parsed, exc)}"
+        )
 
     def _retry(self, fn: Callable[[], T]) -> T:
         exc_types = (self._sa.exc.OperationalError,) if self._sqlite else (self._sa.exc.DBAPIError,)
@@ -393,7 +426,8 @@ class DecisionLog:
                             f"The decision log {self._shown!r} ({self.backend}) stayed busy for {self.timeout:g} s "
                             f"({_first_line(exc.orig)}).\n"
                             "  Fix: retry later; check pg_stat_activity for a session holding a lock, and "
-                            "max_connections.") from None
+                            "max_connections."
+                        ) from None
                     raise DecisionLogError(
                         f"The decision log {self._shown!r} stayed locked for {self.timeout:g} s.\n"
                         "  Fix: retry later, or check for a process holding a write transaction."
@@ -442,8 +476,11 @@ class DecisionLog:
                     else:
                         found = conn.execute(sa.select(t.c.id).where(t.c.id == key)).scalars().all()
                         if not found and len(key) >= 4:
-                            found = conn.execute(sa.select(t.c.id).where(t.c.id.startswith(key, autoescape=True))
-                                                 .limit(2)).scalars().all()
+                            found = (
+                                conn.execute(sa.select(t.c.id).where(t.c.id.startswith(key, autoescape=True)).limit(2))
+                                .scalars()
+                                .all()
+                            )
                         if len(found) != 1:
                             return None  # unknown or ambiguous: get() says which, outside the lock
                         old = found[0]
@@ -455,12 +492,22 @@ class DecisionLog:
                             raise DecisionLogError(
                                 f"Decision {old!r} is already superseded by {later!r}; a decision is superseded "
                                 "once, so the chain stays one line.\n"
-                                f"  Fix: supersede {later!r}, or pass supersedes='latest' (CLI: --supersedes latest).")
+                                f"  Fix: supersede {later!r}, or pass supersedes='latest' (CLI: --supersedes latest)."
+                            )
                     rec = replace(rec, supersedes=old)
-                conn.execute(t.insert().values(
-                    id=rec.id, created=rec.created, chosen=rec.chosen, status=rec.status, supersedes=rec.supersedes,
-                    model_hash=rec.model_hash, data_hash=rec.data_hash, title=rec.title,
-                    record=rec.to_json(indent=None)))
+                conn.execute(
+                    t.insert().values(
+                        id=rec.id,
+                        created=rec.created,
+                        chosen=rec.chosen,
+                        status=rec.status,
+                        supersedes=rec.supersedes,
+                        model_hash=rec.model_hash,
+                        data_hash=rec.data_hash,
+                        title=rec.title,
+                        record=rec.to_json(indent=None),
+                    )
+                )
             return rec
 
         try:
@@ -495,8 +542,9 @@ class DecisionLog:
 
         def insert() -> None:
             with self._engine.begin() as conn:
-                conn.execute(self._artefacts.insert().values(decision_id=rec.id, created=artefact["created"],
-                                                             artefact=text))
+                conn.execute(
+                    self._artefacts.insert().values(decision_id=rec.id, created=artefact["created"], artefact=text)
+                )
 
         self._retry(insert)
         return artefact
@@ -607,8 +655,9 @@ class DecisionLog:
     def list(self, status: str | None = None, *, limit: int | None = None) -> list[DecisionRecord]:
         """Records, newest first; ``status`` filters on the reported status (superseded computed)."""
         if status is not None and status not in STATUSES:
-            raise DecisionError(f"Status {status!r} is not one of {', '.join(STATUSES)}."
-                                + did_you_mean(status, STATUSES))
+            raise DecisionError(
+                f"Status {status!r} is not one of {', '.join(STATUSES)}." + did_you_mean(status, STATUSES)
+            )
         rows = self._rows()
         records = self._records(rows, self._superseded_ids())
         if status is not None:
@@ -689,7 +738,8 @@ def diff_records(a: DecisionRecord, b: DecisionRecord) -> dict[str, Any]:
         "rank_changes": {i: {"a": ra[i], "b": rb[i]} for i in ra if i in rb and ra[i] != rb[i]},
     }
     out = {
-        "a": a.id, "b": b.id,
+        "a": a.id,
+        "b": b.id,
         "chosen": pair(a.chosen, b.chosen),
         "model_hash": pair(a.model_hash, b.model_hash),
         "data_hash": pair(a.data_hash, b.data_hash),

@@ -30,13 +30,30 @@ from workbench.format import format_number
 from workbench.quality.objective import limit_text
 
 __all__ = [
-    "GateResult", "gate", "dominates", "mlflow_alias", "prometheus_rules", "optuna_directions",
-    "constraints_func", "constraint_values", "set_constraints", "DECISION_TAGS",
+    "GateResult",
+    "gate",
+    "dominates",
+    "mlflow_alias",
+    "prometheus_rules",
+    "optuna_directions",
+    "constraints_func",
+    "constraint_values",
+    "set_constraints",
+    "DECISION_TAGS",
 ]
 
 #: Model-version tags :func:`mlflow_alias` sets (values from the record).
-DECISION_TAGS = ("decision.id", "decision.chosen", "decision.status", "decision.created", "decision.rationale",
-                 "decision.model_hash", "decision.data_hash", "decision.decision_makers", "decision.supersedes")
+DECISION_TAGS = (
+    "decision.id",
+    "decision.chosen",
+    "decision.status",
+    "decision.created",
+    "decision.rationale",
+    "decision.model_hash",
+    "decision.data_hash",
+    "decision.decision_makers",
+    "decision.supersedes",
+)
 RATIONALE_TAG_CHARS = 500
 
 
@@ -45,6 +62,7 @@ def _unit(obj: Any) -> str:
 
 
 # --- gate ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GateResult:
@@ -73,11 +91,19 @@ class GateResult:
         return self.passed
 
     def to_dict(self) -> dict[str, Any]:
-        return {"candidate": self.candidate, "passed": self.passed, "reasons": list(self.reasons),
-                "against": self.against, "violations": list(self.violations),
-                "dominated_by": list(self.dominated_by), "rule": self.rule, "confidence": self.confidence,
-                "constraint_confidence": self.constraint_confidence,
-                "evidence": [dict(e) for e in self.evidence], "summary": self.summary}
+        return {
+            "candidate": self.candidate,
+            "passed": self.passed,
+            "reasons": list(self.reasons),
+            "against": self.against,
+            "violations": list(self.violations),
+            "dominated_by": list(self.dominated_by),
+            "rule": self.rule,
+            "confidence": self.confidence,
+            "constraint_confidence": self.constraint_confidence,
+            "evidence": [dict(e) for e in self.evidence],
+            "summary": self.summary,
+        }
 
     def __str__(self) -> str:
         head = f"gate {'passed' if self.passed else 'FAILED'} for {self.candidate}"
@@ -106,9 +132,18 @@ def _p(p: float) -> str:
     return f"{p:.3f}".rstrip("0").rstrip(".") if p not in (0.0, 1.0) else f"{p:.0f}"
 
 
-def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = None,
-         champion: str | None = None, confidence: float = 0.95, constraint_confidence: float | None = None,
-         samples: int = 4000, seed: int = 0) -> GateResult:
+def gate(
+    candidates: Any,
+    model: Any,
+    candidate: str,
+    *,
+    against: str | None = None,
+    champion: str | None = None,
+    confidence: float = 0.95,
+    constraint_confidence: float | None = None,
+    samples: int = 4000,
+    seed: int = 0,
+) -> GateResult:
     """Check one candidate for CI: hard constraints, and dominance beyond tolerance — on evidence.
 
     The candidate fails when
@@ -195,20 +230,34 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
         unit = _unit(objs[j])
         if draws is not None:
             p_hold = float(np.mean(c.satisfied(draws[:, j], lim)))
-            evidence.append({"constraint": str(c), "rule": "constraint probability", "p_holds": p_hold,
-                             "n": int(nrep[i]), "limit": lim, "value": v})
+            evidence.append(
+                {
+                    "constraint": str(c),
+                    "rule": "constraint probability",
+                    "p_holds": p_hold,
+                    "n": int(nrep[i]),
+                    "limit": lim,
+                    "value": v,
+                }
+            )
             if p_hold >= constraint_confidence:
                 continue
-            text = (f"{cid} meets {c} with probability {_p(p_hold)} < {_p(constraint_confidence)} "
-                    f"(mean {_fmt(v)}{unit} over {nrep[i]} seeds")
-            rules.append(f"constraint probability: P({c} holds) = {_p(p_hold)} < {_p(constraint_confidence)} "
-                         f"({nrep[i]} seeds)")
+            text = (
+                f"{cid} meets {c} with probability {_p(p_hold)} < {_p(constraint_confidence)} "
+                f"(mean {_fmt(v)}{unit} over {nrep[i]} seeds"
+            )
+            rules.append(
+                f"constraint probability: P({c} holds) = {_p(p_hold)} < {_p(constraint_confidence)} ({nrep[i]} seeds)"
+            )
         else:
             if c.satisfied(v, lim):
                 continue
             text = f"{cid} violates {c} (measured {_fmt(v)}{unit}"
-            how = (f"mean of {nrep[i]} seeds" if prob.candidates.replicates is not None and nrep[i] >= 2
-                   else "point value, no replicates")
+            how = (
+                f"mean of {nrep[i]} seeds"
+                if prob.candidates.replicates is not None and nrep[i] >= 2
+                else "point value, no replicates"
+            )
             rules.append(f"constraint: {c} ({how})")
         text += f"; limit {_fmt(lim)}{unit})" if c.is_relative else ")"
         reasons.append(text)
@@ -233,8 +282,14 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
     with_reps = [k for k in others if has_reps and nrep[k] >= 2]
     prob_of: dict[int, float] = {}
     if with_reps:
-        cmp = compare_replicates(prob, candidate=cid, versus=[str(prob.ids[k]) for k in with_reps],
-                                 samples=int(samples), seed=int(seed), level=confidence)
+        cmp = compare_replicates(
+            prob,
+            candidate=cid,
+            versus=[str(prob.ids[k]) for k in with_reps],
+            samples=int(samples),
+            seed=int(seed),
+            level=confidence,
+        )
         prob_of = dict(zip(with_reps, cmp["p_dominated"].astype(float), strict=True))
     dominated_by = []
     for k in others:
@@ -243,59 +298,104 @@ def gate(candidates: Any, model: Any, candidate: str, *, against: str | None = N
         if k in prob_of:
             p = prob_of[k]
             hit = p >= confidence
-            evidence.append({"versus": other, "rule": "dominance probability", "p_dominates": p,
-                             "n": int(nrep[i]), "n_versus": int(nrep[k]), "dominates": hit})
+            evidence.append(
+                {
+                    "versus": other,
+                    "rule": "dominance probability",
+                    "p_dominates": p,
+                    "n": int(nrep[i]),
+                    "n_versus": int(nrep[k]),
+                    "dominates": hit,
+                }
+            )
         else:
             hit = point
-            evidence.append({"versus": other, "rule": "dominance beyond tolerance", "p_dominates": None,
-                             "n": int(nrep[i]), "n_versus": int(nrep[k]), "dominates": hit})
+            evidence.append(
+                {
+                    "versus": other,
+                    "rule": "dominance beyond tolerance",
+                    "p_dominates": None,
+                    "n": int(nrep[i]),
+                    "n_versus": int(nrep[k]),
+                    "dominates": hit,
+                }
+            )
         if hit:
             dominated_by.append(other)
     # the strongest dominators first: higher probability, then more objectives better beyond tolerance
     better = lambda k: prob.F[k] < prob.F[i] - prob.tolerance  # noqa: E731
-    dom_rows = sorted((prob.ids.get_loc(d) for d in dominated_by),
-                      key=lambda k: (-prob_of.get(k, 1.0), -int(better(k).sum())))
+    dom_rows = sorted(
+        (prob.ids.get_loc(d) for d in dominated_by), key=lambda k: (-prob_of.get(k, 1.0), -int(better(k).sum()))
+    )
     for k in dom_rows[:3]:
         other = str(prob.ids[k])
-        parts = [f"{objs[j].name} by {_fmt(abs(prob.X[k, j] - prob.X[i, j]))}{_unit(objs[j])}"
-                 for j in np.flatnonzero(better(k))]
+        parts = [
+            f"{objs[j].name} by {_fmt(abs(prob.X[k, j] - prob.X[i, j]))}{_unit(objs[j])}"
+            for j in np.flatnonzero(better(k))
+        ]
         rest = " and no worse elsewhere" if len(parts) < prob.k else ""
-        what = (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) if parts else \
-            "the bootstrap draws (the means differ within tolerance)"
+        what = (
+            (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+            if parts
+            else "the bootstrap draws (the means differ within tolerance)"
+        )
         if k in prob_of:
-            reasons.append(f"{cid} is dominated by {other} beyond tolerance with probability {_p(prob_of[k])} "
-                           f">= {_p(confidence)} (bootstrap over {nrep[i]} and {nrep[k]} seeds): {other} is "
-                           f"better in {what}" + (rest if parts else ""))
-            rules.append(f"dominance probability: P({other} dominates {cid} beyond tolerance) = "
-                         f"{_p(prob_of[k])} >= {_p(confidence)} ({nrep[k]} and {nrep[i]} seeds)")
+            reasons.append(
+                f"{cid} is dominated by {other} beyond tolerance with probability {_p(prob_of[k])} "
+                f">= {_p(confidence)} (bootstrap over {nrep[i]} and {nrep[k]} seeds): {other} is "
+                f"better in {what}" + (rest if parts else "")
+            )
+            rules.append(
+                f"dominance probability: P({other} dominates {cid} beyond tolerance) = "
+                f"{_p(prob_of[k])} >= {_p(confidence)} ({nrep[k]} and {nrep[i]} seeds)"
+            )
         else:
             reasons.append(f"{cid} is dominated by {other} beyond tolerance: {other} is better in {what}" + rest)
-            rules.append(f"dominance beyond tolerance: {other} dominates {cid} "
-                         + ("(point values, no replicates)" if prob.candidates.replicates is None
-                            else "(point values: fewer than 2 seeds)"))
+            rules.append(
+                f"dominance beyond tolerance: {other} dominates {cid} "
+                + (
+                    "(point values, no replicates)"
+                    if prob.candidates.replicates is None
+                    else "(point values: fewer than 2 seeds)"
+                )
+            )
     if len(dom_rows) > 3:
-        reasons.append(f"{cid} is dominated beyond tolerance by {len(dom_rows) - 3} more candidates: "
-                       + ", ".join(str(prob.ids[k]) for k in dom_rows[3:13]) + ("…" if len(dom_rows) > 13 else ""))
+        reasons.append(
+            f"{cid} is dominated beyond tolerance by {len(dom_rows) - 3} more candidates: "
+            + ", ".join(str(prob.ids[k]) for k in dom_rows[3:13])
+            + ("…" if len(dom_rows) > 13 else "")
+        )
     passed = not reasons
     if passed:
         rule = "none"
         if prob_of:
             k, p = max(prob_of.items(), key=lambda kv: kv[1])
-            summary = (f"no challenger dominates beyond tolerance with probability >= {_p(confidence)}; "
-                       f"the highest is P({prob.ids[k]} dominates {cid}) = {_p(p)} "
-                       f"({nrep[k]} and {nrep[i]} seeds)")
+            summary = (
+                f"no challenger dominates beyond tolerance with probability >= {_p(confidence)}; "
+                f"the highest is P({prob.ids[k]} dominates {cid}) = {_p(p)} "
+                f"({nrep[k]} and {nrep[i]} seeds)"
+            )
         else:
-            summary = ("no challenger dominates beyond tolerance (point values"
-                       + (", no replicates)" if prob.candidates.replicates is None else ")"))
+            summary = "no challenger dominates beyond tolerance (point values" + (
+                ", no replicates)" if prob.candidates.replicates is None else ")"
+            )
     else:
         first = rules[0]
         rule = first.split(":", 1)[0]
         summary = first + (f" (and {len(rules) - 1} more)" if len(rules) > 1 else "")
-    return GateResult(candidate=cid, passed=passed, reasons=reasons, against=baseline,
-                      violations=violations, dominated_by=[str(prob.ids[k]) for k in dom_rows], rule=rule,
-                      confidence=confidence if prob_of else None,
-                      constraint_confidence=constraint_confidence if draws is not None else None,
-                      evidence=evidence, summary=summary)
+    return GateResult(
+        candidate=cid,
+        passed=passed,
+        reasons=reasons,
+        against=baseline,
+        violations=violations,
+        dominated_by=[str(prob.ids[k]) for k in dom_rows],
+        rule=rule,
+        confidence=confidence if prob_of else None,
+        constraint_confidence=constraint_confidence if draws is not None else None,
+        evidence=evidence,
+        summary=summary,
+    )
 
 
 # --- MLflow --------------------------------------------------------------------------------------
@@ -306,15 +406,23 @@ _RUN_ID = re.compile(r"^[0-9a-fA-F]{8,64}$")
 def _runs_of(record: DecisionRecord) -> list[str]:
     ref = (record.provenance or {}).get("source_ref") or {}
     runs = ref.get("runs") or {}
-    out = [rid for rid, val in runs.items()
-           if (val[0] if isinstance(val, (list, tuple)) and val else val) == record.chosen]
+    out = [
+        rid for rid, val in runs.items() if (val[0] if isinstance(val, (list, tuple)) and val else val) == record.chosen
+    ]
     if not out and _RUN_ID.match(record.chosen):
         out = [record.chosen]
     return out
 
 
-def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, alias: str = "champion",
-                 version: int | str | None = None, registry_uri: str | None = None) -> dict[str, Any]:
+def mlflow_alias(
+    record: DecisionRecord,
+    tracking_uri: str,
+    model_name: str,
+    *,
+    alias: str = "champion",
+    version: int | str | None = None,
+    registry_uri: str | None = None,
+) -> dict[str, Any]:
     """Point ``model_name@alias`` at the chosen candidate's model version and tag that version.
 
     The version is ``version`` when given; otherwise the registered version whose ``run_id`` is
@@ -348,8 +456,14 @@ def mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, *, 
             raise client_error(redact_uri(tracking_uri), "://" in str(tracking_uri), exc) from None
 
 
-def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, alias: str,
-                  version: int | str | None, registry_uri: str | None) -> dict[str, Any]:
+def _mlflow_alias(
+    record: DecisionRecord,
+    tracking_uri: str,
+    model_name: str,
+    alias: str,
+    version: int | str | None,
+    registry_uri: str | None,
+) -> dict[str, Any]:
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -365,9 +479,15 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
         if not missing(exc):
             raise
         names = [m.name for m in client.search_registered_models()]
-        raise UnknownNameError(unknown_name("Registered model", model_name, names,
-                                            where=f"in the MLflow registry of {_redact_uri(tracking_uri)!r}",
-                                            fix="register the model first, or correct the name.")) from None
+        raise UnknownNameError(
+            unknown_name(
+                "Registered model",
+                model_name,
+                names,
+                where=f"in the MLflow registry of {_redact_uri(tracking_uri)!r}",
+                fix="register the model first, or correct the name.",
+            )
+        ) from None
     if version is not None:
         try:
             mv = client.get_model_version(model_name, str(version))
@@ -375,8 +495,9 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
             if not missing(exc):
                 raise
             known = [v.version for v in _versions_of(client, model_name)]
-            raise UnknownNameError(unknown_name(f"Version of {model_name!r}", str(version), known,
-                                                where="a registered version")) from None
+            raise UnknownNameError(
+                unknown_name(f"Version of {model_name!r}", str(version), known, where="a registered version")
+            ) from None
     else:
         runs = [r for r in _runs_of(record) if _RUN_ID.match(r)]
         if not runs:
@@ -389,8 +510,7 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
         for rid in runs:
             found += [v for v in client.search_model_versions(f"run_id='{rid}'") if v.name == model_name]
         if not found:
-            known = [f"{v.version} (run {v.run_id})"
-                     for v in _versions_of(client, model_name)]
+            known = [f"{v.version} (run {v.run_id})" for v in _versions_of(client, model_name)]
             raise DecisionError(
                 f"No version of registered model {model_name!r} comes from the runs of candidate "
                 f"{record.chosen!r} ({', '.join(runs[:5])}{'…' if len(runs) > 5 else ''}).\n"
@@ -402,9 +522,13 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
     if len(rationale) > RATIONALE_TAG_CHARS:
         rationale = rationale[: RATIONALE_TAG_CHARS - 1] + "…"
     tags = {
-        "decision.id": record.id, "decision.chosen": record.chosen, "decision.status": record.status,
-        "decision.created": record.created, "decision.rationale": rationale,
-        "decision.model_hash": record.model_hash, "decision.data_hash": record.data_hash,
+        "decision.id": record.id,
+        "decision.chosen": record.chosen,
+        "decision.status": record.status,
+        "decision.created": record.created,
+        "decision.rationale": rationale,
+        "decision.model_hash": record.model_hash,
+        "decision.data_hash": record.data_hash,
         "decision.decision_makers": ", ".join(record.decision_makers),
     }
     if record.supersedes:
@@ -412,9 +536,16 @@ def _mlflow_alias(record: DecisionRecord, tracking_uri: str, model_name: str, al
     client.set_registered_model_alias(model_name, alias, mv.version)
     for key, value in tags.items():
         client.set_model_version_tag(model_name, mv.version, key, value)
-    return {"kind": "mlflow_alias", "target": f"{model_name}@{alias}", "model_name": model_name, "alias": alias,
-            "version": str(mv.version), "run_id": mv.run_id, "tracking_uri": _redact_uri(tracking_uri),
-            "tags": tags}
+    return {
+        "kind": "mlflow_alias",
+        "target": f"{model_name}@{alias}",
+        "model_name": model_name,
+        "alias": alias,
+        "version": str(mv.version),
+        "run_id": mv.run_id,
+        "tracking_uri": _redact_uri(tracking_uri),
+        "tags": tags,
+    }
 
 
 def _versions_of(client: Any, model_name: str) -> list[Any]:
@@ -454,8 +585,9 @@ def _objectives_and_limits(source: Any) -> tuple[list[dict[str, Any]], list[dict
         cons, skipped = [], []
         for c in source.constraints:
             if c.is_relative:
-                skipped.append(f"{c} (relative to {c.baseline!r}: export from a decision record, "
-                               "which holds the resolved limit)")
+                skipped.append(
+                    f"{c} (relative to {c.baseline!r}: export from a decision record, which holds the resolved limit)"
+                )
             else:
                 cons.append({"constraint": str(c), "objective": c.objective, "op": c.op, "limit": c.resolve()})
         return [o.to_dict() for o in source.objectives], cons, skipped, None
@@ -472,14 +604,17 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
     if isinstance(spec, str):
         spec = {"metric": spec}
     if spec is not None and not isinstance(spec, Mapping):
-        raise DecisionError(f"metric_map[{o['name']!r}] must be a metric name or a mapping "
-                            f"(metric, scale, selector, error_selector, expr), got {spec!r:.80}.")
+        raise DecisionError(
+            f"metric_map[{o['name']!r}] must be a metric name or a mapping "
+            f"(metric, scale, selector, error_selector, expr), got {spec!r:.80}."
+        )
     spec = dict(spec or {})
     keys = ["expr", "metric", "scale", "selector", "error_selector", "query", "count"]
     unknown = set(spec) - set(keys)
     if unknown:
-        raise DecisionError(unknown_name("metric_map key", sorted(unknown)[0], keys,
-                                         where=f"valid for objective {o['name']!r}"))
+        raise DecisionError(
+            unknown_name("metric_map key", sorted(unknown)[0], keys, where=f"valid for objective {o['name']!r}")
+        )
     if not spec.get("expr") and spec.get("query"):  # watch's explicit query, over the alert's window
         spec["expr"] = str(spec["query"]).replace("$window", window)
     try:
@@ -487,8 +622,10 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
     except (TypeError, ValueError, OverflowError):
         scale = math.nan
     if not math.isfinite(scale) or scale == 0:
-        raise DecisionError(f"metric_map[{o['name']!r}]: scale {spec.get('scale')!r:.40} must be a finite, "
-                            "non-zero number (e.g. 1000 for seconds to ms).")
+        raise DecisionError(
+            f"metric_map[{o['name']!r}]: scale {spec.get('scale')!r:.40} must be a finite, "
+            "non-zero number (e.g. 1000 for seconds to ms)."
+        )
     if spec.get("expr"):
         expr = str(spec["expr"])
     else:
@@ -499,14 +636,15 @@ def _value_expr(o: dict[str, Any], spec: Any, window: str) -> tuple[str | None, 
         if not agg:
             return None, f"source {src!r} but no aggregation"
         if not _METRIC.match(str(src)):
-            raise DecisionError(f"Objective {o['name']!r}: source {src!r} is not a valid Prometheus metric name "
-                                "([a-zA-Z_:][a-zA-Z0-9_:]*).\n  Fix: map it with metric_map={name: 'metric'}.")
+            raise DecisionError(
+                f"Objective {o['name']!r}: source {src!r} is not a valid Prometheus metric name "
+                "([a-zA-Z_:][a-zA-Z0-9_:]*).\n  Fix: map it with metric_map={name: 'metric'}."
+            )
         sel = spec.get("selector")
         s = _selector(sel)
         w = window
         if agg in _QUANTILES:
-            expr = (f"histogram_quantile({_QUANTILES[agg]}, sum by (le, version) "
-                    f"(rate({src}_bucket{s}[{w}])))")
+            expr = f"histogram_quantile({_QUANTILES[agg]}, sum by (le, version) (rate({src}_bucket{s}[{w}])))"
         elif agg == "mean":
             expr = f"sum by (version) (rate({src}_sum{s}[{w}])) / sum by (version) (rate({src}_count{s}[{w}]))"
         elif agg == "rate":
@@ -551,9 +689,15 @@ def _safe_template(text: str) -> str:
     return _BRACES.sub(r"\1 ", str(text))
 
 
-def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | None = None, for_: str = "10m",
-                     labels: Mapping[str, str] | None = None, window: str = "5m",
-                     group: str | None = None) -> str:
+def prometheus_rules(
+    record_or_model: Any,
+    *,
+    metric_map: Mapping[str, Any] | None = None,
+    for_: str = "10m",
+    labels: Mapping[str, str] | None = None,
+    window: str = "5m",
+    group: str | None = None,
+) -> str:
     """Prometheus alerting rules (YAML text) for the constraints on monitored objectives.
 
     One rule per hard constraint whose objective has a ``source`` metric and an ``aggregation``
@@ -607,8 +751,10 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
     objectives, constraints, skipped_constraints, record = _objectives_and_limits(record_or_model)
     by_name = {o["name"]: o for o in objectives}
     if metric_map is not None and not isinstance(metric_map, Mapping):
-        raise DecisionError(f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
-                            "  Fix: write e.g. 'latency_ms: http_request_duration_ms' (one line per objective).")
+        raise DecisionError(
+            f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
+            "  Fix: write e.g. 'latency_ms: http_request_duration_ms' (one line per objective)."
+        )
     metric_map = dict(metric_map or {})
     for key in metric_map:
         if key not in by_name:
@@ -635,21 +781,29 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
         if record is not None:
             rule_labels.setdefault("decision_id", _safe_template(record.id))
             rule_labels.setdefault("champion", _safe_template(record.chosen))
-        description = (f"{o.get('aggregation') or 'value'} of {oname} is {{{{ $value | humanize }}}}{unit}; "
-                       f"the hard constraint is {oname} {c['op']} {limit_text(limit)}{unit}")
+        description = (
+            f"{o.get('aggregation') or 'value'} of {oname} is {{{{ $value | humanize }}}}{unit}; "
+            f"the hard constraint is {oname} {c['op']} {limit_text(limit)}{unit}"
+        )
         if record is not None:
-            description += (f" (decision {_safe_template(record.id[:12])}, champion {_safe_template(record.chosen)}). "
-                            "The decision's reopen trigger fired: review it (workbench review) if this persists.")
+            description += (
+                f" (decision {_safe_template(record.id[:12])}, champion {_safe_template(record.chosen)}). "
+                "The decision's reopen trigger fired: review it (workbench review) if this persists."
+            )
         else:
             description += "."
-        rules.append({
-            "alert": name,
-            "expr": f"{expr} {_INVERSE[c['op']]} {limit_text(limit)}",
-            "for": for_,
-            "labels": rule_labels,
-            "annotations": {"summary": f"{oname} breaches {_safe_template(c['constraint'])}",
-                            "description": description},
-        })
+        rules.append(
+            {
+                "alert": name,
+                "expr": f"{expr} {_INVERSE[c['op']]} {limit_text(limit)}",
+                "for": for_,
+                "labels": rule_labels,
+                "annotations": {
+                    "summary": f"{oname} breaches {_safe_template(c['constraint'])}",
+                    "description": description,
+                },
+            }
+        )
     not_monitored = [o["name"] for o in objectives if not (o.get("source") or o["name"] in metric_map)]
     if not rules:
         reasons = skipped + skipped_constraints
@@ -662,7 +816,8 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
             "  Why: " + "; ".join(reasons) + ".\n"
             "  Fix: give the constrained objectives a 'source:' metric and an 'aggregation:' (p95, rate, "
             "mean, ...) in the quality model, or map them with metric_map={objective: metric} "
-            "(CLI --metric-map); export from a decision record to resolve relative constraints.")
+            "(CLI --metric-map); export from a decision record to resolve relative constraints."
+        )
     model_name = (record.model.get("name") if record is not None else getattr(record_or_model, "name", "")) or ""
     group = group or (f"workbench-{model_name}" if model_name else "workbench-slo")
     header = [f"# Prometheus alerting rules generated by mltradeops-workbench {__version__}."]
@@ -673,12 +828,14 @@ def prometheus_rules(record_or_model: Any, *, metric_map: Mapping[str, Any] | No
     for s in skipped + skipped_constraints:
         header.append(f"# Constraint skipped: {s}")
     header = [yaml_comment(h) for h in header]
-    body = yaml.safe_dump({"groups": [{"name": group, "rules": rules}]}, sort_keys=False, allow_unicode=True,
-                          width=1000)
+    body = yaml.safe_dump(
+        {"groups": [{"name": group, "rules": rules}]}, sort_keys=False, allow_unicode=True, width=1000
+    )
     return "\n".join(header) + "\n" + body
 
 
 # --- Optuna --------------------------------------------------------------------------------------
+
 
 def optuna_directions(record_or_model: Any) -> dict[str, Any]:
     """Directions, metric names and constraints for the next Optuna search.
@@ -706,8 +863,11 @@ def optuna_directions(record_or_model: Any) -> dict[str, Any]:
     return {
         "directions": ["maximize" if o["direction"] == "max" else "minimize" for o in objectives],
         "metric_names": [o["name"] for o in objectives],
-        "constraints": [{"objective": c["objective"], "op": c["op"], "limit": c["limit"],
-                         "constraint": c["constraint"]} for c in constraints if c.get("limit") is not None],
+        "constraints": [
+            {"objective": c["objective"], "op": c["op"], "limit": c["limit"], "constraint": c["constraint"]}
+            for c in constraints
+            if c.get("limit") is not None
+        ],
         "skipped": skipped,
     }
 
@@ -748,8 +908,10 @@ def set_constraints(trial: Any, record_or_model: Any, values: Mapping[str, Any] 
     remains for Optuna 4.
     """
     if not hasattr(trial, "set_constraint"):
-        raise DecisionError("This Optuna has no Trial.set_constraint (added in Optuna 5).\n"
-                            "  Fix: pass constraints_func(model) to the sampler instead.")
+        raise DecisionError(
+            "This Optuna has no Trial.set_constraint (added in Optuna 5).\n"
+            "  Fix: pass constraints_func(model) to the sampler instead."
+        )
     out = constraint_values(record_or_model, dict(trial.user_attrs) if values is None else values)
     for key, value in out.items():
         trial.set_constraint(key, value)

@@ -143,8 +143,9 @@ class DecisionRecord:
         for name in ("decision_makers", "consulted", "informed", "candidates"):
             set_(self, name, _names(getattr(self, name), name))
         if self.candidates and self.chosen not in self.candidates:
-            raise UnknownNameError(unknown_name("Chosen candidate", self.chosen, self.candidates,
-                                                where="one of the considered candidates"))
+            raise UnknownNameError(
+                unknown_name("Chosen candidate", self.chosen, self.candidates, where="one of the considered candidates")
+            )
         if self.supersedes is not None:
             set_(self, "supersedes", str(self.supersedes))
         set_(self, "rationale", str(self.rationale or ""))
@@ -194,10 +195,20 @@ class DecisionRecord:
             from workbench.analysis.uncertainty import chosen_evidence
 
             seed = chosen_evidence(analysis, str(chosen) if chosen is not None else analysis.recommended)
-        return cls._build(analysis.to_dict(), analysis.model.to_dict(), chosen=chosen, rationale=rationale,
-                          decision_makers=decision_makers, title=title, consulted=consulted,
-                          informed=informed, supersedes=supersedes, provenance=provenance, status=status,
-                          seed_evidence=seed)
+        return cls._build(
+            analysis.to_dict(),
+            analysis.model.to_dict(),
+            chosen=chosen,
+            rationale=rationale,
+            decision_makers=decision_makers,
+            title=title,
+            consulted=consulted,
+            informed=informed,
+            supersedes=supersedes,
+            provenance=provenance,
+            status=status,
+            seed_evidence=seed,
+        )
 
     @classmethod
     def from_summary(
@@ -249,20 +260,37 @@ class DecisionRecord:
 
         prov = {**(summary.get("provenance") or {}), **(provenance or {})}
         return cls._build(
-            a, model, chosen=pick(chosen, "chosen", None), rationale=pick(rationale, "rationale", ""),
+            a,
+            model,
+            chosen=pick(chosen, "chosen", None),
+            rationale=pick(rationale, "rationale", ""),
             decision_makers=pick(decision_makers, "decision_makers", ()),
             title=pick(title, "title", summary.get("title") if "analysis" in summary else ""),
-            consulted=pick(consulted, "consulted", ()), informed=pick(informed, "informed", ()),
-            supersedes=pick(supersedes, "supersedes", None), provenance=prov,
+            consulted=pick(consulted, "consulted", ()),
+            informed=pick(informed, "informed", ()),
+            supersedes=pick(supersedes, "supersedes", None),
+            provenance=prov,
             status=pick(status, "status", "accepted"),
             seed_evidence=d.get("robustness") if isinstance(d.get("robustness"), dict) else None,
         )
 
     @classmethod
-    def _build(cls, a: dict[str, Any], model: dict[str, Any], *, chosen: str | None, rationale: str,
-               decision_makers: Any, title: str, consulted: Any, informed: Any, supersedes: str | None,
-               provenance: dict[str, Any] | None, status: str,
-               seed_evidence: dict[str, Any] | None = None) -> DecisionRecord:
+    def _build(
+        cls,
+        a: dict[str, Any],
+        model: dict[str, Any],
+        *,
+        chosen: str | None,
+        rationale: str,
+        decision_makers: Any,
+        title: str,
+        consulted: Any,
+        informed: Any,
+        supersedes: str | None,
+        provenance: dict[str, Any] | None,
+        status: str,
+        seed_evidence: dict[str, Any] | None = None,
+    ) -> DecisionRecord:
         cands = a.get("candidates") or []
         ids = [str(c["id"]) for c in cands]
         if chosen is None:
@@ -275,19 +303,27 @@ class DecisionRecord:
                 )
         chosen = str(chosen)
         if chosen not in ids:
-            raise UnknownNameError(unknown_name("Chosen candidate", chosen, ids,
-                                                where="a candidate of the analysis"))
+            raise UnknownNameError(unknown_name("Chosen candidate", chosen, ids, where="a candidate of the analysis"))
         options = [
-            {"id": str(c["id"]), "feasible": c.get("feasible"), "pareto": c.get("pareto"),
-             "front": c.get("front"), "rank": c.get("rank"), "score": c.get("score"),
-             "acceptability": c.get("acceptability"), "knee": c.get("knee"), "violation": c.get("violation"),
-             "values": dict(c.get("values") or {})}
+            {
+                "id": str(c["id"]),
+                "feasible": c.get("feasible"),
+                "pareto": c.get("pareto"),
+                "front": c.get("front"),
+                "rank": c.get("rank"),
+                "score": c.get("score"),
+                "acceptability": c.get("acceptability"),
+                "knee": c.get("knee"),
+                "violation": c.get("violation"),
+                "values": dict(c.get("values") or {}),
+            }
             for c in cands
         ]
         seeds: dict[str, dict[str, Any]] = {}
         for r in (a.get("uncertainty") or {}).get("stats") or []:
             seeds.setdefault(str(r["candidate"]), {})[r["objective"]] = {
-                k: r.get(k) for k in ("n", "mean", "sd", "ci_low", "ci_high", "missing")}
+                k: r.get(k) for k in ("n", "mean", "sd", "ci_low", "ci_high", "missing")
+            }
         for o in options:
             if o["id"] in seeds:
                 o["seeds"] = seeds[o["id"]]
@@ -308,8 +344,11 @@ class DecisionRecord:
             # what monitoring compares a live front with: the hypervolume and the bounds it was
             # normalised with (additive; records without them still load)
             "hypervolume": a.get("hypervolume"),
-            "bounds": {o["name"]: {"ideal": o.get("ideal"), "nadir": o.get("nadir"), "source": o.get("bounds_source")}
-                       for o in a.get("objectives") or [] if "name" in o and o.get("ideal") is not None},
+            "bounds": {
+                o["name"]: {"ideal": o.get("ideal"), "nadir": o.get("nadir"), "source": o.get("bounds_source")}
+                for o in a.get("objectives") or []
+                if "name" in o and o.get("ideal") is not None
+            },
             **(provenance or {}),
         }
         name = model.get("name") or ""
@@ -322,14 +361,28 @@ class DecisionRecord:
         if model.get("description"):
             context += " " + str(model["description"]).strip()
         return cls(
-            chosen=chosen, title=title or (f"Choose {chosen} for {name}" if name else ""),
-            status=status, decision_makers=decision_makers, consulted=consulted, informed=informed,
-            rationale=rationale or "", context=context, method=str(a.get("method") or ""),
-            weights=dict(a.get("weights") or {}), constraints=list(a.get("constraints") or []),
-            model=copy.deepcopy(model), model_hash=str(a.get("model_hash") or ""),
-            candidates=tuple(ids), data_hash=str(a.get("data_hash") or ""), options=options,
-            accepted_tradeoffs=tradeoffs, robustness=robustness, pushdown=[], reopen_triggers=triggers,
-            supersedes=supersedes, provenance=json.loads(json.dumps(prov, default=str)),
+            chosen=chosen,
+            title=title or (f"Choose {chosen} for {name}" if name else ""),
+            status=status,
+            decision_makers=decision_makers,
+            consulted=consulted,
+            informed=informed,
+            rationale=rationale or "",
+            context=context,
+            method=str(a.get("method") or ""),
+            weights=dict(a.get("weights") or {}),
+            constraints=list(a.get("constraints") or []),
+            model=copy.deepcopy(model),
+            model_hash=str(a.get("model_hash") or ""),
+            candidates=tuple(ids),
+            data_hash=str(a.get("data_hash") or ""),
+            options=options,
+            accepted_tradeoffs=tradeoffs,
+            robustness=robustness,
+            pushdown=[],
+            reopen_triggers=triggers,
+            supersedes=supersedes,
+            provenance=json.loads(json.dumps(prov, default=str)),
         )
 
     # --- serialisation -----------------------------------------------------------------------
@@ -358,8 +411,9 @@ class DecisionRecord:
         valid = [f.name for f in fields(cls)]
         for key in data:
             if key not in valid:
-                raise DecisionError(unknown_name("Key", key, valid, where="a field of a decision record",
-                                                 fix="remove or rename it."))
+                raise DecisionError(
+                    unknown_name("Key", key, valid, where="a field of a decision record", fix="remove or rename it.")
+                )
         if "chosen" not in data:
             raise DecisionError("A decision record needs 'chosen' (the chosen candidate's id).")
         return cls(**copy.deepcopy(data))
@@ -389,8 +443,10 @@ class DecisionRecord:
         return next(o for o in self.options if o["id"] == self.chosen)
 
     def __repr__(self) -> str:
-        return (f"DecisionRecord({self.id[:12]}, {self.status}, chosen={self.chosen!r}, "
-                f"{len(self.options)} options, created {self.created})")
+        return (
+            f"DecisionRecord({self.id[:12]}, {self.status}, chosen={self.chosen!r}, "
+            f"{len(self.options)} options, created {self.created})"
+        )
 
     def to_madr(self) -> str:
         """MADR 4.0 Markdown: front matter, then the nine MADR sections, filled from the evidence.
@@ -402,9 +458,20 @@ class DecisionRecord:
 
 # --- builders ---------------------------------------------------------------------------------
 
+
 def _model_from_analysis_dict(a: dict[str, Any]) -> dict[str, Any]:
-    keep = ("name", "direction", "unit", "quality_attribute", "weight", "bounds", "tolerance",
-            "aggregation", "source", "description")
+    keep = (
+        "name",
+        "direction",
+        "unit",
+        "quality_attribute",
+        "weight",
+        "bounds",
+        "tolerance",
+        "aggregation",
+        "source",
+        "description",
+    )
     objectives = [{k: o[k] for k in keep if k in o and o[k] is not None} for o in a.get("objectives", [])]
     out: dict[str, Any] = {"version": 1, "method": a.get("method") or "weighted_sum", "objectives": objectives}
     cons = [c["constraint"] for c in a.get("constraints") or [] if c.get("constraint")]
@@ -415,23 +482,29 @@ def _model_from_analysis_dict(a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _phrase(items: dict[str, float], chosen: dict[str, Any], other: dict[str, Any],
-            units: dict[str, str]) -> str:
+def _phrase(items: dict[str, float], chosen: dict[str, Any], other: dict[str, Any], units: dict[str, str]) -> str:
     return ", ".join(
         f"{num(v, units.get(n, ''))} {n} ({num(chosen['values'][n])} vs {num(other['values'][n])})"
         for n, v in items.items()
     )
 
 
-def _tradeoffs(chosen: str, by_id: dict[str, dict[str, Any]], options: list[dict[str, Any]],
-               objectives: list[dict[str, Any]], rates: list[dict[str, Any]],
-               recommended: str | None) -> list[dict[str, Any]]:
+def _tradeoffs(
+    chosen: str,
+    by_id: dict[str, dict[str, Any]],
+    options: list[dict[str, Any]],
+    objectives: list[dict[str, Any]],
+    rates: list[dict[str, Any]],
+    recommended: str | None,
+) -> list[dict[str, Any]]:
     relations: dict[str, list[str]] = {}
     for r in rates:
         if str(r.get("candidate")) == chosen and str(r.get("neighbour")) in by_id:
             relations.setdefault(str(r["neighbour"]), []).append("front neighbour")
-    ranked = sorted((o for o in options if o["id"] != chosen and o["feasible"]),
-                    key=lambda o: (o["rank"] if o["rank"] is not None else math.inf))
+    ranked = sorted(
+        (o for o in options if o["id"] != chosen and o["feasible"]),
+        key=lambda o: o["rank"] if o["rank"] is not None else math.inf,
+    )
     if ranked:
         relations.setdefault(ranked[0]["id"], []).append("runner-up")
     if recommended and recommended != chosen and recommended in by_id:
@@ -445,8 +518,9 @@ def _tradeoffs(chosen: str, by_id: dict[str, dict[str, Any]], options: list[dict
         relation = ", ".join(dict.fromkeys(rel))
         text = f"Choosing {chosen} over {other_id} ({relation}): "
         text += ("gains " + _phrase(cmp["gains"], me, other, units)) if cmp["gains"] else "gains nothing"
-        text += ("; gives up " + _phrase(cmp["gives_up"], me, other, units)) if cmp["gives_up"] else \
-            "; gives up nothing"
+        text += (
+            ("; gives up " + _phrase(cmp["gives_up"], me, other, units)) if cmp["gives_up"] else "; gives up nothing"
+        )
         if cmp["ties"] and len(cmp["ties"]) < len(objectives):
             text += "; ties (within tolerance) on " + ", ".join(cmp["ties"])
         out.append({"versus": other_id, "relation": relation, **cmp, "text": text + "."})
@@ -464,12 +538,28 @@ def _seed(chosen: str, a: dict[str, Any], given: dict[str, Any] | None) -> dict[
         src = unc
     else:
         return None
-    keep = ("versus", "relation", "n_candidate", "n_versus", "p_dominates", "p_dominated", "p_better",
-            "verdict", "reason", "detectable")
-    return {"robust": src.get("robust"), "text": src.get("text") or "", "level": src.get("level"),
-            "samples": src.get("samples"), "seed": src.get("seed"), "resampling": src.get("resampling"),
-            "replicates": dict(src.get("replicates") or {}),
-            "comparisons": [{k: c.get(k) for k in keep} for c in src.get("comparisons") or []]}
+    keep = (
+        "versus",
+        "relation",
+        "n_candidate",
+        "n_versus",
+        "p_dominates",
+        "p_dominated",
+        "p_better",
+        "verdict",
+        "reason",
+        "detectable",
+    )
+    return {
+        "robust": src.get("robust"),
+        "text": src.get("text") or "",
+        "level": src.get("level"),
+        "samples": src.get("samples"),
+        "seed": src.get("seed"),
+        "resampling": src.get("resampling"),
+        "replicates": dict(src.get("replicates") or {}),
+        "comparisons": [{k: c.get(k) for k in keep} for c in src.get("comparisons") or []],
+    }
 
 
 def _seed_sentence(chosen: str, c: dict[str, Any], samples: Any) -> str:
@@ -477,14 +567,17 @@ def _seed_sentence(chosen: str, c: dict[str, Any], samples: Any) -> str:
 
     rel = f" ({c['relation']})" if c.get("relation") else ""
     draws = f" of {format_count(samples)}" if samples else ""
-    text = (f"Against {c['versus']}{rel}: {chosen} scores higher in {format_percent(c['p_better'])}{draws} seed "
-            f"resamples and dominates it beyond tolerance in {format_percent(c['p_dominates'])} "
-            f"({c['n_candidate']} vs {c['n_versus']} seeds): {c['verdict']}")
+    text = (
+        f"Against {c['versus']}{rel}: {chosen} scores higher in {format_percent(c['p_better'])}{draws} seed "
+        f"resamples and dominates it beyond tolerance in {format_percent(c['p_dominates'])} "
+        f"({c['n_candidate']} vs {c['n_versus']} seeds): {c['verdict']}"
+    )
     return text + (f" ({c['reason']})." if c["verdict"] == "no detectable difference" else ".")
 
 
-def _robustness(chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]],
-                given_seed: dict[str, Any] | None = None) -> dict[str, Any]:
+def _robustness(
+    chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]], given_seed: dict[str, Any] | None = None
+) -> dict[str, Any]:
     samples = int((a.get("parameters") or {}).get("smaa") or 0)
     accept = {o["id"]: o["acceptability"] for o in by_id.values() if o.get("acceptability") is not None}
     first = dict(sorted(((k, v) for k, v in accept.items() if v > 0), key=lambda kv: -kv[1]))
@@ -492,34 +585,47 @@ def _robustness(chosen: str, a: dict[str, Any], by_id: dict[str, dict[str, Any]]
     stability = list(a.get("stability") or [])
     texts = []
     if samples and chosen in accept:
-        texts.append(f"{chosen} ranks first in {accept[chosen]:.1%} of {samples} SMAA-2 weight samples "
-                     f"(first-rank acceptability).")
+        texts.append(
+            f"{chosen} ranks first in {accept[chosen]:.1%} of {samples} SMAA-2 weight samples "
+            f"(first-rank acceptability)."
+        )
     top = a.get("recommended")
     for s in stability:
         lo, hi, w = s.get("lower"), s.get("upper"), s.get("weight")
         if lo is None or hi is None or w is None:
             continue
         if lo <= 0 and hi >= 1:
-            texts.append(f"The top choice {top} stays first for any weight of {s['objective']} "
-                         f"(now {w:.3g}, others renormalised).")
+            texts.append(
+                f"The top choice {top} stays first for any weight of {s['objective']} "
+                f"(now {w:.3g}, others renormalised)."
+            )
         else:
-            texts.append(f"The top choice {top} stays first while the weight of {s['objective']} stays within "
-                         f"[{lo:.3g}, {hi:.3g}] (now {w:.3g}, others renormalised).")
+            texts.append(
+                f"The top choice {top} stays first while the weight of {s['objective']} stays within "
+                f"[{lo:.3g}, {hi:.3g}] (now {w:.3g}, others renormalised)."
+            )
     seed = _seed(chosen, a, given_seed)
     if seed is not None:
         if seed["text"]:
             texts.insert(0, seed["text"])
         texts += [_seed_sentence(chosen, c, seed["samples"]) for c in seed["comparisons"]]
-    out = {"smaa_samples": samples, "chosen_acceptability": accept.get(chosen),
-           "chosen_confidence": conf, "first_rank_acceptability": first, "stability": stability,
-           "stability_of": top, "text": texts}
+    out = {
+        "smaa_samples": samples,
+        "chosen_acceptability": accept.get(chosen),
+        "chosen_confidence": conf,
+        "first_rank_acceptability": first,
+        "stability": stability,
+        "stability_of": top,
+        "text": texts,
+    }
     if seed is not None:
         out["seed"] = seed
     return out
 
 
-def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
-              objectives: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _triggers(
+    chosen: str, a: dict[str, Any], robustness: dict[str, Any], objectives: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     units = {o["name"]: o.get("unit") or "" for o in objectives}
     out = []
     for c in a.get("constraints") or []:
@@ -529,23 +635,49 @@ def _triggers(chosen: str, a: dict[str, Any], robustness: dict[str, Any],
         desc = f"champion {chosen} violates {shown}"
         if resolved(c):
             desc += f" (from {text})"
-        out.append({"kind": "constraint", "objective": c.get("objective"), "op": c.get("op"),
-                    "threshold": limit, "constraint": text, "description": desc})
+        out.append(
+            {
+                "kind": "constraint",
+                "objective": c.get("objective"),
+                "op": c.get("op"),
+                "threshold": limit,
+                "constraint": text,
+                "description": desc,
+            }
+        )
     tol = {o["name"]: float(o.get("tolerance") or 0.0) for o in objectives}
-    out.append({"kind": "dominated", "objective": None, "threshold": tol,
-                "description": f"champion {chosen} is dominated beyond tolerance by a new candidate "
-                               "(`workbench gate ... --against champion` fails)"})
+    out.append(
+        {
+            "kind": "dominated",
+            "objective": None,
+            "threshold": tol,
+            "description": f"champion {chosen} is dominated beyond tolerance by a new candidate "
+            "(`workbench gate ... --against champion` fails)",
+        }
+    )
     if robustness.get("chosen_acceptability") is not None:
-        out.append({"kind": "acceptability", "objective": None, "threshold": ACCEPTABILITY_TRIGGER,
-                    "description": f"first-rank acceptability of {chosen} below {ACCEPTABILITY_TRIGGER} "
-                                   f"(now {robustness['chosen_acceptability']:.3g})"})
+        out.append(
+            {
+                "kind": "acceptability",
+                "objective": None,
+                "threshold": ACCEPTABILITY_TRIGGER,
+                "description": f"first-rank acceptability of {chosen} below {ACCEPTABILITY_TRIGGER} "
+                f"(now {robustness['chosen_acceptability']:.3g})",
+            }
+        )
     if robustness.get("stability_of") == chosen:
         for s in robustness.get("stability") or []:
             if s.get("lower") is None or s.get("upper") is None or (s["lower"] <= 0 and s["upper"] >= 1):
                 continue  # no weight of this objective changes the top choice
-            out.append({"kind": "weight", "objective": s["objective"], "threshold": [s["lower"], s["upper"]],
-                        "description": f"the agreed weight of {s['objective']} moves outside "
-                                       f"[{s['lower']:.3g}, {s['upper']:.3g}]"})
+            out.append(
+                {
+                    "kind": "weight",
+                    "objective": s["objective"],
+                    "threshold": [s["lower"], s["upper"]],
+                    "description": f"the agreed weight of {s['objective']} moves outside "
+                    f"[{s['lower']:.3g}, {s['upper']:.3g}]",
+                }
+            )
     return out
 
 

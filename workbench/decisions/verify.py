@@ -23,8 +23,18 @@ from workbench.errors import DecisionError, SourceNotFoundError, WorkbenchError
 __all__ = ["EVIDENCE_FIELDS", "Verification", "evidence_digest", "verify_decision"]
 
 #: The fields of a record the evidence digest covers (what the decision rests on).
-EVIDENCE_FIELDS = ("chosen", "method", "weights", "constraints", "model_hash", "candidates", "data_hash",
-                   "options", "accepted_tradeoffs", "robustness")
+EVIDENCE_FIELDS = (
+    "chosen",
+    "method",
+    "weights",
+    "constraints",
+    "model_hash",
+    "candidates",
+    "data_hash",
+    "options",
+    "accepted_tradeoffs",
+    "robustness",
+)
 #: Significant digits floats are compared to (below that, platform rounding is not a difference).
 DIGITS = 10
 
@@ -82,18 +92,27 @@ class Verification:
         return 0 if self.verified else 1
 
     def to_dict(self) -> dict[str, Any]:
-        return {"decision": self.decision, "verified": self.verified, "chosen": self.chosen,
-                "rederived_choice": self.rederived_choice, "recorded_digest": self.recorded_digest,
-                "rederived_digest": self.rederived_digest,
-                "data_hash": {"recorded": self.data_hash[0], "now": self.data_hash[1]},
-                "model_hash": {"recorded": self.model_hash[0], "now": self.model_hash[1]},
-                "versions": {"recorded": self.versions[0], "now": self.versions[1]},
-                "source": self.source, "differences": list(self.differences), "notes": list(self.notes)}
+        return {
+            "decision": self.decision,
+            "verified": self.verified,
+            "chosen": self.chosen,
+            "rederived_choice": self.rederived_choice,
+            "recorded_digest": self.recorded_digest,
+            "rederived_digest": self.rederived_digest,
+            "data_hash": {"recorded": self.data_hash[0], "now": self.data_hash[1]},
+            "model_hash": {"recorded": self.model_hash[0], "now": self.model_hash[1]},
+            "versions": {"recorded": self.versions[0], "now": self.versions[1]},
+            "source": self.source,
+            "differences": list(self.differences),
+            "notes": list(self.notes),
+        }
 
     def __str__(self) -> str:
         if self.verified:
-            head = (f"verified: same choice ({self.chosen}), same summary digest ({self.recorded_digest[:19]}…) "
-                    f"— decision {self.decision[:12]} re-derived from {self.source}")
+            head = (
+                f"verified: same choice ({self.chosen}), same summary digest ({self.recorded_digest[:19]}…) "
+                f"— decision {self.decision[:12]} re-derived from {self.source}"
+            )
         else:
             head = f"NOT verified: decision {self.decision[:12]} re-derived from {self.source} differs"
         return head + "".join(f"\n  - {d}" for d in self.differences) + "".join(f"\n  note: {n}" for n in self.notes)
@@ -124,8 +143,11 @@ def _where(record: DecisionRecord) -> tuple[str | None, dict[str, Any]]:
         options["emissions"] = params["emissions"]
     if params.get("replicates"):
         options["replicate_column"] = params["replicates"]
-    elif ref.get("replicate_column") and not ref.get("replicate_column_detected") \
-            and not str(prov.get("source") or "").startswith(("mlflow:", "optuna:")):
+    elif (
+        ref.get("replicate_column")
+        and not ref.get("replicate_column_detected")
+        and not str(prov.get("source") or "").startswith(("mlflow:", "optuna:"))
+    ):
         options["replicate_column"] = ref["replicate_column"]
     if isinstance(params.get("candidates"), str) and params["candidates"]:
         return params["candidates"], options
@@ -137,8 +159,9 @@ def _where(record: DecisionRecord) -> tuple[str | None, dict[str, Any]]:
     return None, options
 
 
-def verify_decision(record: DecisionRecord, *, candidates: Any = None, model: Any = None,
-                    load_options: dict[str, Any] | None = None) -> Verification:
+def verify_decision(
+    record: DecisionRecord, *, candidates: Any = None, model: Any = None, load_options: dict[str, Any] | None = None
+) -> Verification:
     """Re-derive ``record`` and say whether it still holds.
 
     Parameters
@@ -176,8 +199,9 @@ def verify_decision(record: DecisionRecord, *, candidates: Any = None, model: An
     model_now = qm.hash
     if record.model_hash and model_now != record.model_hash:
         what = "the given quality model" if model is not None else "the recorded quality model"
-        differences.append(f"model changed: {what} hashes {model_now[:12]}…, the decision recorded "
-                           f"{record.model_hash[:12]}…")
+        differences.append(
+            f"model changed: {what} hashes {model_now[:12]}…, the decision recorded {record.model_hash[:12]}…"
+        )
     spec, options = _where(record)
     options.update(load_options or {})
     if candidates is not None:
@@ -185,18 +209,22 @@ def verify_decision(record: DecisionRecord, *, candidates: Any = None, model: An
     if spec is None:
         raise SourceNotFoundError(
             f"Decision {record.id[:12]} does not say where its candidates came from.\n"
-            "  Fix: pass the data: verify_decision(record, candidates=PATH) (CLI: --candidates PATH).")
+            "  Fix: pass the data: verify_decision(record, candidates=PATH) (CLI: --candidates PATH)."
+        )
     shown = spec if isinstance(spec, str) else type(spec).__name__
     try:
         cands = load(spec, model=qm, **options)
     except SourceNotFoundError as exc:
         raise SourceNotFoundError(
             f"The data of decision {record.id[:12]} is not where it was: {exc}\n"
-            "  Fix: pass its current location with --candidates (verify_decision(..., candidates=...)).") from None
+            "  Fix: pass its current location with --candidates (verify_decision(..., candidates=...))."
+        ) from None
     data_now = cands.data_hash
     if record.data_hash and data_now != record.data_hash:
-        differences.append(f"data changed: the candidates from {shown} hash {data_now[:12]}…, the decision "
-                           f"recorded {record.data_hash[:12]}…")
+        differences.append(
+            f"data changed: the candidates from {shown} hash {data_now[:12]}…, the decision "
+            f"recorded {record.data_hash[:12]}…"
+        )
         ids_now = set(map(str, cands.table.index))
         added, removed = sorted(ids_now - set(record.candidates)), sorted(set(record.candidates) - ids_now)
         if added:
@@ -210,40 +238,66 @@ def verify_decision(record: DecisionRecord, *, candidates: Any = None, model: An
     recorded_digest = evidence_digest(record)
     rederived_choice = rederived_digest = None
     weights = record.weights or None
-    if weights and set(weights) == set(qm.weights) and all(
-            math.isclose(float(weights[k]), float(qm.weights[k]), rel_tol=1e-9, abs_tol=1e-12) for k in weights):
+    if (
+        weights
+        and set(weights) == set(qm.weights)
+        and all(math.isclose(float(weights[k]), float(qm.weights[k]), rel_tol=1e-9, abs_tol=1e-12) for k in weights)
+    ):
         weights = None  # the model's own weights: keep the model (and its hash) as recorded
     try:
-        analysis = analyze(cands, qm, method=record.method or None, weights=weights,
-                           champion=prov.get("champion"), smaa=p["smaa"], seed=p["seed"],
-                           smaa_weights=p["smaa_weights"], tolerance=p["tolerance"],
-                           confidence=p["confidence"], resamples=p["resamples"], **kwargs)
+        analysis = analyze(
+            cands,
+            qm,
+            method=record.method or None,
+            weights=weights,
+            champion=prov.get("champion"),
+            smaa=p["smaa"],
+            seed=p["seed"],
+            smaa_weights=p["smaa_weights"],
+            tolerance=p["tolerance"],
+            confidence=p["confidence"],
+            resamples=p["resamples"],
+            **kwargs,
+        )
         rederived_choice = analysis.recommended
         recorded_rec = prov.get("recommended", record.chosen)
         if rederived_choice != recorded_rec:
-            differences.append(f"different choice: the analysis now recommends {rederived_choice}, "
-                               f"it recommended {recorded_rec}")
+            differences.append(
+                f"different choice: the analysis now recommends {rederived_choice}, it recommended {recorded_rec}"
+            )
         if record.chosen not in analysis.table.index:
             differences.append(f"the chosen candidate {record.chosen} is no longer among the candidates")
         else:
             again = DecisionRecord.from_analysis(analysis, chosen=record.chosen)
             rederived_digest = evidence_digest(again)
             if rederived_digest != recorded_digest:
-                changed = [k for k in EVIDENCE_FIELDS
-                           if _canonical(getattr(again, k)) != _canonical(getattr(record, k))]
-                differences.append(f"different summary digest: {rederived_digest[:19]}… now, "
-                                   f"{recorded_digest[:19]}… recorded; differing: {', '.join(changed)}")
+                changed = [
+                    k for k in EVIDENCE_FIELDS if _canonical(getattr(again, k)) != _canonical(getattr(record, k))
+                ]
+                differences.append(
+                    f"different summary digest: {rederived_digest[:19]}… now, "
+                    f"{recorded_digest[:19]}… recorded; differing: {', '.join(changed)}"
+                )
                 differences += _option_changes(record, again)
     except WorkbenchError as exc:
         differences.append(f"the analysis no longer runs on this data: {exc}")
     if recorded_version != __version__:
         text = f"library version changed: recorded with workbench {recorded_version}, verified with {__version__}"
         (differences if differences else notes).append(text)
-    return Verification(decision=record.id, verified=not differences, chosen=record.chosen,
-                        rederived_choice=rederived_choice, recorded_digest=recorded_digest,
-                        rederived_digest=rederived_digest, data_hash=(record.data_hash, data_now),
-                        model_hash=(record.model_hash, model_now), versions=(recorded_version, __version__),
-                        source=shown, differences=differences, notes=notes)
+    return Verification(
+        decision=record.id,
+        verified=not differences,
+        chosen=record.chosen,
+        rederived_choice=rederived_choice,
+        recorded_digest=recorded_digest,
+        rederived_digest=rederived_digest,
+        data_hash=(record.data_hash, data_now),
+        model_hash=(record.model_hash, model_now),
+        versions=(recorded_version, __version__),
+        source=shown,
+        differences=differences,
+        notes=notes,
+    )
 
 
 def _option_changes(old: DecisionRecord, new: DecisionRecord, limit: int = 5) -> list[str]:

@@ -19,6 +19,12 @@ from workbench.example.build import (
 from workbench.example.serving import simulate_serving
 
 __all__ = [
-    "EXPERIMENT", "METRICS", "ExampleArgumentError", "ExampleStore", "ExampleStoreError",
-    "build_example", "candidates", "simulate_serving",
+    "EXPERIMENT",
+    "METRICS",
+    "ExampleArgumentError",
+    "ExampleStore",
+    "ExampleStoreError",
+    "build_example",
+    "candidates",
+    "simulate_serving",
 ]

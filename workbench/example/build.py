@@ -101,16 +101,30 @@ import numpy as np
 from workbench.errors import WorkbenchError, require
 
 __all__ = [
-    "EXPERIMENT", "METRICS", "ExampleArgumentError", "ExampleStore", "ExampleStoreError",
-    "build_example", "candidates",
+    "EXPERIMENT",
+    "METRICS",
+    "ExampleArgumentError",
+    "ExampleStore",
+    "ExampleStoreError",
+    "build_example",
+    "candidates",
 ]
 
 #: Name of the MLflow experiment.
 EXPERIMENT = "breast-cancer-classifiers"
 #: Metrics logged for every run (``energy_wh`` only when CodeCarbon works).
 METRICS = (
-    "accuracy", "balanced_accuracy", "recall", "precision", "f1", "roc_auc",
-    "latency_p50_ms", "latency_p95_ms", "throughput_rps", "model_size_kb", "train_time_s",
+    "accuracy",
+    "balanced_accuracy",
+    "recall",
+    "precision",
+    "f1",
+    "roc_auc",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "throughput_rps",
+    "model_size_kb",
+    "train_time_s",
     "energy_wh",
 )
 #: Bump when the grid or the measurement protocol changes: stores of older versions are rebuilt.
@@ -251,17 +265,14 @@ def build_example(
     n_seeds = _DEFAULT_SEEDS[quick] if seeds is None else seeds
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int | np.integer) or n_seeds < 1:
         raise ExampleArgumentError(f"seeds must be a whole number >= 1, got {seeds!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) \
-            or not 0 <= seed < 2**31 - 1000:
-        raise ExampleArgumentError(
-            f"seed must be a whole number in [0, 2**31 - 1000), got {seed!r}.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**31 - 1000:
+        raise ExampleArgumentError(f"seed must be a whole number in [0, 2**31 - 1000), got {seed!r}.")
     n_seeds, seed = int(n_seeds), int(seed)
 
     outdir = Path(outdir).expanduser().resolve()
     settings = _settings(n_seeds, quick, seed)
     manifest = _read_manifest(outdir)
-    if manifest is not None and not rebuild and manifest.get("settings") == settings \
-            and (outdir / _DB).is_file():
+    if manifest is not None and not rebuild and manifest.get("settings") == settings and (outdir / _DB).is_file():
         return _store_from_manifest(outdir, manifest)
     if outdir.exists() and manifest is None and (not outdir.is_dir() or any(outdir.iterdir())):
         raise ExampleStoreError(
@@ -278,8 +289,7 @@ def build_example(
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a store is a plain folder
         started = time.perf_counter()
         with _offline_and_quiet():
-            info = _build_into(tmp, final=outdir, n_seeds=n_seeds, quick=quick, seed=seed,
-                               progress=progress)
+            info = _build_into(tmp, final=outdir, n_seeds=n_seeds, quick=quick, seed=seed, progress=progress)
         shutil.copyfile(_shipped_quality_yaml(), tmp / _QUALITY)
         manifest = {
             "format": 1,
@@ -309,16 +319,16 @@ def build_example(
 
 
 def _settings(n_seeds: int, quick: bool, seed: int) -> dict[str, Any]:
-    grid = [[c, f, {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}]
-            for c, f, p in _grid(quick)]
+    grid = [[c, f, {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}] for c, f, p in _grid(quick)]
     protocol = {
-        "test_size": _TEST_SIZE, "latency_calls": _LATENCY_CALLS[quick],
-        "latency_warmup": _LATENCY_WARMUP, "latency_retry": [_PREEMPTED_S, _MAX_RETRIES],
+        "test_size": _TEST_SIZE,
+        "latency_calls": _LATENCY_CALLS[quick],
+        "latency_warmup": _LATENCY_WARMUP,
+        "latency_retry": [_PREEMPTED_S, _MAX_RETRIES],
         "country_iso_code": _COUNTRY,
     }
     digest = hashlib.sha256(json.dumps([grid, protocol], sort_keys=True).encode()).hexdigest()[:16]
-    return {"builder_version": BUILDER_VERSION, "seeds": n_seeds, "quick": quick, "seed": seed,
-            "grid": digest}
+    return {"builder_version": BUILDER_VERSION, "seeds": n_seeds, "quick": quick, "seed": seed, "grid": digest}
 
 
 def _read_manifest(outdir: Path) -> dict[str, Any] | None:
@@ -494,20 +504,19 @@ def _make_estimator(family: str, params: Mapping[str, Any], seed: int):
     elif family == "tree":
         model = DecisionTreeClassifier(max_depth=p["max_depth"], random_state=seed)
     elif family == "random_forest":
-        model = RandomForestClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"],
-                                       n_jobs=1, random_state=seed)
+        model = RandomForestClassifier(
+            n_estimators=p["n_estimators"], max_depth=p["max_depth"], n_jobs=1, random_state=seed
+        )
     elif family == "gradient_boosting":
-        model = GradientBoostingClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"],
-                                           random_state=seed)
+        model = GradientBoostingClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"], random_state=seed)
     elif family == "hist_gradient_boosting":
-        model = HistGradientBoostingClassifier(max_iter=p["max_iter"],
-                                               max_leaf_nodes=p["max_leaf_nodes"],
-                                               early_stopping=False, random_state=seed)
+        model = HistGradientBoostingClassifier(
+            max_iter=p["max_iter"], max_leaf_nodes=p["max_leaf_nodes"], early_stopping=False, random_state=seed
+        )
     elif family == "knn":
         model = KNeighborsClassifier(n_neighbors=p["n_neighbors"])
     elif family == "mlp":
-        model = MLPClassifier(hidden_layer_sizes=p["hidden_layer_sizes"], max_iter=1000,
-                              random_state=seed)
+        model = MLPClassifier(hidden_layer_sizes=p["hidden_layer_sizes"], max_iter=1000, random_state=seed)
     else:  # pragma: no cover - the grid is fixed
         raise ValueError(family)
     return make_pipeline(StandardScaler(), model) if family in _SCALED else model
@@ -519,8 +528,7 @@ def _param_text(value: Any) -> str:
     return str(value)
 
 
-def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
-                progress: bool) -> dict[str, Any]:
+def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int, progress: bool) -> dict[str, Any]:
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
@@ -559,12 +567,14 @@ def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
                 run = client.create_run(experiment_id, run_name=f"{candidate}-s{s}")
                 run_id = run.info.run_id
                 try:
-                    result = _train_and_measure(family, params, s, X_tr, y_tr, X_te, y_te,
-                                                energy, run_id, n_calls)
+                    result = _train_and_measure(family, params, s, X_tr, y_tr, X_te, y_te, energy, run_id, n_calls)
                     model_name = type(result.pop("_model")).__name__
                     tags = {
-                        "candidate": candidate, "seed": str(s), "family": family,
-                        "dataset": "breast_cancer", "positive_class": "malignant",
+                        "candidate": candidate,
+                        "seed": str(s),
+                        "family": family,
+                        "dataset": "breast_cancer",
+                        "positive_class": "malignant",
                         "latency_calls": str(result.pop("_latency_calls")),
                         "latency_retries": str(result.pop("_latency_retries")),
                         "energy_status": result.pop("_energy_status"),
@@ -576,11 +586,14 @@ def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
                     if "energy_wh" in result:
                         tags["codecarbon_run_id"] = run_id
                     run_params = {
-                        "family": family, "model": model_name,
+                        "family": family,
+                        "model": model_name,
                         "scaler": "standard" if family in _SCALED else "none",
                         **{k: _param_text(v) for k, v in params.items()},
-                        "seed": str(s), "test_size": str(_TEST_SIZE),
-                        "n_train": str(len(y_tr)), "n_test": str(len(y_te)),
+                        "seed": str(s),
+                        "test_size": str(_TEST_SIZE),
+                        "n_train": str(len(y_tr)),
+                        "n_test": str(len(y_te)),
                     }
                     now = int(time.time() * 1000)
                     client.log_batch(
@@ -600,7 +613,8 @@ def _build_into(tmp: Path, *, final: Path, n_seeds: int, quick: bool, seed: int,
                         f"[{done:>3}/{total}] {candidate:<12} seed={s} "
                         f"recall={result['recall']:.3f} p95={result['latency_p95_ms']:.2f}ms "
                         f"({time.perf_counter() - t_run:.2f}s)",
-                        file=sys.stderr, flush=True,
+                        file=sys.stderr,
+                        flush=True,
                     )
     finally:
         limits.restore_original_limits()
@@ -623,8 +637,9 @@ def _warm_up(grid, X, y) -> None:
             model.predict(X[200:201])
 
 
-def _train_and_measure(family, params, seed, X_tr, y_tr, X_te, y_te, energy: _Energy, run_id: str,
-                       n_calls: int) -> dict[str, Any]:
+def _train_and_measure(
+    family, params, seed, X_tr, y_tr, X_te, y_te, energy: _Energy, run_id: str, n_calls: int
+) -> dict[str, Any]:
     from sklearn import metrics as skm
 
     model = _make_estimator(family, params, seed)
@@ -665,8 +680,7 @@ def _train_and_measure(family, params, seed, X_tr, y_tr, X_te, y_te, energy: _En
     return out
 
 
-def _latency_ms(model, X: np.ndarray, n_calls: int, *,
-                predict=None) -> tuple[float, float, int, int]:
+def _latency_ms(model, X: np.ndarray, n_calls: int, *, predict=None) -> tuple[float, float, int, int]:
     """p50 and p95 of single-row ``predict`` wall times in ms, the calls kept and the retries.
 
     ``predict`` is the function timed on one-row arrays (default ``model.predict``).
@@ -676,7 +690,7 @@ def _latency_ms(model, X: np.ndarray, n_calls: int, *,
     ``_MAX_RETRIES`` times. On a busy 2-core machine such preemptions (a few ms each) otherwise
     set the p95 of even a 0.2 ms model to ~4 ms, i.e. they measure the machine, not the model.
     """
-    rows = [X[i:i + 1] for i in range(len(X))]
+    rows = [X[i : i + 1] for i in range(len(X))]
     if predict is None:
         predict = model.predict
     for i in range(_LATENCY_WARMUP):
@@ -742,8 +756,7 @@ class _Energy:
             from codecarbon.output_methods.base_output import OutputMethod
         except Exception as exc:  # ImportError, or a broken install
             self._tracker_cls = None
-            self.problem = (f"unavailable: codecarbon cannot be imported "
-                            f"({type(exc).__name__}: {exc})")
+            self.problem = f"unavailable: codecarbon cannot be imported ({type(exc).__name__}: {exc})"
             return
         self._tracker_cls = OfflineEmissionsTracker
         self._csv = OutputMethod.CSV
@@ -794,8 +807,11 @@ class _Energy:
             else:
                 result.energy_wh = kwh * 1000.0
                 row_id = str(getattr(data, "run_id", ""))
-                result.status = "measured" if row_id == run_id else \
-                    f"measured; emissions.csv run_id is {row_id!r}, join on experiment_id"
+                result.status = (
+                    "measured"
+                    if row_id == run_id
+                    else f"measured; emissions.csv run_id is {row_id!r}, join on experiment_id"
+                )
                 self.measured += 1
         except Exception as exc:
             result.status = f"unavailable: tracker stop failed ({type(exc).__name__}: {exc})"
@@ -821,8 +837,10 @@ class _Energy:
     def summary(self) -> dict[str, Any]:
         return {
             "tool": None if self.version is None else f"codecarbon {self.version}",
-            "tracker": "OfflineEmissionsTracker", "country_iso_code": _COUNTRY,
-            "tracking_mode": "process", "window": "one fit, as a CodeCarbon task",
+            "tracker": "OfflineEmissionsTracker",
+            "country_iso_code": _COUNTRY,
+            "tracking_mode": "process",
+            "window": "one fit, as a CodeCarbon task",
             "runs_measured": self.measured,
             "problem": self.problem or (self.failures[0] if self.failures else None),
             "join": "emissions.csv run_id == experiment_id == MLflow run_id",

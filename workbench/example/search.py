@@ -42,8 +42,14 @@ import numpy as np
 from workbench.example.build import _latency_ms, _load_data, _one_thread, _size_kb, _split
 
 __all__ = [
-    "FAMILIES", "LATENCY_CALLS", "METRICS", "PARAMETERS", "SEARCH_QUALITY_YAML",
-    "SEARCH_SPACE_YAML", "SEEDS", "evaluate",
+    "FAMILIES",
+    "LATENCY_CALLS",
+    "METRICS",
+    "PARAMETERS",
+    "SEARCH_QUALITY_YAML",
+    "SEARCH_SPACE_YAML",
+    "SEEDS",
+    "evaluate",
 ]
 
 #: Model families, the values of the ``family`` parameter.
@@ -110,8 +116,9 @@ def evaluate(config: Mapping[str, Any]) -> dict[str, list[float]]:
                 model.fit(X_tr, y_tr)
             scores = model.predict_proba(X_te)[:, 1]
             y_pred = (scores >= threshold).astype(np.int64)
-            _, p95, _, _ = _latency_ms(model, X_te, LATENCY_CALLS,
-                                       predict=lambda row, proba=model.predict_proba: proba(row)[:, 1] >= threshold)
+            _, p95, _, _ = _latency_ms(
+                model, X_te, LATENCY_CALLS, predict=lambda row, proba=model.predict_proba: proba(row)[:, 1] >= threshold
+            )
             out["recall"].append(float(skm.recall_score(y_te, y_pred, zero_division=0)))
             out["precision"].append(float(skm.precision_score(y_te, y_pred, zero_division=0)))
             out["f1"].append(float(skm.f1_score(y_te, y_pred, zero_division=0)))
@@ -160,19 +167,27 @@ def _make_estimator(family: str, p: Mapping[str, Any], seed: int):
     from sklearn.tree import DecisionTreeClassifier
 
     if family == "logreg":
-        return make_pipeline(StandardScaler(),
-                             LogisticRegression(C=p["C"], max_iter=2000, random_state=seed))
+        return make_pipeline(StandardScaler(), LogisticRegression(C=p["C"], max_iter=2000, random_state=seed))
     if family == "tree":
-        return DecisionTreeClassifier(max_depth=p["max_depth"],
-                                      min_samples_leaf=p["min_samples_leaf"], random_state=seed)
+        return DecisionTreeClassifier(
+            max_depth=p["max_depth"], min_samples_leaf=p["min_samples_leaf"], random_state=seed
+        )
     if family == "forest":
-        return RandomForestClassifier(n_estimators=p["n_estimators"], max_depth=p["max_depth"],
-                                      min_samples_leaf=p["min_samples_leaf"], n_jobs=1,
-                                      random_state=seed)
+        return RandomForestClassifier(
+            n_estimators=p["n_estimators"],
+            max_depth=p["max_depth"],
+            min_samples_leaf=p["min_samples_leaf"],
+            n_jobs=1,
+            random_state=seed,
+        )
     if family == "hgb":
-        return HistGradientBoostingClassifier(learning_rate=p["learning_rate"],
-                                              max_iter=p["max_iter"], max_depth=p["max_depth"],
-                                              early_stopping=False, random_state=seed)
+        return HistGradientBoostingClassifier(
+            learning_rate=p["learning_rate"],
+            max_iter=p["max_iter"],
+            max_depth=p["max_depth"],
+            early_stopping=False,
+            random_state=seed,
+        )
     return make_pipeline(StandardScaler(), KNeighborsClassifier(n_neighbors=p["n_neighbors"]))
 
 

@@ -75,8 +75,7 @@ from workbench.example.build import (
     _make_estimator,
 )
 
-__all__ = ["simulate_serving", "DEFAULT_VERSIONS", "LIVE_QUALITY_YAML", "TIMEOUT_MS",
-           "live_quality_yaml"]
+__all__ = ["simulate_serving", "DEFAULT_VERSIONS", "LIVE_QUALITY_YAML", "TIMEOUT_MS", "live_quality_yaml"]
 
 #: Versions served by default: the champion first.
 DEFAULT_VERSIONS = ("logreg-c1", "svm-c0.01", "rf-30-d4")
@@ -84,11 +83,11 @@ DEFAULT_VERSIONS = ("logreg-c1", "svm-c0.01", "rf-30-d4")
 TIMEOUT_MS = 10.0
 CHAMPION_SHARE = 0.7
 BASE_FAILURE = 0.001
-DEGRADE_FROM = 1 / 3          # share of the period after which the degradation starts
-DRIFT_SCALE = 0.35            # features scaled by 1 - DRIFT_SCALE * s
-DRIFT_NOISE = 0.1             # noise in training standard deviations, times s
-LOAD_DELAY_MS = 6.0           # synthetic delay at s = 1
-EXTRA_FAILURE = 0.06          # added failure rate at s = 1
+DEGRADE_FROM = 1 / 3  # share of the period after which the degradation starts
+DRIFT_SCALE = 0.35  # features scaled by 1 - DRIFT_SCALE * s
+DRIFT_NOISE = 0.1  # noise in training standard deviations, times s
+LOAD_DELAY_MS = 6.0  # synthetic delay at s = 1
+EXTRA_FAILURE = 0.06  # added failure rate at s = 1
 LABEL_DELAY_MEAN_H = 2.0
 LABEL_NEVER = 0.03
 COST_FIXED_USD = 2e-6
@@ -169,7 +168,9 @@ def simulate_serving(
     if not versions or unknown or len(set(versions)) != len(versions):
         raise ExampleArgumentError(
             f"versions must be distinct candidate ids of the example grid, got {versions!r}"
-            + (f" (unknown: {unknown})" if unknown else "") + f".\n  Valid: {', '.join(grid)}.")
+            + (f" (unknown: {unknown})" if unknown else "")
+            + f".\n  Valid: {', '.join(grid)}."
+        )
     if degrade is not None and degrade not in versions:
         raise ExampleArgumentError(f"degrade={degrade!r} is not one of versions {versions}.")
     days = _check_int("days", days, 1)
@@ -184,8 +185,7 @@ def simulate_serving(
     from sklearn.model_selection import train_test_split
 
     X, y = _load_data()
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=_TEST_SIZE, stratify=y,
-                                              random_state=seed)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=_TEST_SIZE, stratify=y, random_state=seed)
     models = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -216,8 +216,9 @@ def simulate_serving(
     severity = np.clip((progress - DEGRADE_FROM) / (1 - DEGRADE_FROM), 0.0, 1.0)
     is_deg = np.array([versions[w] == degrade for w in which]) if degrade else np.zeros(n, bool)
     severity = np.where(is_deg, severity, 0.0)
-    inputs = X_te[rows] * (1 - DRIFT_SCALE * severity)[:, None] \
-        + noise * (DRIFT_NOISE * severity)[:, None] * sd[None, :]
+    inputs = (
+        X_te[rows] * (1 - DRIFT_SCALE * severity)[:, None] + noise * (DRIFT_NOISE * severity)[:, None] * sd[None, :]
+    )
     delay_ms = LOAD_DELAY_MS * severity
     failure_p = BASE_FAILURE + EXTRA_FAILURE * severity
     injected = failure_u < failure_p
@@ -231,12 +232,12 @@ def simulate_serving(
     try:
         for v in versions:  # warm-up, untimed
             for i in range(5):
-                predict[v](X_te[i:i + 1])
+                predict[v](X_te[i : i + 1])
         gc.disable()
         wall = time.perf_counter
         for i in range(n):
             fn = predict[versions[which[i]]]
-            row = inputs[i:i + 1]
+            row = inputs[i : i + 1]
             a = wall()
             p = fn(row)
             b = wall()
@@ -255,24 +256,26 @@ def simulate_serving(
     arrived = ~never & (offs_s + label_delay_s <= period_s)
     hit = np.where(arrived & (label == 1), (pred == 1).astype(float), np.nan)
     ts = t0 + pd.to_timedelta(np.round(offs_s * 1e6).astype(np.int64), unit="us")
-    frame = pd.DataFrame({
-        "timestamp": pd.DatetimeIndex(ts).as_unit("us"),
-        "version": pd.array([versions[w] for w in which], dtype="string"),
-        "latency_ms": latency,
-        "error": error,
-        "cost_usd": COST_FIXED_USD + COST_PER_MS_USD * latency,
-        "energy_wh": WATTS * latency / 1000.0 / 3600.0,
-        "prediction": pred,
-        "label": pd.Series(label, dtype="Int64").mask(~arrived),
-        "group": pd.array(np.where(X_te[rows, 0] >= median_radius, "large", "small"), dtype="string"),
-        "request_id": np.arange(n, dtype=np.int64),
-        "row": rows.astype(np.int64),
-        "error_kind": pd.array(kind, dtype="string"),
-        "drift_severity": severity,
-        "synthetic_delay_ms": delay_ms,
-        "predict_ms": predict_ms,
-        "recall_hit": hit,
-    })
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.DatetimeIndex(ts).as_unit("us"),
+            "version": pd.array([versions[w] for w in which], dtype="string"),
+            "latency_ms": latency,
+            "error": error,
+            "cost_usd": COST_FIXED_USD + COST_PER_MS_USD * latency,
+            "energy_wh": WATTS * latency / 1000.0 / 3600.0,
+            "prediction": pred,
+            "label": pd.Series(label, dtype="Int64").mask(~arrived),
+            "group": pd.array(np.where(X_te[rows, 0] >= median_radius, "large", "small"), dtype="string"),
+            "request_id": np.arange(n, dtype=np.int64),
+            "row": rows.astype(np.int64),
+            "error_kind": pd.array(kind, dtype="string"),
+            "drift_severity": severity,
+            "synthetic_delay_ms": delay_ms,
+            "predict_ms": predict_ms,
+            "recall_hit": hit,
+        }
+    )
 
     # --- daily Parquet files ---------------------------------------------------------------
     out.mkdir(parents=True, exist_ok=True)
@@ -285,13 +288,21 @@ def simulate_serving(
         part.reset_index(drop=True).to_parquet(tmp, index=False)
         os.replace(tmp, target)
     manifest = {
-        "format": 1, "versions": versions, "champion": versions[0], "degrade": degrade,
-        "days": days, "requests_per_hour": rph, "seed": seed, "start": t0.isoformat(),
-        "n_requests": n, "quality_model": "quality_live.yaml (workbench.example.serving.LIVE_QUALITY_YAML)",
-        "timeout_ms": TIMEOUT_MS, "mean_predict_ms": {
+        "format": 1,
+        "versions": versions,
+        "champion": versions[0],
+        "degrade": degrade,
+        "days": days,
+        "requests_per_hour": rph,
+        "seed": seed,
+        "start": t0.isoformat(),
+        "n_requests": n,
+        "quality_model": "quality_live.yaml (workbench.example.serving.LIVE_QUALITY_YAML)",
+        "timeout_ms": TIMEOUT_MS,
+        "mean_predict_ms": {
             v: float(np.mean(predict_ms[which == i])) if (which == i).any() else math.nan
-            for i, v in enumerate(versions)},
+            for i, v in enumerate(versions)
+        },
     }
-    (out / _MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n",
-                                 encoding="utf-8")
+    (out / _MANIFEST).write_text(json.dumps(manifest, indent=2, allow_nan=True) + "\n", encoding="utf-8")
     return out

@@ -46,15 +46,17 @@ def connect(scheduler: Any) -> tuple[Any, bool]:
         raise TypeError(f"scheduler must be an address string or a distributed.Client, got {scheduler!r}.")
     from workbench._dask import dask_client, dask_timeout
 
-    client = dask_client(scheduler, timeout_s=dask_timeout(CONNECT_TIMEOUT), fix="or use engine='duckdb'",
-                         set_as_default=False)
+    client = dask_client(
+        scheduler, timeout_s=dask_timeout(CONNECT_TIMEOUT), fix="or use engine='duckdb'", set_as_default=False
+    )
     return client, True
 
 
 def _stats_series(g: pd.DataFrame, plan: Plan) -> pd.Series:
     row = group_stats(g, plan)
-    return pd.Series({c: row.get(c, np.nan) for c in raw_columns(plan) if c not in ("version", "start_us")},
-                     dtype="float64")
+    return pd.Series(
+        {c: row.get(c, np.nan) for c in raw_columns(plan) if c not in ("version", "start_us")}, dtype="float64"
+    )
 
 
 def _hist_partition(part: pd.DataFrame, edges: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
@@ -62,18 +64,39 @@ def _hist_partition(part: pd.DataFrame, edges: dict[str, tuple[np.ndarray, np.nd
     for version, g in part[part["latency_ms"].notna()].groupby("version", sort=False):
         if version not in edges:
             continue
-        frames.append(pd.DataFrame({
-            "version": version, "start_us": g["start_us"].to_numpy(),
-            "bin": bins(g["latency_ms"].to_numpy(), edges[version][0]), "c": 1,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "version": version,
+                    "start_us": g["start_us"].to_numpy(),
+                    "bin": bins(g["latency_ms"].to_numpy(), edges[version][0]),
+                    "c": 1,
+                }
+            )
+        )
     if not frames:
-        return pd.DataFrame({"version": pd.Series([], dtype=object), "start_us": pd.Series([], dtype="int64"),
-                             "bin": pd.Series([], dtype="int64"), "c": pd.Series([], dtype="int64")})
+        return pd.DataFrame(
+            {
+                "version": pd.Series([], dtype=object),
+                "start_us": pd.Series([], dtype="int64"),
+                "bin": pd.Series([], dtype="int64"),
+                "c": pd.Series([], dtype="int64"),
+            }
+        )
     return pd.concat(frames).groupby(["version", "start_us", "bin"], as_index=False)["c"].sum()
 
 
-def run_dask(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any,
-             scheduler: Any, reference: Any, level: float = 0.95) -> pd.DataFrame:
+def run_dask(
+    logs: Any,
+    model: Any,
+    window: Any,
+    rolling: Any,
+    since: Any,
+    until: Any,
+    scheduler: Any,
+    reference: Any,
+    level: float = 0.95,
+) -> pd.DataFrame:
     require("dask", "dask", "Aggregating request logs with Dask")
     dd = require("dask.dataframe", "dask", "Aggregating request logs with Dask")
     client, owned = connect(scheduler)
@@ -107,7 +130,8 @@ def run_dask(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until
                 firsts = compute((flat["ts_us"] // plan.w_us).groupby(flat["version"]).min())
                 lows = {v: int(b) * plan.w_us for v, b in firsts.items()}
                 cand = flat.map_partitions(
-                    lambda p: p[p["ts_us"] < p["version"].map(lows).astype("float64") + plan.w_us], meta=flat_meta)
+                    lambda p: p[p["ts_us"] < p["version"].map(lows).astype("float64") + plan.w_us], meta=flat_meta
+                )
             elif reference == "first":
                 cand = flat
             else:

@@ -55,11 +55,19 @@ def _stat_sql(st: Any) -> list[str]:
     col, agg, name = st.column, st.aggregation, st.name
     x, n = ident(name), ident(name + "__n")
     if agg == "sum_per_1k":
-        return [f"sum({col}) / count(*) * 1000 AS {x}", f"count(*) AS {n}",
-                f"CASE WHEN count({col}) > 0 THEN var_samp(coalesce({col}, 0)) END AS {ident(name + '__var')}"]
+        return [
+            f"sum({col}) / count(*) * 1000 AS {x}",
+            f"count(*) AS {n}",
+            f"CASE WHEN count({col}) > 0 THEN var_samp(coalesce({col}, 0)) END AS {ident(name + '__var')}",
+        ]
     point = {
-        "mean": f"avg({col})", "rate": f"avg({col})", "mean_per_1k": f"avg({col}) * 1000",
-        "sum": f"sum({col})", "min": f"min({col})", "max": f"max({col})", "count": f"count({col})",
+        "mean": f"avg({col})",
+        "rate": f"avg({col})",
+        "mean_per_1k": f"avg({col}) * 1000",
+        "sum": f"sum({col})",
+        "min": f"min({col})",
+        "max": f"max({col})",
+        "count": f"count({col})",
         "last": f"arg_max({col}, ts_us) FILTER (WHERE {col} IS NOT NULL)",
     }[agg]
     out = [f"{point} AS {x}", f"count({col}) AS {n}"]
@@ -97,7 +105,11 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         sel.append('CAST("group" AS VARCHAR) AS grp')
     for i, stat in enumerate(plan.stats):
         col = ident(stat.source)
-        expr = f"CASE WHEN {col} IS NULL THEN NULL ELSE 1.0 END" if stat.aggregation == "count" else f"CAST({col} AS DOUBLE)"
+        expr = (
+            f"CASE WHEN {col} IS NULL THEN NULL ELSE 1.0 END"
+            if stat.aggregation == "count"
+            else f"CAST({col} AS DOUBLE)"
+        )
         sel.append(f"{expr} AS s{i}")
     where = []
     if plan.since is not None:
@@ -131,8 +143,10 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         if st.aggregation in QUANTILES:
             if st.column not in listed:
                 listed.append(st.column)
-                aggs.append(f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL AND NOT isnan({st.column})) "
-                            f"AS {ident('L_' + st.column)}")
+                aggs.append(
+                    f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL AND NOT isnan({st.column})) "
+                    f"AS {ident('L_' + st.column)}"
+                )
         else:
             aggs += _stat_sql(st)
     if plan.has_labels:
@@ -162,8 +176,14 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         ctes += _psi_ctes(plan, reference, params)
         joins.append("LEFT JOIN psi USING (version, start_us)")
         extra.append("psi.latency_psi")
-    out = {"version": "agg.version", "start_us": "agg.start_us", "n_requests": "n_requests", "end_us": "end_us",
-           "min_ts": "min_ts", "max_ts": "max_ts"}
+    out = {
+        "version": "agg.version",
+        "start_us": "agg.start_us",
+        "n_requests": "n_requests",
+        "end_us": "end_us",
+        "min_ts": "min_ts",
+        "max_ts": "max_ts",
+    }
     for column in listed:
         out["L_" + column] = ident("L_" + column)
     for st in plan.outputs:
@@ -193,8 +213,9 @@ def _psi_ctes(plan: Plan, reference: Any, params: dict[str, Any]) -> list[str]:
             )
     else:
         params["ref_lo"], params["ref_hi"] = us(reference[0]), us(reference[1])
-        refrows = ("SELECT version, latency_ms FROM base WHERE ts_us >= $ref_lo AND ts_us < $ref_hi "
-                   "AND latency_ms IS NOT NULL")
+        refrows = (
+            "SELECT version, latency_ms FROM base WHERE ts_us >= $ref_lo AND ts_us < $ref_hi AND latency_ms IS NOT NULL"
+        )
     levels = ", ".join(repr(round(0.1 * i, 10)) for i in range(1, PSI_BINS))
     binx = " + ".join(f"(x.latency_ms > e.e[{i}])::INTEGER" for i in range(1, PSI_BINS))
     floor = repr(PSI_FLOOR)
@@ -216,8 +237,17 @@ def _psi_ctes(plan: Plan, reference: Any, params: dict[str, Any]) -> list[str]:
     ]
 
 
-def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any,
-               memory_limit: str | None, reference: Any, level: float = 0.95) -> pd.DataFrame:
+def run_duckdb(
+    logs: Any,
+    model: Any,
+    window: Any,
+    rolling: Any,
+    since: Any,
+    until: Any,
+    memory_limit: str | None,
+    reference: Any,
+    level: float = 0.95,
+) -> pd.DataFrame:
     duckdb = require("duckdb", "monitoring", "Aggregating request logs with DuckDB")
     con = duckdb.connect(":memory:")
     spill = None
@@ -247,8 +277,13 @@ def run_duckdb(logs: Any, model: Any, window: Any, rolling: Any, since: Any, unt
         columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}", params or None).fetchall()]
         plan = make_plan(columns, model, window, rolling, since, until, level)
         span = None
-        if plan.window is None and plan.since is None and plan.until is None and "files" in params \
-                and source.startswith("read_parquet"):
+        if (
+            plan.window is None
+            and plan.since is None
+            and plan.until is None
+            and "files" in params
+            and source.startswith("read_parquet")
+        ):
             span = _parquet_span(con, params["files"])
         slices = [plan]
         if memory_limit is not None and reference is None and "files" in params:
@@ -299,7 +334,7 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
         for chunk in table.column("L_" + column).chunks:
             offsets = chunk.offsets.to_numpy()
             values = chunk.values.to_numpy(zero_copy_only=False)  # no nulls inside: filtered in SQL
-            groups += [values[offsets[i]:offsets[i + 1]] for i in range(len(chunk))]
+            groups += [values[offsets[i] : offsets[i + 1]] for i in range(len(chunk))]
 
         def one(x: np.ndarray, qs: list[float] = qs) -> tuple[int, list]:
             return len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)
@@ -323,8 +358,17 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
 #: the growth of each group's value buffer, a partial state per thread): an estimate on the safe
 #: side, used only to choose how many time slices a memory limit needs.
 _PERCENTILE_BYTES_PER_ROW = 64
-_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 
 
 def _bytes(size: str) -> int:
@@ -353,9 +397,14 @@ def _time_slices(con: Any, plan: Plan, source: str, params: dict[str, Any], limi
     holistic = len({st.column for st in plan.outputs if st.aggregation in QUANTILES})
     if rows is None or rows * holistic * _PERCENTILE_BYTES_PER_ROW <= limit // 2:
         return [plan]
-    row = _parquet_span(con, params["files"]) or con.execute(  # footer statistics, else a scan
-        f'SELECT min(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))), max(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))) '
-        f"FROM {source}", params).fetchall()[0]
+    row = (
+        _parquet_span(con, params["files"])
+        or con.execute(  # footer statistics, else a scan
+            f'SELECT min(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))), max(epoch_us(CAST("timestamp" AS TIMESTAMPTZ))) '
+            f"FROM {source}",
+            params,
+        ).fetchall()[0]
+    )
     if row is None or row[0] is None:
         return [plan]
     lo, hi = int(row[0]), int(row[1])

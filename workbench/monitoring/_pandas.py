@@ -36,14 +36,17 @@ def read_pandas(logs: Any) -> pd.DataFrame:
     return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
 
 
-def run_pandas(logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any, ref: Any,
-               level: float) -> pd.DataFrame:
+def run_pandas(
+    logs: Any, model: Any, window: Any, rolling: Any, since: Any, until: Any, ref: Any, level: float
+) -> pd.DataFrame:
     df = logs if isinstance(logs, pd.DataFrame) else read_pandas(logs)
     plan = make_plan(df.columns, model, window, rolling, since, until, level)
     flat = prepare(df, plan)
     keyed = key(flat.copy(), plan, max_bucket=None)
-    rows = [{"version": v, "start_us": s, **group_stats(g, plan)}
-            for (v, s), g in keyed.groupby(["version", "start_us"], sort=True)]
+    rows = [
+        {"version": v, "start_us": s, **group_stats(g, plan)}
+        for (v, s), g in keyed.groupby(["version", "start_us"], sort=True)
+    ]
     out = finish(pd.DataFrame(rows) if rows else pd.DataFrame(columns=raw_columns(plan)), plan)
     if ref is not None:
         edges = reference_edges(reference_latencies(flat, plan, ref))
@@ -66,12 +69,15 @@ def prepare(df: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Canonical working frame: ts_us, version and the measures, filtered by since/until."""
     ts = pd.to_datetime(df["timestamp"], utc=True)
     ts_us = (ts.dt.tz_convert(None).astype("datetime64[us]").astype("int64")).to_numpy()
-    out = pd.DataFrame({
-        "version": df["version"].astype("string").to_numpy(dtype=object),
-        "ts_us": ts_us,
-        "latency_ms": df["latency_ms"].astype("float64").to_numpy(),
-        "err": df["error"].astype("float64").to_numpy(),
-    }, index=df.index)
+    out = pd.DataFrame(
+        {
+            "version": df["version"].astype("string").to_numpy(dtype=object),
+            "ts_us": ts_us,
+            "latency_ms": df["latency_ms"].astype("float64").to_numpy(),
+            "err": df["error"].astype("float64").to_numpy(),
+        },
+        index=df.index,
+    )
     if plan.has_cost:
         out["cost_usd"] = df["cost_usd"].astype("float64")
     if plan.has_energy:
@@ -84,7 +90,9 @@ def prepare(df: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         out["grp"] = df["group"].astype("string").to_numpy(dtype=object)
     for i, stat in enumerate(plan.stats):
         col = df[stat.source]
-        out[f"s{i}"] = col.astype("float64") if stat.aggregation != "count" else col.notna().astype("float64").where(col.notna())
+        out[f"s{i}"] = (
+            col.astype("float64") if stat.aggregation != "count" else col.notna().astype("float64").where(col.notna())
+        )
     mask = np.ones(len(out), dtype=bool)
     if plan.since is not None:
         mask &= out["ts_us"].to_numpy() >= us(plan.since)
@@ -117,13 +125,15 @@ def key(out: pd.DataFrame, plan: Plan, max_bucket: int | None) -> pd.DataFrame:
     return exploded[keep].reset_index(drop=True)
 
 
-
-
 def group_stats(g: pd.DataFrame, plan: Plan) -> dict[str, float]:
     """The raw statistics of one (version, window) group (``plan.raw_columns`` minus the keys)."""
     n = len(g)
-    row: dict[str, float] = {"n_requests": float(n), "end_us": float(g["end_us"].iloc[0]),
-                             "min_ts": float(g["ts_us"].min()), "max_ts": float(g["ts_us"].max())}
+    row: dict[str, float] = {
+        "n_requests": float(n),
+        "end_us": float(g["end_us"].iloc[0]),
+        "min_ts": float(g["ts_us"].min()),
+        "max_ts": float(g["ts_us"].max()),
+    }
     by_column: dict[str, list] = {}
     for st in plan.outputs:
         if st.aggregation in QUANTILES:

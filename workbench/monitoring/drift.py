@@ -90,7 +90,8 @@ def _table(report: Any) -> pd.DataFrame:
         if missing:
             raise MonitoringError(
                 f"The drift table lacks the columns {', '.join(missing)} of read_evidently().\n"
-                "  Fix: pass the report's JSON path, its dict, or read_evidently(path).")
+                "  Fix: pass the report's JSON path, its dict, or read_evidently(path)."
+            )
         return report
     return read_evidently(report)
 
@@ -136,16 +137,23 @@ def drift_triggers(
 
     start = None if window is None else pd.Timestamp(window[0])
     end = None if window is None else pd.Timestamp(window[1])
-    when = (f" in the window from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
-            if start is not None and end is not None else "")
+    when = (
+        f" in the window from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+        if start is not None and end is not None
+        else ""
+    )
     triggers: list[Trigger] = []
     seen: set[tuple[Any, ...]] = set()
     for item_version, label, report in evidently_inputs(drift):
         ver = item_version or version
         df = _table(report)
         who = f"{ver}: " if ver else ""
-        drifts = df[(df["kind"] == "metric") & df["metric_type"].isin(_DRIFT_TYPES)
-                    & df["field"].isin(["drift_score", "p_value"]) & df["column"].notna()]
+        drifts = df[
+            (df["kind"] == "metric")
+            & df["metric_type"].isin(_DRIFT_TYPES)
+            & df["field"].isin(["drift_score", "p_value"])
+            & df["column"].notna()
+        ]
         for r in drifts.itertuples(index=False):
             key = (ver, r.column, r.stattest, r.threshold, r.value)
             if key in seen or pd.isna(r.value):
@@ -155,48 +163,93 @@ def drift_triggers(
             threshold = None if pd.isna(r.threshold) else float(r.threshold)
             detected = None if pd.isna(r.drift_detected) else bool(r.drift_detected)
             rule = drift_rule(method)
-            evidence = {"rule": "the report's drift method and threshold", "column": r.column,
-                        "method": method, "score": float(r.value), "threshold": threshold,
-                        "comparison": rule, "drift_detected": detected, "report": label,
-                        "metric": r.metric_type, "metric_id": r.metric_id}
+            evidence = {
+                "rule": "the report's drift method and threshold",
+                "column": r.column,
+                "method": method,
+                "score": float(r.value),
+                "threshold": threshold,
+                "comparison": rule,
+                "drift_detected": detected,
+                "report": label,
+                "metric": r.metric_type,
+                "metric_id": r.metric_id,
+            }
             if detected is None:
-                triggers.append(Trigger(
-                    "data_drift", "info", ver, start, end, None, float(r.value), threshold,
-                    f"{who}column {r.column}: {method or 'unknown method'} score {format_number(r.value)}"
-                    + (f" (threshold {format_number(threshold)})" if threshold is not None else "")
-                    + f"{when} with no drift verdict: the method's rule is unknown here ({label}).",
-                    evidence))
+                triggers.append(
+                    Trigger(
+                        "data_drift",
+                        "info",
+                        ver,
+                        start,
+                        end,
+                        None,
+                        float(r.value),
+                        threshold,
+                        f"{who}column {r.column}: {method or 'unknown method'} score {format_number(r.value)}"
+                        + (f" (threshold {format_number(threshold)})" if threshold is not None else "")
+                        + f"{when} with no drift verdict: the method's rule is unknown here ({label}).",
+                        evidence,
+                    )
+                )
                 continue
             if not detected:
                 continue
             side = _RULE_TEXT.get(rule or "", "beyond")
-            triggers.append(Trigger(
-                "data_drift", "warning", ver, start, end, None, float(r.value), threshold,
-                f"{who}data drift in column {r.column}{when}: {method} score {format_number(r.value)} is "
-                f"{side} the threshold {format_number(threshold)} (Evidently {r.metric_type} in {label}"
-                + (f"; the method's rule: drift when the score is {side} the threshold)." if rule else ")."),
-                evidence))
-        shares = df[(df["kind"] == "metric") & (df["metric_type"] == "DriftedColumnsCount")
-                    & (df["field"] == "share")]
-        if len(shares) and any(t.version == ver and t.severity == "warning" and t.evidence.get("report") == label
-                               for t in triggers):
+            triggers.append(
+                Trigger(
+                    "data_drift",
+                    "warning",
+                    ver,
+                    start,
+                    end,
+                    None,
+                    float(r.value),
+                    threshold,
+                    f"{who}data drift in column {r.column}{when}: {method} score {format_number(r.value)} is "
+                    f"{side} the threshold {format_number(threshold)} (Evidently {r.metric_type} in {label}"
+                    + (f"; the method's rule: drift when the score is {side} the threshold)." if rule else ")."),
+                    evidence,
+                )
+            )
+        shares = df[(df["kind"] == "metric") & (df["metric_type"] == "DriftedColumnsCount") & (df["field"] == "share")]
+        if len(shares) and any(
+            t.version == ver and t.severity == "warning" and t.evidence.get("report") == label for t in triggers
+        ):
             share = float(shares["value"].iloc[0])
             for t in triggers:
                 if t.version == ver and t.evidence.get("report") == label:
                     t.evidence["drifted_share"] = share
-        failed = df[(df["kind"] == "test") & (df["status"] == "FAIL")
-                    & ~df["metric_type"].fillna("").isin(_DRIFT_TYPES)]
+        failed = df[
+            (df["kind"] == "test") & (df["status"] == "FAIL") & ~df["metric_type"].fillna("").isin(_DRIFT_TYPES)
+        ]
         if len(failed):
             names = [str(n) for n in failed["metric_name"].fillna("(unnamed test)")]
             total = int((df["kind"] == "test").sum())
-            triggers.append(Trigger(
-                "data_quality", "info", ver, start, end, None, float(len(failed)), None,
-                f"{who}{format_count(len(failed))} of {format_count(total)} Evidently data-quality tests "
-                f"failed{when} ({format_percent(len(failed) / total)}; {label}): " + "; ".join(names[:5])
-                + (f"; and {format_count(len(names) - 5)} more" if len(names) > 5 else "")
-                + ". Informational: these tests compare point values, without a sampling interval.",
-                {"rule": "Evidently's test status", "failed": names, "tests": total, "report": label,
-                 "columns": sorted({str(c) for c in failed["column"].dropna()})}))
+            triggers.append(
+                Trigger(
+                    "data_quality",
+                    "info",
+                    ver,
+                    start,
+                    end,
+                    None,
+                    float(len(failed)),
+                    None,
+                    f"{who}{format_count(len(failed))} of {format_count(total)} Evidently data-quality tests "
+                    f"failed{when} ({format_percent(len(failed) / total)}; {label}): "
+                    + "; ".join(names[:5])
+                    + (f"; and {format_count(len(names) - 5)} more" if len(names) > 5 else "")
+                    + ". Informational: these tests compare point values, without a sampling interval.",
+                    {
+                        "rule": "Evidently's test status",
+                        "failed": names,
+                        "tests": total,
+                        "report": label,
+                        "columns": sorted({str(c) for c in failed["column"].dropna()}),
+                    },
+                )
+            )
 
     def order(t: Trigger) -> tuple[int, int, float]:
         gap = math.inf

@@ -32,7 +32,7 @@ from workbench.monitoring.schema import MonitoringError
 __all__ = ["DEFAULT_BUCKETS", "RequestExporter"]
 
 #: Default bucket upper bounds (the model's limits are added).
-DEFAULT_BUCKETS = tuple(m * 10.0 ** e for e in range(-1, 4) for m in (1, 2, 5)) + (10_000.0,)
+DEFAULT_BUCKETS = tuple(m * 10.0**e for e in range(-1, 4) for m in (1, 2, 5)) + (10_000.0,)
 
 _HISTOGRAM = (*QUANTILES, "mean", "mean_per_1k", "sum_per_1k", "count")
 
@@ -60,8 +60,9 @@ class RequestExporter:
     ['latency_ms_bucket{le="4.0",version="v1"} 1.0', 'error_total{outcome="ok",version="v1"} 1.0']
     """
 
-    def __init__(self, model: Any, *, buckets: Mapping[str, Sequence[float]] | None = None,
-                 registry: Any = None) -> None:
+    def __init__(
+        self, model: Any, *, buckets: Mapping[str, Sequence[float]] | None = None, registry: Any = None
+    ) -> None:
         client = require("prometheus_client", "monitoring", "Exporting request metrics")
         self._client = client
         self.registry = registry if registry is not None else client.CollectorRegistry(auto_describe=True)
@@ -74,11 +75,15 @@ class RequestExporter:
                 continue
             kind = "histogram" if agg in _HISTOGRAM else "rate" if agg == "rate" else "sum" if agg == "sum" else None
             if kind is None:
-                raise MonitoringError(f"Objective {o.name!r}: aggregation {agg!r} has no Prometheus metric form.\n"
-                                      f"  Valid: {', '.join((*_HISTOGRAM, 'rate', 'sum'))}.")
+                raise MonitoringError(
+                    f"Objective {o.name!r}: aggregation {agg!r} has no Prometheus metric form.\n"
+                    f"  Valid: {', '.join((*_HISTOGRAM, 'rate', 'sum'))}."
+                )
             if self.kinds.get(src, kind) != kind:
-                raise MonitoringError(f"Source {src!r} is read as a {self.kinds[src]} and as a {kind} by different "
-                                      "objectives; one metric cannot be both.\n  Fix: give them different sources.")
+                raise MonitoringError(
+                    f"Source {src!r} is read as a {self.kinds[src]} and as a {kind} by different "
+                    "objectives; one metric cannot be both.\n  Fix: give them different sources."
+                )
             self.kinds[src] = kind
             if agg == "sum_per_1k":
                 self._zero_missing.add(src)
@@ -91,14 +96,18 @@ class RequestExporter:
         for src, kind in self.kinds.items():
             if kind == "histogram":
                 given = (buckets or {}).get(src)
-                layout = sorted({float(b) for b in (given if given is not None else DEFAULT_BUCKETS)}
-                                | limits.get(src, set()) - {math.inf})
+                layout = sorted(
+                    {float(b) for b in (given if given is not None else DEFAULT_BUCKETS)}
+                    | limits.get(src, set()) - {math.inf}
+                )
                 self.buckets[src] = tuple(layout)
-                self._metrics[src] = client.Histogram(src, f"{src} per request", ["version"], buckets=layout,
-                                                      registry=self.registry)
+                self._metrics[src] = client.Histogram(
+                    src, f"{src} per request", ["version"], buckets=layout, registry=self.registry
+                )
             elif kind == "rate":
-                self._metrics[src] = client.Counter(src, f"requests by {src} outcome", ["version", "outcome"],
-                                                    registry=self.registry)
+                self._metrics[src] = client.Counter(
+                    src, f"requests by {src} outcome", ["version", "outcome"], registry=self.registry
+                )
             else:
                 self._metrics[src] = client.Counter(src, f"sum of {src}", ["version"], registry=self.registry)
 

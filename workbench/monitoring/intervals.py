@@ -72,8 +72,10 @@ def check_level(level: float) -> float:
     except (TypeError, ValueError):
         value = float("nan")
     if not 0.0 < value < 1.0:
-        raise MonitoringError(f"Interval level {level!r} is not in (0, 1).\n"
-                              "  Valid: a probability such as 0.9, 0.95 (the default) or 0.99.")
+        raise MonitoringError(
+            f"Interval level {level!r} is not in (0, 1).\n"
+            "  Valid: a probability such as 0.9, 0.95 (the default) or 0.99."
+        )
     return value
 
 
@@ -109,8 +111,9 @@ def wilson(k: np.ndarray, n: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[
     return lo, hi
 
 
-def f1_interval(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
-                level: float = DEFAULT_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+def f1_interval(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, level: float = DEFAULT_LEVEL
+) -> tuple[np.ndarray, np.ndarray]:
     """Interval of F1 = 2TP / (2TP + FP + FN) from the Wilson interval of J = TP / (TP + FP + FN)."""
     tp = np.asarray(tp, dtype="float64")
     m = tp + np.asarray(fp, dtype="float64") + np.asarray(fn, dtype="float64")
@@ -118,8 +121,9 @@ def f1_interval(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray,
     return 2 * lo / (1 + lo), 2 * hi / (1 + hi)
 
 
-def t_interval(mean: np.ndarray, var: np.ndarray, n: np.ndarray,
-               level: float = DEFAULT_LEVEL) -> tuple[np.ndarray, np.ndarray]:
+def t_interval(
+    mean: np.ndarray, var: np.ndarray, n: np.ndarray, level: float = DEFAULT_LEVEL
+) -> tuple[np.ndarray, np.ndarray]:
     """Student-t interval of a mean from its sample variance (``ddof=1``) and ``n`` (NaN for n < 2)."""
     from scipy.special import stdtrit  # ``scipy.stats.t.ppf(q, df)`` is ``stdtrit(df, q)``
 
@@ -177,8 +181,9 @@ def _binom_isf(a: float, n: int, q: float) -> int:
     return _binom_search(lambda k: bdtrc(k, n, q) <= a, int(guess) if np.isfinite(guess) else n, n)
 
 
-def quantiles_with_intervals(values: np.ndarray, qs: list[float], level: float = DEFAULT_LEVEL,
-                             clean: bool = False) -> list[tuple[float, float, float]]:
+def quantiles_with_intervals(
+    values: np.ndarray, qs: list[float], level: float = DEFAULT_LEVEL, clean: bool = False
+) -> list[tuple[float, float, float]]:
     """``(point, lo, hi)`` per quantile of one window's values (NaNs ignored).
 
     The point is the linear-interpolation quantile (position ``(n - 1) q``, numpy's default and

@@ -67,8 +67,14 @@ ENGINES = ("duckdb", "dask", "pandas")
 
 #: Output columns always present (others depend on the optional log columns and the model).
 BASE_COLUMNS = (
-    "version", "window_start", "window_end", "n_requests", "latency_p50_ms", "latency_p95_ms",
-    "latency_p99_ms", "error_rate",
+    "version",
+    "window_start",
+    "window_end",
+    "n_requests",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "error_rate",
 )
 
 QUANTILES = {"median": 0.5, "p50": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
@@ -80,6 +86,7 @@ _LOG_SUFFIXES = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
 
 
 # --- arguments ---------------------------------------------------------------------------------
+
 
 def parse_window(window: str | pd.Timedelta | None, what: str = "window") -> pd.Timedelta | None:
     """Parse a fixed window length (``"1h"``, ``"1d"``, ``"15min"``) with pandas offsets.
@@ -157,8 +164,13 @@ class Stat:
 
 
 #: Interval method per aggregation (see :mod:`workbench.monitoring.intervals`); others have none.
-INTERVAL_METHODS = {**{q: "order_statistic" for q in QUANTILES}, "rate": "wilson", "mean": "t",
-                    "mean_per_1k": "t", "sum_per_1k": "t"}
+INTERVAL_METHODS = {
+    **{q: "order_statistic" for q in QUANTILES},
+    "rate": "wilson",
+    "mean": "t",
+    "mean_per_1k": "t",
+    "sum_per_1k": "t",
+}
 
 
 @dataclass
@@ -187,10 +199,12 @@ class Plan:
     def outputs(self) -> list[Stat]:
         """Every per-column output statistic in column order (labels and parity aside); an
         objective's column replaces the built-in column of the same name, in place."""
-        out = [Stat("latency_p50_ms", "latency_ms", "p50", "latency_ms"),
-               Stat("latency_p95_ms", "latency_ms", "p95", "latency_ms"),
-               Stat("latency_p99_ms", "latency_ms", "p99", "latency_ms"),
-               Stat("error_rate", "error", "rate", "err")]
+        out = [
+            Stat("latency_p50_ms", "latency_ms", "p50", "latency_ms"),
+            Stat("latency_p95_ms", "latency_ms", "p95", "latency_ms"),
+            Stat("latency_p99_ms", "latency_ms", "p99", "latency_ms"),
+            Stat("error_rate", "error", "rate", "err"),
+        ]
         if self.has_cost:
             out.append(Stat("cost_per_1k", "cost_usd", "sum_per_1k", "cost_usd"))
         if self.has_energy:
@@ -211,8 +225,9 @@ class Plan:
 _LABEL_COLUMNS = ("n_labelled", "accuracy", "f1")
 
 
-def make_plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, since: Any, until: Any,
-              level: float = 0.95) -> Plan:
+def make_plan(
+    columns: Sequence[str], model: Any, window: Any, rolling: Any, since: Any, until: Any, level: float = 0.95
+) -> Plan:
     """Check the columns, the windows and the objectives' sources; raise with the valid values."""
     from workbench.monitoring.intervals import check_level
 
@@ -233,9 +248,7 @@ def make_plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, sin
         if win is None:
             raise MonitoringError("rolling needs a fixed window (the step at which it is evaluated), e.g. window='1h'.")
         if roll % win != pd.Timedelta(0):
-            raise MonitoringError(
-                f"rolling {rolling!r} must be a whole multiple of window {window!r}."
-            )
+            raise MonitoringError(f"rolling {rolling!r} must be a whole multiple of window {window!r}.")
     stats: list[Stat] = []
     for obj in getattr(model, "objectives", model or ()):
         source, agg = getattr(obj, "source", None), getattr(obj, "aggregation", None)
@@ -245,18 +258,29 @@ def make_plan(columns: Sequence[str], model: Any, window: Any, rolling: Any, sin
             raise MonitoringError(f"Objective {obj.name!r}: the name is taken by a key column of the aggregation.")
         if source not in columns:
             raise UnknownNameError(
-                unknown_name(f"Objective {obj.name!r}: source column", source, columns,
-                             where="a column of the request logs",
-                             fix="set the objective's source to one of the columns.")
+                unknown_name(
+                    f"Objective {obj.name!r}: source column",
+                    source,
+                    columns,
+                    where="a column of the request logs",
+                    fix="set the objective's source to one of the columns.",
+                )
             )
         stats.append(Stat(obj.name, source, agg))
     s = timestamp(since, "since") if since is not None else None
     u = timestamp(until, "until") if until is not None else None
     return Plan(
-        columns=columns, window=win, rolling=roll, since=s, until=u, stats=stats,
-        has_cost="cost_usd" in columns, has_energy="energy_wh" in columns,
+        columns=columns,
+        window=win,
+        rolling=roll,
+        since=s,
+        until=u,
+        stats=stats,
+        has_cost="cost_usd" in columns,
+        has_energy="energy_wh" in columns,
         has_labels="prediction" in columns and "label" in columns,
-        has_parity="prediction" in columns and "group" in columns, level=level,
+        has_parity="prediction" in columns and "group" in columns,
+        level=level,
     )
 
 
@@ -335,8 +359,11 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         hi = us(plan.until) if plan.until is not None else (raw["max_ts"].max() + 1 if len(raw) else 0)
         raw["start_us"], raw["end_us"] = lo, hi
     level = plan.level
-    num = {c: pd.to_numeric(raw[c], errors="coerce").astype("float64").to_numpy()
-           for c in raw.columns if c not in ("version",)}
+    num = {
+        c: pd.to_numeric(raw[c], errors="coerce").astype("float64").to_numpy()
+        for c in raw.columns
+        if c not in ("version",)
+    }
     values: dict[str, np.ndarray] = {}
     bounds: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     nan = np.full(len(raw), np.nan)
@@ -348,8 +375,7 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
             values["f1"] = np.where(m > 0, 2 * num["tp"] / m, np.nan)
         values["n_labelled"] = n_lab
         bounds["accuracy"] = (*ci.wilson(num["n_correct"], n_lab, level), n_lab)
-        bounds["f1"] = (*ci.f1_interval(num["tp"], num["fp"], num["fn"], level),
-                        num["tp"] + num["fp"] + num["fn"])
+        bounds["f1"] = (*ci.f1_interval(num["tp"], num["fp"], num["fn"], level), num["tp"] + num["fp"] + num["fn"])
     if plan.has_parity:
         values["parity_difference"] = num["parity_difference"]
         bounds["parity_difference"] = (nan, nan, num["parity_difference__n"])
@@ -369,14 +395,18 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         values[st.name] = x
         bounds[st.name] = (lo, hi, n)
     points = point_columns(plan)
-    out = pd.DataFrame({
-        "version": raw["version"].astype(str).to_numpy(dtype=object),
-        "window_start": pd.DatetimeIndex(pd.to_datetime(raw["start_us"].astype("int64").to_numpy(), unit="us"),
-                                         tz="UTC"),
-        "window_end": pd.DatetimeIndex(pd.to_datetime(raw["end_us"].astype("int64").to_numpy(), unit="us"),
-                                       tz="UTC"),
-        "n_requests": raw["n_requests"].astype("int64").to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "version": raw["version"].astype(str).to_numpy(dtype=object),
+            "window_start": pd.DatetimeIndex(
+                pd.to_datetime(raw["start_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"
+            ),
+            "window_end": pd.DatetimeIndex(
+                pd.to_datetime(raw["end_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"
+            ),
+            "n_requests": raw["n_requests"].astype("int64").to_numpy(),
+        }
+    )
     for c in points:
         out[c] = values[c]
     if "latency_psi" in raw:
@@ -395,6 +425,7 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
 
 
 # --- drift (shared by the pandas and Dask engines; DuckDB computes it in SQL) --------------------
+
 
 def psi(counts: np.ndarray, expected: np.ndarray) -> float:
     if counts.sum() == 0 or expected.sum() == 0:

@@ -74,8 +74,9 @@ def _selector(*parts: str | None) -> str:
     return "{" + inner + "}" if inner else ""
 
 
-def objective_queries(objective: Any, selector: str | None = None,
-                      error_selector: str = 'outcome="error"', metric: str | None = None) -> dict[str, str]:
+def objective_queries(
+    objective: Any, selector: str | None = None, error_selector: str = 'outcome="error"', metric: str | None = None
+) -> dict[str, str]:
     """The PromQL read for one objective (``source:`` + ``aggregation:``), by role.
 
     >>> from workbench.quality import Objective
@@ -91,13 +92,16 @@ def objective_queries(objective: Any, selector: str | None = None,
     if agg not in SUPPORTED:
         raise MonitoringError(
             f"Objective {name!r}: aggregation {agg!r} has no counter form in Prometheus.\n"
-            f"  Valid here: {', '.join(SUPPORTED)}; monitor the others from the request logs.")
+            f"  Valid here: {', '.join(SUPPORTED)}; monitor the others from the request logs."
+        )
     s = _selector(selector)
     if agg in QUANTILES:
         return {"buckets": f"sum by (version, le) ({src}_bucket{s})"}
     if agg == "rate":
-        return {"errors": f"sum by (version) ({src}_total{_selector(selector, error_selector)})",
-                "total": f"sum by (version) ({src}_total{s})"}
+        return {
+            "errors": f"sum by (version) ({src}_total{_selector(selector, error_selector)})",
+            "total": f"sum by (version) ({src}_total{s})",
+        }
     if agg in ("mean", "mean_per_1k", "sum_per_1k"):
         return {"sum": f"sum by (version) ({src}_sum{s})", "count": f"sum by (version) ({src}_count{s})"}
     if agg == "sum":
@@ -117,24 +121,31 @@ def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str,
     if metric_map is None:
         return {}
     if not isinstance(metric_map, Mapping):
-        raise MonitoringError(f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
-                              "  Fix: e.g. {'latency_p95_ms': {'metric': 'http_request_duration_seconds', "
-                              "'scale': 1000}}.")
+        raise MonitoringError(
+            f"metric_map must map objective names to metrics, got {metric_map!r:.80}.\n"
+            "  Fix: e.g. {'latency_p95_ms': {'metric': 'http_request_duration_seconds', "
+            "'scale': 1000}}."
+        )
     out = {}
     for name, spec in metric_map.items():
         if name not in model.names:
             raise UnknownNameError(unknown_name("metric_map: objective", str(name), model.names, where="an objective"))
         spec = {"metric": spec} if isinstance(spec, str) else spec
         if not isinstance(spec, Mapping):
-            raise MonitoringError(f"metric_map[{name!r}] must be a metric name or a mapping "
-                                  f"({', '.join(_MAP_KEYS)}), got {spec!r:.80}.")
+            raise MonitoringError(
+                f"metric_map[{name!r}] must be a metric name or a mapping ({', '.join(_MAP_KEYS)}), got {spec!r:.80}."
+            )
         # 'expr' (export's alert expression) may sit beside the query it renders: one map for both verbs
         bad = [k for k in spec if k not in _MAP_KEYS and not (k == "expr" and "query" in spec)]
         if bad:
-            extra = (" ('expr' is for alert rules only; to read a ready-made value give 'query' and 'count')"
-                     if bad[0] == "expr" else "")
-            raise UnknownNameError(unknown_name("metric_map key", str(bad[0]), _MAP_KEYS,
-                                                where=f"read for objective {name!r}{extra}"))
+            extra = (
+                " ('expr' is for alert rules only; to read a ready-made value give 'query' and 'count')"
+                if bad[0] == "expr"
+                else ""
+            )
+            raise UnknownNameError(
+                unknown_name("metric_map key", str(bad[0]), _MAP_KEYS, where=f"read for objective {name!r}{extra}")
+            )
         if "query" in spec or "count" in spec:
             _check_explicit(str(name), spec)
         try:
@@ -142,8 +153,10 @@ def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str,
         except (TypeError, ValueError):
             scale = math.nan
         if not math.isfinite(scale) or scale <= 0:
-            raise MonitoringError(f"metric_map[{name!r}]: scale {spec.get('scale')!r:.40} must be a positive finite "
-                                  "number (e.g. 1000 for seconds to ms).")
+            raise MonitoringError(
+                f"metric_map[{name!r}]: scale {spec.get('scale')!r:.40} must be a positive finite "
+                "number (e.g. 1000 for seconds to ms)."
+            )
         out[name] = {**spec, "scale": scale}
     return out
 
@@ -151,18 +164,23 @@ def _metric_specs(model: Any, metric_map: Mapping[str, Any] | None) -> dict[str,
 def _check_explicit(name: str, spec: Mapping[str, Any]) -> None:
     """An explicit ``query`` needs its ``count`` (the requests behind each value) and replaces the
     generated PromQL, so ``metric``/``selector``/``error_selector`` do not go with it."""
-    example = ("e.g. query: 'histogram_quantile(0.95, sum by (version, le) (increase(http_seconds_bucket[$window])))', "
-               "count: 'sum by (version) (increase(http_seconds_count[$window]))'")
+    example = (
+        "e.g. query: 'histogram_quantile(0.95, sum by (version, le) (increase(http_seconds_bucket[$window])))', "
+        "count: 'sum by (version) (increase(http_seconds_count[$window]))'"
+    )
     for key in ("query", "count"):
         if not isinstance(spec.get(key), str) or not spec[key].strip():
             raise MonitoringError(
                 f"metric_map[{name!r}]: an explicit query needs both 'query' (the value per version) and 'count' "
                 f"(the requests behind it, so a breach is judged on n); {key!r} is "
-                f"{'missing' if key not in spec else repr(spec[key])[:60]}.\n  Fix: {example}.")
+                f"{'missing' if key not in spec else repr(spec[key])[:60]}.\n  Fix: {example}."
+            )
     mixed = [k for k in ("metric", "selector", "error_selector") if k in spec]
     if mixed:
-        raise MonitoringError(f"metric_map[{name!r}]: {', '.join(mixed)} cannot go with an explicit query "
-                              "(the query is read as written).\n  Fix: put the label matchers in the query itself.")
+        raise MonitoringError(
+            f"metric_map[{name!r}]: {', '.join(mixed)} cannot go with an explicit query "
+            "(the query is read as written).\n  Fix: put the label matchers in the query itself."
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +211,9 @@ def _increases(df: pd.DataFrame, edges: list[pd.Timestamp], keys: list[str], res
         inc = cur - prev
         reset = inc < 0
         if reset.any():
-            resets.append(f"{dict(zip(keys, key, strict=True))} at {', '.join(f'{edges[i + 1]:%H:%M:%S}' for i in np.flatnonzero(reset))}")
+            resets.append(
+                f"{dict(zip(keys, key, strict=True))} at {', '.join(f'{edges[i + 1]:%H:%M:%S}' for i in np.flatnonzero(reset))}"
+            )
         inc = np.where(reset, cur, inc)
         for i, v in enumerate(inc):
             if np.isfinite(v):
@@ -306,13 +326,18 @@ def aggregate_prometheus(
     if count > MAX_POINTS:
         raise MonitoringError(
             f"{count:,} windows of {window} between {first} and {end}: Prometheus answers at most "
-            f"{MAX_POINTS:,} points per series.\n  Fix: a longer window or a later since.")
+            f"{MAX_POINTS:,} points per series.\n  Fix: a longer window or a later since."
+        )
     aligned = [first + i * w for i in range(count)]
     edges = aligned + ([end] if aligned[-1] < end else [])
     step = w / pd.Timedelta(1, "s")
     specs = _metric_specs(model, metric_map)
-    objectives = [o for o in model.objectives if "query" in specs.get(o.name, {}) or (
-                  getattr(o, "aggregation", None) and (getattr(o, "source", None) or specs.get(o.name, {}).get("metric")))]
+    objectives = [
+        o
+        for o in model.objectives
+        if "query" in specs.get(o.name, {})
+        or (getattr(o, "aggregation", None) and (getattr(o, "source", None) or specs.get(o.name, {}).get("metric")))
+    ]
     notes: list[str] = []
     skipped = [o.name for o in model.objectives if o not in objectives]
     if skipped:
@@ -321,7 +346,9 @@ def aggregate_prometheus(
         raise MonitoringError(
             "The quality model has no objective with source: and aggregation:, so nothing can be read from "
             "Prometheus.\n  Fix: give each monitored objective its metric family as source: (e.g. latency_ms "
-            "for latency_ms_bucket) and an aggregation: (p95, rate, ...).")
+            "for latency_ms_bucket) and an aggregation: (p95, rate, ...)."
+        )
+
     def query_for(o: Any) -> dict[str, str]:
         spec = specs.get(o.name, {})
         if "query" in spec:
@@ -342,6 +369,7 @@ def aggregate_prometheus(
 
     def at_window_ends(template: str) -> pd.DataFrame:
         """An explicit query evaluated at each window's end, ``$window`` its length; ``window`` its index."""
+
         def text(length: pd.Timedelta) -> str:
             return template.replace(WINDOW_PLACEHOLDER, f"{int(length / pd.Timedelta(1, 'ms'))}ms")
 
@@ -355,8 +383,10 @@ def aggregate_prometheus(
             return pd.DataFrame(columns=["version", "window", "value"])
         df = pd.concat(parts, ignore_index=True)
         if "version" not in df.columns:
-            raise MonitoringError(f"The explicit query {template!r:.120} returns series without a 'version' label.\n"
-                                  "  Fix: aggregate with 'sum by (version, ...)' (or keep the version label).")
+            raise MonitoringError(
+                f"The explicit query {template!r:.120} returns series without a 'version' label.\n"
+                "  Fix: aggregate with 'sum by (version, ...)' (or keep the version label)."
+            )
         pos = {t: i - 1 for i, t in enumerate(edges) if i > 0}
         df["window"] = df["timestamp"].dt.round("ms").map(pos)
         return df.dropna(subset=["window"]).astype({"window": int})
@@ -369,9 +399,11 @@ def aggregate_prometheus(
             scale = specs[o.name].get("scale", 1.0)
             values = at_window_ends(q["value"]).set_index(["version", "window"])["value"]
             counts = at_window_ends(q["count"]).set_index(["version", "window"])["value"]
-            cols[o.name] = {(str(v), int(i)): (scale * float(values[(v, i)]), math.nan, math.nan, float(n))
-                            for (v, i), n in counts.items()
-                            if np.isfinite(n) and n > 0 and (v, i) in values.index and np.isfinite(values[(v, i)])}
+            cols[o.name] = {
+                (str(v), int(i)): (scale * float(values[(v, i)]), math.nan, math.nan, float(n))
+                for (v, i), n in counts.items()
+                if np.isfinite(n) and n > 0 and (v, i) in values.index and np.isfinite(values[(v, i)])
+            }
             continue
         if o.aggregation in QUANTILES:
             raw = fetch(q["buckets"])
@@ -381,8 +413,10 @@ def aggregate_prometheus(
             inc["le"] = inc["le"].astype("float64") * specs.get(o.name, {}).get("scale", 1.0)
             cols[o.name] = _quantile_rows(inc, QUANTILES[o.aggregation], level)
             continue
-        parts = {role: _increases(fetch(text), edges, ["version"], resets).set_index(["version", "window"])["value"]
-                 for role, text in q.items()}
+        parts = {
+            role: _increases(fetch(text), edges, ["version"], resets).set_index(["version", "window"])["value"]
+            for role, text in q.items()
+        }
         got = {}
         if o.aggregation == "rate":
             total = parts["total"]
@@ -401,14 +435,21 @@ def aggregate_prometheus(
         else:
             role = next(iter(parts))
             for key, v in parts[role].items():
-                got[(str(key[0]), int(key[1]))] = (float(v), math.nan, math.nan, float(v) if role == "count" else math.nan)
+                got[(str(key[0]), int(key[1]))] = (
+                    float(v),
+                    math.nan,
+                    math.nan,
+                    float(v) if role == "count" else math.nan,
+                )
         scale = specs.get(o.name, {}).get("scale", 1.0)
         if scale != 1.0 and o.aggregation not in ("rate", "count"):
             got = {k: (v * scale, lo * scale, hi * scale, n) for k, (v, lo, hi, n) in got.items()}
         cols[o.name] = got
     if resets:
-        notes.append("counter reset(s) (an exporter restarted): the increase is taken from the reset on, "
-                     "as Prometheus' increase() does: " + "; ".join(resets[:5]) + ".")
+        notes.append(
+            "counter reset(s) (an exporter restarted): the increase is taken from the reset on, "
+            "as Prometheus' increase() does: " + "; ".join(resets[:5]) + "."
+        )
     keys = sorted({k for got in cols.values() for k in got})
     rows = []
     for version, i in keys:
@@ -423,8 +464,14 @@ def aggregate_prometheus(
         row["n_requests"] = max(ns) if ns else 0
         rows.append(row)
     names = [o.name for o in objectives]
-    order = ["version", "window_start", "window_end", "n_requests", *names,
-             *[f"{c}{s}" for c in names for s in ("_lo", "_hi", "_n")]]
+    order = [
+        "version",
+        "window_start",
+        "window_end",
+        "n_requests",
+        *names,
+        *[f"{c}{s}" for c in names for s in ("_lo", "_hi", "_n")],
+    ]
     frame = pd.DataFrame(rows, columns=order)
     if len(frame):
         frame["window_start"] = pd.to_datetime(frame["window_start"], utc=True)
@@ -440,9 +487,10 @@ def aggregate_prometheus(
     # data without one (the point estimate, on windows with at least the minimum n), and say so
     frame = frame.drop(columns=[f"{c}{s}" for c in explicit for s in ("_lo", "_hi")])
     if explicit:
-        notes.append(f"explicit PromQL for {', '.join(explicit)}: values without an interval, judged by the point "
-                     "estimate on windows with enough requests.")
+        notes.append(
+            f"explicit PromQL for {', '.join(explicit)}: values without an interval, judged by the point "
+            "estimate on windows with enough requests."
+        )
     frame["interval_level"] = level
     frame = frame.sort_values(["version", "window_start"], kind="stable").reset_index(drop=True)
     return PrometheusFrame(frame, queries, tuple(notes), tuple(edges))
-

@@ -39,11 +39,31 @@ from workbench.monitoring.schema import MonitoringError
 __all__ = ["COMPLIANCE_COLUMNS", "SUMMARY_COLUMNS", "is_rate", "slo_compliance", "slo_summary"]
 
 #: Columns of :func:`slo_compliance`.
-COMPLIANCE_COLUMNS = ["version", "window_start", "window_end", "constraint", "objective", "op", "value",
-                      "limit", "met", "margin", "n_requests", "burn_rate"]
+COMPLIANCE_COLUMNS = [
+    "version",
+    "window_start",
+    "window_end",
+    "constraint",
+    "objective",
+    "op",
+    "value",
+    "limit",
+    "met",
+    "margin",
+    "n_requests",
+    "burn_rate",
+]
 #: Columns of :func:`slo_summary`.
-SUMMARY_COLUMNS = ["version", "constraint", "objective", "n_windows", "n_met", "compliance",
-                   "worst_margin", "budget_consumed"]
+SUMMARY_COLUMNS = [
+    "version",
+    "constraint",
+    "objective",
+    "n_windows",
+    "n_met",
+    "compliance",
+    "worst_margin",
+    "budget_consumed",
+]
 
 
 def is_rate(objective: Any) -> bool:
@@ -56,8 +76,9 @@ def aggregated_frame(aggregated: pd.DataFrame) -> pd.DataFrame:
     what the monitoring views, reviews and widgets read from :func:`workbench.monitoring.aggregate`'s
     output."""
     if not isinstance(aggregated, pd.DataFrame):
-        raise MonitoringError(f"aggregated must be a DataFrame (from workbench.monitoring.aggregate), "
-                              f"got {type(aggregated).__name__}.")
+        raise MonitoringError(
+            f"aggregated must be a DataFrame (from workbench.monitoring.aggregate), got {type(aggregated).__name__}."
+        )
     df = aggregated.copy()
     if "version" not in df.columns or "window_start" not in df.columns:
         df = df.reset_index()
@@ -75,8 +96,10 @@ def aggregated_frame(aggregated: pd.DataFrame) -> pd.DataFrame:
         df["n_requests"] = np.nan
     if df.duplicated(["version", "window_start"]).any():
         dup = df.loc[df.duplicated(["version", "window_start"]), ["version", "window_start"]].iloc[0]
-        raise MonitoringError(f"The aggregated frame has several rows for version {dup['version']!r} and "
-                              f"window {dup['window_start']}; expected one per (version, window_start).")
+        raise MonitoringError(
+            f"The aggregated frame has several rows for version {dup['version']!r} and "
+            f"window {dup['window_start']}; expected one per (version, window_start)."
+        )
     return df.sort_values(["window_start", "version"], kind="stable").reset_index(drop=True)
 
 
@@ -85,9 +108,14 @@ def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
     for name in names:
         if name not in df.columns:
             raise UnknownObjectiveError(
-                unknown_name("Objective", name, numeric, where="a column of the aggregated monitoring data",
-                             fix="declare 'source' and 'aggregation' on the objective so that aggregate() "
-                                 "computes it, or rename it to an aggregated column.")
+                unknown_name(
+                    "Objective",
+                    name,
+                    numeric,
+                    where="a column of the aggregated monitoring data",
+                    fix="declare 'source' and 'aggregation' on the objective so that aggregate() "
+                    "computes it, or rename it to an aggregated column.",
+                )
             )
 
 
@@ -121,9 +149,13 @@ def _compliance(df: pd.DataFrame, model: Any, champion: str | None, strict: bool
             base = _baseline(c, champion, strict)
             if base is not None and base not in versions and strict:
                 raise UnknownNameError(
-                    unknown_name(f"Baseline of constraint {str(c)!r}:", base, sorted(versions),
-                                 where="a version of the monitoring data",
-                                 fix="name a live version (CLI: --champion VERSION).")
+                    unknown_name(
+                        f"Baseline of constraint {str(c)!r}:",
+                        base,
+                        sorted(versions),
+                        where="a version of the monitoring data",
+                        fix="name a live version (CLI: --champion VERSION).",
+                    )
                 )
             if base is None:
                 limit = pd.Series(np.nan, index=df.index)
@@ -139,11 +171,24 @@ def _compliance(df: pd.DataFrame, model: Any, champion: str | None, strict: bool
         if is_rate(obj):
             bad, budget = (value, limit) if c.is_upper else (1.0 - value, 1.0 - limit)
             burn = (bad / budget.where(budget > 0)).astype("float64")
-        frames.append(pd.DataFrame({
-            "version": df["version"], "window_start": df["window_start"], "window_end": df["window_end"],
-            "constraint": str(c), "objective": c.objective, "op": c.op, "value": value, "limit": limit,
-            "met": met, "margin": margin, "n_requests": df["n_requests"], "burn_rate": burn,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "version": df["version"],
+                    "window_start": df["window_start"],
+                    "window_end": df["window_end"],
+                    "constraint": str(c),
+                    "objective": c.objective,
+                    "op": c.op,
+                    "value": value,
+                    "limit": limit,
+                    "met": met,
+                    "margin": margin,
+                    "n_requests": df["n_requests"],
+                    "burn_rate": burn,
+                }
+            )
+        )
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in COMPLIANCE_COLUMNS})
     out = pd.concat(frames, ignore_index=True)
@@ -221,9 +266,16 @@ def slo_summary(compliance: pd.DataFrame) -> pd.DataFrame:
             budget = (g["limit"] if g["op"].iloc[0] in ("<=", "<") else 1.0 - g["limit"]).astype("float64")
             denom = float((budget[ok] * n[ok]).sum())
             budget_consumed = float((burn[ok] * budget[ok] * n[ok]).sum()) / denom if denom > 0 else np.nan
-        rows.append({"version": version, "constraint": constraint, "objective": g["objective"].iloc[0],
-                     "n_windows": len(met), "n_met": int(met.sum()),
-                     "compliance": float(met.mean()) if len(met) else np.nan,
-                     "worst_margin": float(g["margin"].min()) if g["margin"].notna().any() else np.nan,
-                     "budget_consumed": budget_consumed})
+        rows.append(
+            {
+                "version": version,
+                "constraint": constraint,
+                "objective": g["objective"].iloc[0],
+                "n_windows": len(met),
+                "n_met": int(met.sum()),
+                "compliance": float(met.mean()) if len(met) else np.nan,
+                "worst_margin": float(g["margin"].min()) if g["margin"].notna().any() else np.nan,
+                "budget_consumed": budget_consumed,
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

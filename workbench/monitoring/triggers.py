@@ -116,9 +116,19 @@ from workbench.monitoring.slo import _compliance, aggregated_frame, is_rate
 __all__ = ["KINDS", "SEVERITIES", "Thresholds", "Trigger", "detect", "minimum_n", "review_due"]
 
 SEVERITIES = ("info", "warning", "critical")
-KINDS = ("constraint_violated", "champion_dominated", "acceptability_drop", "hypervolume_shift",
-         "conflict_flip", "insufficient_data", "constraint_unresolved", "champion_not_live",
-         "incomplete_window", "data_drift", "data_quality")
+KINDS = (
+    "constraint_violated",
+    "champion_dominated",
+    "acceptability_drop",
+    "hypervolume_shift",
+    "conflict_flip",
+    "insufficient_data",
+    "constraint_unresolved",
+    "champion_not_live",
+    "incomplete_window",
+    "data_drift",
+    "data_quality",
+)
 
 #: Minimum versions for a rank correlation to be decisive without a significance test.
 MIN_VERSIONS_CONFLICT = 5
@@ -162,17 +172,23 @@ class Thresholds:
     bootstrap: int = 200
 
     def __post_init__(self) -> None:
-        if isinstance(self.for_windows, bool) or not isinstance(self.for_windows, (int, np.integer)) \
-                or self.for_windows < 1:
-            raise MonitoringError(f"for_windows {self.for_windows!r} must be a whole number >= 1.\n"
-                                  "  Valid: 1 (the latest window alone), 2, 3, ... consecutive windows.")
+        if (
+            isinstance(self.for_windows, bool)
+            or not isinstance(self.for_windows, (int, np.integer))
+            or self.for_windows < 1
+        ):
+            raise MonitoringError(
+                f"for_windows {self.for_windows!r} must be a whole number >= 1.\n"
+                "  Valid: 1 (the latest window alone), 2, 3, ... consecutive windows."
+            )
         if self.level is not None:
             check_level(self.level)
         if not 0 <= self.acceptability <= 1 or self.hypervolume < 0 or self.smaa_samples < 1 or self.bootstrap < 10:
             raise MonitoringError(
                 f"acceptability must be in [0, 1] (got {self.acceptability!r}), hypervolume >= 0 (got "
                 f"{self.hypervolume!r}), smaa_samples >= 1 (got {self.smaa_samples!r}) and bootstrap >= 10 "
-                f"(got {self.bootstrap!r}).")
+                f"(got {self.bootstrap!r})."
+            )
 
 
 @dataclass(frozen=True)
@@ -224,6 +240,7 @@ def review_due(triggers: Sequence[Trigger]) -> bool:
 
 # --- evidence helpers ------------------------------------------------------------------------------
 
+
 def _unit(model: Any, name: str) -> str | None:
     try:
         return model[name].unit or None
@@ -246,13 +263,19 @@ def _aggregation(model: Any, name: str) -> str | None:
     if agg:
         return agg
     if name.startswith("latency_p") and name.endswith("_ms"):
-        return "p" + name[len("latency_p"):-3]
-    return {"error_rate": "rate", "accuracy": "rate", "cost_per_1k": "sum_per_1k",
-            "energy_per_1k": "sum_per_1k", "f1": "rate"}.get(name)
+        return "p" + name[len("latency_p") : -3]
+    return {
+        "error_rate": "rate",
+        "accuracy": "rate",
+        "cost_per_1k": "sum_per_1k",
+        "energy_per_1k": "sum_per_1k",
+        "f1": "rate",
+    }.get(name)
 
 
-def minimum_n(model: Any, constraint: Any, level: float = DEFAULT_LEVEL,
-              override: int | Mapping[str, int] | None = None) -> int:
+def minimum_n(
+    model: Any, constraint: Any, level: float = DEFAULT_LEVEL, override: int | Mapping[str, int] | None = None
+) -> int:
     """Minimum observations per window for a constrained objective (module docstring).
 
     >>> from workbench import QualityModel
@@ -350,6 +373,7 @@ def _shown(value: float, lo: float, hi: float, n: int, unit: str | None, level: 
 
 # --- the entry point ---------------------------------------------------------------------------
 
+
 def detect(
     aggregated: pd.DataFrame,
     model: Any,
@@ -393,7 +417,7 @@ def detect(
     ...     "n_requests": 2000, "latency_p95_ms": [100.0, 150.0], "latency_p95_ms_lo": [96.0, 141.0],
     ...     "latency_p95_ms_hi": [104.0, 158.0], "latency_p95_ms_n": 2000, "interval_level": 0.95})
     >>> [t.message for t in detect(agg, qm)]
-    ['v2 latency_p95_ms 150 ms [141, 158] ms (95 %, n = 2,000) is above the SLO latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-01-01 00:00 UTC (rule: the whole interval beyond the limit).']
+    ['v2 latency_p95_ms 150 [141, 158] ms (95 %, n = 2,000) is above the SLO latency_p95_ms <= 120 (limit 120 ms) in the window from 2026-01-01 00:00 UTC (rule: the whole interval beyond the limit; a window with n below 72 counts only when the interval lies beyond the limit by more than its half-width).']
     """
     df = aggregated_frame(aggregated)
     names = model.names
@@ -404,8 +428,11 @@ def detect(
         return []
     level = thresholds.level
     if level is None:
-        level = float(df["interval_level"].dropna().iloc[0]) if "interval_level" in df and \
-            df["interval_level"].notna().any() else DEFAULT_LEVEL
+        level = (
+            float(df["interval_level"].dropna().iloc[0])
+            if "interval_level" in df and df["interval_level"].notna().any()
+            else DEFAULT_LEVEL
+        )
     f = _Frame(df, check_level(level))
     k = thresholds.for_windows
     latest, first = df["window_start"].max(), df["window_start"].min()
@@ -417,29 +444,44 @@ def detect(
     triggers: list[Trigger] = []
     base = {"level": f.level, "for_windows": k}
 
-    def add(kind, severity, message, *, version=None, objective=None, value=None, threshold=None,
-            evidence=None):
-        triggers.append(Trigger(kind, severity, version, start, end, objective,
-                                None if value is None or not np.isfinite(value) else float(value),
-                                None if threshold is None else float(threshold), message,
-                                {"window_start": start, "window_end": end, **base, **(evidence or {})}))
+    def add(kind, severity, message, *, version=None, objective=None, value=None, threshold=None, evidence=None):
+        triggers.append(
+            Trigger(
+                kind,
+                severity,
+                version,
+                start,
+                end,
+                objective,
+                None if value is None or not np.isfinite(value) else float(value),
+                None if threshold is None else float(threshold),
+                message,
+                {"window_start": start, "window_end": end, **base, **(evidence or {})},
+            )
+        )
 
     # --- the champion -----------------------------------------------------------------------
     if champion is not None and str(champion) not in set(df["version"]):
         from workbench.errors import UnknownNameError, unknown_name
 
-        raise UnknownNameError(unknown_name("Champion", str(champion), sorted(set(df["version"])),
-                                            where="a version of the monitoring data"))
+        raise UnknownNameError(
+            unknown_name(
+                "Champion", str(champion), sorted(set(df["version"])), where="a version of the monitoring data"
+            )
+        )
     champ = None if champion is None else str(champion)
     chosen = getattr(decision, "chosen", None) if decision is not None else None
     if champ is None and chosen is not None:
         if str(chosen) in set(df["version"]):
             champ = str(chosen)
         else:
-            add("champion_not_live", "info",
+            add(
+                "champion_not_live",
+                "info",
                 f"The decision's chosen candidate {chosen!r} is not a version of the monitoring data; "
                 "the champion checks are skipped (pass champion=<version>, CLI --champion).",
-                evidence={"chosen": str(chosen), "versions": sorted(set(df["version"]))})
+                evidence={"chosen": str(chosen), "versions": sorted(set(df["version"]))},
+            )
     if champ is None and decision is None:
         champ = model.champion if model.champion in set(df["version"]) else None
     champ_live = champ is not None and champ in live_versions
@@ -448,9 +490,12 @@ def detect(
 
     live, missing = _window_table(df, latest, names)
     if missing:
-        add("incomplete_window", "info",
+        add(
+            "incomplete_window",
+            "info",
             f"{', '.join(missing)} left out of the trade-off checks in {when}: missing objective values.",
-            evidence={"versions": missing})
+            evidence={"versions": missing},
+        )
 
     if champ_live and champ in live.index:
         _dominance(add, model, f, champ, decision, offline, k, when)
@@ -476,6 +521,7 @@ def _frame_for(rows: pd.DataFrame) -> pd.DataFrame:
 
 # --- constraints -------------------------------------------------------------------------------
 
+
 def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, when: str) -> None:
     df = f.df
     windows = f.last(k)
@@ -483,11 +529,17 @@ def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, w
     comp_latest = _compliance(df[df["window_start"] == latest], model, champ, strict=False)
     unresolved = sorted(set(comp_latest.loc[comp_latest["limit"].isna() & comp_latest["value"].notna(), "constraint"]))
     for text in unresolved:
-        add("constraint_unresolved", "info",
+        add(
+            "constraint_unresolved",
+            "info",
             f"Constraint {text} could not be checked in {when}: its baseline has no value there "
-            "(pass the champion's version).", evidence={"constraint": text})
-    comps = {w: _compliance(df[df["window_start"] == w], model, champ, strict=False).set_index(
-        ["version", "constraint"]) for w in windows}
+            "(pass the champion's version).",
+            evidence={"constraint": text},
+        )
+    comps = {
+        w: _compliance(df[df["window_start"] == w], model, champ, strict=False).set_index(["version", "constraint"])
+        for w in windows
+    }
     for r in comp_latest.itertuples(index=False):
         c = next(c for c in model.constraints if str(c) == r.constraint)
         o, v = c.objective, r.version
@@ -497,14 +549,21 @@ def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, w
         value, lo, hi, n = f.evidence(row, o)
         need = minimum_n(model, c, f.level, thresholds.min_n)
         interval = f.has_interval(o)
-        rule = ("the whole interval beyond the limit" if interval else "the point estimate beyond the limit "
-                "(the data carry no interval)") + (f", for {k} consecutive windows" if k > 1 else "")
+        rule = (
+            "the whole interval beyond the limit"
+            if interval
+            else "the point estimate beyond the limit (the data carry no interval)"
+        ) + (f", for {k} consecutive windows" if k > 1 else "")
         if k > 1 and interval:
-            rule += (", or in the latest window alone when the interval lies beyond the limit by more than "
-                     f"its own half-width (about a {format_percent(_strong_level(f.level))} interval beyond it)")
+            rule += (
+                ", or in the latest window alone when the interval lies beyond the limit by more than "
+                f"its own half-width (about a {format_percent(_strong_level(f.level))} interval beyond it)"
+            )
         if interval:
-            rule += (f"; a window with n below {format_count(need)} counts only when the interval lies beyond the "
-                     "limit by more than its half-width")
+            rule += (
+                f"; a window with n below {format_count(need)} counts only when the interval lies beyond the "
+                "limit by more than its half-width"
+            )
         else:
             rule += f"; only windows with n ≥ {format_count(need)}"
         states = []
@@ -529,29 +588,55 @@ def _constraints(add, model, f: _Frame, champ, k: int, thresholds: Thresholds, w
         u = _unit(model, o)
         shown = _shown(value, lo, hi, n, u, f.level, interval)
         limit_text = f"limit {format_number(r.limit, u)}" + (f" from {c.rhs_text()}" if c.is_relative else "")
-        ev = {"constraint": r.constraint, "op": r.op, "value": value, "interval": [lo, hi], "n": n,
-              "limit": r.limit, "margin": r.margin, "n_requests": r.n_requests, "minimum_n": need, "rule": rule,
-              "windows": [pd.Timestamp(w) for w in windows], "breach_by_window": states, "one_window": fast}
+        ev = {
+            "constraint": r.constraint,
+            "op": r.op,
+            "value": value,
+            "interval": [lo, hi],
+            "n": n,
+            "limit": r.limit,
+            "margin": r.margin,
+            "n_requests": r.n_requests,
+            "minimum_n": need,
+            "rule": rule,
+            "windows": [pd.Timestamp(w) for w in windows],
+            "breach_by_window": states,
+            "one_window": fast,
+        }
         if k > 1 and interval:
             ev["one_window_level"] = _strong_level(f.level)
         if breached:
             is_champ = v == champ
             who = f"champion {v}" if is_champ else v
             side = "above" if c.is_upper else "below"
-            seen = (f"in {when}, beyond it by more than the interval's half-width" if fast
-                    else _window_text(f, k, when))
+            seen = f"in {when}, beyond it by more than the interval's half-width" if fast else _window_text(f, k, when)
             msg = f"{who} {o} {shown} is {side} the SLO {r.constraint} ({limit_text}) {seen} (rule: {rule})."
             if pd.notna(r.burn_rate):
                 ev["burn_rate"] = r.burn_rate
                 msg = msg[:-1] + f"; error budget burning {format_number(r.burn_rate)}× as fast as allowed."
-            add("constraint_violated", "critical" if is_champ else "warning", msg, version=v, objective=o,
-                value=value, threshold=r.limit, evidence=ev)
+            add(
+                "constraint_violated",
+                "critical" if is_champ else "warning",
+                msg,
+                version=v,
+                objective=o,
+                value=value,
+                threshold=r.limit,
+                evidence=ev,
+            )
         elif n < need:
-            add("insufficient_data", "info",
+            add(
+                "insufficient_data",
+                "info",
                 f"{v} {o}: n = {format_count(max(n, 0))} in {when}, below the minimum {format_count(need)} "
                 f"needed to judge {r.constraint} at {format_percent(f.level)}; no verdict from this window "
-                f"(measured {shown}).", version=v, objective=o, value=value, threshold=need,
-                evidence={**ev, "rule": "n below the minimum for the objective"})
+                f"(measured {shown}).",
+                version=v,
+                objective=o,
+                value=value,
+                threshold=need,
+                evidence={**ev, "rule": "n below the minimum for the objective"},
+            )
 
 
 def _beyond(c: Any, lo: float, hi: float, limit: float) -> tuple[bool, bool]:
@@ -572,6 +657,7 @@ def _strong_level(level: float) -> float:
 
 
 # --- dominance ---------------------------------------------------------------------------------
+
 
 def _p_dominates(adv: np.ndarray, sd: np.ndarray, tol: np.ndarray) -> float:
     """P(no worse than -tol everywhere and better than tol somewhere), normal and independent."""
@@ -641,36 +727,54 @@ def _dominance(add, model, f: _Frame, champ: str, decision, offline, k: int, whe
     best = max(winners, key=lambda v: min(winners[v]))
     p = min(winners[best])
     where = "offline candidate" if best.startswith("offline:") else "live version"
-    latest_vals = values.get(best, {}).get(str(pd.Timestamp(windows[-1])), dict(zip(names, newer.get(best, []), strict=False)))
+    latest_vals = values.get(best, {}).get(
+        str(pd.Timestamp(windows[-1])), dict(zip(names, newer.get(best, []), strict=False))
+    )
     diffs = "; ".join(
         f"{n} {format_number(latest_vals.get(n), _unit(model, n))} vs {format_number(values[champ][str(pd.Timestamp(windows[-1]))][n], _unit(model, n))}"
-        for n in names)
-    rule = (f"P(dominates beyond tolerance) >= {format_percent(f.level)}"
-            + (f" in each of {k} consecutive windows" if k > 1 else ""))
-    add("champion_dominated", "warning",
+        for n in names
+    )
+    rule = f"P(dominates beyond tolerance) >= {format_percent(f.level)}" + (
+        f" in each of {k} consecutive windows" if k > 1 else ""
+    )
+    add(
+        "champion_dominated",
+        "warning",
         f"champion {champ} is dominated beyond tolerance by {where} {best} with probability "
         f"{format_percent(p)} (at least {format_percent(f.level)}) {_window_text(f, k, when)}: {diffs} "
-        f"(rule: {rule}).", version=champ, value=p, threshold=f.level,
-        evidence={"dominated_by": sorted(winners), "probability": {v: min(ps) for v, ps in winners.items()},
-                  "probability_by_window": winners, "values": values, "rule": rule,
-                  "tolerance": {o.name: o.tolerance for o in model.objectives},
-                  "offline": [v for v in winners if v.startswith("offline:")],
-                  "windows": [pd.Timestamp(w) for w in windows]})
+        f"(rule: {rule}).",
+        version=champ,
+        value=p,
+        threshold=f.level,
+        evidence={
+            "dominated_by": sorted(winners),
+            "probability": {v: min(ps) for v, ps in winners.items()},
+            "probability_by_window": winners,
+            "values": values,
+            "rule": rule,
+            "tolerance": {o.name: o.tolerance for o in model.objectives},
+            "offline": [v for v in winners if v.startswith("offline:")],
+            "windows": [pd.Timestamp(w) for w in windows],
+        },
+    )
 
 
 # --- acceptability -----------------------------------------------------------------------------
+
 
 def _acceptability_of(model, table: pd.DataFrame, champ: str, samples: int) -> pd.Series:
     """First-rank SMAA-2 acceptability (seed 0) of each version, constraints ignored."""
     from workbench import analysis
 
-    result = analysis.smaa(_frame_for(table), model.with_constraints([]), samples=samples, seed=0,
-                           champion=champ, confidence_samples=1)
+    result = analysis.smaa(
+        _frame_for(table), model.with_constraints([]), samples=samples, seed=0, champion=champ, confidence_samples=1
+    )
     return result.first_rank.astype("float64")
 
 
-def _benefit_of_doubt(model, f: _Frame, w: Any, table: pd.DataFrame, champ: str,
-                      favour: bool = True) -> pd.DataFrame | None:
+def _benefit_of_doubt(
+    model, f: _Frame, w: Any, table: pd.DataFrame, champ: str, favour: bool = True
+) -> pd.DataFrame | None:
     """The champion at the favourable end of its intervals and the others at the unfavourable end
     (``favour=False``: the reverse); ``None`` when a bound is missing (too few observations)."""
     out = table.copy()
@@ -713,8 +817,10 @@ def _acceptability(add, model, f: _Frame, champ, decision, thresholds: Threshold
         if pessimistic is None:
             return  # the reference window has too few observations to serve as one
         reference = float(_acceptability_of(model, pessimistic, champ, thresholds.smaa_samples).get(champ, 0.0))
-        ref_text = (f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC, the champion at the unfavourable "
-                    "ends of its intervals)")
+        ref_text = (
+            f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC, the champion at the unfavourable "
+            "ends of its intervals)"
+        )
     nows, raw_now, leader = [], None, None
     for w in windows:
         table, _ = _window_table(f.df, w, names)
@@ -731,20 +837,37 @@ def _acceptability(add, model, f: _Frame, champ, decision, thresholds: Threshold
     drop = reference - max(nows)
     if drop <= thresholds.acceptability:
         return
-    rule = (f"drop > {format_number(thresholds.acceptability)} below the reference with the champion given the "
-            f"benefit of the doubt of its intervals" + (f", for {k} consecutive windows" if k > 1 else ""))
-    add("acceptability_drop", "warning",
+    rule = (
+        f"drop > {format_number(thresholds.acceptability)} below the reference with the champion given the "
+        f"benefit of the doubt of its intervals" + (f", for {k} consecutive windows" if k > 1 else "")
+    )
+    add(
+        "acceptability_drop",
+        "warning",
         f"champion {champ} ranks first in {format_percent(raw_now)} of {format_count(thresholds.smaa_samples)} "
         f"SMAA-2 weight samples among the live versions {_window_text(f, k, when)} (at most "
         f"{format_percent(max(nows))} even at the favourable ends of its {format_percent(f.level)} intervals), "
         f"down from {format_percent(reference)} in {ref_text}; {leader[0]} leads with {format_percent(leader[1])} "
-        f"(rule: {rule}).", version=champ, value=raw_now, threshold=reference - thresholds.acceptability,
-        evidence={"acceptability": raw_now, "acceptability_benefit_of_doubt": nows, "reference": reference,
-                  "reference_from": ref_text, "drop": drop, "samples": thresholds.smaa_samples, "seed": 0,
-                  "rule": rule, "windows": [pd.Timestamp(w) for w in windows]})
+        f"(rule: {rule}).",
+        version=champ,
+        value=raw_now,
+        threshold=reference - thresholds.acceptability,
+        evidence={
+            "acceptability": raw_now,
+            "acceptability_benefit_of_doubt": nows,
+            "reference": reference,
+            "reference_from": ref_text,
+            "drop": drop,
+            "samples": thresholds.smaa_samples,
+            "seed": 0,
+            "rule": rule,
+            "windows": [pd.Timestamp(w) for w in windows],
+        },
+    )
 
 
 # --- hypervolume -------------------------------------------------------------------------------
+
 
 def _hv_bounds(model, frames: list[pd.DataFrame], recorded: Mapping[str, Any] | None):
     """(ideal, nadir, sign) arrays in minimisation space shared by every front compared."""
@@ -808,8 +931,25 @@ def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds,
         return np.array([_hv(vals + noise[b] * sd, ideal, nadir, sign, tol) for b in range(thresholds.bootstrap)])
 
     try:
-        _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
-                             ideal, nadir, sign, source, tol, draws)
+        _hypervolume_checked(
+            add,
+            f,
+            thresholds,
+            when,
+            k,
+            windows,
+            tables,
+            ref_table,
+            recorded,
+            first,
+            order,
+            ideal,
+            nadir,
+            sign,
+            source,
+            tol,
+            draws,
+        )
     except _NoVerdict:
         return
 
@@ -818,8 +958,25 @@ class _NoVerdict(Exception):
     """A check that cannot be judged on the data (a figure without an interval)."""
 
 
-def _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table, recorded, first, order,
-                         ideal, nadir, sign, source, tol, draws) -> None:
+def _hypervolume_checked(
+    add,
+    f,
+    thresholds,
+    when,
+    k,
+    windows,
+    tables,
+    ref_table,
+    recorded,
+    first,
+    order,
+    ideal,
+    nadir,
+    sign,
+    source,
+    tol,
+    draws,
+) -> None:
     if recorded is not None:
         hv_ref = float(recorded)
         ref_draws = np.full(thresholds.bootstrap, hv_ref)
@@ -837,31 +994,53 @@ def _hypervolume_checked(add, f, thresholds, when, k, windows, tables, ref_table
         diff = draws(table, w) - ref_draws
         lo, hi = np.quantile(diff, [a, 1 - a])
         change = (hv_now - hv_ref) / hv_ref
-        per_window.append({"window": pd.Timestamp(w), "hypervolume": hv_now, "relative_change": change,
-                           "difference_interval": [float(lo), float(hi)],
-                           "fires": abs(change) > thresholds.hypervolume and (lo > 0 or hi < 0)})
+        per_window.append(
+            {
+                "window": pd.Timestamp(w),
+                "hypervolume": hv_now,
+                "relative_change": change,
+                "difference_interval": [float(lo), float(hi)],
+                "fires": abs(change) > thresholds.hypervolume and (lo > 0 or hi < 0),
+            }
+        )
     if not all(p["fires"] for p in per_window):
         return
     last = per_window[-1]
     change, hv_now = last["relative_change"], last["hypervolume"]
     direction = "shrank" if change < 0 else "grew"
     lo, hi = last["difference_interval"]
-    rule = (f"relative change > {format_percent(thresholds.hypervolume)} and the {format_percent(f.level)} "
-            f"bootstrap interval of HV_now - HV_ref ({thresholds.bootstrap} draws) excludes 0"
-            + (f", for {k} consecutive windows" if k > 1 else ""))
-    add("hypervolume_shift", "warning",
+    rule = (
+        f"relative change > {format_percent(thresholds.hypervolume)} and the {format_percent(f.level)} "
+        f"bootstrap interval of HV_now - HV_ref ({thresholds.bootstrap} draws) excludes 0"
+        + (f", for {k} consecutive windows" if k > 1 else "")
+    )
+    add(
+        "hypervolume_shift",
+        "warning",
         f"The live front's hypervolume {direction} by {format_percent(abs(change))} {_window_text(f, k, when)} "
         f"versus {reference} ({format_number(hv_now)} vs {format_number(hv_ref)}, normalised with shared "
         f"bounds; difference {format_interval(lo, hi)} at {format_percent(f.level)}) (rule: {rule}).",
-        value=hv_now, threshold=thresholds.hypervolume,
-        evidence={"hypervolume": hv_now, "reference_hypervolume": hv_ref, "relative_change": change,
-                  "reference": reference, "reference_window": None if recorded is not None else _ts(first),
-                  "bounds": {n: {"ideal": float(ideal[j] * sign[j]), "nadir": float(nadir[j] * sign[j]),
-                                 "source": source[j]} for j, n in enumerate(order)},
-                  "per_window": per_window, "rule": rule, "versions": sorted(map(str, tables[-1].index))})
+        value=hv_now,
+        threshold=thresholds.hypervolume,
+        evidence={
+            "hypervolume": hv_now,
+            "reference_hypervolume": hv_ref,
+            "relative_change": change,
+            "reference": reference,
+            "reference_window": None if recorded is not None else _ts(first),
+            "bounds": {
+                n: {"ideal": float(ideal[j] * sign[j]), "nadir": float(nadir[j] * sign[j]), "source": source[j]}
+                for j, n in enumerate(order)
+            },
+            "per_window": per_window,
+            "rule": rule,
+            "versions": sorted(map(str, tables[-1].index)),
+        },
+    )
 
 
 # --- conflicts ---------------------------------------------------------------------------------
+
 
 def _spearman_p(table: pd.DataFrame, a: str, b: str) -> float:
     from scipy.stats import spearmanr
@@ -911,16 +1090,37 @@ def _conflicts(add, model, f: _Frame, live, first, latest, decision, thresholds:
         def word(rho: float) -> str:
             return "conflict" if rho < 0 else "synergy"
 
-        rule = (f"sign flip with |rho| >= {format_number(t)}, >= {MIN_VERSIONS_CONFLICT} live versions and "
-                f"Spearman p < {format_number(alpha)} in both")
-        note = "" if decisive else (
-            f" Not decisive: {len(live)} live versions"
-            + (f" (fewer than {MIN_VERSIONS_CONFLICT})" if len(live) < MIN_VERSIONS_CONFLICT else "")
-            + f", Spearman p = {format_number(p_now)} now; with few versions a correlation flips by chance.")
-        add("conflict_flip", "warning" if decisive else "info",
+        rule = (
+            f"sign flip with |rho| >= {format_number(t)}, >= {MIN_VERSIONS_CONFLICT} live versions and "
+            f"Spearman p < {format_number(alpha)} in both"
+        )
+        note = (
+            ""
+            if decisive
+            else (
+                f" Not decisive: {len(live)} live versions"
+                + (f" (fewer than {MIN_VERSIONS_CONFLICT})" if len(live) < MIN_VERSIONS_CONFLICT else "")
+                + f", Spearman p = {format_number(p_now)} now; with few versions a correlation flips by chance."
+            )
+        )
+        add(
+            "conflict_flip",
+            "warning" if decisive else "info",
             f"{r.a} and {r.b} turned from {word(before)} (rho {before:+.2f}) to {word(r.rho)} "
             f"(rho {r.rho:+.2f}) on the live versions in {when}, versus {reference} (rule: {rule}).{note}",
-            objective=f"{r.a}/{r.b}", value=r.rho, threshold=t,
-            evidence={"a": r.a, "b": r.b, "rho": float(r.rho), "reference_rho": before, "p_value": p_now,
-                      "reference_p_value": p_ref if first_rows is not None else None, "rule": rule,
-                      "decisive": decisive, "reference": reference, "versions": sorted(map(str, live.index))})
+            objective=f"{r.a}/{r.b}",
+            value=r.rho,
+            threshold=t,
+            evidence={
+                "a": r.a,
+                "b": r.b,
+                "rho": float(r.rho),
+                "reference_rho": before,
+                "p_value": p_now,
+                "reference_p_value": p_ref if first_rows is not None else None,
+                "rule": rule,
+                "decisive": decisive,
+                "reference": reference,
+                "versions": sorted(map(str, live.index)),
+            },
+        )

@@ -61,13 +61,20 @@ def parse_columns(text: str | Mapping[str, str] | None) -> dict[str, str]:
             if not sep or not canon.strip() or not theirs.strip():
                 raise MonitoringError(
                     f"--columns item {item.strip()!r} is not CANONICAL=COLUMN.\n"
-                    f"  Valid canonical names: {', '.join(SCHEMA)}; e.g. version=model_version,timestamp=ts.")
+                    f"  Valid canonical names: {', '.join(SCHEMA)}; e.g. version=model_version,timestamp=ts."
+                )
             pairs[canon.strip()] = theirs.strip()
     for canon in pairs:
         if canon not in SCHEMA:
-            raise UnknownNameError(unknown_name("Canonical column", canon, list(SCHEMA),
-                                                where="a column of the log schema",
-                                                fix="map CANONICAL=COLUMN, e.g. version=model_version."))
+            raise UnknownNameError(
+                unknown_name(
+                    "Canonical column",
+                    canon,
+                    list(SCHEMA),
+                    where="a column of the log schema",
+                    fix="map CANONICAL=COLUMN, e.g. version=model_version.",
+                )
+            )
     return pairs
 
 
@@ -106,11 +113,17 @@ class WatchReport:
         """The JSON-safe ``triggers.json`` payload."""
         from workbench.analysis.analyze import to_jsonable
 
-        return to_jsonable({
-            "review_due": self.review_due, "verdict": self.verdict, "n_triggers": len(self.triggers),
-            "triggers": [t.to_dict() for t in self.triggers], "slo": self.slo.to_dict(orient="records"),
-            "notes": list(self.notes), "provenance": self.provenance,
-        })
+        return to_jsonable(
+            {
+                "review_due": self.review_due,
+                "verdict": self.verdict,
+                "n_triggers": len(self.triggers),
+                "triggers": [t.to_dict() for t in self.triggers],
+                "slo": self.slo.to_dict(orient="records"),
+                "notes": list(self.notes),
+                "provenance": self.provenance,
+            }
+        )
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
@@ -128,9 +141,17 @@ class WatchReport:
                 continue
             for r in latest.itertuples(index=False):
                 d = r._asdict()
-                rows.append({"version": d["version"], "objective": name, "value": d[name],
-                             "lo": d.get(f"{name}_lo"), "hi": d.get(f"{name}_hi"), "n": d.get(f"{name}_n"),
-                             "level": d.get("interval_level")})
+                rows.append(
+                    {
+                        "version": d["version"],
+                        "objective": name,
+                        "value": d[name],
+                        "lo": d.get(f"{name}_lo"),
+                        "hi": d.get(f"{name}_hi"),
+                        "n": d.get(f"{name}_n"),
+                        "level": d.get("interval_level"),
+                    }
+                )
         return pd.DataFrame(rows)
 
 
@@ -148,9 +169,15 @@ def _map_columns(files: list[str], columns: Mapping[str, str]) -> tuple[dict[str
     mapping = dict(columns)
     for canon, theirs in mapping.items():
         if theirs not in names:
-            raise UnknownNameError(unknown_name(f"--columns {canon}=", theirs, names,
-                                                where=f"a column of {str(p)!r}",
-                                                fix=f"map {canon} to one of the file's columns."))
+            raise UnknownNameError(
+                unknown_name(
+                    f"--columns {canon}=",
+                    theirs,
+                    names,
+                    where=f"a column of {str(p)!r}",
+                    fix=f"map {canon} to one of the file's columns.",
+                )
+            )
     notes = []
     taken = set(mapping.values())
     for canon, common in COMMON_NAMES.items():
@@ -160,8 +187,9 @@ def _map_columns(files: list[str], columns: Mapping[str, str]) -> tuple[dict[str
         if found is not None:
             mapping[canon] = found
             taken.add(found)
-            notes.append(f"column {found!r} read as {canon!r} (a common name; pass --columns {canon}=... "
-                         "to choose another).")
+            notes.append(
+                f"column {found!r} read as {canon!r} (a common name; pass --columns {canon}=... to choose another)."
+            )
     return mapping, notes
 
 
@@ -240,23 +268,44 @@ def watch(
         from workbench.monitoring.prometheus import aggregate_prometheus
 
         if logs is not None:
-            raise MonitoringError("Pass request logs or a Prometheus URL, not both.\n"
-                                  "  Fix: drop the log paths to read Prometheus (or drop --prometheus).")
-        read = aggregate_prometheus(prometheus, model, window=window, since=since, until=until, level=level,
-                                    selector=selector, metric_map=metric_map, timeout=timeout)
+            raise MonitoringError(
+                "Pass request logs or a Prometheus URL, not both.\n"
+                "  Fix: drop the log paths to read Prometheus (or drop --prometheus)."
+            )
+        read = aggregate_prometheus(
+            prometheus,
+            model,
+            window=window,
+            since=since,
+            until=until,
+            level=level,
+            selector=selector,
+            metric_map=metric_map,
+            timeout=timeout,
+        )
         agg = read.aggregated
         notes += list(read.notes)
-        source_prov = {"prometheus": {"url": prometheus, "selector": selector, "queries": read.queries,
-                                      "until": read.edges[-1] if read.edges else None}}
+        source_prov = {
+            "prometheus": {
+                "url": prometheus,
+                "selector": selector,
+                "queries": read.queries,
+                "until": read.edges[-1] if read.edges else None,
+            }
+        }
         engine = "prometheus"
         if agg.empty:
-            raise MonitoringError(f"The Prometheus server at {prometheus} has no observation of the model's metrics "
-                                  f"between {read.edges[0]:%Y-%m-%d %H:%M:%S} and {read.edges[-1]:%Y-%m-%d %H:%M:%S} "
-                                  "UTC; nothing to check.\n  Fix: check that it scrapes the serving exporter "
-                                  "(its targets page), the metric names (source:), --selector and --since.")
+            raise MonitoringError(
+                f"The Prometheus server at {prometheus} has no observation of the model's metrics "
+                f"between {read.edges[0]:%Y-%m-%d %H:%M:%S} and {read.edges[-1]:%Y-%m-%d %H:%M:%S} "
+                "UTC; nothing to check.\n  Fix: check that it scrapes the serving exporter "
+                "(its targets page), the metric names (source:), --selector and --since."
+            )
     elif logs is None:
-        raise MonitoringError("No request logs and no Prometheus URL: nothing to watch.\n"
-                              "  Fix: pass log files, or prometheus='http://host:9090' (CLI --prometheus).")
+        raise MonitoringError(
+            "No request logs and no Prometheus URL: nothing to watch.\n"
+            "  Fix: pass log files, or prometheus='http://host:9090' (CLI --prometheus)."
+        )
     elif not isinstance(logs, pd.DataFrame):
         files, _ = resolve_files(list(logs) if isinstance(logs, (list, tuple)) else logs)
         mapping, notes = _map_columns(files, mapping)
@@ -271,8 +320,10 @@ def watch(
     if prometheus is None:
         agg = aggregate(data, model, window=window, since=since, engine=engine, level=level)
     if agg.empty:
-        raise MonitoringError(f"The request logs have no request{f' since {since}' if since else ''}; "
-                              "nothing to check.\n  Fix: check the files and --since.")
+        raise MonitoringError(
+            f"The request logs have no request{f' since {since}' if since else ''}; "
+            "nothing to check.\n  Fix: check the files and --since."
+        )
     triggers = detect(agg, model, decision=decision, offline=offline, champion=champion, thresholds=thresholds)
     if drift is not None:
         from workbench.monitoring.drift import with_drift
@@ -281,34 +332,62 @@ def watch(
     champ = champion or (getattr(decision, "chosen", None) if decision is not None else None)
     summary = slo_summary(_compliance(aggregated_frame(agg), model, champ, strict=False))
     due = review_due(triggers)
-    verdict = "review due" if due else ("no trigger: no review due" if not triggers else
-                                        "only informational triggers: no review due")
+    verdict = (
+        "review due"
+        if due
+        else ("no trigger: no review due" if not triggers else "only informational triggers: no review due")
+    )
     first, latest = agg["window_start"].min(), agg["window_start"].max()
     prov = {
         "workbench_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "model_hash": getattr(model, "hash", None),
         "objectives": list(model.names),
-        "logs": [] if logs is None else [str(x) for x in (logs if isinstance(logs, (list, tuple)) else [logs])]
-        if not isinstance(logs, pd.DataFrame) else "DataFrame",
+        "logs": []
+        if logs is None
+        else [str(x) for x in (logs if isinstance(logs, (list, tuple)) else [logs])]
+        if not isinstance(logs, pd.DataFrame)
+        else "DataFrame",
         **source_prov,
         "log_files": [{"path": f, "sha256": file_sha256(f)} for f in files],
         "columns": mapping,
-        "window": window, "since": since, "engine": engine, "level": level, "for_windows": for_windows,
-        "windows": {"first": first, "latest": latest, "end": agg["window_end"].max(),
-                    "count": int(agg["window_start"].nunique())},
+        "window": window,
+        "since": since,
+        "engine": engine,
+        "level": level,
+        "for_windows": for_windows,
+        "windows": {
+            "first": first,
+            "latest": latest,
+            "end": agg["window_end"].max(),
+            "count": int(agg["window_start"].nunique()),
+        },
         "versions": sorted(agg["version"].unique()),
-        "decision": None if decision is None else {"id": decision.id, "chosen": decision.chosen,
-                                                   "created": decision.created},
+        "decision": None
+        if decision is None
+        else {"id": decision.id, "chosen": decision.chosen, "created": decision.created},
         "champion": champ,
         "evidently": _drift_files(drift),
-        "thresholds": {"acceptability_drop": thresholds.acceptability, "hypervolume": thresholds.hypervolume,
-                       "smaa": thresholds.smaa_samples, "conflict": thresholds.conflict,
-                       "bootstrap": thresholds.bootstrap, "min_n": thresholds.min_n, "seed": 0},
+        "thresholds": {
+            "acceptability_drop": thresholds.acceptability,
+            "hypervolume": thresholds.hypervolume,
+            "smaa": thresholds.smaa_samples,
+            "conflict": thresholds.conflict,
+            "bootstrap": thresholds.bootstrap,
+            "min_n": thresholds.min_n,
+            "seed": 0,
+        },
         **dict(provenance or {}),
     }
-    return WatchReport(aggregated=agg, slo=summary, triggers=tuple(triggers), review_due=due, verdict=verdict,
-                       notes=tuple(notes), provenance=prov)
+    return WatchReport(
+        aggregated=agg,
+        slo=summary,
+        triggers=tuple(triggers),
+        review_due=due,
+        verdict=verdict,
+        notes=tuple(notes),
+        provenance=prov,
+    )
 
 
 def _drift_files(drift: Any) -> list[dict[str, Any]]:
@@ -343,14 +422,24 @@ def explain_degradation(triggers_json: Any, degraded: str | None, versions: Sequ
         payload = json.loads(Path(triggers_json).read_text(encoding="utf-8"))
     alarms = [t for t in payload.get("triggers", []) if t["severity"] in ("warning", "critical")]
     healthy = [v for v in versions if v != degraded]
-    lines = [f"Injected degradation: {degraded} (inputs drift, latency and failures rise over the period); "
-             f"healthy: {', '.join(healthy) or 'none'}." if degraded else "No degradation was injected."]
+    lines = [
+        f"Injected degradation: {degraded} (inputs drift, latency and failures rise over the period); "
+        f"healthy: {', '.join(healthy) or 'none'}."
+        if degraded
+        else "No degradation was injected."
+    ]
     for t in alarms:
-        names = {t.get("version")} | set((t.get("evidence") or {}).get("dominated_by") or []) \
+        names = (
+            {t.get("version")}
+            | set((t.get("evidence") or {}).get("dominated_by") or [])
             | set((t.get("evidence") or {}).get("versions") or [])
+        )
         ok = degraded is not None and degraded in names
-        why = (f"right: it concerns {degraded}, the degraded version, and rests on {t['evidence'].get('rule', 'its rule')}"
-               if ok else "NOT explained by the injected degradation")
+        why = (
+            f"right: it concerns {degraded}, the degraded version, and rests on {t['evidence'].get('rule', 'its rule')}"
+            if ok
+            else "NOT explained by the injected degradation"
+        )
         lines.append(f"- {t['kind']} for {t.get('version') or 'the live front'}: {why}.")
     quiet = [v for v in healthy if not any(t.get("version") == v for t in alarms)]
     if degraded:

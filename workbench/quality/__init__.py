@@ -5,6 +5,12 @@ from workbench.quality.model import METHODS, QualityModel
 from workbench.quality.objective import AGGREGATIONS, Constraint, Objective
 
 __all__ = [
-    "ATTRIBUTES", "AGGREGATIONS", "METHODS", "TACTIC_IMPACT",
-    "Constraint", "Objective", "QualityModel", "prior_relation",
+    "ATTRIBUTES",
+    "AGGREGATIONS",
+    "METHODS",
+    "TACTIC_IMPACT",
+    "Constraint",
+    "Objective",
+    "QualityModel",
+    "prior_relation",
 ]

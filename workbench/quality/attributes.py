@@ -66,10 +66,7 @@ _TABLE3 = {
 
 #: attribute -> {tactic -> one of "+", "-", "a", "0"}
 TACTIC_IMPACT: MappingProxyType[str, MappingProxyType[str, str]] = MappingProxyType(
-    {
-        attr: MappingProxyType(dict(zip(TACTICS, row, strict=True)))
-        for attr, row in _TABLE3.items()
-    }
+    {attr: MappingProxyType(dict(zip(TACTICS, row, strict=True))) for attr, row in _TABLE3.items()}
 )
 
 #: The trade-offs the literature reports most often (JSS 2025; efficiency vs reliability from SAC 2025).

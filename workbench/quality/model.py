@@ -22,8 +22,15 @@ __all__ = ["QualityModel", "METHODS"]
 METHODS = ("weighted_sum", "tchebycheff", "asf", "topsis")
 
 _MODEL_KEYS = (
-    "name", "description", "objectives", "constraints", "stakeholders", "method",
-    "reference_point", "champion", "version",
+    "name",
+    "description",
+    "objectives",
+    "constraints",
+    "stakeholders",
+    "method",
+    "reference_point",
+    "champion",
+    "version",
 )
 _FORMAT_VERSION = 1
 
@@ -38,26 +45,24 @@ def _reference_error(what: str, key: Any, names: tuple[str, ...], fix: str = "")
     import difflib
 
     close = difflib.get_close_matches(str(key), list(names), n=1, cutoff=0.6)
-    msg = (f"{what}: {key!r} is not an objective of the model.\n"
-           f"  Objectives: {', '.join(names) if names else '(none)'}.")
+    msg = f"{what}: {key!r} is not an objective of the model.\n  Objectives: {', '.join(names) if names else '(none)'}."
     if close:
-        msg += (f"\n  The objective {close[0]!r} is spelt differently; one of the two spellings is wrong."
-                f"\n  Fix: use one spelling for the objective and every reference to it.")
+        msg += (
+            f"\n  The objective {close[0]!r} is spelt differently; one of the two spellings is wrong."
+            f"\n  Fix: use one spelling for the objective and every reference to it."
+        )
     elif fix:
         msg += f"\n  Fix: {fix}"
     return UnknownNameError(msg)
 
 
-def _freeze_weights(
-    weights: Mapping[str, Any], names: tuple[str, ...], what: str
-) -> MappingProxyType[str, float]:
+def _freeze_weights(weights: Mapping[str, Any], names: tuple[str, ...], what: str) -> MappingProxyType[str, float]:
     if not isinstance(weights, Mapping):
         raise QualityModelError(f"{what} must map objective names to weights, got {weights!r}.")
     out: dict[str, float] = {}
     for key, value in weights.items():
         if key not in names:
-            raise _reference_error(what, key, names,
-                                   fix="weigh only objectives the model declares.")
+            raise _reference_error(what, key, names, fix="weigh only objectives the model declares.")
         w = _finite(value, f"{what}: weight of {key!r}")
         if w < 0:
             raise QualityModelError(f"{what}: weight of {key!r} is {value!r}; weights must be finite and >= 0.")
@@ -137,9 +142,7 @@ class QualityModel:
             raise QualityModelError(
                 f"objectives must be a list of Objective (or mappings), got {self.objectives!r:.80}."
             )
-        objectives = tuple(
-            o if isinstance(o, Objective) else Objective.from_dict(o) for o in self.objectives
-        )
+        objectives = tuple(o if isinstance(o, Objective) else Objective.from_dict(o) for o in self.objectives)
         if not objectives:
             raise QualityModelError("A quality model needs at least one objective.")
         names = tuple(o.name for o in objectives)
@@ -152,16 +155,18 @@ class QualityModel:
                 )
             seen.add(n)
         if sum(o.weight for o in objectives) <= 0:
-            raise QualityModelError(
-                "All objective weights are zero. At least one objective needs a positive weight."
-            )
+            raise QualityModelError("All objective weights are zero. At least one objective needs a positive weight.")
         set_(self, "objectives", objectives)
         constraints = []
         for c in _constraint_list(self.constraints, "constraints"):
             c = c if isinstance(c, Constraint) else Constraint.parse(c)
             if c.objective not in names:
-                raise _reference_error(f"Constraint {str(c)!r}", c.objective, names,
-                                       fix="declare the objective, or correct the constraint's name.")
+                raise _reference_error(
+                    f"Constraint {str(c)!r}",
+                    c.objective,
+                    names,
+                    fix="declare the objective, or correct the constraint's name.",
+                )
             constraints.append(c)
         set_(self, "constraints", tuple(constraints))
         if not isinstance(self.stakeholders, Mapping):
@@ -180,12 +185,15 @@ class QualityModel:
             raise UnknownNameError(unknown_name("Method", self.method, METHODS, where="a scoring method"))
         if self.reference_point is not None:
             if not isinstance(self.reference_point, Mapping):
-                raise QualityModelError(f"reference_point must map objective names to values, got {self.reference_point!r}.")
+                raise QualityModelError(
+                    f"reference_point must map objective names to values, got {self.reference_point!r}."
+                )
             ref = {}
             for key, value in self.reference_point.items():
                 if key not in names:
-                    raise _reference_error("reference_point", key, names,
-                                           fix="give reference values only for declared objectives.")
+                    raise _reference_error(
+                        "reference_point", key, names, fix="give reference values only for declared objectives."
+                    )
                 ref[key] = _finite(value, f"reference_point[{key!r}]")
             set_(self, "reference_point", MappingProxyType(ref))
         if self.champion is not None:
@@ -232,8 +240,13 @@ class QualityModel:
         if isinstance(weights, str):
             if weights not in self.stakeholders:
                 raise UnknownNameError(
-                    unknown_name("Stakeholder", weights, self.stakeholders, where="a stakeholder of the model",
-                                 fix="add it under 'stakeholders:' in the quality model.")
+                    unknown_name(
+                        "Stakeholder",
+                        weights,
+                        self.stakeholders,
+                        where="a stakeholder of the model",
+                        fix="add it under 'stakeholders:' in the quality model.",
+                    )
                 )
             new = self.stakeholders[weights]
         else:
@@ -281,7 +294,9 @@ class QualityModel:
         check_keys(data, _MODEL_KEYS, "a quality model")
         version = data.get("version", _FORMAT_VERSION)
         if version != _FORMAT_VERSION:
-            raise QualityModelError(f"Quality model format version {version!r} is not supported (expected {_FORMAT_VERSION}).")
+            raise QualityModelError(
+                f"Quality model format version {version!r} is not supported (expected {_FORMAT_VERSION})."
+            )
         raw = data.get("objectives")
         if raw is None:
             raise QualityModelError("A quality model needs 'objectives:' (a list of {name, direction, ...}).")
@@ -357,7 +372,7 @@ class QualityModel:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def __repr__(self) -> str:
-        objs = ", ".join(repr(o)[len("Objective("):-1].split(",")[0] for o in self.objectives)
+        objs = ", ".join(repr(o)[len("Objective(") : -1].split(",")[0] for o in self.objectives)
         parts = [objs]
         if self.constraints:
             parts.append(", ".join(map(str, self.constraints)))

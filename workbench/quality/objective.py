@@ -18,21 +18,49 @@ __all__ = ["Objective", "Constraint", "AGGREGATIONS", "DIRECTIONS", "exact_numbe
 Direction = Literal["min", "max"]
 
 _DIRECTION_ALIASES = {
-    "min": "min", "minimize": "min", "minimise": "min", "lower": "min",
-    "max": "max", "maximize": "max", "maximise": "max", "higher": "max",
+    "min": "min",
+    "minimize": "min",
+    "minimise": "min",
+    "lower": "min",
+    "max": "max",
+    "maximize": "max",
+    "maximise": "max",
+    "higher": "max",
 }
 DIRECTIONS = ("min", "max")
 
 #: Statistics an objective may declare for monitoring data (see ``workbench.monitoring``).
 AGGREGATIONS = (
-    "mean", "median", "p50", "p90", "p95", "p99", "min", "max",
-    "rate", "last", "sum", "count", "sum_per_1k", "mean_per_1k",
+    "mean",
+    "median",
+    "p50",
+    "p90",
+    "p95",
+    "p99",
+    "min",
+    "max",
+    "rate",
+    "last",
+    "sum",
+    "count",
+    "sum_per_1k",
+    "mean_per_1k",
 )
 
 #: Column names the analysis adds next to the objectives; an objective may not take one of them.
 RESERVED_NAMES = (
-    "candidate", "feasible", "violation", "pareto", "front", "score", "rank", "knee", "tradeoff",
-    "hv_contribution", "acceptability", "confidence",
+    "candidate",
+    "feasible",
+    "violation",
+    "pareto",
+    "front",
+    "score",
+    "rank",
+    "knee",
+    "tradeoff",
+    "hv_contribution",
+    "acceptability",
+    "confidence",
 )
 
 #: Largest magnitude of a number the analysis compares (objective values, bounds, limits, weights):
@@ -40,8 +68,16 @@ RESERVED_NAMES = (
 MAX_MAGNITUDE = 1e150
 
 _OBJECTIVE_KEYS = (
-    "name", "direction", "unit", "quality_attribute", "weight", "bounds",
-    "tolerance", "aggregation", "source", "description",
+    "name",
+    "direction",
+    "unit",
+    "quality_attribute",
+    "weight",
+    "bounds",
+    "tolerance",
+    "aggregation",
+    "source",
+    "description",
 )
 
 
@@ -90,8 +126,7 @@ def check_keys(given: Mapping[str, Any], valid: tuple[str, ...], what: str) -> N
     for key in given:
         if key not in valid:
             raise QualityModelError(
-                unknown_name("Key", key, valid, where=f"a valid key of {what}",
-                             fix="remove or rename it.")
+                unknown_name("Key", key, valid, where=f"a valid key of {what}", fix="remove or rename it.")
             )
 
 
@@ -161,8 +196,7 @@ class Objective:
         if direction is None:
             raise QualityModelError(
                 f"{what}: direction {self.direction!r} is not one of min, max "
-                "(minimize/maximize are accepted too)."
-                + did_you_mean(str(self.direction), _DIRECTION_ALIASES)
+                "(minimize/maximize are accepted too)." + did_you_mean(str(self.direction), _DIRECTION_ALIASES)
             )
         set_(self, "direction", direction)
         set_(self, "unit", "" if self.unit is None else str(self.unit))
@@ -178,7 +212,8 @@ class Objective:
             if not (attribute in ATTRIBUTES or (attribute.startswith("custom:") and len(attribute) > 7)):
                 raise QualityModelError(
                     f"{what}: quality attribute {attribute!r} is not one of the 11 common attributes "
-                    f"({', '.join(ATTRIBUTES)})." + did_you_mean(attribute, ATTRIBUTES)
+                    f"({', '.join(ATTRIBUTES)})."
+                    + did_you_mean(attribute, ATTRIBUTES)
                     + f"\n  Fix: use one of them, or declare your own as 'custom:{attribute}'."
                 )
         set_(self, "quality_attribute", attribute)
@@ -197,8 +232,7 @@ class Objective:
             set_(self, "bounds", self._check_bounds(self.bounds))
         if self.aggregation is not None and self.aggregation not in AGGREGATIONS:
             raise QualityModelError(
-                unknown_name(f"{what}: aggregation", self.aggregation, AGGREGATIONS,
-                             where="a known statistic")
+                unknown_name(f"{what}: aggregation", self.aggregation, AGGREGATIONS, where="a known statistic")
             )
 
     def _check_bounds(self, bounds: Any) -> tuple[float, float]:
@@ -328,9 +362,7 @@ class Constraint:
                 f"Constraint on {self.objective!r}: operator {self.op!r} is not one of {', '.join(OPERATORS)}."
             )
         if (self.limit is None) == (self.baseline is None):
-            raise ConstraintSyntaxError(
-                f"Constraint on {self.objective!r} needs exactly one of a limit or a baseline."
-            )
+            raise ConstraintSyntaxError(f"Constraint on {self.objective!r} needs exactly one of a limit or a baseline.")
         if self.limit is not None:
             object.__setattr__(self, "limit", _finite(self.limit, f"Constraint on {self.objective!r}: limit"))
         object.__setattr__(self, "factor", _finite(self.factor, f"Constraint on {self.objective!r}: factor"))

@@ -24,7 +24,19 @@ from workbench.reports.runner import (
 )
 
 __all__ = [
-    "Memo", "OutputSet", "ParameterError", "ReviewError", "ReviewFailed", "ReviewOutputsError", "ReviewResult",
-    "available_templates", "check_outputs", "recover_outputs", "render_memo", "run_review",
-    "template_parameters", "template_path", "validate_parameters",
+    "Memo",
+    "OutputSet",
+    "ParameterError",
+    "ReviewError",
+    "ReviewFailed",
+    "ReviewOutputsError",
+    "ReviewResult",
+    "available_templates",
+    "check_outputs",
+    "recover_outputs",
+    "render_memo",
+    "run_review",
+    "template_parameters",
+    "template_path",
+    "validate_parameters",
 ]

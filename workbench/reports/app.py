@@ -25,8 +25,16 @@ from typing import Any
 from workbench._io import atomic_write_text
 from workbench.errors import WorkbenchError
 
-__all__ = ["AppFolder", "CONFIG_ENV", "DEMO_LABEL", "TEMPLATE", "app_command", "app_environment", "label_of",
-           "prepare_app"]
+__all__ = [
+    "AppFolder",
+    "CONFIG_ENV",
+    "DEMO_LABEL",
+    "TEMPLATE",
+    "app_command",
+    "app_environment",
+    "label_of",
+    "prepare_app",
+]
 
 #: Environment variable naming the configuration file the app's notebook reads.
 CONFIG_ENV = "WORKBENCH_APP_CONFIG"
@@ -66,9 +74,16 @@ class AppFolder:
     decisions: str = ""
 
 
-def prepare_app(folder: str | os.PathLike[str], source: str | None = None, model: str | None = None, *,
-                decisions: str = "sqlite:///decisions.db", demo: bool = True, smaa: int = 2000,
-                seed: int = 0) -> AppFolder:
+def prepare_app(
+    folder: str | os.PathLike[str],
+    source: str | None = None,
+    model: str | None = None,
+    *,
+    decisions: str = "sqlite:///decisions.db",
+    demo: bool = True,
+    smaa: int = 2000,
+    seed: int = 0,
+) -> AppFolder:
     """Write the app's notebook and configuration into ``folder``.
 
     Parameters
@@ -92,12 +107,15 @@ def prepare_app(folder: str | os.PathLike[str], source: str | None = None, model
     sources: list[dict[str, str]] = []
     if source is not None:
         if model is None:
-            raise AppError(f"The source {label_of(source)!r} needs its quality model.\n"
-                           "  Fix: add --model quality.yaml.")
+            raise AppError(
+                f"The source {label_of(source)!r} needs its quality model.\n  Fix: add --model quality.yaml."
+            )
         model_path = Path(model).resolve()
         if not model_path.is_file():
-            raise AppError(f"Quality model {str(model)!r} does not exist.\n  Fix: give the path of a quality-model "
-                           "YAML file with --model.")
+            raise AppError(
+                f"Quality model {str(model)!r} does not exist.\n  Fix: give the path of a quality-model "
+                "YAML file with --model."
+            )
         spec = str(source)
         if "://" not in spec and ":" not in spec.split("/")[0] and Path(spec).exists():
             spec = str(Path(spec).resolve())
@@ -120,7 +138,7 @@ def _absolute_log(url: str) -> str:
     """A SQLite log given relative to the working directory, made absolute (the server runs
     elsewhere); other URLs as given."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        rest = url[len("sqlite:///"):]
+        rest = url[len("sqlite:///") :]
         if rest and rest != ":memory:":
             return "sqlite:///" + str(Path(rest).resolve())
     if "://" not in url:
@@ -130,11 +148,22 @@ def _absolute_log(url: str) -> str:
 
 def _notebook() -> dict[str, Any]:
     return {
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "decision-app", "metadata": {},
-                   "outputs": [], "source": _CELL}],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                     "language_info": {"name": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "decision-app",
+                "metadata": {},
+                "outputs": [],
+                "source": _CELL,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
 
 
@@ -147,9 +176,19 @@ def app_environment(app: AppFolder) -> dict[str, str]:
 
 def app_command(app: AppFolder, *, port: int = 8866, open_browser: bool = False) -> list[str]:
     """The Voilà command line serving ``app`` on 127.0.0.1:``port`` (no code, no tracebacks)."""
-    cmd = [sys.executable, "-m", "voila", str(app.notebook), f"--port={port}", "--Voila.ip=127.0.0.1",
-           f"--template={TEMPLATE}", "--theme=light", "--strip_sources=True",
-           "--VoilaConfiguration.show_tracebacks=False", "--Voila.port_retries=0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(app.notebook),
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        f"--template={TEMPLATE}",
+        "--theme=light",
+        "--strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--Voila.port_retries=0",
+    ]
     if not open_browser:
         cmd.append("--no-browser")
     return cmd

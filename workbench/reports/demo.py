@@ -68,8 +68,15 @@ class DemoResult:
         return None if self.review is None else self.review.chosen
 
 
-def run_demo(out: str | Path = "demo-output", *, quick: bool = False, smaa: int = 10_000, seed: int = 0,
-             progress: bool = False, on_step: Callable[[str], None] | None = None) -> DemoResult:
+def run_demo(
+    out: str | Path = "demo-output",
+    *,
+    quick: bool = False,
+    smaa: int = 10_000,
+    seed: int = 0,
+    progress: bool = False,
+    on_step: Callable[[str], None] | None = None,
+) -> DemoResult:
     """Run the full cycle on the embedded example into ``out``.
 
     Parameters
@@ -123,12 +130,18 @@ def run_demo(out: str | Path = "demo-output", *, quick: bool = False, smaa: int 
         import jinja2  # noqa: F401
         import papermill  # noqa: F401
     except ImportError as exc:  # the reports extra is missing
-        skipped.append(f"review: {exc} (pip install \"mltradeops-workbench[reports]\")")
+        skipped.append(f'review: {exc} (pip install "mltradeops-workbench[reports]")')
         return DemoResult(out, store, analysis, analysis_json, None, log_path, None, None, tuple(skipped))
-    params = {"candidates": store.source, "quality_model": str(store.quality_model_path),
-              "emissions": str(store.emissions_csv or ""), "smaa_samples": smaa, "seed": seed,
-              "title": REVIEW_TITLE, "decision_makers": "ML lead, clinical lead",
-              "stakeholders": "model, clinical, operations, sustainability"}
+    params = {
+        "candidates": store.source,
+        "quality_model": str(store.quality_model_path),
+        "emissions": str(store.emissions_csv or ""),
+        "smaa_samples": smaa,
+        "seed": seed,
+        "title": REVIEW_TITLE,
+        "decision_makers": "ML lead, clinical lead",
+        "stakeholders": "model, clinical, operations, sustainability",
+    }
     say("Running the trade_off_review …")
     review = run_review("trade_off_review", params, out / "review", progress=progress)
 
@@ -143,8 +156,7 @@ def run_demo(out: str | Path = "demo-output", *, quick: bool = False, smaa: int 
             monitoring = _monitor(store, review.chosen, log_path if decision_id else None, out, seed, say)
         except WorkbenchError as exc:
             skipped.append(f"monitoring: {exc}")
-    return DemoResult(out, store, analysis, analysis_json, review, log_path, decision_id, monitoring,
-                      tuple(skipped))
+    return DemoResult(out, store, analysis, analysis_json, review, log_path, decision_id, monitoring, tuple(skipped))
 
 
 def _log_decision(review: ReviewResult, log_path: Path) -> str:
@@ -165,8 +177,9 @@ def _log_decision(review: ReviewResult, log_path: Path) -> str:
     return record.id
 
 
-def _monitor(store: Any, chosen: str, log_path: Path | None, out: Path, seed: int,
-             say: Callable[[str], None]) -> DemoMonitoring:
+def _monitor(
+    store: Any, chosen: str, log_path: Path | None, out: Path, seed: int, say: Callable[[str], None]
+) -> DemoMonitoring:
     """Serve the chosen model and two others under simulated traffic (one degrading), then watch the
     logs against the recorded decision."""
     from workbench._io import atomic_write_text
@@ -191,10 +204,21 @@ def _monitor(store: Any, chosen: str, log_path: Path | None, out: Path, seed: in
             log.close()
     model_file = live_quality_yaml()
     thresholds = Thresholds(acceptability=0.25, hypervolume=0.1, smaa_samples=2000, for_windows=2, level=0.95)
-    report = watch([str(logs)], QualityModel.from_yaml(model_file), decision=record, window="6h",
-                   engine="duckdb", level=0.95, for_windows=2, thresholds=thresholds,
-                   provenance={"model_file": str(model_file), "decisions_url": str(log_path) if log_path else None,
-                               "offline": None})
+    report = watch(
+        [str(logs)],
+        QualityModel.from_yaml(model_file),
+        decision=record,
+        window="6h",
+        engine="duckdb",
+        level=0.95,
+        for_windows=2,
+        thresholds=thresholds,
+        provenance={
+            "model_file": str(model_file),
+            "decisions_url": str(log_path) if log_path else None,
+            "offline": None,
+        },
+    )
     triggers = atomic_write_text(out / "triggers.json", report.to_json()).resolve()
     lines = explain_degradation(report, degraded=degraded, versions=versions)
     return DemoMonitoring(versions, degraded, logs, triggers, report, tuple(lines))

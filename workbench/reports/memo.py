@@ -33,8 +33,13 @@ def script_json(value: Any) -> str:
     '{"id": "\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)\\\\u003c/script\\\\u003e"}'
     """
     text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,45 +82,83 @@ def whatif_spec(summary: Mapping[str, Any], *, width: int = 420) -> dict[str, An
     hi = max(5.0, math.ceil(2 * top))
     params = []
     for i, o in enumerate(objs):
-        params.append({"name": f"w{i}", "value": float(o.get("weight") or 0.0),
-                       "bind": {"input": "range", "min": 0, "max": hi, "step": 0.1,
-                                "name": f"{o['name']} weight "}})
+        params.append(
+            {
+                "name": f"w{i}",
+                "value": float(o.get("weight") or 0.0),
+                "bind": {"input": "range", "min": 0, "max": hi, "step": 0.1, "name": f"{o['name']} weight "},
+            }
+        )
     total = " + ".join(f"w{i}" for i in range(len(objs)))
     num = " + ".join(f"w{i} * (isValid(datum.g{i}) ? datum.g{i} : 0)" for i in range(len(objs)))
-    tips = [{"field": "candidate", "type": "nominal", "title": "candidate"},
-            {"field": "whatif", "type": "quantitative", "title": "score under these weights", "format": ".3f"},
-            {"field": "rank", "type": "quantitative", "title": "rank in the review"}]
-    tips += [{"field": f"v{i}", "type": "quantitative", "title": o["name"] + (f" [{o['unit']}]" if o.get("unit") else ""),
-              "format": ".4~g"} for i, o in enumerate(objs)]
-    base_tf = [{"calculate": f"({total}) > 0 ? ({num}) / ({total}) : 0", "as": "whatif"},
-               {"window": [{"op": "row_number", "as": "place"}],
-                "sort": [{"field": "whatif", "order": "descending"}, {"field": "rank", "order": "ascending"}]}]
+    tips = [
+        {"field": "candidate", "type": "nominal", "title": "candidate"},
+        {"field": "whatif", "type": "quantitative", "title": "score under these weights", "format": ".3f"},
+        {"field": "rank", "type": "quantitative", "title": "rank in the review"},
+    ]
+    tips += [
+        {
+            "field": f"v{i}",
+            "type": "quantitative",
+            "title": o["name"] + (f" [{o['unit']}]" if o.get("unit") else ""),
+            "format": ".4~g",
+        }
+        for i, o in enumerate(objs)
+    ]
+    base_tf = [
+        {"calculate": f"({total}) > 0 ? ({num}) / ({total}) : 0", "as": "whatif"},
+        {
+            "window": [{"op": "row_number", "as": "place"}],
+            "sort": [{"field": "whatif", "order": "descending"}, {"field": "rank", "order": "ascending"}],
+        },
+    ]
     # Vega does not re-sort a scale domain when a param changes, so the bars are placed by their
     # computed position ("place", recomputed by the window transform) and named by a text mark.
     y = {"field": "place", "type": "ordinal", "axis": None}
     ranking = {
-        "height": {"step": 20}, "width": width,
+        "height": {"step": 20},
+        "width": width,
         "transform": base_tf,
         "layer": [
-            {"mark": {"type": "bar", "height": {"band": 0.8}},
-             "encoding": {"y": y, "x": {"field": "whatif", "type": "quantitative", "title": "score (↑ better)",
-                                        "scale": {"domain": [0, 1]}},
-                          "color": {"condition": {"test": "datum.place == 1", "value": "#0072B2"},
-                                    "value": "#9ecae1"},
-                          "tooltip": tips}},
-            {"mark": {"type": "text", "align": "right", "dx": -6, "fontSize": 11},
-             "encoding": {"y": y, "x": {"value": 0}, "text": {"field": "candidate", "type": "nominal"},
-                          "tooltip": tips}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10},
-             "encoding": {"y": y, "x": {"field": "whatif", "type": "quantitative"},
-                          "text": {"field": "whatif", "type": "quantitative", "format": ".3f"}}},
+            {
+                "mark": {"type": "bar", "height": {"band": 0.8}},
+                "encoding": {
+                    "y": y,
+                    "x": {
+                        "field": "whatif",
+                        "type": "quantitative",
+                        "title": "score (↑ better)",
+                        "scale": {"domain": [0, 1]},
+                    },
+                    "color": {"condition": {"test": "datum.place == 1", "value": "#0072B2"}, "value": "#9ecae1"},
+                    "tooltip": tips,
+                },
+            },
+            {
+                "mark": {"type": "text", "align": "right", "dx": -6, "fontSize": 11},
+                "encoding": {
+                    "y": y,
+                    "x": {"value": 0},
+                    "text": {"field": "candidate", "type": "nominal"},
+                    "tooltip": tips,
+                },
+            },
+            {
+                "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10},
+                "encoding": {
+                    "y": y,
+                    "x": {"field": "whatif", "type": "quantitative"},
+                    "text": {"field": "whatif", "type": "quantitative", "format": ".3f"},
+                },
+            },
         ],
     }
     leader = {
         "transform": [*base_tf, {"filter": "datum.place == 1"}],
         "mark": {"type": "text", "align": "left", "fontSize": 14, "fontWeight": "bold"},
         "encoding": {"text": {"field": "leader", "type": "nominal"}},
-        "width": width, "height": 20,
+        "width": width,
+        "height": 20,
     }
     leader["transform"].append({"calculate": "'First under these weights: ' + datum.candidate", "as": "leader"})
     return {
@@ -143,8 +186,11 @@ def _plus_minus(summary: Mapping[str, Any]) -> Any:
     from workbench.format import format_plus_minus
 
     unc = summary["analysis"].get("uncertainty") or {}
-    half = {(r["candidate"], r["objective"]): (r["ci_high"] - r["mean"], r["n"]) for r in unc.get("stats", [])
-            if r.get("ci_high") is not None and r.get("mean") is not None}
+    half = {
+        (r["candidate"], r["objective"]): (r["ci_high"] - r["mean"], r["n"])
+        for r in unc.get("stats", [])
+        if r.get("ci_high") is not None and r.get("mean") is not None
+    }
 
     def pm(candidate: Any, objective: str, value: Any, unit: str = "") -> str:
         text = _fmt(value, unit)
@@ -181,8 +227,13 @@ def constraint_checks(summary: Mapping[str, Any], candidate: Mapping[str, Any]) 
         ok = value is not None and bool(Constraint.parse(k["constraint"]).satisfied(value, limit=limit))
         u = units.get(name, "")
         op = _SHOWN.get(k["op"], k["op"]) if ok else _BROKEN.get(k["op"], "violates " + k["op"])
-        out.append({"constraint": k["constraint"], "ok": ok,
-                    "text": f"{name} {_fmt(value, u)} {op} {_fmt(limit, u)}" + ("" if ok else " (SLO)")})
+        out.append(
+            {
+                "constraint": k["constraint"],
+                "ok": ok,
+                "text": f"{name} {_fmt(value, u)} {op} {_fmt(limit, u)}" + ("" if ok else " (SLO)"),
+            }
+        )
     return out
 
 
@@ -226,9 +277,14 @@ def _triggers(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             raw = [t for t in DecisionRecord.from_summary(dict(summary)).reopen_triggers if not _whole_range(t)]
         except Exception:  # noqa: BLE001 - the memo must render without the decision log
             chosen = d["chosen"]
-            raw = [{"kind": "constraint", "constraint": c["constraint"],
-                    "description": f"{chosen} violates {c['constraint']} in production"}
-                   for c in summary["analysis"].get("constraints", [])]
+            raw = [
+                {
+                    "kind": "constraint",
+                    "constraint": c["constraint"],
+                    "description": f"{chosen} violates {c['constraint']} in production",
+                }
+                for c in summary["analysis"].get("constraints", [])
+            ]
             raw.append({"kind": "dominated", "description": f"a new candidate dominates {chosen}"})
     return [{"text": _reworded(str(t.get("description", ""))), "holds": _trigger_holds(t, summary)} for t in raw]
 
@@ -236,8 +292,13 @@ def _triggers(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _whole_range(trigger: Mapping[str, Any]) -> bool:
     """A weight trigger over the whole [0, 1] range can never fire: not worth a line in the memo."""
     th = trigger.get("threshold")
-    return (trigger.get("kind") == "weight" and isinstance(th, (list, tuple)) and len(th) == 2
-            and th[0] <= 1e-9 and th[1] >= 1 - 1e-9)
+    return (
+        trigger.get("kind") == "weight"
+        and isinstance(th, (list, tuple))
+        and len(th) == 2
+        and th[0] <= 1e-9
+        and th[1] >= 1 - 1e-9
+    )
 
 
 def _options(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -253,8 +314,16 @@ def _options(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         else:
             status = f"dominated (front {c['front']})"
         broken = [k["text"] for k in constraint_checks(summary, c) if not k["ok"]]
-        out.append({**c, "status": status, "chosen": c["id"] == chosen, "recommended": c["id"] == a["recommended"],
-                    "incumbent": c["id"] == a.get("champion"), "broken": broken})
+        out.append(
+            {
+                **c,
+                "status": status,
+                "chosen": c["id"] == chosen,
+                "recommended": c["id"] == a["recommended"],
+                "incumbent": c["id"] == a.get("champion"),
+                "broken": broken,
+            }
+        )
     return out
 
 
@@ -264,11 +333,18 @@ def _objective_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     limits: dict[str, list[str]] = {}
     for c in a.get("constraints", []):
         limits.setdefault(c["objective"], []).append(
-            f"{_SHOWN.get(c['op'], c['op'])} {_fmt(c['limit'], units.get(c['objective'], ''))}")
+            f"{_SHOWN.get(c['op'], c['op'])} {_fmt(c['limit'], units.get(c['objective'], ''))}"
+        )
     out = []
     for o in a["objectives"]:
-        out.append({**o, "unit": o.get("unit") or "", "constraint": ", ".join(limits.get(o["name"], [])) or "–",
-                    "arrow": "↓ lower is better" if o["direction"] == "min" else "↑ higher is better"})
+        out.append(
+            {
+                **o,
+                "unit": o.get("unit") or "",
+                "constraint": ", ".join(limits.get(o["name"], [])) or "–",
+                "arrow": "↓ lower is better" if o["direction"] == "min" else "↑ higher is better",
+            }
+        )
     return out
 
 
@@ -281,8 +357,13 @@ def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
     d = summary.get("decision") or {}
     chosen = d.get("chosen")
     row = next((c for c in a["candidates"] if c["id"] == chosen), None)
-    out: dict[str, Any] = {"incumbent": a.get("champion"), "checks": [], "robust": None, "verdict": "",
-                           "given_up": None}
+    out: dict[str, Any] = {
+        "incumbent": a.get("champion"),
+        "checks": [],
+        "robust": None,
+        "verdict": "",
+        "given_up": None,
+    }
     if row is None:
         return out
     out["checks"] = constraint_checks(summary, row)
@@ -290,17 +371,23 @@ def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
     samples = (a.get("parameters") or {}).get("smaa") or 0
     if acc is not None:
         out["robust"] = acc >= 0.5
-        out["verdict"] = (f"Robust to the weights: first under {format_percent(acc)} of "
-                          f"{format_count(samples)} random weightings (SMAA-2)." if acc >= 0.5 else
-                          f"Depends on the weights: first under only {format_percent(acc)} of "
-                          f"{format_count(samples)} random weightings (SMAA-2); see the stability ranges.")
+        out["verdict"] = (
+            f"Robust to the weights: first under {format_percent(acc)} of "
+            f"{format_count(samples)} random weightings (SMAA-2)."
+            if acc >= 0.5
+            else f"Depends on the weights: first under only {format_percent(acc)} of "
+            f"{format_count(samples)} random weightings (SMAA-2); see the stability ranges."
+        )
     flips = [r for r in a.get("stability") or [] if r.get("upper_winner") or r.get("lower_winner")]
     if flips:
-        r = min(flips, key=lambda r: min(abs((r.get("upper") or 1) - r["weight"]),
-                                         abs(r["weight"] - (r.get("lower") or 0))))
-        edge = (f"{r['objective']} weighs more than {format_percent(r['upper'])} (then {r['upper_winner']})"
-                if r.get("upper_winner") else
-                f"{r['objective']} weighs less than {format_percent(r['lower'])} (then {r['lower_winner']})")
+        r = min(
+            flips, key=lambda r: min(abs((r.get("upper") or 1) - r["weight"]), abs(r["weight"] - (r.get("lower") or 0)))
+        )
+        edge = (
+            f"{r['objective']} weighs more than {format_percent(r['upper'])} (then {r['upper_winner']})"
+            if r.get("upper_winner")
+            else f"{r['objective']} weighs less than {format_percent(r['lower'])} (then {r['lower_winner']})"
+        )
         out["verdict"] = (out["verdict"] + " " if out["verdict"] else "") + f"It stays first unless {edge}."
     ranked = sorted((c for c in a["candidates"] if c["feasible"] and c["id"] != chosen), key=lambda c: c["rank"])
     if ranked:
@@ -309,12 +396,16 @@ def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
             units = {o["name"]: o.get("unit") or "" for o in a["objectives"]}
 
             def items(xs: list[dict[str, Any]]) -> str:
-                return ", ".join(f"{i['objective']} {format_delta(i['delta'], units.get(i['objective']) or None)}"
-                                 for i in xs)
+                return ", ".join(
+                    f"{i['objective']} {format_delta(i['delta'], units.get(i['objective']) or None)}" for i in xs
+                )
 
-            out["given_up"] = {"against": ranked[0]["id"], "gives_up": items(t[0]["gives_up"]),
-                               "gains": items(t[0]["gains"]),
-                               "same": ", ".join(i["objective"] for i in t[0].get("same", []))}
+            out["given_up"] = {
+                "against": ranked[0]["id"],
+                "gives_up": items(t[0]["gives_up"]),
+                "gains": items(t[0]["gains"]),
+                "same": ", ".join(i["objective"] for i in t[0].get("same", [])),
+            }
     return out
 
 
@@ -345,10 +436,21 @@ class Memo:
         d = s.get("decision") or {}
         prov = s.get("provenance") or {}
         return {
-            "s": s, "a": a, "d": d, "prov": prov, "title": s.get("title") or "Trade-off review",
-            "objectives": _objective_rows(s), "options": _options(s), "charts": charts,
-            "triggers": _triggers(s), "fmt": _fmt, "pct": _pct, "pm": _plus_minus(s), "count": format_count,
-            "delta": format_delta, "headline": _headline(s),
+            "s": s,
+            "a": a,
+            "d": d,
+            "prov": prov,
+            "title": s.get("title") or "Trade-off review",
+            "objectives": _objective_rows(s),
+            "options": _options(s),
+            "charts": charts,
+            "triggers": _triggers(s),
+            "fmt": _fmt,
+            "pct": _pct,
+            "pm": _plus_minus(s),
+            "count": format_count,
+            "delta": format_delta,
+            "headline": _headline(s),
             "units": {o["name"]: o.get("unit") or "" for o in a["objectives"]},
             "robustness": d.get("robustness"),
             "chosen_row": next((c for c in a["candidates"] if c["id"] == d.get("chosen")), None),
@@ -362,7 +464,9 @@ class Memo:
         jinja2 = require("jinja2", "reports", "The decision memo")
         env = jinja2.Environment(
             loader=jinja2.PackageLoader("workbench.reports", "templates"),
-            autoescape=True, trim_blocks=True, lstrip_blocks=True,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
         )
         ctx = self.context()
         ctx["bundle"] = javascript_bundle()

@@ -30,8 +30,16 @@ from typing import Any
 
 from workbench.errors import WorkbenchError, require
 
-__all__ = ["TEMPLATE", "NotebookExport", "NotebookExportError", "OfflineVega", "chart_html",
-           "export_notebook", "offline_charts", "template_dir"]
+__all__ = [
+    "TEMPLATE",
+    "NotebookExport",
+    "NotebookExportError",
+    "OfflineVega",
+    "chart_html",
+    "export_notebook",
+    "offline_charts",
+    "template_dir",
+]
 
 #: Name of the shipped nbconvert template (``--template workbench``).
 TEMPLATE = "workbench"
@@ -63,8 +71,10 @@ def bundle_script() -> str:
     """The Vega bundle as one ``<script>`` (run once per page), then the charts that waited for it."""
     from workbench.reports.memo import javascript_bundle
 
-    return ("<script>if (!window.vegaEmbed) { (function () {\n" + javascript_bundle() + "\n})(); }\n"
-            "(window.__wbVegaQueue || []).forEach(function (f) { f(); }); window.__wbVegaQueue = [];</script>")
+    return (
+        "<script>if (!window.vegaEmbed) { (function () {\n" + javascript_bundle() + "\n})(); }\n"
+        "(window.__wbVegaQueue || []).forEach(function (f) { f(); }); window.__wbVegaQueue = [];</script>"
+    )
 
 
 def chart_html(spec: dict[str, Any]) -> str:
@@ -89,8 +99,13 @@ def chart_html(spec: dict[str, Any]) -> str:
         "  if (window.vegaEmbed) { draw(); } else { (window.__wbVegaQueue = window.__wbVegaQueue || []).push(draw); }\n"
         "})();</script>"
     )
-    return "\n".join([f'<div class="wb-vega" id="{key}"></div>',
-                      f'<script type="application/json" id="{key}-spec">{script_json(spec)}</script>', draw])
+    return "\n".join(
+        [
+            f'<div class="wb-vega" id="{key}"></div>',
+            f'<script type="application/json" id="{key}-spec">{script_json(spec)}</script>',
+            draw,
+        ]
+    )
 
 
 def _spec_of_cdn_html(html: str) -> dict[str, Any] | None:
@@ -165,11 +180,15 @@ def template_dir() -> Path:
 def _read_notebook(path: Path) -> Any:
     nbformat = require("nbformat", "reports", "Exporting a notebook")
     if not path.exists():
-        raise NotebookExportError(f"No notebook at {str(path)!r}.\n"
-                                  "  Fix: pass the path of an executed notebook (.ipynb), e.g. OUTDIR/review.ipynb.")
+        raise NotebookExportError(
+            f"No notebook at {str(path)!r}.\n"
+            "  Fix: pass the path of an executed notebook (.ipynb), e.g. OUTDIR/review.ipynb."
+        )
     if path.is_dir():
-        raise NotebookExportError(f"{str(path)!r} is a folder, not a notebook.\n"
-                                  "  Fix: pass the .ipynb file inside it, e.g. OUTDIR/review.ipynb.")
+        raise NotebookExportError(
+            f"{str(path)!r} is a folder, not a notebook.\n"
+            "  Fix: pass the .ipynb file inside it, e.g. OUTDIR/review.ipynb."
+        )
     try:
         text = path.read_text(encoding="utf-8")
         top = json.loads(text)
@@ -181,12 +200,12 @@ def _read_notebook(path: Path) -> Any:
         why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise NotebookExportError(
             f"{str(path)!r} is not a Jupyter notebook (nbformat 4 JSON): {why}.\n"
-            "  Fix: pass an .ipynb file written by Jupyter or papermill, e.g. OUTDIR/review.ipynb.") from None
+            "  Fix: pass an .ipynb file written by Jupyter or papermill, e.g. OUTDIR/review.ipynb."
+        ) from None
     return nb
 
 
-def export_notebook(notebook: str | os.PathLike[str], output: str | os.PathLike[str] | None = None
-                    ) -> NotebookExport:
+def export_notebook(notebook: str | os.PathLike[str], output: str | os.PathLike[str] | None = None) -> NotebookExport:
     """Export an executed notebook to one self-contained HTML file whose charts draw offline.
 
     Parameters

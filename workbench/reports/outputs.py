@@ -41,8 +41,17 @@ from pathlib import Path
 from workbench._io import output_error
 from workbench.errors import WorkbenchError
 
-__all__ = ["OUTPUTS", "OutputSet", "Staging", "ReviewError", "ReviewOutputsError", "stamp_output", "set_id_of",
-           "check_outputs", "recover_outputs"]
+__all__ = [
+    "OUTPUTS",
+    "OutputSet",
+    "Staging",
+    "ReviewError",
+    "ReviewOutputsError",
+    "stamp_output",
+    "set_id_of",
+    "check_outputs",
+    "recover_outputs",
+]
 
 #: The outputs of a review, in the order they are moved into place.
 OUTPUTS = ("review.ipynb", "summary.json", "decision.md", "memo.html")
@@ -124,7 +133,7 @@ def stamp_output(name: str, data: bytes, set_id: str) -> bytes:
         meta = f'<meta name="workbench-review-set" content="{set_id}">'.encode()
         data = _SET_META.sub(b"", data)
         head = data.find(b"<head>")
-        return data[:head + 6] + b"\n" + meta + data[head + 6:] if head >= 0 else meta + b"\n" + data
+        return data[: head + 6] + b"\n" + meta + data[head + 6 :] if head >= 0 else meta + b"\n" + data
     if name == "decision.md":
         text = _SET_COMMENT.sub(b"", data).rstrip(b"\n")
         return text + f"\n\n<!-- workbench-review-set: {set_id} -->\n".encode()
@@ -145,7 +154,7 @@ def _set_of(path: Path) -> str | None:
             return json.loads(data).get("metadata", {}).get("workbench", {}).get("review_set")
         except ValueError:
             return None
-    match = (_SET_META.search(data) if path.name == "memo.html" else _SET_COMMENT.search(data))
+    match = _SET_META.search(data) if path.name == "memo.html" else _SET_COMMENT.search(data)
     return match.group(1).decode() if match else None
 
 
@@ -166,7 +175,8 @@ def check_outputs(output_dir: str | os.PathLike[str]) -> str | None:
             f"The outputs in {str(out)!r} are incomplete: a review was interrupted while moving them into "
             f"place; its complete set is in {str(pending[0])!r}.\n"
             "  Fix: run the review again into this folder, or call workbench.reports.recover_outputs(folder), "
-            "which finishes moving that set into place.")
+            "which finishes moving that set into place."
+        )
     present = [n for n in OUTPUTS if (out / n).is_file()]
     if not present:
         return None
@@ -178,7 +188,8 @@ def check_outputs(output_dir: str | os.PathLike[str]) -> str | None:
         raise ReviewOutputsError(
             f"The outputs in {str(out)!r} are not one review's set (summary.json is {expected}; {detail}).\n"
             "  They were written by different runs, edited, or by an older version.\n"
-            "  Fix: run the review again into this folder.")
+            "  Fix: run the review again into this folder."
+        )
     return expected
 
 
@@ -206,12 +217,15 @@ def _recover(out: Path) -> list[str]:
         if (stage / COMMIT).exists():
             set_id = json.loads((stage / COMMIT).read_text(encoding="utf-8")).get("set", "")
             _move_into_place(stage, out)
-            notes.append(f"Finished moving the outputs of an interrupted review ({set_id[:19]}) into place "
-                         f"from {stage.name}.")
+            notes.append(
+                f"Finished moving the outputs of an interrupted review ({set_id[:19]}) into place from {stage.name}."
+            )
         else:
             shutil.rmtree(stage, ignore_errors=True)
-            notes.append(f"Removed {stage.name}: the staging folder of a review interrupted before it "
-                         "finished (the previous outputs were not touched).")
+            notes.append(
+                f"Removed {stage.name}: the staging folder of a review interrupted before it "
+                "finished (the previous outputs were not touched)."
+            )
     for name in (*OUTPUTS, "review.failed.ipynb"):
         for tmp in out.glob(f".{name}.*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -229,8 +243,12 @@ def _commit(stage: Path, out: Path, files: Mapping[str, bytes], set_id: str) -> 
         _fsync_dir(stage)
     except OSError as exc:
         shutil.rmtree(stage, ignore_errors=True)
-        raise output_error(Path(exc.filename) if exc.filename else stage, exc, "the review's staged output",
-                           kept="The earlier outputs are intact.") from None
+        raise output_error(
+            Path(exc.filename) if exc.filename else stage,
+            exc,
+            "the review's staged output",
+            kept="The earlier outputs are intact.",
+        ) from None
     _move_into_place(stage, out)
 
 
@@ -248,12 +266,15 @@ def _move_into_place(stage: Path, out: Path) -> None:
     except OSError as exc:
         if moved == 0 and all((stage / n).exists() for n in names):
             shutil.rmtree(stage, ignore_errors=True)  # nothing moved: the earlier set stays whole
-            raise output_error(out, exc, "the review's outputs into",
-                               kept="The earlier outputs are intact.") from None
-        raise output_error(out, exc, "the review's outputs into",
-                           kept=f"Some outputs were replaced; the complete new set is kept in {str(stage)!r}, "
-                                "and the next review into this folder (or workbench.reports.recover_outputs) "
-                                "finishes moving it into place.") from None
+            raise output_error(out, exc, "the review's outputs into", kept="The earlier outputs are intact.") from None
+        raise output_error(
+            out,
+            exc,
+            "the review's outputs into",
+            kept=f"Some outputs were replaced; the complete new set is kept in {str(stage)!r}, "
+            "and the next review into this folder (or workbench.reports.recover_outputs) "
+            "finishes moving it into place.",
+        ) from None
     shutil.rmtree(stage, ignore_errors=True)
 
 
@@ -264,12 +285,13 @@ def _new_stage(out: Path, started: str) -> Path:
             f"Outputs of a review in progress (process {os.getpid()}, started {started}).\n"
             "If no review is running, that review was interrupted. The next review into the folder above\n"
             "finishes moving its outputs into place when this folder holds COMMIT, and removes it\n"
-            "otherwise; workbench.reports.recover_outputs(folder) does the same.\n", encoding="utf-8")
+            "otherwise; workbench.reports.recover_outputs(folder) does the same.\n",
+            encoding="utf-8",
+        )
     except OSError as exc:
         if "stage" in locals():
             shutil.rmtree(stage, ignore_errors=True)
-        raise output_error(out, exc, "the review's outputs into",
-                           kept="The earlier outputs are intact.") from None
+        raise output_error(out, exc, "the review's outputs into", kept="The earlier outputs are intact.") from None
     return stage
 
 
@@ -309,7 +331,8 @@ def _locked(out: Path) -> Iterator[None]:
         except BlockingIOError:
             raise ReviewOutputsError(
                 f"Another review is writing into {str(out)!r} right now.\n"
-                "  Fix: wait for it to finish, or write this review into another folder (-o).") from None
+                "  Fix: wait for it to finish, or write this review into another folder (-o)."
+            ) from None
         yield
     finally:
         os.close(fd)

@@ -20,8 +20,20 @@ from workbench.analysis.analyze import to_jsonable
 from workbench.format import format_number, format_percent
 
 __all__ = [
-    "SUMMARY_VERSION", "MODEL_WEIGHTS", "split_names", "stakeholder_weights", "main_pair", "decide", "seed_evidence",
-    "rationale", "tradeoffs", "view_specs", "provenance", "build_summary", "write_summary", "package_versions",
+    "SUMMARY_VERSION",
+    "MODEL_WEIGHTS",
+    "split_names",
+    "stakeholder_weights",
+    "main_pair",
+    "decide",
+    "seed_evidence",
+    "rationale",
+    "tradeoffs",
+    "view_specs",
+    "provenance",
+    "build_summary",
+    "write_summary",
+    "package_versions",
 ]
 
 #: Version of the summary's layout (bump when keys change meaning).
@@ -29,8 +41,21 @@ SUMMARY_VERSION = "1"
 #: Width in pixels the memo's charts are laid out for (its content box at a 1280 px window).
 MEMO_WIDTH = 1100
 #: Packages whose versions the provenance records (when installed).
-PACKAGES = ("mltradeops-workbench", "numpy", "pandas", "scipy", "altair", "vl-convert-python",
-            "papermill", "nbclient", "jinja2", "mlflow-skinny", "optuna", "codecarbon", "scikit-learn")
+PACKAGES = (
+    "mltradeops-workbench",
+    "numpy",
+    "pandas",
+    "scipy",
+    "altair",
+    "vl-convert-python",
+    "papermill",
+    "nbclient",
+    "jinja2",
+    "mlflow-skinny",
+    "optuna",
+    "codecarbon",
+    "scikit-learn",
+)
 
 
 def split_names(value: str | Iterable[str] | None) -> list[str]:
@@ -73,8 +98,6 @@ def _objectives(summary_analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(summary_analysis["objectives"])
 
 
-
-
 def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list[dict[str, Any]]:
     """What ``chosen`` gains and gives up against each candidate of ``against``, per objective.
 
@@ -114,33 +137,42 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
         else:
             text = f"{chosen} and {other}: no material difference on any objective."
         if same and (gains or gives):
-            text = text[:-1] + ("; no material difference in " + ", ".join(i["objective"] for i in same)
-                                + " (within tolerance).")
+            text = text[:-1] + (
+                "; no material difference in " + ", ".join(i["objective"] for i in same) + " (within tolerance)."
+            )
         out.append({"against": other, "gains": gains, "gives_up": gives, "same": same, "text": text})
     return out
 
 
-def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Mapping[str, Any] | None = None
-              ) -> str:
+def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Mapping[str, Any] | None = None) -> str:
     """One paragraph saying why ``chosen`` was chosen, from ranks, weights, constraints, trade-offs and
     robustness in ``a`` (:meth:`Analysis.to_dict`)."""
     if chosen is None:
-        return ("No candidate meets every constraint, so nothing is chosen. The closest candidates are "
-                "listed by their total constraint violation; relax a constraint or find better candidates.")
+        return (
+            "No candidate meets every constraint, so nothing is chosen. The closest candidates are "
+            "listed by their total constraint violation; relax a constraint or find better candidates."
+        )
     by_id = {c["id"]: c for c in a["candidates"]}
     c = by_id[chosen]
     n = a["n_candidates"]
     weights = ", ".join(f"{k} {format_percent(v)}" for k, v in sorted(a["weights"].items(), key=lambda kv: -kv[1]))
     s = [f"We recommend {chosen}."]
     status = "" if c["feasible"] else "violates a constraint, "
-    front = ("is on the Pareto front" if c["front"] == 0 and c["feasible"]
-             else "is off the feasible Pareto front (another candidate is better on every objective)")
-    s.append(f"Of {n} candidates ({a['n_feasible']} feasible, {len(a['front'])} on the Pareto front) it "
-             f"{status}{front} and ranks {c['rank']} by the {a['method'].replace('_', ' ')} score "
-             f"({_num(c['score'])}) under the weights {weights}.")
+    front = (
+        "is on the Pareto front"
+        if c["front"] == 0 and c["feasible"]
+        else "is off the feasible Pareto front (another candidate is better on every objective)"
+    )
+    s.append(
+        f"Of {n} candidates ({a['n_feasible']} feasible, {len(a['front'])} on the Pareto front) it "
+        f"{status}{front} and ranks {c['rank']} by the {a['method'].replace('_', ' ')} score "
+        f"({_num(c['score'])}) under the weights {weights}."
+    )
     if a["recommended"] is not None and a["recommended"] != chosen:
-        s.append(f"The analysis ranks {a['recommended']} first; the decision makers recommend {chosen} "
-                 f"instead, for reasons stated by them.")
+        s.append(
+            f"The analysis ranks {a['recommended']} first; the decision makers recommend {chosen} "
+            f"instead, for reasons stated by them."
+        )
     ranked = sorted((x for x in a["candidates"] if x["feasible"] and x["id"] != chosen), key=lambda x: x["rank"])
     if ranked:
         runner = ranked[0]
@@ -149,41 +181,55 @@ def rationale(a: Mapping[str, Any], chosen: str | None, stakeholder_choices: Map
         if t:
             s.append(t[0]["text"])
     units = {o["name"]: o.get("unit") or "" for o in _objectives(a)}
-    limits = [f"{k['objective']} {k['op']} {_num4(k['limit'], units.get(k['objective'], ''))} "
-              f"(it has {_num4(c['values'].get(k['objective']), units.get(k['objective'], ''))})"
-              for k in a.get("constraints", []) if k.get("limit") is not None]
+    limits = [
+        f"{k['objective']} {k['op']} {_num4(k['limit'], units.get(k['objective'], ''))} "
+        f"(it has {_num4(c['values'].get(k['objective']), units.get(k['objective'], ''))})"
+        for k in a.get("constraints", [])
+        if k.get("limit") is not None
+    ]
     if limits and c["feasible"]:
         s.append("It meets every constraint: " + "; ".join(limits) + ".")
     if c.get("acceptability") is not None:
         samples = a.get("parameters", {}).get("smaa", 0)
-        s.append(f"It ranks first under {format_percent(c['acceptability'])} of {samples:,} random weightings (SMAA-2 "
-                 f"rank acceptability), so the choice does not hinge on the exact weights."
-                 if c["acceptability"] >= 0.5 else
-                 f"It ranks first under only {format_percent(c['acceptability'])} of {samples:,} random weightings "
-                 f"(SMAA-2), so the choice depends on the weights: check the stability ranges.")
+        s.append(
+            f"It ranks first under {format_percent(c['acceptability'])} of {samples:,} random weightings (SMAA-2 "
+            f"rank acceptability), so the choice does not hinge on the exact weights."
+            if c["acceptability"] >= 0.5
+            else f"It ranks first under only {format_percent(c['acceptability'])} of {samples:,} random weightings "
+            f"(SMAA-2), so the choice depends on the weights: check the stability ranges."
+        )
     flips = []
     for r in a.get("stability") or []:
         if r.get("upper_winner"):
-            flips.append(f"the weight share of {r['objective']} rises above {format_percent(r['upper'])} "
-                         f"(then {r['upper_winner']} wins)")
+            flips.append(
+                f"the weight share of {r['objective']} rises above {format_percent(r['upper'])} "
+                f"(then {r['upper_winner']} wins)"
+            )
         if r.get("lower_winner"):
-            flips.append(f"the weight share of {r['objective']} falls below {format_percent(r['lower'])} "
-                         f"(then {r['lower_winner']} wins)")
+            flips.append(
+                f"the weight share of {r['objective']} falls below {format_percent(r['lower'])} "
+                f"(then {r['lower_winner']} wins)"
+            )
     if flips:
         s.append("It stays first unless " + "; or ".join(flips) + ".")
     if stakeholder_choices:
-        named = {("the quality model's weights" if k == MODEL_WEIGHTS else k): v
-                 for k, v in stakeholder_choices.items()}
+        named = {
+            ("the quality model's weights" if k == MODEL_WEIGHTS else k): v for k, v in stakeholder_choices.items()
+        }
         if set(named.values()) == {chosen}:
             s.append(f"Every listed stakeholder's own weights ({', '.join(named)}) pick {chosen} too.")
         else:
-            s.append("Under each stakeholder's own weights the choice would be: " + "; ".join(
-                f"{k} → {v or 'nothing feasible'}" for k, v in named.items()) + ".")
+            s.append(
+                "Under each stakeholder's own weights the choice would be: "
+                + "; ".join(f"{k} → {v or 'nothing feasible'}" for k, v in named.items())
+                + "."
+            )
     return " ".join(s)
 
 
-def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = None,
-           stakeholders: Any = None) -> dict[str, Any]:
+def decide(
+    analysis: Any, *, chosen: str | None = None, decision_makers: Any = None, stakeholders: Any = None
+) -> dict[str, Any]:
     """The decision block of a review: ``chosen`` (default: the recommended candidate), a generated
     ``rationale``, ``decision_makers``, ``tradeoffs`` against the other front members, and each named
     stakeholder's top choice under their own weights."""
@@ -194,15 +240,28 @@ def decide(analysis: Any, *, chosen: str | None = None, decision_makers: Any = N
     ids = [x["id"] for x in a["candidates"]]
     if chosen:
         if chosen not in ids:
-            raise UnknownNameError(unknown_name("Candidate", chosen, ids, where="a candidate of this review",
-                                                fix="set 'chosen' to one of the candidate ids."))
+            raise UnknownNameError(
+                unknown_name(
+                    "Candidate",
+                    chosen,
+                    ids,
+                    where="a candidate of this review",
+                    fix="set 'chosen' to one of the candidate ids.",
+                )
+            )
     else:
         chosen = a["recommended"]
     choices: dict[str, Any] = {}
     for name in split_names(stakeholders):
         weights = None if name == MODEL_WEIGHTS else name
-        other = analyze(analysis.candidates, analysis.model, method=analysis.method, weights=weights,
-                        champion=analysis.champion, stability=False)
+        other = analyze(
+            analysis.candidates,
+            analysis.model,
+            method=analysis.method,
+            weights=weights,
+            champion=analysis.champion,
+            stability=False,
+        )
         choices[name] = other.recommended
     against = [f for f in a["front"] if f != chosen][:5]
     robustness = seed_evidence(analysis, chosen)
@@ -288,14 +347,27 @@ def _input(path_or_spec: str | None, role: str) -> dict[str, Any] | None:
     return {"role": role, "path": str(p), "sha256": file_sha256(p) if p.is_file() else None}
 
 
-def provenance(analysis: Any, *, candidates: str, quality_model: str, emissions: str = "",
-               parameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def provenance(
+    analysis: Any,
+    *,
+    candidates: str,
+    quality_model: str,
+    emissions: str = "",
+    parameters: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """Where the review's numbers come from: inputs with hashes (or run ids), model and data hashes,
     parameters, seed and package versions."""
     ref = dict(analysis.candidates.source_ref)
     runs = ref.get("runs") or ref.get("trials")
-    inputs = [i for i in (_input(candidates, "candidates"), _input(quality_model, "quality_model"),
-                          _input(emissions, "emissions")) if i]
+    inputs = [
+        i
+        for i in (
+            _input(candidates, "candidates"),
+            _input(quality_model, "quality_model"),
+            _input(emissions, "emissions"),
+        )
+        if i
+    ]
     out = {
         "inputs": inputs,
         "source": analysis.candidates.source,
@@ -309,8 +381,14 @@ def provenance(analysis: Any, *, candidates: str, quality_model: str, emissions:
     return to_jsonable(out)
 
 
-def build_summary(analysis: Any, *, title: str = "", decision: Mapping[str, Any] | None = None,
-                  provenance: Mapping[str, Any] | None = None, views: bool = True) -> dict[str, Any]:
+def build_summary(
+    analysis: Any,
+    *,
+    title: str = "",
+    decision: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    views: bool = True,
+) -> dict[str, Any]:
     """The JSON-safe summary of a review: ``title``, ``analysis`` (:meth:`Analysis.to_dict`),
     ``decision``, ``provenance`` and ``views`` (Vega-Lite specs). The memo, decision record and
     JSON are renderings of it."""

@@ -26,8 +26,17 @@ from workbench.errors import WorkbenchError, did_you_mean, require
 from workbench.reports.outputs import OutputSet, ReviewError, ReviewOutputsError, Staging
 
 __all__ = [
-    "ReviewError", "ParameterError", "ReviewFailed", "ReviewOutputsError", "ReviewResult", "available_templates",
-    "template_path", "template_parameters", "validate_parameters", "run_review", "parameters_from_text",
+    "ReviewError",
+    "ParameterError",
+    "ReviewFailed",
+    "ReviewOutputsError",
+    "ReviewResult",
+    "available_templates",
+    "template_path",
+    "template_parameters",
+    "validate_parameters",
+    "run_review",
+    "parameters_from_text",
 ]
 
 #: Parameters a review needs a value for.
@@ -73,8 +82,10 @@ def template_path(template: str | os.PathLike[str]) -> Path:
         return p
     shipped = available_templates()
     if str(template) not in shipped:
-        raise ReviewError(f"Template {str(template)!r} is neither a shipped template nor a notebook file.\n"
-                          f"  Shipped templates: {', '.join(shipped)}.{did_you_mean(str(template), shipped)}")
+        raise ReviewError(
+            f"Template {str(template)!r} is neither a shipped template nor a notebook file.\n"
+            f"  Shipped templates: {', '.join(shipped)}.{did_you_mean(str(template), shipped)}"
+        )
     return _templates_dir() / f"{template}.ipynb"
 
 
@@ -93,8 +104,11 @@ def template_parameters(template: str | os.PathLike[str]) -> dict[str, dict[str,
 
 def _accepted(spec: Mapping[str, Mapping[str, Any]]) -> str:
     width = max((len(n) for n in spec), default=0)
-    return "\n".join(f"    {n:<{width}}  {p['inferred_type_name']:<5} = {p['default']:<7}  {p['help']}"
-                     for n, p in spec.items() if n not in RUNNER_SET)
+    return "\n".join(
+        f"    {n:<{width}}  {p['inferred_type_name']:<5} = {p['default']:<7}  {p['help']}"
+        for n, p in spec.items()
+        if n not in RUNNER_SET
+    )
 
 
 def _coerce(name: str, value: Any, kind: str) -> Any:
@@ -118,13 +132,15 @@ def _coerce(name: str, value: Any, kind: str) -> Any:
         ok = True
     if not ok:
         expected = kind + (" (or a list of strings)" if name in LISTS else "")
-        raise ParameterError(f"Parameter {name!r} must be {expected}, got {value!r:.200} "
-                             f"({type(value).__name__}).")
+        raise ParameterError(f"Parameter {name!r} must be {expected}, got {value!r:.200} ({type(value).__name__}).")
     if kind == "int" and name in RANGES:
         low, high = RANGES[name]
         if value < low or (high is not None and value > high):
-            raise ParameterError(f"Parameter {name!r} must be from {low:,} to {high:,}, got {value!r}." if high
-                                 is not None else f"Parameter {name!r} must be >= {low}, got {value!r}.")
+            raise ParameterError(
+                f"Parameter {name!r} must be from {low:,} to {high:,}, got {value!r}."
+                if high is not None
+                else f"Parameter {name!r} must be >= {low}, got {value!r}."
+            )
     return value
 
 
@@ -167,8 +183,12 @@ def parameters_from_text(template: str | os.PathLike[str], texts: Mapping[str, s
                 except yaml.YAMLError:
                     value = raw
         except (ValueError, yaml.YAMLError):
-            form = {"int": "a whole number, e.g. 10000", "float": "a number, e.g. 0.95",
-                    "bool": "true or false", "str": "a text or a YAML list [a, b]"}[kind]
+            form = {
+                "int": "a whole number, e.g. 10000",
+                "float": "a number, e.g. 0.95",
+                "bool": "true or false",
+                "str": "a text or a YAML list [a, b]",
+            }[kind]
             raise ParameterError(f"Parameter {name!r} must be {kind}: cannot read {raw!r:.200} as {form}.") from None
         out[name] = value
     return out
@@ -185,13 +205,17 @@ def validate_parameters(template: str | os.PathLike[str], params: Mapping[str, A
         if key not in accepted:
             why = "is set by the runner" if key in RUNNER_SET else "is not a parameter of this template"
             hint = did_you_mean(key, accepted)
-            raise ParameterError(f"Parameter {key!r} {why} ({name}).\n{hint + chr(10) if hint else ''}"
-                                 f"  Accepted parameters:\n{_accepted(spec)}")
+            raise ParameterError(
+                f"Parameter {key!r} {why} ({name}).\n{hint + chr(10) if hint else ''}"
+                f"  Accepted parameters:\n{_accepted(spec)}"
+            )
     out = {k: _coerce(k, v, spec[k]["inferred_type_name"]) for k, v in params.items()}
     missing = [k for k in REQUIRED.get(name, ()) if not out.get(k)]
     if missing:
-        raise ParameterError(f"Missing required parameter(s) {', '.join(map(repr, missing))} ({name}).\n"
-                             f"  Accepted parameters:\n{_accepted(spec)}")
+        raise ParameterError(
+            f"Missing required parameter(s) {', '.join(map(repr, missing))} ({name}).\n"
+            f"  Accepted parameters:\n{_accepted(spec)}"
+        )
     return out
 
 
@@ -253,8 +277,14 @@ def _decision_markdown(summary: dict[str, Any]) -> str:
     return render_madr(summary)
 
 
-def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], output_dir: str | os.PathLike[str],
-               *, progress: bool = True, timeout: int | None = 1800) -> ReviewResult:
+def run_review(
+    template: str | os.PathLike[str],
+    params: Mapping[str, Any],
+    output_dir: str | os.PathLike[str],
+    *,
+    progress: bool = True,
+    timeout: int | None = 1800,
+) -> ReviewResult:
     """Validate ``params``, execute ``template`` with papermill and write the review's outputs.
 
     Parameters
@@ -291,27 +321,47 @@ def run_review(template: str | os.PathLike[str], params: Mapping[str, Any], outp
         summary, executed = _execute(pm, path, values, info, stage, started, progress, timeout)
         set_id = stage.commit(_render(summary, executed, stage))
     out = stage.out
-    return ReviewResult(out, out / "review.ipynb", out / "memo.html", out / "summary.json", out / "decision.md",
-                        summary, set_id, stage.recovered)
+    return ReviewResult(
+        out,
+        out / "review.ipynb",
+        out / "memo.html",
+        out / "summary.json",
+        out / "decision.md",
+        summary,
+        set_id,
+        stage.recovered,
+    )
 
 
-def _execute(pm, path: Path, values: dict[str, Any], info: dict[str, Any], stage: Staging, started: str,
-             progress: bool, timeout: int | None) -> tuple[dict[str, Any], Path]:
+def _execute(
+    pm,
+    path: Path,
+    values: dict[str, Any],
+    info: dict[str, Any],
+    stage: Staging,
+    started: str,
+    progress: bool,
+    timeout: int | None,
+) -> tuple[dict[str, Any], Path]:
     """Run the template with papermill into the staging folder: the summary it wrote (with the
     run's provenance) and the executed notebook."""
     out = stage.out
     executed = stage.path / "review.ipynb"
     try:
         pm.execute_notebook(
-            str(path), str(executed), parameters={**values, "output_dir": str(stage.path)},
-            kernel_name="python3", kernel_manager_class=_kernel_manager_class(),
-            progress_bar=progress, request_save_on_cell_execute=False, cwd=os.getcwd(),
+            str(path),
+            str(executed),
+            parameters={**values, "output_dir": str(stage.path)},
+            kernel_name="python3",
+            kernel_manager_class=_kernel_manager_class(),
+            progress_bar=progress,
+            request_save_on_cell_execute=False,
+            cwd=os.getcwd(),
             execution_timeout=timeout,
         )
     except Exception as exc:  # papermill's PapermillExecutionError, or a kernel that died
         if isinstance(exc, OSError):  # the notebook could not be written: full disk, read-only...
-            raise output_error(executed, exc, "the review notebook",
-                               kept="The earlier outputs are intact.") from None
+            raise output_error(executed, exc, "the review notebook", kept="The earlier outputs are intact.") from None
         kept = None
         if executed.exists():
             kept = out / "review.failed.ipynb"
@@ -321,12 +371,13 @@ def _execute(pm, path: Path, values: dict[str, Any], info: dict[str, Any], stage
             except (OSError, ValueError, WorkbenchError):  # unreadable or unwritable: keep it as it is
                 kept = Path(shutil.move(str(executed), kept))
         where = f"\n  The partially executed notebook: {kept}" if kept else ""
-        raise ReviewFailed(f"The review {info['template']!r} failed: {_error_message(exc)}{where}",
-                           kept) from None
+        raise ReviewFailed(f"The review {info['template']!r} failed: {_error_message(exc)}{where}", kept) from None
     staged = stage.path / "summary.json"
     if not staged.exists():
-        raise ReviewFailed(f"The review {info['template']!r} ran but wrote no summary.json "
-                           f"(is output_dir used by the template?).", None)
+        raise ReviewFailed(
+            f"The review {info['template']!r} ran but wrote no summary.json (is output_dir used by the template?).",
+            None,
+        )
     summary = json.loads(staged.read_text(encoding="utf-8"))
     summary.setdefault("provenance", {}).update({**info, "started": started, "finished": _now()})
     return summary, executed

@@ -7,5 +7,18 @@ from workbench.search.run import STOP_REASONS, SearchConfig, SearchResult, searc
 from workbench.search.space import Bool, Categorical, Float, Int, Parameter, Space
 from workbench.search.store import Evaluation, LocalStore, MlflowStore
 
-__all__ = ["search", "SearchConfig", "SearchResult", "STOP_REASONS", "Space", "Parameter", "Float", "Int", "Categorical",
-           "Bool", "Evaluation", "LocalStore", "MlflowStore"]
+__all__ = [
+    "search",
+    "SearchConfig",
+    "SearchResult",
+    "STOP_REASONS",
+    "Space",
+    "Parameter",
+    "Float",
+    "Int",
+    "Categorical",
+    "Bool",
+    "Evaluation",
+    "LocalStore",
+    "MlflowStore",
+]

@@ -44,12 +44,30 @@ import numpy as np
 
 from workbench.errors import SearchError, require
 
-__all__ = ["resolve", "adapt", "KeywordCall", "Outcome", "call", "summarise", "SerialRunner", "DaskRunner", "LocalDaskRunner", "make_runner"]
+__all__ = [
+    "resolve",
+    "adapt",
+    "KeywordCall",
+    "Outcome",
+    "call",
+    "summarise",
+    "SerialRunner",
+    "DaskRunner",
+    "LocalDaskRunner",
+    "make_runner",
+]
 
 _STATS = {
-    "mean": np.mean, "median": np.median, "p50": np.median, "min": np.min, "max": np.max,
-    "p90": lambda v: np.percentile(v, 90), "p95": lambda v: np.percentile(v, 95),
-    "p99": lambda v: np.percentile(v, 99), "last": lambda v: v[-1], "sum": np.sum,
+    "mean": np.mean,
+    "median": np.median,
+    "p50": np.median,
+    "min": np.min,
+    "max": np.max,
+    "p90": lambda v: np.percentile(v, 90),
+    "p95": lambda v: np.percentile(v, 95),
+    "p99": lambda v: np.percentile(v, 99),
+    "last": lambda v: v[-1],
+    "sum": np.sum,
 }
 
 
@@ -89,8 +107,9 @@ def resolve(spec: str | Callable[..., Any]) -> tuple[Callable[..., Any], str]:
             "or give a file path ('path/to/file.py:function')."
         ) from None
     except Exception as exc:
-        raise SearchError(f"Importing the evaluation module {module_name!r} failed: "
-                          f"{type(exc).__name__}: {exc}") from exc
+        raise SearchError(
+            f"Importing the evaluation module {module_name!r} failed: {type(exc).__name__}: {exc}"
+        ) from exc
     fn = getattr(module, attr, None)
     if fn is None:
         public = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
@@ -141,9 +160,14 @@ def adapt(fn: Callable[..., Any], names: Sequence[str]) -> Callable[[dict[str, A
     if unknown:
         from workbench.errors import unknown_name
 
-        raise SearchError(unknown_name("Evaluation function parameter", unknown[0], list(names),
-                                       where="a parameter of the space (a parameter without a default must be "
-                                             "one)"))
+        raise SearchError(
+            unknown_name(
+                "Evaluation function parameter",
+                unknown[0],
+                list(names),
+                where="a parameter of the space (a parameter without a default must be one)",
+            )
+        )
     return KeywordCall(fn)
 
 
@@ -175,8 +199,13 @@ def call(fn: Callable[[dict[str, Any]], Any], config: dict[str, Any]) -> Outcome
     except Exception as exc:  # the user's code: record, do not crash the search
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename != __file__]
         where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
-        return Outcome(error=f"{type(exc).__name__}: {exc}{where}", signature=f"{type(exc).__name__}{where}",
-                       started_at=started, duration_s=time.perf_counter() - t0, worker=worker)
+        return Outcome(
+            error=f"{type(exc).__name__}: {exc}{where}",
+            signature=f"{type(exc).__name__}{where}",
+            started_at=started,
+            duration_s=time.perf_counter() - t0,
+            worker=worker,
+        )
     return Outcome(returned=_plain(returned), started_at=started, duration_s=time.perf_counter() - t0, worker=worker)
 
 
@@ -191,8 +220,9 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
-def summarise(returned: Any, objectives: Sequence[str], aggregation: Mapping[str, str | None]
-              ) -> tuple[dict[str, float], dict[str, list[float]] | None, str]:
+def summarise(
+    returned: Any, objectives: Sequence[str], aggregation: Mapping[str, str | None]
+) -> tuple[dict[str, float], dict[str, list[float]] | None, str]:
     """Returned value -> (metrics, replicates or None, error). ``error`` is ``""`` when usable.
 
     >>> summarise({"a": [1.0, 3.0], "b": 2}, ["a", "b"], {})
@@ -204,12 +234,24 @@ def summarise(returned: Any, objectives: Sequence[str], aggregation: Mapping[str
         keys = sorted({k for r in returned for k in r})
         returned = {k: [r[k] for r in returned if k in r] for k in keys}
     if not isinstance(returned, Mapping):
-        return {}, None, (f"returned {type(returned).__name__} {_short(returned)}; expected a mapping of "
-                          f"metric name to value (objectives: {', '.join(objectives)})")
+        return (
+            {},
+            None,
+            (
+                f"returned {type(returned).__name__} {_short(returned)}; expected a mapping of "
+                f"metric name to value (objectives: {', '.join(objectives)})"
+            ),
+        )
     missing = [o for o in objectives if o not in returned]
     if missing:
-        return {}, None, (f"returned no value for objective {missing[0]!r}; returned: "
-                          f"{', '.join(map(str, returned)) or '(nothing)'}")
+        return (
+            {},
+            None,
+            (
+                f"returned no value for objective {missing[0]!r}; returned: "
+                f"{', '.join(map(str, returned)) or '(nothing)'}"
+            ),
+        )
     metrics: dict[str, float] = {}
     reps: dict[str, list[float]] = {}
     any_replicates = False
@@ -248,8 +290,9 @@ class SerialRunner:
 
     workers = 1
 
-    def run(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]],
-            on_result: Callable[[int, Outcome], None]) -> None:
+    def run(
+        self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], on_result: Callable[[int, Outcome], None]
+    ) -> None:
         for i, config in enumerate(configs):
             on_result(i, call(fn, config))
 
@@ -272,12 +315,18 @@ class DaskRunner:
         self._owned = owned
         self.workers = max(1, len(client.scheduler_info().get("workers", {})))
 
-    def run(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]],
-            on_result: Callable[[int, Outcome], None]) -> None:
+    def run(
+        self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], on_result: Callable[[int, Outcome], None]
+    ) -> None:
         self._submit(fn, configs, range(len(configs)), on_result)
 
-    def _submit(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], which: Sequence[int],
-                on_result: Callable[[int, Outcome], None]) -> None:
+    def _submit(
+        self,
+        fn: Callable[..., Any],
+        configs: Sequence[dict[str, Any]],
+        which: Sequence[int],
+        on_result: Callable[[int, Outcome], None],
+    ) -> None:
         # Dask pickles task arguments with plain pickle first, which sends a function by reference
         # even when its module is registered for pickling by value (a file-path spec): the workers
         # then fail to import it and the tasks never finish. cloudpickle honours the registration.
@@ -293,8 +342,13 @@ class DaskRunner:
                 try:
                     outcome = future.result()
                 except Exception as exc:  # the worker died (KilledWorker) or could not run the task
-                    outcome = Outcome(error=f"{type(exc).__name__}: {exc}", lost=True, started_at=time.time(),
-                                      duration_s=0.0, worker="")
+                    outcome = Outcome(
+                        error=f"{type(exc).__name__}: {exc}",
+                        lost=True,
+                        started_at=time.time(),
+                        duration_s=0.0,
+                        worker="",
+                    )
                 on_result(i, outcome)
         finally:
             for f in futures:
@@ -307,8 +361,9 @@ class DaskRunner:
             self._owned.close()
 
 
-def make_runner(*, workers: int = 1, client: Any = None, scheduler: str | None = None,
-                timeout_s: float = 10.0) -> SerialRunner | DaskRunner:
+def make_runner(
+    *, workers: int = 1, client: Any = None, scheduler: str | None = None, timeout_s: float = 10.0
+) -> SerialRunner | DaskRunner:
     """A runner for ``workers`` local processes, an existing client, or a scheduler address."""
     if client is not None:
         return DaskRunner(getattr(client, "client", client))  # a pymoo DaskParallelization carries .client
@@ -318,8 +373,7 @@ def make_runner(*, workers: int = 1, client: Any = None, scheduler: str | None =
     if scheduler is not None:
         from workbench._dask import dask_client, dask_timeout
 
-        client = dask_client(scheduler, timeout_s=dask_timeout(timeout_s),
-                             fix="or use --workers N for a local cluster")
+        client = dask_client(scheduler, timeout_s=dask_timeout(timeout_s), fix="or use --workers N for a local cluster")
         return DaskRunner(client, owned=_NoCluster())
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise SearchError(f"workers must be a positive integer, got {workers!r}.")
@@ -338,12 +392,18 @@ def _start_local_cluster(workers: int) -> tuple[Any, Any]:
         # them again (start-up ~0.8 s -> ~0.15 s once the server runs; safe in a process with
         # threads, unlike fork). The server itself starts once per process.
         with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None, silence_logs=50)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=50,
+            )
     except Exception as exc:  # nanny/worker start-up failures surface as assorted exceptions
         raise SearchError(
             f"Could not start {workers} local Dask worker processes: {type(exc).__name__}: {exc}.\n"
-            "  Fix: in a script, run the search under `if __name__ == \"__main__\":` (worker processes "
+            '  Fix: in a script, run the search under `if __name__ == "__main__":` (worker processes '
             "import the script again); or evaluate serially with workers=1."
         ) from None
     client = Client(cluster)
@@ -388,8 +448,9 @@ class LocalDaskRunner(DaskRunner):
             error, self._error = self._error, None
             raise error
 
-    def run(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]],
-            on_result: Callable[[int, Outcome], None]) -> None:
+    def run(
+        self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], on_result: Callable[[int, Outcome], None]
+    ) -> None:
         i = 0
         while i < len(configs) and not self._ready.is_set():  # evaluate here while the workers start
             on_result(i, call(fn, configs[i]))

@@ -123,7 +123,9 @@ class SearchResult:
             paths[name] = atomic_write_bytes(out / name, _parquet_bytes(frame))
         paths["front.csv"] = atomic_write_text(out / "front.csv", _csv_safe(self.front).to_csv(index=False))
         summary = {
-            "stopped": self.stopped, "evaluations": int(len(self.evaluations)), "calls": self.calls,
+            "stopped": self.stopped,
+            "evaluations": int(len(self.evaluations)),
+            "calls": self.calls,
             "reused": self.reused,
             "ok": int((self.evaluations["status"] == "ok").sum()) if len(self.evaluations) else 0,
             "failed": int((self.evaluations["status"] != "ok").sum()) if len(self.evaluations) else 0,
@@ -138,8 +140,7 @@ class SearchResult:
     def __repr__(self) -> str:
         ok = int((self.evaluations["status"] == "ok").sum()) if len(self.evaluations) else 0
         front = 0 if self.analysis is None else len(self.analysis.front)
-        return (f"SearchResult({len(self.evaluations)} evaluations, {ok} ok, front of {front}, "
-                f"stopped: {self.stopped})")
+        return f"SearchResult({len(self.evaluations)} evaluations, {ok} ok, front of {front}, stopped: {self.stopped})"
 
 
 def _parquet_bytes(frame: pd.DataFrame) -> bytes:
@@ -298,8 +299,9 @@ def search(
     fn = adapt(fn, space.names)
     clash = [n for n in space.names if n in model.names or n in _RESERVED]
     if clash:
-        raise SearchError(f"Parameter {clash[0]!r} has the name of an objective or of an evaluations column; "
-                          "rename the parameter.")
+        raise SearchError(
+            f"Parameter {clash[0]!r} has the name of an objective or of an evaluations column; rename the parameter."
+        )
     limits = _limits(model, baseline, champion)
     initial = [space.check(c) for c in cfg.initial]
     initial_x = [space.encode(c) for c in initial]
@@ -307,8 +309,10 @@ def search(
     own_store = store is None
     if store is None:
         if outdir is None and not mlflow:
-            raise SearchError("A search needs somewhere to record its evaluations: pass outdir=... "
-                              "(CLI: -o OUTDIR) or mlflow='URI#EXPERIMENT'.")
+            raise SearchError(
+                "A search needs somewhere to record its evaluations: pass outdir=... "
+                "(CLI: -o OUTDIR) or mlflow='URI#EXPERIMENT'."
+            )
         store = open_store(outdir or ".", mlflow)
     runner = None
     try:
@@ -318,30 +322,56 @@ def search(
         decoded = _Decoded(space)
         for c, x in zip(initial, initial_x, strict=True):  # evaluated exactly as given, not at a neighbouring float
             decoded.remember(x, c)
-        gens = _Generations(space, _Objectives(model, limits), ledger, decoded, runner, fn,
-                            _Progress(model, cfg.budget, progress), _FailFast(cfg.fail_fast, store.location))
+        gens = _Generations(
+            space,
+            _Objectives(model, limits),
+            ledger,
+            decoded,
+            runner,
+            fn,
+            _Progress(model, cfg.budget, progress),
+            _FailFast(cfg.fail_fast, store.location),
+        )
         # a resumed search keeps the first run's population (the replay needs it), unless told otherwise
         recorded = store.settings().get("pop_size")
         n_pop = int(cfg.pop_size or recorded or min(100, max(10, cfg.budget // 8)))
         if not recorded:
             store.check_settings({"pop_size": str(n_pop)})
-        algorithm, algo_name = _algorithm(space, decoded, model, len(model.names), n_pop, cfg.guide, initial_x,
-                                          int(cfg.seed))
+        algorithm, algo_name = _algorithm(
+            space, decoded, model, len(model.names), n_pop, cfg.guide, initial_x, int(cfg.seed)
+        )
         termination = _Termination(gens, int(cfg.stall_generations), float(cfg.stall_tol))
         started = time.time()
         from pymoo.optimize import minimize
 
         try:
-            minimize(_SearchProblem(gens), algorithm, termination, seed=int(cfg.seed), verbose=False,
-                     copy_algorithm=False, copy_termination=False)
+            minimize(
+                _SearchProblem(gens),
+                algorithm,
+                termination,
+                seed=int(cfg.seed),
+                verbose=False,
+                copy_algorithm=False,
+                copy_termination=False,
+            )
         finally:
             gens.progress.close()
         settings_out = {
-            "algorithm": algo_name, "pop_size": int(algorithm.pop_size), "budget": int(cfg.budget),
-            "seed": int(cfg.seed), "guide": cfg.guide if not isinstance(cfg.guide, Mapping) else dict(cfg.guide),
-            "stall_generations": int(cfg.stall_generations), "stall_tol": float(cfg.stall_tol),
-            "space": space.to_dict(), "space_hash": space.hash, "model_hash": model.hash, "evaluate": fn_spec,
-            "store": store.location, "workers": runner.workers, "started_at": started, "finished_at": time.time(),
+            "algorithm": algo_name,
+            "pop_size": int(algorithm.pop_size),
+            "budget": int(cfg.budget),
+            "seed": int(cfg.seed),
+            "guide": cfg.guide if not isinstance(cfg.guide, Mapping) else dict(cfg.guide),
+            "stall_generations": int(cfg.stall_generations),
+            "stall_tol": float(cfg.stall_tol),
+            "space": space.to_dict(),
+            "space_hash": space.hash,
+            "model_hash": model.hash,
+            "evaluate": fn_spec,
+            "store": store.location,
+            "workers": runner.workers,
+            "started_at": started,
+            "finished_at": time.time(),
             "constraints": [f"{c.objective} {c.op} {limit_text(lim)}" for c, lim in limits],
             "versions": _versions(),
         }
@@ -360,8 +390,17 @@ def _config(config: SearchConfig | None, settings: Mapping[str, Any]) -> SearchC
     fields = [f.name for f in dataclasses.fields(SearchConfig)]
     for name in settings:
         if name not in fields:
-            valid = fields + ["outdir", "mlflow", "store", "workers", "client", "scheduler", "baseline",
-                              "champion", "progress"]
+            valid = fields + [
+                "outdir",
+                "mlflow",
+                "store",
+                "workers",
+                "client",
+                "scheduler",
+                "baseline",
+                "champion",
+                "progress",
+            ]
             raise UnknownNameError(unknown_name("search() setting", name, valid, where="a setting of search()"))
     return dataclasses.replace(config or SearchConfig(), **settings)
 
@@ -454,14 +493,20 @@ class _Objectives:
         self.sign = np.array([o.sign for o in model.objectives], dtype=float)
         self.aggregation = {o.name: o.aggregation for o in model.objectives}
 
-    def evaluation(self, candidate: str, key: str, config: dict[str, Any], generation: int,
-                   outcome: Outcome) -> Evaluation:
-        common = dict(candidate=candidate, key=key, config=config, generation=generation,
-                      started_at=float(outcome.get("started_at", time.time())),
-                      duration_s=float(outcome.get("duration_s", 0.0)), worker=str(outcome.get("worker", "")))
+    def evaluation(
+        self, candidate: str, key: str, config: dict[str, Any], generation: int, outcome: Outcome
+    ) -> Evaluation:
+        common = dict(
+            candidate=candidate,
+            key=key,
+            config=config,
+            generation=generation,
+            started_at=float(outcome.get("started_at", time.time())),
+            duration_s=float(outcome.get("duration_s", 0.0)),
+            worker=str(outcome.get("worker", "")),
+        )
         if "error" in outcome:
-            return Evaluation(status="lost" if outcome.get("lost") else "failed",
-                              error=str(outcome["error"]), **common)
+            return Evaluation(status="lost" if outcome.get("lost") else "failed", error=str(outcome["error"]), **common)
         metrics, reps, error = summarise(outcome["returned"], self.names, self.aggregation)
         if error:
             return Evaluation(status="failed", error=f"The evaluation {error}.", **common)
@@ -510,9 +555,17 @@ class _Progress:
         if len(self.archive):
             lo, hi = self._normalisation()
             hv = hypervolume((self.archive - lo) / hi)
-        self.history.append({"generation": generation, "evaluations": ledger.n_eval, "calls": ledger.calls,
-                             "reused": ledger.reused, "failed": ledger.failed, "front": int(len(self.archive)),
-                             "hypervolume": float(hv)})
+        self.history.append(
+            {
+                "generation": generation,
+                "evaluations": ledger.n_eval,
+                "calls": ledger.calls,
+                "reused": ledger.reused,
+                "failed": ledger.failed,
+                "front": int(len(self.archive)),
+                "hypervolume": float(hv),
+            }
+        )
         if self._bar is not None:
             self._bar.set_postfix(front=len(self.archive), hv=f"{hv:.4f}", refresh=False)
 
@@ -573,8 +626,17 @@ def _config_text(config: Mapping[str, Any]) -> str:
 class _Generations:
     """pymoo's evaluation step: a generation's points -> recorded evaluations -> (F, G)."""
 
-    def __init__(self, space: Space, objectives: _Objectives, ledger: _Ledger, decoded: _Decoded, runner: Any,
-                 fn: Callable[..., Any], progress: _Progress, fail_fast: _FailFast) -> None:
+    def __init__(
+        self,
+        space: Space,
+        objectives: _Objectives,
+        ledger: _Ledger,
+        decoded: _Decoded,
+        runner: Any,
+        fn: Callable[..., Any],
+        progress: _Progress,
+        fail_fast: _FailFast,
+    ) -> None:
         self.space, self.objectives, self.ledger, self.decoded = space, objectives, ledger, decoded
         self.runner, self.fn, self.progress, self.fail_fast = runner, fn, progress, fail_fast
         self.generation = 0
@@ -677,8 +739,13 @@ def _problem_class() -> type:
         """The space's unit box; F and G from recorded or fresh evaluations."""
 
         def __init__(self, gens: _Generations) -> None:
-            super().__init__(n_var=len(gens.space), n_obj=len(gens.objectives.names),
-                             n_ieq_constr=len(gens.objectives.limits) + 1, xl=0.0, xu=1.0)
+            super().__init__(
+                n_var=len(gens.space),
+                n_obj=len(gens.objectives.names),
+                n_ieq_constr=len(gens.objectives.limits) + 1,
+                xl=0.0,
+                xu=1.0,
+            )
             self.gens = gens
 
         def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
@@ -749,8 +816,16 @@ def _duplicates(decoded: _Decoded) -> Any:
     return SameConfiguration()
 
 
-def _algorithm(space: Space, decoded: _Decoded, model: Any, k: int, pop_size: int, guide: Any,
-               initial_x: list[np.ndarray], seed: int) -> tuple[Any, str]:
+def _algorithm(
+    space: Space,
+    decoded: _Decoded,
+    model: Any,
+    k: int,
+    pop_size: int,
+    guide: Any,
+    initial_x: list[np.ndarray],
+    seed: int,
+) -> tuple[Any, str]:
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.algorithms.moo.nsga3 import NSGA3
     from pymoo.algorithms.moo.rnsga2 import RNSGA2
@@ -773,8 +848,9 @@ def _algorithm(space: Space, decoded: _Decoded, model: Any, k: int, pop_size: in
     point = _guide_point(model, guide)
     weights = np.array([model.weights[n] for n in model.names], dtype=float)
     if k <= 3:
-        algo = RNSGA2(ref_points=point[None, :], epsilon=0.01, weights=weights, normalization="front",
-                      pop_size=pop_size, **common)
+        algo = RNSGA2(
+            ref_points=point[None, :], epsilon=0.01, weights=weights, normalization="front", pop_size=pop_size, **common
+        )
         return algo, "R-NSGA-II"
     per = max(4, pop_size)
     algo = RNSGA3(ref_points=point[None, :], pop_per_ref_point=per, mu=0.1, **common)
@@ -799,8 +875,10 @@ def _guide_point(model: Any, guide: Any) -> np.ndarray:
                 raise UnknownNameError(unknown_name("Guide objective", name, names, where="an objective of the model"))
         missing = [n for n in names if n not in guide]
         if missing:
-            raise SearchError(f"The guide point gives no value for {', '.join(map(repr, missing))}; "
-                              f"give every objective ({', '.join(names)}).")
+            raise SearchError(
+                f"The guide point gives no value for {', '.join(map(repr, missing))}; "
+                f"give every objective ({', '.join(names)})."
+            )
         values = []
         for n in names:
             v = guide[n]
@@ -842,9 +920,17 @@ def _result(gens: _Generations, settings: dict[str, Any]) -> SearchResult:
 
             model = model.with_constraints([Constraint(c.objective, c.op, lim) for c, lim in gens.objectives.limits])
         analysis = analyze(cands, model, stability=False)
-    return SearchResult(evaluations, cands, analysis, pd.DataFrame(gens.progress.history),
-                        gens.stopped or "exhausted", settings, calls=gens.ledger.calls, reused=gens.ledger.reused,
-                        configurations={e.candidate: dict(e.config) for e in records})
+    return SearchResult(
+        evaluations,
+        cands,
+        analysis,
+        pd.DataFrame(gens.progress.history),
+        gens.stopped or "exhausted",
+        settings,
+        calls=gens.ledger.calls,
+        reused=gens.ledger.reused,
+        configurations={e.candidate: dict(e.config) for e in records},
+    )
 
 
 def _evaluations_frame(space: Space, records: list[Evaluation]) -> pd.DataFrame:
@@ -855,14 +941,28 @@ def _evaluations_frame(space: Space, records: list[Evaluation]) -> pd.DataFrame:
                 metric_names.append(m)
     rows = []
     for e in records:
-        row: dict[str, Any] = {"candidate": e.candidate, "status": e.status, "error": e.error,
-                               "generation": e.generation}
+        row: dict[str, Any] = {
+            "candidate": e.candidate,
+            "status": e.status,
+            "error": e.error,
+            "generation": e.generation,
+        }
         row.update({p: e.config.get(p) for p in space.names})
         row.update({m: e.metrics.get(m, np.nan) for m in metric_names})
         row.update({"duration_s": e.duration_s, "started_at": e.started_at, "worker": e.worker, "key": e.key})
         rows.append(row)
-    columns = ["candidate", "status", "error", "generation", *space.names, *metric_names,
-               "duration_s", "started_at", "worker", "key"]
+    columns = [
+        "candidate",
+        "status",
+        "error",
+        "generation",
+        *space.names,
+        *metric_names,
+        "duration_s",
+        "started_at",
+        "worker",
+        "key",
+    ]
     df = pd.DataFrame(rows, columns=columns)
     for p in space.parameters:
         col = df[p.name]
@@ -891,9 +991,13 @@ def _candidates(gens: _Generations, ok: list[Evaluation]) -> Any:
     params = {p: [e.config.get(p) for e in ok] for p in gens.space.names}
     ref = {"search": gens.ledger.store.location, "space_hash": gens.space.hash}
     if not any(e.replicates for e in ok):
-        frame = pd.DataFrame({"candidate": [e.candidate for e in ok],
-                              **{m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
-                              **{p: [_text(v) for v in vals] for p, vals in params.items()}})
+        frame = pd.DataFrame(
+            {
+                "candidate": [e.candidate for e in ok],
+                **{m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
+                **{p: [_text(v) for v in vals] for p, vals in params.items()},
+            }
+        )
         return from_frame(frame, id_column="candidate", metrics=metric_names, source="search", source_ref=ref)
     long = []
     for e in ok:
@@ -904,10 +1008,18 @@ def _candidates(gens: _Generations, ok: list[Evaluation]) -> Any:
             row.update({m: (reps[m][s] if m in reps and s < len(reps[m]) else np.nan) for m in metric_names})
             row.update({p: _text(e.config.get(p)) for p in gens.space.names})
             long.append(row)
-    cands = from_frame(pd.DataFrame(long), id_column="candidate", replicate_column="seed", metrics=metric_names,
-                       source="search", source_ref=ref)
-    table = pd.DataFrame({m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
-                         index=pd.Index([e.candidate for e in ok], name="candidate"))
+    cands = from_frame(
+        pd.DataFrame(long),
+        id_column="candidate",
+        replicate_column="seed",
+        metrics=metric_names,
+        source="search",
+        source_ref=ref,
+    )
+    table = pd.DataFrame(
+        {m: [e.metrics.get(m, np.nan) for e in ok] for m in metric_names},
+        index=pd.Index([e.candidate for e in ok], name="candidate"),
+    )
     return dataclasses.replace(cands, table=table.loc[cands.table.index])
 
 
@@ -919,6 +1031,7 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells cannot run as spreadsheet formulas: a cell starting with ``=``,
     ``+``, ``-``, ``@``, a tab or a carriage return (and not a plain number) gets a leading ``'``
     (OWASP's CSV-injection advice). For ``front.csv`` only; the Parquet files keep the values."""
+
     def safe(v: Any) -> Any:
         return "'" + v if isinstance(v, str) and _FORMULA.match(v) and not _NUMBER.match(v) else v
 

@@ -45,10 +45,16 @@ __all__ = ["Space", "Float", "Int", "Categorical", "Bool", "Parameter", "TYPES"]
 
 #: Parameter type names accepted in a space file, with their aliases.
 TYPES = {
-    "float": "float", "real": "float", "double": "float",
-    "int": "int", "integer": "int",
-    "categorical": "categorical", "choice": "categorical", "cat": "categorical",
-    "bool": "bool", "boolean": "bool",
+    "float": "float",
+    "real": "float",
+    "double": "float",
+    "int": "int",
+    "integer": "int",
+    "categorical": "categorical",
+    "choice": "categorical",
+    "cat": "categorical",
+    "bool": "bool",
+    "boolean": "bool",
 }
 _KEYS = {
     "float": ("type", "low", "high", "log", "when", "description"),
@@ -192,8 +198,10 @@ class Int(Parameter):
                 "  Fix: make low < high, or drop the parameter and pass the value as a constant."
             )
         if self.log and (low <= 0 or step != 1):
-            raise SpaceError(f"Parameter {self.name!r} is log-scaled, so it needs low >= 1 and step 1; "
-                             f"got low={self.low!r}, step={self.step!r}.")
+            raise SpaceError(
+                f"Parameter {self.name!r} is log-scaled, so it needs low >= 1 and step 1; "
+                f"got low={self.low!r}, step={self.step!r}."
+            )
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", low + (high - low) // step * step)
         object.__setattr__(self, "step", step)
@@ -273,8 +281,9 @@ class Categorical(Parameter):
         for i, c in enumerate(self.choices):
             if _canonical(c) == wanted:
                 return i
-        raise SpaceError(unknown_name(f"Parameter {self.name!r}: value", value, self.choices,
-                                      where="one of its choices"))
+        raise SpaceError(
+            unknown_name(f"Parameter {self.name!r}: value", value, self.choices, where="one of its choices")
+        )
 
     def _bounds(self) -> dict[str, Any]:
         return {"choices": list(self.choices)}
@@ -351,8 +360,15 @@ class Space:
             raise SpaceError(f"A space must be a mapping with 'parameters:', got {type(data).__name__}.")
         for key in data:
             if key not in ("name", "description", "parameters", "conditions"):
-                raise SpaceError(unknown_name("Key", key, ("name", "description", "parameters", "conditions"),
-                                              where="a valid key of a space", fix="remove or rename it."))
+                raise SpaceError(
+                    unknown_name(
+                        "Key",
+                        key,
+                        ("name", "description", "parameters", "conditions"),
+                        where="a valid key of a space",
+                        fix="remove or rename it.",
+                    )
+                )
         raw = data.get("parameters")
         if not isinstance(raw, Mapping) or not raw:
             raise SpaceError(
@@ -364,9 +380,15 @@ class Space:
             raise SpaceError(f"'conditions:' must map a parameter to its condition, got {conditions!r}.")
         for pname in conditions:
             if pname not in raw:
-                raise SpaceError(unknown_name("Conditional parameter", pname, raw,
-                                              where="a parameter of the space",
-                                              fix="declare it under 'parameters:' or fix its name."))
+                raise SpaceError(
+                    unknown_name(
+                        "Conditional parameter",
+                        pname,
+                        raw,
+                        where="a parameter of the space",
+                        fix="declare it under 'parameters:' or fix its name.",
+                    )
+                )
         params = []
         for pname, spec in raw.items():
             spec = dict(spec) if isinstance(spec, Mapping) else spec
@@ -512,8 +534,7 @@ class Space:
 
     @staticmethod
     def _active(p: Parameter, values: Mapping[str, Any]) -> bool:
-        return all(a in values and _canonical(values[a]) in {_canonical(v) for v in allowed}
-                   for a, allowed in p.when)
+        return all(a in values and _canonical(values[a]) in {_canonical(v) for v in allowed} for a, allowed in p.when)
 
 
 def _parameter(name: str, spec: dict[str, Any]) -> Parameter:
@@ -522,12 +543,20 @@ def _parameter(name: str, spec: dict[str, Any]) -> Parameter:
     raw_type = spec["type"]
     kind = TYPES.get(str(raw_type).lower()) if isinstance(raw_type, str) else None
     if kind is None:
-        raise SpaceError(unknown_name(f"Parameter {name!r}: type", raw_type, sorted(set(TYPES)),
-                                      where="a parameter type"))
+        raise SpaceError(
+            unknown_name(f"Parameter {name!r}: type", raw_type, sorted(set(TYPES)), where="a parameter type")
+        )
     for key in spec:
         if key not in _KEYS[kind]:
-            raise SpaceError(unknown_name(f"Parameter {name!r}: key", key, _KEYS[kind],
-                                          where=f"valid for a {kind} parameter", fix="remove or rename it."))
+            raise SpaceError(
+                unknown_name(
+                    f"Parameter {name!r}: key",
+                    key,
+                    _KEYS[kind],
+                    where=f"valid for a {kind} parameter",
+                    fix="remove or rename it.",
+                )
+            )
     common = {"when": spec.get("when") or (), "description": str(spec.get("description", ""))}
     if kind in ("float", "int"):
         for bound in ("low", "high"):
@@ -558,23 +587,32 @@ def _with_checked_condition(p: Parameter, params: Mapping[str, Parameter]) -> Pa
     normal = []
     for parent, allowed in items:
         if parent not in params:
-            raise SpaceError(unknown_name(f"Condition of {p.name!r} names parameter", parent, params,
-                                          where="a parameter of the space",
-                                          fix="declare the parent parameter or fix its name."))
+            raise SpaceError(
+                unknown_name(
+                    f"Condition of {p.name!r} names parameter",
+                    parent,
+                    params,
+                    where="a parameter of the space",
+                    fix="declare the parent parameter or fix its name.",
+                )
+            )
         if parent == p.name:
             raise SpaceError(f"Parameter {p.name!r} cannot depend on itself.")
         q = params[parent]
         if not isinstance(q, Categorical):
-            raise SpaceError(f"Condition of {p.name!r} tests {parent!r}, a {q.kind} parameter; conditions can "
-                             "only test categorical or bool parameters.\n"
-                             "  Fix: make the parent categorical (e.g. choices: [1, 2, 3]).")
+            raise SpaceError(
+                f"Condition of {p.name!r} tests {parent!r}, a {q.kind} parameter; conditions can "
+                "only test categorical or bool parameters.\n"
+                "  Fix: make the parent categorical (e.g. choices: [1, 2, 3])."
+            )
         allowed = tuple(allowed) if isinstance(allowed, (list, tuple)) else (allowed,)
         if not allowed:
             raise SpaceError(f"Condition of {p.name!r} on {parent!r} lists no values.")
         for v in allowed:
             if _canonical(v) not in {_canonical(c) for c in q.choices}:
-                raise SpaceError(unknown_name(f"Condition of {p.name!r}: value", v, q.choices,
-                                              where=f"a choice of {parent!r}"))
+                raise SpaceError(
+                    unknown_name(f"Condition of {p.name!r}: value", v, q.choices, where=f"a choice of {parent!r}")
+                )
         normal.append((parent, tuple(q.check(v) for v in allowed)))
     object.__setattr__(p, "when", tuple(normal))
     return p
@@ -589,7 +627,7 @@ def _topological(params: Mapping[str, Parameter]) -> list[str]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join(path[path.index(name):] + [name])
+            cycle = " -> ".join(path[path.index(name) :] + [name])
             raise SpaceError(f"Conditions form a cycle: {cycle}.\n  Fix: a parameter cannot depend on itself.")
         state[name] = 1
         for parent, _ in params[name].when:

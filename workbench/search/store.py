@@ -54,20 +54,35 @@ class Evaluation:
     worker: str = ""
 
     def to_row(self) -> dict[str, Any]:
-        return {"candidate": self.candidate, "key": self.key, "config": _dumps(self.config),
-                "status": self.status, "metrics": _dumps(self.metrics),
-                "replicates": None if self.replicates is None else _dumps(self.replicates),
-                "error": self.error, "generation": self.generation, "started_at": self.started_at,
-                "duration_s": self.duration_s, "worker": self.worker}
+        return {
+            "candidate": self.candidate,
+            "key": self.key,
+            "config": _dumps(self.config),
+            "status": self.status,
+            "metrics": _dumps(self.metrics),
+            "replicates": None if self.replicates is None else _dumps(self.replicates),
+            "error": self.error,
+            "generation": self.generation,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+            "worker": self.worker,
+        }
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Evaluation:
-        return cls(candidate=row["candidate"], key=row["key"], config=json.loads(row["config"]),
-                   status=row["status"], metrics=json.loads(row["metrics"]),
-                   replicates=None if row["replicates"] is None else json.loads(row["replicates"]),
-                   error=row["error"] or "", generation=int(row["generation"]),
-                   started_at=float(row["started_at"]), duration_s=float(row["duration_s"]),
-                   worker=row["worker"] or "")
+        return cls(
+            candidate=row["candidate"],
+            key=row["key"],
+            config=json.loads(row["config"]),
+            status=row["status"],
+            metrics=json.loads(row["metrics"]),
+            replicates=None if row["replicates"] is None else json.loads(row["replicates"]),
+            error=row["error"] or "",
+            generation=int(row["generation"]),
+            started_at=float(row["started_at"]),
+            duration_s=float(row["duration_s"]),
+            worker=row["worker"] or "",
+        )
 
 
 def _dumps(obj: Any) -> str:
@@ -233,7 +248,7 @@ class MlflowStore(Store):
 
     def settings(self) -> dict[str, str]:
         exp = self._client.get_experiment(self._experiment_id)
-        return {k[len(self.TAG):]: v for k, v in (exp.tags or {}).items() if k.startswith(self.TAG)}
+        return {k[len(self.TAG) :]: v for k, v in (exp.tags or {}).items() if k.startswith(self.TAG)}
 
     def check_settings(self, settings: Mapping[str, str]) -> None:
         stored = self.settings()
@@ -248,8 +263,9 @@ class MlflowStore(Store):
         runs = []
         token = None
         while True:
-            page = self._client.search_runs([self._experiment_id], max_results=1000, page_token=token,
-                                            filter_string=f"tags.`{self.TAG}key` != ''")
+            page = self._client.search_runs(
+                [self._experiment_id], max_results=1000, page_token=token, filter_string=f"tags.`{self.TAG}key` != ''"
+            )
             runs.extend(page)
             token = page.token
             if not token:
@@ -265,17 +281,24 @@ class MlflowStore(Store):
             if len(group) > 1 or "seed" in tags:
                 names = sorted({m for r in group for m in r.data.metrics})
                 reps = {m: [r.data.metrics[m] for r in group if m in r.data.metrics] for m in names}
-                metrics = {m: float(tags[self.TAG + "value." + m]) for m in names
-                           if self.TAG + "value." + m in tags}
+                metrics = {m: float(tags[self.TAG + "value." + m]) for m in names if self.TAG + "value." + m in tags}
             else:
                 reps, metrics = None, dict(first.data.metrics)
-            out.append(Evaluation(
-                candidate=candidate, key=tags[self.TAG + "key"], config=json.loads(tags[self.TAG + "config"]),
-                status=tags.get(self.TAG + "status", "ok"), metrics=metrics, replicates=reps,
-                error=tags.get(self.TAG + "error", ""), generation=int(tags.get(self.TAG + "generation", 0)),
-                started_at=first.info.start_time / 1000, duration_s=float(tags.get(self.TAG + "duration_s", 0)),
-                worker=tags.get(self.TAG + "worker", ""),
-            ))
+            out.append(
+                Evaluation(
+                    candidate=candidate,
+                    key=tags[self.TAG + "key"],
+                    config=json.loads(tags[self.TAG + "config"]),
+                    status=tags.get(self.TAG + "status", "ok"),
+                    metrics=metrics,
+                    replicates=reps,
+                    error=tags.get(self.TAG + "error", ""),
+                    generation=int(tags.get(self.TAG + "generation", 0)),
+                    started_at=first.info.start_time / 1000,
+                    duration_s=float(tags.get(self.TAG + "duration_s", 0)),
+                    worker=tags.get(self.TAG + "worker", ""),
+                )
+            )
         out.sort(key=lambda e: e.started_at)
         return out
 
@@ -286,10 +309,13 @@ class MlflowStore(Store):
         n = len(next(iter(reps.values()))) if reps else 1
         now = int(time.time() * 1000)
         base_tags = {
-            "candidate": evaluation.candidate, self.TAG + "key": evaluation.key,
-            self.TAG + "config": _dumps(evaluation.config), self.TAG + "status": evaluation.status,
+            "candidate": evaluation.candidate,
+            self.TAG + "key": evaluation.key,
+            self.TAG + "config": _dumps(evaluation.config),
+            self.TAG + "status": evaluation.status,
             self.TAG + "generation": str(evaluation.generation),
-            self.TAG + "duration_s": f"{evaluation.duration_s:.6f}", self.TAG + "worker": evaluation.worker,
+            self.TAG + "duration_s": f"{evaluation.duration_s:.6f}",
+            self.TAG + "worker": evaluation.worker,
         }
         if evaluation.error:
             base_tags[self.TAG + "error"] = evaluation.error[:4000]
@@ -303,11 +329,15 @@ class MlflowStore(Store):
                 values = {m: vs[i] for m, vs in reps.items() if i < len(vs)}
             else:
                 values = evaluation.metrics
-            run = self._client.create_run(self._experiment_id, start_time=int(evaluation.started_at * 1000),
-                                          run_name=f"{evaluation.candidate}" + (f"-seed{i}" if reps else ""))
+            run = self._client.create_run(
+                self._experiment_id,
+                start_time=int(evaluation.started_at * 1000),
+                run_name=f"{evaluation.candidate}" + (f"-seed{i}" if reps else ""),
+            )
             metrics = [Metric(m, float(v), now, 0) for m, v in values.items() if math.isfinite(float(v))]
-            self._client.log_batch(run.info.run_id, metrics=metrics, params=params,
-                                   tags=[RunTag(k, v) for k, v in tags.items()])
+            self._client.log_batch(
+                run.info.run_id, metrics=metrics, params=params, tags=[RunTag(k, v) for k, v in tags.items()]
+            )
             self._client.set_terminated(run.info.run_id, "FINISHED" if evaluation.status == "ok" else "FAILED")
 
 
@@ -316,7 +346,9 @@ def open_store(outdir: str | os.PathLike[str], mlflow: str | None = None) -> Sto
     if mlflow:
         uri, sep, experiment = str(mlflow).rpartition("#")
         if not sep or not uri or not experiment:
-            raise SearchError(f"MLflow target {mlflow!r} must look like 'TRACKING_URI#EXPERIMENT', "
-                              "e.g. 'sqlite:///mlflow.db#search' or 'http://127.0.0.1:5000#search'.")
+            raise SearchError(
+                f"MLflow target {mlflow!r} must look like 'TRACKING_URI#EXPERIMENT', "
+                "e.g. 'sqlite:///mlflow.db#search' or 'http://127.0.0.1:5000#search'."
+            )
         return MlflowStore(uri, experiment)
     return LocalStore(Path(outdir) / "evaluations.sqlite")

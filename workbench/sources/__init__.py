@@ -89,8 +89,9 @@ def load(
     if "id_column" in options:
         import warnings
 
-        warnings.warn("load(id_column=...) is deprecated: use id=... (the CLI's --id).", DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "load(id_column=...) is deprecated: use id=... (the CLI's --id).", DeprecationWarning, stacklevel=2
+        )
         old = options.pop("id_column")
         id = old if id is None else id
     emissions = options.pop("emissions", None)

@@ -29,7 +29,15 @@ from workbench.quality.objective import MAX_MAGNITUDE
 if TYPE_CHECKING:
     from workbench.quality import QualityModel
 
-__all__ = ["Candidates", "from_frame", "non_numeric_cells", "ID_COLUMNS", "SUMMARIES", "REPLICATE_COLUMNS", "replicate_groups"]
+__all__ = [
+    "Candidates",
+    "from_frame",
+    "non_numeric_cells",
+    "ID_COLUMNS",
+    "SUMMARIES",
+    "REPLICATE_COLUMNS",
+    "replicate_groups",
+]
 
 #: Column names tried, in order, when no id column is given.
 ID_COLUMNS = ("id", "candidate", "candidate_id", "name", "version", "model_version", "run_id", "run_name")
@@ -185,8 +193,9 @@ class Candidates:
             self,
             table=self.table[kept],
             provenance=self.provenance[kept],
-            replicates=None if self.replicates is None else self.replicates[
-                self.replicates.index.get_level_values("candidate").isin(self.table.index[kept])],
+            replicates=None
+            if self.replicates is None
+            else self.replicates[self.replicates.index.get_level_values("candidate").isin(self.table.index[kept])],
             spread=None if self.spread is None else self.spread[kept],
             exclusions=pd.concat([self.exclusions, excl], ignore_index=True),
         )
@@ -199,7 +208,9 @@ class Candidates:
                 f"Columns {overlap} from {source} already exist in the candidates table; rename them first."
             )
         table = self.table.join(metrics, how=how)
-        return replace(self, table=table, source_ref={**self.source_ref, "joined": [*self.source_ref.get("joined", []), source]})
+        return replace(
+            self, table=table, source_ref={**self.source_ref, "joined": [*self.source_ref.get("joined", []), source]}
+        )
 
 
 def _pick_id_column(df: pd.DataFrame, id_column: str | None, source: str = "DataFrame") -> str | None:
@@ -208,8 +219,13 @@ def _pick_id_column(df: pd.DataFrame, id_column: str | None, source: str = "Data
             if isinstance(id_column, str) and id_column == df.index.name:
                 return None
             raise UnknownNameError(
-                unknown_name("Id column", id_column, list(map(str, df.columns)), where="a column of the table",
-                             fix="pass id_column= (CLI: --id) naming the column with candidate ids.")
+                unknown_name(
+                    "Id column",
+                    id_column,
+                    list(map(str, df.columns)),
+                    where="a column of the table",
+                    fix="pass id_column= (CLI: --id) naming the column with candidate ids.",
+                )
             )
         return id_column
     for name in ID_COLUMNS:
@@ -238,8 +254,10 @@ def non_numeric_cells(column: pd.Series, limit: int = 3) -> str:
         return f"Column {column.name!r} is not numeric (dtype {column.dtype})."
     shown = ", ".join(f"row {str(i)!r} has {v!r}" for i, v in bad.head(limit).items())
     more = f" (and {len(bad) - limit} more)" if len(bad) > limit else ""
-    return (f"Column {column.name!r} is not numeric: {len(bad)} of {values.notna().sum()} cells are not numbers: "
-            f"{shown}{more}.")
+    return (
+        f"Column {column.name!r} is not numeric: {len(bad)} of {values.notna().sum()} cells are not numbers: "
+        f"{shown}{more}."
+    )
 
 
 def _is_real(value: Any) -> bool:
@@ -336,7 +354,8 @@ def from_frame(
     if repeated:
         raise CandidatesError(
             f"Column names repeat in the table from {source}: {', '.join(map(repr, repeated[:5]))}"
-            + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "") + ".\n"
+            + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
+            + ".\n"
             "  Fix: rename or drop the duplicates (column names are compared as text, so 1 and '1' clash)."
         )
     id_col = _pick_id_column(df, id_column, source)
@@ -350,17 +369,21 @@ def from_frame(
     missing_id = ids.isna() | (ids.astype(str).str.strip() == "")
     exclusions = [_empty_exclusions()]
     if missing_id.any():
-        exclusions.append(pd.DataFrame({
-            "candidate": [f"<row {i}>" for i in np.flatnonzero(missing_id)],
-            "reason": "missing candidate id", "source": source,
-        }))
+        exclusions.append(
+            pd.DataFrame(
+                {
+                    "candidate": [f"<row {i}>" for i in np.flatnonzero(missing_id)],
+                    "reason": "missing candidate id",
+                    "source": source,
+                }
+            )
+        )
         df, ids = df[~missing_id.to_numpy()].reset_index(drop=True), ids[~missing_id].reset_index(drop=True)
         if df.empty:
             raise CandidatesError(f"No row of the table from {source} has a candidate id.")
     ids = ids.astype(str)
 
-    if replicate_column is not None and (not isinstance(replicate_column, str)
-                                         or replicate_column not in df.columns):
+    if replicate_column is not None and (not isinstance(replicate_column, str) or replicate_column not in df.columns):
         raise UnknownNameError(
             unknown_name("Replicate column", replicate_column, list(df.columns), where="a column of the table")
         )
@@ -382,7 +405,8 @@ def from_frame(
                 col = df[m].copy()
                 col.index = pd.Index(ids, name="candidate")
                 raise CandidatesError(
-                    f"Metric {m!r}: " + non_numeric_cells(col)
+                    f"Metric {m!r}: "
+                    + non_numeric_cells(col)
                     + "\n  Fix: clean those values or leave the column out of the quality model."
                 )
         other = [c for c in df.columns if c not in metrics]
@@ -399,12 +423,18 @@ def from_frame(
             listing = ", ".join(f"{k!r} ({v} rows)" for k, v in counts.head(5).items())
             raise CandidatesError(
                 f"Candidate ids repeat without a replicate column: {listing}"
-                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "") + f" in the table from {source}.\n"
+                + (f" and {len(counts) - 5} more" if len(counts) > 5 else "")
+                + f" in the table from {source}.\n"
                 "  Fix: if the rows are per-seed replicates, pass replicate_column='seed' "
                 "(CLI: --replicates seed); otherwise make the ids unique."
             )
-        return Candidates(values, prov, exclusions=pd.concat(exclusions, ignore_index=True),
-                          source=source, source_ref=dict(source_ref or {}))
+        return Candidates(
+            values,
+            prov,
+            exclusions=pd.concat(exclusions, ignore_index=True),
+            source=source,
+            source_ref=dict(source_ref or {}),
+        )
 
     rep = rep.reset_index(drop=True)
     key = pd.MultiIndex.from_arrays([ids, rep.astype(str)], names=["candidate", "replicate"])
@@ -421,15 +451,29 @@ def from_frame(
     spread = grouped.std(ddof=1)
     prov = prov[~prov.index.duplicated(keep="first")]
     return Candidates(
-        table, prov, replicates=replicates, spread=spread,
+        table,
+        prov,
+        replicates=replicates,
+        spread=spread,
         exclusions=pd.concat(exclusions, ignore_index=True),
-        source=source, source_ref={**(source_ref or {}), "replicate_column": replicate_column, "summary": summary,
-                                   **({"replicate_column_detected": True} if detected else {})},
+        source=source,
+        source_ref={
+            **(source_ref or {}),
+            "replicate_column": replicate_column,
+            "summary": summary,
+            **({"replicate_column_detected": True} if detected else {}),
+        },
     )
 
 
-def replicate_groups(frame: pd.DataFrame, labels: pd.Series, *, params: Sequence[str] = (),
-                     replicate_of: str | None = None, require_seed: bool = True) -> tuple[pd.Series, str] | None:
+def replicate_groups(
+    frame: pd.DataFrame,
+    labels: pd.Series,
+    *,
+    params: Sequence[str] = (),
+    replicate_of: str | None = None,
+    require_seed: bool = True,
+) -> tuple[pd.Series, str] | None:
     """Group runs or trials that are replicates of one configuration; None when none are.
 
     A row whose ``replicate_of`` column (e.g. MLflow's ``tags.replicate_of``) holds a value belongs
@@ -469,7 +513,10 @@ def replicate_groups(frame: pd.DataFrame, labels: pd.Series, *, params: Sequence
         for members in groups.values():
             if len(members) < 2:
                 continue
-            if require_seed and (not seeds or frame.loc[members, seeds].map(lambda v: "" if pd.isna(v) else str(v)).drop_duplicates().shape[0] < 2):
+            if require_seed and (
+                not seeds
+                or frame.loc[members, seeds].map(lambda v: "" if pd.isna(v) else str(v)).drop_duplicates().shape[0] < 2
+            ):
                 continue
             ids[members] = labels[members[0]]
             if not rules or "identical" not in rules[-1]:

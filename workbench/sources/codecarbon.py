@@ -62,9 +62,7 @@ _KEEP = ("timestamp", "country_iso_code", "codecarbon_version")
 
 def _unit_factor(energy_unit: str) -> float:
     if energy_unit not in ENERGY_UNITS:
-        raise UnknownNameError(
-            unknown_name("Energy unit", energy_unit, ENERGY_UNITS, where="a supported unit")
-        )
+        raise UnknownNameError(unknown_name("Energy unit", energy_unit, ENERGY_UNITS, where="a supported unit"))
     return ENERGY_UNITS[energy_unit]
 
 
@@ -84,13 +82,7 @@ def _per_run(raw: pd.DataFrame, source: str, energy_unit: str) -> pd.DataFrame:
     if raw.empty:
         raise CandidatesError(f"{source} has no rows: no tracker has finished yet.")
     factor = _unit_factor(energy_unit)
-    key_col = (
-        "run_id"
-        if "run_id" in raw.columns
-        else "experiment_id"
-        if "experiment_id" in raw.columns
-        else None
-    )
+    key_col = "run_id" if "run_id" in raw.columns else "experiment_id" if "experiment_id" in raw.columns else None
     out = pd.DataFrame(index=raw.index)
     if key_col is None:
         out["run_id"] = [f"row-{i + 1}" for i in range(len(raw))]
@@ -166,9 +158,7 @@ def read_emissions(path: str | os.PathLike[str] | Any, *, energy_unit: str = "Wh
             msg += f"\n  CSV files in {str(p.parent)!r}: {', '.join(near)}."
             hint = did_you_mean(p.name, near)
             msg += f"\n{hint}" if hint else ""
-        raise SourceNotFoundError(
-            msg + "\n  Fix: CodeCarbon writes 'emissions.csv' into its output_dir."
-        )
+        raise SourceNotFoundError(msg + "\n  Fix: CodeCarbon writes 'emissions.csv' into its output_dir.")
     try:
         raw = pd.read_csv(p, dtype=str, keep_default_na=True)
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
@@ -217,9 +207,7 @@ def _from_frame(emissions: pd.DataFrame, energy_unit: str) -> pd.DataFrame:
     have = units[0]
     scale = _unit_factor(energy_unit) / ENERGY_UNITS[have]
     rename = {
-        f"{stem}_{have.lower()}": f"{stem}_{energy_unit.lower()}"
-        for stem, is_energy in _MEASURES.values()
-        if is_energy
+        f"{stem}_{have.lower()}": f"{stem}_{energy_unit.lower()}" for stem, is_energy in _MEASURES.values() if is_energy
     }
     out = emissions.rename(columns=rename).copy()
     for col in set(rename.values()) & set(out.columns):
@@ -285,9 +273,7 @@ def join_emissions(
     keys = [c for c in KEY_COLUMNS if c in runs.columns]
     if on is not None:
         if on not in keys:
-            raise UnknownNameError(
-                unknown_name("Join column", on, keys, where=f"a key column of {label}")
-            )
+            raise UnknownNameError(unknown_name("Join column", on, keys, where=f"a key column of {label}"))
         keys = [on]
     targets = _targets(candidates)
 
@@ -300,12 +286,8 @@ def join_emissions(
                 best = (n, col, name)
     if best is None:
         sample = {col: list(dict.fromkeys(runs[col].dropna().astype(str)))[:3] for col in keys}
-        theirs = "; ".join(
-            f"{c}: {', '.join(map(repr, v)) or '(empty)'}" for c, v in sample.items()
-        )
-        ours = "; ".join(
-            f"{desc}: {', '.join(map(repr, list(m)[:3]))}" for m, desc in targets.values()
-        )
+        theirs = "; ".join(f"{c}: {', '.join(map(repr, v)) or '(empty)'}" for c, v in sample.items())
+        ours = "; ".join(f"{desc}: {', '.join(map(repr, list(m)[:3]))}" for m, desc in targets.values())
         raise CandidatesError(
             f"No CodeCarbon run in {label} matches a candidate.\n"
             f"  CodeCarbon keys — {theirs}.\n  Candidate keys — {ours}.\n"
@@ -315,11 +297,7 @@ def join_emissions(
         )
     _, col, target = best
     mapping, desc = targets[target]
-    measures = [
-        c
-        for c in runs.columns
-        if c in {_out_name(s, e, energy_unit) for s, e in _MEASURES.values()}
-    ]
+    measures = [c for c in runs.columns if c in {_out_name(s, e, energy_unit) for s, e in _MEASURES.values()}]
     key = runs[col].astype("string")
     matched = runs[key.isin(list(mapping)).fillna(False).to_numpy()].copy()
     unmatched = runs.loc[~runs.index.isin(matched.index), col].astype(str)
@@ -339,9 +317,7 @@ def join_emissions(
         spread_values = grouped.std(ddof=1).reindex(table.index)
         how = f"per-run totals summarised by the {summary} over each candidate's replicates"
     else:
-        values = (
-            matched.groupby("candidate", sort=False)[measures].sum(min_count=1).reindex(table.index)
-        )
+        values = matched.groupby("candidate", sort=False)[measures].sum(min_count=1).reindex(table.index)
         how = "sum of the matching CodeCarbon runs"
         if replicates is not None:
             n = replicates.groupby(level="candidate", sort=False).size().reindex(table.index)
@@ -356,9 +332,7 @@ def join_emissions(
         both = ours.notna() & theirs.notna()
         bad = both & ~np.isclose(ours.fillna(0.0), theirs.fillna(0.0), rtol=1e-6, atol=0.0)
         if bad.any():
-            shown = ", ".join(
-                f"{i!r}: {ours[i]:.6g} vs {theirs[i]:.6g}" for i in table.index[bad.to_numpy()][:3]
-            )
+            shown = ", ".join(f"{i!r}: {ours[i]:.6g} vs {theirs[i]:.6g}" for i in table.index[bad.to_numpy()][:3])
             raise CandidatesError(
                 f"Column {c!r} is in the candidates table ({candidates.source}) and in {label}, "
                 f"with different values ({shown}).\n"

@@ -36,8 +36,18 @@ __all__ = ["read_evidently", "EVIDENTLY_COLUMNS", "DRIFT_METHODS", "drift_rule",
 
 #: Columns of :func:`read_evidently`.
 EVIDENTLY_COLUMNS = (
-    "kind", "metric_id", "metric_name", "metric_type", "column", "field", "value",
-    "drift_detected", "stattest", "threshold", "status", "raw",
+    "kind",
+    "metric_id",
+    "metric_name",
+    "metric_type",
+    "column",
+    "field",
+    "value",
+    "drift_detected",
+    "stattest",
+    "threshold",
+    "status",
+    "raw",
 )
 _COLUMN_KEYS = ("column", "column_name")
 _DRIFT_SCALARS = {"drift_score": "drift_score", "p_value": "p_value"}
@@ -47,17 +57,28 @@ _DRIFT_SCALARS = {"drift_score": "drift_score", "p_value": "p_value"}
 #: test detects drift when the p-value is below the threshold (``<=`` for K-S and
 #: Cramér–von Mises), a distance when the distance reaches it (``>`` for the energy distance).
 DRIFT_METHODS: dict[str, tuple[str, str]] = {
-    "ks": ("K-S p_value", "<="), "chisquare": ("chi-square p_value", "<"), "z": ("Z-test p_value", "<"),
-    "anderson": ("Anderson-Darling", "<"), "cramer_von_mises": ("Cramer-von Mises", "<="),
-    "es": ("Epps-Singleton", "<"), "fisher_exact": ("Fisher's Exact test", "<"), "g_test": ("g_test", "<"),
-    "mannw": ("Mann-Whitney U-rank test", "<"), "empirical_mmd": ("empirical_mmd", "<"),
-    "t_test": ("t_test", "<"), "TVD": ("Total-Variation-Distance", "<"),
-    "wasserstein": ("Wasserstein distance (normed)", ">="), "psi": ("PSI", ">="),
-    "jensenshannon": ("Jensen-Shannon distance", ">="), "kl_div": ("Kullback-Leibler divergence", ">="),
-    "hellinger": ("Hellinger distance", ">="), "ed": ("Energy-distance", ">"),
+    "ks": ("K-S p_value", "<="),
+    "chisquare": ("chi-square p_value", "<"),
+    "z": ("Z-test p_value", "<"),
+    "anderson": ("Anderson-Darling", "<"),
+    "cramer_von_mises": ("Cramer-von Mises", "<="),
+    "es": ("Epps-Singleton", "<"),
+    "fisher_exact": ("Fisher's Exact test", "<"),
+    "g_test": ("g_test", "<"),
+    "mannw": ("Mann-Whitney U-rank test", "<"),
+    "empirical_mmd": ("empirical_mmd", "<"),
+    "t_test": ("t_test", "<"),
+    "TVD": ("Total-Variation-Distance", "<"),
+    "wasserstein": ("Wasserstein distance (normed)", ">="),
+    "psi": ("PSI", ">="),
+    "jensenshannon": ("Jensen-Shannon distance", ">="),
+    "kl_div": ("Kullback-Leibler divergence", ">="),
+    "hellinger": ("Hellinger distance", ">="),
+    "ed": ("Energy-distance", ">"),
 }
 _BY_NAME = {k.lower(): (k, v) for k, v in DRIFT_METHODS.items()} | {
-    v[0].lower(): (k, v) for k, v in DRIFT_METHODS.items()}
+    v[0].lower(): (k, v) for k, v in DRIFT_METHODS.items()
+}
 
 
 def drift_rule(method: str | None) -> str | None:
@@ -83,8 +104,7 @@ def drift_detected(score: float | None, method: str | None, threshold: float | N
     rule = drift_rule(method)
     if rule is None or score is None or threshold is None or not math.isfinite(score):
         return None
-    return {"<": score < threshold, "<=": score <= threshold, ">=": score >= threshold,
-            ">": score > threshold}[rule]
+    return {"<": score < threshold, "<=": score <= threshold, ">=": score >= threshold, ">": score > threshold}[rule]
 
 
 def _num(value: Any) -> float | None:
@@ -117,9 +137,7 @@ def _row(**kw: Any) -> dict[str, Any]:
     return row
 
 
-def _walk(
-    value: Any, path: str, base: dict[str, Any], out: list[dict[str, Any]], depth: int = 0
-) -> None:
+def _walk(value: Any, path: str, base: dict[str, Any], out: list[dict[str, Any]], depth: int = 0) -> None:
     """Numeric leaves → rows; other leaves → one raw row."""
     number = _num(value)
     if number is not None:
@@ -135,9 +153,7 @@ def _walk(
         out.append(_row(**base, field=path or "value", raw=_raw(value)))
 
 
-def _drift_by_columns(
-    table: Mapping[str, Any], base: dict[str, Any], out: list[dict[str, Any]]
-) -> None:
+def _drift_by_columns(table: Mapping[str, Any], base: dict[str, Any], out: list[dict[str, Any]]) -> None:
     for name, entry in table.items():
         if not isinstance(entry, Mapping):
             out.append(_row(**base, column=str(name), field="drift", raw=_raw(entry)))
@@ -164,17 +180,20 @@ def _metric_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
         return
     if "result" in entry and "metric" in entry:  # legacy report
         name = str(entry["metric"])
-        base = {"kind": "metric", "metric_id": f"{name}#{i}", "metric_name": name,
-                "metric_type": name}
+        base = {"kind": "metric", "metric_id": f"{name}#{i}", "metric_name": name, "metric_type": name}
         result = entry["result"]
         if not isinstance(result, Mapping):
             _walk(result, "", base, out)
             return
         column = next((result[k] for k in _COLUMN_KEYS if isinstance(result.get(k), str)), None)
         if column is not None:  # ColumnDriftMetric-like
-            base = {**base, "column": column, "drift_detected": _bool(result.get("drift_detected")),
-                    "stattest": _str(result.get("stattest_name")),
-                    "threshold": _num(result.get("stattest_threshold"))}
+            base = {
+                **base,
+                "column": column,
+                "drift_detected": _bool(result.get("drift_detected")),
+                "stattest": _str(result.get("stattest_name")),
+                "threshold": _num(result.get("stattest_threshold")),
+            }
         for key, sub in result.items():
             if key == "drift_by_columns" and isinstance(sub, Mapping):
                 _drift_by_columns(sub, base, out)
@@ -192,9 +211,13 @@ def _metric_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
     name = entry.get("metric_name") or mtype or entry.get("id") or f"#{i}"
     column = next((config[k] for k in _COLUMN_KEYS if isinstance(config.get(k), str)), None)
     base = {
-        "kind": "metric", "metric_id": str(entry.get("id", f"#{i}")), "metric_name": str(name),
-        "metric_type": mtype, "column": column,
-        "stattest": _str(config.get("method")), "threshold": _num(config.get("threshold")),
+        "kind": "metric",
+        "metric_id": str(entry.get("id", f"#{i}")),
+        "metric_name": str(name),
+        "metric_type": mtype,
+        "column": column,
+        "stattest": _str(config.get("method")),
+        "threshold": _num(config.get("threshold")),
     }
     if "value" not in entry:
         rest = {k: v for k, v in entry.items() if k != "id"}
@@ -202,8 +225,14 @@ def _metric_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
         return
     score = _num(entry["value"])
     if mtype == "ValueDrift" and score is not None:  # the score only: drift_detected by the method's rule
-        out.append(_row(**base, field="drift_score", value=score,
-                        drift_detected=drift_detected(score, base["stattest"], base["threshold"])))
+        out.append(
+            _row(
+                **base,
+                field="drift_score",
+                value=score,
+                drift_detected=drift_detected(score, base["stattest"], base["threshold"]),
+            )
+        )
         return
     _walk(entry["value"], "", base, out)
 
@@ -223,15 +252,20 @@ def _test_rows(i: int, entry: Any, out: list[dict[str, Any]]) -> None:
             break
     value = _num(params.get("value")) if "value" in params else None
     status = entry.get("status")
-    out.append(_row(
-        kind="test", metric_id=str(entry.get("id", f"{entry.get('name', 'test')}#{i}")),
-        metric_name=entry.get("name"), metric_type=entry.get("group") or (
-            str(mparams.get("type") or mconf.get("metric") or tconf.get("type") or "").rsplit(":", 1)[-1]
-            or None),
-        column=column, field="status", value=math.nan if value is None else value,
-        status=None if status is None else str(status).upper(),
-        raw=entry.get("description"),
-    ))
+    out.append(
+        _row(
+            kind="test",
+            metric_id=str(entry.get("id", f"{entry.get('name', 'test')}#{i}")),
+            metric_name=entry.get("name"),
+            metric_type=entry.get("group")
+            or (str(mparams.get("type") or mconf.get("metric") or tconf.get("type") or "").rsplit(":", 1)[-1] or None),
+            column=column,
+            field="status",
+            value=math.nan if value is None else value,
+            status=None if status is None else str(status).upper(),
+            raw=entry.get("description"),
+        )
+    )
 
 
 def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.DataFrame:
@@ -294,15 +328,13 @@ def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.Dat
             if path.parent.is_dir():
                 near = sorted(x.name for x in path.parent.glob("*.json"))
                 hint = did_you_mean(path.name, near)
-                msg += f"\n  JSON files there: {', '.join(near[:8]) or '(none)'}." + (
-                    f"\n{hint}" if hint else "")
+                msg += f"\n  JSON files there: {', '.join(near[:8]) or '(none)'}." + (f"\n{hint}" if hint else "")
             raise SourceNotFoundError(msg)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise MonitoringDataError(
-                f"{label} is not valid JSON: {exc}.\n"
-                "  Fix: export with snapshot.json() / report.json() (or save_json)."
+                f"{label} is not valid JSON: {exc}.\n  Fix: export with snapshot.json() / report.json() (or save_json)."
             ) from None
     if not isinstance(doc, Mapping) or not ({"metrics", "tests"} & set(doc)):
         keys = ", ".join(map(str, doc)) if isinstance(doc, Mapping) else type(doc).__name__
@@ -321,7 +353,6 @@ def read_evidently(source: str | os.PathLike[str] | Mapping[str, Any]) -> pd.Dat
     df["value"] = df["value"].astype("float64")
     df["threshold"] = df["threshold"].astype("float64")
     df["drift_detected"] = df["drift_detected"].astype("boolean")
-    for col in ("kind", "metric_id", "metric_name", "metric_type", "column", "field", "stattest",
-                "status"):
+    for col in ("kind", "metric_id", "metric_name", "metric_type", "column", "field", "stattest", "status"):
         df[col] = df[col].astype("string")
     return df

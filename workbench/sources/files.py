@@ -54,5 +54,6 @@ def read_file(path: str | os.PathLike[str], **options: Any) -> Candidates:
         if type(exc).__module__.startswith(("pyarrow", "pandas")):
             raise CandidatesError(f"Cannot read {str(p)!r} as {fmt}: {exc}") from None
         raise
-    return from_frame(df, source=f"{fmt}:{p}", source_ref={"path": str(p.resolve()), "sha256": file_sha256(p)},
-                      **options)
+    return from_frame(
+        df, source=f"{fmt}:{p}", source_ref={"path": str(p.resolve()), "sha256": file_sha256(p)}, **options
+    )

@@ -182,13 +182,10 @@ def resolve_columns(
         names = list(pd.read_csv(p, nrows=0, sep="\t" if p.suffix.lower() == ".tsv" else ",").columns)
     for canon in columns or {}:
         if canon not in SCHEMA:
-            raise UnknownNameError(
-                unknown_name("Canonical column", canon, SCHEMA, where="a column of the log schema")
-            )
+            raise UnknownNameError(unknown_name("Canonical column", canon, SCHEMA, where="a column of the log schema"))
     if latency_unit is not None:
         _check_unit(latency_unit)
-    mapping, unit = _resolve(pd.DataFrame(columns=names), dict(columns or {}), latency_unit,
-                             f"log file {str(p)!r}")
+    mapping, unit = _resolve(pd.DataFrame(columns=names), dict(columns or {}), latency_unit, f"log file {str(p)!r}")
     _check_unit(unit)
     return mapping, LATENCY_UNITS[unit]
 
@@ -222,9 +219,7 @@ def _list_files(path_or_glob: str | os.PathLike[str] | Sequence[Any]) -> list[Pa
     if p.parent.is_dir():
         near = sorted(x.name for x in p.parent.iterdir())[:20]
         hint = did_you_mean(p.name, near)
-        msg += f"\n  In {str(p.parent)!r}: {', '.join(near[:8]) or '(empty)'}." + (
-            f"\n{hint}" if hint else ""
-        )
+        msg += f"\n  In {str(p.parent)!r}: {', '.join(near[:8]) or '(empty)'}." + (f"\n{hint}" if hint else "")
     raise SourceNotFoundError(msg)
 
 
@@ -248,8 +243,13 @@ def _read_raw(path: Path) -> pd.DataFrame:
 def _check_unit(unit: str) -> None:
     if unit not in LATENCY_UNITS:
         raise MonitoringDataError(
-            unknown_name("Latency unit", unit, LATENCY_UNITS, where="a supported unit",
-                         fix="latency_unit= is one of 'ms', 's', 'us'.")
+            unknown_name(
+                "Latency unit",
+                unit,
+                LATENCY_UNITS,
+                where="a supported unit",
+                fix="latency_unit= is one of 'ms', 's', 'us'.",
+            )
         )
 
 
@@ -262,8 +262,13 @@ def _resolve(
     for canon, theirs in columns.items():
         if theirs not in present:
             raise UnknownNameError(
-                unknown_name("Column", theirs, present, where=f"a column of {src}",
-                             fix=f"columns={{{canon!r}: <one of the columns above>}}.")
+                unknown_name(
+                    "Column",
+                    theirs,
+                    present,
+                    where=f"a column of {src}",
+                    fix=f"columns={{{canon!r}: <one of the columns above>}}.",
+                )
             )
         mapping[canon] = theirs
     for canon in SCHEMA:
@@ -372,9 +377,7 @@ def _numeric(values: pd.Series, src: str, col: str) -> pd.Series:
     bad = out.isna() & values.notna() & (values.astype("string").str.strip() != "")
     if bad.any():
         shown = list(dict.fromkeys(values[bad].astype(str)))[:3]
-        raise MonitoringDataError(
-            f"Column {col!r} of {src} has non-numeric values: {', '.join(map(repr, shown))}."
-        )
+        raise MonitoringDataError(f"Column {col!r} of {src} has non-numeric values: {', '.join(map(repr, shown))}.")
     return out
 
 
@@ -394,8 +397,14 @@ def _normalise(
         mask = mask.fillna(False) & ~drop
         if mask.any():
             example = raw.loc[mask, column].iloc[0]
-            excluded.append({"reason": reason, "rows": int(mask.sum()), "source": src,
-                             "example": None if pd.isna(example) else str(example)})
+            excluded.append(
+                {
+                    "reason": reason,
+                    "rows": int(mask.sum()),
+                    "source": src,
+                    "example": None if pd.isna(example) else str(example),
+                }
+            )
             drop[mask.to_numpy()] = True
 
     ts_col = mapping["timestamp"]
@@ -505,8 +514,13 @@ def read_logs(
     for canon in columns:
         if canon not in SCHEMA:
             raise UnknownNameError(
-                unknown_name("Canonical column", canon, SCHEMA, where="a column of the log schema",
-                             fix="columns= maps canonical names (keys) to the files' names.")
+                unknown_name(
+                    "Canonical column",
+                    canon,
+                    SCHEMA,
+                    where="a column of the log schema",
+                    fix="columns= maps canonical names (keys) to the files' names.",
+                )
             )
     if latency_unit is not None:
         _check_unit(latency_unit)
@@ -534,11 +548,12 @@ def read_logs(
     data = data.sort_values("timestamp", kind="stable").reset_index(drop=True)
     excl = pd.DataFrame(excluded, columns=list(EXCLUDED_COLUMNS))
     excl["rows"] = excl["rows"].astype("int64")
-    label = os.fspath(path_or_glob) if not isinstance(path_or_glob, (list, tuple)) else (
-        ", ".join(map(os.fspath, path_or_glob)))
-    return LogFrame(
-        data=data, excluded=excl, files=tuple(records), source=label, notes=tuple(notes)
+    label = (
+        os.fspath(path_or_glob)
+        if not isinstance(path_or_glob, (list, tuple))
+        else (", ".join(map(os.fspath, path_or_glob)))
     )
+    return LogFrame(data=data, excluded=excl, files=tuple(records), source=label, notes=tuple(notes))
 
 
 def serving_energy(
@@ -595,8 +610,13 @@ def serving_energy(
     keys = [c for c in KEY_COLUMNS if c in runs.columns]
     if by not in keys:
         raise UnknownNameError(
-            unknown_name("Key column", by, keys, where="a key column of the emissions file",
-                         fix="by= names the CodeCarbon column holding the version or run id.")
+            unknown_name(
+                "Key column",
+                by,
+                keys,
+                where="a key column of the emissions file",
+                fix="by= names the CodeCarbon column holding the version or run id.",
+            )
         )
     energy = f"energy_{energy_unit.lower()}"
     key = runs[by].astype("string")
@@ -621,9 +641,7 @@ def serving_energy(
         try:
             runs = runs.assign(window=ts.dt.floor(window))
         except ValueError as exc:
-            raise MonitoringDataError(
-                f"window={window!r} is not a pandas frequency: {exc}"
-            ) from None
+            raise MonitoringDataError(f"window={window!r} is not a pandas frequency: {exc}") from None
         group.append("window")
     measures = [c for c in (energy, "duration_s", "emissions_kg") if c in runs.columns]
     out = runs.groupby(group, sort=True)[measures].sum()

@@ -103,11 +103,7 @@ def _classify(tracking_uri: str) -> tuple[str, Any]:
         return "file", Path(path or ".")
     if lower.startswith("sqlite:"):
         return "sqlite", sqlite_path(uri)
-    if (
-        "://" in uri
-        or lower in {"databricks", "databricks-uc"}
-        or lower.startswith("databricks://")
-    ):
+    if "://" in uri or lower in {"databricks", "databricks-uc"} or lower.startswith("databricks://"):
         return "client", uri
     path = Path(uri)  # a plain path: an mlruns folder, or a database file
     if path.is_dir():
@@ -124,8 +120,7 @@ def _check_sqlite(path: Path, uri: str) -> None:
         raise missing_file_error(
             path,
             "MLflow database",
-            "check the path; 'sqlite:///x.db' is relative to the working directory, "
-            "'sqlite:////abs/x.db' is absolute.",
+            "check the path; 'sqlite:///x.db' is relative to the working directory, 'sqlite:////abs/x.db' is absolute.",
         )
     tables = sqlite_tables(path)
     if not {"experiments", "runs"} <= tables:
@@ -150,13 +145,17 @@ def _check_sqlite(path: Path, uri: str) -> None:
         import mlflow
 
         if _known_revision(found[0]):
-            fix = (f"back it up and run 'mlflow db upgrade {uri}' (it upgrades the database to MLflow "
-                   f"{mlflow.__version__}), or read it with the MLflow version that wrote it.")
+            fix = (
+                f"back it up and run 'mlflow db upgrade {uri}' (it upgrades the database to MLflow "
+                f"{mlflow.__version__}), or read it with the MLflow version that wrote it."
+            )
             age = "an older"
         else:  # written by a newer MLflow: 'mlflow db upgrade' cannot downgrade it
-            fix = ("upgrade the reading side to the MLflow that wrote it (pip install -U mlflow-skinny, "
-                   "or the server's exact version), or read it through that version's tracking server "
-                   "('mlflow server --backend-store-uri ...' then 'mlflow:http://HOST:PORT#EXPERIMENT').")
+            fix = (
+                "upgrade the reading side to the MLflow that wrote it (pip install -U mlflow-skinny, "
+                "or the server's exact version), or read it through that version's tracking server "
+                "('mlflow server --backend-store-uri ...' then 'mlflow:http://HOST:PORT#EXPERIMENT')."
+            )
             age = "a newer"
         raise CandidatesError(
             f"The MLflow database {uri!r} has schema revision {found[0]!r} ({age} schema than the "
@@ -195,9 +194,7 @@ def _run_record(run: Any) -> dict[str, Any]:
     }
 
 
-def _resolve_experiments(
-    requested: Sequence[str], experiments: list[dict[str, str]], where: str
-) -> dict[str, str]:
+def _resolve_experiments(requested: Sequence[str], experiments: list[dict[str, str]], where: str) -> dict[str, str]:
     """Map each requested name (or id) to its experiment id; unknown or deleted ones raise."""
     active = [e for e in experiments if e["lifecycle_stage"] != "deleted"]
     out: dict[str, str] = {}
@@ -241,9 +238,7 @@ def _read_with_client(
             client = MlflowClient(tracking_uri=uri)
             experiments, token = [], None
             while True:
-                page = client.search_experiments(
-                    view_type=ViewType.ALL, max_results=1000, page_token=token
-                )
+                page = client.search_experiments(view_type=ViewType.ALL, max_results=1000, page_token=token)
                 experiments += [
                     {
                         "name": e.name,
@@ -345,9 +340,7 @@ def _read_file_store(
             continue
         exp_id = str(meta["experiment_id"])
         stage = "deleted" if folder.parent == trash else str(meta.get("lifecycle_stage", "active"))
-        experiments.append(
-            {"name": str(meta["name"]), "experiment_id": exp_id, "lifecycle_stage": stage}
-        )
+        experiments.append({"name": str(meta["name"]), "experiment_id": exp_id, "lifecycle_stage": stage})
         paths[exp_id] = folder
     if not experiments:
         if (root / "meta.yaml").is_file():
@@ -373,9 +366,7 @@ def _read_file_store(
                 unreadable.append((run_dir.name, "run folder has an unreadable meta.yaml"))
                 continue
             try:
-                metrics = {
-                    k: _latest_metric(p) for k, p in _files_under(run_dir / "metrics").items()
-                }
+                metrics = {k: _latest_metric(p) for k, p in _files_under(run_dir / "metrics").items()}
                 params = {k: _read_text(p) for k, p in _files_under(run_dir / "params").items()}
                 tags = {k: _read_text(p) for k, p in _files_under(run_dir / "tags").items()}
             except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -387,9 +378,7 @@ def _read_file_store(
                     "run_id": run_id,
                     "run_name": meta.get("run_name") or tags.get("mlflow.runName"),
                     "experiment_id": str(meta.get("experiment_id", exp_id)),
-                    "status": _RUN_STATUS.get(status, str(status))
-                    if isinstance(status, int)
-                    else str(status),
+                    "status": _RUN_STATUS.get(status, str(status)) if isinstance(status, int) else str(status),
                     "lifecycle_stage": str(meta.get("lifecycle_stage", "active")),
                     "start_time": meta.get("start_time"),
                     "end_time": meta.get("end_time"),
@@ -442,8 +431,10 @@ def _default_ids(kept: pd.DataFrame, source: str = "") -> tuple[str, str]:
         return tag, f"every run has a {CANDIDATE_TAG!r} tag; runs sharing it are replicates"
     if tag in kept.columns and _has_value(kept[tag]).any():
         missing = kept[~_has_value(kept[tag])]
-        listed = ", ".join(f"{r} ({n})" if isinstance(n, str) and n else str(r)
-                           for r, n in zip(missing["run_id"], missing["run_name"], strict=True))
+        listed = ", ".join(
+            f"{r} ({n})" if isinstance(n, str) and n else str(r)
+            for r, n in zip(missing["run_id"], missing["run_name"], strict=True)
+        )
         raise CandidatesError(
             f"{len(kept) - len(missing)} of {len(kept)} runs of {source} have a {CANDIDATE_TAG!r} tag and "
             f"{len(missing)} do not: {listed[:1500]}. Mixing id schemes would turn those runs into "
@@ -459,14 +450,18 @@ def _default_ids(kept: pd.DataFrame, source: str = "") -> tuple[str, str]:
 
 def _default_replicate(kept: pd.DataFrame, ids: pd.Series) -> str:
     for col in SEED_COLUMNS:
-        if col in kept.columns and _has_value(kept[col]).all() and \
-                not pd.DataFrame({"id": ids, "rep": kept[col].astype(str)}).duplicated().any():
+        if (
+            col in kept.columns
+            and _has_value(kept[col]).all()
+            and not pd.DataFrame({"id": ids, "rep": kept[col].astype(str)}).duplicated().any()
+        ):
             return col
     return "run_id"
 
 
-def _incomplete_replicates(frame: pd.DataFrame, ids: pd.Series, metrics: Sequence[str], kept: pd.DataFrame,
-                           rep_col: str | None) -> list[dict[str, Any]]:
+def _incomplete_replicates(
+    frame: pd.DataFrame, ids: pd.Series, metrics: Sequence[str], kept: pd.DataFrame, rep_col: str | None
+) -> list[dict[str, Any]]:
     """(candidate, metric) pairs that some replicates logged and others did not, with the runs."""
     if not ids.duplicated().any():
         return []
@@ -481,9 +476,14 @@ def _incomplete_replicates(frame: pd.DataFrame, ids: pd.Series, metrics: Sequenc
         for m in metrics:
             missing = block[m].isna()
             if missing.any() and not missing.all():
-                out.append({"candidate": str(cid), "metric": m,
-                            "missing_runs": [str(r) for r in runs.loc[missing[missing].index]],
-                            "present_runs": [str(r) for r in runs.loc[missing[~missing].index]]})
+                out.append(
+                    {
+                        "candidate": str(cid),
+                        "metric": m,
+                        "missing_runs": [str(r) for r in runs.loc[missing[missing].index]],
+                        "present_runs": [str(r) for r in runs.loc[missing[~missing].index]],
+                    }
+                )
     return out
 
 
@@ -590,11 +590,13 @@ def read_mlflow(
     reads an old file store and groups runs by a parameter.
     """
     if id_column is not None:
-        warnings.warn("read_mlflow(id_column=...) is deprecated: use id=... (the CLI's --id).",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "read_mlflow(id_column=...) is deprecated: use id=... (the CLI's --id).", DeprecationWarning, stacklevel=2
+        )
         if id is not None and id != id_column:
-            raise CandidatesError(f"Both id={id!r} and its deprecated alias id_column={id_column!r} were given.\n"
-                                  "  Fix: pass id= only.")
+            raise CandidatesError(
+                f"Both id={id!r} and its deprecated alias id_column={id_column!r} were given.\n  Fix: pass id= only."
+            )
         id = id_column
     http_settings(timeout)  # a bad timeout is refused before anything is read
     if isinstance(experiments, str):
@@ -660,9 +662,7 @@ def _candidates_from_runs(
     unfinished = (df["status"] != "FINISHED") & ~deleted
     dropped = deleted | (unfinished & (not include_unfinished))
     kept = df[~dropped].drop(columns="_stage").reset_index(drop=True)
-    logged = list(
-        dict.fromkeys(k for keys in kept["_metrics"] for k in keys)
-    )  # even if logged as NaN
+    logged = list(dict.fromkeys(k for keys in kept["_metrics"] for k in keys))  # even if logged as NaN
     kept = kept.drop(columns="_metrics")
     gone = df[dropped]
 
@@ -702,25 +702,21 @@ def _candidates_from_runs(
         if r["_stage"] == "deleted":
             reason = "run is deleted (in MLflow's trash)"
         else:
-            reason = (
-                f"run status {r['status']} "
-                "(only FINISHED runs are read; include_unfinished=True keeps it)"
-            )
+            reason = f"run status {r['status']} (only FINISHED runs are read; include_unfinished=True keeps it)"
         excl_rows.append({"candidate": cid, "reason": f"run {r['run_id']}: {reason}"})
     excl_rows += [{"candidate": rid, "reason": f"run {rid}: {why}"} for rid, why in unreadable]
     no_id = ~_has_value(kept[id_col])
     for rid in kept.loc[no_id, "run_id"]:
-        excl_rows.append(
-            {"candidate": rid, "reason": f"run {rid}: no value in id column {id_col!r}"}
-        )
+        excl_rows.append({"candidate": rid, "reason": f"run {rid}: no value in id column {id_col!r}"})
     kept = kept[~no_id].reset_index(drop=True)
     if kept.empty:
         raise CandidatesError(f"No run of {source} has a value in id column {id_col!r}.")
     ids = kept[id_col].astype(str).str.strip()
     if id_column is None and replicate_column is None and id_col != f"tags.{CANDIDATE_TAG}":
         # runs tagged replicate_of, or identical apart from a seed parameter, are one candidate
-        grouped = replicate_groups(kept, ids, params=[c for c in kept.columns if c.startswith("params.")],
-                                   replicate_of="tags.replicate_of")
+        grouped = replicate_groups(
+            kept, ids, params=[c for c in kept.columns if c.startswith("params.")], replicate_of="tags.replicate_of"
+        )
         if grouped is not None:
             ids, id_rule = grouped[0].reset_index(drop=True), grouped[1]
     rep_col = replicate_column
@@ -729,18 +725,13 @@ def _candidates_from_runs(
 
     # metric columns
     present = sorted(logged)
-    kept = kept.drop(
-        columns=[c for c in kept.columns if c.startswith("metrics.") and c[8:] not in present]
-    )
+    kept = kept.drop(columns=[c for c in kept.columns if c.startswith("metrics.") and c[8:] not in present])
     if metrics is not None:
         for m in metrics:
             if m not in present:
                 extra = ""
                 if f"params.{m}" in kept.columns:
-                    extra = (
-                        f"\n  {m!r} is a parameter ('params.{m}'): "
-                        "MLflow stores parameters as text."
-                    )
+                    extra = f"\n  {m!r} is a parameter ('params.{m}'): MLflow stores parameters as text."
                 raise UnknownObjectiveError(
                     unknown_name("Metric", m, present, where=f"a metric logged in {source}") + extra
                 )
@@ -750,23 +741,15 @@ def _candidates_from_runs(
     system = [
         c
         for c in provenance_cols
-        if c.startswith("tags.mlflow.")
-        and c[5:] not in KEPT_SYSTEM_TAGS
-        and c not in (id_col, rep_col)
+        if c.startswith("tags.mlflow.") and c[5:] not in KEPT_SYSTEM_TAGS and c not in (id_col, rep_col)
     ]
-    system_dropped = sorted(
-        c[5:] for c in system if c != "tags.mlflow.runName"
-    )  # that one is run_name
+    system_dropped = sorted(c[5:] for c in system if c != "tags.mlflow.runName")  # that one is run_name
     provenance_cols = [c for c in provenance_cols if c not in system]
 
     frame = kept.rename(columns=rename)
-    frame = frame[
-        [*dict.fromkeys([id_col, *([rep_col] if rep_col else []), *metric_cols, *provenance_cols])]
-    ]
+    frame = frame[[*dict.fromkeys([id_col, *([rep_col] if rep_col else []), *metric_cols, *provenance_cols])]]
     if id_col in metric_cols or (rep_col and rep_col in metric_cols):
-        raise CandidatesError(
-            f"A metric cannot be the id or replicate column ({id_col!r}, {rep_col!r})."
-        )
+        raise CandidatesError(f"A metric cannot be the id or replicate column ({id_col!r}, {rep_col!r}).")
     frame[id_col] = ids
     chosen = list(metrics) if metrics is not None else metric_cols
     if not chosen:
@@ -778,11 +761,7 @@ def _candidates_from_runs(
         **source_ref,
         "id_column": id_col,
         "id_rule": id_rule,
-        "excluded": dict(
-            Counter(
-                "deleted" if r["_stage"] == "deleted" else r["status"] for _, r in gone.iterrows()
-            )
-        )
+        "excluded": dict(Counter("deleted" if r["_stage"] == "deleted" else r["status"] for _, r in gone.iterrows()))
         | ({"unreadable": len(unreadable)} if unreadable else {}),
         "dropped_system_tags": system_dropped,
     }
@@ -801,23 +780,23 @@ def _candidates_from_runs(
         for item in incomplete:
             table.loc[item["candidate"], item["metric"]] = float("nan")
         cands = replace(cands, table=table, source_ref={**cands.source_ref, "incomplete_replicates": incomplete})
-        shown = "; ".join(f"{i['candidate']!r} {i['metric']!r}: missing in run(s) {', '.join(i['missing_runs'])}"
-                          for i in incomplete[:10])
+        shown = "; ".join(
+            f"{i['candidate']!r} {i['metric']!r}: missing in run(s) {', '.join(i['missing_runs'])}"
+            for i in incomplete[:10]
+        )
         warnings.warn(
             f"{len(incomplete)} metric(s) of {source} were logged by some replicates of a candidate and not by "
             f"others; they are left empty for that candidate, not averaged: {shown}"
-            f"{' …' if len(incomplete) > 10 else ''}.", UserWarning, stacklevel=3)
+            f"{' …' if len(incomplete) > 10 else ''}.",
+            UserWarning,
+            stacklevel=3,
+        )
     rep_values = kept[rep_col].astype(str) if rep_col else pd.Series([None] * len(kept))
-    runs_map = {
-        rid: [cid, rep] for rid, cid, rep in zip(kept["run_id"], ids, rep_values, strict=True)
-    }
+    runs_map = {rid: [cid, rep] for rid, cid, rep in zip(kept["run_id"], ids, rep_values, strict=True)}
     prov = frame[[c for c in frame.columns if c not in metric_cols and c not in (id_col, rep_col)]]
     if id_col != "run_id":
         prov = prov.assign(run_id=kept["run_id"].to_numpy())
-    prov = prov[
-        [c for c in _BASE_COLUMNS if c in prov.columns]
-        + [c for c in prov.columns if c not in _BASE_COLUMNS]
-    ]
+    prov = prov[[c for c in _BASE_COLUMNS if c in prov.columns] + [c for c in prov.columns if c not in _BASE_COLUMNS]]
     prov = _collapse(prov, ids).reindex(cands.table.index)
     exclusions = pd.concat(
         [

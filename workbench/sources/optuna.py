@@ -56,9 +56,7 @@ def _storage(optuna: Any, storage: Any) -> tuple[Any, str]:
         return storage, type(storage).__name__
     text = str(storage).strip()
     if not text:
-        raise CandidatesError(
-            "The Optuna storage is empty. Fix: e.g. 'optuna:sqlite:///optuna.db#my-study'."
-        )
+        raise CandidatesError("The Optuna storage is empty. Fix: e.g. 'optuna:sqlite:///optuna.db#my-study'.")
     path = sqlite_path(text)
     if path is None and "://" not in text:  # a plain path: SQLite file or journal file
         path = Path(text)
@@ -84,10 +82,7 @@ def _storage(optuna: Any, storage: Any) -> tuple[Any, str]:
         if not {"studies", "trials"} <= tables:
             hint = ""
             if {"experiments", "runs"} <= tables:
-                hint = (
-                    " It looks like an MLflow tracking store: use "
-                    f"'mlflow:sqlite:///{path}#<experiment>'."
-                )
+                hint = f" It looks like an MLflow tracking store: use 'mlflow:sqlite:///{path}#<experiment>'."
             raise CandidatesError(
                 f"{str(path)!r} is a SQLite database but not an Optuna storage (no "
                 f"'studies'/'trials' tables).{hint}\n"
@@ -107,9 +102,7 @@ def _direction(d: Any) -> str:
     return {"MINIMIZE": "min", "MAXIMIZE": "max"}.get(getattr(d, "name", str(d)), str(d))
 
 
-def _objective_names(
-    metric_names: Sequence[str] | None, n: int, model: QualityModel | None
-) -> tuple[list[str], str]:
+def _objective_names(metric_names: Sequence[str] | None, n: int, model: QualityModel | None) -> tuple[list[str], str]:
     if metric_names:
         return list(metric_names), "from study.metric_names"
     default = ["value"] if n == 1 else [f"values_{i}" for i in range(n)]
@@ -117,8 +110,7 @@ def _objective_names(
         if len(model.names) == n:
             pairs = ", ".join(f"{d} -> {m}" for d, m in zip(default, model.names, strict=True))
             return list(model.names), (
-                "mapped by position to the quality model's objectives, as the study has no "
-                f"metric names ({pairs})"
+                f"mapped by position to the quality model's objectives, as the study has no metric names ({pairs})"
             )
         return default, (
             f"not mapped: the study has no metric names and {n} objective(s), the quality model "
@@ -211,14 +203,13 @@ def read_optuna(
     """
     for key in options:
         if key not in _OPTIONS:
-            raise UnknownNameError(
-                unknown_name("Option", key, _OPTIONS, where="an option of read_optuna")
-            )
+            raise UnknownNameError(unknown_name("Option", key, _OPTIONS, where="an option of read_optuna"))
     if "id_column" in options:
         import warnings
 
-        warnings.warn("read_optuna(id_column=...) is deprecated: use id=... (the CLI's --id).",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "read_optuna(id_column=...) is deprecated: use id=... (the CLI's --id).", DeprecationWarning, stacklevel=2
+        )
         options.setdefault("id", options.pop("id_column"))
         options.pop("id_column", None)
     optuna = require("optuna", "optuna", "Reading Optuna studies")
@@ -268,9 +259,7 @@ def _read(
     rows, excl = [], []
     for t in trials:
         if t.state.name != "COMPLETE":
-            excl.append(
-                {"candidate": trial_id(t.number), "reason": _exclusion_reason(t), "source": source}
-            )
+            excl.append({"candidate": trial_id(t.number), "reason": _exclusion_reason(t), "source": source})
             continue
         info = {
             "trial": trial_id(t.number),
@@ -292,19 +281,13 @@ def _read(
     if not rows:
         raise CandidatesError(
             f"Study {study_name!r} in {shown!r} has no COMPLETE trial"
-            + (
-                f" ({', '.join(f'{n} {s}' for s, n in excluded.items())})"
-                if excluded
-                else " (no trials)"
-            )
+            + (f" ({', '.join(f'{n} {s}' for s, n in excluded.items())})" if excluded else " (no trials)")
             + ".\n  Fix: run the optimisation, or check the study name."
         )
     df = pd.DataFrame(rows)
     attr_cols = [c for c in df.columns if c.startswith("user_attrs.")]
     numeric_attrs = [
-        c
-        for c in attr_cols
-        if df[c].map(lambda v: v is None or _is_number(v)).all() and df[c].notna().any()
+        c for c in attr_cols if df[c].map(lambda v: v is None or _is_number(v)).all() and df[c].notna().any()
     ]
     for c in numeric_attrs:
         df[c] = pd.to_numeric(df[c])
@@ -322,17 +305,18 @@ def _read(
     own_ids = "id" not in options and "replicate_column" not in options
     id_column = options.pop("id", None) or ("trial.trial" if "trial" in columns else "trial")
     if own_ids:  # trials of the same parameters are replicates of one configuration
-        grouped = replicate_groups(df, df[id_column], params=[c for c in df.columns if c.startswith("params.")],
-                                   replicate_of="user_attrs.replicate_of", require_seed=False)
+        grouped = replicate_groups(
+            df,
+            df[id_column],
+            params=[c for c in df.columns if c.startswith("params.")],
+            replicate_of="user_attrs.replicate_of",
+            require_seed=False,
+        )
         if grouped is not None:
             df = df.assign(**{"trial.candidate": grouped[0].to_numpy(), "trial.replicate": df[id_column]})
             id_column, options["replicate_column"] = "trial.candidate", "trial.replicate"
             ref["id_rule"] = grouped[1].replace("runs", "trials")
-    cands = from_frame(
-        df, id_column=id_column, metrics=chosen, source=source, source_ref=ref, **options
-    )
+    cands = from_frame(df, id_column=id_column, metrics=chosen, source=source, source_ref=ref, **options)
     if excl:
-        cands = replace(
-            cands, exclusions=pd.concat([cands.exclusions, pd.DataFrame(excl)], ignore_index=True)
-        )
+        cands = replace(cands, exclusions=pd.concat([cands.exclusions, pd.DataFrame(excl)], ignore_index=True))
     return cands

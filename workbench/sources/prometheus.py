@@ -73,9 +73,7 @@ def _le(value: Any) -> float:
     return math.inf if text in ("+Inf", "Inf", "inf", "+inf") else float(text)
 
 
-def _flatten(
-    rows: list[dict[str, Any]], labels: list[dict[str, str]], fixed: Sequence[str]
-) -> pd.DataFrame:
+def _flatten(rows: list[dict[str, Any]], labels: list[dict[str, str]], fixed: Sequence[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=list(fixed))
     keys = list(dict.fromkeys(k for lab in labels for k in lab))
     for key in keys:
@@ -120,8 +118,7 @@ def parse_exposition(text: str | bytes) -> pd.DataFrame:
     openmetrics = text.rstrip().endswith("# EOF")
     fmt = "OpenMetrics" if openmetrics else "classic text"
     if openmetrics:
-        parser = require("prometheus_client.openmetrics.parser", "monitoring",
-                         "Parsing Prometheus exposition")
+        parser = require("prometheus_client.openmetrics.parser", "monitoring", "Parsing Prometheus exposition")
     else:
         parser = require("prometheus_client.parser", "monitoring", "Parsing Prometheus exposition")
     try:
@@ -141,11 +138,17 @@ def parse_exposition(text: str | bytes) -> pd.DataFrame:
             if s.name == f"{fam.name}_created" and fam.type in _PARENTS:
                 continue
             lab = {k: v for k, v in s.labels.items() if k != "le"}
-            rows.append({
-                "family": fam.name, "metric": s.name, "type": fam.type, "labels": lab,
-                "le": _le(s.labels.get("le")), "value": float(s.value),
-                "timestamp": _ts(s.timestamp),
-            })
+            rows.append(
+                {
+                    "family": fam.name,
+                    "metric": s.name,
+                    "type": fam.type,
+                    "labels": lab,
+                    "le": _le(s.labels.get("le")),
+                    "value": float(s.value),
+                    "timestamp": _ts(s.timestamp),
+                }
+            )
             labels.append(lab)
     df = _flatten(rows, labels, EXPOSITION_COLUMNS)
     df["le"] = df["le"].astype("float64")
@@ -255,9 +258,7 @@ def histogram_quantiles(
         if not sel.any():
             names = rows["family"] if "family" in rows.columns else rows["metric"]
             valid = sorted(set(names.dropna().astype(str)))
-            raise UnknownNameError(
-                unknown_name("Histogram", metric, valid, where="a histogram of the data")
-            )
+            raise UnknownNameError(unknown_name("Histogram", metric, valid, where="a histogram of the data"))
         rows = rows[sel.to_numpy()]
     if rows.empty:
         raise MonitoringDataError("No histogram bucket (row with an 'le') in the data.")
@@ -266,8 +267,13 @@ def histogram_quantiles(
             fixed = set(EXPOSITION_COLUMNS) | {"metric"}
             present = [c for c in rows.columns if c not in fixed and rows[c].notna().any()]
             raise UnknownNameError(
-                unknown_name("Label", col, present, where=f"a label of {metric or 'the histogram'}",
-                             fix="by= names labels to group by (() for one overall histogram).")
+                unknown_name(
+                    "Label",
+                    col,
+                    present,
+                    where=f"a label of {metric or 'the histogram'}",
+                    fix="by= names labels to group by (() for one overall histogram).",
+                )
             )
     keys = list(by)
     if "timestamp" in rows.columns and rows["timestamp"].notna().any():
@@ -281,11 +287,19 @@ def histogram_quantiles(
         layout = tuple(float(x) for x in g["le"])
         for x in qs:
             value, lo, hi, inf = bucket_quantile(x, g["le"].to_numpy(), g["value"].to_numpy())
-            out.append({**dict(zip(keys, key, strict=True)), "q": x, "value": value,
-                        "observations": float(g["value"].max()), "bucket_lower": lo,
-                        "bucket_upper": hi, "in_inf_bucket": inf, "buckets": layout})
-    cols = [*keys, "q", "value", "observations", "bucket_lower", "bucket_upper", "in_inf_bucket",
-            "buckets"]
+            out.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "q": x,
+                    "value": value,
+                    "observations": float(g["value"].max()),
+                    "bucket_lower": lo,
+                    "bucket_upper": hi,
+                    "in_inf_bucket": inf,
+                    "buckets": layout,
+                }
+            )
+    cols = [*keys, "q", "value", "observations", "bucket_lower", "bucket_upper", "in_inf_bucket", "buckets"]
     return pd.DataFrame(out, columns=cols)
 
 
@@ -348,16 +362,12 @@ def read_range_query(source: Mapping[str, Any] | str | os.PathLike[str]) -> pd.D
         )
     data = doc.get("data")
     if not isinstance(data, Mapping) or "resultType" not in data:
-        raise MonitoringDataError(
-            "The Prometheus response has no data.resultType: it is not an API query result."
-        )
+        raise MonitoringDataError("The Prometheus response has no data.resultType: it is not an API query result.")
     kind, result = data["resultType"], data.get("result", [])
     if kind == "scalar":
         result = [{"metric": {}, "value": result}]
     elif kind not in ("matrix", "vector"):
-        raise MonitoringDataError(
-            f"Prometheus result type {kind!r} is not supported (matrix, vector, scalar)."
-        )
+        raise MonitoringDataError(f"Prometheus result type {kind!r} is not supported (matrix, vector, scalar).")
     rows: list[dict[str, Any]] = []
     labels: list[dict[str, str]] = []
     for series in result:
@@ -380,8 +390,7 @@ def read_range_query(source: Mapping[str, Any] | str | os.PathLike[str]) -> pd.D
         df["le"] = df["le"].astype("float64")
     df["timestamp"] = pd.to_datetime(df["timestamp"].astype("float64"), unit="s", utc=True)
     df["value"] = df["value"].astype("float64")
-    order = ["metric", *[c for c in df.columns if c not in ("metric", "timestamp", "value")],
-             "timestamp", "value"]
+    order = ["metric", *[c for c in df.columns if c not in ("metric", "timestamp", "value")], "timestamp", "value"]
     return df[order]
 
 
@@ -401,13 +410,16 @@ def _timeout(timeout: float | None) -> float:
     if not (math.isfinite(value) and value > 0):
         from workbench.errors import SourceUnreachableError
 
-        raise SourceUnreachableError(f"Prometheus timeout {raw!r} is not a positive number of seconds.\n"
-                                     f"  Fix: pass e.g. timeout=30 (CLI --timeout, or {TIMEOUT_ENV}=30).")
+        raise SourceUnreachableError(
+            f"Prometheus timeout {raw!r} is not a positive number of seconds.\n"
+            f"  Fix: pass e.g. timeout=30 (CLI --timeout, or {TIMEOUT_ENV}=30)."
+        )
     return value
 
 
-def query_range(url: str, query: str, start: Any, end: Any, step: float, *,
-                timeout: float | None = None) -> pd.DataFrame:
+def query_range(
+    url: str, query: str, start: Any, end: Any, step: float, *, timeout: float | None = None
+) -> pd.DataFrame:
     """Run one range query on a Prometheus server (``GET <url>/api/v1/query_range``).
 
     Parameters
@@ -451,32 +463,48 @@ def query_range(url: str, query: str, start: Any, end: Any, step: float, *,
 
     base = str(url).rstrip("/")
     if not base.startswith(("http://", "https://")):
-        raise SourceUnreachableError(f"Prometheus URL {url!r} is not an http(s) URL.\n"
-                                     "  Fix: pass the server's base URL, e.g. http://127.0.0.1:9090.")
+        raise SourceUnreachableError(
+            f"Prometheus URL {url!r} is not an http(s) URL.\n"
+            "  Fix: pass the server's base URL, e.g. http://127.0.0.1:9090."
+        )
     wait = _timeout(timeout)
-    params = urllib.parse.urlencode({"query": query, "start": f"{secs(start):.3f}", "end": f"{secs(end):.3f}",
-                                     "step": f"{float(step):g}", "timeout": f"{wait:g}s"})
-    fix = (f"  Fix: check the URL (the server's base URL, e.g. http://127.0.0.1:9090), that the server runs "
-           f"(curl {base}/-/ready), or allow more time (timeout=..., CLI --timeout, {TIMEOUT_ENV}).")
+    params = urllib.parse.urlencode(
+        {
+            "query": query,
+            "start": f"{secs(start):.3f}",
+            "end": f"{secs(end):.3f}",
+            "step": f"{float(step):g}",
+            "timeout": f"{wait:g}s",
+        }
+    )
+    fix = (
+        f"  Fix: check the URL (the server's base URL, e.g. http://127.0.0.1:9090), that the server runs "
+        f"(curl {base}/-/ready), or allow more time (timeout=..., CLI --timeout, {TIMEOUT_ENV})."
+    )
     try:
         with urllib.request.urlopen(f"{base}/api/v1/query_range?{params}", timeout=wait) as resp:
             body = resp.read()
     except urllib.error.HTTPError as exc:
         body = exc.read()
         if exc.code >= 500 or not body.lstrip().startswith(b"{"):
-            raise SourceUnreachableError(f"The Prometheus server at {base} answered HTTP {exc.code} "
-                                         f"({exc.reason}) to a range query.\n{fix}") from None
+            raise SourceUnreachableError(
+                f"The Prometheus server at {base} answered HTTP {exc.code} ({exc.reason}) to a range query.\n{fix}"
+            ) from None
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SourceUnreachableError(f"Cannot reach the Prometheus server at {base}: {reason} "
-                                     f"(timeout {wait:g} s).\n{fix}") from None
+        raise SourceUnreachableError(
+            f"Cannot reach the Prometheus server at {base}: {reason} (timeout {wait:g} s).\n{fix}"
+        ) from None
     try:
         doc = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise SourceUnreachableError(f"{base} did not answer a Prometheus API response (no JSON) to "
-                                     f"/api/v1/query_range.\n{fix}") from None
+        raise SourceUnreachableError(
+            f"{base} did not answer a Prometheus API response (no JSON) to /api/v1/query_range.\n{fix}"
+        ) from None
     if isinstance(doc, Mapping) and doc.get("status") == "error":
-        raise MonitoringDataError(f"The Prometheus server at {base} rejected the query {query!r}: "
-                                  f"{doc.get('errorType', '')}: {doc.get('error', '')}.\n"
-                                  "  Fix: check the metric names (source:/query:) and the label selector.")
+        raise MonitoringDataError(
+            f"The Prometheus server at {base} rejected the query {query!r}: "
+            f"{doc.get('errorType', '')}: {doc.get('error', '')}.\n"
+            "  Fix: check the metric names (source:/query:) and the label selector."
+        )
     return read_range_query(doc)

@@ -47,8 +47,23 @@ from workbench.views.rates import rates_chart
 from workbench.views.robustness import replicate_spread, stability_tornado
 
 __all__ = [
-    "pareto_scatter", "scatter_matrix", "parallel_coordinates", "linked_views", "ranking_bars",
-    "acceptability_bars", "stability_tornado", "rates_chart", "conflict_heatmap", "replicate_spread",
-    "monitoring_timeseries", "monitoring_panel", "pareto_live", "pareto_reweighted", "brush_objectives", "LiveView", "to_spec",
-    "ChartError", "MissingResultError",
+    "pareto_scatter",
+    "scatter_matrix",
+    "parallel_coordinates",
+    "linked_views",
+    "ranking_bars",
+    "acceptability_bars",
+    "stability_tornado",
+    "rates_chart",
+    "conflict_heatmap",
+    "replicate_spread",
+    "monitoring_timeseries",
+    "monitoring_panel",
+    "pareto_live",
+    "pareto_reweighted",
+    "brush_objectives",
+    "LiveView",
+    "to_spec",
+    "ChartError",
+    "MissingResultError",
 ]

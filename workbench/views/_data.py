@@ -22,17 +22,46 @@ from workbench.errors import UnknownObjectiveError, WorkbenchError, unknown_name
 from workbench.views import theme
 
 __all__ = [
-    "ChartError", "MissingResultError", "RESERVED", "MAX_POINTS", "objective", "objectives",
-    "chart_table", "Split", "split", "density_2d", "records", "column", "fieldname", "Built", "finish",
+    "ChartError",
+    "MissingResultError",
+    "RESERVED",
+    "MAX_POINTS",
+    "objective",
+    "objectives",
+    "chart_table",
+    "Split",
+    "split",
+    "density_2d",
+    "records",
+    "column",
+    "fieldname",
+    "Built",
+    "finish",
 ]
 
 #: Default most candidates drawn one by one; the rest become a binned density.
 MAX_POINTS = 5_000
 #: Column names the chart data uses besides the objectives' own.
 RESERVED = (
-    "candidate", "rank", "score", "feasible", "violation", "front", "front_line", "status", "knee",
-    "role", "label", "acceptability", "confidence", "axis_objective", "axis_value", "axis_index",
-    "axis_lo", "axis_span", "axis_position",
+    "candidate",
+    "rank",
+    "score",
+    "feasible",
+    "violation",
+    "front",
+    "front_line",
+    "status",
+    "knee",
+    "role",
+    "label",
+    "acceptability",
+    "confidence",
+    "axis_objective",
+    "axis_value",
+    "axis_index",
+    "axis_lo",
+    "axis_span",
+    "axis_position",
 )
 
 
@@ -45,6 +74,7 @@ class MissingResultError(ChartError):
 
 
 # --- names -----------------------------------------------------------------------------------------
+
 
 def objective(analysis: Any, name: Any, role: str = "Objective") -> Any:
     """The model's :class:`~workbench.quality.Objective` called ``name``, or a clear error.
@@ -66,15 +96,14 @@ def objective(analysis: Any, name: Any, role: str = "Objective") -> Any:
         return analysis.model[name]
     fix = ""
     if isinstance(name, str) and name in analysis.candidates.metrics:
-        fix = (f"{name!r} is a metric of the candidates but not an objective; add it to the quality "
-               "model's objectives to plot it.")
-    raise UnknownObjectiveError(
-        unknown_name(role, name, names, where="an objective of the quality model", fix=fix)
-    )
+        fix = (
+            f"{name!r} is a metric of the candidates but not an objective; add it to the quality "
+            "model's objectives to plot it."
+        )
+    raise UnknownObjectiveError(unknown_name(role, name, names, where="an objective of the quality model", fix=fix))
 
 
-def objectives(analysis: Any, names: Sequence[str] | None, *, at_least: int = 2,
-               chart: str = "chart") -> list:
+def objectives(analysis: Any, names: Sequence[str] | None, *, at_least: int = 2, chart: str = "chart") -> list:
     """Objectives to plot, checked: all of the model's by default, at least ``at_least`` of them."""
     if names is None:
         chosen = list(analysis.model.objectives)
@@ -132,6 +161,7 @@ def fieldname(name: str) -> str:
 
 # --- the per-candidate table ------------------------------------------------------------------------
 
+
 def chart_table(analysis: Any) -> pd.DataFrame:
     """One row per candidate with the stable columns every view uses.
 
@@ -184,6 +214,7 @@ def chart_table(analysis: Any) -> pd.DataFrame:
 
 # --- large inputs -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Split:
     """Which rows of a :func:`chart_table` are drawn one by one (``drawn``) and which as density."""
@@ -201,13 +232,13 @@ class Split:
             return []
         rest = table.loc[~self.drawn, "status"].value_counts()
         parts = [f"{rest.get(s, 0):,} {s}" for s in ("dominated", "infeasible", "front") if rest.get(s, 0)]
-        first = (f"{self.n_binned:,} of {len(table):,} candidates ({', '.join(parts)}) shown as density "
-                 f"({bins}).")
-        second = ("Drawn one by one: the front, knees, champion, recommended and the non-dominated "
-                  "infeasible candidates")
+        first = f"{self.n_binned:,} of {len(table):,} candidates ({', '.join(parts)}) shown as density ({bins})."
+        second = "Drawn one by one: the front, knees, champion, recommended and the non-dominated infeasible candidates"
         if self.n_front_binned:
-            second += (f" — the first {int(self.drawn.sum()):,} of them by that priority, then rank "
-                       f"({self.n_front_binned:,} front members are in the density).")
+            second += (
+                f" — the first {int(self.drawn.sum()):,} of them by that priority, then rank "
+                f"({self.n_front_binned:,} front members are in the density)."
+            )
         else:
             second += "."
         return [first, second]
@@ -256,8 +287,7 @@ def _edges(values: np.ndarray, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, bins + 1)
 
 
-def density_2d(x: np.ndarray, y: np.ndarray, x_all: np.ndarray, y_all: np.ndarray,
-               bins: int) -> pd.DataFrame:
+def density_2d(x: np.ndarray, y: np.ndarray, x_all: np.ndarray, y_all: np.ndarray, bins: int) -> pd.DataFrame:
     """Counts of the points ``(x, y)`` on a ``bins`` x ``bins`` grid spanning ``x_all``/``y_all``.
 
     Only non-empty cells are returned: ``x_start``, ``x_end``, ``y_start``, ``y_end``, ``count``.
@@ -270,11 +300,19 @@ def density_2d(x: np.ndarray, y: np.ndarray, x_all: np.ndarray, y_all: np.ndarra
     xe, ye = _edges(x_all, bins), _edges(y_all, bins)
     counts, _, _ = np.histogram2d(x, y, bins=[xe, ye])
     i, j = np.nonzero(counts)
-    return pd.DataFrame({"x_start": xe[i], "x_end": xe[i + 1], "y_start": ye[j], "y_end": ye[j + 1],
-                         "count": counts[i, j].astype(np.int64)})
+    return pd.DataFrame(
+        {
+            "x_start": xe[i],
+            "x_end": xe[i + 1],
+            "y_start": ye[j],
+            "y_end": ye[j + 1],
+            "count": counts[i, j].astype(np.int64),
+        }
+    )
 
 
 # --- records and the finished chart -----------------------------------------------------------------
+
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe rows: native Python values, NaN/inf as None; columns named by :func:`column`."""
@@ -285,8 +323,7 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return out.astype(object).where(out.notna(), None).to_dict(orient="records")
 
 
-def tip(field: str, title: str | None = None, fmt: str | None = None,
-        kind: str = "quantitative") -> alt.Tooltip:
+def tip(field: str, title: str | None = None, fmt: str | None = None, kind: str = "quantitative") -> alt.Tooltip:
     """A tooltip entry (``field`` already escaped with :func:`fieldname` where needed)."""
     extra: dict[str, Any] = {} if fmt is None else {"format": fmt}
     return alt.Tooltip(field=field, type=kind, title=field if title is None else title, **extra)
@@ -315,8 +352,7 @@ def brush_param(views: Iterable[str], *, resolve: str | None = None) -> alt.TopL
     select: dict[str, Any] = {"type": "interval", "encodings": ["x", "y"]}
     if resolve:
         select["resolve"] = resolve
-    return alt.TopLevelSelectionParameter(name="brush", select=alt.IntervalSelectionConfig(**select),
-                                          views=list(views))
+    return alt.TopLevelSelectionParameter(name="brush", select=alt.IntervalSelectionConfig(**select), views=list(views))
 
 
 def named_views(spec: Any) -> list[str]:

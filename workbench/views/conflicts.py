@@ -56,39 +56,77 @@ def conflict_heatmap(analysis: Any, *, cell: int = 64) -> alt.LayerChart:
         if agrees is False:
             text += "\n≠ prior"
         for a, b in ((r["a"], r["b"]), (r["b"], r["a"])):
-            rows.append({"row": a, "column": b, "rho": rho, "observed": r["observed"], "prior": r["prior"],
-                         "attribute_row": r["attribute_a"] if a == r["a"] else r["attribute_b"],
-                         "attribute_column": r["attribute_b"] if a == r["a"] else r["attribute_a"],
-                         "agrees": agrees, "disagrees": agrees is False, "text": text,
-                         "strong": rho is not None and abs(rho) >= 0.6})
-    data = pd.DataFrame(rows, columns=["row", "column", "rho", "observed", "prior", "attribute_row",
-                                       "attribute_column", "agrees", "disagrees", "text", "strong"])
+            rows.append(
+                {
+                    "row": a,
+                    "column": b,
+                    "rho": rho,
+                    "observed": r["observed"],
+                    "prior": r["prior"],
+                    "attribute_row": r["attribute_a"] if a == r["a"] else r["attribute_b"],
+                    "attribute_column": r["attribute_b"] if a == r["a"] else r["attribute_a"],
+                    "agrees": agrees,
+                    "disagrees": agrees is False,
+                    "text": text,
+                    "strong": rho is not None and abs(rho) >= 0.6,
+                }
+            )
+    data = pd.DataFrame(
+        rows,
+        columns=[
+            "row",
+            "column",
+            "rho",
+            "observed",
+            "prior",
+            "attribute_row",
+            "attribute_column",
+            "agrees",
+            "disagrees",
+            "text",
+            "strong",
+        ],
+    )
     labels = [f"{o.name} {o.arrow}" for o in analysis.model.objectives]
-    x = alt.X(field="column", type="nominal", sort=names, title=None,
-              axis=alt.Axis(labelAngle=-30, orient="top"))
+    x = alt.X(field="column", type="nominal", sort=names, title=None, axis=alt.Axis(labelAngle=-30, orient="top"))
     y = alt.Y(field="row", type="nominal", sort=names, title=None)
-    tips = [alt.Tooltip(field="row", type="nominal", title="objective"),
-            alt.Tooltip(field="column", type="nominal", title="vs"),
-            alt.Tooltip(field="rho", type="quantitative", title="Spearman rho (goodness)", format="+.2f"),
-            alt.Tooltip(field="observed", type="nominal", title="observed"),
-            alt.Tooltip(field="prior", type="nominal", title="literature prior"),
-            alt.Tooltip(field="agrees", type="nominal", title="agrees with prior"),
-            alt.Tooltip(field="attribute_row", type="nominal", title="quality attribute"),
-            alt.Tooltip(field="attribute_column", type="nominal", title="vs attribute")]
+    tips = [
+        alt.Tooltip(field="row", type="nominal", title="objective"),
+        alt.Tooltip(field="column", type="nominal", title="vs"),
+        alt.Tooltip(field="rho", type="quantitative", title="Spearman rho (goodness)", format="+.2f"),
+        alt.Tooltip(field="observed", type="nominal", title="observed"),
+        alt.Tooltip(field="prior", type="nominal", title="literature prior"),
+        alt.Tooltip(field="agrees", type="nominal", title="agrees with prior"),
+        alt.Tooltip(field="attribute_row", type="nominal", title="quality attribute"),
+        alt.Tooltip(field="attribute_column", type="nominal", title="vs attribute"),
+    ]
     base = alt.Chart(alt.NamedData(name="conflicts"))
-    colour = alt.Color(field="rho", type="quantitative", title="rho (− conflict, + synergy)",
-                       scale=alt.Scale(domain=[-1, 1], domainMid=0, scheme="blueorange", reverse=True))
+    colour = alt.Color(
+        field="rho",
+        type="quantitative",
+        title="rho (− conflict, + synergy)",
+        scale=alt.Scale(domain=[-1, 1], domainMid=0, scheme="blueorange", reverse=True),
+    )
     cells = base.mark_rect(stroke="black").encode(
-        x=x, y=y, color=alt.condition("isValid(datum.rho)", colour, alt.value("#EEEEEE")),
-        strokeWidth=alt.condition("datum.disagrees", alt.value(2.5), alt.value(0)), tooltip=tips)
+        x=x,
+        y=y,
+        color=alt.condition("isValid(datum.rho)", colour, alt.value("#EEEEEE")),
+        strokeWidth=alt.condition("datum.disagrees", alt.value(2.5), alt.value(0)),
+        tooltip=tips,
+    )
     text = base.mark_text(fontSize=11, lineBreak="\n").encode(
-        x=x, y=y, text=alt.Text(field="text", type="nominal"),
-        color=alt.condition("datum.strong", alt.value("white"), alt.value("black")), tooltip=tips)
+        x=x,
+        y=y,
+        text=alt.Text(field="text", type="nominal"),
+        color=alt.condition("datum.strong", alt.value("white"), alt.value("black")),
+        tooltip=tips,
+    )
     chart = alt.layer(cells, text).properties(width=alt.Step(cell), height=alt.Step(cell))
     feasible = bool(analysis.table["feasible"].any())
     observed_on = "the feasible front" if feasible else "the unconstrained front"
-    subtitle = [f"Spearman correlation of the objectives' goodness on {observed_on} "
-                f"({', '.join(labels)}); orange: conflict, blue: synergy.",
-                "Outlined, \"≠ prior\": the observed relation disagrees with the literature prior "
-                "for the quality attributes."]
+    subtitle = [
+        f"Spearman correlation of the objectives' goodness on {observed_on} "
+        f"({', '.join(labels)}); orange: conflict, blue: synergy.",
+        'Outlined, "≠ prior": the observed relation disagrees with the literature prior for the quality attributes.',
+    ]
     return finish(Built(chart, {"conflicts": records(data)}), "Conflicts between objectives", subtitle)

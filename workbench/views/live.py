@@ -26,7 +26,15 @@ from typing import Any
 from workbench.views._data import MAX_POINTS, chart_table, column, records
 from workbench.views.pareto import brush_value
 
-__all__ = ["LiveView", "WEIGHTED_FIELDS", "brush_objectives", "brush_value", "pareto_live", "pareto_reweighted", "to_spec"]
+__all__ = [
+    "LiveView",
+    "WEIGHTED_FIELDS",
+    "brush_objectives",
+    "brush_value",
+    "pareto_live",
+    "pareto_reweighted",
+    "to_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,9 @@ class LiveView:
     def changed_datasets(self, other: LiveView) -> dict[str, list[dict[str, Any]]]:
         """The datasets of ``other`` whose rows differ from this view's."""
         mine = self.datasets
-        return {name: rows for name, rows in other.datasets.items() if mine.get(name) is not rows
-                and mine.get(name) != rows}
+        return {
+            name: rows for name, rows in other.datasets.items() if mine.get(name) is not rows and mine.get(name) != rows
+        }
 
 
 def _skeleton(spec: Mapping[str, Any]) -> dict[str, Any]:
@@ -130,9 +139,16 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
-def pareto_live(analysis: Any, x: str, y: str, *, max_points: int = MAX_POINTS,
-                brush: Mapping[str, Sequence[float]] | None = None, width: int = 420,
-                height: int = 320) -> LiveView:
+def pareto_live(
+    analysis: Any,
+    x: str,
+    y: str,
+    *,
+    max_points: int = MAX_POINTS,
+    brush: Mapping[str, Sequence[float]] | None = None,
+    width: int = 420,
+    height: int = 320,
+) -> LiveView:
     """:func:`~workbench.views.pareto_scatter` as a :class:`LiveView` (its subtitle as ``notes``).
 
     Parameters
@@ -157,8 +173,16 @@ def pareto_live(analysis: Any, x: str, y: str, *, max_points: int = MAX_POINTS,
     """
     from workbench.views.pareto import _pareto
 
-    chart, notes, drawn = _pareto(analysis, x, y, max_points=max_points, width=width, height=height,
-                                  brush=brush_value(brush or {}, x, y), subtitle=False)
+    chart, notes, drawn = _pareto(
+        analysis,
+        x,
+        y,
+        max_points=max_points,
+        width=width,
+        height=height,
+        brush=brush_value(brush or {}, x, y),
+        subtitle=False,
+    )
     return LiveView(to_spec(chart), tuple(notes), tuple(drawn), x, y)
 
 

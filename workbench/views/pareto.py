@@ -53,6 +53,7 @@ CANDIDATES = alt.NamedData(name="candidates")
 
 # --- shared encodings --------------------------------------------------------------------------------
 
+
 def unit_title(o: Any) -> str:
     return f"{o.name} [{o.unit}]" if o.unit else o.name
 
@@ -60,8 +61,10 @@ def unit_title(o: Any) -> str:
 def tooltips(analysis: Any, table: pd.DataFrame) -> list[alt.Tooltip]:
     """Tooltip of a candidate: id, every objective with its unit, rank, score, feasibility, front."""
     tips = [alt.Tooltip(field="candidate", type="nominal", title="candidate")]
-    tips += [alt.Tooltip(field=fieldname(o.name), type="quantitative", title=unit_title(o), format=".4~g")
-             for o in analysis.model.objectives]
+    tips += [
+        alt.Tooltip(field=fieldname(o.name), type="quantitative", title=unit_title(o), format=".4~g")
+        for o in analysis.model.objectives
+    ]
     tips += [
         alt.Tooltip(field="rank", type="quantitative", title="rank"),
         alt.Tooltip(field="score", type="quantitative", title="score", format=".3f"),
@@ -83,37 +86,50 @@ def status_scale() -> alt.Scale:
 
 def status_color(brushed: bool = True, legend: bool = True) -> Any:
     """Colour by status; outside the brush (when ``brushed``) a light grey."""
-    enc = alt.Color(field="status", type="nominal", scale=status_scale(),
-                    legend=alt.Legend(title="status") if legend else None)
+    enc = alt.Color(
+        field="status", type="nominal", scale=status_scale(), legend=alt.Legend(title="status") if legend else None
+    )
     return alt.condition(BRUSH, enc, alt.value(theme.UNSELECTED)) if brushed else enc
 
 
 def _status_channel(channel: type, values: dict[str, Any]) -> Any:
     domain = ["front", "dominated", "infeasible"]
     # sorted: Vega-Lite warns that size and opacity "should not be used with an unsorted discrete field"
-    return channel(field="status", type="nominal", legend=None, sort=domain,
-                   scale=alt.Scale(domain=domain, range=[values[s] for s in domain]))
+    return channel(
+        field="status",
+        type="nominal",
+        legend=None,
+        sort=domain,
+        scale=alt.Scale(domain=domain, range=[values[s] for s in domain]),
+    )
 
 
 def status_shape() -> alt.Shape:
     """Shape by status: circles, crosses for the infeasible."""
     domain = ["front", "dominated", "infeasible"]
-    return alt.Shape(field="status", type="nominal", title="status", legend=alt.Legend(title="status"),
-                     scale=alt.Scale(domain=domain, range=[theme.STATUS_SHAPES[s] for s in domain]))
+    return alt.Shape(
+        field="status",
+        type="nominal",
+        title="status",
+        legend=alt.Legend(title="status"),
+        scale=alt.Scale(domain=domain, range=[theme.STATUS_SHAPES[s] for s in domain]),
+    )
 
 
-
-def _axis(o: Any, field: str | None = None, channel: type = alt.X, ticks: int | None = None,
-          domain: list[float] | None = None) -> Any:
+def _axis(
+    o: Any, field: str | None = None, channel: type = alt.X, ticks: int | None = None, domain: list[float] | None = None
+) -> Any:
     """A quantitative position channel titled with the objective's label; ``domain`` fixes the range
     and clamps what lies beyond to the edge."""
     extra = {} if ticks is None else {"axis": alt.Axis(tickCount=ticks)}
     scale = alt.Scale(zero=False) if domain is None else alt.Scale(zero=False, domain=domain, clamp=True, nice=False)
-    return channel(field=fieldname(o.name) if field is None else field, type="quantitative", title=o.label,
-                   scale=scale, **extra)
+    return channel(
+        field=fieldname(o.name) if field is None else field, type="quantitative", title=o.label, scale=scale, **extra
+    )
 
 
 # --- the Pareto scatter --------------------------------------------------------------------------------
+
 
 def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> Any:
     if color is None:
@@ -121,11 +137,16 @@ def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> Any:
     valid = analysis.model.names + [c for c in COLOR_FIELDS if c in table.columns]
     if color not in valid:
         fix = "run analyze(..., smaa=10_000) first." if color in ("acceptability", "confidence") else ""
-        raise UnknownNameError(unknown_name("Colour field", color, valid,
-                                            where="a numeric column of the chart", fix=fix))
+        raise UnknownNameError(
+            unknown_name("Colour field", color, valid, where="a numeric column of the chart", fix=fix)
+        )
     title = analysis.model[color].label if color in analysis.model.names else color
-    return alt.Color(field=fieldname(color), type="quantitative", title=title,
-                     scale=alt.Scale(scheme="viridis", reverse=color in ("rank", "violation")))
+    return alt.Color(
+        field=fieldname(color),
+        type="quantitative",
+        title=title,
+        scale=alt.Scale(scheme="viridis", reverse=color in ("rank", "violation")),
+    )
 
 
 def _limits(analysis: Any) -> list[tuple[Any, float]]:
@@ -145,8 +166,19 @@ def _constraint_rows(analysis: Any, ox: Any, oy: Any) -> tuple[list[dict[str, An
     return rows, elsewhere
 
 
-def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.ndarray, *, color: Any = None,
-             width: int = 420, height: int = 320, name: str = "points", focus: bool = False) -> Built:
+def _scatter(
+    analysis: Any,
+    ox: Any,
+    oy: Any,
+    table: pd.DataFrame,
+    drawn: np.ndarray,
+    *,
+    color: Any = None,
+    width: int = 420,
+    height: int = 320,
+    name: str = "points",
+    focus: bool = False,
+) -> Built:
     """Layers of the Pareto scatter (unthemed), with its datasets.
 
     With ``focus``, each axis spans the feasible candidates and the constraint limits on it; the
@@ -175,27 +207,47 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
                     v |= (x < domains[o.name][0]) | (x > domains[o.name][1])
             kinds = shown.loc[v, "status"].value_counts()
             what = " and ".join(f"{n} {k}" for k, n in kinds.items())
-            notes.append(f"{what} beyond the axes (drawn as open triangles at the edge; "
-                         "the axes span the feasible candidates and the limits).")
+            notes.append(
+                f"{what} beyond the axes (drawn as open triangles at the edge; "
+                "the axes span the feasible candidates and the limits)."
+            )
 
     def _ax(o: Any, field: str | None = None, channel: type = alt.X) -> Any:
         return _axis(o, field, channel, domain=domains.get(o.name))
+
     if (~drawn).any():
         rest = table.loc[~drawn]
-        dens = density_2d(rest[ox.name].to_numpy(), rest[oy.name].to_numpy(), table[ox.name].to_numpy(),
-                          table[oy.name].to_numpy(), SCATTER_BINS)
+        dens = density_2d(
+            rest[ox.name].to_numpy(),
+            rest[oy.name].to_numpy(),
+            table[ox.name].to_numpy(),
+            table[oy.name].to_numpy(),
+            SCATTER_BINS,
+        )
         datasets["density"] = records(dens)
-        layers.append(alt.Chart(alt.NamedData(name="density")).mark_rect(color=theme.DENSITY_COLOR).encode(
-            x=_ax(ox, "x_start"), x2=alt.X2(field="x_end"),
-            y=_ax(oy, "y_start", alt.Y), y2=alt.Y2(field="y_end"),
-            opacity=alt.Opacity(field="count", type="quantitative", title="candidates per bin",
-                                scale=alt.Scale(type="log", range=[0.12, 0.75])),
-            tooltip=[tip("count", "candidates in bin"),
-                     tip("x_start", f"{unit_title(ox)} from", ".4~g"),
-                     tip("x_end", f"{unit_title(ox)} to", ".4~g"),
-                     tip("y_start", f"{unit_title(oy)} from", ".4~g"),
-                     tip("y_end", f"{unit_title(oy)} to", ".4~g")],
-        ))
+        layers.append(
+            alt.Chart(alt.NamedData(name="density"))
+            .mark_rect(color=theme.DENSITY_COLOR)
+            .encode(
+                x=_ax(ox, "x_start"),
+                x2=alt.X2(field="x_end"),
+                y=_ax(oy, "y_start", alt.Y),
+                y2=alt.Y2(field="y_end"),
+                opacity=alt.Opacity(
+                    field="count",
+                    type="quantitative",
+                    title="candidates per bin",
+                    scale=alt.Scale(type="log", range=[0.12, 0.75]),
+                ),
+                tooltip=[
+                    tip("count", "candidates in bin"),
+                    tip("x_start", f"{unit_title(ox)} from", ".4~g"),
+                    tip("x_end", f"{unit_title(ox)} to", ".4~g"),
+                    tip("y_start", f"{unit_title(oy)} from", ".4~g"),
+                    tip("y_end", f"{unit_title(oy)} to", ".4~g"),
+                ],
+            )
+        )
     rows, elsewhere = _constraint_rows(analysis, ox, oy)
     if rows:
         datasets["constraints"] = rows
@@ -203,6 +255,7 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         slo_tip = [tip("text", "constraint", kind="nominal")]
         rule = dict(color=theme.SLO_COLOR, strokeDash=[6, 4], strokeWidth=1.5)
         text = dict(color=theme.SLO_COLOR, fontSize=10, align="left")
+
         # Labels face the middle of the plot, so they are not cut at the edge and the x label
         # (along the top) and the y label (at the right end) do not meet in a corner.
         def _where(o: Any, limit: float) -> float:
@@ -221,17 +274,20 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
             # both sides always (an empty side draws nothing): a limit that moves across the middle
             # changes only rows, so a live chart updates in place
             for side, align, dx in (("left", "left", 4), ("right", "right", -4)):
-                layers.append(on_x.transform_filter(f"datum.side === '{side}'").mark_text(
-                    baseline="top", dx=dx, dy=4, **{**text, "align": align}).encode(
-                    x=_ax(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal")))
+                layers.append(
+                    on_x.transform_filter(f"datum.side === '{side}'")
+                    .mark_text(baseline="top", dx=dx, dy=4, **{**text, "align": align})
+                    .encode(x=_ax(ox, "limit"), y=alt.value(0), text=alt.Text(field="text", type="nominal"))
+                )
         if any(r["axis"] == "y" for r in rows):
             on_y = slo.transform_filter("datum.axis === 'y'")
             layers.append(on_y.mark_rule(**rule).encode(y=_ax(oy, "limit", alt.Y), tooltip=slo_tip))
             for side, baseline, dy in (("left", "bottom", -3), ("right", "top", 3)):  # low line: above it
-                layers.append(on_y.transform_filter(f"datum.side === '{side}'").mark_text(
-                    baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"}).encode(
-                    y=_ax(oy, "limit", alt.Y), x=alt.value(width),
-                    text=alt.Text(field="text", type="nominal")))
+                layers.append(
+                    on_y.transform_filter(f"datum.side === '{side}'")
+                    .mark_text(baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"})
+                    .encode(y=_ax(oy, "limit", alt.Y), x=alt.value(width), text=alt.Text(field="text", type="nominal"))
+                )
     if elsewhere:
         notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
     extent = {}  # the bars are clamped to what the points and limits span: they never widen an axis
@@ -240,7 +296,9 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
             extent[o.name] = domains[o.name]
         else:
             v = table.loc[drawn, o.name].to_numpy(dtype="float64")
-            v = np.concatenate([v[np.isfinite(v)], [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]])
+            v = np.concatenate(
+                [v[np.isfinite(v)], [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]]
+            )
             v = v[np.isfinite(v)]
             if len(v):
                 extent[o.name] = [float(v.min()), float(v.max())]
@@ -249,29 +307,51 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         datasets["intervals"] = bars
         band = alt.Chart(alt.NamedData(name="intervals"))
         level = format_percent(analysis.uncertainty.level)
-        bar_tip = [tip("candidate", "candidate", kind="nominal"), tip("n", "seeds"),
-                   tip("x_lo", f"{unit_title(ox)} {level} from", ".4~g"), tip("x_hi", "to", ".4~g"),
-                   tip("y_lo", f"{unit_title(oy)} {level} from", ".4~g"), tip("y_hi", "to", ".4~g")]
+        bar_tip = [
+            tip("candidate", "candidate", kind="nominal"),
+            tip("n", "seeds"),
+            tip("x_lo", f"{unit_title(ox)} {level} from", ".4~g"),
+            tip("x_hi", "to", ".4~g"),
+            tip("y_lo", f"{unit_title(oy)} {level} from", ".4~g"),
+            tip("y_hi", "to", ".4~g"),
+        ]
         style = dict(color=theme.INTERVAL_COLOR, strokeWidth=1.2, clip=True)
-        layers.append(band.mark_rule(**style).encode(x=_ax(ox, "x_lo"), x2=alt.X2(field="x_hi"),
-                                                    y=_ax(oy, "y", alt.Y), tooltip=bar_tip))
-        layers.append(band.mark_rule(**style).encode(y=_ax(oy, "y_lo", alt.Y), y2=alt.Y2(field="y_hi"),
-                                                    x=_ax(ox, "x"), tooltip=bar_tip))
+        layers.append(
+            band.mark_rule(**style).encode(
+                x=_ax(ox, "x_lo"), x2=alt.X2(field="x_hi"), y=_ax(oy, "y", alt.Y), tooltip=bar_tip
+            )
+        )
+        layers.append(
+            band.mark_rule(**style).encode(
+                y=_ax(oy, "y_lo", alt.Y), y2=alt.Y2(field="y_hi"), x=_ax(ox, "x"), tooltip=bar_tip
+            )
+        )
         few = min(r["n"] for r in bars)
-        notes.append(f"Bars: the {level} interval of each mean over its seeds"
-                     + (f" (from {few} seeds; wide bars are cut at the axes)" if any(r["clamped"] for r in bars)
-                        else "") + ".")
+        notes.append(
+            f"Bars: the {level} interval of each mean over its seeds"
+            + (f" (from {few} seeds; wide bars are cut at the axes)" if any(r["clamped"] for r in bars) else "")
+            + "."
+        )
     base = alt.Chart(CANDIDATES)
-    layers.append(base.transform_filter("datum.front_line").mark_line(
-        color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7).encode(
-        x=_ax(ox), y=_ax(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label)))
+    layers.append(
+        base.transform_filter("datum.front_line")
+        .mark_line(color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7)
+        .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label))
+    )
     colour = status_color() if color is None else alt.condition(BRUSH, color, alt.value(theme.UNSELECTED))
-    layers.append(base.mark_point(filled=True).encode(
-        x=_ax(ox), y=_ax(oy, channel=alt.Y), color=colour, shape=status_shape(),
-        opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
-        size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
-        tooltip=tooltips(analysis, table),
-    ).properties(name=name))
+    layers.append(
+        base.mark_point(filled=True)
+        .encode(
+            x=_ax(ox),
+            y=_ax(oy, channel=alt.Y),
+            color=colour,
+            shape=status_shape(),
+            opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
+            size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
+            tooltip=tooltips(analysis, table),
+        )
+        .properties(name=name)
+    )
     # A ring layer only for roles someone holds: an empty layer draws nothing and makes Vega-Lite
     # warn of an infinite extent. Roles do not appear on a weight move (the recommended candidate
     # changes, but exists whenever something is feasible), so a re-weighted spec keeps its layers.
@@ -280,24 +360,38 @@ def _scatter(analysis: Any, ox: Any, oy: Any, table: pd.DataFrame, drawn: np.nda
         if role not in held:
             continue
         ring = base.transform_filter(f"indexof(datum.role || '', {js(role)}) >= 0").mark_point(
-            filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_,
-            opacity=1)
-        layers.append(ring.encode(x=_ax(ox), y=_ax(oy, channel=alt.Y),
-                                  tooltip=tooltips(analysis, table)))
-    layers.append(base.transform_filter("isValid(datum.label)").mark_text(
-        align="left", baseline="bottom", dx=7, dy=-5, fontSize=11, color="#222222").encode(
-        x=_ax(ox), y=_ax(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal")))
+            filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_, opacity=1
+        )
+        layers.append(ring.encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table)))
+    layers.append(
+        base.transform_filter("isValid(datum.label)")
+        .mark_text(align="left", baseline="bottom", dx=7, dy=-5, fontSize=11, color="#222222")
+        .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal"))
+    )
     if beyond_test:
-        layers.append(base.transform_filter(" || ".join(beyond_test)).mark_point(
-            shape="triangle-up", filled=False, size=90, strokeWidth=1.5, color=theme.STATUS_COLORS["infeasible"],
-            opacity=1).encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table)))
-    chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
-        opacity="independent", size="independent")
+        layers.append(
+            base.transform_filter(" || ".join(beyond_test))
+            .mark_point(
+                shape="triangle-up",
+                filled=False,
+                size=90,
+                strokeWidth=1.5,
+                color=theme.STATUS_COLORS["infeasible"],
+                opacity=1,
+            )
+            .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table))
+        )
+    chart = (
+        alt.layer(*layers)
+        .properties(width=width, height=height)
+        .resolve_scale(opacity="independent", size="independent")
+    )
     return Built(chart, datasets, [name], notes)
 
 
-def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame,
-                   extent: Mapping[str, list[float]] | None = None) -> list[dict[str, Any]]:
+def _interval_rows(
+    analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame, extent: Mapping[str, list[float]] | None = None
+) -> list[dict[str, Any]]:
     """Per drawn candidate with replicates, its interval on both axes (n ≥ 2 on either), crossing
     where its point is drawn (the summarised value). Ends beyond ``extent`` (per objective, what
     the axis spans without the bars) are drawn at its edge and flagged ``clamped``: two seeds give
@@ -316,9 +410,16 @@ def _interval_rows(analysis: Any, ox: Any, oy: Any, shown: pd.DataFrame,
         if max(int(sx["n"]), int(sy["n"])) < 2:
             continue
         x, y = float(xv), float(yv)
-        row = {"candidate": key, "n": int(min(sx["n"], sy["n"])), "x": x, "y": y,
-               "x_lo": float(sx["ci_low"]), "x_hi": float(sx["ci_high"]),
-               "y_lo": float(sy["ci_low"]), "y_hi": float(sy["ci_high"])}
+        row = {
+            "candidate": key,
+            "n": int(min(sx["n"], sy["n"])),
+            "x": x,
+            "y": y,
+            "x_lo": float(sx["ci_low"]),
+            "x_hi": float(sx["ci_high"]),
+            "y_lo": float(sy["ci_low"]),
+            "y_hi": float(sy["ci_high"]),
+        }
         for k in ("x_lo", "x_hi"):  # an undefined interval draws as a point on that axis
             row[k] = x if not np.isfinite(row[k]) else row[k]
         for k in ("y_lo", "y_hi"):
@@ -360,8 +461,9 @@ def _summary(analysis: Any) -> str:
     return " · ".join(parts)
 
 
-def focus_domain(table: pd.DataFrame, o: Any, limits: list[float] = (), pad: float = 0.06
-                 ) -> tuple[list[float] | None, int]:
+def focus_domain(
+    table: pd.DataFrame, o: Any, limits: list[float] = (), pad: float = 0.06
+) -> tuple[list[float] | None, int]:
     """An axis range around the feasible candidates (and the constraint limits on this axis), and how
     many drawn candidates lie beyond it. ``(None, 0)`` when nothing lies beyond (keep the data range).
 
@@ -385,10 +487,15 @@ def _front_note(analysis: Any, shown: list[Any], line: bool = False) -> str | No
     if not bool(analysis.table["feasible"].any()):
         notes.append("No candidate is feasible: there is no feasible front to draw.")
     if len(analysis.model.objectives) > len(shown):
-        notes.append(f"Front = non-dominated in all {len(analysis.model.objectives)} objectives "
-                     f"({', '.join(analysis.model.names)})"
-                     + (f"; the line joins those also non-dominated in {shown[0].name} and "
-                        f"{shown[1].name} alone." if line else "."))
+        notes.append(
+            f"Front = non-dominated in all {len(analysis.model.objectives)} objectives "
+            f"({', '.join(analysis.model.names)})"
+            + (
+                f"; the line joins those also non-dominated in {shown[0].name} and {shown[1].name} alone."
+                if line
+                else "."
+            )
+        )
     return " ".join(notes) or None
 
 
@@ -429,9 +536,17 @@ def brush_value(brush: Mapping[str, Sequence[float]], x: str, y: str) -> dict[st
     return None
 
 
-def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
-                   width: int = 420, height: int = 320,
-                   brush: Mapping[str, Sequence[float]] | None = None) -> alt.LayerChart:
+def pareto_scatter(
+    analysis: Any,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    max_points: int = MAX_POINTS,
+    width: int = 420,
+    height: int = 320,
+    brush: Mapping[str, Sequence[float]] | None = None,
+) -> alt.LayerChart:
     """Two objectives against each other: the front, the dominated, the infeasible and the SLOs.
 
     The feasible front (``front == 0``) is drawn in blue and connected in order of ``x``; dominated
@@ -488,14 +603,31 @@ def pareto_scatter(analysis: Any, x: str, y: str, *, color: str | None = None, m
     ...
     workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
     """
-    chart, _, _ = _pareto(analysis, x, y, color=color, max_points=max_points, width=width, height=height,
-                          brush=None if brush is None else brush_value(brush, x, y))
+    chart, _, _ = _pareto(
+        analysis,
+        x,
+        y,
+        color=color,
+        max_points=max_points,
+        width=width,
+        height=height,
+        brush=None if brush is None else brush_value(brush, x, y),
+    )
     return chart
 
 
-def _pareto(analysis: Any, x: str, y: str, *, color: str | None = None, max_points: int = MAX_POINTS,
-            width: int = 420, height: int = 320, brush: dict[str, list[float]] | None = None,
-            subtitle: bool = True) -> tuple[alt.LayerChart, list[str], list[str]]:
+def _pareto(
+    analysis: Any,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    max_points: int = MAX_POINTS,
+    width: int = 420,
+    height: int = 320,
+    brush: dict[str, list[float]] | None = None,
+    subtitle: bool = True,
+) -> tuple[alt.LayerChart, list[str], list[str]]:
     """The Pareto scatter, its subtitle lines and the ids it draws one by one (in drawing order).
 
     ``brush``: the initial value of the brush (``{"x": [a, b], "y": [c, d]}``); ``subtitle=False``
@@ -509,8 +641,13 @@ def _pareto(analysis: Any, x: str, y: str, *, color: str | None = None, max_poin
     colour = _color_field(analysis, table, color)
     built = _scatter(analysis, ox, oy, table, drawn, color=colour, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
-    lines = [_summary(analysis), _front_note(analysis, [ox, oy], line=True), knee_note,
-             *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"), *built.notes]
+    lines = [
+        _summary(analysis),
+        _front_note(analysis, [ox, oy], line=True),
+        knee_note,
+        *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"),
+        *built.notes,
+    ]
     lines = list(dict.fromkeys(s for s in lines if s))
     built.notes = []
     chart = finish(built, f"Trade-off: {oy.name} vs {ox.name}", lines if subtitle else [])
@@ -523,8 +660,10 @@ def _pareto(analysis: Any, x: str, y: str, *, color: str | None = None, max_poin
 
 # --- scatter matrix ----------------------------------------------------------------------------------
 
-def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_points: int = MAX_POINTS,
-                   cell: int = 170) -> alt.VConcatChart:
+
+def scatter_matrix(
+    analysis: Any, objectives: list[str] | None = None, *, max_points: int = MAX_POINTS, cell: int = 170
+) -> alt.VConcatChart:
     """Every pair of objectives (lower triangle), brushing one cell highlights in all.
 
     Parameters
@@ -568,35 +707,65 @@ def scatter_matrix(analysis: Any, objectives: list[str] | None = None, *, max_po
             layers = []
             if (~drawn).any():
                 rest = table.loc[~drawn]
-                d = density_2d(rest[ox.name].to_numpy(), rest[oy.name].to_numpy(),
-                               table[ox.name].to_numpy(), table[oy.name].to_numpy(), MATRIX_BINS)
+                d = density_2d(
+                    rest[ox.name].to_numpy(),
+                    rest[oy.name].to_numpy(),
+                    table[ox.name].to_numpy(),
+                    table[oy.name].to_numpy(),
+                    MATRIX_BINS,
+                )
                 d.insert(0, "cell", name)
                 density.append(d)
-                layers.append(alt.Chart(alt.NamedData(name="density")).transform_filter(
-                    f"datum.cell === {js(name)}").mark_rect(color=theme.DENSITY_COLOR).encode(
-                    x=_axis(ox, "x_start", ticks=5), x2=alt.X2(field="x_end"),
-                    y=_axis(oy, "y_start", alt.Y, 5), y2=alt.Y2(field="y_end"),
-                    opacity=alt.Opacity(field="count", type="quantitative", legend=None,
-                                        scale=alt.Scale(type="log", range=[0.12, 0.75])),
-                    tooltip=[alt.Tooltip(field="count", type="quantitative", title="candidates in bin")]))
-            layers.append(base.mark_point(filled=True, size=25).encode(
-                x=_axis(ox, ticks=5), y=_axis(oy, channel=alt.Y, ticks=5), color=status_color(),
-                shape=status_shape(),
-                opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY), tooltip=tips,
-            ).properties(name=name))
-            row.append(alt.layer(*layers).properties(width=cell, height=cell).resolve_scale(
-                opacity="independent"))
+                layers.append(
+                    alt.Chart(alt.NamedData(name="density"))
+                    .transform_filter(f"datum.cell === {js(name)}")
+                    .mark_rect(color=theme.DENSITY_COLOR)
+                    .encode(
+                        x=_axis(ox, "x_start", ticks=5),
+                        x2=alt.X2(field="x_end"),
+                        y=_axis(oy, "y_start", alt.Y, 5),
+                        y2=alt.Y2(field="y_end"),
+                        opacity=alt.Opacity(
+                            field="count",
+                            type="quantitative",
+                            legend=None,
+                            scale=alt.Scale(type="log", range=[0.12, 0.75]),
+                        ),
+                        tooltip=[alt.Tooltip(field="count", type="quantitative", title="candidates in bin")],
+                    )
+                )
+            layers.append(
+                base.mark_point(filled=True, size=25)
+                .encode(
+                    x=_axis(ox, ticks=5),
+                    y=_axis(oy, channel=alt.Y, ticks=5),
+                    color=status_color(),
+                    shape=status_shape(),
+                    opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
+                    tooltip=tips,
+                )
+                .properties(name=name)
+            )
+            row.append(alt.layer(*layers).properties(width=cell, height=cell).resolve_scale(opacity="independent"))
         rows.append(alt.hconcat(*row))
     if density:
         datasets["density"] = records(pd.concat(density, ignore_index=True))
     chart = alt.vconcat(*rows)
     built = Built(chart, datasets, views)
-    return finish(built, "Trade-offs between every pair of objectives",
-                  [_summary(analysis), "Brush any cell to highlight the same candidates in all.",
-                   knee_note, *parts.notes(table, f"{MATRIX_BINS}×{MATRIX_BINS} bins per cell")])
+    return finish(
+        built,
+        "Trade-offs between every pair of objectives",
+        [
+            _summary(analysis),
+            "Brush any cell to highlight the same candidates in all.",
+            knee_note,
+            *parts.notes(table, f"{MATRIX_BINS}×{MATRIX_BINS} bins per cell"),
+        ],
+    )
 
 
 # --- parallel coordinates ----------------------------------------------------------------------------
+
 
 def _axes_rows(table: pd.DataFrame, objs: list[Any], focus: bool = False) -> list[dict[str, Any]]:
     rows = []
@@ -608,16 +777,36 @@ def _axes_rows(table: pd.DataFrame, objs: list[Any], focus: bool = False) -> lis
             lo, hi = dom
         worst, best = (hi, lo) if o.direction == "min" else (lo, hi)
         # the fold names each axis by its chart-data column (see _data.column)
-        rows.append({"axis_objective": column(o.name), "axis_index": i, "axis_lo": worst, "axis_span": best - worst,
-                     "label": o.label, "best": best, "worst": worst,
-                     "best_text": format_number(best, o.unit or None),
-                     "worst_text": format_number(worst, o.unit or None), "bottom": 0.0, "top": 1.0,
-                     "beyond": beyond})
+        rows.append(
+            {
+                "axis_objective": column(o.name),
+                "axis_index": i,
+                "axis_lo": worst,
+                "axis_span": best - worst,
+                "label": o.label,
+                "best": best,
+                "worst": worst,
+                "best_text": format_number(best, o.unit or None),
+                "worst_text": format_number(worst, o.unit or None),
+                "bottom": 0.0,
+                "top": 1.0,
+                "beyond": beyond,
+            }
+        )
     return rows
 
 
-def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.ndarray, *,
-              brushed: bool, width: int | None = None, height: int = 320, focus: bool = False) -> Built:
+def _parallel(
+    analysis: Any,
+    objs: list[Any],
+    table: pd.DataFrame,
+    drawn: np.ndarray,
+    *,
+    brushed: bool,
+    width: int | None = None,
+    height: int = 320,
+    focus: bool = False,
+) -> Built:
     """Layers of the parallel coordinates (unthemed), with their datasets (not ``candidates``).
 
     With ``focus``, each axis spans the feasible candidates; lines beyond are clamped to the axis
@@ -630,19 +819,38 @@ def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.nda
     labels = [[o.name, (f"[{o.unit}] " if o.unit else "") + f"{o.arrow} better"] for o in objs]
     width = width or max(360, 120 * k)
     x_scale = alt.Scale(domain=[-0.25, k - 0.75], nice=False, zero=False)
-    x_axis = alt.Axis(values=list(range(k)), labelExpr=f"{js(labels)}[datum.value] || ''", title=None,
-                      grid=False, labelAngle=0, labelFontSize=11, labelLimit=max(60, int(width / k) - 12),
-                      labelPadding=22, ticks=False, domain=False)
+    x_axis = alt.Axis(
+        values=list(range(k)),
+        labelExpr=f"{js(labels)}[datum.value] || ''",
+        title=None,
+        grid=False,
+        labelAngle=0,
+        labelFontSize=11,
+        labelLimit=max(60, int(width / k) - 12),
+        labelPadding=22,
+        ticks=False,
+        domain=False,
+    )
     n_beyond = sum(a["beyond"] for a in axes)
-    notes = ([f"Parallel coordinates: {n_beyond} values beyond their axis (the axes span the feasible "
-              "candidates; those lines end at the axis end)."] if n_beyond else [])
+    notes = (
+        [
+            f"Parallel coordinates: {n_beyond} values beyond their axis (the axes span the feasible "
+            "candidates; those lines end at the axis end)."
+        ]
+        if n_beyond
+        else []
+    )
     y = alt.Scale(domain=[0, 1], nice=False)
     y_title = "position: 0 = worst, 1 = best (in the data)"
     layers = []
     ax = alt.Chart(alt.NamedData(name="axes"))
-    layers.append(ax.mark_rule(color="#888888").encode(
-        x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
-        y=alt.Y(field="bottom", type="quantitative", scale=y, title=y_title), y2=alt.Y2(field="top")))
+    layers.append(
+        ax.mark_rule(color="#888888").encode(
+            x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+            y=alt.Y(field="bottom", type="quantitative", scale=y, title=y_title),
+            y2=alt.Y2(field="top"),
+        )
+    )
     if (~drawn).any():
         rest = table.loc[~drawn]
         dens = []
@@ -651,51 +859,84 @@ def _parallel(analysis: Any, objs: list[Any], table: pd.DataFrame, drawn: np.nda
             pos = np.full(len(v), 0.5) if a["axis_span"] == 0 else (v - a["axis_lo"]) / a["axis_span"]
             counts, edges = np.histogram(pos, bins=AXIS_BINS, range=(0.0, 1.0))
             nz = np.flatnonzero(counts)
-            dens.append(pd.DataFrame({"axis_objective": column(o.name), "x_start": a["axis_index"] - 0.05,
-                                      "x_end": a["axis_index"] + 0.05, "y_start": edges[nz],
-                                      "y_end": edges[nz + 1], "count": counts[nz].astype(np.int64)}))
+            dens.append(
+                pd.DataFrame(
+                    {
+                        "axis_objective": column(o.name),
+                        "x_start": a["axis_index"] - 0.05,
+                        "x_end": a["axis_index"] + 0.05,
+                        "y_start": edges[nz],
+                        "y_end": edges[nz + 1],
+                        "count": counts[nz].astype(np.int64),
+                    }
+                )
+            )
         datasets["axis_density"] = records(pd.concat(dens, ignore_index=True))
         strip = alt.Chart(alt.NamedData(name="axis_density")).mark_rect(color=theme.DENSITY_COLOR)
-        layers.append(strip.encode(
-            x=alt.X(field="x_start", type="quantitative", scale=x_scale, axis=x_axis),
-            x2=alt.X2(field="x_end"),
-            y=alt.Y(field="y_start", type="quantitative", scale=y, title=y_title), y2=alt.Y2(field="y_end"),
-            opacity=alt.Opacity(field="count", type="quantitative", title="candidates per bin",
-                                scale=alt.Scale(type="log", range=[0.1, 0.6])),
-            tooltip=[alt.Tooltip(field="axis_objective", type="nominal", title="objective"),
-                     alt.Tooltip(field="count", type="quantitative", title="candidates in bin")]))
-    lines = alt.Chart(CANDIDATES).transform_fold(
-        [fieldname(o.name) for o in objs], as_=["axis_objective", "axis_value"]
-    ).transform_lookup(
-        lookup="axis_objective",
-        from_=alt.LookupData(alt.NamedData(name="axes"), "axis_objective",
-                             ["axis_index", "axis_lo", "axis_span"]),
-    ).transform_calculate(
-        axis_position="datum.axis_span === 0 ? 0.5 : clamp((datum.axis_value - datum.axis_lo) / datum.axis_span, 0, 1)"
-    ).mark_line(strokeJoin="round").encode(
-        x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
-        y=alt.Y(field="axis_position", type="quantitative", scale=y, title=y_title),
-        detail=alt.Detail(field="candidate", type="nominal"),
-        color=status_color(brushed=brushed),
-        opacity=_status_channel(alt.Opacity, {"front": 0.9, "dominated": 0.3, "infeasible": 0.45}),
-        size=_status_channel(alt.Size, {"front": 2.0, "dominated": 1.0, "infeasible": 1.0}),
-        tooltip=tooltips(analysis, table),
+        layers.append(
+            strip.encode(
+                x=alt.X(field="x_start", type="quantitative", scale=x_scale, axis=x_axis),
+                x2=alt.X2(field="x_end"),
+                y=alt.Y(field="y_start", type="quantitative", scale=y, title=y_title),
+                y2=alt.Y2(field="y_end"),
+                opacity=alt.Opacity(
+                    field="count",
+                    type="quantitative",
+                    title="candidates per bin",
+                    scale=alt.Scale(type="log", range=[0.1, 0.6]),
+                ),
+                tooltip=[
+                    alt.Tooltip(field="axis_objective", type="nominal", title="objective"),
+                    alt.Tooltip(field="count", type="quantitative", title="candidates in bin"),
+                ],
+            )
+        )
+    lines = (
+        alt.Chart(CANDIDATES)
+        .transform_fold([fieldname(o.name) for o in objs], as_=["axis_objective", "axis_value"])
+        .transform_lookup(
+            lookup="axis_objective",
+            from_=alt.LookupData(alt.NamedData(name="axes"), "axis_objective", ["axis_index", "axis_lo", "axis_span"]),
+        )
+        .transform_calculate(
+            axis_position="datum.axis_span === 0 ? 0.5 : clamp((datum.axis_value - datum.axis_lo) / datum.axis_span, 0, 1)"
+        )
+        .mark_line(strokeJoin="round")
+        .encode(
+            x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+            y=alt.Y(field="axis_position", type="quantitative", scale=y, title=y_title),
+            detail=alt.Detail(field="candidate", type="nominal"),
+            color=status_color(brushed=brushed),
+            opacity=_status_channel(alt.Opacity, {"front": 0.9, "dominated": 0.3, "infeasible": 0.45}),
+            size=_status_channel(alt.Size, {"front": 2.0, "dominated": 1.0, "infeasible": 1.0}),
+            tooltip=tooltips(analysis, table),
+        )
     )
     layers.append(lines)
     for field, anchor, dy in (("best_text", "top", -6), ("worst_text", "bottom", 6)):
-        layers.append(ax.mark_text(baseline="bottom" if dy < 0 else "top", dy=dy, fontSize=10,
-                                   color="#444444").encode(
-            x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
-            y=alt.Y(field=anchor, type="quantitative", scale=y, title=y_title),
-            text=alt.Text(field=field, type="nominal")))
-    chart = alt.layer(*layers).properties(width=width, height=height).resolve_scale(
-        opacity="independent", size="independent")
+        layers.append(
+            ax.mark_text(baseline="bottom" if dy < 0 else "top", dy=dy, fontSize=10, color="#444444").encode(
+                x=alt.X(field="axis_index", type="quantitative", scale=x_scale, axis=x_axis),
+                y=alt.Y(field=anchor, type="quantitative", scale=y, title=y_title),
+                text=alt.Text(field=field, type="nominal"),
+            )
+        )
+    chart = (
+        alt.layer(*layers)
+        .properties(width=width, height=height)
+        .resolve_scale(opacity="independent", size="independent")
+    )
     return Built(chart, datasets, notes=notes)
 
 
-def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
-                         max_points: int = MAX_POINTS, width: int | None = None,
-                         height: int = 320) -> alt.LayerChart:
+def parallel_coordinates(
+    analysis: Any,
+    objectives: list[str] | None = None,
+    *,
+    max_points: int = MAX_POINTS,
+    width: int | None = None,
+    height: int = 320,
+) -> alt.LayerChart:
     """One line per candidate across normalised objective axes, up = better, the front highlighted.
 
     Each axis maps the objective's worst value in the data to 0 and its best to 1, so every axis
@@ -734,15 +975,26 @@ def parallel_coordinates(analysis: Any, objectives: list[str] | None = None, *,
     table, drawn, parts, _ = _prepare(analysis, max_points)
     built = _parallel(analysis, objs, table, drawn, brushed=False, width=width, height=height)
     built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
-    return finish(built, "Parallel coordinates (up is better on every axis)",
-                  [_summary(analysis), _front_note(analysis, objs),
-                   *parts.notes(table, f"{AXIS_BINS} bins per axis")])
+    return finish(
+        built,
+        "Parallel coordinates (up is better on every axis)",
+        [_summary(analysis), _front_note(analysis, objs), *parts.notes(table, f"{AXIS_BINS} bins per axis")],
+    )
 
 
 # --- linked views --------------------------------------------------------------------------------------
 
-def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None = None,
-                 max_points: int = MAX_POINTS, width: int | None = None, focus: bool = False) -> Any:
+
+def linked_views(
+    analysis: Any,
+    x: str,
+    y: str,
+    *,
+    objectives: list[str] | None = None,
+    max_points: int = MAX_POINTS,
+    width: int | None = None,
+    focus: bool = False,
+) -> Any:
     """The Pareto scatter of ``x`` and ``y`` beside the parallel coordinates, sharing one brush.
 
     Brushing the scatter greys out, in both views, every candidate outside the brushed box: the
@@ -797,8 +1049,7 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
         scatter_w = par_width = max(240, width - 70 - 110)
     else:
         scatter_w = 380
-    scatter = _scatter(analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320,
-                       focus=focus)
+    scatter = _scatter(analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320, focus=focus)
     par = _parallel(analysis, objs, table, drawn, brushed=True, height=300, width=par_width, focus=focus)
     datasets = {"candidates": records(table.loc[drawn]), **scatter.datasets, **par.datasets}
     if stacked:
@@ -806,9 +1057,16 @@ def linked_views(analysis: Any, x: str, y: str, *, objectives: list[str] | None 
     else:
         chart = alt.hconcat(scatter.chart, par.chart).resolve_scale(color="shared")
     built = Built(chart, datasets, scatter.brush_views, scatter.notes + par.notes)
-    return finish(built, f"Trade-off: {oy.name} vs {ox.name}, and every objective",
-                  [_summary(analysis),
-                   "Brush the scatter to highlight the same candidates "
-                   + ("below." if isinstance(chart, alt.VConcatChart) else "on the right."),
-                   _front_note(analysis, objs), _front_note(analysis, [ox, oy], line=True), knee_note,
-                   *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins; {AXIS_BINS} per axis")])
+    return finish(
+        built,
+        f"Trade-off: {oy.name} vs {ox.name}, and every objective",
+        [
+            _summary(analysis),
+            "Brush the scatter to highlight the same candidates "
+            + ("below." if isinstance(chart, alt.VConcatChart) else "on the right."),
+            _front_note(analysis, objs),
+            _front_note(analysis, [ox, oy], line=True),
+            knee_note,
+            *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins; {AXIS_BINS} per axis"),
+        ],
+    )

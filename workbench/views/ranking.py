@@ -54,24 +54,34 @@ def ranking_bars(analysis: Any, top: int = 20, *, width: int = 360) -> alt.Layer
     top = _positive(top, "top")
     table = chart_table(analysis)
     shown = table.sort_values(["rank", "candidate"], kind="stable").head(top).copy()
-    shown["text"] = [format_number(s) + ("" if ok else "  ✗ infeasible")
-                     for s, ok in zip(shown["score"], shown["feasible"], strict=True)]
+    shown["text"] = [
+        format_number(s) + ("" if ok else "  ✗ infeasible")
+        for s, ok in zip(shown["score"], shown["feasible"], strict=True)
+    ]
     order = shown["candidate"].tolist()
     base = alt.Chart(alt.NamedData(name="ranking"))
     y = alt.Y(field="candidate", type="nominal", sort=order, title=None)
     bars = base.mark_bar(height={"band": 0.8}).encode(
-        y=y, x=alt.X(field="score", type="quantitative", title=f"score ({analysis.method}; ↑ better)"),
+        y=y,
+        x=alt.X(field="score", type="quantitative", title=f"score ({analysis.method}; ↑ better)"),
         # the legend sits above the bars, where the score texts at the bars' ends cannot reach it
-        color=alt.Color(field="status", type="nominal", scale=status_scale(),
-                        legend=alt.Legend(title="status", orient="top", direction="horizontal")),
-        tooltip=tooltips(analysis, shown))
+        color=alt.Color(
+            field="status",
+            type="nominal",
+            scale=status_scale(),
+            legend=alt.Legend(title="status", orient="top", direction="horizontal"),
+        ),
+        tooltip=tooltips(analysis, shown),
+    )
     text = base.mark_text(align="left", dx=4, fontSize=10, color="#333333").encode(
-        y=y, x=alt.X(field="score", type="quantitative"), text=alt.Text(field="text", type="nominal"))
+        y=y, x=alt.X(field="score", type="quantitative"), text=alt.Text(field="text", type="nominal")
+    )
     chart = alt.layer(bars, text).properties(width=width, height=alt.Step(18))
     n = len(table)
-    subtitle = [f"Top {len(shown)} of {n:,} candidates by rank" if len(shown) < n
-                else f"All {n:,} candidates by rank",
-                "Infeasible candidates rank after every feasible one, whatever their score."]
+    subtitle = [
+        f"Top {len(shown)} of {n:,} candidates by rank" if len(shown) < n else f"All {n:,} candidates by rank",
+        "Infeasible candidates rank after every feasible one, whatever their score.",
+    ]
     return finish(Built(chart, {"ranking": records(shown)}), "Ranking", subtitle)
 
 
@@ -122,8 +132,9 @@ def acceptability_bars(analysis: Any, top: int = 20, ranks: int = 5, *, width: i
     acc = acc.loc[competing.to_numpy()]
     table = analysis.table
     first = acc.iloc[:, 0] if acc.shape[1] else pd.Series(0.0, index=acc.index)
-    order = pd.DataFrame({"first": first.to_numpy(), "rank": table["rank"].reindex(acc.index).to_numpy(),
-                          "id": acc.index.astype(str)})
+    order = pd.DataFrame(
+        {"first": first.to_numpy(), "rank": table["rank"].reindex(acc.index).to_numpy(), "id": acc.index.astype(str)}
+    )
     order = order.sort_values(["first", "rank", "id"], ascending=[False, True, True], kind="stable")
     shown = acc.iloc[order.index[:top]]
     cols = list(shown.columns)
@@ -135,31 +146,56 @@ def acceptability_bars(analysis: Any, top: int = 20, ranks: int = 5, *, width: i
         for label, pos, members in groups:
             value = float(shown.loc[cid, members].sum())
             if value > 0:
-                rows.append({"candidate": str(cid), "rank_group": label, "rank_order": pos,
-                             "acceptability": value, "first_rank": float(shown.loc[cid, cols[0]]),
-                             "confidence": smaa.confidence.get(cid, np.nan)})
-    data = pd.DataFrame(rows, columns=["candidate", "rank_group", "rank_order", "acceptability",
-                                       "first_rank", "confidence"])
+                rows.append(
+                    {
+                        "candidate": str(cid),
+                        "rank_group": label,
+                        "rank_order": pos,
+                        "acceptability": value,
+                        "first_rank": float(shown.loc[cid, cols[0]]),
+                        "confidence": smaa.confidence.get(cid, np.nan),
+                    }
+                )
+    data = pd.DataFrame(
+        rows, columns=["candidate", "rank_group", "rank_order", "acceptability", "first_rank", "confidence"]
+    )
     domain = [g[0] for g in groups]
     y = alt.Y(field="candidate", type="nominal", sort=[str(c) for c in shown.index], title=None)
-    bars = alt.Chart(alt.NamedData(name="acceptability")).mark_bar(height={"band": 0.8}).encode(
-        y=y,
-        x=alt.X(field="acceptability", type="quantitative", stack="zero", title="share of sampled weights",
-                scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
-        color=alt.Color(field="rank_group", type="ordinal", title="rank",
-                        scale=alt.Scale(domain=domain, scheme="viridis")),
-        order=alt.Order(field="rank_order", type="quantitative", sort="ascending"),
-        tooltip=[tip("candidate", kind="nominal"), tip("rank_group", "rank", kind="ordinal"),
-                 tip("acceptability", "acceptability", ".1%"),
-                 tip("first_rank", "first-rank acceptability", ".1%"),
-                 tip("confidence", "confidence factor", ".1%")])
+    bars = (
+        alt.Chart(alt.NamedData(name="acceptability"))
+        .mark_bar(height={"band": 0.8})
+        .encode(
+            y=y,
+            x=alt.X(
+                field="acceptability",
+                type="quantitative",
+                stack="zero",
+                title="share of sampled weights",
+                scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%"),
+            ),
+            color=alt.Color(
+                field="rank_group", type="ordinal", title="rank", scale=alt.Scale(domain=domain, scheme="viridis")
+            ),
+            order=alt.Order(field="rank_order", type="quantitative", sort="ascending"),
+            tooltip=[
+                tip("candidate", kind="nominal"),
+                tip("rank_group", "rank", kind="ordinal"),
+                tip("acceptability", "acceptability", ".1%"),
+                tip("first_rank", "first-rank acceptability", ".1%"),
+                tip("confidence", "confidence factor", ".1%"),
+            ],
+        )
+    )
     chart = alt.layer(bars).properties(width=width, height=alt.Step(18))
     n = int(competing.sum())
     subtitle = [
         f"{smaa.samples:,} weight samples ({smaa.weights}), method {smaa.method}, seed {smaa.seed}.",
-        (f"Top {len(shown)} of {n:,} competing candidates by first-rank acceptability"
-         if len(shown) < n else f"All {n:,} competing candidates (the feasible front)")
+        (
+            f"Top {len(shown)} of {n:,} competing candidates by first-rank acceptability"
+            if len(shown) < n
+            else f"All {n:,} competing candidates (the feasible front)"
+        )
         + (f"; ranks past {ranks} grouped." if len(cols) > ranks else "."),
     ]
     return finish(Built(chart, {"acceptability": records(data)}), "Rank acceptability (SMAA)", subtitle)
-

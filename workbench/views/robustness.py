@@ -63,8 +63,11 @@ def stability_tornado(analysis: Any, *, width: int = 420) -> alt.LayerChart:
     """
     stab = analysis.stability
     if stab is None:
-        why = ("no candidate is feasible" if not bool(analysis.table["feasible"].any())
-               else "it was run with stability=False")
+        why = (
+            "no candidate is feasible"
+            if not bool(analysis.table["feasible"].any())
+            else "it was run with stability=False"
+        )
         raise MissingResultError(
             f"stability_tornado needs weight stability intervals, but this analysis has none ({why}).\n"
             "  Fix: analyze(..., stability=True) on candidates of which at least one is feasible."
@@ -81,42 +84,47 @@ def stability_tornado(analysis: Any, *, width: int = 420) -> alt.LayerChart:
     base = alt.Chart(alt.NamedData(name="stability"))
     y = alt.Y(field="label", type="nominal", sort=order, title=None)
     x = dict(type="quantitative", scale=alt.Scale(domain=[0, 1], nice=False))
-    tips = [alt.Tooltip(field="objective", type="nominal", title="objective"),
-            alt.Tooltip(field="weight", type="quantitative", title="current weight", format=".3f"),
-            alt.Tooltip(field="lower", type="quantitative", title=f"{top} first from", format=".3f"),
-            alt.Tooltip(field="upper", type="quantitative", title=f"{top} first up to", format=".3f"),
-            alt.Tooltip(field="lower_winner", type="nominal", title="first below the range"),
-            alt.Tooltip(field="upper_winner", type="nominal", title="first above the range"),
-            alt.Tooltip(field="margin", type="quantitative", title="margin", format=".3f")]
+    tips = [
+        alt.Tooltip(field="objective", type="nominal", title="objective"),
+        alt.Tooltip(field="weight", type="quantitative", title="current weight", format=".3f"),
+        alt.Tooltip(field="lower", type="quantitative", title=f"{top} first from", format=".3f"),
+        alt.Tooltip(field="upper", type="quantitative", title=f"{top} first up to", format=".3f"),
+        alt.Tooltip(field="lower_winner", type="nominal", title="first below the range"),
+        alt.Tooltip(field="upper_winner", type="nominal", title="first above the range"),
+        alt.Tooltip(field="margin", type="quantitative", title="margin", format=".3f"),
+    ]
     layers = [
         base.mark_bar(color="#EEEEEE", height={"band": 0.7}).encode(
-            y=y, x=alt.X(field="full_lo", title="normalised weight", **x), x2=alt.X2(field="full_hi")),
+            y=y, x=alt.X(field="full_lo", title="normalised weight", **x), x2=alt.X2(field="full_hi")
+        ),
         base.mark_bar(color=theme.STATUS_COLORS["front"], opacity=0.8, height={"band": 0.7}).encode(
-            y=y, x=alt.X(field="lower", **x), x2=alt.X2(field="upper"), tooltip=tips),
-        base.mark_tick(color="black", thickness=3, size=22).encode(
-            y=y, x=alt.X(field="weight", **x), tooltip=tips),
+            y=y, x=alt.X(field="lower", **x), x2=alt.X2(field="upper"), tooltip=tips
+        ),
+        base.mark_tick(color="black", thickness=3, size=22).encode(y=y, x=alt.X(field="weight", **x), tooltip=tips),
     ]
     # winners' names just outside each end of the bar, or just inside it when there is no room
     for end, text, outside in (("lower", "left_text", "right"), ("upper", "right_text", "left")):
         inside = "left" if outside == "right" else "right"
         room = f"datum.{end} {'>=' if end == 'lower' else '<='} {0.15 if end == 'lower' else 0.85}"
-        for test, align, dx, colour in ((room, outside, -4 if outside == "right" else 4, "#333333"),
-                                        (f"!({room})", inside, 4 if inside == "left" else -4, "white")):
+        for test, align, dx, colour in (
+            (room, outside, -4 if outside == "right" else 4, "#333333"),
+            (f"!({room})", inside, 4 if inside == "left" else -4, "white"),
+        ):
             mark = base.transform_filter(test).mark_text(align=align, dx=dx, fontSize=10, color=colour)
-            layers.append(mark.encode(y=y, x=alt.X(field=end, **x),
-                                      text=alt.Text(field=text, type="nominal")))
+            layers.append(mark.encode(y=y, x=alt.X(field=end, **x), text=alt.Text(field=text, type="nominal")))
     chart = alt.layer(*layers).properties(width=width, height=alt.Step(34))
     method = stab.attrs.get("method", analysis.method)
-    subtitle = [f"Bar: the weight range over which {top} stays first ({method}); "
-                "tick: the current weight; names: who takes over past each end.",
-                "Most sensitive objective on top (smallest margin); "
-                "the other weights keep their proportions."]
-    return finish(Built(chart, {"stability": records(data)}), f"Weight stability of the top choice, {top}",
-                  subtitle)
+    subtitle = [
+        f"Bar: the weight range over which {top} stays first ({method}); "
+        "tick: the current weight; names: who takes over past each end.",
+        "Most sensitive objective on top (smallest margin); the other weights keep their proportions.",
+    ]
+    return finish(Built(chart, {"stability": records(data)}), f"Weight stability of the top choice, {top}", subtitle)
 
 
-def replicate_spread(analysis: Any, x: str, y: str, *, max_points: int = MAX_POINTS, width: int = 420,
-                     height: int = 320) -> alt.LayerChart:
+def replicate_spread(
+    analysis: Any, x: str, y: str, *, max_points: int = MAX_POINTS, width: int = 420, height: int = 320
+) -> alt.LayerChart:
     """Per-seed spread of replicated candidates: mean ± one standard deviation in ``x`` and ``y``.
 
     Each candidate with replicates is drawn at its mean, with error bars of one sample standard
@@ -181,8 +189,13 @@ def replicate_spread(analysis: Any, x: str, y: str, *, max_points: int = MAX_POI
     ids = table["candidate"].to_numpy()
     spread = cands.spread.reindex(ids)
     means = reps.groupby(level="candidate", sort=False)[[ox.name, oy.name]].mean().reindex(ids)
-    data = pd.DataFrame({"candidate": ids, ox.name: means[ox.name].to_numpy(dtype="float64"),
-                         oy.name: means[oy.name].to_numpy(dtype="float64")})
+    data = pd.DataFrame(
+        {
+            "candidate": ids,
+            ox.name: means[ox.name].to_numpy(dtype="float64"),
+            oy.name: means[oy.name].to_numpy(dtype="float64"),
+        }
+    )
     for axis, o in (("x", ox), ("y", oy)):
         std = spread[o.name].to_numpy(dtype="float64")
         mean = data[o.name].to_numpy()
@@ -196,39 +209,55 @@ def replicate_spread(analysis: Any, x: str, y: str, *, max_points: int = MAX_POI
     fx, fy = fieldname(ox.name), fieldname(oy.name)
     X = dict(type="quantitative", title=ox.label, scale=alt.Scale(zero=False))
     Y = dict(type="quantitative", title=oy.label, scale=alt.Scale(zero=False))
-    tips = [alt.Tooltip(field="candidate", type="nominal", title="candidate"),
-            alt.Tooltip(field=fx, type="quantitative", title=f"{unit_title(ox)} (mean)", format=".4~g"),
-            alt.Tooltip(field="x_std", type="quantitative", title=f"{unit_title(ox)} (std)", format=".3~g"),
-            alt.Tooltip(field=fy, type="quantitative", title=f"{unit_title(oy)} (mean)", format=".4~g"),
-            alt.Tooltip(field="y_std", type="quantitative", title=f"{unit_title(oy)} (std)", format=".3~g"),
-            alt.Tooltip(field="replicates", type="quantitative", title="replicates"),
-            alt.Tooltip(field="rank", type="quantitative", title="rank"),
-            alt.Tooltip(field="status", type="nominal", title="status")]
+    tips = [
+        alt.Tooltip(field="candidate", type="nominal", title="candidate"),
+        alt.Tooltip(field=fx, type="quantitative", title=f"{unit_title(ox)} (mean)", format=".4~g"),
+        alt.Tooltip(field="x_std", type="quantitative", title=f"{unit_title(ox)} (std)", format=".3~g"),
+        alt.Tooltip(field=fy, type="quantitative", title=f"{unit_title(oy)} (mean)", format=".4~g"),
+        alt.Tooltip(field="y_std", type="quantitative", title=f"{unit_title(oy)} (std)", format=".3~g"),
+        alt.Tooltip(field="replicates", type="quantitative", title="replicates"),
+        alt.Tooltip(field="rank", type="quantitative", title="rank"),
+        alt.Tooltip(field="status", type="nominal", title="status"),
+    ]
     layers = []
     if len(dots) <= max_points:
         datasets["replicates"] = records(dots)
-        dot = alt.Chart(alt.NamedData(name="replicates")).mark_point(size=12, filled=True, opacity=0.35,
-                                                                     color="#555555")
-        layers.append(dot.encode(
-            x=alt.X(field=fx, **X), y=alt.Y(field=fy, **Y),
-            tooltip=[tip("candidate", kind="nominal"), tip("replicate", kind="nominal"),
-                     tip(fx, unit_title(ox), ".4~g"), tip(fy, unit_title(oy), ".4~g")]))
+        dot = alt.Chart(alt.NamedData(name="replicates")).mark_point(
+            size=12, filled=True, opacity=0.35, color="#555555"
+        )
+        layers.append(
+            dot.encode(
+                x=alt.X(field=fx, **X),
+                y=alt.Y(field=fy, **Y),
+                tooltip=[
+                    tip("candidate", kind="nominal"),
+                    tip("replicate", kind="nominal"),
+                    tip(fx, unit_title(ox), ".4~g"),
+                    tip(fy, unit_title(oy), ".4~g"),
+                ],
+            )
+        )
     else:
-        notes.append(f"Individual replicates not drawn ({len(dots):,} rows > {max_points:,}); "
-                     "bars show mean ± std.")
+        notes.append(f"Individual replicates not drawn ({len(dots):,} rows > {max_points:,}); bars show mean ± std.")
     base = alt.Chart(alt.NamedData(name="spread"))
     colour = status_color(brushed=False)
     layers += [
-        base.mark_rule(strokeWidth=1.5).encode(x=alt.X(field="x_lo", **X), x2=alt.X2(field="x_hi"),
-                                               y=alt.Y(field=fy, **Y), color=colour, tooltip=tips),
-        base.mark_rule(strokeWidth=1.5).encode(y=alt.Y(field="y_lo", **Y), y2=alt.Y2(field="y_hi"),
-                                               x=alt.X(field=fx, **X), color=colour, tooltip=tips),
-        base.mark_point(filled=True, size=50).encode(x=alt.X(field=fx, **X), y=alt.Y(field=fy, **Y),
-                                                     color=colour, tooltip=tips),
+        base.mark_rule(strokeWidth=1.5).encode(
+            x=alt.X(field="x_lo", **X), x2=alt.X2(field="x_hi"), y=alt.Y(field=fy, **Y), color=colour, tooltip=tips
+        ),
+        base.mark_rule(strokeWidth=1.5).encode(
+            y=alt.Y(field="y_lo", **Y), y2=alt.Y2(field="y_hi"), x=alt.X(field=fx, **X), color=colour, tooltip=tips
+        ),
+        base.mark_point(filled=True, size=50).encode(
+            x=alt.X(field=fx, **X), y=alt.Y(field=fy, **Y), color=colour, tooltip=tips
+        ),
     ]
     chart = alt.layer(*layers).properties(width=width, height=height)
     single = int((data["replicates"] < 2).sum())
-    subtitle = [f"{len(data):,} candidates at their mean, bars ± one standard deviation over seeds; "
-                "dots: individual replicates.",
-                f"Candidates with a single replicate (no bar): {single:,}." if single else None, *notes]
+    subtitle = [
+        f"{len(data):,} candidates at their mean, bars ± one standard deviation over seeds; "
+        "dots: individual replicates.",
+        f"Candidates with a single replicate (no bar): {single:,}." if single else None,
+        *notes,
+    ]
     return finish(Built(chart, datasets), f"Seed spread: {oy.name} vs {ox.name}", subtitle)

@@ -31,8 +31,19 @@ from typing import Any, TypeVar
 import altair as alt
 
 __all__ = [
-    "OKABE_ITO", "PALETTE", "STATUSES", "STATUS_COLORS", "STATUS_SHAPES", "STATUS_OPACITY",
-    "ROLE_COLORS", "SLO_COLOR", "DENSITY_COLOR", "INTERVAL_COLOR", "UNSELECTED", "config", "apply",
+    "OKABE_ITO",
+    "PALETTE",
+    "STATUSES",
+    "STATUS_COLORS",
+    "STATUS_SHAPES",
+    "STATUS_OPACITY",
+    "ROLE_COLORS",
+    "SLO_COLOR",
+    "DENSITY_COLOR",
+    "INTERVAL_COLOR",
+    "UNSELECTED",
+    "config",
+    "apply",
 ]
 
 #: Okabe & Ito's eight colours.
@@ -47,8 +58,10 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 #: Categorical order: the most distinguishable colours first (yellow late: poor on white).
-PALETTE = [OKABE_ITO[c] for c in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple",
-                                  "sky_blue", "black", "yellow")]
+PALETTE = [
+    OKABE_ITO[c]
+    for c in ("blue", "orange", "bluish_green", "vermillion", "reddish_purple", "sky_blue", "black", "yellow")
+]
 
 #: A candidate's status in every view, in drawing order (later ones are drawn on top).
 STATUSES = ("dominated", "infeasible", "front")
@@ -56,8 +69,7 @@ STATUS_COLORS = {"front": OKABE_ITO["blue"], "dominated": "#8C8C8C", "infeasible
 STATUS_SHAPES = {"front": "circle", "dominated": "circle", "infeasible": "cross"}
 STATUS_OPACITY = {"front": 1.0, "dominated": 0.35, "infeasible": 0.6}
 #: Rings around the candidates a decision is about.
-ROLE_COLORS = {"recommended": OKABE_ITO["black"], "champion": OKABE_ITO["orange"],
-               "knee": OKABE_ITO["bluish_green"]}
+ROLE_COLORS = {"recommended": OKABE_ITO["black"], "champion": OKABE_ITO["orange"], "knee": OKABE_ITO["bluish_green"]}
 #: Constraint (SLO) rules.
 SLO_COLOR = OKABE_ITO["vermillion"]
 #: Binned density of candidates not drawn one by one.
@@ -73,16 +85,32 @@ _CONFIG: dict[str, Any] = {
     "padding": 8,
     "view": {"stroke": "#DDDDDD", "continuousWidth": 420, "continuousHeight": 320},
     "axis": {
-        "labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal", "titleColor": "#333333",
-        "labelColor": "#333333", "gridColor": "#EBEBEB", "domainColor": "#888888", "tickColor": "#888888",
+        "labelFontSize": 11,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "titleColor": "#333333",
+        "labelColor": "#333333",
+        "gridColor": "#EBEBEB",
+        "domainColor": "#888888",
+        "tickColor": "#888888",
         "labelLimit": 220,
     },
     "legend": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal", "symbolSize": 80},
     "header": {"labelFontSize": 11, "titleFontSize": 12},
-    "title": {"fontSize": 14, "fontWeight": "bold", "anchor": "start", "subtitleFontSize": 11,
-              "subtitleColor": "#555555", "offset": 10},
-    "range": {"category": PALETTE, "ordinal": {"scheme": "viridis"}, "ramp": {"scheme": "viridis"},
-              "diverging": {"scheme": "blueorange"}},
+    "title": {
+        "fontSize": 14,
+        "fontWeight": "bold",
+        "anchor": "start",
+        "subtitleFontSize": 11,
+        "subtitleColor": "#555555",
+        "offset": 10,
+    },
+    "range": {
+        "category": PALETTE,
+        "ordinal": {"scheme": "viridis"},
+        "ramp": {"scheme": "viridis"},
+        "diverging": {"scheme": "blueorange"},
+    },
     "text": {"fontSize": 11},
 }
 

@@ -38,17 +38,21 @@ def frame(rng: np.random.Generator, *, shift: float = 0.0, web: float = 0.5, mis
     amount = rng.normal(50.0 + shift * 10.0, 10.0, N)
     if missing:
         amount[rng.random(N) < missing] = np.nan
-    return pd.DataFrame({
-        "amount": amount,
-        "age": rng.integers(18, 80, N).astype(float),
-        "score": rng.beta(2.0, 5.0, N),
-        "channel": np.where(rng.random(N) < web, "web", "store"),
-    })
+    return pd.DataFrame(
+        {
+            "amount": amount,
+            "age": rng.integers(18, 80, N).astype(float),
+            "score": rng.beta(2.0, 5.0, N),
+            "channel": np.where(rng.random(N) < web, "web", "store"),
+        }
+    )
 
 
 def dataset(df: pd.DataFrame) -> Dataset:
-    return Dataset.from_pandas(df, data_definition=DataDefinition(
-        numerical_columns=["amount", "age", "score"], categorical_columns=["channel"]))
+    return Dataset.from_pandas(
+        df,
+        data_definition=DataDefinition(numerical_columns=["amount", "age", "score"], categorical_columns=["channel"]),
+    )
 
 
 def main() -> None:
@@ -59,8 +63,10 @@ def main() -> None:
         current = dataset(df)
         reports = {
             "drift": Report([DataDriftPreset()]),
-            "value_drift": Report([ValueDrift(column="amount", method="psi", threshold=0.1),
-                                   ValueDrift(column="channel")], include_tests=True),
+            "value_drift": Report(
+                [ValueDrift(column="amount", method="psi", threshold=0.1), ValueDrift(column="channel")],
+                include_tests=True,
+            ),
             "summary": Report([DataSummaryPreset()], include_tests=True),
         }
         for name, report in reports.items():
