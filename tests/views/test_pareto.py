@@ -435,20 +435,42 @@ def test_seed_intervals_are_drawn_as_bars_crossing_each_point():
     bars = {r["candidate"]: r for r in spec["datasets"]["intervals"]}
     points = {r["candidate"]: r for r in spec["datasets"]["candidates"]}
     assert set(bars) == set("abcd")
+    whole = 0
     for cid, bar in bars.items():
         for axis, name in (("x", "ms"), ("y", "acc")):
             seeds = df.loc[df["id"] == cid, name].to_numpy()
             lo, hi = stats.t.interval(0.95, len(seeds) - 1, loc=seeds.mean(), scale=stats.sem(seeds))
-            # an end beyond what the points span is cut at the axis (never widening it), else exact
+            # the tooltip keeps the exact interval
+            assert (bar[f"{axis}_ci_lo"], bar[f"{axis}_ci_hi"]) == (
+                pytest.approx(lo, rel=1e-12),
+                pytest.approx(hi, rel=1e-12),
+            )
+            point = a.table.loc[cid, name]
+            assert bar[axis] == pytest.approx(point)
             span = a.table[name].min(), a.table[name].max()
-            assert bar[f"{axis}_lo"] == pytest.approx(max(lo, span[0]), rel=1e-12)
-            assert bar[f"{axis}_hi"] == pytest.approx(min(hi, span[1]), rel=1e-12)
-            assert bar[axis] == pytest.approx(a.table.loc[cid, name])
+            if lo < span[0] and hi > span[1]:  # wider than the whole axis: not drawn, counted
+                assert bar[f"{axis}_whole"] and bar[f"{axis}_lo"] == bar[f"{axis}_hi"] == pytest.approx(point)
+                whole += 1
+            else:  # an end beyond what the points span is cut at the axis (never widening it), else exact
+                assert not bar[f"{axis}_whole"]
+                assert bar[f"{axis}_lo"] == pytest.approx(max(lo, span[0]), rel=1e-12)
+                assert bar[f"{axis}_hi"] == pytest.approx(min(hi, span[1]), rel=1e-12)
         assert bar["n"] == 3 and points[cid]["candidate"] == cid
     assert any(r["clamped"] for r in bars.values()) and not all(r["clamped"] for r in bars.values())
+    subtitle = " ".join(spec["title"]["subtitle"])
     assert (
-        "Bars: the 95 % interval of each mean over its seeds (from 3 seeds; wide bars are cut at the axes)."
-        in spec["title"]["subtitle"]
+        "Bars: the 95 % interval of each mean over its seeds (from 3 seeds; wide bars are cut at the axes)" in subtitle
+    )
+    assert ("not drawn" in subtitle) == (whole > 0)
+
+    # one candidate far noisier than the spread of all: its interval crosses the whole axis
+    noisy = df.copy()
+    noisy.loc[noisy["id"] == "b", "acc"] += [-0.3, 0.0, 0.3]
+    wide = views.pareto_scatter(wb.analyze(noisy, qm), "ms", "acc").to_dict()
+    b = next(r for r in wide["datasets"]["intervals"] if r["candidate"] == "b")
+    assert b["y_whole"] and b["y_lo"] == b["y_hi"] and b["y_ci_hi"] - b["y_ci_lo"] > 1
+    assert "intervals wider than the whole axis are not drawn: acc of 1 candidate" in " ".join(
+        wide["title"]["subtitle"]
     )
     assert vlc.vegalite_to_svg(spec).count("<line") + vlc.vegalite_to_svg(spec).count("<path") > 8  # it draws
     plain = views.pareto_scatter(

@@ -310,12 +310,12 @@ def _scatter(
         bar_tip = [
             tip("candidate", "candidate", kind="nominal"),
             tip("n", "seeds"),
-            tip("x_lo", f"{unit_title(ox)} {level} from", ".4~g"),
-            tip("x_hi", "to", ".4~g"),
-            tip("y_lo", f"{unit_title(oy)} {level} from", ".4~g"),
-            tip("y_hi", "to", ".4~g"),
+            tip("x_ci_lo", f"{unit_title(ox)} {level} from", ".4~g"),
+            tip("x_ci_hi", "to", ".4~g"),
+            tip("y_ci_lo", f"{unit_title(oy)} {level} from", ".4~g"),
+            tip("y_ci_hi", "to", ".4~g"),
         ]
-        style = dict(color=theme.INTERVAL_COLOR, strokeWidth=1.2, clip=True)
+        style = dict(color=theme.INTERVAL_COLOR, strokeWidth=1.2, opacity=0.8, clip=True)
         layers.append(
             band.mark_rule(**style).encode(
                 x=_ax(ox, "x_lo"), x2=alt.X2(field="x_hi"), y=_ax(oy, "y", alt.Y), tooltip=bar_tip
@@ -327,11 +327,17 @@ def _scatter(
             )
         )
         few = min(r["n"] for r in bars)
-        notes.append(
-            f"Bars: the {level} interval of each mean over its seeds"
-            + (f" (from {few} seeds; wide bars are cut at the axes)" if any(r["clamped"] for r in bars) else "")
-            + "."
-        )
+        note = f"Bars: the {level} interval of each mean over its seeds"
+        if any(r["clamped"] for r in bars):
+            note += f" (from {few} seeds; wide bars are cut at the axes)"
+        whole = [
+            f"{o.name} of {count} candidate{'s' if count != 1 else ''}"
+            for axis, o in (("x", ox), ("y", oy))
+            if (count := sum(r[f"{axis}_whole"] for r in bars))
+        ]
+        if whole:
+            note += f"; intervals wider than the whole axis are not drawn: {', '.join(whole)}"
+        notes.append(note + ".")
     base = alt.Chart(CANDIDATES)
     layers.append(
         base.transform_filter("datum.front_line")
@@ -394,8 +400,10 @@ def _interval_rows(
 ) -> list[dict[str, Any]]:
     """Per drawn candidate with replicates, its interval on both axes (n ≥ 2 on either), crossing
     where its point is drawn (the summarised value). Ends beyond ``extent`` (per objective, what
-    the axis spans without the bars) are drawn at its edge and flagged ``clamped``: two seeds give
-    a Student-t interval twelve standard errors wide, which must not squash every point."""
+    the axis spans without the bars) are drawn at its edge and flagged ``clamped``, and one wider
+    than the whole axis is not drawn (``x_whole``/``y_whole``): two seeds give a Student-t interval
+    twelve standard errors wide, which must not squash every point or cross the whole plot. The
+    true bounds stay in ``x_ci_lo``... for the tooltip."""
     unc = getattr(analysis, "uncertainty", None)
     if unc is None:
         return []
@@ -420,17 +428,24 @@ def _interval_rows(
             "y_lo": float(sy["ci_low"]),
             "y_hi": float(sy["ci_high"]),
         }
+        row.update({f"{a}_ci_{e}": row[f"{a}_{e}"] for a in ("x", "y") for e in ("lo", "hi")})  # for tooltips
         for k in ("x_lo", "x_hi"):  # an undefined interval draws as a point on that axis
             row[k] = x if not np.isfinite(row[k]) else row[k]
         for k in ("y_lo", "y_hi"):
             row[k] = y if not np.isfinite(row[k]) else row[k]
         clamped = False
         for axis, o in (("x", ox), ("y", oy)):
+            row[f"{axis}_whole"] = False
             lim = (extent or {}).get(o.name)
             if lim is None:
                 continue
             lo, hi = min(lim[0], row[axis]), max(lim[1], row[axis])
-            clamped |= row[f"{axis}_lo"] < lo or row[f"{axis}_hi"] > hi
+            below, above = row[f"{axis}_lo"] < lo, row[f"{axis}_hi"] > hi
+            if below and above and hi > lo:  # spans the whole axis: a line across the plot says nothing
+                row[f"{axis}_lo"] = row[f"{axis}_hi"] = row[axis]
+                row[f"{axis}_whole"] = True
+                continue
+            clamped |= below or above
             row[f"{axis}_lo"], row[f"{axis}_hi"] = max(row[f"{axis}_lo"], lo), min(row[f"{axis}_hi"], hi)
         row["clamped"] = bool(clamped)
         rows.append(row)
