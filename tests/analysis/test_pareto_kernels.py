@@ -308,6 +308,7 @@ def test_nan_found_by_the_pivot_pass(k, row):
         nondominated_mask(F)
 
 
+@pytest.mark.slow  # real-size inputs (the pivot pass engages only at this size)
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
     # 12,000 ML-shaped rows: the pivots drop most rows before the k-d tree; the survivors are
@@ -326,6 +327,7 @@ def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
     np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
 
 
+@pytest.mark.slow  # real-size inputs (the pivot pass engages only at this size)
 @pytest.mark.parametrize("kind", ["ml", "uniform", "grid", "correlated", "infinite"])
 @pytest.mark.parametrize("k", [2, 3, 5])
 def test_pivot_pass_at_its_real_size_matches_moocore(kind, k):

@@ -68,7 +68,7 @@ def _assert_fails_fast(
     _tally.count_fault(area)
 
 
-@pytest.mark.parametrize("peer", ["refused", "black_hole"])
+@pytest.mark.parametrize("peer", ["refused", pytest.param("black_hole", marks=pytest.mark.slow)])  # waits out a timeout
 def test_mlflow_reader_fails_fast(peer):
     import workbench as wb
 
@@ -87,7 +87,7 @@ def test_mlflow_reader_fails_fast(peer):
     )
 
 
-@pytest.mark.parametrize("peer", ["refused", "black_hole"])
+@pytest.mark.parametrize("peer", ["refused", pytest.param("black_hole", marks=pytest.mark.slow)])  # waits out a timeout
 def test_mlflow_export_alias_fails_fast(peer, tmp_path):
     """`export mlflow` used to retry for minutes (MLflow's defaults) and end in a raw traceback."""
     from workbench.decisions import DecisionLog, DecisionRecord
@@ -126,7 +126,7 @@ def test_mlflow_cli_fails_fast(peer, tmp_path):
     _tally.count_fault(area)
 
 
-@pytest.mark.parametrize("peer", ["refused", "black_hole"])
+@pytest.mark.parametrize("peer", ["refused", pytest.param("black_hole", marks=pytest.mark.slow)])  # waits out a timeout
 def test_dask_monitoring_fails_fast(peer):
     pytest.importorskip("distributed")
     from workbench.monitoring._dask import connect

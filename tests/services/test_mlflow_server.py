@@ -16,7 +16,7 @@ import pytest
 import workbench as wb
 from workbench.errors import CandidatesError
 
-pytestmark = [pytest.mark.service]
+pytestmark = [pytest.mark.service, pytest.mark.slow]  # starts a real server
 mlflow = pytest.importorskip("mlflow")
 
 

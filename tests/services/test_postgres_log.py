@@ -17,7 +17,7 @@ import pytest
 from workbench.decisions import DecisionLog, DecisionRecord
 from workbench.errors import DecisionLogError, UnknownDecisionError
 
-pytestmark = [pytest.mark.service]
+pytestmark = [pytest.mark.service, pytest.mark.slow]  # starts a real server
 
 MODEL = """
 name: api
