@@ -30,7 +30,7 @@ test: $(STAMP)
 
 ## test-fast: the suite without the tests marked slow (full demo, browser, big data, clusters)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto
 
 ## lint: what CI checks before the tests (ruff, configured in pyproject.toml)
 lint: $(STAMP)

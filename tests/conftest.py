@@ -33,6 +33,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(autouse=True)
+def _terminal_of_its_own(monkeypatch):
+    """No inherited terminal size: the CLI's tables are as wide as COLUMNS says when it is set
+    (pytest-xdist's workers set it to 80), so a test that needs a width sets it itself."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
 @pytest.fixture
 def make_candidates():
     """Seeded factory: a candidates DataFrame with `n` rows and objectives `names`."""

@@ -26,6 +26,7 @@ def test_analyze_scenarios_in_process(bench):
     assert peers["same_front"]
 
 
+@pytest.mark.slow
 def test_the_script_end_to_end(tmp_path, bench):
     """Children, log generation, the hand-query check and the results file (monitoring only: the
     other scenarios' children cost seconds of imports each)."""
@@ -38,6 +39,7 @@ def test_the_script_end_to_end(tmp_path, bench):
         assert key in results["machine"]
 
 
+@pytest.mark.slow
 def test_widget_scenario_in_process(bench, monkeypatch):
     import comm
 
@@ -48,6 +50,7 @@ def test_widget_scenario_in_process(bench, monkeypatch):
         assert r[key]["sent_kb_median"] > 0
 
 
+@pytest.mark.slow
 def test_bench_replicates_quick(tmp_path):
     """The replicate benchmark at smoke-test size: it runs, writes its results and the report renders them."""
     with script("bench_replicates") as bench:

@@ -13,6 +13,7 @@ from workbench.errors import SourceUnreachableError
 pytest.importorskip("distributed")
 
 
+@pytest.mark.slow
 def test_a_black_hole_scheduler_fails_within_the_timeout():
     from workbench._dask import dask_client
 
@@ -46,6 +47,7 @@ def test_the_timeout_comes_from_the_environment(monkeypatch):
         dask_timeout(5)
 
 
+@pytest.mark.slow
 def test_a_refused_connection_fails_after_a_short_grace_not_the_whole_timeout(monkeypatch):
     from workbench import _dask
     from workbench._dask import REFUSED_GRACE_S, dask_client

@@ -54,6 +54,7 @@ def sched(work, *args):
     )
 
 
+@pytest.mark.slow
 def test_gate_exit_codes(work):
     runs, qm = work["inputs"] / "runs.csv", work["inputs"] / "quality.yaml"
     ok = sched(work, "gate", runs, "--model", qm, "--candidate", "a")
@@ -101,6 +102,7 @@ def test_gate_on_per_seed_rows_decides_on_evidence(work):
     assert strict.returncode == 2 and "The confidence must be a number in [0.5, 1), got 2.0" in strict.stderr
 
 
+@pytest.mark.slow
 def test_decide_writes_the_log_and_exports(work):
     runs, qm = work["inputs"] / "runs.csv", work["inputs"] / "quality.yaml"
     r = sched(work, "analyze", runs, "-m", qm, "--smaa", "200", "-f", "json", "-o", "analysis.json")
@@ -153,6 +155,7 @@ def test_decide_writes_the_log_and_exports(work):
     assert [p["kind"] for p in pushed] == ["prometheus_rules"]
 
 
+@pytest.mark.slow
 def test_decide_bad_input(work):
     assert sched(work, "decide", "nope.json").returncode == 2
     (work["cwd"] / "bad.json").write_text("{not json")

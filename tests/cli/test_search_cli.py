@@ -103,6 +103,7 @@ def test_search_writes_evaluations_front_and_summary(files):
     assert len(summary["history"]) == summary["history"][-1]["generation"]
 
 
+@pytest.mark.slow
 def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
     log = files / "calls.jsonl"
     first = run(
@@ -144,6 +145,7 @@ def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
         assert db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == 200
 
 
+@pytest.mark.slow
 def test_fresh_keeps_the_old_record_aside(files):
     assert (
         run(
@@ -162,6 +164,7 @@ def test_fresh_keeps_the_old_record_aside(files):
         assert db.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0] == 20
 
 
+@pytest.mark.slow
 def test_nothing_feasible_exits_1_with_the_closest(files):
     r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:infeasible", "--budget", "30", "-o", "out", cwd=files)
     assert r.returncode == 1
@@ -179,6 +182,7 @@ def test_nothing_feasible_exits_1_with_the_closest(files):
         (["-e", "problems:zdt1", "--guide", "f1=0.1,f3=2"], "Guide objective 'f3'"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_exits_2_with_the_reason(files, args, needle):
     r = run("space.yaml", "-m", "quality.yaml", *args, "--budget", "10", "-o", "out", cwd=files)
     assert r.returncode == 2, r.stdout
@@ -193,6 +197,7 @@ def test_bad_space_exits_2_naming_the_parameter(files):
     assert "Parameter 'depth' has an empty range: low=5 >= high=5" in r.stderr
 
 
+@pytest.mark.slow
 def test_resuming_with_another_space_is_refused(files):
     assert (
         run(
@@ -226,6 +231,7 @@ def test_readme_and_makefile_search_commands_use_existing_options():
         assert opt in help_text, f"{opt} is used in README/Makefile but not an option of workbench search"
 
 
+@pytest.mark.slow
 def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
     # the recorded evaluations lack the new model's objectives: this used to end in KeyError: 'acc'
     r = run(
@@ -256,6 +262,7 @@ def test_negative_seed_is_bad_input(files):
     assert r.returncode == 2 and "seed must be an integer >= 0, got -1" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_keyword_evaluation_runs_and_a_broken_one_exits_2_showing_the_error(files):
     r = run(
         "space.yaml",

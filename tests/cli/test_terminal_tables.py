@@ -54,6 +54,7 @@ def run(*args, cwd, columns: int):
 
 
 @pytest.mark.parametrize("columns", [60, 100, 200])
+@pytest.mark.slow
 def test_the_table_fits_and_says_what_it_shows(files, columns):
     r = run("analyze", "runs.csv", "--model", "quality.yaml", "--smaa", "300", cwd=files, columns=columns)
     assert r.returncode == 0, r.stderr
@@ -84,6 +85,7 @@ def test_the_table_fits_and_says_what_it_shows(files, columns):
         assert "knee, front" in text
 
 
+@pytest.mark.slow
 def test_help_uses_the_terminal_width(files):
     for columns in (60, 140):
         r = run("analyze", "--help", cwd=files, columns=columns)

@@ -102,6 +102,7 @@ def test_degrading_version_fires_and_exits_1(model):
     assert 0 < v3["compliance"] < 1
 
 
+@pytest.mark.slow
 def test_decision_log_makes_the_champion_critical(model):
     from workbench.decisions import DecisionLog, DecisionRecord
 
@@ -115,6 +116,7 @@ def test_decision_log_makes_the_champion_critical(model):
     assert data["triggers"][0]["severity"] == "critical" and data["triggers"][0]["version"] == "v3"
 
 
+@pytest.mark.slow
 def test_since_filters_the_requests(model):
     write_logs(model / "logs", degrade="v3")
     r = run("logs", "-m", "quality.yaml", "--since", "2026-03-01T05:00Z", "-o", "t.json", cwd=model)
@@ -149,6 +151,7 @@ def test_since_filters_the_requests(model):
         (["logs", "-m", "quality.yaml", "--columns", "version"], "is not CANONICAL=COLUMN"),
     ],
 )
+@pytest.mark.slow
 def test_bad_input_exits_2(model, args, message):
     write_logs(model / "logs", hours=1, n=20)
     (model / "bad").mkdir()
@@ -161,6 +164,7 @@ def test_bad_input_exits_2(model, args, message):
     assert not os.path.exists(model / "triggers.json")
 
 
+@pytest.mark.slow
 def test_offline_candidate_dominating_the_champion(model):
     write_logs(model / "logs")
     pd.DataFrame({"id": ["run-new"], "latency_p95_ms": [30.0], "error_rate": [0.001], "cost_1k": [0.5]}).to_csv(
@@ -174,6 +178,7 @@ def test_offline_candidate_dominating_the_champion(model):
     assert data["provenance"]["champion"] == "v1" and data["provenance"]["offline"] == "runs.csv"
 
 
+@pytest.mark.slow
 def test_columns_are_mapped_and_common_names_recognised_with_a_note(model):
     write_logs(model / "logs", degrade="v3")
     renamed = model / "renamed"

@@ -13,6 +13,7 @@ from workbench.errors import SourceUnreachableError
 pytest.importorskip("mlflow")
 
 
+@pytest.mark.slow
 def test_mlflow_alias_fails_fast_on_a_closed_port():
     from workbench.decisions.pushdown import mlflow_alias
 

@@ -165,6 +165,7 @@ def test_dask_search_fails_fast(peer):
     )
 
 
+@pytest.mark.slow
 def test_dask_timeout_can_be_raised_and_is_checked(monkeypatch):
     pytest.importorskip("distributed")
     from workbench.monitoring._dask import connect
@@ -179,6 +180,7 @@ def test_dask_timeout_can_be_raised_and_is_checked(monkeypatch):
     _tally.count_fault("faults.network.dask")
 
 
+@pytest.mark.slow
 def test_search_fails_fast_on_a_black_hole_scheduler_and_records_nothing(tmp_path, monkeypatch):
     """Through the whole search: the error comes before any evaluation, the record stays usable."""
     pytest.importorskip("distributed")
@@ -216,6 +218,7 @@ def test_search_fails_fast_on_a_black_hole_scheduler_and_records_nothing(tmp_pat
             assert con.execute("SELECT count(*) FROM evaluations").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 def test_mlflow_env_is_restored_after_a_failed_read():
     import workbench as wb
 

@@ -374,6 +374,7 @@ def invoke(work: Path, argv: list[str]):
 
 
 @given(case=argv_st(tuple(k for k in BASES if k != "search")))
+@pytest.mark.slow
 def test_fuzz_cli_arguments(work, case):
     argv, suspects = case
     classify(invoke(work, argv), argv, suspects)
@@ -405,6 +406,7 @@ SUBPROCESS_CASES = [
 
 
 @pytest.mark.parametrize("argv", SUBPROCESS_CASES, ids=lambda a: " ".join(a)[:40])
+@pytest.mark.slow
 def test_subprocess_never_shows_a_traceback(work, argv):
     env = {
         **os.environ,

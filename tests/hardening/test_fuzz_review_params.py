@@ -177,6 +177,7 @@ def test_fuzz_cli_parameter_parsing(tokens, files):
 # --- one real review with odd but valid values ----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_real_review_with_odd_but_valid_values(tmp_path):
     from workbench.reports import run_review
 

@@ -59,6 +59,7 @@ RENDERERS = {"DecisionRecord.to_madr": _record_madr, "decisions.madr.render_madr
 
 
 @pytest.mark.parametrize("renderer", list(RENDERERS))
+@pytest.mark.slow
 def test_madr_shows_hostile_text_literally(renderer):
     render = RENDERERS[renderer]
     base_meta, base = _render(render(_evil.BENIGN))

@@ -77,6 +77,7 @@ def test_every_string_parameter_is_injected_as_a_literal(template):
             )
 
 
+@pytest.mark.slow
 def test_a_real_review_with_injections_in_its_parameters_runs_nothing(tmp_path, monkeypatch):
     pytest.importorskip("jinja2")
     pytest.importorskip("vl_convert")

@@ -174,6 +174,7 @@ def test_optuna_study_names_with_quotes(tmp_path):
         _tally.assert_blocked(AREA, name, len(cands) != i + 2, "Optuna study name")
 
 
+@pytest.mark.slow
 def test_mlflow_experiment_and_registered_model_names_with_quotes(tmp_path):
     pytest.importorskip("mlflow")
     import mlflow

@@ -235,6 +235,7 @@ MODEL = [
     ],
     ids=["hourly", "whole", "rolling+psi"],
 )
+@pytest.mark.slow
 def test_duckdb_pandas_and_dask_cluster_agree(random_logs, dask_client, tmp_path, options):
     random_logs.to_parquet(tmp_path / "logs.parquet", row_group_size=10_000)
     duck = aggregate(tmp_path / "logs.parquet", MODEL, engine="duckdb", memory_limit="256MB", **options)
@@ -251,6 +252,7 @@ def test_dask_scheduler_by_address(random_logs, dask_client):
     pd.testing.assert_frame_equal(out, aggregate(sample, window="6h"), rtol=1e-9, check_dtype=False)
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_fails_fast(small):
     with pytest.raises(SourceUnreachableError, match="(?s)could not be reached.*connection refused"):
         aggregate(small, engine="dask", scheduler="tcp://127.0.0.1:9")

@@ -50,6 +50,7 @@ def logs(tmp_path_factory):
     ],
     ids=["hourly", "since-until-unaligned", "6h"],
 )
+@pytest.mark.slow
 def test_time_slices_give_the_single_statement_table(logs, monkeypatch, options):
     whole = aggregate(logs, MODEL, **options)
     seen = []

@@ -73,6 +73,7 @@ def test_missing_logs_is_a_parameter_error(tmp_path):
         run_review("monitoring_review", {"window": "1h"}, tmp_path / "x", progress=False)
 
 
+@pytest.mark.slow
 def test_summary_has_a_monitoring_section(result):
     s = json.loads(result.summary_path.read_text())
     m = s["monitoring"]

@@ -108,6 +108,7 @@ def test_the_network_grep_finds_what_nbconvert_lab_page_fetches(chart_notebook):
     assert _network_refs(html)  # require.js from a CDN: the grep is not blind
 
 
+@pytest.mark.slow
 def test_jupyter_nbconvert_finds_the_installed_template(chart_notebook, tmp_path):
     run = subprocess.run(
         [
@@ -169,6 +170,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_cli_export_notebook(chart_notebook, tmp_path):
     r = _cli(str(chart_notebook), "-o", "page.html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -64,6 +64,7 @@ def keys_and_values(result, names=("f1", "f2")):
         ("zdt2", 5, 0.01, 0.97),  # measured: IGD 0.0016 (10 variables: 0.0997 at 5,000, seed 0 loses the f1 > 0.72 end)
     ],
 )
+@pytest.mark.slow
 def test_zdt_reaches_the_true_front(tmp_path, name, n_var, igd_max, hv_min):
     r = search(box(n_var), QM2, fn(name), budget=5000, seed=0, outdir=tmp_path, stall_generations=0)
     assert (r.stopped, len(r.evaluations), r.calls) == ("budget", 5000, 5000)
@@ -75,6 +76,7 @@ def test_zdt_reaches_the_true_front(tmp_path, name, n_var, igd_max, hv_min):
     assert HV(ref_point=ref)(F) / HV(ref_point=ref)(pf) >= hv_min
 
 
+@pytest.mark.slow
 def test_dtlz2_four_objectives_uses_nsga3(tmp_path):
     names = ("f1", "f2", "f3", "f4")
     r = search(box(8), model(*names), fn("dtlz2_4"), budget=6000, seed=0, outdir=tmp_path, stall_generations=0)
@@ -471,6 +473,7 @@ def test_local_workers_take_over_from_the_search_process_once_started(tmp_path):
     assert not last["worker"].str.endswith(f":{os.getpid()}").any()
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     import functools
@@ -486,6 +489,7 @@ def test_unreachable_scheduler(tmp_path, monkeypatch):
 # --- MLflow --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_mlflow_store_records_resumes_and_loads(tmp_path):
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient

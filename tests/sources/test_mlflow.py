@@ -373,6 +373,7 @@ class _Peer:
             c.close()
 
 
+@pytest.mark.slow
 def test_slow_server_times_out_with_the_timeout_named(monkeypatch):
     monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "1")
     peer = _Peer("silent")
@@ -388,6 +389,7 @@ def test_slow_server_times_out_with_the_timeout_named(monkeypatch):
     assert peer.requests == 2  # the first try and one retry
 
 
+@pytest.mark.slow
 def test_server_errors_are_retried_a_bounded_number_of_times(monkeypatch):
     monkeypatch.setenv("WORKBENCH_MLFLOW_TIMEOUT", "2")
     monkeypatch.setenv("WORKBENCH_MLFLOW_RETRIES", "2")
