@@ -888,14 +888,50 @@ def _hv_bounds(model, frames: list[pd.DataFrame], recorded: Mapping[str, Any] | 
     return ideal, nadir, prob.sign, prob.names, source
 
 
-def _hv(values: np.ndarray, ideal: np.ndarray, nadir: np.ndarray, sign: np.ndarray, tol: np.ndarray | None) -> float:
-    from workbench.analysis.indicators import hypervolume
-    from workbench.analysis.pareto import front_mask
-    from workbench.analysis.scoring import normalize
+@dataclass(frozen=True)
+class _HvSpace:
+    """Where every compared front is measured: shared bounds (minimisation space) and tolerances,
+    and the seeded noise that resamples a window's table within its figures' intervals."""
 
-    F = values * sign
-    N = normalize(F, ideal, nadir)
-    return float(hypervolume(N[front_mask(F, tol)]))
+    order: list[str]
+    ideal: np.ndarray
+    nadir: np.ndarray
+    sign: np.ndarray
+    source: list[str]
+    tol: np.ndarray | None
+    bootstrap: int
+    rng: np.random.Generator
+
+    def hv(self, values: np.ndarray) -> float:
+        from workbench.analysis.indicators import hypervolume
+        from workbench.analysis.pareto import front_mask
+        from workbench.analysis.scoring import normalize
+
+        F = values * self.sign
+        N = normalize(F, self.ideal, self.nadir)
+        return float(hypervolume(N[front_mask(F, self.tol)]))
+
+    def of(self, table: pd.DataFrame) -> float:
+        return self.hv(table[self.order].to_numpy(dtype="float64"))
+
+    def draws(self, f: _Frame, table: pd.DataFrame, w: Any) -> np.ndarray:
+        """Hypervolumes of ``bootstrap`` tables redrawn within each figure's standard error."""
+        vals = table[self.order].to_numpy(dtype="float64")
+        sd = np.array([[f.sd(f.row(str(v), w), n) for n in self.order] for v in table.index])
+        if not np.isfinite(sd).all():
+            raise _NoVerdict  # a figure without an interval (too few observations)
+        noise = self.rng.standard_normal((self.bootstrap, *vals.shape))
+        return np.array([self.hv(vals + noise[b] * sd) for b in range(self.bootstrap)])
+
+    def bounds(self) -> dict[str, dict[str, Any]]:
+        return {
+            n: {
+                "ideal": float(self.ideal[j] * self.sign[j]),
+                "nadir": float(self.nadir[j] * self.sign[j]),
+                "source": self.source[j],
+            }
+            for j, n in enumerate(self.order)
+        }
 
 
 def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds, when: str) -> None:
@@ -919,90 +955,37 @@ def _hypervolume(add, model, f: _Frame, first, decision, thresholds: Thresholds,
     rb = prov.get("bounds") if recorded is not None else None
     ideal, nadir, sign, order, source = _hv_bounds(model, tables + ([ref_table] if ref_table is not None else []), rb)
     tol = np.array([float(model[n].tolerance or 0.0) for n in order])
-    tol = tol if tol.any() else None
-    rng = np.random.default_rng(0)
-
-    def draws(table: pd.DataFrame, w: Any) -> np.ndarray:
-        vals = table[order].to_numpy(dtype="float64")
-        sd = np.array([[f.sd(f.row(str(v), w), n) for n in order] for v in table.index])
-        if not np.isfinite(sd).all():
-            raise _NoVerdict  # a figure without an interval (too few observations)
-        noise = rng.standard_normal((thresholds.bootstrap, *vals.shape))
-        return np.array([_hv(vals + noise[b] * sd, ideal, nadir, sign, tol) for b in range(thresholds.bootstrap)])
-
+    space = _HvSpace(
+        order, ideal, nadir, sign, source, tol if tol.any() else None, thresholds.bootstrap, np.random.default_rng(0)
+    )
     try:
-        _hypervolume_checked(
-            add,
-            f,
-            thresholds,
-            when,
-            k,
-            windows,
-            tables,
-            ref_table,
-            recorded,
-            first,
-            order,
-            ideal,
-            nadir,
-            sign,
-            source,
-            tol,
-            draws,
-        )
+        if recorded is not None:
+            hv_ref = float(recorded)
+            ref_draws = np.full(thresholds.bootstrap, hv_ref)
+            reference = "the decision's recorded hypervolume"
+        else:
+            hv_ref = space.of(ref_table)
+            ref_draws = space.draws(f, ref_table, first)
+            reference = f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC)"
+        if hv_ref <= 0:
+            return
+        a = (1 - f.level) / 2
+        per_window = []
+        for table, w in zip(tables, windows, strict=True):
+            hv_now = space.of(table)
+            lo, hi = np.quantile(space.draws(f, table, w) - ref_draws, [a, 1 - a])
+            change = (hv_now - hv_ref) / hv_ref
+            per_window.append(
+                {
+                    "window": pd.Timestamp(w),
+                    "hypervolume": hv_now,
+                    "relative_change": change,
+                    "difference_interval": [float(lo), float(hi)],
+                    "fires": abs(change) > thresholds.hypervolume and (lo > 0 or hi < 0),
+                }
+            )
     except _NoVerdict:
         return
-
-
-class _NoVerdict(Exception):
-    """A check that cannot be judged on the data (a figure without an interval)."""
-
-
-def _hypervolume_checked(
-    add,
-    f,
-    thresholds,
-    when,
-    k,
-    windows,
-    tables,
-    ref_table,
-    recorded,
-    first,
-    order,
-    ideal,
-    nadir,
-    sign,
-    source,
-    tol,
-    draws,
-) -> None:
-    if recorded is not None:
-        hv_ref = float(recorded)
-        ref_draws = np.full(thresholds.bootstrap, hv_ref)
-        reference = "the decision's recorded hypervolume"
-    else:
-        hv_ref = _hv(ref_table[order].to_numpy(dtype="float64"), ideal, nadir, sign, tol)
-        ref_draws = draws(ref_table, first)
-        reference = f"the first window ({pd.Timestamp(first):%Y-%m-%d %H:%M} UTC)"
-    if hv_ref <= 0:
-        return
-    a = (1 - f.level) / 2
-    per_window = []
-    for table, w in zip(tables, windows, strict=True):
-        hv_now = _hv(table[order].to_numpy(dtype="float64"), ideal, nadir, sign, tol)
-        diff = draws(table, w) - ref_draws
-        lo, hi = np.quantile(diff, [a, 1 - a])
-        change = (hv_now - hv_ref) / hv_ref
-        per_window.append(
-            {
-                "window": pd.Timestamp(w),
-                "hypervolume": hv_now,
-                "relative_change": change,
-                "difference_interval": [float(lo), float(hi)],
-                "fires": abs(change) > thresholds.hypervolume and (lo > 0 or hi < 0),
-            }
-        )
     if not all(p["fires"] for p in per_window):
         return
     last = per_window[-1]
@@ -1028,15 +1011,16 @@ def _hypervolume_checked(
             "relative_change": change,
             "reference": reference,
             "reference_window": None if recorded is not None else _ts(first),
-            "bounds": {
-                n: {"ideal": float(ideal[j] * sign[j]), "nadir": float(nadir[j] * sign[j]), "source": source[j]}
-                for j, n in enumerate(order)
-            },
+            "bounds": space.bounds(),
             "per_window": per_window,
             "rule": rule,
             "versions": sorted(map(str, tables[-1].index)),
         },
     )
+
+
+class _NoVerdict(Exception):
+    """A check that cannot be judged on the data (a figure without an interval)."""
 
 
 # --- conflicts ---------------------------------------------------------------------------------
