@@ -66,23 +66,16 @@ def run(*args, cwd, env=None):
     )
 
 
+def search(
+    files, *extra, evaluate="problems:zdt1", budget=None, space="space.yaml", model="quality.yaml", out="out", env=None
+):
+    """``workbench search SPACE -m MODEL -e EVALUATE [--budget B] EXTRA... -o OUT`` in ``files``."""
+    budget_args = ["--budget", str(budget)] if budget is not None else []
+    return run(space, "-m", model, "-e", evaluate, *budget_args, *extra, "-o", out, cwd=files, env=env)
+
+
 def test_search_writes_evaluations_front_and_summary(files):
-    r = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:zdt1",
-        "--budget",
-        "300",
-        "--seed",
-        "2",
-        "--stall-generations",
-        "0",
-        "-o",
-        "out",
-        cwd=files,
-    )
+    r = search(files, "--seed", "2", "--stall-generations", "0", budget=300)
     assert r.returncode == 0, r.stderr
     assert "NSGA-II: 300 evaluations (300 run now, 0 from the record)" in r.stdout
     ev = pd.read_parquet(files / "out" / "evaluations.parquet")
@@ -106,37 +99,9 @@ def test_search_writes_evaluations_front_and_summary(files):
 @pytest.mark.slow
 def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
     log = files / "calls.jsonl"
-    first = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:zdt1",
-        "--budget",
-        "120",
-        "--stall-generations",
-        "0",
-        "-o",
-        "out",
-        cwd=files,
-        env={"CALL_LOG": str(log)},
-    )
+    first = search(files, "--stall-generations", "0", budget=120, env={"CALL_LOG": str(log)})
     assert first.returncode == 0, first.stderr
-    again = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:zdt1",
-        "--budget",
-        "200",
-        "--stall-generations",
-        "0",
-        "-o",
-        "out",
-        cwd=files,
-        env={"CALL_LOG": str(log)},
-    )
+    again = search(files, "--stall-generations", "0", budget=200, env={"CALL_LOG": str(log)})
     assert again.returncode == 0, again.stderr
     assert "from the record" in again.stdout
     calls = log.read_text().splitlines()
@@ -147,15 +112,8 @@ def test_rerun_resumes_from_the_record_and_extends_the_budget(files):
 
 @pytest.mark.slow
 def test_fresh_keeps_the_old_record_aside(files):
-    assert (
-        run(
-            "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files
-        ).returncode
-        == 0
-    )
-    r = run(
-        "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "--fresh", "-o", "out", cwd=files
-    )
+    assert search(files, budget=20).returncode == 0
+    r = search(files, "--fresh", budget=20)
     assert r.returncode == 0, r.stderr
     assert "Previous record kept as" in r.stderr
     kept = [p for p in (files / "out").glob("evaluations.*.sqlite")]
@@ -166,7 +124,7 @@ def test_fresh_keeps_the_old_record_aside(files):
 
 @pytest.mark.slow
 def test_nothing_feasible_exits_1_with_the_closest(files):
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:infeasible", "--budget", "30", "-o", "out", cwd=files)
+    r = search(files, evaluate="problems:infeasible", budget=30)
     assert r.returncode == 1
     assert "No feasible candidate" in r.stderr and "Closest:" in r.stderr
     assert (files / "out" / "evaluations.parquet").exists()
@@ -192,21 +150,16 @@ def test_bad_input_exits_2_with_the_reason(files, args, needle):
 
 def test_bad_space_exits_2_naming_the_parameter(files):
     (files / "bad.yaml").write_text("parameters:\n  depth: {type: int, low: 5, high: 5}\n")
-    r = run("bad.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "-o", "out", cwd=files)
+    r = search(files, space="bad.yaml")
     assert r.returncode == 2
     assert "Parameter 'depth' has an empty range: low=5 >= high=5" in r.stderr
 
 
 @pytest.mark.slow
 def test_resuming_with_another_space_is_refused(files):
-    assert (
-        run(
-            "space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files
-        ).returncode
-        == 0
-    )
+    assert search(files, budget=20).returncode == 0
     (files / "other.yaml").write_text(SPACE.replace("high: 0.5", "high: 0.9"))
-    r = run("other.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--budget", "20", "-o", "out", cwd=files)
+    r = search(files, budget=20, space="other.yaml")
     assert r.returncode == 2
     assert "different space" in r.stderr and "--fresh" in r.stderr
 
@@ -234,23 +187,10 @@ def test_readme_and_makefile_search_commands_use_existing_options():
 @pytest.mark.slow
 def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
     # the recorded evaluations lack the new model's objectives: this used to end in KeyError: 'acc'
-    r = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:zdt1",
-        "--budget",
-        "4",
-        "--stall-generations",
-        "0",
-        "-o",
-        "out",
-        cwd=files,
-    )
+    r = search(files, "--stall-generations", "0", budget=4)
     assert r.returncode in (0, 1), r.stderr
     (files / "other.yaml").write_text("objectives:\n  - {name: acc, direction: max}\n  - {name: f1, direction: min}\n")
-    r = run("space.yaml", "-m", "other.yaml", "-e", "problems:zdt1", "--budget", "4", "-o", "out", cwd=files)
+    r = search(files, budget=4, model="other.yaml")
     assert r.returncode == 2, r.stderr
     assert "have no value for objective(s) 'acc' of the quality model (recorded metrics: f1, f2)" in r.stderr
     assert "--fresh" in r.stderr and "Traceback" not in r.stderr
@@ -258,46 +198,18 @@ def test_resuming_a_record_made_for_another_model_is_a_clear_error(files):
 
 def test_negative_seed_is_bad_input(files):
     # numpy's "expected non-negative integer" used to escape as a traceback
-    r = run("space.yaml", "-m", "quality.yaml", "-e", "problems:zdt1", "--seed", "-1", "-o", "out", cwd=files)
+    r = search(files, "--seed", "-1")
     assert r.returncode == 2 and "seed must be an integer >= 0, got -1" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.slow
 def test_keyword_evaluation_runs_and_a_broken_one_exits_2_showing_the_error(files):
-    r = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:by_name",
-        "--budget",
-        "40",
-        "--seed",
-        "2",
-        "--stall-generations",
-        "0",
-        "-o",
-        "ok",
-        cwd=files,
-    )
+    r = search(files, "--seed", "2", "--stall-generations", "0", evaluate="problems:by_name", budget=40, out="ok")
     assert r.returncode == 0, r.stderr
     ev = pd.read_parquet(files / "ok" / "evaluations.parquet")
     assert len(ev) == 40 and (ev["status"] == "ok").all()
 
-    r = run(
-        "space.yaml",
-        "-m",
-        "quality.yaml",
-        "-e",
-        "problems:broken",
-        "--budget",
-        "200",
-        "--seed",
-        "2",
-        "-o",
-        "broken",
-        cwd=files,
-    )
+    r = search(files, "--seed", "2", evaluate="problems:broken", budget=200, out="broken")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "The first 5 evaluations all failed with the same error" in r.stderr
     assert "ZeroDivisionError: float division by zero (at problems.py:" in r.stderr

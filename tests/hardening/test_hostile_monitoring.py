@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests._serving import serving_model
 from tests.hardening import _tally, attacks
 from tests.hardening.test_hostile_memo import parse
 
@@ -30,29 +31,7 @@ T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 
 def _model():
-    from workbench import QualityModel
-
-    return QualityModel.from_dict(
-        {
-            "objectives": [
-                {
-                    "name": "latency_p95_ms",
-                    "direction": "min",
-                    "unit": "ms",
-                    "source": "latency_ms",
-                    "aggregation": "p95",
-                    "constraint": "<= 120",
-                },
-                {
-                    "name": "error_rate",
-                    "direction": "min",
-                    "source": "error",
-                    "aggregation": "rate",
-                    "constraint": "<= 0.05",
-                },
-            ]
-        }
-    )
+    return serving_model()
 
 
 def _logs(versions, path):

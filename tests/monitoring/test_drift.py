@@ -15,34 +15,14 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from workbench import QualityModel
+from tests._serving import serving_model
 from workbench.errors import SourceNotFoundError
 from workbench.monitoring import MonitoringError, detect, drift_triggers, watch, with_drift
 from workbench.sources import read_evidently
 
 DATA = Path(__file__).parent.parent / "data" / "evidently"
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
-QM = QualityModel.from_dict(
-    {
-        "objectives": [
-            {
-                "name": "latency_p95_ms",
-                "direction": "min",
-                "unit": "ms",
-                "source": "latency_ms",
-                "aggregation": "p95",
-                "constraint": "<= 120",
-            },
-            {
-                "name": "error_rate",
-                "direction": "min",
-                "source": "error",
-                "aggregation": "rate",
-                "constraint": "<= 0.05",
-            },
-        ]
-    }
-)
+QM = serving_model()
 
 
 def report(version, name):

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from tests._serving import serving_model
 from workbench import QualityModel
 from workbench.decisions import DecisionRecord
 from workbench.monitoring.triggers import KINDS, Thresholds, Trigger, detect, review_due
@@ -34,30 +35,7 @@ def frame(rows):
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict(
-        {
-            "objectives": [
-                {
-                    "name": "latency_p95_ms",
-                    "direction": "min",
-                    "unit": "ms",
-                    "source": "latency_ms",
-                    "aggregation": "p95",
-                    "tolerance": 2,
-                    "constraint": "<= 120",
-                },
-                {
-                    "name": "error_rate",
-                    "direction": "min",
-                    "source": "error",
-                    "aggregation": "rate",
-                    "tolerance": 0.001,
-                    "constraint": "<= 0.02",
-                },
-                {"name": "cost_per_1k", "direction": "min", "unit": "USD", "tolerance": 0.01},
-            ]
-        }
-    )
+    return serving_model(error="<= 0.02", cost="column", tolerances=(2, 0.001, 0.01))
 
 
 def with_intervals(agg, half, n=2000):

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 
+from tests._serving import serving_model
 from workbench import QualityModel
 from workbench.errors import UnknownObjectiveError
 from workbench.monitoring import detect
@@ -16,28 +17,7 @@ H = pd.Timedelta("1h")
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict(
-        {
-            "objectives": [
-                {
-                    "name": "latency_p95_ms",
-                    "direction": "min",
-                    "unit": "ms",
-                    "source": "latency_ms",
-                    "aggregation": "p95",
-                    "constraint": "<= 120",
-                },
-                {
-                    "name": "error_rate",
-                    "direction": "min",
-                    "source": "error",
-                    "aggregation": "rate",
-                    "constraint": "<= 1.5 * champion",
-                },
-                {"name": "cost_per_1k", "direction": "min", "unit": "USD"},
-            ]
-        }
-    )
+    return serving_model(error="<= 1.5 * champion", cost="column")
 
 
 @pytest.fixture

@@ -8,42 +8,15 @@ pytest.importorskip("ipywidgets")
 pytest.importorskip("altair")
 pytest.importorskip("duckdb")
 
+from tests._serving import serving_model  # noqa: E402
 from widgets import MonitoringBoard  # noqa: E402
-from workbench import QualityModel  # noqa: E402
 
 T0 = pd.Timestamp("2026-03-01", tz="UTC")
 
 
 @pytest.fixture
 def qm():
-    return QualityModel.from_dict(
-        {
-            "objectives": [
-                {
-                    "name": "latency_p95_ms",
-                    "direction": "min",
-                    "unit": "ms",
-                    "source": "latency_ms",
-                    "aggregation": "p95",
-                    "constraint": "<= 120",
-                },
-                {
-                    "name": "error_rate",
-                    "direction": "min",
-                    "source": "error",
-                    "aggregation": "rate",
-                    "constraint": "<= 0.05",
-                },
-                {
-                    "name": "cost_per_1k",
-                    "direction": "min",
-                    "unit": "USD",
-                    "source": "cost_usd",
-                    "aggregation": "sum_per_1k",
-                },
-            ]
-        }
-    )
+    return serving_model(cost="sum_per_1k")
 
 
 @pytest.fixture
