@@ -34,7 +34,7 @@ test-fast: $(STAMP)
 
 ## lint: what CI checks before the tests (ruff, configured in pyproject.toml)
 lint: $(STAMP)
-	$(BIN)/ruff check workbench widgets tests benchmarks
+	$(BIN)/ruff check workbench widgets tests benchmarks notebooks
 	$(BIN)/ruff format --check workbench widgets tests benchmarks
 
 ## lab: JupyterLab on the example notebooks (127.0.0.1 only)
