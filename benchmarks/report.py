@@ -411,6 +411,25 @@ def _share(pair: Any) -> str:
     return f"{pair[0]}/{pair[1]} ({100 * pair[0] / pair[1]:.0f} %)"
 
 
+def _best_test(data: Results) -> list[str]:
+    best = data.get("large_breach_enough_data_best_test_power")
+    if not best or not best.get("cases"):
+        return []
+    n = best["cases"]
+    at = best["by_size"]
+    wb, lenient = at["workbench_rule"], at["lenient"]
+    shifts = ", ".join(sig(d) for d in best["excess_in_window_standard_errors"])
+    return [
+        f"The bound on the first detection column: the most powerful test any rule could use within 2 "
+        f"windows ({best['test']}) is expected to detect {sig(wb['expected_detected'])} of the {n} large "
+        f"breaches with enough data ({sig(100 * wb['expected_detected'] / n)} %) at the workbench rule's own "
+        f"false-alarm rate per check ({sig(wb['false_alarm_per_check'])}), and "
+        f"{sig(lenient['expected_detected'])} ({sig(100 * lenient['expected_detected'] / n)} %) at a lenient "
+        f"{sig(100 * lenient['false_alarm_per_check'])} % per check. Their excess over the SLO in standard "
+        f"errors of one window: {shifts}."
+    ]
+
+
 def render_triggers(data: Results) -> list[str]:
     """False review-due per 100 healthy deployment-days and detection of injected degradations, per rule."""
     rules = list(data["healthy"])
@@ -456,6 +475,7 @@ def render_triggers(data: Results) -> list[str]:
             ],
             rows,
         ),
+        *_best_test(data),
         "Detected within 2 windows, per injected degradation:",
         table(["degradation", *rules], detail),
         "Workbench alarms on healthy days: "
