@@ -100,14 +100,30 @@ def random_data(rng, kind, n, k):
     raise AssertionError(kind)
 
 
-def force_pivot_pass(target, sample=2, pivots=4, probe=10**9):
+PIVOT_THRESHOLDS = (
+    "_PIVOT_SAMPLE",
+    "_PIVOT_MIN_SAMPLE",
+    "_PIVOT_MAX",
+    "_PREFILTER_PROBE",
+    "_GRID_CELLS",
+    "_GRID_MIN_PIVOTS",
+    "_STRONG_PROBE",
+    "_SMALL",
+)
+
+
+def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_probe=2):
     """Set the pivot pre-filter's thresholds on ``target`` (monkeypatch or module) so that
-    it runs on inputs of more than ``2 * sample`` rows."""
+    it runs on inputs of more than ``2 * sample`` rows; for three objectives with the grid
+    lookup (``cells`` per objective; the strongest pivots checked for ``strong_probe`` rows)."""
     setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
     setter(_pareto, "_PIVOT_SAMPLE", sample)
     setter(_pareto, "_PIVOT_MIN_SAMPLE", sample)
     setter(_pareto, "_PIVOT_MAX", pivots)
     setter(_pareto, "_PREFILTER_PROBE", probe)
+    setter(_pareto, "_GRID_CELLS", cells)
+    setter(_pareto, "_GRID_MIN_PIVOTS", 0)
+    setter(_pareto, "_STRONG_PROBE", strong_probe)
 
 
 @pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "peel-every-front"])
@@ -456,18 +472,44 @@ def test_property_matches_brute_force(data):
 
 
 @fast
-@given(objective_sets(max_n=60), st.integers(1, 8), st.integers(1, 6))
-def test_property_pivot_pass_matches_brute_force(data, sample, pivots):
-    # The pivot pre-filter on small tied inputs, with any sample size and pivot count.
+@given(
+    objective_sets(max_n=60),
+    st.integers(1, 8),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.integers(0, 70),
+)
+def test_property_pivot_pass_matches_brute_force(data, sample, pivots, cells, strong_probe):
+    # The pivot pre-filter on small tied inputs, with any sample size and pivot count (and,
+    # for three objectives, any grid size, with and without the strongest pivots first).
     F, _ = data
-    saved = {
-        name: getattr(_pareto, name)
-        for name in ("_PIVOT_SAMPLE", "_PIVOT_MIN_SAMPLE", "_PIVOT_MAX", "_PREFILTER_PROBE", "_SMALL")
-    }
+    saved = {name: getattr(_pareto, name) for name in PIVOT_THRESHOLDS}
     try:
-        force_pivot_pass(_pareto, sample=sample, pivots=pivots)
+        force_pivot_pass(_pareto, sample=sample, pivots=pivots, cells=cells, strong_probe=strong_probe)
         _pareto._SMALL = 0
         check_exact(F)
+    finally:
+        for name, value in saved.items():
+            setattr(_pareto, name, value)
+
+
+three_objectives = st.lists(
+    st.lists(st.sampled_from([-np.inf, -1.0, 0.0, 0.25, 0.5, 1.0, 2.0, np.inf]), min_size=3, max_size=3),
+    min_size=5,
+    max_size=80,
+)
+
+
+@fast
+@given(three_objectives, st.integers(1, 6), st.integers(1, 5), st.integers(0, 90))
+def test_property_grid_pass_matches_brute_force(rows, sample, cells, strong_probe):
+    # The three-objective grid lookup, with ties on the cell edges and infinite values.
+    F = np.array(rows)
+    saved = {name: getattr(_pareto, name) for name in PIVOT_THRESHOLDS}
+    try:
+        force_pivot_pass(_pareto, sample=sample, pivots=64, cells=cells, strong_probe=strong_probe)
+        _pareto._SMALL = 0
+        np.testing.assert_array_equal(nondominated_mask(F), brute_mask(F))
     finally:
         for name, value in saved.items():
             setattr(_pareto, name, value)

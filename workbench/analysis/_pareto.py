@@ -22,7 +22,10 @@ objective, which every sort order below relies on):
   "pivots" (the best rows by a few weighted sums) dominates. Dropping is safe because
   dominance is transitive: whatever a dropped row dominates, its pivot dominates too. On
   typical data a small fraction of the rows survives; when most rows survive (large fronts)
-  the pass notices early and stops filtering. The survivors then go to:
+  the pass notices early and stops filtering. For ``k == 3`` with more than a few pivots the
+  pass looks each row up in a grid over the first two objectives holding the pivots' smallest
+  third objective at or below each cell (one lookup per row, however many pivots). The
+  survivors then go to:
 
   - ``k == 2``: sort by the first objective, sweep the running minimum of the second.
     O(n log n).
@@ -91,6 +94,13 @@ _PIVOT_SAMPLE = 4096
 _PIVOT_MIN_SAMPLE = 1024
 #: Slices of the first objective in the tabulated two-objective staircase.
 _STAIR_SLICES = 4096
+#: Cells per objective of the grid over the first two objectives in the three-objective pass.
+_GRID_CELLS = 128
+#: With this many pivots or fewer, scanning them is as cheap as the grid's lookup.
+_GRID_MIN_PIVOTS = 8
+#: The three-objective pass checks the strongest pivots first for this many rows, and for the
+#: rest only if they dominated most of those.
+_STRONG_PROBE = 1024
 _PIVOT_MAX = 256
 
 
@@ -342,6 +352,27 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
         keep, crowded, nan_row = _stair_pass(F, lo, _STAIR_SLICES / (hi - lo), step, _PREFILTER_PROBE)
     elif F.shape[1] == 2:
         keep, crowded, nan_row = _pivot_pass_2d(F, P, _PREFILTER_PROBE)
+    elif F.shape[1] == 3 and P.shape[0] > _GRID_MIN_PIVOTS and np.isfinite(P[:, :2]).all():
+        # A table of the smallest third objective among the pivots at or below each cell of a
+        # grid over the first two: a row is dropped when the table at its cell's lower corner
+        # is strictly below its third objective (conservative within a cell). One lookup per
+        # row, however many pivots there are.
+        lo, hi = P[:, :2].min(axis=0), P[:, :2].max(axis=0)
+        span = hi - lo
+        scale = np.divide(_GRID_CELLS, span, out=np.zeros(2), where=span > 0)
+        edges = lo + span * (np.arange(_GRID_CELLS) / _GRID_CELLS)[:, None]
+        table = _grid_table(P, np.ascontiguousarray(edges[:, 0]), np.ascontiguousarray(edges[:, 1]))
+        keep, crowded, nan_row = _grid_pass_3d(
+            F,
+            P,
+            strong,
+            np.ascontiguousarray(edges[:, 0]),
+            scale[0],
+            np.ascontiguousarray(edges[:, 1]),
+            scale[1],
+            table,
+            _PREFILTER_PROBE,
+        )
     else:
         keep, crowded, nan_row = _pivot_pass(F, P, strong, _PREFILTER_PROBE, np.zeros(F.shape[1]))
     if nan_row >= 0:
@@ -526,6 +557,93 @@ def _stair_pass(F, lo, scale, step, probe):
     for u in range(m):
         if np.isnan(F[keep[u], 0]) or np.isnan(F[keep[u], 1]):
             return keep[:0], False, keep[u]
+    return keep[:m], False, -1
+
+
+@njit(cache=True)
+def _grid_table(P, edge0, edge1):
+    """``table[s, t]``: the smallest third objective among the pivots (rows of ``P``) whose
+    first objective is at most ``edge0[s]`` and whose second is at most ``edge1[t]``
+    (``+inf`` if none)."""
+    g0, g1 = edge0.shape[0], edge1.shape[0]
+    table = np.full((g0, g1), np.inf)
+    for u in range(P.shape[0]):
+        s = np.searchsorted(edge0, P[u, 0], side="left")  # first edge at or above the pivot
+        t = np.searchsorted(edge1, P[u, 1], side="left")
+        if s < g0 and t < g1 and P[u, 2] < table[s, t]:
+            table[s, t] = P[u, 2]
+    for s in range(g0):
+        for t in range(g1):
+            best = table[s, t]
+            if s > 0 and table[s - 1, t] < best:
+                best = table[s - 1, t]
+            if t > 0 and table[s, t - 1] < best:
+                best = table[s, t - 1]
+            table[s, t] = best
+    return table
+
+
+@njit(cache=True)
+def _grid_pass_3d(F, P, strong, edge0, scale0, edge1, scale1, table, probe):
+    """Drop the rows of ``F`` (three objectives) that a pivot dominates, per :func:`_grid_table`.
+
+    A row falls in the cell whose lower corner ``(edge0[s], edge1[t])`` is the last one at or
+    below it; every pivot counted in ``table[s, t]`` is then at or below the row in the first
+    two objectives, so a table value strictly below the row's third objective is a dominating
+    pivot, and so is an equal one when the corner is strictly below the row in the first or
+    second objective. The pivots ``P[strong]`` are checked first while they dominate at least
+    63 in 64 of the first ``_STRONG_PROBE`` rows (then they are cheaper than the lookup).
+    Returns ``(keep, crowded, nan_row)`` as :func:`_pivot_pass` does.
+    """
+    n = F.shape[0]
+    last0 = edge0.shape[0] - 1
+    last1 = edge1.shape[0] - 1
+    lo0, lo1 = edge0[0], edge1[0]
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    use_strong = True
+    hits = 0
+    for i in range(n):
+        if i == probe and 2 * m > probe:
+            for r in range(n):
+                if np.isnan(F[r, 0]) or np.isnan(F[r, 1]) or np.isnan(F[r, 2]):
+                    return keep[:0], True, r
+            for r in range(n):
+                keep[r] = r
+            return keep, True, -1
+        if i == _STRONG_PROBE and hits * 64 < 63 * _STRONG_PROBE:
+            use_strong = False  # they rarely dominate: the lookup alone is cheaper
+        if use_strong:
+            dominated = False
+            for u in range(strong.shape[0]):
+                if _dominates(P, strong[u], F, i):  # never true for a row with NaN
+                    dominated = True
+                    break
+            if dominated:
+                hits += 1
+                continue
+        a, b = F[i, 0], F[i, 1]
+        if a >= lo0 and b >= lo1:  # False for NaN
+            x = (a - lo0) * scale0
+            s = last0 if x >= last0 else int(x)
+            while edge0[s] > a:  # rounding: the corner must not be above the row
+                s -= 1
+            y = (b - lo1) * scale1
+            t = last1 if y >= last1 else int(y)
+            while edge1[t] > b:
+                t -= 1
+            c, best = F[i, 2], table[s, t]
+            # A pivot at the table's value is at or below the corner: it dominates the row if
+            # it is strictly below in the third objective or the corner is strictly below in
+            # one of the first two. (False for NaN.)
+            if best < c or (best == c and (edge0[s] < a or edge1[t] < b)):
+                continue
+        keep[m] = i
+        m += 1
+    for u in range(m):
+        r = keep[u]
+        if np.isnan(F[r, 0]) or np.isnan(F[r, 1]) or np.isnan(F[r, 2]):
+            return keep[:0], False, r
     return keep[:m], False, -1
 
 
