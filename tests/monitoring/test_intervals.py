@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from workbench.monitoring import MonitoringError, aggregate
@@ -11,6 +13,7 @@ from workbench.monitoring.intervals import (
     f1_interval,
     minimum_n_quantile,
     minimum_n_rate,
+    order_statistics,
     quantile_ranks,
     quantiles_with_intervals,
     t_interval,
@@ -44,6 +47,68 @@ def test_order_statistic_interval_matches_scipy_quantile_test(q, n):
     ci = stats.quantile_test(x, q=np.quantile(x, q), p=q).confidence_interval(0.95)
     assert point == np.quantile(x, q)
     np.testing.assert_equal([lo, hi], [ci.low, ci.high])  # NaN where scipy has none
+
+
+@pytest.mark.parametrize("q", [0.5, 0.95, 0.99])
+def test_large_windows_use_bracketed_selection_and_still_match_scipy(q):
+    x = np.random.default_rng(7).lognormal(3, 0.8, 120_001)
+    ((point, lo, hi),) = quantiles_with_intervals(x, [q], 0.95)
+    ci = stats.quantile_test(x, q=np.quantile(x, q), p=q).confidence_interval(0.95)
+    assert point == np.quantile(x, q)
+    assert (lo, hi) == (ci.low, ci.high)
+
+
+def _values(kind: str, n: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if kind == "lognormal":
+        return rng.lognormal(3, 1.2, n)
+    if kind == "ties":  # a handful of distinct values: brackets land on runs of equal values
+        return rng.integers(0, 7, n).astype(float)
+    if kind == "sorted":
+        return np.sort(rng.normal(size=n))
+    if kind == "reversed":
+        return np.sort(rng.normal(size=n))[::-1].copy()
+    if kind == "constant":
+        return np.full(n, 42.0)
+    if kind == "infinite":
+        x = rng.normal(size=n)
+        x[rng.random(n) < 0.05] = np.inf
+        x[rng.random(n) < 0.05] = -np.inf
+        return x
+    # "spike": most values equal, a heavy tail above
+    x = np.where(rng.random(n) < 0.9, 1.0, rng.pareto(1.1, n) + 1.0)
+    return x
+
+
+@given(
+    kind=st.sampled_from(["lognormal", "ties", "sorted", "reversed", "constant", "infinite", "spike"]),
+    n=st.integers(20_000, 60_000),
+    seed=st.integers(0, 2**31),
+    fractions=st.lists(st.floats(0, 1), min_size=1, max_size=12),
+)
+def test_order_statistics_equal_a_full_partition(kind, n, seed, fractions):
+    x = _values(kind, n, seed)
+    ranks = sorted({min(int(f * n), n - 1) for f in fractions})
+    before = x.copy()
+    got = order_statistics(x, ranks)
+    assert list(got) == ranks
+    np.testing.assert_array_equal([got[r] for r in ranks], np.partition(x, ranks)[ranks])
+    np.testing.assert_array_equal(x, before)  # the caller's values are not reordered
+
+
+def test_order_statistics_fall_back_when_the_sample_misleads(monkeypatch):
+    """Values whose evenly spaced sample is all outliers: every bracket misses, the result is exact."""
+    n = 100_000
+    x = np.random.default_rng(3).normal(size=n)
+    x[:: max(1, n // 8192)] = 1e9  # exactly the sampled positions
+    calls = []
+    real = np.partition
+    monkeypatch.setattr(np, "partition", lambda a, k: calls.append(len(a)) or real(a, k))
+    ranks = [n // 2 - 300, n // 2, n // 2 + 300]
+    got = order_statistics(x, ranks)
+    assert calls[-1] == n  # the whole array was partitioned
+    monkeypatch.undo()
+    np.testing.assert_array_equal([got[r] for r in ranks], np.partition(x, ranks)[ranks])
 
 
 def test_minimum_n_is_where_both_order_statistic_bounds_exist():

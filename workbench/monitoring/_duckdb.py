@@ -146,10 +146,9 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         if st.aggregation in QUANTILES:
             if st.column not in listed:
                 listed.append(st.column)
-                aggs.append(
-                    f"list({st.column}) FILTER (WHERE {st.column} IS NOT NULL AND NOT isnan({st.column})) "
-                    f"AS {ident('L_' + st.column)}"
-                )
+                # every value, NULL and NaN too: ``_frame`` drops them in numpy (a FILTER here
+                # costs ~15 % of the statement at 1e7 rows)
+                aggs.append(f"list({st.column}) AS {ident('L_' + st.column)}")
         else:
             aggs += _stat_sql(st)
     if plan.has_labels:
@@ -365,10 +364,12 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
         groups = []
         for chunk in table.column("L_" + column).chunks:
             offsets = chunk.offsets.to_numpy()
-            values = chunk.values.to_numpy(zero_copy_only=False)  # no nulls inside: filtered in SQL
+            values = chunk.values.to_numpy(zero_copy_only=False)  # NULL -> NaN
             groups += [values[offsets[i] : offsets[i + 1]] for i in range(len(chunk))]
 
         def one(x: np.ndarray, qs: list[float] = qs) -> tuple[int, list]:
+            if np.isnan(x.sum()):  # a NaN or NULL inside (a sum allocates nothing, unlike isnan(x))
+                x = x[~np.isnan(x)]
             return len(x), quantiles_with_intervals(x, qs, plan.level, clean=True)
 
         workers = min(os.cpu_count() or 1, len(groups))

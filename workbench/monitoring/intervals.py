@@ -47,6 +47,7 @@ __all__ = [
     "f1_interval",
     "minimum_n_quantile",
     "minimum_n_rate",
+    "order_statistics",
     "quantile_ranks",
     "quantiles_with_intervals",
     "t_interval",
@@ -188,7 +189,7 @@ def quantiles_with_intervals(
 
     The point is the linear-interpolation quantile (position ``(n - 1) q``, numpy's default and
     DuckDB's ``quantile_cont``); the bounds are the order statistics of :func:`quantile_ranks`.
-    Uses one ``np.partition`` for every rank needed (on a copy: ``values`` is not changed).
+    The order statistics come from :func:`order_statistics` (``values`` is not changed).
     """
     x = np.asarray(values, dtype="float64")
     if not clean:  # ``clean``: the caller guarantees there is no NaN
@@ -206,7 +207,7 @@ def quantiles_with_intervals(
         plans.append((pos, below, above, lo, hi))
         need.update((below, above))
         need.update(r for r in (lo, hi) if 0 <= r < n)
-    part = np.partition(x, sorted(need))
+    part = order_statistics(x, sorted(need))
     out = []
     for pos, below, above, lo, hi in plans:
         a, b = part[below], part[above]
@@ -214,6 +215,65 @@ def quantiles_with_intervals(
         point = float(a + (b - a) * t) if t < 0.5 else float(b - (b - a) * (1 - t))  # numpy's _lerp
         out.append((point, float(part[lo]) if 0 <= lo < n else np.nan, float(part[hi]) if 0 <= hi < n else np.nan))
     return out
+
+
+#: Below this many values one ``np.partition`` over all of them is as fast as bracketing.
+_BRACKET_FROM = 20_000
+#: Values sampled to place the brackets (sorting them takes ~0.2 ms).
+_BRACKET_SAMPLE = 8192
+
+
+def order_statistics(x: np.ndarray, ranks: list[int]) -> dict[int, float]:
+    """The values of the 0-based sorted ``ranks`` (ascending, within ``0..len(x)-1``) of ``x`` (no NaN).
+
+    Exact, like ``np.partition(x, ranks)[ranks]``, and on large windows about 2.5x faster: the
+    ranks a window's quantiles and their intervals need lie in a few narrow bands (Floyd and
+    Rivest's selection, CACM 1975). An evenly spaced sample places a value bracket ``[a, b]``
+    around each band (4 binomial standard deviations of the sample rank either side); one
+    pass counts the values below ``a`` and copies those inside the bracket, and only that copy
+    is partitioned. When a bracket misses its ranks (a sample that does not represent the
+    values, e.g. long runs of sorted data) the whole array is partitioned instead, so the
+    result never depends on the sample.
+
+    >>> order_statistics(np.array([5.0, 1.0, 4.0, 2.0, 3.0]), [0, 2, 4])
+    {0: 1.0, 2: 3.0, 4: 5.0}
+    """
+    n = len(x)
+    if n < _BRACKET_FROM:
+        part = np.partition(x, ranks)
+        return {r: float(part[r]) for r in ranks}
+    sample = np.sort(x[:: max(1, n // _BRACKET_SAMPLE)])
+    m = len(sample)
+    bands: list[list[int]] = []  # ranks closer than 2 % of n share a bracket
+    for r in ranks:
+        if bands and r - bands[-1][-1] < n // 50:
+            bands[-1].append(r)
+        else:
+            bands.append([r])
+    out: dict[int, float] = {}
+    for band in bands:
+        first, last = band[0], band[-1]
+        spread = [4 * np.sqrt(m * (r / n) * (1 - r / n)) + 2 for r in (first, last)]
+        i = int(first * m / n - spread[0])
+        j = int(last * m / n + spread[1]) + 1
+        if i < 0 and j >= m:
+            break  # the bracket would be everything
+        below, inside = 0, None
+        if i >= 0:
+            inside = x >= sample[i]
+            below = n - int(np.count_nonzero(inside))  # no NaN: the rest is below the bracket
+        if j < m:
+            inside = x <= sample[j] if inside is None else inside & (x <= sample[j])
+        picked = np.compress(inside, x)
+        if not below <= first <= last < below + len(picked):
+            break
+        ks = [r - below for r in band]
+        part = np.partition(picked, ks)
+        out.update((r, float(part[k])) for r, k in zip(band, ks, strict=True))
+    else:
+        return out
+    part = np.partition(x, ranks)
+    return {r: float(part[r]) for r in ranks}
 
 
 def minimum_n_quantile(q: float, level: float = DEFAULT_LEVEL) -> int:
