@@ -344,6 +344,15 @@ def render_analyze(data: Results) -> list[str]:
                 "—",
             ],
         ]
+        if "after_warmup_10000" in cold:
+            rows += [
+                [
+                    "… after `python -m workbench.analysis.warmup` (run by `make venv`; "
+                    f"{cold['warmup']['compiled']} kernels, {seconds(cold['warmup']['seconds'])} once)",
+                    seconds(cold["after_warmup_10000"]["first_analyze_s"]),
+                    "—",
+                ]
+            ]
     out.append(table(["figure", "value", "target"], rows))
     before = data.get("before", {})
     if before:
