@@ -302,8 +302,10 @@ def render_analyze(data: Results) -> list[str]:
                 f"≤ 0.5 s: {met(targets.get('analyze_1e5_le_0.5s'))}",
             ],
             [
-                f"`analyze` {size(big)} × 5, the same",
-                f"{seconds(b['median_s'])}, peak {megabytes(b['peak_mb'])}",
+                f"`analyze` {size(big)} × 5, the same"
+                + (" (median of 3 calls in one process)" if len(b.get("runs_s", [])) > 1 else ""),
+                f"{seconds(b['median_s'])}, peak {megabytes(b['peak_mb'])}"
+                + (f"; first call {seconds(b['runs_s'][0])}" if len(b.get("runs_s", [])) > 1 else ""),
                 f"≤ 5 s: {met(targets.get('analyze_1e6_le_5s'))}; ≤ 4 GiB: "
                 f"{met(targets.get('analyze_1e6_peak_le_4GiB'))}",
             ],
