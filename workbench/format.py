@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
@@ -56,6 +57,8 @@ _SI_UNIT = re.compile(rf"^(?P<prefix>[pnuµμmkMGT]?)(?P<base>{'|'.join(map(re.e
 
 
 def _missing(value: Any) -> bool:
+    if type(value) is float:  # the common case, without numpy's scalar overhead
+        return value != value
     if value is None:
         return True
     try:
@@ -64,6 +67,7 @@ def _missing(value: Any) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=256)
 def _split_unit(unit: str | None) -> tuple[int, str] | None:
     """``(power, base)`` for an SI unit (``"ms"`` → ``(-3, "s")``); ``None`` for any other unit.
 

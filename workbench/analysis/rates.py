@@ -38,25 +38,24 @@ def format_delta(delta: float, objective: Any) -> str:
 
 def describe_move(prob: Problem, a: int, b: int) -> str:
     """One sentence: what moving from candidate row ``a`` to row ``b`` gains and gives up."""
-    return _describe(prob, a, b, prob.ids)
+    return _describe(prob.model.objectives, (prob.X[b] - prob.X[a]).tolist(), prob.ids[a], prob.ids[b])
 
 
-def _describe(prob: Problem, a: int, b: int, ids: Any) -> str:
+def _describe(objectives: Any, deltas: list[float], a: Any, b: Any) -> str:
     # Each change as an unsigned amount, its direction and whether it is better or worse
     # ("recall 0.05 lower (worse)"): a signed number after "gains"/"gives up" reads as a double
     # negative ("gives up -0.05 recall").
     from workbench.format import format_number
 
     gains, losses = [], []
-    for j, o in enumerate(prob.model.objectives):
-        d = float(prob.X[b, j] - prob.X[a, j])
+    for o, d in zip(objectives, deltas, strict=True):
         if d == 0:
             continue
         better = (d < 0) if o.direction == "min" else (d > 0)
         change = f"{o.name} {format_number(abs(d), o.unit or None)} {'higher' if d > 0 else 'lower'}"
         (gains if better else losses).append(change + (" (better)" if better else " (worse)"))
     changes = gains + losses
-    return f"{ids[a]} → {ids[b]}: " + ("; ".join(changes) if changes else "no objective changes")
+    return f"{a} → {b}: " + ("; ".join(changes) if changes else "no objective changes")
 
 
 def tradeoff_rates(
@@ -98,18 +97,22 @@ def tradeoff_rates(
             N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
             nearest = K.nearest_neighbours(N, min(neighbours, len(rows) - 1))
             pairs = [(rows[i], rows[j]) for i in range(len(rows)) for j in nearest[i]]
-    data: dict[str, list[Any]] = {"candidate": [], "neighbour": []}
-    for o in prob.model.objectives:
-        data[f"delta_{o.name}"] = []
-    data["rate"], data["text"] = [], []
+    a_rows = np.array([a for a, _ in pairs], dtype=np.intp)
+    b_rows = np.array([b for _, b in pairs], dtype=np.intp)
     ids = prob.ids.to_numpy(dtype=object)  # one conversion: indexing a pandas Index per pair is slow
-    for a, b in pairs:
-        data["candidate"].append(ids[a])
-        data["neighbour"].append(ids[b])
-        d = prob.X[b] - prob.X[a]
-        for j, o in enumerate(prob.model.objectives):
-            data[f"delta_{o.name}"].append(float(d[j]))
+    D = prob.X[b_rows] - prob.X[a_rows]  # (pairs, k): neighbour minus candidate, in the objectives' units
+    data: dict[str, Any] = {"candidate": list(ids[a_rows]), "neighbour": list(ids[b_rows])}
+    for j, o in enumerate(prob.model.objectives):
+        data[f"delta_{o.name}"] = D[:, j].astype(float)
+    rate = np.full(len(pairs), np.nan)
+    if prob.k == 2:
+        step = D[:, 0] != 0
         with np.errstate(over="ignore"):  # a subnormal step in the first objective: an infinite rate
-            data["rate"].append(float(d[1] / d[0]) if prob.k == 2 and d[0] != 0 else np.nan)
-        data["text"].append(_describe(prob, a, b, ids))
+            rate[step] = D[step, 1] / D[step, 0]
+    data["rate"] = rate
+    objectives = prob.model.objectives
+    data["text"] = [
+        _describe(objectives, d, ids[a], ids[b])
+        for a, b, d in zip(a_rows.tolist(), b_rows.tolist(), D.tolist(), strict=True)
+    ]
     return pd.DataFrame(data)
