@@ -356,6 +356,7 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
     lists = [c for c in table.column_names if c.startswith("L_")]
     raw = table.drop_columns(lists).to_pandas()
     by_column: dict[str, list] = {}
+    found: dict[str, np.ndarray] = {}
     for st in plan.outputs:
         if st.aggregation in QUANTILES:
             by_column.setdefault(st.column, []).append(st)
@@ -380,11 +381,13 @@ def _frame(table: Any, plan: Plan) -> pd.DataFrame:
         else:
             got = [one(x) for x in groups]
         for j, st in enumerate(stats):
-            raw[st.name] = [g[1][j][0] for g in got]
-            raw[st.name + "__lo"] = [g[1][j][1] for g in got]
-            raw[st.name + "__hi"] = [g[1][j][2] for g in got]
-            raw[st.name + "__n"] = [float(g[0]) for g in got]
-    return raw
+            found[st.name] = np.array([g[1][j][0] for g in got], dtype="float64")
+            found[st.name + "__lo"] = np.array([g[1][j][1] for g in got], dtype="float64")
+            found[st.name + "__hi"] = np.array([g[1][j][2] for g in got], dtype="float64")
+            found[st.name + "__n"] = np.array([g[0] for g in got], dtype="float64")
+    if not found:
+        return raw
+    return pd.concat([raw, pd.DataFrame(found, index=raw.index)], axis=1)  # one concat, not a column at a time
 
 
 #: Bytes DuckDB holds per request and per exact percentile column while aggregating (the value,

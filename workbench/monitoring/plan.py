@@ -343,6 +343,13 @@ def interval_columns(columns: Sequence[str]) -> list[str]:
     return out
 
 
+def _floats(column: pd.Series) -> np.ndarray:
+    """A raw column as float64 (missing as NaN)."""
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column.to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(column, errors="coerce").astype("float64").to_numpy()
+
+
 def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     """Common output for every engine: points, ``n`` and intervals, timestamps, dtypes, order.
 
@@ -359,11 +366,7 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         hi = us(plan.until) if plan.until is not None else (raw["max_ts"].max() + 1 if len(raw) else 0)
         raw["start_us"], raw["end_us"] = lo, hi
     level = plan.level
-    num = {
-        c: pd.to_numeric(raw[c], errors="coerce").astype("float64").to_numpy()
-        for c in raw.columns
-        if c not in ("version",)
-    }
+    num = {c: _floats(raw[c]) for c in raw.columns if c != "version"}
     values: dict[str, np.ndarray] = {}
     bounds: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     nan = np.full(len(raw), np.nan)
@@ -373,7 +376,7 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
             values["accuracy"] = np.where(n_lab > 0, num["n_correct"] / n_lab, np.nan)
             m = num["tp"] * 2 + num["fp"] + num["fn"]
             values["f1"] = np.where(m > 0, 2 * num["tp"] / m, np.nan)
-        values["n_labelled"] = n_lab
+        values["n_labelled"] = np.nan_to_num(n_lab, nan=0.0).astype("int64")
         bounds["accuracy"] = (*ci.wilson(num["n_correct"], n_lab, level), n_lab)
         bounds["f1"] = (*ci.f1_interval(num["tp"], num["fp"], num["fn"], level), num["tp"] + num["fp"] + num["fn"])
     if plan.has_parity:
@@ -395,31 +398,27 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
         values[st.name] = x
         bounds[st.name] = (lo, hi, n)
     points = point_columns(plan)
-    out = pd.DataFrame(
-        {
-            "version": raw["version"].astype(str).to_numpy(dtype=object),
-            "window_start": pd.DatetimeIndex(
-                pd.to_datetime(raw["start_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"
-            ),
-            "window_end": pd.DatetimeIndex(
-                pd.to_datetime(raw["end_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"
-            ),
-            "n_requests": raw["n_requests"].astype("int64").to_numpy(),
-        }
-    )
+    # every column built first, then one frame (inserting ~30 columns one at a time costs ~10 ms)
+    columns: dict[str, Any] = {
+        "version": raw["version"].astype(str).to_numpy(dtype=object),
+        "window_start": pd.DatetimeIndex(
+            pd.to_datetime(raw["start_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"
+        ),
+        "window_end": pd.DatetimeIndex(pd.to_datetime(raw["end_us"].astype("int64").to_numpy(), unit="us"), tz="UTC"),
+        "n_requests": raw["n_requests"].astype("int64").to_numpy(),
+    }
     for c in points:
-        out[c] = values[c]
+        columns[c] = values[c]
     if "latency_psi" in raw:
-        out["latency_psi"] = num["latency_psi"]
+        columns["latency_psi"] = num["latency_psi"]
     for c in points:
         if c == "n_labelled":
             continue
         lo, hi, n = bounds[c]
-        out[f"{c}_lo"], out[f"{c}_hi"] = lo, hi
-        out[f"{c}_n"] = np.nan_to_num(n, nan=0.0).astype("int64")
-    out["interval_level"] = level
-    if "n_labelled" in out:
-        out["n_labelled"] = np.nan_to_num(out["n_labelled"].to_numpy(), nan=0.0).astype("int64")
+        columns[f"{c}_lo"], columns[f"{c}_hi"] = lo, hi
+        columns[f"{c}_n"] = np.nan_to_num(n, nan=0.0).astype("int64")
+    columns["interval_level"] = np.full(len(raw), float(level))
+    out = pd.DataFrame(columns)
     out = out.sort_values(["version", "window_start"], kind="stable").reset_index(drop=True)
     return out
 
