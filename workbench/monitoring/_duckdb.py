@@ -317,14 +317,18 @@ def run_duckdb(
         ):
             span = _parquet_span(con, params["files"])
         slices = [plan]
+        parts: list[pd.DataFrame] = []
+        last: tuple[Any, Plan] | None = None
         if memory_limit is not None and reference is None and "files" in params:
             slices = _time_slices(con, plan, source, params, _bytes(memory_limit))
         try:
-            parts = []
-            for part in slices:
+            for i, part in enumerate(slices):
                 sql, more = build_sql(part, source, reference, period=span is None)
-                parts.append(_frame(con.sql(sql, params={**params, **more} or None).to_arrow_table(), part))
-            raw = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+                table = con.sql(sql, params={**params, **more} or None).to_arrow_table()
+                if i < len(slices) - 1:  # a slice's values are let go before the next is aggregated
+                    parts.append(_frame(table, part))
+                else:
+                    last = (table, part)
         except duckdb.OutOfMemoryException as exc:
             raise MonitoringError(
                 f"DuckDB ran out of memory under memory_limit={memory_limit!r}: {str(exc).splitlines()[0]}\n"
@@ -339,12 +343,25 @@ def run_duckdb(
                 f"or booleans, latency_ms and cost columns numbers): {exc}"
             ) from None
     finally:
-        con.close()
-        if spill is not None:
-            shutil.rmtree(spill, ignore_errors=True)
+        # Closing frees the statement's memory (~30 ms at 1e7 rows, with the GIL released): on a
+        # thread, while the percentiles are selected from the fetched (Arrow-owned) values.
+        closing = threading.Thread(target=_close, args=(con, spill), name="workbench-duckdb-close")
+        closing.start()
+    try:
+        if last is not None:
+            parts.append(_frame(*last))
+    finally:
+        closing.join()
+    raw = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
     if span is not None:
         raw["min_ts"], raw["max_ts"] = span
     return finish(raw, plan)
+
+
+def _close(con: Any, spill: str | None) -> None:
+    con.close()
+    if spill is not None:
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 #: Values (over all groups) from which the order statistics are selected on several threads.
