@@ -387,12 +387,18 @@ def _scatter(
             )
             .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table))
         )
-    chart = (
-        alt.layer(*layers)
-        .properties(width=width, height=height)
-        .resolve_scale(opacity="independent", size="independent")
-    )
+    chart = _layered(layers, width, height)
     return Built(chart, datasets, [name], notes)
+
+
+def _layered(layers: list[Any], width: int, height: int) -> alt.LayerChart:
+    """The layers as one chart of this size, opacity and size scales independent.
+
+    Given to the constructor: ``.properties()`` and ``.resolve_scale()`` each deep-copy the whole
+    chart (~40 ms apiece with 1e5 candidates' tooltips and params), which a redraw pays every time.
+    """
+    independent = alt.ScaleResolveMap(opacity="independent", size="independent")
+    return alt.LayerChart(layer=list(layers), width=width, height=height, resolve=alt.Resolve(scale=independent))
 
 
 def _interval_rows(
@@ -936,11 +942,7 @@ def _parallel(
                 text=alt.Text(field=field, type="nominal"),
             )
         )
-    chart = (
-        alt.layer(*layers)
-        .properties(width=width, height=height)
-        .resolve_scale(opacity="independent", size="independent")
-    )
+    chart = _layered(layers, width, height)
     return Built(chart, datasets, notes=notes)
 
 
