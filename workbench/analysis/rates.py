@@ -38,24 +38,36 @@ def format_delta(delta: float, objective: Any) -> str:
 
 def describe_move(prob: Problem, a: int, b: int) -> str:
     """One sentence: what moving from candidate row ``a`` to row ``b`` gains and gives up."""
-    return _describe(prob.model.objectives, (prob.X[b] - prob.X[a]).tolist(), prob.ids[a], prob.ids[b])
+    d = prob.X[b] - prob.X[a]
+    return _sentences(prob.model.objectives, d[None, :], [prob.ids[a]], [prob.ids[b]])[0]
 
 
-def _describe(objectives: Any, deltas: list[float], a: Any, b: Any) -> str:
-    # Each change as an unsigned amount, its direction and whether it is better or worse
-    # ("recall 0.05 lower (worse)"): a signed number after "gains"/"gives up" reads as a double
-    # negative ("gives up -0.05 recall").
+def _sentences(objectives: Any, D: np.ndarray, a_ids: Any, b_ids: Any) -> list[str]:
+    """One sentence per row of ``D`` (neighbour minus candidate, shape (pairs, k)).
+
+    Each change is an unsigned amount, its direction and whether it is better or worse ("recall
+    0.05 lower (worse)"): a signed number after "gains"/"gives up" reads as a double negative
+    ("gives up -0.05 recall"). Gains come first, then losses, each in the objectives' order.
+    Every distinct amount of an objective is formatted once (a pair and its reverse share it).
+    """
     from workbench.format import format_number
 
-    gains, losses = [], []
-    for o, d in zip(objectives, deltas, strict=True):
-        if d == 0:
-            continue
-        better = (d < 0) if o.direction == "min" else (d > 0)
-        change = f"{o.name} {format_number(abs(d), o.unit or None)} {'higher' if d > 0 else 'lower'}"
-        (gains if better else losses).append(change + (" (better)" if better else " (worse)"))
-    changes = gains + losses
-    return f"{a} → {b}: " + ("; ".join(changes) if changes else "no objective changes")
+    changes = []  # per objective: the change's text per pair, "" where it does not change
+    better = np.zeros(D.shape, dtype=bool)
+    for j, o in enumerate(objectives):
+        d = D[:, j]
+        amounts, which = np.unique(np.abs(d), return_inverse=True)
+        texts = np.array([format_number(v, o.unit or None) for v in amounts.tolist()], dtype=object)[which.ravel()]
+        better[:, j] = (d < 0) if o.direction == "min" else (d > 0)
+        way = np.where(d > 0, " higher", " lower")
+        verdict = np.where(better[:, j], " (better)", " (worse)")
+        changes.append(np.where(d == 0, "", (o.name + " ") + texts + way + verdict).tolist())
+    order = np.argsort(~better, axis=1, kind="stable").tolist()  # gains first, objectives in order
+    out = []
+    for i, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):
+        parts = [changes[j][i] for j in order[i] if changes[j][i]]
+        out.append(f"{a} → {b}: " + ("; ".join(parts) if parts else "no objective changes"))
+    return out
 
 
 def tradeoff_rates(
@@ -110,9 +122,5 @@ def tradeoff_rates(
         with np.errstate(over="ignore"):  # a subnormal step in the first objective: an infinite rate
             rate[step] = D[step, 1] / D[step, 0]
     data["rate"] = rate
-    objectives = prob.model.objectives
-    data["text"] = [
-        _describe(objectives, d, ids[a], ids[b])
-        for a, b, d in zip(a_rows.tolist(), b_rows.tolist(), D.tolist(), strict=True)
-    ]
+    data["text"] = _sentences(prob.model.objectives, D, data["candidate"], data["neighbour"])
     return pd.DataFrame(data)
