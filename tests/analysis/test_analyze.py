@@ -103,6 +103,38 @@ def test_tradeoff_rates_in_domain_units():
     assert row["text"] == "mid → slow: recall 0.01 higher (better); latency_ms 75 ms higher (worse)"
 
 
+def test_move_sentences_order_gains_before_losses_and_name_unchanged_objectives():
+    """Hand-checked: gains first then losses, each in the model's order; a tie is not mentioned;
+    one sentence per pair equals describe_move of that pair."""
+    from workbench.analysis.problem import problem
+    from workbench.analysis.rates import describe_move
+
+    qm = QualityModel.from_dict(
+        {
+            "objectives": [
+                {"name": "cost", "direction": "min", "unit": "USD"},
+                {"name": "latency_ms", "direction": "min", "unit": "ms"},
+                {"name": "recall", "direction": "max"},
+            ]
+        }
+    )
+    df = pd.DataFrame(
+        {"id": ["a", "b", "c"], "cost": [1.0, 2.0, 1.0], "latency_ms": [30, 20, 30], "recall": [0.9, 0.92, 0.9]}
+    )
+    prob = problem(df, qm)
+    assert describe_move(prob, 0, 1) == (
+        "a → b: latency_ms 10 ms lower (better); recall 0.02 higher (better); cost 1 USD higher (worse)"
+    )
+    assert describe_move(prob, 1, 0) == (
+        "b → a: cost 1 USD lower (better); latency_ms 10 ms higher (worse); recall 0.02 lower (worse)"
+    )
+    assert describe_move(prob, 0, 2) == "a → c: no objective changes"
+    r = tradeoff_rates(prob, front=np.array([True, True, False]))
+    for row in r.itertuples():
+        i, j = ["a", "b"].index(row.candidate), ["a", "b"].index(row.neighbour)
+        assert row.text == describe_move(prob, i, j)
+
+
 def test_conflicts_against_prior():
     qm = QualityModel.from_dict(
         {
