@@ -196,7 +196,27 @@ def run_workbench_dask():
     return elapsed, out, {"peak_mb": peak[0] / 2**20, "baseline_mb": base, "cluster_startup_s": startup}
 
 
+def warm_rounds(repeat: int) -> dict:
+    """The hand-written query and ``aggregate`` alternately in one process, after one call of each:
+    the steady state of a notebook or a scheduled ``watch`` (imports and first-call costs paid)."""
+    run_duckdb_hand(), run_workbench()
+    hand, workbench = [], []
+    for _ in range(repeat):
+        hand.append(run_duckdb_hand()[0])
+        workbench.append(run_workbench()[0])
+    return {
+        "duckdb_hand_median_s": statistics.median(hand),
+        "workbench_median_s": statistics.median(workbench),
+        "ratio": statistics.median(workbench) / statistics.median(hand),
+        "duckdb_hand_runs_s": [round(t, 3) for t in hand],
+        "workbench_runs_s": [round(t, 3) for t in workbench],
+    }
+
+
 def child(engine: str) -> None:
+    if engine == "warm":
+        print("RESULT " + json.dumps(warm_rounds(7)))
+        return
     result = globals()[f"run_{engine}"]()
     elapsed, out = result[0], result[1]
     extra = result[2] if len(result) > 2 else {}
@@ -261,7 +281,7 @@ def summary(runs: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--child", choices=ENGINES)
+    parser.add_argument("--child", choices=(*ENGINES, "warm"))
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--only", nargs="*", choices=ENGINES)
     args = parser.parse_args()
@@ -292,6 +312,13 @@ def main() -> None:
             + (f"  (cluster start {r['cluster_startup_s']:.1f} s)" if "cluster_startup_s" in r else "")
         )
     e = results["engines"]
+    if {"workbench", "duckdb_hand"} <= set(e):
+        warm = run_child("warm")
+        results["warm_process"] = warm
+        print(
+            f"one warm process: hand {warm['duckdb_hand_median_s']:.3f} s, workbench "
+            f"{warm['workbench_median_s']:.3f} s, ratio {warm['ratio']:.2f}"
+        )
     if {"workbench", "duckdb_hand", "pandas"} <= set(e):
         ratios = {
             "workbench_vs_duckdb_hand_time": e["workbench"]["median_s"] / e["duckdb_hand"]["median_s"],
@@ -299,9 +326,15 @@ def main() -> None:
             "workbench_vs_pandas_peak_memory": e["workbench"]["peak_mb"] / e["pandas"]["peak_mb"],
             "workbench_vs_pandas_added_memory": e["workbench"]["added_mb"] / e["pandas"]["added_mb"],
         }
+        if "warm_process" in results:
+            ratios["workbench_vs_duckdb_hand_time_warm"] = results["warm_process"]["ratio"]
         ratios["targets_met"] = {
             "within_10pct_of_duckdb_hand": ratios["workbench_vs_duckdb_hand_time"] <= 1.10,
             "within_1.3x_of_duckdb_hand_with_intervals": ratios["workbench_vs_duckdb_hand_time"] <= 1.30,
+            "within_1.3x_of_duckdb_hand_with_intervals_warm_process": ratios.get(
+                "workbench_vs_duckdb_hand_time_warm", float("inf")
+            )
+            <= 1.30,
             "2x_faster_than_pandas": ratios["pandas_vs_workbench_speedup"] >= 2.0,
             "third_of_pandas_peak_memory": ratios["workbench_vs_pandas_peak_memory"] <= 1 / 3,
             "third_of_pandas_added_memory": ratios["workbench_vs_pandas_added_memory"] <= 1 / 3,
