@@ -564,7 +564,7 @@ def test_save_and_load_the_outputs(tmp_path):
     assert summary["failed"] == int((ev["status"] == "failed").sum())
     assert summary["front"] == list(r.analysis.front)
 
-    loaded = wb.load(paths["evaluations.parquet"], model=QM2, id_column="candidate")
+    loaded = wb.load(paths["evaluations.parquet"], model=QM2, id="candidate")
     n_failed = int((ev["status"] == "failed").sum())
     assert set(loaded.ids) == set(ev.loc[ev["status"] == "ok", "candidate"])
     assert len(loaded.exclusions) == n_failed
