@@ -37,6 +37,7 @@ __all__ = [
     "chosen_evidence",
     "compare_replicates",
     "complete_replicates",
+    "difference_interval",
     "dominance_probability",
     "mean_draws",
     "rank_probability",
@@ -278,6 +279,37 @@ def check_level(level: Any, what: str = "confidence level") -> float:
             "  Fix: use 0.95 (the default) or 0.9 for a laxer rule."
         )
     return value
+
+
+def difference_interval(
+    a: tuple[float, float, int], b: tuple[float, float, int], level: float = LEVEL
+) -> tuple[float, float]:
+    """Welch's interval for the difference of two means of seed replicates, ``mean_a - mean_b``.
+
+    ``a`` and ``b`` are ``(mean, sd, n)`` (as in :func:`replicate_stats`). The interval is
+    ``d ± t_{ν, (1+level)/2} · se`` with ``se = √(sd_a²/n_a + sd_b²/n_b)`` and the
+    Welch–Satterthwaite degrees of freedom ``ν`` (unequal variances: the seeds of two candidates
+    need not vary alike). ``(nan, nan)`` when either side has fewer than 2 replicates or a
+    missing value; a point ``(d, d)`` when neither varies (a deterministic metric).
+
+    >>> lo, hi = difference_interval((0.93, 0.024, 3), (0.92, 0.018, 3))
+    >>> lo < 0 < hi  # a 0.01 difference inside three seeds' noise
+    True
+    """
+    (ma, sa, na), (mb, sb, nb) = a, b
+    values = (ma, sa, na, mb, sb, nb)
+    if any(v is None or not math.isfinite(float(v)) for v in values) or min(na, nb) < 2:
+        return math.nan, math.nan
+    d = float(ma) - float(mb)
+    va, vb = float(sa) ** 2 / na, float(sb) ** 2 / nb
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return d, d
+    from scipy.stats import t as student_t
+
+    nu = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
+    half = float(student_t.ppf((1 + check_level(level)) / 2, nu)) * se
+    return d - half, d + half
 
 
 def replicate_stats(candidates: Any, model: QualityModel | None = None, *, level: float = LEVEL) -> pd.DataFrame:

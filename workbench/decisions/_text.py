@@ -31,9 +31,19 @@ def _better(delta: float, direction: str) -> bool:
     return delta < 0 if direction == "min" else delta > 0
 
 
-def compare(chosen: dict[str, Any], other: dict[str, Any], objectives: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per-objective gains, losses and ties of option ``chosen`` against ``other`` (tolerance-aware)."""
-    gains, losses, ties, deltas = {}, {}, [], {}
+def compare(
+    chosen: dict[str, Any], other: dict[str, Any], objectives: list[dict[str, Any]], level: float = 0.95
+) -> dict[str, Any]:
+    """Per-objective gains, losses, ties and seed-noise differences of option ``chosen`` against ``other``.
+
+    A difference within the objective's tolerance is a tie. Beyond it, when both options carry
+    per-seed evidence (``seeds``: ``{objective: {mean, sd, n}}``), it is a gain or a loss only when
+    Welch's ``level`` interval of the difference of the means excludes 0; otherwise it is listed
+    in ``noise`` (seed noise, neither gained nor given up).
+    """
+    from workbench.analysis.uncertainty import difference_interval
+
+    gains, losses, ties, noise, deltas = {}, {}, [], [], {}
     for o in objectives:
         name = o["name"]
         a, b = chosen["values"].get(name), other["values"].get(name)
@@ -43,8 +53,19 @@ def compare(chosen: dict[str, Any], other: dict[str, Any], objectives: list[dict
         deltas[name] = d
         if abs(d) <= float(o.get("tolerance") or 0.0) or d == 0:
             ties.append(name)
-        elif _better(d, o["direction"]):
+            continue
+        sa, sb = (chosen.get("seeds") or {}).get(name), (other.get("seeds") or {}).get(name)
+        if sa and sb:
+            lo, hi = difference_interval(
+                (sa.get("mean"), sa.get("sd"), int(sa.get("n") or 0)),
+                (sb.get("mean"), sb.get("sd"), int(sb.get("n") or 0)),
+                level,
+            )
+            if lo <= 0 <= hi:  # NaN compares False: without the evidence the point decides
+                noise.append(name)
+                continue
+        if _better(d, o["direction"]):
             gains[name] = abs(d)
         else:
             losses[name] = abs(d)
-    return {"gains": gains, "gives_up": losses, "ties": ties, "deltas": deltas}
+    return {"gains": gains, "gives_up": losses, "ties": ties, "noise": noise, "deltas": deltas}

@@ -219,6 +219,12 @@ def _record_madr(r: DecisionRecord) -> str:
                     f"* Neutral, because it ties with {e(r.chosen)} (within tolerance) in "
                     + ", ".join(e(n) for n in cmp["ties"])
                 )
+            if cmp["noise"]:
+                lines.append(
+                    f"* Neutral, because its difference from {e(r.chosen)} is within seed noise "
+                    "(Welch's 95 % interval of the difference of the means includes 0) in "
+                    + ", ".join(e(n) for n in cmp["noise"])
+                )
             if not o.get("feasible"):
                 lines.append("* Bad, because it violates a hard constraint")
             elif o.get("front") != 0:

@@ -329,7 +329,8 @@ class DecisionRecord:
                 o["seeds"] = seeds[o["id"]]
         objectives = [o for o in model.get("objectives", [])]
         by_id = {o["id"]: o for o in options}
-        tradeoffs = _tradeoffs(chosen, by_id, options, objectives, a.get("rates") or [], a.get("recommended"))
+        level = float((a.get("uncertainty") or {}).get("level") or 0.95)
+        tradeoffs = _tradeoffs(chosen, by_id, options, objectives, a.get("rates") or [], a.get("recommended"), level)
         robustness = _robustness(chosen, a, by_id, seed_evidence)
         triggers = _triggers(chosen, a, robustness, objectives)
         source = a.get("source")
@@ -496,6 +497,7 @@ def _tradeoffs(
     objectives: list[dict[str, Any]],
     rates: list[dict[str, Any]],
     recommended: str | None,
+    level: float = 0.95,
 ) -> list[dict[str, Any]]:
     relations: dict[str, list[str]] = {}
     for r in rates:
@@ -514,13 +516,15 @@ def _tradeoffs(
     out = []
     for other_id, rel in relations.items():
         other = by_id[other_id]
-        cmp = compare(me, other, objectives)
+        cmp = compare(me, other, objectives, level)
         relation = ", ".join(dict.fromkeys(rel))
         text = f"Choosing {chosen} over {other_id} ({relation}): "
         text += ("gains " + _phrase(cmp["gains"], me, other, units)) if cmp["gains"] else "gains nothing"
         text += (
             ("; gives up " + _phrase(cmp["gives_up"], me, other, units)) if cmp["gives_up"] else "; gives up nothing"
         )
+        if cmp["noise"]:
+            text += "; within seed noise on " + ", ".join(cmp["noise"])
         if cmp["ties"] and len(cmp["ties"]) < len(objectives):
             text += "; ties (within tolerance) on " + ", ".join(cmp["ties"])
         out.append({"versus": other_id, "relation": relation, **cmp, "text": text + "."})

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import require
-from workbench.format import format_count, format_delta, format_percent, format_value
+from workbench.format import format_count, format_delta, format_interval, format_percent, format_value
 
 __all__ = ["Memo", "render_memo", "whatif_spec", "script_json", "javascript_bundle"]
 
@@ -405,6 +405,7 @@ def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
                 "gives_up": items(t[0]["gives_up"]),
                 "gains": items(t[0]["gains"]),
                 "same": ", ".join(i["objective"] for i in t[0].get("same", [])),
+                "noise": ", ".join(i["objective"] for i in t[0].get("noise", [])),
             }
     return out
 
@@ -450,6 +451,7 @@ class Memo:
             "pm": _plus_minus(s),
             "count": format_count,
             "delta": format_delta,
+            "interval": lambda lo, hi, unit="": format_interval(lo, hi, unit or None),
             "headline": _headline(s),
             "units": {o["name"]: o.get("unit") or "" for o in a["objectives"]},
             "robustness": d.get("robustness"),

@@ -98,21 +98,41 @@ def _objectives(summary_analysis: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(summary_analysis["objectives"])
 
 
+def seed_stats(a: Mapping[str, Any]) -> tuple[dict[tuple[str, str], tuple[float, float, int]], float]:
+    """``{(candidate, objective): (mean, sd, n)}`` of the per-seed replicates in ``a``
+    (:meth:`Analysis.to_dict`'s ``uncertainty.stats``) and their level; empty without replicates."""
+    unc = a.get("uncertainty") or {}
+    stats = {
+        (str(r["candidate"]), str(r["objective"])): (r.get("mean"), r.get("sd"), int(r.get("n") or 0))
+        for r in unc.get("stats") or []
+    }
+    return stats, float(unc.get("level") or 0.95)
+
+
 def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list[dict[str, Any]]:
     """What ``chosen`` gains and gives up against each candidate of ``against``, per objective.
 
     ``a`` is :meth:`Analysis.to_dict`. Returns one dict per alternative: ``against``, ``gains`` and
     ``gives_up`` (lists of ``{objective, delta, unit, chosen, other}``, deltas as chosen - other in
-    the objective's own unit) and ``text`` ("we give up ... for ...").
+    the objective's own unit), ``same`` (within the objective's tolerance), ``noise`` and ``text``
+    ("we give up ... for ...").
+
+    A difference is a gain or a give-up only when the evidence says so: beyond the objective's
+    tolerance and, when both candidates have per-seed replicates, with Welch's interval of the
+    difference of the means (at the analysis's level) excluding 0. A difference inside that
+    interval goes to ``noise``, with ``lo``, ``hi``, ``n`` (the two seed counts) and ``level``.
     """
+    from workbench.analysis.uncertainty import difference_interval
+
     by_id = {c["id"]: c for c in a["candidates"]}
     objs = _objectives(a)
+    seeds, level = seed_stats(a)
     out = []
     for other in against:
         if other == chosen or other not in by_id:
             continue
         mine, theirs = by_id[chosen]["values"], by_id[other]["values"]
-        gains, gives, same = [], [], []
+        gains, gives, same, noise = [], [], [], []
         for o in objs:
             x, y = mine.get(o["name"]), theirs.get(o["name"])
             if x is None or y is None:
@@ -121,6 +141,12 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
             if abs(x - y) <= float(o.get("tolerance") or 0.0):
                 same.append(item)  # within the objective's tolerance: no material difference
                 continue
+            sa, sb = seeds.get((str(chosen), o["name"])), seeds.get((str(other), o["name"]))
+            if sa is not None and sb is not None:
+                lo, hi = difference_interval(sa, sb, level)
+                if lo <= 0 <= hi:  # NaN compares False: without the evidence the point decides
+                    noise.append({**item, "lo": lo, "hi": hi, "n": [sa[2], sb[2]], "level": level})
+                    continue
             better = x > y if o["direction"] == "max" else x < y
             (gains if better else gives).append(item)
 
@@ -134,13 +160,23 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
             text = f"{chosen} is better than {other} on {words(gains)} and worse on none."
         elif gives:
             text = f"{other} is better on {words(gives)} and worse on none."
+        elif noise:
+            text = f"{chosen} and {other}: no difference beyond seed noise on any objective."
         else:
             text = f"{chosen} and {other}: no material difference on any objective."
-        if same and (gains or gives):
+        if noise and (gains or gives):
+            text = text[:-1] + "; within seed noise: " + ", ".join(i["objective"] for i in noise) + "."
+        if noise:
+            counts = sorted({tuple(i["n"]) for i in noise})
+            seeds_text = " or ".join(f"{m} and {k}" for m, k in counts)
+            text = text[:-1] + (
+                f" (Welch's {format_percent(level)} interval of each difference includes 0; {seeds_text} seeds)."
+            )
+        if same and (gains or gives or noise):
             text = text[:-1] + (
                 "; no material difference in " + ", ".join(i["objective"] for i in same) + " (within tolerance)."
             )
-        out.append({"against": other, "gains": gains, "gives_up": gives, "same": same, "text": text})
+        out.append({"against": other, "gains": gains, "gives_up": gives, "same": same, "noise": noise, "text": text})
     return out
 
 
