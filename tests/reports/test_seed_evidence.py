@@ -3,13 +3,13 @@ table and the plain-words verdict in the decision box, before anything else."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
 pytest.importorskip("jinja2")
 pytest.importorskip("vl_convert")
 
+from tests._replicates import seeds
 from workbench import QualityModel, analyze
 from workbench.reports import Memo
 from workbench.reports.review import build_summary, decide
@@ -23,22 +23,6 @@ QM = QualityModel.from_dict(
         ]
     }
 )
-
-
-def seeds(means: dict, sd=(0.01, 1.0), n=5, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        [
-            {
-                "id": cid,
-                "seed": s,
-                "acc": a + sd[0] * rng.standard_normal(),
-                "latency_ms": ms + sd[1] * rng.standard_normal(),
-            }
-            for cid, (a, ms) in means.items()
-            for s in range(n)
-        ]
-    )
 
 
 def test_fragile_when_the_runner_up_is_within_seed_noise():

@@ -8,12 +8,12 @@ import math
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from tests._replicates import seeds
 from workbench import QualityModel, analyze
 from workbench.analysis.uncertainty import difference_interval
 from workbench.sources import from_frame
@@ -52,24 +52,8 @@ def test_difference_interval_edges():
     assert difference_interval((3.0, 0.0, 3), (2.0, 0.0, 3)) == (1.0, 1.0)  # deterministic metric
 
 
-def _replicates(means: dict, sd: tuple[float, float], n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(
-        [
-            {
-                "id": cid,
-                "seed": s,
-                "acc": a + sd[0] * rng.standard_normal(),
-                "latency_ms": ms + sd[1] * rng.standard_normal(),
-            }
-            for cid, (a, ms) in means.items()
-            for s in range(n)
-        ]
-    )
-
-
 def _analysis(sd: tuple[float, float], n: int):
-    df = _replicates({"a": (0.930, 20.0), "b": (0.920, 20.5)}, sd, n)
+    df = seeds({"a": (0.930, 20.0), "b": (0.920, 20.5)}, sd, n)
     return analyze(from_frame(df, id_column="id", replicate_column="seed"), QM, seed=0)
 
 
