@@ -42,6 +42,7 @@ __all__ = [
     "mean_draws",
     "rank_probability",
     "replicate_stats",
+    "seed_noise",
     "robustness_text",
     "uncertainty",
 ]
@@ -310,6 +311,16 @@ def difference_interval(
     nu = (va + vb) ** 2 / (va**2 / (na - 1) + vb**2 / (nb - 1))
     half = float(student_t.ppf((1 + check_level(level)) / 2, nu)) * se
     return d - half, d + half
+
+
+def seed_noise(
+    a: tuple[float, float, int], b: tuple[float, float, int], level: float = LEVEL
+) -> tuple[float, float] | None:
+    """Welch's interval of ``mean_a - mean_b`` when it includes 0 (the difference is within seed
+    noise: neither gained nor given up), else None -- also when either side has too few
+    replicates to tell, so the point difference decides (see :func:`difference_interval`)."""
+    lo, hi = difference_interval(a, b, level)
+    return (lo, hi) if lo <= 0 <= hi else None  # NaN compares False
 
 
 def replicate_stats(candidates: Any, model: QualityModel | None = None, *, level: float = LEVEL) -> pd.DataFrame:

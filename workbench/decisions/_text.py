@@ -31,6 +31,11 @@ def _better(delta: float, direction: str) -> bool:
     return delta < 0 if direction == "min" else delta > 0
 
 
+def _stats(seeds: dict[str, Any]) -> tuple[Any, Any, int]:
+    """A recorded option's per-seed evidence of one objective as ``(mean, sd, n)``."""
+    return seeds.get("mean"), seeds.get("sd"), int(seeds.get("n") or 0)
+
+
 def compare(
     chosen: dict[str, Any], other: dict[str, Any], objectives: list[dict[str, Any]], level: float = 0.95
 ) -> dict[str, Any]:
@@ -41,7 +46,7 @@ def compare(
     Welch's ``level`` interval of the difference of the means excludes 0; otherwise it is listed
     in ``noise`` (seed noise, neither gained nor given up).
     """
-    from workbench.analysis.uncertainty import difference_interval
+    from workbench.analysis.uncertainty import seed_noise
 
     gains, losses, ties, noise, deltas = {}, {}, [], [], {}
     for o in objectives:
@@ -55,15 +60,9 @@ def compare(
             ties.append(name)
             continue
         sa, sb = (chosen.get("seeds") or {}).get(name), (other.get("seeds") or {}).get(name)
-        if sa and sb:
-            lo, hi = difference_interval(
-                (sa.get("mean"), sa.get("sd"), int(sa.get("n") or 0)),
-                (sb.get("mean"), sb.get("sd"), int(sb.get("n") or 0)),
-                level,
-            )
-            if lo <= 0 <= hi:  # NaN compares False: without the evidence the point decides
-                noise.append(name)
-                continue
+        if sa and sb and seed_noise(_stats(sa), _stats(sb), level) is not None:
+            noise.append(name)
+            continue
         if _better(d, o["direction"]):
             gains[name] = abs(d)
         else:

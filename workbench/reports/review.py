@@ -122,7 +122,7 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
     difference of the means (at the analysis's level) excluding 0. A difference inside that
     interval goes to ``noise``, with ``lo``, ``hi``, ``n`` (the two seed counts) and ``level``.
     """
-    from workbench.analysis.uncertainty import difference_interval
+    from workbench.analysis.uncertainty import seed_noise
 
     by_id = {c["id"]: c for c in a["candidates"]}
     objs = _objectives(a)
@@ -142,11 +142,10 @@ def tradeoffs(a: Mapping[str, Any], chosen: str, against: Iterable[str]) -> list
                 same.append(item)  # within the objective's tolerance: no material difference
                 continue
             sa, sb = seeds.get((str(chosen), o["name"])), seeds.get((str(other), o["name"]))
-            if sa is not None and sb is not None:
-                lo, hi = difference_interval(sa, sb, level)
-                if lo <= 0 <= hi:  # NaN compares False: without the evidence the point decides
-                    noise.append({**item, "lo": lo, "hi": hi, "n": [sa[2], sb[2]], "level": level})
-                    continue
+            within = seed_noise(sa, sb, level) if sa is not None and sb is not None else None
+            if within is not None:
+                noise.append({**item, "lo": within[0], "hi": within[1], "n": [sa[2], sb[2]], "level": level})
+                continue
             better = x > y if o["direction"] == "max" else x < y
             (gains if better else gives).append(item)
 
