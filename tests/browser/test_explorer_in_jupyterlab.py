@@ -111,19 +111,26 @@ def test_explorer_reacts_to_a_slider_and_a_brush_offline(lab, browser_page, tmp_
     page.mouse.down()
     page.mouse.move(area["x"] + area["width"] * 0.22, area["y"] + area["height"] * 0.98, steps=12)
     page.mouse.up()
-    # The brush emits selections while it is dragged, and the table follows each of them: wait until
-    # the table has settled on one selection, its count and its rows read in the same moment.
+    # The brush emits selections while it is dragged, and the table follows each of them (a late
+    # selection can still arrive after the mouse is up). Wait until the table has settled: its count
+    # and its rows agree, and its text has not changed for 800 ms. Then read text and rows together.
     page.wait_for_function(
         f"""() => {{ const el = document.querySelector('{table}'); if (!el) return false;
-                   const m = el.innerText.match(/(\\d+) brushed candidates/); if (!m) return false;
-                   return el.querySelectorAll('tr[data-candidate]').length === Math.min(Number(m[1]), 15); }}""",
+                   const text = el.innerText, m = text.match(/(\\d+) brushed candidates/);
+                   const agree = m && el.querySelectorAll('tr[data-candidate]').length === Math.min(Number(m[1]), 15);
+                   const now = performance.now(), seen = window.__wbSettle;
+                   if (!agree || !seen || seen.text !== text) {{ window.__wbSettle = {{text, since: now}}; return false; }}
+                   return now - seen.since >= 800; }}""",
         timeout=UPDATE_TIMEOUT,
         polling=100,
     )
-    brushed_table = _text(page, table)
+    brushed_table, rows = page.evaluate(
+        f"""() => {{ const el = document.querySelector('{table}');
+                   return [el.innerText, el.querySelectorAll('tr[data-candidate]').length]; }}"""
+    )
     assert brushed_table != table_after_slider
     brushed = int(re.search(r"(\d+) brushed candidates", brushed_table).group(1))
-    assert page.locator(f"{table} tr[data-candidate]").count() == min(brushed, 15)
+    assert rows == min(brushed, 15)
     assert page.locator(".wb-tradeoff-explorer .wb-pareto svg").first.inner_html() != svg_before
     assert page.locator(".wb-tradeoff-explorer .wb-pareto svg g[class*='brush_brush'] path").count() > 0
 
