@@ -96,9 +96,9 @@ class Analysis:
     @property
     def recommended(self) -> str | None:
         """The feasible candidate ranked first, or None when nothing is feasible."""
-        t = self.table
-        best = t[(t["rank"] == 1) & t["feasible"]]
-        return None if best.empty else str(best.index[0])
+        t = self.table  # numpy, not a boolean frame filter: the explorer asks on every move
+        best = np.flatnonzero((t["rank"].to_numpy() == 1) & t["feasible"].to_numpy(dtype=bool))
+        return None if not len(best) else str(t.index[best[0]])
 
     @property
     def front(self) -> list[str]:

@@ -178,38 +178,42 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     feasible = t["feasible"].to_numpy(dtype=bool)
     front0 = t["front"].to_numpy() == 0
     status = np.where(~feasible, "infeasible", np.where(front0, "front", "dominated"))
-    out = pd.DataFrame({"candidate": t.index.astype(str)})
+    ids = np.asarray(t.index.astype(str), dtype=object)
+    cols: dict[str, np.ndarray] = {"candidate": ids}  # arrays first, one frame at the end
     for n in names:
-        out[n] = t[n].to_numpy(dtype="float64")
-    out["rank"] = t["rank"].to_numpy()
-    out["score"] = t["score"].to_numpy(dtype="float64")
-    out["feasible"] = feasible
-    out["violation"] = t["violation"].to_numpy(dtype="float64")
-    out["front"] = t["front"].to_numpy()
-    out["status"] = status
-    out["knee"] = t["knee"].to_numpy(dtype=bool)
+        cols[n] = t[n].to_numpy(dtype="float64")
+    cols["rank"] = t["rank"].to_numpy()
+    cols["score"] = t["score"].to_numpy(dtype="float64")
+    cols["feasible"] = feasible
+    cols["violation"] = t["violation"].to_numpy(dtype="float64")
+    cols["front"] = t["front"].to_numpy()
+    cols["status"] = status
+    cols["knee"] = t["knee"].to_numpy(dtype=bool)
     marks: dict[int, list[str]] = {}
     for role, cid in (("recommended", analysis.recommended), ("champion", analysis.champion)):
         if cid is not None:
             for i in t.index.get_indexer_for([str(cid)]):
                 if i >= 0:
                     marks.setdefault(int(i), []).append(role)
-    for i in np.flatnonzero(out["knee"].to_numpy()):
+    for i in np.flatnonzero(cols["knee"]):
         marks.setdefault(int(i), []).append("knee")
-    role = np.full(len(out), None, dtype=object)
-    label = np.full(len(out), None, dtype=object)
+    role = np.full(len(t), None, dtype=object)
+    label = np.full(len(t), None, dtype=object)
     for i, r in marks.items():
         role[i] = ", ".join(r)
         # the deployed model reads "incumbent" in every text (the data keeps the role's key)
-        label[i] = f"{out['candidate'].iat[i]} ({', '.join('incumbent' if x == 'champion' else x for x in r)})"
-    out["role"] = pd.Series(role, dtype=object)
-    out["label"] = pd.Series(label, dtype=object)
+        label[i] = f"{ids[i]} ({', '.join('incumbent' if x == 'champion' else x for x in r)})"
+    cols["role"] = role
+    cols["label"] = label
     if "acceptability" in t.columns:
-        out["acceptability"] = t["acceptability"].to_numpy(dtype="float64")
-        out["confidence"] = t["confidence"].to_numpy(dtype="float64")
+        cols["acceptability"] = t["acceptability"].to_numpy(dtype="float64")
+        cols["confidence"] = t["confidence"].to_numpy(dtype="float64")
     code = np.select([status == s for s in theme.STATUSES], np.arange(len(theme.STATUSES)))
-    order = np.lexsort((-out["rank"].to_numpy(), code))  # stable: ties keep the table's order
-    return out.iloc[order].reset_index(drop=True)
+    order = np.lexsort((-cols["rank"], code))  # stable: ties keep the table's order
+    # role and label stay object columns (None where unset): pandas would infer a string dtype with NaN
+    return pd.DataFrame(
+        {k: pd.Series(v[order], dtype=object) if k in ("role", "label") else v[order] for k, v in cols.items()}
+    )
 
 
 # --- large inputs -----------------------------------------------------------------------------------
@@ -316,11 +320,21 @@ def density_2d(x: np.ndarray, y: np.ndarray, x_all: np.ndarray, y_all: np.ndarra
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """JSON-safe rows: native Python values, NaN/inf as None; columns named by :func:`column`."""
-    out = df.rename(columns={c: column(c) for c in df.columns if isinstance(c, str) and "\\" in c})
-    for col in out.columns:
-        if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].where(np.isfinite(out[col]))
-    return out.astype(object).where(out.notna(), None).to_dict(orient="records")
+    names = [column(c) if isinstance(c, str) and "\\" in c else c for c in df.columns]
+    values = []  # column by column: a few numpy passes instead of pandas converting every cell
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if pd.api.types.is_float_dtype(col):
+            arr = col.to_numpy(dtype="float64", na_value=np.nan)
+            missing = ~np.isfinite(arr)
+            vals = arr.tolist()
+        else:
+            missing = col.isna().to_numpy(dtype=bool)
+            vals = col.tolist()
+        for i in np.flatnonzero(missing).tolist():
+            vals[i] = None
+        values.append(vals)
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if names else [{} for _ in range(len(df))]
 
 
 def tip(field: str, title: str | None = None, fmt: str | None = None, kind: str = "quantitative") -> alt.Tooltip:

@@ -240,8 +240,11 @@ def _column(values: Any) -> list[Any]:
     import numpy as np
 
     if values.dtype.kind == "f":
-        arr = values.to_numpy()
-        return [None if not np.isfinite(v) else float(v) for v in arr]
+        arr = values.to_numpy(dtype="float64")
+        out = arr.tolist()
+        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+            out[i] = None
+        return out
     return [None if v is None else (v.item() if hasattr(v, "item") else v) for v in values.tolist()]
 
 
