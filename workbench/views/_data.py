@@ -334,7 +334,11 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
         for i in np.flatnonzero(missing).tolist():
             vals[i] = None
         values.append(vals)
-    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)] if names else [{} for _ in range(len(df))]
+    return (
+        [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+        if names
+        else [{} for _ in range(len(df))]
+    )
 
 
 def tip(field: str, title: str | None = None, fmt: str | None = None, kind: str = "quantitative") -> alt.Tooltip:
