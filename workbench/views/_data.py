@@ -176,8 +176,7 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     t = analysis.table
     names = analysis.model.names
     feasible = t["feasible"].to_numpy(dtype=bool)
-    front0 = t["front"].to_numpy() == 0
-    status = np.where(~feasible, "infeasible", np.where(front0, "front", "dominated"))
+    status = statuses(feasible, t["front"].to_numpy())
     ids = np.asarray(t.index.astype(str), dtype=object)
     cols: dict[str, np.ndarray] = {"candidate": ids}  # arrays first, one frame at the end
     for n in names:
@@ -189,31 +188,50 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     cols["front"] = t["front"].to_numpy()
     cols["status"] = status
     cols["knee"] = t["knee"].to_numpy(dtype=bool)
-    marks: dict[int, list[str]] = {}
-    for role, cid in (("recommended", analysis.recommended), ("champion", analysis.champion)):
-        if cid is not None:
-            for i in t.index.get_indexer_for([str(cid)]):
-                if i >= 0:
-                    marks.setdefault(int(i), []).append(role)
-    for i in np.flatnonzero(cols["knee"]):
-        marks.setdefault(int(i), []).append("knee")
-    role = np.full(len(t), None, dtype=object)
-    label = np.full(len(t), None, dtype=object)
-    for i, r in marks.items():
-        role[i] = ", ".join(r)
-        # the deployed model reads "incumbent" in every text (the data keeps the role's key)
-        label[i] = f"{ids[i]} ({', '.join('incumbent' if x == 'champion' else x for x in r)})"
-    cols["role"] = role
-    cols["label"] = label
+    cols["role"], cols["label"] = roles(ids, cols["knee"], analysis.recommended, analysis.champion)
     if "acceptability" in t.columns:
         cols["acceptability"] = t["acceptability"].to_numpy(dtype="float64")
         cols["confidence"] = t["confidence"].to_numpy(dtype="float64")
-    code = np.select([status == s for s in theme.STATUSES], np.arange(len(theme.STATUSES)))
-    order = np.lexsort((-cols["rank"], code))  # stable: ties keep the table's order
+    order = drawing_order(status, cols["rank"])
     # role and label stay object columns (None where unset): pandas would infer a string dtype with NaN
     return pd.DataFrame(
         {k: pd.Series(v[order], dtype=object) if k in ("role", "label") else v[order] for k, v in cols.items()}
     )
+
+
+def statuses(feasible: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """``front`` for the feasible front 0, ``infeasible``, else ``dominated`` (per candidate)."""
+    return np.where(~feasible, "infeasible", np.where(front == 0, "front", "dominated"))
+
+
+def drawing_order(status: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Row order for drawing: by :data:`theme.STATUSES` (the front last, on top), then by rank,
+    worst first; ties keep their order."""
+    code = np.select([status == s for s in theme.STATUSES], np.arange(len(theme.STATUSES)))
+    return np.lexsort((-rank, code))
+
+
+def roles(ids: np.ndarray, knee: np.ndarray, recommended: Any, champion: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's ``role`` (``"recommended"``, ``"champion"``, ``"knee"``, comma-joined) and
+    ``label`` (``"id (role)"``, the champion read as "incumbent"), None where it holds none.
+
+    >>> roles(np.array(["a", "b", "c"], dtype=object), np.array([False, True, True]), "b", None)
+    (array([None, 'recommended, knee', 'knee'], dtype=object), array([None, 'b (recommended, knee)', 'c (knee)'], dtype=object))
+    """
+    marks: dict[int, list[str]] = {}
+    for role, cid in (("recommended", recommended), ("champion", champion)):
+        if cid is not None:
+            for i in np.flatnonzero(ids == str(cid)):
+                marks.setdefault(int(i), []).append(role)
+    for i in np.flatnonzero(knee):
+        marks.setdefault(int(i), []).append("knee")
+    role = np.full(len(ids), None, dtype=object)
+    label = np.full(len(ids), None, dtype=object)
+    for i, r in marks.items():
+        role[i] = ", ".join(r)
+        # the deployed model reads "incumbent" in every text (the data keeps the role's key)
+        label[i] = f"{ids[i]} ({', '.join('incumbent' if x == 'champion' else x for x in r)})"
+    return role, label
 
 
 # --- large inputs -----------------------------------------------------------------------------------

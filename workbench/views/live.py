@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.views._data import MAX_POINTS, chart_table, column, records
+from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, records, roles, statuses
 from workbench.views.pareto import brush_value
 
 __all__ = [
@@ -204,7 +204,9 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     column by column, for a page that updates its drawn rows in place (a few hundred KB where the
     whole rows are megabytes at 10^5 candidates).
     """
-    from workbench.views.pareto import _limit_labels, _summary
+    import numpy as np
+
+    from workbench.views.pareto import _summary, limit_knee_labels
 
     t = analysis.table
     ids = list(previous.drawn)
@@ -212,19 +214,35 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     added = top is not None and top not in set(ids)
     if added:
         ids.append(str(top))
-    reduced = dataclasses.replace(analysis, table=t.iloc[t.index.get_indexer(ids)])
-    table = chart_table(reduced)
-    table, _ = _limit_labels(table)
-    order = table["candidate"].tolist()
-    fresh = {f: _column(table[f]) for f in WEIGHTED_FIELDS}
+    # Only the drawn rows' weighted fields, by chart_table's own rules (status, roles, order).
+    at = t.index.get_indexer(ids)
+    drawn = np.asarray(t.index[at].astype(str), dtype=object)
+    rank = t["rank"].to_numpy()[at]
+    status = statuses(t["feasible"].to_numpy(dtype=bool)[at], t["front"].to_numpy()[at])
+    role, label = roles(drawn, t["knee"].to_numpy(dtype=bool)[at], top, analysis.champion)
+    order = drawing_order(status, rank)
+    drawn, rank, role, label = drawn[order], rank[order], role[order], label[order]
+    limited = limit_knee_labels(role, label, rank)
+    fresh = {
+        "rank": rank.tolist(),
+        "score": _floats(t["score"].to_numpy(dtype="float64")[at][order]),
+        "role": role.tolist(),
+        "label": (label if limited is None else limited).tolist(),
+    }
+    order = drawn.tolist()
     old_rows = {r["candidate"]: r for r in previous.datasets.get("candidates", [])}
     rows = []
     for i, cid in enumerate(order):
         row = old_rows.get(cid)
         if row is None:  # the new top, not drawn before: its whole row (on the 2-D front line or not)
-            row = records(table.iloc[[i]])[0]
+            reduced = dataclasses.replace(analysis, table=t.iloc[[t.index.get_loc(cid)]])
+            row = records(chart_table(reduced))[0]
             row = {**{k: row.get(k, False) for k in _row_keys(previous)}, **row}
-        rows.append({**row, **{f: fresh[f][i] for f in WEIGHTED_FIELDS}})
+        else:
+            row = row.copy()  # the drawn row; its weighted fields are set below
+        for f in WEIGHTED_FIELDS:
+            row[f] = fresh[f][i]
+        rows.append(row)
     spec = {**previous.spec, "datasets": {**previous.datasets, "candidates": rows}}
     notes = (_summary(analysis), *previous.notes[1:])
     patch = None if added else {"candidates": {"key": "candidate", "keys": order, "fields": fresh}}
@@ -235,17 +253,14 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
 WEIGHTED_FIELDS = ("rank", "score", "role", "label")
 
 
-def _column(values: Any) -> list[Any]:
-    """A column as JSON-safe values (NaN as None), as :func:`records` writes them."""
+def _floats(values: Any) -> list[Any]:
+    """Floats as JSON-safe values (NaN and infinities as None), as :func:`records` writes them."""
     import numpy as np
 
-    if values.dtype.kind == "f":
-        arr = values.to_numpy(dtype="float64")
-        out = arr.tolist()
-        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-            out[i] = None
-        return out
-    return [None if v is None else (v.item() if hasattr(v, "item") else v) for v in values.tolist()]
+    out = values.tolist()
+    for i in np.flatnonzero(~np.isfinite(values)).tolist():
+        out[i] = None
+    return out
 
 
 def _row_keys(view: LiveView) -> list[str]:

@@ -469,13 +469,26 @@ def _interval_rows(
 
 def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """Label at most MAX_KNEE_LABELS knees (best rank first); champion/recommended always."""
-    knee_only = table["role"].eq("knee") & table["label"].notna()
-    if knee_only.sum() <= MAX_KNEE_LABELS:
+    label = limit_knee_labels(
+        table["role"].to_numpy(dtype=object), table["label"].to_numpy(dtype=object), table["rank"].to_numpy()
+    )
+    if label is None:
         return table, None
-    keep = table.loc[knee_only].sort_values("rank", kind="stable").index[:MAX_KNEE_LABELS]
     table = table.copy()
-    table.loc[knee_only & ~table.index.isin(keep), "label"] = None
+    table["label"] = pd.Series(label, index=table.index, dtype=object)
     return table, f"{int(table['knee'].sum())} knees ringed, the {MAX_KNEE_LABELS} best-ranked labelled"
+
+
+def limit_knee_labels(role: np.ndarray, label: np.ndarray, rank: np.ndarray) -> np.ndarray | None:
+    """The labels with only the MAX_KNEE_LABELS best-ranked knees' kept (ties: the earlier row), or
+    None when no more knees than that are labelled; a champion's or recommended label stays."""
+    knee_only = np.flatnonzero((role == "knee") & np.not_equal(label, None))
+    if len(knee_only) <= MAX_KNEE_LABELS:
+        return None
+    keep = knee_only[np.argsort(rank[knee_only], kind="stable")[:MAX_KNEE_LABELS]]
+    out = label.copy()
+    out[np.setdiff1d(knee_only, keep)] = None
+    return out
 
 
 def _summary(analysis: Any) -> str:
