@@ -104,7 +104,9 @@ class Analysis:
     def front(self) -> list[str]:
         """Ids of the feasible non-dominated candidates (front 0), best rank first."""
         t = self.table
-        return list(t[(t["front"] == 0) & t["feasible"]].sort_values("rank").index.astype(str))
+        rows = np.flatnonzero((t["front"].to_numpy() == 0) & t["feasible"].to_numpy(dtype=bool))
+        rows = rows[np.argsort(t["rank"].to_numpy()[rows], kind="quicksort")]  # as sort_values("rank")
+        return [str(c) for c in t.index[rows]]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe summary: set-level results and one object per candidate."""

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from workbench.analysis import _kernels as K
+from workbench.analysis._batch import _default_subset
 from workbench.analysis.analyze import Analysis
 from workbench.analysis.problem import Problem, problem
 from workbench.analysis.scoring import check_method, normalized, reference_point, scores_for_weights
@@ -67,7 +68,9 @@ class Reranker:
         shortlist = self._feasible & (table["front"].to_numpy() == 0)
         self._shortlist = shortlist if shortlist.any() else table["pareto"].to_numpy(dtype=bool)
         self._order = _CachedOrder(self._feasible, self._violation)
-        self._stability_problem = _shortlist_problem(self._problem, self._shortlist, ideal, nadir)
+        self._stability_problem = small = _shortlist_problem(self._problem, self._shortlist, ideal, nadir)
+        # its competitors (its own front; every member is feasible) do not depend on the weights
+        self._stability_subset = None if small is None else _default_subset(small, np.ones(small.n, dtype=bool))
 
     def reweigh(self, weights: str | Mapping[str, float], *, method: str | None = None) -> Analysis:
         """The base analysis with scores, ranks, model weights and weight stability recomputed.
@@ -109,7 +112,9 @@ class Reranker:
 
             small = self._stability_problem
             if small is not None and method != "topsis":  # TOPSIS norms come from every candidate
-                stability = weight_stability(small, None, method=method, weights=dict(model.weights))
+                stability = weight_stability(
+                    small, None, method=method, weights=dict(model.weights), subset=self._stability_subset
+                )
             else:
                 stability = weight_stability(
                     prob, None, method=method, weights=dict(model.weights), subset=self._shortlist
