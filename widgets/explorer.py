@@ -160,7 +160,8 @@ class TradeoffExplorer(W.VBox):
         self._rows, self._max_points = int(rows), int(max_points)
         self._robustness = {"smaa": int(smaa), "seed": int(seed)}  # SMAA settings of every full analysis
         self._quiet = False  # True while the widget sets its own controls
-        self._reranker: Reranker | None = None
+        self._base: Analysis | None = None  # the last full analysis; weight moves re-rank it
+        self._reranker: Reranker | None = None  # its re-ranker, built once it has been drawn
         self._base_model: QualityModel | None = None
         self._candidates: Candidates | None = None
         super().__init__(children=[self._errors.widget], **kwargs)
@@ -428,22 +429,22 @@ class TradeoffExplorer(W.VBox):
 
     @traitlets.observe("weights")
     def _on_weights(self, change: Mapping[str, Any]) -> None:
-        if self._quiet or self._reranker is None:
+        if self._quiet or self._base is None:
             return
         self._sync_controls()
         with self._errors.guard("Applying the weights"):
-            analysis = self._reranker.reweigh(self.weights)
+            analysis = self._ranker().reweigh(self.weights)
             self._show(analysis, view=views.pareto_reweighted(analysis, self._live))
 
     @traitlets.observe("method", "limits")
     def _on_model_change(self, change: Mapping[str, Any]) -> None:
-        if self._quiet or self._reranker is None:
+        if self._quiet or self._base is None:
             return
         what = "Changing the method" if change["name"] == "method" else "Moving the constraint"
         with self._errors.guard(what):
             if change["name"] == "method" and self.analysis is not None and self.analysis.smaa is None:
                 # only scores, ranks and stability depend on the method: re-rank, then redraw
-                analysis = self._reranker.reweigh(self.weights, method=self.method)
+                analysis = self._ranker().reweigh(self.weights, method=self.method)
             else:
                 analysis = wb.analyze(self._candidates, self._current_model(), **self._robustness)
             self._show(analysis, rebase=True)
@@ -492,11 +493,12 @@ class TradeoffExplorer(W.VBox):
         """Make ``analysis`` current and redraw everything that depends on it.
 
         The new view is built before anything changes, so a failure leaves the widget showing the
-        previous, consistent state (and the error).
+        previous, consistent state (and the error). After a full analysis (``rebase``), the
+        re-ranker for the next weight moves is built once everything is sent, while the page draws.
         """
-        reranker = Reranker(analysis) if rebase else self._reranker
         view = view if view is not None else self._view(analysis)
-        self._reranker = reranker
+        if rebase:
+            self._base, self._reranker = analysis, None
         self.set_trait("analysis", analysis)
         # The text first: the page handles the kernel's messages in order, and the chart's update
         # holds its main thread for a while at 1e5 candidates; the new ranking, shares and
@@ -511,6 +513,14 @@ class TradeoffExplorer(W.VBox):
         self._refresh_table()
         self._refresh_why()
         self._draw(view)
+        if rebase:
+            self._ranker()
+
+    def _ranker(self) -> Reranker:
+        """The re-ranker of the last full analysis (built on first use after it changed)."""
+        if self._reranker is None:
+            self._reranker = Reranker(self._base)
+        return self._reranker
 
     def _draw(self, view: views.LiveView, *, anew: bool = False) -> None:
         """Show ``view``: its rows replaced in place when it draws the same marks as the chart on

@@ -124,6 +124,13 @@ def test_constraint_what_if(ex, df, model):
     assert int(ex.analysis.table["feasible"].sum()) == int((df["ms"] <= slider.value).sum())
     # the SLO line in the chart moved too
     assert ex._chart.datasets()["constraints"][0]["limit"] == pytest.approx(slider.value)
+    # a weight move afterwards re-ranks the new feasible set, not the one before the move
+    ex._weight_sliders["acc"].value = 5.0
+    moved = wb.analyze(
+        df, model.with_constraints([f"ms <= {slider.value!r}"]).with_weights({"acc": 5, "ms": 1, "kb": 0.5})
+    )
+    pd.testing.assert_series_equal(ex.analysis.table["feasible"], moved.table["feasible"])
+    assert_same_ranking(ex.analysis, moved)
 
 
 def test_brush_selects_and_filters_the_table(ex, df):
