@@ -176,7 +176,8 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     t = analysis.table
     names = analysis.model.names
     feasible = t["feasible"].to_numpy(dtype=bool)
-    status = statuses(feasible, t["front"].to_numpy())
+    code = status_codes(feasible, t["front"].to_numpy())
+    status = statuses(code)
     ids = np.asarray(t.index.astype(str), dtype=object)
     cols: dict[str, np.ndarray] = {"candidate": ids}  # arrays first, one frame at the end
     for n in names:
@@ -192,23 +193,33 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     if "acceptability" in t.columns:
         cols["acceptability"] = t["acceptability"].to_numpy(dtype="float64")
         cols["confidence"] = t["confidence"].to_numpy(dtype="float64")
-    order = drawing_order(status, cols["rank"])
-    # role and label stay object columns (None where unset): pandas would infer a string dtype with NaN
+    order = drawing_order(code, cols["rank"])
+    # text columns stay object columns: pandas would infer a string dtype (NaN for None in role and
+    # label), converting 1e5 ids and statuses to Arrow on every redraw
     return pd.DataFrame(
-        {k: pd.Series(v[order], dtype=object) if k in ("role", "label") else v[order] for k, v in cols.items()}
+        {k: pd.Series(v[order], dtype=object) if v.dtype == object else v[order] for k, v in cols.items()}
     )
 
 
-def statuses(feasible: np.ndarray, front: np.ndarray) -> np.ndarray:
-    """``front`` for the feasible front 0, ``infeasible``, else ``dominated`` (per candidate)."""
-    return np.where(~feasible, "infeasible", np.where(front == 0, "front", "dominated"))
+_STATUS_NAMES = np.array(theme.STATUSES, dtype=object)
 
 
-def drawing_order(status: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Row order for drawing: by :data:`theme.STATUSES` (the front last, on top), then by rank,
-    worst first; ties keep their order."""
-    code = np.select([status == s for s in theme.STATUSES], np.arange(len(theme.STATUSES)))
-    return np.lexsort((-rank, code))
+def status_codes(feasible: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Each candidate's status as its position in :data:`theme.STATUSES`: ``front`` for the
+    feasible front 0, ``infeasible``, else ``dominated``."""
+    where = theme.STATUSES.index
+    return np.where(~feasible, where("infeasible"), np.where(front == 0, where("front"), where("dominated")))
+
+
+def statuses(codes: np.ndarray) -> np.ndarray:
+    """The status names of :func:`status_codes` (an object array)."""
+    return _STATUS_NAMES[codes]
+
+
+def drawing_order(codes: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """Row order for drawing: by status code (:data:`theme.STATUSES`: the front last, on top),
+    then by rank, worst first; ties keep their order."""
+    return np.lexsort((-rank, codes))
 
 
 def roles(ids: np.ndarray, knee: np.ndarray, recommended: Any, champion: Any) -> tuple[np.ndarray, np.ndarray]:

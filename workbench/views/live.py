@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, records, roles, statuses
+from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, records, roles, status_codes
 from workbench.views.pareto import brush_value
 
 __all__ = [
@@ -218,9 +218,9 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     at = t.index.get_indexer(ids)
     drawn = np.asarray(t.index[at].astype(str), dtype=object)
     rank = t["rank"].to_numpy()[at]
-    status = statuses(t["feasible"].to_numpy(dtype=bool)[at], t["front"].to_numpy()[at])
+    code = status_codes(t["feasible"].to_numpy(dtype=bool)[at], t["front"].to_numpy()[at])
     role, label = roles(drawn, t["knee"].to_numpy(dtype=bool)[at], top, analysis.champion)
-    order = drawing_order(status, rank)
+    order = drawing_order(code, rank)
     drawn, rank, role, label = drawn[order], rank[order], role[order], label[order]
     limited = limit_knee_labels(role, label, rank)
     fresh = {
