@@ -220,12 +220,12 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     rank = t["rank"].to_numpy()[at]
     code = status_codes(t["feasible"].to_numpy(dtype=bool)[at], t["front"].to_numpy()[at])
     role, label = roles(drawn, t["knee"].to_numpy(dtype=bool)[at], top, analysis.champion)
-    order = drawing_order(code, rank)
-    drawn, rank, role, label = drawn[order], rank[order], role[order], label[order]
+    perm = drawing_order(code, rank)
+    drawn, rank, role, label = drawn[perm], rank[perm], role[perm], label[perm]
     limited = limit_knee_labels(role, label, rank)
     fresh = {
         "rank": rank.tolist(),
-        "score": _floats(t["score"].to_numpy(dtype="float64")[at][order]),
+        "score": _floats(t["score"].to_numpy(dtype="float64")[at][perm]),
         "role": role.tolist(),
         "label": (label if limited is None else limited).tolist(),
     }
