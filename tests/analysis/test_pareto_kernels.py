@@ -109,6 +109,7 @@ PIVOT_THRESHOLDS = (
     "_GRID_MIN_PIVOTS",
     "_STRONG_PROBE",
     "_SMALL",
+    "_WINDOW_MIN",
 )
 
 
@@ -124,16 +125,30 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
     setter(_pareto, "_GRID_CELLS", cells)
     setter(_pareto, "_GRID_MIN_PIVOTS", 0)
     setter(_pareto, "_STRONG_PROBE", strong_probe)
+    setter(_pareto, "_WINDOW_MIN", 10**18)  # the window pass would answer first
 
 
-@pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "peel-every-front"])
+WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D")
+
+
+def force_window_pass(target, cap=128, work=4.0):
+    """Let the block-nested-loops window pass answer the mask on inputs of any size."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_WINDOW_MIN", 0)
+    setter(_pareto, "_WINDOW_CAP", cap)
+    setter(_pareto, "_WINDOW_WORK", work)
+    setter(_pareto, "_WINDOW_WORK_2D", work)
+
+
+@pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "window-pass", "peel-every-front"])
 def paths(request, monkeypatch):
     """Run a test with the default thresholds, where small inputs take the numpy dominance
     matrix; with the compiled kernels on every input; with thresholds that force, on small
     inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
     and, for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
     pre-filter (and its recursion on the survivors) on every input of more than four rows;
-    and with pure peeling by the mask."""
+    with the block-nested-loops window pass answering every mask it can (a window of up to
+    three distinct rows, so larger fronts exercise its give-up); and with pure peeling by the mask."""
     if request.param != "numpy":
         monkeypatch.setattr(_pareto, "_SMALL", 0)
     if request.param == "pivot-pass":
@@ -146,6 +161,8 @@ def paths(request, monkeypatch):
         monkeypatch.setattr(_pareto, "_RANKS_3D_MOVES_PER_ROW", 0)
         monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 1)
         monkeypatch.setattr(_pareto, "_PEEL_QUERIES_PER_ROW", 0)
+    elif request.param == "window-pass":
+        force_window_pass(monkeypatch, cap=3)
     elif request.param == "peel-every-front":
         monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 10**9)
     return request.param
@@ -346,9 +363,11 @@ def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
 @pytest.mark.slow  # real-size inputs (the pivot pass engages only at this size)
 @pytest.mark.parametrize("kind", ["ml", "uniform", "grid", "correlated", "infinite"])
 @pytest.mark.parametrize("k", [2, 3, 5])
-def test_pivot_pass_at_its_real_size_matches_moocore(kind, k):
+def test_pivot_pass_at_its_real_size_matches_moocore(kind, k, monkeypatch):
     # Big enough for the default thresholds: the pass, its recursion on the survivors and
     # (for crowded data) its early exit, against moocore and a brute-force check of survivors.
+    # (The window pass, which answers some of these first, is tested at its real size below.)
+    monkeypatch.setattr(_pareto, "_WINDOW_MIN", 10**18)
     rng = np.random.default_rng(k)
     F = random_data(rng, kind, 30_000, k)
     mask = nondominated_mask(F)
@@ -491,6 +510,58 @@ def test_property_pivot_pass_matches_brute_force(data, sample, pivots, cells, st
     finally:
         for name, value in saved.items():
             setattr(_pareto, name, value)
+
+
+@fast
+@given(objective_sets(max_n=60), st.integers(1, 8), st.sampled_from([0.0, 1.0, 4.0, 1e9]))
+def test_property_window_pass_matches_brute_force(data, cap, work):
+    # The window pass on tied inputs with any window size and work budget: exact when it
+    # answers, and the other paths answer (exactly) when it gives up.
+    F, _ = data
+    if F.shape[0] >= 1 and F.shape[1] >= 1:
+        mask, done = _pareto._window_pass(np.ascontiguousarray(F), cap, work)
+        if done:
+            np.testing.assert_array_equal(mask, brute_mask(F))
+        distinct = np.unique(F, axis=0).shape[0]  # the window holds distinct rows
+        if distinct <= cap and work >= 1e9 and not np.isnan(F).any():  # nothing to make it give up
+            assert done
+    saved = {name: getattr(_pareto, name) for name in PIVOT_THRESHOLDS + WINDOW_THRESHOLDS}
+    try:
+        force_window_pass(_pareto, cap=cap, work=work)
+        _pareto._SMALL = 0
+        if F.shape[1] >= 2:
+            np.testing.assert_array_equal(nondominated_mask(F), brute_mask(F))
+    finally:
+        for name, value in saved.items():
+            setattr(_pareto, name, value)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+@pytest.mark.parametrize("row", [1, 2_500, 39_999])
+def test_nan_is_never_hidden_by_the_window_pass(k, row):
+    # Tied data, where the window pass answers; a NaN row would be dominated if its NaN were
+    # read as a tie. The pass gives up at it and the error names the row.
+    F = np.random.default_rng(row).integers(0, 5, (40_000, k)).astype(float)
+    assert _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)[1]
+    F[row] = 4.0
+    F[row, 0] = np.nan
+    assert not _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)[1]
+    with pytest.raises(CandidatesError, match=f"row {row}"):
+        nondominated_mask(F)
+
+
+@pytest.mark.slow  # real-size inputs
+@pytest.mark.parametrize("kind", ["tied", "uniform", "ml"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_window_pass_at_its_real_size_matches_moocore(kind, k):
+    rng = np.random.default_rng(k)
+    F = rng.integers(0, 10, (60_000, k)).astype(float) if kind == "tied" else random_data(rng, kind, 60_000, k)
+    mask, done = _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)
+    if done:
+        np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    if kind == "tied":
+        assert done  # the case it is there for
+    np.testing.assert_array_equal(nondominated_mask(F), moocore.is_nondominated(F, keep_weakly=True))
 
 
 three_objectives = st.lists(
