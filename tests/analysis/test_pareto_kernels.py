@@ -161,6 +161,7 @@ def paths(request, monkeypatch):
         monkeypatch.setattr(_pareto, "_RANKS_3D_MOVES_PER_ROW", 0)
         monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 1)
         monkeypatch.setattr(_pareto, "_PEEL_QUERIES_PER_ROW", 0)
+        monkeypatch.setattr(_pareto, "_LONG_TIE_RUN", 2)
     elif request.param == "window-pass":
         force_window_pass(monkeypatch, cap=3)
     elif request.param == "peel-every-front":
@@ -534,6 +535,24 @@ def test_property_window_pass_matches_brute_force(data, cap, work):
     finally:
         for name, value in saved.items():
             setattr(_pareto, name, value)
+
+
+@fast
+@given(objective_sets(max_n=60), st.integers(1, 5))
+def test_property_lexicographic_order(data, long_run):
+    # The row order the sorts and sweeps start from: rows in lexicographic order, whichever
+    # runs of ties numpy sorts and whichever the compiled code does.
+    F, _ = data
+    if F.shape[0] == 0:
+        return
+    saved = _pareto._LONG_TIE_RUN
+    try:
+        _pareto._LONG_TIE_RUN = long_run
+        order = _pareto._lex_order(np.ascontiguousarray(F))
+    finally:
+        _pareto._LONG_TIE_RUN = saved
+    np.testing.assert_array_equal(np.sort(order), np.arange(len(F)))
+    np.testing.assert_array_equal(F[order], F[np.lexsort(F.T[::-1])])
 
 
 @pytest.mark.parametrize("k", [2, 3, 5])

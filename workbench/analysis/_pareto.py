@@ -102,6 +102,9 @@ _GRID_MIN_PIVOTS = 8
 #: rest only if they dominated most of those.
 _STRONG_PROBE = 1024
 _PIVOT_MAX = 256
+#: Runs of ties in the first objective at least this long are sorted by the second with
+#: numpy's (SIMD) argsort rather than in compiled code.
+_LONG_TIE_RUN = 4096
 #: Above ``_WINDOW_MIN`` rows, the mask without tolerance first tries one block-nested-loops
 #: pass (:func:`_window_pass`), which wins when few distinct rows are ever non-dominated (ties,
 #: a dominant row, a short front): it gives up when its window of distinct rows would exceed
@@ -507,10 +510,22 @@ def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
 
 def _lex_order(P: np.ndarray) -> np.ndarray:
     """Row order of ``P`` sorted lexicographically (first column first)."""
-    # numpy's argsort is SIMD-accelerated; the rare ties in the first column are then
-    # resolved by the remaining columns in compiled code.
+    # numpy's argsort is SIMD-accelerated; ties in the first column are then resolved by the
+    # remaining columns: long runs of ties (heavily tied data) by numpy's argsort of the second
+    # column too, the rest, and deeper ties, in compiled code.
     order = np.argsort(P[:, 0])
-    _sort_tie_runs(P, order)
+    long_run = _LONG_TIE_RUN
+    if P.shape[1] >= 2:
+        first = P[order, 0]
+        bounds = np.flatnonzero(first[1:] != first[:-1]) + 1
+        bounds = np.concatenate(([0], bounds, [len(first)]))
+        lengths = np.diff(bounds)
+        for r in np.flatnonzero(lengths >= long_run):
+            segment = order[bounds[r] : bounds[r + 1]]
+            order[bounds[r] : bounds[r + 1]] = segment[np.argsort(P[segment, 1])]
+        if P.shape[1] == 2 and not ((lengths > 1) & (lengths < long_run)).any():
+            return order  # every tie is resolved (rows equal in both columns are alike)
+    _sort_tie_runs(P, order, long_run)
     return order
 
 
@@ -849,8 +864,9 @@ def _push_tie_runs(P, order, lo, hi, col, runs, top):
 
 
 @njit(cache=True)
-def _sort_tie_runs(P, order):
-    """Turn ``order`` (sorted by column 0) into a lexicographic order of the rows, in place."""
+def _sort_tie_runs(P, order, presorted):
+    """Turn ``order`` (sorted by column 0) into a lexicographic order of the rows, in place.
+    Runs of equal column-0 values at least ``presorted`` long are already sorted by column 1."""
     n, k = P.shape
     if k < 2:
         return
@@ -860,6 +876,10 @@ def _sort_tie_runs(P, order):
     while top > 0:
         top -= 1
         lo, hi, col = runs[top, 0], runs[top, 1], runs[top, 2]
+        if col == 1 and hi - lo >= presorted:
+            if col + 1 < k:
+                top = _push_tie_runs(P, order, lo, hi, col, runs, top)
+            continue
         values = np.empty(hi - lo)
         for t in range(lo, hi):
             values[t - lo] = P[order[t], col]
