@@ -128,16 +128,18 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
     setter(_pareto, "_WINDOW_MIN", 10**18)  # the window pass would answer first
 
 
-WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D")
+WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D", "_WINDOW_SLACK", "_WINDOW_SLACK_2D")
 
 
-def force_window_pass(target, cap=128, work=4.0):
+def force_window_pass(target, cap=128, work=4.0, slack=4096):
     """Let the block-nested-loops window pass answer the mask on inputs of any size."""
     setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
     setter(_pareto, "_WINDOW_MIN", 0)
     setter(_pareto, "_WINDOW_CAP", cap)
     setter(_pareto, "_WINDOW_WORK", work)
     setter(_pareto, "_WINDOW_WORK_2D", work)
+    setter(_pareto, "_WINDOW_SLACK", slack)
+    setter(_pareto, "_WINDOW_SLACK_2D", slack)
 
 
 @pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "window-pass", "peel-every-front"])
@@ -514,13 +516,15 @@ def test_property_pivot_pass_matches_brute_force(data, sample, pivots, cells, st
 
 
 @fast
-@given(objective_sets(max_n=60), st.integers(1, 8), st.sampled_from([0.0, 1.0, 4.0, 1e9]))
-def test_property_window_pass_matches_brute_force(data, cap, work):
+@given(
+    objective_sets(max_n=60), st.integers(1, 8), st.sampled_from([0.0, 1.0, 4.0, 1e9]), st.sampled_from([0, 5, 4096])
+)
+def test_property_window_pass_matches_brute_force(data, cap, work, slack):
     # The window pass on tied inputs with any window size and work budget: exact when it
     # answers, and the other paths answer (exactly) when it gives up.
     F, _ = data
     if F.shape[0] >= 1 and F.shape[1] >= 1:
-        mask, done = _pareto._window_pass(np.ascontiguousarray(F), cap, work)
+        mask, done = _pareto._window_pass(np.ascontiguousarray(F), cap, work, slack)
         if done:
             np.testing.assert_array_equal(mask, brute_mask(F))
         distinct = np.unique(F, axis=0).shape[0]  # the window holds distinct rows
@@ -528,7 +532,7 @@ def test_property_window_pass_matches_brute_force(data, cap, work):
             assert done
     saved = {name: getattr(_pareto, name) for name in PIVOT_THRESHOLDS + WINDOW_THRESHOLDS}
     try:
-        force_window_pass(_pareto, cap=cap, work=work)
+        force_window_pass(_pareto, cap=cap, work=work, slack=slack)
         _pareto._SMALL = 0
         if F.shape[1] >= 2:
             np.testing.assert_array_equal(nondominated_mask(F), brute_mask(F))
@@ -561,10 +565,10 @@ def test_nan_is_never_hidden_by_the_window_pass(k, row):
     # Tied data, where the window pass answers; a NaN row would be dominated if its NaN were
     # read as a tie. The pass gives up at it and the error names the row.
     F = np.random.default_rng(row).integers(0, 5, (40_000, k)).astype(float)
-    assert _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)[1]
+    assert _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)[1]
     F[row] = 4.0
     F[row, 0] = np.nan
-    assert not _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)[1]
+    assert not _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)[1]
     with pytest.raises(CandidatesError, match=f"row {row}"):
         nondominated_mask(F)
 
@@ -575,7 +579,7 @@ def test_nan_is_never_hidden_by_the_window_pass(k, row):
 def test_window_pass_at_its_real_size_matches_moocore(kind, k):
     rng = np.random.default_rng(k)
     F = rng.integers(0, 10, (60_000, k)).astype(float) if kind == "tied" else random_data(rng, kind, 60_000, k)
-    mask, done = _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK)
+    mask, done = _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)
     if done:
         np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
     if kind == "tied":

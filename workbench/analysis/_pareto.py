@@ -110,12 +110,16 @@ _LONG_TIE_RUN = 4096
 #: a dominant row, a short front): it gives up when its window of distinct rows would exceed
 #: ``_WINDOW_CAP`` or it compares more window rows per row read than ``_WINDOW_WORK_2D`` (two
 #: objectives, where a curved front of a few dozen rows costs 2-3 and the staircase pass is
-#: faster) or ``_WINDOW_WORK`` (ties in five objectives cost about 1.4 until the dominant rows
-#: turn up).
+#: faster) or ``_WINDOW_WORK``, plus a start-up allowance (``_WINDOW_SLACK*``). Ties in five
+#: objectives cost ~10 comparisons per row until a dominant row turns up (thousands of rows
+#: in), then ~1; a curved three-objective front costs 10-20 throughout and gives up after
+#: about 2,000 rows.
 _WINDOW_MIN = 2048
 _WINDOW_CAP = 128
 _WINDOW_WORK_2D = 1.5
+_WINDOW_SLACK_2D = 4096
 _WINDOW_WORK = 4.0
+_WINDOW_SLACK = 32768
 
 
 # --------------------------------------------------------------------------------------
@@ -189,7 +193,10 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
         return column == column.min()
 
     if n > _WINDOW_MIN:
-        mask, done = _window_pass(F, _WINDOW_CAP, _WINDOW_WORK_2D if k == 2 else _WINDOW_WORK)
+        if k == 2:
+            mask, done = _window_pass(F, _WINDOW_CAP, _WINDOW_WORK_2D, _WINDOW_SLACK_2D)
+        else:
+            mask, done = _window_pass(F, _WINDOW_CAP, _WINDOW_WORK, _WINDOW_SLACK)
         if done:
             return mask
     return _mask_plain(F)
@@ -559,12 +566,12 @@ def _dominates_tol(A, a, B, b, tol):
 
 
 @njit(cache=True)
-def _window_pass(F, cap, work_per_row):
+def _window_pass(F, cap, work_per_row, slack):
     """Block-nested-loops (Börzsönyi, Kossmann and Stocker, ICDE 2001) while its window stays
     small: one pass keeps the distinct non-dominated rows seen so far (at most ``cap``), the
     one that dominated the last row first. Returns the exact mask and True; or False as soon
-    as the window would exceed ``cap`` or the comparisons exceed ``work_per_row`` per row read
-    (a front that is large or reached late), or at a NaN: then the caller's other path runs,
+    as the window would exceed ``cap`` or the comparisons exceed ``slack`` plus ``work_per_row``
+    per row read (a front that is large or reached late), or at a NaN: then the caller's other path runs,
     having lost at most that budget.
 
     A row is compared with a window row on all objectives without branching (random ties
@@ -583,7 +590,7 @@ def _window_pass(F, cap, work_per_row):
     window[0], ids[0], alive[0], kept[0], kept_entry[0] = 0, 0, True, 0, 0
     m, fresh, c, work = 1, 1, 1, 0
     for i in range(1, n):
-        if (i & 255) == 0 and work > work_per_row * i + 4096:
+        if (i & 255) == 0 and work > work_per_row * i + slack:
             return mask, False
         total = 0.0
         for j in range(k):
