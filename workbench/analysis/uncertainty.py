@@ -42,8 +42,8 @@ __all__ = [
     "mean_draws",
     "rank_probability",
     "replicate_stats",
-    "seed_noise",
     "robustness_text",
+    "seed_noise",
     "uncertainty",
 ]
 

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, records, roles, status_codes
 from workbench.views.pareto import brush_value
 
@@ -204,8 +206,6 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     column by column, for a page that updates its drawn rows in place (a few hundred KB where the
     whole rows are megabytes at 10^5 candidates).
     """
-    import numpy as np
-
     from workbench.views.pareto import _summary, limit_knee_labels
 
     t = analysis.table
@@ -255,8 +255,6 @@ WEIGHTED_FIELDS = ("rank", "score", "role", "label")
 
 def _floats(values: Any) -> list[Any]:
     """Floats as JSON-safe values (NaN and infinities as None), as :func:`records` writes them."""
-    import numpy as np
-
     out = values.tolist()
     for i in np.flatnonzero(~np.isfinite(values)).tolist():
         out[i] = None
