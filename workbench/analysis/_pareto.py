@@ -570,9 +570,9 @@ def _window_pass(F, cap, work_per_row, slack):
     """Block-nested-loops (Börzsönyi, Kossmann and Stocker, ICDE 2001) while its window stays
     small: one pass keeps the distinct non-dominated rows seen so far (at most ``cap``), the
     one that dominated the last row first. Returns the exact mask and True; or False as soon
-    as the window would exceed ``cap`` or the comparisons exceed ``slack`` plus ``work_per_row``
-    per row read (a front that is large or reached late), or at a NaN: then the caller's other path runs,
-    having lost at most that budget.
+    as the window would exceed ``cap``, the comparisons exceed ``slack`` plus ``work_per_row``
+    per row read (a front that is large or reached late), or a row holds a NaN: then the
+    caller's other path runs, having lost at most that budget.
 
     A row is compared with a window row on all objectives without branching (random ties
     would defeat the branch predictor). The rows kept (``kept``) point to the window entry they
