@@ -565,10 +565,10 @@ def test_nan_is_never_hidden_by_the_window_pass(k, row):
     # Tied data, where the window pass answers; a NaN row would be dominated if its NaN were
     # read as a tie. The pass gives up at it and the error names the row.
     F = np.random.default_rng(row).integers(0, 5, (40_000, k)).astype(float)
-    assert _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)[1]
+    assert _pareto._window_mask(F)[1]
     F[row] = 4.0
     F[row, 0] = np.nan
-    assert not _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)[1]
+    assert not _pareto._window_mask(F)[1]
     with pytest.raises(CandidatesError, match=f"row {row}"):
         nondominated_mask(F)
 
@@ -579,7 +579,7 @@ def test_nan_is_never_hidden_by_the_window_pass(k, row):
 def test_window_pass_at_its_real_size_matches_moocore(kind, k):
     rng = np.random.default_rng(k)
     F = rng.integers(0, 10, (60_000, k)).astype(float) if kind == "tied" else random_data(rng, kind, 60_000, k)
-    mask, done = _pareto._window_pass(F, _pareto._WINDOW_CAP, _pareto._WINDOW_WORK, _pareto._WINDOW_SLACK)
+    mask, done = _pareto._window_mask(F)
     if done:
         np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
     if kind == "tied":

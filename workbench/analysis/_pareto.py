@@ -193,13 +193,17 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
         return column == column.min()
 
     if n > _WINDOW_MIN:
-        if k == 2:
-            mask, done = _window_pass(F, _WINDOW_CAP, _WINDOW_WORK_2D, _WINDOW_SLACK_2D)
-        else:
-            mask, done = _window_pass(F, _WINDOW_CAP, _WINDOW_WORK, _WINDOW_SLACK)
+        mask, done = _window_mask(F)
         if done:
             return mask
     return _mask_plain(F)
+
+
+def _window_mask(F: np.ndarray) -> tuple[np.ndarray, bool]:
+    """:func:`_window_pass` with the budget for ``F``'s number of objectives."""
+    if F.shape[1] == 2:
+        return _window_pass(F, _WINDOW_CAP, _WINDOW_WORK_2D, _WINDOW_SLACK_2D)
+    return _window_pass(F, _WINDOW_CAP, _WINDOW_WORK, _WINDOW_SLACK)
 
 
 def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None, depth: int | None = None) -> np.ndarray:
