@@ -14,6 +14,10 @@ State (synced traitlets, so a second view of the widget, or a page opened later,
 - ``patch``: new values of some fields of the drawn rows (a weight move's ranks, scores, roles);
 - ``brush``: the ``brush`` interval selection as the page reports it (``{field: [a, b]}``).
 
+A spec made by ``workbench.views.hover_tooltips`` lists its candidates' tooltip fields in its
+``usermeta``: the page formats a candidate's row on hover, as Vega-Lite would have formatted it
+into every mark (see there why).
+
 Vega comes from vl-convert's bundle, inside the widget's module: no CDN.
 """
 
@@ -27,7 +31,7 @@ import traitlets
 
 __all__ = ["LiveChart"]
 
-#: vega-embed options: SVG (marks carry their data as aria-labels), no link to the online editor.
+#: vega-embed options: SVG (every mark has an ARIA label), no link to the online editor.
 EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": True, "compiled": False, "editor": False}}
 
 _JS = r"""
@@ -100,6 +104,54 @@ async function render({ model, el }) {
     await api.view.runAsync();
     el.dataset.revision = String(model.get('revision'));
   };
+  // Tooltips as vega-tooltip formats them (its default formatter, which a custom one replaces).
+  // A candidate mark's tooltip is its row (workbench.views.hover_tooltips): it is first formatted
+  // by the fields, titles and formats its spec lists, as Vega-Lite would have formatted it into
+  // the mark. A row holds every listed field; a Vega-Lite tooltip object holds titles instead.
+  const formatTooltip = (tips) => (value, sanitize, maxDepth, baseURL) => {
+    const entries = value === Object(value) && api
+      && Object.values(tips).find(list => list.every(e => Object.prototype.hasOwnProperty.call(value, e.key)));
+    if (entries) {
+      const locale = api.view.locale(), out = {};
+      for (const e of entries) {
+        const v = value[e.key];
+        out[e.title] = e.quantitative ? locale.format(e.format || '')(v)
+          : (v === null || v === undefined || v !== v) ? String(v) : Array.isArray(v) ? v.join('\n') : v;
+      }
+      value = out;
+    }
+    const json = (v) => {
+      const seen = [];
+      return JSON.stringify(v, function (_, x) {
+        if (typeof x !== 'object' || x === null) return x;
+        seen.length = seen.indexOf(this) + 1;
+        if (seen.length > maxDepth) return '[Object]';
+        if (seen.indexOf(x) >= 0) return '[Circular]';
+        seen.push(x);
+        return x;
+      });
+    };
+    if (Array.isArray(value)) return `[${value.map(v => sanitize(typeof v === 'string' ? v : json(v))).join(', ')}]`;
+    if (value === Object(value)) {
+      const {title, image, ...rest} = value;
+      let html = '';
+      if (title) html += `<h2>${sanitize(title)}</h2>`;
+      if (image) html += `<img src="${new URL(sanitize(image), baseURL || location.href).href}">`;
+      const keys = Object.keys(rest);
+      if (keys.length) {
+        html += '<table>';
+        for (const k of keys) {
+          let v = rest[k];
+          if (v === undefined) continue;
+          if (v === Object(v)) v = json(v);
+          html += `<tr><td class="key">${sanitize(k)}</td><td class="value">${sanitize(v)}</td></tr>`;
+        }
+        html += '</table>';
+      }
+      return html || '{}';
+    }
+    return sanitize(value);
+  };
   const embed = async () => {
     if (finalize) { finalize(); finalize = null; api = null; }
     const spec = model.get('spec');
@@ -108,7 +160,12 @@ async function render({ model, el }) {
     const data = model.get('data') || {};
     full.datasets = {...(full.datasets || {}), ...data};
     try {
-      api = await vegaEmbed(el, full, structuredClone(model.get('embed_options') || {}));
+      const options = structuredClone(model.get('embed_options') || {});
+      const tips = (spec.usermeta || {}).wbHoverTooltips;
+      if (tips && options.tooltip !== false) {
+        options.tooltip = {...(options.tooltip || {}), formatTooltip: formatTooltip(tips)};
+      }
+      api = await vegaEmbed(el, full, options);
     } catch (error) { showError(error); return; }
     finalize = api.finalize;
     current = {...data};

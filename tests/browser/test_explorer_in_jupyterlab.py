@@ -39,8 +39,21 @@ RUN_FINISHED = """() => {
   return failed || (cells.length > 0 && cells.every(c => c.model.executionCount !== null));
 }"""
 
-CHART_MARKS = """() => Array.from(document.querySelectorAll('.wb-pareto svg [aria-roledescription]'))
-  .map(e => e.getAttribute('aria-label') || '').filter(s => s.includes('rank')).join('\\n')"""
+#: Every candidate point of the Pareto view hovered in turn: its tooltip (the mark's row, formatted
+#: by the page on hover), so the text follows each rank and score; the last one is then left.
+CHART_MARKS = """() => {
+  const marks = Array.from(document.querySelectorAll('.wb-pareto svg g.points_marks path'));
+  const tips = marks.map(mark => {
+    const r = mark.getBoundingClientRect();
+    const at = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
+    mark.dispatchEvent(new PointerEvent('pointermove', at));
+    mark.dispatchEvent(new MouseEvent('mousemove', at));
+    const tip = document.getElementById('vg-tooltip-element');
+    return tip ? tip.innerText : '';
+  });
+  for (const kind of ['pointerout', 'mouseout']) marks.at(-1)?.dispatchEvent(new MouseEvent(kind, {bubbles: true}));
+  return tips.filter(s => s.includes('rank')).join('\\n');
+}"""
 
 TEXT_CHANGED = """([selector, before]) => {
   const el = document.querySelector(selector);

@@ -3,6 +3,8 @@
 The truth is the scatter drawn afresh: a weight move's rows must be those ``pareto_scatter`` draws
 for the re-weighted analysis, computed independently by ``analyze`` with the new weights."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -48,9 +50,35 @@ def test_live_is_the_scatter_with_its_subtitle_apart(small):
     live = views.pareto_live(small, "latency_ms", "accuracy")
     assert live.notes == tuple(whole["title"]["subtitle"])
     assert live.spec["title"] == {"text": whole["title"]["text"]}
-    assert {k: v for k, v in live.spec.items() if k != "title"} == {k: v for k, v in whole.items() if k != "title"}
+    hovered = views.hover_tooltips(whole)
+    assert {k: v for k, v in live.spec.items() if k != "title"} == {k: v for k, v in hovered.items() if k != "title"}
     assert live.drawn == tuple(r["candidate"] for r in whole["datasets"]["candidates"])
     assert views.to_spec(chart) == views.to_spec(chart, validate=False) == whole
+
+
+def test_candidate_tooltips_move_to_usermeta_and_other_layers_keep_theirs(small):
+    whole = views.pareto_scatter(small, "latency_ms", "accuracy").to_dict()
+    live = views.pareto_live(small, "latency_ms", "accuracy").spec
+    pairs = list(zip(whole["layer"], live["layer"], strict=True))
+    moved = [(w, v) for w, v in pairs if w.get("data") == {"name": "candidates"} and "tooltip" in w["encoding"]]
+    assert len(moved) >= 2  # the points and at least the recommended ring
+    listed = live["usermeta"][views.HOVER_TOOLTIPS]["candidates"]
+    for w, v in moved:
+        assert v["mark"]["tooltip"] == {"expr": "datum"} and "tooltip" not in v["encoding"]
+        assert [(e["title"], e.get("format")) for e in listed] == [
+            (t["title"], t.get("format")) for t in w["encoding"]["tooltip"]
+        ]
+        assert {k: x for k, x in v["encoding"].items()} == {k: x for k, x in w["encoding"].items() if k != "tooltip"}
+    assert [e["key"] for e in listed][:2] == ["candidate", "accuracy"]
+    for w, v in pairs:
+        if (w, v) not in moved:
+            assert v == w
+    # The ARIA label: the candidate, both axes' values and the status, and nothing a weight move changes.
+    rendered = vlc.vegalite_to_svg(live)
+    first = small.table.index[0]
+    row = small.table.loc[first]
+    assert f'aria-label="candidate {first}; latency_ms [ms] (↓ better): {row["latency_ms"]:.4g}' in rendered
+    assert "rank" not in " ".join(re.findall(r'aria-label="candidate [^"]*"', rendered))
 
 
 def test_brush_is_the_initial_interval(small):

@@ -87,7 +87,15 @@ def built(request, analysis, replicated):
 def test_every_public_view_is_covered():
     # the monitoring views take aggregated monitoring data, not an analysis: tests/views/test_monitoring.py
     # the live Pareto view is the scatter itself, kept drawn: tests/views/test_live.py
-    live = {"pareto_live", "pareto_reweighted", "brush_objectives", "LiveView", "to_spec"}
+    live = {
+        "pareto_live",
+        "pareto_reweighted",
+        "brush_objectives",
+        "LiveView",
+        "to_spec",
+        "hover_tooltips",
+        "HOVER_TOOLTIPS",
+    }
     charts = {n for n in views.__all__ if not n.endswith("Error") and not n.startswith("monitoring_")} - live
     assert charts == {k.removesuffix("_color") for k in KINDS}
 

@@ -25,7 +25,9 @@ view                            shows
 
 For a page that keeps a chart drawn (the explorer), :func:`pareto_live` gives the Pareto scatter
 as a :class:`LiveView` and :func:`pareto_reweighted` the rows that change on a weight move, so the
-page updates the drawn data in place instead of redrawing (see ``workbench.views.live``).
+page updates the drawn data in place instead of redrawing (see ``workbench.views.live``); its
+candidate marks carry their rows as tooltips, for the page to format on hover
+(:func:`hover_tooltips`).
 
 Views with a ``brush`` param (an interval selection on x and y) read the same ``candidates``
 dataset, one row per drawn candidate with stable columns: ``candidate``, the objectives under
@@ -39,7 +41,15 @@ their own names, ``rank``, ``score``, ``feasible``, ``violation``, ``front``, ``
 
 from workbench.views._data import ChartError, MissingResultError
 from workbench.views.conflicts import conflict_heatmap
-from workbench.views.live import LiveView, brush_objectives, pareto_live, pareto_reweighted, to_spec
+from workbench.views.live import (
+    HOVER_TOOLTIPS,
+    LiveView,
+    brush_objectives,
+    hover_tooltips,
+    pareto_live,
+    pareto_reweighted,
+    to_spec,
+)
 from workbench.views.monitoring import monitoring_panel, monitoring_timeseries
 from workbench.views.pareto import linked_views, parallel_coordinates, pareto_scatter, scatter_matrix
 from workbench.views.ranking import acceptability_bars, ranking_bars
@@ -62,6 +72,8 @@ __all__ = [
     "pareto_live",
     "pareto_reweighted",
     "brush_objectives",
+    "hover_tooltips",
+    "HOVER_TOOLTIPS",
     "LiveView",
     "to_spec",
     "ChartError",

@@ -1,0 +1,141 @@
+"""The explorer's chart formats a candidate's tooltip on hover exactly as Vega-Lite draws it.
+
+``workbench.views.hover_tooltips`` takes the tooltip out of every candidate mark (the mark carries
+its row) and ``LiveChart``'s page formats the row on hover. The truth is Vega-Lite's own tooltip:
+the same analysis drawn by ``pareto_scatter`` and embedded with vega-embed's defaults. Both are
+drawn in a real Chromium through the widget's own module (its ``render`` with a stand-in for the
+anywidget model), every candidate mark is hovered, and the tooltips must be equal, before and
+after a weight move patched in place. Uses the ``browser_page`` fixture of this folder's conftest.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytestmark = [pytest.mark.browser]
+pytest.importorskip("vl_convert")
+pytest.importorskip("anywidget")
+
+import workbench  # noqa: E402
+from workbench import QualityModel, views  # noqa: E402
+from workbench.analysis.reweight import Reranker  # noqa: E402
+
+ORIGIN = "http://workbench.test"
+TIMEOUT = 30_000
+MODEL = QualityModel.from_dict(
+    {
+        "objectives": [
+            {"name": "accuracy", "direction": "max", "weight": 2},
+            {"name": "latency.ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
+            {"name": "size_kb", "direction": "min", "unit": "KB"},
+        ],
+    }
+)
+NEW_WEIGHTS = {"accuracy": 1.0, "latency.ms": 5.0, "size_kb": 0.5}
+
+PAGE = """<!doctype html><html><body><div id="chart"></div><script type="module">
+import widget from "./live_chart.js";
+let handlers = {}, state = {}, cleanup = null;
+window.draw = async (spec) => {
+  if (cleanup) cleanup();
+  document.getElementById('vg-tooltip-element')?.remove();
+  handlers = {};
+  state = {spec, data: {}, patch: {}, embed_options: {renderer: 'svg', actions: false}, draws: 1, revision: 1,
+           brush: {}};
+  const model = {get: k => state[k], set: (k, v) => { state[k] = v; }, save_changes() {},
+                 on: (event, fn) => { (handlers[event] = handlers[event] || []).push(fn); }};
+  const el = document.getElementById('chart');
+  el.replaceChildren();
+  cleanup = await widget.render({model, el});
+};
+window.patch = async (patch) => {
+  state.patch = patch;
+  for (const fn of handlers['change:patch'] || []) await fn();
+};
+// Every candidate point hovered in turn: {candidate: the tooltip's HTML}.
+window.tooltips = () => {
+  const out = {};
+  for (const mark of document.querySelectorAll('#chart svg g.points_marks path')) {
+    const r = mark.getBoundingClientRect();
+    const at = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
+    mark.dispatchEvent(new PointerEvent('pointermove', at));
+    mark.dispatchEvent(new MouseEvent('mousemove', at));
+    const tip = document.getElementById('vg-tooltip-element');
+    const key = tip && tip.querySelector('td.value');
+    if (key) out[key.textContent] = tip.innerHTML;
+  }
+  return out;
+};
+window.ready = true;
+</script></body></html>"""
+
+
+def frame(n: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(0, 1, n)
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:03d}" for i in range(n)],
+            "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
+            "latency.ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
+            "size_kb": rng.uniform(10, 500, n),
+        }
+    )
+
+
+@pytest.fixture
+def chart_page(browser_page):
+    from widgets._vega import _bundle
+
+    bundle = _bundle()
+    files = {"/page.html": ("text/html", PAGE), "/live_chart.js": ("text/javascript", bundle)}
+
+    def serve(route) -> None:
+        path = route.request.url[len(ORIGIN) :]
+        if path in files:
+            kind, body = files[path]
+            route.fulfill(status=200, content_type=kind, body=body)
+        else:
+            route.abort()
+
+    browser_page.route(f"{ORIGIN}/**", serve)
+    browser_page.goto(f"{ORIGIN}/page.html")
+    browser_page.wait_for_function("window.ready === true", timeout=TIMEOUT)
+    return browser_page
+
+
+def drawn_tooltips(page, spec: dict) -> dict[str, str]:
+    page.evaluate("(spec) => window.draw(spec)", spec)
+    return page.evaluate("window.tooltips()")
+
+
+def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(chart_page):
+    page = chart_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    analysis = workbench.analyze(frame(40), MODEL, smaa=500, seed=0)
+    live = views.pareto_live(analysis, "latency.ms", "accuracy")
+    assert "tooltip" not in json.dumps([layer.get("encoding", {}) for layer in live.spec["layer"][-5:]])
+
+    truth = drawn_tooltips(page, views.pareto_scatter(analysis, "latency.ms", "accuracy").to_dict())
+    mine = drawn_tooltips(page, live.spec)
+    assert len(truth) == len(live.drawn) == 40
+    assert mine == truth
+    first = next(iter(truth.values()))
+    for title in ("latency.ms [ms]", "rank", "score", "first-rank acceptability"):
+        assert f'<td class="key">{title}</td>' in first
+
+    # A weight move patched in place: the hovered rows are those of the re-weighted analysis.
+    moved = Reranker(analysis).reweigh(NEW_WEIGHTS)
+    after = views.pareto_reweighted(moved, live)
+    assert after.patch is not None
+    page.evaluate("(patch) => window.patch(patch)", after.patch)
+    patched = page.evaluate("window.tooltips()")
+    fresh = drawn_tooltips(page, views.pareto_scatter(moved, "latency.ms", "accuracy").to_dict())
+    assert patched == fresh != truth
+    assert errors == []
+    assert [u for u in page.requests if not u.startswith(ORIGIN)] == []
