@@ -322,17 +322,16 @@ def pareto_reweighted(analysis: Any, previous: LiveView) -> LiveView:
     order = drawn.tolist()
     old_rows = {r["candidate"]: r for r in previous.datasets.get("candidates", [])}
     rows = []
-    for i, cid in enumerate(order):
+    for cid, rank_, score, role_, label_ in zip(
+        order, fresh["rank"], fresh["score"], fresh["role"], fresh["label"], strict=True
+    ):
         row = old_rows.get(cid)
         if row is None:  # the new top, not drawn before: its whole row (on the 2-D front line or not)
             reduced = dataclasses.replace(analysis, table=t.iloc[[t.index.get_loc(cid)]])
             row = records(chart_table(reduced))[0]
             row = {**{k: row.get(k, False) for k in _row_keys(previous)}, **row}
-        else:
-            row = row.copy()  # the drawn row; its weighted fields are set below
-        for f in WEIGHTED_FIELDS:
-            row[f] = fresh[f][i]
-        rows.append(row)
+        # the drawn row with its weighted fields replaced (a new dict: the previous view keeps its own)
+        rows.append({**row, "rank": rank_, "score": score, "role": role_, "label": label_})
     spec = {**previous.spec, "datasets": {**previous.datasets, "candidates": rows}}
     notes = (_summary(analysis), *previous.notes[1:])
     patch = None if added else {"candidates": {"key": "candidate", "keys": order, "fields": fresh}}
