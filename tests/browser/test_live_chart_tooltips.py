@@ -11,6 +11,7 @@ after a weight move patched in place. Uses the ``browser_page`` fixture of this 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -56,17 +57,22 @@ window.patch = async (patch) => {
   state.patch = patch;
   for (const fn of handlers['change:patch'] || []) await fn();
 };
-// Every candidate point hovered in turn: {candidate: the tooltip's HTML}.
+// Every mark of every layer hovered in turn: {mark group's class: [its marks' tooltips]}, '' for
+// a mark that shows none.
 window.tooltips = () => {
   const out = {};
-  for (const mark of document.querySelectorAll('#chart svg g.points_marks path')) {
-    const r = mark.getBoundingClientRect();
-    const at = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
-    mark.dispatchEvent(new PointerEvent('pointermove', at));
-    mark.dispatchEvent(new MouseEvent('mousemove', at));
-    const tip = document.getElementById('vg-tooltip-element');
-    const key = tip && tip.querySelector('td.value');
-    if (key) out[key.textContent] = tip.innerHTML;
+  for (const group of document.querySelectorAll('#chart svg g.role-mark')) {
+    const name = Array.from(group.classList).find(c => c.endsWith('_marks') || c.startsWith('brush'));
+    out[name] = Array.from(group.children).map(mark => {
+      const tip = document.getElementById('vg-tooltip-element');
+      if (tip) { tip.innerHTML = ''; tip.classList.remove('visible'); }
+      const r = mark.getBoundingClientRect();
+      const at = {bubbles: true, clientX: r.x + r.width / 2, clientY: r.y + r.height / 2};
+      mark.dispatchEvent(new PointerEvent('pointermove', at));
+      mark.dispatchEvent(new MouseEvent('mousemove', at));
+      const shown = document.getElementById('vg-tooltip-element');
+      return shown && shown.classList.contains('visible') ? shown.innerHTML : '';
+    });
   }
   return out;
 };
@@ -108,9 +114,14 @@ def chart_page(browser_page):
     return browser_page
 
 
-def drawn_tooltips(page, spec: dict) -> dict[str, str]:
+def drawn_tooltips(page, spec: dict) -> dict[str, list[str]]:
     page.evaluate("(spec) => window.draw(spec)", spec)
     return page.evaluate("window.tooltips()")
+
+
+def by_candidate(tips: dict[str, list[str]]) -> dict[str, str]:
+    """The candidate points' tooltips by candidate id (the first row's value)."""
+    return {re.search(r'<td class="value">([^<]*)</td>', t).group(1): t for t in tips["points_marks"] if t}
 
 
 def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(chart_page):
@@ -123,9 +134,12 @@ def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(char
 
     truth = drawn_tooltips(page, views.pareto_scatter(analysis, "latency.ms", "accuracy").to_dict())
     mine = drawn_tooltips(page, live.spec)
-    assert len(truth) == len(live.drawn) == 40
+    # every layer's marks, the candidates' and the others' (the SLO rules: the generic formatter)
     assert mine == truth
-    first = next(iter(truth.values()))
+    assert len(by_candidate(truth)) == len(live.drawn) == 40
+    rules = [t for name, tips in truth.items() if name != "points_marks" for t in tips if t]
+    assert any('<td class="key">constraint</td><td class="value">latency.ms &lt;= 80</td>' in t for t in rules)
+    first = next(iter(by_candidate(truth).values()))
     for title in ("latency.ms [ms]", "rank", "score", "first-rank acceptability"):
         assert f'<td class="key">{title}</td>' in first
 
@@ -134,8 +148,8 @@ def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(char
     after = views.pareto_reweighted(moved, live)
     assert after.patch is not None
     page.evaluate("(patch) => window.patch(patch)", after.patch)
-    patched = page.evaluate("window.tooltips()")
-    fresh = drawn_tooltips(page, views.pareto_scatter(moved, "latency.ms", "accuracy").to_dict())
-    assert patched == fresh != truth
+    patched = by_candidate(page.evaluate("window.tooltips()"))
+    fresh = by_candidate(drawn_tooltips(page, views.pareto_scatter(moved, "latency.ms", "accuracy").to_dict()))
+    assert patched == fresh != by_candidate(truth)
     assert errors == []
     assert [u for u in page.requests if not u.startswith(ORIGIN)] == []
