@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
-import pandas as pd
 import pytest
 
 pytestmark = [pytest.mark.browser]
@@ -22,21 +20,14 @@ pytest.importorskip("vl_convert")
 pytest.importorskip("anywidget")
 
 import workbench  # noqa: E402
-from workbench import QualityModel, views  # noqa: E402
+from tests import _live  # noqa: E402
+from workbench import views  # noqa: E402
 from workbench.analysis.reweight import Reranker  # noqa: E402
 
 ORIGIN = "http://workbench.test"
 TIMEOUT = 30_000
-MODEL = QualityModel.from_dict(
-    {
-        "objectives": [
-            {"name": "accuracy", "direction": "max", "weight": 2},
-            {"name": "latency.ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
-            {"name": "size_kb", "direction": "min", "unit": "KB"},
-        ],
-    }
-)
-NEW_WEIGHTS = {"accuracy": 1.0, "latency.ms": 5.0, "size_kb": 0.5}
+MODEL = _live.model("latency.ms")  # a dot: the field is escaped in the spec, not in the row
+NEW_WEIGHTS = _live.new_weights("latency.ms")
 
 PAGE = """<!doctype html><html><body><div id="chart"></div><script type="module">
 import widget from "./live_chart.js";
@@ -80,19 +71,6 @@ window.ready = true;
 </script></body></html>"""
 
 
-def frame(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    s = rng.uniform(0, 1, n)
-    return pd.DataFrame(
-        {
-            "id": [f"c{i:03d}" for i in range(n)],
-            "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
-            "latency.ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
-            "size_kb": rng.uniform(10, 500, n),
-        }
-    )
-
-
 @pytest.fixture
 def chart_page(browser_page):
     from widgets._vega import _bundle
@@ -128,7 +106,7 @@ def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(char
     page = chart_page
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    analysis = workbench.analyze(frame(40), MODEL, smaa=500, seed=0)
+    analysis = workbench.analyze(_live.frame(40, latency="latency.ms"), MODEL, smaa=500, seed=0)
     live = views.pareto_live(analysis, "latency.ms", "accuracy")
     assert "tooltip" not in json.dumps([layer.get("encoding", {}) for layer in live.spec["layer"][-5:]])
 

@@ -5,38 +5,17 @@ for the re-weighted analysis, computed independently by ``analyze`` with the new
 
 import re
 
-import numpy as np
-import pandas as pd
 import pytest
 import vl_convert as vlc
 
 import workbench
-from workbench import QualityModel, views
+from tests import _live
+from workbench import views
 from workbench.analysis.reweight import Reranker
 
-MODEL = QualityModel.from_dict(
-    {
-        "objectives": [
-            {"name": "accuracy", "direction": "max", "weight": 2},
-            {"name": "latency_ms", "direction": "min", "unit": "ms", "constraint": "<= 80"},
-            {"name": "size_kb", "direction": "min", "unit": "KB"},
-        ],
-    }
-)
-NEW_WEIGHTS = {"accuracy": 1.0, "latency_ms": 5.0, "size_kb": 0.5}
-
-
-def frame(n, seed=0):
-    rng = np.random.default_rng(seed)
-    s = rng.uniform(0, 1, n)
-    return pd.DataFrame(
-        {
-            "id": [f"c{i:04d}" for i in range(n)],
-            "accuracy": 0.7 + 0.25 * s - rng.uniform(0, 0.05, n),
-            "latency_ms": 5 + 100 * s * rng.uniform(0.8, 1.2, n),
-            "size_kb": rng.uniform(10, 500, n),
-        }
-    )
+MODEL = _live.model()
+NEW_WEIGHTS = _live.new_weights()
+frame = _live.frame
 
 
 @pytest.fixture(scope="module")
