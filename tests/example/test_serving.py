@@ -68,17 +68,23 @@ def test_degrading_version_worsens_over_windows(degraded, model):
     deg = agg[agg["version"] == DEGRADE].sort_values("window_start")
     assert len(deg) == 4
     first, last = deg.iloc[0], deg.iloc[-1]
-    assert last["latency_p95_ms"] > first["latency_p95_ms"] + 3
     assert last["error_rate"] > first["error_rate"] + 0.02
     assert last["recall"] < first["recall"] - 0.2
-    # the degradation starts after a third of the period and then only grows: the simulated delay
-    # is monotone exactly; the measured latency on top of it may wobble by machine noise (a shared
-    # machine's scheduler can add a millisecond to a window's p95), never by the delay's steps
+    # Latency is measured wall time plus the synthetic delay, and a shared machine's scheduler can
+    # move a window's measured p95 by milliseconds (one CI run: 5.5 ms in the first window). So the
+    # claims are the ones noise cannot break: the delay is 0 at first and then only grows, and every
+    # window's aggregated p95 is at least that window's measured p95 plus its smallest delay — exact,
+    # because adding at least d to every value raises every order statistic by at least d.
     logs = read_logs(out).data
     logs = logs[logs["version"] == DEGRADE]
-    delay_p95 = logs.groupby(logs["timestamp"].dt.floor("6h"))["synthetic_delay_ms"].quantile(0.95)
-    assert delay_p95.iloc[0] == 0 and delay_p95.is_monotonic_increasing
-    assert (deg["latency_p95_ms"].diff().iloc[2:] > -1.0).all(), deg["latency_p95_ms"].tolist()
+    by_window = logs.groupby(logs["timestamp"].dt.floor("6h"))
+    delay = by_window["synthetic_delay_ms"]
+    assert delay.max().iloc[0] == 0 and delay.min().is_monotonic_increasing
+    assert delay.min().iloc[-1] > 3.0  # the last window carries at least 3 ms more than the first
+    measured_p95 = by_window["predict_ms"].quantile(0.95).to_numpy()
+    floor = measured_p95 + delay.min().to_numpy()
+    assert (deg["latency_p95_ms"].to_numpy() >= floor - 1e-9).all(), (deg["latency_p95_ms"].tolist(), floor)
+    assert last["latency_p95_ms"] >= measured_p95[-1] + 3.0
     healthy = agg[(agg["version"] == "logreg-c1")]
     assert (healthy["latency_p95_ms"] < 4).all() and (healthy["recall"] >= 0.85).all()
 
