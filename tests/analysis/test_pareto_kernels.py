@@ -4,7 +4,7 @@ The kernels use no peer library, so every result is checked against an O(n^2) br
 numpy oracle written here, and against moocore, pymoo (its own pure-Python sort, plus its
 default path, which wraps moocore) and paretoset where they apply. The kernels have several
 internal paths (pivot pre-filter, 2-D sweep, 3-D Fenwick sweep, sort-filter-skyline, k-d tree
-mask, 3-D staircase sort, k-d tree peeling, branch-and-bound sweep, tolerance cycles); the
+mask, 3-D staircase sort, k-d tree peeling, sorting over per-front trees, tolerance cycles); the
 ``paths`` fixture forces each of them on small inputs.
 """
 
@@ -147,7 +147,8 @@ def paths(request, monkeypatch):
     """Run a test with the default thresholds, where small inputs take the numpy dominance
     matrix; with the compiled kernels on every input; with thresholds that force, on small
     inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
-    and, for ranks, no peeling with the mask and the branch-and-bound sweep; with the pivot
+    and, for ranks, no peeling with the mask and per-front trees of two-row leaves rebuilt on
+    nearly every insertion; with the pivot
     pre-filter (and its recursion on the survivors) on every input of more than four rows;
     with the block-nested-loops window pass answering every mask it can (a window of up to
     three distinct rows, so larger fronts exercise its give-up); and with pure peeling by the mask."""
@@ -162,7 +163,8 @@ def paths(request, monkeypatch):
         monkeypatch.setattr(_pareto, "_LEAF", 1)
         monkeypatch.setattr(_pareto, "_RANKS_3D_MOVES_PER_ROW", 0)
         monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 1)
-        monkeypatch.setattr(_pareto, "_PEEL_QUERIES_PER_ROW", 0)
+        monkeypatch.setattr(_pareto, "_ENS_LEAF", 2)
+        monkeypatch.setattr(_pareto, "_ENS_BALANCE", 0.5)
         monkeypatch.setattr(_pareto, "_LONG_TIE_RUN", 2)
     elif request.param == "window-pass":
         force_window_pass(monkeypatch, cap=3)
@@ -607,6 +609,53 @@ def test_property_grid_pass_matches_brute_force(rows, sample, cells, strong_prob
     finally:
         for name, value in saved.items():
             setattr(_pareto, name, value)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    objective_sets(max_n=80),
+    st.integers(2, 6),
+    st.sampled_from([0.5, 0.6, 0.8, 0.95, 1.0]),
+    st.one_of(st.none(), st.integers(0, 5)),
+)
+def test_property_sorting_over_per_front_trees_matches_brute_force(data, leaf, balance, depth):
+    # The kernel itself on tied, duplicated inputs: any leaf size, any balance (1.0 never
+    # rebuilds a node, only splits full leaves; 0.5 rebuilds on nearly every insertion), any depth.
+    F, _ = data
+    if F.shape[0] == 0 or F.shape[1] < 2:
+        return
+    order = _pareto._lex_order(np.ascontiguousarray(F))
+    max_level = _pareto._NO_LIMIT if depth is None else depth
+    got = np.empty(F.shape[0], dtype=np.int64)
+    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), leaf, balance, max_level, _pareto._ens_scale(F))
+    expected = brute_ranks(F)
+    np.testing.assert_array_equal(got, expected if depth is None else np.minimum(expected, depth + 1))
+
+
+def test_per_front_tree_splits_below_a_tied_upper_half():
+    # One front whose widest objective is 0, 4, 4, 4 fills a leaf of four rows: the median
+    # split would leave the upper child empty, so the split goes below the largest value. The dominated copy of the first
+    # row (behind them in every objective) must land in front 1.
+    F = np.array([[0, 0, 3, 3], [0, 4, 0, 2], [0, 4, 1, 1], [0, 4, 2, 0], [1, 1, 4, 4]], dtype=float)
+    order = _pareto._lex_order(F)
+    got = np.empty(len(F), dtype=np.int64)
+    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), 4, 0.8, _pareto._NO_LIMIT, np.ones(3))
+    np.testing.assert_array_equal(got, [0, 0, 0, 0, 1])
+
+
+@pytest.mark.parametrize("kind", ["ml", "grid", "correlated", "infinite"])
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_sorting_over_per_front_trees_at_scale_matches_moocore(kind, k):
+    # 30 000 rows: fronts of thousands of rows, so the trees split and rebalance many times
+    # (the three-objective staircase is bypassed to reach the same kernel). moocore crashes on
+    # infinite values, so those 3,000 rows are checked against the brute-force oracle.
+    F = random_data(np.random.default_rng(k), kind, 3_000 if kind == "infinite" else 30_000, k)
+    order = _pareto._lex_order(F)
+    got = np.empty(len(F), dtype=np.int64)
+    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), 32, 0.8, _pareto._NO_LIMIT, _pareto._ens_scale(F))
+    np.testing.assert_array_equal(got, brute_ranks(F) if kind == "infinite" else moocore.pareto_rank(F))
+    if k >= 4:
+        np.testing.assert_array_equal(nondominated_ranks(F), got)
 
 
 @fast

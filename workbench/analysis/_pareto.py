@@ -41,11 +41,10 @@ objective, which every sort order below relies on):
 * Ranks, ``k >= 3``: fronts are peeled with the mask while a front holds a sizeable share of
   the remaining rows. For ``k == 3`` the rest is sorted in one lexicographic sweep that puts
   each row in the first front (binary search) whose staircase of (second, third) objective
-  minima does not dominate it. For ``k >= 4`` the k-d tree peels the fronts, deleting each
-  from the tree and re-querying a row only once the row that dominated it has been peeled;
-  if that takes many queries per row (long chains of small fronts), a lexicographic sweep
-  takes over, where a row's front is one more than the largest front among the rows
-  dominating it, found by branch and bound in the k-d tree.
+  minima does not dominate it. For ``k >= 4`` (and the rare three-objective inputs that make
+  the staircase shift too much) the rest is sorted by efficient non-dominated sorting: in
+  lexicographic order, a binary search over the fronts built so far, each front a balanced
+  tree that answers "does any of your rows dominate this one?" (:func:`_ens_ranks`).
 * Tolerance: the same k-d tree with tolerance-aware bounds, and the same peeling for ranks;
   a stalled peel (tolerance cycle) is broken by one query per row without tolerance.
 
@@ -72,19 +71,21 @@ _SFS_MAX_AVG_SCAN = 256
 #: The three-objective sort falls back to the k-d tree after shifting this many staircase
 #: entries per row (only adversarial inputs get there).
 _RANKS_3D_MOVES_PER_ROW = 256
-#: Ranks peel fronts with the mask while a front holds at least 1/16 of the remaining rows;
-#: for the rest, peeling with the k-d tree gives up after this many queries per row.
+#: Ranks peel fronts with the mask while a front holds at least 1/16 of the remaining rows,
+#: and start only if the front of a sample of about ``_PEEL_SAMPLE`` rows holds 1/4 of it.
 _PEEL_MIN_FRONT_FRACTION = 16
-_PEEL_QUERIES_PER_ROW = 8
+_PEEL_SAMPLE = 2048
+_PEEL_SAMPLE_SHARE = 4
+#: The per-front trees of :func:`_ens_ranks`: rows per leaf, and the share of a node's rows
+#: one child may hold before the node is rebuilt balanced.
+_ENS_LEAF = 32
+_ENS_BALANCE = 0.8
 _NO_LIMIT = np.iinfo(np.int64).max
 #: Up to this many rows the mask and the ranks come from a numpy dominance matrix: as fast as
 #: the compiled kernels there, and a first small analysis never starts numba's compiler.
 _SMALL = 256
 #: Peeling to a depth below this looks for dominators close to each row from its first query.
 _NEAR_FIRST_DEPTH = 6
-#: Without a tolerance and for ``k >= 4``, ranks to a depth below this are peeled front by
-#: front with the mask (each peel costs about one mask).
-_PEEL_DEPTH_LIMIT = 8
 #: The pivot pass stops filtering after this many rows if more than half of them survived.
 _PREFILTER_PROBE = 16384
 #: Pivots come from the front of a sample of about n / 16 rows, at least
@@ -261,17 +262,17 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None, depth
     if n <= _SMALL and k >= 2:
         return _ranks_small(F, tol, max_level)
     if tol is not None:
-        return _kd_ranks_peel(F, tol, _LEAF, _NO_LIMIT, max_level)[0]
+        return _kd_ranks_peel(F, tol, _LEAF, max_level)
     if k == 0:
         ranks = np.zeros(n, dtype=np.int64)
     elif k == 1:
         ranks = np.unique(F[:, 0], return_inverse=True)[1].astype(np.int64).reshape(n)
     elif k == 2:
         ranks = _ranks_2d(F, _lex_order(F))
-    elif k >= 4 and max_level < _PEEL_DEPTH_LIMIT:
-        return _ranks_peel_mask(F, max_level)
+    elif max_level == 0:  # front 0 is the mask
+        return np.where(_mask_plain(F), 0, 1).astype(np.int64)
     else:
-        ranks = _ranks_plain(F)
+        ranks = _ranks_plain(F, max_level)
     return ranks if max_level == _NO_LIMIT else np.minimum(ranks, max_level + 1)
 
 
@@ -443,8 +444,9 @@ def _pivots(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return P, strong.astype(np.int64)
 
 
-def _ranks_plain(F: np.ndarray) -> np.ndarray:
-    """Front index of each row of ``F`` (shape (n, k), n >= 1, k >= 3, no NaN)."""
+def _ranks_plain(F: np.ndarray, max_level: int) -> np.ndarray:
+    """Front index of each row of ``F`` (shape (n, k), n >= 1, k >= 3, no NaN); rows behind
+    front ``max_level`` may get any larger index (the caller caps them)."""
     n, k = F.shape
     ranks = np.empty(n, dtype=np.int64)
     rows = np.arange(n)
@@ -452,8 +454,13 @@ def _ranks_plain(F: np.ndarray) -> np.ndarray:
     # While fronts are large, peel them with the (fast) mask: the rows a front dominates
     # rank exactly one below their rank among themselves. Large fronts are what makes the
     # full sorts below slow, and they are often the whole answer; many small fronts
-    # (correlated objectives) would make peeling slow.
-    while True:
+    # (correlated objectives) would make peeling slow. A strided sample tells the two apart
+    # before the first full mask (a sample's front is a larger share than the whole's).
+    peel = True
+    if n > 2 * _PEEL_SAMPLE:
+        sample = np.ascontiguousarray(F[:: n // _PEEL_SAMPLE])
+        peel = int(np.count_nonzero(_mask_plain(sample))) * _PEEL_SAMPLE_SHARE >= sample.shape[0]
+    while peel:
         front = _mask_plain(F)
         n_front = int(np.count_nonzero(front))
         if n_front == F.shape[0]:
@@ -464,35 +471,35 @@ def _ranks_plain(F: np.ndarray) -> np.ndarray:
         ranks[rows[front]] = level
         rows, F = rows[~front], F[~front]
         level += 1
-    m = F.shape[0]
+        if level > max_level:
+            ranks[rows] = level
+            return ranks
+    order = _lex_order(F)
     if k == 3:
-        order = _lex_order(F)
-        sorted_ranks, finished = _ranks_3d(F[order], _RANKS_3D_MOVES_PER_ROW * m)
+        sorted_ranks, finished = _ranks_3d(F[order], _RANKS_3D_MOVES_PER_ROW * F.shape[0])
         if finished:
             ranks[rows[order]] = level + sorted_ranks
             return ranks
-    # Peeling with the k-d tree is fastest for a moderate number of fronts; long chains of
-    # small fronts make it re-query rows over and over, and the one-pass sweep takes over.
-    peeled, finished = _kd_ranks_peel(F, np.zeros(k), _LEAF, _PEEL_QUERIES_PER_ROW * m, _NO_LIMIT)
-    if finished:
-        ranks[rows] = level + peeled
-    else:
-        ranks[rows] = level + _kd_ranks_sweep(F, _lex_order(F), front, _LEAF)
+    ranks[rows[order]] = level + _ens_ranks(
+        np.ascontiguousarray(F[order]), _ENS_LEAF, _ENS_BALANCE, _deeper(max_level, level), _ens_scale(F)
+    )
     return ranks
 
 
-def _ranks_peel_mask(F: np.ndarray, max_level: int) -> np.ndarray:
-    """Fronts ``0..max_level`` of ``F`` (no NaN) peeled one at a time with the mask; the rows
-    behind them get ``max_level + 1``."""
-    ranks = np.full(F.shape[0], max_level + 1, dtype=np.int64)
-    rows = np.arange(F.shape[0])
-    for level in range(max_level + 1):
-        if rows.size == 0:
-            break
-        front = _mask_plain(F)
-        ranks[rows[front]] = level
-        rows, F = rows[~front], np.ascontiguousarray(F[~front])
-    return ranks
+def _deeper(max_level: int, level: int) -> int:
+    """The depth left to rank once ``level`` fronts are peeled (no limit stays no limit)."""
+    return max_level if max_level == _NO_LIMIT else max_level - level
+
+
+def _ens_scale(F: np.ndarray) -> np.ndarray:
+    """One over each objective's standard deviation, after the first (1 where it is 0 or not
+    finite): :func:`_ens_ranks` compares the objectives' widths in these units. Raw units
+    would never split a small-valued objective (a fairness gap next to a latency in ms), and
+    spread rather than range keeps a heavy tail from claiming every split."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        spread = np.std(F[:, 1:], axis=0)
+    ok = np.isfinite(spread) & (spread > 0)
+    return np.ascontiguousarray(np.where(ok, 1.0 / np.where(ok, spread, 1.0), 1.0))
 
 
 def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
@@ -1373,7 +1380,7 @@ def _kd_mask(P, tol, leaf, query):
 
 
 @njit(cache=True)
-def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
+def _kd_ranks_peel(P, tol, leaf, max_level):
     """Front index of every row by peeling, for dominance with tolerance ``tol`` (zeros for
     plain dominance), front by front: fronts ``0..max_level`` are peeled and the rows left
     after them get ``max_level + 1``.
@@ -1382,8 +1389,7 @@ def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
     the new front from the tree. A row keeps the dominator found for it (its witness): while
     the witness remains, so does the row's domination, and the row is not queried again.
     When a round finds no front (a tolerance cycle), the front is the rows that no remaining
-    row dominates without tolerance. Returns ``(ranks, finished)``; ``finished`` is False if
-    more than ``max_queries`` queries would be needed.
+    row dominates without tolerance.
     """
     m, k = P.shape
     Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
@@ -1398,16 +1404,12 @@ def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
     n_remaining = m
     front = np.empty(m, dtype=np.int64)
     level = 0
-    queries = 0
     while n_remaining > 0:
         n_front = 0
         for idx in range(n_remaining):
             t = remaining[idx]
             if witness[t] >= 0 and alive[witness[t]]:
                 continue
-            queries += 1
-            if queries > max_queries:
-                return rank, False
             for j in range(k):
                 upper[j] = Q[t, j] + tol[j]
                 lower[j] = Q[t, j] - tol[j]
@@ -1445,90 +1447,278 @@ def _kd_ranks_peel(P, tol, leaf, max_queries, max_level):
     out = np.empty(m, dtype=np.int64)
     for t in range(m):
         out[rows[t]] = rank[t]
-    return out, True
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Ranks by efficient non-dominated sorting over per-front trees
+# --------------------------------------------------------------------------------------
 
 
 @njit(cache=True)
-def _kd_ranks_sweep(P, order, front0, leaf):
-    """Front index of every row for plain dominance, in one sweep.
+def _grown(a, size):
+    """``a`` copied into a new array of ``size`` rows (the rest uninitialised)."""
+    out = np.empty((size,) + a.shape[1:], dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
 
-    The front of a row is one more than the largest front among the rows dominating it.
-    ``order`` is lexicographic, so those rows are ranked before it (and duplicates, which
-    share a front, are adjacent). Each tree node keeps the largest front ranked below it,
-    which turns the query into a branch and bound: subtrees that cannot beat the best front
-    found so far are skipped. Rows flagged in ``front0`` are known to be in front 0.
-    """
-    m, k = P.shape
-    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
-    position = np.empty(m, dtype=np.int64)
-    for t in range(m):
-        position[rows[t]] = t
-    rank_at = np.full(m, -1, dtype=np.int64)  # by tree position; -1 = not ranked yet
-    node_max = np.full(box.shape[0], -1, dtype=np.int64)
-    stack = np.empty(2 * depth + 4, dtype=np.int64)
-    ranks = np.empty(m, dtype=np.int64)
-    t = 0
-    while t < m:
-        i = order[t]
-        end = t + 1
-        while end < m and _same_row(P, order[end], i):
-            end += 1
-        best = -1
-        if not front0[i]:
-            p = P[i]
-            stack[0] = 0
-            top = 1
-            while top > 0:
-                top -= 1
-                node = stack[top]
-                if node_max[node] <= best:
-                    continue
-                lo, hi = start[node], stop[node]
-                if hi - lo <= leaf:
-                    for u in range(lo, hi):
-                        if rank_at[u] > best:
-                            below = True
-                            for j in range(k):
-                                if Q[u, j] > p[j]:
-                                    below = False
-                                    break
-                            if below:
-                                best = rank_at[u]
-                    continue
-                # Unranked rows (this row's duplicates among them) carry -1, so a child
-                # lying entirely below p contributes exactly its largest front. The upper
-                # child is explored first: rows just below p tend to have the highest front.
-                for child in (2 * node + 1, 2 * node + 2):
-                    if node_max[child] <= best:
-                        continue
-                    reachable = True
-                    for j in range(k):
-                        if box[child, j] > p[j]:
-                            reachable = False
-                            break
-                    if not reachable:
-                        continue
-                    inside = True
-                    for j in range(k):
-                        if box[child, k + j] > p[j]:
-                            inside = False
-                            break
-                    if inside:
-                        best = node_max[child]
-                    else:
-                        stack[top] = child
-                        top += 1
-        rank = best + 1
-        for u in range(t, end):
-            row = order[u]
-            ranks[row] = rank
-            pos = position[row]
-            rank_at[pos] = rank
-            node = leaf_of[pos]
-            while node_max[node] < rank:
-                node_max[node] = rank
-                if node == 0:
+
+@njit(cache=True)
+def _ens_has_dominator(p, root, split_dim, child, box, leaf_of, leaf_cnt, leaf_val, stack):
+    """Whether the tree at ``root`` holds a row ``<= p`` in every objective of ``p``."""
+    kk = p.shape[0]
+    stack[0] = root
+    top = 1
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        reachable = True
+        for j in range(kk):
+            if box[node, j] > p[j]:
+                reachable = False
+                break
+        if not reachable:
+            continue
+        inside = True
+        for j in range(kk):
+            if box[node, kk + j] > p[j]:
+                inside = False
+                break
+        if inside:
+            return True
+        if split_dim[node] >= 0:
+            c = child[node]
+            stack[top] = c + 1
+            stack[top + 1] = c
+            top += 2
+            continue
+        lf = leaf_of[node]
+        for u in range(leaf_cnt[lf]):
+            below = True
+            for j in range(kk):
+                if leaf_val[lf, u, j] > p[j]:
+                    below = False
                     break
-                node = (node - 1) // 2
-        t = end
+            if below:
+                return True
+    return False
+
+
+@njit(cache=True)
+def _ens_ranks(S, leaf_cap, balance, max_level, scale):
+    """Front index of each row of ``S`` (sorted lexicographically; shape (m, k), k >= 2, no
+    NaN) for plain dominance, by position in ``S``; fronts behind ``max_level`` get
+    ``max_level + 1``. ``scale`` (shape (k - 1,), > 0) weighs the objectives after the first
+    when a node picks the widest one to split.
+
+    Efficient non-dominated sorting (Zhang et al., 2015) with a tree per front (as in
+    ENS-NDT, Gustavsson and Syberfeldt, 2018). In lexicographic order every row dominating a
+    row comes before it, and so does every row of a front that holds one: if a row of front
+    ``f`` dominates ``p``, so does a row of front ``f - 1`` (which dominates that row). So the
+    fronts holding a dominator of ``p`` are exactly ``0..rank(p) - 1``, and a binary search
+    over the fronts built so far finds ``rank(p)`` with one "any row <= p?" query per step.
+    Earlier rows never exceed ``p`` in the first objective, so the trees index the others.
+
+    A front's rows are mutually non-dominated and (duplicates are ranked with their first copy
+    and not stored) distinct in the objectives indexed, so every leaf can be split. Rows come
+    in sorted order, which would grow lopsided trees; as in a scapegoat tree, the highest node
+    on an insertion path with a child holding more than ``balance`` of its rows is rebuilt
+    balanced (median splits of the widest objective, in units of ``scale``), and so is a full
+    leaf. Leaves hold at most ``leaf_cap`` rows (>= 2).
+    """
+    m, k = S.shape
+    kk = k - 1
+    cap = 256
+    split_dim = np.empty(cap, dtype=np.int64)  # -1 for a leaf
+    split_val = np.empty(cap)
+    child = np.empty(cap, dtype=np.int64)  # children child[n] (<= split) and child[n] + 1 (>)
+    size = np.empty(cap, dtype=np.int64)
+    box = np.empty((cap, 2 * kk))  # each node's smallest values, then its largest
+    leaf_of = np.empty(cap, dtype=np.int64)
+    free_pairs = np.empty(cap, dtype=np.int64)
+    stack = np.empty(cap + 2, dtype=np.int64)  # a search holds at most depth + 1 nodes
+    path = np.empty(cap + 2, dtype=np.int64)
+    build = np.empty((cap + 2, 3), dtype=np.int64)
+    lcap = 128
+    leaf_cnt = np.zeros(lcap, dtype=np.int64)
+    leaf_val = np.empty((lcap, leaf_cap, kk))
+    free_leaves = np.empty(lcap, dtype=np.int64)
+    n_nodes = n_leaves = n_free_pairs = n_free_leaves = 0
+    roots = np.empty(min(m, max_level) + 1, dtype=np.int64)  # max_level + 1 may overflow
+    n_fronts = 0
+    buf = np.empty((leaf_cap, kk))
+    ranks = np.empty(m, dtype=np.int64)
+    for i in range(m):
+        if i > 0:
+            same = True
+            for j in range(k):
+                if S[i, j] != S[i - 1, j]:
+                    same = False
+                    break
+            if same:  # a duplicate shares the front of its first copy
+                ranks[i] = ranks[i - 1]
+                continue
+        p = S[i, 1:]
+        lo, hi = 0, n_fronts
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _ens_has_dominator(p, roots[mid], split_dim, child, box, leaf_of, leaf_cnt, leaf_val, stack):
+                lo = mid + 1
+            else:
+                hi = mid
+        ranks[i] = lo
+        if lo > max_level:
+            continue  # fronts behind the last one asked for are not needed
+        # room for the worst case below: a new front, or the rebuild of a whole front
+        need = n_nodes + 2 * (size[roots[lo]] if lo < n_fronts else 0) + 4
+        if need > cap:
+            cap = max(2 * cap, need)
+            split_dim = _grown(split_dim, cap)
+            split_val = _grown(split_val, cap)
+            child = _grown(child, cap)
+            size = _grown(size, cap)
+            box = _grown(box, cap)
+            leaf_of = _grown(leaf_of, cap)
+            free_pairs = _grown(free_pairs, cap)
+            stack = _grown(stack, cap + 2)
+            path = _grown(path, cap + 2)
+            build = _grown(build, cap + 2)
+        need = n_leaves + (size[roots[lo]] if lo < n_fronts else 0) + 2
+        if need > lcap:
+            lcap = max(2 * lcap, need)
+            leaf_cnt = _grown(leaf_cnt, lcap)
+            leaf_val = _grown(leaf_val, lcap)
+            free_leaves = _grown(free_leaves, lcap)
+        if lo == n_fronts:  # a new front: an empty leaf
+            node = n_nodes
+            n_nodes += 1
+            roots[lo] = node
+            n_fronts += 1
+            split_dim[node] = -1
+            size[node] = 0
+            if n_free_leaves > 0:
+                n_free_leaves -= 1
+                leaf_of[node] = free_leaves[n_free_leaves]
+            else:
+                leaf_of[node] = n_leaves
+                n_leaves += 1
+            leaf_cnt[leaf_of[node]] = 0
+            box[node, :kk] = np.inf
+            box[node, kk:] = -np.inf
+        # insert p, recording the path
+        node = roots[lo]
+        depth = 0
+        while True:
+            path[depth] = node
+            depth += 1
+            size[node] += 1
+            for j in range(kk):
+                box[node, j] = min(box[node, j], p[j])
+                box[node, kk + j] = max(box[node, kk + j], p[j])
+            if split_dim[node] < 0:
+                break
+            node = child[node] + (1 if p[split_dim[node]] > split_val[node] else 0)
+        lf = leaf_of[node]
+        c = leaf_cnt[lf]
+        leaf_val[lf, c, :] = p
+        leaf_cnt[lf] = c + 1
+        goat = -1
+        for t in range(depth - 1):
+            nd = path[t]
+            larger = max(size[child[nd]], size[child[nd] + 1])
+            if size[nd] > 2 * leaf_cap and larger > balance * size[nd]:
+                goat = nd
+                break
+        if goat < 0:
+            if c + 1 < leaf_cap:
+                continue
+            goat = node  # a full leaf
+        # Collect the rows under goat, freeing its nodes and leaves...
+        n_rows = size[goat]
+        if buf.shape[0] < n_rows:
+            buf = np.empty((2 * n_rows, kk))
+        got = 0
+        stack[0] = goat
+        top = 1
+        while top > 0:
+            top -= 1
+            nd = stack[top]
+            if split_dim[nd] < 0:
+                lf = leaf_of[nd]
+                buf[got : got + leaf_cnt[lf]] = leaf_val[lf, : leaf_cnt[lf]]
+                got += leaf_cnt[lf]
+                free_leaves[n_free_leaves] = lf
+                n_free_leaves += 1
+            else:
+                free_pairs[n_free_pairs] = child[nd]
+                n_free_pairs += 1
+                stack[top] = child[nd] + 1
+                stack[top + 1] = child[nd]
+                top += 2
+        # ...and build them again balanced in its place, leaves half full.
+        build[0, 0], build[0, 1], build[0, 2] = goat, 0, n_rows
+        top = 1
+        while top > 0:
+            top -= 1
+            nd, a, b = build[top, 0], build[top, 1], build[top, 2]
+            size[nd] = b - a
+            for j in range(kk):
+                lo_v, hi_v = np.inf, -np.inf
+                for u in range(a, b):
+                    lo_v = min(lo_v, buf[u, j])
+                    hi_v = max(hi_v, buf[u, j])
+                box[nd, j] = lo_v
+                box[nd, kk + j] = hi_v
+            if b - a <= max(1, leaf_cap // 2):
+                split_dim[nd] = -1
+                if n_free_leaves > 0:
+                    n_free_leaves -= 1
+                    lf = free_leaves[n_free_leaves]
+                else:
+                    lf = n_leaves
+                    n_leaves += 1
+                leaf_of[nd] = lf
+                leaf_val[lf, : b - a] = buf[a:b]
+                leaf_cnt[lf] = b - a
+                continue
+            d = 0
+            widest = -1.0
+            for j in range(kk):
+                width = (box[nd, kk + j] - box[nd, j]) * scale[j]
+                if width > widest:  # False for inf - inf (a tie)
+                    widest = width
+                    d = j
+            column = buf[a:b, d].copy()
+            column.sort()
+            top_value = column[b - a - 1]
+            v = column[(b - a) // 2 - 1]
+            if v == top_value:  # the upper half ties: split below the largest value
+                t = b - a - 1
+                while column[t] == top_value:
+                    t -= 1
+                v = column[t]
+            # rows with x_d <= v first (stable), the others after
+            rows = buf[a:b].copy()
+            n_low = 0
+            for u in range(b - a):
+                if rows[u, d] <= v:
+                    buf[a + n_low] = rows[u]
+                    n_low += 1
+            t = a + n_low
+            for u in range(b - a):
+                if rows[u, d] > v:
+                    buf[t] = rows[u]
+                    t += 1
+            if n_free_pairs > 0:
+                n_free_pairs -= 1
+                c = free_pairs[n_free_pairs]
+            else:
+                c = n_nodes
+                n_nodes += 2
+            split_dim[nd] = d
+            split_val[nd] = v
+            child[nd] = c
+            build[top, 0], build[top, 1], build[top, 2] = c, a, a + n_low
+            build[top + 1, 0], build[top + 1, 1], build[top + 1, 2] = c + 1, a + n_low, b
+            top += 2
     return ranks
