@@ -43,7 +43,7 @@ class WarmUp:
 def _shapes(rng: np.random.Generator) -> list[np.ndarray]:
     """Objective matrices (all minimised) that reach every kernel: a curved front with most rows
     far from it (the ML shape the kernels are tuned for), uniform rows, heavily tied rows, and a
-    near-chain of thousands of tiny fronts (where the ranking switches to its one-pass sweep)."""
+    near-chain of thousands of tiny fronts (long chains of fronts in the per-front trees)."""
     n = 6000
     out = []
     for k in (2, 3, 5):
