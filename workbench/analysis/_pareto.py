@@ -1467,6 +1467,15 @@ def _grown(a, size):
     return out
 
 
+@njit(cache=True, inline="always")
+def _allocate(free, n_free, n_used, width):
+    """The last id on a free list, else the next of ``width`` fresh ids (a leaf, or a pair of
+    sibling nodes): ``(id, n_free, n_used)`` updated."""
+    if n_free > 0:
+        return free[n_free - 1], n_free - 1, n_used
+    return n_used, n_free, n_used + width
+
+
 @njit(cache=True)
 def _ens_has_dominator(p, root, split_dim, child, box, leaf_of, leaf_cnt, leaf_val, stack):
     """Whether the tree at ``root`` holds a row ``<= p`` in every objective of ``p``."""
@@ -1593,12 +1602,7 @@ def _ens_ranks(S, leaf_cap, balance, max_level, scale):
             n_fronts += 1
             split_dim[node] = -1
             size[node] = 0
-            if n_free_leaves > 0:
-                n_free_leaves -= 1
-                leaf_of[node] = free_leaves[n_free_leaves]
-            else:
-                leaf_of[node] = n_leaves
-                n_leaves += 1
+            leaf_of[node], n_free_leaves, n_leaves = _allocate(free_leaves, n_free_leaves, n_leaves, 1)
             leaf_cnt[leaf_of[node]] = 0
             box[node, :kk] = np.inf
             box[node, kk:] = -np.inf
@@ -1668,12 +1672,7 @@ def _ens_ranks(S, leaf_cap, balance, max_level, scale):
                 box[nd, kk + j] = hi_v
             if b - a <= max(1, leaf_cap // 2):
                 split_dim[nd] = -1
-                if n_free_leaves > 0:
-                    n_free_leaves -= 1
-                    lf = free_leaves[n_free_leaves]
-                else:
-                    lf = n_leaves
-                    n_leaves += 1
+                lf, n_free_leaves, n_leaves = _allocate(free_leaves, n_free_leaves, n_leaves, 1)
                 leaf_of[nd] = lf
                 leaf_val[lf, : b - a] = buf[a:b]
                 leaf_cnt[lf] = b - a
@@ -1706,12 +1705,7 @@ def _ens_ranks(S, leaf_cap, balance, max_level, scale):
                 if rows[u, d] > v:
                     buf[t] = rows[u]
                     t += 1
-            if n_free_pairs > 0:
-                n_free_pairs -= 1
-                c = free_pairs[n_free_pairs]
-            else:
-                c = n_nodes
-                n_nodes += 2
+            c, n_free_pairs, n_nodes = _allocate(free_pairs, n_free_pairs, n_nodes, 2)
             split_dim[nd] = d
             split_val[nd] = v
             child[nd] = c
