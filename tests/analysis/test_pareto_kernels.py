@@ -148,8 +148,8 @@ def paths(request, monkeypatch):
     matrix; with the compiled kernels on every input; with thresholds that force, on small
     inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
     and, for ranks, no peeling with the mask and per-front trees of two-row leaves rebuilt on
-    nearly every insertion; with the pivot
-    pre-filter (and its recursion on the survivors) on every input of more than four rows;
+    nearly every insertion; with the pivot pre-filter (and its recursion on the survivors) on
+    every input of more than four rows;
     with the block-nested-loops window pass answering every mask it can (a window of up to
     three distinct rows, so larger fronts exercise its give-up); and with pure peeling by the mask."""
     if request.param != "numpy":
@@ -611,6 +611,17 @@ def test_property_grid_pass_matches_brute_force(rows, sample, cells, strong_prob
             setattr(_pareto, name, value)
 
 
+def per_front_tree_ranks(F, leaf, balance, max_level, scale=None):
+    """Ranks of ``F``'s rows from the per-front tree kernel alone (lexicographic order in,
+    ranks mapped back to the rows)."""
+    F = np.ascontiguousarray(F, dtype=float)
+    order = _pareto._lex_order(F)
+    scale = _pareto._ens_scale(F) if scale is None else scale
+    ranks = np.empty(len(F), dtype=np.int64)
+    ranks[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), leaf, balance, max_level, scale)
+    return ranks
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     objective_sets(max_n=80),
@@ -624,22 +635,18 @@ def test_property_sorting_over_per_front_trees_matches_brute_force(data, leaf, b
     F, _ = data
     if F.shape[0] == 0 or F.shape[1] < 2:
         return
-    order = _pareto._lex_order(np.ascontiguousarray(F))
     max_level = _pareto._NO_LIMIT if depth is None else depth
-    got = np.empty(F.shape[0], dtype=np.int64)
-    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), leaf, balance, max_level, _pareto._ens_scale(F))
+    got = per_front_tree_ranks(F, leaf, balance, max_level)
     expected = brute_ranks(F)
     np.testing.assert_array_equal(got, expected if depth is None else np.minimum(expected, depth + 1))
 
 
 def test_per_front_tree_splits_below_a_tied_upper_half():
     # One front whose widest objective is 0, 4, 4, 4 fills a leaf of four rows: the median
-    # split would leave the upper child empty, so the split goes below the largest value. The dominated copy of the first
-    # row (behind them in every objective) must land in front 1.
+    # split would leave the upper child empty, so the split goes below the largest value. The
+    # last row (behind the first in every objective) must land in front 1.
     F = np.array([[0, 0, 3, 3], [0, 4, 0, 2], [0, 4, 1, 1], [0, 4, 2, 0], [1, 1, 4, 4]], dtype=float)
-    order = _pareto._lex_order(F)
-    got = np.empty(len(F), dtype=np.int64)
-    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), 4, 0.8, _pareto._NO_LIMIT, np.ones(3))
+    got = per_front_tree_ranks(F, 4, 0.8, _pareto._NO_LIMIT, scale=np.ones(3))
     np.testing.assert_array_equal(got, [0, 0, 0, 0, 1])
 
 
@@ -650,9 +657,7 @@ def test_sorting_over_per_front_trees_at_scale_matches_moocore(kind, k):
     # (the three-objective staircase is bypassed to reach the same kernel). moocore crashes on
     # infinite values, so those 3,000 rows are checked against the brute-force oracle.
     F = random_data(np.random.default_rng(k), kind, 3_000 if kind == "infinite" else 30_000, k)
-    order = _pareto._lex_order(F)
-    got = np.empty(len(F), dtype=np.int64)
-    got[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), 32, 0.8, _pareto._NO_LIMIT, _pareto._ens_scale(F))
+    got = per_front_tree_ranks(F, 32, 0.8, _pareto._NO_LIMIT)
     np.testing.assert_array_equal(got, brute_ranks(F) if kind == "infinite" else moocore.pareto_rank(F))
     if k >= 4:
         np.testing.assert_array_equal(nondominated_ranks(F), got)

@@ -1555,15 +1555,9 @@ def _ens_ranks(S, leaf_cap, balance, max_level, scale):
     buf = np.empty((leaf_cap, kk))
     ranks = np.empty(m, dtype=np.int64)
     for i in range(m):
-        if i > 0:
-            same = True
-            for j in range(k):
-                if S[i, j] != S[i - 1, j]:
-                    same = False
-                    break
-            if same:  # a duplicate shares the front of its first copy
-                ranks[i] = ranks[i - 1]
-                continue
+        if i > 0 and _same_row(S, i, i - 1):  # a duplicate shares the front of its first copy
+            ranks[i] = ranks[i - 1]
+            continue
         p = S[i, 1:]
         lo, hi = 0, n_fronts
         while lo < hi:
