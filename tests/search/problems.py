@@ -113,6 +113,24 @@ def zdt1_slow(config: dict) -> dict:
     return zdt1(config)
 
 
+def zdt1_hand_off(config: dict) -> dict:
+    """zdt1, but an evaluation in the search process (``WB_TEST_SEARCH_PID``) waits, up to 60 s,
+    until a worker process has started an evaluation (it leaves a file in ``WB_TEST_MARKS``): it
+    returns ``waited_s`` only once the workers took over while it was still running."""
+    import os
+    import time
+    from pathlib import Path
+
+    marks = Path(os.environ["WB_TEST_MARKS"])
+    if os.getpid() != int(os.environ["WB_TEST_SEARCH_PID"]):
+        (marks / f"{os.getpid()}-{time.perf_counter_ns()}").touch()
+        return zdt1(config)
+    t0 = time.perf_counter()
+    while not any(marks.iterdir()) and time.perf_counter() - t0 < 60:
+        time.sleep(0.01)
+    return {**zdt1(config), "waited_s": time.perf_counter() - t0}
+
+
 def zdt1_keywords(x0, x1, x2=0.0):
     """zdt1 taking the parameters as keyword arguments."""
     return zdt1({"x0": x0, "x1": x1, "x2": x2} if x2 else {"x0": x0, "x1": x1})

@@ -474,6 +474,41 @@ def test_local_workers_take_over_from_the_search_process_once_started(tmp_path):
 
 
 @pytest.mark.slow
+def test_workers_take_over_while_the_search_process_is_still_evaluating(tmp_path, monkeypatch):
+    # The search process evaluates while the cluster starts; once the workers are up they must get
+    # the rest of the generation at once, not after the evaluation under way here. Here that
+    # evaluation waits until a worker has started one: without the hand-off it waits its 60 s.
+    pytest.importorskip("distributed")
+    import dask
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {"WB_TEST_MARKS": str(marks), "WB_TEST_SEARCH_PID": str(os.getpid())}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # worker processes fork from a server that may predate this test: its nannies pass them env
+    with dask.config.set({"distributed.nanny.environ": env}):
+        r = search(
+            box(2),
+            QM2,
+            f"{PROBLEMS}:zdt1_hand_off",
+            budget=12,
+            seed=0,
+            pop_size=12,
+            stall_generations=0,
+            outdir=tmp_path / "out",
+            workers=2,
+        )
+    ev = r.evaluations
+    assert (ev["status"] == "ok").all() and len(ev) == 12
+    here = ev["worker"].str.endswith(f":{os.getpid()}")
+    assert here.sum() == 1  # the one under way when the workers came up; nothing started after it
+    assert ev.loc[~here, "worker"].nunique() == 2
+    assert len(list(marks.iterdir())) == 11
+    assert float(ev.loc[here, "waited_s"].iloc[0]) < 30.0
+
+
+@pytest.mark.slow
 def test_unreachable_scheduler(tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     import functools

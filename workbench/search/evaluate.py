@@ -34,6 +34,7 @@ import math
 import os
 import socket
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -327,18 +328,24 @@ class DaskRunner:
         which: Sequence[int],
         on_result: Callable[[int, Outcome], None],
     ) -> None:
+        self._collect(self._send(fn, configs, which), on_result)
+
+    def _send(self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], which: Sequence[int]) -> dict[Any, int]:
+        """Submit ``configs[i]`` for each ``i`` in ``which``: {future: i}."""
         # Dask pickles task arguments with plain pickle first, which sends a function by reference
         # even when its module is registered for pickling by value (a file-path spec): the workers
         # then fail to import it and the tasks never finish. cloudpickle honours the registration.
         import cloudpickle
-        from distributed import as_completed
 
         shipped = cloudpickle.dumps(fn)
-        futures = [self.client.submit(_call_shipped, shipped, configs[i], pure=False) for i in which]
-        index = {f.key: i for f, i in zip(futures, which, strict=True)}
+        return {self.client.submit(_call_shipped, shipped, configs[i], pure=False): i for i in which}
+
+    def _collect(self, sent: dict[Any, int], on_result: Callable[[int, Outcome], None]) -> None:
+        """Record each submitted evaluation as it completes; cancel the rest on an error."""
+        from distributed import as_completed
+
         try:
-            for future in as_completed(futures):
-                i = index[future.key]
+            for future in as_completed(list(sent)):
                 try:
                     outcome = future.result()
                 except Exception as exc:  # the worker died (KilledWorker) or could not run the task
@@ -349,9 +356,9 @@ class DaskRunner:
                         duration_s=0.0,
                         worker="",
                     )
-                on_result(i, outcome)
+                on_result(sent[future], outcome)
         finally:
-            for f in futures:
+            for f in sent:
                 if not f.done():
                     f.cancel()
 
@@ -418,14 +425,13 @@ class LocalDaskRunner(DaskRunner):
     """``workers`` local Dask worker processes, started in the background.
 
     A local cluster takes 0.2-2 s to start (processes, imports); rather than wait, the search
-    process evaluates configurations itself until the workers are up, then hands every further
-    configuration to them (it never competes with running workers). Each evaluation is recorded
+    process evaluates configurations itself until the workers are up. Every configuration it has
+    not started by then goes to them at once (it finishes the one under way, and never starts
+    another beside running workers). Each evaluation is recorded
     with the process that ran it, so the evaluations table shows who did what.
     """
 
     def __init__(self, workers: int) -> None:
-        import threading
-
         self.workers = workers
         self.client: Any = None
         self._owned: Any = None
@@ -451,13 +457,51 @@ class LocalDaskRunner(DaskRunner):
     def run(
         self, fn: Callable[..., Any], configs: Sequence[dict[str, Any]], on_result: Callable[[int, Outcome], None]
     ) -> None:
-        i = 0
-        while i < len(configs) and not self._ready.is_set():  # evaluate here while the workers start
-            on_result(i, call(fn, configs[i]))
-            i += 1
-        if i < len(configs):
+        if self._ready.is_set():
             self._wait()
-            self._submit(fn, configs, range(i, len(configs)), on_result)
+            self._submit(fn, configs, range(len(configs)), on_result)
+            return
+        # This process evaluates configurations one by one until the workers are up. The moment
+        # they are, a hand-off thread claims every configuration not yet started and submits it,
+        # so the workers do not idle while the evaluation under way here finishes. Results are
+        # recorded on this thread only.
+        n = len(configs)
+        lock = threading.Lock()
+        claimed = [0]  # configs[:claimed[0]] are taken, here or by the hand-off
+        sent: dict[Any, int] = {}
+        failed: list[BaseException] = []
+
+        def hand_off() -> None:
+            self._ready.wait()
+            if self._error is not None:
+                return  # nothing claimed: the search thread raises the start-up error
+            with lock:
+                first, claimed[0] = claimed[0], n
+            if first < n:
+                try:
+                    sent.update(self._send(fn, configs, range(first, n)))
+                except BaseException as exc:  # raised on the search thread, below
+                    failed.append(exc)
+
+        thread = threading.Thread(target=hand_off, name="workbench-dask-hand-off", daemon=True)
+        thread.start()
+        try:
+            while not self._ready.is_set():
+                with lock:
+                    i = claimed[0]
+                    if i >= n:
+                        return  # all evaluated here before the workers came up; the hand-off claims none
+                    claimed[0] += 1
+                on_result(i, call(fn, configs[i]))
+        except BaseException:
+            with lock:
+                claimed[0] = n  # a failed search hands nothing on
+            raise
+        thread.join()
+        self._wait()
+        if failed:
+            raise failed[0]
+        self._collect(sent, on_result)
 
     def close(self) -> None:
         self._thread.join()
