@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime
 import functools
 import json
 import os
@@ -439,6 +440,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     t_start = time.perf_counter()
     load_start = os.getloadavg()
+    run_at = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"load average at start: {load_start[0]:.2f} ({os.cpu_count()} CPUs)")
 
     import distributed
@@ -464,6 +466,8 @@ def main() -> None:
             "pymoo": pymoo.__version__,
             "distributed": distributed.__version__,
             "tmpdir": tempfile.gettempdir(),
+            "run_at_utc": run_at,
+            "loadavg_1min_at_start": round(load_start[0], 2),
         },
         "quick": args.quick,
         "problem": {
