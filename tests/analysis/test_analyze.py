@@ -268,3 +268,32 @@ def test_subnormal_gain_between_front_members_does_not_overflow_the_knees():
     )
     a = analyze(df, qm)
     assert np.isfinite(a.table["score"]).all()
+
+
+def test_the_unconstrained_front_is_remembered_by_value_not_by_object():
+    # a constraint what-if analyses the same values again: the front that ignores the constraints
+    # is reused, and any change of a value or a tolerance computes it anew
+    from workbench.analysis import pareto as pareto_module
+    from workbench.analysis.pareto import front_mask, unconstrained_front
+    from workbench.analysis.problem import problem
+
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame(rng.uniform(0, 1, (400, 3)), columns=["a", "b", "c"])
+    df.insert(0, "id", [f"c{i}" for i in range(len(df))])
+    qm = QualityModel.from_dict({"objectives": [{"name": n, "direction": "min"} for n in "abc"]})
+    pareto_module._FRONTS.clear()
+    first = unconstrained_front(problem(df, qm), None)
+    assert np.array_equal(first, front_mask(problem(df, qm).F, None))
+    first[:] = False  # the caller's copy: the kept front is not touched
+    again = unconstrained_front(problem(df.copy(), qm.with_constraints(["a <= 0.5"])), None)
+    assert np.array_equal(again, front_mask(problem(df, qm).F, None)) and len(pareto_module._FRONTS) == 1
+    # one value moved onto the front's ideal corner: now it dominates every other row
+    moved = df.copy()
+    moved.loc[moved.index[-1], ["a", "b", "c"]] = -1.0
+    only = unconstrained_front(problem(moved, qm), None)
+    assert only.sum() == 1 and only[-1]
+    tol = np.array([0.2, 0.2, 0.2])
+    assert np.array_equal(unconstrained_front(problem(df, qm), tol), front_mask(problem(df, qm).F, tol))
+    assert len(pareto_module._FRONTS) == 3
+    analysed = analyze(moved, qm)
+    assert analysed.table["pareto"].sum() == 1 and bool(analysed.table["pareto"].iloc[-1])

@@ -16,7 +16,7 @@ from workbench.analysis.conflicts import conflicts as _conflicts
 from workbench.analysis.feasibility import constraint_limits
 from workbench.analysis.feasibility import feasibility as _feasibility
 from workbench.analysis.indicators import REFERENCE, hv_contributions, hypervolume
-from workbench.analysis.pareto import constrained_fronts, front_mask
+from workbench.analysis.pareto import constrained_fronts, unconstrained_front
 from workbench.analysis.problem import Problem, problem
 from workbench.analysis.rates import tradeoff_rates
 from workbench.analysis.scoring import bounds as _bounds
@@ -286,7 +286,7 @@ def analyze(
     feasible = feas["feasible"].to_numpy()
     violation = feas["violation"].to_numpy()
     tol = prob.tolerance if tolerance and prob.tolerance.any() else None
-    pareto = front_mask(prob.F, tol)
+    pareto = unconstrained_front(prob, tol)
     fronts = constrained_fronts(prob, feasible, violation, tolerance=tolerance, depth=depth)
     shortlist = feasible & (fronts == 0)
     if not shortlist.any():
