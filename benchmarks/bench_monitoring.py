@@ -27,8 +27,10 @@ pandas with at most a third of its peak memory.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -288,6 +290,12 @@ def main() -> None:
     if args.child:
         return child(args.child)
     t0 = time.perf_counter()
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "run_at_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
+    }
     generate()
     print(
         f"data: {ROWS:,} rows in {len(files())} Parquet files ({sum(os.path.getsize(f) for f in files()) / 2**20:.0f} MB), "
@@ -299,7 +307,18 @@ def main() -> None:
         have_polars = True
     except ImportError:
         have_polars = False
-    results: dict = {"rows": ROWS, "versions": VERSIONS, "files": FILES, "cpus": os.cpu_count(), "engines": {}}
+    import duckdb
+    import pandas
+
+    machine.update(duckdb=duckdb.__version__, pandas=pandas.__version__)
+    results: dict = {
+        "rows": ROWS,
+        "versions": VERSIONS,
+        "files": FILES,
+        "cpus": os.cpu_count(),
+        "machine": machine,
+        "engines": {},
+    }
     chosen = [e for e in (args.only or ENGINES) if e != "polars" or have_polars]
     paired = [e for e in ("duckdb_hand", "workbench") if e in chosen]
     done = measure_interleaved(paired, args.repeat) if len(paired) == 2 else {}

@@ -274,14 +274,14 @@ def test_the_unconstrained_front_is_remembered_by_value_not_by_object():
     # a constraint what-if analyses the same values again: the front that ignores the constraints
     # is reused, and any change of a value or a tolerance computes it anew
     from workbench.analysis import pareto as pareto_module
-    from workbench.analysis.pareto import front_mask, unconstrained_front
+    from workbench.analysis.pareto import forget_fronts, front_mask, unconstrained_front
     from workbench.analysis.problem import problem
 
     rng = np.random.default_rng(7)
     df = pd.DataFrame(rng.uniform(0, 1, (400, 3)), columns=["a", "b", "c"])
     df.insert(0, "id", [f"c{i}" for i in range(len(df))])
     qm = QualityModel.from_dict({"objectives": [{"name": n, "direction": "min"} for n in "abc"]})
-    pareto_module._FRONTS.clear()
+    forget_fronts()
     first = unconstrained_front(problem(df, qm), None)
     assert np.array_equal(first, front_mask(problem(df, qm).F, None))
     first[:] = False  # the caller's copy: the kept front is not touched

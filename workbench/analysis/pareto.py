@@ -20,7 +20,7 @@ import pandas as pd
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 from workbench.analysis.problem import Problem, problem
 
-__all__ = ["pareto_front", "pareto_ranks", "constrained_fronts", "front_mask"]
+__all__ = ["pareto_front", "pareto_ranks", "constrained_fronts", "front_mask", "unconstrained_front", "forget_fronts"]
 
 
 def front_mask(F: np.ndarray, tolerance: np.ndarray | None) -> np.ndarray:
@@ -68,6 +68,12 @@ def unconstrained_front(prob: Problem, tolerance: np.ndarray | None) -> np.ndarr
         while len(_FRONTS) > _FRONTS_KEPT:
             _FRONTS.popitem(last=False)
     return mask
+
+
+def forget_fronts() -> None:
+    """Drop the fronts :func:`unconstrained_front` keeps (benchmarks time analyses from scratch)."""
+    with _FRONTS_LOCK:
+        _FRONTS.clear()
 
 
 def _tol(prob: Problem, tolerance: bool) -> np.ndarray | None:
