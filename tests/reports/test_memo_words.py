@@ -29,7 +29,7 @@ BANNED = [
     r"\bnever not\b",
     r"\bnot never\b",
     r"\bnot without\b",
-    r"\b(?:gains?|gives? up|loses?) [-+−]\d",  # "gives up -0.05 recall": a loss of a loss
+    r"\b(?:gains?|gives? up|loses?) (?:[\w.]+ )?[-+−]\d",  # "gives up -0.05 recall", "gains energy -19 Wh"
     r"\bchampion\b",  # the deployed model is the incumbent
     r"violates [-+]?\d",  # a violation as a bare number, without the constraint
     r"\bDecision: ",  # the choice is "Recommended:"

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.errors import require
-from workbench.format import format_count, format_delta, format_interval, format_percent, format_value
+from workbench.format import (
+    format_count,
+    format_delta,
+    format_interval,
+    format_number,
+    format_percent,
+    format_value,
+)
 
 __all__ = ["Memo", "render_memo", "whatif_spec", "script_json", "javascript_bundle"]
 
@@ -396,8 +403,11 @@ def _headline(summary: Mapping[str, Any]) -> dict[str, Any]:
             units = {o["name"]: o.get("unit") or "" for o in a["objectives"]}
 
             def items(xs: list[dict[str, Any]]) -> str:
+                # unsigned, with its direction: "gains energy_wh -19.5 µWh" read as a loss of a loss
                 return ", ".join(
-                    f"{i['objective']} {format_delta(i['delta'], units.get(i['objective']) or None)}" for i in xs
+                    f"{i['objective']} {format_number(abs(i['delta']), units.get(i['objective']) or None)} "
+                    f"{'higher' if i['delta'] > 0 else 'lower'}"
+                    for i in xs
                 )
 
             out["given_up"] = {
