@@ -427,8 +427,8 @@ class LocalDaskRunner(DaskRunner):
     A local cluster takes 0.2-2 s to start (processes, imports); rather than wait, the search
     process evaluates configurations itself until the workers are up. Every configuration it has
     not started by then goes to them at once (it finishes the one under way, and never starts
-    another beside running workers). Each evaluation is recorded
-    with the process that ran it, so the evaluations table shows who did what.
+    another beside running workers). Each evaluation is recorded with the process that ran it,
+    so the evaluations table shows who did what.
     """
 
     def __init__(self, workers: int) -> None:
