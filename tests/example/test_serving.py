@@ -89,6 +89,21 @@ def test_degrading_version_worsens_over_windows(degraded, model):
     assert (healthy["latency_p95_ms"] < 4).all() and (healthy["recall"] >= 0.85).all()
 
 
+def test_recall_intervals_are_wilson_intervals_of_the_labelled_rows(degraded, model):
+    # recall is the rate of flagged among the labelled malignant requests: a proportion, so its
+    # interval is Wilson's on (hits, labelled), inside [0, 1] however few labels a window has
+    proportion_confint = pytest.importorskip("statsmodels.stats.proportion").proportion_confint
+    agg = aggregate(str(degraded), model, window="6h")
+    logs = read_logs(degraded).data
+    for _, row in agg.iterrows():
+        mine = logs[(logs["version"] == row["version"]) & (logs["timestamp"].dt.floor("6h") == row["window_start"])]
+        hits = mine["recall_hit"].dropna()
+        assert row["recall_n"] == len(hits) > 0
+        lo, hi = proportion_confint(int(hits.sum()), len(hits), alpha=0.05, method="wilson")
+        assert row["recall_lo"] == pytest.approx(lo, abs=1e-9) and row["recall_hi"] == pytest.approx(hi, abs=1e-9)
+        assert 0.0 <= row["recall_lo"] <= row["recall"] <= row["recall_hi"] <= 1.0
+
+
 def test_detect_fires_for_the_degrading_version(degraded, model):
     out = degraded
     triggers = detect(aggregate(str(out), model, window="6h"), model)

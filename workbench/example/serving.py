@@ -45,7 +45,7 @@ on the logs fires ``constraint_violated`` for the degrading version in the last 
 Extra log columns (kept by :func:`workbench.sources.logs.read_logs`): ``request_id``, ``row``
 (index of the held-out row), ``error_kind``, ``drift_severity``, ``synthetic_delay_ms``,
 ``predict_ms`` (the measured part of the latency), ``recall_hit`` (1 = a labelled malignant
-request flagged, 0 = missed, null otherwise: its mean is the recall).
+request flagged, 0 = missed, null otherwise: its rate is the recall).
 
 Everything except the measured times (``predict_ms``, hence ``latency_ms``, ``cost_usd``,
 ``energy_wh`` and timeout errors) is a deterministic function of the arguments.
