@@ -484,6 +484,39 @@ def test_conflict_flip_with_three_versions_is_info_only():
     }
     hits = of(detect(two(rows), model2()), "conflict_flip")
     assert [t.severity for t in hits] == ["info"] and "Not decisive: 3 live versions" in hits[0].message
+    # three versions in the same order: 2 of the 6 orders are as extreme (the t approximation said 0)
+    assert "Spearman p = 0.3333 now" in hits[0].message
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 6, 7, 8, 9, 12, 20])
+def test_spearman_p_is_exact_for_few_versions(n):
+    # oracle: scipy's permutation test over every pairing (exact up to 8 values), and above that
+    # spearmanr's t approximation, which the function then uses; ties included
+    import numpy as np
+    from scipy.stats import permutation_test, rankdata, spearmanr
+
+    from workbench.monitoring.triggers import EXACT_SPEARMAN_N, spearman_p
+
+    rng = np.random.default_rng(n)
+    for _ in range(5):
+        x = rng.integers(0, 4, n).astype(float)
+        y = x + rng.integers(-1, 3, n)
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            assert spearman_p(x, y) == 1.0
+            continue
+        if n <= EXACT_SPEARMAN_N:
+            ranks_x = rankdata(x)
+
+            def rho(v, axis=-1, rx=ranks_x):  # Spearman's rho of x and each row of v
+                rv = rankdata(v, axis=axis)
+                a, b = rx - rx.mean(), rv - rv.mean(axis=axis, keepdims=True)
+                return (a * b).sum(axis=axis) / np.sqrt((a * a).sum() * (b * b).sum(axis=axis))
+
+            assert rho(y) == pytest.approx(spearmanr(x, y).statistic)
+            want = permutation_test((y,), rho, permutation_type="pairings", n_resamples=np.inf, vectorized=True).pvalue
+        else:
+            want = spearmanr(x, y).pvalue
+        assert spearman_p(x, y) == pytest.approx(min(want, 1.0), abs=1e-12)
 
 
 def test_conflict_flip_with_six_versions_and_significance_is_a_warning():

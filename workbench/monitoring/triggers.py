@@ -78,7 +78,8 @@ Kinds
     The sign of an objective pair's rank correlation on the live versions flipped versus the
     decision's recorded conflicts (``provenance["conflicts"]``) or the first window, both
     ``|rho| >= Thresholds.conflict``. With fewer than 5 live versions, or a Spearman test
-    p-value above 1 - level, it is ``info``: three versions flip a correlation by chance.
+    p-value above 1 - level (exact up to 8 versions: :func:`spearman_p`), it is ``info``: three
+    versions flip a correlation by chance.
 ``champion_not_live`` (``info``)
     The decision's chosen candidate is not a version of the monitoring data; the decision checks
     that need the champion are skipped (pass ``champion=`` to map it).
@@ -1026,14 +1027,38 @@ class _NoVerdict(Exception):
 # --- conflicts ---------------------------------------------------------------------------------
 
 
-def _spearman_p(table: pd.DataFrame, a: str, b: str) -> float:
-    from scipy.stats import spearmanr
+#: Up to this many versions the Spearman test is exact: every pairing of the ranks (8! = 40,320).
+EXACT_SPEARMAN_N = 8
 
-    if len(table) < 3:
+
+def spearman_p(x: np.ndarray, y: np.ndarray) -> float:
+    """Two-sided p-value of Spearman's rank correlation of ``x`` and ``y`` (1 when undefined).
+
+    With a few versions, the t approximation of ``scipy.stats.spearmanr`` is far off: three
+    versions in the same order give p = 0, where only 2 of the 6 orders of three are as extreme
+    (p = 1/3). Up to :data:`EXACT_SPEARMAN_N` values the p-value is exact (Pearson's correlation
+    of the ranks against every permutation of them); above, the t approximation.
+
+    >>> round(spearman_p(np.array([1.0, 2, 3]), np.array([10.0, 20, 30])), 4)
+    0.3333
+    >>> round(spearman_p(np.arange(5.0), np.arange(5.0) ** 2), 4)  # 2 of the 120 orders
+    0.0167
+    """
+    from scipy.stats import PermutationMethod, pearsonr, rankdata, spearmanr
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return 1.0
-    res = spearmanr(table[a].to_numpy(), table[b].to_numpy())
+    if len(x) <= EXACT_SPEARMAN_N:
+        res = pearsonr(rankdata(x), rankdata(y), method=PermutationMethod(n_resamples=np.inf))
+    else:
+        res = spearmanr(x, y)
     p = float(res.pvalue)
-    return p if np.isfinite(p) else 1.0
+    return min(p, 1.0) if np.isfinite(p) else 1.0
+
+
+def _spearman_p(table: pd.DataFrame, a: str, b: str) -> float:
+    return spearman_p(table[a].to_numpy(), table[b].to_numpy())
 
 
 def _conflicts(add, model, f: _Frame, live, first, latest, decision, thresholds: Thresholds, when: str) -> None:
