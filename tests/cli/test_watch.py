@@ -98,6 +98,7 @@ def test_degrading_version_fires_and_exits_1(model):
     )
     assert "a window with n below 72 counts only when" in ev["rule"]  # the minimum-n clause, stated
     assert "latency_p95_ms" in r.stdout and "interval" in r.stdout  # the evidence table
+    assert "value [interval] (95 %) and n" in " ".join(r.stdout.split())  # its title: "[interval]" is no markup
     v3 = next(s for s in data["slo"] if s["version"] == "v3" and s["objective"] == "latency_p95_ms")
     assert 0 < v3["compliance"] < 1
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from workbench.cli._app import (
     EXIT_BAD_INPUT,
@@ -254,8 +255,10 @@ def print_report(report, window: str) -> None:
     ev = report.evidence_table()
     if len(ev):
         table = Table(
-            title=f"Latest window {latest:%Y-%m-%d %H:%M} UTC · value [interval] "
-            f"({format_percent(prov['level'])}) and n",
+            # a Text: as markup, "[interval]" would be read as a style tag and vanish
+            title=Text(
+                f"Latest window {latest:%Y-%m-%d %H:%M} UTC · value [interval] ({format_percent(prov['level'])}) and n"
+            ),
             title_justify="left",
         )
         for col in ("version", "objective", "value", "interval", "n"):
