@@ -404,6 +404,28 @@ def _drift_files(drift: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _what(trigger: Mapping[str, Any], evidence: Mapping[str, Any]) -> str:
+    """``", latency_p95_ms 7.54 [7.49, 7.58] (95 %, n = 176; limit 4)"``: the objective and the
+    evidence an alarm rests on, as far as it has them (empty without an objective)."""
+    from workbench.format import format_count, format_estimate, format_number, format_percent
+
+    objective = trigger.get("objective")
+    if not objective:
+        return ""
+    value, interval = evidence.get("value", trigger.get("value")), evidence.get("interval")
+    if value is None:
+        return f", {objective}"
+    text = format_estimate(value, *interval) if interval and len(interval) == 2 else format_number(value)
+    inner = ", ".join(
+        ([format_percent(evidence["level"])] if evidence.get("level") is not None else [])
+        + ([f"n = {format_count(evidence['n'])}"] if evidence.get("n") is not None else [])
+    )
+    limit = evidence.get("limit", trigger.get("threshold"))
+    if limit is not None:
+        inner = f"{inner}; limit {format_number(limit)}" if inner else f"limit {format_number(limit)}"
+    return f", {objective} {text}" + (f" ({inner})" if inner else "")
+
+
 def explain_degradation(triggers_json: Any, degraded: str | None, versions: Sequence[str]) -> list[str]:
     """Lines saying which version was made to degrade and whether each alarm is explained by it.
 
@@ -435,12 +457,13 @@ def explain_degradation(triggers_json: Any, degraded: str | None, versions: Sequ
             | set((t.get("evidence") or {}).get("versions") or [])
         )
         ok = degraded is not None and degraded in names
+        ev = t.get("evidence") or {}
         why = (
-            f"right: it concerns {degraded}, the degraded version, and rests on {t['evidence'].get('rule', 'its rule')}"
+            f"right: it concerns {degraded}, the degraded version, and rests on {ev.get('rule', 'its rule')}"
             if ok
             else "NOT explained by the injected degradation"
         )
-        lines.append(f"- {t['kind']} for {t.get('version') or 'the live front'}: {why}.")
+        lines.append(f"- {t['kind']} for {t.get('version') or 'the live front'}{_what(t, ev)}: {why}.")
     quiet = [v for v in healthy if not any(t.get("version") == v for t in alarms)]
     if degraded:
         lines.append(f"Healthy versions with no alarm: {', '.join(quiet) or 'none'}.")
