@@ -245,3 +245,36 @@ def test_engines_identical_to_1e9_including_n_and_bounds():
     assert len(cols) >= 3 * 12
     for e in ("pandas", "dask"):
         pd.testing.assert_frame_equal(outs[e], outs["duckdb"], rtol=1e-9, atol=1e-9, check_dtype=False)
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "pandas", "dask"])
+def test_a_mean_of_0_1_values_gets_the_wilson_interval(engine):
+    # a recall hit declared as a mean (1 = caught, 0 = missed, null = unlabelled) is a proportion:
+    # Wilson's interval on the labelled rows, inside [0, 1]; a window with any other value keeps t
+    rng = np.random.default_rng(3)
+    n = 600
+    hit = np.where(rng.random(n) < 0.9, 1.0, 0.0)
+    hit[rng.random(n) < 0.5] = np.nan
+    t = (T0 + pd.to_timedelta(rng.uniform(0, 3 * 3600, n), unit="s")).floor("us")
+    score = hit.copy()
+    score[(t >= T0 + pd.Timedelta(hours=2)) & ~np.isnan(score)] = 0.5 + 0.5 * rng.random()  # not 0/1
+    logs = pd.DataFrame({"timestamp": t, "version": "a", "latency_ms": 1.0, "error": False, "hit": hit, "score": score})
+    objectives = [
+        Objective("recall", "max", source="hit", aggregation="mean"),
+        Objective("mean_score", "max", source="score", aggregation="mean"),
+    ]
+    out = aggregate(logs, objectives, window="1h", engine=engine, level=0.95)
+    assert len(out) == 3
+    for row in out.itertuples():
+        g = logs[(logs["timestamp"] >= row.window_start) & (logs["timestamp"] < row.window_end)]
+        known = g["hit"].dropna()
+        lo, hi = proportion_confint(int(known.sum()), len(known), alpha=0.05, method="wilson")
+        assert row.recall_n == len(known) and row.recall == pytest.approx(known.mean(), abs=1e-12)
+        assert (row.recall_lo, row.recall_hi) == (pytest.approx(lo, abs=1e-9), pytest.approx(hi, abs=1e-9))
+        scores = g["score"].dropna().to_numpy()
+        if set(np.unique(scores)) <= {0.0, 1.0}:
+            want = proportion_confint(int(scores.sum()), len(scores), alpha=0.05, method="wilson")
+        else:
+            want = stats.t.interval(0.95, len(scores) - 1, loc=scores.mean(), scale=stats.sem(scores))
+        assert (row.mean_score_lo, row.mean_score_hi) == pytest.approx(want, rel=1e-9)
+    assert not set(np.unique(logs.loc[logs["timestamp"] >= T0 + pd.Timedelta(hours=2), "score"].dropna())) <= {0, 1}

@@ -79,6 +79,8 @@ def _stat_sql(st: Any) -> list[str]:
         out.append(f"sum({col}) AS {ident(name + '__k')}")
     elif method == "t":
         out.append(f"var_samp({col}) AS {ident(name + '__var')}")
+        if agg == "mean":
+            out.append(f"count({col}) FILTER (WHERE {col} <> 0 AND {col} <> 1) AS {ident(name + '__nb')}")
     return out
 
 
@@ -190,7 +192,7 @@ def build_sql(plan: Plan, source: str, reference: Any, period: bool = True) -> t
         out["L_" + column] = ident("L_" + column)
     for st in plan.outputs:
         if st.aggregation not in QUANTILES:
-            for suffix in ("", "__n", "__k", "__var"):
+            for suffix in ("", "__n", "__k", "__var", "__nb"):
                 if f"AS {ident(st.name + suffix)}" in " ".join(aggs):
                     out[st.name + suffix] = ident(st.name + suffix)
     if plan.has_labels:

@@ -198,4 +198,6 @@ def _stat(st: Any, x: pd.Series, ts: pd.Series, n: int) -> dict[str, float]:
         out[f"{name}__k"] = float(v.sum()) if len(v) else np.nan
     elif method == "t" and agg != "sum_per_1k":
         out[f"{name}__var"] = float(np.var(v, ddof=1)) if len(v) >= 2 else np.nan
+        if agg == "mean":
+            out[f"{name}__nb"] = float(np.count_nonzero((v != 0) & (v != 1)))
     return out

@@ -23,7 +23,9 @@ Methods (``level`` is two-sided, default 0.95, ``alpha = 1 - level``, ``z`` its 
     ``level`` for any continuous distribution. A bound whose rank falls outside ``1..n`` does not
     exist (NaN): e.g. the upper bound of a p95 needs n >= 72 at 95 %, of a p99 n >= 368.
 ``t`` -- means (``aggregation: mean``, ``mean_per_1k``)
-    Student's t: ``mean +- t_{1-alpha/2, n-1} * s / sqrt(n)``; needs n >= 2.
+    Student's t: ``mean +- t_{1-alpha/2, n-1} * s / sqrt(n)``; needs n >= 2. A ``mean`` whose
+    window holds only the values 0 and 1 is a proportion and gets the Wilson interval instead
+    (Student's t can pass 1 on a few dozen values).
 ``sum_per_1k`` (``cost_per_1k``, ``energy_per_1k``)
     The point estimate is ``1000 * sum / n_requests``: the mean per request (a request without an
     amount counts as 0) times 1000, so its interval is the Student-t interval of that mean, with

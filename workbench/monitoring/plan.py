@@ -14,7 +14,8 @@ the built-in ones (``latency_p50_ms`` = p50 of ``latency_ms``, ``error_rate`` = 
 Raw statistics per output column ``X`` (``__`` separates the helper suffix): ``X`` the point,
 ``X__n`` the sample size; quantiles also ``X__lo`` / ``X__hi`` (order statistics, computed by the
 engine with :func:`workbench.monitoring.intervals.quantiles_with_intervals`); rates ``X__k`` (the
-sum of the 0/1 values); means and per-1k amounts ``X__var`` (the sample variance, ``ddof=1``).
+sum of the 0/1 values); means and per-1k amounts ``X__var`` (the sample variance, ``ddof=1``);
+means also ``X__nb``, the number of values other than 0 and 1 (none: the mean is a proportion).
 Labels add ``n_labelled``, ``n_correct``, ``tp``, ``fp``, ``fn``.
 
 Quantile method: linear interpolation between order statistics, position ``(n - 1) * q``
@@ -326,6 +327,8 @@ def raw_columns(plan: Plan) -> list[str]:
             cols.append(f"{st.name}__k")
         elif method == "t":
             cols.append(f"{st.name}__var")
+            if st.aggregation == "mean":
+                cols.append(f"{st.name}__nb")  # values other than 0 and 1: none means a proportion
     if plan.has_labels:
         cols += ["n_labelled", "n_correct", "tp", "fp", "fn"]
     if plan.has_parity:
@@ -393,6 +396,14 @@ def finish(raw: pd.DataFrame, plan: Plan) -> pd.DataFrame:
             scale = 1.0 if st.aggregation == "mean" else 1000.0
             lo, hi = ci.t_interval(x, num[f"{st.name}__var"] * scale**2, n, level)
             lo, hi = np.where(np.isnan(x), np.nan, lo), np.where(np.isnan(x), np.nan, hi)
+            if st.aggregation == "mean":
+                # a mean of 0/1 values is a proportion: Wilson's interval, inside [0, 1] (Student's
+                # t passes 1 on a few dozen labels, e.g. a recall hit declared as a mean)
+                binary = (num[f"{st.name}__nb"] == 0) & (n > 0) & ~np.isnan(x)
+                if binary.any():
+                    with np.errstate(invalid="ignore"):
+                        w_lo, w_hi = ci.wilson(np.round(np.where(binary, x * n, 0.0)), np.where(binary, n, 1.0), level)
+                    lo, hi = np.where(binary, w_lo, lo), np.where(binary, w_hi, hi)
         else:
             lo, hi = nan, nan
         values[st.name] = x
