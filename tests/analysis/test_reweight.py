@@ -111,3 +111,21 @@ def test_reweigh_leaves_the_base_analysis_alone(make_candidates, model3):
     before = base.table.copy()
     Reranker(base).reweigh({"acc": 0, "ms": 1, "kb": 0})
     pd.testing.assert_frame_equal(base.table, before)
+
+
+def test_reranker_normalises_with_the_analysis_bounds_exactly(make_candidates, model3):
+    # the re-ranker reads the normalisation bounds off the analysis's bounds table instead of
+    # searching the feasible front again: the same matrix, bit for bit, declared bounds included
+    from workbench.analysis.problem import problem
+    from workbench.analysis.scoring import normalized
+
+    df = make_candidates(80, seed=4)
+    import dataclasses
+
+    qm = model3.with_constraints(["ms <= 0.8"])
+    qm = qm.replace(objectives=[dataclasses.replace(qm.objectives[0], bounds=(0.9, 0.2)), *qm.objectives[1:]])
+    base = analyze(df, qm)
+    fast = Reranker(base)
+    want, _, _ = normalized(problem(df, qm), base.table["feasible"].to_numpy())
+    assert np.array_equal(fast._N, want)
+    assert (base.bounds["source"] == "declared").sum() == 1

@@ -31,7 +31,7 @@ from workbench.analysis import _kernels as K
 from workbench.analysis._batch import _default_subset
 from workbench.analysis.analyze import Analysis
 from workbench.analysis.problem import Problem, problem
-from workbench.analysis.scoring import check_method, normalized, reference_point, scores_for_weights
+from workbench.analysis.scoring import check_method, reference_point, scores_for_weights
 from workbench.errors import QualityModelError, WorkbenchError
 
 __all__ = ["Reranker"]
@@ -63,7 +63,12 @@ class Reranker:
         table = analysis.table
         self._feasible = table["feasible"].to_numpy(dtype=bool)
         self._violation = table["violation"].to_numpy(dtype=float)
-        self._N, ideal, nadir = normalized(self._problem, self._feasible)
+        # the base analysis's normalisation bounds (its bounds table, back in the minimised space:
+        # a sign flip is exact), not a second search of the feasible front (~30 ms at 1e5)
+        prob = self._problem
+        ideal = analysis.bounds["ideal"].reindex(prob.names).to_numpy(dtype=float) * prob.sign
+        nadir = analysis.bounds["nadir"].reindex(prob.names).to_numpy(dtype=float) * prob.sign
+        self._N = K.normalize(prob.F, ideal, nadir)
         self._reference = reference_point(self._problem, ideal, nadir)
         shortlist = self._feasible & (table["front"].to_numpy() == 0)
         self._shortlist = shortlist if shortlist.any() else table["pareto"].to_numpy(dtype=bool)
