@@ -82,7 +82,7 @@ def test_watch_returns_a_frozen_report_with_tables_triggers_verdict_provenance(t
     # each alarm names its objective and the evidence it rests on
     hit = payload["triggers"][0]
     assert lines[1].startswith(f"- {hit['kind']} for v3, {hit['objective']} ")
-    assert f"(95 %, n = {hit['evidence']['n']:,}; limit " in lines[1] and "right: it concerns v3" in lines[1]
+    assert f"(95 %, n = {hit['evidence']['n']:,}), limit " in lines[1] and "right: it concerns v3" in lines[1]
     assert lines[-1] == "Healthy versions with no alarm: v1, v2."
 
 

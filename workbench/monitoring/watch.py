@@ -9,6 +9,7 @@ logs --(columns mapped)--> aggregate (n + intervals) --> detect (evidence rules)
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import pandas as pd
 from workbench.errors import UnknownNameError, unknown_name
 from workbench.monitoring.intervals import DEFAULT_LEVEL, check_level
 from workbench.monitoring.schema import SCHEMA, MonitoringError
-from workbench.monitoring.triggers import Thresholds, Trigger, detect, review_due
+from workbench.monitoring.triggers import Thresholds, Trigger, _shown, detect, review_due
 
 __all__ = ["COMMON_NAMES", "DEFAULT_FOR_WINDOWS", "WatchReport", "explain_degradation", "parse_columns", "watch"]
 
@@ -405,25 +406,22 @@ def _drift_files(drift: Any) -> list[dict[str, Any]]:
 
 
 def _what(trigger: Mapping[str, Any], evidence: Mapping[str, Any]) -> str:
-    """``", latency_p95_ms 7.54 [7.49, 7.58] (95 %, n = 176; limit 4)"``: the objective and the
-    evidence an alarm rests on, as far as it has them (empty without an objective)."""
-    from workbench.format import format_count, format_estimate, format_number, format_percent
+    """``", latency_p95_ms 7.54 [7.49, 7.58] (95 %, n = 176), limit 4"``: the objective and the
+    evidence an alarm rests on, in the triggers' own wording, as far as it has them."""
+    from workbench.format import format_number
 
     objective = trigger.get("objective")
-    if not objective:
-        return ""
-    value, interval = evidence.get("value", trigger.get("value")), evidence.get("interval")
-    if value is None:
-        return f", {objective}"
-    text = format_estimate(value, *interval) if interval and len(interval) == 2 else format_number(value)
-    inner = ", ".join(
-        ([format_percent(evidence["level"])] if evidence.get("level") is not None else [])
-        + ([f"n = {format_count(evidence['n'])}"] if evidence.get("n") is not None else [])
+    value = evidence.get("value", trigger.get("value"))
+    if not objective or value is None:
+        return f", {objective}" if objective else ""
+    interval, n, level = evidence.get("interval"), evidence.get("n"), evidence.get("level", DEFAULT_LEVEL)
+    text = (
+        format_number(value)
+        if n is None
+        else _shown(value, *(interval or (math.nan, math.nan)), n, None, level, bool(interval))
     )
     limit = evidence.get("limit", trigger.get("threshold"))
-    if limit is not None:
-        inner = f"{inner}; limit {format_number(limit)}" if inner else f"limit {format_number(limit)}"
-    return f", {objective} {text}" + (f" ({inner})" if inner else "")
+    return f", {objective} {text}" + ("" if limit is None else f", limit {format_number(limit)}")
 
 
 def explain_degradation(triggers_json: Any, degraded: str | None, versions: Sequence[str]) -> list[str]:
