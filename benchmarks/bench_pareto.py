@@ -33,8 +33,10 @@ Peers, all minimising and keeping duplicates of non-dominated rows (as workbench
 
 ``ratio`` is a peer's median over the workbench's (above 1: the workbench is faster);
 ``best_peer_ratio`` per cell is the fastest peer's. The summary lists the cells at N >= 1e5
-where a peer is faster. ``before`` compares the workbench's medians with
-``benchmarks/results/before/pareto.json`` (the previous release) cell by cell. The last lines
+where a peer is faster. ``before`` compares the workbench with the previous release's kernels
+(``--before``, default :data:`PREVIOUS_RELEASE`), timed as one more contender in the same
+interleaved rounds, on the same arrays, and checked against the same output
+(``benchmarks/_release.py``); ``--before none`` leaves it out. The last lines
 report the cold start of a fresh interpreter (import plus first calls): with the numba cache
 populated, and with an empty cache (a fresh install).
 """
@@ -63,11 +65,16 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _release import Release, ReleaseUnavailable
 from _shapes import ml
 
 LIMIT_S = 60.0  # skip a peer whose extrapolated time exceeds this
 PYMOO_MAX_N = 100_000
 RESULTS = Path(__file__).parent / "results"
+#: The release the regression check runs next to today's code: the commit whose kernels issue 20
+#: measured (the state published before the ML-shaped cells were added).
+PREVIOUS_RELEASE = "9700362"
+RELEASE = "release"  # the previous release's contender: not a peer, reported in ``before``
 
 
 def uniform(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
@@ -116,6 +123,8 @@ def fmt(seconds: float) -> str:
 
 
 def timed(fn: Callable[[np.ndarray], np.ndarray], F: np.ndarray) -> tuple[float, np.ndarray]:
+    if hasattr(fn, "timed"):  # the previous release, timed inside its worker process
+        return fn.timed(F)
     t0 = time.perf_counter()
     out = fn(F)
     return time.perf_counter() - t0, out
@@ -168,7 +177,7 @@ def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: s
                 timings = run_cell(tools, F, skip, rounds)
                 reference = timings["workbench"]["out"]
                 wb_time = timings["workbench"]["median_s"]
-                peers = [timings[t]["median_s"] for t in timings if t != "workbench"]
+                peers = [timings[t]["median_s"] for t in timings if t not in ("workbench", RELEASE)]
                 best = min(peers) / wb_time if peers else None
                 for tool in tools:
                     row = {"n": n, "k": k, "data": data, "tool": tool, "load_1min": load_before}
@@ -198,7 +207,9 @@ def run_table(title: str, tools: dict, sizes: list[int], max_n: dict, counted: s
                         f"{load_before}",
                         flush=True,
                     )
-                    if not agree:
+                    if not agree and tool == RELEASE:
+                        print(f"    the previous release's output differs from today's on N={n}, k={k}, {data}")
+                    elif not agree:
                         raise SystemExit(f"{tool} disagrees with workbench on N={n}, k={k}, {data}")
                 if data == "sphere" and reference.dtype == bool and not reference.all():
                     raise SystemExit(f"sphere data N={n}, k={k} is not all non-dominated")
@@ -242,31 +253,30 @@ def summary(rows: list[dict]) -> dict:
     return {"cells_n_ge_1e5": len(cells), "peer_faster": slower, "target_met": not slower}
 
 
-def before(rows: list[dict], table: str) -> list[dict]:
-    """The workbench's medians against the previous release's, per cell both have."""
-    path = RESULTS / "before" / "pareto.json"
-    if not path.exists():
-        return []
-    old = {
-        (r["n"], r["k"], r["data"]): r["median_s"]
-        for r in json.loads(path.read_text())[table]
-        if r["tool"] == "workbench" and r.get("median_s") is not None
-    }
+def before(rows: list[dict]) -> list[dict]:
+    """The workbench's medians against the previous release's, timed in the same rounds, per cell."""
+    now = {(r["n"], r["k"], r["data"]): r for r in rows if r["tool"] == "workbench"}
     out = []
     for r in rows:
         key = (r["n"], r["k"], r["data"])
-        if r["tool"] == "workbench" and key in old and r.get("median_s") is not None:
-            out.append(
-                {
-                    "n": key[0],
-                    "k": key[1],
-                    "data": key[2],
-                    "before_s": old[key],
-                    "now_s": r["median_s"],
-                    "speedup": old[key] / r["median_s"],
-                }
-            )
+        if r["tool"] != RELEASE or r.get("median_s") is None or key not in now:
+            continue
+        out.append(
+            {
+                "n": key[0],
+                "k": key[1],
+                "data": key[2],
+                "before_s": r["median_s"],
+                "now_s": now[key]["median_s"],
+                "speedup": r["median_s"] / now[key]["median_s"],
+                "agree": r["agree"],
+            }
+        )
     return out
+
+
+def peers_only(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["tool"] != RELEASE]
 
 
 def strip(rows: list[dict]) -> list[dict]:
@@ -277,15 +287,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="only N = 1e4, two rounds (smoke run)")
     parser.add_argument("--output", type=Path, default=RESULTS / "pareto.json")
+    parser.add_argument(
+        "--before",
+        default=PREVIOUS_RELEASE,
+        help=f"commit whose kernels run next to today's (default {PREVIOUS_RELEASE}, the previous release); 'none': skip",
+    )
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     rounds = 2 if args.quick else 5
     started = time.perf_counter()
     load_start = load()
+    release, release_note = None, None
+    if args.before.lower() != "none":
+        try:
+            release = Release(args.before)
+        except ReleaseUnavailable as e:
+            release_note = str(e)
+            print(f"no regression check: {e}")
+    mask_tools, rank_tools = dict(MASK_TOOLS), dict(RANK_TOOLS)
+    if release is not None:
+        mask_tools[RELEASE], rank_tools[RELEASE] = release.tool("mask"), release.tool("ranks")
 
     mask_results = run_table(
         "non-dominated mask (median of interleaved rounds; peer/wb > 1 means workbench is faster)",
-        MASK_TOOLS,
+        mask_tools,
         sizes,
         {"pymoo": PYMOO_MAX_N},
         "non-dom",
@@ -293,12 +318,14 @@ def main() -> None:
     )
     rank_results = run_table(
         "non-dominated sorting: front index of every row",
-        RANK_TOOLS,
+        rank_tools,
         sizes,
         {},
         "fronts",
         rounds,
     )
+    if release is not None:
+        release.close()
     warm = cold_start(None)
     with tempfile.TemporaryDirectory() as empty:
         fresh = cold_start(empty)
@@ -322,10 +349,16 @@ def main() -> None:
         },
         "quick": args.quick,
         "seconds": round(time.perf_counter() - started, 1),
-        "mask": strip(mask_results),
-        "ranks": strip(rank_results),
+        "mask": strip(peers_only(mask_results)),
+        "ranks": strip(peers_only(rank_results)),
         "summary": {"mask": summary(mask_results), "ranks": summary(rank_results)},
-        "before": {"mask": before(mask_results, "mask"), "ranks": before(rank_results, "ranks")},
+        "before": {
+            "ref": args.before,
+            "commit": None if release is None else release.commit,
+            "note": release_note,
+            "mask": before(mask_results),
+            "ranks": before(rank_results),
+        },
         "cold_start": warm,
         "cold_start_fresh_cache": fresh,
         "loadavg_1min_at_end": load(),

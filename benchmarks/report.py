@@ -231,26 +231,35 @@ def peer_faster(data: Results, name: str) -> list[str]:
 
 
 def before_table(data: Results) -> list[str]:
-    """The workbench's medians against the previous release's (``results/before/``), per cell."""
-    rows = []
-    for name in ("mask", "ranks"):
-        for r in data.get("before", {}).get(name, []):
-            rows.append(
-                [
-                    name,
-                    size(r["n"]),
-                    r["k"],
-                    r["data"],
-                    seconds(r["before_s"]),
-                    seconds(r["now_s"]),
-                    ratio(r["speedup"]),
-                ]
-            )
-    if not rows:
+    """The workbench's medians against the previous release's, timed in the same run, per cell."""
+    old = data.get("before", {})
+    if old.get("note"):
+        return [f"No regression check in this run: {old['note']}"]
+    cells = [(name, r) for name in ("mask", "ranks") for r in old.get(name, [])]
+    if not cells:
         return []
+    rows = [
+        [
+            name,
+            size(r["n"]),
+            r["k"],
+            r["data"],
+            seconds(r["before_s"]),
+            seconds(r["now_s"]),
+            ratio(r["speedup"]),
+            "yes" if r.get("agree", True) else "**no**",
+        ]
+        for name, r in cells
+    ]
+    slower = [f"{name} {size(r['n'])} × {r['k']} {r['data']} ({ratio(r['speedup'])})" for name, r in cells if r["speedup"] < 1.0]
+    commit = str(old.get("commit") or old.get("ref") or "?")[:7]
     return [
-        "Regression check against the previous release (`benchmarks/results/before/pareto.json`; above 1: faster now):",
-        table(["table", "n", "k", "data", "before", "now", "speed-up"], rows, left=4),
+        f"Regression check against the previous release (commit `{commit}`): its kernels timed as one more "
+        "contender in the same interleaved rounds, on the same arrays (`benchmarks/_release.py`); "
+        "above 1: faster now.",
+        table(["table", "n", "k", "data", "before", "now", "speed-up", "agree"], rows, left=4),
+        f"Cells slower than the previous release: {len(slower)} of {len(cells)}"
+        + (": " + ", ".join(slower) + "." if slower else "."),
     ]
 
 

@@ -320,9 +320,10 @@ def _as_depth(depth: int | None) -> int:
 
 
 def _check_no_nan(F: np.ndarray) -> None:
-    bad = np.flatnonzero(np.isnan(F).any(axis=1))
-    if bad.size:
-        _raise_nan(F, int(bad[0]))
+    # ``min`` propagates NaN: one pass, no temporary (``isnan(F).any(axis=1)`` took 0.14 ms of a
+    # 0.9 ms two-objective sort at 1e4 rows); the row is only looked for when there is one
+    if F.size and np.isnan(F.min()):
+        _raise_nan(F, int(np.flatnonzero(np.isnan(F).any(axis=1))[0]))
 
 
 def _raise_nan(F: np.ndarray, row: int) -> None:

@@ -1,0 +1,158 @@
+"""The previous release's Pareto kernels, timed in the same run as today's, on the same data.
+
+A regression check is only as good as its comparison. Medians stored by an earlier run come from
+other data (its seeds), another benchmark and often another machine or load: at 1e6 x 5 the stored
+medians made today's mask look 8x slower than a release that, run next to it, is as fast.
+:class:`Release` instead extracts ``workbench/`` at a git commit (``git archive``) into a
+temporary folder and serves its ``nondominated_mask`` / ``nondominated_ranks`` from a worker
+process, so the benchmark can time it as one more contender, in the same interleaved rounds:
+
+- the array is handed over once per cell (an ``.npy`` file), not timed;
+- the worker times the call itself (``perf_counter`` around the call only), and returns its
+  output on request so the parent checks it agrees with today's row for row;
+- while the worker runs, the parent waits on a pipe: the two never compete for the CPU.
+
+The worker compiles the release's numba kernels into its own temporary folder (its warm-up call
+pays that, untimed) and leaves the project's cache alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["Release", "ReleaseUnavailable"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_WORKER = r"""
+import json, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from workbench.analysis import _pareto
+import workbench
+assert workbench.__file__.startswith(sys.argv[1]), workbench.__file__
+calls = {"mask": _pareto.nondominated_mask, "ranks": _pareto.nondominated_ranks}
+path, F = None, None
+print(json.dumps({"ready": workbench.__file__}), flush=True)
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["path"] != path:
+        path, F = request["path"], np.load(request["path"])
+    t0 = time.perf_counter()
+    out = calls[request["table"]](F)
+    elapsed = time.perf_counter() - t0
+    if request.get("save"):
+        np.save(request["save"], out)
+    print(json.dumps({"s": elapsed}), flush=True)
+"""
+
+
+class ReleaseUnavailable(RuntimeError):
+    """The commit cannot be extracted (not in this clone, e.g. a shallow one)."""
+
+
+class Release:
+    """The kernels of ``workbench/`` at commit ``ref``, in a worker process.
+
+    >>> with Release("134c570") as old:                        # doctest: +SKIP
+    ...     seconds, mask = old.tool("mask").timed(F)
+    """
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.commit = self._resolve(ref)
+        self._dir = Path(tempfile.mkdtemp(prefix="wb-release-"))
+        self._extract()
+        env = {**os.environ, "NUMBA_CACHE_DIR": str(self._dir / ".numba"), "PYTHONDONTWRITEBYTECODE": "1"}
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(self._dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=self._dir,
+        )
+        self._read()  # the worker imported the release's package
+        self._array: np.ndarray | None = None
+        self._count = 0
+
+    def _resolve(self, ref: str) -> str:
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise ReleaseUnavailable(
+                f"Commit {ref!r} is not in this clone (a shallow clone has no history); "
+                "fetch it (git fetch --unshallow) or pass --before with a commit that is here."
+            )
+        return out.stdout.strip()
+
+    def _extract(self) -> None:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", self.commit, "workbench"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        tar_path = self._dir / "release.tar"
+        tar_path.write_bytes(archive)
+        with tarfile.open(tar_path) as tar:
+            tar.extractall(self._dir, filter="data")
+        tar_path.unlink()
+
+    def _read(self) -> dict:
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker for release {self.ref} stopped (exit code {self._proc.wait()})")
+        return json.loads(line)
+
+    def _call(self, table: str, F: np.ndarray, save: bool) -> tuple[float, np.ndarray | None]:
+        if F is not self._array:
+            self._array = F
+            self._count += 1
+            np.save(self._dir / "F.npy", F)
+            self._path = str(self._dir / f"F{self._count}.npy")
+            os.replace(self._dir / "F.npy", self._path)
+        out_path = str(self._dir / "out.npy") if save else None
+        self._proc.stdin.write(json.dumps({"table": table, "path": self._path, "save": out_path}) + "\n")
+        self._proc.stdin.flush()
+        seconds = self._read()["s"]
+        return seconds, (np.load(out_path) if out_path else None)
+
+    def tool(self, table: str) -> _ReleaseTool:
+        """A contender for ``bench_pareto.run_cell``: ``.timed(F)`` -> (seconds, output)."""
+        return _ReleaseTool(self, table)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.stdin.close()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __enter__(self) -> Release:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _ReleaseTool:
+    def __init__(self, release: Release, table: str) -> None:
+        self.release, self.table = release, table
+
+    def timed(self, F: np.ndarray) -> tuple[float, np.ndarray | None]:
+        """The release's time for one call on ``F``; its output on the first call with ``F`` (the
+        warm-up, whose output is checked), ``None`` after."""
+        return self.release._call(self.table, F, save=F is not self.release._array)
