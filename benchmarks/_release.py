@@ -12,7 +12,8 @@ process, so the benchmark can time it as one more contender, in the same interle
   output on request so the parent checks it agrees with today's row for row;
 - while the worker runs, the parent waits on a pipe: the two never compete for the CPU.
 
-The worker compiles the release's numba kernels into its own temporary folder (its warm-up call
+Other scenarios (``analyze``, a re-rank) run through :meth:`Release.exec` (set up, untimed) and
+:meth:`Release.time` (one timed expression). The worker compiles the release's numba kernels into its own temporary folder (its warm-up call
 pays that, untimed) and leaves the project's cache alone.
 """
 
@@ -36,23 +37,24 @@ ROOT = Path(__file__).resolve().parent.parent
 _WORKER = r"""
 import json, sys, time
 import numpy as np
-sys.path.insert(0, sys.argv[1])
-from workbench.analysis import _pareto
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
 import workbench
 assert workbench.__file__.startswith(sys.argv[1]), workbench.__file__
-calls = {"mask": _pareto.nondominated_mask, "ranks": _pareto.nondominated_ranks}
-path, F = None, None
-print(json.dumps({"ready": workbench.__file__}), flush=True)
+space = {"np": np}
+reply, sys.stdout = sys.stdout, sys.stderr  # what the code prints goes to stderr, not into the replies
+def answer(message):
+    reply.write(json.dumps(message) + "\n")
+    reply.flush()
+answer({"ready": workbench.__file__})
 for line in sys.stdin:
     request = json.loads(line)
-    if request["path"] != path:
-        path, F = request["path"], np.load(request["path"])
+    if "exec" in request:
+        exec(request["exec"], space)
+        answer({"ok": True})
+        continue
     t0 = time.perf_counter()
-    out = calls[request["table"]](F)
-    elapsed = time.perf_counter() - t0
-    if request.get("save"):
-        np.save(request["save"], out)
-    print(json.dumps({"s": elapsed}), flush=True)
+    space["_"] = eval(request["time"], space)
+    answer({"s": time.perf_counter() - t0})
 """
 
 
@@ -63,8 +65,10 @@ class ReleaseUnavailable(RuntimeError):
 class Release:
     """The kernels of ``workbench/`` at commit ``ref``, in a worker process.
 
-    >>> with Release("134c570") as old:                        # doctest: +SKIP
+    >>> with Release("9700362") as old:                        # doctest: +SKIP
     ...     seconds, mask = old.tool("mask").timed(F)
+    ...     old.exec("import workbench as wb; small = wb.QualityModel.from_dict(...)")
+    ...     seconds = old.time("wb.analyze(df, small)")
     """
 
     def __init__(self, ref: str) -> None:
@@ -74,7 +78,7 @@ class Release:
         self._extract()
         env = {**os.environ, "NUMBA_CACHE_DIR": str(self._dir / ".numba"), "PYTHONDONTWRITEBYTECODE": "1"}
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(self._dir)],
+            [sys.executable, "-c", _WORKER, str(self._dir), str(Path(__file__).resolve().parent)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -115,18 +119,37 @@ class Release:
             raise RuntimeError(f"the worker for release {self.ref} stopped (exit code {self._proc.wait()})")
         return json.loads(line)
 
+    def exec(self, code: str) -> None:
+        """Run ``code`` in the worker (its names persist; ``np`` is numpy, ``_`` the last timed value).
+        The benchmarks folder is importable there (``_shapes``), ``workbench`` is the release's."""
+        self._send({"exec": code})
+
+    def time(self, expression: str) -> float:
+        """Seconds the worker takes to evaluate ``expression`` (its value is kept as ``_``)."""
+        return self._send({"time": expression})["s"]
+
+    def _send(self, request: dict) -> dict:
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        return self._read()
+
     def _call(self, table: str, F: np.ndarray, save: bool) -> tuple[float, np.ndarray | None]:
         if F is not self._array:
             self._array = F
             self._count += 1
+            path = self._dir / f"F{self._count}.npy"
             np.save(self._dir / "F.npy", F)
-            self._path = str(self._dir / f"F{self._count}.npy")
-            os.replace(self._dir / "F.npy", self._path)
-        out_path = str(self._dir / "out.npy") if save else None
-        self._proc.stdin.write(json.dumps({"table": table, "path": self._path, "save": out_path}) + "\n")
-        self._proc.stdin.flush()
-        seconds = self._read()["s"]
-        return seconds, (np.load(out_path) if out_path else None)
+            os.replace(self._dir / "F.npy", path)
+            self.exec(
+                f"from workbench.analysis._pareto import nondominated_mask, nondominated_ranks\nF = np.load({str(path)!r})"
+            )
+        call = {"mask": "nondominated_mask(F)", "ranks": "nondominated_ranks(F)"}[table]
+        seconds = self.time(call)
+        if not save:
+            return seconds, None
+        out_path = self._dir / "out.npy"
+        self.exec(f"np.save({str(out_path)!r}, _)")
+        return seconds, np.load(out_path)
 
     def tool(self, table: str) -> _ReleaseTool:
         """A contender for ``bench_pareto.run_cell``: ``.timed(F)`` -> (seconds, output)."""

@@ -10,7 +10,10 @@ Run: ``python benchmarks/bench_analyze.py [--quick]``; results go to
   within 4 GiB; 1e5 <= 0.5 s. The ranking depth is analyze's default (fronts 0..2 exact); the
   full ranking (``depth=None``) is timed once at 1e6 for comparison.
 - The previous release's figure, ``analyze`` of 1e5 x 5 uniform candidates (``latency_ms <=
-  0.95``, ``acc >= 0.02``, no tolerance) with SMAA 1e4, for the regression table.
+  0.95``, ``acc >= 0.02``, no tolerance) with SMAA 1e4.
+- The regression check (``--before``, default the previous release): that figure, the ML-shaped
+  analyses and the weight move, each timed with the release's code (``benchmarks/_release.py``) in
+  turn with today's, on the same data in the same run (:func:`against_release`).
 - A weight move at 1e6 x 5 as the explorer makes it: ``Reranker.reweigh(weights)`` end to end
   (scores, ranks, the table, weight stability), next to its floor, plain numpy on the same
   normalised matrix: ``N @ w`` and ``np.argsort``. Interleaved, 15 moves each (random weights,
@@ -40,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _shapes import ml
+from _release import Release, ReleaseUnavailable
+from _shapes import ML_MODEL, ML_NAMES, UNIFORM_MODEL, ml_candidates, uniform_candidates
 
 from workbench import QualityModel, analyze
 from workbench.analysis import Reranker
@@ -50,46 +54,17 @@ from workbench.analysis.problem import problem
 from workbench.analysis.scoring import normalized
 
 RESULTS = Path(__file__).parent / "results"
-NAMES = ["accuracy", "latency_ms", "size_mb", "energy_j", "fairness_gap"]
+#: The commit whose ``analyze`` and re-rank run next to today's (as in ``bench_pareto``).
+PREVIOUS_RELEASE = "9700362"
+NAMES = ML_NAMES
 
 
 def ml_model() -> QualityModel:
-    return QualityModel.from_dict(
-        {
-            "objectives": [
-                {"name": "accuracy", "direction": "max", "tolerance": 0.002, "weight": 2},
-                {"name": "latency_ms", "direction": "min", "unit": "ms"},
-                {"name": "size_mb", "direction": "min", "unit": "MB"},
-                {"name": "energy_j", "direction": "min", "unit": "J"},
-                {"name": "fairness_gap", "direction": "min"},
-            ],
-            "constraints": ["latency_ms <= 40", "fairness_gap <= 0.1"],
-        }
-    )
-
-
-def ml_candidates(n: int, seed: int = 0) -> pd.DataFrame:
-    F = ml(np.random.default_rng(seed), n, 5)
-    df = pd.DataFrame(F * np.array([-1.0, 1, 1, 1, 1]), columns=NAMES)
-    df.insert(0, "id", [f"c{i:07d}" for i in range(n)])
-    return df
+    return QualityModel.from_dict(ML_MODEL)
 
 
 def uniform_model() -> QualityModel:
-    names, dirs = ["acc", "latency_ms", "cost", "energy", "fairness_gap"], ["max", "min", "min", "min", "min"]
-    return QualityModel.from_dict(
-        {
-            "objectives": [{"name": n, "direction": d} for n, d in zip(names, dirs, strict=True)],
-            "constraints": ["latency_ms <= 0.95", "acc >= 0.02"],
-        }
-    )
-
-
-def uniform_candidates(n: int, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(rng.uniform(0, 1, (n, 5)), columns=["acc", "latency_ms", "cost", "energy", "fairness_gap"])
-    df.insert(0, "id", [f"c{i}" for i in range(n)])
-    return df
+    return QualityModel.from_dict(UNIFORM_MODEL)
 
 
 def load() -> float:
@@ -199,10 +174,110 @@ def weight_moves(n: int, moves: int) -> dict:
     }
 
 
+def against_release(ref: str, small: int, big: int) -> dict:
+    """The previous release's ``analyze`` and re-rank next to today's: same run, same data, the
+    two timed in turn (interleaved rounds), the release in its worker process (``_release.py``).
+
+    Scenarios: the uniform figure the release published (``small`` x 5, SMAA 1e4), the ML-shaped
+    analysis at ``small`` and ``big`` x 5 (2 constraints, a tolerance, SMAA 1e4), and 15 weight
+    moves through ``Reranker.reweigh`` at ``big`` x 5 (the explorer's call, in both releases).
+    """
+    try:
+        release = Release(ref)
+    except ReleaseUnavailable as e:
+        print(f"no regression check: {e}")
+        return {"ref": ref, "note": str(e)}
+    figures = {}
+    with release:
+        release.exec("import workbench as wb, _shapes\nfrom workbench.analysis import Reranker")
+        rng = np.random.default_rng(0)
+        weights = [dict(zip(NAMES, map(float, rng.dirichlet(np.ones(5))), strict=True)) for _ in range(16)]
+        scenarios = [
+            (
+                "analyze_uniform",
+                f"`analyze` {small:.0e} × 5 uniform, SMAA 1e4 (the figure the release published)",
+                f"qm = wb.QualityModel.from_dict(_shapes.UNIFORM_MODEL); df = _shapes.uniform_candidates({small})\n"
+                "wb.analyze(_shapes.uniform_candidates(2000), qm, smaa=1000)",
+                lambda: (uniform_model(), uniform_candidates(small)),
+                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
+                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                3,
+            ),
+            (
+                "analyze_ml_small",
+                f"`analyze` {small:.0e} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
+                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({small})\n"
+                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                lambda: (ml_model(), ml_candidates(small)),
+                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
+                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                3,
+            ),
+            (
+                "analyze_ml_big",
+                f"`analyze` {big:.0e} × 5 ML-shaped, the same",
+                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({big})\n"
+                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                lambda: (ml_model(), ml_candidates(big)),
+                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
+                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                1,
+            ),
+            (
+                "reweigh_big",
+                f"weight move {big:.0e} × 5: `Reranker.reweigh` end to end",
+                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({big}, seed=2)\n"
+                f"fast = Reranker(wb.analyze(df, qm, smaa=0)); weights = {weights!r}; fast.reweigh(weights[0])",
+                lambda: (ml_model(), ml_candidates(big, seed=2)),
+                None,
+                "fast.reweigh(weights[{i}])",
+                15,
+            ),
+        ]
+        for key, label, setup, build, call, expression, rounds in scenarios:
+            qm, df = build()
+            if call is None:  # the re-rank: one Reranker, one weight vector per round
+                fast = Reranker(analyze(df, qm, smaa=0))
+                fast.reweigh(weights[0])
+
+                def call(qm, df, i, fast=fast):
+                    return fast.reweigh(weights[i])
+            else:
+                forget_fronts()
+                call(qm, df, 0)  # the same warm-up as the release's
+            release.exec(setup)
+            now, before = [], []
+            for i in range(1, rounds + 1):
+                forget_fronts()
+                t0 = time.perf_counter()
+                call(qm, df, i)
+                now.append(time.perf_counter() - t0)
+                before.append(release.time(expression.format(i=i)))
+            figures[key] = {
+                "label": label,
+                "rounds": rounds,
+                "before_s": statistics.median(before),
+                "now_s": statistics.median(now),
+                "speedup": statistics.median(before) / statistics.median(now),
+                "before_runs_s": before,
+                "now_runs_s": now,
+                "load_1min": load(),
+            }
+            print(f"{label}: release {statistics.median(before):.3f} s, now {statistics.median(now):.3f} s", flush=True)
+            release.exec("del df, qm")
+            del df, qm
+    return {"ref": ref, "commit": release.commit, "figures": figures}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1e4 and 1e5 rows instead of 1e5 and 1e6")
     parser.add_argument("--output", type=Path, default=RESULTS / "analyze.json")
+    parser.add_argument(
+        "--before",
+        default=PREVIOUS_RELEASE,
+        help=f"commit run next to today's code (default {PREVIOUS_RELEASE}, the previous release); 'none': skip",
+    )
     args = parser.parse_args()
     small, big = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
     results: dict = {
@@ -285,14 +360,8 @@ def main() -> None:
         "fresh_install_first_analyze_le_3s": fresh["first_analyze_s"] <= 3.0,
         "warm_new_process_le_0.5s": warm["first_analyze_s"] <= 0.5,
     }
-    before = RESULTS / "before" / "analyze.json"
-    if before.exists():
-        old = json.loads(before.read_text())
-        results["before"] = {
-            key: {"before": old[key], "now": results[key]}
-            for key in ("analyze_1e5x5_smaa1e4_s", "rerank_1e6x5_ms")
-            if key in old
-        }
+    if args.before.lower() != "none":
+        results["before"] = against_release(args.before, small, big)
     results["loadavg_1min_at_end"] = load()
     args.output.parent.mkdir(exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2))

@@ -5,13 +5,17 @@ error rate, cost per 1k requests -- by:
 
 * ``duckdb_hand``: a hand-written DuckDB query over the files;
 * ``workbench``: ``workbench.monitoring.aggregate(files, window=None)`` (DuckDB engine);
+* ``workbench_first_call``: the same, its first call's imports timed with it (see below);
 * ``polars``: ``scan_parquet`` + ``group_by`` (when polars is installed);
 * ``pandas``: ``read_parquet`` (needed columns) + ``groupby``;
 * ``workbench_dask``: ``aggregate(..., engine="dask")`` on a 2-worker ``LocalCluster`` (processes).
 
 Each run is a fresh subprocess (cold imports excluded from the time, OS file cache warm after the
 first run); the median of ``--repeat`` runs is reported, the hand-written query and the workbench
-measured in interleaved rounds (one run of each in turn). The workbench also computes every
+measured in interleaved rounds (one run of each in turn). ``aggregate`` imports two modules on its
+first call (:data:`LAZY_IMPORTS`): ``workbench`` imports them before the clock starts, as every
+contender's imports; ``workbench_first_call`` (also interleaved) times them inside the call, as
+a one-shot process pays them. The workbench also computes every
 figure's interval (order-statistic bounds of the quantiles, Wilson, Student-t): issue 15 allows
 at most 1.3x the hand-written query for that. Peak memory is the subprocess's
 high-water mark (``VmHWM``, ``peak_mb``), also given above the peak reached after imports (``added_mb``:
@@ -44,7 +48,11 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "logs_1e7"
 RESULTS = HERE / "results" / "monitoring.json"
 ROWS, FILES, VERSIONS = 10_000_000, 10, 20
-ENGINES = ("duckdb_hand", "workbench", "polars", "pandas", "workbench_dask")
+ENGINES = ("duckdb_hand", "workbench", "workbench_first_call", "polars", "pandas", "workbench_dask")
+#: What ``aggregate`` imports on its first call, not on ``import workbench.monitoring`` (the
+#: intervals' special functions; pyarrow's pandas conversion): an import like duckdb's, untimed for
+#: ``workbench``; ``workbench_first_call`` times it, as a fresh process's one call pays it.
+LAZY_IMPORTS = ("scipy.special", "pyarrow.pandas_compat")
 
 
 def generate(rows: int = ROWS, files: int = FILES, seed: int = 0) -> Path:
@@ -113,7 +121,24 @@ def run_duckdb_hand():
 
 
 def run_workbench():
+    import importlib
+
     import duckdb  # noqa: F401  (imports are not timed)
+
+    from workbench.monitoring import aggregate
+
+    t0 = time.perf_counter()
+    for module in LAZY_IMPORTS:
+        importlib.import_module(module)
+    imports = time.perf_counter() - t0
+    mark()
+    t0 = time.perf_counter()
+    out = aggregate(str(DATA / "*.parquet"), window=None)
+    return time.perf_counter() - t0, out, {"lazy_imports_s": imports}
+
+
+def run_workbench_first_call():
+    import duckdb  # noqa: F401  (imports are not timed; the first call's own imports are)
 
     from workbench.monitoring import aggregate
 
@@ -223,7 +248,7 @@ def child(engine: str) -> None:
     elapsed, out = result[0], result[1]
     extra = result[2] if len(result) > 2 else {}
     report = {"seconds": elapsed, "rows_out": len(out), "peak_mb": peak_mb(), "baseline_mb": BASELINE["mb"], **extra}
-    if engine in ("duckdb_hand", "workbench", "pandas"):
+    if engine in ("duckdb_hand", "workbench", "workbench_first_call", "pandas"):
         report["check"] = _check(engine, out)
     print("RESULT " + json.dumps(report))
 
@@ -233,7 +258,7 @@ def _check(engine: str, out) -> dict:
     if engine == "duckdb_hand":
         row = out[out["version"] == "v00"].iloc[0]
         return {"p95": float(row["q"][1]), "error_rate": float(row["error_rate"])}
-    if engine == "workbench":
+    if engine in ("workbench", "workbench_first_call"):
         row = out[out["version"] == "v00"].iloc[0]
         return {"p95": float(row["latency_p95_ms"]), "error_rate": float(row["error_rate"])}
     row = out.loc["v00"]
@@ -278,6 +303,8 @@ def summary(runs: list[dict]) -> dict:
     for key in ("cluster_startup_s", "check"):
         if key in runs[0]:
             out[key] = runs[0][key]
+    if "lazy_imports_s" in runs[0]:
+        out["lazy_imports_s"] = statistics.median(r["lazy_imports_s"] for r in runs)
     return out
 
 
@@ -320,8 +347,8 @@ def main() -> None:
         "engines": {},
     }
     chosen = [e for e in (args.only or ENGINES) if e != "polars" or have_polars]
-    paired = [e for e in ("duckdb_hand", "workbench") if e in chosen]
-    done = measure_interleaved(paired, args.repeat) if len(paired) == 2 else {}
+    paired = [e for e in ("duckdb_hand", "workbench", "workbench_first_call") if e in chosen]
+    done = measure_interleaved(paired, args.repeat) if len(paired) >= 2 else {}
     for engine in chosen:
         r = done.get(engine) or measure(engine, 1 if engine == "workbench_dask" else args.repeat)
         results["engines"][engine] = r
@@ -347,11 +374,19 @@ def main() -> None:
         }
         if "warm_process" in results:
             ratios["workbench_vs_duckdb_hand_time_warm"] = results["warm_process"]["ratio"]
+        if "workbench_first_call" in e:
+            ratios["workbench_first_call_vs_duckdb_hand_time"] = (
+                e["workbench_first_call"]["median_s"] / e["duckdb_hand"]["median_s"]
+            )
         ratios["targets_met"] = {
             "within_10pct_of_duckdb_hand": ratios["workbench_vs_duckdb_hand_time"] <= 1.10,
             "within_1.3x_of_duckdb_hand_with_intervals": ratios["workbench_vs_duckdb_hand_time"] <= 1.30,
             "within_1.3x_of_duckdb_hand_with_intervals_warm_process": ratios.get(
                 "workbench_vs_duckdb_hand_time_warm", float("inf")
+            )
+            <= 1.30,
+            "within_1.3x_of_duckdb_hand_first_call_with_its_imports": ratios.get(
+                "workbench_first_call_vs_duckdb_hand_time", float("inf")
             )
             <= 1.30,
             "2x_faster_than_pandas": ratios["pandas_vs_workbench_speedup"] >= 2.0,

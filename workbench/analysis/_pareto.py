@@ -97,6 +97,10 @@ _PREFILTER_PROBE = 16384
 #: ``_PIVOT_SAMPLE``; at most ``_PIVOT_MAX`` of its front are used.
 _PIVOT_SAMPLE = 4096
 _PIVOT_MIN_SAMPLE = 1024
+#: The survivors of a pivot pass crowd around the front: filtering them again only pays above
+#: this many (at 6,000 survivors of 1e5 uniform rows in five objectives a second pass took 7.1 ms
+#: where the exact mask takes 4.4 ms).
+_REFILTER_MIN = 2 * _PIVOT_SAMPLE
 #: Slices of the first objective in the tabulated two-objective staircase.
 _STAIR_SLICES = 4096
 #: Cells per objective of the grid over the first two objectives in the three-objective pass.
@@ -418,7 +422,8 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
     # The survivors crowd around the front, so pivots sampled from them are closer to it:
     # filter again while that still removes most rows.
     rest = np.ascontiguousarray(F[keep])
-    mask[keep] = _mask_plain(rest) if 2 * keep.shape[0] < n else _mask_exact(rest, crowded)
+    again = 2 * keep.shape[0] < n and keep.shape[0] > _REFILTER_MIN
+    mask[keep] = _mask_plain(rest) if again else _mask_exact(rest, crowded)
     return mask
 
 
