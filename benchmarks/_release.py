@@ -65,7 +65,7 @@ class ReleaseUnavailable(RuntimeError):
 class Release:
     """The kernels of ``workbench/`` at commit ``ref``, in a worker process.
 
-    >>> with Release("9700362") as old:                        # doctest: +SKIP
+    >>> with Release("577a502") as old:                        # doctest: +SKIP
     ...     seconds, mask = old.tool("mask").timed(F)
     ...     old.exec("import workbench as wb; small = wb.QualityModel.from_dict(...)")
     ...     seconds = old.time("wb.analyze(df, small)")

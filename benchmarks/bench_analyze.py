@@ -54,8 +54,9 @@ from workbench.analysis.problem import problem
 from workbench.analysis.scoring import normalized
 
 RESULTS = Path(__file__).parent / "results"
-#: The commit whose ``analyze`` and re-rank run next to today's (as in ``bench_pareto``).
-PREVIOUS_RELEASE = "9700362"
+#: The commit whose ``analyze`` and re-rank run next to today's: the state the issues were filed
+#: against (as in ``bench_pareto``).
+PREVIOUS_RELEASE = "577a502"
 NAMES = ML_NAMES
 
 

@@ -71,9 +71,9 @@ from _shapes import ml
 LIMIT_S = 60.0  # skip a peer whose extrapolated time exceeds this
 PYMOO_MAX_N = 100_000
 RESULTS = Path(__file__).parent / "results"
-#: The release the regression check runs next to today's code: the commit whose kernels issue 20
-#: measured (the state published before the ML-shaped cells were added).
-PREVIOUS_RELEASE = "9700362"
+#: The release the regression check runs next to today's code: the state issues 15-20 were filed
+#: against (the last commit before the work on them began, 2026-12-02), whose kernels issue 20 measured.
+PREVIOUS_RELEASE = "577a502"
 RELEASE = "release"  # the previous release's contender: not a peer, reported in ``before``
 
 

@@ -383,7 +383,15 @@ def test_pareto_fastest_peer_summary_and_regression_table(report, results):
         },
         "ranks": {"cells_n_ge_1e5": 36, "target_met": True, "peer_faster": []},
     }
-    data["before"] = {"mask": [{"n": 10_000, "k": 2, "data": "uniform", "before_s": 0.2, "now_s": 0.1, "speedup": 2.0}]}
+    data["before"] = {
+        "ref": "577a502",
+        "commit": "577a502" + "0" * 33,
+        "note": None,
+        "mask": [
+            {"n": 10_000, "k": 2, "data": "uniform", "before_s": 0.2, "now_s": 0.1, "speedup": 2.0, "agree": True}
+        ],
+        "ranks": [{"n": 10_000, "k": 5, "data": "ml", "before_s": 0.1, "now_s": 0.2, "speedup": 0.5, "agree": False}],
+    }
     data["cold_start_fresh_cache"] = {"import_s": 0.4, "first_calls_s": 12.0}
     write(results, "pareto", data)
     text = report.render(results)
@@ -392,7 +400,13 @@ def test_pareto_fastest_peer_summary_and_regression_table(report, results):
         "where it wins: 1e5 × 5 tied (0.50×)."
     ) in text
     assert "Target, no peer faster in any cell at n ≥ 1e5 (36 cells): met." in text
-    assert "| mask | 1e4 | 2 | uniform | 0.20 s | 0.10 s | 2.0× |" in text
+    assert "Regression check against the previous release (commit `577a502`)" in text
+    assert "| mask | 1e4 | 2 | uniform | 0.20 s | 0.10 s | 2.0× | yes |" in text
+    assert "| ranks | 1e4 | 5 | ml | 0.10 s | 0.20 s | 0.50× | **no** |" in text
+    assert "Cells slower than the previous release: 1 of 2: ranks 1e4 × 5 ml (0.50×)." in text
+    data["before"] = {"ref": "577a502", "commit": None, "note": "Commit '577a502' is not in this clone", "mask": []}
+    write(results, "pareto", data)
+    assert "No regression check in this run: Commit '577a502' is not in this clone" in report.render(results)
     assert "with an empty numba cache (a fresh install) the first calls take 12.0 s." in text
 
 
@@ -423,7 +437,26 @@ def test_analyze_targets_floor_and_regression(report, results):
                 "fresh_install_first_analyze_le_3s": True,
                 "warm_new_process_le_0.5s": True,
             },
-            "before": {"analyze_1e5x5_smaa1e4_s": {"before": 1.0, "now": 0.5}},
+            "before": {
+                "ref": "577a502",
+                "commit": "577a502" + "0" * 33,
+                "figures": {
+                    "analyze_uniform": {
+                        "label": "`analyze` 1e5 × 5 uniform",
+                        "rounds": 3,
+                        "before_s": 1.0,
+                        "now_s": 0.5,
+                        "speedup": 2.0,
+                    },
+                    "reweigh_big": {
+                        "label": "weight move",
+                        "rounds": 15,
+                        "before_s": 0.05,
+                        "now_s": 0.1,
+                        "speedup": 0.5,
+                    },
+                },
+            },
         },
     )
     text = report.render(results).split("### `analyze`")[1].split("###")[0]
@@ -433,7 +466,10 @@ def test_analyze_targets_floor_and_regression(report, results):
     )
     assert "| … every front ranked (`depth=None`; 47 feasible fronts) | 14.0 s | — |" in text
     assert "| … numpy floor: `N @ w` + `argsort` | 60.0 ms | reweigh / floor 1.5× |" in text
-    assert "| `analyze` 1e5 × 5 uniform, SMAA 1e4 | 1.00 s | 0.50 s | 2.0× |" in text
+    assert "Against the previous release (commit `577a502`)" in text
+    assert "| `analyze` 1e5 × 5 uniform | 1.00 s | 0.50 s | 2.0× | 3 |" in text
+    assert "| weight move | 50.0 ms | 0.10 s | 0.50× | 15 |" in text
+    assert "Slower than the previous release: weight move." in text
 
 
 def app_results(quick: bool = False) -> dict:

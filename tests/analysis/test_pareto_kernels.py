@@ -110,6 +110,8 @@ PIVOT_THRESHOLDS = (
     "_STRONG_PROBE",
     "_SMALL",
     "_WINDOW_MIN",
+    "_RUNNING_PROBE",
+    "_RUNNING_BLOCK",
 )
 
 
@@ -126,6 +128,25 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
     setter(_pareto, "_GRID_MIN_PIVOTS", 0)
     setter(_pareto, "_STRONG_PROBE", strong_probe)
     setter(_pareto, "_WINDOW_MIN", 10**18)  # the window pass would answer first
+    running_pass_off(target)  # so would the running pivots on uniform and tied data
+
+
+def running_pass_off(target):
+    """Make the running-pivot pass give up at its first row (it only keeps survivors it found
+    with fewer than 3 in 8 of a block surviving; a block of one row always survives)."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_RUNNING_PROBE", 0)
+    setter(_pareto, "_RUNNING_BLOCK", 1)
+
+
+def force_running_pass(target, block=4):
+    """Let the running-pivot pass filter every mask input of more than four rows, in blocks of
+    ``block`` rows (it gives up on a block where more than 3 in 8 survive, from the second on)."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_PIVOT_MIN_SAMPLE", 2)
+    setter(_pareto, "_RUNNING_PROBE", block)
+    setter(_pareto, "_RUNNING_BLOCK", block)
+    setter(_pareto, "_WINDOW_MIN", 10**18)
 
 
 WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D", "_WINDOW_SLACK", "_WINDOW_SLACK_2D")
@@ -142,14 +163,17 @@ def force_window_pass(target, cap=128, work=4.0, slack=4096):
     setter(_pareto, "_WINDOW_SLACK_2D", slack)
 
 
-@pytest.fixture(params=["numpy", "compiled", "small-thresholds", "pivot-pass", "window-pass", "peel-every-front"])
+@pytest.fixture(
+    params=["numpy", "compiled", "small-thresholds", "pivot-pass", "running-pass", "window-pass", "peel-every-front"]
+)
 def paths(request, monkeypatch):
     """Run a test with the default thresholds, where small inputs take the numpy dominance
     matrix; with the compiled kernels on every input; with thresholds that force, on small
     inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
     and, for ranks, no peeling with the mask and per-front trees of two-row leaves rebuilt on
     nearly every insertion; with the pivot pre-filter (and its recursion on the survivors) on
-    every input of more than four rows;
+    every input of more than four rows; with the running-pivot pass on every input of more
+    than four rows (blocks of four);
     with the block-nested-loops window pass answering every mask it can (a window of up to
     three distinct rows, so larger fronts exercise its give-up); and with pure peeling by the mask."""
     if request.param != "numpy":
@@ -166,6 +190,8 @@ def paths(request, monkeypatch):
         monkeypatch.setattr(_pareto, "_ENS_LEAF", 2)
         monkeypatch.setattr(_pareto, "_ENS_BALANCE", 0.5)
         monkeypatch.setattr(_pareto, "_LONG_TIE_RUN", 2)
+    elif request.param == "running-pass":
+        force_running_pass(monkeypatch)
     elif request.param == "window-pass":
         force_window_pass(monkeypatch, cap=3)
     elif request.param == "peel-every-front":
@@ -371,8 +397,10 @@ def test_tolerance_mask_with_the_pivot_pass_at_its_real_size(k):
 def test_pivot_pass_at_its_real_size_matches_moocore(kind, k, monkeypatch):
     # Big enough for the default thresholds: the pass, its recursion on the survivors and
     # (for crowded data) its early exit, against moocore and a brute-force check of survivors.
-    # (The window pass, which answers some of these first, is tested at its real size below.)
+    # (The window pass and the running pivots, which answer some of these first, are tested at
+    # their real size below.)
     monkeypatch.setattr(_pareto, "_WINDOW_MIN", 10**18)
+    running_pass_off(monkeypatch)
     rng = np.random.default_rng(k)
     F = random_data(rng, kind, 30_000, k)
     mask = nondominated_mask(F)
@@ -384,6 +412,37 @@ def test_pivot_pass_at_its_real_size_matches_moocore(kind, k, monkeypatch):
     sample = rng.choice(len(F), 400, replace=False)  # each sampled dominated row has a dominator
     for i in sample[~mask[sample]]:
         assert dominance_matrix(np.vstack([front, F[i]]))[:-1, -1].any()
+
+
+@pytest.mark.slow  # real-size inputs (the running pivots engage from 2,049 rows, decide at 4,096)
+@pytest.mark.parametrize("kind", ["uniform", "grid", "ml", "correlated", "infinite"])
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_running_pass_at_its_real_size(kind, k):
+    # Uncorrelated and tied objectives: few rows survive the running pivots, and every front row
+    # is among them; a curved front (ML-shaped) lets most rows through, and the pass gives up.
+    F = random_data(np.random.default_rng(k), kind, 30_000, k)
+    keep, gave_up, nan_row = _pareto._running_pass(F, _pareto._RUNNING_PROBE, _pareto._RUNNING_BLOCK)
+    assert nan_row == -1
+    mask = nondominated_mask(F)
+    if kind in ("uniform", "grid"):
+        assert not gave_up and 4 * len(keep) <= len(F)
+    if kind == "ml":
+        assert gave_up
+    if not gave_up:
+        assert set(np.flatnonzero(mask)) <= set(keep.tolist())
+        assert np.all(np.diff(keep) > 0)
+    if np.isfinite(F).all():
+        np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+
+
+@pytest.mark.parametrize("row", [3, 9_000, 29_999])
+def test_nan_met_by_the_running_pass(row):
+    F = random_data(np.random.default_rng(row), "uniform", 30_000, 4)
+    F[row, 2] = np.nan
+    F[row + 1 :: 1_001, 0] = np.nan  # later ones too: the error names the first
+    assert _pareto._running_pass(F, _pareto._RUNNING_PROBE, _pareto._RUNNING_BLOCK)[2] == row
+    with pytest.raises(CandidatesError, match=f"first at row {row},"):
+        nondominated_mask(F)
 
 
 def test_nan_found_after_the_prefilter_gives_up():

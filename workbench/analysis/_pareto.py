@@ -97,6 +97,14 @@ _PREFILTER_PROBE = 16384
 #: ``_PIVOT_SAMPLE``; at most ``_PIVOT_MAX`` of its front are used.
 _PIVOT_SAMPLE = 4096
 _PIVOT_MIN_SAMPLE = 1024
+#: :func:`_running_pass` reads rows in blocks of ``_RUNNING_BLOCK`` and gives up when more than
+#: 3 in 8 of a block's rows survive, from row ``_RUNNING_PROBE`` on (the first block's pivots are
+#: still weak). Measured per block of 4,096 rows at 1e6: uniform 0.36 then <= 0.27 (k = 5) and
+#: <= 0.10 (k <= 3); tied <= 0.19; ML-shaped 0.43-0.74 throughout; a sphere 1.0. So on a
+#: curved front (ML candidates) it costs about 8,000 cheap comparisons. Its survivors are kept
+#: when they are at most a quarter of the rows.
+_RUNNING_PROBE = 4096
+_RUNNING_BLOCK = 4096
 #: The survivors of a pivot pass crowd around the front: filtering them again only pays above
 #: this many (at 6,000 survivors of 1e5 uniform rows in five objectives a second pass took 7.1 ms
 #: where the exact mask takes 4.4 ms).
@@ -380,6 +388,13 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
     if n <= 2 * _PIVOT_MIN_SAMPLE:
         _check_no_nan(F)
         return _mask_exact(F, False)
+    keep, gave_up, nan_row = _running_pass(F, _RUNNING_PROBE, _RUNNING_BLOCK)
+    if nan_row >= 0:
+        _check_no_nan(F)  # names the first row with NaN
+    if not gave_up and 4 * keep.shape[0] <= n:  # few rows near the front (uncorrelated or tied objectives)
+        mask = np.zeros(n, dtype=bool)
+        mask[keep] = _mask_plain(np.ascontiguousarray(F[keep]))
+        return mask
     P, strong = _pivots(F)
     if F.shape[1] == 2 and P.shape[0] and np.isfinite(P).all() and P[-1, 0] > P[0, 0]:
         # A table of the staircase's height per slice of the first objective: a row is dropped
@@ -584,6 +599,88 @@ def _dominates_tol(A, a, B, b, tol):
         if A[a, j] < B[b, j] - tol[j]:
             strictly = True
     return strictly
+
+
+@njit(cache=True)
+def _running_pass(F, probe, block):
+    """Drop the rows that one of ``k + 1`` running pivots dominates, in one pass.
+
+    Pivot 0 is the row read so far with the smallest normalised sum of objectives, pivot
+    ``j + 1`` the one with the smallest sum plus objective ``j`` (scales from a strided sample of
+    1,024 rows): together they sit at the front's centre and ends. Where few rows are near the
+    front (uncorrelated or tied objectives: 0.001-5 % of 1e6 rows survive in five objectives)
+    this is the cheapest filter there is, O(n k^2); on a curved front most rows survive, and
+    the pass gives up once more than 3 in 8 of a block's rows survive, ``probe`` rows in at the
+    earliest (:data:`_RUNNING_PROBE`; the pivots of the first rows are still weak).
+
+    Returns ``(keep, gave_up, nan_row)``: the surviving rows (ascending; none when it gave up),
+    whether it gave up, and a row holding NaN (``-1`` if none was met).
+    """
+    n, k = F.shape
+    step = max(1, n // 1024)
+    lo = np.full(k, np.inf)
+    hi = np.full(k, -np.inf)
+    for i in range(0, n, step):
+        for j in range(k):
+            v = F[i, j]
+            if np.isfinite(v):
+                lo[j] = min(lo[j], v)
+                hi[j] = max(hi[j], v)
+    scale = np.zeros(k)
+    for j in range(k):
+        if hi[j] > lo[j] and np.isfinite(hi[j] - lo[j]):
+            scale[j] = 1.0 / (hi[j] - lo[j])
+        elif not lo[j] <= hi[j]:
+            lo[j] = 0.0
+    n_pivots = k + 1
+    pivots = np.full((n_pivots, k), np.inf)
+    best = np.full(n_pivots, np.inf)
+    z = np.empty(k)
+    keep = np.empty(n, dtype=np.int64)
+    m = 0
+    for start in range(0, n, block):
+        before = m
+        for i in range(start, min(n, start + block)):
+            dominated = False
+            for t in range(n_pivots):
+                if _dominates(pivots, t, F, i):  # never true for a row with NaN
+                    dominated = True
+                    break
+            if dominated:
+                continue
+            keep[m] = i
+            m += 1
+            total = 0.0
+            for j in range(k):
+                z[j] = (F[i, j] - lo[j]) * scale[j]
+                total += z[j]
+            if np.isnan(total):
+                for j in range(k):
+                    if np.isnan(F[i, j]):
+                        return keep[:0], True, i
+                continue  # inf - inf from infinite values: not a pivot
+            if total < best[0]:
+                best[0] = total
+                pivots[0, :] = F[i, :]
+            for j in range(k):
+                if total + z[j] < best[j + 1]:
+                    best[j + 1] = total + z[j]
+                    pivots[j + 1, :] = F[i, :]
+        if start >= probe and 8 * (m - before) > 3 * block:
+            return keep[:0], True, -1  # the pivots still let more than 3 rows in 8 through
+    # the first rows met only the first pivots: check them against the final ones
+    kept = 0
+    for u in range(m):
+        i = keep[u]
+        dominated = False
+        for t in range(n_pivots):
+            if _dominates(pivots, t, F, i):
+                dominated = True
+                break
+        if not dominated:
+            keep[kept] = i
+            kept += 1
+    return keep[:kept], False, -1
 
 
 @njit(cache=True)
