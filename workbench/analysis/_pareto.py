@@ -209,11 +209,18 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
         column = F[:, 0]
         return column == column.min()
 
+    # the running pivots first: where they answer (uncorrelated or tied objectives) they are
+    # faster than the window pass (uniform 1e6 x 3: 7 ms against 16 ms), and they give up on a
+    # curved front after a few thousand rows
+    if n > 2 * _PIVOT_MIN_SAMPLE:
+        mask = _running_mask(F)
+        if mask is not None:
+            return mask
     if n > _WINDOW_MIN:
         mask, done = _window_mask(F)
         if done:
             return mask
-    return _mask_plain(F)
+    return _mask_plain(F, running=False)
 
 
 def _window_mask(F: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -382,21 +389,33 @@ def _ranks_small(F: np.ndarray, tol: np.ndarray | None, max_level: int) -> np.nd
     return ranks
 
 
-def _mask_plain(F: np.ndarray) -> np.ndarray:
-    """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance."""
+def _running_mask(F: np.ndarray) -> np.ndarray | None:
+    """The mask of ``F`` (no tolerance, n > 2 ``_PIVOT_MIN_SAMPLE``) through the running pivots,
+    or ``None`` when they gave up or more than a quarter of the rows survived them."""
+    n = F.shape[0]
+    keep, gave_up, nan_row = _running_pass(F, _RUNNING_PROBE, _RUNNING_BLOCK)
+    if nan_row >= 0:
+        _check_no_nan(F)  # names the first row with NaN
+    if gave_up or 4 * keep.shape[0] > n:
+        return None
+    mask = np.zeros(n, dtype=bool)
+    # straight to the exact mask: filtering the survivors again was slower at every size
+    # measured (1e6 x 5 uniform: 46,000 survivors, 38 ms exact against 55 ms)
+    mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), False)
+    return mask
+
+
+def _mask_plain(F: np.ndarray, running: bool = True) -> np.ndarray:
+    """Non-dominated mask of ``F`` (shape (n, k), n >= 1, k >= 2) without tolerance; ``running``:
+    try the running pivots first (the caller has not)."""
     n = F.shape[0]
     if n <= 2 * _PIVOT_MIN_SAMPLE:
         _check_no_nan(F)
         return _mask_exact(F, False)
-    keep, gave_up, nan_row = _running_pass(F, _RUNNING_PROBE, _RUNNING_BLOCK)
-    if nan_row >= 0:
-        _check_no_nan(F)  # names the first row with NaN
-    if not gave_up and 4 * keep.shape[0] <= n:  # few rows near the front (uncorrelated or tied objectives)
-        mask = np.zeros(n, dtype=bool)
-        # straight to the exact mask: filtering the survivors again was slower at every size
-        # measured (1e6 x 5 uniform: 46,000 survivors, 38 ms exact against 55 ms)
-        mask[keep] = _mask_exact(np.ascontiguousarray(F[keep]), False)
-        return mask
+    if running:
+        mask = _running_mask(F)
+        if mask is not None:
+            return mask
     P, strong = _pivots(F)
     if F.shape[1] == 2 and P.shape[0] and np.isfinite(P).all() and P[-1, 0] > P[0, 0]:
         # A table of the staircase's height per slice of the first objective: a row is dropped
