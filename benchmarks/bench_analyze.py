@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
+import _shapes
 from _release import Release, ReleaseUnavailable
 from _shapes import ML_MODEL, ML_NAMES, UNIFORM_MODEL, ml_candidates, uniform_candidates
 
@@ -175,6 +176,23 @@ def weight_moves(n: int, moves: int) -> dict:
     }
 
 
+def _analyze_case(key: str, label: str, model: str, data: str, n: int, rounds: int) -> tuple:
+    """An ``analyze`` scenario of :func:`against_release`: SMAA 1e4 on ``_shapes.<data>(n)`` under
+    ``_shapes.<model>``; each side warms up with the same call."""
+    setup = (
+        f"qm = wb.QualityModel.from_dict(_shapes.{model}); df = _shapes.{data}({n})\n"
+        "wb.analyze(df, qm, smaa=10000, seed=0)"
+    )
+
+    def build() -> tuple:
+        return QualityModel.from_dict(getattr(_shapes, model)), getattr(_shapes, data)(n)
+
+    def call(qm, df, i):
+        return analyze(df, qm, smaa=10_000, seed=0)
+
+    return key, label, setup, build, call, "wb.analyze(df, qm, smaa=10000, seed=0)", rounds
+
+
 def against_release(ref: str, small: int, big: int) -> dict:
     """The previous release's ``analyze`` and re-rank next to today's: same run, same data, the
     two timed in turn (interleaved rounds), the release in its worker process (``_release.py``).
@@ -194,35 +212,24 @@ def against_release(ref: str, small: int, big: int) -> dict:
         rng = np.random.default_rng(0)
         weights = [dict(zip(NAMES, map(float, rng.dirichlet(np.ones(5))), strict=True)) for _ in range(16)]
         scenarios = [
-            (
+            _analyze_case(
                 "analyze_uniform",
-                f"`analyze` {small:.0e} × 5 uniform, SMAA 1e4 (the figure the release published)",
-                f"qm = wb.QualityModel.from_dict(_shapes.UNIFORM_MODEL); df = _shapes.uniform_candidates({small})\n"
-                "wb.analyze(_shapes.uniform_candidates(2000), qm, smaa=1000)",
-                lambda: (uniform_model(), uniform_candidates(small)),
-                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
-                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                f"`analyze` {small:.0e} × 5 uniform, SMAA 1e4",
+                "UNIFORM_MODEL",
+                "uniform_candidates",
+                small,
                 3,
             ),
-            (
+            _analyze_case(
                 "analyze_ml_small",
                 f"`analyze` {small:.0e} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
-                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({small})\n"
-                "wb.analyze(df, qm, smaa=10000, seed=0)",
-                lambda: (ml_model(), ml_candidates(small)),
-                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
-                "wb.analyze(df, qm, smaa=10000, seed=0)",
+                "ML_MODEL",
+                "ml_candidates",
+                small,
                 3,
             ),
-            (
-                "analyze_ml_big",
-                f"`analyze` {big:.0e} × 5 ML-shaped, the same",
-                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({big})\n"
-                "wb.analyze(df, qm, smaa=10000, seed=0)",
-                lambda: (ml_model(), ml_candidates(big)),
-                lambda qm, df, i: analyze(df, qm, smaa=10_000, seed=0),
-                "wb.analyze(df, qm, smaa=10000, seed=0)",
-                1,
+            _analyze_case(
+                "analyze_ml_big", f"`analyze` {big:.0e} × 5 ML-shaped, the same", "ML_MODEL", "ml_candidates", big, 1
             ),
             (
                 "reweigh_big",
