@@ -44,7 +44,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _shapes
-from _release import Release, ReleaseUnavailable
+from _release import PREVIOUS_RELEASE, Release, ReleaseUnavailable
 from _shapes import ML_MODEL, ML_NAMES, UNIFORM_MODEL, ml_candidates, uniform_candidates
 
 from workbench import QualityModel, analyze
@@ -55,9 +55,6 @@ from workbench.analysis.problem import problem
 from workbench.analysis.scoring import normalized
 
 RESULTS = Path(__file__).parent / "results"
-#: The commit whose ``analyze`` and re-rank run next to today's: the state the issues were filed
-#: against (as in ``bench_pareto``).
-PREVIOUS_RELEASE = "577a502"
 NAMES = ML_NAMES
 
 
@@ -184,13 +181,28 @@ def _analyze_case(key: str, label: str, model: str, data: str, n: int, rounds: i
         "wb.analyze(df, qm, smaa=10000, seed=0)"
     )
 
-    def build() -> tuple:
-        return QualityModel.from_dict(getattr(_shapes, model)), getattr(_shapes, data)(n)
+    def prepare():
+        qm, df = QualityModel.from_dict(getattr(_shapes, model)), getattr(_shapes, data)(n)
+        analyze(df, qm, smaa=10_000, seed=0)
+        return lambda i: analyze(df, qm, smaa=10_000, seed=0)
 
-    def call(qm, df, i):
-        return analyze(df, qm, smaa=10_000, seed=0)
+    return key, label, setup, prepare, "wb.analyze(df, qm, smaa=10000, seed=0)", rounds
 
-    return key, label, setup, build, call, "wb.analyze(df, qm, smaa=10000, seed=0)", rounds
+
+def _reweigh_case(key: str, label: str, n: int, weights: list[dict], rounds: int) -> tuple:
+    """The weight-move scenario of :func:`against_release`: one ``Reranker`` per side, one weight
+    vector per round (the warm-up uses ``weights[0]``)."""
+    setup = (
+        f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({n}, seed=2)\n"
+        f"fast = Reranker(wb.analyze(df, qm, smaa=0)); weights = {weights!r}; fast.reweigh(weights[0])"
+    )
+
+    def prepare():
+        fast = Reranker(analyze(ml_candidates(n, seed=2), ml_model(), smaa=0))
+        fast.reweigh(weights[0])
+        return lambda i: fast.reweigh(weights[i])
+
+    return key, label, setup, prepare, "fast.reweigh(weights[{i}])", rounds
 
 
 def against_release(ref: str, small: int, big: int) -> dict:
@@ -206,61 +218,46 @@ def against_release(ref: str, small: int, big: int) -> dict:
     except ReleaseUnavailable as e:
         print(f"no regression check: {e}")
         return {"ref": ref, "note": str(e)}
+    rng = np.random.default_rng(0)
+    weights = [dict(zip(NAMES, map(float, rng.dirichlet(np.ones(5))), strict=True)) for _ in range(16)]
+    scenarios = [
+        _analyze_case(
+            "analyze_uniform",
+            f"`analyze` {small:.0e} × 5 uniform, SMAA 1e4",
+            "UNIFORM_MODEL",
+            "uniform_candidates",
+            small,
+            3,
+        ),
+        _analyze_case(
+            "analyze_ml_small",
+            f"`analyze` {small:.0e} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
+            "ML_MODEL",
+            "ml_candidates",
+            small,
+            3,
+        ),
+        _analyze_case(
+            "analyze_ml_big", f"`analyze` {big:.0e} × 5 ML-shaped, the same", "ML_MODEL", "ml_candidates", big, 1
+        ),
+        _reweigh_case("reweigh_big", f"weight move {big:.0e} × 5: `Reranker.reweigh` end to end", big, weights, 15),
+    ]
     figures = {}
     with release:
         release.exec("import workbench as wb, _shapes\nfrom workbench.analysis import Reranker")
-        rng = np.random.default_rng(0)
-        weights = [dict(zip(NAMES, map(float, rng.dirichlet(np.ones(5))), strict=True)) for _ in range(16)]
-        scenarios = [
-            _analyze_case(
-                "analyze_uniform",
-                f"`analyze` {small:.0e} × 5 uniform, SMAA 1e4",
-                "UNIFORM_MODEL",
-                "uniform_candidates",
-                small,
-                3,
-            ),
-            _analyze_case(
-                "analyze_ml_small",
-                f"`analyze` {small:.0e} × 5 ML-shaped, 2 constraints, a tolerance, SMAA 1e4",
-                "ML_MODEL",
-                "ml_candidates",
-                small,
-                3,
-            ),
-            _analyze_case(
-                "analyze_ml_big", f"`analyze` {big:.0e} × 5 ML-shaped, the same", "ML_MODEL", "ml_candidates", big, 1
-            ),
-            (
-                "reweigh_big",
-                f"weight move {big:.0e} × 5: `Reranker.reweigh` end to end",
-                f"qm = wb.QualityModel.from_dict(_shapes.ML_MODEL); df = _shapes.ml_candidates({big}, seed=2)\n"
-                f"fast = Reranker(wb.analyze(df, qm, smaa=0)); weights = {weights!r}; fast.reweigh(weights[0])",
-                lambda: (ml_model(), ml_candidates(big, seed=2)),
-                None,
-                "fast.reweigh(weights[{i}])",
-                15,
-            ),
-        ]
-        for key, label, setup, build, call, expression, rounds in scenarios:
-            qm, df = build()
-            if call is None:  # the re-rank: one Reranker, one weight vector per round
-                fast = Reranker(analyze(df, qm, smaa=0))
-                fast.reweigh(weights[0])
-
-                def call(qm, df, i, fast=fast):
-                    return fast.reweigh(weights[i])
-            else:
-                forget_fronts()
-                call(qm, df, 0)  # the same warm-up as the release's
+        for key, label, setup, prepare, expression, rounds in scenarios:
+            forget_fronts()
+            call = prepare()
             release.exec(setup)
             now, before = [], []
             for i in range(1, rounds + 1):
                 forget_fronts()
                 t0 = time.perf_counter()
-                call(qm, df, i)
+                call(i)
                 now.append(time.perf_counter() - t0)
                 before.append(release.time(expression.format(i=i)))
+            del call
+            release.exec("qm = df = fast = None")
             figures[key] = {
                 "label": label,
                 "rounds": rounds,
@@ -272,8 +269,6 @@ def against_release(ref: str, small: int, big: int) -> dict:
                 "load_1min": load(),
             }
             print(f"{label}: release {statistics.median(before):.3f} s, now {statistics.median(now):.3f} s", flush=True)
-            release.exec("del df, qm")
-            del df, qm
     return {"ref": ref, "commit": release.commit, "figures": figures}
 
 

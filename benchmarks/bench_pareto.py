@@ -65,15 +65,12 @@ from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 from workbench.analysis._pareto import nondominated_mask, nondominated_ranks
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _release import Release, ReleaseUnavailable
+from _release import PREVIOUS_RELEASE, Release, ReleaseUnavailable
 from _shapes import ml
 
 LIMIT_S = 60.0  # skip a peer whose extrapolated time exceeds this
 PYMOO_MAX_N = 100_000
 RESULTS = Path(__file__).parent / "results"
-#: The release the regression check runs next to today's code: the state issues 15-20 were filed
-#: against (the last commit before the work on them began, 2026-12-02), whose kernels issue 20 measured.
-PREVIOUS_RELEASE = "577a502"
 RELEASE = "release"  # the previous release's contender: not a peer, reported in ``before``
 
 

@@ -662,12 +662,7 @@ def _running_pass(F, probe, block):
     for start in range(0, n, block):
         before = m
         for i in range(start, min(n, start + block)):
-            dominated = False
-            for t in range(n_pivots):
-                if _dominates(pivots, t, F, i):  # never true for a row with NaN
-                    dominated = True
-                    break
-            if dominated:
+            if _dominated_by_a_pivot(pivots, F, i):  # never true for a row with NaN
                 continue
             keep[m] = i
             m += 1
@@ -692,16 +687,18 @@ def _running_pass(F, probe, block):
     # the first rows met only the first pivots: check them against the final ones
     kept = 0
     for u in range(m):
-        i = keep[u]
-        dominated = False
-        for t in range(n_pivots):
-            if _dominates(pivots, t, F, i):
-                dominated = True
-                break
-        if not dominated:
-            keep[kept] = i
+        if not _dominated_by_a_pivot(pivots, F, keep[u]):
+            keep[kept] = keep[u]
             kept += 1
     return keep[:kept], False, -1
+
+
+@njit(cache=True, inline="always")
+def _dominated_by_a_pivot(pivots, F, i):
+    for t in range(pivots.shape[0]):
+        if _dominates(pivots, t, F, i):
+            return True
+    return False
 
 
 @njit(cache=True)
