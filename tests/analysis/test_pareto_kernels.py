@@ -128,6 +128,7 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
     setter(_pareto, "_GRID_MIN_PIVOTS", 0)
     setter(_pareto, "_STRONG_PROBE", strong_probe)
     setter(_pareto, "_WINDOW_MIN", 10**18)  # the window pass would answer first
+    setter(_pareto, "_CROWDED_SAMPLE", 1.0)  # a tiny sample is often all front: pass anyway
     running_pass_off(target)  # so would the running pivots on uniform and tied data
 
 
@@ -507,6 +508,42 @@ def test_large_front_uses_the_crowded_paths(k):
     if k <= 3:  # moocore's peeling is quick enough here
         np.testing.assert_array_equal(ranks, moocore.pareto_rank(F))
     assert nondominated_mask(front).all()
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_crowded_sample_goes_straight_to_the_exact_mask(k, monkeypatch):
+    # When most of the pivot sample is on its front the pivot passes would keep nearly every
+    # row: they are skipped (here they would fail the test), and the answer stays exact.
+    def not_here(*args):
+        raise AssertionError("the pivot pass ran on a crowded sample")
+
+    for name in ("_pivot_pass", "_pivot_pass_2d", "_stair_pass", "_grid_pass_3d"):
+        monkeypatch.setattr(_pareto, name, not_here)
+    rng = np.random.default_rng(k)
+    front = sphere(rng, 9_000, k)
+    dominated = front[:1_000] + 0.01  # a quarter of the sample is off the front
+    F = np.vstack([front, dominated])[rng.permutation(10_000)]
+    assert _pareto._pivots(F)[2] > _pareto._CROWDED_SAMPLE
+    mask = nondominated_mask(F)
+    np.testing.assert_array_equal(mask, moocore.is_nondominated(F, keep_weakly=True))
+    assert mask.sum() == 9_000
+    F[-1, k - 1] = np.nan
+    with pytest.raises(CandidatesError, match="first at row 9999,"):
+        nondominated_mask(F)
+
+
+def test_sfs_gives_up_early_on_a_small_crowded_input():
+    # 1,024 rows all on the front: the budget is checked every 128 rows, so sort-filter-skyline
+    # hands over to the k-d tree long before comparing every pair.
+    F = sphere(np.random.default_rng(0), 1_024, 5)
+    lo, hi = F.min(axis=0), F.max(axis=0)
+    sums = ((F - lo) / (hi - lo)).sum(axis=1)
+    order = np.argsort(sums)
+    block = max(_pareto._SFS_MIN_BLOCK, len(F) // 8)
+    mask, finished = _pareto._mask_sfs(F, order, sums, block, _pareto._SFS_MAX_AVG_SCAN)
+    assert not finished and mask.sum() < len(F) // 2
+    assert _pareto._mask_sfs(F, order, sums, len(F), _pareto._SFS_MAX_AVG_SCAN)[1]  # one block: no check
+    assert _pareto._mask_exact(F, False).all()
 
 
 def test_ranks_fronts_are_consistent():
