@@ -93,7 +93,7 @@ def test_kernels_find_each_other_once_handed_to_numba():
     from workbench.analysis import _pareto
 
     F = np.random.default_rng(0).random((600, 4))
-    mask = _pareto._kd_mask(F, np.zeros(4), 8, np.ones(600, dtype=bool))
+    mask = _pareto._kd_mask(F, np.zeros(4), 8, np.ones(600, dtype=bool), np.ones(4))
     assert type(_pareto._kd_build).__name__ != "_LazyKernel"
     np.testing.assert_array_equal(mask, _pareto.nondominated_mask(F))
 

@@ -150,6 +150,15 @@ def force_running_pass(target, block=4):
     setter(_pareto, "_WINDOW_MIN", 10**18)
 
 
+def force_kd_tree_ranks(target):
+    """Rank in four or more objectives with the k-d tree peel, whatever the input and depth."""
+    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter(_pareto, "_KD_PEEL_MIN_ROWS", 0)
+    setter(_pareto, "_KD_PEEL_MIN_DEPTH", 0)
+    setter(_pareto, "_KD_PEEL_SAMPLE_FRONTS", 10**9)
+    setter(_pareto, "_KD_PEEL_MIN_DISTINCT", 0.0)
+
+
 WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D", "_WINDOW_SLACK", "_WINDOW_SLACK_2D")
 
 
@@ -165,7 +174,16 @@ def force_window_pass(target, cap=128, work=4.0, slack=4096):
 
 
 @pytest.fixture(
-    params=["numpy", "compiled", "small-thresholds", "pivot-pass", "running-pass", "window-pass", "peel-every-front"]
+    params=[
+        "numpy",
+        "compiled",
+        "small-thresholds",
+        "pivot-pass",
+        "running-pass",
+        "window-pass",
+        "peel-every-front",
+        "kd-tree-ranks",
+    ]
 )
 def paths(request, monkeypatch):
     """Run a test with the default thresholds, where small inputs take the numpy dominance
@@ -176,7 +194,8 @@ def paths(request, monkeypatch):
     every input of more than four rows; with the running-pivot pass on every input of more
     than four rows (blocks of four);
     with the block-nested-loops window pass answering every mask it can (a window of up to
-    three distinct rows, so larger fronts exercise its give-up); and with pure peeling by the mask."""
+    three distinct rows, so larger fronts exercise its give-up); with pure peeling by the mask; and
+    with every ranking in four or more objectives by the k-d tree peel."""
     if request.param != "numpy":
         monkeypatch.setattr(_pareto, "_SMALL", 0)
     if request.param == "pivot-pass":
@@ -197,6 +216,8 @@ def paths(request, monkeypatch):
         force_window_pass(monkeypatch, cap=3)
     elif request.param == "peel-every-front":
         monkeypatch.setattr(_pareto, "_PEEL_MIN_FRONT_FRACTION", 10**9)
+    elif request.param == "kd-tree-ranks":
+        force_kd_tree_ranks(monkeypatch)
     return request.param
 
 
@@ -544,6 +565,31 @@ def test_sfs_gives_up_early_on_a_small_crowded_input():
     assert not finished and mask.sum() < len(F) // 2
     assert _pareto._mask_sfs(F, order, sums, len(F), _pareto._SFS_MAX_AVG_SCAN)[1]  # one block: no check
     assert _pareto._mask_exact(F, False).all()
+
+
+@pytest.mark.parametrize(
+    "kind, k, peel",
+    [("uniform", 4, True), ("uniform", 6, True), ("ml", 5, True), ("correlated", 5, False), ("grid", 5, False)],
+)
+def test_full_ranks_choose_the_kd_tree_peel_on_few_continuous_fronts(kind, k, peel):
+    # At its real size the choice reads a sample: uniform and ML-shaped objectives have few
+    # fronts (the peel ranks them faster); correlated ones many; a grid's ties stall the
+    # peel's median splits.
+    F = random_data(np.random.default_rng(k), kind, _pareto._KD_PEEL_MIN_ROWS, k)
+    assert _pareto._few_continuous_fronts(F) is peel
+    assert not _pareto._few_continuous_fronts(F[:-1])  # below the size where it pays
+
+
+@pytest.mark.parametrize("kind", ["uniform", "ml", "grid", "infinite"])
+def test_kd_tree_ranks_at_a_real_size_match_moocore(kind, monkeypatch):
+    force_kd_tree_ranks(monkeypatch)
+    F = random_data(np.random.default_rng(3), kind, 40_000, 5)
+    ranks = nondominated_ranks(F)
+    if np.isfinite(F).all():
+        np.testing.assert_array_equal(ranks, moocore.pareto_rank(F))
+    monkeypatch.setattr(_pareto, "_KD_PEEL_MIN_ROWS", 10**18)
+    np.testing.assert_array_equal(ranks, nondominated_ranks(F))  # the per-front trees agree
+    np.testing.assert_array_equal(nondominated_ranks(F, depth=3), np.minimum(ranks, 4))
 
 
 def test_ranks_fronts_are_consistent():

@@ -45,11 +45,15 @@ objective, which every sort order below relies on):
   the staircase shift too much) the rest is sorted by efficient non-dominated sorting: in
   lexicographic order, a binary search over the fronts built so far, each front a balanced
   tree that answers "does any of your rows dominate this one?" (:func:`_ens_ranks`).
-  With a depth, only the fronts asked for get trees; a depth of 0 is the mask.
+  With a depth, only the fronts asked for get trees; a depth of 0 is the mask. Large inputs
+  with few fronts of continuous values (a sample tells) are instead peeled front by front
+  with the k-d tree below, which is faster there (see ``_KD_PEEL_MIN_ROWS``).
 * Tolerance: the k-d tree with tolerance-aware bounds. Ranks peel fronts with it, re-querying
   a row only once the dominator found for it has been peeled (the per-front sorting needs a
   transitive relation, which dominance with a tolerance is not); a stalled peel (tolerance
-  cycle) is broken by one query per row without tolerance.
+  cycle) is broken by one query per row without tolerance. Its nodes split the objective
+  widest in units of its spread: in raw units a latency in ms took every split from an
+  accuracy in [0.8, 0.95] (ML-shaped 1e6 x 5, full peel: 15.5 s raw, 4.1 s scaled).
 
 All compiled kernels use ``cache=True``; every call passes C-contiguous, writeable
 ``float64`` / ``int64`` arrays, so each kernel compiles once (the k-d tree search once per
@@ -88,6 +92,22 @@ _PEEL_SAMPLE_SHARE = 2
 #: one child may hold before the node is rebuilt balanced.
 _ENS_LEAF = 32
 _ENS_BALANCE = 0.8
+#: Full ranks in four or more objectives come from the k-d tree peel instead of the per-front
+#: trees when there are at least ``_KD_PEEL_MIN_ROWS`` rows, at least ``_KD_PEEL_MIN_DEPTH``
+#: fronts are asked for, and a sample of about ``_KD_PEEL_SAMPLE`` rows has at most
+#: ``_KD_PEEL_SAMPLE_FRONTS`` fronts with at least ``_KD_PEEL_MIN_DISTINCT`` of its values
+#: distinct in every objective: few, large fronts of continuous values. Measured at 1e6 rows,
+#: per-front trees against the peel: uniform k = 4, 5, 6 4.3-4.8 / 3.0, 5.6-6.4 / 4.1,
+#: 8.9 / 6.1 s (sample fronts 17, 10, 8); ML-shaped k = 5 4.9-5.2 / 4.1-4.3 s (9); correlated
+#: 2.3-3.6 / 4.8-5.6 s (29-48 sample fronts); ten tied values per objective 0.3-4.1 / 3.0-6.3 s
+#: (the trees skip duplicates; the peel's median splits stall on ties). At 3e5 rows the two are
+#: within 5 % (uniform, ML), below that the trees win; asked for 10 fronts or fewer, the trees
+#: win at any size.
+_KD_PEEL_MIN_ROWS = 1 << 19
+_KD_PEEL_MIN_DEPTH = 32
+_KD_PEEL_SAMPLE = 4096
+_KD_PEEL_SAMPLE_FRONTS = 20
+_KD_PEEL_MIN_DISTINCT = 0.5
 _NO_LIMIT = np.iinfo(np.int64).max
 #: Up to this many rows the mask and the ranks come from a numpy dominance matrix: as fast as
 #: the compiled kernels there, and a first small analysis never starts numba's compiler.
@@ -208,7 +228,7 @@ def nondominated_mask(F: np.ndarray, tolerance: np.ndarray | None = None) -> np.
             if not crowded:
                 query[:] = False
                 query[keep] = True
-        return _kd_mask(F, tol, _LEAF, query)
+        return _kd_mask(F, tol, _LEAF, query, _kd_scale(F))
     if k <= 1:
         _check_no_nan(F)
         if k == 0:  # no objectives: every row ties with every other
@@ -292,7 +312,7 @@ def nondominated_ranks(F: np.ndarray, tolerance: np.ndarray | None = None, depth
     if n <= _SMALL and k >= 2:
         return _ranks_small(F, tol, max_level)
     if tol is not None:
-        return _kd_ranks_peel(F, tol, _LEAF, max_level)
+        return _kd_ranks_peel(F, tol, _LEAF, max_level, _kd_scale(F))
     if k == 0:
         ranks = np.zeros(n, dtype=np.int64)
     elif k == 1:
@@ -535,6 +555,9 @@ def _ranks_plain(F: np.ndarray, max_level: int) -> np.ndarray:
         if level > max_level:
             ranks[rows] = level
             return ranks
+    if k >= 4 and _deeper(max_level, level) >= _KD_PEEL_MIN_DEPTH and _few_continuous_fronts(F):
+        ranks[rows] = level + _kd_ranks_peel(F, np.zeros(k), _LEAF, _deeper(max_level, level), _kd_scale(F))
+        return ranks
     order = _lex_order(F)
     if k == 3:
         sorted_ranks, finished = _ranks_3d(F[order], _RANKS_3D_MOVES_PER_ROW * F.shape[0])
@@ -545,6 +568,23 @@ def _ranks_plain(F: np.ndarray, max_level: int) -> np.ndarray:
         np.ascontiguousarray(F[order]), _ENS_LEAF, _ENS_BALANCE, _deeper(max_level, level), _ens_scale(F)
     )
     return ranks
+
+
+def _few_continuous_fronts(F: np.ndarray) -> bool:
+    """Whether ``F`` (no NaN) is large, and an evenly strided sample of it has few fronts and
+    mostly distinct values in every objective: where the k-d tree peel ranks faster than the
+    per-front trees (see ``_KD_PEEL_MIN_ROWS``)."""
+    n = F.shape[0]
+    if n < _KD_PEEL_MIN_ROWS:
+        return False
+    S = np.ascontiguousarray(F[:: max(1, n // _KD_PEEL_SAMPLE)])
+    C = np.sort(S, axis=0)  # each column's distinct values: the steps between sorted neighbours
+    distinct = 1 + np.count_nonzero(C[1:] != C[:-1], axis=0)
+    if (distinct < _KD_PEEL_MIN_DISTINCT * S.shape[0]).any():
+        return False
+    order = _lex_order(S)
+    fronts = _ens_ranks(np.ascontiguousarray(S[order]), _ENS_LEAF, _ENS_BALANCE, _KD_PEEL_SAMPLE_FRONTS, _ens_scale(S))
+    return int(fronts.max()) < _KD_PEEL_SAMPLE_FRONTS
 
 
 def _deeper(max_level: int, level: int) -> int:
@@ -559,6 +599,15 @@ def _ens_scale(F: np.ndarray) -> np.ndarray:
     spread rather than range keeps a heavy tail from claiming every split."""
     with np.errstate(invalid="ignore", over="ignore"):
         spread = np.std(F[:, 1:], axis=0)
+    ok = np.isfinite(spread) & (spread > 0)
+    return np.ascontiguousarray(np.where(ok, 1.0 / np.where(ok, spread, 1.0), 1.0))
+
+
+def _kd_scale(F: np.ndarray) -> np.ndarray:
+    """One over each objective's spread (1 where it is 0 or not finite): the k-d tree's nodes
+    compare the objectives' widths in these units."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        spread = np.std(F, axis=0)
     ok = np.isfinite(spread) & (spread > 0)
     return np.ascontiguousarray(np.where(ok, 1.0 / np.where(ok, spread, 1.0), 1.0))
 
@@ -585,7 +634,7 @@ def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
         mask, finished = _mask_sfs(P, np.argsort(sums), sums, block, _SFS_MAX_AVG_SCAN)
         if finished:
             return mask
-    return _kd_mask(P, np.zeros(k), _LEAF, np.ones(P.shape[0], dtype=np.bool_))
+    return _kd_mask(P, np.zeros(k), _LEAF, np.ones(P.shape[0], dtype=np.bool_), _kd_scale(P))
 
 
 def _lex_order(P: np.ndarray) -> np.ndarray:
@@ -1346,8 +1395,9 @@ def _select(Q, rows, lo, hi, kth, d):
 
 
 @njit(cache=True)
-def _kd_build(P, leaf):
-    """Build the tree over the rows of ``P``.
+def _kd_build(P, leaf, scale):
+    """Build the tree over the rows of ``P``; a node splits its widest objective in units of
+    ``scale`` (shape (k,), > 0) at the median.
 
     Returns ``(Q, rows, start, stop, box, leaf_of, depth)``: the reordered copy of the rows,
     the row of ``P`` at each tree position, each node's position range, each node's box,
@@ -1379,8 +1429,9 @@ def _kd_build(P, leaf):
             for t in range(lo, hi, stride):
                 vmin = min(vmin, Q[t, j])
                 vmax = max(vmax, Q[t, j])
-            if vmax - vmin > widest:  # False for inf - inf: such columns are not split
-                widest = vmax - vmin
+            width = (vmax - vmin) * scale[j]
+            if width > widest:  # False for inf - inf: such columns are not split
+                widest = width
                 d = j
         mid = (lo + hi) // 2
         if widest > 0.0:  # any split is correct (boxes come from the rows); this one prunes
@@ -1496,11 +1547,12 @@ def _kd_remove(Q, alive, start, stop, box, leaf_of, t):
 
 
 @njit(cache=True)
-def _kd_mask(P, tol, leaf, query):
+def _kd_mask(P, tol, leaf, query, scale):
     """Non-dominated mask (with tolerance ``tol``; zeros for plain dominance); only the rows
-    flagged in ``query`` are searched, the others are known to be dominated."""
+    flagged in ``query`` are searched, the others are known to be dominated. ``scale``: as in
+    :func:`_kd_build`."""
     m, k = P.shape
-    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf, scale)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
     upper = np.empty(k)
     lower = np.empty(k)
@@ -1521,7 +1573,7 @@ def _kd_mask(P, tol, leaf, query):
 
 
 @njit(cache=True)
-def _kd_ranks_peel(P, tol, leaf, max_level):
+def _kd_ranks_peel(P, tol, leaf, max_level, scale):
     """Front index of every row by peeling, for dominance with tolerance ``tol`` (zeros for
     plain dominance), front by front: fronts ``0..max_level`` are peeled and the rows left
     after them get ``max_level + 1``.
@@ -1533,7 +1585,7 @@ def _kd_ranks_peel(P, tol, leaf, max_level):
     row dominates without tolerance.
     """
     m, k = P.shape
-    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf)
+    Q, rows, start, stop, box, leaf_of, depth = _kd_build(P, leaf, scale)
     near = max_level < _NEAR_FIRST_DEPTH
     alive = np.ones(m, dtype=np.bool_)
     stack = np.empty(2 * depth + 4, dtype=np.int64)
