@@ -19,7 +19,8 @@ non-dominated ranks, in one run. Shapes (all minimised, seeded):
 
 Each cell is timed in interleaved rounds: every tool runs once per round, in a rotating order,
 after one warm-up call on the same input (JIT, caches); the median of the rounds is reported
-(5 rounds; 3 when a call takes over 1 s; the warm-up alone over 10 s). The machine's load
+(5 rounds; 3 when a call takes over 1 s; one when one takes over 10 s, and a tool whose
+warm-up took that long is reported by its warm-up). The machine's load
 average is recorded per cell. A peer is skipped, with a note, when its time extrapolated
 quadratically from the previous N exceeds 60 s; pymoo only runs for N <= 1e5. For every cell
 all tools must agree on the mask (rows) and the ranks.
@@ -136,12 +137,13 @@ def run_cell(tools: dict, F: np.ndarray, skip: dict[str, str], rounds: int) -> d
         first, outs[tool] = timed(tools[tool], F)
         runs[tool].append(first)
     slowest = max(runs[t][0] for t in active)
-    n_rounds = 0 if slowest > 10.0 else (min(rounds, 3) if slowest > 1.0 else rounds)
-    if n_rounds:
-        for tool in active:
-            runs[tool].clear()
+    n_rounds = 1 if slowest > 10.0 else (min(rounds, 3) if slowest > 1.0 else rounds)
+    # a tool whose warm-up took over 10 s is reported by it; the others still get a warm call
+    again = [t for t in active if runs[t][0] <= 10.0]
+    for tool in again:
+        runs[tool].clear()
     for r in range(n_rounds):
-        for tool in active[r % len(active) :] + active[: r % len(active)]:
+        for tool in again[r % len(again) :] + again[: r % len(again)]:
             runs[tool].append(timed(tools[tool], F)[0])
     return {t: {"median_s": statistics.median(runs[t]), "runs_s": runs[t], "out": outs[t]} for t in active}
 

@@ -542,7 +542,7 @@ def test_crowded_sample_goes_straight_to_the_exact_mask(k, monkeypatch):
         monkeypatch.setattr(_pareto, name, not_here)
     rng = np.random.default_rng(k)
     front = sphere(rng, 9_000, k)
-    dominated = front[:1_000] + 0.01  # a quarter of the sample is off the front
+    dominated = front[:1_000] + 0.01  # a tenth of the rows are off the front
     F = np.vstack([front, dominated])[rng.permutation(10_000)]
     assert _pareto._pivots(F)[2] > _pareto._CROWDED_SAMPLE
     mask = nondominated_mask(F)
