@@ -509,6 +509,13 @@ def _pivots(F: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     S = S[~np.isnan(S).any(axis=1)]  # NaN rows are reported by the pass
     if S.shape[0] == 0:
         return np.empty((0, k)), np.empty(0, dtype=np.int64), 0.0
+    if S.shape[0] >= 2 * _PIVOT_MIN_SAMPLE:
+        # a crowded front shows in a quarter of the sample already (its front is a larger share
+        # of fewer rows): the caller will not use the pivots (a sphere 1e5 x 5: 4.7 -> 0.8 ms)
+        first = np.ascontiguousarray(S[:: S.shape[0] // _PIVOT_MIN_SAMPLE])
+        front_share = float(np.count_nonzero(_mask_exact(first, False))) / first.shape[0]
+        if front_share > _CROWDED_SAMPLE:
+            return np.empty((0, k)), np.empty(0, dtype=np.int64), front_share
     on_front = _mask_exact(S, False)
     front_share = float(np.count_nonzero(on_front)) / S.shape[0]
     P = S[on_front]
@@ -606,10 +613,10 @@ def _ens_scale(F: np.ndarray) -> np.ndarray:
 
 
 def _kd_scale(F: np.ndarray) -> np.ndarray:
-    """One over each objective's spread (1 where it is 0 or not finite): the k-d tree's nodes
-    compare the objectives' widths in these units."""
+    """One over each objective's spread in an evenly strided sample of ``F`` (1 where it is 0 or
+    not finite): the k-d tree's nodes compare the objectives' widths in these units."""
     with np.errstate(invalid="ignore", over="ignore"):
-        spread = np.std(F, axis=0)
+        spread = np.std(F[:: max(1, F.shape[0] // _PIVOT_SAMPLE)], axis=0)
     ok = np.isfinite(spread) & (spread > 0)
     return np.ascontiguousarray(np.where(ok, 1.0 / np.where(ok, spread, 1.0), 1.0))
 
