@@ -129,6 +129,7 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
     setter(_pareto, "_STRONG_PROBE", strong_probe)
     setter(_pareto, "_WINDOW_MIN", 10**18)  # the window pass would answer first
     setter(_pareto, "_CROWDED_SAMPLE", 1.0)  # a tiny sample is often all front: pass anyway
+    setter(_pareto, "_LARGE_SAMPLE_FRONT", 10**9)  # the survivors are filtered again
     running_pass_off(target)  # so would the running pivots on uniform and tied data
 
 
@@ -188,20 +189,21 @@ def force_window_pass(target, cap=128, work=4.0, slack=4096):
 def paths(request, monkeypatch):
     """Run a test with the default thresholds, where small inputs take the numpy dominance
     matrix; with the compiled kernels on every input; with thresholds that force, on small
-    inputs, the crowded pre-filter exit, the sort-filter-skyline abort, one-row k-d tree leaves
-    and, for ranks, no peeling with the mask and per-front trees of two-row leaves rebuilt on
-    nearly every insertion; with the pivot pre-filter (and its recursion on the survivors) on
-    every input of more than four rows; with the running-pivot pass on every input of more
-    than four rows (blocks of four);
+    inputs, the crowded pre-filter exit, the pivot pass's survivors sent to the k-d tree
+    (k >= 4), the sort-filter-skyline abort, one-row k-d tree leaves and, for ranks, no peeling
+    with the mask and per-front trees of two-row leaves rebuilt on nearly every insertion; with
+    the pivot pre-filter (and its recursion on the survivors) on every input of more than four
+    rows; with the running-pivot pass on every input of more than four rows (blocks of four);
     with the block-nested-loops window pass answering every mask it can (a window of up to
-    three distinct rows, so larger fronts exercise its give-up); with pure peeling by the mask; and
-    with every ranking in four or more objectives by the k-d tree peel."""
+    three distinct rows, so larger fronts exercise its give-up); with pure peeling by the mask;
+    and with every ranking in four or more objectives by the k-d tree peel."""
     if request.param != "numpy":
         monkeypatch.setattr(_pareto, "_SMALL", 0)
     if request.param == "pivot-pass":
         force_pivot_pass(monkeypatch)
     elif request.param == "small-thresholds":
         force_pivot_pass(monkeypatch, sample=2, pivots=3, probe=8)
+        monkeypatch.setattr(_pareto, "_LARGE_SAMPLE_FRONT", 1)  # the survivors go to the k-d tree
         monkeypatch.setattr(_pareto, "_SFS_BLOCK", 4)
         monkeypatch.setattr(_pareto, "_SFS_MAX_AVG_SCAN", 1)
         monkeypatch.setattr(_pareto, "_LEAF", 1)
