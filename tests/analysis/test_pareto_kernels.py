@@ -555,6 +555,24 @@ def test_crowded_sample_goes_straight_to_the_exact_mask(k, monkeypatch):
         nondominated_mask(F)
 
 
+def test_tolerance_mask_of_a_crowded_front_skips_the_pivots(monkeypatch):
+    # 40,000 sphere rows and 3,000 shifted copies: the quarter of the pivot sample is mostly
+    # front, so no pivots are taken; every row is queried in the k-d tree, as without the pass.
+    def not_here(*args):
+        raise AssertionError("the pivot pass ran on a crowded sample")
+
+    rng = np.random.default_rng(1)
+    front = sphere(rng, 40_000, 5)
+    F = np.vstack([front, front[:3_000] + 0.02])[rng.permutation(43_000)]
+    tol = np.full(5, 0.01)
+    P, _, share, _ = _pareto._pivots(F)
+    assert len(P) == 0 and share > _pareto._CROWDED_SAMPLE
+    monkeypatch.setattr(_pareto, "_pivot_pass", not_here)
+    expected = _pareto._kd_mask(F, tol, 1, np.ones(len(F), dtype=bool), np.ones(5))
+    np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
+    assert not expected.all()
+
+
 def test_sfs_gives_up_early_on_a_small_crowded_input():
     # 1,024 rows all on the front: the budget is checked every 128 rows, so sort-filter-skyline
     # hands over to the k-d tree long before comparing every pair.
@@ -760,7 +778,7 @@ def per_front_tree_ranks(F, leaf, balance, max_level, scale=None):
     ranks mapped back to the rows)."""
     F = np.ascontiguousarray(F, dtype=float)
     order = _pareto._lex_order(F)
-    scale = _pareto._ens_scale(F) if scale is None else scale
+    scale = _pareto._inverse_spread(F[:, 1:]) if scale is None else scale
     ranks = np.empty(len(F), dtype=np.int64)
     ranks[order] = _pareto._ens_ranks(np.ascontiguousarray(F[order]), leaf, balance, max_level, scale)
     return ranks
