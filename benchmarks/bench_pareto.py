@@ -142,7 +142,7 @@ def run_cell(tools: dict, F: np.ndarray, skip: dict[str, str], rounds: int) -> d
     again = [t for t in active if runs[t][0] <= 10.0]
     for tool in again:
         runs[tool].clear()
-    for r in range(n_rounds):
+    for r in range(n_rounds if again else 0):  # every warm-up over 10 s: nothing to time again
         for tool in again[r % len(again) :] + again[: r % len(again)]:
             runs[tool].append(timed(tools[tool], F)[0])
     return {t: {"median_s": statistics.median(runs[t]), "runs_s": runs[t], "out": outs[t]} for t in active}

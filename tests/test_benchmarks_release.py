@@ -42,3 +42,28 @@ def test_a_commit_runs_in_its_own_process_on_the_arrays_it_is_handed(release_mod
 def test_a_commit_that_is_not_here_is_named_with_the_fix(release_module):
     with pytest.raises(release_module.ReleaseUnavailable, match=r"'0{12}' is not in this clone.*--before"):
         release_module.Release("0" * 12)
+
+
+class _Timed:
+    """A contender that reports a fixed time (as the release's worker does, through ``timed``)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.calls = seconds, 0
+
+    def timed(self, F: np.ndarray) -> tuple[float, np.ndarray]:
+        self.calls += 1
+        return self.seconds, np.zeros(len(F), dtype=bool)
+
+
+def test_a_cell_whose_warm_ups_all_exceed_10_s_is_reported_by_them():
+    # No tool is timed again (and the round-robin over none does not divide by zero); with one
+    # fast tool, that one gets a warm call and the slow ones keep their warm-up.
+    with script("bench_pareto") as bench:
+        slow = {"a": _Timed(12.0), "b": _Timed(11.0)}
+        cells = bench.run_cell(slow, np.zeros((3, 2)), {}, rounds=5)
+        assert {t: c["runs_s"] for t, c in cells.items()} == {"a": [12.0], "b": [11.0]}
+        assert [t.calls for t in slow.values()] == [1, 1]
+        mixed = {"a": _Timed(12.0), "fast": _Timed(2.0)}
+        cells = bench.run_cell(mixed, np.zeros((3, 2)), {}, rounds=5)
+        assert cells["a"]["runs_s"] == [12.0] and cells["fast"]["runs_s"] == [2.0]
+        assert [t.calls for t in mixed.values()] == [1, 2]

@@ -115,11 +115,27 @@ PIVOT_THRESHOLDS = (
 )
 
 
+def _setter(target):
+    """``setter(module, name, value)`` through ``target``: a pytest monkeypatch, or a module
+    (then plainly set)."""
+    return target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+
+
+def forbid_pivot_passes(monkeypatch):
+    """Make every pivot pass fail the test if it runs."""
+
+    def not_here(*args):
+        raise AssertionError("a pivot pass ran on a crowded sample")
+
+    for name in ("_pivot_pass", "_pivot_pass_2d", "_stair_pass", "_grid_pass_3d"):
+        monkeypatch.setattr(_pareto, name, not_here)
+
+
 def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_probe=2):
     """Set the pivot pre-filter's thresholds on ``target`` (monkeypatch or module) so that
     it runs on inputs of more than ``2 * sample`` rows; for three objectives with the grid
     lookup (``cells`` per objective; the strongest pivots checked for ``strong_probe`` rows)."""
-    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter = _setter(target)
     setter(_pareto, "_PIVOT_SAMPLE", sample)
     setter(_pareto, "_PIVOT_MIN_SAMPLE", sample)
     setter(_pareto, "_PIVOT_MAX", pivots)
@@ -136,7 +152,7 @@ def force_pivot_pass(target, sample=2, pivots=4, probe=10**9, cells=3, strong_pr
 def running_pass_off(target):
     """Make the running-pivot pass give up at its first row (it only keeps survivors it found
     with fewer than 3 in 8 of a block surviving; a block of one row always survives)."""
-    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter = _setter(target)
     setter(_pareto, "_RUNNING_PROBE", 0)
     setter(_pareto, "_RUNNING_BLOCK", 1)
 
@@ -144,7 +160,7 @@ def running_pass_off(target):
 def force_running_pass(target, block=4):
     """Let the running-pivot pass filter every mask input of more than four rows, in blocks of
     ``block`` rows (it gives up on a block where more than 3 in 8 survive, from the second on)."""
-    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter = _setter(target)
     setter(_pareto, "_PIVOT_MIN_SAMPLE", 2)
     setter(_pareto, "_RUNNING_PROBE", block)
     setter(_pareto, "_RUNNING_BLOCK", block)
@@ -153,7 +169,7 @@ def force_running_pass(target, block=4):
 
 def force_kd_tree_ranks(target):
     """Rank in four or more objectives with the k-d tree peel, whatever the input and depth."""
-    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter = _setter(target)
     setter(_pareto, "_KD_PEEL_MIN_ROWS", 0)
     setter(_pareto, "_KD_PEEL_MIN_DEPTH", 0)
     setter(_pareto, "_KD_PEEL_SAMPLE_FRONTS", 10**9)
@@ -165,7 +181,7 @@ WINDOW_THRESHOLDS = ("_WINDOW_CAP", "_WINDOW_WORK", "_WINDOW_WORK_2D", "_WINDOW_
 
 def force_window_pass(target, cap=128, work=4.0, slack=4096):
     """Let the block-nested-loops window pass answer the mask on inputs of any size."""
-    setter = target.setattr if hasattr(target, "setattr") else (lambda m, a, v: setattr(m, a, v))
+    setter = _setter(target)
     setter(_pareto, "_WINDOW_MIN", 0)
     setter(_pareto, "_WINDOW_CAP", cap)
     setter(_pareto, "_WINDOW_WORK", work)
@@ -537,11 +553,7 @@ def test_large_front_uses_the_crowded_paths(k):
 def test_crowded_sample_goes_straight_to_the_exact_mask(k, monkeypatch):
     # When most of the pivot sample is on its front the pivot passes would keep nearly every
     # row: they are skipped (here they would fail the test), and the answer stays exact.
-    def not_here(*args):
-        raise AssertionError("the pivot pass ran on a crowded sample")
-
-    for name in ("_pivot_pass", "_pivot_pass_2d", "_stair_pass", "_grid_pass_3d"):
-        monkeypatch.setattr(_pareto, name, not_here)
+    forbid_pivot_passes(monkeypatch)
     rng = np.random.default_rng(k)
     front = sphere(rng, 9_000, k)
     dominated = front[:1_000] + 0.01  # a tenth of the rows are off the front
@@ -558,16 +570,13 @@ def test_crowded_sample_goes_straight_to_the_exact_mask(k, monkeypatch):
 def test_tolerance_mask_of_a_crowded_front_skips_the_pivots(monkeypatch):
     # 40,000 sphere rows and 3,000 shifted copies: the quarter of the pivot sample is mostly
     # front, so no pivots are taken; every row is queried in the k-d tree, as without the pass.
-    def not_here(*args):
-        raise AssertionError("the pivot pass ran on a crowded sample")
-
     rng = np.random.default_rng(1)
     front = sphere(rng, 40_000, 5)
     F = np.vstack([front, front[:3_000] + 0.02])[rng.permutation(43_000)]
     tol = np.full(5, 0.01)
     P, _, share, _ = _pareto._pivots(F)
     assert len(P) == 0 and share > _pareto._CROWDED_SAMPLE
-    monkeypatch.setattr(_pareto, "_pivot_pass", not_here)
+    forbid_pivot_passes(monkeypatch)
     expected = _pareto._kd_mask(F, tol, 1, np.ones(len(F), dtype=bool), np.ones(5))
     np.testing.assert_array_equal(nondominated_mask(F, tol), expected)
     assert not expected.all()
@@ -580,8 +589,8 @@ def test_sfs_gives_up_early_on_a_small_crowded_input():
     lo, hi = F.min(axis=0), F.max(axis=0)
     sums = ((F - lo) / (hi - lo)).sum(axis=1)
     order = np.argsort(sums)
-    block = max(_pareto._SFS_MIN_BLOCK, len(F) // 8)
-    mask, finished = _pareto._mask_sfs(F, order, sums, block, _pareto._SFS_MAX_AVG_SCAN)
+    assert _pareto._sfs_block(len(F)) == 128
+    mask, finished = _pareto._mask_sfs(F, order, sums, _pareto._sfs_block(len(F)), _pareto._SFS_MAX_AVG_SCAN)
     assert not finished and mask.sum() < len(F) // 2
     assert _pareto._mask_sfs(F, order, sums, len(F), _pareto._SFS_MAX_AVG_SCAN)[1]  # one block: no check
     assert _pareto._mask_exact(F, False).all()

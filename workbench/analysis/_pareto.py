@@ -495,8 +495,6 @@ def _mask_plain(F: np.ndarray, running: bool = True) -> np.ndarray:
     if keep.shape[0] == n:
         return _mask_exact(F, crowded)
     mask = np.zeros(n, dtype=bool)
-    # The survivors crowd around the front, so pivots sampled from them are closer to it:
-    # filter again while that still removes most rows.
     rest = np.ascontiguousarray(F[keep])
     if F.shape[1] >= 4 and sample_front >= _LARGE_SAMPLE_FRONT:
         # a large front among the survivors (curved fronts in several objectives): the k-d tree
@@ -504,6 +502,8 @@ def _mask_plain(F: np.ndarray, running: bool = True) -> np.ndarray:
         # 14,000 survivors, 6.9 ms against 12.6 ms)
         mask[keep] = _mask_exact(rest, True)
         return mask
+    # The survivors crowd around the front, so pivots sampled from them are closer to it:
+    # filter again while that still removes most rows.
     again = 2 * keep.shape[0] < n and keep.shape[0] > _REFILTER_MIN
     mask[keep] = _mask_plain(rest) if again else _mask_exact(rest, crowded)
     return mask
@@ -648,11 +648,16 @@ def _mask_exact(P: np.ndarray, crowded: bool) -> np.ndarray:
         span = hi - lo
         scale = np.divide(1.0, span, out=np.zeros(k), where=span > 0)
         sums = ((P - lo) * scale).sum(axis=1)
-        block = min(_SFS_BLOCK, max(_SFS_MIN_BLOCK, P.shape[0] // 8))
-        mask, finished = _mask_sfs(P, np.argsort(sums), sums, block, _SFS_MAX_AVG_SCAN)
+        mask, finished = _mask_sfs(P, np.argsort(sums), sums, _sfs_block(P.shape[0]), _SFS_MAX_AVG_SCAN)
         if finished:
             return mask
     return _kd_mask(P, np.zeros(k), _LEAF, np.ones(P.shape[0], dtype=np.bool_), _inverse_spread(P))
+
+
+def _sfs_block(m: int) -> int:
+    """Rows per budget check of :func:`_mask_sfs` on ``m`` rows (``_SFS_BLOCK``, or an eighth of
+    a small input, at least ``_SFS_MIN_BLOCK``)."""
+    return min(_SFS_BLOCK, max(_SFS_MIN_BLOCK, m // 8))
 
 
 def _lex_order(P: np.ndarray) -> np.ndarray:
