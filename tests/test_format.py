@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workbench.format import format_delta, format_interval, format_number, format_percent
+from workbench.format import format_delta, format_interval, format_number, format_numbers, format_percent
 
 _POWER = {"p": -12, "n": -9, "µ": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12}
 
@@ -25,6 +25,29 @@ def read_back(text: str, unit: str | None) -> float:
 
 
 finite = st.floats(min_value=-1e14, max_value=1e14, allow_nan=False, allow_infinity=False)
+UNITS = [None, "", "ms", "s", "µs", "Wh", "kWh", "m", "g", "kgCO2eq", "USD", "%", "min", "points"]
+#: Values at the edges of every rule: the re-prefixing bounds, the rounding carries, zero, the limits.
+EDGES = [
+    0.0,
+    -0.0,
+    0.01,
+    0.00999999,
+    1.0,
+    0.999999,
+    1e4,
+    9999.99999,
+    9.9996,
+    999.95,
+    0.001,
+    0.0009999,
+    1e15,
+    9.9999e14,
+    5e-324,
+    1e-300,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+]
 
 
 @given(finite, st.sampled_from([None, "ms", "s", "Wh", "kWh", "USD", "%"]))
@@ -86,3 +109,14 @@ def test_an_estimate_reads_as_its_number_and_its_interval_with_the_unit_once(val
     # the value on the interval's scale, then the interval as format_interval prints it
     assert text.endswith(interval[interval.index("[") :]) and text.count(unit or "\0") == (1 if unit else 0)
     assert text.split(" [")[0] == number.removesuffix(f" {interval.split('] ')[-1]}" if unit else "")
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=30), st.sampled_from(UNITS))
+def test_formatting_an_array_gives_each_value_as_format_number_does(values, unit):
+    assert format_numbers(values, unit) == [format_number(v, unit) for v in values]
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_formatting_an_array_at_the_edges_of_the_rules(unit):
+    values = EDGES + [-v for v in EDGES]
+    assert format_numbers(values, unit) == [format_number(v, unit) for v in values]

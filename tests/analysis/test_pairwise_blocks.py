@@ -75,6 +75,22 @@ def test_nearest_neighbours_with_nan_and_inf(monkeypatch, k, small):
         np.testing.assert_array_equal(K.tradeoff_knees(N, radius), dense_knees(N, radius))
 
 
+@pytest.mark.parametrize("scale", [1.0, 1e-155, 1e-160, 1e-200, 1e150])
+def test_compiled_screens_keep_every_pair_at_the_radius(monkeypatch, scale):
+    """The compiled loops skip the square root of squared distances clearly beyond the radius (or
+    the last neighbour kept); a pair exactly at the radius, or at a scale where squares lose
+    precision or underflow, is decided as the dense computation decides it."""
+    monkeypatch.setattr(K, "_SMALL", 0)
+    N = points(6, 60, 3) * scale
+    dist = np.sqrt(((N[:, None, :] - N[None, :, :]) ** 2).sum(axis=2))
+    positive = np.unique(dist[dist > 0])  # none where every square underflows
+    radii = positive[[0, 3, 40, -1]].tolist() if len(positive) > 40 else [scale, 10 * scale]
+    for radius in radii:  # exactly the distance of some pairs
+        assert np.array_equal(K.tradeoff_knees(N, radius), dense_knees(N, radius), equal_nan=True)
+    for count in (1, 2, 7):
+        np.testing.assert_array_equal(K.nearest_neighbours(N, count), dense_nearest(N, count))
+
+
 def test_wide_real_values_bit_for_bit():
     rng = np.random.default_rng(5)
     for k in (3, 5, 9):

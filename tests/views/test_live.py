@@ -12,6 +12,8 @@ import workbench
 from tests import _live
 from workbench import views
 from workbench.analysis.reweight import Reranker
+from workbench.views import live as live_module
+from workbench.views import pareto as pareto_module
 
 MODEL = _live.model()
 NEW_WEIGHTS = _live.new_weights()
@@ -126,3 +128,31 @@ def test_axes_change_is_another_drawing_a_constraint_move_is_not(small):
     assert statuses == {
         cid: ("infeasible" if not tighter.table.loc[cid, "feasible"] else statuses[cid]) for cid in statuses
     }
+
+
+def test_constraint_moves_reuse_the_marks_and_draw_what_a_fresh_scatter_draws(monkeypatch):
+    """The live view builds its marks (Altair's work) once per layout: a constraint move that
+    changes only rows reuses them, one that changes a layer (nothing feasible: no recommended
+    ring) builds anew, and every spec is the scatter drawn afresh, its subtitle apart."""
+    built = []
+    layers = pareto_module._scatter_layers
+    monkeypatch.setattr(pareto_module, "_scatter_layers", lambda layout: built.append(layout) or layers(layout))
+    live_module._SKELETONS.clear()
+    seen, live_builds = set(), 0
+    for limit in (80, 60, 40, 60, 1):
+        a = workbench.analyze(frame(60), MODEL.with_constraints([f"latency_ms <= {limit}"]))
+        before = len(built)
+        live = views.pareto_live(a, "latency_ms", "accuracy", brush={"latency_ms": [1, 50], "accuracy": [0.7, 0.9]})
+        live_builds += len(built) - before
+        whole = views.pareto_scatter(
+            a, "latency_ms", "accuracy", brush={"latency_ms": [1, 50], "accuracy": [0.7, 0.9]}
+        ).to_dict()
+        hovered = views.hover_tooltips(whole)
+        assert {k: v for k, v in live.spec.items() if k != "title"} == {
+            k: v for k, v in hovered.items() if k != "title"
+        }
+        assert live.notes == tuple(whole["title"]["subtitle"])
+        seen.add(live_module._skeleton(live.spec).__repr__())
+        live.spec["layer"][0]["mark"] = "mutated by the page"  # the kept marks are not the page's
+    assert a.recommended is None  # the last limit leaves nothing feasible: a layer less
+    assert live_builds == len(seen) == 2

@@ -157,28 +157,45 @@ _SMALL = 256
 
 @njit(cache=True)
 def _tradeoff_knees_loop(N, radius):  # pragma: no cover - compiled
+    """Each pair once (``i < j``): ``N_j - N_i`` is exactly ``-(N_i - N_j)`` in floating point, so
+    the pair's gain from ``i`` is its loss from ``j`` and their distances are equal, summed over
+    the objectives in their order as the numpy blocks sum them (bit for bit). A squared distance
+    clearly beyond ``radius**2`` skips the square root; the radius test itself is the blocks'.
+    """
     m, k = N.shape
-    out = np.full(m, np.nan)
-    for i in range(m):
-        best = np.inf
-        found = False
-        for j in range(m):
+    best = np.full(m, np.inf)
+    found = np.zeros(m, dtype=np.bool_)
+    # sqrt(sq) > radius for every sq above it (a square below ~1e-300 is not exact enough: no screen)
+    screen = radius * radius * (1.0 + 1e-9) if radius > 1e-150 else np.inf
+    for i in range(m - 1):
+        best_i = best[i]
+        found_i = found[i]
+        for j in range(i + 1, m):
             gain = 0.0
             loss = 0.0
             sq = 0.0
             for c in range(k):
                 d = N[i, c] - N[j, c]
-                gain += d if d > 0.0 else 0.0
-                loss += -d if -d > 0.0 else 0.0
+                gain += max(d, 0.0)
+                loss += max(-d, 0.0)
                 sq += d * d
-            dist = np.sqrt(sq)
-            if dist <= radius and dist > 0.0:
-                found = True
-                ratio = loss / gain if gain > 0.0 else np.inf
-                if ratio < best:
-                    best = ratio
-        if found:
-            out[i] = best
+            if sq <= screen:
+                dist = np.sqrt(sq)
+                if dist <= radius and dist > 0.0:
+                    found_i = True
+                    found[j] = True
+                    there = loss / gain if gain > 0.0 else np.inf  # moving from i to j
+                    back = gain / loss if loss > 0.0 else np.inf  # from j to i
+                    if there < best_i:
+                        best_i = there
+                    if back < best[j]:
+                        best[j] = back
+        best[i] = best_i
+        found[i] = found_i
+    out = np.full(m, np.nan)
+    for i in range(m):
+        if found[i]:
+            out[i] = best[i]
     return out
 
 
@@ -200,6 +217,7 @@ def _nearest_loop(N, count):  # pragma: no cover - compiled
     best_j = np.empty(count, dtype=np.int64)
     for i in range(m):
         filled = 0
+        screen = np.inf  # once full: squared distances above it cannot come before the last kept
         for j in range(m):
             if j == i:
                 d = np.inf
@@ -208,6 +226,8 @@ def _nearest_loop(N, count):  # pragma: no cover - compiled
                 for c in range(k):
                     diff = N[i, c] - N[j, c]
                     sq += diff * diff
+                if sq > screen:
+                    continue
                 d = np.sqrt(sq)
             if filled == count and not _before(d, j, best_d[count - 1], best_j[count - 1]):
                 continue
@@ -221,6 +241,9 @@ def _nearest_loop(N, count):  # pragma: no cover - compiled
             best_j[pos] = j
             if filled < count:
                 filled += 1
+            if filled == count:
+                last = best_d[count - 1]
+                screen = last * last * (1.0 + 1e-9) if last > 1e-150 else np.inf  # NaN: no screen
         for r in range(count):
             out[i, r] = best_j[r]
     return out

