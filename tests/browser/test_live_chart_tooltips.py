@@ -10,6 +10,7 @@ after a weight move patched in place. Uses the ``browser_page`` fixture of this 
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -50,6 +51,14 @@ window.patch = async (patch) => {
 };
 // Every mark of every layer hovered in turn: {mark group's class: [its marks' tooltips]}, '' for
 // a mark that shows none.
+// New rows for some datasets, as the kernel sends them: one binary buffer each (base64 here).
+window.replaceData = async (packed) => {
+  state.data = Object.fromEntries(Object.entries(packed).map(([name, b64]) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    return [name, new DataView(bytes.buffer)];
+  }));
+  for (const fn of handlers['change:data'] || []) await fn();
+};
 window.tooltips = () => {
   const out = {};
   for (const group of document.querySelectorAll('#chart svg g.role-mark')) {
@@ -131,3 +140,31 @@ def test_hover_tooltips_equal_vega_lites_own_before_and_after_a_weight_move(char
     assert patched == fresh != by_candidate(truth)
     assert errors == []
     assert [u for u in page.requests if not u.startswith(ORIGIN)] == []
+
+
+def test_rows_replaced_in_place_after_a_constraint_move_draw_what_a_fresh_scatter_draws(chart_page):
+    """A constraint move sends new rows, packed column by column in one buffer per dataset; the
+    page rebuilds them and changes its drawn view in place: every mark's tooltip (candidates,
+    the moved SLO rule and its label) is then the tooltip of the scatter drawn afresh."""
+    from widgets._vega import _pack_rows
+
+    page = chart_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    frame = _live.frame(40, latency="latency.ms")
+    before = views.pareto_live(workbench.analyze(frame, MODEL), "latency.ms", "accuracy")
+    page.evaluate("(spec) => window.draw(spec)", before.spec)
+    tighter = workbench.analyze(frame, MODEL.with_constraints(["latency.ms <= 40"]))
+    after = views.pareto_live(tighter, "latency.ms", "accuracy")
+    assert before.same_drawing(after)
+    changed = before.changed_datasets(after)
+    assert {"candidates", "constraints"} <= set(changed)
+    packed = {name: base64.b64encode(bytes(_pack_rows(rows))).decode() for name, rows in changed.items()}
+    page.evaluate("(packed) => window.replaceData(packed)", packed)
+    replaced = page.evaluate("window.tooltips()")
+    fresh = drawn_tooltips(page, views.pareto_scatter(tighter, "latency.ms", "accuracy").to_dict())
+    assert by_candidate(replaced) == by_candidate(fresh)
+    assert by_candidate(fresh) != by_candidate(drawn_tooltips(page, before.spec))
+    assert {k: sorted(v) for k, v in replaced.items()} == {k: sorted(v) for k, v in fresh.items()}
+    assert any("latency.ms &lt;= 40" in t for tips in replaced.values() for t in tips)
+    assert errors == []

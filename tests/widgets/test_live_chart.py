@@ -101,3 +101,39 @@ def test_axes_change_draws_anew(explorer):
     explorer.x = "cost"
     assert explorer._chart.draws == draws + 1
     assert explorer._chart.spec == drawn_by_views(explorer, explorer.analysis)[0].spec
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [
+            {"candidate": "a", "ms": 1.5, "role": None, "front_line": True},
+            {"candidate": "b→c", "ms": 2.0, "role": "knee", "front_line": False},
+        ],
+        [{"x": 1, "y": 2}, {"y": 3, "x": 4}],  # fields in another order: sent as rows
+        [{"x": 1}, {"x": 2, "y": 3}],  # other fields
+        [],
+        [{}, {}],
+    ],
+)
+def test_rows_reach_the_page_as_they_were_given(rows):
+    from widgets._vega import _pack_rows, _unpack_rows
+
+    packed = _pack_rows(rows)
+    assert isinstance(packed, memoryview)
+    assert _unpack_rows(packed) == rows
+    assert [list(r) for r in _unpack_rows(packed)] == [list(r) for r in rows]  # field order too
+
+
+def test_rows_are_packed_column_by_column_and_refuse_nan():
+    import json
+
+    from widgets._vega import _pack_rows
+
+    rows = [{"candidate": f"c{i}", "rank": i} for i in range(3)]
+    assert json.loads(bytes(_pack_rows(rows))) == {
+        "length": 3,
+        "columns": {"candidate": ["c0", "c1", "c2"], "rank": [0, 1, 2]},
+    }
+    with pytest.raises(ValueError):
+        _pack_rows([{"x": float("nan")}])  # not JSON: the page would fail to parse it
