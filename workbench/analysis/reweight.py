@@ -147,7 +147,7 @@ class _CachedOrder:
         self.n = len(feasible)
         self.feasible = np.flatnonzero(feasible)
         infeasible = np.flatnonzero(~feasible)
-        by_violation = infeasible[np.argsort(violation[infeasible], kind="stable")]
+        by_violation = infeasible[K.stable_argsort(violation[infeasible])]
         v = violation[by_violation]
         start = np.ones(len(v), dtype=bool)
         start[1:] = v[1:] != v[:-1]

@@ -135,6 +135,16 @@ def scoring_inputs(prob: Problem, N: np.ndarray, reference: np.ndarray | None = 
     )
 
 
+def _by_violation_then_score(violation: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """``np.lexsort((neg, violation))``: one sort where no two violations are equal (the usual
+    case: continuous values), as every sort then gives that order."""
+    by = K.stable_argsort(violation)
+    v = violation[by]
+    if len(v) > 1 and not (v[1:] > v[:-1]).all():  # ties (or NaN): the score decides among them
+        return np.lexsort((neg, violation))
+    return by
+
+
 def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.ndarray:
     """Ranks 1..n: feasible candidates first by descending score, then infeasible ones by
     ascending violation (then score). Equal keys share the smaller rank ("min" method).
@@ -147,7 +157,7 @@ def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.
     inf_idx = np.flatnonzero(~feasible)
     # equal keys share a rank below, so the sort need not be stable (introsort is ~4x faster)
     feas_sorted = feas_idx[np.argsort(neg[feas_idx])]
-    inf_sorted = inf_idx[np.lexsort((neg[inf_idx], violation[inf_idx]))]
+    inf_sorted = inf_idx[_by_violation_then_score(violation[inf_idx], neg[inf_idx])]
     idx = np.concatenate([feas_sorted, inf_sorted])
     # a new rank starts wherever the sort key changes: gather once, compare neighbours
     keys = [neg[idx]]
