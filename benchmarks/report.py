@@ -625,6 +625,8 @@ BROWSER_COLUMNS = (
     ("longest frame", "longest_frame_ms", "longest_frame_ms"),
 )
 BROWSER_INTERACTIONS = ("weight_move", "method_change", "constraint_move")
+#: The explorer's targets: median chart settled (ms) at the largest size measured.
+BROWSER_TARGETS = {"weight_move": 250.0, "constraint_move": 400.0}
 
 
 def render_browser(data: Results) -> list[str]:
@@ -653,6 +655,12 @@ def render_browser(data: Results) -> list[str]:
     shown = ", ".join(
         f"{seconds(s['initial_render']['explorer_shown_ms'] / 1e3)} at {count(s['candidates'])}" for s in sizes
     )
+    largest = sizes[0]
+    targets = "; ".join(
+        f"{kind.replace('_', ' ')} ≤ {limit:.0f} ms: {met(settled <= limit)} ({settled:.0f} ms)"
+        for kind, limit in BROWSER_TARGETS.items()
+        if (settled := (largest.get(kind, {}).get("chart_settled_ms") or {}).get("median")) is not None
+    )
     return [
         f"The explorer in JupyterLab, its controls moved in headless Chromium: median (p90) in ms over "
         f"{settings['weight_moves']} weight moves (after one warm-up), {settings['other_moves']} method changes "
@@ -667,6 +675,11 @@ def render_browser(data: Results) -> list[str]:
         f"frames (script and rendering) until the chart settled or the table changed, whichever is later; "
         f"longest frame: the longest of them; MB received: the kernel websocket bytes the page received "
         f"(the median where there are several runs).",
+        *(
+            [f"Targets at {count(largest['candidates'])} candidates, median chart settled: {targets}."]
+            if targets
+            else []
+        ),
     ]
 
 

@@ -250,10 +250,24 @@ def test_browser_rows_per_interaction_and_size(report, results):
     assert "before 300 ms without one (chart settled; settled minus reply is the browser's redraw)" in section
     assert "the reply minus the kernel's time is the transfer" in section
     assert "Quick run" not in section
+    # the targets read the largest size's median chart settled: 131.7 × 3 = 395 ms, 274.6 × 3 = 824 ms
+    assert (
+        "Targets at 100,000 candidates, median chart settled: weight move ≤ 250 ms: **missed** (395 ms); "
+        "constraint move ≤ 400 ms: **missed** (824 ms)." in section
+    )
     assert (
         "_Machine: 2 CPUs, Python 3.11.7, Chromium 156.0.8078.114, jupyterlab 4.6.6, altair 6.3.0, "
         "run 2026-12-02 21:07 UTC, load average 0.92 at the start._" in section
     )  # no platform, no note
+
+
+def test_browser_targets_met_at_the_largest_size(report, results):
+    write(results, "browser", browser_results([browser_size(100_000, 1.0), browser_size(10_000, 0.5)]))
+    section = browser_section(report.render(results))
+    assert (
+        "Targets at 100,000 candidates, median chart settled: weight move ≤ 250 ms: met (132 ms); "
+        "constraint move ≤ 400 ms: met (275 ms)." in section
+    )
 
 
 def test_browser_quick_run_is_flagged(report, results):
