@@ -220,30 +220,6 @@ class _Layout:
     name: str
 
 
-def _scatter(
-    analysis: Any,
-    ox: Any,
-    oy: Any,
-    table: pd.DataFrame,
-    drawn: np.ndarray,
-    *,
-    color: str | None = None,
-    width: int = 420,
-    height: int = 320,
-    name: str = "points",
-    focus: bool = False,
-) -> Built:
-    """Layers of the Pareto scatter (unthemed), with its datasets.
-
-    With ``focus``, each axis spans the feasible candidates and the constraint limits on it; the
-    candidates beyond are drawn clamped to the edge as open triangles and counted in a note.
-    """
-    layout, datasets, notes = _scatter_data(
-        analysis, ox, oy, table, drawn, color=color, width=width, height=height, name=name, focus=focus
-    )
-    return Built(_scatter_layers(layout), datasets, [name], notes)
-
-
 def _scatter_data(
     analysis: Any,
     ox: Any,
@@ -257,7 +233,12 @@ def _scatter_data(
     name: str = "points",
     focus: bool = False,
 ) -> tuple[_Layout, dict[str, Any], list[str]]:
-    """The Pareto scatter's layout, its datasets (the candidates' rows aside) and its notes."""
+    """The Pareto scatter's layout, its datasets (the candidates' rows aside) and its notes;
+    :func:`_scatter_layers` draws the layout.
+
+    With ``focus``, each axis spans the feasible candidates and the constraint limits on it; the
+    candidates beyond are drawn clamped to the edge as open triangles and counted in a note.
+    """
     colour = _color_field(analysis, table, color)
     datasets: dict[str, Any] = {}
     notes: list[str] = []
@@ -746,16 +727,13 @@ def pareto_scatter(
     ...
     workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
     """
-    chart, _, _ = _pareto(
-        analysis,
-        x,
-        y,
-        color=color,
-        max_points=max_points,
-        width=width,
-        height=height,
-        brush=None if brush is None else brush_value(brush, x, y),
-    )
+    p = _pareto_parts(analysis, x, y, color=color, max_points=max_points, width=width, height=height)
+    chart = finish(Built(_scatter_layers(p.layout), p.datasets, [p.layout.name]), p.title, p.lines)
+    value = None if brush is None else brush_value(brush, x, y)
+    if value is not None:
+        for param in chart.params:
+            if getattr(param, "name", None) == "brush":
+                param.value = value
     return chart
 
 
@@ -800,33 +778,6 @@ def _pareto_parts(
         lines=list(dict.fromkeys(s for s in lines if s)),
         drawn=table.loc[drawn, "candidate"].tolist(),
     )
-
-
-def _pareto(
-    analysis: Any,
-    x: str,
-    y: str,
-    *,
-    color: str | None = None,
-    max_points: int = MAX_POINTS,
-    width: int = 420,
-    height: int = 320,
-    brush: dict[str, list[float]] | None = None,
-    subtitle: bool = True,
-) -> tuple[alt.LayerChart, list[str], list[str]]:
-    """The Pareto scatter, its subtitle lines and the ids it draws one by one (in drawing order).
-
-    ``brush``: the initial value of the brush (``{"x": [a, b], "y": [c, d]}``); ``subtitle=False``
-    leaves the lines out of the chart (a page that shows them itself, see ``views.live``).
-    """
-    p = _pareto_parts(analysis, x, y, color=color, max_points=max_points, width=width, height=height)
-    built = Built(_scatter_layers(p.layout), p.datasets, [p.layout.name])
-    chart = finish(built, p.title, p.lines if subtitle else [])
-    if brush is not None:
-        for param in chart.params:
-            if getattr(param, "name", None) == "brush":
-                param.value = brush
-    return chart, p.lines, p.drawn
 
 
 # --- scatter matrix ----------------------------------------------------------------------------------
@@ -1216,7 +1167,10 @@ def linked_views(
         scatter_w = par_width = max(240, width - 70 - 110)
     else:
         scatter_w = 380
-    scatter = _scatter(analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320, focus=focus)
+    layout, scatter_data, scatter_notes = _scatter_data(
+        analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320, focus=focus
+    )
+    scatter = Built(_scatter_layers(layout), scatter_data, [layout.name], scatter_notes)
     par = _parallel(analysis, objs, table, drawn, brushed=True, height=300, width=par_width, focus=focus)
     datasets = {"candidates": records(table.loc[drawn]), **scatter.datasets, **par.datasets}
     if stacked:
