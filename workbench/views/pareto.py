@@ -267,14 +267,8 @@ def _scatter_data(
             )
 
     if (~drawn).any():
-        rest = table.loc[~drawn]
-        dens = density_2d(
-            rest[ox.name].to_numpy(),
-            rest[oy.name].to_numpy(),
-            table[ox.name].to_numpy(),
-            table[oy.name].to_numpy(),
-            SCATTER_BINS,
-        )
+        x, y = table[ox.name].to_numpy(), table[oy.name].to_numpy()
+        dens = density_2d(x[~drawn], y[~drawn], x, y, SCATTER_BINS)  # columns, not a frame of the rest
         datasets["density"] = records(dens)
     rows, elsewhere = _constraint_rows(analysis, ox, oy)
     if rows:
@@ -828,14 +822,8 @@ def scatter_matrix(
             views.append(name)
             layers = []
             if (~drawn).any():
-                rest = table.loc[~drawn]
-                d = density_2d(
-                    rest[ox.name].to_numpy(),
-                    rest[oy.name].to_numpy(),
-                    table[ox.name].to_numpy(),
-                    table[oy.name].to_numpy(),
-                    MATRIX_BINS,
-                )
+                x, y = table[ox.name].to_numpy(), table[oy.name].to_numpy()
+                d = density_2d(x[~drawn], y[~drawn], x, y, MATRIX_BINS)
                 d.insert(0, "cell", name)
                 density.append(d)
                 layers.append(
@@ -974,10 +962,9 @@ def _parallel(
         )
     )
     if (~drawn).any():
-        rest = table.loc[~drawn]
         dens = []
         for a, o in zip(axes, objs, strict=True):
-            v = rest[o.name].to_numpy(dtype="float64")
+            v = table[o.name].to_numpy(dtype="float64")[~drawn]
             pos = np.full(len(v), 0.5) if a["axis_span"] == 0 else (v - a["axis_lo"]) / a["axis_span"]
             counts, edges = np.histogram(pos, bins=AXIS_BINS, range=(0.0, 1.0))
             nz = np.flatnonzero(counts)
