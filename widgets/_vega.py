@@ -9,7 +9,8 @@ is, nothing is compiled again.
 
 State (synced traitlets, so a second view of the widget, or a page opened later, shows the same):
 
-- ``spec``: the Vega-Lite spec, drawn with vega-embed when ``draws`` changes (:meth:`draw`);
+- ``spec``: the Vega-Lite spec without its rows, drawn with vega-embed when ``draws`` changes
+  (:meth:`draw`; its rows go as ``data``);
 - ``data``: ``{dataset: rows}`` that replace the spec's own rows, in place (sent as one binary
   buffer of JSON columns per dataset: :func:`_pack_rows`);
 - ``patch``: new values of some fields of the drawn rows (a weight move's ranks, scores, roles);
@@ -38,7 +39,7 @@ EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": True, 
 
 _JS = r"""
 async function render({ model, el }) {
-  let api = null, finalize = null, current = {};
+  let api = null, finalize = null, current = {}, embedded = null;  // embedded: the draw on show
   const showError = (error) => {
     el.innerHTML = '<div role="alert" style="color:#8b0000">The chart could not be drawn: '
       + String(error && error.message || error).replace(/[&<>]/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;'}[c]))
@@ -120,8 +121,9 @@ async function render({ model, el }) {
   };
   const dataOf = () => Object.fromEntries(Object.entries(model.get('data') || {}).map(([k, v]) => [k, rowsOf(v)]));
   const applyData = async () => {
+    // A new drawing on its way (its rows come with it) takes the rows itself.
+    if (!api || embedded !== model.get('draws')) return;
     const data = dataOf();
-    if (!api) return;
     for (const [name, rows] of Object.entries(data)) {
       if (current[name] === rows) continue;
       if (!replace(api.view, name, rows)) { await embed(); return; }
@@ -180,6 +182,7 @@ async function render({ model, el }) {
   };
   const embed = async () => {
     if (finalize) { finalize(); finalize = null; api = null; }
+    embedded = model.get('draws');
     const spec = model.get('spec');
     if (!spec || !Object.keys(spec).length) { el.replaceChildren(); return; }
     const full = structuredClone(spec);
@@ -305,13 +308,16 @@ class LiveChart(anywidget.AnyWidget):
         super().__init__(_esm=LiveChart._bundle_cache, **kwargs)
 
     def draw(self, spec: Mapping[str, Any]) -> None:
-        """Draw ``spec`` anew (the page re-embeds it)."""
+        """Draw ``spec`` anew (the page re-embeds it). Its rows travel as ``data``, packed like
+        every replacement (the spec itself holds none): half the bytes of a drawing at 1e5."""
+        spec = dict(spec)
+        datasets = spec.pop("datasets", None) or {}
         with self.hold_sync():
             self.revision += 1
-            self.data = {}
+            self.data = dict(datasets)
             self.patch = {}
             self.brush = {}  # the page reports the new drawing's own brush, if it has one
-            self.spec = dict(spec)
+            self.spec = spec
             self.draws += 1
 
     def replace_data(self, datasets: Mapping[str, list[dict[str, Any]]]) -> None:
@@ -327,6 +333,10 @@ class LiveChart(anywidget.AnyWidget):
         with self.hold_sync():
             self.revision += 1
             self.patch = {**self.patch, **patch}
+
+    def drawn_spec(self) -> dict[str, Any]:
+        """The spec as the page shows it: with the rows on show (:meth:`datasets`)."""
+        return {**self.spec, "datasets": self.datasets()}
 
     def datasets(self) -> dict[str, list[dict[str, Any]]]:
         """The rows on show: the spec's datasets with the replacements and the patch applied."""

@@ -62,7 +62,7 @@ def test_initial_state_matches_analyze(ex, df, model):
 
 
 def test_weight_slider_reranks_like_analyze(ex, df, model):
-    draws = ex._chart.draws
+    draws, rows_drawn = ex._chart.draws, ex._chart.data  # the drawing's rows (sent with it)
     ex._weight_sliders["ms"].value = 6.0
     expected = wb.analyze(df, model.with_weights({"acc": 2, "ms": 6, "kb": 0.5}))
     assert_same_ranking(ex.analysis, expected)
@@ -77,7 +77,8 @@ def test_weight_slider_reranks_like_analyze(ex, df, model):
     assert f"recommended: {expected.recommended}" in ex._live.notes[0]
     assert f"Recommended: {expected.recommended}" in ex._status.value
     # the page changed the drawn rows in place: nothing was drawn anew
-    assert ex._chart.draws == draws and set(ex._chart.patch) == {"candidates"} and not ex._chart.data
+    assert ex._chart.draws == draws and set(ex._chart.patch) == {"candidates"}
+    assert ex._chart.data is rows_drawn  # a patch, no rows replaced
     assert "subtitle" not in ex._chart.spec["title"]
     # and the table lists the new order
     assert table_ids(ex) == list(expected.to_frame().index[: len(table_ids(ex))])
