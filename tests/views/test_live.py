@@ -156,3 +156,19 @@ def test_constraint_moves_reuse_the_marks_and_draw_what_a_fresh_scatter_draws(mo
         live.spec["layer"][0]["mark"] = "mutated by the page"  # the kept marks are not the page's
     assert a.recommended is None  # the last limit leaves nothing feasible: a layer less
     assert live_builds == len(seen) == 2
+
+
+def test_another_altair_theme_builds_the_marks_anew(small):
+    """Altair's enabled theme fills in what the spec's own config leaves out: a kept spec is
+    reused only under the theme it was built with."""
+    import altair as alt
+
+    live_module._SKELETONS.clear()
+    plain = views.pareto_live(small, "latency_ms", "accuracy")
+    with alt.theme.enable("dark"):
+        dark = views.pareto_live(small, "latency_ms", "accuracy")
+        whole = views.pareto_scatter(small, "latency_ms", "accuracy").to_dict()
+    hovered = views.hover_tooltips(whole)
+    assert {k: v for k, v in dark.spec.items() if k != "title"} == {k: v for k, v in hovered.items() if k != "title"}
+    assert dark.spec["usermeta"]["embedOptions"] == {"theme": "dark"} and "embedOptions" not in plain.spec["usermeta"]
+    assert views.pareto_live(small, "latency_ms", "accuracy").spec == plain.spec  # the default theme again

@@ -201,6 +201,14 @@ _SKELETONS_KEPT = 16
 _SKELETONS_LOCK = threading.Lock()
 
 
+def _active_altair_theme() -> str:
+    """The name of Altair's enabled theme (it fills in what a spec's own config leaves out):
+    ``alt.theme.active`` from Altair 5.5, ``alt.themes.active`` before."""
+    registry = getattr(alt, "theme", None)
+    active = getattr(registry, "active", None)
+    return active if isinstance(active, str) else str(alt.themes.active)
+
+
 def _skeleton_spec(layout: Any, title: str) -> dict[str, Any]:
     """The live view's spec without its rows, for a layout (see ``views.pareto._Layout``): a
     fresh deep copy of the one built last time for the same layout, title and Altair theme.
@@ -212,7 +220,7 @@ def _skeleton_spec(layout: Any, title: str) -> dict[str, Any]:
     from workbench.views._data import Built, finish
     from workbench.views.pareto import _scatter_layers
 
-    key = (layout, title, alt.theme.active)
+    key = (layout, title, _active_altair_theme())
     with _SKELETONS_LOCK:
         spec = _SKELETONS.get(key)
         if spec is not None:
