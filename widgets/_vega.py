@@ -245,7 +245,7 @@ def _pack_rows(rows: list[dict[str, Any]]) -> memoryview:
     """
     fields = tuple(rows[0]) if rows else ()
     if all(tuple(r) == fields for r in rows):
-        columns = zip(*(r.values() for r in rows), strict=True) if fields else ()
+        columns = zip(*(r.values() for r in rows), strict=True)
         payload: dict[str, Any] = {"length": len(rows), "columns": dict(zip(fields, map(list, columns), strict=True))}
     else:
         payload = {"rows": rows}

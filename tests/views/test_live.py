@@ -137,7 +137,7 @@ def test_constraint_moves_reuse_the_marks_and_draw_what_a_fresh_scatter_draws(mo
     built = []
     layers = pareto_module._scatter_layers
     monkeypatch.setattr(pareto_module, "_scatter_layers", lambda layout: built.append(layout) or layers(layout))
-    live_module._SKELETONS.clear()
+    live_module._kept_skeleton.cache_clear()
     seen, live_builds = set(), 0
     for limit in (80, 60, 40, 60, 1):
         a = workbench.analyze(frame(60), MODEL.with_constraints([f"latency_ms <= {limit}"]))
@@ -163,7 +163,7 @@ def test_another_altair_theme_builds_the_marks_anew(small):
     reused only under the theme it was built with."""
     import altair as alt
 
-    live_module._SKELETONS.clear()
+    live_module._kept_skeleton.cache_clear()
     plain = views.pareto_live(small, "latency_ms", "accuracy")
     with alt.theme.enable("dark"):
         dark = views.pareto_live(small, "latency_ms", "accuracy")

@@ -18,6 +18,7 @@ import numpy as np
 from workbench.analysis._jit import njit
 
 __all__ = [
+    "distinct_argsort",
     "stable_argsort",
     "normalize",
     "weighted_sum",
@@ -33,18 +34,27 @@ __all__ = [
 ]
 
 
+def distinct_argsort(values: np.ndarray) -> np.ndarray | None:
+    """The order of a 1-D float array by one introsort when no two values are equal (then every
+    sort, stable or not, gives that order); None when some are (or NaN is there).
+
+    >>> distinct_argsort(np.array([0.3, 0.1, 0.2])), distinct_argsort(np.array([1.0, 0.0, 1.0]))
+    (array([1, 2, 0]), None)
+    """
+    by = np.argsort(values)
+    v = values[by]
+    return by if len(v) < 2 or (v[1:] > v[:-1]).all() else None
+
+
 def stable_argsort(values: np.ndarray) -> np.ndarray:
     """``np.argsort(values, kind="stable")`` of a 1-D float array, in a third of the time when no
-    two values are equal (then every sort gives that order and introsort is used).
+    two values are equal (:func:`distinct_argsort`).
 
     >>> stable_argsort(np.array([0.3, 0.1, 0.2])), stable_argsort(np.array([1.0, 0.0, 1.0]))
     (array([1, 2, 0]), array([1, 0, 2]))
     """
-    by = np.argsort(values)
-    v = values[by]
-    if len(v) > 1 and not (v[1:] > v[:-1]).all():  # ties or NaN: only a stable sort keeps the order
-        return np.argsort(values, kind="stable")
-    return by
+    by = distinct_argsort(values)
+    return np.argsort(values, kind="stable") if by is None else by
 
 
 def normalize(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> np.ndarray:
@@ -170,6 +180,13 @@ _SEQUENTIAL_SUM_MAX_K = 8
 _SMALL = 256
 
 
+@njit(cache=True, inline="always")
+def _square_screen(d):  # pragma: no cover - compiled
+    """A bound on squared distances: ``sqrt(sq) > d`` for every ``sq`` above it. None (inf) when
+    ``d`` is NaN or below ~1e-150, where its square is not exact enough (or underflows)."""
+    return d * d * (1.0 + 1e-9) if d > 1e-150 else np.inf
+
+
 @njit(cache=True)
 def _tradeoff_knees_loop(N, radius):  # pragma: no cover - compiled
     """Each pair once (``i < j``): ``N_j - N_i`` is exactly ``-(N_i - N_j)`` in floating point, so
@@ -180,8 +197,7 @@ def _tradeoff_knees_loop(N, radius):  # pragma: no cover - compiled
     m, k = N.shape
     best = np.full(m, np.inf)
     found = np.zeros(m, dtype=np.bool_)
-    # sqrt(sq) > radius for every sq above it (a square below ~1e-300 is not exact enough: no screen)
-    screen = radius * radius * (1.0 + 1e-9) if radius > 1e-150 else np.inf
+    screen = _square_screen(radius)
     for i in range(m - 1):
         best_i = best[i]
         found_i = found[i]
@@ -257,8 +273,7 @@ def _nearest_loop(N, count):  # pragma: no cover - compiled
             if filled < count:
                 filled += 1
             if filled == count:
-                last = best_d[count - 1]
-                screen = last * last * (1.0 + 1e-9) if last > 1e-150 else np.inf  # NaN: no screen
+                screen = _square_screen(best_d[count - 1])
         for r in range(count):
             out[i, r] = best_j[r]
     return out

@@ -138,11 +138,8 @@ def scoring_inputs(prob: Problem, N: np.ndarray, reference: np.ndarray | None = 
 def _by_violation_then_score(violation: np.ndarray, neg: np.ndarray) -> np.ndarray:
     """``np.lexsort((neg, violation))``: one sort where no two violations are equal (the usual
     case: continuous values), as every sort then gives that order."""
-    by = K.stable_argsort(violation)
-    v = violation[by]
-    if len(v) > 1 and not (v[1:] > v[:-1]).all():  # ties (or NaN): the score decides among them
-        return np.lexsort((neg, violation))
-    return by
+    by = K.distinct_argsort(violation)
+    return np.lexsort((neg, violation)) if by is None else by
 
 
 def order(score: np.ndarray, feasible: np.ndarray, violation: np.ndarray) -> np.ndarray:

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import threading
-from collections import OrderedDict
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +29,18 @@ from typing import Any
 import altair as alt
 import numpy as np
 
-from workbench.views._data import MAX_POINTS, chart_table, column, drawing_order, js, records, roles, status_codes
-from workbench.views.pareto import brush_value
+from workbench.views._data import (
+    MAX_POINTS,
+    chart_table,
+    column,
+    drawing_order,
+    finish,
+    js,
+    records,
+    roles,
+    status_codes,
+)
+from workbench.views.pareto import _pareto_parts, _scatter_built, brush_value
 
 __all__ = [
     "LiveView",
@@ -184,8 +193,6 @@ def pareto_live(
     >>> "subtitle" in live.spec["title"]
     False
     """
-    from workbench.views.pareto import _pareto_parts
-
     parts = _pareto_parts(analysis, x, y, max_points=max_points, width=width, height=height)
     spec = _skeleton_spec(parts.layout, parts.title)
     spec["datasets"] = parts.datasets
@@ -193,12 +200,6 @@ def pareto_live(
     if value is not None:
         spec["params"] = [{**p, "value": value} if p.get("name") == "brush" else p for p in spec.get("params", [])]
     return LiveView(spec, tuple(parts.lines), tuple(parts.drawn), x, y)
-
-
-#: Skeletons (specs without rows) of the live Pareto views drawn recently, by layout and title.
-_SKELETONS: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-_SKELETONS_KEPT = 16
-_SKELETONS_LOCK = threading.Lock()
 
 
 def _active_altair_theme() -> str:
@@ -217,23 +218,16 @@ def _skeleton_spec(layout: Any, title: str) -> dict[str, Any]:
     at every constraint move or method change -- while the marks depend on the layout alone
     (the rows come as datasets), and the layout rarely changes between moves.
     """
-    from workbench.views._data import Built, finish
-    from workbench.views.pareto import _scatter_layers
+    return copy.deepcopy(_kept_skeleton(layout, title, _active_altair_theme()))
 
-    key = (layout, title, _active_altair_theme())
-    with _SKELETONS_LOCK:
-        spec = _SKELETONS.get(key)
-        if spec is not None:
-            _SKELETONS.move_to_end(key)
-    if spec is None:
-        chart = finish(Built(_scatter_layers(layout), {}, [layout.name]), title)
-        spec = hover_tooltips(to_spec(chart, validate=False))
-        spec.pop("datasets", None)
-        with _SKELETONS_LOCK:
-            _SKELETONS[key] = spec
-            while len(_SKELETONS) > _SKELETONS_KEPT:
-                _SKELETONS.popitem(last=False)
-    return copy.deepcopy(spec)
+
+@functools.lru_cache(maxsize=16)
+def _kept_skeleton(layout: Any, title: str, theme: str) -> dict[str, Any]:
+    """The spec without rows built for a layout and title under Altair's theme ``theme`` (kept:
+    never handed out, only copies of it)."""
+    spec = hover_tooltips(to_spec(finish(_scatter_built(layout, {}), title), validate=False))
+    spec.pop("datasets", None)
+    return spec
 
 
 #: The ``usermeta`` key of a spec whose tooltips a page formats on hover (:func:`hover_tooltips`).

@@ -338,6 +338,11 @@ def _scatter_data(
     return layout, datasets, notes
 
 
+def _scatter_built(layout: _Layout, datasets: dict[str, Any], notes: Sequence[str] = ()) -> Built:
+    """The scatter's layers with their rows and notes, the brush on its named view."""
+    return Built(_scatter_layers(layout), datasets, [layout.name], list(notes))
+
+
 def _scatter_layers(layout: _Layout) -> alt.LayerChart:
     """The Pareto scatter's marks, from its layout alone (the rows come as named datasets)."""
     ox, oy = layout.x, layout.y
@@ -722,7 +727,7 @@ def pareto_scatter(
     workbench.errors.UnknownObjectiveError: Objective 'accuracy' is not an objective of the quality model...
     """
     p = _pareto_parts(analysis, x, y, color=color, max_points=max_points, width=width, height=height)
-    chart = finish(Built(_scatter_layers(p.layout), p.datasets, [p.layout.name]), p.title, p.lines)
+    chart = finish(_scatter_built(p.layout, p.datasets), p.title, p.lines)
     value = None if brush is None else brush_value(brush, x, y)
     if value is not None:
         for param in chart.params:
@@ -1157,7 +1162,7 @@ def linked_views(
     layout, scatter_data, scatter_notes = _scatter_data(
         analysis, ox, oy, table, drawn, width=scatter_w, height=340 if stacked else 320, focus=focus
     )
-    scatter = Built(_scatter_layers(layout), scatter_data, [layout.name], scatter_notes)
+    scatter = _scatter_built(layout, scatter_data, scatter_notes)
     par = _parallel(analysis, objs, table, drawn, brushed=True, height=300, width=par_width, focus=focus)
     datasets = {"candidates": records(table.loc[drawn]), **scatter.datasets, **par.datasets}
     if stacked:
